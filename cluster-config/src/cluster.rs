@@ -1,0 +1,650 @@
+//! The cluster file: which nodes exist, where they listen, where their data and
+//! certificates live, Raft timing and every limit.
+//!
+//! The flow is file -> [`ClusterFile`] (serde, unknown fields rejected) ->
+//! [`ClusterConfig::from_file`] (validated, immutable). Every error names the
+//! field, the value and the fix, so an operator can mend the file without
+//! reading code.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The only cluster-file format version this build reads.
+pub const CLUSTER_FILE_VERSION: u32 = 1;
+
+/// A node's id in the cluster. Never reused after a node is removed.
+pub type NodeId = u64;
+
+/// Errors raised while loading or validating a cluster file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("read cluster file {path}: {source} (fix: check the path and its permissions)")]
+    Io {
+        /// The file that could not be read.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for the cluster schema.
+    #[error("parse cluster file {path}: {message}")]
+    Parse {
+        /// The file being parsed.
+        path: PathBuf,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A field holds a value that breaks a rule.
+    #[error("{field} = {value}: {problem} (fix: {fix})")]
+    Invalid {
+        /// Dotted path of the field, e.g. `nodes[2].quic_addr`.
+        field: String,
+        /// The offending value as written.
+        value: String,
+        /// What is wrong with it.
+        problem: String,
+        /// How to repair it.
+        fix: String,
+    },
+}
+
+fn invalid(
+    field: impl Into<String>,
+    value: impl fmt::Display,
+    problem: impl Into<String>,
+    fix: impl Into<String>,
+) -> ConfigError {
+    ConfigError::Invalid {
+        field: field.into(),
+        value: value.to_string(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+/// What a server is for: district servers host the hub and act as fallbacks;
+/// a station server belongs to one police station.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRole {
+    /// A district command-centre server.
+    District,
+    /// A police station's server.
+    Station,
+}
+
+/// One node as written in the cluster file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    /// Unique, never reused.
+    pub id: NodeId,
+    /// Human name, unique (`district-1`, `station-nanjing-east`).
+    pub name: String,
+    /// District or station server.
+    pub role: NodeRole,
+    /// The station a station server belongs to (a station id of the district model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
+    /// UDP address of the QUIC endpoint (Raft RPCs, envelopes, operator requests).
+    pub quic_addr: SocketAddr,
+    /// TCP address of the HTTP API.
+    pub api_addr: SocketAddr,
+    /// Voters count towards quorum; learners only replicate.
+    #[serde(default = "default_true")]
+    pub voter: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Where the certificates live.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The cluster CA certificate (PEM).
+    pub ca_cert: PathBuf,
+    /// Folder holding `node-<id>.crt`/`.key` and `operator.crt`/`.key`.
+    pub cert_dir: PathBuf,
+}
+
+/// Raft timing. Relations are checked: heartbeat < election min < election max.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RaftTiming {
+    /// Leader heartbeat period.
+    pub heartbeat_interval_ms: u64,
+    /// Lower bound of the randomised election timeout.
+    pub election_timeout_ms_min: u64,
+    /// Upper bound of the randomised election timeout.
+    pub election_timeout_ms_max: u64,
+    /// Deadline for receiving one snapshot chunk (must exceed 200 ms).
+    pub install_snapshot_timeout_ms: u64,
+    /// Build a snapshot after this many applied entries.
+    pub snapshot_logs_since_last: u64,
+    /// Entries kept in the log behind a snapshot, so lagging followers catch
+    /// up by log rather than by snapshot.
+    pub logs_kept_after_snapshot_max: u64,
+    /// Largest number of entries in one append-entries request.
+    pub entries_per_append_max: u64,
+}
+
+impl Default for RaftTiming {
+    fn default() -> Self {
+        RaftTiming {
+            heartbeat_interval_ms: 100,
+            election_timeout_ms_min: 500,
+            election_timeout_ms_max: 1000,
+            install_snapshot_timeout_ms: 2_000,
+            snapshot_logs_since_last: 5_000,
+            logs_kept_after_snapshot_max: 1_000,
+            entries_per_append_max: 256,
+        }
+    }
+}
+
+/// Every limit of a node, with its unit last in the name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest wire frame accepted; checked before allocating.
+    pub frame_bytes_max: u32,
+    /// Largest snapshot chunk sent; must fit in a frame with room to spare.
+    pub snapshot_chunk_bytes_max: u32,
+    /// Deadline of one Raft RPC.
+    pub rpc_timeout_ms: u64,
+    /// Deadline for a client write to be committed and applied.
+    pub client_write_timeout_ms: u64,
+    /// QUIC idle timeout (quinn's default is 30 s; set explicitly).
+    pub quic_idle_timeout_ms: u64,
+    /// QUIC keep-alive period (off by default in quinn; set explicitly).
+    pub quic_keep_alive_ms: u64,
+    /// Incoming QUIC connections accepted at once.
+    pub quic_connections_max: u32,
+    /// Concurrent streams a peer may open on one connection.
+    pub quic_streams_per_connection_max: u32,
+    /// Largest HTTP request body.
+    pub api_body_bytes_max: u32,
+    /// HTTP requests served at once; beyond it the API answers 503.
+    pub api_requests_inflight_max: u32,
+    /// Incidents returned by one list request.
+    pub api_incidents_listed_max: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            frame_bytes_max: 16 * 1024 * 1024,
+            snapshot_chunk_bytes_max: 4 * 1024 * 1024,
+            rpc_timeout_ms: 1_000,
+            client_write_timeout_ms: 5_000,
+            quic_idle_timeout_ms: 10_000,
+            quic_keep_alive_ms: 1_000,
+            quic_connections_max: 256,
+            quic_streams_per_connection_max: 512,
+            api_body_bytes_max: 64 * 1024,
+            api_requests_inflight_max: 1_024,
+            api_incidents_listed_max: 10_000,
+        }
+    }
+}
+
+/// The cluster file as written on disk (serde form, not yet validated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    /// Format version; must be [`CLUSTER_FILE_VERSION`].
+    pub version: u32,
+    /// Cluster name; also part of every certificate's DNS name.
+    pub name: String,
+    /// Data folder; node `N` keeps its files under `<data_dir>/node-N`.
+    pub data_dir: PathBuf,
+    /// District model file; absent means the embedded Huangpu district.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<PathBuf>,
+    /// Run with one voter, giving up fault tolerance on purpose.
+    #[serde(default)]
+    pub single_node: bool,
+    /// Certificate files.
+    pub tls: TlsFiles,
+    /// Raft timing.
+    #[serde(default)]
+    pub raft: RaftTiming,
+    /// Limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// The nodes.
+    pub nodes: Vec<NodeSpec>,
+}
+
+/// A validated, immutable cluster configuration. Relative paths of the file
+/// are resolved against the file's folder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterConfig {
+    file: ClusterFile,
+}
+
+impl ClusterConfig {
+    /// Reads, parses and validates a cluster file.
+    pub fn load(path: &Path) -> Result<ClusterConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::from_toml_str(&text, path, base)
+    }
+
+    /// Parses and validates cluster-file text; `origin` names it in errors and
+    /// relative paths resolve against `base_dir`.
+    pub fn from_toml_str(
+        text: &str,
+        origin: &Path,
+        base_dir: &Path,
+    ) -> Result<ClusterConfig, ConfigError> {
+        let file: ClusterFile = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::from_file(file, base_dir)
+    }
+
+    /// Validates a parsed file and resolves its relative paths.
+    pub fn from_file(mut file: ClusterFile, base_dir: &Path) -> Result<ClusterConfig, ConfigError> {
+        validate(&file)?;
+        for path in [
+            &mut file.data_dir,
+            &mut file.tls.ca_cert,
+            &mut file.tls.cert_dir,
+        ] {
+            if path.is_relative() {
+                *path = base_dir.join(&*path);
+            }
+        }
+        if let Some(district) = file.district.as_mut() {
+            if district.is_relative() {
+                *district = base_dir.join(&*district);
+            }
+        }
+        Ok(ClusterConfig { file })
+    }
+
+    /// A cluster of `node_count` nodes on 127.0.0.1 with the given ports, all
+    /// files under `dir`. Used by `cordon demo` and by tests.
+    pub fn local(
+        name: &str,
+        dir: &Path,
+        ports: &[(u16, u16)],
+    ) -> Result<ClusterConfig, ConfigError> {
+        let nodes = ports
+            .iter()
+            .enumerate()
+            .map(|(index, (quic_port, api_port))| NodeSpec {
+                id: index as NodeId + 1,
+                name: format!("district-{}", index + 1),
+                role: NodeRole::District,
+                station: None,
+                quic_addr: SocketAddr::from(([127, 0, 0, 1], *quic_port)),
+                api_addr: SocketAddr::from(([127, 0, 0, 1], *api_port)),
+                voter: true,
+            })
+            .collect();
+        let file = ClusterFile {
+            version: CLUSTER_FILE_VERSION,
+            name: name.to_string(),
+            data_dir: dir.join("data"),
+            district: None,
+            single_node: ports.len() == 1,
+            tls: TlsFiles {
+                ca_cert: dir.join("certs").join("ca.crt"),
+                cert_dir: dir.join("certs"),
+            },
+            raft: RaftTiming::default(),
+            limits: Limits::default(),
+            nodes,
+        };
+        Self::from_file(file, dir)
+    }
+
+    /// The file form, e.g. to write it for child processes.
+    pub fn file(&self) -> &ClusterFile {
+        &self.file
+    }
+
+    /// Serialises to cluster-file TOML.
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(&self.file).expect("a validated cluster file always serialises")
+    }
+
+    /// Cluster name.
+    pub fn name(&self) -> &str {
+        &self.file.name
+    }
+
+    /// All nodes in file order.
+    pub fn nodes(&self) -> &[NodeSpec] {
+        &self.file.nodes
+    }
+
+    /// One node by id.
+    pub fn node(&self, id: NodeId) -> Option<&NodeSpec> {
+        self.file.nodes.iter().find(|node| node.id == id)
+    }
+
+    /// The ids of the voters in the initial membership.
+    pub fn initial_voters(&self) -> BTreeSet<NodeId> {
+        self.file
+            .nodes
+            .iter()
+            .filter(|node| node.voter)
+            .map(|node| node.id)
+            .collect()
+    }
+
+    /// Node `id`'s data folder.
+    pub fn node_data_dir(&self, id: NodeId) -> PathBuf {
+        self.file.data_dir.join(format!("node-{id}"))
+    }
+
+    /// Certificate file locations.
+    pub fn tls(&self) -> &TlsFiles {
+        &self.file.tls
+    }
+
+    /// The district model file, if not the embedded one.
+    pub fn district_file(&self) -> Option<&Path> {
+        self.file.district.as_deref()
+    }
+
+    /// Raft timing.
+    pub fn raft(&self) -> &RaftTiming {
+        &self.file.raft
+    }
+
+    /// Limits.
+    pub fn limits(&self) -> &Limits {
+        &self.file.limits
+    }
+}
+
+fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
+    if file.version != CLUSTER_FILE_VERSION {
+        return Err(invalid(
+            "version",
+            file.version,
+            "unsupported cluster file version",
+            format!("write `version = {CLUSTER_FILE_VERSION}`"),
+        ));
+    }
+    let name_ok = !file.name.is_empty()
+        && file.name.len() <= 40
+        && file
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !name_ok {
+        return Err(invalid(
+            "name",
+            format!("{:?}", file.name),
+            "the cluster name is part of certificate DNS names",
+            "use 1-40 characters of a-z, 0-9 and '-'",
+        ));
+    }
+    validate_nodes(file)?;
+    validate_timing(&file.raft)?;
+    validate_limits(&file.limits, &file.raft)
+}
+
+fn validate_nodes(file: &ClusterFile) -> Result<(), ConfigError> {
+    if file.nodes.is_empty() {
+        return Err(invalid(
+            "nodes",
+            "[]",
+            "a cluster needs nodes",
+            "add [[nodes]] tables",
+        ));
+    }
+    let mut ids = BTreeSet::new();
+    let mut names = BTreeSet::new();
+    let mut addrs = BTreeSet::new();
+    for (index, node) in file.nodes.iter().enumerate() {
+        let at = |field: &str| format!("nodes[{index}].{field}");
+        if node.id == 0 {
+            return Err(invalid(
+                at("id"),
+                0,
+                "node ids start at 1",
+                "give the node an id of 1 or more that no node ever had",
+            ));
+        }
+        if !ids.insert(node.id) {
+            return Err(invalid(
+                at("id"),
+                node.id,
+                "two nodes share this id",
+                "give every node its own id; never reuse a removed node's id",
+            ));
+        }
+        if !names.insert(node.name.as_str()) {
+            return Err(invalid(
+                at("name"),
+                &node.name,
+                "two nodes share this name",
+                "give every node its own name",
+            ));
+        }
+        for (field, addr) in [("quic_addr", node.quic_addr), ("api_addr", node.api_addr)] {
+            if addr.port() == 0 {
+                return Err(invalid(
+                    at(field),
+                    addr,
+                    "port 0 is not a fixed address peers can reach",
+                    "pick a fixed port",
+                ));
+            }
+            // QUIC is UDP and the API is TCP, so only same-protocol clashes matter.
+            if !addrs.insert((field, addr)) {
+                return Err(invalid(
+                    at(field),
+                    addr,
+                    "another node already uses this address",
+                    "give every node its own address",
+                ));
+            }
+        }
+        match (node.role, &node.station) {
+            (NodeRole::Station, None) => {
+                return Err(invalid(
+                    at("station"),
+                    "(missing)",
+                    "a station server must name its station",
+                    "add `station = \"<station id from the district model>\"`",
+                ))
+            }
+            (NodeRole::District, Some(station)) => {
+                return Err(invalid(
+                    at("station"),
+                    station,
+                    "a district server belongs to no station",
+                    "remove `station` or set `role = \"station\"`",
+                ))
+            }
+            _ => {}
+        }
+    }
+    let voters = file.nodes.iter().filter(|node| node.voter).count();
+    if file.single_node {
+        if voters != 1 {
+            return Err(invalid(
+                "single_node",
+                "true",
+                format!("single-node mode needs exactly 1 voter, found {voters}"),
+                "set `single_node = false` or keep one voter",
+            ));
+        }
+    } else if voters < 3 {
+        return Err(invalid(
+            "nodes",
+            format!("{voters} voter(s)"),
+            "fewer than 3 voters cannot survive the loss of a node",
+            "add voters until there are at least 3, or set `single_node = true` to accept no fault tolerance",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_timing(raft: &RaftTiming) -> Result<(), ConfigError> {
+    if raft.heartbeat_interval_ms == 0 {
+        return Err(invalid(
+            "raft.heartbeat_interval_ms",
+            0,
+            "the leader must send heartbeats",
+            "use e.g. 100",
+        ));
+    }
+    if raft.heartbeat_interval_ms >= raft.election_timeout_ms_min {
+        return Err(invalid(
+            "raft.heartbeat_interval_ms",
+            raft.heartbeat_interval_ms,
+            format!(
+                "must be below raft.election_timeout_ms_min ({}) or followers start elections against a live leader",
+                raft.election_timeout_ms_min
+            ),
+            "keep heartbeat_interval_ms at most a third of election_timeout_ms_min",
+        ));
+    }
+    if raft.election_timeout_ms_min >= raft.election_timeout_ms_max {
+        return Err(invalid(
+            "raft.election_timeout_ms_max",
+            raft.election_timeout_ms_max,
+            format!(
+                "must exceed raft.election_timeout_ms_min ({}) so election timeouts are randomised",
+                raft.election_timeout_ms_min
+            ),
+            "use e.g. twice election_timeout_ms_min",
+        ));
+    }
+    if raft.install_snapshot_timeout_ms <= 200 {
+        return Err(invalid(
+            "raft.install_snapshot_timeout_ms",
+            raft.install_snapshot_timeout_ms,
+            "too short to receive a snapshot chunk under load",
+            "use 1000 or more",
+        ));
+    }
+    if raft.snapshot_logs_since_last == 0 || raft.entries_per_append_max == 0 {
+        return Err(invalid(
+            "raft.snapshot_logs_since_last / raft.entries_per_append_max",
+            format!(
+                "{} / {}",
+                raft.snapshot_logs_since_last, raft.entries_per_append_max
+            ),
+            "must be positive",
+            "use the defaults (5000 / 256)",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_limits(limits: &Limits, raft: &RaftTiming) -> Result<(), ConfigError> {
+    if limits.frame_bytes_max < 64 * 1024 {
+        return Err(invalid(
+            "limits.frame_bytes_max",
+            limits.frame_bytes_max,
+            "too small for a batch of log entries",
+            "use at least 65536",
+        ));
+    }
+    if limits.snapshot_chunk_bytes_max == 0
+        || limits.snapshot_chunk_bytes_max > limits.frame_bytes_max / 2
+    {
+        return Err(invalid(
+            "limits.snapshot_chunk_bytes_max",
+            limits.snapshot_chunk_bytes_max,
+            format!(
+                "must be positive and at most half of limits.frame_bytes_max ({})",
+                limits.frame_bytes_max
+            ),
+            "lower it or raise frame_bytes_max",
+        ));
+    }
+    if limits.rpc_timeout_ms <= raft.heartbeat_interval_ms {
+        return Err(invalid(
+            "limits.rpc_timeout_ms",
+            limits.rpc_timeout_ms,
+            format!(
+                "must exceed raft.heartbeat_interval_ms ({})",
+                raft.heartbeat_interval_ms
+            ),
+            "use e.g. 10 x heartbeat_interval_ms",
+        ));
+    }
+    if limits.quic_keep_alive_ms == 0 || limits.quic_keep_alive_ms >= limits.quic_idle_timeout_ms {
+        return Err(invalid(
+            "limits.quic_keep_alive_ms",
+            limits.quic_keep_alive_ms,
+            format!(
+                "must be positive and below limits.quic_idle_timeout_ms ({}) or idle peers are dropped",
+                limits.quic_idle_timeout_ms
+            ),
+            "use e.g. a tenth of quic_idle_timeout_ms",
+        ));
+    }
+    if limits.client_write_timeout_ms < raft.election_timeout_ms_max {
+        return Err(invalid(
+            "limits.client_write_timeout_ms",
+            limits.client_write_timeout_ms,
+            format!(
+                "must be at least raft.election_timeout_ms_max ({}) so a write survives one election",
+                raft.election_timeout_ms_max
+            ),
+            "use e.g. 5 x election_timeout_ms_max",
+        ));
+    }
+    for (field, value) in [
+        ("limits.quic_connections_max", limits.quic_connections_max),
+        (
+            "limits.quic_streams_per_connection_max",
+            limits.quic_streams_per_connection_max,
+        ),
+        ("limits.api_body_bytes_max", limits.api_body_bytes_max),
+        (
+            "limits.api_requests_inflight_max",
+            limits.api_requests_inflight_max,
+        ),
+        (
+            "limits.api_incidents_listed_max",
+            limits.api_incidents_listed_max,
+        ),
+    ] {
+        if value == 0 {
+            return Err(invalid(
+                field,
+                0,
+                "a zero limit refuses all work",
+                "remove it to use the default",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Picks `count` pairs of free local ports (UDP for QUIC, TCP for the API)
+/// for [`ClusterConfig::local`]. The ports are free when picked; another
+/// process could take one before the node binds it, which tests accept.
+pub fn free_local_ports(count: usize) -> std::io::Result<Vec<(u16, u16)>> {
+    let mut held = Vec::new();
+    for _ in 0..count {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0")?;
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0")?;
+        held.push((udp, tcp));
+    }
+    held.iter()
+        .map(|(udp, tcp)| Ok((udp.local_addr()?.port(), tcp.local_addr()?.port())))
+        .collect()
+}

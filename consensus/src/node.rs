@@ -1,0 +1,693 @@
+//! One consensus node: the redb store, the state machine, the QUIC transport
+//! and openraft, wired together, plus the operations callers need: write
+//! (forwarded to the leader), linearizable read barrier, status and
+//! membership changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use cordon_config::ClusterConfig;
+use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::{ChangeMembers, ServerState, SnapshotPolicy};
+use quinn::AsyncUdpSocket;
+use tokio::time::Instant;
+
+use crate::error::{AdminError, WriteError};
+use crate::ledger::{Action, Applied, Command, Origin, RequestId};
+use crate::log_store::{open_database, LogStore};
+use crate::network::NetworkFactory;
+use crate::state_machine::{LedgerReader, StateMachine};
+use crate::status::{ClusterStatus, MemberStatus};
+use crate::tls::{PeerIdentity, TlsIdentity};
+use crate::transport::{RequestHandler, RpcError, Transport, TransportConfig};
+use crate::types::{NodeAddr, NodeId, Raft};
+use crate::wire::{MembershipChange, Refusal, Request, Response};
+
+/// Pause between attempts while a leader is being elected.
+const LEADER_WAIT_MS: u64 = 50;
+
+/// Errors starting a node. All are fatal: the node does not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The node id is not in the cluster file.
+    #[error("node {0} is not in the cluster file (fix: pass an id listed under [[nodes]])")]
+    UnknownNode(NodeId),
+    /// The data folder or database could not be opened.
+    #[error("open storage at {path}: {reason}")]
+    Storage {
+        /// The file or folder.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// Certificates could not be loaded.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    /// The QUIC endpoint could not start.
+    #[error(transparent)]
+    Transport(#[from] crate::transport::TransportError),
+    /// openraft refused to start.
+    #[error("start raft: {0}")]
+    Raft(String),
+}
+
+/// Options that tests and simulations set; production uses the defaults.
+#[derive(Default)]
+pub struct NodeOptions {
+    /// A UDP socket to run QUIC over instead of binding `quic_addr`.
+    pub socket: Option<Arc<dyn AsyncUdpSocket>>,
+}
+
+/// A running consensus node.
+pub struct ConsensusNode {
+    id: NodeId,
+    cluster: ClusterConfig,
+    raft: Raft,
+    transport: Arc<Transport>,
+    reader: LedgerReader,
+    committed_index: Arc<AtomicU64>,
+    write_timeout: Duration,
+    rpc_timeout: Duration,
+}
+
+/// The openraft configuration for a cluster file's timing and limits.
+pub fn raft_config(cluster: &ClusterConfig) -> Result<openraft::Config, StartError> {
+    let timing = cluster.raft();
+    let limits = cluster.limits();
+    let config = openraft::Config {
+        cluster_name: cluster.name().to_string(),
+        heartbeat_interval: timing.heartbeat_interval_ms,
+        election_timeout_min: timing.election_timeout_ms_min,
+        election_timeout_max: timing.election_timeout_ms_max,
+        install_snapshot_timeout: timing.install_snapshot_timeout_ms,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_logs_since_last),
+        max_in_snapshot_log_to_keep: timing.logs_kept_after_snapshot_max,
+        max_payload_entries: timing.entries_per_append_max,
+        snapshot_max_chunk_size: u64::from(limits.snapshot_chunk_bytes_max),
+        ..Default::default()
+    };
+    config
+        .validate()
+        .map_err(|e| StartError::Raft(e.to_string()))
+}
+
+impl ConsensusNode {
+    /// Opens storage, binds the endpoint, starts Raft and, on the very first
+    /// start of a fresh cluster, initialises the membership (done once, by
+    /// the lowest-id voter).
+    pub async fn start(
+        cluster: &ClusterConfig,
+        id: NodeId,
+        options: NodeOptions,
+    ) -> Result<Arc<ConsensusNode>, StartError> {
+        let spec = cluster.node(id).ok_or(StartError::UnknownNode(id))?;
+        let data_dir = cluster.node_data_dir(id);
+        std::fs::create_dir_all(&data_dir).map_err(|e| StartError::Storage {
+            path: data_dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let db_path = data_dir.join("ledger.redb");
+        let storage_error = |reason: String| StartError::Storage {
+            path: db_path.display().to_string(),
+            reason,
+        };
+        let db = open_database(&db_path).map_err(|e| storage_error(e.to_string()))?;
+        let log_store = LogStore::new(db.clone()).map_err(|e| storage_error(e.to_string()))?;
+        let state_machine = StateMachine::open(db).map_err(|e| storage_error(e.to_string()))?;
+        let committed_index = log_store.committed_index();
+        let reader = state_machine.reader();
+
+        let identity = TlsIdentity::load(
+            cluster.name(),
+            PeerIdentity::Node(id),
+            &cluster.tls().ca_cert,
+            &cluster.tls().cert_dir,
+        )?;
+        let limits = cluster.limits();
+        let transport = Transport::bind(
+            &identity,
+            TransportConfig {
+                bind_addr: spec.quic_addr,
+                frame_bytes_max: limits.frame_bytes_max as usize,
+                idle_timeout: Duration::from_millis(limits.quic_idle_timeout_ms),
+                keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
+                connections_max: limits.quic_connections_max as usize,
+                streams_per_connection_max: limits.quic_streams_per_connection_max,
+                socket: options.socket,
+            },
+        )?;
+        let network = NetworkFactory {
+            node_id: id,
+            transport: transport.clone(),
+        };
+        let raft = Raft::new(
+            id,
+            Arc::new(raft_config(cluster)?),
+            network,
+            log_store,
+            state_machine,
+        )
+        .await
+        .map_err(|e| StartError::Raft(e.to_string()))?;
+
+        let node = Arc::new(ConsensusNode {
+            id,
+            cluster: cluster.clone(),
+            raft,
+            transport: transport.clone(),
+            reader,
+            committed_index,
+            write_timeout: Duration::from_millis(limits.client_write_timeout_ms),
+            rpc_timeout: Duration::from_millis(limits.rpc_timeout_ms),
+        });
+        transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
+        node.initialize_once().await?;
+        tracing::info!(node_id = id, quic_addr = %spec.quic_addr, "consensus node started");
+        Ok(node)
+    }
+
+    async fn initialize_once(&self) -> Result<(), StartError> {
+        let initialized = self
+            .raft
+            .is_initialized()
+            .await
+            .map_err(|e| StartError::Raft(e.to_string()))?;
+        let voters = self.cluster.initial_voters();
+        if initialized || voters.first() != Some(&self.id) {
+            return Ok(());
+        }
+        let members: BTreeMap<NodeId, NodeAddr> = voters
+            .iter()
+            .filter_map(|id| self.cluster.node(*id))
+            .map(|spec| (spec.id, node_addr(spec)))
+            .collect();
+        match self.raft.initialize(members).await {
+            Ok(()) => tracing::info!(voters = ?voters, "initialised cluster membership"),
+            Err(error) => {
+                tracing::info!(%error, "membership already initialised; not initialising again")
+            }
+        }
+        Ok(())
+    }
+
+    /// This node's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The cluster configuration this node runs with.
+    pub fn cluster(&self) -> &ClusterConfig {
+        &self.cluster
+    }
+
+    /// The openraft handle (metrics, waits).
+    pub fn raft(&self) -> &Raft {
+        &self.raft
+    }
+
+    /// A read view of the local ledger. Call [`Self::read_barrier`] first
+    /// when the read decides anything.
+    pub fn ledger(&self) -> &LedgerReader {
+        &self.reader
+    }
+
+    /// The leader this node currently knows of.
+    pub fn leader(&self) -> Option<NodeId> {
+        self.raft.metrics().borrow().current_leader
+    }
+
+    /// Proposes a command and waits until it is committed and applied,
+    /// forwarding to the leader when this node is not it. Retries through
+    /// elections until the write deadline; the request id makes retries safe.
+    pub async fn write(&self, command: Command) -> Result<Applied, WriteError> {
+        command
+            .check()
+            .map_err(|rejection| WriteError::Invalid { rejection })?;
+        let deadline = Instant::now() + self.write_timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(WriteError::Timeout {
+                    after_ms: self.write_timeout.as_millis() as u64,
+                });
+            }
+            let error = match self.write_here(command.clone(), remaining).await {
+                Ok(applied) => return Ok(applied),
+                Err(WriteError::NotLeader {
+                    leader_id: Some(leader),
+                    ..
+                }) if leader != self.id => {
+                    match self.forward_write(leader, command.clone(), remaining).await {
+                        Ok(applied) => return Ok(applied),
+                        Err(error) => error,
+                    }
+                }
+                Err(error) => error,
+            };
+            match error {
+                WriteError::NotLeader { .. }
+                | WriteError::NoLeader
+                | WriteError::Unreachable { .. } => {
+                    tokio::time::sleep(Duration::from_millis(LEADER_WAIT_MS).min(remaining)).await;
+                }
+                other => return Err(other),
+            }
+        }
+    }
+
+    /// Proposes on this node only; a follower answers `NotLeader`.
+    async fn write_here(&self, command: Command, within: Duration) -> Result<Applied, WriteError> {
+        match tokio::time::timeout(within, self.raft.client_write(command)).await {
+            Err(_) => Err(WriteError::Timeout {
+                after_ms: within.as_millis() as u64,
+            }),
+            Ok(Ok(response)) => Ok(response.data),
+            Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
+                Err(match forward.leader_id {
+                    Some(leader_id) => WriteError::NotLeader {
+                        leader_id: Some(leader_id),
+                        leader_api_addr: forward.leader_node.map(|node| node.api_addr),
+                    },
+                    None => WriteError::NoLeader,
+                })
+            }
+            Ok(Err(RaftError::APIError(ClientWriteError::ChangeMembershipError(e)))) => {
+                Err(WriteError::Fatal {
+                    reason: e.to_string(),
+                })
+            }
+            Ok(Err(RaftError::Fatal(fatal))) => Err(WriteError::Fatal {
+                reason: fatal.to_string(),
+            }),
+        }
+    }
+
+    async fn forward_write(
+        &self,
+        leader: NodeId,
+        command: Command,
+        within: Duration,
+    ) -> Result<Applied, WriteError> {
+        let Some(addr) = self.member_quic_addr(leader) else {
+            return Err(WriteError::NoLeader);
+        };
+        match self
+            .transport
+            .call(leader, addr, Request::ClientWrite(command), within)
+            .await
+        {
+            Ok(Response::ClientWrite(result)) => result,
+            Ok(other) => Err(WriteError::Unreachable {
+                reason: format!("leader answered {:?}", std::mem::discriminant(&other)),
+            }),
+            Err(RpcError::Timeout { after_ms, .. }) => Err(WriteError::Timeout { after_ms }),
+            Err(error) => Err(WriteError::Unreachable {
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    fn member_quic_addr(&self, id: NodeId) -> Option<SocketAddr> {
+        let metrics = self.raft.metrics().borrow().clone();
+        let node = metrics
+            .membership_config
+            .membership()
+            .get_node(&id)?
+            .clone();
+        node.quic_addr.parse().ok()
+    }
+
+    /// Waits until this node's ledger reflects every write committed before
+    /// the call (read index through the leader). Reads after it are
+    /// linearizable.
+    pub async fn read_barrier(&self) -> Result<(), WriteError> {
+        let deadline = Instant::now() + self.write_timeout;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(WriteError::Timeout {
+                    after_ms: self.write_timeout.as_millis() as u64,
+                });
+            }
+            let index = match self.read_index_here(remaining).await {
+                Err(WriteError::NotLeader {
+                    leader_id: Some(leader),
+                    ..
+                }) if leader != self.id => self.read_index_from(leader, remaining).await,
+                other => other,
+            };
+            match index {
+                Ok(index) => {
+                    return self
+                        .raft
+                        .wait(Some(deadline.saturating_duration_since(Instant::now())))
+                        .applied_index_at_least(Some(index), "read barrier")
+                        .await
+                        .map(|_| ())
+                        .map_err(|_| WriteError::Timeout {
+                            after_ms: self.write_timeout.as_millis() as u64,
+                        })
+                }
+                Err(
+                    WriteError::NotLeader { .. }
+                    | WriteError::NoLeader
+                    | WriteError::Unreachable { .. },
+                ) => {
+                    tokio::time::sleep(Duration::from_millis(LEADER_WAIT_MS).min(remaining)).await;
+                }
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
+    /// On the leader: confirms leadership with a quorum and returns the
+    /// index a linearizable read must wait for.
+    async fn read_index_here(&self, within: Duration) -> Result<u64, WriteError> {
+        match tokio::time::timeout(within, self.raft.get_read_log_id()).await {
+            Err(_) => Err(WriteError::Timeout {
+                after_ms: within.as_millis() as u64,
+            }),
+            Ok(Ok((read_log_id, _applied))) => Ok(read_log_id.map_or(0, |id| id.index)),
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::ForwardToLeader(forward)))) => {
+                Err(match forward.leader_id {
+                    Some(leader_id) => WriteError::NotLeader {
+                        leader_id: Some(leader_id),
+                        leader_api_addr: forward.leader_node.map(|node| node.api_addr),
+                    },
+                    None => WriteError::NoLeader,
+                })
+            }
+            Ok(Err(RaftError::APIError(CheckIsLeaderError::QuorumNotEnough(e)))) => {
+                Err(WriteError::Unreachable {
+                    reason: e.to_string(),
+                })
+            }
+            Ok(Err(RaftError::Fatal(fatal))) => Err(WriteError::Fatal {
+                reason: fatal.to_string(),
+            }),
+        }
+    }
+
+    async fn read_index_from(&self, leader: NodeId, within: Duration) -> Result<u64, WriteError> {
+        let Some(addr) = self.member_quic_addr(leader) else {
+            return Err(WriteError::NoLeader);
+        };
+        match self
+            .transport
+            .call(
+                leader,
+                addr,
+                Request::ReadIndex,
+                within.min(self.rpc_timeout * 2),
+            )
+            .await
+        {
+            Ok(Response::ReadIndex(result)) => result,
+            Ok(_) => Err(WriteError::Unreachable {
+                reason: "leader answered a read index with something else".into(),
+            }),
+            Err(error) => Err(WriteError::Unreachable {
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    /// This node's view of the cluster.
+    pub fn status(&self) -> ClusterStatus {
+        let metrics = self.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+        let last_log_index = metrics.last_log_index;
+        let members = membership
+            .nodes()
+            .map(|(id, addr)| {
+                let matched_index = metrics
+                    .replication
+                    .as_ref()
+                    .and_then(|replication| replication.get(id).copied().flatten())
+                    .map(|log_id| log_id.index);
+                let matched_index = if metrics.state == ServerState::Leader && *id == self.id {
+                    last_log_index
+                } else {
+                    matched_index
+                };
+                MemberStatus {
+                    id: *id,
+                    name: addr.name.clone(),
+                    quic_addr: addr.quic_addr.clone(),
+                    api_addr: addr.api_addr.clone(),
+                    voter: voters.contains(id),
+                    matched_index,
+                    lag: match (last_log_index, matched_index, &metrics.replication) {
+                        (Some(last), Some(matched), Some(_)) => Some(last.saturating_sub(matched)),
+                        (Some(last), None, Some(_)) => Some(last),
+                        _ => None,
+                    },
+                }
+            })
+            .collect();
+        let committed = self.committed_index.load(Ordering::Relaxed);
+        ClusterStatus {
+            cluster: self.cluster.name().to_string(),
+            node_id: self.id,
+            role: match metrics.state {
+                ServerState::Leader => "leader",
+                ServerState::Follower => "follower",
+                ServerState::Candidate => "candidate",
+                ServerState::Learner => "learner",
+                ServerState::Shutdown => "shutdown",
+            }
+            .to_string(),
+            leader_id: metrics.current_leader,
+            term: metrics.current_term,
+            last_log_index,
+            committed_index: (committed > 0).then_some(committed),
+            applied_index: metrics.last_applied.map(|id| id.index),
+            snapshot_index: metrics.snapshot.map(|id| id.index),
+            millis_since_quorum_ack: metrics.millis_since_quorum_ack,
+            members,
+        }
+    }
+
+    /// Applies a membership change on the leader.
+    pub async fn change_membership(&self, change: MembershipChange) -> Result<u64, AdminError> {
+        let metrics = self.raft.metrics().borrow().clone();
+        if metrics.current_leader != Some(self.id) {
+            return Err(AdminError::NotLeader {
+                leader_id: metrics.current_leader,
+            });
+        }
+        let membership = metrics.membership_config.membership().clone();
+        let is_member = |id: NodeId| membership.get_node(&id).is_some();
+        let result = match change {
+            MembershipChange::AddLearner { node_id, addr } => {
+                if is_member(node_id) {
+                    return Err(AdminError::Refused {
+                        reason: format!("node {node_id} is already a member"),
+                    });
+                }
+                if self.reader.read().ledger.is_retired_node_id(node_id) {
+                    return Err(AdminError::Refused {
+                        reason: format!(
+                            "node id {node_id} belonged to a removed node and is never reused: pick a new id"
+                        ),
+                    });
+                }
+                if addr.quic_addr.parse::<SocketAddr>().is_err() {
+                    return Err(AdminError::Refused {
+                        reason: format!("quic address {:?} is not host:port", addr.quic_addr),
+                    });
+                }
+                self.raft.add_learner(node_id, addr, true).await
+            }
+            MembershipChange::Promote { node_id } => {
+                if !is_member(node_id) {
+                    return Err(AdminError::Refused {
+                        reason: format!(
+                            "node {node_id} is not a member: add it as a learner first"
+                        ),
+                    });
+                }
+                self.raft
+                    .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([node_id])), false)
+                    .await
+            }
+            MembershipChange::Remove { node_id } => {
+                if !is_member(node_id) {
+                    return Err(AdminError::Refused {
+                        reason: format!("node {node_id} is not a member"),
+                    });
+                }
+                let voters: BTreeSet<NodeId> = membership.voter_ids().collect();
+                if voters.contains(&node_id) && voters.len() <= 1 {
+                    return Err(AdminError::Refused {
+                        reason: "cannot remove the last voter".into(),
+                    });
+                }
+                self.retire_node_id(node_id).await?;
+                let change = if voters.contains(&node_id) {
+                    ChangeMembers::RemoveVoters(BTreeSet::from([node_id]))
+                } else {
+                    ChangeMembers::RemoveNodes(BTreeSet::from([node_id]))
+                };
+                self.raft.change_membership(change, false).await
+            }
+        };
+        match result {
+            Ok(response) => Ok(response.log_id.index),
+            Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
+                Err(AdminError::NotLeader {
+                    leader_id: forward.leader_id,
+                })
+            }
+            Err(error) => Err(AdminError::Failed {
+                reason: error.to_string(),
+            }),
+        }
+    }
+
+    async fn retire_node_id(&self, node_id: NodeId) -> Result<(), AdminError> {
+        let command = Command {
+            request_id: RequestId(format!("retire-node-{node_id}")),
+            proposed_at_ms: unix_millis(),
+            origin: Origin::Operator,
+            action: Action::RetireNodeId { node_id },
+        };
+        self.write(command)
+            .await
+            .map(|_| ())
+            .map_err(|e| AdminError::Failed {
+                reason: format!("record node id {node_id} as retired: {e}"),
+            })
+    }
+
+    /// Builds a snapshot now (it is also built every `snapshot_logs_since_last` entries).
+    pub async fn trigger_snapshot(&self) -> Result<(), WriteError> {
+        self.raft
+            .trigger()
+            .snapshot()
+            .await
+            .map_err(|e| WriteError::Fatal {
+                reason: e.to_string(),
+            })
+    }
+
+    /// Stops Raft and closes the endpoint.
+    pub async fn shutdown(&self) {
+        if let Err(error) = self.raft.shutdown().await {
+            tracing::warn!(%error, "raft shutdown");
+        }
+        self.transport.close().await;
+    }
+
+    fn authorize(&self, peer: PeerIdentity, request: &Request) -> Result<(), Refusal> {
+        let refuse = |why: String| {
+            Err(Refusal::NotAuthorized {
+                identity: peer.to_string(),
+                request: request.name().to_string(),
+                why,
+            })
+        };
+        let metrics = self.raft.metrics().borrow().clone();
+        let membership = metrics.membership_config.membership();
+        let uninitialised = membership.nodes().next().is_none();
+        let is_member = |id: NodeId| {
+            membership.get_node(&id).is_some() || (uninitialised && self.cluster.node(id).is_some())
+        };
+        let raft_sender = match request {
+            Request::AppendEntries(rpc) => Some(rpc.vote.leader_id().voted_for()),
+            Request::Vote(rpc) => Some(rpc.vote.leader_id().voted_for()),
+            Request::InstallSnapshot(rpc) => Some(rpc.vote.leader_id().voted_for()),
+            _ => None,
+        };
+        match (peer, raft_sender) {
+            (PeerIdentity::Operator, Some(_)) => {
+                refuse("operators do not take part in Raft".into())
+            }
+            (PeerIdentity::Node(id), Some(claimed)) => {
+                if !is_member(id) {
+                    return refuse(format!("node {id} is not a member of this cluster"));
+                }
+                if claimed != Some(id) {
+                    return refuse(format!(
+                        "the request speaks for node {claimed:?} but the certificate is node {id}'s"
+                    ));
+                }
+                Ok(())
+            }
+            (PeerIdentity::Operator, None) => Ok(()),
+            (PeerIdentity::Node(id), None) => match request {
+                Request::Membership(_) => {
+                    refuse("membership changes need the operator certificate".into())
+                }
+                _ if is_member(id) => Ok(()),
+                _ => refuse(format!("node {id} is not a member of this cluster")),
+            },
+        }
+    }
+
+    async fn serve(self: Arc<Self>, request: Request) -> Response {
+        match request {
+            Request::AppendEntries(rpc) => {
+                Response::AppendEntries(self.raft.append_entries(rpc).await)
+            }
+            Request::Vote(rpc) => Response::Vote(self.raft.vote(rpc).await),
+            Request::InstallSnapshot(rpc) => {
+                Response::InstallSnapshot(self.raft.install_snapshot(rpc).await)
+            }
+            Request::ClientWrite(command) => Response::ClientWrite(match command.check() {
+                Err(rejection) => Err(WriteError::Invalid { rejection }),
+                Ok(()) => self.write_here(command, self.write_timeout).await,
+            }),
+            Request::ReadIndex => Response::ReadIndex(self.read_index_here(self.rpc_timeout).await),
+            Request::Status => Response::Status(Box::new(self.status())),
+            Request::Membership(change) => {
+                Response::Membership(self.change_membership(change).await)
+            }
+            Request::Ping => Response::Pong,
+        }
+    }
+}
+
+/// The transport's handle on a node. Weak, so a stopped node is freed even
+/// while its endpoint still holds the handler.
+struct NodeHandler(Weak<ConsensusNode>);
+
+impl RequestHandler for NodeHandler {
+    fn handle(
+        &self,
+        peer: PeerIdentity,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send + 'static>> {
+        let Some(node) = self.0.upgrade() else {
+            return Box::pin(std::future::ready(Response::Refused(Refusal::NotReady)));
+        };
+        if let Err(refusal) = node.authorize(peer, &request) {
+            tracing::warn!(%peer, request = request.name(), %refusal, "refused request");
+            return Box::pin(std::future::ready(Response::Refused(refusal)));
+        }
+        Box::pin(node.serve(request))
+    }
+}
+
+/// The NodeAddr stored in the membership for a cluster-file node.
+pub fn node_addr(spec: &cordon_config::NodeSpec) -> NodeAddr {
+    NodeAddr {
+        name: spec.name.clone(),
+        quic_addr: spec.quic_addr.to_string(),
+        api_addr: spec.api_addr.to_string(),
+    }
+}
+
+/// Wall-clock Unix milliseconds: the proposer's stamp for commands.
+pub fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

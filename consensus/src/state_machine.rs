@@ -1,0 +1,258 @@
+//! The Raft state machine: applies committed entries to the [`Ledger`],
+//! builds snapshots and installs them.
+//!
+//! The ledger lives in memory behind a lock that readers share (the API reads
+//! it after a linearizable barrier). The latest snapshot is kept in the same
+//! redb file as the log, so a restarted node starts from it and openraft
+//! re-applies the committed entries after it.
+
+use std::io::Cursor;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use openraft::storage::{RaftStateMachine, Snapshot};
+use openraft::{EntryPayload, RaftSnapshotBuilder, StorageIOError};
+use redb::{Database, ReadableDatabase, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::codec;
+use crate::ledger::{Applied, Effect, Ledger};
+use crate::log_store::any_error;
+use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+
+const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
+const KEY_CURRENT: &str = "current";
+
+/// Largest snapshot read back from disk or received from a leader.
+pub const SNAPSHOT_BYTES_MAX: usize = 1024 * 1024 * 1024;
+
+/// The applied state: the ledger plus what Raft needs to know about it.
+#[derive(Debug, Default)]
+pub struct AppliedState {
+    /// The dispatch ledger.
+    pub ledger: Ledger,
+    /// The last entry applied.
+    pub last_applied: Option<LogId>,
+    /// The last membership applied.
+    pub membership: StoredMembership,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSnapshot {
+    meta: SnapshotMeta,
+    data: Vec<u8>,
+}
+
+/// The state machine handle given to openraft; clones share the state.
+#[derive(Clone)]
+pub struct StateMachine {
+    db: Arc<Database>,
+    state: Arc<RwLock<AppliedState>>,
+    snapshots_built: Arc<AtomicU64>,
+}
+
+/// A read-only view of the applied state for the API and status reports.
+#[derive(Clone)]
+pub struct LedgerReader {
+    state: Arc<RwLock<AppliedState>>,
+}
+
+impl LedgerReader {
+    /// Locks the applied state for reading. Keep the guard short and never
+    /// hold it across an `.await`.
+    pub fn read(&self) -> RwLockReadGuard<'_, AppliedState> {
+        self.state
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl StateMachine {
+    /// Opens the state machine on the node's database, starting from the
+    /// stored snapshot if there is one.
+    pub fn open(db: Arc<Database>) -> Result<StateMachine, StorageError> {
+        let machine = StateMachine {
+            db,
+            state: Arc::new(RwLock::new(AppliedState::default())),
+            snapshots_built: Arc::new(AtomicU64::new(0)),
+        };
+        if let Some(stored) = machine.read_stored_snapshot()? {
+            let ledger: Ledger = codec::decode(&stored.data, SNAPSHOT_BYTES_MAX)
+                .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
+            let mut state = machine.write_state();
+            state.ledger = ledger;
+            state.last_applied = stored.meta.last_log_id;
+            state.membership = stored.meta.last_membership.clone();
+        }
+        Ok(machine)
+    }
+
+    /// A reader sharing this state machine's state.
+    pub fn reader(&self) -> LedgerReader {
+        LedgerReader {
+            state: self.state.clone(),
+        }
+    }
+
+    fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, AppliedState> {
+        self.state
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read_stored_snapshot(&self) -> Result<Option<StoredSnapshot>, StorageError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
+        let table = match txn.open_table(SNAPSHOT) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(StorageIOError::read_snapshot(None, any_error(e)).into()),
+        };
+        let Some(value) = table
+            .get(KEY_CURRENT)
+            .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?
+        else {
+            return Ok(None);
+        };
+        let stored = codec::decode(value.value(), SNAPSHOT_BYTES_MAX + 64 * 1024)
+            .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
+        Ok(Some(stored))
+    }
+
+    fn save_snapshot(db: &Database, stored: &StoredSnapshot) -> Result<(), StorageError> {
+        let signature = Some(stored.meta.signature());
+        let bytes = codec::encode(stored)
+            .map_err(|e| StorageIOError::write_snapshot(signature.clone(), any_error(e)))?;
+        let txn = db
+            .begin_write()
+            .map_err(|e| StorageIOError::write_snapshot(signature.clone(), any_error(e)))?;
+        {
+            let mut table = txn
+                .open_table(SNAPSHOT)
+                .map_err(|e| StorageIOError::write_snapshot(signature.clone(), any_error(e)))?;
+            table
+                .insert(KEY_CURRENT, bytes.as_slice())
+                .map_err(|e| StorageIOError::write_snapshot(signature.clone(), any_error(e)))?;
+        }
+        txn.commit()
+            .map_err(|e| StorageIOError::write_snapshot(signature, any_error(e)))?;
+        Ok(())
+    }
+
+    async fn persist(&self, stored: StoredSnapshot) -> Result<StoredSnapshot, StorageError> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || Self::save_snapshot(&db, &stored).map(|()| stored))
+            .await
+            .map_err(|e| StorageError::from(StorageIOError::write_snapshot(None, any_error(e))))?
+    }
+}
+
+impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
+    async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
+        let (data, last_log_id, last_membership) = {
+            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+            let data = codec::encode(&state.ledger)
+                .map_err(|e| StorageIOError::write_snapshot(None, any_error(e)))?;
+            (data, state.last_applied, state.membership.clone())
+        };
+        let built = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
+        let snapshot_id = match last_log_id {
+            Some(log_id) => format!("{}-{}-{built}", log_id.leader_id.term, log_id.index),
+            None => format!("0-0-{built}"),
+        };
+        let meta = SnapshotMeta {
+            last_log_id,
+            last_membership,
+            snapshot_id,
+        };
+        let stored = self.persist(StoredSnapshot { meta, data }).await?;
+        tracing::info!(snapshot_id = %stored.meta.snapshot_id, bytes = stored.data.len(), "built snapshot");
+        Ok(Snapshot {
+            meta: stored.meta,
+            snapshot: Box::new(Cursor::new(stored.data)),
+        })
+    }
+}
+
+impl RaftStateMachine<TypeConfig> for StateMachine {
+    type SnapshotBuilder = StateMachine;
+
+    async fn applied_state(&mut self) -> Result<(Option<LogId>, StoredMembership), StorageError> {
+        let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        Ok((state.last_applied, state.membership.clone()))
+    }
+
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    where
+        I: IntoIterator<Item = Entry> + Send,
+        I::IntoIter: Send,
+    {
+        let mut state = self.write_state();
+        let mut answers = Vec::new();
+        for entry in entries {
+            state.last_applied = Some(entry.log_id);
+            let index = entry.log_id.index;
+            let answer = match entry.payload {
+                EntryPayload::Normal(command) => state.ledger.apply(index, &command),
+                EntryPayload::Membership(membership) => {
+                    state.membership = StoredMembership::new(Some(entry.log_id), membership);
+                    raft_internal(index)
+                }
+                EntryPayload::Blank => raft_internal(index),
+            };
+            answers.push(answer);
+        }
+        Ok(answers)
+    }
+
+    async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
+        self.clone()
+    }
+
+    async fn begin_receiving_snapshot(&mut self) -> Result<Box<Cursor<Vec<u8>>>, StorageError> {
+        Ok(Box::new(Cursor::new(Vec::new())))
+    }
+
+    async fn install_snapshot(
+        &mut self,
+        meta: &SnapshotMeta,
+        snapshot: Box<Cursor<Vec<u8>>>,
+    ) -> Result<(), StorageError> {
+        let data = snapshot.into_inner();
+        let ledger: Ledger = codec::decode(&data, SNAPSHOT_BYTES_MAX)
+            .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), any_error(e)))?;
+        // Persist first: once installed, the log before it may be purged.
+        self.persist(StoredSnapshot {
+            meta: meta.clone(),
+            data,
+        })
+        .await?;
+        let mut state = self.write_state();
+        state.ledger = ledger;
+        state.last_applied = meta.last_log_id;
+        state.membership = meta.last_membership.clone();
+        tracing::info!(snapshot_id = %meta.snapshot_id, "installed snapshot");
+        Ok(())
+    }
+
+    async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
+        let machine = self.clone();
+        let stored = tokio::task::spawn_blocking(move || machine.read_stored_snapshot())
+            .await
+            .map_err(|e| StorageError::from(StorageIOError::read_snapshot(None, any_error(e))))??;
+        Ok(stored.map(|stored| Snapshot {
+            meta: stored.meta,
+            snapshot: Box::new(Cursor::new(stored.data)),
+        }))
+    }
+}
+
+fn raft_internal(index: u64) -> Applied {
+    Applied {
+        index,
+        effect: Effect::RaftInternal,
+        deduplicated: false,
+    }
+}

@@ -1,0 +1,404 @@
+//! Certificates and mutual TLS for the QUIC transport.
+//!
+//! A cluster CA signs one certificate per node and one for operators. A
+//! certificate's identity is its DNS name: `node-<id>.<cluster>.cordon` or
+//! `operator.<cluster>.cordon`. Both ends verify the chain against the
+//! cluster CA; the client also checks the server's name, and the server reads
+//! the client's identity from its certificate. What a peer may do is decided
+//! by that identity (and the current membership), never by what a request
+//! claims.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
+
+use crate::types::NodeId;
+
+/// The ALPN protocol id of Cordon's QUIC protocol.
+pub const ALPN: &[u8] = b"cordon/1";
+
+/// Errors creating, loading or using certificates.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A file could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A PEM file holds no usable certificate or key.
+    #[error(
+        "{path}: {problem} (fix: regenerate it with `cordon certs init` or `cordon certs issue`)"
+    )]
+    BadPem {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Certificate generation failed.
+    #[error("generate certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    /// rustls refused the configuration.
+    #[error("configure tls: {0}")]
+    Rustls(#[from] rustls::Error),
+    /// The client verifier could not be built.
+    #[error("configure client verification: {0}")]
+    Verifier(#[from] rustls::server::VerifierBuilderError),
+}
+
+/// Who a peer is, according to its certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerIdentity {
+    /// A cluster node.
+    Node(NodeId),
+    /// An operator tool (`cordon ctl`).
+    Operator,
+}
+
+impl std::fmt::Display for PeerIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerIdentity::Node(id) => write!(f, "node-{id}"),
+            PeerIdentity::Operator => f.write_str("operator"),
+        }
+    }
+}
+
+/// The DNS name in node `id`'s certificate.
+pub fn node_dns_name(cluster: &str, id: NodeId) -> String {
+    format!("node-{id}.{cluster}.cordon")
+}
+
+/// The DNS name in the operator certificate.
+pub fn operator_dns_name(cluster: &str) -> String {
+    format!("operator.{cluster}.cordon")
+}
+
+/// Reads the identity a DNS name stands for in `cluster`.
+pub fn identity_from_dns_name(cluster: &str, name: &str) -> Option<PeerIdentity> {
+    let suffix = format!(".{cluster}.cordon");
+    let label = name.strip_suffix(&suffix)?;
+    if label == "operator" {
+        return Some(PeerIdentity::Operator);
+    }
+    let id = label.strip_prefix("node-")?.parse().ok()?;
+    Some(PeerIdentity::Node(id))
+}
+
+/// The identity in a verified peer certificate, if it names one of `cluster`.
+pub fn identity_from_certificate(cluster: &str, der: &[u8]) -> Option<PeerIdentity> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
+    let names = certificate.subject_alternative_name().ok()??;
+    names
+        .value
+        .general_names
+        .iter()
+        .find_map(|name| match name {
+            x509_parser::extensions::GeneralName::DNSName(dns) => {
+                identity_from_dns_name(cluster, dns)
+            }
+            _ => None,
+        })
+}
+
+/// File names inside a certificate folder.
+pub struct CertPaths;
+
+impl CertPaths {
+    /// The CA certificate.
+    pub fn ca_cert(dir: &Path) -> PathBuf {
+        dir.join("ca.crt")
+    }
+    /// The CA key (keep it offline once the certificates are issued).
+    pub fn ca_key(dir: &Path) -> PathBuf {
+        dir.join("ca.key")
+    }
+    /// A holder's certificate and key.
+    pub fn holder(dir: &Path, holder: PeerIdentity) -> (PathBuf, PathBuf) {
+        let stem = match holder {
+            PeerIdentity::Node(id) => format!("node-{id}"),
+            PeerIdentity::Operator => "operator".to_string(),
+        };
+        (
+            dir.join(format!("{stem}.crt")),
+            dir.join(format!("{stem}.key")),
+        )
+    }
+}
+
+fn write_file(path: &Path, contents: &str, secret: bool) -> Result<(), TlsError> {
+    let io = |source| TlsError::Io {
+        action: "write",
+        path: path.to_path_buf(),
+        source,
+    };
+    std::fs::write(path, contents).map_err(io)?;
+    if secret {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    Ok(())
+}
+
+fn read_file(path: &Path) -> Result<String, TlsError> {
+    std::fs::read_to_string(path).map_err(|source| TlsError::Io {
+        action: "read",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn validity(params: &mut CertificateParams, valid_for: Duration) {
+    let now = time::OffsetDateTime::now_utc();
+    // An hour of slack for clocks that run a little behind the issuer's.
+    params.not_before = now - time::Duration::hours(1);
+    params.not_after = now + valid_for;
+}
+
+/// Creates a cluster CA, a certificate for each node and one for operators
+/// in `dir`.
+pub fn generate_cluster_certs(
+    cluster: &str,
+    node_ids: &[NodeId],
+    dir: &Path,
+    valid_for: Duration,
+) -> Result<(), TlsError> {
+    std::fs::create_dir_all(dir).map_err(|source| TlsError::Io {
+        action: "create folder",
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, format!("cordon cluster CA {cluster}"));
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    validity(&mut ca_params, valid_for * 2);
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    write_file(&CertPaths::ca_cert(dir), &ca_cert.pem(), false)?;
+    write_file(&CertPaths::ca_key(dir), &ca_key.serialize_pem(), true)?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    for id in node_ids {
+        issue(cluster, PeerIdentity::Node(*id), &issuer, dir, valid_for)?;
+    }
+    issue(cluster, PeerIdentity::Operator, &issuer, dir, valid_for)
+}
+
+/// Issues one more certificate from the CA files in `dir` (a new node, or a
+/// rotation of an existing holder's certificate).
+pub fn issue_from_ca_files(
+    cluster: &str,
+    holder: PeerIdentity,
+    dir: &Path,
+    valid_for: Duration,
+) -> Result<(), TlsError> {
+    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
+    let key_path = CertPaths::ca_key(dir);
+    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
+        path: key_path,
+        problem: e.to_string(),
+    })?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key)?;
+    issue(cluster, holder, &issuer, dir, valid_for)
+}
+
+fn issue(
+    cluster: &str,
+    holder: PeerIdentity,
+    issuer: &Issuer<'_, KeyPair>,
+    dir: &Path,
+    valid_for: Duration,
+) -> Result<(), TlsError> {
+    let name = match holder {
+        PeerIdentity::Node(id) => node_dns_name(cluster, id),
+        PeerIdentity::Operator => operator_dns_name(cluster),
+    };
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(vec![name.clone()])?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.extended_key_usages = vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::ClientAuth,
+    ];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    validity(&mut params, valid_for);
+    let cert = params.signed_by(&key, issuer)?;
+    let (cert_path, key_path) = CertPaths::holder(dir, holder);
+    write_file(&cert_path, &cert.pem(), false)?;
+    write_file(&key_path, &key.serialize_pem(), true)
+}
+
+/// A holder's loaded TLS material: its chain, key and the cluster CA.
+pub struct TlsIdentity {
+    /// The cluster name the certificates belong to.
+    pub cluster: String,
+    /// Who holds it.
+    pub holder: PeerIdentity,
+    roots: Arc<RootCertStore>,
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsIdentity")
+            .field("cluster", &self.cluster)
+            .field("holder", &self.holder)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsIdentity {
+    /// Loads `holder`'s certificate and key from `cert_dir` and the CA from `ca_cert`.
+    pub fn load(
+        cluster: &str,
+        holder: PeerIdentity,
+        ca_cert: &Path,
+        cert_dir: &Path,
+    ) -> Result<TlsIdentity, TlsError> {
+        let mut roots = RootCertStore::empty();
+        for cert in load_certs(ca_cert)? {
+            roots.add(cert).map_err(|e| TlsError::BadPem {
+                path: ca_cert.to_path_buf(),
+                problem: e.to_string(),
+            })?;
+        }
+        let (cert_path, key_path) = CertPaths::holder(cert_dir, holder);
+        let chain = load_certs(&cert_path)?;
+        let key = PrivateKeyDer::from_pem_slice(read_file(&key_path)?.as_bytes()).map_err(|e| {
+            TlsError::BadPem {
+                path: key_path.clone(),
+                problem: format!("no private key: {e}"),
+            }
+        })?;
+        Ok(TlsIdentity {
+            cluster: cluster.to_string(),
+            holder,
+            roots: Arc::new(roots),
+            chain,
+            key,
+        })
+    }
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    /// The rustls server configuration: our certificate, client certificates
+    /// required and verified against the cluster CA.
+    pub fn server_config(&self) -> Result<rustls::ServerConfig, TlsError> {
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(self.roots.clone(), Self::provider())
+                .build()?;
+        let mut config = rustls::ServerConfig::builder_with_provider(Self::provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(self.chain.clone(), self.key.clone_key())?;
+        config.alpn_protocols = vec![ALPN.to_vec()];
+        Ok(config)
+    }
+
+    /// The rustls client configuration: trust only the cluster CA and present
+    /// our certificate.
+    pub fn client_config(&self) -> Result<rustls::ClientConfig, TlsError> {
+        let mut config = rustls::ClientConfig::builder_with_provider(Self::provider())
+            .with_protocol_versions(&[&rustls::version::TLS13])?
+            .with_root_certificates(self.roots.clone())
+            .with_client_auth_cert(self.chain.clone(), self.key.clone_key())?;
+        config.alpn_protocols = vec![ALPN.to_vec()];
+        Ok(config)
+    }
+}
+
+fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let pem = read_file(path)?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| TlsError::BadPem {
+            path: path.to_path_buf(),
+            problem: e.to_string(),
+        })?;
+    if certs.is_empty() {
+        return Err(TlsError::BadPem {
+            path: path.to_path_buf(),
+            problem: "no certificate in the file".into(),
+        });
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names_round_trip_to_identities() {
+        assert_eq!(
+            identity_from_dns_name("huangpu", &node_dns_name("huangpu", 7)),
+            Some(PeerIdentity::Node(7))
+        );
+        assert_eq!(
+            identity_from_dns_name("huangpu", &operator_dns_name("huangpu")),
+            Some(PeerIdentity::Operator)
+        );
+        // A certificate of another cluster names nobody here.
+        assert_eq!(
+            identity_from_dns_name("huangpu", &node_dns_name("pudong", 7)),
+            None
+        );
+        assert_eq!(
+            identity_from_dns_name("huangpu", "node-x.huangpu.cordon"),
+            None
+        );
+    }
+
+    #[test]
+    fn generated_certificates_load_and_name_their_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        generate_cluster_certs("huangpu", &[1, 2], dir.path(), Duration::from_secs(86_400))
+            .unwrap();
+        let identity = TlsIdentity::load(
+            "huangpu",
+            PeerIdentity::Node(2),
+            &CertPaths::ca_cert(dir.path()),
+            dir.path(),
+        )
+        .unwrap();
+        assert_eq!(
+            identity_from_certificate("huangpu", &identity.chain[0]),
+            Some(PeerIdentity::Node(2))
+        );
+        identity.server_config().unwrap();
+        identity.client_config().unwrap();
+        // A new node's certificate can be issued later from the CA files.
+        issue_from_ca_files(
+            "huangpu",
+            PeerIdentity::Node(9),
+            dir.path(),
+            Duration::from_secs(86_400),
+        )
+        .unwrap();
+        let (cert, _) = CertPaths::holder(dir.path(), PeerIdentity::Node(9));
+        let der = load_certs(&cert).unwrap();
+        assert_eq!(
+            identity_from_certificate("huangpu", &der[0]),
+            Some(PeerIdentity::Node(9))
+        );
+    }
+}

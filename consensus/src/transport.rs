@@ -1,0 +1,479 @@
+//! The QUIC transport: one endpoint per node, mutual TLS, one connection per
+//! peer shared by both directions, one bidirectional stream per request.
+//!
+//! Dead peers are detected from request deadlines, never from connection
+//! state: a connection can look alive through a one-way cut. A request that
+//! misses its deadline closes the cached connection so the next request dials
+//! afresh. The UDP socket under quinn is injectable
+//! ([`TransportConfig::socket`]) so tests can put a faulty or simulated
+//! network beneath the real QUIC stack.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use quinn::{AsyncUdpSocket, Connection, Endpoint};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+use crate::codec::{self, CodecError};
+use crate::tls::{self, PeerIdentity, TlsError, TlsIdentity};
+use crate::types::NodeId;
+use crate::wire::{Refusal, Request, RequestFrame, Response, WIRE_VERSION};
+
+/// Serves requests that arrive on the transport.
+pub trait RequestHandler: Send + Sync + 'static {
+    /// Answers one request from an authenticated peer.
+    fn handle(
+        &self,
+        peer: PeerIdentity,
+        request: Request,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send + 'static>>;
+}
+
+/// Why a request got no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    /// No connection could be made.
+    #[error("connect to {target} at {addr}: {reason}")]
+    Unreachable {
+        /// The peer's name.
+        target: String,
+        /// Its address.
+        addr: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The deadline passed; the request may or may not have been served.
+    #[error("no answer from {target} within {after_ms} ms")]
+    Timeout {
+        /// The peer's name.
+        target: String,
+        /// The deadline.
+        after_ms: u64,
+    },
+    /// The stream failed mid-request.
+    #[error("request to {target}: {reason}")]
+    Stream {
+        /// The peer's name.
+        target: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The peer refused the request.
+    #[error("{target} refused: {refusal}")]
+    Refused {
+        /// The peer's name.
+        target: String,
+        /// Its reason.
+        refusal: Refusal,
+    },
+}
+
+/// Errors starting the transport.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// TLS could not be configured.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The socket could not be bound.
+    #[error("bind quic endpoint on {addr}: {source} (fix: free the port or change quic_addr)")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// quinn refused the TLS configuration.
+    #[error("configure quic: {0}")]
+    Quic(String),
+}
+
+/// Settings of one endpoint.
+pub struct TransportConfig {
+    /// Where to listen (nodes) or bind (operator clients, use port 0).
+    pub bind_addr: SocketAddr,
+    /// Largest frame read.
+    pub frame_bytes_max: usize,
+    /// QUIC idle timeout.
+    pub idle_timeout: Duration,
+    /// QUIC keep-alive period.
+    pub keep_alive: Duration,
+    /// Incoming connections served at once.
+    pub connections_max: usize,
+    /// Streams a peer may open at once on one connection.
+    pub streams_per_connection_max: u32,
+    /// A socket to use instead of binding a real UDP socket.
+    pub socket: Option<Arc<dyn AsyncUdpSocket>>,
+}
+
+/// One QUIC endpoint with its connection cache.
+pub struct Transport {
+    endpoint: Endpoint,
+    identity: PeerIdentity,
+    cluster: String,
+    frame_bytes_max: usize,
+    connections: Mutex<HashMap<SocketAddr, Connection>>,
+    /// One dial at a time per address, so concurrent requests share a connection.
+    dialing: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
+    handler: OnceLock<Arc<dyn RequestHandler>>,
+    connection_slots: Arc<Semaphore>,
+}
+
+impl Transport {
+    /// Binds the endpoint. Nodes serve requests once [`Transport::serve`] is
+    /// called with a handler; operator clients never serve.
+    pub fn bind(
+        identity: &TlsIdentity,
+        config: TransportConfig,
+    ) -> Result<Arc<Transport>, TransportError> {
+        let mut transport_config = quinn::TransportConfig::default();
+        transport_config
+            .max_idle_timeout(Some(
+                quinn::IdleTimeout::try_from(config.idle_timeout)
+                    .map_err(|e| TransportError::Quic(e.to_string()))?,
+            ))
+            .keep_alive_interval(Some(config.keep_alive))
+            .max_concurrent_bidi_streams(config.streams_per_connection_max.into())
+            .max_concurrent_uni_streams(0u32.into());
+        let transport_config = Arc::new(transport_config);
+
+        let server_tls =
+            quinn::crypto::rustls::QuicServerConfig::try_from(identity.server_config()?)
+                .map_err(|e| TransportError::Quic(e.to_string()))?;
+        let mut server_config = quinn::ServerConfig::with_crypto(Arc::new(server_tls));
+        server_config.transport_config(transport_config.clone());
+        let client_tls =
+            quinn::crypto::rustls::QuicClientConfig::try_from(identity.client_config()?)
+                .map_err(|e| TransportError::Quic(e.to_string()))?;
+        let mut client_config = quinn::ClientConfig::new(Arc::new(client_tls));
+        client_config.transport_config(transport_config);
+
+        let runtime: Arc<dyn quinn::Runtime> = Arc::new(quinn::TokioRuntime);
+        let socket = match config.socket {
+            Some(socket) => socket,
+            None => {
+                let bind_err = |source| TransportError::Bind {
+                    addr: config.bind_addr,
+                    source,
+                };
+                let std_socket = bind_udp(config.bind_addr).map_err(bind_err)?;
+                runtime.wrap_udp_socket(std_socket).map_err(bind_err)?
+            }
+        };
+        let serves = matches!(identity.holder, PeerIdentity::Node(_));
+        let mut endpoint = Endpoint::new_with_abstract_socket(
+            quinn::EndpointConfig::default(),
+            serves.then_some(server_config),
+            socket,
+            runtime,
+        )
+        .map_err(|source| TransportError::Bind {
+            addr: config.bind_addr,
+            source,
+        })?;
+        endpoint.set_default_client_config(client_config);
+        Ok(Arc::new(Transport {
+            endpoint,
+            identity: identity.holder,
+            cluster: identity.cluster.clone(),
+            frame_bytes_max: config.frame_bytes_max,
+            connections: Mutex::new(HashMap::new()),
+            dialing: Mutex::new(HashMap::new()),
+            handler: OnceLock::new(),
+            connection_slots: Arc::new(Semaphore::new(config.connections_max)),
+        }))
+    }
+
+    /// The address the endpoint is bound to.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.endpoint.local_addr()
+    }
+
+    /// Who this endpoint is.
+    pub fn identity(&self) -> PeerIdentity {
+        self.identity
+    }
+
+    /// Starts accepting connections and serving requests with `handler`.
+    pub fn serve(self: &Arc<Self>, handler: Arc<dyn RequestHandler>) {
+        if self.handler.set(handler).is_err() {
+            tracing::warn!("transport already serving; second serve ignored");
+            return;
+        }
+        let transport = self.clone();
+        tokio::spawn(async move { transport.accept_loop().await });
+    }
+
+    /// Stops the endpoint: open connections are closed at once, then waits
+    /// (bounded) for peers to learn of it so the socket can be released.
+    pub async fn close(&self) {
+        self.endpoint.close(0u32.into(), b"node stopping");
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.endpoint.wait_idle()).await;
+        // Tasks may still hold the endpoint for a moment; move it to a
+        // throwaway port so a restarted node can bind the real one at once.
+        // quinn keeps the previous socket until traffic arrives on the new
+        // one, so rebind twice to let go of the original.
+        if let Ok(local) = self.endpoint.local_addr() {
+            for _ in 0..2 {
+                let throwaway = SocketAddr::new(local.ip(), 0);
+                let rebound = std::net::UdpSocket::bind(throwaway)
+                    .and_then(|socket| self.endpoint.rebind(socket));
+                if let Err(error) = rebound {
+                    tracing::warn!(%error, "move stopped endpoint off its port");
+                }
+            }
+        }
+        self.connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    async fn accept_loop(self: Arc<Self>) {
+        while let Some(incoming) = self.endpoint.accept().await {
+            let Ok(slot) = self.connection_slots.clone().try_acquire_owned() else {
+                tracing::warn!(remote = %incoming.remote_address(), "refusing connection: quic_connections_max reached");
+                incoming.refuse();
+                continue;
+            };
+            let transport = self.clone();
+            tokio::spawn(async move {
+                let remote = incoming.remote_address();
+                match incoming.await {
+                    Ok(connection) => transport.adopt(connection, true, slot).await,
+                    Err(error) => tracing::debug!(%remote, %error, "incoming handshake failed"),
+                }
+            });
+        }
+    }
+
+    /// Serves the streams a peer opens on `connection` (in either direction).
+    async fn adopt(
+        self: Arc<Self>,
+        connection: Connection,
+        incoming: bool,
+        slot: tokio::sync::OwnedSemaphorePermit,
+    ) {
+        let remote = connection.remote_address();
+        let Some(peer) = self.peer_identity(&connection) else {
+            tracing::warn!(%remote, "closing connection: certificate names no member of this cluster");
+            connection.close(1u32.into(), b"unknown identity");
+            return;
+        };
+        let span = tracing::info_span!("connection", %peer, %remote, incoming);
+        async move {
+            tracing::debug!("connection established");
+            if incoming {
+                if let PeerIdentity::Node(_) = peer {
+                    // Reuse the peer's connection for our own requests to it.
+                    self.cache_connection_for_peer(peer, &connection);
+                }
+            }
+            loop {
+                let (send, recv) = match connection.accept_bi().await {
+                    Ok(streams) => streams,
+                    Err(error) => {
+                        tracing::debug!(%error, "connection ended");
+                        break;
+                    }
+                };
+                let transport = self.clone();
+                tokio::spawn(
+                    async move { transport.serve_stream(peer, send, recv).await }.in_current_span(),
+                );
+            }
+            drop(slot);
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn cache_connection_for_peer(&self, _peer: PeerIdentity, connection: &Connection) {
+        // Keyed by the address the peer dials from, which is its listening
+        // address because a node uses one endpoint for both directions.
+        let mut connections = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        connections
+            .entry(connection.remote_address())
+            .or_insert_with(|| connection.clone());
+    }
+
+    fn peer_identity(&self, connection: &Connection) -> Option<PeerIdentity> {
+        let identity = connection.peer_identity()?;
+        let certs = identity
+            .downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
+            .ok()?;
+        tls::identity_from_certificate(&self.cluster, certs.first()?)
+    }
+
+    async fn serve_stream(
+        self: Arc<Self>,
+        peer: PeerIdentity,
+        mut send: quinn::SendStream,
+        mut recv: quinn::RecvStream,
+    ) {
+        let frame: RequestFrame = match codec::read_frame(&mut recv, self.frame_bytes_max).await {
+            Ok(frame) => frame,
+            Err(error) => {
+                tracing::warn!(%error, "dropping malformed request");
+                let _ = send.reset(2u32.into());
+                return;
+            }
+        };
+        let response = if frame.version != WIRE_VERSION {
+            Response::Refused(Refusal::VersionMismatch {
+                ours: WIRE_VERSION,
+                theirs: frame.version,
+            })
+        } else {
+            match self.handler.get() {
+                Some(handler) => handler.handle(peer, frame.request).await,
+                None => Response::Refused(Refusal::NotReady),
+            }
+        };
+        if let Err(error) = codec::write_frame(&mut send, &response).await {
+            tracing::debug!(%error, "peer went away before the answer");
+            return;
+        }
+        let _ = send.finish();
+    }
+
+    fn cached(&self, addr: SocketAddr) -> Option<Connection> {
+        let mut connections = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        match connections.get(&addr) {
+            Some(connection) if connection.close_reason().is_none() => Some(connection.clone()),
+            Some(_) => {
+                connections.remove(&addr);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn forget(&self, addr: SocketAddr, connection: &Connection) {
+        let mut connections = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        if connections
+            .get(&addr)
+            .is_some_and(|cached| cached.stable_id() == connection.stable_id())
+        {
+            connections.remove(&addr);
+        }
+    }
+
+    async fn connection(
+        self: &Arc<Self>,
+        target: NodeId,
+        addr: SocketAddr,
+        deadline: Duration,
+    ) -> Result<Connection, RpcError> {
+        if let Some(connection) = self.cached(addr) {
+            return Ok(connection);
+        }
+        let gate = {
+            let mut dialing = self.dialing.lock().unwrap_or_else(|p| p.into_inner());
+            dialing.entry(addr).or_default().clone()
+        };
+        let _dialing = gate.lock().await;
+        if let Some(connection) = self.cached(addr) {
+            return Ok(connection);
+        }
+        let unreachable = |reason: String| RpcError::Unreachable {
+            target: format!("node-{target}"),
+            addr: addr.to_string(),
+            reason,
+        };
+        let server_name = tls::node_dns_name(&self.cluster, target);
+        let connecting = self
+            .endpoint
+            .connect(addr, &server_name)
+            .map_err(|e| unreachable(e.to_string()))?;
+        let connection = tokio::time::timeout(deadline, connecting)
+            .await
+            .map_err(|_| unreachable(format!("handshake took over {} ms", deadline.as_millis())))?
+            .map_err(|e| unreachable(e.to_string()))?;
+        self.connections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(addr, connection.clone());
+        if let (PeerIdentity::Node(_), Ok(slot)) = (
+            self.identity,
+            self.connection_slots.clone().try_acquire_owned(),
+        ) {
+            // The peer may send its own requests on the connection we opened.
+            tokio::spawn(self.clone().adopt(connection.clone(), false, slot));
+        }
+        Ok(connection)
+    }
+
+    /// Sends one request to node `target` at `addr` and waits for its answer
+    /// until `deadline`.
+    pub async fn call(
+        self: &Arc<Self>,
+        target: NodeId,
+        addr: SocketAddr,
+        request: Request,
+        deadline: Duration,
+    ) -> Result<Response, RpcError> {
+        let started = tokio::time::Instant::now();
+        let connection = self.connection(target, addr, deadline).await?;
+        let remaining = deadline.saturating_sub(started.elapsed());
+        let frame = RequestFrame {
+            version: WIRE_VERSION,
+            request,
+        };
+        let exchange = async {
+            let (mut send, mut recv) = connection.open_bi().await.map_err(stream_error)?;
+            codec::write_frame(&mut send, &frame).await?;
+            send.finish().map_err(stream_error)?;
+            codec::read_frame::<_, Response>(&mut recv, self.frame_bytes_max).await
+        };
+        let target_name = format!("node-{target}");
+        match tokio::time::timeout(remaining, exchange).await {
+            Ok(Ok(Response::Refused(refusal))) => Err(RpcError::Refused {
+                target: target_name,
+                refusal,
+            }),
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(error)) => {
+                self.forget(addr, &connection);
+                Err(RpcError::Stream {
+                    target: target_name,
+                    reason: error.to_string(),
+                })
+            }
+            Err(_) => {
+                // A missed deadline is our failure detector: start afresh.
+                self.forget(addr, &connection);
+                connection.close(3u32.into(), b"request deadline passed");
+                Err(RpcError::Timeout {
+                    target: target_name,
+                    after_ms: deadline.as_millis() as u64,
+                })
+            }
+        }
+    }
+}
+
+/// Binds a UDP socket, retrying briefly while the address is still held by
+/// a stopped endpoint of this process whose driver is draining.
+fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
+    let give_up = std::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        match std::net::UdpSocket::bind(addr) {
+            Err(error)
+                if error.kind() == std::io::ErrorKind::AddrInUse
+                    && std::time::Instant::now() < give_up =>
+            {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn stream_error(error: impl std::fmt::Display) -> CodecError {
+    CodecError::Io(std::io::Error::other(error.to_string()))
+}

@@ -1,0 +1,48 @@
+//! The openraft type configuration: what a log entry carries, what applying
+//! it answers, how nodes are addressed.
+
+use std::io::Cursor;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::{Applied, Command};
+
+/// A node's id; never reused after removal.
+pub type NodeId = u64;
+
+/// How to reach a member, as stored in the Raft membership.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeAddr {
+    /// The node's name from the cluster file.
+    pub name: String,
+    /// `host:port` of its QUIC endpoint.
+    pub quic_addr: String,
+    /// `host:port` of its HTTP API.
+    pub api_addr: String,
+}
+
+openraft::declare_raft_types!(
+    /// Cordon's Raft types: entries carry ledger commands and apply to
+    /// [`Applied`] answers.
+    pub TypeConfig:
+        D = Command,
+        R = Applied,
+        NodeId = NodeId,
+        Node = NodeAddr,
+        Entry = openraft::Entry<TypeConfig>,
+        SnapshotData = Cursor<Vec<u8>>,
+        AsyncRuntime = openraft::TokioRuntime,
+);
+
+/// The Raft handle with Cordon's types.
+pub type Raft = openraft::Raft<TypeConfig>;
+/// A log id with Cordon's node id.
+pub type LogId = openraft::LogId<NodeId>;
+/// A log entry.
+pub type Entry = openraft::Entry<TypeConfig>;
+/// A storage error.
+pub type StorageError = openraft::StorageError<NodeId>;
+/// Stored membership with Cordon's node types.
+pub type StoredMembership = openraft::StoredMembership<NodeId, NodeAddr>;
+/// A snapshot's metadata.
+pub type SnapshotMeta = openraft::SnapshotMeta<NodeId, NodeAddr>;

@@ -1,0 +1,140 @@
+//! Versioned wire types: everything that crosses the QUIC transport.
+//!
+//! One request and one response per bidirectional stream, each a
+//! length-prefixed frame (see [`crate::codec`]). A frame carries
+//! [`WIRE_VERSION`]; a peer speaking another version is refused with a
+//! message naming both versions rather than misread.
+
+use openraft::error::{InstallSnapshotError, RaftError};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, InstallSnapshotResponse,
+    VoteRequest, VoteResponse,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AdminError, WriteError};
+use crate::ledger::{Applied, Command};
+use crate::status::ClusterStatus;
+use crate::types::{NodeAddr, NodeId, TypeConfig};
+
+/// The version of the frames below; bump on any incompatible change.
+pub const WIRE_VERSION: u16 = 1;
+
+/// A request frame.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RequestFrame {
+    /// The sender's [`WIRE_VERSION`].
+    pub version: u16,
+    /// The request.
+    pub request: Request,
+}
+
+/// Everything a peer can ask.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Raft log replication and heartbeats (nodes only).
+    AppendEntries(AppendEntriesRequest<TypeConfig>),
+    /// Raft election (nodes only).
+    Vote(VoteRequest<NodeId>),
+    /// Raft snapshot chunk (nodes only).
+    InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
+    /// A command for the leader to propose (a follower forwarding, or an operator).
+    ClientWrite(Command),
+    /// The leader's read index for a linearizable read on a follower.
+    ReadIndex,
+    /// This node's view of the cluster.
+    Status,
+    /// A membership change (operators only; sent to the leader).
+    Membership(MembershipChange),
+    /// Liveness probe.
+    Ping,
+}
+
+impl Request {
+    /// A short name for logs and refusals.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Request::AppendEntries(_) => "append_entries",
+            Request::Vote(_) => "vote",
+            Request::InstallSnapshot(_) => "install_snapshot",
+            Request::ClientWrite(_) => "client_write",
+            Request::ReadIndex => "read_index",
+            Request::Status => "status",
+            Request::Membership(_) => "membership",
+            Request::Ping => "ping",
+        }
+    }
+}
+
+/// A membership change requested by an operator.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum MembershipChange {
+    /// Add a node that replicates but does not vote.
+    AddLearner {
+        /// Its id (never one a removed node had).
+        node_id: NodeId,
+        /// How to reach it.
+        addr: NodeAddr,
+    },
+    /// Make a learner a voter.
+    Promote {
+        /// The learner.
+        node_id: NodeId,
+    },
+    /// Remove a node (voter or learner) from the cluster for good.
+    Remove {
+        /// The node.
+        node_id: NodeId,
+    },
+}
+
+/// Answers, one variant per request kind, plus refusals.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum Response {
+    /// Answer to [`Request::AppendEntries`].
+    AppendEntries(Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>>),
+    /// Answer to [`Request::Vote`].
+    Vote(Result<VoteResponse<NodeId>, RaftError<NodeId>>),
+    /// Answer to [`Request::InstallSnapshot`].
+    InstallSnapshot(
+        Result<InstallSnapshotResponse<NodeId>, RaftError<NodeId, InstallSnapshotError>>,
+    ),
+    /// Answer to [`Request::ClientWrite`].
+    ClientWrite(Result<Applied, WriteError>),
+    /// Answer to [`Request::ReadIndex`]: the index to wait for.
+    ReadIndex(Result<u64, WriteError>),
+    /// Answer to [`Request::Status`].
+    Status(Box<ClusterStatus>),
+    /// Answer to [`Request::Membership`]: the log index of the change.
+    Membership(Result<u64, AdminError>),
+    /// Answer to [`Request::Ping`].
+    Pong,
+    /// The request was not served.
+    Refused(Refusal),
+}
+
+/// Why a request was not served.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum Refusal {
+    /// The peer speaks another wire version.
+    #[error("wire version {theirs} is not {ours}: run the same Cordon release on every node")]
+    VersionMismatch {
+        /// Our version.
+        ours: u16,
+        /// Theirs.
+        theirs: u16,
+    },
+    /// The peer's certificate does not allow this request.
+    #[error("{identity} may not send {request}: {why}")]
+    NotAuthorized {
+        /// Who the certificate says the peer is.
+        identity: String,
+        /// The request kind.
+        request: String,
+        /// Why not.
+        why: String,
+    },
+    /// The node is still starting.
+    #[error("node is starting; retry shortly")]
+    NotReady,
+}

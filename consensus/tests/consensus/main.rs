@@ -1,0 +1,7 @@
+//! Integration tests of the consensus crate: one binary, a module per scenario.
+
+mod cluster;
+mod ledger_properties;
+mod snapshot;
+mod storage_suite;
+mod transport_identity;
