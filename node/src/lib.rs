@@ -1,1 +1,24 @@
-//! placeholder
+//! The `cordon` binary's library: everything an operator touches.
+//!
+//! Modules:
+//! - [`cli`]: the command line (clap) and its dispatch.
+//! - [`server`]: `cordon run`, one node: consensus, roster loading, HTTP API, signals.
+//! - [`api`]: the HTTP JSON API served by every node.
+//! - [`api_types`]: request and response bodies shared by the API and its clients.
+//! - [`client`]: an HTTP client that fails over between nodes and retries safely.
+//! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
+//! - [`demo`]: `cordon demo`, a local cluster of child processes with a synthetic feed.
+//! - [`bench`]: `cordon bench`, committed-report throughput and latency.
+//! - [`feed`]: seeded synthetic incidents weighted by the district's hot spots.
+//! - [`telemetry`]: tracing subscribers (only this crate installs them).
+
+pub mod api;
+pub mod api_types;
+pub mod bench;
+pub mod cli;
+pub mod client;
+pub mod ctl;
+pub mod demo;
+pub mod feed;
+pub mod server;
+pub mod telemetry;

@@ -1,0 +1,445 @@
+//! The `cordon` command line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use cordon_config::ClusterConfig;
+use cordon_consensus::tls::{self, PeerIdentity};
+use cordon_consensus::wire::MembershipChange;
+
+use crate::api_types::ReportIncident;
+use crate::client::ApiClient;
+use crate::{bench, ctl, demo, server, telemetry};
+
+/// Cordon: a fault-tolerant dispatch coordination cluster.
+#[derive(Debug, Parser)]
+#[command(name = "cordon", version, about)]
+pub struct Cli {
+    /// Log JSON lines instead of human-readable text.
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    #[command(subcommand)]
+    command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+enum Commands {
+    /// Create or issue certificates.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+    /// Run one node of a cluster.
+    Run {
+        /// The cluster file.
+        #[arg(long)]
+        cluster: PathBuf,
+        /// This node's id in the cluster file.
+        #[arg(long)]
+        node: u64,
+    },
+    /// Run a local demo cluster with a synthetic incident feed.
+    Demo {
+        /// Number of nodes.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Seed of the incident feed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Incidents per second.
+        #[arg(long, default_value_t = 5.0)]
+        rate: f64,
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long)]
+        duration: Option<u64>,
+        /// Keep the temporary folder (logs, data) after stopping.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Operate a cluster (operator certificate, over QUIC).
+    Ctl {
+        /// The cluster file (nodes, certificate paths).
+        #[arg(long)]
+        cluster: PathBuf,
+        #[command(subcommand)]
+        command: CtlCommand,
+    },
+    /// Report or read incidents through the HTTP API.
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Measure committed incident reports per second and their latency.
+    Bench {
+        #[command(flatten)]
+        target: ApiTarget,
+        /// Concurrent clients per level, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+        clients: Vec<usize>,
+        /// Reports per level.
+        #[arg(long, default_value_t = 2_000)]
+        requests: usize,
+        /// Seed of the generated reports.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertsCommand {
+    /// Create a cluster CA, one certificate per node and an operator certificate.
+    Init {
+        /// The cluster file.
+        #[arg(long)]
+        cluster: PathBuf,
+        /// Output folder (default: the cluster file's tls.cert_dir).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Validity of the certificates in days.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+    },
+    /// Issue one more certificate from the CA in tls.cert_dir (a new node, or a rotation).
+    Issue {
+        /// The cluster file.
+        #[arg(long)]
+        cluster: PathBuf,
+        /// The node to issue for.
+        #[arg(long, conflicts_with = "operator")]
+        node: Option<u64>,
+        /// Issue the operator certificate.
+        #[arg(long)]
+        operator: bool,
+        /// Validity in days.
+        #[arg(long, default_value_t = 365)]
+        days: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CtlCommand {
+    /// Members, leader, term, indexes and replication lag.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the membership.
+    #[command(subcommand)]
+    Members(MembersCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MembersCommand {
+    /// Add a node of the cluster file as a learner (it replicates, does not vote).
+    AddLearner {
+        /// The node id.
+        id: u64,
+    },
+    /// Make a learner a voter.
+    Promote {
+        /// The node id.
+        id: u64,
+    },
+    /// Remove a node for good (its id is never reused).
+    Remove {
+        /// The node id.
+        id: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+struct ApiTarget {
+    /// API base URLs (repeat or comma-separate), e.g. http://127.0.0.1:7180.
+    #[arg(long, value_delimiter = ',')]
+    api: Vec<String>,
+    /// A cluster file whose nodes' API addresses to use.
+    #[arg(long)]
+    cluster: Option<PathBuf>,
+}
+
+impl ApiTarget {
+    fn client(&self, deadline: Duration) -> anyhow::Result<ApiClient> {
+        let mut urls = self.api.clone();
+        if let Some(path) = &self.cluster {
+            let cluster = ClusterConfig::load(path)?;
+            urls.extend(
+                cluster
+                    .nodes()
+                    .iter()
+                    .map(|n| format!("http://{}", n.api_addr)),
+            );
+        }
+        if urls.is_empty() {
+            urls.push("http://127.0.0.1:7180".into());
+        }
+        ApiClient::new(urls, deadline)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum IncidentCommand {
+    /// Report an incident; prints its id once committed.
+    Report {
+        #[command(flatten)]
+        target: ApiTarget,
+        /// Kind: theft, assault, disturbance, crowd_crush, medical, fire,
+        /// traffic_accident, missing_person, suspicious_object, extreme_act, hazard, other.
+        #[arg(long)]
+        kind: String,
+        /// Location as LAT,LON (WGS-84), e.g. 31.2394,121.4760.
+        #[arg(long, allow_hyphen_values = true)]
+        at: String,
+        /// Priority 0-10.
+        #[arg(long, default_value_t = 5)]
+        priority: u8,
+        /// Force level 0-10.
+        #[arg(long, default_value_t = 1)]
+        force_level: u8,
+        /// Channel: emergency_call, community_report, risk_warning, partner_feed.
+        #[arg(long, default_value = "emergency_call")]
+        channel: String,
+        /// Free text.
+        #[arg(long)]
+        description: Option<String>,
+        /// Request id (default: a fresh one; reuse it to retry safely).
+        #[arg(long)]
+        request_id: Option<String>,
+    },
+    /// Show an incident with its timeline.
+    Get {
+        #[command(flatten)]
+        target: ApiTarget,
+        /// The incident id, e.g. I-000042.
+        id: String,
+    },
+}
+
+/// Parses `LAT,LON`.
+pub fn parse_lat_lon(text: &str) -> anyhow::Result<(f64, f64)> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let [lat, lon] = parts.as_slice() else {
+        bail!("--at {text:?} is not LAT,LON: write e.g. --at 31.2394,121.4760");
+    };
+    let lat: f64 = lat
+        .parse()
+        .with_context(|| format!("latitude {lat:?} is not a number"))?;
+    let lon: f64 = lon
+        .parse()
+        .with_context(|| format!("longitude {lon:?} is not a number"))?;
+    Ok((lat, lon))
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(command: Commands) -> anyhow::Result<()> {
+    match command {
+        Commands::Certs(command) => certs(command),
+        Commands::Run { cluster, node } => server::run(&cluster, node).await,
+        Commands::Demo {
+            nodes,
+            seed,
+            rate,
+            duration,
+            keep,
+        } => {
+            demo::run(demo::DemoOptions {
+                nodes,
+                seed,
+                rate,
+                duration: duration.map(Duration::from_secs),
+                keep,
+            })
+            .await
+        }
+        Commands::Ctl { cluster, command } => ctl_command(&cluster, command).await,
+        Commands::Incident(command) => incident(command).await,
+        Commands::Bench {
+            target,
+            clients,
+            requests,
+            seed,
+            json,
+        } => {
+            if clients.is_empty() || clients.iter().any(|c| *c == 0 || *c > 1_024) {
+                bail!("--clients {clients:?}: use levels from 1 to 1024, e.g. 1,16,64");
+            }
+            let client = target.client(Duration::from_secs(15))?;
+            let results = bench::run(client, &clients, requests, seed).await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&results)?);
+            } else {
+                bench::print_table(&results);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn certs(command: CertsCommand) -> anyhow::Result<()> {
+    match command {
+        CertsCommand::Init { cluster, out, days } => {
+            let config = ClusterConfig::load(&cluster)?;
+            let out = out.unwrap_or_else(|| config.tls().cert_dir.clone());
+            if out != config.tls().cert_dir {
+                eprintln!(
+                    "note: writing to {} but the cluster file's tls.cert_dir is {}; nodes read the latter",
+                    out.display(),
+                    config.tls().cert_dir.display()
+                );
+            }
+            refuse_to_overwrite(&tls::CertPaths::ca_cert(&out))?;
+            let ids: Vec<u64> = config.nodes().iter().map(|n| n.id).collect();
+            tls::generate_cluster_certs(
+                config.name(),
+                &ids,
+                &out,
+                Duration::from_secs(days * 86_400),
+            )?;
+            println!(
+                "wrote the cluster CA, {} node certificates and the operator certificate to {}",
+                ids.len(),
+                out.display()
+            );
+            println!("keep ca.key offline once every certificate is issued");
+            Ok(())
+        }
+        CertsCommand::Issue {
+            cluster,
+            node,
+            operator,
+            days,
+        } => {
+            let config = ClusterConfig::load(&cluster)?;
+            let holder = match (node, operator) {
+                (Some(id), false) => PeerIdentity::Node(id),
+                (None, true) => PeerIdentity::Operator,
+                _ => bail!("say whom to issue for: --node ID or --operator"),
+            };
+            tls::issue_from_ca_files(
+                config.name(),
+                holder,
+                &config.tls().cert_dir,
+                Duration::from_secs(days * 86_400),
+            )?;
+            println!(
+                "issued a certificate for {holder} in {}",
+                config.tls().cert_dir.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn refuse_to_overwrite(ca: &Path) -> anyhow::Result<()> {
+    if ca.exists() {
+        bail!(
+            "{} exists: a new CA would lock out every node; use `cordon certs issue` for one more certificate, or remove the folder first",
+            ca.display()
+        );
+    }
+    Ok(())
+}
+
+async fn ctl_command(cluster: &Path, command: CtlCommand) -> anyhow::Result<()> {
+    let operator = ctl::Operator::connect(ClusterConfig::load(cluster)?)?;
+    match command {
+        CtlCommand::Status { json } => {
+            let views = operator.statuses().await;
+            if json {
+                let values: Vec<_> = views
+                    .iter()
+                    .map(|(id, view)| match view {
+                        Ok(status) => serde_json::to_value(status).unwrap_or_default(),
+                        Err(error) => {
+                            serde_json::json!({ "node_id": id, "error": format!("{error:#}") })
+                        }
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&values)?);
+            } else {
+                ctl::print_status(&views);
+            }
+            if views.iter().all(|(_, view)| view.is_err()) {
+                bail!("no node answered");
+            }
+            Ok(())
+        }
+        CtlCommand::Members(change) => {
+            let change = match change {
+                MembersCommand::AddLearner { id } => operator.add_learner_change(id)?,
+                MembersCommand::Promote { id } => MembershipChange::Promote { node_id: id },
+                MembersCommand::Remove { id } => MembershipChange::Remove { node_id: id },
+            };
+            let index = operator.change(change.clone()).await?;
+            println!("membership change {change:?} committed at log index {index}");
+            Ok(())
+        }
+    }
+}
+
+async fn incident(command: IncidentCommand) -> anyhow::Result<()> {
+    match command {
+        IncidentCommand::Report {
+            target,
+            kind,
+            at,
+            priority,
+            force_level,
+            channel,
+            description,
+            request_id,
+        } => {
+            let (lat, lon) = parse_lat_lon(&at)?;
+            let report = ReportIncident {
+                request_id: Some(
+                    request_id.unwrap_or_else(|| format!("cli-{:032x}", rand::random::<u128>())),
+                ),
+                kind,
+                priority: Some(priority),
+                force_level: Some(force_level),
+                lat,
+                lon,
+                channel: Some(channel),
+                description,
+            };
+            let reported = target
+                .client(Duration::from_secs(15))?
+                .report(&report, 0)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&reported)?);
+            Ok(())
+        }
+        IncidentCommand::Get { target, id } => {
+            let incident = target
+                .client(Duration::from_secs(15))?
+                .get(&format!("/v1/incidents/{id}"), 0)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&incident)?);
+            Ok(())
+        }
+    }
+}

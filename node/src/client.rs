@@ -1,0 +1,184 @@
+//! An HTTP client of the API that fails over between nodes. Writes carry a
+//! request id, so a retry after a timeout or a lost node is safe: the ledger
+//! applies a request id once and answers every retry the same.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use reqwest::StatusCode;
+
+use crate::api_types::{ApiError, ReportIncident, Reported};
+
+/// Why a call failed for good.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server refused the input; retrying will not help.
+    #[error("{code}: {message}")]
+    Refused {
+        /// The API's error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// No node answered usefully before the deadline. The outcome of a write
+    /// is unknown; retry with the same request id.
+    #[error("no node answered within {after:?}: last error: {last}")]
+    Exhausted {
+        /// The deadline.
+        after: Duration,
+        /// The last failure seen.
+        last: String,
+    },
+}
+
+/// A client of several nodes' APIs.
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    urls: Vec<String>,
+    deadline: Duration,
+}
+
+impl ApiClient {
+    /// A client of the given base URLs (`http://host:port`), trying each in
+    /// turn until `deadline`.
+    pub fn new(urls: Vec<String>, deadline: Duration) -> anyhow::Result<ApiClient> {
+        if urls.is_empty() {
+            bail!("no API address given: pass --api URL or --cluster FILE");
+        }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(64)
+            .build()
+            .context("build http client")?;
+        let urls = urls
+            .into_iter()
+            .map(|url| {
+                let url = url.trim_end_matches('/').to_string();
+                if url.starts_with("http://") || url.starts_with("https://") {
+                    url
+                } else {
+                    format!("http://{url}")
+                }
+            })
+            .collect();
+        Ok(ApiClient {
+            http,
+            urls,
+            deadline,
+        })
+    }
+
+    /// The base URLs.
+    pub fn urls(&self) -> &[String] {
+        &self.urls
+    }
+
+    /// Reports an incident, retrying on other nodes until committed. The
+    /// report must carry a request id so retries are deduplicated.
+    pub async fn report(
+        &self,
+        report: &ReportIncident,
+        start: usize,
+    ) -> Result<Reported, ClientError> {
+        let body = serde_json::to_value(report).expect("report serialises");
+        let answer = self
+            .send(reqwest::Method::POST, "/v1/incidents", Some(body), start)
+            .await?;
+        serde_json::from_value(answer).map_err(|e| ClientError::Refused {
+            code: "bad_answer".into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// GET a path, failing over between nodes.
+    pub async fn get(&self, path: &str, start: usize) -> Result<serde_json::Value, ClientError> {
+        self.send(reqwest::Method::GET, path, None, start).await
+    }
+
+    /// GET a path from one node only (no failover), e.g. to read a chosen node's view.
+    pub async fn get_from(
+        &self,
+        index: usize,
+        path: &str,
+    ) -> Result<serde_json::Value, ClientError> {
+        let url = format!("{}{}", self.urls[index % self.urls.len()], path);
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| ClientError::Exhausted {
+                after: Duration::ZERO,
+                last: format!("{url}: {e}"),
+            })?;
+        decode(response).await.map_err(|(_, error)| error)
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+        start: usize,
+    ) -> Result<serde_json::Value, ClientError> {
+        let give_up = tokio::time::Instant::now() + self.deadline;
+        let mut attempt = start;
+        let mut last = String::from("no attempt made");
+        while tokio::time::Instant::now() < give_up {
+            let url = format!("{}{}", self.urls[attempt % self.urls.len()], path);
+            let mut request = self.http.request(method.clone(), &url);
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            match request.send().await {
+                Ok(response) => match decode(response).await {
+                    Ok(value) => return Ok(value),
+                    Err((true, error)) => last = format!("{url}: {error}"),
+                    Err((false, error)) => return Err(error),
+                },
+                Err(error) => last = format!("{url}: {error}"),
+            }
+            attempt += 1;
+            if attempt % self.urls.len() == start % self.urls.len() {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        Err(ClientError::Exhausted {
+            after: self.deadline,
+            last,
+        })
+    }
+}
+
+/// Decodes an answer; the flag says whether another node may do better.
+async fn decode(response: reqwest::Response) -> Result<serde_json::Value, (bool, ClientError)> {
+    let status = response.status();
+    let text = response.text().await.map_err(|e| {
+        (
+            true,
+            ClientError::Exhausted {
+                after: Duration::ZERO,
+                last: e.to_string(),
+            },
+        )
+    })?;
+    if status.is_success() {
+        return serde_json::from_str(&text).or_else(|_| Ok(serde_json::Value::String(text)));
+    }
+    let error: ApiError = serde_json::from_str(&text).unwrap_or(ApiError {
+        code: status.as_str().to_string(),
+        message: text,
+    });
+    let retryable = matches!(
+        status,
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT | StatusCode::BAD_GATEWAY
+    );
+    Err((
+        retryable,
+        ClientError::Refused {
+            code: error.code,
+            message: error.message,
+        },
+    ))
+}

@@ -1,0 +1,183 @@
+//! `cordon ctl`: operator requests over QUIC with the operator certificate.
+//! Status asks every node for its view; membership changes go to the leader.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use cordon_config::{ClusterConfig, NodeId};
+use cordon_consensus::node::node_addr;
+use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
+use cordon_consensus::transport::{Transport, TransportConfig};
+use cordon_consensus::wire::{MembershipChange, Request, Response};
+use cordon_consensus::{AdminError, ClusterStatus};
+
+/// Deadline of one operator request.
+const CTL_REQUEST_TIMEOUT_MS: u64 = 3_000;
+/// Deadline of a membership change (adding a learner waits for it to catch up).
+const CTL_MEMBERSHIP_TIMEOUT_MS: u64 = 60_000;
+
+/// An operator's connection to a cluster.
+pub struct Operator {
+    cluster: ClusterConfig,
+    transport: Arc<Transport>,
+}
+
+impl Operator {
+    /// Loads the operator certificate named by the cluster file.
+    pub fn connect(cluster: ClusterConfig) -> anyhow::Result<Operator> {
+        let identity = TlsIdentity::load(
+            cluster.name(),
+            PeerIdentity::Operator,
+            &cluster.tls().ca_cert,
+            &cluster.tls().cert_dir,
+        )
+        .context("load the operator certificate (fix: run `cordon certs init` or point tls.cert_dir at it)")?;
+        let limits = cluster.limits();
+        let transport = Transport::bind(
+            &identity,
+            TransportConfig {
+                bind_addr: "0.0.0.0:0".parse().expect("valid address"),
+                frame_bytes_max: limits.frame_bytes_max as usize,
+                idle_timeout: Duration::from_millis(limits.quic_idle_timeout_ms),
+                keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
+                connections_max: 1,
+                streams_per_connection_max: 16,
+                socket: None,
+            },
+        )?;
+        Ok(Operator { cluster, transport })
+    }
+
+    async fn call(
+        &self,
+        id: NodeId,
+        request: Request,
+        timeout_ms: u64,
+    ) -> anyhow::Result<Response> {
+        let spec = self
+            .cluster
+            .node(id)
+            .ok_or_else(|| anyhow!("node {id} is not in the cluster file"))?;
+        Ok(self
+            .transport
+            .call(
+                id,
+                spec.quic_addr,
+                request,
+                Duration::from_millis(timeout_ms),
+            )
+            .await?)
+    }
+
+    /// Every node's own view, in cluster-file order; unreachable nodes give an error.
+    pub async fn statuses(&self) -> Vec<(NodeId, anyhow::Result<ClusterStatus>)> {
+        let mut views = Vec::new();
+        for spec in self.cluster.nodes() {
+            let view = match self
+                .call(spec.id, Request::Status, CTL_REQUEST_TIMEOUT_MS)
+                .await
+            {
+                Ok(Response::Status(status)) => Ok(*status),
+                Ok(other) => Err(anyhow!("unexpected answer {other:?}")),
+                Err(error) => Err(error),
+            };
+            views.push((spec.id, view));
+        }
+        views
+    }
+
+    /// Sends a membership change to the leader, following leader hints.
+    pub async fn change(&self, change: MembershipChange) -> anyhow::Result<u64> {
+        let mut target = self.find_leader().await?;
+        for _ in 0..5 {
+            match self
+                .call(
+                    target,
+                    Request::Membership(change.clone()),
+                    CTL_MEMBERSHIP_TIMEOUT_MS,
+                )
+                .await?
+            {
+                Response::Membership(Ok(index)) => return Ok(index),
+                Response::Membership(Err(AdminError::NotLeader {
+                    leader_id: Some(leader),
+                })) => {
+                    target = leader;
+                }
+                Response::Membership(Err(error)) => bail!("{error}"),
+                other => bail!("unexpected answer {other:?}"),
+            }
+        }
+        bail!("the leader kept changing; retry")
+    }
+
+    async fn find_leader(&self) -> anyhow::Result<NodeId> {
+        for (_, view) in self.statuses().await {
+            if let Ok(status) = view {
+                if let Some(leader) = status.leader_id {
+                    return Ok(leader);
+                }
+            }
+        }
+        bail!("no node knows a leader: check `cordon ctl status`")
+    }
+
+    /// The membership change that adds node `id` of the cluster file as a learner.
+    pub fn add_learner_change(&self, id: NodeId) -> anyhow::Result<MembershipChange> {
+        let spec = self.cluster.node(id).ok_or_else(|| {
+            anyhow!("node {id} is not in the cluster file: add its [[nodes]] entry first")
+        })?;
+        Ok(MembershipChange::AddLearner {
+            node_id: id,
+            addr: node_addr(spec),
+        })
+    }
+}
+
+/// Prints `cordon ctl status` as a table.
+pub fn print_status(views: &[(NodeId, anyhow::Result<ClusterStatus>)]) {
+    println!(
+        "{:<6} {:<10} {:<7} {:>6} {:>10} {:>10} {:>10}",
+        "node", "role", "leader", "term", "last_log", "committed", "applied"
+    );
+    let show = |value: Option<u64>| value.map_or("-".to_string(), |v| v.to_string());
+    for (id, view) in views {
+        match view {
+            Ok(status) => println!(
+                "{:<6} {:<10} {:<7} {:>6} {:>10} {:>10} {:>10}",
+                id,
+                status.role,
+                show(status.leader_id),
+                status.term,
+                show(status.last_log_index),
+                show(status.committed_index),
+                show(status.applied_index)
+            ),
+            Err(error) => println!("{id:<6} unreachable: {error:#}"),
+        }
+    }
+    let leader_view = views
+        .iter()
+        .filter_map(|(_, view)| view.as_ref().ok())
+        .find(|status| status.role == "leader");
+    if let Some(leader) = leader_view {
+        println!();
+        println!(
+            "members (from leader {}): {:<6} {:<22} {:<8} {:>10} {:>6}",
+            leader.node_id, "id", "name", "kind", "matched", "lag"
+        );
+        for member in &leader.members {
+            println!(
+                "{:>36} {:<22} {:<8} {:>10} {:>6}",
+                member.id,
+                member.name,
+                if member.voter { "voter" } else { "learner" },
+                show(member.matched_index),
+                show(member.lag)
+            );
+        }
+    } else {
+        println!("\nno node reports itself leader right now");
+    }
+}

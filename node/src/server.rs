@@ -1,0 +1,119 @@
+//! `cordon run`: one node. Starts consensus, loads the district roster into
+//! the ledger when this node leads, serves the HTTP API, and stops cleanly on
+//! SIGINT or SIGTERM.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cordon_config::district::District;
+use cordon_config::{ClusterConfig, NodeId};
+use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
+use cordon_consensus::node::unix_millis;
+use cordon_consensus::{ConsensusNode, NodeOptions};
+
+use crate::api;
+
+/// Loads the district named by the cluster file, or the embedded one.
+pub fn load_district(cluster: &ClusterConfig) -> anyhow::Result<District> {
+    match cluster.district_file() {
+        None => Ok(District::embedded()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("read district file {}", path.display()))?;
+            District::from_toml_str(&text)
+                .with_context(|| format!("load district file {}", path.display()))
+        }
+    }
+}
+
+/// Runs node `id` of the cluster file at `cluster_path` until a signal.
+pub async fn run(cluster_path: &Path, id: NodeId) -> anyhow::Result<()> {
+    let cluster = ClusterConfig::load(cluster_path)?;
+    let district = load_district(&cluster)?;
+    let spec = cluster
+        .node(id)
+        .with_context(|| {
+            format!(
+                "node {id} is not in {}: pass an id listed under [[nodes]]",
+                cluster_path.display()
+            )
+        })?
+        .clone();
+    let node = ConsensusNode::start(&cluster, id, NodeOptions::default())
+        .await
+        .with_context(|| format!("start node {id}"))?;
+    tokio::spawn(load_roster_when_leading(node.clone(), district));
+
+    let listener = tokio::net::TcpListener::bind(spec.api_addr)
+        .await
+        .with_context(|| {
+            format!(
+                "bind http api on {} (fix: free the port or change api_addr)",
+                spec.api_addr
+            )
+        })?;
+    tracing::info!(node_id = id, api_addr = %spec.api_addr, "http api listening");
+    let app = api::router(node.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serve http api")?;
+    tracing::info!(node_id = id, "stopping");
+    node.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+/// Whenever this node leads and the ledger lacks units of the district,
+/// proposes them. Idempotent: the ledger adds only units it does not know.
+async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) {
+    let roster = cordon_actors::roster::roster_units(&district);
+    let mut hasher = DefaultHasher::new();
+    for unit in &roster {
+        unit.id.0.hash(&mut hasher);
+    }
+    let request_id = RequestId(format!("roster-{:016x}", hasher.finish()));
+    let mut metrics = node.raft().metrics();
+    loop {
+        let leading = metrics.borrow().current_leader == Some(node.id());
+        let known = node.ledger().read().ledger.units().count();
+        if leading && known < roster.len() {
+            let command = Command {
+                request_id: request_id.clone(),
+                proposed_at_ms: unix_millis(),
+                origin: Origin::System { node: node.id() },
+                action: Action::LoadRoster {
+                    units: roster.clone(),
+                },
+            };
+            match node.write(command).await {
+                Ok(applied) => tracing::info!(
+                    index = applied.index,
+                    units = roster.len(),
+                    "loaded district roster"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "load district roster; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            }
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
