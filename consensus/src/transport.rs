@@ -24,6 +24,11 @@ use crate::tls::{self, PeerIdentity, TlsError, TlsIdentity};
 use crate::types::NodeId;
 use crate::wire::{Refusal, Request, RequestFrame, Response, WIRE_VERSION};
 
+/// Missed request deadlines in a row after which a connection is redialled.
+/// Raft's append deadlines are short (about a heartbeat), so one miss under
+/// a slow fsync must not tear the connection down.
+const MISSED_DEADLINES_BEFORE_REDIAL: u32 = 3;
+
 /// Serves requests that arrive on the transport.
 pub trait RequestHandler: Send + Sync + 'static {
     /// Answers one request from an authenticated peer.
@@ -117,6 +122,8 @@ pub struct Transport {
     cluster: String,
     frame_bytes_max: usize,
     connections: Mutex<HashMap<SocketAddr, Connection>>,
+    /// Missed deadlines in a row per address, reset by any answer.
+    missed_deadlines: Mutex<HashMap<SocketAddr, u32>>,
     /// One dial at a time per address, so concurrent requests share a connection.
     dialing: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
     handler: OnceLock<Arc<dyn RequestHandler>>,
@@ -182,6 +189,7 @@ impl Transport {
             cluster: identity.cluster.clone(),
             frame_bytes_max: config.frame_bytes_max,
             connections: Mutex::new(HashMap::new()),
+            missed_deadlines: Mutex::new(HashMap::new()),
             dialing: Mutex::new(HashMap::new()),
             handler: OnceLock::new(),
             connection_slots: Arc::new(Semaphore::new(config.connections_max)),
@@ -341,6 +349,26 @@ impl Transport {
         let _ = send.finish();
     }
 
+    fn count_missed_deadline(&self, addr: SocketAddr, missed: bool) {
+        let mut missed_deadlines = self
+            .missed_deadlines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if missed {
+            *missed_deadlines.entry(addr).or_default() += 1;
+        } else {
+            missed_deadlines.remove(&addr);
+        }
+    }
+
+    fn missed_deadlines_in_a_row(&self, addr: SocketAddr) -> u32 {
+        let missed_deadlines = self
+            .missed_deadlines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        missed_deadlines.get(&addr).copied().unwrap_or(0)
+    }
+
     fn cached(&self, addr: SocketAddr) -> Option<Connection> {
         let mut connections = self.connections.lock().unwrap_or_else(|p| p.into_inner());
         match connections.get(&addr) {
@@ -431,7 +459,9 @@ impl Transport {
             codec::read_frame::<_, Response>(&mut recv, self.frame_bytes_max).await
         };
         let target_name = format!("node-{target}");
-        match tokio::time::timeout(remaining, exchange).await {
+        let outcome = tokio::time::timeout(remaining, exchange).await;
+        self.count_missed_deadline(addr, outcome.is_err());
+        match outcome {
             Ok(Ok(Response::Refused(refusal))) => Err(RpcError::Refused {
                 target: target_name,
                 refusal,
@@ -445,9 +475,12 @@ impl Transport {
                 })
             }
             Err(_) => {
-                // A missed deadline is our failure detector: start afresh.
-                self.forget(addr, &connection);
-                connection.close(3u32.into(), b"request deadline passed");
+                // Missed deadlines are our failure detector: after a few in a
+                // row the connection is presumed half dead; dial afresh.
+                if self.missed_deadlines_in_a_row(addr) >= MISSED_DEADLINES_BEFORE_REDIAL {
+                    self.forget(addr, &connection);
+                    connection.close(3u32.into(), b"request deadlines missed");
+                }
                 Err(RpcError::Timeout {
                     target: target_name,
                     after_ms: deadline.as_millis() as u64,

@@ -1,0 +1,5 @@
+//! Integration tests of the `cordon` binary with real processes, real QUIC
+//! and real redb files: one binary, a module per scenario.
+
+mod cli_errors;
+mod kill_leader;
