@@ -164,7 +164,7 @@ async fn decode(response: reqwest::Response) -> Result<serde_json::Value, (bool,
         )
     })?;
     if status.is_success() {
-        return serde_json::from_str(&text).or_else(|_| Ok(serde_json::Value::String(text)));
+        return Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)));
     }
     let error: ApiError = serde_json::from_str(&text).unwrap_or(ApiError {
         code: status.as_str().to_string(),
