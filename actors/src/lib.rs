@@ -7,4 +7,5 @@
 //! with the actors-and-dispatch work; today the crate holds the roster
 //! bridge that turns the district model into the ledger's units.
 
+pub mod planning;
 pub mod roster;

@@ -557,6 +557,7 @@ impl ConsensusNode {
             proposed_at_ms: unix_millis(),
             origin: Origin::Operator,
             action: Action::RetireNodeId { node_id },
+            consumes: Vec::new(),
         };
         self.write(command)
             .await

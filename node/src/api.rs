@@ -190,6 +190,7 @@ async fn report_incident(
             channel,
             description: report.description.unwrap_or_default(),
         }),
+        consumes: Vec::new(),
     };
     let request_id = command.request_id.0.clone();
     let applied = state.node.write(command).await?;
@@ -351,6 +352,7 @@ async fn update_unit_status(
             position,
             expected_version: update.expected_version,
         },
+        consumes: Vec::new(),
     };
     let applied = state.node.write(command).await?;
     if let Some(failure) = rejected(&applied) {

@@ -98,6 +98,7 @@ async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) 
                 action: Action::LoadRoster {
                     units: roster.clone(),
                 },
+                consumes: Vec::new(),
             };
             match node.write(command).await {
                 Ok(applied) => tracing::info!(

@@ -75,6 +75,7 @@ pub fn report(request: &str) -> Command {
             channel: Channel::EmergencyCall,
             description: String::new(),
         }),
+        consumes: Vec::new(),
     }
 }
 

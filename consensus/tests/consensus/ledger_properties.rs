@@ -1,77 +1,128 @@
 //! Property tests of the ledger: arbitrary command sequences keep its rules.
 
+use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
-    Action, Applied, Channel, Command, Effect, IncidentKind, Ledger, NewIncident, Origin, Position,
-    RequestId, RosterUnit, UnitId, UnitStatus,
+    Action, ActorId, Applied, Channel, Command, Effect, IncidentId, IncidentKind, Ledger,
+    NewIncident, Origin, Position, RequestId, RosterUnit, UnitId, UnitStatus,
 };
 use proptest::prelude::*;
 
-fn unit_ids() -> Vec<UnitId> {
-    (0..4).map(|i| UnitId(format!("unit-{i}"))).collect()
+const UNITS: usize = 4;
+const ACTORS: [&str; 3] = ["hub", "station:bund", "ring:4"];
+
+fn unit(i: usize) -> UnitId {
+    UnitId(format!("unit-{i}"))
 }
 
 fn roster_command() -> Command {
-    Command {
-        request_id: RequestId("roster".into()),
-        proposed_at_ms: 1,
-        origin: Origin::System { node: 1 },
-        action: Action::LoadRoster {
-            units: unit_ids()
-                .into_iter()
-                .map(|id| RosterUnit {
-                    id,
+    Command::new(
+        RequestId("roster".into()),
+        1,
+        Origin::System { node: 1 },
+        Action::LoadRoster {
+            units: (0..UNITS)
+                .map(|i| RosterUnit {
+                    id: unit(i),
                     home: Position::from_degrees(31.2394, 121.4760).unwrap(),
+                    ring: if i == 0 { 4 } else { 3 },
                 })
                 .collect(),
         },
-    }
+    )
+}
+
+fn arb_origin() -> impl Strategy<Value = Origin> {
+    prop_oneof![
+        Just(Origin::Operator),
+        Just(Origin::System { node: 1 }),
+        (0usize..ACTORS.len(), 0u64..4, 1u64..4).prop_map(|(actor, epoch, node)| Origin::Actor {
+            actor: ACTORS[actor].parse().unwrap(),
+            epoch,
+            node,
+        }),
+    ]
 }
 
 fn arb_action() -> impl Strategy<Value = Action> {
-    let report = (0u8..=12, 0u8..=12, -95.0f64..95.0, 0usize..12).prop_map(
-        |(priority, force_level, lat, kind)| {
+    let incident = || (1u64..6).prop_map(IncidentId);
+    prop_oneof![
+        (0u8..=12, 0u8..=12, 0usize..12).prop_map(|(priority, force_level, kind)| {
             Action::ReportIncident(NewIncident {
                 kind: IncidentKind::ALL[kind],
                 priority,
                 force_level,
-                // Out-of-range latitudes are clamped by conversion only when valid.
-                location: Position::from_degrees(lat.clamp(-90.0, 90.0), 121.47).unwrap(),
+                location: Position::from_degrees(31.24, 121.47).unwrap(),
                 channel: Channel::EmergencyCall,
                 description: String::new(),
             })
-        },
-    );
-    let status = (0usize..5, 0usize..8, proptest::option::of(0u64..6)).prop_map(
-        |(unit, status, expected_version)| Action::UpdateUnitStatus {
-            unit_id: UnitId(format!("unit-{unit}")),
-            status: [
-                UnitStatus::Available,
-                UnitStatus::Dispatched,
-                UnitStatus::Acknowledged,
-                UnitStatus::EnRoute,
-                UnitStatus::OnScene,
-                UnitStatus::Transporting,
-                UnitStatus::Returning,
-                UnitStatus::OutOfService,
-            ][status],
-            position: None,
-            expected_version,
-        },
-    );
-    prop_oneof![report, status]
+        }),
+        (0usize..UNITS + 1, 0usize..8, proptest::option::of(0u64..6)).prop_map(
+            |(u, status, expected_version)| Action::UpdateUnitStatus {
+                unit_id: unit(u),
+                status: [
+                    UnitStatus::Available,
+                    UnitStatus::Dispatched,
+                    UnitStatus::Acknowledged,
+                    UnitStatus::EnRoute,
+                    UnitStatus::OnScene,
+                    UnitStatus::Transporting,
+                    UnitStatus::Returning,
+                    UnitStatus::OutOfService,
+                ][status],
+                position: None,
+                expected_version,
+            }
+        ),
+        (incident(), 1u8..=4, any::<bool>()).prop_map(|(incident_id, ring, major)| {
+            Action::TriageIncident {
+                incident_id,
+                ring,
+                station: Some("bund".into()),
+                run_card: "test".into(),
+                target_s: 60,
+                major,
+            }
+        }),
+        (incident(), 0usize..UNITS, 0u64..6).prop_map(|(incident_id, u, version)| {
+            Action::AssignUnit {
+                incident_id,
+                unit_id: unit(u),
+                expected_unit_version: version,
+                eta_s: 30,
+            }
+        }),
+        (incident(), 1u8..=4).prop_map(|(incident_id, to_ring)| Action::Escalate {
+            incident_id,
+            to_ring,
+            reason: "test".into(),
+        }),
+        incident().prop_map(|incident_id| Action::ResolveIncident {
+            incident_id,
+            reason: "done".into(),
+        }),
+        (0usize..ACTORS.len(), 1u64..3, 0u64..4).prop_map(|(actor, node, epoch)| {
+            Action::PlaceActor {
+                actor: ACTORS[actor].parse().unwrap(),
+                node,
+                epoch,
+            }
+        }),
+    ]
 }
 
 /// Commands with request ids drawn from a small pool, so retries are common.
 fn arb_commands() -> impl Strategy<Value = Vec<Command>> {
-    proptest::collection::vec((0u32..20, arb_action()), 1..80).prop_map(|items| {
+    proptest::collection::vec((0u32..40, arb_origin(), arb_action()), 1..120).prop_map(|items| {
         items
             .into_iter()
             .enumerate()
-            .map(|(i, (request, action))| Command {
-                request_id: RequestId(format!("req-{request}")),
-                proposed_at_ms: 1_000 + i as u64,
-                origin: Origin::Operator,
-                action,
+            .map(|(i, (request, origin, action))| {
+                Command::new(
+                    RequestId(format!("req-{request}")),
+                    1_000 + i as u64,
+                    origin,
+                    action,
+                )
             })
             .collect()
     })
@@ -88,7 +139,63 @@ fn run(commands: &[Command]) -> (Ledger, Vec<Applied>) {
     (ledger, answers)
 }
 
+/// No unit is assigned to two open incidents, and assignments agree both ways.
+fn assert_assignments_consistent(ledger: &Ledger) -> Result<(), TestCaseError> {
+    let mut holders: std::collections::BTreeMap<&UnitId, Vec<IncidentId>> = Default::default();
+    for incident in ledger.incidents().filter(|i| i.status.is_open()) {
+        for unit_id in &incident.units {
+            holders.entry(unit_id).or_default().push(incident.id);
+        }
+    }
+    for (unit_id, incidents) in &holders {
+        prop_assert_eq!(incidents.len(), 1, "{} held by {:?}", unit_id, incidents);
+        prop_assert_eq!(
+            ledger.unit(unit_id).unwrap().assigned_to,
+            Some(incidents[0])
+        );
+    }
+    for unit in ledger.units() {
+        if let Some(incident_id) = unit.assigned_to {
+            let incident = ledger.incident(incident_id).unwrap();
+            prop_assert!(incident.status.is_open() && incident.units.contains(&unit.id));
+        }
+    }
+    Ok(())
+}
+
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn no_unit_is_ever_assigned_to_two_open_incidents(commands in arb_commands()) {
+        // After every command, each unit has at most one open incident, and both sides agree.
+        let mut ledger = Ledger::default();
+        ledger.apply(1, &roster_command());
+        for (i, command) in commands.iter().enumerate() {
+            ledger.apply(i as u64 + 2, command);
+            assert_assignments_consistent(&ledger)?;
+        }
+    }
+
+    #[test]
+    fn a_stale_epoch_is_never_applied(commands in arb_commands()) {
+        // A command from an actor is accepted only under the actor's current epoch.
+        let mut ledger = Ledger::default();
+        ledger.apply(1, &roster_command());
+        for (i, command) in commands.iter().enumerate() {
+            let current = match &command.origin {
+                Origin::Actor { actor, .. } => ledger.placement(actor).map(|p| p.epoch),
+                _ => None,
+            };
+            let answer = ledger.apply(i as u64 + 2, command);
+            if let (Origin::Actor { epoch, .. }, false) = (&command.origin, answer.deduplicated) {
+                if !matches!(answer.effect, Effect::Rejected { .. }) {
+                    prop_assert_eq!(Some(*epoch), current);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_request_id_takes_effect_once(commands in arb_commands()) {
         // Every retry of a request id answers exactly as its first apply did.
@@ -106,41 +213,30 @@ proptest! {
     }
 
     #[test]
-    fn apply_is_deterministic(commands in arb_commands()) {
-        // Two replicas applying the same log end in the same state.
+    fn apply_is_deterministic_and_timelines_verify(commands in arb_commands()) {
+        // Two replicas applying the same log end in the same state, with intact hash chains.
         let (first, first_answers) = run(&commands);
         let (second, second_answers) = run(&commands);
-        prop_assert_eq!(first, second);
+        prop_assert_eq!(&first, &second);
         prop_assert_eq!(first_answers, second_answers);
-    }
-
-    #[test]
-    fn rejected_commands_change_nothing(commands in arb_commands()) {
-        // A rejection leaves incidents and units exactly as they were.
-        let mut ledger = Ledger::default();
-        ledger.apply(1, &roster_command());
-        for (i, command) in commands.iter().enumerate() {
-            let before_incidents: Vec<_> = ledger.incidents().cloned().collect();
-            let before_units: Vec<_> = ledger.units().cloned().collect();
-            let answer = ledger.apply(i as u64 + 2, command);
-            if matches!(answer.effect, Effect::Rejected { .. }) || answer.deduplicated {
-                prop_assert_eq!(before_incidents, ledger.incidents().cloned().collect::<Vec<_>>());
-                prop_assert_eq!(before_units, ledger.units().cloned().collect::<Vec<_>>());
-            }
+        for incident in first.incidents() {
+            prop_assert_eq!(audit::verify(&incident.timeline), Ok(()));
         }
     }
 
     #[test]
-    fn unit_versions_only_rise(commands in arb_commands()) {
-        // A unit's version rises by one per accepted update and never falls.
+    fn rejected_commands_change_nothing(commands in arb_commands()) {
+        // A rejection or a retry leaves incidents, units and placements exactly as they were.
         let mut ledger = Ledger::default();
         ledger.apply(1, &roster_command());
         for (i, command) in commands.iter().enumerate() {
-            let before: Vec<u64> = ledger.units().map(|u| u.version).collect();
-            ledger.apply(i as u64 + 2, command);
-            let after: Vec<u64> = ledger.units().map(|u| u.version).collect();
-            for (b, a) in before.iter().zip(&after) {
-                prop_assert!(a == b || *a == b + 1);
+            let before = ledger.clone();
+            let answer = ledger.apply(i as u64 + 2, command);
+            if matches!(answer.effect, Effect::Rejected { .. }) || answer.deduplicated {
+                prop_assert!(before.incidents().eq(ledger.incidents()));
+                prop_assert!(before.units().eq(ledger.units()));
+                prop_assert!(before.placements().eq(ledger.placements()));
+                prop_assert_eq!(before.pending_count(), ledger.pending_count());
             }
         }
     }
@@ -150,11 +246,11 @@ proptest! {
 fn out_of_range_priority_is_rejected_with_its_field() {
     // Bad input names the field and the allowed range, and is not applied.
     let mut ledger = Ledger::default();
-    let command = Command {
-        request_id: RequestId("bad-priority".into()),
-        proposed_at_ms: 5,
-        origin: Origin::Operator,
-        action: Action::ReportIncident(NewIncident {
+    let command = Command::new(
+        RequestId("bad-priority".into()),
+        5,
+        Origin::Operator,
+        Action::ReportIncident(NewIncident {
             kind: IncidentKind::Theft,
             priority: 11,
             force_level: 1,
@@ -162,10 +258,53 @@ fn out_of_range_priority_is_rejected_with_its_field() {
             channel: Channel::EmergencyCall,
             description: String::new(),
         }),
-    };
+    );
     let error = command.check().unwrap_err();
     assert!(error.to_string().contains("priority = 11"), "{error}");
     let answer = ledger.apply(1, &command);
     assert!(matches!(answer.effect, Effect::Rejected { .. }));
     assert_eq!(ledger.incident_count(), 0);
+}
+
+#[test]
+fn an_edited_timeline_fails_verification() {
+    // The hash chain catches an edited reason in the audit trail.
+    let mut ledger = Ledger::default();
+    ledger.apply(1, &roster_command());
+    let report = Command::new(
+        RequestId("r".into()),
+        10,
+        Origin::Operator,
+        Action::ReportIncident(NewIncident {
+            kind: IncidentKind::Theft,
+            priority: 3,
+            force_level: 1,
+            location: Position::from_degrees(31.24, 121.48).unwrap(),
+            channel: Channel::EmergencyCall,
+            description: String::new(),
+        }),
+    );
+    ledger.apply(2, &report);
+    let triage = Command::new(
+        RequestId("t".into()),
+        11,
+        Origin::Operator,
+        Action::TriageIncident {
+            incident_id: IncidentId(1),
+            ring: 3,
+            station: Some("bund".into()),
+            run_card: "theft".into(),
+            target_s: 300,
+            major: false,
+        },
+    );
+    ledger.apply(3, &triage);
+    let mut timeline = ledger.incident(IncidentId(1)).unwrap().timeline.clone();
+    assert_eq!(audit::verify(&timeline), Ok(()));
+    timeline[0].reason = "nothing happened".into();
+    assert_eq!(audit::verify(&timeline), Err(0));
+    assert_eq!(
+        ledger.pending_for(&ActorId::Station("bund".into())).count(),
+        1
+    );
 }

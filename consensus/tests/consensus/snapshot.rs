@@ -24,6 +24,7 @@ fn report(index: u64) -> Entry {
                 channel: Channel::EmergencyCall,
                 description: "crowd pushing at the river wall".into(),
             }),
+            consumes: Vec::new(),
         }),
     }
 }

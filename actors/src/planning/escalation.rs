@@ -1,0 +1,699 @@
+//! The escalation rule: given a ring's selection for an incident, assign,
+//! ask a neighbouring station for mutual aid, or escalate outward.
+//!
+//! Incidents move outward through the rings (1 -> 2 -> 3 -> 4), never in. In
+//! order, [`decide`] checks:
+//! 1. **Force**: a force level above the ring's `force_level_max` goes
+//!    straight to the innermost ring that carries it.
+//! 2. **Police powers**: a kind that needs police
+//!    ([`IncidentKind::requires_police`]) leaves the community rings 1 and 2
+//!    for ring 3.
+//! 3. **Deadline**: when the on-scene deadline passed, the incident moves
+//!    out one ring; at ring 4 the best unit is assigned as well, flagged as
+//!    a breach.
+//! 4. **Target met**: the selected unit is assigned.
+//! 5. **Mutual aid**: at ring 3, if the run card allows it and the selection
+//!    was a station's own (the attempt names the stations asked so far), the
+//!    next neighbouring station not yet asked is asked. Neighbours are the
+//!    [`MUTUAL_AID_STATIONS_MAX`] stations, other than the one whose zone
+//!    holds the incident, whose zones come nearest the incident.
+//! 6. **Outward**: otherwise the incident moves out one ring. Ring 4 is last:
+//!    its best unit is assigned even when it misses the 3-minute target, and
+//!    the breach is flagged; with no ring-4 unit available at all the rings
+//!    are exhausted and the hub must hold the incident for the commander.
+
+use cordon_config::district::{District, LatLon, Ring, Station};
+
+use super::facts::{IncidentFacts, IncidentKind};
+use super::geometry::{distance_to_outline_m, LocalFrame, LocalPoint};
+use super::run_cards::RunCard;
+use super::select::{NoCandidate, Selection};
+use super::MUTUAL_AID_STATIONS_MAX;
+
+/// What has been tried for an incident at its current ring.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attempt {
+    /// The on-scene deadline passed without a unit on scene.
+    pub deadline_passed: bool,
+    /// Stations whose own units were already tried, in order: the home
+    /// station, then each station asked for mutual aid. Empty when the
+    /// selection took units from the whole ring.
+    pub stations_asked: Vec<String>,
+}
+
+impl Attempt {
+    /// A first, ring-wide attempt.
+    pub fn ring_wide() -> Attempt {
+        Attempt::default()
+    }
+
+    /// A first attempt with a station's own units.
+    pub fn by_station(station_id: &str) -> Attempt {
+        Attempt {
+            deadline_passed: false,
+            stations_asked: vec![station_id.to_owned()],
+        }
+    }
+}
+
+/// What to do next with an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Assign the selected unit.
+    Assign {
+        /// The unit.
+        unit_id: String,
+        /// Its estimated seconds until on scene.
+        eta_s: u32,
+        /// The on-scene target, in seconds.
+        target_s: u32,
+        /// The target is missed (or the deadline passed) and no ring is left
+        /// to escalate to: assigned anyway, to be reported as a breach.
+        breach: bool,
+    },
+    /// Ask this station for one of its units.
+    MutualAid {
+        /// The station to ask.
+        from_station: String,
+    },
+    /// Hand the incident to an outer ring.
+    Escalate {
+        /// The ring to hand it to.
+        to_ring: Ring,
+        /// Why.
+        reason: EscalationReason,
+    },
+    /// No ring-4 unit is available at all: nothing is left to escalate to.
+    Exhausted {
+        /// What ring 4's selection found.
+        reason: NoCandidate,
+    },
+}
+
+/// Why an incident leaves its ring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EscalationReason {
+    /// The incident needs more force than the ring carries.
+    ForceLevelAboveRing {
+        /// The incident's force level.
+        force_level: u8,
+        /// The ring's maximum.
+        force_level_max: u8,
+    },
+    /// The kind needs police powers the community rings lack.
+    PoliceRequired {
+        /// The incident's kind.
+        kind: IncidentKind,
+    },
+    /// The on-scene deadline passed.
+    DeadlinePassed,
+    /// The ring's best unit cannot be on scene in time.
+    TargetMissed {
+        /// The best unit's ETA, in seconds.
+        best_eta_s: u32,
+        /// The target, in seconds.
+        target_s: u32,
+    },
+    /// The ring has no available unit.
+    NoneAvailable(NoCandidate),
+}
+
+/// The next step for `incident` at `ring`, given that ring's `selection`
+/// (see the module docs for the rule).
+pub fn decide(
+    incident: &IncidentFacts,
+    ring: Ring,
+    selection: &Result<Selection, NoCandidate>,
+    district: &District,
+    run_card: &RunCard,
+    attempt: &Attempt,
+) -> Decision {
+    if let Some(escalation) = beyond_ring(incident, ring, district) {
+        return escalation;
+    }
+    if attempt.deadline_passed {
+        return match outward(ring) {
+            Some(to_ring) => Decision::Escalate {
+                to_ring,
+                reason: EscalationReason::DeadlinePassed,
+            },
+            None => last_resort(selection),
+        };
+    }
+    if let Ok(selection) = selection {
+        if selection.meets_target {
+            return assign(selection, false);
+        }
+    }
+    if ring == Ring::StreetPatrol && run_card.mutual_aid_allowed {
+        if let Some(from_station) = next_neighbour(&incident.position, district, attempt) {
+            return Decision::MutualAid { from_station };
+        }
+    }
+    match outward(ring) {
+        Some(to_ring) => Decision::Escalate {
+            to_ring,
+            reason: missed(selection),
+        },
+        None => last_resort(selection),
+    }
+}
+
+/// The innermost ring that may handle `kind` at `force_level`: the first
+/// whose `force_level_max` carries it (ring 4 if none does), and ring 3 at
+/// least for kinds that need police.
+pub fn minimum_ring(kind: IncidentKind, force_level: u8, district: &District) -> Ring {
+    let by_force = Ring::ALL
+        .into_iter()
+        .find(|&ring| district.ring(ring).force_level_max >= force_level)
+        .unwrap_or(Ring::SpecialPolice);
+    if kind.requires_police() {
+        by_force.max(Ring::StreetPatrol)
+    } else {
+        by_force
+    }
+}
+
+/// The stations to ask for mutual aid, nearest first: the
+/// [`MUTUAL_AID_STATIONS_MAX`] stations, other than the one whose zone
+/// holds `position`, whose nearest zone edge is closest to it (ties by id).
+pub fn neighbour_stations<'d>(position: &LatLon, district: &'d District) -> Vec<&'d Station> {
+    let frame = LocalFrame::for_district(district);
+    let point = frame.to_local(position);
+    let home_id = district
+        .station_for(position)
+        .map(|station| station.id.as_str());
+    let mut by_distance: Vec<(f64, &Station)> = district
+        .stations()
+        .iter()
+        .filter(|station| Some(station.id.as_str()) != home_id)
+        .map(|station| (zones_distance_m(station, position, &point, &frame), station))
+        .collect();
+    by_distance.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    by_distance
+        .into_iter()
+        .take(MUTUAL_AID_STATIONS_MAX)
+        .map(|(_, station)| station)
+        .collect()
+}
+
+/// Distance from the point to the nearest of the station's zones; 0 inside one.
+fn zones_distance_m(
+    station: &Station,
+    position: &LatLon,
+    point: &LocalPoint,
+    frame: &LocalFrame,
+) -> f64 {
+    station
+        .zones
+        .iter()
+        .map(|zone| {
+            if zone.contains(position) {
+                return 0.0;
+            }
+            let outline: Vec<LocalPoint> = zone.polygon.iter().map(|p| frame.to_local(p)).collect();
+            distance_to_outline_m(point, &outline)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// A force or police-powers escalation, if the incident is beyond `ring`.
+fn beyond_ring(incident: &IncidentFacts, ring: Ring, district: &District) -> Option<Decision> {
+    let force_level_max = district.ring(ring).force_level_max;
+    if incident.force_level > force_level_max && ring < Ring::SpecialPolice {
+        let to_ring =
+            minimum_ring(incident.kind, incident.force_level, district).max(next_or_last(ring));
+        let reason = EscalationReason::ForceLevelAboveRing {
+            force_level: incident.force_level,
+            force_level_max,
+        };
+        return Some(Decision::Escalate { to_ring, reason });
+    }
+    if incident.kind.requires_police() && ring < Ring::StreetPatrol {
+        let reason = EscalationReason::PoliceRequired {
+            kind: incident.kind,
+        };
+        return Some(Decision::Escalate {
+            to_ring: Ring::StreetPatrol,
+            reason,
+        });
+    }
+    None
+}
+
+/// The first neighbour not yet asked, when the attempt was station-scoped.
+fn next_neighbour(position: &LatLon, district: &District, attempt: &Attempt) -> Option<String> {
+    if attempt.stations_asked.is_empty() {
+        return None;
+    }
+    neighbour_stations(position, district)
+        .into_iter()
+        .map(|station| station.id.clone())
+        .find(|id| !attempt.stations_asked.contains(id))
+}
+
+/// The next ring out; `None` at ring 4.
+pub fn outward(ring: Ring) -> Option<Ring> {
+    Ring::try_from(ring.number() + 1).ok()
+}
+
+fn next_or_last(ring: Ring) -> Ring {
+    outward(ring).unwrap_or(Ring::SpecialPolice)
+}
+
+fn assign(selection: &Selection, breach: bool) -> Decision {
+    Decision::Assign {
+        unit_id: selection.unit_id.clone(),
+        eta_s: selection.eta_s,
+        target_s: selection.target_s,
+        breach,
+    }
+}
+
+/// Ring 4, nothing further out: assign the best unit as a breach, or report
+/// the rings exhausted.
+fn last_resort(selection: &Result<Selection, NoCandidate>) -> Decision {
+    match selection {
+        Ok(selection) => assign(selection, true),
+        Err(reason) => Decision::Exhausted {
+            reason: reason.clone(),
+        },
+    }
+}
+
+fn missed(selection: &Result<Selection, NoCandidate>) -> EscalationReason {
+    match selection {
+        Ok(selection) => EscalationReason::TargetMissed {
+            best_eta_s: selection.eta_s,
+            target_s: selection.target_s,
+        },
+        Err(reason) => EscalationReason::NoneAvailable(reason.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::planning::facts::{candidates_at_home, CandidateUnit};
+    use crate::planning::run_cards::triage;
+    use crate::planning::select::{select, Scope};
+    use crate::planning::travel::TravelSpeeds;
+
+    const TIANZIFANG: LatLon = LatLon::new(31.2122, 121.4642);
+
+    fn facts(kind: IncidentKind, force_level: u8, position: LatLon) -> IncidentFacts {
+        IncidentFacts {
+            kind,
+            priority: 8,
+            force_level,
+            position,
+        }
+    }
+
+    fn card(incident: &IncidentFacts, district: &District) -> RunCard {
+        triage(
+            incident.kind,
+            incident.priority,
+            incident.force_level,
+            incident.position,
+            district,
+        )
+        .run_card
+    }
+
+    // Sample points spread over the whole district: every station building and
+    // one-minute point, plus the district's far corners inside its bounds.
+    fn spread_points(district: &District) -> Vec<LatLon> {
+        let mut points: Vec<LatLon> = district.stations().iter().map(|s| s.position).collect();
+        points.extend(district.one_minute_points().iter().map(|p| p.position));
+        points.extend([
+            LatLon::new(31.2440, 121.4660),
+            LatLon::new(31.2460, 121.4870),
+            LatLon::new(31.2150, 121.5020),
+            LatLon::new(31.1965, 121.4600),
+            LatLon::new(31.2000, 121.4900),
+        ]);
+        assert!(points.iter().all(|p| district.contains(p)));
+        points
+    }
+
+    // An extreme act at force 9 escalates from ring 3 straight to ring 4, and
+    // anywhere in the district a ring-4 team is then assigned within 180 s.
+    #[test]
+    fn extreme_act_escalates_to_ring_4_and_is_reached_in_time() {
+        let district = District::embedded();
+        let units = candidates_at_home(&district);
+        let speeds = TravelSpeeds::default();
+        for position in spread_points(&district) {
+            let incident = facts(IncidentKind::ExtremeAct, 9, position);
+            let run_card = card(&incident, &district);
+            let at_ring_3 = select(
+                &incident,
+                Ring::StreetPatrol,
+                &Scope::Ring,
+                &units,
+                &district,
+                &speeds,
+            );
+            let decision = decide(
+                &incident,
+                Ring::StreetPatrol,
+                &at_ring_3,
+                &district,
+                &run_card,
+                &Attempt::ring_wide(),
+            );
+            assert!(
+                matches!(
+                    decision,
+                    Decision::Escalate {
+                        to_ring: Ring::SpecialPolice,
+                        reason: EscalationReason::ForceLevelAboveRing {
+                            force_level: 9,
+                            force_level_max: 5
+                        }
+                    }
+                ),
+                "{decision:?}"
+            );
+            let at_ring_4 = select(
+                &incident,
+                Ring::SpecialPolice,
+                &Scope::Ring,
+                &units,
+                &district,
+                &speeds,
+            );
+            let decision = decide(
+                &incident,
+                Ring::SpecialPolice,
+                &at_ring_4,
+                &district,
+                &run_card,
+                &Attempt::ring_wide(),
+            );
+            let Decision::Assign {
+                eta_s,
+                breach: false,
+                ..
+            } = decision
+            else {
+                panic!("no ring-4 unit in time at {position}: {decision:?}");
+            };
+            assert!(eta_s <= 180, "{position}: {eta_s} s");
+        }
+    }
+
+    // An assault reported to the guardian ring needs police and moves to ring 3.
+    #[test]
+    fn police_kinds_leave_the_community_rings() {
+        let district = District::embedded();
+        let incident = facts(IncidentKind::Assault, 2, TIANZIFANG);
+        let selection = Err(NoCandidate {
+            ring: Ring::Guardian,
+            reason: crate::planning::select::NoCandidateReason::NoUnitInScope,
+        });
+        let decision = decide(
+            &incident,
+            Ring::Guardian,
+            &selection,
+            &district,
+            &card(&incident, &district),
+            &Attempt::ring_wide(),
+        );
+        assert_eq!(
+            decision,
+            Decision::Escalate {
+                to_ring: Ring::StreetPatrol,
+                reason: EscalationReason::PoliceRequired {
+                    kind: IncidentKind::Assault
+                }
+            }
+        );
+    }
+
+    // With every ring-3 unit near Tianzifang out, the station asks its two
+    // neighbours in turn, then escalates to ring 4; without mutual aid on the
+    // card it escalates at once.
+    #[test]
+    fn unavailable_ring_3_leads_to_mutual_aid_then_escalation() {
+        let district = District::embedded();
+        let speeds = TravelSpeeds::default();
+        let incident = facts(IncidentKind::Theft, 3, TIANZIFANG);
+        let home = district
+            .station_for(&TIANZIFANG)
+            .expect("in a zone")
+            .id
+            .clone();
+        let mut units = candidates_at_home(&district);
+        mark_unavailable_within(&mut units, &TIANZIFANG, Ring::StreetPatrol, 1500.0);
+        let run_card = card(&incident, &district);
+        let neighbours: Vec<String> = neighbour_stations(&TIANZIFANG, &district)
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        assert_eq!(neighbours.len(), MUTUAL_AID_STATIONS_MAX);
+        assert!(!neighbours.contains(&home));
+
+        let mut attempt = Attempt::by_station(&home);
+        for neighbour in &neighbours {
+            let scope = Scope::Station(attempt.stations_asked.last().expect("asked").clone());
+            let selection = select(
+                &incident,
+                Ring::StreetPatrol,
+                &scope,
+                &units,
+                &district,
+                &speeds,
+            );
+            let decision = decide(
+                &incident,
+                Ring::StreetPatrol,
+                &selection,
+                &district,
+                &run_card,
+                &attempt,
+            );
+            assert_eq!(
+                decision,
+                Decision::MutualAid {
+                    from_station: neighbour.clone()
+                }
+            );
+            attempt.stations_asked.push(neighbour.clone());
+        }
+        let scope = Scope::Station(neighbours[1].clone());
+        let selection = select(
+            &incident,
+            Ring::StreetPatrol,
+            &scope,
+            &units,
+            &district,
+            &speeds,
+        );
+        let decision = decide(
+            &incident,
+            Ring::StreetPatrol,
+            &selection,
+            &district,
+            &run_card,
+            &attempt,
+        );
+        assert!(
+            matches!(
+                decision,
+                Decision::Escalate {
+                    to_ring: Ring::SpecialPolice,
+                    ..
+                }
+            ),
+            "{decision:?}"
+        );
+
+        let no_aid = RunCard {
+            mutual_aid_allowed: false,
+            ..run_card
+        };
+        let selection = select(
+            &incident,
+            Ring::StreetPatrol,
+            &Scope::Station(home.clone()),
+            &units,
+            &district,
+            &speeds,
+        );
+        let decision = decide(
+            &incident,
+            Ring::StreetPatrol,
+            &selection,
+            &district,
+            &no_aid,
+            &Attempt::by_station(&home),
+        );
+        assert!(
+            matches!(
+                decision,
+                Decision::Escalate {
+                    to_ring: Ring::SpecialPolice,
+                    ..
+                }
+            ),
+            "{decision:?}"
+        );
+    }
+
+    // A passed deadline moves the incident out one ring; at ring 4 the best
+    // unit is assigned and the breach flagged.
+    #[test]
+    fn deadline_passed_escalates_then_breaches() {
+        let district = District::embedded();
+        let units = candidates_at_home(&district);
+        let speeds = TravelSpeeds::default();
+        let incident = facts(IncidentKind::Disturbance, 2, TIANZIFANG);
+        let run_card = card(&incident, &district);
+        let late = Attempt {
+            deadline_passed: true,
+            ..Attempt::ring_wide()
+        };
+        for (ring, to_ring) in [
+            (Ring::Guardian, Ring::MassPrevention),
+            (Ring::MassPrevention, Ring::StreetPatrol),
+            (Ring::StreetPatrol, Ring::SpecialPolice),
+        ] {
+            let selection = select(&incident, ring, &Scope::Ring, &units, &district, &speeds);
+            let decision = decide(&incident, ring, &selection, &district, &run_card, &late);
+            assert_eq!(
+                decision,
+                Decision::Escalate {
+                    to_ring,
+                    reason: EscalationReason::DeadlinePassed
+                }
+            );
+        }
+        let selection = select(
+            &incident,
+            Ring::SpecialPolice,
+            &Scope::Ring,
+            &units,
+            &district,
+            &speeds,
+        );
+        let decision = decide(
+            &incident,
+            Ring::SpecialPolice,
+            &selection,
+            &district,
+            &run_card,
+            &late,
+        );
+        assert!(
+            matches!(decision, Decision::Assign { breach: true, .. }),
+            "{decision:?}"
+        );
+    }
+
+    // Ring 4 is last: a unit that misses the target is still assigned, as a
+    // breach, and with no ring-4 unit left the rings are exhausted.
+    #[test]
+    fn ring_4_assigns_late_or_reports_exhaustion() {
+        let district = District::embedded();
+        let speeds = TravelSpeeds::default();
+        let waibaidu = LatLon::new(31.2458, 121.4868);
+        let incident = facts(IncidentKind::ExtremeAct, 9, waibaidu);
+        let run_card = card(&incident, &district);
+        let mut units = candidates_at_home(&district);
+        for unit in units
+            .iter_mut()
+            .filter(|u| u.ring == Ring::SpecialPolice && u.id != "standby-squad")
+        {
+            unit.available = false;
+        }
+        let selection = select(
+            &incident,
+            Ring::SpecialPolice,
+            &Scope::Ring,
+            &units,
+            &district,
+            &speeds,
+        );
+        let decision = decide(
+            &incident,
+            Ring::SpecialPolice,
+            &selection,
+            &district,
+            &run_card,
+            &Attempt::ring_wide(),
+        );
+        let Decision::Assign {
+            unit_id,
+            eta_s,
+            target_s,
+            breach,
+        } = decision
+        else {
+            panic!("expected an assignment: {decision:?}");
+        };
+        assert_eq!((unit_id.as_str(), breach), ("standby-squad", true));
+        assert!(eta_s > target_s);
+        for unit in units.iter_mut() {
+            unit.available = false;
+        }
+        let selection = select(
+            &incident,
+            Ring::SpecialPolice,
+            &Scope::Ring,
+            &units,
+            &district,
+            &speeds,
+        );
+        let decision = decide(
+            &incident,
+            Ring::SpecialPolice,
+            &selection,
+            &district,
+            &run_card,
+            &Attempt::ring_wide(),
+        );
+        assert!(
+            matches!(decision, Decision::Exhausted { .. }),
+            "{decision:?}"
+        );
+    }
+
+    // The minimum ring follows the rings' force maxima and police powers.
+    #[test]
+    fn minimum_ring_by_force_and_kind() {
+        let district = District::embedded();
+        assert_eq!(
+            minimum_ring(IncidentKind::Hazard, 0, &district),
+            Ring::Guardian
+        );
+        assert_eq!(
+            minimum_ring(IncidentKind::Hazard, 3, &district),
+            Ring::StreetPatrol
+        );
+        assert_eq!(
+            minimum_ring(IncidentKind::Theft, 1, &district),
+            Ring::StreetPatrol
+        );
+        assert_eq!(
+            minimum_ring(IncidentKind::Medical, 6, &district),
+            Ring::SpecialPolice
+        );
+        assert_eq!(outward(Ring::SpecialPolice), None);
+    }
+
+    fn mark_unavailable_within(
+        units: &mut [CandidateUnit],
+        centre: &LatLon,
+        ring: Ring,
+        radius_m: f64,
+    ) {
+        for unit in units
+            .iter_mut()
+            .filter(|u| u.ring == ring && u.position.distance_m(centre) <= radius_m)
+        {
+            unit.available = false;
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Identifiers and value types of the ledger: request, incident, unit and
+//! actor ids, positions, and the enumerations of kinds and statuses.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A client-chosen id that makes a write idempotent: the same id twice takes
+/// effect once and answers the same.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct RequestId(pub String);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An incident's id, assigned by the ledger in log order (`I-000042`).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+pub struct IncidentId(pub u64);
+
+impl fmt::Display for IncidentId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "I-{:06}", self.0)
+    }
+}
+
+impl std::str::FromStr for IncidentId {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let digits = text
+            .strip_prefix("I-")
+            .or_else(|| text.strip_prefix("i-"))
+            .unwrap_or(text);
+        digits
+            .parse::<u64>()
+            .map(IncidentId)
+            .map_err(|_| format!("{text:?} is not an incident id (expected e.g. I-000042 or 42)"))
+    }
+}
+
+/// A unit's id as named in the district model (`nanjing-east-1-a`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UnitId(pub String);
+
+impl fmt::Display for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A WGS-84 position in integer 1e-7 degrees (about 1 cm), exact on every node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Position {
+    /// Latitude x 1e7.
+    pub lat_e7: i32,
+    /// Longitude x 1e7.
+    pub lon_e7: i32,
+}
+
+impl Position {
+    /// Converts degrees, refusing values outside the valid ranges.
+    pub fn from_degrees(lat: f64, lon: f64) -> Result<Position, String> {
+        if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
+            return Err(format!("latitude {lat} is outside -90..=90"));
+        }
+        if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
+            return Err(format!("longitude {lon} is outside -180..=180"));
+        }
+        Ok(Position {
+            lat_e7: (lat * 1e7).round() as i32,
+            lon_e7: (lon * 1e7).round() as i32,
+        })
+    }
+
+    /// Latitude in degrees.
+    pub fn lat(&self) -> f64 {
+        f64::from(self.lat_e7) / 1e7
+    }
+
+    /// Longitude in degrees.
+    pub fn lon(&self) -> f64 {
+        f64::from(self.lon_e7) / 1e7
+    }
+
+    pub(crate) fn is_valid(&self) -> bool {
+        (-900_000_000..=900_000_000).contains(&self.lat_e7)
+            && (-1_800_000_000..=1_800_000_000).contains(&self.lon_e7)
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.6},{:.6}", self.lat(), self.lon())
+    }
+}
+
+/// What kind of incident was reported; drives triage and run cards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// Theft, pickpocketing.
+    Theft,
+    /// A fight or assault.
+    Assault,
+    /// A dispute or public-order disturbance.
+    Disturbance,
+    /// Dangerous crowd density, crush risk.
+    CrowdCrush,
+    /// Someone needs medical help.
+    Medical,
+    /// Fire or smoke.
+    Fire,
+    /// A traffic accident.
+    TrafficAccident,
+    /// A missing person or lost child.
+    MissingPerson,
+    /// An unattended or suspicious object.
+    SuspiciousObject,
+    /// An individual extreme act, armed attack or hostage taking.
+    ExtremeAct,
+    /// A hazard found by the risk-sensing net (loose railing, blocked exit).
+    Hazard,
+    /// Anything else.
+    Other,
+}
+
+impl IncidentKind {
+    /// Every kind, for help texts and error messages.
+    pub const ALL: [IncidentKind; 12] = [
+        IncidentKind::Theft,
+        IncidentKind::Assault,
+        IncidentKind::Disturbance,
+        IncidentKind::CrowdCrush,
+        IncidentKind::Medical,
+        IncidentKind::Fire,
+        IncidentKind::TrafficAccident,
+        IncidentKind::MissingPerson,
+        IncidentKind::SuspiciousObject,
+        IncidentKind::ExtremeAct,
+        IncidentKind::Hazard,
+        IncidentKind::Other,
+    ];
+
+    /// The snake_case name used in the API and CLI.
+    pub fn name(&self) -> &'static str {
+        match self {
+            IncidentKind::Theft => "theft",
+            IncidentKind::Assault => "assault",
+            IncidentKind::Disturbance => "disturbance",
+            IncidentKind::CrowdCrush => "crowd_crush",
+            IncidentKind::Medical => "medical",
+            IncidentKind::Fire => "fire",
+            IncidentKind::TrafficAccident => "traffic_accident",
+            IncidentKind::MissingPerson => "missing_person",
+            IncidentKind::SuspiciousObject => "suspicious_object",
+            IncidentKind::ExtremeAct => "extreme_act",
+            IncidentKind::Hazard => "hazard",
+            IncidentKind::Other => "other",
+        }
+    }
+}
+
+impl std::str::FromStr for IncidentKind {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        IncidentKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == text)
+            .ok_or_else(|| {
+                let names: Vec<_> = IncidentKind::ALL.iter().map(|k| k.name()).collect();
+                format!(
+                    "unknown incident kind {text:?} (use one of: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
+/// Where a report came from (the hub takes incidents from every channel).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// A 110 emergency call.
+    #[default]
+    EmergencyCall,
+    /// A report from the community (guardians, volunteers, residents).
+    CommunityReport,
+    /// A warning from the risk-sensing net.
+    RiskWarning,
+    /// A partner company's feed.
+    PartnerFeed,
+}
+
+/// Where an incident is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    /// Committed, not yet triaged.
+    Reported,
+    /// Classified; ring and station chosen.
+    Triaged,
+    /// A unit is assigned.
+    Assigned,
+    /// The assigned unit is on its way.
+    EnRoute,
+    /// A unit is on scene.
+    OnScene,
+    /// Handed outward to the next ring.
+    Escalated,
+    /// Closed with an outcome.
+    Resolved,
+    /// Withdrawn (duplicate, false alarm).
+    Cancelled,
+}
+
+impl IncidentStatus {
+    /// Open incidents still need work.
+    pub fn is_open(&self) -> bool {
+        !matches!(self, IncidentStatus::Resolved | IncidentStatus::Cancelled)
+    }
+}
+
+/// A unit's status, after the APCO/NENA unit status set used by NENA EIDO.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitStatus {
+    /// EIDO "Available": in service, free for assignment.
+    Available,
+    /// EIDO "Dispatched": assigned, not yet acknowledged.
+    Dispatched,
+    /// EIDO "Acknowledged": the crew confirmed the assignment.
+    Acknowledged,
+    /// EIDO "Enroute": moving to the scene.
+    EnRoute,
+    /// EIDO "OnScene": arrived.
+    OnScene,
+    /// EIDO "Transporting": taking someone to hospital or station.
+    Transporting,
+    /// EIDO "Returning" (available on radio): heading back to the area.
+    Returning,
+    /// EIDO "OutOfService": off duty or unusable.
+    OutOfService,
+}
+
+/// An actor's name, the same on every node. Its placement (node and epoch)
+/// lives in the ledger.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorId {
+    /// The district command hub.
+    Hub,
+    /// A police station, by station id.
+    Station(String),
+    /// One of the four rings (1 to 4).
+    Ring(u8),
+    /// A special-ops team, by its unit id.
+    SpecialOps(String),
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ActorId::Hub => f.write_str("hub"),
+            ActorId::Station(id) => write!(f, "station:{id}"),
+            ActorId::Ring(ring) => write!(f, "ring:{ring}"),
+            ActorId::SpecialOps(unit) => write!(f, "special-ops:{unit}"),
+        }
+    }
+}
+
+impl std::str::FromStr for ActorId {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = || {
+            format!("{text:?} is not an actor id (e.g. hub, station:bund, ring:3, special-ops:point-bund-1)")
+        };
+        if text == "hub" {
+            return Ok(ActorId::Hub);
+        }
+        let (kind, name) = text.split_once(':').ok_or_else(bad)?;
+        match kind {
+            "station" if !name.is_empty() => Ok(ActorId::Station(name.to_string())),
+            "ring" => match name.parse::<u8>() {
+                Ok(ring @ 1..=4) => Ok(ActorId::Ring(ring)),
+                _ => Err(bad()),
+            },
+            "special-ops" if !name.is_empty() => Ok(ActorId::SpecialOps(name.to_string())),
+            _ => Err(bad()),
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! The ledger's records (incidents with their hash-chained timelines, units,
+//! placements, pending messages, plans) and the answers of `apply`.
+
+use serde::{Deserialize, Serialize};
+
+use super::command::{NewIncident, Origin};
+use super::ids::{ActorId, IncidentId, IncidentStatus, Position, RequestId, UnitId, UnitStatus};
+
+/// Why the ledger refused a command. Part of the applied result: a rejected
+/// command is still in the log, it just changed nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum Rejection {
+    /// The request id is empty, too long or has odd characters.
+    #[error("request id {request_id:?} is invalid: use 1-64 characters of A-Z, a-z, 0-9, '-', '_', '.', ':'")]
+    BadRequestId {
+        /// The offending id.
+        request_id: String,
+    },
+    /// A field is out of range.
+    #[error("{field} = {value} is out of range: {fix}")]
+    OutOfRange {
+        /// The field.
+        field: String,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        fix: String,
+    },
+    /// The unit is not in the ledger's roster.
+    #[error("unit {unit_id} is unknown: use an id from GET /v1/units")]
+    UnknownUnit {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// The incident does not exist.
+    #[error("incident {incident_id} is unknown")]
+    UnknownIncident {
+        /// The incident.
+        incident_id: IncidentId,
+    },
+    /// The unit changed since the caller read it.
+    #[error("unit {unit_id} is at version {actual}, not {expected}: read it again and retry")]
+    VersionMismatch {
+        /// The unit.
+        unit_id: UnitId,
+        /// The version the caller expected.
+        expected: u64,
+        /// The version the ledger has.
+        actual: u64,
+    },
+    /// The unit cannot take an assignment now.
+    #[error("unit {unit_id} is {status:?}{}: choose an available unit", assigned_to.map(|i| format!(" on {i}")).unwrap_or_default())]
+    UnitUnavailable {
+        /// The unit.
+        unit_id: UnitId,
+        /// Its status.
+        status: UnitStatus,
+        /// The open incident it is assigned to, if any.
+        assigned_to: Option<IncidentId>,
+    },
+    /// The incident is closed or in a state that does not allow this step.
+    #[error("incident {incident_id} is {status:?}: {action} is not allowed")]
+    WrongIncidentStatus {
+        /// The incident.
+        incident_id: IncidentId,
+        /// Its status.
+        status: IncidentStatus,
+        /// The refused step.
+        action: String,
+    },
+    /// The proposing actor's placement epoch is not the current one (fencing).
+    #[error("{actor} proposed under epoch {epoch} but the current epoch is {current:?}: a stale actor cannot act")]
+    StaleEpoch {
+        /// The actor.
+        actor: ActorId,
+        /// The epoch it claimed.
+        epoch: u64,
+        /// The ledger's epoch for it.
+        current: Option<u64>,
+    },
+    /// A placement must raise the epoch.
+    #[error("placement of {actor} with epoch {epoch} does not exceed the current epoch {current}")]
+    EpochNotRaised {
+        /// The actor.
+        actor: ActorId,
+        /// The epoch proposed.
+        epoch: u64,
+        /// The current epoch.
+        current: u64,
+    },
+    /// Escalation must move outward.
+    #[error("escalation of {incident_id} from ring {from} to ring {to} does not move outward")]
+    NotOutward {
+        /// The incident.
+        incident_id: IncidentId,
+        /// Its current ring.
+        from: u8,
+        /// The ring asked for.
+        to: u8,
+    },
+    /// A consumed message is not pending for the proposing actor.
+    #[error("message {seq} is not pending for {actor}")]
+    NotPending {
+        /// The actor.
+        actor: ActorId,
+        /// The message sequence number.
+        seq: u64,
+    },
+    /// The action needs an actor, operator or system origin it does not have.
+    #[error("{action} may not be proposed by {origin}")]
+    WrongOrigin {
+        /// The action.
+        action: String,
+        /// Who proposed it.
+        origin: String,
+    },
+}
+
+/// An entry of an incident's timeline: the audit trail of who did what, when,
+/// why and at which log index, hash-chained so a gap or an edit shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// The log index of the command.
+    pub index: u64,
+    /// The proposer's time, Unix milliseconds.
+    pub at_ms: u64,
+    /// Who proposed it (actor and epoch, API client, operator, system).
+    pub origin: Origin,
+    /// The request id of the command.
+    pub request_id: RequestId,
+    /// The step (`reported`, `triaged`, `assigned`, `escalated`...).
+    pub step: String,
+    /// The status after this step.
+    pub status: IncidentStatus,
+    /// Why, in words.
+    pub reason: String,
+    /// Hex SHA-256 of the previous entry's hash and this entry's fields.
+    pub hash: String,
+}
+
+/// A unit's place in a plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanRole {
+    /// First on scene.
+    FirstResponse,
+    /// Reinforces the first responders.
+    Reinforcement,
+    /// Holds a cordon point.
+    Cordon,
+}
+
+/// One unit in a force-mobilisation plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanLine {
+    /// Ring of the unit.
+    pub ring: u8,
+    /// The unit.
+    pub unit_id: UnitId,
+    /// Estimated time to the scene.
+    pub eta_s: u32,
+    /// Its role.
+    pub role: PlanRole,
+}
+
+/// A force-mobilisation plan for a major incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Units with ETAs and roles.
+    pub lines: Vec<PlanLine>,
+    /// Automatic approval time, Unix ms.
+    pub auto_approve_at_ms: u64,
+    /// Log index at which it was approved.
+    pub approved_index: Option<u64>,
+}
+
+/// An incident as the ledger holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// Its id.
+    pub id: IncidentId,
+    /// What was reported.
+    pub report: NewIncident,
+    /// Current status.
+    pub status: IncidentStatus,
+    /// Rises on every change.
+    pub version: u64,
+    /// The request id that created it.
+    pub request_id: RequestId,
+    /// Time of the report, Unix milliseconds.
+    pub reported_at_ms: u64,
+    /// Log index of the report.
+    pub reported_index: u64,
+    /// The ring currently responsible (set at triage, raised by escalation).
+    pub ring: Option<u8>,
+    /// The owning station.
+    pub station: Option<String>,
+    /// On-scene target at triage, seconds.
+    pub target_s: Option<u32>,
+    /// When a unit must be on scene, Unix ms (set by the first assignment).
+    pub on_scene_deadline_ms: Option<u64>,
+    /// When the first unit arrived, Unix ms.
+    pub on_scene_at_ms: Option<u64>,
+    /// Units currently assigned.
+    pub units: Vec<UnitId>,
+    /// Every unit ever assigned, with the log index.
+    pub assignments: Vec<(UnitId, u64)>,
+    /// Major incidents carry a plan.
+    pub major: bool,
+    /// The mobilisation plan, once proposed.
+    pub plan: Option<Plan>,
+    /// Every step.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// A unit as the ledger holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Its id.
+    pub id: UnitId,
+    /// Its ring.
+    pub ring: u8,
+    /// Current status.
+    pub status: UnitStatus,
+    /// Last known position.
+    pub position: Position,
+    /// The open incident it is assigned to.
+    pub assigned_to: Option<IncidentId>,
+    /// Rises on every change.
+    pub version: u64,
+    /// Time of the last change, Unix milliseconds.
+    pub updated_at_ms: u64,
+    /// Log index of the last change.
+    pub updated_index: u64,
+}
+
+/// Where an actor runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Placement {
+    /// The hosting node.
+    pub node: u64,
+    /// Rises on every move.
+    pub epoch: u64,
+    /// Log index of the placement.
+    pub index: u64,
+    /// Proposer's time, Unix ms.
+    pub placed_at_ms: u64,
+}
+
+/// A message committed for an actor; it stays pending until a command of
+/// that actor consumes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Message {
+    /// Hub: triage a new incident.
+    Triage {
+        /// The incident.
+        incident_id: IncidentId,
+    },
+    /// Station or ring: find a unit for an incident.
+    Dispatch {
+        /// The incident.
+        incident_id: IncidentId,
+    },
+    /// Station: a neighbour asks for one of your groups.
+    MutualAid {
+        /// The incident.
+        incident_id: IncidentId,
+        /// The asking station.
+        from_station: String,
+    },
+    /// Hub: a plan was approved; assign its units.
+    PlanApproved {
+        /// The incident.
+        incident_id: IncidentId,
+    },
+    /// Special-ops team: you are assigned.
+    Assignment {
+        /// The incident.
+        incident_id: IncidentId,
+        /// The team's unit.
+        unit_id: UnitId,
+    },
+}
+
+/// A pending message with its sequence number.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    /// Ledger-wide sequence number, rising.
+    pub seq: u64,
+    /// The addressee.
+    pub to: ActorId,
+    /// The message.
+    pub message: Message,
+    /// Log index at which it was committed.
+    pub index: u64,
+    /// Proposer's time, Unix ms.
+    pub at_ms: u64,
+}
+
+/// What applying a command did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// A new incident exists.
+    IncidentReported {
+        /// Its id.
+        incident_id: IncidentId,
+    },
+    /// An incident moved on (triaged, assigned, escalated, resolved...).
+    IncidentUpdated {
+        /// The incident.
+        incident_id: IncidentId,
+        /// Its status now.
+        status: IncidentStatus,
+        /// Its version now.
+        version: u64,
+    },
+    /// A unit's status changed.
+    UnitUpdated {
+        /// The unit.
+        unit_id: UnitId,
+        /// Its new version.
+        version: u64,
+    },
+    /// Units were added to the roster.
+    RosterLoaded {
+        /// How many were new.
+        added: u32,
+    },
+    /// A node id is retired.
+    NodeIdRetired {
+        /// The node id.
+        node_id: u64,
+    },
+    /// An actor was placed.
+    ActorPlaced {
+        /// The actor.
+        actor: ActorId,
+        /// Its node.
+        node: u64,
+        /// Its new epoch.
+        epoch: u64,
+    },
+    /// Pending messages were dismissed.
+    Dismissed {
+        /// How many.
+        count: u32,
+    },
+    /// A blank or membership entry of Raft's own; the ledger is unchanged.
+    RaftInternal,
+    /// Nothing changed, for this reason.
+    Rejected {
+        /// Why.
+        rejection: Rejection,
+    },
+}
+
+/// The answer to a command, identical for every retry of its request id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Applied {
+    /// The log index at which the request first took effect.
+    pub index: u64,
+    /// What it did.
+    pub effect: Effect,
+    /// True when this answer comes from the dedup table, not a fresh apply.
+    pub deduplicated: bool,
+}
