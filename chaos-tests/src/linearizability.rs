@@ -87,6 +87,9 @@ pub struct Operation<I, O> {
     pub outcome: Outcome<O>,
 }
 
+/// Each key's operations, as [`check`] takes them.
+pub type OperationsByKey<I, O> = BTreeMap<String, Vec<Operation<I, O>>>;
+
 /// How an operation given to the checker ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome<O> {
@@ -164,7 +167,7 @@ impl CheckResult {
 /// same initial state (use [`check_key`] per key when they differ).
 pub fn check<M: Model>(
     model: &M,
-    histories: &BTreeMap<String, Vec<Operation<M::Input, M::Output>>>,
+    histories: &OperationsByKey<M::Input, M::Output>,
     limits: &CheckLimits,
 ) -> CheckResult {
     let mut first_unknown = None;
@@ -446,16 +449,11 @@ fn explain<M: Model>(
         })
         .min()
         .unwrap_or(u64::MAX);
+    let order: Vec<u64> = prefix.iter().map(|&op| ops[op].id.0).collect();
     let mut text = format!(
-        "{} of {} operations linearize (in order: {}), reaching state {:?}; of the operations that could come next,",
+        "the longest order that linearizes covers {} of {} operations (ops {order:?}) and reaches state {state:?}; of the operations that could come next,",
         prefix.len(),
         ops.len(),
-        prefix
-            .iter()
-            .map(|&op| ops[op].id.0.to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        state,
     );
     let candidates = ops
         .iter()

@@ -15,7 +15,7 @@ use crate::history::{
     Completion, HistoryError, IncidentOp, IncidentResult, OpKind, OpRecord, OpResult, UnitOp,
     UnitResult,
 };
-use crate::linearizability::{Model, Operation, Outcome};
+use crate::linearizability::{Model, Operation, OperationsByKey, Outcome};
 
 /// A unit's status and version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -181,9 +181,6 @@ impl Model for IncidentModel {
         matches!(input, IncidentOp::Read { .. })
     }
 }
-
-/// Operations per key, ready for [`crate::linearizability::check`].
-pub type OperationsByKey<I, O> = BTreeMap<String, Vec<Operation<I, O>>>;
 
 /// The unit operations of a history, per key. Failed operations are left
 /// out (they took no effect); info and pending ones are indeterminate.

@@ -417,6 +417,33 @@ impl ConsensusNode {
         }
     }
 
+    /// Pings a member over QUIC; true when it answered within `within`.
+    /// The placement controller's heartbeat: liveness from replies, never
+    /// from connection state.
+    pub async fn ping(&self, target: NodeId, within: Duration) -> bool {
+        if target == self.id {
+            return true;
+        }
+        let Some(addr) = self.member_quic_addr(target) else {
+            return false;
+        };
+        matches!(
+            self.transport.call(target, addr, Request::Ping, within).await,
+            Ok(Response::Pong)
+        )
+    }
+
+    /// The ids of the current members (voters and learners).
+    pub fn member_ids(&self) -> Vec<NodeId> {
+        let metrics = self.raft.metrics().borrow().clone();
+        metrics
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// This node's view of the cluster.
     pub fn status(&self) -> ClusterStatus {
         let metrics = self.raft.metrics().borrow().clone();

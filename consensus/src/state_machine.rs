@@ -43,18 +43,36 @@ struct StoredSnapshot {
     data: Vec<u8>,
 }
 
+/// Capacity of the applied-event channel; a subscriber that falls further
+/// behind misses events (and is told how many) rather than slowing apply.
+pub const APPLIED_EVENTS_QUEUED_MAX: usize = 4_096;
+
+/// One applied command, as published to subscribers (API event streams,
+/// metrics). Published after the ledger changed; never blocks apply.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AppliedEvent {
+    /// The log index.
+    pub index: u64,
+    /// The action's name.
+    pub action: &'static str,
+    /// What applying it did.
+    pub effect: Effect,
+}
+
 /// The state machine handle given to openraft; clones share the state.
 #[derive(Clone)]
 pub struct StateMachine {
     db: Arc<Database>,
     state: Arc<RwLock<AppliedState>>,
     snapshots_built: Arc<AtomicU64>,
+    events: tokio::sync::broadcast::Sender<AppliedEvent>,
 }
 
 /// A read-only view of the applied state for the API and status reports.
 #[derive(Clone)]
 pub struct LedgerReader {
     state: Arc<RwLock<AppliedState>>,
+    events: tokio::sync::broadcast::Sender<AppliedEvent>,
 }
 
 impl LedgerReader {
@@ -64,6 +82,11 @@ impl LedgerReader {
         self.state
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Subscribes to applied commands from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AppliedEvent> {
+        self.events.subscribe()
     }
 }
 
@@ -75,6 +98,7 @@ impl StateMachine {
             db,
             state: Arc::new(RwLock::new(AppliedState::default())),
             snapshots_built: Arc::new(AtomicU64::new(0)),
+            events: tokio::sync::broadcast::channel(APPLIED_EVENTS_QUEUED_MAX).0,
         };
         if let Some(stored) = machine.read_stored_snapshot()? {
             let ledger: Ledger = codec::decode(&stored.data, SNAPSHOT_BYTES_MAX)
@@ -91,6 +115,7 @@ impl StateMachine {
     pub fn reader(&self) -> LedgerReader {
         LedgerReader {
             state: self.state.clone(),
+            events: self.events.clone(),
         }
     }
 
@@ -191,11 +216,22 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     {
         let mut state = self.write_state();
         let mut answers = Vec::new();
+        let mut published = Vec::new();
         for entry in entries {
             state.last_applied = Some(entry.log_id);
             let index = entry.log_id.index;
             let answer = match entry.payload {
-                EntryPayload::Normal(command) => state.ledger.apply(index, &command),
+                EntryPayload::Normal(command) => {
+                    let answer = state.ledger.apply(index, &command);
+                    if !answer.deduplicated {
+                        published.push(AppliedEvent {
+                            index,
+                            action: command.action.name(),
+                            effect: answer.effect.clone(),
+                        });
+                    }
+                    answer
+                }
                 EntryPayload::Membership(membership) => {
                     state.membership = StoredMembership::new(Some(entry.log_id), membership);
                     raft_internal(index)
@@ -203,6 +239,11 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 EntryPayload::Blank => raft_internal(index),
             };
             answers.push(answer);
+        }
+        drop(state);
+        for event in published {
+            // No subscriber is fine; a lagging one loses the oldest events.
+            let _ = self.events.send(event);
         }
         Ok(answers)
     }
