@@ -1,11 +1,43 @@
 //! Cordon's supervised actors: hub, stations, rings, special-ops units,
 //! placement, messaging and dispatch planning.
 //!
-//! This crate sits between the consensus layer and the node binary: actors
-//! propose commands to the ledger through `cordon_consensus::ConsensusNode`
-//! and never touch QUIC or storage directly. The actors themselves arrive
-//! with the actors-and-dispatch work; today the crate holds the roster
-//! bridge that turns the district model into the ledger's units.
+//! Each node runs one [`supervisor::NodeSupervisor`] (ractor) that starts
+//! exactly the actors the ledger places on the node, restarts a crashed one
+//! within a budget and stops those moved away. The leader's
+//! [`placement`] controller decides where actors run from heartbeat replies
+//! and writes placements with rising epochs; the ledger rejects anything an
+//! actor proposes under a stale epoch (fencing).
+//!
+//! Messaging: a message that must not be lost (triage, dispatch, mutual aid,
+//! escalation, assignment) is committed to the ledger as a pending message
+//! of its addressee first; every node applies the log, so the message is
+//! delivered to whichever node hosts the addressee, which reads it from its
+//! own ledger and handles it with a command that consumes it. Delivery may
+//! repeat; effects happen once (request ids, unit versions).
+//!
+//! Modules:
+//! - [`actor`]: the one actor shape every kind shares; [`hub`], [`station`],
+//!   [`ring`], [`special_ops`]: what each kind does; [`respond`]: the
+//!   dispatch step stations and rings share.
+//! - [`supervisor`], [`runtime`], [`placement`], [`shared`]: supervision,
+//!   the node's runtime, placement and fencing, the shared context.
+//! - [`planning`]: dispatch planning as pure functions; [`view`]: the
+//!   adapter from ledger records to planning inputs; [`roster`]: district
+//!   units into the ledger.
+//!
+//! Invariant: actors never touch quinn or redb; they act only through the
+//! consensus node.
 
+pub mod actor;
+pub mod hub;
+pub mod placement;
 pub mod planning;
+pub mod respond;
+pub mod ring;
 pub mod roster;
+pub mod runtime;
+pub mod shared;
+pub mod special_ops;
+pub mod station;
+pub mod supervisor;
+pub mod view;

@@ -194,6 +194,42 @@ impl Default for Limits {
     }
 }
 
+/// Actor supervision and placement timing.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActorTiming {
+    /// Restarts of one actor allowed within `restart_window_ms` before the
+    /// failure escalates (the actor is marked failed and left stopped).
+    pub restarts_per_window_max: u32,
+    /// The window of the restart budget.
+    pub restart_window_ms: u64,
+    /// How often the leader pings every node (placement heartbeats).
+    pub heartbeat_interval_ms: u64,
+    /// A node silent for longer loses its actors to live nodes.
+    pub detection_timeout_ms: u64,
+    /// A returning preferred node must stay alive this long before its
+    /// actors move back (hysteresis).
+    pub move_back_after_ms: u64,
+    /// A major incident's plan is approved automatically after this long.
+    pub plan_auto_approve_ms: u64,
+    /// Period of the hub's deadline watch.
+    pub deadline_watch_interval_ms: u64,
+}
+
+impl Default for ActorTiming {
+    fn default() -> Self {
+        ActorTiming {
+            restarts_per_window_max: 3,
+            restart_window_ms: 60_000,
+            heartbeat_interval_ms: 200,
+            detection_timeout_ms: 800,
+            move_back_after_ms: 5_000,
+            plan_auto_approve_ms: 30_000,
+            deadline_watch_interval_ms: 500,
+        }
+    }
+}
+
 /// The cluster file as written on disk (serde form, not yet validated).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,6 +254,9 @@ pub struct ClusterFile {
     /// Limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Actor supervision and placement timing.
+    #[serde(default)]
+    pub actors: ActorTiming,
     /// The nodes.
     pub nodes: Vec<NodeSpec>,
 }
@@ -306,6 +345,7 @@ impl ClusterConfig {
             },
             raft: RaftTiming::default(),
             limits: Limits::default(),
+            actors: ActorTiming::default(),
             nodes,
         };
         Self::from_file(file, dir)
@@ -370,6 +410,11 @@ impl ClusterConfig {
     pub fn limits(&self) -> &Limits {
         &self.file.limits
     }
+
+    /// Actor timing.
+    pub fn actors(&self) -> &ActorTiming {
+        &self.file.actors
+    }
 }
 
 fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
@@ -397,7 +442,8 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
     }
     validate_nodes(file)?;
     validate_timing(&file.raft)?;
-    validate_limits(&file.limits, &file.raft)
+    validate_limits(&file.limits, &file.raft)?;
+    validate_actor_timing(&file.actors)
 }
 
 fn validate_nodes(file: &ClusterFile) -> Result<(), ConfigError> {
@@ -647,4 +693,46 @@ pub fn free_local_ports(count: usize) -> std::io::Result<Vec<(u16, u16)>> {
     held.iter()
         .map(|(udp, tcp)| Ok((udp.local_addr()?.port(), tcp.local_addr()?.port())))
         .collect()
+}
+
+fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
+    if actors.heartbeat_interval_ms == 0
+        || actors.heartbeat_interval_ms * 2 > actors.detection_timeout_ms
+    {
+        return Err(invalid(
+            "actors.detection_timeout_ms",
+            actors.detection_timeout_ms,
+            format!(
+                "must be at least twice actors.heartbeat_interval_ms ({}) so one lost ping does not move actors",
+                actors.heartbeat_interval_ms
+            ),
+            "use e.g. 4 x heartbeat_interval_ms",
+        ));
+    }
+    if actors.move_back_after_ms < actors.detection_timeout_ms {
+        return Err(invalid(
+            "actors.move_back_after_ms",
+            actors.move_back_after_ms,
+            format!(
+                "must be at least actors.detection_timeout_ms ({}) or actors flap between nodes",
+                actors.detection_timeout_ms
+            ),
+            "use e.g. 5000",
+        ));
+    }
+    if actors.restarts_per_window_max == 0
+        || actors.restart_window_ms == 0
+        || actors.deadline_watch_interval_ms == 0
+    {
+        return Err(invalid(
+            "actors",
+            format!(
+                "restarts_per_window_max = {}, restart_window_ms = {}, deadline_watch_interval_ms = {}",
+                actors.restarts_per_window_max, actors.restart_window_ms, actors.deadline_watch_interval_ms
+            ),
+            "must be positive",
+            "remove them to use the defaults",
+        ));
+    }
+    Ok(())
 }

@@ -17,7 +17,7 @@ pub mod cluster;
 pub mod district;
 
 pub use cluster::{
-    ClusterConfig, ClusterFile, ConfigError, Limits, NodeId, NodeRole, NodeSpec, RaftTiming,
-    TlsFiles,
+    ActorTiming, ClusterConfig, ClusterFile, ConfigError, Limits, NodeId, NodeRole, NodeSpec,
+    RaftTiming, TlsFiles,
 };
 pub use district::{District, DistrictError};

@@ -428,7 +428,9 @@ impl ConsensusNode {
             return false;
         };
         matches!(
-            self.transport.call(target, addr, Request::Ping, within).await,
+            self.transport
+                .call(target, addr, Request::Ping, within)
+                .await,
             Ok(Response::Pong)
         )
     }

@@ -12,12 +12,15 @@ use std::sync::Arc;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use cordon_actors::runtime::ActorRuntime;
+use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
-    Action, Applied, Channel, Command, Effect, Incident, IncidentId, IncidentKind, IncidentStatus,
-    NewIncident, Origin, Position, RequestId, UnitId, UnitStatus,
+    Action, ActorId, Applied, Channel, Command, Effect, Incident, IncidentId, IncidentKind,
+    IncidentStatus, NewIncident, Origin, Position, RequestId, UnitId, UnitStatus,
 };
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::{ConsensusNode, WriteError};
@@ -31,23 +34,42 @@ use crate::api_types::{ApiError, ReportIncident, Reported, UnitStatusUpdate};
 #[derive(Clone)]
 pub struct ApiState {
     node: Arc<ConsensusNode>,
+    actors: Arc<ActorRuntime>,
+    drills: bool,
     inflight: Arc<Semaphore>,
     incidents_listed_max: usize,
+    peers: reqwest::Client,
 }
 
-/// The API's routes.
-pub fn router(node: Arc<ConsensusNode>) -> Router {
+/// Deadline for asking a peer node for its local actors.
+const PEER_ACTORS_TIMEOUT_MS: u64 = 1_500;
+
+/// The API's routes. Drill routes exist only when `drills` is set.
+pub fn router(node: Arc<ConsensusNode>, actors: Arc<ActorRuntime>, drills: bool) -> Router {
     let limits = node.cluster().limits().clone();
     let state = ApiState {
         node,
+        actors,
+        drills,
         inflight: Arc::new(Semaphore::new(limits.api_requests_inflight_max as usize)),
         incidents_listed_max: limits.api_incidents_listed_max as usize,
+        peers: reqwest::Client::builder()
+            .timeout(std::time::Duration::from_millis(PEER_ACTORS_TIMEOUT_MS))
+            .build()
+            .expect("a plain http client builds"),
     };
     Router::new()
         .route("/v1/incidents", post(report_incident).get(list_incidents))
         .route("/v1/incidents/{id}", get(get_incident))
+        .route("/v1/incidents/{id}/resolve", post(resolve_incident))
+        .route("/v1/incidents/{id}/cancel", post(cancel_incident))
+        .route("/v1/plans/{id}/approve", post(approve_plan))
         .route("/v1/units", get(list_units))
         .route("/v1/units/{id}/status", post(update_unit_status))
+        .route("/v1/actors", get(list_actors))
+        .route("/v1/actors/local", get(local_actors))
+        .route("/v1/drills/actors/{actor}/fault", post(fault_actor))
+        .route("/v1/events", get(events))
         .route("/v1/cluster", get(cluster))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -222,6 +244,17 @@ async fn report_incident(
 
 fn incident_json(incident: &Incident) -> serde_json::Value {
     json!({
+        "ring": incident.ring,
+        "station": incident.station,
+        "target_s": incident.target_s,
+        "on_scene_deadline_ms": incident.on_scene_deadline_ms,
+        "on_scene_at_ms": incident.on_scene_at_ms,
+        "units": incident.units,
+        "assignments": incident.assignments,
+        "aid_asked": incident.aid_asked,
+        "major": incident.major,
+        "plan": incident.plan,
+        "timeline_verified": audit::verify(&incident.timeline).is_ok(),
         "id": incident.id.to_string(),
         "kind": incident.report.kind,
         "priority": incident.report.priority,
@@ -309,7 +342,9 @@ async fn list_units(State(state): State<ApiState>) -> ApiResult<Json<serde_json:
         .map(|unit| {
             json!({
                 "id": unit.id.0,
+                "ring": unit.ring,
                 "status": unit.status,
+                "assigned_to": unit.assigned_to.map(|id| id.to_string()),
                 "lat": unit.position.lat(),
                 "lon": unit.position.lon(),
                 "version": unit.version,
@@ -361,6 +396,226 @@ async fn update_unit_status(
     Ok(Json(
         json!({ "log_index": applied.index, "effect": applied.effect }),
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn close_incident(
+    state: ApiState,
+    client: SocketAddr,
+    id: String,
+    payload: axum::body::Bytes,
+    resolve: bool,
+) -> ApiResult<Json<serde_json::Value>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let body: ReasonBody = if payload.is_empty() {
+        ReasonBody::default()
+    } else {
+        serde_json::from_slice(&payload).map_err(|e| {
+            Failure::bad_input(format!(
+                "request body: {e}: send {{\"reason\": \"...\"}} or nothing"
+            ))
+        })?
+    };
+    let reason = body.reason.unwrap_or_else(|| {
+        if resolve {
+            "resolved".into()
+        } else {
+            "cancelled".into()
+        }
+    });
+    let action = if resolve {
+        Action::ResolveIncident {
+            incident_id,
+            reason,
+        }
+    } else {
+        Action::CancelIncident {
+            incident_id,
+            reason,
+        }
+    };
+    let command = Command::new(
+        request_id(body.request_id),
+        unix_millis(),
+        Origin::Api {
+            node: state.node.id(),
+            client: client.to_string(),
+        },
+        action,
+    );
+    let applied = state.node.write(command).await?;
+    if let Some(failure) = rejected(&applied) {
+        return Err(failure);
+    }
+    Ok(Json(
+        json!({ "log_index": applied.index, "effect": applied.effect }),
+    ))
+}
+
+async fn resolve_incident(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    close_incident(state, client, id, payload, true).await
+}
+
+async fn cancel_incident(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> ApiResult<Json<serde_json::Value>> {
+    close_incident(state, client, id, payload, false).await
+}
+
+async fn approve_plan(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let command = Command::new(
+        RequestId(format!("approve-{}", incident_id.0)),
+        unix_millis(),
+        Origin::Api {
+            node: state.node.id(),
+            client: client.to_string(),
+        },
+        Action::ApprovePlan { incident_id },
+    );
+    let applied = state.node.write(command).await?;
+    if let Some(failure) = rejected(&applied) {
+        return Err(failure);
+    }
+    Ok(Json(
+        json!({ "log_index": applied.index, "effect": applied.effect }),
+    ))
+}
+
+async fn local_actors(State(state): State<ApiState>) -> Json<serde_json::Value> {
+    Json(json!({ "node": state.node.id(), "actors": state.actors.snapshot().await }))
+}
+
+/// Every actor: its placement from the ledger, plus what its node's
+/// supervisor reports (restarts, failures, the actor's own snapshot).
+async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+    let _permit = admit(&state)?;
+    state.node.read_barrier().await?;
+    let placements: Vec<(String, u64, u64, usize)> = {
+        let applied = state.node.ledger().read();
+        applied
+            .ledger
+            .placements()
+            .map(|(actor, placement)| {
+                (
+                    actor.to_string(),
+                    placement.node,
+                    placement.epoch,
+                    applied.ledger.pending_for(actor).count(),
+                )
+            })
+            .collect()
+    };
+    let mut reports: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
+    let members = state.node.status().members;
+    for member in members {
+        let snapshots = if member.id == state.node.id() {
+            serde_json::to_value(state.actors.snapshot().await).unwrap_or_default()
+        } else {
+            let url = format!("http://{}/v1/actors/local", member.api_addr);
+            match state.peers.get(&url).send().await {
+                Ok(response) => response
+                    .json::<serde_json::Value>()
+                    .await
+                    .map(|v| v["actors"].clone())
+                    .unwrap_or_default(),
+                Err(_) => serde_json::Value::Null,
+            }
+        };
+        for snapshot in snapshots.as_array().into_iter().flatten() {
+            if let Some(actor) = snapshot["actor"].as_str() {
+                // Keep the report of the node the ledger places the actor on.
+                let key = format!("{actor}@{}", snapshot["node"]);
+                reports.insert(key, snapshot.clone());
+            }
+        }
+    }
+    let actors: Vec<_> = placements
+        .into_iter()
+        .map(|(actor, node, epoch, pending)| {
+            let report = reports.get(&format!("{actor}@{node}")).cloned().unwrap_or(serde_json::Value::Null);
+            json!({
+                "actor": actor,
+                "node": node,
+                "epoch": epoch,
+                "pending": pending,
+                "status": report.get("status").cloned().unwrap_or(json!("unknown")),
+                "restarts": report.get("restarts").cloned().unwrap_or(json!(0)),
+                "last_failure": report.get("last_failure").cloned().unwrap_or(serde_json::Value::Null),
+                "supervisor_epoch": report.get("epoch").cloned().unwrap_or(serde_json::Value::Null),
+                "state": report.get("state").cloned().unwrap_or(serde_json::Value::Null),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "actors": actors })))
+}
+
+async fn fault_actor(
+    State(state): State<ApiState>,
+    Path(actor): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    if !state.drills {
+        return Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "drills_disabled",
+            "drill routes are off on this node: start it with `cordon run --drills`",
+        ));
+    }
+    let actor: ActorId = actor.parse().map_err(Failure::bad_input)?;
+    state
+        .actors
+        .fault(actor.clone(), "requested through the drill route".into());
+    Ok(Json(
+        json!({ "faulted": actor.to_string(), "node": state.node.id() }),
+    ))
+}
+
+/// Server-sent events: one `applied` event per command applied on this node.
+async fn events(
+    State(state): State<ApiState>,
+) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
+    let receiver = state.node.ledger().subscribe();
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) => {
+                    let data = serde_json::to_string(&event).unwrap_or_default();
+                    return Some((
+                        Ok(SseEvent::default().event("applied").data(data)),
+                        receiver,
+                    ));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    let data = json!({ "missed": missed }).to_string();
+                    return Some((Ok(SseEvent::default().event("lagged").data(data)), receiver));
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 async fn cluster(State(state): State<ApiState>) -> Json<cordon_consensus::ClusterStatus> {

@@ -38,6 +38,9 @@ enum Commands {
         /// This node's id in the cluster file.
         #[arg(long)]
         node: u64,
+        /// Enable drill routes (make actors fail on request); for demos and tests.
+        #[arg(long)]
+        drills: bool,
     },
     /// Run a local demo cluster with a synthetic incident feed.
     Demo {
@@ -258,7 +261,11 @@ pub fn main() -> ExitCode {
 async fn dispatch(command: Commands) -> anyhow::Result<()> {
     match command {
         Commands::Certs(command) => certs(command),
-        Commands::Run { cluster, node } => server::run(&cluster, node).await,
+        Commands::Run {
+            cluster,
+            node,
+            drills,
+        } => server::run(&cluster, node, drills).await,
         Commands::Demo {
             nodes,
             seed,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use cordon_actors::runtime::ActorRuntime;
 use cordon_config::district::District;
 use cordon_config::{ClusterConfig, NodeId};
 use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
@@ -32,7 +33,7 @@ pub fn load_district(cluster: &ClusterConfig) -> anyhow::Result<District> {
 }
 
 /// Runs node `id` of the cluster file at `cluster_path` until a signal.
-pub async fn run(cluster_path: &Path, id: NodeId) -> anyhow::Result<()> {
+pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Result<()> {
     let cluster = ClusterConfig::load(cluster_path)?;
     let district = load_district(&cluster)?;
     let spec = cluster
@@ -47,7 +48,18 @@ pub async fn run(cluster_path: &Path, id: NodeId) -> anyhow::Result<()> {
     let node = ConsensusNode::start(&cluster, id, NodeOptions::default())
         .await
         .with_context(|| format!("start node {id}"))?;
-    tokio::spawn(load_roster_when_leading(node.clone(), district));
+    tokio::spawn(load_roster_when_leading(node.clone(), district.clone()));
+    let actors = Arc::new(
+        ActorRuntime::start(node.clone(), &cluster, district)
+            .await
+            .context("start the actor runtime")?,
+    );
+    if drills {
+        tracing::warn!(
+            node_id = id,
+            "drill routes enabled: actors can be made to fail through the API"
+        );
+    }
 
     let listener = tokio::net::TcpListener::bind(spec.api_addr)
         .await
@@ -58,12 +70,14 @@ pub async fn run(cluster_path: &Path, id: NodeId) -> anyhow::Result<()> {
             )
         })?;
     tracing::info!(node_id = id, api_addr = %spec.api_addr, "http api listening");
-    let app = api::router(node.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let app = api::router(node.clone(), actors.clone(), drills)
+        .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serve http api")?;
     tracing::info!(node_id = id, "stopping");
+    actors.stop();
     node.shutdown().await;
     Ok(())
 }

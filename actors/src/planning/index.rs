@@ -98,10 +98,7 @@ impl<'a> GridIndex<'a> {
             return found;
         }
         for radius in 0..=self.radius_max(centre) {
-            for index in self
-                .ring_of_cells(centre, radius)
-                .flat_map(|cell| self.members(cell))
-            {
+            for index in ring_of_cells(centre, radius).flat_map(|cell| self.members(cell)) {
                 let unit = &self.units[index];
                 if filter(unit) {
                     found.push(Nearby {
@@ -137,18 +134,18 @@ impl<'a> GridIndex<'a> {
         .fold(0, i64::max)
     }
 
-    /// The cells exactly `radius` cells from `centre` (Chebyshev distance).
-    fn ring_of_cells(&self, centre: Cell, radius: i64) -> impl Iterator<Item = Cell> {
-        (-radius..=radius).flat_map(move |dx| {
-            (-radius..=radius)
-                .filter(move |dy| dx.abs() == radius || dy.abs() == radius)
-                .map(move |dy| (centre.0 + dx, centre.1 + dy))
-        })
-    }
-
     fn members(&self, cell: Cell) -> impl Iterator<Item = usize> + '_ {
         self.cells.get(&cell).into_iter().flatten().copied()
     }
+}
+
+/// The cells exactly `radius` cells from `centre` (Chebyshev distance).
+fn ring_of_cells(centre: Cell, radius: i64) -> impl Iterator<Item = Cell> {
+    (-radius..=radius).flat_map(move |dx| {
+        (-radius..=radius)
+            .filter(move |dy| dx.abs() == radius || dy.abs() == radius)
+            .map(move |dy| (centre.0 + dx, centre.1 + dy))
+    })
 }
 
 /// Orders by distance, then unit id.

@@ -95,6 +95,7 @@ pub fn plan(
     let mut shortfalls = Vec::new();
     for response in &run_card.responses {
         let filled = fill(&planner, response, incident, &cordon, &mut used);
+        // `fill` returns at most `response.units` lines, so this fits a u8.
         let units_missing = response.units - filled.len() as u8;
         if units_missing > 0 {
             shortfalls.push(Shortfall {
@@ -224,7 +225,7 @@ fn summarise(incident: &IncidentFacts, plan: &MobilisationPlan) -> String {
         .map(|s| u32::from(s.units_missing))
         .sum();
     format!(
-        "{} priority {} force {} at {}: {} units, {first_on_scene}; {} cordon points; nearest hospital {hospital}; {missing} units short",
+        "{} priority {} force {} at {}: {} units, {first_on_scene}; {} cordon points; nearest hospital {hospital}; units short: {missing}",
         incident.kind,
         incident.priority,
         incident.force_level,
@@ -374,6 +375,6 @@ mod tests {
                 units_missing: 1
             }]
         );
-        assert!(plan.summary.ends_with("1 units short"), "{}", plan.summary);
+        assert!(plan.summary.ends_with("units short: 1"), "{}", plan.summary);
     }
 }

@@ -13,11 +13,11 @@
 //! - [`facts`]: the inputs: incident kind and facts, candidate units.
 //! - [`travel`]: estimated travel time over the street grid and main axes.
 //! - [`index`]: a uniform-grid spatial index to shortlist nearby units.
-//! - [`select`]: the best unit of a ring for an incident ("territory first").
+//! - [`select`](mod@select): the best unit of a ring for an incident ("territory first").
 //! - [`escalation`]: assign, ask for mutual aid, or escalate outward.
 //! - [`run_cards`]: response plans by kind, priority and area; triage.
 //! - [`mobilisation`]: force-mobilisation plans for major incidents.
-//! - [`coverage`]: where no available unit reaches the target in time.
+//! - [`coverage`](mod@coverage): where no available unit reaches the target in time.
 //!
 //! The limits below are kept together so their relations stay visible.
 

@@ -301,7 +301,9 @@ fn card(
     }
 }
 
-/// The default run cards (see the module docs).
+/// The default run cards (see the module docs). Kept as a table, one card a
+/// line, so it reads like the printed run cards it stands for.
+#[rustfmt::skip]
 fn standard_cards() -> Vec<RunCard> {
     use AreaCondition::{Anywhere, SensitiveArea};
     use IncidentKind as Kind;
@@ -312,135 +314,29 @@ fn standard_cards() -> Vec<RunCard> {
         RunCard {
             mutual_aid_allowed: false,
             mobilisation_force_level_min: 0,
-            ..card(
-                Kind::ExtremeAct,
-                Anywhere,
-                0,
-                &[(SpecialPolice, 3, FirstResponse), (StreetPatrol, 4, Cordon)],
-            )
+            ..card(Kind::ExtremeAct, Anywhere, 0, &[(SpecialPolice, 3, FirstResponse), (StreetPatrol, 4, Cordon)])
         },
-        card(
-            Kind::CrowdCrush,
-            Anywhere,
-            0,
-            &[
-                (StreetPatrol, 2, FirstResponse),
-                (MassPrevention, 2, Cordon),
-            ],
-        ),
+        card(Kind::CrowdCrush, Anywhere, 0, &[(StreetPatrol, 2, FirstResponse), (MassPrevention, 2, Cordon)]),
+        // Crowd danger where the big crowds gather is major from force 5.
         RunCard {
             mobilisation_force_level_min: 5,
-            ..card(
-                Kind::CrowdCrush,
-                SensitiveArea,
-                0,
-                &[
-                    (StreetPatrol, 2, FirstResponse),
-                    (SpecialPolice, 2, Reinforcement),
-                    (MassPrevention, 2, Cordon),
-                ],
-            )
+            ..card(Kind::CrowdCrush, SensitiveArea, 0,
+                &[(StreetPatrol, 2, FirstResponse), (SpecialPolice, 2, Reinforcement), (MassPrevention, 2, Cordon)])
         },
-        card(
-            Kind::Medical,
-            Anywhere,
-            0,
-            &[
-                (Guardian, 1, FirstResponse),
-                (StreetPatrol, 1, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::Fire,
-            Anywhere,
-            0,
-            &[
-                (StreetPatrol, 1, FirstResponse),
-                (Guardian, 1, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::Theft,
-            Anywhere,
-            0,
-            &[(StreetPatrol, 1, FirstResponse)],
-        ),
-        card(
-            Kind::Assault,
-            Anywhere,
-            0,
-            &[(StreetPatrol, 2, FirstResponse)],
-        ),
-        card(
-            Kind::Assault,
-            Anywhere,
-            8,
-            &[
-                (StreetPatrol, 2, FirstResponse),
-                (SpecialPolice, 1, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::Disturbance,
-            Anywhere,
-            0,
-            &[(StreetPatrol, 1, FirstResponse)],
-        ),
-        card(
-            Kind::Disturbance,
-            SensitiveArea,
-            0,
-            &[
-                (StreetPatrol, 2, FirstResponse),
-                (MassPrevention, 1, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::TrafficAccident,
-            Anywhere,
-            0,
-            &[(StreetPatrol, 1, FirstResponse)],
-        ),
-        card(
-            Kind::MissingPerson,
-            Anywhere,
-            0,
-            &[
-                (StreetPatrol, 1, FirstResponse),
-                (Guardian, 1, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::MissingPerson,
-            SensitiveArea,
-            0,
-            &[
-                (StreetPatrol, 1, FirstResponse),
-                (MassPrevention, 2, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::SuspiciousObject,
-            Anywhere,
-            0,
-            &[
-                (StreetPatrol, 1, FirstResponse),
-                (SpecialPolice, 1, Reinforcement),
-            ],
-        ),
-        card(
-            Kind::SuspiciousObject,
-            SensitiveArea,
-            0,
-            &[(SpecialPolice, 1, FirstResponse), (StreetPatrol, 2, Cordon)],
-        ),
+        card(Kind::Medical, Anywhere, 0, &[(Guardian, 1, FirstResponse), (StreetPatrol, 1, Reinforcement)]),
+        card(Kind::Fire, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse), (Guardian, 1, Reinforcement)]),
+        card(Kind::Theft, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse)]),
+        card(Kind::Assault, Anywhere, 0, &[(StreetPatrol, 2, FirstResponse)]),
+        card(Kind::Assault, Anywhere, 8, &[(StreetPatrol, 2, FirstResponse), (SpecialPolice, 1, Reinforcement)]),
+        card(Kind::Disturbance, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse)]),
+        card(Kind::Disturbance, SensitiveArea, 0, &[(StreetPatrol, 2, FirstResponse), (MassPrevention, 1, Reinforcement)]),
+        card(Kind::TrafficAccident, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse)]),
+        card(Kind::MissingPerson, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse), (Guardian, 1, Reinforcement)]),
+        card(Kind::MissingPerson, SensitiveArea, 0, &[(StreetPatrol, 1, FirstResponse), (MassPrevention, 2, Reinforcement)]),
+        card(Kind::SuspiciousObject, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse), (SpecialPolice, 1, Reinforcement)]),
+        card(Kind::SuspiciousObject, SensitiveArea, 0, &[(SpecialPolice, 1, FirstResponse), (StreetPatrol, 2, Cordon)]),
         card(Kind::Hazard, Anywhere, 0, &[(Guardian, 1, FirstResponse)]),
-        card(
-            Kind::Other,
-            Anywhere,
-            0,
-            &[(StreetPatrol, 1, FirstResponse)],
-        ),
+        card(Kind::Other, Anywhere, 0, &[(StreetPatrol, 1, FirstResponse)]),
     ]
 }
 

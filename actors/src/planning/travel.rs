@@ -11,7 +11,8 @@
 //!   same axis (Nanjing Road, Huaihai Road, Xizang Road, the Bund), the
 //!   distance along it plus the two short offsets. The axes are the through
 //!   routes, and the Nanjing Road pedestrian street runs diagonally to the
-//!   grid, where Manhattan distance would overstate a walk along it by 40 %.
+//!   grid, where Manhattan distance would overstate a walk along it by about
+//!   40 % (two-thirds with the detour factor).
 //!
 //! Time is the unit's turnout time plus distance over its mode's speed; the
 //! part of the straight line that crosses a sensitive area is slowed by the
@@ -152,7 +153,8 @@ impl std::fmt::Display for InvalidTravelSpeeds {
 impl std::error::Error for InvalidTravelSpeeds {}
 
 /// The travel estimate for one district: its frame, axes and crowd areas,
-/// prepared once for many queries.
+/// prepared once for many queries. Speeds are used as given: validate them
+/// ([`TravelSpeeds::validate`]) where they are configured.
 #[derive(Debug, Clone)]
 pub struct TravelModel<'d> {
     speeds: TravelSpeeds,

@@ -326,6 +326,7 @@ impl Ledger {
             on_scene_at_ms: None,
             units: Vec::new(),
             assignments: Vec::new(),
+            aid_asked: Vec::new(),
             major: false,
             plan: None,
             timeline,
@@ -601,6 +602,8 @@ impl Ledger {
         let station = incident.station.clone();
         let incident = self.incidents.get_mut(&incident_id).expect("checked above");
         incident.ring = Some(to_ring);
+        // The next ring's first assignment starts a new on-scene deadline.
+        incident.on_scene_deadline_ms = None;
         let effect = self.record(
             step,
             incident_id,
@@ -626,6 +629,11 @@ impl Ledger {
         let incident = self.open_incident(incident_id, "request mutual aid")?;
         let from_station = incident.station.clone().unwrap_or_default();
         let status = incident.status;
+        self.incidents
+            .get_mut(&incident_id)
+            .expect("checked above")
+            .aid_asked
+            .push(to_station.to_string());
         let effect = self.record(
             step,
             incident_id,

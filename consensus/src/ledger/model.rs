@@ -206,6 +206,8 @@ pub struct Incident {
     pub units: Vec<UnitId>,
     /// Every unit ever assigned, with the log index.
     pub assignments: Vec<(UnitId, u64)>,
+    /// Stations already asked for mutual aid.
+    pub aid_asked: Vec<String>,
     /// Major incidents carry a plan.
     pub major: bool,
     /// The mobilisation plan, once proposed.

@@ -1,0 +1,194 @@
+//! The one actor shape every kind shares: immutable identity and shared
+//! context in the actor struct, the placement epoch as state, one message
+//! enum, replies by `RpcReplyPort`. What a kind does with its pending
+//! messages lives in its own file (`hub.rs`, `station.rs`, `ring.rs`,
+//! `special_ops.rs`).
+//!
+//! An actor never keeps work only in memory: on every wake it reads its
+//! pending messages from the ledger, so a restarted or moved actor carries
+//! on where the last one stopped. Each handling proposes with request ids
+//! derived from (actor, message, attempt), so a repeat after a crash is
+//! deduplicated by the ledger instead of acting twice.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use cordon_consensus::ledger::{ActorId, Envelope};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use serde::Serialize;
+use tracing::Instrument;
+
+use crate::shared::{ProposeError, Shared};
+use crate::{hub, ring, special_ops, station};
+
+/// Attempts at one message before the actor leaves it for the next wake.
+pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
+
+/// Messages every actor takes.
+#[derive(Debug)]
+pub enum ActorMsg {
+    /// New pending messages may be in the ledger: read and handle them.
+    Wake,
+    /// Periodic work (the hub's deadline watch).
+    Tick,
+    /// Reply with an observable snapshot.
+    Snapshot(RpcReplyPort<ActorSnapshot>),
+    /// Drill: fail now, as a bug would (tests and drills only).
+    Fault(String),
+}
+
+/// What an actor shows about itself (read by the API and tests).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ActorSnapshot {
+    /// The actor.
+    pub actor: String,
+    /// The epoch it runs under.
+    pub epoch: u64,
+    /// Pending messages handled by this incarnation.
+    pub handled: u64,
+    /// Proposals the ledger rejected.
+    pub rejected: u64,
+    /// True once the ledger refused its epoch; it no longer acts.
+    pub fenced: bool,
+    /// The last error, if any.
+    pub last_error: Option<String>,
+}
+
+/// An actor: its identity and the node's shared context.
+pub struct DispatchActor {
+    /// Which actor this is.
+    pub id: ActorId,
+    /// The node's shared context.
+    pub shared: Arc<Shared>,
+}
+
+/// An actor's mutable state.
+#[derive(Debug)]
+pub struct ActorState {
+    /// The placement epoch it proposes under.
+    pub epoch: u64,
+    /// Messages handled by this incarnation.
+    pub handled: u64,
+    /// Rejected proposals.
+    pub rejected: u64,
+    /// Set when the ledger refused the epoch.
+    pub fenced: bool,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// Message sequences handled here but maybe not yet applied locally.
+    pub done: BTreeSet<u64>,
+}
+
+impl DispatchActor {
+    /// The request id of attempt `attempt` at handling message `seq`.
+    pub fn request_id(&self, seq: u64, attempt: u32) -> String {
+        format!("{}.m{seq}.a{attempt}", self.id)
+    }
+
+    async fn drain(&self, state: &mut ActorState) {
+        let pending: Vec<Envelope> = {
+            let applied = self.shared.node.ledger().read();
+            applied.ledger.pending_for(&self.id).cloned().collect()
+        };
+        let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
+        state.done.retain(|seq| live.contains(seq));
+        for envelope in pending {
+            if state.fenced || state.done.contains(&envelope.seq) {
+                continue;
+            }
+            match self.handle_envelope(state, &envelope).await {
+                Ok(()) => {
+                    state.handled += 1;
+                    state.done.insert(envelope.seq);
+                }
+                Err(error) => self.note_error(state, &envelope, error),
+            }
+        }
+    }
+
+    async fn handle_envelope(
+        &self,
+        state: &mut ActorState,
+        envelope: &Envelope,
+    ) -> Result<(), ProposeError> {
+        let span = tracing::info_span!("actor_message", actor = %self.id, epoch = state.epoch, seq = envelope.seq);
+        async {
+            match &self.id {
+                ActorId::Hub => hub::handle(self, state, envelope).await,
+                ActorId::Station(_) => station::handle(self, state, envelope).await,
+                ActorId::Ring(_) => ring::handle(self, state, envelope).await,
+                ActorId::SpecialOps(_) => special_ops::handle(self, state, envelope).await,
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    fn note_error(&self, state: &mut ActorState, envelope: &Envelope, error: ProposeError) {
+        if error.is_fenced() {
+            tracing::warn!(actor = %self.id, epoch = state.epoch, %error, "fenced: a newer placement exists; not acting");
+            state.fenced = true;
+        } else {
+            tracing::warn!(actor = %self.id, seq = envelope.seq, %error, "handle pending message; will retry on the next wake");
+        }
+        if matches!(error, ProposeError::Rejected(_)) {
+            state.rejected += 1;
+        }
+        state.last_error = Some(error.to_string());
+    }
+}
+
+impl Actor for DispatchActor {
+    type Msg = ActorMsg;
+    type State = ActorState;
+    type Arguments = u64;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<ActorMsg>,
+        epoch: u64,
+    ) -> Result<ActorState, ActorProcessingErr> {
+        tracing::info!(actor = %self.id, epoch, node_id = self.shared.node_id(), "actor started");
+        // Whatever is pending in the ledger is this incarnation's first work.
+        myself.cast(ActorMsg::Wake)?;
+        Ok(ActorState {
+            epoch,
+            handled: 0,
+            rejected: 0,
+            fenced: false,
+            last_error: None,
+            done: BTreeSet::new(),
+        })
+    }
+
+    async fn handle(
+        &self,
+        _myself: ActorRef<ActorMsg>,
+        message: ActorMsg,
+        state: &mut ActorState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            ActorMsg::Wake => self.drain(state).await,
+            ActorMsg::Tick => {
+                if !state.fenced && self.id == ActorId::Hub {
+                    if let Err(error) = hub::tick(self, state).await {
+                        state.fenced |= error.is_fenced();
+                        state.last_error = Some(error.to_string());
+                    }
+                }
+            }
+            ActorMsg::Snapshot(reply) => {
+                let _ = reply.send(ActorSnapshot {
+                    actor: self.id.to_string(),
+                    epoch: state.epoch,
+                    handled: state.handled,
+                    rejected: state.rejected,
+                    fenced: state.fenced,
+                    last_error: state.last_error.clone(),
+                });
+            }
+            ActorMsg::Fault(reason) => panic!("drill fault in {}: {reason}", self.id),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,317 @@
+//! The hub (district command): triages every new incident through the run
+//! cards, proposes force-mobilisation plans for major incidents and
+//! dispatches them once approved (by a commander, or automatically after
+//! `plan_auto_approve_ms`), and watches on-scene deadlines: an incident
+//! whose deadline passes with nobody on scene escalates outward.
+
+use cordon_consensus::ledger::{
+    Action, ActorId, Envelope, IncidentId, IncidentStatus, Message, PlanLine, PlanRole, UnitId,
+};
+use cordon_consensus::node::unix_millis;
+
+use crate::actor::{ActorState, DispatchActor};
+use crate::planning::mobilisation;
+use crate::planning::run_cards::{self, Role};
+use crate::planning::travel::TravelSpeeds;
+use crate::shared::ProposeError;
+use crate::view;
+
+/// Handles one pending message of the hub.
+pub(crate) async fn handle(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    envelope: &Envelope,
+) -> Result<(), ProposeError> {
+    match &envelope.message {
+        Message::Triage { incident_id } => triage(actor, state, envelope, *incident_id).await,
+        Message::Dispatch { incident_id } => {
+            propose_plan(actor, state, envelope, *incident_id).await
+        }
+        Message::PlanApproved { incident_id } => {
+            dispatch_plan(actor, state, envelope, *incident_id).await
+        }
+        other => {
+            dismiss(
+                actor,
+                state,
+                envelope,
+                format!("the hub does not handle {other:?}"),
+            )
+            .await
+        }
+    }
+}
+
+/// Consumes a message that needs no action, saying why.
+pub(crate) async fn dismiss(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    envelope: &Envelope,
+    reason: String,
+) -> Result<(), ProposeError> {
+    tracing::info!(actor = %actor.id, seq = envelope.seq, %reason, "dismissing message");
+    actor
+        .shared
+        .propose(
+            &actor.id,
+            state.epoch,
+            actor.request_id(envelope.seq, 0),
+            Action::Dismiss { reason },
+            vec![envelope.seq],
+        )
+        .await
+        .map(|_| ())
+}
+
+async fn triage(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    envelope: &Envelope,
+    incident_id: IncidentId,
+) -> Result<(), ProposeError> {
+    let district = &actor.shared.district;
+    let action = {
+        let applied = actor.shared.node.ledger().read();
+        match applied.ledger.incident(incident_id) {
+            Some(incident) if incident.status == IncidentStatus::Reported => {
+                let facts = view::incident_facts(incident);
+                let triage = run_cards::triage(
+                    facts.kind,
+                    facts.priority,
+                    facts.force_level,
+                    facts.position,
+                    district,
+                );
+                Some(Action::TriageIncident {
+                    incident_id,
+                    ring: triage.ring.number(),
+                    station: triage.station_id.clone(),
+                    run_card: triage.run_card.id.clone(),
+                    target_s: district.on_scene_target_s(triage.ring, &facts.position),
+                    major: triage.major,
+                })
+            }
+            _ => None,
+        }
+    };
+    match action {
+        Some(action) => actor
+            .shared
+            .propose(
+                &actor.id,
+                state.epoch,
+                actor.request_id(envelope.seq, 0),
+                action,
+                vec![envelope.seq],
+            )
+            .await
+            .map(|_| ()),
+        None => {
+            dismiss(
+                actor,
+                state,
+                envelope,
+                format!("{incident_id} is not awaiting triage"),
+            )
+            .await
+        }
+    }
+}
+
+async fn propose_plan(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    envelope: &Envelope,
+    incident_id: IncidentId,
+) -> Result<(), ProposeError> {
+    let district = &actor.shared.district;
+    let lines: Option<Vec<PlanLine>> = {
+        let applied = actor.shared.node.ledger().read();
+        applied
+            .ledger
+            .incident(incident_id)
+            .filter(|i| i.status.is_open() && i.plan.is_none())
+            .map(|incident| {
+                let facts = view::incident_facts(incident);
+                let triage = run_cards::triage(
+                    facts.kind,
+                    facts.priority,
+                    facts.force_level,
+                    facts.position,
+                    district,
+                );
+                let candidates = view::candidates(&applied.ledger, district);
+                let plan = mobilisation::plan(
+                    &facts,
+                    &triage.run_card,
+                    &candidates,
+                    district,
+                    &TravelSpeeds::default(),
+                );
+                plan.lines
+                    .iter()
+                    .map(|line| PlanLine {
+                        ring: line.ring.number(),
+                        unit_id: UnitId(line.unit_id.clone()),
+                        eta_s: line.eta_s,
+                        role: match line.role {
+                            Role::FirstResponse => PlanRole::FirstResponse,
+                            Role::Reinforcement => PlanRole::Reinforcement,
+                            Role::Cordon => PlanRole::Cordon,
+                        },
+                    })
+                    .collect()
+            })
+    };
+    let action = match lines {
+        None => {
+            return dismiss(
+                actor,
+                state,
+                envelope,
+                format!("{incident_id} needs no new plan"),
+            )
+            .await
+        }
+        Some(lines) if lines.is_empty() => Action::Escalate {
+            incident_id,
+            to_ring: 4,
+            reason: "no unit available for a mobilisation plan".into(),
+        },
+        Some(lines) => Action::ProposePlan {
+            incident_id,
+            lines,
+            auto_approve_at_ms: unix_millis() + actor.shared.timing.plan_auto_approve_ms,
+        },
+    };
+    let result = actor
+        .shared
+        .propose(
+            &actor.id,
+            state.epoch,
+            actor.request_id(envelope.seq, 0),
+            action,
+            vec![envelope.seq],
+        )
+        .await;
+    match result {
+        // An incident already at ring 4 with no unit left: keep it pending for a later tick.
+        Err(ProposeError::Rejected(cordon_consensus::ledger::Rejection::NotOutward { .. })) => {
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+async fn dispatch_plan(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    envelope: &Envelope,
+    incident_id: IncidentId,
+) -> Result<(), ProposeError> {
+    let lines: Vec<(UnitId, u64, u32)> = {
+        let applied = actor.shared.node.ledger().read();
+        let ledger = &applied.ledger;
+        ledger
+            .incident(incident_id)
+            .and_then(|incident| incident.plan.as_ref())
+            .map(|plan| {
+                plan.lines
+                    .iter()
+                    .filter_map(|line| {
+                        ledger
+                            .unit(&line.unit_id)
+                            .map(|unit| (line.unit_id.clone(), unit.version, line.eta_s))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut assigned = 0;
+    for (position, (unit_id, version, eta_s)) in lines.iter().enumerate() {
+        let action = Action::AssignUnit {
+            incident_id,
+            unit_id: unit_id.clone(),
+            expected_unit_version: *version,
+            eta_s: *eta_s,
+        };
+        let request_id = format!("{}.line{position}", actor.request_id(envelope.seq, 0));
+        match actor
+            .shared
+            .propose(&actor.id, state.epoch, request_id, action, Vec::new())
+            .await
+        {
+            Ok(_) => assigned += 1,
+            Err(error) if error.is_fenced() => return Err(error),
+            Err(error) => tracing::warn!(%incident_id, %unit_id, %error, "plan unit not assigned"),
+        }
+    }
+    dismiss(
+        actor,
+        state,
+        envelope,
+        format!(
+            "plan dispatched: {assigned} of {} units assigned",
+            lines.len()
+        ),
+    )
+    .await
+}
+
+/// The deadline watch: approves plans past their automatic-approval time and
+/// escalates incidents whose on-scene deadline passed with nobody on scene.
+pub(crate) async fn tick(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+) -> Result<(), ProposeError> {
+    let now_ms = unix_millis();
+    let mut actions = Vec::new();
+    {
+        let applied = actor.shared.node.ledger().read();
+        for incident in applied.ledger.incidents().filter(|i| i.status.is_open()) {
+            if let Some(plan) = &incident.plan {
+                if plan.approved_index.is_none() && now_ms >= plan.auto_approve_at_ms {
+                    actions.push((
+                        format!("hub.approve.{}", incident.id.0),
+                        Action::ApprovePlan {
+                            incident_id: incident.id,
+                        },
+                    ));
+                }
+            }
+            let overdue = incident
+                .on_scene_deadline_ms
+                .is_some_and(|deadline| now_ms > deadline)
+                && incident.on_scene_at_ms.is_none()
+                && matches!(
+                    incident.status,
+                    IncidentStatus::Assigned | IncidentStatus::EnRoute
+                );
+            let ring = incident.ring.unwrap_or(3);
+            if overdue && ring < 4 {
+                actions.push((
+                    format!("hub.deadline.{}.r{ring}", incident.id.0),
+                    Action::Escalate {
+                        incident_id: incident.id,
+                        to_ring: ring + 1,
+                        reason: "on-scene deadline passed with no unit on scene".into(),
+                    },
+                ));
+            }
+        }
+    }
+    for (request_id, action) in actions {
+        match actor
+            .shared
+            .propose(&ActorId::Hub, state.epoch, request_id, action, Vec::new())
+            .await
+        {
+            Ok(applied) => {
+                tracing::info!(index = applied.index, effect = ?applied.effect, "deadline watch acted")
+            }
+            Err(error) if error.is_fenced() => return Err(error),
+            Err(error) => tracing::debug!(%error, "deadline watch step not applied"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! How a responder (a station or a ring) answers a dispatch: plan with the
+//! pure planning code on a fresh read of the ledger, then propose one step
+//! (assign, ask a neighbour, escalate) that consumes the message. A lost
+//! race for a unit (its version moved) is retried on a fresh read.
+
+use cordon_consensus::ledger::{Action, Envelope, IncidentId, IncidentStatus, Rejection, UnitId};
+
+use crate::actor::{ActorState, DispatchActor, ATTEMPTS_PER_MESSAGE_MAX};
+use crate::planning::escalation::{decide, Attempt, Decision};
+use crate::planning::run_cards::RunCardTable;
+use crate::planning::select::{select, Scope};
+use crate::planning::travel::TravelSpeeds;
+use crate::shared::ProposeError;
+use crate::view;
+
+/// What to do with one message, decided on one read of the ledger.
+enum Step {
+    /// Nothing left to do: dismiss the message with this reason.
+    Moot(String),
+    /// Propose this action.
+    Act(Action),
+    /// No unit anywhere: leave the message pending for a later wake.
+    Wait(String),
+}
+
+/// Answers a dispatch (or mutual-aid request) for `incident_id` within `scope`.
+pub(crate) async fn respond(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    envelope: &Envelope,
+    incident_id: IncidentId,
+    scope: Scope,
+    own_station: Option<&str>,
+) -> Result<(), ProposeError> {
+    for attempt in 0..ATTEMPTS_PER_MESSAGE_MAX {
+        let step = plan_step(actor, incident_id, &scope, own_station);
+        let action = match step {
+            Step::Moot(reason) => Action::Dismiss { reason },
+            Step::Act(action) => action,
+            Step::Wait(reason) => {
+                tracing::warn!(actor = %actor.id, %incident_id, %reason, "no unit can respond yet; leaving the message pending");
+                return Ok(());
+            }
+        };
+        let request_id = actor.request_id(envelope.seq, attempt);
+        match actor
+            .shared
+            .propose(
+                &actor.id,
+                state.epoch,
+                request_id,
+                action,
+                vec![envelope.seq],
+            )
+            .await
+        {
+            Ok(applied) => {
+                tracing::info!(actor = %actor.id, %incident_id, index = applied.index, effect = ?applied.effect, "responded");
+                return Ok(());
+            }
+            Err(ProposeError::Rejected(
+                Rejection::VersionMismatch { .. } | Rejection::UnitUnavailable { .. },
+            )) => {
+                // Another actor took the unit first: read again and choose again.
+                state.rejected += 1;
+                actor.shared.node.read_barrier().await?;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Err(ProposeError::Write(cordon_consensus::WriteError::Timeout {
+        after_ms: 0,
+    }))
+}
+
+fn plan_step(
+    actor: &DispatchActor,
+    incident_id: IncidentId,
+    scope: &Scope,
+    own_station: Option<&str>,
+) -> Step {
+    let district = &actor.shared.district;
+    let applied = actor.shared.node.ledger().read();
+    let ledger = &applied.ledger;
+    let Some(incident) = ledger.incident(incident_id) else {
+        return Step::Moot(format!("incident {incident_id} is unknown"));
+    };
+    if !matches!(
+        incident.status,
+        IncidentStatus::Triaged | IncidentStatus::Escalated
+    ) {
+        return Step::Moot(format!(
+            "incident {incident_id} is already {:?}",
+            incident.status
+        ));
+    }
+    let facts = view::incident_facts(incident);
+    let ring = view::ring(incident.ring.unwrap_or(3));
+    let candidates = view::candidates(ledger, district);
+    let speeds = TravelSpeeds::default();
+    let selection = select(&facts, ring, scope, &candidates, district, &speeds);
+    let run_card = RunCardTable::standard().triage(&facts, district).run_card;
+    let mut attempt = Attempt::ring_wide();
+    attempt.stations_asked = incident.aid_asked.clone();
+    if let Some(station) = own_station.or(incident.station.as_deref()) {
+        attempt.stations_asked.push(station.to_string());
+    }
+    match decide(&facts, ring, &selection, district, &run_card, &attempt) {
+        Decision::Assign { unit_id, eta_s, .. } => {
+            let unit_id = UnitId(unit_id);
+            let Some(unit) = ledger.unit(&unit_id) else {
+                return Step::Wait(format!("unit {unit_id} is not in the ledger yet"));
+            };
+            Step::Act(Action::AssignUnit {
+                incident_id,
+                unit_id,
+                expected_unit_version: unit.version,
+                eta_s,
+            })
+        }
+        Decision::MutualAid { from_station } => Step::Act(Action::RequestMutualAid {
+            incident_id,
+            to_station: from_station,
+            reason: format!(
+                "no group of ring {} within {} s",
+                ring.number(),
+                district.on_scene_target_s(ring, &facts.position)
+            ),
+        }),
+        Decision::Escalate { to_ring, reason } => Step::Act(Action::Escalate {
+            incident_id,
+            to_ring: to_ring.number(),
+            reason: format!("{reason:?}"),
+        }),
+        Decision::Exhausted { reason } => Step::Wait(reason.to_string()),
+    }
+}

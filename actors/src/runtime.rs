@@ -1,0 +1,139 @@
+//! A node's actor runtime: the node supervisor, the ledger watcher that
+//! tells it when to reconcile, the hub's tick, and the placement controller
+//! (active only on the leader).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cordon_config::district::District;
+use cordon_config::ClusterConfig;
+use cordon_consensus::ledger::ActorId;
+use cordon_consensus::ConsensusNode;
+use ractor::{Actor, ActorRef};
+use tokio::task::JoinHandle;
+
+use crate::placement;
+use crate::shared::Shared;
+use crate::supervisor::{ChildSnapshot, NodeSupervisor, SupervisorMsg};
+
+/// Deadline for the supervisor to answer a snapshot request.
+const SUPERVISOR_SNAPSHOT_TIMEOUT_MS: u64 = 2_000;
+
+/// Errors starting the runtime.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The supervisor could not be spawned.
+    #[error("spawn node supervisor: {0}")]
+    Spawn(String),
+}
+
+/// A running actor runtime; stopped when dropped or by [`ActorRuntime::stop`].
+pub struct ActorRuntime {
+    supervisor: ActorRef<SupervisorMsg>,
+    tasks: Vec<JoinHandle<()>>,
+    shared: Arc<Shared>,
+}
+
+impl ActorRuntime {
+    /// Starts the runtime of this node.
+    pub async fn start(
+        node: Arc<ConsensusNode>,
+        cluster: &ClusterConfig,
+        district: District,
+    ) -> Result<ActorRuntime, RuntimeError> {
+        let shared = Arc::new(Shared {
+            node: node.clone(),
+            district: Arc::new(district),
+            timing: cluster.actors().clone(),
+        });
+        let (supervisor, _) = Actor::spawn(
+            None,
+            NodeSupervisor {
+                shared: shared.clone(),
+            },
+            (),
+        )
+        .await
+        .map_err(|e| RuntimeError::Spawn(e.to_string()))?;
+        let mut tasks = Vec::new();
+        tasks.push(tokio::spawn(watch_ledger(node.clone(), supervisor.clone())));
+        tasks.push(tokio::spawn(tick(
+            supervisor.clone(),
+            Duration::from_millis(shared.timing.deadline_watch_interval_ms),
+        )));
+        tasks.push(tokio::spawn(placement::run_controller(
+            shared.clone(),
+            cluster.clone(),
+        )));
+        Ok(ActorRuntime {
+            supervisor,
+            tasks,
+            shared,
+        })
+    }
+
+    /// Every local actor's state.
+    pub async fn snapshot(&self) -> Vec<ChildSnapshot> {
+        self.supervisor
+            .call(
+                SupervisorMsg::Snapshot,
+                Some(Duration::from_millis(SUPERVISOR_SNAPSHOT_TIMEOUT_MS)),
+            )
+            .await
+            .ok()
+            .and_then(|answer| answer.success_or(()).ok())
+            .unwrap_or_default()
+    }
+
+    /// Drill: make a local actor fail as a bug would.
+    pub fn fault(&self, actor: ActorId, reason: String) {
+        let _ = self.supervisor.cast(SupervisorMsg::Fault { actor, reason });
+    }
+
+    /// The shared context.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    /// Stops the supervisor (and with it every actor) and the background tasks.
+    pub fn stop(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.supervisor.stop(Some("node stopping".into()));
+    }
+}
+
+impl Drop for ActorRuntime {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Tells the supervisor to reconcile whenever the applied index moves.
+async fn watch_ledger(node: Arc<ConsensusNode>, supervisor: ActorRef<SupervisorMsg>) {
+    let mut metrics = node.raft().metrics();
+    let mut last_applied = None;
+    loop {
+        let applied = metrics.borrow().last_applied;
+        if applied != last_applied {
+            last_applied = applied;
+            if supervisor.cast(SupervisorMsg::Reconcile).is_err() {
+                return;
+            }
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn tick(supervisor: ActorRef<SupervisorMsg>, period: Duration) {
+    let mut ticker = tokio::time::interval(period);
+    loop {
+        ticker.tick().await;
+        if supervisor.cast(SupervisorMsg::Tick).is_err() {
+            return;
+        }
+    }
+}

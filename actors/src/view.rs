@@ -1,0 +1,52 @@
+//! The ledger as dispatch planning sees it: incidents become
+//! [`IncidentFacts`], ledger units joined with the district model become
+//! [`CandidateUnit`]s. Planning stays pure; this is the only adapter.
+
+use cordon_config::district::{District, LatLon, Ring};
+use cordon_consensus::ledger::{Incident, Ledger, UnitId, UnitStatus};
+
+use crate::planning::facts::{CandidateUnit, IncidentFacts, IncidentKind};
+
+/// The planning facts of a ledger incident.
+pub fn incident_facts(incident: &Incident) -> IncidentFacts {
+    IncidentFacts {
+        kind: incident
+            .report
+            .kind
+            .name()
+            .parse::<IncidentKind>()
+            .unwrap_or(IncidentKind::Other),
+        priority: incident.report.priority,
+        force_level: incident.report.force_level,
+        position: LatLon::new(
+            incident.report.location.lat(),
+            incident.report.location.lon(),
+        ),
+    }
+}
+
+/// Every district unit with its ledger status and last known position.
+/// Units the ledger does not know yet count as unavailable.
+pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
+    district
+        .units()
+        .iter()
+        .map(|unit| {
+            let mut candidate = CandidateUnit::at_home(unit);
+            match ledger.unit(&UnitId(unit.id.clone())) {
+                Some(record) => {
+                    candidate.position = LatLon::new(record.position.lat(), record.position.lon());
+                    candidate.available =
+                        record.status == UnitStatus::Available && record.assigned_to.is_none();
+                }
+                None => candidate.available = false,
+            }
+            candidate
+        })
+        .collect()
+}
+
+/// The ring of a ledger ring number (1 to 4; anything else reads as ring 3).
+pub fn ring(number: u8) -> Ring {
+    Ring::try_from(number).unwrap_or(Ring::StreetPatrol)
+}
