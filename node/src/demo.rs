@@ -213,7 +213,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     );
     println!("press Ctrl-C to stop");
 
-    let feed = feed_loop(client.clone(), options.seed, options.rate);
+    let feed = async {
+        tokio::join!(feed_loop(client.clone(), options.seed, options.rate), simulate_field(client.clone()));
+    };
     let stop = async {
         match options.duration {
             Some(duration) => tokio::time::sleep(duration).await,
@@ -275,6 +277,55 @@ async fn feed_loop(client: ApiClient, seed: u64, rate: f64) {
                 .ok()
                 .and_then(|v| v["leader_id"].as_u64());
             println!("incidents committed {committed}, failed {failed}, leader {leader:?}");
+        }
+    }
+}
+
+/// Seconds a simulated unit spends on scene before the incident is resolved.
+const ON_SCENE_S: u64 = 8;
+/// Seconds a simulated unit takes to return and report available.
+const RETURN_S: u64 = 4;
+
+/// Plays the field: assigned units report en route, arrive after their ETA
+/// (sped up tenfold), stay on scene, the incident is resolved, and they
+/// return to their home position and report available.
+async fn simulate_field(client: ApiClient) {
+    use std::collections::BTreeMap;
+    let mut homes: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let mut since: BTreeMap<String, (String, Instant)> = BTreeMap::new();
+    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        ticker.tick().await;
+        let Ok(units) = client.get("/v1/units", 0).await else { continue };
+        for unit in units["units"].as_array().into_iter().flatten() {
+            let (Some(id), Some(status)) = (unit["id"].as_str(), unit["status"].as_str()) else { continue };
+            homes.entry(id.to_string()).or_insert((unit["lat"].as_f64().unwrap_or(0.0), unit["lon"].as_f64().unwrap_or(0.0)));
+            let entered = since.entry(id.to_string()).or_insert((status.to_string(), Instant::now()));
+            if entered.0 != status {
+                *entered = (status.to_string(), Instant::now());
+            }
+            let elapsed = entered.1.elapsed();
+            let incident = unit["assigned_to"].as_str().map(str::to_string);
+            let step = match (status, &incident) {
+                ("dispatched" | "acknowledged", Some(_)) => Some(serde_json::json!({ "status": "en_route" })),
+                ("en_route", Some(incident)) if elapsed >= Duration::from_secs(2) => {
+                    let at = client.get(&format!("/v1/incidents/{incident}"), 0).await.ok();
+                    at.map(|i| serde_json::json!({ "status": "on_scene", "lat": i["lat"], "lon": i["lon"] }))
+                }
+                ("on_scene", Some(incident)) if elapsed >= Duration::from_secs(ON_SCENE_S) => {
+                    let body = serde_json::json!({ "reason": "handled on scene (demo)" });
+                    let _ = client.post(&format!("/v1/incidents/{incident}/resolve"), body, 0).await;
+                    None
+                }
+                ("returning", _) | ("on_scene" | "en_route", None) if elapsed >= Duration::from_secs(RETURN_S) => {
+                    let (lat, lon) = homes[id];
+                    Some(serde_json::json!({ "status": "available", "lat": lat, "lon": lon }))
+                }
+                _ => None,
+            };
+            if let Some(body) = step {
+                let _ = client.post(&format!("/v1/units/{id}/status"), body, 0).await;
+            }
         }
     }
 }

@@ -36,7 +36,7 @@ pub use ids::{
     UnitStatus,
 };
 pub use model::{
-    Applied, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole, Rejection,
+    Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole, Rejection,
     TimelineEntry, Unit,
 };
 
@@ -560,7 +560,12 @@ impl Ledger {
         unit.updated_index = step.index;
         let incident = self.incidents.get_mut(&incident_id).expect("checked above");
         incident.units.push(unit_id.clone());
-        incident.assignments.push((unit_id.clone(), step.index));
+        incident.assignments.push(model::Assignment {
+            unit_id: unit_id.clone(),
+            index: step.index,
+            eta_s,
+            target_s,
+        });
         if incident.on_scene_deadline_ms.is_none() {
             incident.on_scene_deadline_ms = Some(step.at_ms() + u64::from(target_s) * 1_000);
         }

@@ -175,6 +175,19 @@ pub struct Plan {
     pub approved_index: Option<u64>,
 }
 
+/// One assignment of a unit to an incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The unit.
+    pub unit_id: UnitId,
+    /// Log index of the assignment.
+    pub index: u64,
+    /// Estimated time to the scene when assigned.
+    pub eta_s: u32,
+    /// The on-scene target it was measured against.
+    pub target_s: u32,
+}
+
 /// An incident as the ledger holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -204,8 +217,8 @@ pub struct Incident {
     pub on_scene_at_ms: Option<u64>,
     /// Units currently assigned.
     pub units: Vec<UnitId>,
-    /// Every unit ever assigned, with the log index.
-    pub assignments: Vec<(UnitId, u64)>,
+    /// Every assignment ever made, in log order.
+    pub assignments: Vec<Assignment>,
     /// Stations already asked for mutual aid.
     pub aid_asked: Vec<String>,
     /// Major incidents carry a plan.
