@@ -82,12 +82,15 @@ async fn triage(
                     facts.position,
                     district,
                 );
+                // The run card's first ring answers first; a force level beyond
+                // it escalates outward by message, leaving the hop in the audit trail.
+                let ring = triage.run_card.first_ring();
                 Some(Action::TriageIncident {
                     incident_id,
-                    ring: triage.ring.number(),
+                    ring: ring.number(),
                     station: triage.station_id.clone(),
                     run_card: triage.run_card.id.clone(),
-                    target_s: district.on_scene_target_s(triage.ring, &facts.position),
+                    target_s: district.on_scene_target_s(ring, &facts.position),
                     major: triage.major,
                 })
             }

@@ -93,8 +93,14 @@ impl ApiClient {
 
     /// POST a JSON body, failing over between nodes. Only for requests that
     /// are idempotent (they carry a request id, or repeat harmlessly).
-    pub async fn post(&self, path: &str, body: serde_json::Value, start: usize) -> Result<serde_json::Value, ClientError> {
-        self.send(reqwest::Method::POST, path, Some(body), start).await
+    pub async fn post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        start: usize,
+    ) -> Result<serde_json::Value, ClientError> {
+        self.send(reqwest::Method::POST, path, Some(body), start)
+            .await
     }
 
     /// GET a path, failing over between nodes.

@@ -41,6 +41,7 @@ pub struct LocalProcesses {
     pub children: Vec<Option<Child>>,
     binary: PathBuf,
     dir: PathBuf,
+    drills: bool,
 }
 
 impl LocalProcesses {
@@ -50,6 +51,7 @@ impl LocalProcesses {
         binary: &Path,
         dir: &Path,
         nodes: usize,
+        drills: bool,
         tune: impl FnOnce(&mut cordon_config::ClusterFile),
     ) -> anyhow::Result<LocalProcesses> {
         let ports = free_local_ports(nodes).context("pick free local ports")?;
@@ -72,6 +74,7 @@ impl LocalProcesses {
             children: Vec::new(),
             binary: binary.to_path_buf(),
             dir: dir.to_path_buf(),
+            drills,
         };
         for id in ids {
             let child = processes.spawn(id)?;
@@ -94,6 +97,7 @@ impl LocalProcesses {
             .arg(&self.cluster_path)
             .arg("--node")
             .arg(id.to_string())
+            .args(self.drills.then_some("--drills"))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -118,11 +122,32 @@ impl LocalProcesses {
         }
     }
 
+    /// SIGSTOPs node `id` (it keeps its sockets but answers nothing).
+    pub fn pause(&self, id: u64) {
+        if let Some(child) = &self.children[(id - 1) as usize] {
+            signal(child.id() as libc::pid_t, libc::SIGSTOP);
+        }
+    }
+
+    /// SIGCONTs node `id`.
+    pub fn resume(&self, id: u64) {
+        if let Some(child) = &self.children[(id - 1) as usize] {
+            signal(child.id() as libc::pid_t, libc::SIGCONT);
+        }
+    }
+
+    /// The folder holding the cluster's files and node logs.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Sends SIGTERM to every child and waits (bounded) before killing.
     pub fn stop(&mut self) {
         for child in self.children.iter_mut().flatten() {
             let pid = child.id() as libc::pid_t;
-            terminate(pid);
+            // A stopped child cannot act on SIGTERM until continued.
+            signal(pid, libc::SIGCONT);
+            signal(pid, libc::SIGTERM);
         }
         let give_up = Instant::now() + Duration::from_secs(5);
         for child in self.children.iter_mut() {
@@ -140,11 +165,11 @@ impl LocalProcesses {
     }
 }
 
-#[allow(unsafe_code)] // reason: sending SIGTERM to our own child needs libc::kill
-fn terminate(pid: libc::pid_t) {
+#[allow(unsafe_code)] // reason: signalling our own child needs libc::kill
+fn signal(pid: libc::pid_t, signal: libc::c_int) {
     // SAFETY: kill(2) has no memory effects; the pid is a child we started.
     unsafe {
-        libc::kill(pid, libc::SIGTERM);
+        libc::kill(pid, signal);
     }
 }
 
@@ -186,7 +211,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
         .tempdir()
         .context("create a temporary folder")?;
     let binary = std::env::current_exe().context("find the cordon binary")?;
-    let mut processes = LocalProcesses::start(&binary, dir.path(), options.nodes, |_| {})?;
+    let mut processes = LocalProcesses::start(&binary, dir.path(), options.nodes, true, |_| {})?;
     let client = ApiClient::new(processes.api_urls(), Duration::from_secs(10))?;
     let leader = wait_ready(&client, Duration::from_secs(30)).await?;
 
@@ -214,7 +239,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     println!("press Ctrl-C to stop");
 
     let feed = async {
-        tokio::join!(feed_loop(client.clone(), options.seed, options.rate), simulate_field(client.clone()));
+        tokio::join!(
+            feed_loop(client.clone(), options.seed, options.rate),
+            simulate_field(client.clone())
+        );
     };
     let stop = async {
         match options.duration {
@@ -296,35 +324,55 @@ async fn simulate_field(client: ApiClient) {
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     loop {
         ticker.tick().await;
-        let Ok(units) = client.get("/v1/units", 0).await else { continue };
+        let Ok(units) = client.get("/v1/units", 0).await else {
+            continue;
+        };
         for unit in units["units"].as_array().into_iter().flatten() {
-            let (Some(id), Some(status)) = (unit["id"].as_str(), unit["status"].as_str()) else { continue };
-            homes.entry(id.to_string()).or_insert((unit["lat"].as_f64().unwrap_or(0.0), unit["lon"].as_f64().unwrap_or(0.0)));
-            let entered = since.entry(id.to_string()).or_insert((status.to_string(), Instant::now()));
+            let (Some(id), Some(status)) = (unit["id"].as_str(), unit["status"].as_str()) else {
+                continue;
+            };
+            homes.entry(id.to_string()).or_insert((
+                unit["lat"].as_f64().unwrap_or(0.0),
+                unit["lon"].as_f64().unwrap_or(0.0),
+            ));
+            let entered = since
+                .entry(id.to_string())
+                .or_insert((status.to_string(), Instant::now()));
             if entered.0 != status {
                 *entered = (status.to_string(), Instant::now());
             }
             let elapsed = entered.1.elapsed();
             let incident = unit["assigned_to"].as_str().map(str::to_string);
             let step = match (status, &incident) {
-                ("dispatched" | "acknowledged", Some(_)) => Some(serde_json::json!({ "status": "en_route" })),
+                ("dispatched" | "acknowledged", Some(_)) => {
+                    Some(serde_json::json!({ "status": "en_route" }))
+                }
                 ("en_route", Some(incident)) if elapsed >= Duration::from_secs(2) => {
-                    let at = client.get(&format!("/v1/incidents/{incident}"), 0).await.ok();
+                    let at = client
+                        .get(&format!("/v1/incidents/{incident}"), 0)
+                        .await
+                        .ok();
                     at.map(|i| serde_json::json!({ "status": "on_scene", "lat": i["lat"], "lon": i["lon"] }))
                 }
                 ("on_scene", Some(incident)) if elapsed >= Duration::from_secs(ON_SCENE_S) => {
                     let body = serde_json::json!({ "reason": "handled on scene (demo)" });
-                    let _ = client.post(&format!("/v1/incidents/{incident}/resolve"), body, 0).await;
+                    let _ = client
+                        .post(&format!("/v1/incidents/{incident}/resolve"), body, 0)
+                        .await;
                     None
                 }
-                ("returning", _) | ("on_scene" | "en_route", None) if elapsed >= Duration::from_secs(RETURN_S) => {
+                ("returning", _) | ("on_scene" | "en_route", None)
+                    if elapsed >= Duration::from_secs(RETURN_S) =>
+                {
                     let (lat, lon) = homes[id];
                     Some(serde_json::json!({ "status": "available", "lat": lat, "lon": lon }))
                 }
                 _ => None,
             };
             if let Some(body) = step {
-                let _ = client.post(&format!("/v1/units/{id}/status"), body, 0).await;
+                let _ = client
+                    .post(&format!("/v1/units/{id}/status"), body, 0)
+                    .await;
             }
         }
     }

@@ -36,8 +36,8 @@ pub use ids::{
     UnitStatus,
 };
 pub use model::{
-    Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole, Rejection,
-    TimelineEntry, Unit,
+    Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole,
+    Rejection, TimelineEntry, Unit,
 };
 
 use command::out_of_range;

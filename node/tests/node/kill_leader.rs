@@ -63,6 +63,7 @@ async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
         env!("CARGO_BIN_EXE_cordon").as_ref(),
         dir.path(),
         3,
+        false,
         |file| {
             file.raft.snapshot_logs_since_last = 300;
             file.raft.logs_kept_after_snapshot_max = 50;

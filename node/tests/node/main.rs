@@ -2,4 +2,6 @@
 //! and real redb files: one binary, a module per scenario.
 
 mod cli_errors;
+mod dispatch;
 mod kill_leader;
+mod support;

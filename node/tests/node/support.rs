@@ -1,0 +1,151 @@
+//! Shared steps of the process-level scenarios: a cluster of real `cordon`
+//! processes with drill routes, and waits on what its API shows.
+
+use std::time::{Duration, Instant};
+
+use cordon_node::api_types::ReportIncident;
+use cordon_node::client::ApiClient;
+use cordon_node::demo::{wait_ready, LocalProcesses};
+use serde_json::Value;
+
+/// How long any scenario waits for a condition before failing.
+pub const WAIT_MAX: Duration = Duration::from_secs(30);
+
+pub struct Cluster {
+    pub processes: LocalProcesses,
+    pub client: ApiClient,
+    pub _dir: tempfile::TempDir,
+}
+
+/// Starts three nodes with drill routes and waits until every actor is
+/// placed and the roster is loaded.
+pub async fn start_cluster() -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let processes = LocalProcesses::start(
+        env!("CARGO_BIN_EXE_cordon").as_ref(),
+        dir.path(),
+        3,
+        true,
+        |_| {},
+    )
+    .unwrap();
+    let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
+    wait_ready(&client, WAIT_MAX).await.unwrap();
+    let cluster = Cluster {
+        processes,
+        client,
+        _dir: dir,
+    };
+    cluster
+        .wait(
+            "every actor placed and the roster loaded",
+            |client| async move {
+                let actors = client.get("/v1/actors", 0).await.ok()?;
+                let units = client.get("/v1/units", 0).await.ok()?;
+                let placed = actors["actors"].as_array()?.len();
+                let loaded = units["units"].as_array()?.len();
+                (placed >= 31 && loaded >= 100).then_some(())
+            },
+        )
+        .await;
+    cluster
+}
+
+impl Cluster {
+    /// Polls `probe` until it yields a value.
+    pub async fn wait<T, F, Fut>(&self, what: &str, probe: F) -> T
+    where
+        F: Fn(ApiClient) -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let give_up = Instant::now() + WAIT_MAX;
+        while Instant::now() < give_up {
+            if let Some(value) = probe(self.client.clone()).await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    /// Reports an incident and returns its id.
+    pub async fn report(
+        &self,
+        request_id: &str,
+        kind: &str,
+        lat: f64,
+        lon: f64,
+        force_level: u8,
+    ) -> String {
+        let report = ReportIncident {
+            request_id: Some(request_id.into()),
+            kind: kind.into(),
+            priority: Some(6),
+            force_level: Some(force_level),
+            lat,
+            lon,
+            channel: None,
+            description: None,
+        };
+        self.client.report(&report, 0).await.unwrap().incident_id
+    }
+
+    /// The incident, read linearizably from any node.
+    pub async fn incident(&self, id: &str) -> Value {
+        self.client
+            .get(&format!("/v1/incidents/{id}"), 0)
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the incident has a unit assigned; returns the incident.
+    pub async fn wait_assigned(&self, id: &str) -> Value {
+        self.wait(&format!("{id} assigned"), |client| async move {
+            let incident = client.get(&format!("/v1/incidents/{id}"), 0).await.ok()?;
+            (!incident["assignments"].as_array()?.is_empty()).then_some(incident)
+        })
+        .await
+    }
+
+    /// Where the ledger places an actor: (node, epoch).
+    pub async fn placement(&self, actor: &str) -> (u64, u64) {
+        let actors = self.client.get("/v1/actors", 0).await.unwrap();
+        let entry = actors["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["actor"] == actor)
+            .unwrap_or_else(|| panic!("{actor} is not placed"))
+            .clone();
+        (
+            entry["node"].as_u64().unwrap(),
+            entry["epoch"].as_u64().unwrap(),
+        )
+    }
+
+    /// The current leader's id.
+    pub async fn leader(&self) -> u64 {
+        wait_ready(&self.client, WAIT_MAX).await.unwrap()
+    }
+}
+
+/// The steps of an incident's timeline.
+pub fn steps(incident: &Value) -> Vec<String> {
+    incident["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["step"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Where the ledger places an actor: (node, epoch), if it is placed.
+pub async fn placement(client: &ApiClient, actor: &str) -> Option<(u64, u64)> {
+    let actors = client.get("/v1/actors", 0).await.ok()?;
+    let entry = actors["actors"]
+        .as_array()?
+        .iter()
+        .find(|a| a["actor"] == actor)?
+        .clone();
+    Some((entry["node"].as_u64()?, entry["epoch"].as_u64()?))
+}
