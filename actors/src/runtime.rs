@@ -55,16 +55,14 @@ impl ActorRuntime {
         )
         .await
         .map_err(|e| RuntimeError::Spawn(e.to_string()))?;
-        let mut tasks = Vec::new();
-        tasks.push(tokio::spawn(watch_ledger(node.clone(), supervisor.clone())));
-        tasks.push(tokio::spawn(tick(
-            supervisor.clone(),
-            Duration::from_millis(shared.timing.deadline_watch_interval_ms),
-        )));
-        tasks.push(tokio::spawn(placement::run_controller(
-            shared.clone(),
-            cluster.clone(),
-        )));
+        let tasks = vec![
+            tokio::spawn(watch_ledger(node.clone(), supervisor.clone())),
+            tokio::spawn(tick(
+                supervisor.clone(),
+                Duration::from_millis(shared.timing.deadline_watch_interval_ms),
+            )),
+            tokio::spawn(placement::run_controller(shared.clone(), cluster.clone())),
+        ];
         Ok(ActorRuntime {
             supervisor,
             tasks,

@@ -598,22 +598,16 @@ async fn events(
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
     let receiver = state.node.ledger().subscribe();
     let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(event) => {
-                    let data = serde_json::to_string(&event).unwrap_or_default();
-                    return Some((
-                        Ok(SseEvent::default().event("applied").data(data)),
-                        receiver,
-                    ));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                    let data = json!({ "missed": missed }).to_string();
-                    return Some((Ok(SseEvent::default().event("lagged").data(data)), receiver));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
-        }
+        let event = match receiver.recv().await {
+            Ok(event) => SseEvent::default()
+                .event("applied")
+                .data(serde_json::to_string(&event).unwrap_or_default()),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => SseEvent::default()
+                .event("lagged")
+                .data(json!({ "missed": missed }).to_string()),
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

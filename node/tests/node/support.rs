@@ -122,11 +122,6 @@ impl Cluster {
             entry["epoch"].as_u64().unwrap(),
         )
     }
-
-    /// The current leader's id.
-    pub async fn leader(&self) -> u64 {
-        wait_ready(&self.client, WAIT_MAX).await.unwrap()
-    }
 }
 
 /// The steps of an incident's timeline.
