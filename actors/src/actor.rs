@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cordon_consensus::ledger::{ActorId, Envelope};
+use cordon_consensus::ledger::{ActorId, Envelope, Message};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use serde::Serialize;
 use tracing::Instrument;
@@ -23,6 +23,8 @@ use crate::{hub, ring, special_ops, station};
 
 /// Attempts at one message before the actor leaves it for the next wake.
 pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
+/// Triage messages the hub proposes at once.
+pub const TRIAGE_BATCH_MAX: usize = 64;
 
 /// Messages every actor takes.
 #[derive(Debug)]
@@ -92,6 +94,7 @@ impl DispatchActor {
         };
         let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
         state.done.retain(|seq| live.contains(seq));
+        let pending = self.triage_concurrently(state, pending).await;
         for envelope in pending {
             if state.fenced || state.done.contains(&envelope.seq) {
                 continue;
@@ -104,6 +107,44 @@ impl DispatchActor {
                 Err(error) => self.note_error(state, &envelope, error),
             }
         }
+    }
+
+    /// The hub's triage steps are independent of each other, so a backlog is
+    /// proposed in concurrent batches (Raft batches them into one append);
+    /// returns the messages left for the one-at-a-time loop.
+    async fn triage_concurrently(
+        &self,
+        state: &mut ActorState,
+        pending: Vec<Envelope>,
+    ) -> Vec<Envelope> {
+        if self.id != ActorId::Hub || state.fenced {
+            return pending;
+        }
+        let (triage, rest): (Vec<Envelope>, Vec<Envelope>) = pending
+            .into_iter()
+            .filter(|e| !state.done.contains(&e.seq))
+            .partition(|e| matches!(e.message, Message::Triage { .. }));
+        for batch in triage.chunks(TRIAGE_BATCH_MAX) {
+            let epoch = state.epoch;
+            let outcomes =
+                futures_util::future::join_all(batch.iter().map(|envelope| async move {
+                    let Message::Triage { incident_id } = envelope.message else {
+                        unreachable!("partitioned on triage messages");
+                    };
+                    hub::triage(self, epoch, envelope, incident_id).await
+                }))
+                .await;
+            for (envelope, outcome) in batch.iter().zip(outcomes) {
+                match outcome {
+                    Ok(()) => {
+                        state.handled += 1;
+                        state.done.insert(envelope.seq);
+                    }
+                    Err(error) => self.note_error(state, envelope, error),
+                }
+            }
+        }
+        rest
     }
 
     async fn handle_envelope(

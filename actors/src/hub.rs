@@ -23,7 +23,7 @@ pub(crate) async fn handle(
     envelope: &Envelope,
 ) -> Result<(), ProposeError> {
     match &envelope.message {
-        Message::Triage { incident_id } => triage(actor, state, envelope, *incident_id).await,
+        Message::Triage { incident_id } => triage(actor, state.epoch, envelope, *incident_id).await,
         Message::Dispatch { incident_id } => {
             propose_plan(actor, state, envelope, *incident_id).await
         }
@@ -33,7 +33,7 @@ pub(crate) async fn handle(
         other => {
             dismiss(
                 actor,
-                state,
+                state.epoch,
                 envelope,
                 format!("the hub does not handle {other:?}"),
             )
@@ -45,7 +45,7 @@ pub(crate) async fn handle(
 /// Consumes a message that needs no action, saying why.
 pub(crate) async fn dismiss(
     actor: &DispatchActor,
-    state: &mut ActorState,
+    epoch: u64,
     envelope: &Envelope,
     reason: String,
 ) -> Result<(), ProposeError> {
@@ -54,7 +54,7 @@ pub(crate) async fn dismiss(
         .shared
         .propose(
             &actor.id,
-            state.epoch,
+            epoch,
             actor.request_id(envelope.seq, 0),
             Action::Dismiss { reason },
             vec![envelope.seq],
@@ -63,9 +63,9 @@ pub(crate) async fn dismiss(
         .map(|_| ())
 }
 
-async fn triage(
+pub(crate) async fn triage(
     actor: &DispatchActor,
-    state: &mut ActorState,
+    epoch: u64,
     envelope: &Envelope,
     incident_id: IncidentId,
 ) -> Result<(), ProposeError> {
@@ -102,7 +102,7 @@ async fn triage(
             .shared
             .propose(
                 &actor.id,
-                state.epoch,
+                epoch,
                 actor.request_id(envelope.seq, 0),
                 action,
                 vec![envelope.seq],
@@ -112,7 +112,7 @@ async fn triage(
         None => {
             dismiss(
                 actor,
-                state,
+                epoch,
                 envelope,
                 format!("{incident_id} is not awaiting triage"),
             )
@@ -170,7 +170,7 @@ async fn propose_plan(
         None => {
             return dismiss(
                 actor,
-                state,
+                state.epoch,
                 envelope,
                 format!("{incident_id} needs no new plan"),
             )
@@ -251,7 +251,7 @@ async fn dispatch_plan(
     }
     dismiss(
         actor,
-        state,
+        state.epoch,
         envelope,
         format!(
             "plan dispatched: {assigned} of {} units assigned",

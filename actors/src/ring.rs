@@ -25,7 +25,7 @@ pub(crate) async fn handle(
         other => {
             crate::hub::dismiss(
                 actor,
-                state,
+                state.epoch,
                 envelope,
                 format!("a ring does not handle {other:?}"),
             )

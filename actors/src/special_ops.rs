@@ -39,7 +39,7 @@ pub(crate) async fn handle(
         other => {
             crate::hub::dismiss(
                 actor,
-                state,
+                state.epoch,
                 envelope,
                 format!("a team does not handle {other:?}"),
             )

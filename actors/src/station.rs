@@ -34,7 +34,7 @@ pub(crate) async fn handle(
         other => {
             crate::hub::dismiss(
                 actor,
-                state,
+                state.epoch,
                 envelope,
                 format!("a station does not handle {other:?}"),
             )

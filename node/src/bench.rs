@@ -133,3 +133,183 @@ pub fn print_table(results: &[LevelResult]) {
         );
     }
 }
+
+/// One dispatch-latency run's result: report sent to first committed assignment.
+#[derive(Clone, Debug, Serialize)]
+pub struct DispatchResult {
+    /// Offered incidents per second.
+    pub rate_per_s: f64,
+    /// Reports committed.
+    pub reported: usize,
+    /// Incidents that got a committed assignment.
+    pub assigned: usize,
+    /// Median report-to-assignment latency.
+    pub p50_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Slowest.
+    pub max_ms: f64,
+}
+
+/// Offers incidents at each rate for `duration`, watches the event stream for
+/// their first committed assignment, and frees assigned units at once (resolve,
+/// then available) so the district does not run out of units.
+pub async fn dispatch(
+    client: ApiClient,
+    rates: &[f64],
+    duration: Duration,
+    seed: u64,
+) -> anyhow::Result<Vec<DispatchResult>> {
+    let mut results = Vec::new();
+    for &rate in rates {
+        results.push(dispatch_level(&client, rate, duration, seed).await?);
+    }
+    Ok(results)
+}
+
+async fn dispatch_level(
+    client: &ApiClient,
+    rate: f64,
+    duration: Duration,
+    seed: u64,
+) -> anyhow::Result<DispatchResult> {
+    use std::collections::BTreeMap;
+    use tokio::sync::Mutex;
+
+    let sent_at: Arc<Mutex<BTreeMap<u64, Instant>>> = Arc::default();
+    let assigned_at: Arc<Mutex<BTreeMap<u64, Instant>>> = Arc::default();
+    let watcher = tokio::spawn(watch_assignments(client.clone(), assigned_at.clone()));
+    // Give the event stream a moment to connect before the first report.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let run_id: u32 = rand::random();
+    let mut feed = Feed::new(
+        District::embedded(),
+        seed,
+        &format!("dispatch-{run_id:08x}-r{rate}"),
+    );
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    let started = Instant::now();
+    let mut reporters = tokio::task::JoinSet::new();
+    while started.elapsed() < duration {
+        ticker.tick().await;
+        let report = feed.next_report();
+        let (client, sent_at) = (client.clone(), sent_at.clone());
+        reporters.spawn(async move {
+            let sent = Instant::now();
+            if let Ok(reported) = client.report(&report, 0).await {
+                if let Some(number) = incident_number(&reported.incident_id) {
+                    sent_at.lock().await.insert(number, sent);
+                }
+            }
+        });
+    }
+    while reporters.join_next().await.is_some() {}
+    // Let the last assignments land.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    watcher.abort();
+    let sent_at = sent_at.lock().await;
+    let assigned_at = assigned_at.lock().await;
+    let mut latencies: Vec<Duration> = sent_at
+        .iter()
+        .filter_map(|(number, sent)| {
+            assigned_at
+                .get(number)
+                .map(|at| at.saturating_duration_since(*sent))
+        })
+        .collect();
+    latencies.sort();
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
+        latencies[rank.clamp(1, latencies.len()) - 1].as_secs_f64() * 1_000.0
+    };
+    Ok(DispatchResult {
+        rate_per_s: rate,
+        reported: sent_at.len(),
+        assigned: latencies.len(),
+        p50_ms: percentile(50.0),
+        p99_ms: percentile(99.0),
+        max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
+    })
+}
+
+fn incident_number(id: &str) -> Option<u64> {
+    id.trim_start_matches("I-").parse().ok()
+}
+
+/// Reads `/v1/events` and records the first assignment of every incident;
+/// frees the assigned unit right away (resolve, then available).
+async fn watch_assignments(
+    client: ApiClient,
+    assigned_at: Arc<tokio::sync::Mutex<std::collections::BTreeMap<u64, Instant>>>,
+) {
+    use futures_util::StreamExt;
+    let url = format!("{}/v1/events", client.urls()[0]);
+    let Ok(response) = reqwest::get(&url).await else {
+        return;
+    };
+    let mut stream = response.bytes_stream();
+    let mut buffer = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buffer.find("\n\n") {
+            let frame: String = buffer.drain(..end + 2).collect();
+            let Some(data) = frame.lines().find_map(|line| line.strip_prefix("data:")) else {
+                continue;
+            };
+            let Ok(event) = serde_json::from_str::<serde_json::Value>(data.trim()) else {
+                continue;
+            };
+            if event["action"] != "assign_unit" {
+                continue;
+            }
+            let Some(number) = event["effect"]["incident_updated"]["incident_id"].as_u64() else {
+                continue;
+            };
+            let first = assigned_at
+                .lock()
+                .await
+                .insert(number, Instant::now())
+                .is_none();
+            if first {
+                let client = client.clone();
+                tokio::spawn(async move { free_units(&client, number).await });
+            }
+        }
+    }
+}
+
+async fn free_units(client: &ApiClient, number: u64) {
+    let id = format!("I-{number:06}");
+    let Ok(incident) = client.get(&format!("/v1/incidents/{id}"), 0).await else {
+        return;
+    };
+    let body = serde_json::json!({ "request_id": format!("bench-resolve-{number}"), "reason": "bench: freed at once" });
+    let _ = client
+        .post(&format!("/v1/incidents/{id}/resolve"), body, 0)
+        .await;
+    for unit in incident["units"].as_array().into_iter().flatten() {
+        if let Some(unit) = unit.as_str() {
+            let body = serde_json::json!({ "status": "available" });
+            let _ = client
+                .post(&format!("/v1/units/{unit}/status"), body, 0)
+                .await;
+        }
+    }
+}
+
+/// Prints dispatch results as a table.
+pub fn print_dispatch_table(results: &[DispatchResult]) {
+    println!(
+        "{:>10} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "rate/s", "reported", "assigned", "p50 ms", "p99 ms", "max ms"
+    );
+    for r in results {
+        println!(
+            "{:>10.0} {:>9} {:>9} {:>9.1} {:>9.1} {:>9.1}",
+            r.rate_per_s, r.reported, r.assigned, r.p50_ms, r.p99_ms, r.max_ms
+        );
+    }
+}

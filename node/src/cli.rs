@@ -50,7 +50,7 @@ enum Commands {
         /// Seed of the incident feed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Incidents per second.
+        /// Incidents per second (0: no synthetic feed).
         #[arg(long, default_value_t = 5.0)]
         rate: f64,
         /// Stop after this many seconds (default: run until Ctrl-C).
@@ -87,6 +87,13 @@ enum Commands {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Measure report-to-first-assignment latency at these offered rates
+        /// (incidents per second, comma-separated) instead of write throughput.
+        #[arg(long, value_delimiter = ',')]
+        dispatch_rates: Vec<f64>,
+        /// Seconds per dispatch rate.
+        #[arg(long, default_value_t = 20)]
+        dispatch_seconds: u64,
     },
 }
 
@@ -290,11 +297,26 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
             requests,
             seed,
             json,
+            dispatch_rates,
+            dispatch_seconds,
         } => {
             if clients.is_empty() || clients.iter().any(|c| *c == 0 || *c > 1_024) {
                 bail!("--clients {clients:?}: use levels from 1 to 1024, e.g. 1,16,64");
             }
             let client = target.client(Duration::from_secs(15))?;
+            if !dispatch_rates.is_empty() {
+                if dispatch_rates.iter().any(|r| !(*r > 0.0 && *r <= 5_000.0)) {
+                    bail!("--dispatch-rates {dispatch_rates:?}: use rates above 0 and at most 5000 per second");
+                }
+                let seconds = Duration::from_secs(dispatch_seconds);
+                let results = bench::dispatch(client, &dispatch_rates, seconds, seed).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&results)?);
+                } else {
+                    bench::print_dispatch_table(&results);
+                }
+                return Ok(());
+            }
             let results = bench::run(client, &clients, requests, seed).await;
             if json {
                 println!("{}", serde_json::to_string_pretty(&results)?);

@@ -200,9 +200,9 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     if options.nodes == 0 || options.nodes > 9 {
         bail!("--nodes {} is out of range: use 1 to 9", options.nodes);
     }
-    if !(options.rate > 0.0 && options.rate <= 5_000.0) {
+    if !(options.rate >= 0.0 && options.rate <= 5_000.0) {
         bail!(
-            "--rate {} is out of range: use more than 0 and at most 5000 incidents per second",
+            "--rate {} is out of range: use 0 (no synthetic feed) to 5000 incidents per second",
             options.rate
         );
     }
@@ -273,6 +273,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 }
 
 async fn feed_loop(client: ApiClient, seed: u64, rate: f64) {
+    if rate == 0.0 {
+        // No synthetic feed: the cluster only serves what clients send.
+        return std::future::pending().await;
+    }
     let mut feed = Feed::new(District::embedded(), seed, &format!("demo-{seed}"));
     let period = Duration::from_secs_f64(1.0 / rate);
     let mut ticker = tokio::time::interval(period);
