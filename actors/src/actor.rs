@@ -14,11 +14,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use cordon_consensus::ledger::{ActorId, Envelope, Message};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use tracing::Instrument;
 
 use crate::shared::{ProposeError, Shared};
+use crate::supervisor::{supervised_by_ring_four, ChildSnapshot, Supervision};
 use crate::{hub, ring, special_ops, station};
 
 /// Attempts at one message before the actor leaves it for the next wake.
@@ -37,6 +38,10 @@ pub enum ActorMsg {
     Snapshot(RpcReplyPort<ActorSnapshot>),
     /// Drill: fail now, as a bug would (tests and drills only).
     Fault(String),
+    /// Supervising actors (ring 4): reconcile the children placed here.
+    Reconcile,
+    /// Drill: make a supervised child fail.
+    FaultChild(ActorId, String),
 }
 
 /// What an actor shows about itself (read by the API and tests).
@@ -54,6 +59,8 @@ pub struct ActorSnapshot {
     pub fenced: bool,
     /// The last error, if any.
     pub last_error: Option<String>,
+    /// The actors it supervises (ring 4: the special-ops teams).
+    pub children: Vec<ChildSnapshot>,
 }
 
 /// An actor: its identity and the node's shared context.
@@ -65,7 +72,6 @@ pub struct DispatchActor {
 }
 
 /// An actor's mutable state.
-#[derive(Debug)]
 pub struct ActorState {
     /// The placement epoch it proposes under.
     pub epoch: u64,
@@ -79,6 +85,8 @@ pub struct ActorState {
     pub last_error: Option<String>,
     /// Message sequences handled here but maybe not yet applied locally.
     pub done: BTreeSet<u64>,
+    /// The teams it supervises (the ring-4 actor only).
+    pub teams: Option<Supervision>,
 }
 
 impl DispatchActor {
@@ -192,6 +200,11 @@ impl Actor for DispatchActor {
         tracing::info!(actor = %self.id, epoch, node_id = self.shared.node_id(), "actor started");
         // Whatever is pending in the ledger is this incarnation's first work.
         myself.cast(ActorMsg::Wake)?;
+        let teams = (self.id == ActorId::Ring(4))
+            .then(|| Supervision::new(self.shared.clone(), "ring:4", supervised_by_ring_four));
+        if teams.is_some() {
+            myself.cast(ActorMsg::Reconcile)?;
+        }
         Ok(ActorState {
             epoch,
             handled: 0,
@@ -199,12 +212,13 @@ impl Actor for DispatchActor {
             fenced: false,
             last_error: None,
             done: BTreeSet::new(),
+            teams,
         })
     }
 
     async fn handle(
         &self,
-        _myself: ActorRef<ActorMsg>,
+        myself: ActorRef<ActorMsg>,
         message: ActorMsg,
         state: &mut ActorState,
     ) -> Result<(), ActorProcessingErr> {
@@ -217,8 +231,15 @@ impl Actor for DispatchActor {
                         state.last_error = Some(error.to_string());
                     }
                 }
+                if let Some(teams) = &state.teams {
+                    teams.wake_waiting();
+                }
             }
             ActorMsg::Snapshot(reply) => {
+                let children = match &state.teams {
+                    Some(teams) => teams.snapshot().await,
+                    None => Vec::new(),
+                };
                 let _ = reply.send(ActorSnapshot {
                     actor: self.id.to_string(),
                     epoch: state.epoch,
@@ -226,9 +247,48 @@ impl Actor for DispatchActor {
                     rejected: state.rejected,
                     fenced: state.fenced,
                     last_error: state.last_error.clone(),
+                    children,
                 });
             }
             ActorMsg::Fault(reason) => panic!("drill fault in {}: {reason}", self.id),
+            ActorMsg::Reconcile => {
+                if let Some(teams) = state.teams.as_mut() {
+                    teams.reconcile(&myself.get_cell()).await?;
+                }
+            }
+            ActorMsg::FaultChild(actor, reason) => {
+                if let Some(child) = state.teams.as_ref().and_then(|teams| teams.child(&actor)) {
+                    let _ = child.cast(ActorMsg::Fault(reason));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<ActorMsg>,
+        event: SupervisionEvent,
+        state: &mut ActorState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Only the ring-4 actor supervises; a team's failure is its to handle.
+        if let (Some(teams), SupervisionEvent::ActorFailed(cell, error)) =
+            (state.teams.as_mut(), event)
+        {
+            teams
+                .on_failure(&myself.get_cell(), &cell, error.to_string())
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<ActorMsg>,
+        state: &mut ActorState,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(teams) = state.teams.as_mut() {
+            teams.stop_all();
         }
         Ok(())
     }

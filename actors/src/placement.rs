@@ -9,6 +9,8 @@
 //! longer than `detection_timeout_ms` loses its actors to the first live node
 //! in their preference list. A preferred node that returns gets its actors
 //! back only after staying alive for `move_back_after_ms` (hysteresis).
+//! Special-ops teams are placed wherever the ring-4 actor runs, because it
+//! supervises them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -158,10 +160,17 @@ pub async fn run_controller(shared: Arc<Shared>, cluster: ClusterConfig) {
         };
         for actor in &actors {
             let placed = current.get(actor).copied();
-            let order = preference(actor, &cluster, &members);
-            let Some(target) =
+            let target = if let ActorId::SpecialOps(_) = actor {
+                // Teams live with the ring-4 actor that supervises them.
+                match current.get(&ActorId::Ring(4)) {
+                    Some((ring_four, _)) if alive(*ring_four) => Some(*ring_four),
+                    _ => None,
+                }
+            } else {
+                let order = preference(actor, &cluster, &members);
                 desired_node(&order, placed.map(|(node, _)| node), &alive, &stably_alive)
-            else {
+            };
+            let Some(target) = target else {
                 continue;
             };
             if placed.map(|(node, _)| node) == Some(target) {

@@ -1,9 +1,14 @@
-//! The node supervisor: one per node. It starts exactly the actors the
-//! ledger places on this node (with their epochs), stops those moved away,
-//! wakes actors that have new pending messages, and restarts a crashed actor
-//! within a budget (`restarts_per_window_max` per `restart_window_ms`);
-//! past the budget the failure escalates: the actor is marked failed, left
-//! stopped, and shows so in its snapshot until its placement changes.
+//! Supervision, written once and used twice: by the node supervisor (one per
+//! node; it supervises the hub, the stations and the rings placed on the
+//! node) and by the ring-4 actor (it supervises the special-ops teams placed
+//! with it).
+//!
+//! A supervisor starts exactly the actors of its kind that the ledger places
+//! on this node (with their epochs), stops those moved away, wakes actors that
+//! have new pending messages, and restarts a crashed actor within a budget
+//! (`restarts_per_window_max` per `restart_window_ms`); past the budget the
+//! failure escalates: the actor is marked failed, left stopped, and shows so
+//! in its snapshot until its placement changes.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -24,7 +29,7 @@ const SNAPSHOT_TIMEOUT_MS: u64 = 500;
 pub enum SupervisorMsg {
     /// The ledger advanced: reconcile placements and wake actors.
     Reconcile,
-    /// Forward the hub's periodic tick.
+    /// Forward the periodic tick.
     Tick,
     /// Reply with every local actor's state.
     Snapshot(RpcReplyPort<Vec<ChildSnapshot>>),
@@ -47,8 +52,8 @@ pub enum ChildStatus {
     Failed,
 }
 
-/// A supervised actor's state as the supervisor and the actor see it.
-#[derive(Clone, Debug, Serialize)]
+/// A supervised actor's state as its supervisor and the actor see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChildSnapshot {
     /// The actor.
     pub actor: String,
@@ -62,6 +67,8 @@ pub struct ChildSnapshot {
     pub restarts: u32,
     /// The last failure.
     pub last_failure: Option<String>,
+    /// Who supervises it: `node` or an actor id.
+    pub supervisor: String,
     /// The actor's own view, when it answered.
     pub state: Option<ActorSnapshot>,
 }
@@ -76,21 +83,30 @@ struct Child {
     woken_seq: u64,
 }
 
-/// The supervisor's state.
-pub struct SupervisorState {
+/// The children of one supervisor and the policy that keeps them running.
+pub struct Supervision {
+    shared: Arc<Shared>,
+    /// Name shown as the children's supervisor.
+    name: String,
+    /// Which actors this supervisor owns.
+    owns: fn(&ActorId) -> bool,
     children: BTreeMap<ActorId, Child>,
 }
 
-/// The node supervisor actor.
-pub struct NodeSupervisor {
-    /// The node's shared context.
-    pub shared: Arc<Shared>,
-}
+impl Supervision {
+    /// A supervisor of the actors `owns` accepts.
+    pub fn new(shared: Arc<Shared>, name: &str, owns: fn(&ActorId) -> bool) -> Supervision {
+        Supervision {
+            shared,
+            name: name.to_string(),
+            owns,
+            children: BTreeMap::new(),
+        }
+    }
 
-impl NodeSupervisor {
     async fn spawn_child(
         &self,
-        myself: &ActorRef<SupervisorMsg>,
+        supervisor: &ActorCell,
         actor: &ActorId,
         epoch: u64,
     ) -> Result<ActorRef<ActorMsg>, ActorProcessingErr> {
@@ -98,23 +114,22 @@ impl NodeSupervisor {
             id: actor.clone(),
             shared: self.shared.clone(),
         };
-        let (actor_ref, _) = Actor::spawn_linked(None, handler, epoch, myself.get_cell()).await?;
+        let (actor_ref, _) = Actor::spawn_linked(None, handler, epoch, supervisor.clone()).await?;
         Ok(actor_ref)
     }
 
-    async fn reconcile(
-        &self,
-        myself: &ActorRef<SupervisorMsg>,
-        state: &mut SupervisorState,
-    ) -> Result<(), ActorProcessingErr> {
+    /// Starts the owned actors placed here, stops those placed elsewhere,
+    /// wakes those with new pending messages.
+    pub async fn reconcile(&mut self, supervisor: &ActorCell) -> Result<(), ActorProcessingErr> {
         let me = self.shared.node_id();
+        let owns = self.owns;
         // Read what the ledger says under the lock, act after releasing it.
         let (placed_here, pending_max): (BTreeMap<ActorId, u64>, BTreeMap<ActorId, u64>) = {
             let applied = self.shared.node.ledger().read();
             let placed = applied
                 .ledger
                 .placements()
-                .filter(|(_, placement)| placement.node == me)
+                .filter(|(actor, placement)| placement.node == me && owns(actor))
                 .map(|(actor, placement)| (actor.clone(), placement.epoch))
                 .collect::<BTreeMap<_, _>>();
             let pending = placed
@@ -130,14 +145,14 @@ impl NodeSupervisor {
                 .collect();
             (placed, pending)
         };
-        let moved_away: Vec<ActorId> = state
+        let moved_away: Vec<ActorId> = self
             .children
             .keys()
             .filter(|actor| !placed_here.contains_key(*actor))
             .cloned()
             .collect();
         for actor in moved_away {
-            if let Some(child) = state.children.remove(&actor) {
+            if let Some(child) = self.children.remove(&actor) {
                 tracing::info!(%actor, epoch = child.epoch, "actor moved away; stopping it");
                 if let Some(actor_ref) = child.actor_ref {
                     actor_ref.stop(Some("placed on another node".into()));
@@ -145,17 +160,16 @@ impl NodeSupervisor {
             }
         }
         for (actor, epoch) in placed_here {
-            let current = state.children.get(&actor).map(|child| child.epoch);
-            if current != Some(epoch) {
-                if let Some(old) = state
+            if self.children.get(&actor).map(|child| child.epoch) != Some(epoch) {
+                if let Some(old) = self
                     .children
                     .remove(&actor)
                     .and_then(|child| child.actor_ref)
                 {
                     old.stop(Some("placement epoch changed".into()));
                 }
-                let actor_ref = self.spawn_child(myself, &actor, epoch).await?;
-                state.children.insert(
+                let actor_ref = self.spawn_child(supervisor, &actor, epoch).await?;
+                self.children.insert(
                     actor.clone(),
                     Child {
                         actor_ref: Some(actor_ref),
@@ -168,7 +182,7 @@ impl NodeSupervisor {
                     },
                 );
             }
-            let child = state.children.get_mut(&actor).expect("inserted above");
+            let child = self.children.get_mut(&actor).expect("inserted above");
             let newest = pending_max.get(&actor).copied().unwrap_or(0);
             if newest > child.woken_seq {
                 child.woken_seq = newest;
@@ -180,14 +194,14 @@ impl NodeSupervisor {
         Ok(())
     }
 
-    async fn restart_or_escalate(
-        &self,
-        myself: &ActorRef<SupervisorMsg>,
-        state: &mut SupervisorState,
+    /// Restarts the failed child within its budget, or marks it failed.
+    pub async fn on_failure(
+        &mut self,
+        supervisor: &ActorCell,
         cell: &ActorCell,
         failure: String,
     ) -> Result<(), ActorProcessingErr> {
-        let Some((actor, child)) = state.children.iter_mut().find(|(_, child)| {
+        let Some((actor, child)) = self.children.iter_mut().find(|(_, child)| {
             child
                 .actor_ref
                 .as_ref()
@@ -216,17 +230,55 @@ impl NodeSupervisor {
         child.restarts += 1;
         let epoch = child.epoch;
         tracing::warn!(%actor, restarts = child.restarts, %failure, "actor failed; restarting");
-        let actor_ref = self.spawn_child(myself, &actor, epoch).await?;
-        if let Some(child) = state.children.get_mut(&actor) {
+        let actor_ref = self.spawn_child(supervisor, &actor, epoch).await?;
+        if let Some(child) = self.children.get_mut(&actor) {
             child.actor_ref = Some(actor_ref);
             child.status = ChildStatus::Running;
         }
         Ok(())
     }
 
-    async fn snapshot(&self, state: &SupervisorState) -> Vec<ChildSnapshot> {
+    /// A running child.
+    pub fn child(&self, actor: &ActorId) -> Option<&ActorRef<ActorMsg>> {
+        self.children
+            .get(actor)
+            .and_then(|child| child.actor_ref.as_ref())
+    }
+
+    /// Casts `message()` to every running child.
+    pub fn broadcast(&self, message: fn() -> ActorMsg) {
+        for child in self.children.values() {
+            if let Some(actor_ref) = &child.actor_ref {
+                let _ = actor_ref.cast(message());
+            }
+        }
+    }
+
+    /// Wakes children with messages left pending (a failed proposal).
+    pub fn wake_waiting(&self) {
+        let applied = self.shared.node.ledger().read();
+        for (actor, child) in &self.children {
+            if applied.ledger.pending_for(actor).next().is_some() {
+                if let Some(actor_ref) = &child.actor_ref {
+                    let _ = actor_ref.cast(ActorMsg::Wake);
+                }
+            }
+        }
+    }
+
+    /// Stops every child (the supervisor is stopping).
+    pub fn stop_all(&mut self) {
+        for (_, child) in std::mem::take(&mut self.children) {
+            if let Some(actor_ref) = child.actor_ref {
+                actor_ref.stop(Some("supervisor stopping".into()));
+            }
+        }
+    }
+
+    /// Every child's state, and their children's, depth first.
+    pub async fn snapshot(&self) -> Vec<ChildSnapshot> {
         let mut snapshots = Vec::new();
-        for (actor, child) in &state.children {
+        for (actor, child) in &self.children {
             let actor_state = match &child.actor_ref {
                 Some(actor_ref) => actor_ref
                     .call(
@@ -238,6 +290,10 @@ impl NodeSupervisor {
                     .and_then(|answer| answer.success_or(()).ok()),
                 None => None,
             };
+            let grandchildren = actor_state
+                .as_ref()
+                .map(|s| s.children.clone())
+                .unwrap_or_default();
             snapshots.push(ChildSnapshot {
                 actor: actor.to_string(),
                 node: self.shared.node_id(),
@@ -245,75 +301,82 @@ impl NodeSupervisor {
                 status: child.status,
                 restarts: child.restarts,
                 last_failure: child.last_failure.clone(),
+                supervisor: self.name.clone(),
                 state: actor_state,
             });
+            snapshots.extend(grandchildren);
         }
         snapshots
     }
 }
 
+/// The special-ops teams are supervised by the ring-4 actor.
+pub fn supervised_by_ring_four(actor: &ActorId) -> bool {
+    matches!(actor, ActorId::SpecialOps(_))
+}
+
+/// The node supervisor owns everything else.
+pub fn supervised_by_node(actor: &ActorId) -> bool {
+    !supervised_by_ring_four(actor)
+}
+
+/// The node supervisor actor.
+pub struct NodeSupervisor {
+    /// The node's shared context.
+    pub shared: Arc<Shared>,
+}
+
 impl Actor for NodeSupervisor {
     type Msg = SupervisorMsg;
-    type State = SupervisorState;
+    type State = Supervision;
     type Arguments = ();
 
     async fn pre_start(
         &self,
         myself: ActorRef<SupervisorMsg>,
         _: (),
-    ) -> Result<SupervisorState, ActorProcessingErr> {
+    ) -> Result<Supervision, ActorProcessingErr> {
         myself.cast(SupervisorMsg::Reconcile)?;
-        Ok(SupervisorState {
-            children: BTreeMap::new(),
-        })
+        Ok(Supervision::new(
+            self.shared.clone(),
+            "node",
+            supervised_by_node,
+        ))
     }
 
     async fn handle(
         &self,
         myself: ActorRef<SupervisorMsg>,
         message: SupervisorMsg,
-        state: &mut SupervisorState,
+        state: &mut Supervision,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            SupervisorMsg::Reconcile => self.reconcile(&myself, state).await?,
+            SupervisorMsg::Reconcile => {
+                state.reconcile(&myself.get_cell()).await?;
+                // The ring-4 actor reconciles the teams it supervises.
+                if let Some(ring_four) = state.child(&ActorId::Ring(4)) {
+                    let _ = ring_four.cast(ActorMsg::Reconcile);
+                }
+            }
             SupervisorMsg::Tick => {
-                if let Some(actor_ref) = state
-                    .children
-                    .get(&ActorId::Hub)
-                    .and_then(|c| c.actor_ref.as_ref())
-                {
-                    let _ = actor_ref.cast(ActorMsg::Tick);
-                }
-                // Messages left pending (a failed proposal) are retried each tick.
-                let waiting: Vec<ActorId> = {
-                    let applied = self.shared.node.ledger().read();
-                    state
-                        .children
-                        .keys()
-                        .filter(|actor| applied.ledger.pending_for(actor).next().is_some())
-                        .cloned()
-                        .collect()
-                };
-                for actor in waiting {
-                    if let Some(actor_ref) = state
-                        .children
-                        .get(&actor)
-                        .and_then(|c| c.actor_ref.as_ref())
-                    {
-                        let _ = actor_ref.cast(ActorMsg::Wake);
-                    }
-                }
+                state.broadcast(|| ActorMsg::Tick);
+                state.wake_waiting();
             }
             SupervisorMsg::Snapshot(reply) => {
-                let _ = reply.send(self.snapshot(state).await);
+                let _ = reply.send(state.snapshot().await);
             }
             SupervisorMsg::Fault { actor, reason } => {
-                if let Some(actor_ref) = state
-                    .children
-                    .get(&actor)
-                    .and_then(|c| c.actor_ref.as_ref())
-                {
-                    let _ = actor_ref.cast(ActorMsg::Fault(reason));
+                let target = if supervised_by_ring_four(&actor) {
+                    state
+                        .child(&ActorId::Ring(4))
+                        .map(|ring_four| (ring_four, ActorMsg::FaultChild(actor, reason)))
+                } else {
+                    state
+                        .child(&actor)
+                        .map(|child| (child, ActorMsg::Fault(reason)))
+                };
+                if let Some((actor_ref, message)) = target {
+                    let _ = actor_ref.cast(message);
                 }
             }
         }
@@ -324,12 +387,22 @@ impl Actor for NodeSupervisor {
         &self,
         myself: ActorRef<SupervisorMsg>,
         event: SupervisionEvent,
-        state: &mut SupervisorState,
+        state: &mut Supervision,
     ) -> Result<(), ActorProcessingErr> {
         if let SupervisionEvent::ActorFailed(cell, error) = event {
-            self.restart_or_escalate(&myself, state, &cell, error.to_string())
+            state
+                .on_failure(&myself.get_cell(), &cell, error.to_string())
                 .await?;
         }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<SupervisorMsg>,
+        state: &mut Supervision,
+    ) -> Result<(), ActorProcessingErr> {
+        state.stop_all();
         Ok(())
     }
 }

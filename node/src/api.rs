@@ -563,6 +563,7 @@ async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json<serde_json
                 "pending": pending,
                 "status": report.get("status").cloned().unwrap_or(json!("unknown")),
                 "restarts": report.get("restarts").cloned().unwrap_or(json!(0)),
+                "supervisor": report.get("supervisor").cloned().unwrap_or(serde_json::Value::Null),
                 "last_failure": report.get("last_failure").cloned().unwrap_or(serde_json::Value::Null),
                 "supervisor_epoch": report.get("epoch").cloned().unwrap_or(serde_json::Value::Null),
                 "state": report.get("state").cloned().unwrap_or(serde_json::Value::Null),

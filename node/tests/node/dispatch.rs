@@ -209,6 +209,42 @@ async fn panicking_actor_restarts_then_escalates(cluster: &Cluster) {
     let failed = cluster
         .wait("the failure escalated", actor_view(3, "failed"))
         .await;
+    // A special-ops team is supervised by the ring-4 actor, with the same policy.
+    let actors = cluster.client.get("/v1/actors", 0).await.unwrap();
+    let team = actors["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["actor"].as_str().unwrap().starts_with("special-ops:"))
+        .unwrap()
+        .clone();
+    assert_eq!(team["supervisor"], "ring:4", "{team}");
+    let team_id = team["actor"].as_str().unwrap().to_string();
+    let team_host = (team["node"].as_u64().unwrap() - 1) as usize;
+    drill
+        .post(format!(
+            "{}/v1/drills/actors/{team_id}/fault",
+            cluster.client.urls()[team_host]
+        ))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    cluster
+        .wait("the team restarted by ring 4", |client| {
+            let team_id = team_id.clone();
+            async move {
+                let actors = client.get("/v1/actors", 0).await.ok()?;
+                let entry = actors["actors"]
+                    .as_array()?
+                    .iter()
+                    .find(|a| a["actor"] == team_id.as_str())?
+                    .clone();
+                (entry["restarts"].as_u64()? >= 1 && entry["status"] == "running").then_some(())
+            }
+        })
+        .await;
     assert!(
         failed["last_failure"]
             .as_str()
