@@ -71,6 +71,7 @@ pub fn router(node: Arc<ConsensusNode>, actors: Arc<ActorRuntime>, drills: bool)
         .route("/v1/drills/actors/{actor}/fault", post(fault_actor))
         .route("/v1/events", get(events))
         .route("/v1/cluster", get(cluster))
+        .route("/v1/district", get(district))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
@@ -615,6 +616,12 @@ async fn events(
 
 async fn cluster(State(state): State<ApiState>) -> Json<cordon_consensus::ClusterStatus> {
     Json(state.node.status())
+}
+
+/// The district model this node runs with (stations, zones, units, rings,
+/// areas, points, facilities), for maps and tools.
+async fn district(State(state): State<ApiState>) -> Json<serde_json::Value> {
+    Json(serde_json::to_value(state.actors.shared().district.as_ref()).unwrap_or_default())
 }
 
 async fn healthz() -> &'static str {
