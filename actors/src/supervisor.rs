@@ -169,6 +169,8 @@ impl Supervision {
                     old.stop(Some("placement epoch changed".into()));
                 }
                 let actor_ref = self.spawn_child(supervisor, &actor, epoch).await?;
+                metrics::counter!("cordon_actor_restarts_total", "actor" => actor.to_string())
+                    .increment(0);
                 self.children.insert(
                     actor.clone(),
                     Child {
@@ -221,13 +223,16 @@ impl Supervision {
         }
         child.last_failure = Some(failure.clone());
         child.actor_ref = None;
+        metrics::counter!("cordon_actor_failures_total", "actor" => actor.to_string()).increment(1);
         if child.restarts_in_window.len() as u32 >= self.shared.timing.restarts_per_window_max {
             child.status = ChildStatus::Failed;
+            metrics::counter!("cordon_actor_failures_escalated_total", "actor" => actor.to_string()).increment(1);
             tracing::error!(%actor, restarts = child.restarts, %failure, "actor failed past its restart budget; escalating: left stopped");
             return Ok(());
         }
         child.restarts_in_window.push_back(now);
         child.restarts += 1;
+        metrics::counter!("cordon_actor_restarts_total", "actor" => actor.to_string()).increment(1);
         let epoch = child.epoch;
         tracing::warn!(%actor, restarts = child.restarts, %failure, "actor failed; restarting");
         let actor_ref = self.spawn_child(supervisor, &actor, epoch).await?;

@@ -189,8 +189,11 @@ impl LogStore {
             }
         }
         // Durability::Immediate is redb's default: commit returns after fsync.
+        let fsync_started = std::time::Instant::now();
         txn.commit()
             .map_err(|e| StorageIOError::write_logs(any_error(e)))?;
+        metrics::histogram!("cordon_storage_fsync_seconds")
+            .record(fsync_started.elapsed().as_secs_f64());
         Ok(())
     }
 
@@ -309,7 +312,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     {
         let entries: Vec<Entry> = entries.into_iter().collect();
         let store = self.clone();
+        let started = std::time::Instant::now();
         let result = blocking(move || store.append_durably(&entries)).await;
+        metrics::histogram!("cordon_raft_append_seconds").record(started.elapsed().as_secs_f64());
         // Tell openraft only after the fsync above has returned.
         match &result {
             Ok(()) => callback.log_io_completed(Ok(())),

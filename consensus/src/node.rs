@@ -435,6 +435,17 @@ impl ConsensusNode {
         )
     }
 
+    /// Open QUIC connections by peer address, with their RTT.
+    pub fn connection_stats(&self) -> Vec<(SocketAddr, Duration)> {
+        self.transport.connection_stats()
+    }
+
+    /// The last committed index this node knows of.
+    pub fn committed_index(&self) -> Option<u64> {
+        let committed = self.committed_index.load(Ordering::Relaxed);
+        (committed > 0).then_some(committed)
+    }
+
     /// The ids of the current members (voters and learners).
     pub fn member_ids(&self) -> Vec<NodeId> {
         let metrics = self.raft.metrics().borrow().clone();

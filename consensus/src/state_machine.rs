@@ -94,6 +94,11 @@ impl StateMachine {
     /// Opens the state machine on the node's database, starting from the
     /// stored snapshot if there is one.
     pub fn open(db: Arc<Database>) -> Result<StateMachine, StorageError> {
+        // Counters exist from the start at zero, so a dashboard can tell "none" from "unknown".
+        for ring in 1..=4u8 {
+            metrics::counter!("cordon_on_scene_target_breaches_total", "ring" => ring.to_string())
+                .increment(0);
+        }
         let machine = StateMachine {
             db,
             state: Arc::new(RwLock::new(AppliedState::default())),
@@ -224,6 +229,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 EntryPayload::Normal(command) => {
                     let answer = state.ledger.apply(index, &command);
                     if !answer.deduplicated {
+                        record_dispatch_metrics(&state.ledger, &command, &answer.effect);
                         published.push(AppliedEvent {
                             index,
                             action: command.action.name(),
@@ -295,5 +301,58 @@ fn raft_internal(index: u64) -> Applied {
         index,
         effect: Effect::RaftInternal,
         deduplicated: false,
+    }
+}
+
+/// Dispatch timings observed as commands apply: report to first assignment,
+/// report to first unit on scene, and on-scene target breaches per ring.
+/// Times are the proposers' stamps, so they are the same on every node.
+fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, effect: &Effect) {
+    use crate::ledger::{Action, UnitStatus};
+    let Effect::IncidentUpdated { incident_id, .. } = effect else {
+        if let (
+            Action::UpdateUnitStatus {
+                unit_id,
+                status: UnitStatus::OnScene,
+                ..
+            },
+            Effect::UnitUpdated { .. },
+        ) = (&command.action, effect)
+        {
+            let arrived = ledger
+                .unit(unit_id)
+                .and_then(|unit| unit.assigned_to)
+                .and_then(|id| ledger.incident(id))
+                .filter(|incident| incident.on_scene_at_ms == Some(command.proposed_at_ms));
+            if let Some(incident) = arrived {
+                let ring = incident.ring.unwrap_or(0).to_string();
+                let seconds = command
+                    .proposed_at_ms
+                    .saturating_sub(incident.reported_at_ms) as f64
+                    / 1_000.0;
+                metrics::histogram!("cordon_on_scene_seconds", "ring" => ring.clone())
+                    .record(seconds);
+                let target_s = incident.target_s.map(f64::from).unwrap_or(f64::MAX);
+                metrics::histogram!("cordon_on_scene_vs_target_ratio", "ring" => ring.clone())
+                    .record(seconds / target_s);
+                if seconds > target_s {
+                    metrics::counter!("cordon_on_scene_target_breaches_total", "ring" => ring)
+                        .increment(1);
+                }
+            }
+        }
+        return;
+    };
+    if let Action::AssignUnit { .. } = command.action {
+        if let Some(incident) = ledger
+            .incident(*incident_id)
+            .filter(|i| i.assignments.len() == 1)
+        {
+            let seconds = command
+                .proposed_at_ms
+                .saturating_sub(incident.reported_at_ms) as f64
+                / 1_000.0;
+            metrics::histogram!("cordon_report_to_assignment_seconds").record(seconds);
+        }
     }
 }

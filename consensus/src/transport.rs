@@ -206,6 +206,16 @@ impl Transport {
         self.identity
     }
 
+    /// Open connections by peer address, with quinn's current RTT estimate.
+    pub fn connection_stats(&self) -> Vec<(SocketAddr, Duration)> {
+        let connections = self.connections.lock().unwrap_or_else(|p| p.into_inner());
+        connections
+            .iter()
+            .filter(|(_, connection)| connection.close_reason().is_none())
+            .map(|(addr, connection)| (*addr, connection.rtt()))
+            .collect()
+    }
+
     /// Starts accepting connections and serving requests with `handler`.
     pub fn serve(self: &Arc<Self>, handler: Arc<dyn RequestHandler>) {
         if self.handler.set(handler).is_err() {

@@ -39,13 +39,19 @@ pub struct ApiState {
     inflight: Arc<Semaphore>,
     incidents_listed_max: usize,
     peers: reqwest::Client,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 /// Deadline for asking a peer node for its local actors.
 const PEER_ACTORS_TIMEOUT_MS: u64 = 1_500;
 
 /// The API's routes. Drill routes exist only when `drills` is set.
-pub fn router(node: Arc<ConsensusNode>, actors: Arc<ActorRuntime>, drills: bool) -> Router {
+pub fn router(
+    node: Arc<ConsensusNode>,
+    actors: Arc<ActorRuntime>,
+    drills: bool,
+    metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+) -> Router {
     let limits = node.cluster().limits().clone();
     let state = ApiState {
         node,
@@ -57,6 +63,7 @@ pub fn router(node: Arc<ConsensusNode>, actors: Arc<ActorRuntime>, drills: bool)
             .timeout(std::time::Duration::from_millis(PEER_ACTORS_TIMEOUT_MS))
             .build()
             .expect("a plain http client builds"),
+        metrics,
     };
     Router::new()
         .route("/v1/incidents", post(report_incident).get(list_incidents))
@@ -72,6 +79,7 @@ pub fn router(node: Arc<ConsensusNode>, actors: Arc<ActorRuntime>, drills: bool)
         .route("/v1/events", get(events))
         .route("/v1/cluster", get(cluster))
         .route("/v1/district", get(district))
+        .route("/metrics", get(prometheus_metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .fallback(not_found)
@@ -616,6 +624,26 @@ async fn events(
 
 async fn cluster(State(state): State<ApiState>) -> Json<cordon_consensus::ClusterStatus> {
     Json(state.node.status())
+}
+
+/// Prometheus text exposition of this node's metrics.
+async fn prometheus_metrics(State(state): State<ApiState>) -> Response {
+    match &state.metrics {
+        Some(handle) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            handle.render(),
+        )
+            .into_response(),
+        None => Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics_unavailable",
+            "no metrics recorder is installed in this process",
+        )
+        .into_response(),
+    }
 }
 
 /// The district model this node runs with (stations, zones, units, rings,

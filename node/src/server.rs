@@ -45,10 +45,12 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
             )
         })?
         .clone();
+    let metrics = crate::telemetry::install_metrics();
     let node = ConsensusNode::start(&cluster, id, NodeOptions::default())
         .await
         .with_context(|| format!("start node {id}"))?;
     tokio::spawn(load_roster_when_leading(node.clone(), district.clone()));
+    tokio::spawn(crate::telemetry::sample_gauges(node.clone()));
     let actors = Arc::new(
         ActorRuntime::start(node.clone(), &cluster, district)
             .await
@@ -70,7 +72,7 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
             )
         })?;
     tracing::info!(node_id = id, api_addr = %spec.api_addr, "http api listening");
-    let app = api::router(node.clone(), actors.clone(), drills)
+    let app = api::router(node.clone(), actors.clone(), drills, metrics)
         .into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

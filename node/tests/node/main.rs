@@ -4,4 +4,5 @@
 mod cli_errors;
 mod dispatch;
 mod kill_leader;
+mod metrics;
 mod support;
