@@ -10,7 +10,7 @@
 //! in their preference list. A preferred node that returns gets its actors
 //! back only after staying alive for `move_back_after_ms` (hysteresis).
 //! Special-ops teams are placed wherever the ring-4 actor runs, because it
-//! supervises them.
+//! supervises them. A node an operator drains counts as gone until undrained.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -148,15 +148,24 @@ pub async fn run_controller(shared: Arc<Shared>, cluster: ClusterConfig) {
         let members = shared.node.member_ids();
         health.probe(&shared, &members, heartbeat).await;
         let now = Instant::now();
-        let alive = |id: NodeId| health.alive(id, now, detection);
-        let stably_alive = |id: NodeId| health.stably_alive(id, now, detection, move_back);
-        let current: BTreeMap<ActorId, (NodeId, u64)> = {
+        let (current, drained): (BTreeMap<ActorId, (NodeId, u64)>, Vec<NodeId>) = {
             let applied = shared.node.ledger().read();
-            applied
+            let current = applied
                 .ledger
                 .placements()
                 .map(|(a, p)| (a.clone(), (p.node, p.epoch)))
-                .collect()
+                .collect();
+            let drained = members
+                .iter()
+                .copied()
+                .filter(|id| applied.ledger.is_drained(*id))
+                .collect();
+            (current, drained)
+        };
+        // A drained node counts as gone: its actors move away and stay away.
+        let alive = |id: NodeId| !drained.contains(&id) && health.alive(id, now, detection);
+        let stably_alive = |id: NodeId| {
+            !drained.contains(&id) && health.stably_alive(id, now, detection, move_back)
         };
         for actor in &actors {
             let placed = current.get(actor).copied();

@@ -26,7 +26,7 @@ use crate::status::{ClusterStatus, MemberStatus};
 use crate::tls::{PeerIdentity, TlsIdentity};
 use crate::transport::{RequestHandler, RpcError, Transport, TransportConfig};
 use crate::types::{NodeAddr, NodeId, Raft};
-use crate::wire::{MembershipChange, Refusal, Request, Response};
+use crate::wire::{AdminOp, MembershipChange, Refusal, Request, Response};
 
 /// Pause between attempts while a leader is being elected.
 const LEADER_WAIT_MS: u64 = 50;
@@ -607,6 +607,23 @@ impl ConsensusNode {
             })
     }
 
+    /// Runs an operator's admin operation on this node.
+    pub async fn admin(&self, op: AdminOp) -> Result<String, AdminError> {
+        let failed = |e: openraft::error::Fatal<NodeId>| AdminError::Failed {
+            reason: e.to_string(),
+        };
+        match op {
+            AdminOp::TriggerSnapshot => {
+                self.raft.trigger().snapshot().await.map_err(failed)?;
+                Ok(format!("node {} is building a snapshot", self.id))
+            }
+            AdminOp::CampaignForLeader => {
+                self.raft.trigger().elect().await.map_err(failed)?;
+                Ok(format!("node {} started an election", self.id))
+            }
+        }
+    }
+
     /// Builds a snapshot now (it is also built every `snapshot_logs_since_last` entries).
     pub async fn trigger_snapshot(&self) -> Result<(), WriteError> {
         self.raft
@@ -663,8 +680,8 @@ impl ConsensusNode {
             }
             (PeerIdentity::Operator, None) => Ok(()),
             (PeerIdentity::Node(id), None) => match request {
-                Request::Membership(_) => {
-                    refuse("membership changes need the operator certificate".into())
+                Request::Membership(_) | Request::Admin(_) => {
+                    refuse("membership and admin requests need the operator certificate".into())
                 }
                 _ if is_member(id) => Ok(()),
                 _ => refuse(format!("node {id} is not a member of this cluster")),
@@ -690,6 +707,7 @@ impl ConsensusNode {
             Request::Membership(change) => {
                 Response::Membership(self.change_membership(change).await)
             }
+            Request::Admin(op) => Response::Admin(self.admin(op).await),
             Request::Ping => Response::Pong,
         }
     }

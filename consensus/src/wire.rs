@@ -46,8 +46,20 @@ pub enum Request {
     Status,
     /// A membership change (operators only; sent to the leader).
     Membership(MembershipChange),
+    /// An operation on the node it is sent to (operators only).
+    Admin(AdminOp),
     /// Liveness probe.
     Ping,
+}
+
+/// Operations an operator asks of one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AdminOp {
+    /// Build a snapshot now.
+    TriggerSnapshot,
+    /// Start an election now: how leadership is moved to this node
+    /// (openraft 0.9 has no transfer-leader; a caught-up node that campaigns wins).
+    CampaignForLeader,
 }
 
 impl Request {
@@ -61,6 +73,7 @@ impl Request {
             Request::ReadIndex => "read_index",
             Request::Status => "status",
             Request::Membership(_) => "membership",
+            Request::Admin(_) => "admin",
             Request::Ping => "ping",
         }
     }
@@ -107,6 +120,8 @@ pub enum Response {
     Status(Box<ClusterStatus>),
     /// Answer to [`Request::Membership`]: the log index of the change.
     Membership(Result<u64, AdminError>),
+    /// Answer to [`Request::Admin`]: what was done.
+    Admin(Result<String, AdminError>),
     /// Answer to [`Request::Ping`].
     Pong,
     /// The request was not served.

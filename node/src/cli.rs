@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use cordon_config::ClusterConfig;
 use cordon_consensus::tls::{self, PeerIdentity};
-use cordon_consensus::wire::MembershipChange;
+use cordon_consensus::wire::{AdminOp, MembershipChange};
 
 use crate::api_types::ReportIncident;
 use crate::client::ApiClient;
@@ -139,6 +139,35 @@ enum CtlCommand {
     /// Change the membership.
     #[command(subcommand)]
     Members(MembersCommand),
+    /// Move every actor off a node and keep them off (before maintenance).
+    Drain {
+        /// The node id.
+        id: u64,
+    },
+    /// Let actors return to a drained node.
+    Undrain {
+        /// The node id.
+        id: u64,
+    },
+    /// Build a snapshot on a node now.
+    Snapshot {
+        /// The node id.
+        id: u64,
+    },
+    /// Move Raft leadership to a node (it campaigns; it wins if its log is current).
+    TransferLeader {
+        /// The node id.
+        id: u64,
+    },
+    /// Exit 0 when every node answers, agrees on the leader and has caught up.
+    Ready {
+        /// Wait up to this many seconds.
+        #[arg(long, default_value_t = 30)]
+        timeout: u64,
+        /// Entries a node may lag behind the commit index and still count as caught up.
+        #[arg(long, default_value_t = 100)]
+        lag_max: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -416,6 +445,41 @@ async fn ctl_command(cluster: &Path, command: CtlCommand) -> anyhow::Result<()> 
                 bail!("no node answered");
             }
             Ok(())
+        }
+        CtlCommand::Drain { id } => {
+            let index = operator.set_drained(id, true).await?;
+            println!("node {id} drained at log index {index}; its actors move to other nodes");
+            Ok(())
+        }
+        CtlCommand::Undrain { id } => {
+            let index = operator.set_drained(id, false).await?;
+            println!(
+                "node {id} undrained at log index {index}; actors may return after the hysteresis"
+            );
+            Ok(())
+        }
+        CtlCommand::Snapshot { id } => {
+            println!("{}", operator.admin(id, AdminOp::TriggerSnapshot).await?);
+            Ok(())
+        }
+        CtlCommand::TransferLeader { id } => {
+            operator.transfer_leader(id).await?;
+            println!("node {id} is the leader");
+            Ok(())
+        }
+        CtlCommand::Ready { timeout, lag_max } => {
+            let give_up = std::time::Instant::now() + Duration::from_secs(timeout);
+            loop {
+                let (ready, why) = operator.ready(lag_max).await;
+                if ready {
+                    println!("{why}");
+                    return Ok(());
+                }
+                if std::time::Instant::now() >= give_up {
+                    bail!("not ready after {timeout} s: {why}");
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
         }
         CtlCommand::Members(change) => {
             let change = match change {

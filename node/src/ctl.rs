@@ -1,15 +1,18 @@
 //! `cordon ctl`: operator requests over QUIC with the operator certificate.
 //! Status asks every node for its view; membership changes go to the leader.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use cordon_config::{ClusterConfig, NodeId};
+use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
 use cordon_consensus::node::node_addr;
+use cordon_consensus::node::unix_millis;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
 use cordon_consensus::transport::{Transport, TransportConfig};
-use cordon_consensus::wire::{MembershipChange, Request, Response};
+use cordon_consensus::wire::{AdminOp, MembershipChange, Request, Response};
 use cordon_consensus::{AdminError, ClusterStatus};
 
 /// Deadline of one operator request.
@@ -121,6 +124,100 @@ impl Operator {
             }
         }
         bail!("no node knows a leader: check `cordon ctl status`")
+    }
+
+    /// Runs an admin operation on node `id`.
+    pub async fn admin(&self, id: NodeId, op: AdminOp) -> anyhow::Result<String> {
+        match self
+            .call(id, Request::Admin(op), CTL_REQUEST_TIMEOUT_MS)
+            .await?
+        {
+            Response::Admin(Ok(done)) => Ok(done),
+            Response::Admin(Err(error)) => bail!("{error}"),
+            other => bail!("unexpected answer {other:?}"),
+        }
+    }
+
+    /// Drains (or undrains) node `id`: the leader's placement moves every
+    /// actor off it and places none there until it is undrained.
+    pub async fn set_drained(&self, id: NodeId, drained: bool) -> anyhow::Result<u64> {
+        if self.cluster.node(id).is_none() {
+            bail!("node {id} is not in the cluster file");
+        }
+        let command = Command::new(
+            RequestId(format!("drain-{id}-{drained}-{}", unix_millis())),
+            unix_millis(),
+            Origin::Operator,
+            Action::SetNodeDrained {
+                node_id: id,
+                drained,
+            },
+        );
+        let leader = self.find_leader().await?;
+        match self
+            .call(
+                leader,
+                Request::ClientWrite(command),
+                CTL_MEMBERSHIP_TIMEOUT_MS,
+            )
+            .await?
+        {
+            Response::ClientWrite(Ok(applied)) => Ok(applied.index),
+            Response::ClientWrite(Err(error)) => bail!("{error}"),
+            other => bail!("unexpected answer {other:?}"),
+        }
+    }
+
+    /// Moves leadership to node `id` by having it campaign, then waits for it to lead.
+    pub async fn transfer_leader(&self, id: NodeId) -> anyhow::Result<()> {
+        let give_up = std::time::Instant::now() + Duration::from_millis(CTL_MEMBERSHIP_TIMEOUT_MS);
+        while std::time::Instant::now() < give_up {
+            if self.find_leader().await.ok() == Some(id) {
+                return Ok(());
+            }
+            self.admin(id, AdminOp::CampaignForLeader).await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        bail!("node {id} did not become leader; is its log up to date? see `cordon ctl status`")
+    }
+
+    /// True when every node answers, all agree on one leader, and every
+    /// node has applied within `lag_max` entries of the leader's commit.
+    pub async fn ready(&self, lag_max: u64) -> (bool, String) {
+        let views = self.statuses().await;
+        let mut leaders = BTreeSet::new();
+        let mut committed = 0;
+        let mut applied = Vec::new();
+        for (id, view) in &views {
+            match view {
+                Ok(status) => {
+                    leaders.insert(status.leader_id);
+                    committed = committed.max(status.committed_index.unwrap_or(0));
+                    applied.push((*id, status.applied_index.unwrap_or(0)));
+                }
+                Err(error) => return (false, format!("node {id} does not answer: {error:#}")),
+            }
+        }
+        if leaders.len() != 1 || leaders.contains(&None) {
+            return (
+                false,
+                format!("nodes disagree on or lack a leader: {leaders:?}"),
+            );
+        }
+        if let Some((id, index)) = applied
+            .iter()
+            .find(|(_, index)| index + lag_max < committed)
+        {
+            return (false, format!("node {id} applied {index}, behind the commit index {committed} by more than {lag_max}"));
+        }
+        (
+            true,
+            format!(
+                "ready: {} nodes, leader {:?}, commit index {committed}",
+                views.len(),
+                leaders.first().copied().flatten()
+            ),
+        )
     }
 
     /// The membership change that adds node `id` of the cluster file as a learner.

@@ -198,6 +198,13 @@ pub enum Action {
         /// The new epoch; must exceed the current one.
         epoch: u64,
     },
+    /// Operator: drain a node (its actors move away and stay away) or undrain it.
+    SetNodeDrained {
+        /// The node.
+        node_id: u64,
+        /// True to drain, false to let actors return.
+        drained: bool,
+    },
     /// Actor: drop pending messages that need no action (moot), by sequence.
     Dismiss {
         /// Why they need no action.
@@ -222,6 +229,7 @@ impl Action {
             Action::ResolveIncident { .. } => "resolve_incident",
             Action::CancelIncident { .. } => "cancel_incident",
             Action::PlaceActor { .. } => "place_actor",
+            Action::SetNodeDrained { .. } => "set_node_drained",
             Action::Dismiss { .. } => "dismiss",
         }
     }
@@ -366,9 +374,10 @@ fn check_action(action: &Action) -> Result<(), Rejection> {
             ActorId::Ring(ring) => check_ring(*ring),
             _ => Ok(()),
         },
-        Action::AssignUnit { .. } | Action::ApprovePlan { .. } | Action::RetireNodeId { .. } => {
-            Ok(())
-        }
+        Action::AssignUnit { .. }
+        | Action::ApprovePlan { .. }
+        | Action::RetireNodeId { .. }
+        | Action::SetNodeDrained { .. } => Ok(()),
     }
 }
 

@@ -53,6 +53,8 @@ pub struct Ledger {
     /// Node ids removed from the cluster; never to be reused.
     retired_node_ids: BTreeSet<u64>,
     placements: BTreeMap<ActorId, Placement>,
+    /// Nodes an operator drained: no actor is placed on them.
+    drained_nodes: BTreeSet<u64>,
     pending: BTreeMap<ActorId, BTreeMap<u64, Envelope>>,
     last_message_seq: u64,
 }
@@ -147,7 +149,12 @@ impl Ledger {
                     ..
                 } | Origin::Operator
             ),
-            (Action::LoadRoster { .. } | Action::RetireNodeId { .. }, origin) => {
+            (
+                Action::LoadRoster { .. }
+                | Action::RetireNodeId { .. }
+                | Action::SetNodeDrained { .. },
+                origin,
+            ) => {
                 matches!(origin, Origin::System { .. } | Origin::Operator)
             }
             _ => true,
@@ -220,6 +227,17 @@ impl Ledger {
                 reason,
             } => self.close(step, *incident_id, IncidentStatus::Cancelled, reason),
             Action::PlaceActor { actor, node, epoch } => self.place(step, actor, *node, *epoch),
+            Action::SetNodeDrained { node_id, drained } => {
+                if *drained {
+                    self.drained_nodes.insert(*node_id);
+                } else {
+                    self.drained_nodes.remove(node_id);
+                }
+                Ok(Effect::NodeDrained {
+                    node_id: *node_id,
+                    drained: *drained,
+                })
+            }
             Action::Dismiss { .. } => Ok(Effect::Dismissed {
                 count: step.command.consumes.len() as u32,
             }),
@@ -845,6 +863,11 @@ impl Ledger {
     /// Every placement.
     pub fn placements(&self) -> impl Iterator<Item = (&ActorId, &Placement)> {
         self.placements.iter()
+    }
+
+    /// True if an operator drained the node.
+    pub fn is_drained(&self, node_id: u64) -> bool {
+        self.drained_nodes.contains(&node_id)
     }
 
     /// An actor's pending messages, oldest first.

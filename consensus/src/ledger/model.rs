@@ -358,6 +358,13 @@ pub enum Effect {
         /// Its new epoch.
         epoch: u64,
     },
+    /// A node was drained or undrained.
+    NodeDrained {
+        /// The node.
+        node_id: u64,
+        /// Whether it is drained now.
+        drained: bool,
+    },
     /// Pending messages were dismissed.
     Dismissed {
         /// How many.

@@ -5,4 +5,5 @@ mod cli_errors;
 mod dispatch;
 mod kill_leader;
 mod metrics;
+mod operations;
 mod support;
