@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use cordon_actors::runtime::ActorRuntime;
 use cordon_consensus::ledger::audit;
@@ -65,26 +65,47 @@ pub fn router(
             .expect("a plain http client builds"),
         metrics,
     };
-    Router::new()
-        .route("/v1/incidents", post(report_incident).get(list_incidents))
-        .route("/v1/incidents/{id}", get(get_incident))
-        .route("/v1/incidents/{id}/resolve", post(resolve_incident))
-        .route("/v1/incidents/{id}/cancel", post(cancel_incident))
-        .route("/v1/plans/{id}/approve", post(approve_plan))
-        .route("/v1/units", get(list_units))
-        .route("/v1/units/{id}/status", post(update_unit_status))
-        .route("/v1/actors", get(list_actors))
-        .route("/v1/actors/local", get(local_actors))
-        .route("/v1/drills/actors/{actor}/fault", post(fault_actor))
-        .route("/v1/events", get(events))
-        .route("/v1/cluster", get(cluster))
-        .route("/v1/district", get(district))
-        .route("/metrics", get(prometheus_metrics))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    let mut router = Router::new();
+    for (path, handlers) in api_routes() {
+        router = router.route(path, handlers);
+    }
+    router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
         .with_state(state)
+}
+
+/// Every API route with its handlers. The router is built from this table
+/// and the OpenAPI document is checked against it, so they cannot drift.
+fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
+    vec![
+        ("/v1/incidents", post(report_incident).get(list_incidents)),
+        ("/v1/incidents/{id}", get(get_incident)),
+        ("/v1/incidents/{id}/resolve", post(resolve_incident)),
+        ("/v1/incidents/{id}/cancel", post(cancel_incident)),
+        ("/v1/plans/{id}/approve", post(approve_plan)),
+        ("/v1/units", get(list_units)),
+        ("/v1/units/{id}/status", post(update_unit_status)),
+        ("/v1/actors", get(list_actors)),
+        ("/v1/actors/local", get(local_actors)),
+        ("/v1/drills/actors/{actor}/fault", post(fault_actor)),
+        ("/v1/events", get(events)),
+        ("/v1/cluster", get(cluster)),
+        ("/v1/district", get(district)),
+        ("/v1/openapi.json", get(openapi_document)),
+        ("/metrics", get(prometheus_metrics)),
+        ("/healthz", get(healthz)),
+        ("/readyz", get(readyz)),
+    ]
+}
+
+/// The paths of the JSON API (without the console's static files).
+pub fn api_paths() -> Vec<&'static str> {
+    api_routes().into_iter().map(|(path, _)| path).collect()
+}
+
+async fn openapi_document() -> Json<serde_json::Value> {
+    Json(crate::openapi::document())
 }
 
 /// A failed request: status code plus the JSON body.

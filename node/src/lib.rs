@@ -9,6 +9,7 @@
 //! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
 //! - [`demo`]: `cordon demo`, a local cluster of child processes with a synthetic feed.
 //! - [`bench`]: `cordon bench`, committed-report throughput and latency.
+//! - [`openapi`]: the OpenAPI document of the HTTP API, kept in step with the router.
 //! - [`feed`]: seeded synthetic incidents weighted by the district's hot spots.
 //! - [`telemetry`]: tracing subscribers (only this crate installs them).
 
@@ -20,5 +21,6 @@ pub mod client;
 pub mod ctl;
 pub mod demo;
 pub mod feed;
+pub mod openapi;
 pub mod server;
 pub mod telemetry;

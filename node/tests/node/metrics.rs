@@ -120,3 +120,73 @@ async fn metrics_parse_and_cover_the_operators_series() {
         assert!(names.len() >= 15, "{names:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_operation_is_answered() {
+    // Phase 1: a cluster with one incident, so every path parameter has a real value.
+    let cluster = start_cluster().await;
+    let id = cluster
+        .report("openapi-1", "theft", 31.2394, 121.4760, 1)
+        .await;
+    let incident = cluster.wait_assigned(&id).await;
+    let unit = incident["assignments"][0]["unit_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = cluster.client.urls()[0].clone();
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let document: serde_json::Value = http
+        .get(format!("{base}/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+
+    // Phase 2: call each documented operation; none may be unrouted or the wrong method.
+    let paths = document["paths"].as_object().unwrap();
+    let mut called = 0;
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let concrete = path
+                .replace(
+                    "{id}",
+                    if path.starts_with("/v1/units") {
+                        &unit
+                    } else {
+                        &id
+                    },
+                )
+                .replace("{actor}", "station:bund");
+            let url = format!("{base}{concrete}");
+            let request = match method.as_str() {
+                "get" => http.get(&url),
+                "post" => http
+                    .post(&url)
+                    .json(&json!({ "status": "en_route", "reason": "openapi check" })),
+                other => panic!("undocumented method kind {other}"),
+            };
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            assert_ne!(
+                status,
+                reqwest::StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+            if status == reqwest::StatusCode::NOT_FOUND {
+                let body = response.text().await.unwrap_or_default();
+                assert!(
+                    !body.contains("no_route"),
+                    "{method} {path} is documented but not routed"
+                );
+            }
+            called += 1;
+        }
+    }
+    assert!(called >= 18, "{called} operations called");
+}
