@@ -161,6 +161,8 @@ impl DispatchActor {
         envelope: &Envelope,
     ) -> Result<(), ProposeError> {
         let span = tracing::info_span!("actor_message", actor = %self.id, epoch = state.epoch, seq = envelope.seq);
+        // The message carries the trace of the command that enqueued it.
+        cordon_consensus::trace::set_remote_parent(&span, envelope.traceparent.as_deref());
         async {
             match &self.id {
                 ActorId::Hub => hub::handle(self, state, envelope).await,

@@ -66,6 +66,7 @@ impl Shared {
             },
             action,
             consumes,
+            traceparent: cordon_consensus::trace::current_traceparent(),
         };
         let applied = self.node.write(command).await?;
         match applied.effect {

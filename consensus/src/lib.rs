@@ -16,6 +16,7 @@
 //! - [`transport`]: the QUIC endpoint, connection cache and request serving.
 //! - [`network`]: openraft's network over the transport.
 //! - [`node`]: a running node: write with leader forwarding, read barrier, status, membership.
+//! - [`trace`]: W3C trace context carried in frames, commands and pending messages.
 //! - [`status`], [`error`]: the cluster view and the typed errors callers branch on.
 //!
 //! Invariants: this crate knows nothing of actors or HTTP; `apply` reads no
@@ -31,6 +32,7 @@ pub mod node;
 pub mod state_machine;
 pub mod status;
 pub mod tls;
+pub mod trace;
 pub mod transport;
 pub mod types;
 pub mod wire;

@@ -598,6 +598,7 @@ impl ConsensusNode {
             origin: Origin::Operator,
             action: Action::RetireNodeId { node_id },
             consumes: Vec::new(),
+            traceparent: None,
         };
         self.write(command)
             .await

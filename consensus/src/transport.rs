@@ -347,8 +347,10 @@ impl Transport {
                 theirs: frame.version,
             })
         } else {
+            let span = tracing::info_span!("rpc", request = frame.request.name(), %peer);
+            crate::trace::set_remote_parent(&span, frame.traceparent.as_deref());
             match self.handler.get() {
-                Some(handler) => handler.handle(peer, frame.request).await,
+                Some(handler) => handler.handle(peer, frame.request).instrument(span).await,
                 None => Response::Refused(Refusal::NotReady),
             }
         };
@@ -460,6 +462,7 @@ impl Transport {
         let remaining = deadline.saturating_sub(started.elapsed());
         let frame = RequestFrame {
             version: WIRE_VERSION,
+            traceparent: crate::trace::current_traceparent(),
             request,
         };
         let exchange = async {

@@ -25,6 +25,9 @@ pub const WIRE_VERSION: u16 = 1;
 pub struct RequestFrame {
     /// The sender's [`WIRE_VERSION`].
     pub version: u16,
+    /// The sender's trace context (W3C `traceparent`), so the request's
+    /// handling joins the sender's trace.
+    pub traceparent: Option<String>,
     /// The request.
     pub request: Request,
 }

@@ -27,6 +27,7 @@ use cordon_consensus::{ConsensusNode, WriteError};
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 use crate::api_types::{ApiError, ReportIncident, Reported, UnitStatusUpdate};
 
@@ -71,6 +72,7 @@ pub fn router(
     }
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(request_span))
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
         .with_state(state)
 }
@@ -106,6 +108,23 @@ pub fn api_paths() -> Vec<&'static str> {
 
 async fn openapi_document() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
+}
+
+/// One span per request, joined to the caller's trace when the request
+/// carries a W3C `traceparent` header.
+async fn request_span(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let span = tracing::info_span!(
+        "http_request",
+        method = %request.method(),
+        path = %request.uri().path(),
+    );
+    let traceparent = request
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_string);
+    cordon_consensus::trace::set_remote_parent(&span, traceparent.as_deref());
+    next.run(request).instrument(span).await
 }
 
 /// A failed request: status code plus the JSON body.
@@ -243,6 +262,7 @@ async fn report_incident(
             description: report.description.unwrap_or_default(),
         }),
         consumes: Vec::new(),
+        traceparent: cordon_consensus::trace::current_traceparent(),
     };
     let request_id = command.request_id.0.clone();
     let applied = state.node.write(command).await?;
@@ -418,6 +438,7 @@ async fn update_unit_status(
             expected_version: update.expected_version,
         },
         consumes: Vec::new(),
+        traceparent: cordon_consensus::trace::current_traceparent(),
     };
     let applied = state.node.write(command).await?;
     if let Some(failure) = rejected(&applied) {

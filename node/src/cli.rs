@@ -274,7 +274,11 @@ pub fn parse_lat_lon(text: &str) -> anyhow::Result<(f64, f64)> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    telemetry::init(cli.log_json);
+    let instance = match &cli.command {
+        Commands::Run { node, .. } => Some(format!("node-{node}")),
+        _ => None,
+    };
+    let telemetry = telemetry::init(cli.log_json, instance.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -285,7 +289,10 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(dispatch(cli.command)) {
+    let outcome = runtime.block_on(dispatch(cli.command));
+    drop(runtime);
+    telemetry.shutdown();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

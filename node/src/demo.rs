@@ -42,6 +42,7 @@ pub struct LocalProcesses {
     binary: PathBuf,
     dir: PathBuf,
     drills: bool,
+    env: Vec<(String, String)>,
 }
 
 impl LocalProcesses {
@@ -52,6 +53,19 @@ impl LocalProcesses {
         dir: &Path,
         nodes: usize,
         drills: bool,
+        tune: impl FnOnce(&mut cordon_config::ClusterFile),
+    ) -> anyhow::Result<LocalProcesses> {
+        Self::start_with_env(binary, dir, nodes, drills, Vec::new(), tune)
+    }
+
+    /// Like [`LocalProcesses::start`], with extra environment variables for
+    /// the children (e.g. an OTLP endpoint).
+    pub fn start_with_env(
+        binary: &Path,
+        dir: &Path,
+        nodes: usize,
+        drills: bool,
+        env: Vec<(String, String)>,
         tune: impl FnOnce(&mut cordon_config::ClusterFile),
     ) -> anyhow::Result<LocalProcesses> {
         let ports = free_local_ports(nodes).context("pick free local ports")?;
@@ -75,6 +89,7 @@ impl LocalProcesses {
             binary: binary.to_path_buf(),
             dir: dir.to_path_buf(),
             drills,
+            env,
         };
         for id in ids {
             let child = processes.spawn(id)?;
@@ -98,6 +113,7 @@ impl LocalProcesses {
             .arg("--node")
             .arg(id.to_string())
             .args(self.drills.then_some("--drills"))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

@@ -1,21 +1,99 @@
-//! Tracing subscribers. Only this crate installs them; libraries only emit.
+//! Telemetry: tracing subscribers (logs, OTLP span export) and Prometheus
+//! metrics. Only this crate installs them; libraries only emit.
 
-use tracing_subscriber::{fmt, EnvFilter};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry_sdk::Resource;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter, Layer};
 
-/// Installs the process's log subscriber: human-readable by default, JSON
-/// lines when `json` is set; the level comes from `RUST_LOG` (default `info`,
-/// with openraft's chatter at `warn`).
-pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,openraft=warn,quinn=warn"));
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let result = if json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
+/// The environment variable that turns span export on (OTLP over HTTP).
+pub const OTLP_ENDPOINT_ENV: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// Installed telemetry; flush it before the process exits.
+#[derive(Default)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Exports the spans still queued (bounded by the exporter's timeout).
+    pub fn shutdown(&self) {
+        if let Some(provider) = &self.provider {
+            let _ = provider.force_flush();
+            let _ = provider.shutdown();
+        }
+    }
+}
+
+/// Installs the process's subscriber: logs to stderr (human-readable, or
+/// JSON lines with `json`) filtered by `RUST_LOG` (default `info`, openraft
+/// and quinn at `warn`), and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, an
+/// OpenTelemetry layer exporting spans over OTLP/HTTP with its own filter
+/// (per-layer filters, so the log level never hides spans from the exporter).
+/// `instance` names this process in exported spans (e.g. `node-2`).
+pub fn init(json: bool, instance: Option<&str>) -> Telemetry {
+    let log_filter = || {
+        EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new("info,openraft=warn,quinn=warn"))
     };
+    let logs = if json {
+        fmt::layer()
+            .json()
+            .with_writer(std::io::stderr)
+            .with_filter(log_filter())
+            .boxed()
+    } else {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(log_filter())
+            .boxed()
+    };
+    let provider = std::env::var(OTLP_ENDPOINT_ENV)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .and_then(|_| otlp_provider(instance));
+    let spans = provider.as_ref().map(|provider| {
+        tracing_opentelemetry::layer()
+            .with_tracer(provider.tracer("cordon"))
+            .with_filter(EnvFilter::new(
+                "info,openraft=off,quinn=off,h2=off,hyper=off,reqwest=off",
+            ))
+    });
     // A second init (tests) keeps the first subscriber.
-    let _ = result;
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(spans)
+        .try_init();
+    Telemetry { provider }
+}
+
+fn otlp_provider(instance: Option<&str>) -> Option<SdkTracerProvider> {
+    // The exporter reads the endpoint from the environment; its batch
+    // processor runs on its own thread with the blocking HTTP client.
+    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+    {
+        Ok(exporter) => exporter,
+        Err(error) => {
+            eprintln!("warning: build the OTLP span exporter: {error}; spans are not exported");
+            return None;
+        }
+    };
+    let mut resource = Resource::builder().with_service_name("cordon");
+    if let Some(instance) = instance {
+        resource =
+            resource.with_attribute(KeyValue::new("service.instance.id", instance.to_string()));
+    }
+    Some(
+        SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource.build())
+            .build(),
+    )
 }
 
 /// Installs the Prometheus recorder; `/metrics` renders its handle.

@@ -249,6 +249,10 @@ pub struct Command {
     /// Pending messages of the proposing actor that this command handles;
     /// they leave its queue in the same apply, so a message is acted on once.
     pub consumes: Vec<u64>,
+    /// The proposer's trace context (W3C `traceparent`); messages this
+    /// command enqueues carry it to the actor that handles them. Never read
+    /// by the ledger's rules.
+    pub traceparent: Option<String>,
 }
 
 impl Command {
@@ -265,6 +269,7 @@ impl Command {
             origin,
             action,
             consumes: Vec::new(),
+            traceparent: None,
         }
     }
 

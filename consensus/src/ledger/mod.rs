@@ -264,6 +264,7 @@ impl Ledger {
             message,
             index: step.index,
             at_ms: step.at_ms(),
+            traceparent: step.command.traceparent.clone(),
         };
         self.pending.entry(to).or_default().insert(seq, envelope);
     }

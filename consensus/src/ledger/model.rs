@@ -312,6 +312,8 @@ pub struct Envelope {
     pub index: u64,
     /// Proposer's time, Unix ms.
     pub at_ms: u64,
+    /// Trace context of the command that enqueued it.
+    pub traceparent: Option<String>,
 }
 
 /// What applying a command did.

@@ -76,6 +76,7 @@ pub fn report(request: &str) -> Command {
             description: String::new(),
         }),
         consumes: Vec::new(),
+        traceparent: None,
     }
 }
 

@@ -25,6 +25,7 @@ fn report(index: u64) -> Entry {
                 description: "crowd pushing at the river wall".into(),
             }),
             consumes: Vec::new(),
+            traceparent: None,
         }),
     }
 }

@@ -7,3 +7,4 @@ mod kill_leader;
 mod metrics;
 mod operations;
 mod support;
+mod tracing;
