@@ -115,6 +115,7 @@ async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) 
                     units: roster.clone(),
                 },
                 consumes: Vec::new(),
+                traceparent: None,
             };
             match node.write(command).await {
                 Ok(applied) => tracing::info!(
