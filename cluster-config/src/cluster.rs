@@ -411,6 +411,25 @@ impl ClusterConfig {
         &self.file.limits
     }
 
+    /// Checks that every station server names a station of the district model.
+    pub fn check_stations(&self, district: &crate::District) -> Result<(), ConfigError> {
+        for (index, node) in self.file.nodes.iter().enumerate() {
+            if let Some(station) = &node.station {
+                if district.station(station).is_none() {
+                    let known: Vec<&str> =
+                        district.stations().iter().map(|s| s.id.as_str()).collect();
+                    return Err(invalid(
+                        format!("nodes[{index}].station"),
+                        station,
+                        "no station of the district model has this id",
+                        format!("use one of: {}", known.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Actor timing.
     pub fn actors(&self) -> &ActorTiming {
         &self.file.actors

@@ -36,6 +36,7 @@ pub fn load_district(cluster: &ClusterConfig) -> anyhow::Result<District> {
 pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Result<()> {
     let cluster = ClusterConfig::load(cluster_path)?;
     let district = load_district(&cluster)?;
+    cluster.check_stations(&district)?;
     let spec = cluster
         .node(id)
         .with_context(|| {
