@@ -5,17 +5,12 @@
 use cordon_config::district::{District, LatLon, Ring};
 use cordon_consensus::ledger::{Incident, Ledger, UnitId, UnitStatus};
 
-use crate::planning::facts::{CandidateUnit, IncidentFacts, IncidentKind};
+use crate::planning::facts::{CandidateUnit, IncidentFacts};
 
 /// The planning facts of a ledger incident.
 pub fn incident_facts(incident: &Incident) -> IncidentFacts {
     IncidentFacts {
-        kind: incident
-            .report
-            .kind
-            .name()
-            .parse::<IncidentKind>()
-            .unwrap_or(IncidentKind::Other),
+        kind: incident.report.kind,
         priority: incident.report.priority,
         force_level: incident.report.force_level,
         position: LatLon::new(

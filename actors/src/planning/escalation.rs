@@ -6,7 +6,7 @@
 //! 1. **Force**: a force level above the ring's `force_level_max` goes
 //!    straight to the innermost ring that carries it.
 //! 2. **Police powers**: a kind that needs police
-//!    ([`IncidentKind::requires_police`]) leaves the community rings 1 and 2
+//!    ([`super::facts::requires_police`]) leaves the community rings 1 and 2
 //!    for ring 3.
 //! 3. **Deadline**: when the on-scene deadline passed, the incident moves
 //!    out one ring; at ring 4 the best unit is assigned as well, flagged as
@@ -167,7 +167,7 @@ pub fn minimum_ring(kind: IncidentKind, force_level: u8, district: &District) ->
         .into_iter()
         .find(|&ring| district.ring(ring).force_level_max >= force_level)
         .unwrap_or(Ring::SpecialPolice);
-    if kind.requires_police() {
+    if super::facts::requires_police(kind) {
         by_force.max(Ring::StreetPatrol)
     } else {
         by_force
@@ -229,7 +229,7 @@ fn beyond_ring(incident: &IncidentFacts, ring: Ring, district: &District) -> Opt
         };
         return Some(Decision::Escalate { to_ring, reason });
     }
-    if incident.kind.requires_police() && ring < Ring::StreetPatrol {
+    if super::facts::requires_police(incident.kind) && ring < Ring::StreetPatrol {
         let reason = EscalationReason::PoliceRequired {
             kind: incident.kind,
         };

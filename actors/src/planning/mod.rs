@@ -37,9 +37,7 @@ pub use coverage::{coverage, CoverageGap, CoverageReport, RingCoverage, COVERAGE
 pub use escalation::{
     decide, minimum_ring, neighbour_stations, outward, Attempt, Decision, EscalationReason,
 };
-pub use facts::{
-    candidates_at_home, CandidateUnit, IncidentFacts, IncidentKind, UnknownIncidentKind,
-};
+pub use facts::{candidates_at_home, requires_police, CandidateUnit, IncidentFacts, IncidentKind};
 pub use geometry::{LocalFrame, LocalPoint};
 pub use index::{GridIndex, Nearby};
 pub use mobilisation::{cordon_points, plan, FacilityEta, MobilisationPlan, PlanLine, Shortfall};

@@ -165,6 +165,12 @@ impl IncidentKind {
     }
 }
 
+impl fmt::Display for IncidentKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 impl std::str::FromStr for IncidentKind {
     type Err = String;
 
