@@ -32,6 +32,7 @@ pub(crate) async fn respond(
     scope: Scope,
     own_station: Option<&str>,
 ) -> Result<(), ProposeError> {
+    let mut lost_race = None;
     for attempt in 0..ATTEMPTS_PER_MESSAGE_MAX {
         let step = plan_step(actor, incident_id, &scope, own_station);
         let action = match step {
@@ -59,18 +60,20 @@ pub(crate) async fn respond(
                 return Ok(());
             }
             Err(ProposeError::Rejected(
-                Rejection::VersionMismatch { .. } | Rejection::UnitUnavailable { .. },
+                rejection @ (Rejection::VersionMismatch { .. } | Rejection::UnitUnavailable { .. }),
             )) => {
                 // Another actor took the unit first: read again and choose again.
                 state.rejected += 1;
+                lost_race = Some(rejection);
                 actor.shared.node.read_barrier().await?;
             }
             Err(error) => return Err(error),
         }
     }
-    Err(ProposeError::Write(cordon_consensus::WriteError::Timeout {
-        after_ms: 0,
-    }))
+    // Every attempt lost its race; the message stays pending for the next wake.
+    Err(ProposeError::Rejected(
+        lost_race.expect("the loop only ends after a lost race"),
+    ))
 }
 
 fn plan_step(
