@@ -71,6 +71,7 @@ pub fn router(
         router = router.route(path, handlers);
     }
     router
+        .merge(crate::console::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(request_span))
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))

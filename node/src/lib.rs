@@ -5,6 +5,7 @@
 //! - [`server`]: `cordon run`, one node: consensus, roster loading, HTTP API, signals.
 //! - [`api`]: the HTTP JSON API served by every node.
 //! - [`api_types`]: request and response bodies shared by the API and its clients.
+//! - [`console`]: the operators' web console (embedded static page) served at `/console/`.
 //! - [`client`]: an HTTP client that fails over between nodes and retries safely.
 //! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
 //! - [`demo`]: `cordon demo`, a local cluster of child processes with a synthetic feed.
@@ -18,6 +19,7 @@ pub mod api_types;
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod console;
 pub mod ctl;
 pub mod demo;
 pub mod feed;

@@ -78,7 +78,19 @@ fn operations() -> Vec<Operation> {
         Operation { path: "/metrics", method: "get", summary: "Prometheus metrics (text format)", parameter: None, body: None, ok: ("200", "text/plain exposition") },
         Operation { path: "/healthz", method: "get", summary: "The process is up", parameter: None, body: None, ok: ("200", "ok") },
         Operation { path: "/readyz", method: "get", summary: "A leader is known", parameter: None, body: None, ok: ("200", "ready; 503 when no leader is known") },
+        Operation { path: "/", method: "get", summary: "Redirect to the web console", parameter: None, body: None, ok: ("303", "to /console/") },
+        Operation { path: "/console", method: "get", summary: "Redirect to the web console", parameter: None, body: None, ok: ("303", "to /console/") },
     ]
+    .into_iter()
+    .chain(crate::console::ASSETS.iter().map(|asset| Operation {
+        path: asset.path,
+        method: "get",
+        summary: "A file of the web console (embedded in the binary)",
+        parameter: None,
+        body: None,
+        ok: ("200", asset.content_type),
+    }))
+    .collect()
 }
 
 /// The OpenAPI document.
@@ -139,7 +151,9 @@ mod tests {
     #[test]
     fn every_route_is_documented_and_every_documented_path_is_routed() {
         // The OpenAPI paths and the router's table are the same set.
-        let routed: BTreeSet<&str> = crate::api::api_paths().into_iter().collect();
+        let mut routed: BTreeSet<&str> = crate::api::api_paths().into_iter().collect();
+        routed.extend(["/", "/console"]);
+        routed.extend(crate::console::ASSETS.iter().map(|asset| asset.path));
         let documented: BTreeSet<&str> = super::documented_operations()
             .into_iter()
             .map(|(_, path)| path)

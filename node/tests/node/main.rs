@@ -2,6 +2,7 @@
 //! and real redb files: one binary, a module per scenario.
 
 mod cli_errors;
+mod console;
 mod dispatch;
 mod kill_leader;
 mod metrics;

@@ -1,0 +1,116 @@
+//! The operators' web console, served by every node at `/console/` (and `/`,
+//! which redirects there).
+//!
+//! The console is a static page (HTML, CSS and a few vanilla JavaScript
+//! modules) that draws the district map, units, open incidents, a call heat
+//! map, coverage gaps, an incident drawer with its audit trail, and the
+//! cluster panel, using only the JSON API of the node that serves it
+//! (`/v1/district`, `/v1/units`, `/v1/incidents`, `/v1/actors`,
+//! `/v1/cluster`, the `/v1/events` stream and `POST /v1/plans/{id}/approve`).
+//!
+//! The assets are embedded in the binary with `include_str!` so that the
+//! console is always the version of the node answering it, needs no files
+//! beside the binary, no build step and no network beyond that node: a
+//! command room cut off from the internet still has its map. The page loads
+//! nothing from elsewhere (no CDN, no map tiles), and the content security
+//! policy sent with it makes the browser refuse to, should that ever change.
+
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+
+/// One embedded file of the console.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    /// The path it is served at.
+    pub path: &'static str,
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+    /// Its text.
+    pub body: &'static str,
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+const SVG: &str = "image/svg+xml";
+
+/// Where the console's page lives; `/` and `/console` redirect here.
+pub const CONSOLE_PATH: &str = "/console/";
+
+/// Every file of the console, in the order the page loads them.
+pub const ASSETS: &[Asset] = &[
+    Asset {
+        path: CONSOLE_PATH,
+        content_type: HTML,
+        body: include_str!("index.html"),
+    },
+    Asset {
+        path: "/console/console.css",
+        content_type: CSS,
+        body: include_str!("console.css"),
+    },
+    Asset {
+        path: "/console/app.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("app.js"),
+    },
+    Asset {
+        path: "/console/format.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("format.js"),
+    },
+    Asset {
+        path: "/console/map.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("map.js"),
+    },
+    Asset {
+        path: "/console/panels.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("panels.js"),
+    },
+    Asset {
+        path: "/console/favicon.svg",
+        content_type: SVG,
+        body: include_str!("favicon.svg"),
+    },
+];
+
+/// Only this node may be fetched from, scripts and styles come from files
+/// (no inline code), and the page may not be framed.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+/// The console's routes. They need no state, so they merge into a router of
+/// any state type.
+pub fn routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let redirect = || async { Redirect::to(CONSOLE_PATH) };
+    let mut router = Router::new()
+        .route("/", get(redirect))
+        .route("/console", get(redirect));
+    for asset in ASSETS {
+        router = router.route(asset.path, get(move || async move { serve(asset) }));
+    }
+    router
+}
+
+fn serve(asset: &'static Asset) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            // Revalidate on every load: after a node is upgraded its console
+            // must match its API, never a cached older copy.
+            (header::CACHE_CONTROL, "no-cache"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        ],
+        asset.body,
+    )
+        .into_response()
+}

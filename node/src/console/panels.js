@@ -1,0 +1,378 @@
+// The side panels: the cluster (members, leader, indexes, actor
+// placements), the incident list, the incident drawer with its audit trail
+// and plan approval, and the legend's counts.
+
+import {
+  el, clock, deadlineState, origin, words, replaceRows, UNIT_STATUSES, OPEN_INCIDENT_STATUSES,
+} from './format.js';
+
+/**
+ * How long a member may stay behind the leader without its matched index
+ * moving before the console calls it down. Several Raft heartbeats (100 ms
+ * by default) and a couple of refreshes: a slow follower catches up well
+ * within it, a dead one never does.
+ */
+const REPLICATION_STALLED_MS = 3000;
+
+/**
+ * Up/down of each member, judged only from what the serving node can know.
+ * A browser may not read other nodes' APIs (they send no CORS headers), so
+ * no member is probed directly: the serving node is up while it answers;
+ * the leader sees replication, so on the leader a member is up when in
+ * sync, down when it never answered this leader or its progress stalled
+ * while behind; a follower only knows the leader it hears from, and says
+ * "unknown" for the rest rather than guess.
+ */
+export class MemberHealth {
+  constructor() {
+    this.progress = new Map(); // member id -> { matched, since }
+  }
+
+  assess(cluster, servingReachable, now) {
+    const verdicts = new Map();
+    for (const member of cluster.members) {
+      verdicts.set(member.id, this.judge(cluster, member, servingReachable, now));
+    }
+    return verdicts;
+  }
+
+  judge(cluster, member, servingReachable, now) {
+    if (member.id === cluster.node_id) {
+      return servingReachable
+        ? { health: 'up', why: 'serves this console' }
+        : { health: 'down', why: 'stopped answering this console' };
+    }
+    if (!servingReachable) return { health: 'unknown', why: 'the serving node does not answer' };
+    if (cluster.role !== 'leader') {
+      if (member.id === cluster.leader_id) {
+        return { health: 'up', why: `this node follows it in term ${cluster.term}` };
+      }
+      return { health: 'unknown', why: 'only the leader sees replication: open its console' };
+    }
+    return this.judgeFromLeader(member, now);
+  }
+
+  judgeFromLeader(member, now) {
+    if (member.matched_index === null || member.matched_index === undefined) {
+      return { health: 'down', why: 'has not answered this leader since it took office' };
+    }
+    const seen = this.progress.get(member.id);
+    if (!seen || seen.matched !== member.matched_index) {
+      this.progress.set(member.id, { matched: member.matched_index, since: now });
+    }
+    if (member.lag === 0) return { health: 'up', why: 'in sync with the leader' };
+    const stalled = now - this.progress.get(member.id).since;
+    if (stalled >= REPLICATION_STALLED_MS) {
+      return { health: 'down', why: `no replication progress for ${Math.round(stalled / 1000)} s, ${member.lag} entries behind` };
+    }
+    return { health: 'behind', why: `catching up, ${member.lag} entries behind` };
+  }
+}
+
+/** Cluster summary, member table and actor placements. */
+export class ClusterPanel {
+  constructor() {
+    this.health = new MemberHealth();
+    this.leader = document.getElementById('cluster-leader');
+    this.members = document.querySelector('#members tbody');
+    this.actors = document.querySelector('#actors tbody');
+    this.note = document.getElementById('health-note');
+  }
+
+  render(cluster, actors, servingReachable, now) {
+    if (!cluster) return;
+    const byId = new Map(cluster.members.map((member) => [member.id, member]));
+    const leader = byId.get(cluster.leader_id);
+    this.leader.dataset.leaderId = cluster.leader_id ?? '';
+    this.leader.textContent = leader ? `node ${leader.id} (${leader.name})` : 'none known';
+    this.leader.classList.toggle('warn', !leader);
+    document.getElementById('cluster-name').textContent = cluster.cluster;
+    document.getElementById('cluster-term').textContent = cluster.term;
+    document.getElementById('cluster-committed').textContent = cluster.committed_index ?? '—';
+    document.getElementById('cluster-applied').textContent = cluster.applied_index ?? '—';
+    const verdicts = this.health.assess(cluster, servingReachable, now);
+    const hosted = countBy(actors ?? [], (actor) => actor.node);
+    replaceRows(this.members, cluster.members.map((member) =>
+      memberRow(cluster, member, verdicts.get(member.id), hosted.get(member.id) ?? 0)));
+    this.note.textContent = cluster.role === 'leader'
+      ? 'Health as the leader sees replication (matched index and lag).'
+      : `This node is a ${cluster.role}: it sees only its own state and its leader; member health comes from the leader's console.`;
+    if (actors) this.renderActors(actors);
+  }
+
+  renderActors(actors) {
+    const sorted = [...actors].sort((a, b) => actorOrder(a.actor) - actorOrder(b.actor) || a.actor.localeCompare(b.actor));
+    replaceRows(this.actors, sorted.map(actorRow));
+    const failed = actors.filter((actor) => actor.status === 'failed').length;
+    const restarts = actors.reduce((sum, actor) => sum + (actor.restarts ?? 0), 0);
+    document.getElementById('actor-summary').textContent =
+      `${actors.length} placed · ${restarts} restarts${failed ? ` · ${failed} failed` : ''}`;
+  }
+}
+
+function countBy(items, key) {
+  const counts = new Map();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+}
+
+function memberRole(cluster, member) {
+  if (member.id === cluster.node_id) return cluster.role;
+  if (member.id === cluster.leader_id) return 'leader';
+  return member.voter ? 'voter' : 'learner';
+}
+
+function memberRow(cluster, member, verdict, actorCount) {
+  const role = memberRole(cluster, member);
+  // A plain link, not a fetch: opening another node's console is a navigation.
+  const link = el('a', { href: `http://${member.api_addr}/console/`, title: `open node ${member.id}'s console` }, `${member.id} ${member.name}`);
+  return el('tr', {
+    class: `member${member.id === cluster.node_id ? ' serving' : ''}`,
+    'data-id': member.id, 'data-role': role, 'data-health': verdict.health,
+  },
+  el('td', {}, link),
+  el('td', {}, el('span', { class: `badge role-${role}`, text: role })),
+  el('td', { class: 'mono', text: member.matched_index ?? '—' }),
+  el('td', { class: 'mono', text: member.lag ?? '—' }),
+  el('td', { class: 'mono', text: actorCount }),
+  el('td', { title: verdict.why }, el('span', { class: `badge health-${verdict.health}`, text: verdict.health })));
+}
+
+/** Hub first, then rings, stations, special-ops teams: the command order. */
+function actorOrder(name) {
+  if (name === 'hub') return 0;
+  if (name.startsWith('ring:')) return 1;
+  if (name.startsWith('station:')) return 2;
+  return 3;
+}
+
+function actorRow(actor) {
+  const failure = actor.last_failure ? `last failure: ${JSON.stringify(actor.last_failure)}` : null;
+  return el('tr', {
+    class: 'actor', 'data-actor': actor.actor, 'data-node': actor.node, 'data-status': actor.status,
+  },
+  el('td', { class: 'mono', text: actor.actor }),
+  el('td', { class: 'mono', text: actor.node }),
+  el('td', { class: 'mono', text: actor.epoch }),
+  el('td', { class: `mono${actor.restarts ? ' warn' : ''}`, text: actor.restarts ?? 0 }),
+  el('td', { class: 'mono', text: actor.pending }),
+  el('td', { title: failure }, el('span', { class: `badge actor-${actor.status}`, text: actor.status })));
+}
+
+/** The newest incidents, open ones first, with live countdowns. */
+export class IncidentList {
+  constructor(onSelect) {
+    this.onSelect = onSelect;
+    this.body = document.querySelector('#incident-list tbody');
+    this.rows = new Map();
+  }
+
+  render(incidents, total, now, selectedId) {
+    const open = incidents.filter((incident) => OPEN_INCIDENT_STATUSES.has(incident.status));
+    const closed = incidents.filter((incident) => !OPEN_INCIDENT_STATUSES.has(incident.status));
+    this.rows = new Map();
+    replaceRows(this.body, [...open, ...closed].map((incident) => {
+      const row = this.row(incident, now, incident.id === selectedId);
+      this.rows.set(incident.id, { row, incident });
+      return row;
+    }));
+    document.getElementById('incident-counts').textContent =
+      `${open.length} open of the latest ${incidents.length} (${total} in the ledger)`;
+  }
+
+  row(incident, now, selected) {
+    const row = el('tr', {
+      class: `incident-row${selected ? ' selected' : ''}${incident.major ? ' major' : ''}`,
+      'data-id': incident.id, 'data-status': incident.status, tabindex: 0,
+    },
+    el('td', { class: 'mono', text: incident.id }),
+    el('td', { text: words(incident.kind) }),
+    el('td', { class: 'mono', text: incident.ring ?? '—' }),
+    el('td', { class: 'mono', text: incident.priority }),
+    el('td', {}, el('span', { class: `badge incident-${incident.status}`, text: words(incident.status) })),
+    el('td', { class: 'mono countdown' }));
+    this.updateCountdown(row, incident, now);
+    row.addEventListener('click', () => this.onSelect(incident.id));
+    row.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter') this.onSelect(incident.id);
+    });
+    return row;
+  }
+
+  updateCountdown(row, incident, now) {
+    const cell = row.querySelector('.countdown');
+    if (!OPEN_INCIDENT_STATUSES.has(incident.status)) {
+      cell.textContent = '';
+      return;
+    }
+    const deadline = deadlineState(incident, now);
+    cell.textContent = deadline.label;
+    cell.classList.toggle('breached', deadline.breached);
+  }
+
+  tick(now) {
+    for (const { row, incident } of this.rows.values()) this.updateCountdown(row, incident, now);
+  }
+}
+
+/**
+ * The incident drawer: facts, the audit trail (every step with who, log
+ * index, time and why), whether its hash chain verifies, and, for a major
+ * incident whose plan waits for a commander, the approval button.
+ */
+export class Drawer {
+  constructor({ approvePlan, onClose }) {
+    this.approvePlan = approvePlan;
+    this.root = document.getElementById('drawer');
+    this.body = document.getElementById('drawer-body');
+    this.title = document.getElementById('drawer-title');
+    this.id = null;
+    this.incident = null;
+    this.approval = null; // { state: 'pending' | 'done' | 'failed', message }
+    document.getElementById('drawer-close').addEventListener('click', () => {
+      this.close();
+      onClose();
+    });
+  }
+
+  open(id) {
+    if (this.id !== id) {
+      this.id = id;
+      this.incident = null;
+      this.approval = null;
+      this.title.textContent = id;
+      this.body.replaceChildren(el('p', { class: 'muted', text: 'loading…' }));
+    }
+    this.root.hidden = false;
+  }
+
+  close() {
+    this.id = null;
+    this.incident = null;
+    this.root.hidden = true;
+  }
+
+  /** Shows a fresh copy; skips the rebuild when nothing changed (same version). */
+  show(incident, now) {
+    if (!incident || incident.id !== this.id) return;
+    if (this.incident && this.incident.version === incident.version && !this.dirty) return;
+    this.incident = incident;
+    this.dirty = false;
+    this.render(now);
+  }
+
+  showError(message) {
+    this.body.replaceChildren(el('p', { class: 'error', text: message }));
+  }
+
+  render(now) {
+    const incident = this.incident;
+    this.title.textContent = `${incident.id} · ${words(incident.kind)}`;
+    const parts = [
+      this.facts(incident, now),
+      incident.description ? el('p', { class: 'description', text: incident.description }) : null,
+      this.plan(incident),
+      this.timeline(incident),
+    ];
+    this.body.replaceChildren(...parts.filter((part) => part !== null));
+    this.body.dataset.id = incident.id;
+    this.body.dataset.status = incident.status;
+  }
+
+  facts(incident, now) {
+    const deadline = deadlineState(incident, now);
+    const rows = [
+      ['status', el('span', { class: `badge incident-${incident.status}`, text: words(incident.status) })],
+      ['ring · priority · force', `${incident.ring ?? '—'} · ${incident.priority} · ${incident.force_level}`],
+      ['station', incident.station ?? '—'],
+      ['channel', words(incident.channel)],
+      ['reported', `${clock(incident.reported_at_ms)} (log index ${incident.reported_index})`],
+      ['on-scene target', incident.target_s ? `${incident.target_s} s` : '—'],
+      ['deadline', incident.on_scene_deadline_ms ? clock(incident.on_scene_deadline_ms) : '—'],
+      ['on scene in', el('span', { id: 'drawer-countdown', class: deadline.breached ? 'breached' : '', text: this.countdownLabel(incident, now) })],
+      ['units', incident.units.length ? incident.units.join(', ') : 'none'],
+    ];
+    return el('dl', { class: 'facts drawer-facts' }, ...rows.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', {}, value)]));
+  }
+
+  plan(incident) {
+    if (!incident.plan) return incident.major ? el('p', { class: 'muted', text: 'Major incident: plan not yet proposed.' }) : null;
+    const plan = incident.plan;
+    const approved = plan.approved_index !== null && plan.approved_index !== undefined;
+    const lines = el('table', { class: 'plan-lines' },
+      el('thead', {}, el('tr', {}, ...['ring', 'unit', 'ETA', 'role'].map((h) => el('th', { text: h })))),
+      el('tbody', {}, ...plan.lines.map((line) => el('tr', {},
+        el('td', { class: 'mono', text: line.ring }),
+        el('td', { class: 'mono', text: line.unit_id }),
+        el('td', { class: 'mono', text: `${line.eta_s} s` }),
+        el('td', { text: words(line.role) })))));
+    const status = approved
+      ? el('p', { id: 'plan-status', 'data-approved': true, class: 'ok', text: `Approved at log index ${plan.approved_index}.` })
+      : el('p', { id: 'plan-status', 'data-approved': false, text: `Awaiting a commander; approved automatically at ${clock(plan.auto_approve_at_ms)}.` });
+    const open = OPEN_INCIDENT_STATUSES.has(incident.status);
+    return el('section', { class: 'plan' },
+      el('h3', { text: `Mobilisation plan (${plan.lines.length} units)` }),
+      status,
+      !approved && open ? this.approveButton(incident) : null,
+      // Once the ledger shows the approval, the status line above says it all.
+      this.approval && !approved ? el('p', { id: 'approve-result', class: this.approval.state === 'failed' ? 'error' : 'muted', text: this.approval.message }) : null,
+      lines);
+  }
+
+  approveButton(incident) {
+    const button = el('button', { type: 'button', id: 'approve-plan', class: 'primary', text: 'Approve plan' });
+    button.disabled = this.approval?.state === 'pending';
+    button.addEventListener('click', async () => {
+      this.approval = { state: 'pending', message: 'approving…' };
+      this.dirty = true;
+      this.render(Date.now());
+      this.approval = await this.approvePlan(incident.id);
+      this.dirty = true; // show the outcome even if the next copy has the same version
+    });
+    return button;
+  }
+
+  timeline(incident) {
+    const verified = incident.timeline_verified === true;
+    const badge = el('span', {
+      id: 'timeline-verified', 'data-verified': verified, class: `badge ${verified ? 'verified' : 'broken'}`,
+      title: 'Each entry hashes the previous entry\'s hash with its own fields (SHA-256); the node re-checked the chain.',
+      text: verified ? '✓ hash chain verified' : '✗ hash chain does NOT verify',
+    });
+    const rows = incident.timeline.map((entry) => el('tr', {
+      class: 'timeline-entry', 'data-step': entry.step, 'data-index': entry.index,
+    },
+    el('td', { text: words(entry.step) }),
+    el('td', { class: 'who', text: origin(entry.origin) }),
+    el('td', { class: 'mono', text: entry.index }),
+    el('td', { class: 'mono', text: clock(entry.at_ms) }),
+    el('td', { class: 'reason', title: `hash ${entry.hash}`, text: entry.reason })));
+    return el('section', { class: 'timeline' },
+      el('h3', {}, 'Audit trail ', badge),
+      el('table', { id: 'timeline' },
+        el('thead', {}, el('tr', {}, ...['step', 'who', 'index', 'time', 'why'].map((h) => el('th', { text: h })))),
+        el('tbody', {}, ...rows)));
+  }
+
+  /** A closed incident has no countdown left, only how it ended. */
+  countdownLabel(incident, now) {
+    return OPEN_INCIDENT_STATUSES.has(incident.status) ? deadlineState(incident, now).label : words(incident.status);
+  }
+
+  tick(now) {
+    const countdown = document.getElementById('drawer-countdown');
+    if (!countdown || !this.incident) return;
+    countdown.textContent = this.countdownLabel(this.incident, now);
+    countdown.classList.toggle('breached', deadlineState(this.incident, now).breached);
+  }
+}
+
+/** The status legend with a live count of units per status. */
+export function renderStatusLegend(units) {
+  const counts = countBy(units, (unit) => unit.status);
+  document.getElementById('legend-status').replaceChildren(...UNIT_STATUSES.map(([status, label, colour]) => {
+    const swatch = el('span', { class: 'swatch' });
+    swatch.style.background = colour;
+    return el('li', { 'data-status': status }, swatch, `${label} `, el('span', { class: 'muted mono', text: counts.get(status) ?? 0 }));
+  }));
+}

@@ -1,0 +1,745 @@
+//! The web console in a real browser, against three real `cordon`
+//! processes: the page draws every unit and open incident from the API, its
+//! drawer shows a verified audit trail and approves a plan, the console of a
+//! killed node says so, and after the leader is killed a surviving node's
+//! console shows the new leader and a newly reported incident assigned.
+//!
+//! Headless Chromium is driven over the DevTools protocol on a pipe
+//! (`--remote-debugging-pipe`), which lets the test wait for what the page
+//! shows rather than for a fixed time: the console keeps an event stream
+//! open, so Chromium's `--dump-dom` with a virtual-time budget would never
+//! see the page settle. Screenshots and DOM dumps go to
+//! `target/console-artifacts/`. Without `/usr/bin/chromium` the browser part
+//! is skipped (and says so); every console asset is still checked.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use cordon_node::api_types::ReportIncident;
+use cordon_node::client::ApiClient;
+use cordon_node::console::{ASSETS, CONSOLE_PATH};
+use cordon_node::demo::{wait_ready, LocalProcesses};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::support::{Cluster, WAIT_MAX};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// Longest wait for one DevTools command's answer.
+const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// Longest wait for the page to show something.
+const PAGE_WAIT_MAX: Duration = Duration::from_secs(20);
+
+/// Landmarks in three stations' zones (WGS-84).
+const LANDMARKS: [(&str, f64, f64); 3] = [
+    ("console-nanjing-east", 31.2394, 121.4760),
+    ("console-yuyuan", 31.2292, 121.4875),
+    ("console-dapuqiao", 31.2122, 121.4644),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
+    // Phase 1: three processes; plans wait long enough for the browser to approve one.
+    let mut cluster = start_cluster().await;
+    let leader = wait_ready(&cluster.client, WAIT_MAX).await.unwrap();
+    let leader_url = cluster.client.urls()[(leader - 1) as usize].clone();
+
+    // Phase 2: every asset is served with its content type, by every node's router.
+    check_assets(&leader_url).await;
+
+    // Phase 3: a few incidents, assigned, and one major incident with a plan.
+    let mut ordinary = Vec::new();
+    for (request_id, lat, lon) in LANDMARKS {
+        ordinary.push(cluster.report(request_id, "theft", lat, lon, 1).await);
+    }
+    let major = report_major(&cluster).await;
+    for id in &ordinary {
+        cluster.wait_assigned(id).await;
+    }
+    wait_plan_proposed(&cluster, &major).await;
+
+    let artifacts = artifacts_dir();
+    let Some(mut browser) = Browser::launch(&artifacts).await else {
+        eprintln!(
+            "console test: SKIPPED the browser part: {CHROMIUM} does not exist \
+             (install it with `apt-get install -y chromium`); the assets were checked"
+        );
+        return;
+    };
+
+    // Phase 4: the leader's console draws every unit and open incident.
+    let first = browser.open(&leader_url).await;
+    let units = cluster.client.get("/v1/units", 0).await.unwrap();
+    let unit_count = units["units"].as_array().unwrap().len();
+    let drawn = browser
+        .wait_for(&first, "every unit drawn", &format!(
+            "document.querySelectorAll('#map .unit[data-id][data-status]').length >= {unit_count} && \
+             [...document.querySelectorAll('#map .unit')].map(n => [n.dataset.id, n.dataset.status])"
+        ))
+        .await;
+    assert_units_match(&drawn, &units);
+    for id in &ordinary {
+        // Assigned before the page opened, so the page and the API agree.
+        let incident = cluster.incident(id).await;
+        let marker = browser
+            .wait_for(&first, &format!("{id} on the map"), &incident_marker(id))
+            .await;
+        assert_eq!(
+            marker["ring"],
+            incident["ring"].to_string(),
+            "{id}: {marker}"
+        );
+        let unit = incident["units"][0].as_str().unwrap();
+        assert!(
+            marker["units"].as_str().unwrap().contains(unit),
+            "{id}: {marker}"
+        );
+    }
+    browser
+        .wait_for(
+            &first,
+            "the major incident on the map",
+            &incident_marker(&major),
+        )
+        .await;
+    let panel = browser
+        .wait_for(
+            &first,
+            "the cluster panel, every member up",
+            &members_js("up", 3),
+        )
+        .await;
+    assert_eq!(panel["leader"], leader.to_string(), "{panel}");
+    let actors = cluster.client.get("/v1/actors", 0).await.unwrap();
+    browser
+        .wait_for(
+            &first,
+            "every actor placement listed",
+            &format!(
+            "document.querySelectorAll('#actors tr.actor[data-actor][data-node]').length === {}",
+            actors["actors"].as_array().unwrap().len()
+        ),
+        )
+        .await;
+    browser.save(&first, &artifacts, "1-leader-console").await;
+
+    // Phase 5: the drawer shows the major incident's verified audit trail, and approves its plan.
+    approve_in_drawer(&mut browser, &first, &cluster, &major).await;
+    browser.save(&first, &artifacts, "2-incident-drawer").await;
+    browser.assert_clean(&first, &leader_url);
+
+    // Phase 6: kill the leader; its own console says it is unreachable.
+    cluster.processes.kill(leader);
+    browser
+        .wait_for(
+            &first,
+            "the killed node's console marks it down",
+            "\
+            document.querySelector('#live').dataset.state === 'unreachable' && \
+            document.querySelector('tr.member.serving')?.dataset.health === 'down'",
+        )
+        .await;
+
+    // Phase 7: a new leader; a new incident is assigned and shows on a survivor's console.
+    let new_leader = wait_new_leader(&cluster, leader).await;
+    let new_url = cluster.client.urls()[(new_leader - 1) as usize].clone();
+    let after = cluster
+        .report(
+            "console-after-kill",
+            "theft",
+            LANDMARKS[0].1,
+            LANDMARKS[0].2,
+            1,
+        )
+        .await;
+    cluster.wait_assigned(&after).await;
+    let second = browser.open(&new_url).await;
+    let panel = browser
+        .wait_for(&second, "the new leader in the cluster panel", &format!(
+            "document.querySelector('#cluster-leader').dataset.leaderId === '{new_leader}' && \
+             document.querySelector('tr.member[data-id=\"{leader}\"]')?.dataset.health === 'down' && ({})",
+            members_js("", 3)
+        ))
+        .await;
+    assert_eq!(panel["serving_role"], "leader", "{panel}");
+    let marker = browser
+        .wait_for(
+            &second,
+            "the new incident assigned",
+            &format!(
+                "(() => {{ const m = {}; return m && m.units ? m : null; }})()",
+                incident_marker(&after)
+            ),
+        )
+        .await;
+    assert!(
+        ["assigned", "en_route", "on_scene"].contains(&marker["status"].as_str().unwrap()),
+        "{marker}"
+    );
+    browser
+        .save(&second, &artifacts, "3-after-leader-kill")
+        .await;
+    browser.assert_clean(&second, &new_url);
+
+    // Phase 8: the surviving follower's console names the same leader and does not guess the rest.
+    let follower = [1, 2, 3]
+        .into_iter()
+        .find(|id| *id != leader && *id != new_leader)
+        .unwrap();
+    let third = browser
+        .open(&cluster.client.urls()[(follower - 1) as usize].clone())
+        .await;
+    browser
+        .wait_for(&third, "the follower's console names the new leader", &format!(
+            "document.querySelector('#cluster-leader').dataset.leaderId === '{new_leader}' && \
+             document.querySelector('tr.member[data-id=\"{leader}\"]')?.dataset.health === 'unknown'"
+        ))
+        .await;
+    eprintln!(
+        "console test: leader {leader} killed, new leader {new_leader}; artifacts in {}",
+        artifacts.display()
+    );
+}
+
+/// Starts three nodes (drill routes on, plan auto-approval after 2 min) and
+/// waits until every actor is placed and the roster is loaded.
+async fn start_cluster() -> Cluster {
+    let dir = tempfile::tempdir().unwrap();
+    let processes = LocalProcesses::start(
+        env!("CARGO_BIN_EXE_cordon").as_ref(),
+        dir.path(),
+        3,
+        true,
+        |file| file.actors.plan_auto_approve_ms = 120_000,
+    )
+    .unwrap();
+    let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
+    wait_ready(&client, WAIT_MAX).await.unwrap();
+    let cluster = Cluster {
+        processes,
+        client,
+        _dir: dir,
+    };
+    cluster
+        .wait(
+            "every actor placed and the roster loaded",
+            |client| async move {
+                let actors = client.get("/v1/actors", 0).await.ok()?;
+                let units = client.get("/v1/units", 0).await.ok()?;
+                (actors["actors"].as_array()?.len() >= 31
+                    && units["units"].as_array()?.len() >= 100)
+                    .then_some(())
+            },
+        )
+        .await;
+    cluster
+}
+
+/// Each asset answers with its content type, its embedded text and the
+/// content security policy; `/` and `/console` redirect to the page; the
+/// API's own routes and its JSON 404 are untouched.
+async fn check_assets(base: &str) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for asset in ASSETS {
+        let response = http
+            .get(format!("{base}{}", asset.path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", asset.path);
+        let header = |name: &str| {
+            response.headers()[name]
+                .to_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("content-type"), asset.content_type, "{}", asset.path);
+        assert!(header("content-security-policy").contains("connect-src 'self'"));
+        assert_eq!(response.text().await.unwrap(), asset.body, "{}", asset.path);
+    }
+    for path in ["/", "/console"] {
+        let response = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "{path}: {}",
+            response.status()
+        );
+        assert_eq!(response.headers()["location"], CONSOLE_PATH, "{path}");
+    }
+    let page = ASSETS[0].body;
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the page names another host"
+    );
+    let missing = http
+        .get(format!("{base}/console/missing.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.json::<Value>().await.unwrap()["code"], "no_route");
+    let cluster = http.get(format!("{base}/v1/cluster")).send().await.unwrap();
+    assert!(cluster.json::<Value>().await.unwrap()["members"].is_array());
+}
+
+async fn report_major(cluster: &Cluster) -> String {
+    let report = ReportIncident {
+        request_id: Some("console-major".into()),
+        kind: "crowd_crush".into(),
+        priority: Some(9),
+        force_level: Some(7),
+        lat: 31.2422,
+        lon: 121.4858,
+        channel: None,
+        description: Some("crowd surge on the river wall <script>not code</script>".into()),
+    };
+    cluster.client.report(&report, 0).await.unwrap().incident_id
+}
+
+async fn wait_plan_proposed(cluster: &Cluster, id: &str) {
+    cluster
+        .wait(&format!("{id}'s plan proposed"), |client| async move {
+            let incident = client.get(&format!("/v1/incidents/{id}"), 0).await.ok()?;
+            incident["plan"]["lines"].as_array().map(|_| ())
+        })
+        .await;
+}
+
+/// Opens the major incident's drawer by clicking its marker, checks the
+/// audit trail against the API, clicks "Approve plan" and sees the ledger
+/// record the approval from this API client.
+async fn approve_in_drawer(browser: &mut Browser, page: &Page, cluster: &Cluster, id: &str) {
+    browser
+        .eval(
+            page,
+            &format!(
+                "document.querySelector('#map .incident[data-id=\"{id}\"]')\
+             .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}))"
+            ),
+        )
+        .await;
+    let drawer = browser
+        .wait_for(page, "the drawer with a verified chain and the approve button", "\
+            document.querySelector('#timeline-verified')?.dataset.verified === 'true' && \
+            document.querySelector('#approve-plan') && ({ \
+              steps: [...document.querySelectorAll('#timeline tr.timeline-entry')].map(r => r.dataset.step), \
+              description: document.querySelector('#drawer .description')?.textContent, \
+              scripts: document.querySelectorAll('#drawer script').length })")
+        .await;
+    let incident = cluster.incident(id).await;
+    let steps: Vec<&str> = drawer["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.first(), Some(&"reported"), "{drawer}");
+    assert!(steps.contains(&"plan_proposed"), "{drawer}");
+    assert!(steps.len() <= incident["timeline"].as_array().unwrap().len());
+    // The reporter's free text is shown as text, never run as markup.
+    assert_eq!(drawer["scripts"], 0);
+    assert!(drawer["description"].as_str().unwrap().contains("<script>"));
+    browser
+        .eval(page, "document.querySelector('#approve-plan').click()")
+        .await;
+    browser
+        .wait_for(
+            page,
+            "the plan shown approved",
+            "\
+            document.querySelector('#plan-status')?.dataset.approved === 'true'",
+        )
+        .await;
+    let approved = cluster.incident(id).await;
+    assert!(
+        approved["plan"]["approved_index"].as_u64().is_some(),
+        "{approved:#}"
+    );
+    let entry = approved["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["step"] == "plan_approved")
+        .expect("a plan_approved step");
+    assert!(entry["origin"].get("api").is_some(), "{entry}");
+}
+
+async fn wait_new_leader(cluster: &Cluster, old: u64) -> u64 {
+    cluster
+        .wait("a new leader", |client| async move {
+            for index in 0..client.urls().len() {
+                if index as u64 + 1 == old {
+                    continue;
+                }
+                let status = client.get_from(index, "/v1/cluster").await.ok()?;
+                if status["role"] == "leader" {
+                    return status["node_id"].as_u64();
+                }
+            }
+            None
+        })
+        .await
+}
+
+/// JS: the incident's marker as {status, ring, units}, or null.
+fn incident_marker(id: &str) -> String {
+    format!(
+        "(() => {{ const n = document.querySelector('#map .incident[data-id=\"{id}\"][data-status]'); \
+         return n && {{ status: n.dataset.status, ring: n.dataset.ring, units: n.dataset.units }}; }})()"
+    )
+}
+
+/// JS: the cluster panel once it lists `count` members (all with `health`
+/// unless empty): {leader, serving_role, members}, or null.
+fn members_js(health: &str, count: usize) -> String {
+    format!(
+        "(() => {{ const rows = [...document.querySelectorAll('#members tr.member[data-id][data-role][data-health]')]; \
+         if (rows.length !== {count}) return null; \
+         if ('{health}' && !rows.every(r => r.dataset.health === '{health}')) return null; \
+         return {{ leader: document.querySelector('#cluster-leader').dataset.leaderId, \
+                  serving_role: document.querySelector('#serving-role').textContent, \
+                  members: rows.map(r => [r.dataset.id, r.dataset.role, r.dataset.health]) }}; }})()"
+    )
+}
+
+fn assert_units_match(drawn: &Value, units: &Value) {
+    let statuses = [
+        "available",
+        "dispatched",
+        "acknowledged",
+        "en_route",
+        "on_scene",
+        "transporting",
+        "returning",
+        "out_of_service",
+    ];
+    let mut drawn_ids: Vec<&str> = drawn
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            assert!(statuses.contains(&pair[1].as_str().unwrap()), "{pair}");
+            pair[0].as_str().unwrap()
+        })
+        .collect();
+    let mut api_ids: Vec<&str> = units["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    drawn_ids.sort_unstable();
+    api_ids.sort_unstable();
+    assert_eq!(drawn_ids, api_ids);
+}
+
+fn artifacts_dir() -> PathBuf {
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target tmp folder sits in the target folder");
+    let dir = target.join("console-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A page (tab) of the browser, attached in flat mode.
+struct Page {
+    session: String,
+}
+
+/// Headless Chromium driven over the DevTools protocol on a pipe: commands
+/// are JSON written to its fd 3, answers and events JSON read from its fd 4,
+/// each message ended by a NUL byte.
+struct Browser {
+    child: Child,
+    commands: ChildStdin,
+    messages: mpsc::UnboundedReceiver<Value>,
+    /// Events kept for the checks: requests sent, exceptions, console errors.
+    events: Vec<Value>,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts Chromium, or returns `None` if it is not installed.
+    async fn launch(artifacts: &Path) -> Option<Browser> {
+        if !Path::new(CHROMIUM).exists() {
+            return None;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(artifacts.join("chromium.log")).unwrap();
+        // The shell hands our stdin and stdout pipes to Chromium as fds 3
+        // and 4, where --remote-debugging-pipe expects them.
+        let mut child = Command::new("sh")
+            .arg("-c")
+            .arg(r#"exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null"#)
+            .arg(CHROMIUM)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-extensions",
+                "--hide-scrollbars",
+                "--window-size=1400,900",
+                "--remote-debugging-pipe",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start chromium");
+        let commands = child.stdin.take().unwrap();
+        let mut answers = BufReader::new(child.stdout.take().unwrap());
+        let (sender, messages) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut message = Vec::new();
+            while answers.read_until(0, &mut message).await.unwrap_or(0) > 0 {
+                message.pop();
+                if let Ok(value) = serde_json::from_slice::<Value>(&message) {
+                    if sender.send(value).is_err() {
+                        break;
+                    }
+                }
+                message.clear();
+            }
+        });
+        Some(Browser {
+            child,
+            commands,
+            messages,
+            events: Vec::new(),
+            next_id: 0,
+            _profile: profile,
+        })
+    }
+
+    /// Sends one command and waits for its answer, keeping events aside.
+    async fn call(&mut self, page: Option<&Page>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut message = json!({ "id": id, "method": method, "params": params });
+        if let Some(page) = page {
+            message["sessionId"] = json!(page.session);
+        }
+        let mut bytes = serde_json::to_vec(&message).unwrap();
+        bytes.push(0);
+        self.commands
+            .write_all(&bytes)
+            .await
+            .expect("write to chromium");
+        let deadline = Instant::now() + CALL_TIMEOUT;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.messages.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("chromium did not answer {method} within {CALL_TIMEOUT:?}")
+                })
+                .unwrap_or_else(|| {
+                    panic!("chromium closed its pipe during {method}: see chromium.log")
+                });
+            if message["id"] == id {
+                if let Some(error) = message.get("error") {
+                    panic!("{method}: {error}");
+                }
+                return message["result"].clone();
+            }
+            let kept = [
+                "Network.requestWillBeSent",
+                "Runtime.exceptionThrown",
+                "Runtime.consoleAPICalled",
+                "Log.entryAdded",
+            ];
+            if kept.contains(&message["method"].as_str().unwrap_or_default()) {
+                self.events.push(message);
+            }
+        }
+    }
+
+    /// Opens `base`'s console in a new 1400x900 tab.
+    async fn open(&mut self, base: &str) -> Page {
+        let target = self
+            .call(None, "Target.createTarget", json!({ "url": "about:blank" }))
+            .await;
+        let attached = self
+            .call(
+                None,
+                "Target.attachToTarget",
+                json!({ "targetId": target["targetId"], "flatten": true }),
+            )
+            .await;
+        let page = Page {
+            session: attached["sessionId"].as_str().unwrap().to_string(),
+        };
+        for domain in [
+            "Page.enable",
+            "Runtime.enable",
+            "Network.enable",
+            "Log.enable",
+        ] {
+            self.call(Some(&page), domain, json!({})).await;
+        }
+        self.call(
+            Some(&page),
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+        self.call(
+            Some(&page),
+            "Page.navigate",
+            json!({ "url": format!("{base}/") }),
+        )
+        .await;
+        page
+    }
+
+    /// Evaluates `expression` in the page and returns its value.
+    async fn eval(&mut self, page: &Page, expression: &str) -> Value {
+        let answer = self
+            .call(
+                Some(page),
+                "Runtime.evaluate",
+                json!({ "expression": expression, "returnByValue": true }),
+            )
+            .await;
+        if let Some(exception) = answer.get("exceptionDetails") {
+            panic!("evaluating {expression}: {exception}");
+        }
+        answer["result"]["value"].clone()
+    }
+
+    /// Re-evaluates `expression` until it yields something other than
+    /// null/false (the page updates itself; this waits for it), and returns it.
+    async fn wait_for(&mut self, page: &Page, what: &str, expression: &str) -> Value {
+        let give_up = Instant::now() + PAGE_WAIT_MAX;
+        loop {
+            let answer = self
+                .call(
+                    Some(page),
+                    "Runtime.evaluate",
+                    json!({ "expression": expression, "returnByValue": true }),
+                )
+                .await;
+            let value = &answer["result"]["value"];
+            if answer.get("exceptionDetails").is_none()
+                && !value.is_null()
+                && value.as_bool() != Some(false)
+            {
+                return value.clone();
+            }
+            if Instant::now() > give_up {
+                let dom = self.eval(page, "document.body.outerHTML").await;
+                std::fs::write(
+                    artifacts_dir().join("timeout.html"),
+                    dom.as_str().unwrap_or_default(),
+                )
+                .unwrap();
+                panic!("timed out waiting for {what}: the page is in target/console-artifacts/timeout.html; last answer {answer}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Saves a PNG screenshot and the DOM as `console-<name>.png/.html`.
+    async fn save(&mut self, page: &Page, dir: &Path, name: &str) {
+        let shot = self
+            .call(
+                Some(page),
+                "Page.captureScreenshot",
+                json!({ "format": "png" }),
+            )
+            .await;
+        let png = base64_decode(shot["data"].as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        std::fs::write(dir.join(format!("console-{name}.png")), png).unwrap();
+        let dom = self.eval(page, "document.documentElement.outerHTML").await;
+        std::fs::write(
+            dir.join(format!("console-{name}.html")),
+            dom.as_str().unwrap(),
+        )
+        .unwrap();
+    }
+
+    /// The page asked only its own node for anything, threw no exception and
+    /// logged no error.
+    fn assert_clean(&self, page: &Page, base: &str) {
+        let mine = self
+            .events
+            .iter()
+            .filter(|event| event["sessionId"] == page.session.as_str());
+        let mut requests = 0;
+        for event in mine {
+            let params = &event["params"];
+            match event["method"].as_str().unwrap() {
+                "Network.requestWillBeSent" => {
+                    let url = params["request"]["url"].as_str().unwrap();
+                    assert!(
+                        url.starts_with(&format!("{base}/")),
+                        "the page asked another host: {url}"
+                    );
+                    requests += 1;
+                }
+                "Runtime.exceptionThrown" => panic!("the page threw: {params}"),
+                "Runtime.consoleAPICalled" if params["type"] == "error" => {
+                    panic!("the page logged an error: {params}")
+                }
+                "Log.entryAdded" if params["entry"]["level"] == "error" => {
+                    panic!("the browser logged an error: {params}")
+                }
+                _ => {}
+            }
+        }
+        assert!(requests > 0, "no request seen from the page");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Standard base64 (the DevTools protocol's encoding of binary data).
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| -> u32 {
+        match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => panic!("not base64: {c}"),
+        }
+    };
+    let mut bytes = Vec::with_capacity(text.len() / 4 * 3);
+    for chunk in text.as_bytes().chunks(4) {
+        let digits: Vec<u32> = chunk
+            .iter()
+            .filter(|c| **c != b'=')
+            .map(|c| value(*c))
+            .collect();
+        let word = digits
+            .iter()
+            .enumerate()
+            .fold(0u32, |word, (i, digit)| word | digit << (18 - 6 * i));
+        let produced = digits.len().saturating_sub(1);
+        bytes.extend_from_slice(&word.to_be_bytes()[1..1 + produced]);
+    }
+    bytes
+}
