@@ -1,10 +1,14 @@
 //! Cordon's chaos testing: the client history model and the checkers that
-//! judge a run after the faults heal, in the manner of Jepsen.
+//! judge a run after the faults heal, in the manner of Jepsen, and the
+//! machinery of the in-process scenarios (L2): a fault-injecting network
+//! under real quinn and a cluster of real nodes in one process.
 //!
 //! Clients record every operation as invoke / ok / fail / info; after a quiet
 //! period the drill reads back from every node and hands what it saw to the
 //! checkers, which name each broken invariant and exactly what broke it.
-//! Everything here is pure code over plain data: no IO, no async runtime.
+//! The history, the checkers and the models are pure code over plain data
+//! (no IO, no async runtime); [`net`], [`cluster`] and [`workload`] are the
+//! IO side that produces what they judge.
 //!
 //! Modules:
 //! - [`history`]: operations, events and the thread-safe [`History`]
@@ -15,16 +19,33 @@
 //! - [`linearizability`]: a Wing-Gong checker with memoisation, per key,
 //!   over any sequential [`Model`];
 //! - [`models`]: Cordon's models (a unit's status register, an incident per
-//!   request id) and adapters from a history to their operations.
+//!   request id) and adapters from a history to their operations;
+//! - [`net`]: [`FaultyNetwork`] and [`FaultySocket`], per-link loss, delay,
+//!   jitter, duplication, reordering, partitions and one-way cuts under
+//!   quinn, seeded;
+//! - [`cluster`]: [`InProcessCluster`], N consensus nodes in one process on
+//!   real files and real QUIC over the faulty network; crash and restart;
+//! - [`workload`]: concurrent clients reporting incidents with retries under
+//!   the same request id, recording a history;
+//! - [`report`]: the request checkers' verdict and a scenario's one-line
+//!   report.
 //!
-//! Fault injection, deterministic simulation and the drills are to come.
+//! The deterministic simulation (L1) and the multi-process drills (L3) are
+//! to come.
 //!
 //! [`History`]: history::History
 //! [`Invariant`]: invariants::Invariant
 //! [`Model`]: linearizability::Model
+//! [`FaultyNetwork`]: net::FaultyNetwork
+//! [`FaultySocket`]: net::FaultySocket
+//! [`InProcessCluster`]: cluster::InProcessCluster
 
 pub mod checkers;
+pub mod cluster;
 pub mod history;
 pub mod invariants;
 pub mod linearizability;
 pub mod models;
+pub mod net;
+pub mod report;
+pub mod workload;
