@@ -138,6 +138,7 @@ impl ConsensusNode {
                 keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
                 connections_max: limits.quic_connections_max as usize,
                 streams_per_connection_max: limits.quic_streams_per_connection_max,
+                connect_timeout: Duration::from_millis(limits.rpc_timeout_ms),
                 socket: options.socket,
             },
         )?;
@@ -242,8 +243,20 @@ impl ConsensusNode {
                     leader_id: Some(leader),
                     ..
                 }) if leader != self.id => {
-                    match self.forward_write(leader, command.clone(), remaining).await {
+                    // Each forward gets one RPC deadline, so a leader that just
+                    // became unreachable costs one deadline, not the whole budget;
+                    // the retry carries the same request id.
+                    let within = remaining.min(self.rpc_timeout);
+                    match self.forward_write(leader, command.clone(), within).await {
                         Ok(applied) => return Ok(applied),
+                        Err(WriteError::Timeout { .. }) if within < remaining => {
+                            WriteError::Unreachable {
+                                reason: format!(
+                                    "leader {leader} did not answer within {} ms",
+                                    within.as_millis()
+                                ),
+                            }
+                        }
                         Err(error) => error,
                     }
                 }

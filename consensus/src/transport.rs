@@ -24,6 +24,9 @@ use crate::tls::{self, PeerIdentity, TlsError, TlsIdentity};
 use crate::types::NodeId;
 use crate::wire::{Refusal, Request, RequestFrame, Response, WIRE_VERSION};
 
+/// quinn's first RTT estimate, before any measurement.
+const QUIC_INITIAL_RTT_MS: u64 = 50;
+
 /// Missed request deadlines in a row after which a connection is redialled.
 /// Raft's append deadlines are short (about a heartbeat), so one miss under
 /// a slow fsync must not tear the connection down.
@@ -111,6 +114,10 @@ pub struct TransportConfig {
     pub connections_max: usize,
     /// Streams a peer may open at once on one connection.
     pub streams_per_connection_max: u32,
+    /// Deadline of a QUIC handshake, independent of the request that needed
+    /// it: a dial outlives a short request deadline so the next request
+    /// finds the connection ready.
+    pub connect_timeout: Duration,
     /// A socket to use instead of binding a real UDP socket.
     pub socket: Option<Arc<dyn AsyncUdpSocket>>,
 }
@@ -122,8 +129,10 @@ pub struct Transport {
     cluster: String,
     frame_bytes_max: usize,
     connections: Mutex<HashMap<SocketAddr, Connection>>,
-    /// Missed deadlines in a row per address, reset by any answer.
-    missed_deadlines: Mutex<HashMap<SocketAddr, u32>>,
+    /// Per address: missed deadlines in a row with nothing received, and the
+    /// datagrams received when last counted. Reset by any answer.
+    missed_deadlines: Mutex<HashMap<SocketAddr, (u32, u64)>>,
+    connect_timeout: Duration,
     /// One dial at a time per address, so concurrent requests share a connection.
     dialing: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
     handler: OnceLock<Arc<dyn RequestHandler>>,
@@ -145,7 +154,10 @@ impl Transport {
             ))
             .keep_alive_interval(Some(config.keep_alive))
             .max_concurrent_bidi_streams(config.streams_per_connection_max.into())
-            .max_concurrent_uni_streams(0u32.into());
+            .max_concurrent_uni_streams(0u32.into())
+            // quinn's 333 ms default suits the Internet; district and station
+            // servers share a LAN, and handshakes must fit in RPC deadlines.
+            .initial_rtt(Duration::from_millis(QUIC_INITIAL_RTT_MS));
         let transport_config = Arc::new(transport_config);
 
         let server_tls =
@@ -190,6 +202,7 @@ impl Transport {
             frame_bytes_max: config.frame_bytes_max,
             connections: Mutex::new(HashMap::new()),
             missed_deadlines: Mutex::new(HashMap::new()),
+            connect_timeout: config.connect_timeout,
             dialing: Mutex::new(HashMap::new()),
             handler: OnceLock::new(),
             connection_slots: Arc::new(Semaphore::new(config.connections_max)),
@@ -361,16 +374,25 @@ impl Transport {
         let _ = send.finish();
     }
 
-    fn count_missed_deadline(&self, addr: SocketAddr, missed: bool) {
+    /// Counts a missed deadline only when nothing arrived on the connection
+    /// since the last count: a slow answer on a live connection is not a
+    /// dead peer. Any answer resets the count.
+    fn count_missed_deadline(&self, addr: SocketAddr, connection: &Connection, missed: bool) {
         let mut missed_deadlines = self
             .missed_deadlines
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if missed {
-            *missed_deadlines.entry(addr).or_default() += 1;
-        } else {
+        if !missed {
             missed_deadlines.remove(&addr);
+            return;
         }
+        let received = connection.stats().udp_rx.datagrams;
+        let (count, seen) = missed_deadlines.entry(addr).or_insert((0, received));
+        if received > *seen {
+            *count = 0;
+        }
+        *count += 1;
+        *seen = received;
     }
 
     fn missed_deadlines_in_a_row(&self, addr: SocketAddr) -> u32 {
@@ -378,7 +400,7 @@ impl Transport {
             .missed_deadlines
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        missed_deadlines.get(&addr).copied().unwrap_or(0)
+        missed_deadlines.get(&addr).map_or(0, |(count, _)| *count)
     }
 
     fn cached(&self, addr: SocketAddr) -> Option<Connection> {
@@ -403,6 +425,9 @@ impl Transport {
         }
     }
 
+    /// The cached connection to `addr`, or a new one. The dial runs in its
+    /// own task with `connect_timeout`; the caller waits only until its own
+    /// deadline, and a later request finds the connection the dial made.
     async fn connection(
         self: &Arc<Self>,
         target: NodeId,
@@ -412,6 +437,31 @@ impl Transport {
         if let Some(connection) = self.cached(addr) {
             return Ok(connection);
         }
+        let dial = tokio::spawn(self.clone().dial(target, addr));
+        match tokio::time::timeout(deadline, dial).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join_error)) => Err(RpcError::Unreachable {
+                target: format!("node-{target}"),
+                addr: addr.to_string(),
+                reason: join_error.to_string(),
+            }),
+            Err(_) => Err(RpcError::Unreachable {
+                target: format!("node-{target}"),
+                addr: addr.to_string(),
+                reason: format!(
+                    "handshake not done within {} ms; still dialling",
+                    deadline.as_millis()
+                ),
+            }),
+        }
+    }
+
+    async fn dial(
+        self: Arc<Self>,
+        target: NodeId,
+        addr: SocketAddr,
+    ) -> Result<Connection, RpcError> {
+        // One dial at a time per address; waiters then find it cached.
         let gate = {
             let mut dialing = self.dialing.lock().unwrap_or_else(|p| p.into_inner());
             dialing.entry(addr).or_default().clone()
@@ -430,9 +480,14 @@ impl Transport {
             .endpoint
             .connect(addr, &server_name)
             .map_err(|e| unreachable(e.to_string()))?;
-        let connection = tokio::time::timeout(deadline, connecting)
+        let connection = tokio::time::timeout(self.connect_timeout, connecting)
             .await
-            .map_err(|_| unreachable(format!("handshake took over {} ms", deadline.as_millis())))?
+            .map_err(|_| {
+                unreachable(format!(
+                    "handshake took over {} ms",
+                    self.connect_timeout.as_millis()
+                ))
+            })?
             .map_err(|e| unreachable(e.to_string()))?;
         self.connections
             .lock()
@@ -473,7 +528,7 @@ impl Transport {
         };
         let target_name = format!("node-{target}");
         let outcome = tokio::time::timeout(remaining, exchange).await;
-        self.count_missed_deadline(addr, outcome.is_err());
+        self.count_missed_deadline(addr, &connection, outcome.is_err());
         match outcome {
             Ok(Ok(Response::Refused(refusal))) => Err(RpcError::Refused {
                 target: target_name,

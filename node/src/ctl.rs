@@ -46,6 +46,7 @@ impl Operator {
                 keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
                 connections_max: 1,
                 streams_per_connection_max: 16,
+                connect_timeout: Duration::from_secs(3),
                 socket: None,
             },
         )?;

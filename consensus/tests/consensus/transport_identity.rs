@@ -25,6 +25,7 @@ fn client(identity: &TlsIdentity) -> Arc<Transport> {
             keep_alive: Duration::from_millis(500),
             connections_max: 4,
             streams_per_connection_max: 16,
+            connect_timeout: Duration::from_secs(3),
             socket: None,
         },
     )
