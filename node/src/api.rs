@@ -29,14 +29,36 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::api_types::{ApiError, ReportIncident, Reported, UnitStatusUpdate};
+use crate::api_types::{ApiError, NodeDrill, ReportIncident, Reported, UnitStatusUpdate};
+
+/// The environment variable through which `cordon demo` tells its nodes the
+/// URL of its drill control server (see [`crate::demo::DrillControl`]).
+pub const DRILL_CONTROL_ENV: &str = "CORDON_DRILL_CONTROL";
+
+/// What drills a node offers, fixed when it starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DrillConfig {
+    /// `cordon run --drills`: the drill routes are on.
+    pub enabled: bool,
+    /// The URL of the drill control server of the `cordon demo` that
+    /// started this node ([`DRILL_CONTROL_ENV`]), which can kill, pause,
+    /// resume and restart the cluster's node processes.
+    pub control: Option<String>,
+}
+
+impl DrillConfig {
+    /// True when node drills are forwarded to a drill control server.
+    pub fn nodes(&self) -> bool {
+        self.enabled && self.control.is_some()
+    }
+}
 
 /// Shared state of the API handlers.
 #[derive(Clone)]
 pub struct ApiState {
     node: Arc<ConsensusNode>,
     actors: Arc<ActorRuntime>,
-    drills: bool,
+    drills: DrillConfig,
     inflight: Arc<Semaphore>,
     incidents_listed_max: usize,
     peers: reqwest::Client,
@@ -45,12 +67,17 @@ pub struct ApiState {
 
 /// Deadline for asking a peer node for its local actors.
 const PEER_ACTORS_TIMEOUT_MS: u64 = 1_500;
+/// Deadline for the drill control server's answer.
+const DRILL_CONTROL_TIMEOUT_MS: u64 = 10_000;
+/// How long the drill control waits before silencing the node that asked
+/// (kill or pause of itself), so that its answer reaches the caller first.
+const SELF_DRILL_DELAY_MS: u64 = 300;
 
-/// The API's routes. Drill routes exist only when `drills` is set.
+/// The API's routes. Drill routes answer only when `drills.enabled` is set.
 pub fn router(
     node: Arc<ConsensusNode>,
     actors: Arc<ActorRuntime>,
-    drills: bool,
+    drills: DrillConfig,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 ) -> Router {
     let limits = node.cluster().limits().clone();
@@ -91,7 +118,9 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
         ("/v1/units/{id}/status", post(update_unit_status)),
         ("/v1/actors", get(list_actors)),
         ("/v1/actors/local", get(local_actors)),
+        ("/v1/drills", get(drills)),
         ("/v1/drills/actors/{actor}/fault", post(fault_actor)),
+        ("/v1/drills/nodes/{id}/{action}", post(drill_node)),
         ("/v1/events", get(events)),
         ("/v1/cluster", get(cluster)),
         ("/v1/district", get(district)),
@@ -629,13 +658,7 @@ async fn fault_actor(
     State(state): State<ApiState>,
     Path(actor): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    if !state.drills {
-        return Err(Failure::new(
-            StatusCode::FORBIDDEN,
-            "drills_disabled",
-            "drill routes are off on this node: start it with `cordon run --drills`",
-        ));
-    }
+    drills_enabled(&state)?;
     let actor: ActorId = actor.parse().map_err(Failure::bad_input)?;
     state
         .actors
@@ -643,6 +666,87 @@ async fn fault_actor(
     Ok(Json(
         json!({ "faulted": actor.to_string(), "node": state.node.id() }),
     ))
+}
+
+fn drills_enabled(state: &ApiState) -> ApiResult<()> {
+    if state.drills.enabled {
+        return Ok(());
+    }
+    Err(Failure::new(
+        StatusCode::FORBIDDEN,
+        "drills_disabled",
+        "drill routes are off on this node: start it with `cordon run --drills`",
+    ))
+}
+
+/// Which drills this node offers: actor faults (`--drills`) and node
+/// drills (also needs the drill control of the `cordon demo` that started it).
+async fn drills(State(state): State<ApiState>) -> Json<serde_json::Value> {
+    Json(json!({
+        "actors": state.drills.enabled,
+        "nodes": state.drills.nodes(),
+    }))
+}
+
+/// Forwards a node drill (kill, pause, resume, restart, partition) to the
+/// demo's drill control server and relays its answer. A kill or pause of
+/// this very node is scheduled shortly after the answer, so that the
+/// answer still reaches the caller.
+async fn drill_node(
+    State(state): State<ApiState>,
+    Path((id, action)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    drills_enabled(&state)?;
+    let Some(control) = &state.drills.control else {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "no_drill_control",
+            format!(
+                "no demo control in this cluster: node drills need the drill control server of \
+                 `cordon demo`, which starts its nodes with {DRILL_CONTROL_ENV} set; this node \
+                 was started without it (actor drills still work)"
+            ),
+        ));
+    };
+    let drill: NodeDrill = action.parse().map_err(Failure::bad_input)?;
+    let target: u64 = id.parse().map_err(|_| {
+        Failure::bad_input(format!(
+            "node id {id:?} is not a number: use a member id from GET /v1/cluster"
+        ))
+    })?;
+    let mut url = format!("{}/nodes/{target}/{drill}", control.trim_end_matches('/'));
+    if target == state.node.id() && drill.silences() {
+        url.push_str(&format!("?after_ms={SELF_DRILL_DELAY_MS}"));
+    }
+    tracing::warn!(node = target, action = %drill, "node drill requested through the API");
+    let response = state
+        .peers
+        .post(&url)
+        .timeout(std::time::Duration::from_millis(DRILL_CONTROL_TIMEOUT_MS))
+        .send()
+        .await
+        .map_err(|error| {
+            Failure::new(
+                StatusCode::BAD_GATEWAY,
+                "drill_control_unreachable",
+                format!(
+                    "the demo's drill control at {control} does not answer ({error}): \
+                     the `cordon demo` process has probably stopped; restart the demo"
+                ),
+            )
+        })?;
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let answer: serde_json::Value = response.json().await.map_err(|error| {
+        Failure::new(
+            StatusCode::BAD_GATEWAY,
+            "drill_control_bad_answer",
+            format!(
+                "the demo's drill control at {control} answered {status} without JSON ({error})"
+            ),
+        )
+    })?;
+    Ok((status, Json(answer)).into_response())
 }
 
 /// Server-sent events: one `applied` event per command applied on this node.

@@ -71,3 +71,69 @@ pub struct ApiError {
     /// For people: what is wrong and how to fix it.
     pub message: String,
 }
+
+/// What `POST /v1/drills/nodes/{id}/{action}` (and `cordon demo`'s drill
+/// control server behind it) can do to a node's process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeDrill {
+    /// SIGKILL: the node dies at once, as in a power cut.
+    Kill,
+    /// SIGSTOP: the node keeps its sockets but answers nothing.
+    Pause,
+    /// SIGCONT: a paused node carries on.
+    Resume,
+    /// Start a killed (or exited) node again from the same files.
+    Restart,
+    /// Cut the node off the network; `cordon demo` cannot do this (it
+    /// needs network namespaces or nftables) and says so.
+    Partition,
+}
+
+impl NodeDrill {
+    /// Every drill, in the order the console offers them.
+    pub const ALL: [NodeDrill; 5] = [
+        NodeDrill::Kill,
+        NodeDrill::Pause,
+        NodeDrill::Resume,
+        NodeDrill::Restart,
+        NodeDrill::Partition,
+    ];
+
+    /// The drill's name in URLs and answers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeDrill::Kill => "kill",
+            NodeDrill::Pause => "pause",
+            NodeDrill::Resume => "resume",
+            NodeDrill::Restart => "restart",
+            NodeDrill::Partition => "partition",
+        }
+    }
+
+    /// True for drills after which the node answers nothing (kill, pause).
+    pub fn silences(self) -> bool {
+        matches!(self, NodeDrill::Kill | NodeDrill::Pause)
+    }
+}
+
+impl std::fmt::Display for NodeDrill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for NodeDrill {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<NodeDrill, String> {
+        NodeDrill::ALL
+            .into_iter()
+            .find(|drill| drill.as_str() == name)
+            .ok_or_else(|| {
+                format!(
+                    "node drill {name:?} is unknown: use kill, pause, resume, restart or partition"
+                )
+            })
+    }
+}

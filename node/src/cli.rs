@@ -38,11 +38,14 @@ enum Commands {
         /// This node's id in the cluster file.
         #[arg(long)]
         node: u64,
-        /// Enable drill routes (make actors fail on request); for demos and tests.
+        /// Enable drill routes (make actors fail on request; with
+        /// CORDON_DRILL_CONTROL, set by `cordon demo`, also kill, pause,
+        /// resume and restart node processes); for demos and tests.
         #[arg(long)]
         drills: bool,
     },
-    /// Run a local demo cluster with a synthetic incident feed.
+    /// Run a local demo cluster with a synthetic incident feed and drill
+    /// controls (kill, pause, resume, restart a node from the console).
     Demo {
         /// Number of nodes.
         #[arg(long, default_value_t = 3)]

@@ -8,7 +8,8 @@
 //! - [`console`]: the operators' web console (embedded static page) served at `/console/`.
 //! - [`client`]: an HTTP client that fails over between nodes and retries safely.
 //! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
-//! - [`demo`]: `cordon demo`, a local cluster of child processes with a synthetic feed.
+//! - [`demo`]: `cordon demo`, a local cluster of child processes with a synthetic feed,
+//!   and the drill control server that kills, pauses, resumes and restarts them.
 //! - [`bench`]: `cordon bench`, committed-report throughput and latency.
 //! - [`openapi`]: the OpenAPI document of the HTTP API, kept in step with the router.
 //! - [`feed`]: seeded synthetic incidents weighted by the district's hot spots.

@@ -10,8 +10,8 @@ struct Operation {
     path: &'static str,
     method: &'static str,
     summary: &'static str,
-    /// Path parameter name and description, if the path has one.
-    parameter: Option<(&'static str, &'static str)>,
+    /// Path parameters: name and description of each.
+    parameters: &'static [(&'static str, &'static str)],
     /// The JSON request body's schema, if any.
     body: Option<Value>,
     /// Success status and description.
@@ -58,35 +58,37 @@ fn operations() -> Vec<Operation> {
         "additionalProperties": false,
         "properties": { "reason": { "type": "string" }, "request_id": { "type": "string" } }
     });
-    let incident = Some(("id", "incident id, e.g. I-000042"));
+    let incident: &[(&str, &str)] = &[("id", "incident id, e.g. I-000042")];
     vec![
-        Operation { path: "/v1/incidents", method: "post", summary: "Report an incident; answered after commit", parameter: None, body: Some(report), ok: ("201", "committed: incident id, log index, request id; 200 with deduplicated=true for a repeated request id") },
-        Operation { path: "/v1/incidents", method: "get", summary: "List incidents, newest first (linearizable); query: status, limit", parameter: None, body: None, ok: ("200", "incidents with timelines") },
-        Operation { path: "/v1/incidents/{id}", method: "get", summary: "One incident with its hash-chained timeline (linearizable)", parameter: incident, body: None, ok: ("200", "the incident") },
-        Operation { path: "/v1/incidents/{id}/resolve", method: "post", summary: "Resolve an incident; its units are released", parameter: incident, body: Some(reason.clone()), ok: ("200", "log index and effect") },
-        Operation { path: "/v1/incidents/{id}/cancel", method: "post", summary: "Cancel an incident; its units are released", parameter: incident, body: Some(reason), ok: ("200", "log index and effect") },
-        Operation { path: "/v1/plans/{id}/approve", method: "post", summary: "Approve a major incident's mobilisation plan", parameter: incident, body: None, ok: ("200", "log index and effect") },
-        Operation { path: "/v1/units", method: "get", summary: "Units with ring, status, position, assignment and version", parameter: None, body: None, ok: ("200", "units") },
-        Operation { path: "/v1/units/{id}/status", method: "post", summary: "Report a unit's status and position from the field", parameter: Some(("id", "unit id")), body: Some(unit_status), ok: ("200", "log index and effect") },
-        Operation { path: "/v1/actors", method: "get", summary: "Every actor: node, epoch, pending messages, status, restarts, supervisor, state", parameter: None, body: None, ok: ("200", "actors") },
-        Operation { path: "/v1/actors/local", method: "get", summary: "The actors this node supervises", parameter: None, body: None, ok: ("200", "local actors") },
-        Operation { path: "/v1/drills/actors/{actor}/fault", method: "post", summary: "Drill: make an actor fail (only with `cordon run --drills`)", parameter: Some(("actor", "actor id, e.g. station:bund")), body: None, ok: ("200", "the fault was sent") },
-        Operation { path: "/v1/events", method: "get", summary: "Server-sent events: one `applied` event per committed command", parameter: None, body: None, ok: ("200", "text/event-stream") },
-        Operation { path: "/v1/cluster", method: "get", summary: "This node's view: role, leader, term, indexes, members, replication lag", parameter: None, body: None, ok: ("200", "cluster status") },
-        Operation { path: "/v1/district", method: "get", summary: "The district model: stations, zones, units, rings, areas, points, facilities", parameter: None, body: None, ok: ("200", "district") },
-        Operation { path: "/v1/openapi.json", method: "get", summary: "This document", parameter: None, body: None, ok: ("200", "OpenAPI 3.1") },
-        Operation { path: "/metrics", method: "get", summary: "Prometheus metrics (text format)", parameter: None, body: None, ok: ("200", "text/plain exposition") },
-        Operation { path: "/healthz", method: "get", summary: "The process is up", parameter: None, body: None, ok: ("200", "ok") },
-        Operation { path: "/readyz", method: "get", summary: "A leader is known", parameter: None, body: None, ok: ("200", "ready; 503 when no leader is known") },
-        Operation { path: "/", method: "get", summary: "Redirect to the web console", parameter: None, body: None, ok: ("303", "to /console/") },
-        Operation { path: "/console", method: "get", summary: "Redirect to the web console", parameter: None, body: None, ok: ("303", "to /console/") },
+        Operation { path: "/v1/incidents", method: "post", summary: "Report an incident; answered after commit", parameters: &[], body: Some(report), ok: ("201", "committed: incident id, log index, request id; 200 with deduplicated=true for a repeated request id") },
+        Operation { path: "/v1/incidents", method: "get", summary: "List incidents, newest first (linearizable); query: status, limit", parameters: &[], body: None, ok: ("200", "incidents with timelines") },
+        Operation { path: "/v1/incidents/{id}", method: "get", summary: "One incident with its hash-chained timeline (linearizable)", parameters: incident, body: None, ok: ("200", "the incident") },
+        Operation { path: "/v1/incidents/{id}/resolve", method: "post", summary: "Resolve an incident; its units are released", parameters: incident, body: Some(reason.clone()), ok: ("200", "log index and effect") },
+        Operation { path: "/v1/incidents/{id}/cancel", method: "post", summary: "Cancel an incident; its units are released", parameters: incident, body: Some(reason), ok: ("200", "log index and effect") },
+        Operation { path: "/v1/plans/{id}/approve", method: "post", summary: "Approve a major incident's mobilisation plan", parameters: incident, body: None, ok: ("200", "log index and effect") },
+        Operation { path: "/v1/units", method: "get", summary: "Units with ring, status, position, assignment and version", parameters: &[], body: None, ok: ("200", "units") },
+        Operation { path: "/v1/units/{id}/status", method: "post", summary: "Report a unit's status and position from the field", parameters: &[("id", "unit id")], body: Some(unit_status), ok: ("200", "log index and effect") },
+        Operation { path: "/v1/actors", method: "get", summary: "Every actor: node, epoch, pending messages, status, restarts, supervisor, state", parameters: &[], body: None, ok: ("200", "actors") },
+        Operation { path: "/v1/actors/local", method: "get", summary: "The actors this node supervises", parameters: &[], body: None, ok: ("200", "local actors") },
+        Operation { path: "/v1/drills", method: "get", summary: "Which drills this node offers: `actors` (started with --drills) and `nodes` (also started by `cordon demo`, whose drill control it forwards to)", parameters: &[], body: None, ok: ("200", "{actors, nodes}") },
+        Operation { path: "/v1/drills/actors/{actor}/fault", method: "post", summary: "Drill: make an actor fail (only with `cordon run --drills`)", parameters: &[("actor", "actor id, e.g. station:bund")], body: None, ok: ("200", "the fault was sent") },
+        Operation { path: "/v1/drills/nodes/{id}/{action}", method: "post", summary: "Drill: kill, pause, resume or restart a node's process (only with `cordon run --drills` in a cluster started by `cordon demo`, whose drill control this forwards to; partition answers 501, the demo cannot do it)", parameters: &[("id", "node id, e.g. 2"), ("action", "kill, pause, resume, restart or partition")], body: None, ok: ("200", "the drill control's answer: node, action, state, pid, previous pid; 202 when a kill or pause of the answering node itself is scheduled") },
+        Operation { path: "/v1/events", method: "get", summary: "Server-sent events: one `applied` event per committed command", parameters: &[], body: None, ok: ("200", "text/event-stream") },
+        Operation { path: "/v1/cluster", method: "get", summary: "This node's view: role, leader, term, indexes, members, replication lag", parameters: &[], body: None, ok: ("200", "cluster status") },
+        Operation { path: "/v1/district", method: "get", summary: "The district model: stations, zones, units, rings, areas, points, facilities", parameters: &[], body: None, ok: ("200", "district") },
+        Operation { path: "/v1/openapi.json", method: "get", summary: "This document", parameters: &[], body: None, ok: ("200", "OpenAPI 3.1") },
+        Operation { path: "/metrics", method: "get", summary: "Prometheus metrics (text format)", parameters: &[], body: None, ok: ("200", "text/plain exposition") },
+        Operation { path: "/healthz", method: "get", summary: "The process is up", parameters: &[], body: None, ok: ("200", "ok") },
+        Operation { path: "/readyz", method: "get", summary: "A leader is known", parameters: &[], body: None, ok: ("200", "ready; 503 when no leader is known") },
+        Operation { path: "/", method: "get", summary: "Redirect to the web console", parameters: &[], body: None, ok: ("303", "to /console/") },
+        Operation { path: "/console", method: "get", summary: "Redirect to the web console", parameters: &[], body: None, ok: ("303", "to /console/") },
     ]
     .into_iter()
     .chain(crate::console::ASSETS.iter().map(|asset| Operation {
         path: asset.path,
         method: "get",
         summary: "A file of the web console (embedded in the binary)",
-        parameter: None,
+        parameters: &[],
         body: None,
         ok: ("200", asset.content_type),
     }))
@@ -105,8 +107,12 @@ pub fn document() -> Value {
                 "default": error_response(),
             }
         });
-        if let Some((name, description)) = operation.parameter {
-            entry["parameters"] = json!([{ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } }]);
+        if !operation.parameters.is_empty() {
+            entry["parameters"] = operation
+                .parameters
+                .iter()
+                .map(|(name, description)| json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } }))
+                .collect();
         }
         if let Some(schema) = operation.body {
             entry["requestBody"] = json!({ "required": false, "content": { "application/json": { "schema": schema } } });

@@ -57,10 +57,19 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
             .await
             .context("start the actor runtime")?,
     );
-    if drills {
+    let drills = drill_config(drills)?;
+    if drills.enabled {
         tracing::warn!(
             node_id = id,
-            "drill routes enabled: actors can be made to fail through the API"
+            control = drills.control.as_deref().unwrap_or("none"),
+            "drill routes enabled: actors can be made to fail (and, with a drill control, \
+             node processes killed, paused and restarted) through the API"
+        );
+    } else if drills.control.is_some() {
+        tracing::warn!(
+            node_id = id,
+            "{} is set but drill routes are off: node drills stay off (start with --drills)",
+            api::DRILL_CONTROL_ENV
         );
     }
 
@@ -83,6 +92,51 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
     actors.stop();
     node.shutdown().await;
     Ok(())
+}
+
+/// The node's drill settings: `--drills`, and the drill control URL that
+/// `cordon demo` passes in [`api::DRILL_CONTROL_ENV`] (read once, here).
+fn drill_config(enabled: bool) -> anyhow::Result<api::DrillConfig> {
+    let control = match std::env::var(api::DRILL_CONTROL_ENV) {
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(value)) => anyhow::bail!(
+            "{}={value:?} is not text: unset it, or set it to the drill control URL \
+             that `cordon demo` prints",
+            api::DRILL_CONTROL_ENV
+        ),
+        Ok(value) if value.trim().is_empty() => None,
+        Ok(value) => Some(check_drill_control_url(&value)?),
+    };
+    Ok(api::DrillConfig { enabled, control })
+}
+
+/// The drill control runs in the `cordon demo` process beside its nodes, so
+/// its URL is plain HTTP on a loopback address; anything else is refused
+/// rather than sent kill requests.
+fn check_drill_control_url(value: &str) -> anyhow::Result<String> {
+    let fix = format!(
+        "unset {}, or set it to the drill control URL that `cordon demo` prints \
+         (e.g. http://127.0.0.1:40123)",
+        api::DRILL_CONTROL_ENV
+    );
+    let url = reqwest::Url::parse(value)
+        .with_context(|| format!("{}={value:?} is not a URL: {fix}", api::DRILL_CONTROL_ENV))?;
+    let loopback = match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    };
+    if url.scheme() != "http" || !loopback || url.path() != "/" || url.query().is_some() {
+        anyhow::bail!(
+            "{}={value:?} is not a drill control URL (http:// on a loopback address, no path): {fix}",
+            api::DRILL_CONTROL_ENV
+        );
+    }
+    Ok(value.trim_end_matches('/').to_string())
 }
 
 async fn shutdown_signal() {
@@ -133,6 +187,38 @@ async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) 
         }
         if metrics.changed().await.is_err() {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_drill_control_url;
+
+    #[test]
+    fn only_a_loopback_http_url_is_taken_as_drill_control() {
+        for good in [
+            "http://127.0.0.1:40123",
+            "http://127.0.0.1:40123/",
+            "http://localhost:8080",
+            "http://[::1]:9000",
+        ] {
+            let url = check_drill_control_url(good).unwrap_or_else(|e| panic!("{good}: {e:#}"));
+            assert!(!url.ends_with('/'), "{url}");
+        }
+        for bad in [
+            "127.0.0.1:40123",
+            "https://127.0.0.1:40123",
+            "http://10.0.0.5:40123",
+            "http://example.org",
+            "http://127.0.0.1:40123/nodes",
+            "not a url",
+        ] {
+            let error = check_drill_control_url(bad).expect_err(bad).to_string();
+            assert!(
+                error.contains("CORDON_DRILL_CONTROL") && error.contains("cordon demo"),
+                "{error}"
+            );
         }
     }
 }

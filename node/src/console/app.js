@@ -1,7 +1,9 @@
 // The console's data flow. Everything comes from the JSON API of the node
 // serving this page (same origin, no other host is ever contacted):
-//   GET /v1/district once; /v1/units, /v1/incidents, /v1/actors and
-//   /v1/cluster on demand; the /v1/events stream says when to re-read what.
+//   GET /v1/district and /v1/drills once; /v1/units, /v1/incidents,
+//   /v1/actors and /v1/cluster on demand; the /v1/events stream says when
+//   to re-read what. Drill buttons POST to this node too, which forwards
+//   them to the demo's drill control.
 // Refreshes triggered by the stream are throttled (at most one every
 // 500 ms) because a busy ledger applies hundreds of commands a second and
 // the page only needs to look current; a slow periodic refresh (3 s) keeps
@@ -25,6 +27,7 @@ const data = {
   incidentsTotal: 0,
   actors: null,
   cluster: null,
+  drills: null, // GET /v1/drills: {actors, nodes}; fixed while the node runs
   servingReachable: true,
 };
 const errors = new Map();
@@ -72,6 +75,9 @@ const LOADERS = {
   },
   actors: async () => {
     data.actors = (await getJson('/v1/actors')).actors;
+  },
+  drills: async () => {
+    data.drills = await getJson('/v1/drills');
   },
 };
 
@@ -172,6 +178,7 @@ function setLive(state) {
 
 function render(kinds) {
   const now = Date.now();
+  if (kinds.includes('drills')) view.cluster.setDrills(data.drills);
   if (kinds.includes('units')) renderUnits();
   if (kinds.includes('incidents')) renderIncidents(now);
   renderCluster(now);
@@ -276,6 +283,27 @@ async function approvePlan(id) {
   }
 }
 
+const DRILLED = { kill: 'killed', pause: 'paused', resume: 'resumed', restart: 'restarted' };
+
+/** A node drill through this node (which forwards it to the demo's drill control); no confirmation, this is the demo. */
+async function drillNode(id, action) {
+  try {
+    const answer = await request('POST', `/v1/drills/nodes/${encodeURIComponent(id)}/${encodeURIComponent(action)}`);
+    requestRefresh('cluster', 'actors');
+    if (answer.state === 'scheduled') {
+      return {
+        state: 'done',
+        message: `node ${answer.node}: ${action} in ${answer.after_ms} ms (pid ${answer.pid}). It serves this console, ` +
+          'which will stop answering: open another node\'s console to watch the failover.',
+      };
+    }
+    const pid = action === 'restart' ? answer.pid : answer.previous_pid;
+    return { state: 'done', message: `node ${answer.node}: ${DRILLED[action] ?? action} (pid ${pid}), now ${answer.state}.` };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
+  }
+}
+
 function closeDrawer() {
   selectedId = null;
   view.map.setSelected(null);
@@ -316,7 +344,7 @@ function tick() {
 
 async function boot() {
   view.map = new MapView(document.getElementById('map'), selectIncident);
-  view.cluster = new ClusterPanel();
+  view.cluster = new ClusterPanel({ drillNode });
   view.list = new IncidentList(selectIncident);
   view.drawer = new Drawer({ approvePlan, onClose: closeDrawer });
   wireControls();
@@ -327,9 +355,10 @@ async function boot() {
   document.getElementById('district-name').textContent = district.name;
   document.title = `Cordon · ${district.name}`;
   view.map.setDistrict(district);
-  requestRefresh(...ALL);
+  requestRefresh('drills', ...ALL);
   followEvents();
-  setInterval(() => requestRefresh(...ALL), FALLBACK_REFRESH_MS);
+  // What drills a node offers is fixed while it runs: re-read only until known.
+  setInterval(() => requestRefresh(...(data.drills ? ALL : ['drills', ...ALL])), FALLBACK_REFRESH_MS);
 }
 
 boot();

@@ -6,7 +6,10 @@
 //! map, coverage gaps, an incident drawer with its audit trail, and the
 //! cluster panel, using only the JSON API of the node that serves it
 //! (`/v1/district`, `/v1/units`, `/v1/incidents`, `/v1/actors`,
-//! `/v1/cluster`, the `/v1/events` stream and `POST /v1/plans/{id}/approve`).
+//! `/v1/cluster`, `/v1/drills`, the `/v1/events` stream,
+//! `POST /v1/plans/{id}/approve` and, in `cordon demo`, the drill buttons'
+//! `POST /v1/drills/nodes/{id}/{action}`, which the node forwards to the
+//! demo's drill control).
 //!
 //! The assets are embedded in the binary with `include_str!` so that the
 //! console is always the version of the node answering it, needs no files

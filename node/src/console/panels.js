@@ -1,6 +1,7 @@
 // The side panels: the cluster (members, leader, indexes, actor
-// placements), the incident list, the incident drawer with its audit trail
-// and plan approval, and the legend's counts.
+// placements, and in `cordon demo` the drill buttons), the incident list,
+// the incident drawer with its audit trail and plan approval, and the
+// legend's counts.
 
 import {
   el, clock, deadlineState, origin, words, replaceRows, UNIT_STATUSES, OPEN_INCIDENT_STATUSES,
@@ -69,14 +70,84 @@ export class MemberHealth {
   }
 }
 
-/** Cluster summary, member table and actor placements. */
+/**
+ * The node drills the console offers (partition is not among them: the
+ * demo cannot do it, and its API says so). Kill and pause of the serving
+ * node are done shortly after the answer, so the answer still arrives.
+ */
+const DRILL_BUTTONS = [
+  ['kill', 'Kill', 'SIGKILL the node\'s process: it dies at once, as in a power cut'],
+  ['pause', 'Pause', 'SIGSTOP the node\'s process: it keeps its sockets but answers nothing'],
+  ['resume', 'Resume', 'SIGCONT a paused node'],
+  ['restart', 'Restart', 'start a killed node again from its files; it catches up from the leader'],
+];
+
+/** Cluster summary, member table (with drill buttons in the demo) and actor placements. */
 export class ClusterPanel {
-  constructor() {
+  /** `drillNode(id, action)` asks the serving node for a node drill; it resolves to {state, message}. */
+  constructor({ drillNode }) {
+    this.drillNode = drillNode;
     this.health = new MemberHealth();
     this.leader = document.getElementById('cluster-leader');
     this.members = document.querySelector('#members tbody');
     this.actors = document.querySelector('#actors tbody');
     this.note = document.getElementById('health-note');
+    this.drillStatus = document.getElementById('drill-status');
+    // Drill cells outlive the rows (rebuilt on every refresh), so a button
+    // being pressed is never replaced under the pointer.
+    this.drillCells = new Map();
+    this.drillPending = false;
+    this.drillsOn = false;
+  }
+
+  /** Shows or hides the drill buttons; `drills` is GET /v1/drills (null while unknown). */
+  setDrills(drills) {
+    this.drillsOn = Boolean(drills?.nodes);
+    this.drillStatus.hidden = !this.drillsOn;
+  }
+
+  /** The row of drill buttons under member `id`'s row (the member table is too narrow for another column). */
+  drillRow(id, columns) {
+    let cell = this.drillCells.get(id);
+    if (!cell) {
+      cell = el('td', { class: 'drill-cell', colspan: columns },
+        el('span', { class: 'muted', text: 'drill ' }),
+        ...DRILL_BUTTONS.map(([action, label, title]) => {
+          const button = el('button', {
+            type: 'button', class: `drill drill-${action}`, 'data-node': id, 'data-action': action,
+            title: `${title} (node ${id})`, text: label,
+          });
+          button.addEventListener('click', () => this.drill(id, action));
+          return button;
+        }));
+      this.drillCells.set(id, cell);
+    }
+    for (const button of cell.querySelectorAll('button.drill')) button.disabled = this.drillPending;
+    return el('tr', { class: 'member-drill', 'data-id': id }, cell);
+  }
+
+  /** One drill at a time, no confirmation (this is the demo); the outcome goes to the status line. */
+  async drill(id, action) {
+    if (this.drillPending) return;
+    this.drillPending = true;
+    this.setDrillStatus('pending', `node ${id}: ${action}…`);
+    this.setDrillButtons();
+    try {
+      const outcome = await this.drillNode(id, action);
+      this.setDrillStatus(outcome.state, outcome.message);
+    } finally {
+      this.drillPending = false;
+      this.setDrillButtons();
+    }
+  }
+
+  setDrillStatus(state, message) {
+    this.drillStatus.dataset.state = state;
+    this.drillStatus.textContent = `${clock(Date.now())} ${message}`;
+  }
+
+  setDrillButtons() {
+    for (const button of document.querySelectorAll('#members button.drill')) button.disabled = this.drillPending;
   }
 
   render(cluster, actors, servingReachable, now) {
@@ -92,8 +163,12 @@ export class ClusterPanel {
     document.getElementById('cluster-applied').textContent = cluster.applied_index ?? '—';
     const verdicts = this.health.assess(cluster, servingReachable, now);
     const hosted = countBy(actors ?? [], (actor) => actor.node);
-    replaceRows(this.members, cluster.members.map((member) =>
-      memberRow(cluster, member, verdicts.get(member.id), hosted.get(member.id) ?? 0)));
+    replaceRows(this.members, cluster.members.flatMap((member) => {
+      const row = memberRow(cluster, member, verdicts.get(member.id), hosted.get(member.id) ?? 0);
+      if (!this.drillsOn) return [row];
+      row.classList.add('drillable');
+      return [row, this.drillRow(member.id, row.children.length)];
+    }));
     this.note.textContent = cluster.role === 'leader'
       ? 'Health as the leader sees replication (matched index and lag).'
       : `This node is a ${cluster.role}: it sees only its own state and its leader; member health comes from the leader's console.`;

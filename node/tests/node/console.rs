@@ -1,8 +1,11 @@
 //! The web console in a real browser, against three real `cordon`
-//! processes: the page draws every unit and open incident from the API, its
-//! drawer shows a verified audit trail and approves a plan, the console of a
-//! killed node says so, and after the leader is killed a surviving node's
-//! console shows the new leader and a newly reported incident assigned.
+//! processes started as `cordon demo` starts them (with the drill control):
+//! the page draws every unit and open incident from the API, its drawer
+//! shows a verified audit trail and approves a plan, the leader is killed by
+//! clicking the Kill button of its row in the cluster panel, its own console
+//! says it is down, a surviving node's console shows the new leader and a
+//! newly reported incident assigned, and the killed node is restarted from
+//! the console.
 //!
 //! Headless Chromium is driven over the DevTools protocol on a pipe
 //! (`--remote-debugging-pipe`), which lets the test wait for what the page
@@ -19,7 +22,7 @@ use std::time::Duration;
 use cordon_node::api_types::ReportIncident;
 use cordon_node::client::ApiClient;
 use cordon_node::console::{ASSETS, CONSOLE_PATH};
-use cordon_node::demo::{wait_ready, LocalProcesses};
+use cordon_node::demo::{wait_ready, DrillControl, LocalProcesses, ProcessState};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -44,12 +47,22 @@ const LANDMARKS: [(&str, f64, f64); 3] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     // Phase 1: three processes; plans wait long enough for the browser to approve one.
-    let mut cluster = start_cluster().await;
+    let cluster = start_cluster().await;
     let leader = wait_ready(&cluster.client, WAIT_MAX).await.unwrap();
     let leader_url = cluster.client.urls()[(leader - 1) as usize].clone();
 
-    // Phase 2: every asset is served with its content type, by every node's router.
+    // Phase 2: every asset is served with its content type, by every node's
+    // router; every node offers node drills, and the drill control sees every node running.
     check_assets(&leader_url).await;
+    for url in cluster.client.urls() {
+        let drills = get_json(&format!("{url}/v1/drills")).await;
+        assert_eq!(drills, json!({ "actors": true, "nodes": true }), "{url}");
+    }
+    let processes = control_nodes(&cluster).await;
+    assert!(
+        processes.iter().all(|node| node["state"] == "running"),
+        "{processes:?}"
+    );
 
     // Phase 3: a few incidents, assigned, and one major incident with a plan.
     let mut ordinary = Vec::new();
@@ -125,6 +138,14 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         ),
         )
         .await;
+    browser
+        .wait_for(
+            &first,
+            "the drill buttons of every member",
+            "document.querySelectorAll('#members tr.member-drill button.drill[data-node][data-action]').length === 12 && \
+             !document.querySelector('#drill-status').hidden",
+        )
+        .await;
     browser.save(&first, &artifacts, "1-leader-console").await;
 
     // Phase 5: the drawer shows the major incident's verified audit trail, and approves its plan.
@@ -132,8 +153,38 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     browser.save(&first, &artifacts, "2-incident-drawer").await;
     browser.assert_clean(&first, &leader_url);
 
-    // Phase 6: kill the leader; its own console says it is unreachable.
-    cluster.processes.kill(leader);
+    // Phase 6: kill the leader with the Kill button of its row in its own
+    // console; the answer arrives before the kill, then the console says the node is down.
+    browser
+        .eval(
+            &first,
+            &format!(
+                "document.querySelector('#members button.drill[data-node=\"{leader}\"][data-action=\"kill\"]').click()"
+            ),
+        )
+        .await;
+    let status = browser
+        .wait_for(
+            &first,
+            "the drill status line saying the kill is under way",
+            "document.querySelector('#drill-status').dataset.state === 'done' && \
+             document.querySelector('#drill-status').textContent",
+        )
+        .await;
+    let status = status.as_str().unwrap();
+    assert!(
+        status.contains(&format!("node {leader}: kill in")),
+        "{status}"
+    );
+    cluster
+        .wait("the drill control to report the leader killed", |_| {
+            let processes = cluster.processes.processes().clone();
+            async move {
+                let node = processes.lock().await.process(leader)?;
+                (node.state == ProcessState::Killed).then_some(())
+            }
+        })
+        .await;
     browser
         .wait_for(
             &first,
@@ -199,25 +250,123 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
              document.querySelector('tr.member[data-id=\"{leader}\"]')?.dataset.health === 'unknown'"
         ))
         .await;
+
+    // Phase 9: the killed node is restarted from the new leader's console and catches up.
+    browser
+        .eval(
+            &second,
+            &format!(
+                "document.querySelector('#members button.drill[data-node=\"{leader}\"][data-action=\"restart\"]').click()"
+            ),
+        )
+        .await;
+    let status = browser
+        .wait_for(
+            &second,
+            "the drill status line saying the node restarted",
+            "document.querySelector('#drill-status').dataset.state === 'done' && \
+             document.querySelector('#drill-status').textContent",
+        )
+        .await;
+    assert!(
+        status
+            .as_str()
+            .unwrap()
+            .contains(&format!("node {leader}: restarted")),
+        "{status}"
+    );
+    browser
+        .wait_for(
+            &second,
+            "the restarted node up again",
+            &format!(
+                "document.querySelector('tr.member[data-id=\"{leader}\"]')?.dataset.health === 'up'"
+            ),
+        )
+        .await;
+    browser.save(&second, &artifacts, "4-after-restart").await;
+
+    // Phase 10: the other drills through the API: pause and resume a
+    // follower, a drill that does not fit the node's state, and partition,
+    // which the demo cannot do and says so.
+    let drill = |node: u64, action: &'static str| {
+        let url = format!("{new_url}/v1/drills/nodes/{node}/{action}");
+        async move {
+            let response = reqwest::Client::new().post(url).send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, paused) = drill(follower, "pause").await;
+    assert_eq!(
+        (status, &paused["state"]),
+        (200, &json!("paused")),
+        "{paused}"
+    );
+    let (status, resumed) = drill(follower, "resume").await;
+    assert_eq!(
+        (status, &resumed["state"]),
+        (200, &json!("running")),
+        "{resumed}"
+    );
+    let (status, refused) = drill(follower, "resume").await;
+    assert_eq!(
+        (status, &refused["code"]),
+        (409, &json!("wrong_state")),
+        "{refused}"
+    );
+    let (status, refused) = drill(follower, "partition").await;
+    assert_eq!(
+        (status, &refused["code"]),
+        (501, &json!("not_supported")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"].as_str().unwrap().contains("nftables"),
+        "{refused}"
+    );
+    let (status, refused) = drill(9, "kill").await;
+    assert_eq!(
+        (status, &refused["code"]),
+        (404, &json!("unknown_node")),
+        "{refused}"
+    );
     eprintln!(
-        "console test: leader {leader} killed, new leader {new_leader}; artifacts in {}",
+        "console test: leader {leader} killed from its console, new leader {new_leader}, \
+         node {leader} restarted; artifacts in {}",
         artifacts.display()
     );
 }
 
-/// Starts three nodes (drill routes on, plan auto-approval after 2 min) and
+async fn get_json(url: &str) -> Value {
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// The drill control's view of the node processes (`GET /nodes`).
+async fn control_nodes(cluster: &Cluster<DrillControl>) -> Vec<Value> {
+    let answer = get_json(&format!("{}/nodes", cluster.processes.url())).await;
+    answer["nodes"].as_array().unwrap().clone()
+}
+
+/// Starts three nodes as `cordon demo` does (drill routes on, the drill
+/// control's URL in their environment; plan auto-approval after 2 min) and
 /// waits until every actor is placed and the roster is loaded.
-async fn start_cluster() -> Cluster {
+async fn start_cluster() -> Cluster<DrillControl> {
     let dir = tempfile::tempdir().unwrap();
-    let processes = LocalProcesses::start(
+    let processes = LocalProcesses::start_with_drill_control(
         env!("CARGO_BIN_EXE_cordon").as_ref(),
         dir.path(),
         3,
         true,
+        Vec::new(),
         |file| file.actors.plan_auto_approve_ms = 120_000,
     )
+    .await
     .unwrap();
-    let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
+    let urls = processes.processes().lock().await.api_urls();
+    let client = ApiClient::new(urls, Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
     let cluster = Cluster {
         processes,
@@ -289,7 +438,7 @@ async fn check_assets(base: &str) {
     assert!(cluster.json::<Value>().await.unwrap()["members"].is_array());
 }
 
-async fn report_major(cluster: &Cluster) -> String {
+async fn report_major(cluster: &Cluster<DrillControl>) -> String {
     let report = ReportIncident {
         request_id: Some("console-major".into()),
         kind: "crowd_crush".into(),
@@ -303,7 +452,7 @@ async fn report_major(cluster: &Cluster) -> String {
     cluster.client.report(&report, 0).await.unwrap().incident_id
 }
 
-async fn wait_plan_proposed(cluster: &Cluster, id: &str) {
+async fn wait_plan_proposed(cluster: &Cluster<DrillControl>, id: &str) {
     cluster
         .wait(&format!("{id}'s plan proposed"), |client| async move {
             let incident = client.get(&format!("/v1/incidents/{id}"), 0).await.ok()?;
@@ -315,7 +464,12 @@ async fn wait_plan_proposed(cluster: &Cluster, id: &str) {
 /// Opens the major incident's drawer by clicking its marker, checks the
 /// audit trail against the API, clicks "Approve plan" and sees the ledger
 /// record the approval from this API client.
-async fn approve_in_drawer(browser: &mut Browser, page: &Page, cluster: &Cluster, id: &str) {
+async fn approve_in_drawer(
+    browser: &mut Browser,
+    page: &Page,
+    cluster: &Cluster<DrillControl>,
+    id: &str,
+) {
     browser
         .eval(
             page,
@@ -371,7 +525,7 @@ async fn approve_in_drawer(browser: &mut Browser, page: &Page, cluster: &Cluster
     assert!(entry["origin"].get("api").is_some(), "{entry}");
 }
 
-async fn wait_new_leader(cluster: &Cluster, old: u64) -> u64 {
+async fn wait_new_leader(cluster: &Cluster<DrillControl>, old: u64) -> u64 {
     cluster
         .wait("a new leader", |client| async move {
             for index in 0..client.urls().len() {

@@ -11,8 +11,10 @@ use serde_json::Value;
 /// How long any scenario waits for a condition before failing.
 pub const WAIT_MAX: Duration = Duration::from_secs(30);
 
-pub struct Cluster {
-    pub processes: LocalProcesses,
+/// A running cluster: its processes (`P`: [`LocalProcesses`], or a
+/// [`cordon_node::demo::DrillControl`] owning them) and a client of its API.
+pub struct Cluster<P = LocalProcesses> {
+    pub processes: P,
     pub client: ApiClient,
     pub _dir: tempfile::TempDir,
 }
@@ -51,7 +53,7 @@ pub async fn start_cluster() -> Cluster {
     cluster
 }
 
-impl Cluster {
+impl<P> Cluster<P> {
     /// Polls `probe` until it yields a value.
     pub async fn wait<T, F, Fut>(&self, what: &str, probe: F) -> T
     where
