@@ -28,10 +28,12 @@
 //! - [`workload`]: concurrent clients reporting incidents with retries under
 //!   the same request id, recording a history;
 //! - [`report`]: the request checkers' verdict and a scenario's one-line
-//!   report.
+//!   report;
+//! - [`drill`]: the L3 drills: real `cordon` processes in network
+//!   namespaces ([`drill::Lab`]), SIGKILL, SIGSTOP, partitions, one-way cuts
+//!   and loss at a bridge, checked and reported (binary `cordon-chaos`).
 //!
-//! The deterministic simulation (L1) and the multi-process drills (L3) are
-//! to come.
+//! The deterministic simulation (L1) is to come.
 //!
 //! [`History`]: history::History
 //! [`Invariant`]: invariants::Invariant
@@ -42,6 +44,7 @@
 
 pub mod checkers;
 pub mod cluster;
+pub mod drill;
 pub mod history;
 pub mod invariants;
 pub mod linearizability;

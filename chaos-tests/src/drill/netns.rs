@@ -1,0 +1,419 @@
+//! A network lab of Linux namespaces for the L3 drills: one namespace per
+//! node, each with one veth into a bridge that lives in a namespace of its
+//! own, addresses on a private /24 and no default route. Faults are
+//! nftables rules of the `bridge` family in the bridge's namespace, so a
+//! dropped datagram vanishes on the wire (the sender's `sendto` succeeds),
+//! as on a real network.
+//!
+//! The test process reaches the nodes' APIs through one more veth from the
+//! root namespace into the bridge (address `.2`): that adds one interface
+//! and one connected route to the root namespace and nothing else, and the
+//! fault rules match node addresses only, so client traffic is never cut.
+//!
+//! Dropping the [`Lab`] kills every process left in its namespaces, then
+//! deletes them (which removes the veths and the root side's interface).
+
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The third octet of the first subnet tried; runs take the next free one.
+const FIRST_RUN: u8 = 77;
+/// Address of the root namespace's client interface in each subnet.
+const CLIENT_HOST: u8 = 2;
+/// Node `n` (1-based) has host number `NODE_HOST_BASE + n`.
+const NODE_HOST_BASE: u8 = 10;
+/// The nftables table and chain that carry the faults.
+const TABLE: &str = "cordon_faults";
+const CHAIN: &str = "forward";
+
+/// Why a lab command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// A command could not be started or exited with an error.
+    #[error("`{command}` failed: {detail}")]
+    Command {
+        /// The command line.
+        command: String,
+        /// Its exit status and standard error.
+        detail: String,
+    },
+    /// A node index out of range.
+    #[error("no node {node} in this lab of {nodes} nodes (nodes are numbered from 1)")]
+    NoSuchNode {
+        /// The index asked for.
+        node: usize,
+        /// How many there are.
+        nodes: usize,
+    },
+    /// No free subnet was found.
+    #[error("no free lab subnet: every namespace name cl3-<run>-br is taken")]
+    NoFreeRun,
+}
+
+/// A bridge namespace and one namespace per node; see the module docs.
+#[derive(Debug)]
+pub struct Lab {
+    run: u8,
+    nodes: usize,
+    /// Namespaces created so far (bridge first), deleted on drop.
+    created: Vec<String>,
+}
+
+impl Lab {
+    /// Whether this machine can host a lab: root, `ip netns add` works,
+    /// `nft` is present. The error says why not, for a skip message.
+    pub fn available() -> Result<(), String> {
+        let uid = run_output(Command::new("id").arg("-u"))
+            .map_err(|error| format!("cannot tell the user id: {error}"))?;
+        if uid.trim() != "0" {
+            return Err(format!(
+                "not root (uid {}): network namespaces need root",
+                uid.trim()
+            ));
+        }
+        run_output(Command::new("nft").arg("--version")).map_err(|error| {
+            format!("nftables is missing ({error}): install the nftables package")
+        })?;
+        let probe = format!("cl3-probe-{}", std::process::id());
+        run(Command::new("ip").args(["netns", "add", &probe]))
+            .map_err(|error| format!("cannot create a network namespace: {error}"))?;
+        let table = run(Command::new("ip").args([
+            "netns", "exec", &probe, "nft", "add", "table", "bridge", TABLE,
+        ]));
+        let _ = run(Command::new("ip").args(["netns", "del", &probe]));
+        table.map_err(|error| format!("nftables bridge tables do not work here: {error}"))?;
+        Ok(())
+    }
+
+    /// Creates a lab of `nodes` nodes on the first free subnet
+    /// `10.77.<run>.0/24` (free: no bridge namespace `cl3-<run>-br`).
+    pub fn new(nodes: usize) -> Result<Lab, LabError> {
+        let start = FIRST_RUN.wrapping_add((std::process::id() % 64) as u8);
+        for offset in 0..=250u16 {
+            let run = ((u16::from(start) + offset) % 250 + 1) as u8;
+            let bridge = bridge_ns(run);
+            if Path::new("/var/run/netns").join(&bridge).exists() {
+                continue;
+            }
+            // `ip netns add` fails when another run took the name first.
+            if run_cmd(Command::new("ip").args(["netns", "add", &bridge])).is_err() {
+                continue;
+            }
+            let mut lab = Lab {
+                run,
+                nodes,
+                created: vec![bridge],
+            };
+            lab.build()?;
+            return Ok(lab);
+        }
+        Err(LabError::NoFreeRun)
+    }
+
+    fn build(&mut self) -> Result<(), LabError> {
+        let bridge = bridge_ns(self.run);
+        ip(&["-n", &bridge, "link", "set", "lo", "up"])?;
+        ip(&["-n", &bridge, "link", "add", "br0", "type", "bridge"])?;
+        ip(&["-n", &bridge, "link", "set", "br0", "up"])?;
+        for node in 1..=self.nodes {
+            let ns = self.namespace(node);
+            ip(&["netns", "add", &ns])?;
+            self.created.push(ns.clone());
+            let port = format!("v{node}");
+            ip(&[
+                "-n", &bridge, "link", "add", &port, "type", "veth", "peer", "name", "eth0",
+                "netns", &ns,
+            ])?;
+            ip(&["-n", &bridge, "link", "set", &port, "master", "br0"])?;
+            ip(&["-n", &bridge, "link", "set", &port, "up"])?;
+            ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+            let address = format!("{}/24", self.node_addr(node));
+            ip(&["-n", &ns, "addr", "add", &address, "dev", "eth0"])?;
+            ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
+        }
+        // The client's way in from the root namespace.
+        let root_side = self.client_iface();
+        ip(&[
+            "link", "add", &root_side, "type", "veth", "peer", "name", "vc", "netns", &bridge,
+        ])?;
+        ip(&["-n", &bridge, "link", "set", "vc", "master", "br0"])?;
+        ip(&["-n", &bridge, "link", "set", "vc", "up"])?;
+        let address = format!("{}/24", self.client_addr());
+        ip(&["addr", "add", &address, "dev", &root_side])?;
+        ip(&["link", "set", &root_side, "up"])?;
+        self.nft(&format!(
+            "add table bridge {TABLE}\n\
+             add chain bridge {TABLE} {CHAIN} {{ type filter hook forward priority 0; policy accept; }}\n"
+        ))?;
+        Ok(())
+    }
+
+    /// How many nodes.
+    pub fn nodes(&self) -> usize {
+        self.nodes
+    }
+
+    /// The run number: the third octet of the subnet.
+    pub fn run(&self) -> u8 {
+        self.run
+    }
+
+    /// Node `node`'s (1-based) namespace name.
+    pub fn namespace(&self, node: usize) -> String {
+        format!("cl3-{}-n{node}", self.run)
+    }
+
+    /// Node `node`'s (1-based) address.
+    pub fn node_addr(&self, node: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 77, self.run, NODE_HOST_BASE + node as u8)
+    }
+
+    /// The root namespace's address on the lab network.
+    pub fn client_addr(&self) -> Ipv4Addr {
+        Ipv4Addr::new(10, 77, self.run, CLIENT_HOST)
+    }
+
+    fn client_iface(&self) -> String {
+        format!("cl3c{}", self.run)
+    }
+
+    fn check(&self, node: usize) -> Result<(), LabError> {
+        if node == 0 || node > self.nodes {
+            return Err(LabError::NoSuchNode {
+                node,
+                nodes: self.nodes,
+            });
+        }
+        Ok(())
+    }
+
+    /// `command` to run inside node `node`'s namespace (through
+    /// `ip netns exec`, which execs in place: the child's pid is the
+    /// command's own). Set its stdio, then spawn it.
+    pub fn run_in(&self, node: usize, command: &Command) -> Result<Command, LabError> {
+        self.check(node)?;
+        let mut wrapped = Command::new("ip");
+        wrapped
+            .args(["netns", "exec", &self.namespace(node)])
+            .arg(command.get_program())
+            .args(command.get_args());
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        if let Some(dir) = command.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        Ok(wrapped)
+    }
+
+    /// Cuts every link between nodes of different groups (a node in no
+    /// group is a group of its own). Adds to the faults in force.
+    pub fn partition(&self, groups: &[&[usize]]) -> Result<(), LabError> {
+        let group_of = |node: usize| {
+            groups
+                .iter()
+                .position(|group| group.contains(&node))
+                .unwrap_or(usize::MAX - node)
+        };
+        let mut rules = String::new();
+        for from in 1..=self.nodes {
+            for to in 1..=self.nodes {
+                if from != to && group_of(from) != group_of(to) {
+                    self.drop_rule(&mut rules, from, to);
+                }
+            }
+        }
+        self.nft(&rules)
+    }
+
+    /// Cuts node `node` from every other node (clients still reach it).
+    pub fn isolate(&self, node: usize) -> Result<(), LabError> {
+        self.check(node)?;
+        let rest: Vec<usize> = (1..=self.nodes).filter(|n| *n != node).collect();
+        self.partition(&[&[node], &rest])
+    }
+
+    /// Drops what `from` sends to `to`; `to` still reaches `from`.
+    pub fn cut_one_way(&self, from: usize, to: usize) -> Result<(), LabError> {
+        self.check(from)?;
+        self.check(to)?;
+        let mut rules = String::new();
+        self.drop_rule(&mut rules, from, to);
+        self.nft(&rules)
+    }
+
+    /// Drops `percent` % of the packets between nodes, at random (0: no
+    /// rule; 100 or more: every packet).
+    pub fn lossy(&self, percent: u8) -> Result<(), LabError> {
+        if percent == 0 {
+            return Ok(());
+        }
+        let set: Vec<String> = (1..=self.nodes)
+            .map(|n| self.node_addr(n).to_string())
+            .collect();
+        let set = set.join(", ");
+        // nftables refuses `< 100` for a value mod 100 (range 0-99).
+        let chance = if percent >= 100 {
+            String::new()
+        } else {
+            format!("numgen random mod 100 < {percent} ")
+        };
+        self.nft(&format!(
+            "add rule bridge {TABLE} {CHAIN} ip saddr {{ {set} }} ip daddr {{ {set} }} {chance}drop\n"
+        ))
+    }
+
+    /// Removes every fault.
+    pub fn heal(&self) -> Result<(), LabError> {
+        self.nft(&format!("flush chain bridge {TABLE} {CHAIN}\n"))
+    }
+
+    /// The fault rules in force, as `nft list` prints them.
+    pub fn rules(&self) -> Result<String, LabError> {
+        run_cmd(Command::new("ip").args([
+            "netns",
+            "exec",
+            &bridge_ns(self.run),
+            "nft",
+            "list",
+            "chain",
+            "bridge",
+            TABLE,
+            CHAIN,
+        ]))
+    }
+
+    fn drop_rule(&self, rules: &mut String, from: usize, to: usize) {
+        let _ = writeln!(
+            rules,
+            "add rule bridge {TABLE} {CHAIN} ip saddr {} ip daddr {} drop",
+            self.node_addr(from),
+            self.node_addr(to)
+        );
+    }
+
+    fn nft(&self, script: &str) -> Result<(), LabError> {
+        if script.is_empty() {
+            return Ok(());
+        }
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &bridge_ns(self.run), "nft", "-f", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|error| LabError::Command {
+                command: "nft -f -".into(),
+                detail: error.to_string(),
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            use std::io::Write as _;
+            let _ = stdin.write_all(script.as_bytes());
+        }
+        let output = child
+            .wait_with_output()
+            .map_err(|error| LabError::Command {
+                command: "nft -f -".into(),
+                detail: error.to_string(),
+            })?;
+        check_output(&format!("nft -f - <<{}", script.trim()), output).map(|_| ())
+    }
+
+    /// Kills (SIGKILL) every process left in the node namespaces.
+    pub fn kill_all(&self) {
+        for ns in &self.created {
+            if let Ok(pids) = run_output(Command::new("ip").args(["netns", "pids", ns])) {
+                let pids: Vec<&str> = pids.split_whitespace().collect();
+                if !pids.is_empty() {
+                    let _ = Command::new("kill")
+                        .arg("-9")
+                        .args(&pids)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.kill_all();
+        // Give the kernel a moment to reap, then delete, nodes first.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        for ns in self.created.iter().rev() {
+            let _ = Command::new("ip")
+                .args(["netns", "del", ns])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        // Deleting the bridge namespace removes the root side's veth; be
+        // sure anyway.
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.client_iface()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn bridge_ns(run: u8) -> String {
+    format!("cl3-{run}-br")
+}
+
+fn ip(args: &[&str]) -> Result<(), LabError> {
+    run_cmd(Command::new("ip").args(args)).map(|_| ())
+}
+
+fn run_cmd(command: &mut Command) -> Result<String, LabError> {
+    let line = describe(command);
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|error| LabError::Command {
+            command: line.clone(),
+            detail: error.to_string(),
+        })?;
+    check_output(&line, output)
+}
+
+fn run(command: &mut Command) -> Result<(), String> {
+    run_cmd(command)
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+}
+
+fn run_output(command: &mut Command) -> Result<String, String> {
+    run_cmd(command).map_err(|error| error.to_string())
+}
+
+fn check_output(line: &str, output: Output) -> Result<String, LabError> {
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(LabError::Command {
+            command: line.to_string(),
+            detail: format!(
+                "{}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        })
+    }
+}
+
+fn describe(command: &Command) -> String {
+    let mut line = command.get_program().to_string_lossy().into_owned();
+    for arg in command.get_args() {
+        line.push(' ');
+        line.push_str(&arg.to_string_lossy());
+    }
+    line
+}

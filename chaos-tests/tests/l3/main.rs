@@ -1,0 +1,156 @@
+//! L3 drills: real `cordon` processes, each in its own network namespace,
+//! with real faults (SIGKILL, partitions and a one-way cut at the bridge).
+//! They run when this machine allows namespaces (root, iproute2, nftables);
+//! otherwise each test prints `L3 drills skipped: <reason>` and passes.
+//!
+//! The drills need the `cordon` binary: `<target dir>/debug/cordon`, next to
+//! this test's `deps` folder; when it is missing the test builds it with
+//! `cargo build -p cordon-node`. Run with `-- --nocapture` to see the
+//! reports.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use cordon_chaos::drill::{cordon_next_to, run_drill, DrillName, DrillOptions, Lab};
+
+/// One drill at a time: they share two cores and the subnet space.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// The `cordon` binary, built if it is missing; `Err` says why not.
+fn cordon_binary() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|error| format!("current_exe: {error}"))?;
+    if let Some(found) = cordon_next_to(&exe) {
+        return Ok(found);
+    }
+    // target/debug/deps/l3-<hash> -> target/debug/cordon
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .ok_or("cannot find the target folder from the test's path")?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let target_dir = profile_dir.parent().ok_or("no target folder")?;
+    println!(
+        "L3: no cordon binary in {}; running `{cargo} build -p cordon-node`",
+        profile_dir.display()
+    );
+    let status = Command::new(&cargo)
+        .args(["build", "-p", "cordon-node"])
+        .env("CARGO_TARGET_DIR", target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .map_err(|error| format!("run {cargo}: {error}"))?;
+    if !status.success() {
+        return Err(format!("`cargo build -p cordon-node` failed: {status}"));
+    }
+    let built = profile_dir.join("cordon");
+    if built.is_file() {
+        Ok(built)
+    } else {
+        Err(format!("built, but no binary at {}", built.display()))
+    }
+}
+
+fn drill(name: DrillName) {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Err(reason) = Lab::available() {
+        println!("L3 drills skipped: {reason}");
+        return;
+    }
+    let cordon = cordon_binary().expect("the cordon binary for the L3 drills");
+    let mut options = DrillOptions::new(cordon);
+    options.incidents = 100;
+    options.clients = 4;
+    options.before = Duration::from_millis(1_500);
+    options.hold = Duration::from_secs(2);
+    options.after = Duration::from_millis(1_500);
+    options.quiet = Duration::from_secs(1);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let report = runtime
+        .block_on(run_drill(name, &options))
+        .unwrap_or_else(|error| panic!("drill {name} could not run: {error}"));
+    println!("{report}");
+    assert!(report.passed(), "drill {name} failed:\n{report}");
+    assert_eq!(report.lost, 0, "{report}");
+    assert_eq!(report.duplicates, 0, "{report}");
+    assert_eq!(report.nodes_read, report.nodes, "{report}");
+}
+
+#[test]
+fn kill_leader() {
+    drill(DrillName::KillLeader);
+}
+
+#[test]
+fn isolate_leader() {
+    drill(DrillName::IsolateLeader);
+}
+
+#[test]
+fn minority_split() {
+    drill(DrillName::MinoritySplit);
+}
+
+#[test]
+fn one_way() {
+    drill(DrillName::OneWay);
+}
+
+/// Whether node `from` reaches node `to` with one ping (1 s deadline).
+fn pings(lab: &Lab, from: usize, to: usize) -> bool {
+    let mut ping = Command::new("ping");
+    ping.args(["-c", "1", "-W", "1", &lab.node_addr(to).to_string()]);
+    lab.run_in(from, &ping)
+        .expect("a node of the lab")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+/// The lab's rules cut what they say, at the bridge, and heal restores it;
+/// the client's address reaches an isolated node.
+#[test]
+fn lab_faults_cut_traffic() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Err(reason) = Lab::available() {
+        println!("L3 drills skipped: {reason}");
+        return;
+    }
+    if Command::new("ping").arg("-V").output().is_err() {
+        println!("L3 lab check skipped: no ping (install iputils-ping)");
+        return;
+    }
+    let lab = Lab::new(3).expect("a lab of 3 nodes");
+    assert!(pings(&lab, 1, 2), "a fresh lab connects its nodes");
+    lab.isolate(1).expect("isolate node 1");
+    assert!(
+        !pings(&lab, 1, 2) && !pings(&lab, 3, 1),
+        "node 1 is isolated"
+    );
+    assert!(pings(&lab, 2, 3), "the others still talk");
+    let client = Command::new("ping")
+        .args(["-c", "1", "-W", "1", &lab.node_addr(1).to_string()])
+        .output()
+        .expect("ping from the root namespace");
+    assert!(client.status.success(), "the client still reaches node 1");
+    lab.heal().expect("heal");
+    assert!(pings(&lab, 1, 2), "healed");
+    // Echo requests 1 -> 2 pass, replies 2 -> 1 are dropped.
+    lab.cut_one_way(2, 1).expect("cut 2 -> 1");
+    assert!(!pings(&lab, 1, 2), "no reply crosses the cut");
+    lab.heal().expect("heal");
+    lab.lossy(100).expect("lose everything");
+    assert!(!pings(&lab, 1, 3), "100% loss");
+    lab.heal().expect("heal");
+    assert!(pings(&lab, 3, 1), "healed again");
+}
