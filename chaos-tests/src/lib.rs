@@ -46,7 +46,7 @@ pub mod checkers;
 pub mod cluster;
 pub mod drill;
 pub mod history;
-pub mod invariants;
+pub use cordon_consensus::invariants;
 pub mod linearizability;
 pub mod models;
 pub mod net;

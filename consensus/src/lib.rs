@@ -16,6 +16,7 @@
 //! - [`transport`]: the QUIC endpoint, connection cache and request serving.
 //! - [`network`]: openraft's network over the transport.
 //! - [`node`]: a running node: write with leader forwarding, read barrier, status, membership.
+//! - [`invariants`]: the one catalogue of invariant ids, shared with the chaos checkers.
 //! - [`trace`]: W3C trace context carried in frames, commands and pending messages.
 //! - [`status`], [`error`]: the cluster view and the typed errors callers branch on.
 //!
@@ -25,6 +26,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod invariants;
 pub mod ledger;
 pub mod log_store;
 pub mod network;

@@ -254,7 +254,11 @@ fn rejected(applied: &Applied) -> Option<Failure> {
         Effect::Rejected { rejection } => Some(Failure::new(
             StatusCode::CONFLICT,
             "rejected",
-            rejection.to_string(),
+            match rejection.invariant() {
+                // Name the rule kept, as drill reports name it.
+                Some(invariant) => format!("{rejection} [{}]", invariant.code()),
+                None => rejection.to_string(),
+            },
         )),
         _ => None,
     }

@@ -117,6 +117,21 @@ pub enum Rejection {
     },
 }
 
+impl Rejection {
+    /// The invariant this rejection keeps, if it guards one.
+    pub fn invariant(&self) -> Option<crate::invariants::Invariant> {
+        use crate::invariants::Invariant;
+        match self {
+            Rejection::UnitUnavailable { .. } | Rejection::VersionMismatch { .. } => {
+                Some(Invariant::UnitAssignedOnce)
+            }
+            Rejection::StaleEpoch { .. } => Some(Invariant::EpochSingleNode),
+            Rejection::EpochNotRaised { .. } => Some(Invariant::EpochsRise),
+            _ => None,
+        }
+    }
+}
+
 /// An entry of an incident's timeline: the audit trail of who did what, when,
 /// why and at which log index, hash-chained so a gap or an edit shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

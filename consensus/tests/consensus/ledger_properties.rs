@@ -308,3 +308,77 @@ fn an_edited_timeline_fails_verification() {
         1
     );
 }
+
+#[test]
+fn a_second_assignment_of_a_busy_unit_is_refused_naming_its_invariant() {
+    // The ledger refuses to put a unit on a second open incident and names the invariant it keeps.
+    let mut ledger = Ledger::default();
+    ledger.apply(1, &roster_command());
+    let report = |request: &str| {
+        Command::new(
+            RequestId(request.into()),
+            10,
+            Origin::Operator,
+            Action::ReportIncident(NewIncident {
+                kind: IncidentKind::Theft,
+                priority: 3,
+                force_level: 1,
+                location: Position::from_degrees(31.24, 121.48).unwrap(),
+                channel: Channel::EmergencyCall,
+                description: String::new(),
+            }),
+        )
+    };
+    let triage = |request: &str, id: u64| {
+        Command::new(
+            RequestId(request.into()),
+            11,
+            Origin::Operator,
+            Action::TriageIncident {
+                incident_id: IncidentId(id),
+                ring: 3,
+                station: None,
+                run_card: "theft".into(),
+                target_s: 300,
+                major: false,
+            },
+        )
+    };
+    let assign = |request: &str, id: u64, version: u64| {
+        Command::new(
+            RequestId(request.into()),
+            12,
+            Origin::Operator,
+            Action::AssignUnit {
+                incident_id: IncidentId(id),
+                unit_id: unit(1),
+                expected_unit_version: version,
+                eta_s: 30,
+            },
+        )
+    };
+    for (index, command) in [
+        report("r1"),
+        report("r2"),
+        triage("t1", 1),
+        triage("t2", 2),
+        assign("a1", 1, 1),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let answer = ledger.apply(index as u64 + 2, command);
+        assert!(
+            !matches!(answer.effect, Effect::Rejected { .. }),
+            "{answer:?}"
+        );
+    }
+    let second = ledger.apply(20, &assign("a2", 2, 2));
+    let Effect::Rejected { rejection } = second.effect else {
+        panic!("a busy unit was assigned again: {second:?}");
+    };
+    assert_eq!(
+        rejection.invariant(),
+        Some(cordon_consensus::invariants::Invariant::UnitAssignedOnce)
+    );
+}

@@ -1,11 +1,10 @@
 //! The catalogue of Cordon's named invariants.
 //!
 //! Each invariant has one stable code (`INV-ACK-1`) that appears in checker
-//! reports and, later, in the ledger's own assertions, so that a drill report
-//! and a node's log name a broken rule the same way (assert it twice: once
-//! where it is kept, once where it is observed). This module depends on
-//! nothing, not even on `std` beyond `fmt`, so it can move below the
-//! consensus crate unchanged when the ledger starts to cite it.
+//! reports (`cordon-chaos` re-exports this module) and in the ledger's
+//! rejections ([`crate::ledger::Rejection::invariant`]), so a drill report
+//! and a node's answer name a broken rule the same way: asserted twice, once
+//! where it is kept and once where it is observed.
 
 use std::fmt;
 
