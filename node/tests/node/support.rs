@@ -67,7 +67,28 @@ impl<P> Cluster<P> {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("timed out waiting for {what}");
+        panic!("timed out waiting for {what}\n{}", self.log_tails());
+    }
+
+    /// The warnings and errors at the end of every node log, for failures.
+    pub fn log_tails(&self) -> String {
+        let mut tails = String::new();
+        for id in 1..=3 {
+            let path = self._dir.path().join(format!("node-{id}.log"));
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let lines: Vec<&str> = text
+                .lines()
+                .filter(|line| {
+                    line.contains("WARN") || line.contains("ERROR") || line.contains("panicked")
+                })
+                .collect();
+            tails.push_str(&format!("--- node-{id}.log (last warnings and errors)\n"));
+            for line in &lines[lines.len().saturating_sub(25)..] {
+                tails.push_str(line);
+                tails.push('\n');
+            }
+        }
+        tails
     }
 
     /// Reports an incident and returns its id.
