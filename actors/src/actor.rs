@@ -189,6 +189,36 @@ impl DispatchActor {
     }
 }
 
+impl DispatchActor {
+    fn snapshot(&self, state: &ActorState) -> ActorSnapshot {
+        ActorSnapshot {
+            actor: self.id.to_string(),
+            epoch: state.epoch,
+            handled: state.handled,
+            rejected: state.rejected,
+            fenced: state.fenced,
+            last_error: state.last_error.clone(),
+            children: state
+                .teams
+                .as_ref()
+                .map(Supervision::snapshot)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Publishes this actor's view for supervisors and the API to read
+    /// without sending it a message.
+    fn publish(&self, state: &ActorState) {
+        let snapshot = self.snapshot(state);
+        let mut published = self
+            .shared
+            .snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        published.insert(self.id.clone(), snapshot);
+    }
+}
+
 impl Actor for DispatchActor {
     type Msg = ActorMsg;
     type State = ActorState;
@@ -238,19 +268,7 @@ impl Actor for DispatchActor {
                 }
             }
             ActorMsg::Snapshot(reply) => {
-                let children = match &state.teams {
-                    Some(teams) => teams.snapshot().await,
-                    None => Vec::new(),
-                };
-                let _ = reply.send(ActorSnapshot {
-                    actor: self.id.to_string(),
-                    epoch: state.epoch,
-                    handled: state.handled,
-                    rejected: state.rejected,
-                    fenced: state.fenced,
-                    last_error: state.last_error.clone(),
-                    children,
-                });
+                let _ = reply.send(self.snapshot(state));
             }
             ActorMsg::Fault(reason) => panic!("drill fault in {}: {reason}", self.id),
             ActorMsg::Reconcile => {
@@ -264,6 +282,7 @@ impl Actor for DispatchActor {
                 }
             }
         }
+        self.publish(state);
         Ok(())
     }
 

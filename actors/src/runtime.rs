@@ -45,6 +45,7 @@ impl ActorRuntime {
             node: node.clone(),
             district: Arc::new(district),
             timing: cluster.actors().clone(),
+            snapshots: Default::default(),
         });
         let (supervisor, _) = Actor::spawn(
             None,

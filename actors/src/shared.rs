@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::actor::ActorSnapshot;
 use cordon_config::district::District;
 use cordon_config::ActorTiming;
 use cordon_consensus::ledger::{
@@ -38,6 +39,8 @@ pub struct Shared {
     pub district: Arc<District>,
     /// Supervision and placement timing.
     pub timing: ActorTiming,
+    /// Each local actor's latest published view.
+    pub snapshots: std::sync::Mutex<std::collections::BTreeMap<ActorId, ActorSnapshot>>,
 }
 
 impl Shared {

@@ -21,9 +21,6 @@ use serde::Serialize;
 use crate::actor::{ActorMsg, ActorSnapshot, DispatchActor};
 use crate::shared::Shared;
 
-/// Deadline for an actor to answer a snapshot request.
-const SNAPSHOT_TIMEOUT_MS: u64 = 500;
-
 /// Messages of the node supervisor.
 #[derive(Debug)]
 pub enum SupervisorMsg {
@@ -281,20 +278,20 @@ impl Supervision {
     }
 
     /// Every child's state, and their children's, depth first.
-    pub async fn snapshot(&self) -> Vec<ChildSnapshot> {
+    pub fn snapshot(&self) -> Vec<ChildSnapshot> {
+        // Actors publish their own view after every message (see
+        // `Shared::snapshots`), so a snapshot never waits on a busy actor.
+        let published = self
+            .shared
+            .snapshots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let mut snapshots = Vec::new();
         for (actor, child) in &self.children {
-            let actor_state = match &child.actor_ref {
-                Some(actor_ref) => actor_ref
-                    .call(
-                        ActorMsg::Snapshot,
-                        Some(Duration::from_millis(SNAPSHOT_TIMEOUT_MS)),
-                    )
-                    .await
-                    .ok()
-                    .and_then(|answer| answer.success_or(()).ok()),
-                None => None,
-            };
+            let actor_state = published
+                .get(actor)
+                .filter(|s| s.epoch == child.epoch)
+                .cloned();
             let grandchildren = actor_state
                 .as_ref()
                 .map(|s| s.children.clone())
@@ -357,7 +354,11 @@ impl Actor for NodeSupervisor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             SupervisorMsg::Reconcile => {
-                state.reconcile(&myself.get_cell()).await?;
+                // A failed reconcile is retried on the next ledger change or
+                // tick; it must never take the node supervisor down.
+                if let Err(error) = state.reconcile(&myself.get_cell()).await {
+                    tracing::error!(%error, "reconcile actors with their placements");
+                }
                 // The ring-4 actor reconciles the teams it supervises.
                 if let Some(ring_four) = state.child(&ActorId::Ring(4)) {
                     let _ = ring_four.cast(ActorMsg::Reconcile);
@@ -368,7 +369,7 @@ impl Actor for NodeSupervisor {
                 state.wake_waiting();
             }
             SupervisorMsg::Snapshot(reply) => {
-                let _ = reply.send(state.snapshot().await);
+                let _ = reply.send(state.snapshot());
             }
             SupervisorMsg::Fault { actor, reason } => {
                 let target = if supervised_by_ring_four(&actor) {
