@@ -59,17 +59,29 @@ pub enum DrillName {
     PauseLeader,
     /// Drop 20 % of the packets between nodes at random.
     Lossy,
+    /// Restart every node in turn (SIGTERM, wait for the exit, start from
+    /// the same files, wait for `/readyz` and a settled leader).
+    RollingRestart,
+    /// Restart one follower with its wall clock 300 s ahead (libfaketime,
+    /// monotonic time untouched); restart it with the true clock at heal.
+    ClockSkew,
+    /// Start a 4th node outside the initial voters, then `cordon ctl
+    /// members add-learner`, `promote` and `remove` it.
+    MembershipChurn,
 }
 
 impl DrillName {
     /// Every drill, in the order `--list` prints them.
-    pub const ALL: [DrillName; 6] = [
+    pub const ALL: [DrillName; 9] = [
         DrillName::KillLeader,
         DrillName::IsolateLeader,
         DrillName::MinoritySplit,
         DrillName::OneWay,
         DrillName::PauseLeader,
         DrillName::Lossy,
+        DrillName::RollingRestart,
+        DrillName::ClockSkew,
+        DrillName::MembershipChurn,
     ];
 
     /// The drill's command-line name.
@@ -81,6 +93,9 @@ impl DrillName {
             DrillName::OneWay => "one-way",
             DrillName::PauseLeader => "pause-leader",
             DrillName::Lossy => "lossy",
+            DrillName::RollingRestart => "rolling-restart",
+            DrillName::ClockSkew => "clock-skew",
+            DrillName::MembershipChurn => "membership-churn",
         }
     }
 
@@ -93,6 +108,15 @@ impl DrillName {
             DrillName::OneWay => "the leader cannot send to one follower (one-way cut)",
             DrillName::PauseLeader => "SIGSTOP the leader past the election timeout, SIGCONT",
             DrillName::Lossy => "drop 20% of the packets between nodes",
+            DrillName::RollingRestart => {
+                "restart every node in turn (SIGTERM, start, wait for /readyz and a leader)"
+            }
+            DrillName::ClockSkew => {
+                "restart one follower under faketime +300s (monotonic untouched)"
+            }
+            DrillName::MembershipChurn => {
+                "ctl members add-learner, promote, remove a 4th node under load"
+            }
         }
     }
 
@@ -101,6 +125,23 @@ impl DrillName {
         DrillName::ALL
             .into_iter()
             .find(|drill| drill.as_str() == name)
+    }
+
+    /// The drill's own minimum hold, counted from the fault: long enough
+    /// for its restarts or membership changes to happen under load.
+    fn min_hold(self, nodes: usize) -> Option<Duration> {
+        match self {
+            DrillName::RollingRestart => Some(Duration::from_secs(6 * nodes as u64)),
+            DrillName::ClockSkew => Some(Duration::from_secs(8)),
+            DrillName::MembershipChurn => Some(Duration::from_secs(15)),
+            _ => None,
+        }
+    }
+
+    /// Nodes in the lab and cluster file beyond the initial voters, started
+    /// only by the drill.
+    fn extra_nodes(self) -> usize {
+        usize::from(self == DrillName::MembershipChurn)
     }
 
     /// True when the fault must end the old leader's term.
@@ -371,13 +412,33 @@ struct Nodes {
 
 impl Nodes {
     fn spawn(&mut self, lab: &Lab, node: usize) -> Result<(), DrillError> {
+        self.spawn_with(lab, node, &[], &[])
+    }
+
+    /// Starts node `node`, its command prefixed by `wrapper` (e.g.
+    /// `faketime -f +300s`) with `env` added.
+    fn spawn_with(
+        &mut self,
+        lab: &Lab,
+        node: usize,
+        wrapper: &[&str],
+        env: &[(&str, &str)],
+    ) -> Result<(), DrillError> {
         let log_path = self.dir.join(format!("node-{node}.log"));
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&log_path)
             .map_err(|error| setup(format!("open {}: {error}", log_path.display())))?;
-        let mut command = Command::new(&self.binary);
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(&self.binary);
+                command
+            }
+            None => Command::new(&self.binary),
+        };
+        command.envs(env.iter().copied());
         command
             .arg("run")
             .arg("--cluster")
@@ -399,6 +460,27 @@ impl Nodes {
         if let Some(mut child) = self.children[node - 1].take() {
             let _ = child.kill();
             let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM node `node` and wait up to `within` for its exit; SIGKILL
+    /// after that. True when it exited of the SIGTERM.
+    async fn stop(&mut self, node: usize, within: Duration) -> Result<bool, DrillError> {
+        self.signal(node, "TERM")?;
+        let give_up = Instant::now() + within;
+        loop {
+            let Some(child) = self.children[node - 1].as_mut() else {
+                return Ok(true);
+            };
+            if child.try_wait().map_err(setup)?.is_some() {
+                self.children[node - 1] = None;
+                return Ok(true);
+            }
+            if Instant::now() > give_up {
+                self.kill(node);
+                return Ok(false);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -471,6 +553,15 @@ impl Api {
             leader: value.get("leader_id").and_then(|v| v.as_u64()),
             term: value.get("term")?.as_u64()?,
         })
+    }
+
+    /// True when node `node` answers `GET /readyz` with a success.
+    async fn ready(&self, node: usize) -> bool {
+        let url = format!("{}/readyz", self.urls[node - 1]);
+        match self.http.get(&url).timeout(PROBE_TIMEOUT).send().await {
+            Ok(response) => response.status().is_success(),
+            Err(_) => false,
+        }
     }
 
     async fn views(&self) -> Vec<View> {
@@ -729,7 +820,10 @@ impl Run {
 
 /// Starts the cluster in a fresh lab: cluster file, certificates, one
 /// `cordon run` per node namespace.
-fn start_cluster(options: &DrillOptions) -> Result<(Run, Api), DrillError> {
+/// `extra` more nodes go into the lab and the cluster file as non-voters
+/// (outside the initial membership) and are not started; the [`Api`] covers
+/// them too.
+fn start_cluster(options: &DrillOptions, extra: usize) -> Result<(Run, Api), DrillError> {
     if options.nodes < 3 {
         return Err(setup("drills need 3 nodes or more"));
     }
@@ -739,13 +833,14 @@ fn start_cluster(options: &DrillOptions) -> Result<(Run, Api), DrillError> {
             options.cordon.display()
         )));
     }
-    let lab = Lab::new(options.nodes)?;
+    let total = options.nodes + extra;
+    let lab = Lab::new(total)?;
     let dir = tempfile::Builder::new()
         .prefix("cordon-l3-")
         .tempdir()
         .map_err(setup)?;
     // Distinct placeholders to pass validation; replaced by lab addresses.
-    let ports: Vec<(u16, u16)> = (0..options.nodes as u16)
+    let ports: Vec<(u16, u16)> = (0..total as u16)
         .map(|index| (QUIC_PORT + index, API_PORT + index))
         .collect();
     let base = ClusterConfig::local("l3drill", dir.path(), &ports).map_err(setup)?;
@@ -754,6 +849,7 @@ fn start_cluster(options: &DrillOptions) -> Result<(Run, Api), DrillError> {
         let address = lab.node_addr(index + 1);
         node.quic_addr = (address, QUIC_PORT).into();
         node.api_addr = (address, API_PORT).into();
+        node.voter = index < options.nodes;
     }
     let cluster = ClusterConfig::from_file(file, dir.path()).map_err(setup)?;
     let cluster_path = dir.path().join("cluster.toml");
@@ -781,7 +877,7 @@ fn start_cluster(options: &DrillOptions) -> Result<(Run, Api), DrillError> {
             binary: options.cordon.clone(),
             cluster_path,
             dir: dir.path().to_path_buf(),
-            children: (0..options.nodes).map(|_| None).collect(),
+            children: (0..total).map(|_| None).collect(),
         },
         lab,
         dir,
@@ -800,7 +896,18 @@ pub async fn run_drill(
     options: &DrillOptions,
 ) -> Result<DrillReport, DrillError> {
     let started = Instant::now();
-    let (mut run, api) = start_cluster(options)?;
+    let mut options = options.clone();
+    if let Some(hold) = drill.min_hold(options.nodes) {
+        options.hold = options.hold.max(hold);
+    }
+    let options = &options;
+    let (mut run, api_all) = start_cluster(options, drill.extra_nodes())?;
+    // The load, the leader probes and the final reads go to the initial
+    // voters only.
+    let api = Api {
+        http: api_all.http.clone(),
+        urls: api_all.urls[..options.nodes].to_vec(),
+    };
     let subnet = format!("10.77.{}.0/24", run.lab.run());
     let Some((leader, term)) = api.wait_leader(None, FIRST_LEADER_WITHIN).await else {
         let kept = run.dir.keep();
@@ -837,6 +944,7 @@ pub async fn run_drill(
 
     tokio::time::sleep(options.before).await;
     let mut problems = Vec::new();
+    let mut leader_recovery_ms = None;
     load.phase.store(DURING, Ordering::Relaxed);
     let fault_at = Instant::now();
     let fault_ms = run.start.elapsed().as_millis() as u64;
@@ -872,9 +980,98 @@ pub async fn run_drill(
             run.lab.lossy(20)?;
             run.note("drop 20% of node-to-node packets");
         }
+        DrillName::RollingRestart => {
+            let mut slowest = 0;
+            for node in 1..=nodes {
+                match restart(&mut run, &api, node, &[], &[]).await? {
+                    Ok(ms) => slowest = slowest.max(ms),
+                    Err(problem) => problems.push(problem),
+                }
+            }
+            leader_recovery_ms = Some(slowest);
+            run.note(format!(
+                "every node restarted; slowest back in {slowest} ms"
+            ));
+        }
+        DrillName::ClockSkew => {
+            // libfaketime preloaded directly, not through the `faketime`
+            // program: that one forks and waits, so SIGTERM would reach
+            // it and not the node.
+            let library = faketime_library().ok_or_else(|| {
+                setup("libfaketime.so.1 not found: install libfaketime (apt-get install faketime)")
+            })?;
+            let library = library.to_string_lossy().into_owned();
+            run.note(format!("skew node {follower} (follower) by +300 s"));
+            match restart(
+                &mut run,
+                &api,
+                follower,
+                &[],
+                &[
+                    ("LD_PRELOAD", library.as_str()),
+                    ("FAKETIME", "+300s"),
+                    ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+                ],
+            )
+            .await?
+            {
+                Ok(ms) => leader_recovery_ms = Some(ms),
+                Err(problem) => problems.push(problem),
+            }
+            match last_start_skew(&run.nodes.dir.join(format!("node-{follower}.log"))) {
+                Some(skew) if (250..=400).contains(&skew) => {
+                    run.note(format!("node {follower} logs {skew} s ahead of the true clock"))
+                }
+                other => problems.push(format!(
+                    "node {follower}'s clock is not skewed by about +300 s: its log is {other:?} s ahead"
+                )),
+            }
+        }
+        DrillName::MembershipChurn => {
+            let extra = nodes + 1;
+            run.nodes.spawn(&run.lab, extra)?;
+            run.note(format!("start node {extra} (not a member)"));
+            for (verb, pause) in [
+                ("add-learner", Duration::from_secs(2)),
+                ("promote", Duration::from_secs(3)),
+                ("remove", Duration::from_secs(1)),
+            ] {
+                match ctl(&run, options, &["members", verb, &extra.to_string()]).await {
+                    Ok(out) => run.note(format!("ctl members {verb} {extra}: {out}")),
+                    Err(error) => {
+                        run.note(format!("ctl members {verb} {extra} FAILED"));
+                        problems.push(format!("ctl members {verb} {extra}: {error}"));
+                    }
+                }
+                if verb != "remove" {
+                    let caught_up = api_all.view(extra).await;
+                    run.note(format!(
+                        "node {extra} sees: {}",
+                        caught_up.map_or("no answer".to_string(), |view| format!(
+                            "role {} leader {:?} term {}",
+                            view.role, view.leader, view.term
+                        ))
+                    ));
+                }
+                tokio::time::sleep(pause).await;
+            }
+            let graceful = run.nodes.stop(extra, Duration::from_secs(10)).await?;
+            run.note(format!(
+                "stop node {extra} ({})",
+                if graceful {
+                    "SIGTERM"
+                } else {
+                    "SIGKILL after 10 s"
+                }
+            ));
+            let status = ctl(&run, options, &["status"]).await;
+            run.note(format!(
+                "ctl status: {}",
+                status.unwrap_or_else(|error| error).replace('\n', " | ")
+            ));
+        }
     }
 
-    let mut leader_recovery_ms = None;
     if drill.expects_new_leader() {
         match api.wait_leader(Some(term), RECOVERY_WITHIN).await {
             Some((new_leader, new_term)) => {
@@ -887,7 +1084,11 @@ pub async fn run_drill(
         }
     }
     // Hold the fault, noting leadership changes.
-    let hold_until = Instant::now() + options.hold;
+    let hold_until = if drill.min_hold(nodes).is_some() {
+        (fault_at + options.hold).max(Instant::now())
+    } else {
+        Instant::now() + options.hold
+    };
     let mut seen = api.settled_leader(None).await;
     while Instant::now() < hold_until {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -908,6 +1109,17 @@ pub async fn run_drill(
         DrillName::PauseLeader => {
             run.nodes.signal(leader_index, "CONT")?;
             run.note(format!("SIGCONT node {leader}"));
+        }
+        DrillName::ClockSkew => {
+            run.note(format!(
+                "unskew node {follower}: restart with the true clock"
+            ));
+            if let Err(problem) = restart(&mut run, &api, follower, &[], &[]).await? {
+                problems.push(problem);
+            }
+        }
+        DrillName::RollingRestart | DrillName::MembershipChurn => {
+            run.note("heal: nothing left to undo");
         }
         _ => {
             run.lab.heal()?;
@@ -1016,6 +1228,147 @@ pub async fn run_drill(
         elapsed_ms: started.elapsed().as_millis() as u64,
         kept,
     })
+}
+
+/// Restarts node `node`: SIGTERM, wait for the exit (SIGKILL after 15 s),
+/// start it again from the same files (under `wrapper` with `env`), wait
+/// until it answers `/readyz` and a leader is settled. `Ok(Ok(ms))`: from
+/// the SIGTERM to ready; `Ok(Err(problem))`: it did not come back in time.
+async fn restart(
+    run: &mut Run,
+    api: &Api,
+    node: usize,
+    wrapper: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Result<u64, String>, DrillError> {
+    let began = Instant::now();
+    let graceful = run.nodes.stop(node, Duration::from_secs(15)).await?;
+    run.note(format!(
+        "node {node} {} after {} ms",
+        if graceful {
+            "exited on SIGTERM"
+        } else {
+            "ignored SIGTERM for 15 s: SIGKILLed"
+        },
+        began.elapsed().as_millis()
+    ));
+    run.nodes.spawn_with(&run.lab, node, wrapper, env)?;
+    let shown = if wrapper.is_empty() {
+        String::new()
+    } else {
+        format!(" under `{}`", wrapper.join(" "))
+    };
+    run.note(format!("start node {node}{shown}"));
+    let give_up = Instant::now() + RECOVERY_WITHIN;
+    while Instant::now() < give_up {
+        // The answer must come from the new process, not a survivor.
+        if let Some(child) = run.nodes.children[node - 1].as_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                run.nodes.children[node - 1] = None;
+                return Ok(Err(format!(
+                    "node {node} exited right after its restart: {status} (see its log)"
+                )));
+            }
+        }
+        if api.ready(node).await {
+            if let Some((leader, term)) = api.settled_leader(None).await {
+                let ms = began.elapsed().as_millis() as u64;
+                run.note(format!(
+                    "node {node} ready; leader node {leader} term {term} ({ms} ms after SIGTERM)"
+                ));
+                return Ok(Ok(ms));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Err(format!(
+        "node {node} not ready with a settled leader within {RECOVERY_WITHIN:?} of its restart"
+    )))
+}
+
+/// libfaketime's preload library, where Debian and Fedora put it.
+fn faketime_library() -> Option<PathBuf> {
+    [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1",
+        "/usr/lib64/faketime/libfaketime.so.1",
+        "/usr/lib/faketime/libfaketime.so.1",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|path| path.is_file())
+}
+
+/// Seconds by which the last `consensus node started` line of a node log
+/// is ahead of the true clock now (negative: behind).
+fn last_start_skew(log: &Path) -> Option<i64> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text
+        .lines()
+        .rev()
+        .find(|line| line.contains("consensus node started"))?;
+    // Drop the ANSI colours, then the first word is the RFC 3339 time.
+    let mut plain = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let stamp = plain.split_whitespace().next()?;
+    let number = |range: std::ops::Range<usize>| stamp.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let logged = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs() as i64;
+    Some(logged - now)
+}
+
+/// `cordon ctl --cluster F ARGS` inside node 1's namespace (the operator
+/// certificate sits with the cluster's), bounded to 30 s: its stdout, or
+/// the failure with its stderr.
+async fn ctl(run: &Run, options: &DrillOptions, args: &[&str]) -> Result<String, String> {
+    let mut command = Command::new("timeout");
+    command
+        .arg("30")
+        .arg(&options.cordon)
+        .arg("ctl")
+        .arg("--cluster")
+        .arg(&run.nodes.cluster_path)
+        .args(args);
+    let mut command = run.lab.run_in(1, &command).map_err(|e| e.to_string())?;
+    command.stdin(Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "{}: {} {}",
+            output.status,
+            stdout,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
 }
 
 /// `<target dir>/debug/cordon` next to the running test or binary
