@@ -91,8 +91,12 @@ pub struct ActorState {
 
 impl DispatchActor {
     /// The request id of attempt `attempt` at handling message `seq`.
-    pub fn request_id(&self, seq: u64, attempt: u32) -> String {
-        format!("{}.m{seq}.a{attempt}", self.id)
+    ///
+    /// The epoch is part of it: an answer the ledger remembers for a stale
+    /// incarnation (a fencing rejection) must never be replayed to the
+    /// incarnation that replaced it.
+    pub fn request_id(&self, epoch: u64, seq: u64, attempt: u32) -> String {
+        request_id(&self.id, epoch, seq, attempt)
     }
 
     async fn drain(&self, state: &mut ActorState) {
@@ -312,5 +316,46 @@ impl Actor for DispatchActor {
             teams.stop_all();
         }
         Ok(())
+    }
+}
+
+/// The request id of `actor`'s attempt `attempt` at message `seq` under `epoch`.
+pub fn request_id(actor: &ActorId, epoch: u64, seq: u64, attempt: u32) -> String {
+    format!("{actor}.e{epoch}.m{seq}.a{attempt}")
+}
+
+#[cfg(test)]
+mod tests {
+    use cordon_config::district::District;
+    use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
+
+    use super::*;
+
+    #[test]
+    fn request_ids_of_every_actor_are_valid_even_after_years_of_messages() {
+        // The longest actor name with large epoch, sequence and attempt still makes a valid request id.
+        for actor in crate::placement::district_actors(&District::embedded()) {
+            let id = format!(
+                "{}.line63",
+                request_id(&actor, 99_999, 9_999_999_999, ATTEMPTS_PER_MESSAGE_MAX)
+            );
+            let command = Command::new(
+                RequestId(id.clone()),
+                0,
+                Origin::Operator,
+                Action::Dismiss {
+                    reason: String::new(),
+                },
+            );
+            // Only the request id is judged here (a dismiss from an operator is refused later, by origin).
+            assert!(
+                !matches!(
+                    command.check(),
+                    Err(cordon_consensus::ledger::Rejection::BadRequestId { .. })
+                ),
+                "{id} ({} bytes)",
+                id.len()
+            );
+        }
     }
 }

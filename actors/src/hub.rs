@@ -55,7 +55,7 @@ pub(crate) async fn dismiss(
         .propose(
             &actor.id,
             epoch,
-            actor.request_id(envelope.seq, 0),
+            actor.request_id(epoch, envelope.seq, 0),
             Action::Dismiss { reason },
             vec![envelope.seq],
         )
@@ -103,7 +103,7 @@ pub(crate) async fn triage(
             .propose(
                 &actor.id,
                 epoch,
-                actor.request_id(envelope.seq, 0),
+                actor.request_id(epoch, envelope.seq, 0),
                 action,
                 vec![envelope.seq],
             )
@@ -192,7 +192,7 @@ async fn propose_plan(
         .propose(
             &actor.id,
             state.epoch,
-            actor.request_id(envelope.seq, 0),
+            actor.request_id(state.epoch, envelope.seq, 0),
             action,
             vec![envelope.seq],
         )
@@ -238,7 +238,10 @@ async fn dispatch_plan(
             expected_unit_version: *version,
             eta_s: *eta_s,
         };
-        let request_id = format!("{}.line{position}", actor.request_id(envelope.seq, 0));
+        let request_id = format!(
+            "{}.line{position}",
+            actor.request_id(state.epoch, envelope.seq, 0)
+        );
         match actor
             .shared
             .propose(&actor.id, state.epoch, request_id, action, Vec::new())
@@ -275,7 +278,7 @@ pub(crate) async fn tick(
             if let Some(plan) = &incident.plan {
                 if plan.approved_index.is_none() && now_ms >= plan.auto_approve_at_ms {
                     actions.push((
-                        format!("hub.approve.{}", incident.id.0),
+                        format!("hub.e{}.approve.{}", state.epoch, incident.id.0),
                         Action::ApprovePlan {
                             incident_id: incident.id,
                         },
@@ -293,7 +296,7 @@ pub(crate) async fn tick(
             let ring = incident.ring.unwrap_or(3);
             if overdue && ring < 4 {
                 actions.push((
-                    format!("hub.deadline.{}.r{ring}", incident.id.0),
+                    format!("hub.e{}.deadline.{}.r{ring}", state.epoch, incident.id.0),
                     Action::Escalate {
                         incident_id: incident.id,
                         to_ring: ring + 1,

@@ -43,7 +43,7 @@ pub(crate) async fn respond(
                 return Ok(());
             }
         };
-        let request_id = actor.request_id(envelope.seq, attempt);
+        let request_id = actor.request_id(state.epoch, envelope.seq, attempt);
         match actor
             .shared
             .propose(

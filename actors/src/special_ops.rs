@@ -29,7 +29,7 @@ pub(crate) async fn handle(
                 .propose(
                     &actor.id,
                     state.epoch,
-                    actor.request_id(envelope.seq, 0),
+                    actor.request_id(state.epoch, envelope.seq, 0),
                     action,
                     vec![envelope.seq],
                 )

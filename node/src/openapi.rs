@@ -31,7 +31,7 @@ fn operations() -> Vec<Operation> {
         "required": ["kind", "lat", "lon"],
         "additionalProperties": false,
         "properties": {
-            "request_id": { "type": "string", "maxLength": 64, "description": "idempotency key; a retry with the same id takes effect once" },
+            "request_id": { "type": "string", "maxLength": 128, "description": "idempotency key; a retry with the same id takes effect once" },
             "kind": { "type": "string", "enum": ["theft", "assault", "disturbance", "crowd_crush", "medical", "fire", "traffic_accident", "missing_person", "suspicious_object", "extreme_act", "hazard", "other"] },
             "priority": { "type": "integer", "minimum": 0, "maximum": 10 },
             "force_level": { "type": "integer", "minimum": 0, "maximum": 10 },

@@ -12,7 +12,7 @@ use super::ids::{
 use super::model::{PlanLine, Rejection};
 
 /// Longest request id accepted.
-pub const REQUEST_ID_BYTES_MAX: usize = 64;
+pub const REQUEST_ID_BYTES_MAX: usize = 128;
 /// Longest free-text field (description, reason).
 pub const TEXT_BYTES_MAX: usize = 2_000;
 /// Highest priority and force level.

@@ -12,7 +12,7 @@ use super::ids::{ActorId, IncidentId, IncidentStatus, Position, RequestId, UnitI
 #[serde(rename_all = "snake_case")]
 pub enum Rejection {
     /// The request id is empty, too long or has odd characters.
-    #[error("request id {request_id:?} is invalid: use 1-64 characters of A-Z, a-z, 0-9, '-', '_', '.', ':'")]
+    #[error("request id {request_id:?} is invalid: use 1-128 characters of A-Z, a-z, 0-9, '-', '_', '.', ':'")]
     BadRequestId {
         /// The offending id.
         request_id: String,
