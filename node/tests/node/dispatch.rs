@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use cordon_chaos::checkers::{epochs, ActorExecution};
+use cordon_chaos::checkers::epochs;
 use serde_json::Value;
 
-use crate::support::{placement, start_cluster, steps, Cluster};
+use crate::support::{actor_executions, placement, start_cluster, steps, Cluster};
 
 /// A landmark inside each of a few stations' zones (WGS-84).
 const STATION_POINTS: [(&str, f64, f64); 5] = [
@@ -35,30 +35,6 @@ async fn station_off_leader(cluster: &Cluster) -> (&'static str, f64, f64, u64) 
             None
         })
         .await
-}
-
-/// Every actor step in every incident's timeline, in log order.
-async fn actor_executions(cluster: &Cluster) -> Vec<ActorExecution> {
-    let list = cluster
-        .client
-        .get("/v1/incidents?limit=10000", 0)
-        .await
-        .unwrap();
-    let mut executions = Vec::new();
-    for incident in list["incidents"].as_array().unwrap() {
-        for entry in incident["timeline"].as_array().unwrap() {
-            if let Some(actor) = entry["origin"].get("actor") {
-                executions.push(ActorExecution {
-                    actor: serde_json::to_string(&actor["actor"]).unwrap(),
-                    epoch: actor["epoch"].as_u64().unwrap(),
-                    node: actor["node"].as_u64().unwrap(),
-                    index: entry["index"].as_u64().unwrap(),
-                });
-            }
-        }
-    }
-    executions.sort_by_key(|e| e.index);
-    executions
 }
 
 fn assigned_once(incident: &Value) {
@@ -272,7 +248,7 @@ async fn paused_node_is_fenced_and_nothing_is_assigned_twice(cluster: &Cluster) 
     assigned_once(&cluster.incident(&id).await);
     assert_eq!(incident["timeline_verified"], true);
     // Each actor acted under one node per epoch, and epochs only rose.
-    if let Err(violations) = epochs(&actor_executions(cluster).await) {
+    if let Err(violations) = epochs(&actor_executions(&cluster.client).await) {
         panic!("fencing broken: {violations:?}");
     }
     no_unit_on_two_open_incidents(cluster).await;

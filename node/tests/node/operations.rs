@@ -4,9 +4,9 @@
 
 use std::process::Command;
 
-use cordon_chaos::checkers::{epochs, ActorExecution};
+use cordon_chaos::checkers::epochs;
 
-use crate::support::{placement, start_cluster, steps, Cluster};
+use crate::support::{actor_executions, placement, start_cluster, steps, Cluster};
 
 fn ctl(cluster: &Cluster, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_cordon"))
@@ -84,25 +84,7 @@ async fn drain_snapshot_and_transfer_leadership() {
         // A unit freed by a drained actor's move could be assigned again only through a second "assigned" step.
         assert_eq!(assigned, 1, "{id}: {:?}", steps(&incident));
     }
-    let list = cluster
-        .client
-        .get("/v1/incidents?limit=10000", 0)
-        .await
-        .unwrap();
-    let mut executions = Vec::new();
-    for incident in list["incidents"].as_array().unwrap() {
-        for entry in incident["timeline"].as_array().unwrap() {
-            if let Some(actor) = entry["origin"].get("actor") {
-                executions.push(ActorExecution {
-                    actor: actor["actor"].to_string(),
-                    epoch: actor["epoch"].as_u64().unwrap(),
-                    node: actor["node"].as_u64().unwrap(),
-                    index: entry["index"].as_u64().unwrap(),
-                });
-            }
-        }
-    }
-    executions.sort_by_key(|e| e.index);
+    let executions = actor_executions(&cluster.client).await;
     epochs(&executions).unwrap_or_else(|v| panic!("{v:?}"));
     assert_eq!(actors_on(&cluster, node).await, Some(0));
     assert_ne!(
