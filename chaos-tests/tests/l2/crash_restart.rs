@@ -3,12 +3,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cordon_chaos::cluster::InProcessCluster;
 use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
+use cordon_chaos::report::{OpTally, ScenarioReport};
 use cordon_chaos::workload::ReportLoad;
 
-use crate::{assert_every_node_holds, seed, wait_for_acks, CONVERGE_WITHIN, LEADER_WITHIN};
+use crate::{
+    assert_every_node_holds, read_back, seed, three_nodes, wait_for_acks, CONVERGE_WITHIN,
+    LEADER_WITHIN,
+};
 
 // A follower crashed in the middle of a steady load misses part of it,
 // restarts from its own files, catches up with the log, and no
@@ -19,12 +21,7 @@ async fn a_crashed_follower_restarts_and_catches_up_under_load() {
     let seed = seed(44);
 
     // Phase 1: three nodes elect a leader; a steady load starts.
-    let cluster = Arc::new(
-        InProcessCluster::start(3, seed)
-            .await
-            .expect("cluster starts"),
-    );
-    let leader = cluster.leader(LEADER_WITHIN).await.expect("a leader");
+    let (cluster, leader) = three_nodes(seed).await;
     let follower = cluster
         .ids()
         .into_iter()
@@ -72,9 +69,7 @@ async fn a_crashed_follower_restarts_and_catches_up_under_load() {
         .expect("nodes converge");
 
     // Phase 4: every report on every node, each once.
-    let final_reads = cluster.final_reads().await.expect("final reads");
-    let records = history.records().expect("well-formed history");
-    let verdict = RequestVerdict::check(&records, &final_reads);
+    let (final_reads, records, verdict) = read_back(&cluster, &history).await;
     let report = ScenarioReport {
         scenario: "crash-restart-follower",
         seed,

@@ -12,7 +12,7 @@ use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
 use cordon_chaos::workload::ReportLoad;
 use cordon_config::{Limits, RaftTiming};
 
-use crate::{assert_every_node_holds, seed, CONVERGE_WITHIN, LEADER_WITHIN};
+use crate::{assert_every_node_holds, read_back, seed, CONVERGE_WITHIN, LEADER_WITHIN};
 
 // Under 20 % loss, 20±10 ms delay and 5 % duplication on every link, 300
 // reports, retried after timeouts under their own request ids, all end up
@@ -176,9 +176,7 @@ async fn measure_short_heartbeat_under_loss(options: ClusterOptions) {
         .wait_converged(CONVERGE_WITHIN)
         .await
         .expect("nodes converge");
-    let final_reads = cluster.final_reads().await.expect("final reads");
-    let records = history.records().expect("well-formed history");
-    let verdict = RequestVerdict::check(&records, &final_reads);
+    let (_, records, verdict) = read_back(&cluster, &history).await;
     let report = ScenarioReport {
         scenario: "lossy-links-short-heartbeat",
         seed,

@@ -10,10 +10,13 @@ mod minority_leader;
 mod one_way_cut;
 mod socket;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use cordon_chaos::checkers::FinalReads;
-use cordon_chaos::history::{Completion, History};
+use cordon_chaos::cluster::InProcessCluster;
+use cordon_chaos::history::{Completion, History, OpRecord};
+use cordon_chaos::report::RequestVerdict;
 
 /// Deadline for an election after a fault.
 pub const LEADER_WITHIN: Duration = Duration::from_secs(10);
@@ -27,6 +30,29 @@ pub fn seed(default: u64) -> u64 {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(default)
+}
+
+/// Three nodes on a fresh faulty network, and the leader they elect.
+pub async fn three_nodes(seed: u64) -> (Arc<InProcessCluster>, u64) {
+    let cluster = Arc::new(
+        InProcessCluster::start(3, seed)
+            .await
+            .expect("cluster starts"),
+    );
+    let leader = cluster.leader(LEADER_WITHIN).await.expect("a leader");
+    (cluster, leader)
+}
+
+/// After healing: each node's final reads, the clients' records and the
+/// verdict of the request checkers over them.
+pub async fn read_back(
+    cluster: &InProcessCluster,
+    history: &History,
+) -> (FinalReads, Vec<OpRecord>, RequestVerdict) {
+    let final_reads = cluster.final_reads().await.expect("final reads");
+    let records = history.records().expect("well-formed history");
+    let verdict = RequestVerdict::check(&records, &final_reads);
+    (final_reads, records, verdict)
 }
 
 /// Waits until `history` holds at least `count` acknowledged operations.

@@ -6,12 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use cordon_chaos::checkers::RequestOutcome;
-use cordon_chaos::cluster::InProcessCluster;
 use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
+use cordon_chaos::report::{OpTally, ScenarioReport};
 use cordon_chaos::workload::{outcomes_of, ReportLoad};
 
-use crate::{seed, CONVERGE_WITHIN, LEADER_WITHIN};
+use crate::{read_back, seed, three_nodes, CONVERGE_WITHIN, LEADER_WITHIN};
 
 // With the leader partitioned from both followers, writes through a
 // follower still commit under a newly elected leader, writes through the
@@ -23,12 +22,7 @@ async fn a_minority_leader_is_replaced_and_catches_up_after_healing() {
     let seed = seed(22);
 
     // Phase 1: three nodes, a leader, 50 reports on a clean network.
-    let cluster = Arc::new(
-        InProcessCluster::start(3, seed)
-            .await
-            .expect("cluster starts"),
-    );
-    let old_leader = cluster.leader(LEADER_WITHIN).await.expect("a leader");
+    let (cluster, old_leader) = three_nodes(seed).await;
     let followers: Vec<u64> = cluster
         .ids()
         .into_iter()
@@ -95,9 +89,7 @@ async fn a_minority_leader_is_replaced_and_catches_up_after_healing() {
     let catch_up = healed_at.elapsed();
 
     // Phase 6: nothing acknowledged is missing anywhere; nothing applied twice.
-    let final_reads = cluster.final_reads().await.expect("final reads");
-    let records = history.records().expect("well-formed history");
-    let verdict = RequestVerdict::check(&records, &final_reads);
+    let (_, records, verdict) = read_back(&cluster, &history).await;
     let report = ScenarioReport {
         scenario: "minority-leader",
         seed,

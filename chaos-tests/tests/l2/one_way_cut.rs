@@ -5,12 +5,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cordon_chaos::cluster::InProcessCluster;
 use cordon_chaos::history::History;
 use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
 use cordon_chaos::workload::ReportLoad;
 
-use crate::{assert_every_node_holds, seed, CONVERGE_WITHIN, LEADER_WITHIN};
+use crate::{
+    assert_every_node_holds, read_back, seed, three_nodes, CONVERGE_WITHIN, LEADER_WITHIN,
+};
 
 // With the link from the leader to one follower cut (the other way open),
 // the cluster keeps committing every report, and after healing all three
@@ -21,12 +22,7 @@ async fn a_one_way_cut_from_the_leader_does_not_stop_commits() {
     let seed = seed(33);
 
     // Phase 1: three nodes elect a leader.
-    let cluster = Arc::new(
-        InProcessCluster::start(3, seed)
-            .await
-            .expect("cluster starts"),
-    );
-    let leader = cluster.leader(LEADER_WITHIN).await.expect("a leader");
+    let (cluster, leader) = three_nodes(seed).await;
     let cut_follower = cluster
         .ids()
         .into_iter()
@@ -68,9 +64,7 @@ async fn a_one_way_cut_from_the_leader_does_not_stop_commits() {
     let leader_after_heal = cluster.leader(LEADER_WITHIN).await.expect("a leader");
 
     // Phase 5: the same reports everywhere, each once.
-    let final_reads = cluster.final_reads().await.expect("final reads");
-    let records = history.records().expect("well-formed history");
-    let verdict = RequestVerdict::check(&records, &final_reads);
+    let (final_reads, records, verdict) = read_back(&cluster, &history).await;
     let report = ScenarioReport {
         scenario: "one-way-cut",
         seed,
