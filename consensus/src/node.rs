@@ -605,14 +605,12 @@ impl ConsensusNode {
     }
 
     async fn retire_node_id(&self, node_id: NodeId) -> Result<(), AdminError> {
-        let command = Command {
-            request_id: RequestId(format!("retire-node-{node_id}")),
-            proposed_at_ms: unix_millis(),
-            origin: Origin::Operator,
-            action: Action::RetireNodeId { node_id },
-            consumes: Vec::new(),
-            traceparent: None,
-        };
+        let command = Command::new(
+            RequestId(format!("retire-node-{node_id}")),
+            unix_millis(),
+            Origin::Operator,
+            Action::RetireNodeId { node_id },
+        );
         self.write(command)
             .await
             .map(|_| ())

@@ -249,9 +249,12 @@ fn parse_enum<T: for<'de> Deserialize<'de>>(
     })
 }
 
-fn rejected(applied: &Applied) -> Option<Failure> {
+/// Proposes a command and waits until it is applied; a rejection becomes a
+/// 409 that names the broken rule and, when it guards one, the invariant.
+async fn commit(state: &ApiState, command: Command) -> ApiResult<Applied> {
+    let applied = state.node.write(command).await?;
     match &applied.effect {
-        Effect::Rejected { rejection } => Some(Failure::new(
+        Effect::Rejected { rejection } => Err(Failure::new(
             StatusCode::CONFLICT,
             "rejected",
             match rejection.invariant() {
@@ -260,8 +263,13 @@ fn rejected(applied: &Applied) -> Option<Failure> {
                 None => rejection.to_string(),
             },
         )),
-        _ => None,
+        _ => Ok(applied),
     }
+}
+
+/// The answer to a command that changed something.
+fn applied_json(applied: &Applied) -> Json<serde_json::Value> {
+    Json(json!({ "log_index": applied.index, "effect": applied.effect }))
 }
 
 async fn report_incident(
@@ -299,10 +307,7 @@ async fn report_incident(
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
     let request_id = command.request_id.0.clone();
-    let applied = state.node.write(command).await?;
-    if let Some(failure) = rejected(&applied) {
-        return Err(failure);
-    }
+    let applied = commit(&state, command).await?;
     let Effect::IncidentReported { incident_id } = applied.effect else {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -474,13 +479,8 @@ async fn update_unit_status(
         consumes: Vec::new(),
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
-    let applied = state.node.write(command).await?;
-    if let Some(failure) = rejected(&applied) {
-        return Err(failure);
-    }
-    Ok(Json(
-        json!({ "log_index": applied.index, "effect": applied.effect }),
-    ))
+    let applied = commit(&state, command).await?;
+    Ok(applied_json(&applied))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -537,13 +537,8 @@ async fn close_incident(
         },
         action,
     );
-    let applied = state.node.write(command).await?;
-    if let Some(failure) = rejected(&applied) {
-        return Err(failure);
-    }
-    Ok(Json(
-        json!({ "log_index": applied.index, "effect": applied.effect }),
-    ))
+    let applied = commit(&state, command).await?;
+    Ok(applied_json(&applied))
 }
 
 async fn resolve_incident(
@@ -580,13 +575,8 @@ async fn approve_plan(
         },
         Action::ApprovePlan { incident_id },
     );
-    let applied = state.node.write(command).await?;
-    if let Some(failure) = rejected(&applied) {
-        return Err(failure);
-    }
-    Ok(Json(
-        json!({ "log_index": applied.index, "effect": applied.effect }),
-    ))
+    let applied = commit(&state, command).await?;
+    Ok(applied_json(&applied))
 }
 
 async fn local_actors(State(state): State<ApiState>) -> Json<serde_json::Value> {

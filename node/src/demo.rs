@@ -164,6 +164,14 @@ impl LocalProcesses {
         self.paused[(id - 1) as usize].store(false, Ordering::Relaxed);
     }
 
+    /// SIGKILLs node `id` now, without waiting for it; for callers that
+    /// share the processes and cannot take the child (it is reaped on stop).
+    pub fn kill_now(&self, id: u64) {
+        if let Some(child) = &self.children[(id - 1) as usize] {
+            signal(child.id() as libc::pid_t, libc::SIGKILL);
+        }
+    }
+
     /// SIGSTOPs node `id` (it keeps its sockets but answers nothing).
     pub fn pause(&self, id: u64) {
         if let Some(child) = &self.children[(id - 1) as usize] {

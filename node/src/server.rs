@@ -162,16 +162,14 @@ async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) 
         let leading = metrics.borrow().current_leader == Some(node.id());
         let known = node.ledger().read().ledger.units().count();
         if leading && known < roster.len() {
-            let command = Command {
-                request_id: request_id.clone(),
-                proposed_at_ms: unix_millis(),
-                origin: Origin::System { node: node.id() },
-                action: Action::LoadRoster {
+            let command = Command::new(
+                request_id.clone(),
+                unix_millis(),
+                Origin::System { node: node.id() },
+                Action::LoadRoster {
                     units: roster.clone(),
                 },
-                consumes: Vec::new(),
-                traceparent: None,
-            };
+            );
             match node.write(command).await {
                 Ok(applied) => tracing::info!(
                     index = applied.index,

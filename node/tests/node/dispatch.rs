@@ -298,7 +298,7 @@ async fn killed_station_node_is_replaced_within_two_seconds(cluster: &Cluster) {
         .as_array()
         .unwrap()
         .is_empty());
-    kill_now(cluster, host);
+    cluster.processes.kill_now(host);
     let replaced_after = cluster
         .wait("the station re-placed", |client| {
             let actor = actor.clone();
@@ -317,16 +317,4 @@ async fn killed_station_node_is_replaced_within_two_seconds(cluster: &Cluster) {
         "re-placed after {replaced_after:?}"
     );
     assigned_once(&cluster.wait_assigned(&id).await);
-}
-
-#[allow(unsafe_code)] // reason: SIGKILL of a child process of this test
-fn kill_now(cluster: &Cluster, id: u64) {
-    let pid = cluster.processes.children[(id - 1) as usize]
-        .as_ref()
-        .unwrap()
-        .id() as libc::pid_t;
-    // SAFETY: kill(2) on a child we started has no memory effects.
-    unsafe {
-        libc::kill(pid, libc::SIGKILL);
-    }
 }
