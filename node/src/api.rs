@@ -417,8 +417,21 @@ async fn list_incidents(
     Ok(Json(json!({
         "applied_index": ledger.last_applied.map(|id| id.index),
         "total": ledger.ledger.incident_count(),
+        "by_status": by_status(ledger.ledger.incidents().map(|incident| incident.status)),
         "incidents": incidents,
     })))
+}
+
+/// How many incidents are in each status.
+fn by_status(statuses: impl Iterator<Item = IncidentStatus>) -> serde_json::Value {
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    for status in statuses {
+        let name = serde_json::to_value(status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string));
+        *counts.entry(name.unwrap_or_default()).or_default() += 1;
+    }
+    json!(counts)
 }
 
 async fn list_units(State(state): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {

@@ -883,7 +883,12 @@ async fn feed_loop(client: ApiClient, seed: u64, rate: f64) {
                 .await
                 .ok()
                 .and_then(|v| v["leader_id"].as_u64());
-            println!("incidents committed {committed}, failed {failed}, leader {leader:?}");
+            let statuses = client
+                .get("/v1/incidents?limit=1", 0)
+                .await
+                .map(|v| v["by_status"].to_string())
+                .unwrap_or_default();
+            println!("incidents committed {committed}, failed {failed}, leader {leader:?}, by status {statuses}");
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod cli_errors;
 mod console;
+mod demo;
 mod dispatch;
 mod kill_leader;
 mod metrics;
