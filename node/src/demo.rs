@@ -750,6 +750,23 @@ pub async fn wait_ready(client: &ApiClient, within: Duration) -> anyhow::Result<
     bail!("no leader within {within:?}: see the node logs")
 }
 
+/// Waits until every node's API answers `/readyz` (each knows a leader).
+pub async fn wait_all_ready(client: &ApiClient, within: Duration) -> anyhow::Result<()> {
+    let give_up = Instant::now() + within;
+    for index in 0..client.urls().len() {
+        while client.get_from(index, "/readyz").await.is_err() {
+            if Instant::now() >= give_up {
+                bail!(
+                    "{} not ready within {within:?}: see its log",
+                    client.urls()[index]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the demo.
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     if options.nodes == 0 || options.nodes > 9 {

@@ -368,6 +368,9 @@ async fn start_cluster() -> Cluster<DrillControl> {
     let urls = processes.processes().lock().await.api_urls();
     let client = ApiClient::new(urls, Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
+    cordon_node::demo::wait_all_ready(&client, WAIT_MAX)
+        .await
+        .unwrap();
     let cluster = Cluster {
         processes,
         client,

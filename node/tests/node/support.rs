@@ -33,6 +33,9 @@ pub async fn start_cluster() -> Cluster {
     .unwrap();
     let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
+    cordon_node::demo::wait_all_ready(&client, WAIT_MAX)
+        .await
+        .unwrap();
     let cluster = Cluster {
         processes,
         client,

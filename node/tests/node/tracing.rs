@@ -57,6 +57,9 @@ async fn one_incident_is_one_trace_across_nodes() {
     let client =
         cordon_node::client::ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
     let leader = wait_ready(&client, Duration::from_secs(30)).await.unwrap();
+    cordon_node::demo::wait_all_ready(&client, Duration::from_secs(30))
+        .await
+        .unwrap();
 
     // Phase 2: report through a follower with a trace id of our own.
     let follower = (1..=3u64).find(|id| *id != leader).unwrap();
