@@ -27,7 +27,9 @@ use std::time::Duration;
 use cordon_config::cluster::free_local_ports;
 use cordon_config::{ClusterConfig, ConfigError, Limits, RaftTiming};
 use cordon_consensus::ledger::{Applied, Command};
+use cordon_consensus::state_machine::LedgerReader;
 use cordon_consensus::tls::{generate_cluster_certs, TlsError};
+use cordon_consensus::types::RaftMetrics;
 use cordon_consensus::{ConsensusNode, NodeId, NodeOptions, StartError, WriteError};
 use tokio::time::Instant;
 
@@ -284,16 +286,7 @@ impl InProcessCluster {
         let majority = self.lock().len() / 2 + 1;
         self.poll("a leader followed by a majority", within, || {
             let views = self.views();
-            let leader = views.iter().find(|view| {
-                view.leading
-                    && !excluded.contains(&view.id)
-                    && views
-                        .iter()
-                        .filter(|other| other.leader == Some(view.id) && other.term == view.term)
-                        .count()
-                        >= majority
-            });
-            leader.map(|view| view.id).ok_or_else(|| describe(&views))
+            majority_leader(&views, excluded, majority).ok_or_else(|| describe(&views))
         })
         .await
     }
@@ -306,21 +299,7 @@ impl InProcessCluster {
             within,
             || {
                 let views = self.views();
-                let leader = views
-                    .iter()
-                    .find(|view| view.leading)
-                    .ok_or_else(|| describe(&views))?;
-                let last_index = leader.last_log_index.unwrap_or(0);
-                let converged = views.iter().all(|view| {
-                    view.leader == Some(leader.id)
-                        && view.term == leader.term
-                        && view.applied_index.unwrap_or(0) >= last_index
-                });
-                if converged {
-                    Ok(last_index)
-                } else {
-                    Err(describe(&views))
-                }
+                converged_index(&views).ok_or_else(|| describe(&views))
             },
         )
         .await
@@ -367,6 +346,7 @@ impl InProcessCluster {
             };
             let options = NodeOptions {
                 socket: Some(socket),
+                ..NodeOptions::default()
             };
             match ConsensusNode::start(&self.config, id, options).await {
                 Ok(node) => break node,
@@ -410,15 +390,7 @@ impl InProcessCluster {
                     node_id: id,
                     source,
                 })?;
-            let applied = node.ledger().read();
-            let mut by_request: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for incident in applied.ledger.incidents() {
-                by_request
-                    .entry(incident.request_id.0.clone())
-                    .or_default()
-                    .push(incident.id.to_string());
-            }
-            reads.insert(format!("node-{id}"), by_request);
+            reads.insert(format!("node-{id}"), incidents_by_request(node.ledger()));
         }
         Ok(reads)
     }
@@ -437,17 +409,7 @@ impl InProcessCluster {
         let nodes: Vec<Arc<ConsensusNode>> = self.lock().values().flatten().cloned().collect();
         nodes
             .iter()
-            .map(|node| {
-                let metrics = node.raft().metrics().borrow().clone();
-                RaftView {
-                    id: node.id(),
-                    leading: metrics.state.is_leader(),
-                    leader: metrics.current_leader,
-                    term: metrics.current_term,
-                    last_log_index: metrics.last_log_index,
-                    applied_index: metrics.last_applied.map(|log_id| log_id.index),
-                }
-            })
+            .map(|node| RaftView::of(&node.raft().metrics().borrow()))
             .collect()
     }
 
@@ -485,16 +447,79 @@ impl InProcessCluster {
 
 /// One node's Raft metrics, as far as the waits need them.
 #[derive(Clone, Debug)]
-struct RaftView {
-    id: NodeId,
-    leading: bool,
-    leader: Option<NodeId>,
-    term: u64,
-    last_log_index: Option<u64>,
-    applied_index: Option<u64>,
+pub(crate) struct RaftView {
+    pub(crate) id: NodeId,
+    pub(crate) leading: bool,
+    pub(crate) leader: Option<NodeId>,
+    pub(crate) term: u64,
+    pub(crate) last_log_index: Option<u64>,
+    pub(crate) applied_index: Option<u64>,
 }
 
-fn describe(views: &[RaftView]) -> String {
+impl RaftView {
+    pub(crate) fn of(metrics: &RaftMetrics) -> RaftView {
+        RaftView {
+            id: metrics.id,
+            leading: metrics.state.is_leader(),
+            leader: metrics.current_leader,
+            term: metrics.current_term,
+            last_log_index: metrics.last_log_index,
+            applied_index: metrics.last_applied.map(|log_id| log_id.index),
+        }
+    }
+}
+
+/// The leader of the highest term that `majority` views (itself included)
+/// follow, other than `excluded`: a deposed leader cut off in a minority
+/// may still believe it leads.
+pub(crate) fn majority_leader(
+    views: &[RaftView],
+    excluded: &[NodeId],
+    majority: usize,
+) -> Option<NodeId> {
+    views
+        .iter()
+        .find(|view| {
+            view.leading
+                && !excluded.contains(&view.id)
+                && views
+                    .iter()
+                    .filter(|other| other.leader == Some(view.id) && other.term == view.term)
+                    .count()
+                    >= majority
+        })
+        .map(|view| view.id)
+}
+
+/// The leader's last log index when every view follows that leader in its
+/// term and has applied up to it.
+pub(crate) fn converged_index(views: &[RaftView]) -> Option<u64> {
+    let leader = views.iter().find(|view| view.leading)?;
+    let last_index = leader.last_log_index.unwrap_or(0);
+    views
+        .iter()
+        .all(|view| {
+            view.leader == Some(leader.id)
+                && view.term == leader.term
+                && view.applied_index.unwrap_or(0) >= last_index
+        })
+        .then_some(last_index)
+}
+
+/// Per request id, the incidents of a node's applied ledger carrying it.
+pub(crate) fn incidents_by_request(reader: &LedgerReader) -> BTreeMap<String, Vec<String>> {
+    let applied = reader.read();
+    let mut by_request: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for incident in applied.ledger.incidents() {
+        by_request
+            .entry(incident.request_id.0.clone())
+            .or_default()
+            .push(incident.id.to_string());
+    }
+    by_request
+}
+
+pub(crate) fn describe(views: &[RaftView]) -> String {
     let parts: Vec<String> = views
         .iter()
         .map(|view| {

@@ -33,7 +33,9 @@
 //!   namespaces ([`drill::Lab`]), SIGKILL, SIGSTOP, partitions, one-way cuts
 //!   and loss at a bridge, checked and reported (binary `cordon-chaos`).
 //!
-//! The deterministic simulation (L1) is to come.
+//! - [`sim`]: the deterministic simulation (L1): whole clusters on
+//!   turmoil's simulated network and clock, one seed per run, a fault
+//!   schedule drawn from the seed, replayable (`cordon-chaos sim`).
 //!
 //! [`History`]: history::History
 //! [`Invariant`]: invariants::Invariant
@@ -51,4 +53,5 @@ pub mod linearizability;
 pub mod models;
 pub mod net;
 pub mod report;
+pub mod sim;
 pub mod workload;

@@ -28,9 +28,15 @@ const NO_TARGET_PAUSE_MS: u64 = 50;
 
 /// An incident report (a theft at Nanjing Road) under `request_id`.
 pub fn report_command(request_id: &str) -> Command {
+    report_command_at(request_id, unix_millis())
+}
+
+/// [`report_command`] proposed at `proposed_at_ms` (a simulated clock's
+/// reading, so a simulated run's commands do not depend on the wall clock).
+pub fn report_command_at(request_id: &str, proposed_at_ms: u64) -> Command {
     Command::new(
         RequestId(request_id.to_string()),
-        unix_millis(),
+        proposed_at_ms,
         Origin::Operator,
         Action::ReportIncident(NewIncident {
             kind: IncidentKind::Theft,

@@ -231,12 +231,20 @@ impl LogStore {
     }
 }
 
-/// Runs blocking redb work on tokio's blocking pool.
-async fn blocking<T, F>(work: F) -> Result<T, StorageError>
+/// Runs blocking redb work on tokio's blocking pool, or inline on a
+/// current-thread runtime (tests and the deterministic simulation): there
+/// the pool's threads would finish in real time, so the order of events
+/// would depend on thread timing rather than on the simulated clock.
+pub(crate) async fn blocking<T, F>(work: F) -> Result<T, StorageError>
 where
     F: FnOnce() -> Result<T, StorageError> + Send + 'static,
     T: Send + 'static,
 {
+    if tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::CurrentThread
+    {
+        return work();
+    }
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| StorageError::from(StorageIOError::write(any_error(e))))?

@@ -61,6 +61,14 @@ pub enum StartError {
 pub struct NodeOptions {
     /// A UDP socket to run QUIC over instead of binding `quic_addr`.
     pub socket: Option<Arc<dyn AsyncUdpSocket>>,
+    /// A fixed election timeout instead of the cluster file's range.
+    /// openraft draws each timeout from an unseeded thread RNG; the
+    /// deterministic simulation gives each node its own fixed timeout,
+    /// drawn from the run's seed, so a seed replays the same elections.
+    pub election_timeout_ms: Option<u64>,
+    /// Seed of the QUIC endpoint's randomness (connection ids, tokens), for
+    /// the deterministic simulation; `None` draws from the OS.
+    pub quic_rng_seed: Option<[u8; 32]>,
 }
 
 /// A running consensus node.
@@ -140,21 +148,25 @@ impl ConsensusNode {
                 streams_per_connection_max: limits.quic_streams_per_connection_max,
                 connect_timeout: Duration::from_millis(limits.rpc_timeout_ms),
                 socket: options.socket,
+                rng_seed: options.quic_rng_seed,
             },
         )?;
         let network = NetworkFactory {
             node_id: id,
             transport: transport.clone(),
         };
-        let raft = Raft::new(
-            id,
-            Arc::new(raft_config(cluster)?),
-            network,
-            log_store,
-            state_machine,
-        )
-        .await
-        .map_err(|e| StartError::Raft(e.to_string()))?;
+        let mut config = raft_config(cluster)?;
+        if let Some(timeout_ms) = options.election_timeout_ms {
+            // openraft draws from [min, max): a range of one is a fixed value.
+            config.election_timeout_min = timeout_ms;
+            config.election_timeout_max = timeout_ms + 1;
+            config = config
+                .validate()
+                .map_err(|e| StartError::Raft(e.to_string()))?;
+        }
+        let raft = Raft::new(id, Arc::new(config), network, log_store, state_machine)
+            .await
+            .map_err(|e| StartError::Raft(e.to_string()))?;
 
         let node = Arc::new(ConsensusNode {
             id,

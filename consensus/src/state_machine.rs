@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codec;
 use crate::ledger::{Applied, Effect, Ledger};
-use crate::log_store::any_error;
+use crate::log_store::{any_error, blocking};
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 
 const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
@@ -173,9 +173,7 @@ impl StateMachine {
 
     async fn persist(&self, stored: StoredSnapshot) -> Result<StoredSnapshot, StorageError> {
         let db = self.db.clone();
-        tokio::task::spawn_blocking(move || Self::save_snapshot(&db, &stored).map(|()| stored))
-            .await
-            .map_err(|e| StorageError::from(StorageIOError::write_snapshot(None, any_error(e))))?
+        blocking(move || Self::save_snapshot(&db, &stored).map(|()| stored)).await
     }
 }
 
@@ -286,9 +284,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
     async fn get_current_snapshot(&mut self) -> Result<Option<Snapshot<TypeConfig>>, StorageError> {
         let machine = self.clone();
-        let stored = tokio::task::spawn_blocking(move || machine.read_stored_snapshot())
-            .await
-            .map_err(|e| StorageError::from(StorageIOError::read_snapshot(None, any_error(e))))??;
+        let stored = blocking(move || machine.read_stored_snapshot()).await?;
         Ok(stored.map(|stored| Snapshot {
             meta: stored.meta,
             snapshot: Box::new(Cursor::new(stored.data)),

@@ -120,6 +120,9 @@ pub struct TransportConfig {
     pub connect_timeout: Duration,
     /// A socket to use instead of binding a real UDP socket.
     pub socket: Option<Arc<dyn AsyncUdpSocket>>,
+    /// Seed of the endpoint's randomness (connection ids, reset tokens);
+    /// `None` draws from the OS. Set by the deterministic simulation.
+    pub rng_seed: Option<[u8; 32]>,
 }
 
 /// One QUIC endpoint with its connection cache.
@@ -184,8 +187,10 @@ impl Transport {
             }
         };
         let serves = matches!(identity.holder, PeerIdentity::Node(_));
+        let mut endpoint_config = quinn::EndpointConfig::default();
+        endpoint_config.rng_seed(config.rng_seed);
         let mut endpoint = Endpoint::new_with_abstract_socket(
-            quinn::EndpointConfig::default(),
+            endpoint_config,
             serves.then_some(server_config),
             socket,
             runtime,

@@ -36,6 +36,10 @@ openraft::declare_raft_types!(
 
 /// The Raft handle with Cordon's types.
 pub type Raft = openraft::Raft<TypeConfig>;
+
+/// What a node reports of its Raft state (role, term, leader, indexes).
+pub type RaftMetrics = openraft::RaftMetrics<NodeId, NodeAddr>;
+
 /// A log id with Cordon's node id.
 pub type LogId = openraft::LogId<NodeId>;
 /// A log entry.

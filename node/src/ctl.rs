@@ -48,6 +48,7 @@ impl Operator {
                 streams_per_connection_max: 16,
                 connect_timeout: Duration::from_secs(3),
                 socket: None,
+                rng_seed: None,
             },
         )?;
         Ok(Operator { cluster, transport })

@@ -4,6 +4,7 @@
 //! ```text
 //! cordon-chaos drill --list
 //! cordon-chaos drill NAME [--cordon PATH] [--json] [--incidents N] [--keep]
+//! cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]
 //! ```
 
 use std::path::PathBuf;
@@ -12,7 +13,8 @@ use std::process::ExitCode;
 use cordon_chaos::drill::{cordon_next_to, run_drill, DrillName, DrillOptions, Lab};
 
 const USAGE: &str = "usage: cordon-chaos drill --list
-       cordon-chaos drill NAME [--cordon PATH] [--json] [--incidents N] [--keep]";
+       cordon-chaos drill NAME [--cordon PATH] [--json] [--incidents N] [--keep]
+       cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -29,6 +31,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let Some((command, rest)) = args.split_first() else {
         return Err("no command given".into());
     };
+    if command == "sim" {
+        return cordon_chaos::sim::cli::main(rest);
+    }
     if command != "drill" {
         return Err(format!("unknown command {command:?}"));
     }

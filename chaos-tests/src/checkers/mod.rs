@@ -29,7 +29,7 @@ pub mod requests;
 
 pub use assignments::{unit_assigned_once, AssignmentChange, AssignmentEvent};
 pub use epochs::{epochs, ActorExecution};
-pub use liveness::{liveness, RecoveryTimes};
+pub use liveness::{consensus_liveness, liveness, RecoveryTimes};
 pub use panics::no_panic;
 pub use requests::{
     acked_incidents, lost_acks, request_applied_once, request_outcomes, FinalReads, RequestOutcome,

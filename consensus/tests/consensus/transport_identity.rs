@@ -27,6 +27,7 @@ fn client(identity: &TlsIdentity) -> Arc<Transport> {
             streams_per_connection_max: 16,
             connect_timeout: Duration::from_secs(3),
             socket: None,
+            rng_seed: None,
         },
     )
     .unwrap()

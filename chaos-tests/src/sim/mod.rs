@@ -1,0 +1,936 @@
+//! L1, the deterministic simulation: whole Cordon consensus clusters (real
+//! openraft, real redb files, real quinn with mutual TLS) on turmoil's
+//! simulated network and clock, driven by one seed.
+//!
+//! # A run
+//! 1. The seed fixes the [`FaultSchedule`] before anything starts, each
+//!    node's election timeout, each QUIC endpoint's randomness, the loss
+//!    decisions, turmoil's message latencies, and the clients' choices.
+//! 2. Nodes are turmoil hosts (`192.168.0.<id>`), each a [`ConsensusNode`]
+//!    over a [`SimSocket`]; a crash drops the host's runtime (every task,
+//!    socket and open file) and a restart starts the node from its files.
+//!    Every append is fsynced before openraft hears of it, so a crash has
+//!    no unsynced tail to lose; what a crash loses is everything in memory.
+//! 3. Clients on their own host report incidents over QUIC with the
+//!    operator's certificate, retrying under the same request id, and
+//!    record a [`History`] in simulated time.
+//! 4. At the end of the fault phase everything heals; the clients measure
+//!    recovery (a leader, a fresh write), retry what stayed indeterminate,
+//!    wait for every node to apply the whole log and read every node.
+//! 5. The checkers judge: no acknowledged report lost on any node, each
+//!    request applied once, liveness after heal within
+//!    [`HEAL_BOUND_MS`].
+//!
+//! # What a seed does not fix
+//! The schedule and the verdict replay exactly. The run itself replays as
+//! far as these allow, and [`SimReport::fingerprint`] (a hash of the
+//! clients' history with simulated timestamps) shows whether it did:
+//! - tokio's `select!` picks its first branch at random unless tokio is
+//!   built with `--cfg tokio_unstable` and seeded (turmoil seeds it then);
+//! - quinn's work limiter measures real time to decide how many datagrams
+//!   a driver handles before yielding;
+//! - rustls with ring draws handshake randomness (key shares, nonces) from
+//!   the OS; sizes are fixed for the ECDSA P-256 certificates except the
+//!   DER length of a signature, which can move a packet boundary;
+//! - the wall clock: certificates are checked against it, and the ledger's
+//!   hash chains include `proposed_at_ms` (taken from the simulated clock
+//!   here, so only the certificate check remains).
+
+pub mod cli;
+pub mod schedule;
+pub mod socket;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use cordon_config::{ClusterConfig, Limits, RaftTiming};
+use cordon_consensus::ledger::Effect;
+use cordon_consensus::state_machine::LedgerReader;
+use cordon_consensus::tls::{generate_cluster_certs, PeerIdentity, TlsIdentity};
+use cordon_consensus::transport::{Transport, TransportConfig};
+use cordon_consensus::types::RaftMetrics;
+use cordon_consensus::wire::{Request, Response};
+use cordon_consensus::{ConsensusNode, NodeId, NodeOptions, WriteError};
+use rand::rngs::StdRng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use crate::checkers::{
+    consensus_liveness, request_outcomes, FinalReads, RecoveryTimes, RequestOutcome, Violation,
+};
+use crate::cluster::{converged_index, describe, incidents_by_request, majority_leader, RaftView};
+use crate::history::{History, IncidentResult, Op, OpResult};
+use crate::report::{OpTally, RequestVerdict};
+use crate::workload::report_command_at;
+pub use schedule::{FaultSchedule, ScheduledFault, SimFault};
+pub use socket::{SimLoss, SimSocket};
+
+/// The cluster's name in certificates.
+const CLUSTER_NAME: &str = "sim";
+/// Validity of the run's certificates (checked against the wall clock).
+const CERTIFICATES_VALID_S: u64 = 86_400;
+/// Simulated time before the first fault: the first election and the
+/// first reports.
+pub const WARMUP_MS: u64 = 1_500;
+/// After the heal, a leader and a fresh write must come within this.
+pub const HEAL_BOUND_MS: u64 = 10_000;
+/// After the heal, everything (recovery, retries, catch-up) must be done
+/// within this, or the run fails as stuck.
+const SETTLE_MS_MAX: u64 = 60_000;
+/// Latency of a healthy simulated LAN link.
+const LAN_LATENCY_MS_MIN: u64 = 1;
+/// Largest latency of a healthy simulated LAN link.
+const LAN_LATENCY_MS_MAX: u64 = 5;
+/// Datagrams a simulated socket queues before dropping (turmoil's default
+/// of 64 would drop bursts a real socket buffer holds).
+const UDP_QUEUE_DATAGRAMS_MAX: usize = 4_096;
+/// The QUIC port of every node.
+const QUIC_PORT: u16 = 7_100;
+/// The HTTP port in the cluster file (no HTTP server runs in the simulation).
+const API_PORT: u16 = 8_100;
+/// The last octet of the clients' host address.
+const CLIENT_HOST: u8 = 200;
+/// The clients' QUIC port.
+const CLIENT_PORT: u16 = 9_000;
+/// Election timeouts are drawn from slots this far apart, from 300 ms up,
+/// so no two nodes time out together.
+const ELECTION_SLOT_MS: u64 = 40;
+/// The shortest election timeout.
+const ELECTION_TIMEOUT_MS_MIN: u64 = 300;
+/// A client's deadline for one attempt.
+const ATTEMPT_TIMEOUT_MS: u64 = 2_000;
+/// Attempts per request id, the first included.
+const ATTEMPTS_MAX: u32 = 8;
+/// Pause after an attempt that got no answer or no leader.
+const RETRY_PAUSE_MS: u64 = 50;
+/// Longest pause between a client's reports.
+const THINK_MS_MAX: u64 = 150;
+/// How often waits look at the nodes.
+const POLL_MS: u64 = 10;
+
+/// How to run one seed.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimOptions {
+    /// Every random choice of the run comes from it.
+    pub seed: u64,
+    /// Nodes, all voters (3 or 5 make sense).
+    pub nodes: usize,
+    /// Length of the fault phase in steps of 1 ms of simulated time.
+    pub steps: u64,
+    /// Concurrent clients.
+    pub clients: u64,
+}
+
+impl SimOptions {
+    /// Three nodes, three clients, an 8 s fault phase.
+    pub fn new(seed: u64) -> SimOptions {
+        SimOptions {
+            seed,
+            nodes: 3,
+            steps: 8_000,
+            clients: 3,
+        }
+    }
+
+    /// The command that replays this run.
+    pub fn replay_command(&self) -> String {
+        format!(
+            "cargo run -p cordon-chaos --bin cordon-chaos -- sim --seed {} --nodes {} --steps {} --clients {}",
+            self.seed, self.nodes, self.steps, self.clients
+        )
+    }
+}
+
+/// Why a run could not get to its verdict.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// Files, certificates or the cluster file could not be set up.
+    #[error("set up the simulated cluster: {0}")]
+    Setup(String),
+}
+
+/// What one seed's run found.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimReport {
+    /// The run's options (seed, nodes, steps, clients).
+    pub options: SimOptions,
+    /// The faults, as drawn from the seed.
+    pub schedule: FaultSchedule,
+    /// How the clients' operations ended.
+    #[serde(skip)]
+    pub ops: OpTally,
+    /// Lost acknowledgements and duplicates.
+    #[serde(skip)]
+    pub requests: RequestVerdict,
+    /// Recovery after the heal.
+    #[serde(skip)]
+    pub recovery: RecoveryTimes,
+    /// Violations of liveness after heal.
+    #[serde(skip)]
+    pub liveness: Vec<Violation>,
+    /// What stopped the run short of a verdict (a node's software failed, a
+    /// wait ran out).
+    pub problems: Vec<String>,
+    /// Datagrams sent between hosts and dropped by lossy faults.
+    pub datagrams: (u64, u64),
+    /// The highest Raft term any node reached.
+    pub highest_term: u64,
+    /// Simulated time the run took.
+    pub simulated_ms: u64,
+    /// Real time the run took.
+    pub real_ms: u64,
+    /// Hash of the clients' history (operations, outcomes, simulated
+    /// times): equal fingerprints mean the run replayed exactly as the
+    /// clients saw it.
+    pub fingerprint: u64,
+}
+
+impl SimReport {
+    /// True when every checker passed and the run reached its verdict.
+    pub fn passed(&self) -> bool {
+        self.problems.is_empty()
+            && self.requests.is_clean()
+            && self.liveness.is_empty()
+            && self.ops.ok > 0
+    }
+
+    /// The verdict in a form that replays compare: `pass`, or the broken
+    /// invariants and problems.
+    pub fn verdict(&self) -> String {
+        if self.passed() {
+            return "pass".to_string();
+        }
+        let mut parts: Vec<String> = self
+            .requests
+            .violations
+            .iter()
+            .chain(&self.liveness)
+            .map(|violation| violation.invariant.to_string())
+            .collect();
+        if self.ops.ok == 0 {
+            parts.push("no operation acknowledged".to_string());
+        }
+        parts.extend(self.problems.iter().cloned());
+        parts.dedup();
+        format!("fail: {}", parts.join(", "))
+    }
+}
+
+impl fmt::Display for SimReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let millis = |duration: Option<Duration>| {
+            duration.map_or_else(|| "-".to_string(), |d| d.as_millis().to_string())
+        };
+        writeln!(
+            f,
+            "seed={} nodes={} steps={} verdict={} ops: {} acknowledged={} lost={} duplicates={} leader_after_heal_ms={} fresh_write_after_heal_ms={} highest_term={} datagrams={} dropped={} simulated_ms={} real_ms={} fingerprint={:016x}",
+            self.options.seed,
+            self.options.nodes,
+            self.options.steps,
+            self.verdict(),
+            self.ops,
+            self.requests.acknowledged,
+            self.requests.lost,
+            self.requests.duplicates,
+            millis(self.recovery.leader_elected),
+            millis(self.recovery.fresh_write_committed),
+            self.highest_term,
+            self.datagrams.0,
+            self.datagrams.1,
+            self.simulated_ms,
+            self.real_ms,
+            self.fingerprint,
+        )?;
+        write!(f, "  faults: {}", self.schedule)?;
+        for violation in self.requests.violations.iter().chain(&self.liveness) {
+            write!(f, "\n  violation: {violation}")?;
+        }
+        for problem in &self.problems {
+            write!(f, "\n  problem: {problem}")?;
+        }
+        if !self.passed() {
+            write!(f, "\n  replay: {}", self.options.replay_command())?;
+        }
+        Ok(())
+    }
+}
+
+/// What a running node shows the clients: its applied ledger and its Raft
+/// metrics (plain shared memory, readable from any host).
+#[derive(Clone)]
+struct NodeHandle {
+    reader: LedgerReader,
+    metrics: watch::Receiver<RaftMetrics>,
+}
+
+/// State shared by the driver, the node hosts and the clients' host.
+#[derive(Default)]
+struct Shared {
+    /// The running nodes; a crash removes the node before its host stops.
+    nodes: Mutex<BTreeMap<NodeId, NodeHandle>>,
+    /// Starts of each node so far, to seed each incarnation's endpoint.
+    starts: Mutex<BTreeMap<NodeId, u64>>,
+    /// Set by the driver when the fault phase ends and everything heals.
+    healed: AtomicBool,
+    /// What the clients' host found, once it is done.
+    outcome: Mutex<Option<ClientOutcome>>,
+    /// Problems met by hosts (a node that failed to start).
+    problems: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    fn views(&self) -> Vec<RaftView> {
+        lock(&self.nodes)
+            .values()
+            .map(|node| RaftView::of(&node.metrics.borrow()))
+            .collect()
+    }
+}
+
+/// What the clients' host hands the driver.
+struct ClientOutcome {
+    recovery: RecoveryTimes,
+    final_reads: FinalReads,
+    problems: Vec<String>,
+}
+
+/// Runs one seed to its verdict.
+pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
+    let real_start = std::time::Instant::now();
+    let nodes = options.nodes.max(1);
+    let schedule = FaultSchedule::generate(options.seed, nodes, WARMUP_MS, options.steps);
+    let dir = tempfile::Builder::new()
+        .prefix("cordon-l1-")
+        .tempdir()
+        .map_err(|e| SimError::Setup(format!("temporary folder: {e}")))?;
+    let config = cluster_config(dir.path(), nodes)?;
+    let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
+    generate_cluster_certs(
+        CLUSTER_NAME,
+        &ids,
+        &config.tls().cert_dir,
+        Duration::from_secs(CERTIFICATES_VALID_S),
+    )
+    .map_err(|e| SimError::Setup(format!("certificates: {e}")))?;
+
+    let shared = Arc::new(Shared::default());
+    // Stamped in simulated time: only the clients' host records.
+    let history = Arc::new(History::with_clock(|| {
+        turmoil::sim_elapsed().unwrap_or_default()
+    }));
+    let loss = SimLoss::new(options.seed.rotate_left(17) ^ 0x1055);
+    let timeouts = election_timeouts(options.seed, &ids);
+    let mut sim = turmoil::Builder::new()
+        .rng_seed(options.seed)
+        .tick_duration(Duration::from_millis(1))
+        .simulation_duration(Duration::from_millis(
+            schedule.end_ms + SETTLE_MS_MAX + WARMUP_MS,
+        ))
+        .min_message_latency(Duration::from_millis(LAN_LATENCY_MS_MIN))
+        .max_message_latency(Duration::from_millis(LAN_LATENCY_MS_MAX))
+        .udp_capacity(UDP_QUEUE_DATAGRAMS_MAX)
+        .build();
+    for id in &ids {
+        let node = NodeSoftware {
+            id: *id,
+            config: config.clone(),
+            shared: shared.clone(),
+            loss: loss.clone(),
+            seed: options.seed,
+            election_timeout_ms: timeouts[id],
+        };
+        sim.host(host_ip(*id), move || node.clone().run());
+    }
+    let clients = Clients {
+        options: options.clone(),
+        config: config.clone(),
+        shared: shared.clone(),
+        loss: loss.clone(),
+        history: history.clone(),
+        fault_end_ms: schedule.end_ms,
+    };
+    sim.client(client_ip(), clients.run());
+
+    let mut problems = drive(&mut sim, &schedule, &ids, &shared, &loss);
+    let simulated_ms = sim.elapsed().as_millis() as u64;
+    let highest_term = shared
+        .views()
+        .iter()
+        .map(|view| view.term)
+        .max()
+        .unwrap_or(0);
+    drop(sim);
+
+    problems.extend(lock(&shared.problems).drain(..));
+    let outcome = lock(&shared.outcome).take();
+    let records = history.records().unwrap_or_else(|error| {
+        problems.push(format!("history: {error}"));
+        Vec::new()
+    });
+    let (recovery, final_reads) = match outcome {
+        Some(outcome) => {
+            problems.extend(outcome.problems);
+            (outcome.recovery, outcome.final_reads)
+        }
+        None => {
+            problems.push("the clients did not finish".to_string());
+            (RecoveryTimes::default(), FinalReads::new())
+        }
+    };
+    let requests = RequestVerdict::check(&records, &final_reads);
+    let liveness = consensus_liveness(&recovery, Duration::from_millis(HEAL_BOUND_MS))
+        .err()
+        .unwrap_or_default();
+    Ok(SimReport {
+        options: options.clone(),
+        schedule,
+        ops: OpTally::of(&records),
+        requests,
+        recovery,
+        liveness,
+        problems,
+        datagrams: loss.counts(),
+        highest_term,
+        simulated_ms,
+        real_ms: real_start.elapsed().as_millis() as u64,
+        fingerprint: fingerprint(&history),
+    })
+}
+
+/// Steps the simulation, applying each fault at its start and healing it
+/// at its end; heals everything at the end of the fault phase. Returns the
+/// problems met (a host failed, the run did not finish).
+fn drive(
+    sim: &mut turmoil::Sim<'_>,
+    schedule: &FaultSchedule,
+    ids: &[NodeId],
+    shared: &Shared,
+    loss: &SimLoss,
+) -> Vec<String> {
+    let mut next = 0;
+    let mut active: Option<&ScheduledFault> = None;
+    let mut healed = false;
+    loop {
+        let now_ms = sim.elapsed().as_millis() as u64;
+        if let Some(fault) = active {
+            if now_ms >= fault.heal_at_ms {
+                heal(sim, &fault.fault, ids, loss);
+                active = None;
+            }
+        }
+        if active.is_none() {
+            if let Some(fault) = schedule.faults.get(next) {
+                if now_ms >= fault.at_ms {
+                    inject(sim, &fault.fault, ids, shared, loss);
+                    active = Some(fault);
+                    next += 1;
+                }
+            }
+        }
+        if !healed && now_ms >= schedule.end_ms {
+            if let Some(fault) = active.take() {
+                heal(sim, &fault.fault, ids, loss);
+            }
+            shared.healed.store(true, Ordering::SeqCst);
+            healed = true;
+        }
+        match sim.step() {
+            Ok(true) => return Vec::new(),
+            Ok(false) => {}
+            Err(error) => return vec![format!("simulation stopped: {error}")],
+        }
+    }
+}
+
+fn inject(
+    sim: &mut turmoil::Sim<'_>,
+    fault: &SimFault,
+    ids: &[NodeId],
+    shared: &Shared,
+    loss: &SimLoss,
+) {
+    match fault {
+        SimFault::Isolate { node } => {
+            for other in ids.iter().filter(|other| *other != node) {
+                sim.partition(host_ip(*node), host_ip(*other));
+            }
+        }
+        SimFault::Split { minority } => {
+            for (a, b) in across(ids, minority) {
+                sim.partition(host_ip(a), host_ip(b));
+            }
+        }
+        SimFault::Bridge { bridge } => {
+            let (left, right) = bridge_sides(ids, *bridge);
+            for a in &left {
+                for b in &right {
+                    sim.partition(host_ip(*a), host_ip(*b));
+                }
+            }
+        }
+        SimFault::OneWay { from, to } => sim.partition_oneway(host_ip(*from), host_ip(*to)),
+        SimFault::Lossy { percent } => {
+            for a in ids {
+                for b in ids.iter().filter(|b| *b != a) {
+                    loss.set(host_ip(*a), host_ip(*b), f64::from(*percent) / 100.0);
+                }
+            }
+        }
+        SimFault::Slow { latency_ms_max } => {
+            sim.set_max_message_latency(Duration::from_millis(*latency_ms_max));
+        }
+        SimFault::Crash { node } => {
+            lock(&shared.nodes).remove(node);
+            sim.crash(host_ip(*node));
+        }
+        SimFault::Pause { node } => {
+            for other in ids.iter().filter(|other| *other != node) {
+                sim.hold(host_ip(*node), host_ip(*other));
+            }
+        }
+        SimFault::Restart { node } => {
+            lock(&shared.nodes).remove(node);
+            sim.bounce(host_ip(*node));
+        }
+    }
+}
+
+fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &SimLoss) {
+    match fault {
+        SimFault::Isolate { node } => {
+            for other in ids.iter().filter(|other| *other != node) {
+                sim.repair(host_ip(*node), host_ip(*other));
+            }
+        }
+        SimFault::Split { minority } => {
+            for (a, b) in across(ids, minority) {
+                sim.repair(host_ip(a), host_ip(b));
+            }
+        }
+        SimFault::Bridge { bridge } => {
+            let (left, right) = bridge_sides(ids, *bridge);
+            for a in &left {
+                for b in &right {
+                    sim.repair(host_ip(*a), host_ip(*b));
+                }
+            }
+        }
+        SimFault::OneWay { from, to } => sim.repair_oneway(host_ip(*from), host_ip(*to)),
+        SimFault::Lossy { .. } => loss.clear(),
+        SimFault::Slow { .. } => {
+            sim.set_max_message_latency(Duration::from_millis(LAN_LATENCY_MS_MAX));
+        }
+        SimFault::Crash { node } => sim.bounce(host_ip(*node)),
+        SimFault::Pause { node } => {
+            for other in ids.iter().filter(|other| *other != node) {
+                sim.release(host_ip(*node), host_ip(*other));
+            }
+        }
+        SimFault::Restart { .. } => {}
+    }
+}
+
+/// Pairs with one side in `minority` and the other outside it.
+fn across(ids: &[NodeId], minority: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+    let mut pairs = Vec::new();
+    for a in minority {
+        for b in ids.iter().filter(|b| !minority.contains(b)) {
+            pairs.push((*a, *b));
+        }
+    }
+    pairs
+}
+
+/// The two halves a bridge node joins: the other nodes in id order, split
+/// in the middle.
+fn bridge_sides(ids: &[NodeId], bridge: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
+    let others: Vec<NodeId> = ids.iter().copied().filter(|id| *id != bridge).collect();
+    let (left, right) = others.split_at(others.len() / 2);
+    (left.to_vec(), right.to_vec())
+}
+
+/// One node's software, started again by turmoil on every restart.
+#[derive(Clone)]
+struct NodeSoftware {
+    id: NodeId,
+    config: ClusterConfig,
+    shared: Arc<Shared>,
+    loss: Arc<SimLoss>,
+    seed: u64,
+    election_timeout_ms: u64,
+}
+
+impl NodeSoftware {
+    async fn run(self) -> turmoil::Result {
+        let incarnation = {
+            let mut starts = lock(&self.shared.starts);
+            let count = starts.entry(self.id).or_insert(0);
+            *count += 1;
+            *count
+        };
+        let addr = SocketAddr::new(host_ip(self.id), QUIC_PORT);
+        let socket = SimSocket::bind(addr, self.loss.clone()).await?;
+        let options = NodeOptions {
+            socket: Some(socket),
+            election_timeout_ms: Some(self.election_timeout_ms),
+            quic_rng_seed: Some(endpoint_seed(self.seed, self.id, incarnation)),
+        };
+        let node = match ConsensusNode::start(&self.config, self.id, options).await {
+            Ok(node) => node,
+            Err(error) => {
+                let problem = format!("node {} start {incarnation}: {error}", self.id);
+                lock(&self.shared.problems).push(problem);
+                return Err(Box::new(error) as Box<dyn std::error::Error>);
+            }
+        };
+        lock(&self.shared.nodes).insert(
+            self.id,
+            NodeHandle {
+                reader: node.ledger().clone(),
+                metrics: node.raft().metrics(),
+            },
+        );
+        // The node lives as long as its host's runtime: a crash drops it.
+        std::future::pending::<()>().await;
+        drop(node);
+        Ok(())
+    }
+}
+
+/// The clients' host: load during the fault phase, then recovery, retries,
+/// catch-up and final reads.
+struct Clients {
+    options: SimOptions,
+    config: ClusterConfig,
+    shared: Arc<Shared>,
+    loss: Arc<SimLoss>,
+    history: Arc<History>,
+    fault_end_ms: u64,
+}
+
+/// One client's view of the cluster and its history.
+struct Client {
+    transport: Arc<Transport>,
+    addrs: BTreeMap<NodeId, SocketAddr>,
+    history: Arc<History>,
+    started: Instant,
+}
+
+impl Clients {
+    async fn run(self) -> turmoil::Result {
+        let started = Instant::now();
+        let identity = TlsIdentity::load(
+            CLUSTER_NAME,
+            PeerIdentity::Operator,
+            &self.config.tls().ca_cert,
+            &self.config.tls().cert_dir,
+        )?;
+        let socket =
+            SimSocket::bind(SocketAddr::new(client_ip(), CLIENT_PORT), self.loss.clone()).await?;
+        let limits = self.config.limits();
+        let transport = Transport::bind(
+            &identity,
+            TransportConfig {
+                bind_addr: SocketAddr::new(client_ip(), CLIENT_PORT),
+                frame_bytes_max: limits.frame_bytes_max as usize,
+                idle_timeout: Duration::from_millis(limits.quic_idle_timeout_ms),
+                keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
+                connections_max: self.options.nodes,
+                streams_per_connection_max: 64,
+                connect_timeout: Duration::from_millis(limits.rpc_timeout_ms),
+                socket: Some(socket),
+                rng_seed: Some(endpoint_seed(self.options.seed, 0, 1)),
+            },
+        )?;
+        let client = Arc::new(Client {
+            transport,
+            addrs: self
+                .config
+                .nodes()
+                .iter()
+                .map(|spec| (spec.id, spec.quic_addr))
+                .collect(),
+            history: self.history.clone(),
+            started,
+        });
+
+        let fault_end = started + Duration::from_millis(self.fault_end_ms);
+        let workers: Vec<_> = (0..self.options.clients)
+            .map(|index| {
+                let client = client.clone();
+                let seed = self.options.seed;
+                tokio::spawn(async move { client.report_until(index, seed, fault_end).await })
+            })
+            .collect();
+        for worker in workers {
+            worker.await?;
+        }
+        while !self.shared.healed.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        }
+        let outcome = self.recover(&client).await;
+        *lock(&self.shared.outcome) = Some(outcome);
+        Ok(())
+    }
+
+    /// After the heal: time to a leader and to a fresh write, then the
+    /// indeterminate reports retried, every node caught up, and read.
+    async fn recover(&self, client: &Client) -> ClientOutcome {
+        let healed_at = Instant::now();
+        let majority = self.options.nodes / 2 + 1;
+        let settle_by = healed_at + Duration::from_millis(SETTLE_MS_MAX);
+        let mut problems = Vec::new();
+        let mut recovery = RecoveryTimes::default();
+        let mut rng = StdRng::seed_from_u64(self.options.seed ^ 0xfe5);
+
+        while Instant::now() < settle_by {
+            if majority_leader(&self.shared.views(), &[], majority).is_some() {
+                recovery.leader_elected = Some(healed_at.elapsed());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        }
+        let process = self.options.clients;
+        let fresh = format!("sim-{}-fresh", self.options.seed);
+        while Instant::now() < settle_by {
+            if client.report(process, &fresh, &mut rng).await {
+                recovery.fresh_write_committed = Some(healed_at.elapsed());
+                break;
+            }
+        }
+
+        let outcomes = match client.history.records() {
+            Ok(records) => request_outcomes(&records),
+            Err(error) => {
+                problems.push(format!("history: {error}"));
+                BTreeMap::new()
+            }
+        };
+        for (request_id, outcome) in &outcomes {
+            if matches!(outcome, RequestOutcome::Indeterminate) && Instant::now() < settle_by {
+                client.report(process + 1, request_id, &mut rng).await;
+            }
+        }
+
+        let mut last_seen = String::new();
+        let converged = loop {
+            let views = self.shared.views();
+            if views.len() == self.options.nodes {
+                if let Some(index) = converged_index(&views) {
+                    break Some(index);
+                }
+            }
+            last_seen = describe(&views);
+            if Instant::now() >= settle_by {
+                break None;
+            }
+            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        };
+        if converged.is_none() {
+            problems.push(format!(
+                "nodes did not converge within {SETTLE_MS_MAX} ms of the heal: {last_seen}"
+            ));
+        }
+        let final_reads = lock(&self.shared.nodes)
+            .iter()
+            .map(|(id, node)| (format!("node-{id}"), incidents_by_request(&node.reader)))
+            .collect();
+        ClientOutcome {
+            recovery,
+            final_reads,
+            problems,
+        }
+    }
+}
+
+impl Client {
+    /// Client `index` reports one incident after another until `until`.
+    async fn report_until(&self, index: u64, seed: u64, until: Instant) {
+        let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(index + 1));
+        let mut n = 0;
+        while Instant::now() < until {
+            let request_id = format!("sim-{seed}-{index}-{n}");
+            n += 1;
+            self.report(index, &request_id, &mut rng).await;
+            let think = rng.random_range(0..=THINK_MS_MAX);
+            tokio::time::sleep(Duration::from_millis(think)).await;
+        }
+    }
+
+    /// Reports under `request_id` until acknowledged, certainly refused,
+    /// or out of attempts; true when acknowledged. Follows the leader a
+    /// node names; otherwise tries a node drawn from `rng`.
+    async fn report(&self, process: u64, request_id: &str, rng: &mut StdRng) -> bool {
+        let ids: Vec<NodeId> = self.addrs.keys().copied().collect();
+        let mut target = *ids.choose(rng).unwrap_or(&1);
+        for _ in 0..ATTEMPTS_MAX {
+            let Some(addr) = self.addrs.get(&target).copied() else {
+                return false;
+            };
+            let proposed_at_ms = self.started.elapsed().as_millis() as u64;
+            let command = report_command_at(request_id, proposed_at_ms);
+            let id = self.history.invoke(Op::report(process, request_id));
+            let answer = self
+                .transport
+                .call(
+                    target,
+                    addr,
+                    Request::ClientWrite(command),
+                    Duration::from_millis(ATTEMPT_TIMEOUT_MS),
+                )
+                .await;
+            match answer {
+                Ok(Response::ClientWrite(Ok(applied))) => match applied.effect {
+                    Effect::IncidentReported { incident_id } => {
+                        let incident_id = incident_id.to_string();
+                        self.history.ok(
+                            id,
+                            OpResult::Incident(IncidentResult::Reported { incident_id }),
+                        );
+                        return true;
+                    }
+                    other => {
+                        self.history
+                            .fail(id, format!("applied without a report: {other:?}"));
+                        return false;
+                    }
+                },
+                Ok(Response::ClientWrite(Err(error @ WriteError::Invalid { .. }))) => {
+                    self.history.fail(id, error.to_string());
+                    return false;
+                }
+                // Refused before proposing: certainly not applied.
+                Ok(Response::ClientWrite(Err(
+                    error @ WriteError::NotLeader {
+                        leader_id: Some(leader),
+                        ..
+                    },
+                ))) => {
+                    self.history.fail(id, error.to_string());
+                    target = leader;
+                    continue;
+                }
+                Ok(Response::ClientWrite(Err(error @ WriteError::NoLeader))) => {
+                    self.history.fail(id, error.to_string());
+                }
+                Ok(Response::ClientWrite(Err(error))) => self.history.info(id, error.to_string()),
+                Ok(_) => self.history.info(id, "an answer that is not a write's"),
+                Err(error) => self.history.info(id, error.to_string()),
+            }
+            tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+            target = *ids.choose(rng).unwrap_or(&1);
+        }
+        false
+    }
+}
+
+/// The cluster file of a simulated run: nodes at `192.168.0.<id>`, the
+/// in-process scenarios' short Raft timing.
+fn cluster_config(dir: &std::path::Path, nodes: usize) -> Result<ClusterConfig, SimError> {
+    let setup = |e: cordon_config::ConfigError| SimError::Setup(e.to_string());
+    // Distinct ports only to get past the check for 127.0.0.1; every node
+    // then gets its own address and the same ports.
+    let ports: Vec<(u16, u16)> = (0..nodes as u16)
+        .map(|index| (QUIC_PORT + index, API_PORT + index))
+        .collect();
+    let mut file = ClusterConfig::local(CLUSTER_NAME, dir, &ports)
+        .map_err(setup)?
+        .file()
+        .clone();
+    for spec in &mut file.nodes {
+        spec.quic_addr = SocketAddr::new(host_ip(spec.id), QUIC_PORT);
+        spec.api_addr = SocketAddr::new(host_ip(spec.id), API_PORT);
+    }
+    file.raft = RaftTiming {
+        heartbeat_interval_ms: 50,
+        election_timeout_ms_min: ELECTION_TIMEOUT_MS_MIN,
+        election_timeout_ms_max: ELECTION_TIMEOUT_MS_MIN * 2,
+        ..RaftTiming::default()
+    };
+    file.limits = Limits {
+        rpc_timeout_ms: 500,
+        client_write_timeout_ms: 1_500,
+        ..Limits::default()
+    };
+    ClusterConfig::from_file(file, dir).map_err(setup)
+}
+
+/// Each node's fixed election timeout: distinct slots drawn from the seed,
+/// [`ELECTION_SLOT_MS`] apart, from [`ELECTION_TIMEOUT_MS_MIN`] up.
+fn election_timeouts(seed: u64, ids: &[NodeId]) -> BTreeMap<NodeId, u64> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xe1ec);
+    let mut slots: Vec<u64> = (0..ids.len() as u64 * 2).collect();
+    slots.shuffle(&mut rng);
+    ids.iter()
+        .zip(slots)
+        .map(|(id, slot)| {
+            let jitter = rng.random_range(0..ELECTION_SLOT_MS / 4);
+            (
+                *id,
+                ELECTION_TIMEOUT_MS_MIN + slot * ELECTION_SLOT_MS + jitter,
+            )
+        })
+        .collect()
+}
+
+/// The QUIC endpoint seed of `node`'s `incarnation`-th start (node 0 is
+/// the clients' host).
+fn endpoint_seed(seed: u64, node: NodeId, incarnation: u64) -> [u8; 32] {
+    let mut rng = StdRng::seed_from_u64(seed ^ (node << 32) ^ incarnation);
+    rng.random()
+}
+
+fn host_ip(id: NodeId) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 168, 0, id as u8))
+}
+
+fn client_ip() -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(192, 168, 0, CLIENT_HOST))
+}
+
+/// A hash of the history: operations, outcomes and simulated times.
+fn fingerprint(history: &History) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for event in history.events() {
+        format!("{event:?}").hash(&mut hasher);
+    }
+    hasher.finish()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Critical sections are single map operations.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn election_timeouts_are_distinct_and_fixed_by_the_seed() {
+        // Distinct per node so no two nodes campaign together; same per seed.
+        let ids = [1, 2, 3, 4, 5];
+        let first = election_timeouts(9, &ids);
+        assert_eq!(first, election_timeouts(9, &ids));
+        let mut values: Vec<u64> = first.values().copied().collect();
+        values.sort_unstable();
+        values.dedup();
+        assert_eq!(values.len(), 5);
+        assert!(values.iter().all(|ms| *ms >= ELECTION_TIMEOUT_MS_MIN));
+    }
+
+    #[test]
+    fn a_bridge_joins_two_halves_that_do_not_meet() {
+        // Node 3 bridges {1, 2} and {4, 5}.
+        assert_eq!(bridge_sides(&[1, 2, 3, 4, 5], 3), (vec![1, 2], vec![4, 5]));
+        assert_eq!(across(&[1, 2, 3], &[2]), vec![(2, 1), (2, 3)]);
+    }
+}
