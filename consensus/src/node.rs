@@ -69,6 +69,10 @@ pub struct NodeOptions {
     /// Seed of the QUIC endpoint's randomness (connection ids, tokens), for
     /// the deterministic simulation; `None` draws from the OS.
     pub quic_rng_seed: Option<[u8; 32]>,
+    /// A database to keep the log and snapshots in instead of the node's
+    /// `ledger.redb` file (the simulation's disk that forgets unsynced
+    /// writes at a crash).
+    pub database: Option<Arc<redb::Database>>,
 }
 
 /// A running consensus node.
@@ -124,7 +128,10 @@ impl ConsensusNode {
             path: db_path.display().to_string(),
             reason,
         };
-        let db = open_database(&db_path).map_err(|e| storage_error(e.to_string()))?;
+        let db = match options.database {
+            Some(db) => db,
+            None => open_database(&db_path).map_err(|e| storage_error(e.to_string()))?,
+        };
         let log_store = LogStore::new(db.clone()).map_err(|e| storage_error(e.to_string()))?;
         let state_machine = StateMachine::open(db).map_err(|e| storage_error(e.to_string()))?;
         let committed_index = log_store.committed_index();

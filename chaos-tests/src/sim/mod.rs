@@ -7,10 +7,12 @@
 //!    node's election timeout, each QUIC endpoint's randomness, the loss
 //!    decisions, turmoil's message latencies, and the clients' choices.
 //! 2. Nodes are turmoil hosts (`192.168.0.<id>`), each a [`ConsensusNode`]
-//!    over a [`SimSocket`]; a crash drops the host's runtime (every task,
-//!    socket and open file) and a restart starts the node from its files.
-//!    Every append is fsynced before openraft hears of it, so a crash has
-//!    no unsynced tail to lose; what a crash loses is everything in memory.
+//!    over a [`SimSocket`], its redb database on a [`SimDisk`]. A crash
+//!    drops the host's runtime (every task and socket, the open database)
+//!    and the disk forgets every write since its last sync; a restart
+//!    starts the node from what the disk kept. Appends are synced before
+//!    openraft hears of them, so what a crash loses is memory and the
+//!    writes made without a sync (the saved commit index).
 //! 3. Clients on their own host report incidents over QUIC with the
 //!    operator's certificate, retrying under the same request id, and
 //!    record a [`History`] in simulated time.
@@ -37,6 +39,7 @@
 //!   here, so only the certificate check remains).
 
 pub mod cli;
+pub mod disk;
 pub mod schedule;
 pub mod socket;
 
@@ -70,6 +73,7 @@ use crate::cluster::{converged_index, describe, incidents_by_request, majority_l
 use crate::history::{History, IncidentResult, Op, OpResult};
 use crate::report::{OpTally, RequestVerdict};
 use crate::workload::report_command_at;
+pub use disk::SimDisk;
 pub use schedule::{FaultSchedule, ScheduledFault, SimFault};
 pub use socket::{SimLoss, SimSocket};
 
@@ -115,6 +119,8 @@ const RETRY_PAUSE_MS: u64 = 50;
 const THINK_MS_MAX: u64 = 150;
 /// How often waits look at the nodes.
 const POLL_MS: u64 = 10;
+/// Violations a report lists before it only counts the rest.
+const VIOLATIONS_SHOWN_MAX: usize = 10;
 
 /// How to run one seed.
 #[derive(Clone, Debug, Serialize)]
@@ -127,6 +133,12 @@ pub struct SimOptions {
     pub steps: u64,
     /// Concurrent clients.
     pub clients: u64,
+    /// Faults to inject instead of the seed's schedule (the checkers' own
+    /// tests plant exact scenarios); `None` draws them from the seed.
+    pub schedule: Option<FaultSchedule>,
+    /// Plant a bug: every node's disk answers `sync` without syncing. Only
+    /// for proving that the checkers catch lost acknowledgements.
+    pub lying_disks: bool,
 }
 
 impl SimOptions {
@@ -137,11 +149,17 @@ impl SimOptions {
             nodes: 3,
             steps: 8_000,
             clients: 3,
+            schedule: None,
+            lying_disks: false,
         }
     }
 
-    /// The command that replays this run.
+    /// The command that replays this run (a run with a planted schedule
+    /// or planted bug replays only from its test).
     pub fn replay_command(&self) -> String {
+        if self.schedule.is_some() || self.lying_disks {
+            return "a planted scenario (its own schedule or bug): rerun its test".to_string();
+        }
         format!(
             "cargo run -p cordon-chaos --bin cordon-chaos -- sim --seed {} --nodes {} --steps {} --clients {}",
             self.seed, self.nodes, self.steps, self.clients
@@ -181,6 +199,8 @@ pub struct SimReport {
     pub problems: Vec<String>,
     /// Datagrams sent between hosts and dropped by lossy faults.
     pub datagrams: (u64, u64),
+    /// Unsynced bytes the nodes' disks lost at crashes.
+    pub lost_unsynced_bytes: u64,
     /// The highest Raft term any node reached.
     pub highest_term: u64,
     /// Simulated time the run took.
@@ -231,7 +251,7 @@ impl fmt::Display for SimReport {
         };
         writeln!(
             f,
-            "seed={} nodes={} steps={} verdict={} ops: {} acknowledged={} lost={} duplicates={} leader_after_heal_ms={} fresh_write_after_heal_ms={} highest_term={} datagrams={} dropped={} simulated_ms={} real_ms={} fingerprint={:016x}",
+            "seed={} nodes={} steps={} verdict={} ops: {} acknowledged={} lost={} duplicates={} leader_after_heal_ms={} fresh_write_after_heal_ms={} highest_term={} datagrams={} dropped={} lost_unsynced_bytes={} simulated_ms={} real_ms={} fingerprint={:016x}",
             self.options.seed,
             self.options.nodes,
             self.options.steps,
@@ -245,13 +265,24 @@ impl fmt::Display for SimReport {
             self.highest_term,
             self.datagrams.0,
             self.datagrams.1,
+            self.lost_unsynced_bytes,
             self.simulated_ms,
             self.real_ms,
             self.fingerprint,
         )?;
         write!(f, "  faults: {}", self.schedule)?;
-        for violation in self.requests.violations.iter().chain(&self.liveness) {
+        let violations: Vec<&Violation> = self
+            .requests
+            .violations
+            .iter()
+            .chain(&self.liveness)
+            .collect();
+        for violation in violations.iter().take(VIOLATIONS_SHOWN_MAX) {
             write!(f, "\n  violation: {violation}")?;
+        }
+        if violations.len() > VIOLATIONS_SHOWN_MAX {
+            let more = violations.len() - VIOLATIONS_SHOWN_MAX;
+            write!(f, "\n  ... and {more} more violations")?;
         }
         for problem in &self.problems {
             write!(f, "\n  problem: {problem}")?;
@@ -306,7 +337,10 @@ struct ClientOutcome {
 pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
     let real_start = std::time::Instant::now();
     let nodes = options.nodes.max(1);
-    let schedule = FaultSchedule::generate(options.seed, nodes, WARMUP_MS, options.steps);
+    let schedule = options
+        .schedule
+        .clone()
+        .unwrap_or_else(|| FaultSchedule::generate(options.seed, nodes, WARMUP_MS, options.steps));
     let dir = tempfile::Builder::new()
         .prefix("cordon-l1-")
         .tempdir()
@@ -328,6 +362,17 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
     }));
     let loss = SimLoss::new(options.seed.rotate_left(17) ^ 0x1055);
     let timeouts = election_timeouts(options.seed, &ids);
+    let disks: BTreeMap<NodeId, Arc<SimDisk>> = ids
+        .iter()
+        .map(|id| {
+            let disk = if options.lying_disks {
+                SimDisk::lying_about_sync()
+            } else {
+                SimDisk::new()
+            };
+            (*id, disk)
+        })
+        .collect();
     let mut sim = turmoil::Builder::new()
         .rng_seed(options.seed)
         .tick_duration(Duration::from_millis(1))
@@ -344,6 +389,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
             config: config.clone(),
             shared: shared.clone(),
             loss: loss.clone(),
+            disk: disks[id].clone(),
             seed: options.seed,
             election_timeout_ms: timeouts[id],
         };
@@ -359,7 +405,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
     };
     sim.client(client_ip(), clients.run());
 
-    let mut problems = drive(&mut sim, &schedule, &ids, &shared, &loss);
+    let mut problems = drive(&mut sim, &schedule, &disks, &shared, &loss);
     let simulated_ms = sim.elapsed().as_millis() as u64;
     let highest_term = shared
         .views()
@@ -398,6 +444,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         liveness,
         problems,
         datagrams: loss.counts(),
+        lost_unsynced_bytes: disks.values().map(|disk| disk.lost_bytes()).sum(),
         highest_term,
         simulated_ms,
         real_ms: real_start.elapsed().as_millis() as u64,
@@ -411,10 +458,12 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
 fn drive(
     sim: &mut turmoil::Sim<'_>,
     schedule: &FaultSchedule,
-    ids: &[NodeId],
+    disks: &BTreeMap<NodeId, Arc<SimDisk>>,
     shared: &Shared,
     loss: &SimLoss,
 ) -> Vec<String> {
+    let ids: Vec<NodeId> = disks.keys().copied().collect();
+    let ids = ids.as_slice();
     let mut next = 0;
     let mut active: Option<&ScheduledFault> = None;
     let mut healed = false;
@@ -429,7 +478,7 @@ fn drive(
         if active.is_none() {
             if let Some(fault) = schedule.faults.get(next) {
                 if now_ms >= fault.at_ms {
-                    inject(sim, &fault.fault, ids, shared, loss);
+                    inject(sim, &fault.fault, disks, shared, loss);
                     active = Some(fault);
                     next += 1;
                 }
@@ -453,10 +502,12 @@ fn drive(
 fn inject(
     sim: &mut turmoil::Sim<'_>,
     fault: &SimFault,
-    ids: &[NodeId],
+    disks: &BTreeMap<NodeId, Arc<SimDisk>>,
     shared: &Shared,
     loss: &SimLoss,
 ) {
+    let ids: Vec<NodeId> = disks.keys().copied().collect();
+    let ids = ids.as_slice();
     match fault {
         SimFault::Isolate { node } => {
             for other in ids.iter().filter(|other| *other != node) {
@@ -489,6 +540,7 @@ fn inject(
         }
         SimFault::Crash { node } => {
             lock(&shared.nodes).remove(node);
+            disks[node].crash();
             sim.crash(host_ip(*node));
         }
         SimFault::Pause { node } => {
@@ -498,7 +550,15 @@ fn inject(
         }
         SimFault::Restart { node } => {
             lock(&shared.nodes).remove(node);
+            disks[node].crash();
             sim.bounce(host_ip(*node));
+        }
+        SimFault::PowerCut { nodes } => {
+            for node in nodes {
+                lock(&shared.nodes).remove(node);
+                disks[node].crash();
+                sim.crash(host_ip(*node));
+            }
         }
     }
 }
@@ -535,6 +595,11 @@ fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &Sim
             }
         }
         SimFault::Restart { .. } => {}
+        SimFault::PowerCut { nodes } => {
+            for node in nodes {
+                sim.bounce(host_ip(*node));
+            }
+        }
     }
 }
 
@@ -564,6 +629,7 @@ struct NodeSoftware {
     config: ClusterConfig,
     shared: Arc<Shared>,
     loss: Arc<SimLoss>,
+    disk: Arc<SimDisk>,
     seed: u64,
     election_timeout_ms: u64,
 }
@@ -578,19 +644,23 @@ impl NodeSoftware {
         };
         let addr = SocketAddr::new(host_ip(self.id), QUIC_PORT);
         let socket = SimSocket::bind(addr, self.loss.clone()).await?;
+        let failed = |error: String| {
+            let problem = format!("node {} start {incarnation}: {error}", self.id);
+            lock(&self.shared.problems).push(problem.clone());
+            problem
+        };
+        let database = redb::Builder::new()
+            .create_with_backend(self.disk.backend())
+            .map_err(|error| failed(error.to_string()))?;
         let options = NodeOptions {
             socket: Some(socket),
             election_timeout_ms: Some(self.election_timeout_ms),
             quic_rng_seed: Some(endpoint_seed(self.seed, self.id, incarnation)),
+            database: Some(Arc::new(database)),
         };
-        let node = match ConsensusNode::start(&self.config, self.id, options).await {
-            Ok(node) => node,
-            Err(error) => {
-                let problem = format!("node {} start {incarnation}: {error}", self.id);
-                lock(&self.shared.problems).push(problem);
-                return Err(Box::new(error) as Box<dyn std::error::Error>);
-            }
-        };
+        let node = ConsensusNode::start(&self.config, self.id, options)
+            .await
+            .map_err(|error| failed(error.to_string()))?;
         lock(&self.shared.nodes).insert(
             self.id,
             NodeHandle {

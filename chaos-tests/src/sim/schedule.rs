@@ -81,6 +81,12 @@ pub enum SimFault {
         /// The node restarted.
         node: NodeId,
     },
+    /// Several nodes lose power at once (a majority or all: the cluster
+    /// stops); each starts again from its disk at the heal.
+    PowerCut {
+        /// The nodes cut.
+        nodes: Vec<NodeId>,
+    },
 }
 
 impl fmt::Display for SimFault {
@@ -97,6 +103,7 @@ impl fmt::Display for SimFault {
             SimFault::Crash { node } => write!(f, "crash node {node}"),
             SimFault::Pause { node } => write!(f, "pause node {node}"),
             SimFault::Restart { node } => write!(f, "restart node {node}"),
+            SimFault::PowerCut { nodes } => write!(f, "power cut of nodes {nodes:?}"),
         }
     }
 }
@@ -177,7 +184,7 @@ fn draw_fault(rng: &mut StdRng, ids: &[NodeId]) -> SimFault {
         }
     };
     // Bridges need two nodes on each side of the middle one.
-    let kinds = if ids.len() >= 5 { 9 } else { 8 };
+    let kinds = if ids.len() >= 5 { 10 } else { 9 };
     match rng.random_range(0..kinds) {
         0 => SimFault::Isolate { node },
         1 => {
@@ -201,6 +208,14 @@ fn draw_fault(rng: &mut StdRng, ids: &[NodeId]) -> SimFault {
         5 => SimFault::Crash { node },
         6 => SimFault::Pause { node },
         7 => SimFault::Restart { node },
+        8 => {
+            let count = rng.random_range(ids.len() / 2 + 1..=ids.len());
+            let mut shuffled = ids.to_vec();
+            rand::seq::SliceRandom::shuffle(shuffled.as_mut_slice(), rng);
+            let mut nodes: Vec<NodeId> = shuffled.into_iter().take(count).collect();
+            nodes.sort_unstable();
+            SimFault::PowerCut { nodes }
+        }
         _ => SimFault::Bridge { bridge: node },
     }
 }
