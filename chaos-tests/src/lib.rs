@@ -25,6 +25,9 @@
 //!   quinn, seeded;
 //! - [`cluster`]: [`InProcessCluster`], N consensus nodes in one process on
 //!   real files and real QUIC over the faulty network; crash and restart;
+//! - [`load`]: a seeded incident schedule weighted by the district's hot
+//!   spots and the time of day, with the New Year surge at the Bund; pure,
+//!   for drills and `cordon-chaos load`;
 //! - [`workload`]: concurrent clients reporting incidents with retries under
 //!   the same request id, recording a history;
 //! - [`report`]: the request checkers' verdict and a scenario's one-line
@@ -50,6 +53,7 @@ pub mod drill;
 pub mod history;
 pub use cordon_consensus::invariants;
 pub mod linearizability;
+pub mod load;
 pub mod models;
 pub mod net;
 pub mod report;

@@ -46,6 +46,9 @@ pub const PEDESTRIAN_STREET_ON_SCENE_TARGET_S: u32 = 60;
 pub const ONE_MINUTE_POINT_ON_SCENE_TARGET_S: u32 = 60;
 /// Id of the sensitive area that is the Nanjing Road pedestrian street.
 pub const PEDESTRIAN_STREET_AREA_ID: &str = "nanjing-road";
+/// Id of the sensitive area that is the Bund riverside, the main point for
+/// big crowds (the New Year countdown).
+pub const BUND_AREA_ID: &str = "bund-riverside";
 /// Highest force level a unit or ring may carry.
 pub const FORCE_LEVEL_MAX: u8 = 10;
 /// Fewest points of a polygon (bounds, zone, sensitive area).
@@ -182,6 +185,12 @@ impl Zone {
     /// Whether `position` lies inside the zone.
     pub fn contains(&self, position: &LatLon) -> bool {
         geo::polygon_contains(&self.polygon, position)
+    }
+
+    /// The zone's area centroid; in a validated district it lies inside the
+    /// zone and the district. `None` only for an empty polygon.
+    pub fn centre(&self) -> Option<LatLon> {
+        geo::polygon_centroid(&self.polygon)
     }
 }
 
@@ -478,6 +487,13 @@ impl SensitiveArea {
     pub fn contains(&self, position: &LatLon) -> bool {
         geo::polygon_contains(&self.polygon, position)
     }
+
+    /// The area's centroid (of its surface, not the mean of its corners, so a
+    /// side drawn with many points does not pull it). `None` only for an
+    /// empty polygon.
+    pub fn centre(&self) -> Option<LatLon> {
+        geo::polygon_centroid(&self.polygon)
+    }
 }
 
 /// A fixed one-minute response point of ring 4 and its joint team.
@@ -646,6 +662,11 @@ impl District {
     /// Whether `position` lies inside the district bounds.
     pub fn contains(&self, position: &LatLon) -> bool {
         geo::polygon_contains(&self.spec.bounds, position)
+    }
+
+    /// The sensitive area with this id.
+    pub fn sensitive_area(&self, id: &str) -> Option<&SensitiveArea> {
+        self.spec.sensitive_areas.iter().find(|area| area.id == id)
     }
 
     /// The station with this id.

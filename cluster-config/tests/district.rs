@@ -2,7 +2,8 @@
 //! look-ups, on-scene targets, and planted errors that validation must name.
 
 use cordon_config::district::{
-    DistrictSpec, LatLon, Ring, UnitKind, EMBEDDED_DISTRICT_TOML, ONE_MINUTE_POINTS_COUNT,
+    DistrictSpec, LatLon, Ring, UnitKind, BUND_AREA_ID, EMBEDDED_DISTRICT_TOML,
+    ONE_MINUTE_POINTS_COUNT,
 };
 use cordon_config::{District, DistrictError};
 
@@ -134,6 +135,25 @@ mod embedded {
         let reread = District::from_toml_str(&text).expect("the serialised district validates");
 
         assert_eq!(reread, district);
+    }
+
+    // Area and zone centres lie inside their own shape and the district, so
+    // generators may fall back on them; the Bund is found by its id.
+    #[test]
+    fn centres_lie_inside_their_shapes() {
+        let district = District::embedded();
+
+        for area in district.sensitive_areas() {
+            let centre = area.centre().expect("a validated area has a polygon");
+            assert!(area.contains(&centre), "{} centre {centre}", area.id);
+            assert!(district.contains(&centre), "{} centre {centre}", area.id);
+        }
+        for zone in district.stations().iter().flat_map(|s| &s.zones) {
+            let centre = zone.centre().expect("a validated zone has a polygon");
+            assert!(zone.contains(&centre), "{} centre {centre}", zone.id);
+        }
+        let bund = district.sensitive_area(BUND_AREA_ID).expect("the Bund");
+        assert_eq!(bund.crowd_capacity, Some(67_000));
     }
 }
 

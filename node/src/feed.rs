@@ -40,9 +40,9 @@ impl Feed {
         let mut hot_spots: Vec<(LatLon, u32)> = district
             .sensitive_areas()
             .iter()
-            .map(|area| {
+            .filter_map(|area| {
                 let weight = area.crowd_capacity.map_or(10, |c| (c / 2_000).max(10));
-                (centroid(&area.polygon), weight)
+                Some((area.centre()?, weight))
             })
             .collect();
         hot_spots.extend(district.stations().iter().map(|s| (s.position, 4)));
@@ -122,14 +122,6 @@ fn weighted<T: Copy>(rng: &mut StdRng, items: &[(T, u32)]) -> T {
         pick -= weight;
     }
     items[items.len() - 1].0
-}
-
-fn centroid(polygon: &[LatLon]) -> LatLon {
-    let n = polygon.len().max(1) as f64;
-    LatLon::new(
-        polygon.iter().map(|p| p.lat).sum::<f64>() / n,
-        polygon.iter().map(|p| p.lon).sum::<f64>() / n,
-    )
 }
 
 #[cfg(test)]

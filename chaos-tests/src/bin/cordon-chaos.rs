@@ -1,20 +1,25 @@
 //! `cordon-chaos`: runs the L3 drills (real `cordon` processes in network
-//! namespaces) by name.
+//! namespaces) by name, and prints seeded incident load schedules.
 //!
 //! ```text
 //! cordon-chaos drill --list
 //! cordon-chaos drill NAME [--cordon PATH] [--json] [--incidents N] [--keep]
 //! cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]
+//! cordon-chaos load --profile new-year|ordinary --seed N --start HH:MM --minutes M [--rate-scale X] [--json]
 //! ```
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use cordon_chaos::drill::{cordon_next_to, run_drill, DrillName, DrillOptions, Lab};
+use cordon_chaos::load::{LoadCommand, LoadGenerator, LoadSummary};
+use cordon_config::District;
 
 const USAGE: &str = "usage: cordon-chaos drill --list
        cordon-chaos drill NAME [--cordon PATH] [--json] [--incidents N] [--keep]
-       cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]";
+       cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]
+       cordon-chaos load --profile new-year|ordinary --seed N --start HH:MM --minutes M [--rate-scale X] [--json]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +38,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     };
     if command == "sim" {
         return cordon_chaos::sim::cli::main(rest);
+    }
+    if command == "load" {
+        return load(rest);
     }
     if command != "drill" {
         return Err(format!("unknown command {command:?}"));
@@ -108,4 +116,28 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `cordon-chaos load`: the schedule as JSON lines, or a summary per bucket.
+fn load(args: &[String]) -> Result<ExitCode, String> {
+    let command = LoadCommand::parse(args)?;
+    let mut generator = LoadGenerator::new(&District::embedded(), &command.plan)
+        .map_err(|error| error.to_string())?;
+    let reports = generator.reports_within_minutes(command.minutes);
+    let mut out = std::io::stdout().lock();
+    let written = if command.json {
+        reports
+            .iter()
+            .try_for_each(|report| writeln!(out, "{}", report.json_line()))
+    } else {
+        let summary = LoadSummary::new(&command.plan, command.minutes, &reports);
+        write!(out, "{summary}")
+    };
+    match written {
+        // A reader that stops early (`| head`) is not an error.
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("write the schedule: {error}"))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
