@@ -182,7 +182,7 @@ impl StorageBackend for SimDiskBackend {
 
 #[cfg(test)]
 mod tests {
-    use redb::{ReadableDatabase, ReadableTable};
+    use redb::ReadableDatabase;
 
     use super::*;
 
