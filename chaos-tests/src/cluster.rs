@@ -5,14 +5,16 @@
 //! quinn.
 //!
 //! # Crashes
-//! [`InProcessCluster::crash`] stops a node (Raft shut down, endpoint
-//! closed) and drops it; [`InProcessCluster::restart`] starts it again from
-//! the same files on the same address. A real crash also loses whatever was
-//! written but not yet synced; Cordon's log store fsyncs every append (and
-//! the vote) before acknowledging it to openraft, so there is no unsynced
-//! tail in redb to lose, and within one process the OS page cache survives
-//! the "crash" anyway. The drill that truncates files after a kill -9 (disk
-//! loss) belongs to L3, with real processes.
+//! Each node's `ledger.redb` file is opened through a [`CrashDisk`], which
+//! remembers what every write since the last sync replaced.
+//! [`InProcessCluster::crash`] first crashes the disk (the file goes back to
+//! its last synced content, and the dying node can no longer write), then
+//! stops the node (Raft shut down, endpoint closed) and drops it: the node
+//! loses its memory and the unsynced tail of its file, as a power cut
+//! would. [`InProcessCluster::restart`] starts it again from the file on
+//! the same address. Cordon syncs every append and vote before openraft
+//! hears of it, so what is lost is what may be lost (the saved commit
+//! index, written without a sync).
 //!
 //! The cluster may be shared (`Arc`) between the scenario and its clients:
 //! crash and restart take `&self`, and clients take a node handle for each
@@ -34,6 +36,7 @@ use cordon_consensus::{ConsensusNode, NodeId, NodeOptions, StartError, WriteErro
 use tokio::time::Instant;
 
 use crate::checkers::FinalReads;
+use crate::disk::CrashDisk;
 use crate::net::FaultyNetwork;
 #[cfg(doc)]
 use crate::net::FaultySocket;
@@ -157,6 +160,8 @@ pub struct InProcessCluster {
     dir: tempfile::TempDir,
     config: ClusterConfig,
     network: Arc<FaultyNetwork>,
+    /// Every node's disk: its `ledger.redb` file, crashable.
+    disks: BTreeMap<NodeId, Arc<CrashDisk>>,
     /// Every node id; `None` while the node is crashed.
     nodes: Mutex<BTreeMap<NodeId, Option<Arc<ConsensusNode>>>>,
 }
@@ -206,10 +211,19 @@ impl InProcessCluster {
             &config.tls().cert_dir,
             Duration::from_secs(CERTIFICATES_VALID_S),
         )?;
+        let mut disks = BTreeMap::new();
+        for id in &ids {
+            let data_dir = config.node_data_dir(*id);
+            std::fs::create_dir_all(&data_dir).map_err(io_error("create a node's data folder"))?;
+            let disk = CrashDisk::file(&data_dir.join("ledger.redb"))
+                .map_err(io_error("open a node's ledger file"))?;
+            disks.insert(*id, disk);
+        }
         let cluster = InProcessCluster {
             dir,
             config,
             network: FaultyNetwork::new(options.seed),
+            disks,
             nodes: Mutex::new(ids.iter().map(|id| (*id, None)).collect()),
         };
         for id in ids {
@@ -240,6 +254,11 @@ impl InProcessCluster {
             .filter(|(_, node)| node.is_some())
             .map(|(id, _)| *id)
             .collect()
+    }
+
+    /// Unsynced bytes node `id`'s disk lost at its crashes so far.
+    pub fn lost_unsynced_bytes(&self, id: NodeId) -> u64 {
+        self.disks.get(&id).map_or(0, |disk| disk.lost_bytes())
     }
 
     /// A node's QUIC address (its socket's address on the network).
@@ -314,6 +333,11 @@ impl InProcessCluster {
             let slot = nodes.get_mut(&id).ok_or(ClusterError::UnknownNode(id))?;
             slot.take().ok_or(ClusterError::NotRunning(id))?
         };
+        let disk = self.disks.get(&id).ok_or(ClusterError::UnknownNode(id))?;
+        disk.crash().map_err(|source| ClusterError::Io {
+            action: "crash a node's disk",
+            source,
+        })?;
         node.shutdown().await;
         drop(node);
         tracing::info!(node_id = id, "node crashed");
@@ -344,8 +368,19 @@ impl InProcessCluster {
                     continue;
                 }
             };
+            let disk = self.disks.get(&id).ok_or(ClusterError::UnknownNode(id))?;
+            let database = redb::Builder::new()
+                .create_with_backend(disk.backend())
+                .map_err(|error| ClusterError::Start {
+                    node_id: id,
+                    source: StartError::Storage {
+                        path: disk_path(&self.config, id),
+                        reason: error.to_string(),
+                    },
+                })?;
             let options = NodeOptions {
                 socket: Some(socket),
+                database: Some(Arc::new(database)),
                 ..NodeOptions::default()
             };
             match ConsensusNode::start(&self.config, id, options).await {
@@ -517,6 +552,15 @@ pub(crate) fn incidents_by_request(reader: &LedgerReader) -> BTreeMap<String, Ve
             .push(incident.id.to_string());
     }
     by_request
+}
+
+/// Where node `id` keeps its ledger, for error messages.
+fn disk_path(config: &ClusterConfig, id: NodeId) -> String {
+    config
+        .node_data_dir(id)
+        .join("ledger.redb")
+        .display()
+        .to_string()
 }
 
 pub(crate) fn describe(views: &[RaftView]) -> String {

@@ -23,6 +23,8 @@
 //! - [`net`]: [`FaultyNetwork`] and [`FaultySocket`], per-link loss, delay,
 //!   jitter, duplication, reordering, partitions and one-way cuts under
 //!   quinn, seeded;
+//! - [`disk`]: [`CrashDisk`], a redb backend (over a file or memory) that
+//!   forgets every write since its last sync when its node crashes;
 //! - [`cluster`]: [`InProcessCluster`], N consensus nodes in one process on
 //!   real files and real QUIC over the faulty network; crash and restart;
 //! - [`load`]: a seeded incident schedule weighted by the district's hot
@@ -46,9 +48,11 @@
 //! [`FaultyNetwork`]: net::FaultyNetwork
 //! [`FaultySocket`]: net::FaultySocket
 //! [`InProcessCluster`]: cluster::InProcessCluster
+//! [`CrashDisk`]: disk::CrashDisk
 
 pub mod checkers;
 pub mod cluster;
+pub mod disk;
 pub mod drill;
 pub mod history;
 pub use cordon_consensus::invariants;

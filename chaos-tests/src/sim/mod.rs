@@ -7,7 +7,7 @@
 //!    node's election timeout, each QUIC endpoint's randomness, the loss
 //!    decisions, turmoil's message latencies, and the clients' choices.
 //! 2. Nodes are turmoil hosts (`192.168.0.<id>`), each a [`ConsensusNode`]
-//!    over a [`SimSocket`], its redb database on a [`SimDisk`]. A crash
+//!    over a [`SimSocket`], its redb database on a [`CrashDisk`]. A crash
 //!    drops the host's runtime (every task and socket, the open database)
 //!    and the disk forgets every write since its last sync; a restart
 //!    starts the node from what the disk kept. Appends are synced before
@@ -39,7 +39,6 @@
 //!   here, so only the certificate check remains).
 
 pub mod cli;
-pub mod disk;
 pub mod schedule;
 pub mod socket;
 
@@ -70,10 +69,10 @@ use crate::checkers::{
     consensus_liveness, request_outcomes, FinalReads, RecoveryTimes, RequestOutcome, Violation,
 };
 use crate::cluster::{converged_index, describe, incidents_by_request, majority_leader, RaftView};
+use crate::disk::CrashDisk;
 use crate::history::{History, IncidentResult, Op, OpResult};
 use crate::report::{OpTally, RequestVerdict};
 use crate::workload::report_command_at;
-pub use disk::SimDisk;
 pub use schedule::{FaultSchedule, ScheduledFault, SimFault};
 pub use socket::{SimLoss, SimSocket};
 
@@ -362,13 +361,13 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
     }));
     let loss = SimLoss::new(options.seed.rotate_left(17) ^ 0x1055);
     let timeouts = election_timeouts(options.seed, &ids);
-    let disks: BTreeMap<NodeId, Arc<SimDisk>> = ids
+    let disks: BTreeMap<NodeId, Arc<CrashDisk>> = ids
         .iter()
         .map(|id| {
             let disk = if options.lying_disks {
-                SimDisk::lying_about_sync()
+                CrashDisk::lying_about_sync()
             } else {
-                SimDisk::new()
+                CrashDisk::in_memory()
             };
             (*id, disk)
         })
@@ -458,7 +457,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
 fn drive(
     sim: &mut turmoil::Sim<'_>,
     schedule: &FaultSchedule,
-    disks: &BTreeMap<NodeId, Arc<SimDisk>>,
+    disks: &BTreeMap<NodeId, Arc<CrashDisk>>,
     shared: &Shared,
     loss: &SimLoss,
 ) -> Vec<String> {
@@ -502,7 +501,7 @@ fn drive(
 fn inject(
     sim: &mut turmoil::Sim<'_>,
     fault: &SimFault,
-    disks: &BTreeMap<NodeId, Arc<SimDisk>>,
+    disks: &BTreeMap<NodeId, Arc<CrashDisk>>,
     shared: &Shared,
     loss: &SimLoss,
 ) {
@@ -540,7 +539,7 @@ fn inject(
         }
         SimFault::Crash { node } => {
             lock(&shared.nodes).remove(node);
-            disks[node].crash();
+            crash_disk(&disks[node], *node, shared);
             sim.crash(host_ip(*node));
         }
         SimFault::Pause { node } => {
@@ -550,13 +549,13 @@ fn inject(
         }
         SimFault::Restart { node } => {
             lock(&shared.nodes).remove(node);
-            disks[node].crash();
+            crash_disk(&disks[node], *node, shared);
             sim.bounce(host_ip(*node));
         }
         SimFault::PowerCut { nodes } => {
             for node in nodes {
                 lock(&shared.nodes).remove(node);
-                disks[node].crash();
+                crash_disk(&disks[node], *node, shared);
                 sim.crash(host_ip(*node));
             }
         }
@@ -603,6 +602,14 @@ fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &Sim
     }
 }
 
+/// Crashes a node's disk; a disk that cannot even do that is a problem of
+/// the run.
+fn crash_disk(disk: &CrashDisk, node: NodeId, shared: &Shared) {
+    if let Err(error) = disk.crash() {
+        lock(&shared.problems).push(format!("crash node {node}'s disk: {error}"));
+    }
+}
+
 /// Pairs with one side in `minority` and the other outside it.
 fn across(ids: &[NodeId], minority: &[NodeId]) -> Vec<(NodeId, NodeId)> {
     let mut pairs = Vec::new();
@@ -629,7 +636,7 @@ struct NodeSoftware {
     config: ClusterConfig,
     shared: Arc<Shared>,
     loss: Arc<SimLoss>,
-    disk: Arc<SimDisk>,
+    disk: Arc<CrashDisk>,
     seed: u64,
     election_timeout_ms: u64,
 }

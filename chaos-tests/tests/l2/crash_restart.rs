@@ -1,4 +1,5 @@
-//! A follower crashes under load and restarts from its files.
+//! A follower crashes under load (losing the unsynced tail of its file)
+//! and restarts from its files.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,7 +75,8 @@ async fn a_crashed_follower_restarts_and_catches_up_under_load() {
         scenario: "crash-restart-follower",
         seed,
         faults: format!(
-            "crash node {follower} (follower of node {leader}) after 40 acks, restart after 100"
+            "crash node {follower} (follower of node {leader}) after 40 acks, losing {} unsynced bytes; restart after 100",
+            cluster.lost_unsynced_bytes(follower)
         ),
         counters: cluster.network().counters(),
         leader_recovery: None,

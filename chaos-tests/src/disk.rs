@@ -1,81 +1,123 @@
-//! A simulated disk under redb that forgets what was not synced: every
-//! write since the last `sync_data` is undone when the node crashes, as a
-//! power cut would lose a page cache's dirty pages.
+//! A disk under redb that forgets what was not synced: every write since
+//! the last `sync_data` is undone when the node crashes, as a power cut
+//! loses a page cache's dirty pages. Used by the in-process scenarios (L2,
+//! over the node's real `ledger.redb` file) and the simulation (L1, in
+//! memory).
 //!
-//! The disk outlives the node's incarnations (it belongs to the run, not
-//! to the host's runtime); a crash also fences the old incarnation, so a
-//! database being dropped with its dying process cannot write (or sync)
-//! anything more, exactly as a killed process cannot.
+//! The disk outlives the node's incarnations (it belongs to the test, not
+//! to the node); a crash also fences the old incarnation, so a database
+//! dropped with its dying node cannot write (or sync) anything more, as a
+//! killed process cannot. Writes keep the bytes they replace in the synced
+//! part of the disk until the next sync; a crash writes them back and cuts
+//! the disk to its synced length.
 
 use std::fmt;
+use std::fs::OpenOptions;
 use std::io;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use redb::backends::{FileBackend, InMemoryBackend};
 use redb::StorageBackend;
 
 /// One node's disk.
-#[derive(Debug, Default)]
-pub struct SimDisk {
+pub struct CrashDisk {
+    /// Where the bytes live (a file or memory); only touched under `state`.
+    inner: Box<dyn StorageBackend>,
     state: Mutex<DiskState>,
+}
+
+impl fmt::Debug for CrashDisk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CrashDisk")
+            .field("inner", &self.inner)
+            .field("state", &*self.lock())
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
 struct DiskState {
-    /// What a read sees: the synced image with the writes since.
-    data: Vec<u8>,
     /// The length at the last sync.
-    synced_len: usize,
+    synced_len: u64,
     /// Since the last sync, the synced bytes each write or shrink replaced,
     /// oldest first.
-    undo: Vec<(usize, Vec<u8>)>,
+    undo: Vec<(u64, Vec<u8>)>,
     /// Bumped by every crash; handles of older incarnations are fenced.
     incarnation: u64,
-    /// Unsynced bytes thrown away by crashes, over the run.
+    /// Unsynced bytes thrown away by crashes, over the disk's life.
     lost_bytes: u64,
     /// A planted bug for the checkers' own tests: `sync_data` answers
     /// without syncing, so a crash loses everything ever written.
     lies_about_sync: bool,
 }
 
-impl SimDisk {
-    /// An empty disk.
-    pub fn new() -> Arc<SimDisk> {
-        Arc::new(SimDisk::default())
+impl CrashDisk {
+    /// An empty disk in memory.
+    pub fn in_memory() -> Arc<CrashDisk> {
+        CrashDisk::over(Box::new(InMemoryBackend::new()), 0)
     }
 
-    /// An empty disk whose `sync_data` returns without syncing: the bug
-    /// the lost-acknowledgement checker must catch (test use only).
-    pub fn lying_about_sync() -> Arc<SimDisk> {
-        let disk = SimDisk::default();
+    /// The file at `path` (created if missing) as a disk; what it holds now
+    /// counts as synced.
+    pub fn file(path: &Path) -> io::Result<Arc<CrashDisk>> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let synced_len = file.metadata()?.len();
+        let backend = FileBackend::new(file).map_err(io::Error::other)?;
+        Ok(CrashDisk::over(Box::new(backend), synced_len))
+    }
+
+    /// An empty in-memory disk whose `sync_data` returns without syncing:
+    /// the bug the lost-acknowledgement checker must catch (tests only).
+    pub fn lying_about_sync() -> Arc<CrashDisk> {
+        let disk = CrashDisk::in_memory();
         disk.lock().lies_about_sync = true;
-        Arc::new(disk)
+        disk
+    }
+
+    fn over(inner: Box<dyn StorageBackend>, synced_len: u64) -> Arc<CrashDisk> {
+        Arc::new(CrashDisk {
+            inner,
+            state: Mutex::new(DiskState {
+                synced_len,
+                ..DiskState::default()
+            }),
+        })
     }
 
     /// A backend for the current incarnation, to open redb on.
-    pub fn backend(self: &Arc<Self>) -> SimDiskBackend {
-        SimDiskBackend {
+    pub fn backend(self: &Arc<Self>) -> CrashDiskBackend {
+        CrashDiskBackend {
             disk: self.clone(),
             incarnation: self.lock().incarnation,
         }
     }
 
-    /// The process died: undo every write since the last sync and fence
-    /// the current incarnation's backends.
-    pub fn crash(&self) {
+    /// The node died: undo every write since the last sync and fence the
+    /// current incarnation's backends.
+    pub fn crash(&self) -> io::Result<()> {
         let mut state = self.lock();
-        let len = state.data.len().max(state.synced_len);
-        state.data.resize(len, 0);
+        state.incarnation += 1;
+        let len = self.inner.len()?;
+        if len < state.synced_len {
+            self.inner.set_len(state.synced_len)?;
+        }
         let undo = std::mem::take(&mut state.undo);
-        let mut lost = 0;
+        let mut lost = len.saturating_sub(state.synced_len);
         for (offset, old) in undo.into_iter().rev() {
             lost += old.len() as u64;
-            state.data[offset..offset + old.len()].copy_from_slice(&old);
+            self.inner.write(offset, &old)?;
         }
-        lost += (state.data.len() - state.synced_len) as u64;
-        let synced_len = state.synced_len;
-        state.data.truncate(synced_len);
-        state.incarnation += 1;
+        self.inner.set_len(state.synced_len)?;
+        // What survived the crash is the disk's durable content from now on.
+        self.inner.sync_data()?;
         state.lost_bytes += lost;
+        Ok(())
     }
 
     /// Unsynced bytes lost to crashes so far.
@@ -89,21 +131,21 @@ impl SimDisk {
     }
 }
 
-/// redb's view of a [`SimDisk`] for one incarnation of its node.
-pub struct SimDiskBackend {
-    disk: Arc<SimDisk>,
+/// redb's view of a [`CrashDisk`] for one incarnation of its node.
+pub struct CrashDiskBackend {
+    disk: Arc<CrashDisk>,
     incarnation: u64,
 }
 
-impl fmt::Debug for SimDiskBackend {
+impl fmt::Debug for CrashDiskBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SimDiskBackend")
+        f.debug_struct("CrashDiskBackend")
             .field("incarnation", &self.incarnation)
             .finish_non_exhaustive()
     }
 }
 
-impl SimDiskBackend {
+impl CrashDiskBackend {
     /// The disk's state, if this backend's incarnation is still alive.
     fn state(&self) -> io::Result<MutexGuard<'_, DiskState>> {
         let state = self.disk.lock();
@@ -114,41 +156,35 @@ impl SimDiskBackend {
         }
         Ok(state)
     }
+
+    /// Keeps the synced bytes in `[start, end)` for the next crash to put
+    /// back.
+    fn keep_old(&self, state: &mut DiskState, start: u64, end: u64) -> io::Result<()> {
+        let end = end.min(state.synced_len).min(self.disk.inner.len()?);
+        if start < end {
+            let mut old = vec![0; (end - start) as usize];
+            self.disk.inner.read(start, &mut old)?;
+            state.undo.push((start, old));
+        }
+        Ok(())
+    }
 }
 
-fn out_of_range(offset: u64, len: usize, disk_len: usize) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("{len} bytes at {offset} are past the end of the disk ({disk_len} bytes)"),
-    )
-}
-
-impl StorageBackend for SimDiskBackend {
+impl StorageBackend for CrashDiskBackend {
     fn len(&self) -> io::Result<u64> {
-        Ok(self.state()?.data.len() as u64)
+        let _state = self.state()?;
+        self.disk.inner.len()
     }
 
     fn read(&self, offset: u64, out: &mut [u8]) -> io::Result<()> {
-        let state = self.state()?;
-        let start = offset as usize;
-        let source = state
-            .data
-            .get(start..start + out.len())
-            .ok_or_else(|| out_of_range(offset, out.len(), state.data.len()))?;
-        out.copy_from_slice(source);
-        Ok(())
+        let _state = self.state()?;
+        self.disk.inner.read(offset, out)
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
         let mut state = self.state()?;
-        let len = len as usize;
-        if len < state.synced_len && len < state.data.len() {
-            let end = state.synced_len.min(state.data.len());
-            let old = state.data[len..end].to_vec();
-            state.undo.push((len, old));
-        }
-        state.data.resize(len, 0);
-        Ok(())
+        self.keep_old(&mut state, len, u64::MAX)?;
+        self.disk.inner.set_len(len)
     }
 
     fn sync_data(&self) -> io::Result<()> {
@@ -156,27 +192,16 @@ impl StorageBackend for SimDiskBackend {
         if state.lies_about_sync {
             return Ok(());
         }
+        self.disk.inner.sync_data()?;
         state.undo.clear();
-        state.synced_len = state.data.len();
+        state.synced_len = self.disk.inner.len()?;
         Ok(())
     }
 
     fn write(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         let mut state = self.state()?;
-        let start = offset as usize;
-        let end = start + data.len();
-        if end > state.data.len() {
-            return Err(out_of_range(offset, data.len(), state.data.len()));
-        }
-        // Bytes past the synced length vanish with the truncation at a
-        // crash; only the synced ones need their old value kept.
-        let kept_end = end.min(state.synced_len);
-        if start < kept_end {
-            let old = state.data[start..kept_end].to_vec();
-            state.undo.push((start, old));
-        }
-        state.data[start..end].copy_from_slice(data);
-        Ok(())
+        self.keep_old(&mut state, offset, offset + data.len() as u64)?;
+        self.disk.inner.write(offset, data)
     }
 }
 
@@ -190,7 +215,7 @@ mod tests {
     fn a_crash_keeps_what_was_synced_and_loses_the_rest() {
         // Phase 1: write and sync "durable", then overwrite part of it and
         // grow the disk without syncing.
-        let disk = SimDisk::new();
+        let disk = CrashDisk::in_memory();
         let backend = disk.backend();
         backend.set_len(8).unwrap();
         backend.write(0, b"durable!").unwrap();
@@ -200,7 +225,7 @@ mod tests {
         backend.write(8, b"tail").unwrap();
 
         // Phase 2: the crash restores the synced image exactly.
-        disk.crash();
+        disk.crash().unwrap();
         let after = disk.backend();
         assert_eq!(after.len().unwrap(), 8);
         let mut read = [0u8; 8];
@@ -216,25 +241,25 @@ mod tests {
     #[test]
     fn a_lying_disk_forgets_even_what_it_claimed_to_sync() {
         // The planted bug: sync answers Ok and keeps nothing.
-        let disk = SimDisk::lying_about_sync();
+        let disk = CrashDisk::lying_about_sync();
         let backend = disk.backend();
         backend.set_len(4).unwrap();
         backend.write(0, b"data").unwrap();
         backend.sync_data().unwrap();
-        disk.crash();
+        disk.crash().unwrap();
         assert_eq!(disk.backend().len().unwrap(), 0);
     }
 
     #[test]
     fn a_shrink_before_a_crash_is_undone() {
         // Truncating synced bytes without a sync does not survive a crash.
-        let disk = SimDisk::new();
+        let disk = CrashDisk::in_memory();
         let backend = disk.backend();
         backend.set_len(6).unwrap();
         backend.write(0, b"abcdef").unwrap();
         backend.sync_data().unwrap();
         backend.set_len(2).unwrap();
-        disk.crash();
+        disk.crash().unwrap();
         let mut read = [0u8; 6];
         disk.backend().read(0, &mut read).unwrap();
         assert_eq!(&read, b"abcdef");
@@ -243,7 +268,7 @@ mod tests {
     #[test]
     fn redb_reopens_after_a_crash_with_every_durable_commit() {
         // A durable commit survives; a commit without a sync does not.
-        let disk = SimDisk::new();
+        let disk = CrashDisk::in_memory();
         let table: redb::TableDefinition<u64, u64> = redb::TableDefinition::new("t");
         {
             let db = redb::Builder::new()
@@ -256,7 +281,7 @@ mod tests {
             txn.set_durability(redb::Durability::None).unwrap();
             txn.open_table(table).unwrap().insert(2, 20).unwrap();
             txn.commit().unwrap();
-            disk.crash();
+            disk.crash().unwrap();
         }
         let db = redb::Builder::new()
             .create_with_backend(disk.backend())
