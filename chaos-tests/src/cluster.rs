@@ -302,10 +302,9 @@ impl InProcessCluster {
         excluded: &[NodeId],
         within: Duration,
     ) -> Result<NodeId, ClusterError> {
-        let majority = self.lock().len() / 2 + 1;
         self.poll("a leader followed by a majority", within, || {
             let views = self.views();
-            majority_leader(&views, excluded, majority).ok_or_else(|| describe(&views))
+            majority_leader(&views, excluded).ok_or_else(|| describe(&views))
         })
         .await
     }
@@ -489,6 +488,10 @@ pub(crate) struct RaftView {
     pub(crate) term: u64,
     pub(crate) last_log_index: Option<u64>,
     pub(crate) applied_index: Option<u64>,
+    /// The voters of the membership this node knows.
+    pub(crate) voters: Vec<NodeId>,
+    /// Its voters and learners.
+    pub(crate) members: Vec<NodeId>,
 }
 
 impl RaftView {
@@ -500,39 +503,47 @@ impl RaftView {
             term: metrics.current_term,
             last_log_index: metrics.last_log_index,
             applied_index: metrics.last_applied.map(|log_id| log_id.index),
+            voters: metrics.membership_config.membership().voter_ids().collect(),
+            members: metrics
+                .membership_config
+                .membership()
+                .nodes()
+                .map(|(id, _)| *id)
+                .collect(),
         }
     }
 }
 
-/// The leader of the highest term that `majority` views (itself included)
-/// follow, other than `excluded`: a deposed leader cut off in a minority
-/// may still believe it leads.
-pub(crate) fn majority_leader(
-    views: &[RaftView],
-    excluded: &[NodeId],
-    majority: usize,
-) -> Option<NodeId> {
+/// A leader, other than `excluded`, that a majority of the voters it knows
+/// (itself included) follow in its term: a deposed leader cut off in a
+/// minority may still believe it leads.
+pub(crate) fn majority_leader(views: &[RaftView], excluded: &[NodeId]) -> Option<NodeId> {
     views
         .iter()
         .find(|view| {
-            view.leading
-                && !excluded.contains(&view.id)
-                && views
-                    .iter()
-                    .filter(|other| other.leader == Some(view.id) && other.term == view.term)
-                    .count()
-                    >= majority
+            let followers = views
+                .iter()
+                .filter(|other| {
+                    view.voters.contains(&other.id)
+                        && other.leader == Some(view.id)
+                        && other.term == view.term
+                })
+                .count();
+            view.leading && !excluded.contains(&view.id) && followers > view.voters.len() / 2
         })
         .map(|view| view.id)
 }
 
-/// The leader's last log index when every view follows that leader in its
-/// term and has applied up to it.
+/// The leader's last log index when every running member the leader knows
+/// (voters and learners with a view) follows it in its term and has
+/// applied up to it. Nodes outside the membership (removed, or never
+/// added) do not count.
 pub(crate) fn converged_index(views: &[RaftView]) -> Option<u64> {
     let leader = views.iter().find(|view| view.leading)?;
     let last_index = leader.last_log_index.unwrap_or(0);
     views
         .iter()
+        .filter(|view| leader.members.contains(&view.id))
         .all(|view| {
             view.leader == Some(leader.id)
                 && view.term == leader.term
@@ -568,8 +579,13 @@ pub(crate) fn describe(views: &[RaftView]) -> String {
         .iter()
         .map(|view| {
             format!(
-                "node {}: term {} leader {:?} last log {:?} applied {:?}",
-                view.id, view.term, view.leader, view.last_log_index, view.applied_index
+                "node {}: term {} leader {:?} last log {:?} applied {:?} voters {:?}",
+                view.id,
+                view.term,
+                view.leader,
+                view.last_log_index,
+                view.applied_index,
+                view.voters
             )
         })
         .collect();

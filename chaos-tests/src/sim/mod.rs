@@ -52,11 +52,12 @@ use std::time::Duration;
 
 use cordon_config::{ClusterConfig, Limits, RaftTiming};
 use cordon_consensus::ledger::Effect;
+use cordon_consensus::node::node_addr;
 use cordon_consensus::state_machine::LedgerReader;
 use cordon_consensus::tls::{generate_cluster_certs, PeerIdentity, TlsIdentity};
 use cordon_consensus::transport::{Transport, TransportConfig};
 use cordon_consensus::types::RaftMetrics;
-use cordon_consensus::wire::{Request, Response};
+use cordon_consensus::wire::{MembershipChange, Request, Response};
 use cordon_consensus::{ConsensusNode, NodeId, NodeOptions, WriteError};
 use rand::rngs::StdRng;
 use rand::seq::{IndexedRandom, SliceRandom};
@@ -73,7 +74,7 @@ use crate::disk::CrashDisk;
 use crate::history::{History, IncidentResult, Op, OpResult};
 use crate::report::{OpTally, RequestVerdict};
 use crate::workload::report_command_at;
-pub use schedule::{FaultSchedule, ScheduledFault, SimFault};
+pub use schedule::{FaultSchedule, ScheduledFault, SimFault, SPARE_NODES};
 pub use socket::{SimLoss, SimSocket};
 
 /// The cluster's name in certificates.
@@ -120,6 +121,9 @@ const THINK_MS_MAX: u64 = 150;
 const POLL_MS: u64 = 10;
 /// Violations a report lists before it only counts the rest.
 const VIOLATIONS_SHOWN_MAX: usize = 10;
+/// How long the operator keeps at one churn (through elections and
+/// partitions) before giving up on it.
+const CHURN_MS_MAX: u64 = 10_000;
 
 /// How to run one seed.
 #[derive(Clone, Debug, Serialize)]
@@ -202,6 +206,8 @@ pub struct SimReport {
     pub lost_unsynced_bytes: u64,
     /// The highest Raft term any node reached.
     pub highest_term: u64,
+    /// What became of each membership churn.
+    pub churns: Vec<String>,
     /// Simulated time the run took.
     pub simulated_ms: u64,
     /// Real time the run took.
@@ -270,6 +276,9 @@ impl fmt::Display for SimReport {
             self.fingerprint,
         )?;
         write!(f, "  faults: {}", self.schedule)?;
+        for churn in &self.churns {
+            write!(f, "\n  {churn}")?;
+        }
         let violations: Vec<&Violation> = self
             .requests
             .violations
@@ -314,6 +323,11 @@ struct Shared {
     outcome: Mutex<Option<ClientOutcome>>,
     /// Problems met by hosts (a node that failed to start).
     problems: Mutex<Vec<String>>,
+    /// Membership churns the driver asked for, not yet taken by the
+    /// operator (add, remove).
+    churns: Mutex<Vec<(NodeId, NodeId)>>,
+    /// What became of each churn.
+    churn_log: Mutex<Vec<String>>,
 }
 
 impl Shared {
@@ -344,7 +358,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         .prefix("cordon-l1-")
         .tempdir()
         .map_err(|e| SimError::Setup(format!("temporary folder: {e}")))?;
-    let config = cluster_config(dir.path(), nodes)?;
+    let config = cluster_config(dir.path(), nodes, SPARE_NODES)?;
     let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
     generate_cluster_certs(
         CLUSTER_NAME,
@@ -416,6 +430,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
 
     problems.extend(lock(&shared.problems).drain(..));
     let outcome = lock(&shared.outcome).take();
+    let churns = std::mem::take(&mut *lock(&shared.churn_log));
     let records = history.records().unwrap_or_else(|error| {
         problems.push(format!("history: {error}"));
         Vec::new()
@@ -445,6 +460,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         datagrams: loss.counts(),
         lost_unsynced_bytes: disks.values().map(|disk| disk.lost_bytes()).sum(),
         highest_term,
+        churns,
         simulated_ms,
         real_ms: real_start.elapsed().as_millis() as u64,
         fingerprint: fingerprint(&history),
@@ -552,6 +568,7 @@ fn inject(
             crash_disk(&disks[node], *node, shared);
             sim.bounce(host_ip(*node));
         }
+        SimFault::Churn { add, remove } => lock(&shared.churns).push((*add, *remove)),
         SimFault::PowerCut { nodes } => {
             for node in nodes {
                 lock(&shared.nodes).remove(node);
@@ -593,7 +610,7 @@ fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &Sim
                 sim.release(host_ip(*node), host_ip(*other));
             }
         }
-        SimFault::Restart { .. } => {}
+        SimFault::Restart { .. } | SimFault::Churn { .. } => {}
         SimFault::PowerCut { nodes } => {
             for node in nodes {
                 sim.bounce(host_ip(*node));
@@ -699,6 +716,8 @@ struct Client {
     addrs: BTreeMap<NodeId, SocketAddr>,
     history: Arc<History>,
     started: Instant,
+    /// The node that acknowledged last: where the next report goes first.
+    last_leader: Mutex<Option<NodeId>>,
 }
 
 impl Clients {
@@ -737,9 +756,16 @@ impl Clients {
                 .collect(),
             history: self.history.clone(),
             started,
+            last_leader: Mutex::new(None),
         });
 
         let fault_end = started + Duration::from_millis(self.fault_end_ms);
+        let operator = {
+            let client = client.clone();
+            let shared = self.shared.clone();
+            let config = self.config.clone();
+            tokio::spawn(async move { operate(&client, &shared, &config).await })
+        };
         let workers: Vec<_> = (0..self.options.clients)
             .map(|index| {
                 let client = client.clone();
@@ -753,6 +779,7 @@ impl Clients {
         while !self.shared.healed.load(Ordering::SeqCst) {
             tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
         }
+        operator.await?;
         let outcome = self.recover(&client).await;
         *lock(&self.shared.outcome) = Some(outcome);
         Ok(())
@@ -762,14 +789,13 @@ impl Clients {
     /// indeterminate reports retried, every node caught up, and read.
     async fn recover(&self, client: &Client) -> ClientOutcome {
         let healed_at = Instant::now();
-        let majority = self.options.nodes / 2 + 1;
         let settle_by = healed_at + Duration::from_millis(SETTLE_MS_MAX);
         let mut problems = Vec::new();
         let mut recovery = RecoveryTimes::default();
         let mut rng = StdRng::seed_from_u64(self.options.seed ^ 0xfe5);
 
         while Instant::now() < settle_by {
-            if majority_leader(&self.shared.views(), &[], majority).is_some() {
+            if majority_leader(&self.shared.views(), &[]).is_some() {
                 recovery.leader_elected = Some(healed_at.elapsed());
                 break;
             }
@@ -800,9 +826,17 @@ impl Clients {
         let mut last_seen = String::new();
         let converged = loop {
             let views = self.shared.views();
-            if views.len() == self.options.nodes {
+            let members = views
+                .iter()
+                .find(|view| view.leading)
+                .map(|leader| leader.members.clone())
+                .unwrap_or_default();
+            let all_running = members
+                .iter()
+                .all(|member| views.iter().any(|view| view.id == *member));
+            if all_running {
                 if let Some(index) = converged_index(&views) {
-                    break Some(index);
+                    break Some((index, members));
                 }
             }
             last_seen = describe(&views);
@@ -811,13 +845,20 @@ impl Clients {
             }
             tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
         };
-        if converged.is_none() {
-            problems.push(format!(
-                "nodes did not converge within {SETTLE_MS_MAX} ms of the heal: {last_seen}"
-            ));
-        }
+        let members = match converged {
+            Some((_, members)) => members,
+            None => {
+                problems.push(format!(
+                    "nodes did not converge within {SETTLE_MS_MAX} ms of the heal: {last_seen}"
+                ));
+                Vec::new()
+            }
+        };
+        // Every member reads back; removed nodes and spares never added are
+        // out of the cluster and owe nothing.
         let final_reads = lock(&self.shared.nodes)
             .iter()
+            .filter(|(id, _)| members.contains(id))
             .map(|(id, node)| (format!("node-{id}"), incidents_by_request(&node.reader)))
             .collect();
         ClientOutcome {
@@ -826,6 +867,90 @@ impl Clients {
             problems,
         }
     }
+}
+
+/// The operator: carries out each churn the driver asks for, until the
+/// heal, then finishes the one in hand.
+async fn operate(client: &Client, shared: &Shared, config: &ClusterConfig) {
+    loop {
+        let next = {
+            let mut churns = lock(&shared.churns);
+            (!churns.is_empty()).then(|| churns.remove(0))
+        };
+        match next {
+            Some((add, remove)) => {
+                let outcome = churn(client, shared, config, add, remove).await;
+                lock(&shared.churn_log).push(outcome);
+            }
+            None if shared.healed.load(Ordering::SeqCst) => return,
+            None => tokio::time::sleep(Duration::from_millis(POLL_MS)).await,
+        }
+    }
+}
+
+/// Adds `add` as a learner, promotes it, removes `remove`: each step sent
+/// to the leader of the moment until the leader's membership shows it
+/// done, within [`CHURN_MS_MAX`]. Says what became of it.
+async fn churn(
+    client: &Client,
+    shared: &Shared,
+    config: &ClusterConfig,
+    add: NodeId,
+    remove: NodeId,
+) -> String {
+    let started = Instant::now();
+    let Some(spec) = config.node(add) else {
+        return format!("churn +{add} -{remove}: node {add} is not in the cluster file");
+    };
+    let steps = [
+        MembershipChange::AddLearner {
+            node_id: add,
+            addr: node_addr(spec),
+        },
+        MembershipChange::Promote { node_id: add },
+        MembershipChange::Remove { node_id: remove },
+    ];
+    for step in steps {
+        loop {
+            if started.elapsed() >= Duration::from_millis(CHURN_MS_MAX) {
+                return format!(
+                    "churn +{add} -{remove}: gave up after {CHURN_MS_MAX} ms at {step:?}"
+                );
+            }
+            let views = shared.views();
+            let Some(leader) = majority_leader(&views, &[])
+                .and_then(|id| views.into_iter().find(|view| view.id == id))
+            else {
+                tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+                continue;
+            };
+            let done = match &step {
+                MembershipChange::AddLearner { node_id, .. } => leader.members.contains(node_id),
+                MembershipChange::Promote { node_id } => leader.voters.contains(node_id),
+                MembershipChange::Remove { node_id } => !leader.members.contains(node_id),
+            };
+            if done {
+                break;
+            }
+            if let Some(addr) = client.addrs.get(&leader.id).copied() {
+                // The answer does not matter: the membership shows the result.
+                let _answer = client
+                    .transport
+                    .call(
+                        leader.id,
+                        addr,
+                        Request::Membership(step.clone()),
+                        Duration::from_millis(ATTEMPT_TIMEOUT_MS),
+                    )
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
+        }
+    }
+    format!(
+        "churn +{add} -{remove}: done in {} ms",
+        started.elapsed().as_millis()
+    )
 }
 
 impl Client {
@@ -843,11 +968,13 @@ impl Client {
     }
 
     /// Reports under `request_id` until acknowledged, certainly refused,
-    /// or out of attempts; true when acknowledged. Follows the leader a
-    /// node names; otherwise tries a node drawn from `rng`.
+    /// or out of attempts; true when acknowledged. Starts with the node
+    /// that acknowledged last, follows the leader a node names, and
+    /// otherwise tries a node drawn from `rng`.
     async fn report(&self, process: u64, request_id: &str, rng: &mut StdRng) -> bool {
         let ids: Vec<NodeId> = self.addrs.keys().copied().collect();
-        let mut target = *ids.choose(rng).unwrap_or(&1);
+        let last_leader = *lock(&self.last_leader);
+        let mut target = last_leader.unwrap_or_else(|| *ids.choose(rng).unwrap_or(&1));
         for _ in 0..ATTEMPTS_MAX {
             let Some(addr) = self.addrs.get(&target).copied() else {
                 return false;
@@ -872,6 +999,7 @@ impl Client {
                             id,
                             OpResult::Incident(IncidentResult::Reported { incident_id }),
                         );
+                        *lock(&self.last_leader) = Some(target);
                         return true;
                     }
                     other => {
@@ -909,13 +1037,18 @@ impl Client {
     }
 }
 
-/// The cluster file of a simulated run: nodes at `192.168.0.<id>`, the
-/// in-process scenarios' short Raft timing.
-fn cluster_config(dir: &std::path::Path, nodes: usize) -> Result<ClusterConfig, SimError> {
+/// The cluster file of a simulated run: `nodes` voters and `spares`
+/// non-voters (for churn to add) at `192.168.0.<id>`, the in-process
+/// scenarios' short Raft timing.
+fn cluster_config(
+    dir: &std::path::Path,
+    nodes: usize,
+    spares: usize,
+) -> Result<ClusterConfig, SimError> {
     let setup = |e: cordon_config::ConfigError| SimError::Setup(e.to_string());
     // Distinct ports only to get past the check for 127.0.0.1; every node
     // then gets its own address and the same ports.
-    let ports: Vec<(u16, u16)> = (0..nodes as u16)
+    let ports: Vec<(u16, u16)> = (0..(nodes + spares) as u16)
         .map(|index| (QUIC_PORT + index, API_PORT + index))
         .collect();
     let mut file = ClusterConfig::local(CLUSTER_NAME, dir, &ports)
@@ -925,6 +1058,7 @@ fn cluster_config(dir: &std::path::Path, nodes: usize) -> Result<ClusterConfig, 
     for spec in &mut file.nodes {
         spec.quic_addr = SocketAddr::new(host_ip(spec.id), QUIC_PORT);
         spec.api_addr = SocketAddr::new(host_ip(spec.id), API_PORT);
+        spec.voter = spec.id <= nodes as NodeId;
     }
     file.raft = RaftTiming {
         heartbeat_interval_ms: 50,

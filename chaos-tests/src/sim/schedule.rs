@@ -27,6 +27,10 @@ const LOSS_PERCENT_MAX: u32 = 40;
 const SLOW_LATENCY_MS_MAX: u64 = 250;
 /// Smallest message latency ceiling of a slow-network fault.
 const SLOW_LATENCY_MS_MIN: u64 = 40;
+/// Nodes beyond the initial voters that a run starts outside the
+/// membership, for churn to add (a removed node's id is never reused, so
+/// each churn needs a fresh node).
+pub const SPARE_NODES: usize = 2;
 
 /// One fault, from its start to its heal.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -87,6 +91,15 @@ pub enum SimFault {
         /// The nodes cut.
         nodes: Vec<NodeId>,
     },
+    /// Membership churn by the operator: a spare node joins as a learner
+    /// and is promoted, then a voter is removed for good (its id is never
+    /// used again). Nothing is undone at the heal.
+    Churn {
+        /// The spare node added.
+        add: NodeId,
+        /// The voter removed.
+        remove: NodeId,
+    },
 }
 
 impl fmt::Display for SimFault {
@@ -104,6 +117,9 @@ impl fmt::Display for SimFault {
             SimFault::Pause { node } => write!(f, "pause node {node}"),
             SimFault::Restart { node } => write!(f, "restart node {node}"),
             SimFault::PowerCut { nodes } => write!(f, "power cut of nodes {nodes:?}"),
+            SimFault::Churn { add, remove } => {
+                write!(f, "churn: add node {add}, remove node {remove}")
+            }
         }
     }
 }
@@ -129,13 +145,17 @@ pub struct FaultSchedule {
 }
 
 impl FaultSchedule {
-    /// The schedule for `seed` with `nodes` nodes (ids 1..=nodes), faults
-    /// between `start_ms` and `start_ms + phase_ms`.
+    /// The schedule for `seed` with `nodes` voters (ids 1..=nodes; the
+    /// [`SPARE_NODES`] after them are spares for churn), faults between
+    /// `start_ms` and `start_ms + phase_ms`. Faults strike the voters of
+    /// the moment.
     pub fn generate(seed: u64, nodes: usize, start_ms: u64, phase_ms: u64) -> FaultSchedule {
         // Its own stream, so the schedule does not shift when the run draws
         // more or fewer numbers elsewhere.
         let mut rng = StdRng::seed_from_u64(seed ^ 0x5ced_0001_u64);
-        let ids: Vec<NodeId> = (1..=nodes as NodeId).collect();
+        let mut voters: Vec<NodeId> = (1..=nodes as NodeId).collect();
+        let mut spares: Vec<NodeId> =
+            (nodes as NodeId + 1..=(nodes + SPARE_NODES) as NodeId).collect();
         let end_ms = start_ms + phase_ms;
         let mut faults = Vec::new();
         let mut at_ms = start_ms;
@@ -145,10 +165,16 @@ impl FaultSchedule {
             if heals > end_ms {
                 break;
             }
+            let fault = draw_fault(&mut rng, &voters, &mut spares);
+            if let SimFault::Churn { add, remove } = fault {
+                voters.retain(|voter| *voter != remove);
+                voters.push(add);
+                voters.sort_unstable();
+            }
             faults.push(ScheduledFault {
                 at_ms: begins,
                 heal_at_ms: heals,
-                fault: draw_fault(&mut rng, &ids),
+                fault,
             });
             at_ms = heals;
         }
@@ -175,7 +201,7 @@ impl fmt::Display for FaultSchedule {
     }
 }
 
-fn draw_fault(rng: &mut StdRng, ids: &[NodeId]) -> SimFault {
+fn draw_fault(rng: &mut StdRng, ids: &[NodeId], spares: &mut Vec<NodeId>) -> SimFault {
     let node = *ids.choose(rng).unwrap_or(&1);
     let other = loop {
         let other = *ids.choose(rng).unwrap_or(&1);
@@ -184,7 +210,7 @@ fn draw_fault(rng: &mut StdRng, ids: &[NodeId]) -> SimFault {
         }
     };
     // Bridges need two nodes on each side of the middle one.
-    let kinds = if ids.len() >= 5 { 10 } else { 9 };
+    let kinds = if ids.len() >= 5 { 11 } else { 10 };
     match rng.random_range(0..kinds) {
         0 => SimFault::Isolate { node },
         1 => {
@@ -208,6 +234,11 @@ fn draw_fault(rng: &mut StdRng, ids: &[NodeId]) -> SimFault {
         5 => SimFault::Crash { node },
         6 => SimFault::Pause { node },
         7 => SimFault::Restart { node },
+        9 if !spares.is_empty() => SimFault::Churn {
+            add: spares.remove(0),
+            remove: node,
+        },
+        9 => SimFault::Restart { node },
         8 => {
             let count = rng.random_range(ids.len() / 2 + 1..=ids.len());
             let mut shuffled = ids.to_vec();
@@ -252,13 +283,22 @@ mod tests {
 
     #[test]
     fn three_nodes_never_get_a_bridge_and_splits_are_minorities() {
-        // A bridge needs five nodes; a split's minority is under half.
+        // A bridge needs five nodes; a split's minority is under half;
+        // churn adds each spare once and never removes a removed node.
         for seed in 0..300 {
+            let mut removed = Vec::new();
+            let mut added = Vec::new();
             for scheduled in FaultSchedule::generate(seed, 3, 0, 30_000).faults {
                 match scheduled.fault {
                     SimFault::Bridge { .. } => panic!("bridge with 3 nodes (seed {seed})"),
                     SimFault::Split { minority } => assert_eq!(minority.len(), 1),
                     SimFault::OneWay { from, to } => assert_ne!(from, to),
+                    SimFault::Churn { add, remove } => {
+                        assert!(add > 3 && !added.contains(&add), "seed {seed}");
+                        assert!(!removed.contains(&remove), "seed {seed}");
+                        added.push(add);
+                        removed.push(remove);
+                    }
                     _ => {}
                 }
             }
