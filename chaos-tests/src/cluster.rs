@@ -205,12 +205,7 @@ impl InProcessCluster {
         file.limits = options.limits;
         let config = ClusterConfig::from_file(file, dir.path())?;
         let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
-        generate_cluster_certs(
-            CLUSTER_NAME,
-            &ids,
-            &config.tls().cert_dir,
-            Duration::from_secs(CERTIFICATES_VALID_S),
-        )?;
+        certify(&config)?;
         let mut disks = BTreeMap::new();
         for id in &ids {
             let data_dir = config.node_data_dir(*id);
@@ -563,6 +558,18 @@ pub(crate) fn incidents_by_request(reader: &LedgerReader) -> BTreeMap<String, Ve
             .push(incident.id.to_string());
     }
     by_request
+}
+
+/// Makes the cluster CA and certificates for every node of `config` and
+/// the operator, valid for a day, where the cluster file says.
+pub(crate) fn certify(config: &ClusterConfig) -> Result<(), TlsError> {
+    let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
+    generate_cluster_certs(
+        config.name(),
+        &ids,
+        &config.tls().cert_dir,
+        Duration::from_secs(CERTIFICATES_VALID_S),
+    )
 }
 
 /// Where node `id` keeps its ledger, for error messages.

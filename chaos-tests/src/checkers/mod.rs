@@ -11,9 +11,9 @@
 //!   ([`request_applied_once`]);
 //! - [`assignments`]: no unit assigned to two open incidents
 //!   ([`unit_assigned_once`]);
-//! - [`epochs`]: one node per actor epoch, epochs rising ([`epochs()`]);
+//! - [`epochs`](mod@epochs): one node per actor epoch, epochs rising ([`epochs()`]);
 //! - [`panics`]: no panic in any node's log ([`no_panic`]);
-//! - [`liveness`]: recovery after healing within a bound ([`liveness()`]).
+//! - [`liveness`](mod@liveness): recovery after healing within a bound ([`liveness()`]).
 //!
 //! Linearizability has its own module, [`crate::linearizability`].
 

@@ -3,9 +3,14 @@
 //! simulated network and clock, driven by one seed.
 //!
 //! # A run
-//! 1. The seed fixes the [`FaultSchedule`] before anything starts, each
-//!    node's election timeout, each QUIC endpoint's randomness, the loss
-//!    decisions, turmoil's message latencies, and the clients' choices.
+//! 1. The seed fixes the [`FaultSchedule`] before anything starts (isolated
+//!    nodes, minority splits, bridges, one-way cuts, loss, slow links,
+//!    crashes, power cuts of several nodes, quick restarts, pauses and
+//!    membership churn), each node's election timeout, each QUIC
+//!    endpoint's randomness, the loss decisions, turmoil's message
+//!    latencies, and the clients' choices. A pause holds the node's
+//!    datagrams on its links and delivers them at the heal: turmoil cannot
+//!    stop one host's clock, so the paused node's own timers still run.
 //! 2. Nodes are turmoil hosts (`192.168.0.<id>`), each a [`ConsensusNode`]
 //!    over a [`SimSocket`], its redb database on a [`CrashDisk`]. A crash
 //!    drops the host's runtime (every task and socket, the open database)
@@ -15,10 +20,13 @@
 //!    writes made without a sync (the saved commit index).
 //! 3. Clients on their own host report incidents over QUIC with the
 //!    operator's certificate, retrying under the same request id, and
-//!    record a [`History`] in simulated time.
+//!    record a [`History`] in simulated time. An operator on the same host
+//!    carries out churn: a spare node (the cluster file lists
+//!    [`SPARE_NODES`] non-voters) is added and promoted, a voter removed.
 //! 4. At the end of the fault phase everything heals; the clients measure
 //!    recovery (a leader, a fresh write), retry what stayed indeterminate,
-//!    wait for every node to apply the whole log and read every node.
+//!    wait for every member to apply the whole log and read every member
+//!    (a removed node is out of the cluster and owes nothing).
 //! 5. The checkers judge: no acknowledged report lost on any node, each
 //!    request applied once, liveness after heal within
 //!    [`HEAL_BOUND_MS`].
@@ -54,7 +62,7 @@ use cordon_config::{ClusterConfig, Limits, RaftTiming};
 use cordon_consensus::ledger::Effect;
 use cordon_consensus::node::node_addr;
 use cordon_consensus::state_machine::LedgerReader;
-use cordon_consensus::tls::{generate_cluster_certs, PeerIdentity, TlsIdentity};
+use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
 use cordon_consensus::transport::{Transport, TransportConfig};
 use cordon_consensus::types::RaftMetrics;
 use cordon_consensus::wire::{MembershipChange, Request, Response};
@@ -69,7 +77,9 @@ use tokio::time::Instant;
 use crate::checkers::{
     consensus_liveness, request_outcomes, FinalReads, RecoveryTimes, RequestOutcome, Violation,
 };
-use crate::cluster::{converged_index, describe, incidents_by_request, majority_leader, RaftView};
+use crate::cluster::{
+    certify, converged_index, describe, incidents_by_request, majority_leader, RaftView,
+};
 use crate::disk::CrashDisk;
 use crate::history::{History, IncidentResult, Op, OpResult};
 use crate::report::{OpTally, RequestVerdict};
@@ -79,8 +89,6 @@ pub use socket::{SimLoss, SimSocket};
 
 /// The cluster's name in certificates.
 const CLUSTER_NAME: &str = "sim";
-/// Validity of the run's certificates (checked against the wall clock).
-const CERTIFICATES_VALID_S: u64 = 86_400;
 /// Simulated time before the first fault: the first election and the
 /// first reports.
 pub const WARMUP_MS: u64 = 1_500;
@@ -360,13 +368,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         .map_err(|e| SimError::Setup(format!("temporary folder: {e}")))?;
     let config = cluster_config(dir.path(), nodes, SPARE_NODES)?;
     let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
-    generate_cluster_certs(
-        CLUSTER_NAME,
-        &ids,
-        &config.tls().cert_dir,
-        Duration::from_secs(CERTIFICATES_VALID_S),
-    )
-    .map_err(|e| SimError::Setup(format!("certificates: {e}")))?;
+    certify(&config).map_err(|e| SimError::Setup(format!("certificates: {e}")))?;
 
     let shared = Arc::new(Shared::default());
     // Stamped in simulated time: only the clients' host records.
@@ -522,29 +524,21 @@ fn inject(
     loss: &SimLoss,
 ) {
     let ids: Vec<NodeId> = disks.keys().copied().collect();
-    let ids = ids.as_slice();
+    for (a, b) in cut_pairs(fault, &ids) {
+        if matches!(fault, SimFault::Pause { .. }) {
+            sim.hold(host_ip(a), host_ip(b));
+        } else {
+            sim.partition(host_ip(a), host_ip(b));
+        }
+    }
     match fault {
-        SimFault::Isolate { node } => {
-            for other in ids.iter().filter(|other| *other != node) {
-                sim.partition(host_ip(*node), host_ip(*other));
-            }
-        }
-        SimFault::Split { minority } => {
-            for (a, b) in across(ids, minority) {
-                sim.partition(host_ip(a), host_ip(b));
-            }
-        }
-        SimFault::Bridge { bridge } => {
-            let (left, right) = bridge_sides(ids, *bridge);
-            for a in &left {
-                for b in &right {
-                    sim.partition(host_ip(*a), host_ip(*b));
-                }
-            }
-        }
+        SimFault::Isolate { .. }
+        | SimFault::Split { .. }
+        | SimFault::Bridge { .. }
+        | SimFault::Pause { .. } => {}
         SimFault::OneWay { from, to } => sim.partition_oneway(host_ip(*from), host_ip(*to)),
         SimFault::Lossy { percent } => {
-            for a in ids {
+            for a in &ids {
                 for b in ids.iter().filter(|b| *b != a) {
                     loss.set(host_ip(*a), host_ip(*b), f64::from(*percent) / 100.0);
                 }
@@ -557,11 +551,6 @@ fn inject(
             lock(&shared.nodes).remove(node);
             crash_disk(&disks[node], *node, shared);
             sim.crash(host_ip(*node));
-        }
-        SimFault::Pause { node } => {
-            for other in ids.iter().filter(|other| *other != node) {
-                sim.hold(host_ip(*node), host_ip(*other));
-            }
         }
         SimFault::Restart { node } => {
             lock(&shared.nodes).remove(node);
@@ -580,42 +569,47 @@ fn inject(
 }
 
 fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &SimLoss) {
+    for (a, b) in cut_pairs(fault, ids) {
+        if matches!(fault, SimFault::Pause { .. }) {
+            sim.release(host_ip(a), host_ip(b));
+        } else {
+            sim.repair(host_ip(a), host_ip(b));
+        }
+    }
     match fault {
-        SimFault::Isolate { node } => {
-            for other in ids.iter().filter(|other| *other != node) {
-                sim.repair(host_ip(*node), host_ip(*other));
-            }
-        }
-        SimFault::Split { minority } => {
-            for (a, b) in across(ids, minority) {
-                sim.repair(host_ip(a), host_ip(b));
-            }
-        }
-        SimFault::Bridge { bridge } => {
-            let (left, right) = bridge_sides(ids, *bridge);
-            for a in &left {
-                for b in &right {
-                    sim.repair(host_ip(*a), host_ip(*b));
-                }
-            }
-        }
+        SimFault::Isolate { .. }
+        | SimFault::Split { .. }
+        | SimFault::Bridge { .. }
+        | SimFault::Pause { .. }
+        | SimFault::Restart { .. }
+        | SimFault::Churn { .. } => {}
         SimFault::OneWay { from, to } => sim.repair_oneway(host_ip(*from), host_ip(*to)),
         SimFault::Lossy { .. } => loss.clear(),
         SimFault::Slow { .. } => {
             sim.set_max_message_latency(Duration::from_millis(LAN_LATENCY_MS_MAX));
         }
         SimFault::Crash { node } => sim.bounce(host_ip(*node)),
-        SimFault::Pause { node } => {
-            for other in ids.iter().filter(|other| *other != node) {
-                sim.release(host_ip(*node), host_ip(*other));
-            }
-        }
-        SimFault::Restart { .. } | SimFault::Churn { .. } => {}
         SimFault::PowerCut { nodes } => {
             for node in nodes {
                 sim.bounce(host_ip(*node));
             }
         }
+    }
+}
+
+/// The node pairs whose links a partition-shaped fault cuts (or, for a
+/// pause, holds), both directions; none for other faults.
+fn cut_pairs(fault: &SimFault, ids: &[NodeId]) -> Vec<(NodeId, NodeId)> {
+    match fault {
+        SimFault::Isolate { node } | SimFault::Pause { node } => across(ids, &[*node]),
+        SimFault::Split { minority } => across(ids, minority),
+        SimFault::Bridge { bridge } => {
+            let (left, right) = bridge_sides(ids, *bridge);
+            left.iter()
+                .flat_map(|a| right.iter().map(move |b| (*a, *b)))
+                .collect()
+        }
+        _ => Vec::new(),
     }
 }
 
