@@ -20,7 +20,9 @@
 //!    writes made without a sync (the saved commit index).
 //! 3. Clients on their own host report incidents over QUIC with the
 //!    operator's certificate, retrying under the same request id, and
-//!    record a [`History`] in simulated time. An operator on the same host
+//!    record a [`History`] in simulated time. What they report (kind,
+//!    priority, force, place) is the New Year surge at the Bund from the
+//!    seeded load generator ([`crate::load`]). An operator on the same host
 //!    carries out churn: a spare node (the cluster file lists
 //!    [`SPARE_NODES`] non-voters) is added and promoted, a voter removed.
 //! 4. At the end of the fault phase everything heals; the clients measure
@@ -58,8 +60,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use cordon_config::District;
 use cordon_config::{ClusterConfig, Limits, RaftTiming};
-use cordon_consensus::ledger::Effect;
+use cordon_consensus::ledger::{Action, Command, Effect, NewIncident, Origin, RequestId};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::state_machine::LedgerReader;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
@@ -82,8 +85,8 @@ use crate::cluster::{
 };
 use crate::disk::CrashDisk;
 use crate::history::{History, IncidentResult, Op, OpResult};
+use crate::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
 use crate::report::{OpTally, RequestVerdict};
-use crate::workload::report_command_at;
 pub use schedule::{FaultSchedule, ScheduledFault, SimFault, SPARE_NODES};
 pub use socket::{SimLoss, SimSocket};
 
@@ -712,6 +715,11 @@ struct Client {
     started: Instant,
     /// The node that acknowledged last: where the next report goes first.
     last_leader: Mutex<Option<NodeId>>,
+    /// What the clients report: the New Year surge at the Bund, drawn from
+    /// the run's seed.
+    load: Mutex<LoadGenerator>,
+    /// Each request id's incident, so a retry proposes the same report.
+    incidents: Mutex<BTreeMap<String, NewIncident>>,
 }
 
 impl Clients {
@@ -751,6 +759,8 @@ impl Clients {
             history: self.history.clone(),
             started,
             last_leader: Mutex::new(None),
+            load: Mutex::new(surge_load(self.options.seed)?),
+            incidents: Mutex::new(BTreeMap::new()),
         });
 
         let fault_end = started + Duration::from_millis(self.fault_end_ms);
@@ -797,6 +807,8 @@ impl Clients {
         }
         let process = self.options.clients;
         let fresh = format!("sim-{}-fresh", self.options.seed);
+        let incident = lock(&client.load).next_report().incident;
+        lock(&client.incidents).insert(fresh.clone(), incident);
         while Instant::now() < settle_by {
             if client.report(process, &fresh, &mut rng).await {
                 recovery.fresh_write_committed = Some(healed_at.elapsed());
@@ -955,6 +967,8 @@ impl Client {
         while Instant::now() < until {
             let request_id = format!("sim-{seed}-{index}-{n}");
             n += 1;
+            let incident = lock(&self.load).next_report().incident;
+            lock(&self.incidents).insert(request_id.clone(), incident);
             self.report(index, &request_id, &mut rng).await;
             let think = rng.random_range(0..=THINK_MS_MAX);
             tokio::time::sleep(Duration::from_millis(think)).await;
@@ -973,8 +987,15 @@ impl Client {
             let Some(addr) = self.addrs.get(&target).copied() else {
                 return false;
             };
-            let proposed_at_ms = self.started.elapsed().as_millis() as u64;
-            let command = report_command_at(request_id, proposed_at_ms);
+            let Some(incident) = lock(&self.incidents).get(request_id).cloned() else {
+                return false;
+            };
+            let command = Command::new(
+                RequestId(request_id.to_string()),
+                self.started.elapsed().as_millis() as u64,
+                Origin::Operator,
+                Action::ReportIncident(incident),
+            );
             let id = self.history.invoke(Op::report(process, request_id));
             let answer = self
                 .transport
@@ -1084,6 +1105,20 @@ fn election_timeouts(seed: u64, ids: &[NodeId]) -> BTreeMap<NodeId, u64> {
             )
         })
         .collect()
+}
+
+/// The clients' reports: the New Year surge from the first minute after
+/// midnight, on the embedded district, seeded by the run.
+fn surge_load(seed: u64) -> Result<LoadGenerator, crate::load::LoadError> {
+    const AFTER_MIDNIGHT: ClockTime = match ClockTime::new(0, 1) {
+        Some(time) => time,
+        None => panic!("00:01 is a clock time"),
+    };
+    let plan = LoadPlan {
+        request_id_prefix: format!("sim-{seed}-load"),
+        ..LoadPlan::new(LoadProfile::NewYearSurge, seed, AFTER_MIDNIGHT)
+    };
+    LoadGenerator::new(&District::embedded(), &plan)
 }
 
 /// The QUIC endpoint seed of `node`'s `incarnation`-th start (node 0 is
