@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use cordon_chaos::drill::{cordon_next_to, run_drill, DrillName, DrillOptions, Lab};
+use cordon_chaos::drill::{cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, Lab};
 
 /// One drill at a time: they share two cores and the subnet space.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -80,7 +80,17 @@ fn drill(name: DrillName) {
     assert!(report.passed(), "drill {name} failed:\n{report}");
     assert_eq!(report.lost, 0, "{report}");
     assert_eq!(report.duplicates, 0, "{report}");
+    assert_eq!(report.double_assigned, 0, "{report}");
     assert_eq!(report.nodes_read, report.nodes, "{report}");
+    // Every checker judged the drill; none found a violation.
+    assert_eq!(report.checks.len(), 7, "{report}");
+    assert!(
+        report
+            .checks
+            .iter()
+            .all(|check| check.outcome != CheckOutcome::Fail),
+        "{report}"
+    );
 }
 
 #[test]
