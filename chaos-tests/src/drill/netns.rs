@@ -474,12 +474,22 @@ fn lab_run_of(name: &str) -> Option<u8> {
 }
 
 /// Field 22 of `/proc/<pid>/stat`: the process's start time in clock ticks
-/// since boot.
+/// since boot; `None` when there is no such process or it is a zombie (dead,
+/// not yet reaped).
 fn process_start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces; it ends at the last ')'.
     let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = after_name.split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
+/// True when process `pid` runs (exists and is not a zombie).
+pub fn process_alive(pid: u32) -> bool {
+    process_start_time(pid).is_some()
 }
 
 /// True when an owner file's `<pid> <start time>` names a live process.

@@ -3,6 +3,9 @@
 //! They run when this machine allows namespaces (root, iproute2, nftables);
 //! otherwise each test prints `L3 drills skipped: <reason>` and passes.
 //!
+//! Modules: [`sweep`] (labs of killed drills are removed), [`operator`]
+//! (a drill against an operator's own cluster, which needs no root).
+//!
 //! The drills need the `cordon` binary: `<target dir>/debug/cordon`, next to
 //! this test's `deps` folder; when it is missing the test builds it with
 //! `cargo build -p cordon-node`. Run with `-- --nocapture` to see the
@@ -14,6 +17,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cordon_chaos::drill::{cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, Lab};
+
+mod operator;
+mod sweep;
 
 /// One drill at a time: they share two cores and the subnet space.
 static SERIAL: Mutex<()> = Mutex::new(());
