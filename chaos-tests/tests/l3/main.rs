@@ -170,3 +170,39 @@ fn lab_faults_cut_traffic() {
     lab.heal().expect("heal");
     assert!(pings(&lab, 3, 1), "healed again");
 }
+
+/// Bad command lines get an error naming what is wrong and how to fix it,
+/// with exit code 2, before anything starts (no root needed).
+#[test]
+fn bad_command_lines_say_what_to_fix() {
+    for (args, expected) in [
+        (
+            vec!["drill", "nope"],
+            "no drill \"nope\": see `cordon-chaos drill --list`",
+        ),
+        (
+            vec!["drill", "kill-leader", "--repeat", "0"],
+            "--repeat 0: give 1 to 1000 runs",
+        ),
+        (
+            vec!["drill", "kill-leader", "--repeat", "five"],
+            "--repeat \"five\" is not a number of runs",
+        ),
+        (
+            vec!["drill", "kill-leader", "--kill-command", "kill -9"],
+            "has no {node}",
+        ),
+        (
+            vec!["drill", "kill-leader", "--kill-command", "kill {node}"],
+            "pass --cluster FILE too",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_cordon-chaos"))
+            .args(&args)
+            .output()
+            .expect("run cordon-chaos");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
