@@ -76,6 +76,9 @@ const SHORT_CERT_VALID_S: u64 = 8;
 /// disk-loss: how long the follower keeps acknowledging after the copy
 /// of its data, before it is killed and the copy restored.
 const DISK_TAIL_MS: u64 = 3_000;
+/// Reads of a node's units around its incidents before the final read
+/// settles for one where they changed.
+const STABLE_READ_TRIES_MAX: usize = 5;
 /// How far behind "the leader's log of a while ago" is measured when
 /// telling whether a node still receives the log.
 const CUT_OFF_LAG_MS: u64 = 2_000;
@@ -758,7 +761,7 @@ impl Observer {
 
     /// Starts one placement read (not awaited: a read may wait on an
     /// unreachable peer) from a node outside the fault; its answer counts
-    /// from when it was asked.
+    /// from when it came.
     fn probe_placements(self: &Arc<Self>) {
         let faulted = match self.faulted.lock() {
             Ok(guard) => guard.clone(),
@@ -790,16 +793,18 @@ impl Observer {
         let observer = self.clone();
         self.reads_inflight.fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
-            let asked = Instant::now();
             if let Ok(placed) = observer
                 .api
                 .actors(node as usize, Duration::from_secs(4))
                 .await
             {
+                // The read barrier may wait for a leader, so the answer
+                // shows the placements as of when it came, not when asked.
+                let answered = Instant::now();
                 if !placed.is_empty() && placed.iter().all(|p| !faulted.contains(&p.node)) {
                     if let Ok(mut at) = observer.replaced_at.lock() {
-                        if at.is_none_or(|earlier| asked < earlier) {
-                            *at = Some(asked);
+                        if at.is_none_or(|earlier| answered < earlier) {
+                            *at = Some(answered);
                         }
                     }
                 }
@@ -1213,29 +1218,6 @@ pub async fn run_drill(
     run.note(format!(
         "{acked_during} reports started since the fault were acknowledged while it held"
     ));
-    let actors_replaced_ms = observer.replaced_ms();
-    if observer
-        .faulted
-        .lock()
-        .map(|faulted| faulted.is_some())
-        .unwrap_or(false)
-    {
-        match actors_replaced_ms {
-            Some(ms) => run.note(format!(
-                "every actor of node(s) {:?} placed on other nodes {ms} ms after the fault",
-                state.faulted
-            )),
-            None if drill == DrillName::KillStationServer => state.problems.push(format!(
-                "the actors of node {:?} were not placed elsewhere while the fault held",
-                state.faulted
-            )),
-            None => run.note(format!(
-                "the actors of node(s) {:?} stayed placed there while the fault held",
-                state.faulted
-            )),
-        }
-    }
-
     if let Ok(mut focus) = load.focus.lock() {
         *focus = None;
     }
@@ -1331,6 +1313,33 @@ pub async fn run_drill(
         note_station_incidents(&mut run, &load, incidents, &state);
     }
 
+    // The faulted nodes' actors, as the observer saw them move (it keeps
+    // looking after the heal: a restarted node gets its actors back only
+    // after the hysteresis, so a late move still counts).
+    let actors_replaced_ms = observer.replaced_ms();
+    let watched = observer
+        .faulted
+        .lock()
+        .map(|faulted| faulted.is_some())
+        .unwrap_or(false);
+    match actors_replaced_ms {
+        Some(ms) => run.timeline.push(TimelineEntry {
+            at_ms: fault_ms + ms,
+            event: format!(
+                "every actor of node(s) {:?} placed on other nodes ({ms} ms after the fault)",
+                state.faulted
+            ),
+        }),
+        None if watched && drill == DrillName::KillStationServer => state.problems.push(format!(
+            "the actors of node {:?} were never placed elsewhere",
+            state.faulted
+        )),
+        None if watched => run.note(format!(
+            "the actors of node(s) {:?} were not seen placed elsewhere before they came back",
+            state.faulted
+        )),
+        None => {}
+    }
     // Leader changes, as the observer saw them, go into the timeline.
     let leaders = observer
         .leaders
@@ -1425,13 +1434,7 @@ async fn final_reads(api: &Api, problems: &mut Vec<String>) -> BTreeMap<String, 
     for node in 1..=api.urls.len() {
         let give_up = Instant::now() + Duration::from_secs(15);
         loop {
-            let read = async {
-                Ok::<_, String>(NodeReads {
-                    incidents: api.incidents(node).await?,
-                    units: api.units(node).await?,
-                })
-            }
-            .await;
+            let read = stable_read(api, node).await;
             match read {
                 Ok(node_reads) => {
                     reads.insert(format!("node-{node}"), node_reads);
@@ -1446,6 +1449,27 @@ async fn final_reads(api: &Api, problems: &mut Vec<String>) -> BTreeMap<String, 
         }
     }
     reads
+}
+
+/// Incidents and units of node `node` as of one moment: the units are
+/// read before and after the incidents and must not have changed (actors
+/// may still assign units to the last open incidents), so the units agree
+/// with the incidents read between them. Gives up on stability after a
+/// few tries and returns the last read.
+async fn stable_read(api: &Api, node: usize) -> Result<NodeReads, String> {
+    let mut units = api.units(node).await?;
+    for _ in 0..STABLE_READ_TRIES_MAX {
+        let incidents = api.incidents(node).await?;
+        let units_after = api.units(node).await?;
+        if units_after == units {
+            return Ok(NodeReads { incidents, units });
+        }
+        units = units_after;
+    }
+    Ok(NodeReads {
+        incidents: api.incidents(node).await?,
+        units,
+    })
 }
 
 /// kill-station-server: how the incidents reported to the killed node's

@@ -1,5 +1,7 @@
 //! L3 drills: real `cordon` processes, each in its own network namespace,
-//! with real faults (SIGKILL, partitions and a one-way cut at the bridge).
+//! with real faults: kill-leader, kill-station-server, isolate-leader,
+//! minority-split, bridge and majorities-ring (5 nodes), one-way (SIGKILL,
+//! partitions of every shape and a one-way cut at the bridge).
 //! They run when this machine allows namespaces (root, iproute2, nftables);
 //! otherwise each test prints `L3 drills skipped: <reason>` and passes.
 //!
@@ -117,6 +119,21 @@ fn minority_split() {
 #[test]
 fn one_way() {
     drill(DrillName::OneWay);
+}
+
+#[test]
+fn kill_station_server() {
+    drill(DrillName::KillStationServer);
+}
+
+#[test]
+fn bridge() {
+    drill(DrillName::Bridge);
+}
+
+#[test]
+fn majorities_ring() {
+    drill(DrillName::MajoritiesRing);
 }
 
 /// Whether node `from` reaches node `to` with one ping (1 s deadline).
