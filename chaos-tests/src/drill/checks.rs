@@ -440,3 +440,84 @@ pub(crate) fn first_assignment_since(incidents: &[Value], since_unix_ms: u64) ->
         .filter(|at| *at >= since_unix_ms)
         .min()
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn incident(id: &str, status: &str, units: &[&str], assignments: &[(&str, u64)]) -> Value {
+        json!({
+            "id": id,
+            "status": status,
+            "units": units,
+            "assignments": assignments
+                .iter()
+                .map(|(unit, index)| json!({"unit_id": unit, "index": index}))
+                .collect::<Vec<_>>(),
+            "timeline": [],
+        })
+    }
+
+    fn reads(incidents: Vec<Value>, units: Vec<Value>) -> BTreeMap<String, NodeReads> {
+        BTreeMap::from([("node-1".to_string(), NodeReads { incidents, units })])
+    }
+
+    #[test]
+    fn a_unit_on_two_open_incidents_fails_the_assignment_check() {
+        // Planted: unit u1 assigned to I-1 at 10 and to I-2 at 12, both open.
+        let planted = reads(
+            vec![
+                incident("I-1", "assigned", &["u1"], &[("u1", 10)]),
+                incident("I-2", "assigned", &["u1"], &[("u1", 12)]),
+            ],
+            vec![json!({"id": "u1", "assigned_to": "I-2"})],
+        );
+        let verdict = assignments_verdict(&planted);
+        assert_eq!(verdict.outcome, CheckOutcome::Fail, "{verdict}");
+        assert!(
+            verdict.violations[0].contains("at index 12 unit u1"),
+            "{verdict}"
+        );
+
+        // Clean: I-1 was cancelled at 11, releasing u1 before I-2 took it.
+        let mut first = incident("I-1", "cancelled", &[], &[("u1", 10)]);
+        first["timeline"] = json!([{"index": 11, "step": "cancelled", "reason": "hung up"}]);
+        let clean = reads(
+            vec![first, incident("I-2", "assigned", &["u1"], &[("u1", 12)])],
+            vec![json!({"id": "u1", "assigned_to": "I-2"})],
+        );
+        assert_eq!(assignments_verdict(&clean).outcome, CheckOutcome::Pass);
+    }
+
+    #[test]
+    fn units_that_disagree_with_incidents_fail_the_assignment_check() {
+        // Planted: u1 says it serves I-1, which was cancelled.
+        let mut closed = incident("I-1", "cancelled", &[], &[("u1", 10)]);
+        closed["timeline"] = json!([{"index": 11, "step": "cancelled", "reason": "hung up"}]);
+        let verdict = assignments_verdict(&reads(
+            vec![closed],
+            vec![json!({"id": "u1", "assigned_to": "I-1"})],
+        ));
+        assert_eq!(verdict.outcome, CheckOutcome::Fail, "{verdict}");
+        assert!(
+            verdict.violations[0].contains("closed or does not list it"),
+            "{verdict}"
+        );
+    }
+
+    #[test]
+    fn one_epoch_on_two_nodes_fails_the_epochs_check() {
+        // Planted: station:bund acted under epoch 2 on node 1 and node 3.
+        let step = |index: u64, node: u64| json!({"index": index, "step": "assigned", "origin": {"actor": {"actor": "station:bund", "epoch": 2, "node": node}}});
+        let mut planted = incident("I-1", "assigned", &[], &[]);
+        planted["timeline"] = json!([step(5, 1), step(9, 3)]);
+        let verdict = epochs_verdict(&reads(vec![planted], Vec::new()));
+        assert_eq!(verdict.outcome, CheckOutcome::Fail, "{verdict}");
+        assert!(
+            verdict.violations[0].contains("station:bund epoch 2"),
+            "{verdict}"
+        );
+    }
+}

@@ -529,8 +529,8 @@ impl From<OpTally> for Ops {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Recovery {
     /// From the fault to a new leader with a majority behind it, when the
-    /// fault ends the old leader's term (or, for rolling-restart, the
-    /// slowest node back).
+    /// fault ends the old leader's term (rolling-restart: from stopping
+    /// the leader).
     pub new_leader_ms: Option<u64>,
     /// From the fault to every actor of the faulted nodes placed on other
     /// nodes, when the faulted nodes hosted any.
@@ -823,6 +823,19 @@ impl Observer {
         let fault = self.faulted.lock().ok()?.as_ref()?.0;
         let at = (*self.replaced_at.lock().ok()?)?;
         Some(at.saturating_duration_since(fault).as_millis() as u64)
+    }
+}
+
+/// Background tasks of a drill (clients, observer), aborted if the drill
+/// returns early with an error, so they do not go on against a cluster
+/// that is gone; by the normal end they are done.
+struct Background(Vec<tokio::task::AbortHandle>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
     }
 }
 
@@ -1125,6 +1138,13 @@ pub async fn run_drill(
     let workers: Vec<_> = (0..clients)
         .map(|client| tokio::spawn(load.clone().run_client(client)))
         .collect();
+    let _background = Background(
+        workers
+            .iter()
+            .map(|worker| worker.abort_handle())
+            .chain([observing.abort_handle()])
+            .collect(),
+    );
 
     tokio::time::sleep(options.before).await;
     load.phase.store(DURING, Ordering::Relaxed);
@@ -1148,33 +1168,7 @@ pub async fn run_drill(
         observer: observer.clone(),
         hosts: placed.iter().map(|placement| placement.node).collect(),
     };
-    if matches!(
-        drill,
-        DrillName::KillLeader | DrillName::IsolateLeader | DrillName::PauseLeader
-    ) {
-        state.mark_faulted(fault_at, vec![leader]);
-    }
-    if matches!(drill, DrillName::MinoritySplit) {
-        state.mark_faulted(fault_at, vec![state.follower as u64]);
-    }
-    if drill == DrillName::KillStationServer {
-        let by_node = stations_by_node(&placed);
-        let (victim, names) = by_node
-            .iter()
-            .max_by_key(|(node, names)| (names.len(), std::cmp::Reverse(**node)))
-            .ok_or_else(|| setup("no station actor is placed anywhere"))?;
-        state.mark_faulted(fault_at, vec![*victim]);
-        state.stations = names.clone();
-        state.expect_new_leader = *victim == leader;
-        let points: Vec<(f64, f64)> = names
-            .iter()
-            .filter_map(|name| stations.get(name).copied())
-            .collect();
-        if let Ok(mut focus) = load.focus.lock() {
-            *focus = Some(points);
-        }
-    }
-
+    aim(drill, &mut state, &placed, &stations, &load, fault_at)?;
     inject(
         drill, &mut run, &api, &api_all, options, &mut state, fault_at,
     )
@@ -1427,6 +1421,47 @@ pub async fn run_drill(
     Ok(report)
 }
 
+/// Names the nodes the fault takes out (for the actors-re-placed measure)
+/// before it is injected; kill-station-server picks the node hosting the
+/// most station actors and points the load at those stations' areas.
+fn aim(
+    drill: DrillName,
+    state: &mut FaultState,
+    placed: &[api::Placed],
+    stations: &BTreeMap<String, (f64, f64)>,
+    load: &Load,
+    fault_at: Instant,
+) -> Result<(), DrillError> {
+    let leader = state.leader as u64;
+    match drill {
+        DrillName::KillLeader | DrillName::IsolateLeader | DrillName::PauseLeader => {
+            state.mark_faulted(fault_at, vec![leader]);
+        }
+        DrillName::MinoritySplit => state.mark_faulted(fault_at, vec![state.follower as u64]),
+        DrillName::KillStationServer => {
+            let by_node = stations_by_node(placed);
+            let (victim, names) = by_node
+                .iter()
+                .max_by_key(|(node, names)| (names.len(), std::cmp::Reverse(**node)))
+                .ok_or_else(|| setup("no station actor is placed anywhere"))?;
+            state.mark_faulted(fault_at, vec![*victim]);
+            state.stations = names.clone();
+            state.expect_new_leader = *victim == leader;
+            let points: Vec<(f64, f64)> = names
+                .iter()
+                .filter_map(|name| stations.get(name).copied())
+                .collect();
+            if let Ok(mut focus) = load.focus.lock() {
+                *focus = Some(points);
+            }
+        }
+        // The others name their nodes when the fault takes them out, or
+        // take out no node as a whole.
+        _ => {}
+    }
+    Ok(())
+}
+
 /// Incidents and units from every node; a node that cannot be read within
 /// 15 s is a problem.
 async fn final_reads(api: &Api, problems: &mut Vec<String>) -> BTreeMap<String, NodeReads> {
@@ -1627,20 +1662,13 @@ async fn inject(
             })?;
             let library = library.to_string_lossy().into_owned();
             run.note(format!("skew node {follower} (follower) by +300 s"));
-            match restart(
-                run,
-                api,
-                follower,
-                &[
-                    ("LD_PRELOAD", library.as_str()),
-                    ("FAKETIME", "+300s"),
-                    ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-                ],
-            )
-            .await?
-            {
-                Ok(ms) => state.new_leader_ms = Some(ms),
-                Err(problem) => state.problems.push(problem),
+            let skewed = [
+                ("LD_PRELOAD", library.as_str()),
+                ("FAKETIME", "+300s"),
+                ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
+            ];
+            if let Err(problem) = restart(run, api, follower, &skewed).await? {
+                state.problems.push(problem);
             }
             match run.control.log_path(follower).and_then(|log| last_start_skew(&log)) {
                 Some(skew) if (250..=400).contains(&skew) => {
