@@ -35,8 +35,11 @@
 //! - [`report`]: the request checkers' verdict and a scenario's one-line
 //!   report;
 //! - [`drill`]: the L3 drills: real `cordon` processes in network
-//!   namespaces ([`drill::Lab`]), SIGKILL, SIGSTOP, partitions, one-way cuts
-//!   and loss at a bridge, checked and reported (binary `cordon-chaos`).
+//!   namespaces ([`drill::Lab`]), SIGKILL, SIGSTOP, partitions of every
+//!   shape, one-way cuts and loss at a bridge, disk loss, clock skew,
+//!   certificate expiry and membership churn, judged by every checker and
+//!   reported with recovery times; repeated runs tabulated; an operator's
+//!   own cluster drilled through their commands (binary `cordon-chaos`).
 //!
 //! - [`sim`]: the deterministic simulation (L1): whole clusters on
 //!   turmoil's simulated network and clock, one seed per run, a fault

@@ -115,6 +115,16 @@ pub fn identity_from_certificate(cluster: &str, der: &[u8]) -> Option<PeerIdenti
         })
 }
 
+/// When a certificate stops being valid (its `notAfter`). rustls checks
+/// validity only during the handshake, and a QUIC connection may outlive
+/// the certificate it was opened with; the transport closes it then.
+pub fn certificate_not_after(der: &[u8]) -> Option<std::time::SystemTime> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
+    let seconds = certificate.validity().not_after.timestamp();
+    let seconds = u64::try_from(seconds).ok()?;
+    Some(std::time::UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
 /// File names inside a certificate folder.
 pub struct CertPaths;
 
@@ -400,5 +410,29 @@ mod tests {
             identity_from_certificate("huangpu", &der[0]),
             Some(PeerIdentity::Node(9))
         );
+    }
+
+    #[test]
+    fn a_certificate_tells_when_it_expires() {
+        // A short-lived rotation: its notAfter is the requested validity
+        // from now, to the second.
+        let dir = tempfile::tempdir().unwrap();
+        generate_cluster_certs("huangpu", &[1], dir.path(), Duration::from_secs(86_400)).unwrap();
+        let issued_at = std::time::SystemTime::now();
+        issue_from_ca_files(
+            "huangpu",
+            PeerIdentity::Node(1),
+            dir.path(),
+            Duration::from_secs(8),
+        )
+        .unwrap();
+        let (cert, _) = CertPaths::holder(dir.path(), PeerIdentity::Node(1));
+        let not_after = certificate_not_after(&load_certs(&cert).unwrap()[0]).unwrap();
+        let valid_for = not_after.duration_since(issued_at).unwrap();
+        assert!(
+            (Duration::from_secs(6)..=Duration::from_secs(9)).contains(&valid_for),
+            "valid for {valid_for:?}"
+        );
+        assert_eq!(certificate_not_after(b"not a certificate"), None);
     }
 }

@@ -301,6 +301,9 @@ impl Transport {
             return;
         };
         let span = tracing::info_span!("connection", %peer, %remote, incoming);
+        if incoming {
+            self.close_at_certificate_expiry(&connection);
+        }
         async move {
             tracing::debug!("connection established");
             if incoming {
@@ -335,6 +338,38 @@ impl Transport {
         connections
             .entry(connection.remote_address())
             .or_insert_with(|| connection.clone());
+    }
+
+    /// Closes `connection` when the peer's certificate expires. rustls
+    /// checks validity only at the handshake, and a connection kept alive
+    /// could otherwise carry a peer whose certificate expired (or was
+    /// meant to be rotated out) for as long as the network holds; closed,
+    /// the next dial meets the handshake's check and is refused.
+    fn close_at_certificate_expiry(&self, connection: &Connection) {
+        let not_after = connection
+            .peer_identity()
+            .and_then(|identity| {
+                identity
+                    .downcast::<Vec<rustls::pki_types::CertificateDer<'static>>>()
+                    .ok()
+            })
+            .and_then(|certs| tls::certificate_not_after(certs.first()?));
+        let Some(not_after) = not_after else {
+            return;
+        };
+        let connection = connection.clone();
+        tokio::spawn(async move {
+            let valid_for = not_after
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            tokio::select! {
+                _ = connection.closed() => {}
+                _ = tokio::time::sleep(valid_for) => {
+                    tracing::warn!(remote = %connection.remote_address(), "closing connection: the peer's certificate expired");
+                    connection.close(2u32.into(), b"certificate expired");
+                }
+            }
+        });
     }
 
     fn peer_identity(&self, connection: &Connection) -> Option<PeerIdentity> {
@@ -498,6 +533,7 @@ impl Transport {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(addr, connection.clone());
+        self.close_at_certificate_expiry(&connection);
         if let (PeerIdentity::Node(_), Ok(slot)) = (
             self.identity,
             self.connection_slots.clone().try_acquire_owned(),

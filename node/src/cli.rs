@@ -126,9 +126,47 @@ enum CertsCommand {
         #[arg(long)]
         operator: bool,
         /// Validity in days.
-        #[arg(long, default_value_t = 365)]
+        #[arg(long, default_value_t = 365, conflicts_with = "valid_for")]
         days: u64,
+        /// Validity as a number and a unit: `30s`, `10m`, `12h` or `90d`
+        /// (short ones are for expiry drills).
+        #[arg(long, value_parser = parse_validity)]
+        valid_for: Option<Duration>,
     },
+}
+
+/// Certificates may not outlive this (100 years), so `--valid-for` cannot
+/// overflow the certificate's date.
+const CERT_VALID_FOR_S_MAX: u64 = 100 * 365 * 86_400;
+
+/// `--valid-for`: a whole number followed by `s`, `m`, `h` or `d`.
+fn parse_validity(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{text:?} has no unit: write e.g. 30s, 10m, 12h or 90d"))?;
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| {
+        format!("{text:?} does not start with a whole number: write e.g. 30s or 90d")
+    })?;
+    let unit_s = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use s, m, h or d (e.g. 30s, 90d)"
+            ))
+        }
+    };
+    let seconds = number.saturating_mul(unit_s);
+    if seconds == 0 {
+        return Err(format!("{text:?} is no validity at all: give at least 1s"));
+    }
+    if seconds > CERT_VALID_FOR_S_MAX {
+        return Err(format!("{text:?} is over 100 years: give at most 36500d"));
+    }
+    Ok(Duration::from_secs(seconds))
 }
 
 #[derive(Debug, Subcommand)]
@@ -400,6 +438,7 @@ fn certs(command: CertsCommand) -> anyhow::Result<()> {
             node,
             operator,
             days,
+            valid_for,
         } => {
             let config = ClusterConfig::load(&cluster)?;
             let holder = match (node, operator) {
@@ -407,15 +446,12 @@ fn certs(command: CertsCommand) -> anyhow::Result<()> {
                 (None, true) => PeerIdentity::Operator,
                 _ => bail!("say whom to issue for: --node ID or --operator"),
             };
-            tls::issue_from_ca_files(
-                config.name(),
-                holder,
-                &config.tls().cert_dir,
-                Duration::from_secs(days * 86_400),
-            )?;
+            let valid_for = valid_for.unwrap_or(Duration::from_secs(days * 86_400));
+            tls::issue_from_ca_files(config.name(), holder, &config.tls().cert_dir, valid_for)?;
             println!(
-                "issued a certificate for {holder} in {}",
-                config.tls().cert_dir.display()
+                "issued a certificate for {holder} in {}, valid for {} s",
+                config.tls().cert_dir.display(),
+                valid_for.as_secs()
             );
             Ok(())
         }

@@ -12,6 +12,11 @@
 //!
 //! Dropping the [`Lab`] kills every process left in its namespaces, then
 //! deletes them (which removes the veths and the root side's interface).
+//! A drill process that dies without dropping its lab (SIGKILL, a power
+//! cut of the test runner) leaves namespaces and node processes behind:
+//! each lab writes its owner (pid and start time) to [`OWNER_DIR`], and
+//! [`Lab::sweep`] removes every lab whose owner is gone, at the next drill
+//! start or through `cordon-chaos drill --sweep`.
 
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -27,6 +32,13 @@ const NODE_HOST_BASE: u8 = 10;
 /// The nftables table and chain that carry the faults.
 const TABLE: &str = "cordon_faults";
 const CHAIN: &str = "forward";
+/// Where each lab records its owner process, one file per run.
+pub const OWNER_DIR: &str = "/run/cordon-l3";
+/// A lab with no owner file (left by a drill binary older than owner files,
+/// or one killed between creating its bridge and writing the file) is
+/// swept only when its bridge namespace is older than this, so a lab being
+/// built right now by another process is never taken.
+const UNOWNED_SWEPT_AFTER_S: u64 = 600;
 
 /// Why a lab command failed.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +118,7 @@ impl Lab {
                 nodes,
                 created: vec![bridge],
             };
+            lab.write_owner()?;
             lab.build()?;
             return Ok(lab);
         }
@@ -268,6 +281,19 @@ impl Lab {
         ))
     }
 
+    /// Cuts both directions of every link in `links` (pairs of nodes).
+    /// Adds to the faults in force.
+    pub fn cut_links(&self, links: &[(usize, usize)]) -> Result<(), LabError> {
+        let mut rules = String::new();
+        for &(a, b) in links {
+            self.check(a)?;
+            self.check(b)?;
+            self.drop_rule(&mut rules, a, b);
+            self.drop_rule(&mut rules, b, a);
+        }
+        self.nft(&rules)
+    }
+
     /// Removes every fault.
     pub fn heal(&self) -> Result<(), LabError> {
         self.nft(&format!("flush chain bridge {TABLE} {CHAIN}\n"))
@@ -327,18 +353,85 @@ impl Lab {
     /// Kills (SIGKILL) every process left in the node namespaces.
     pub fn kill_all(&self) {
         for ns in &self.created {
-            if let Ok(pids) = run_output(Command::new("ip").args(["netns", "pids", ns])) {
-                let pids: Vec<&str> = pids.split_whitespace().collect();
-                if !pids.is_empty() {
-                    let _ = Command::new("kill")
-                        .arg("-9")
-                        .args(&pids)
-                        .stdout(Stdio::null())
-                        .stderr(Stdio::null())
-                        .status();
-                }
+            kill_in(ns);
+        }
+    }
+}
+
+impl Lab {
+    fn owner_file(run: u8) -> std::path::PathBuf {
+        Path::new(OWNER_DIR).join(format!("{run}.owner"))
+    }
+
+    /// Records this process as the lab's owner: `<pid> <start time>` (the
+    /// start time tells a reused pid from the owner).
+    fn write_owner(&self) -> Result<(), LabError> {
+        let pid = std::process::id();
+        let started = process_start_time(pid).unwrap_or_default();
+        let failed = |error: std::io::Error| LabError::Command {
+            command: format!("write {}", Lab::owner_file(self.run).display()),
+            detail: error.to_string(),
+        };
+        std::fs::create_dir_all(OWNER_DIR).map_err(failed)?;
+        std::fs::write(Lab::owner_file(self.run), format!("{pid} {started}\n")).map_err(failed)
+    }
+
+    /// Removes every lab whose owner process is gone: kills the processes
+    /// in its namespaces, then deletes the namespaces and the root side's
+    /// interface. Labs of live owners (another drill running now) are left
+    /// alone. Returns what was removed, one line per lab.
+    pub fn sweep() -> Result<Vec<String>, LabError> {
+        let listed = run_cmd(Command::new("ip").args(["netns", "list"]))?;
+        let mut runs: std::collections::BTreeMap<u8, Vec<String>> = Default::default();
+        for line in listed.lines() {
+            let Some(name) = line.split_whitespace().next() else {
+                continue;
+            };
+            if let Some(run) = lab_run_of(name) {
+                runs.entry(run).or_default().push(name.to_string());
             }
         }
+        let mut swept = Vec::new();
+        for (run, namespaces) in runs {
+            let owner = match std::fs::read_to_string(Lab::owner_file(run)) {
+                Ok(text) => text,
+                Err(_) if !bridge_older_than(run, UNOWNED_SWEPT_AFTER_S) => continue,
+                Err(_) => String::new(),
+            };
+            if owner_alive(&owner) {
+                continue;
+            }
+            let mut killed = 0;
+            for ns in &namespaces {
+                killed += kill_in(ns);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            // Node namespaces first, the bridge's last.
+            let mut ordered = namespaces.clone();
+            ordered.sort_by_key(|ns| ns.ends_with("-br"));
+            for ns in &ordered {
+                let _ = run_cmd(Command::new("ip").args(["netns", "del", ns]));
+            }
+            let _ = Command::new("ip")
+                .args(["link", "del", &format!("cl3c{run}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+            let _ = std::fs::remove_file(Lab::owner_file(run));
+            swept.push(format!(
+                "lab {run} ({}): {} namespaces, {killed} processes killed",
+                if owner.trim().is_empty() {
+                    "no owner file".to_string()
+                } else {
+                    format!(
+                        "owner {} gone",
+                        owner.split_whitespace().next().unwrap_or("?")
+                    )
+                },
+                namespaces.len()
+            ));
+        }
+        Ok(swept)
     }
 }
 
@@ -361,7 +454,81 @@ impl Drop for Lab {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        let _ = std::fs::remove_file(Lab::owner_file(self.run));
     }
+}
+
+/// The run number of a lab namespace name (`cl3-<run>-br`, `cl3-<run>-n<k>`).
+fn lab_run_of(name: &str) -> Option<u8> {
+    let rest = name.strip_prefix("cl3-")?;
+    let (run, tail) = rest.split_once('-')?;
+    let is_lab = tail == "br"
+        || tail
+            .strip_prefix('n')
+            .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()));
+    if is_lab {
+        run.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Field 22 of `/proc/<pid>/stat`: the process's start time in clock ticks
+/// since boot; `None` when there is no such process or it is a zombie (dead,
+/// not yet reaped).
+fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; it ends at the last ')'.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
+}
+
+/// True when process `pid` runs (exists and is not a zombie).
+pub fn process_alive(pid: u32) -> bool {
+    process_start_time(pid).is_some()
+}
+
+/// True when an owner file's `<pid> <start time>` names a live process.
+fn owner_alive(owner: &str) -> bool {
+    let mut fields = owner.split_whitespace();
+    let (Some(pid), Some(started)) = (fields.next(), fields.next()) else {
+        return false;
+    };
+    let (Ok(pid), Ok(started)) = (pid.parse::<u32>(), started.parse::<u64>()) else {
+        return false;
+    };
+    process_start_time(pid) == Some(started)
+}
+
+/// True when lab `run`'s bridge namespace was made more than `seconds` ago
+/// (or its age cannot be told).
+fn bridge_older_than(run: u8, seconds: u64) -> bool {
+    std::fs::metadata(Path::new("/var/run/netns").join(bridge_ns(run)))
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|made| made.elapsed().ok())
+        .is_none_or(|age| age.as_secs() > seconds)
+}
+
+/// SIGKILLs every process in namespace `ns`; how many there were.
+fn kill_in(ns: &str) -> usize {
+    let Ok(pids) = run_output(Command::new("ip").args(["netns", "pids", ns])) else {
+        return 0;
+    };
+    let pids: Vec<&str> = pids.split_whitespace().collect();
+    if !pids.is_empty() {
+        let _ = Command::new("kill")
+            .arg("-9")
+            .args(&pids)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    pids.len()
 }
 
 fn bridge_ns(run: u8) -> String {

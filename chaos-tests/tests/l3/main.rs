@@ -1,7 +1,12 @@
 //! L3 drills: real `cordon` processes, each in its own network namespace,
-//! with real faults (SIGKILL, partitions and a one-way cut at the bridge).
+//! with real faults: kill-leader, kill-station-server, isolate-leader,
+//! minority-split, bridge and majorities-ring (5 nodes), one-way (SIGKILL,
+//! partitions of every shape and a one-way cut at the bridge).
 //! They run when this machine allows namespaces (root, iproute2, nftables);
 //! otherwise each test prints `L3 drills skipped: <reason>` and passes.
+//!
+//! Modules: [`sweep`] (labs of killed drills are removed), [`operator`]
+//! (a drill against an operator's own cluster, which needs no root).
 //!
 //! The drills need the `cordon` binary: `<target dir>/debug/cordon`, next to
 //! this test's `deps` folder; when it is missing the test builds it with
@@ -13,7 +18,10 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use cordon_chaos::drill::{cordon_next_to, run_drill, DrillName, DrillOptions, Lab};
+use cordon_chaos::drill::{cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, Lab};
+
+mod operator;
+mod sweep;
 
 /// One drill at a time: they share two cores and the subnet space.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -80,7 +88,17 @@ fn drill(name: DrillName) {
     assert!(report.passed(), "drill {name} failed:\n{report}");
     assert_eq!(report.lost, 0, "{report}");
     assert_eq!(report.duplicates, 0, "{report}");
+    assert_eq!(report.double_assigned, 0, "{report}");
     assert_eq!(report.nodes_read, report.nodes, "{report}");
+    // Every checker judged the drill; none found a violation.
+    assert_eq!(report.checks.len(), 7, "{report}");
+    assert!(
+        report
+            .checks
+            .iter()
+            .all(|check| check.outcome != CheckOutcome::Fail),
+        "{report}"
+    );
 }
 
 #[test]
@@ -101,6 +119,21 @@ fn minority_split() {
 #[test]
 fn one_way() {
     drill(DrillName::OneWay);
+}
+
+#[test]
+fn kill_station_server() {
+    drill(DrillName::KillStationServer);
+}
+
+#[test]
+fn bridge() {
+    drill(DrillName::Bridge);
+}
+
+#[test]
+fn majorities_ring() {
+    drill(DrillName::MajoritiesRing);
 }
 
 /// Whether node `from` reaches node `to` with one ping (1 s deadline).
@@ -153,4 +186,40 @@ fn lab_faults_cut_traffic() {
     assert!(!pings(&lab, 1, 3), "100% loss");
     lab.heal().expect("heal");
     assert!(pings(&lab, 3, 1), "healed again");
+}
+
+/// Bad command lines get an error naming what is wrong and how to fix it,
+/// with exit code 2, before anything starts (no root needed).
+#[test]
+fn bad_command_lines_say_what_to_fix() {
+    for (args, expected) in [
+        (
+            vec!["drill", "nope"],
+            "no drill \"nope\": see `cordon-chaos drill --list`",
+        ),
+        (
+            vec!["drill", "kill-leader", "--repeat", "0"],
+            "--repeat 0: give 1 to 1000 runs",
+        ),
+        (
+            vec!["drill", "kill-leader", "--repeat", "five"],
+            "--repeat \"five\" is not a number of runs",
+        ),
+        (
+            vec!["drill", "kill-leader", "--kill-command", "kill -9"],
+            "has no {node}",
+        ),
+        (
+            vec!["drill", "kill-leader", "--kill-command", "kill {node}"],
+            "pass --cluster FILE too",
+        ),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_cordon-chaos"))
+            .args(&args)
+            .output()
+            .expect("run cordon-chaos");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
 }

@@ -116,6 +116,29 @@ async fn certificates_decide_who_may_speak() {
         "a stranger's request must fail, got {result:?}"
     );
 
+    // Phase 6: a certificate that expires ends its connection. The first
+    // request opens a connection under a certificate valid for 3 s; once it
+    // expires node 1 closes that connection, and a new handshake is refused.
+    issue_from_ca_files(
+        "test",
+        PeerIdentity::Operator,
+        certs,
+        Duration::from_secs(3),
+    )
+    .unwrap();
+    let short_lived =
+        client(&TlsIdentity::load("test", PeerIdentity::Operator, &ca, certs).unwrap());
+    assert!(matches!(
+        short_lived.call(1, target, Request::Status, deadline).await,
+        Ok(Response::Status(_))
+    ));
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after_expiry = short_lived.call(1, target, Request::Status, deadline).await;
+    assert!(
+        after_expiry.is_err(),
+        "a request after the certificate expired must fail, got {after_expiry:?}"
+    );
+
     for node in cluster.nodes.iter().flatten() {
         node.shutdown().await;
     }

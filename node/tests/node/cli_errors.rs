@@ -78,3 +78,28 @@ fn a_malformed_location_says_how_to_write_it() {
     assert!(!ok);
     assert!(stderr.contains("--at 31.2394,121.4760"), "{stderr}");
 }
+
+#[test]
+fn a_bad_certificate_validity_is_refused_with_the_fix() {
+    // `certs issue --valid-for` names the unit to use, and refuses zero.
+    for (value, expected) in [
+        ("30", "has no unit"),
+        ("30w", "unknown unit \"w\""),
+        ("0s", "at least 1s"),
+        ("x5s", "whole number"),
+        ("40000d", "at most 36500d"),
+    ] {
+        let (ok, stderr) = cordon(&[
+            "certs",
+            "issue",
+            "--cluster",
+            "cluster.toml",
+            "--node",
+            "1",
+            "--valid-for",
+            value,
+        ]);
+        assert!(!ok, "--valid-for {value} was accepted");
+        assert!(stderr.contains(expected), "--valid-for {value}: {stderr}");
+    }
+}

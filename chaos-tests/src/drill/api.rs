@@ -1,0 +1,301 @@
+//! The HTTP side of a drill: status probes, reports, reads and the final
+//! reads of incidents, units and actors from each node.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Deadline of one status probe.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
+/// Deadline of one final read (incidents with timelines can be large).
+const FINAL_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A node's view of the cluster, from `GET /v1/cluster`.
+#[derive(Clone, Debug)]
+pub(crate) struct View {
+    pub node: u64,
+    pub role: String,
+    pub leader: Option<u64>,
+    pub term: u64,
+    pub last_log_index: Option<u64>,
+    pub applied_index: Option<u64>,
+}
+
+/// An actor's placement, from `GET /v1/actors`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Placed {
+    pub actor: String,
+    pub node: u64,
+    pub epoch: u64,
+    pub status: String,
+}
+
+/// The HTTP clients of a drill: one base URL per node (1-based).
+#[derive(Clone)]
+pub(crate) struct Api {
+    pub http: reqwest::Client,
+    pub urls: Vec<String>,
+}
+
+impl Api {
+    pub fn new(urls: Vec<String>) -> Result<Api, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(16)
+            .no_proxy()
+            .build()?;
+        Ok(Api { http, urls })
+    }
+
+    /// The same clients over the first `nodes` nodes only.
+    pub fn first(&self, nodes: usize) -> Api {
+        Api {
+            http: self.http.clone(),
+            urls: self.urls[..nodes.min(self.urls.len())].to_vec(),
+        }
+    }
+
+    pub async fn view(&self, node: usize) -> Option<View> {
+        let value = self
+            .get_json(node, "/v1/cluster", PROBE_TIMEOUT)
+            .await
+            .ok()?;
+        Some(View {
+            node: value.get("node_id")?.as_u64()?,
+            role: value.get("role")?.as_str()?.to_string(),
+            leader: value.get("leader_id").and_then(|v| v.as_u64()),
+            term: value.get("term")?.as_u64()?,
+            last_log_index: value.get("last_log_index").and_then(|v| v.as_u64()),
+            applied_index: value.get("applied_index").and_then(|v| v.as_u64()),
+        })
+    }
+
+    /// `GET path` on node `node` as JSON; a non-success status is an error.
+    pub async fn get_json(
+        &self,
+        node: usize,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Value, String> {
+        let url = format!("{}{path}", self.urls[node - 1]);
+        let response = self
+            .http
+            .get(&url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| format!("{url}: {error}"))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|error| format!("{url}: {error}"))?;
+        if !status.is_success() {
+            return Err(format!("{url}: {status}: {text}"));
+        }
+        serde_json::from_str(&text).map_err(|error| format!("{url}: bad JSON {error}"))
+    }
+
+    /// True when node `node` answers `GET /readyz` with a success.
+    pub async fn ready(&self, node: usize) -> bool {
+        let url = format!("{}/readyz", self.urls[node - 1]);
+        match self.http.get(&url).timeout(PROBE_TIMEOUT).send().await {
+            Ok(response) => response.status().is_success(),
+            Err(_) => false,
+        }
+    }
+
+    pub async fn views(&self) -> Vec<View> {
+        let probes: Vec<_> = (1..=self.urls.len()).map(|node| self.view(node)).collect();
+        let mut views = Vec::new();
+        for probe in probes {
+            if let Some(view) = probe.await {
+                views.push(view);
+            }
+        }
+        views
+    }
+
+    /// A leader that a majority of the nodes follow in its term, with a
+    /// term above `above`: (leader, term).
+    pub async fn settled_leader(&self, above: Option<u64>) -> Option<(u64, u64)> {
+        let views = self.views().await;
+        let majority = self.urls.len() / 2 + 1;
+        views
+            .iter()
+            .filter(|view| view.role == "leader" && above.is_none_or(|term| view.term > term))
+            .find(|leader| {
+                views
+                    .iter()
+                    .filter(|view| view.leader == Some(leader.node) && view.term == leader.term)
+                    .count()
+                    >= majority
+            })
+            .map(|leader| (leader.node, leader.term))
+    }
+
+    pub async fn wait_leader(&self, above: Option<u64>, within: Duration) -> Option<(u64, u64)> {
+        let give_up = Instant::now() + within;
+        while Instant::now() < give_up {
+            if let Some(found) = self.settled_leader(above).await {
+                return Some(found);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// One report attempt at node `node` (1-based) at `(lat, lon)`: the
+    /// incident id, or (may have taken effect, why not acknowledged).
+    pub async fn report_once(
+        &self,
+        node: usize,
+        request_id: &str,
+        (lat, lon): (f64, f64),
+        timeout: Duration,
+    ) -> Result<String, (bool, String)> {
+        let url = format!("{}/v1/incidents", self.urls[node - 1]);
+        let body = serde_json::json!({
+            "request_id": request_id,
+            "kind": "theft",
+            "priority": 4,
+            "force_level": 2,
+            "lat": lat,
+            "lon": lon,
+            "channel": "emergency_call",
+            "description": format!("l3 drill report {request_id}"),
+        });
+        let response = self
+            .http
+            .post(&url)
+            .json(&body)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| (true, format!("{url}: {error}")))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|error| (true, format!("{url}: {error}")))?;
+        if status.is_success() {
+            let value: Value = serde_json::from_str(&text)
+                .map_err(|error| (true, format!("{url}: bad answer {error}: {text}")))?;
+            return value
+                .get("incident_id")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+                .ok_or((true, format!("{url}: no incident_id in {text}")));
+        }
+        // A refusal of the input (4xx other than a timeout) certainly did
+        // not take effect; anything else may have.
+        let certain = status.is_client_error() && status != reqwest::StatusCode::REQUEST_TIMEOUT;
+        Err((!certain, format!("{url}: {status}: {text}")))
+    }
+
+    /// A linearizable read of incident `incident_id` at node `node`:
+    /// whether it exists, or why there is no answer.
+    pub async fn incident_present(
+        &self,
+        node: usize,
+        incident_id: &str,
+        timeout: Duration,
+    ) -> Result<bool, String> {
+        let url = format!("{}/v1/incidents/{incident_id}", self.urls[node - 1]);
+        let response = self
+            .http
+            .get(&url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| format!("{url}: {error}"))?;
+        match response.status() {
+            status if status.is_success() => Ok(true),
+            reqwest::StatusCode::NOT_FOUND => Ok(false),
+            status => Err(format!("{url}: {status}")),
+        }
+    }
+
+    /// Cancels incident `incident_id` through node `node`; true when done.
+    pub async fn cancel(&self, node: usize, incident_id: &str, timeout: Duration) -> bool {
+        let url = format!("{}/v1/incidents/{incident_id}/cancel", self.urls[node - 1]);
+        let body = serde_json::json!({ "reason": "l3 drill: the caller hung up" });
+        match self
+            .http
+            .post(&url)
+            .json(&body)
+            .timeout(timeout)
+            .send()
+            .await
+        {
+            Ok(response) => response.status().is_success(),
+            Err(_) => false,
+        }
+    }
+
+    /// Every actor's placement as node `node` reads it (after its read
+    /// barrier).
+    pub async fn actors(&self, node: usize, timeout: Duration) -> Result<Vec<Placed>, String> {
+        let value = self.get_json(node, "/v1/actors", timeout).await?;
+        let list = value
+            .get("actors")
+            .and_then(|v| v.as_array())
+            .ok_or("no actors in the answer")?;
+        list.iter()
+            .map(|entry| {
+                Some(Placed {
+                    actor: entry.get("actor")?.as_str()?.to_string(),
+                    node: entry.get("node")?.as_u64()?,
+                    epoch: entry.get("epoch")?.as_u64()?,
+                    status: entry
+                        .get("status")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("unknown")
+                        .to_string(),
+                })
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "an actor entry without actor, node or epoch".to_string())
+    }
+
+    /// Every incident node `node` holds, with timelines, after its read
+    /// barrier.
+    pub async fn incidents(&self, node: usize) -> Result<Vec<Value>, String> {
+        let value = self
+            .get_json(node, "/v1/incidents?limit=100000", FINAL_READ_TIMEOUT)
+            .await?;
+        value
+            .get("incidents")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .ok_or_else(|| "no incidents in the answer".to_string())
+    }
+
+    /// Every unit node `node` holds, after its read barrier.
+    pub async fn units(&self, node: usize) -> Result<Vec<Value>, String> {
+        let value = self.get_json(node, "/v1/units", FINAL_READ_TIMEOUT).await?;
+        value
+            .get("units")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .ok_or_else(|| "no units in the answer".to_string())
+    }
+}
+
+/// Per request id, the incidents in `incidents` that carry it.
+pub(crate) fn by_request(incidents: &[Value]) -> Result<BTreeMap<String, Vec<String>>, String> {
+    let mut reads: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for incident in incidents {
+        let (Some(request), Some(id)) = (
+            incident.get("request_id").and_then(|v| v.as_str()),
+            incident.get("id").and_then(|v| v.as_str()),
+        ) else {
+            return Err(format!("an incident without id or request_id: {incident}"));
+        };
+        reads
+            .entry(request.to_string())
+            .or_default()
+            .push(id.to_string());
+    }
+    Ok(reads)
+}

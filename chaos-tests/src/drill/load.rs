@@ -1,0 +1,197 @@
+//! The client load of a drill: concurrent clients report incidents at the
+//! district's stations under request ids, retrying on the next node under
+//! the same id; each acknowledged report is read back (a linearizable
+//! `GET /v1/incidents/{id}`), and incidents are cancelled a while later so
+//! that units come free again and dispatch goes on for the whole drill.
+//! Reports and reads are recorded in a [`History`]; cancels are not (the
+//! checkers judge them through the final reads).
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::checkers::{request_outcomes, RequestOutcome};
+use crate::history::{History, IncidentResult, Op, OpResult};
+
+use super::api::Api;
+
+/// Phases of the load.
+pub(crate) const BEFORE: u8 = 0;
+pub(crate) const DURING: u8 = 1;
+pub(crate) const AFTER: u8 = 2;
+
+/// How long an incident stays open before its client cancels it: long
+/// enough to be triaged and assigned, short enough that units come free.
+const CANCEL_AFTER: Duration = Duration::from_millis(2_500);
+/// Deadline of one read or cancel.
+const SIDE_REQUEST_TIMEOUT: Duration = Duration::from_millis(1_500);
+/// Process ids of the read-backs start here (reports use the client's
+/// number, retries at the end 1000 + the client's).
+const READER_PROCESS_BASE: u64 = 1_000_000;
+
+pub(crate) struct Load {
+    pub api: Api,
+    pub history: Arc<History>,
+    pub phase: AtomicU8,
+    pub start: Instant,
+    /// (phase at the first attempt, ms to the acknowledgement)
+    pub latencies: Mutex<Vec<(u8, u64)>>,
+    /// ms since start of every acknowledgement
+    pub acks: Mutex<Vec<u64>>,
+    pub prefix: String,
+    pub clients: u64,
+    pub per_client: u64,
+    pub pause: Duration,
+    pub attempt_timeout: Duration,
+    pub attempts_max: u32,
+    /// Where reports go, cycled: the district's stations.
+    pub targets: Vec<(f64, f64)>,
+    /// When set, reports go only to these points (the stations of a
+    /// faulted node) and their acknowledged incident ids are kept.
+    pub focus: Mutex<Option<Vec<(f64, f64)>>>,
+    pub focused: Mutex<Vec<String>>,
+    pub cancelled: AtomicUsize,
+}
+
+impl Load {
+    pub fn request_id(&self, client: u64, n: u64) -> String {
+        format!("{}-{client}-{n}", self.prefix)
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn target(&self, turn: u64) -> ((f64, f64), bool) {
+        if let Ok(focus) = self.focus.lock() {
+            if let Some(points) = focus.as_ref().filter(|points| !points.is_empty()) {
+                return (points[turn as usize % points.len()], true);
+            }
+        }
+        let points = &self.targets;
+        (points[turn as usize % points.len().max(1)], false)
+    }
+
+    /// Reports `request_id` until acknowledged, certainly refused, or out
+    /// of attempts; the incident id when acknowledged.
+    pub async fn report(&self, process: u64, request_id: &str, turn: u64) -> Option<String> {
+        let nodes = self.api.urls.len();
+        let phase = self.phase.load(Ordering::Relaxed);
+        let (point, focused) = self.target(turn);
+        let first = Instant::now();
+        for attempt in 0..self.attempts_max {
+            let node = ((turn + u64::from(attempt)) % nodes as u64) as usize + 1;
+            let id = self.history.invoke(Op::report(process, request_id));
+            match self
+                .api
+                .report_once(node, request_id, point, self.attempt_timeout)
+                .await
+            {
+                Ok(incident_id) => {
+                    self.history.ok(
+                        id,
+                        OpResult::Incident(IncidentResult::Reported {
+                            incident_id: incident_id.clone(),
+                        }),
+                    );
+                    let took = first.elapsed().as_millis() as u64;
+                    if let Ok(mut latencies) = self.latencies.lock() {
+                        latencies.push((phase, took));
+                    }
+                    if let Ok(mut acks) = self.acks.lock() {
+                        acks.push(self.elapsed_ms());
+                    }
+                    if focused {
+                        if let Ok(mut kept) = self.focused.lock() {
+                            kept.push(incident_id.clone());
+                        }
+                    }
+                    return Some(incident_id);
+                }
+                Err((false, error)) => {
+                    self.history.fail(id, error);
+                    return None;
+                }
+                Err((true, error)) => {
+                    self.history.info(id, error);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        None
+    }
+
+    /// Reads the incident a report was acknowledged with, once, at the
+    /// next node: recorded for the linearizability checker.
+    async fn read_back(&self, process: u64, request_id: &str, incident_id: &str, turn: u64) {
+        let node = ((turn + 1) % self.api.urls.len() as u64) as usize + 1;
+        let id = self
+            .history
+            .invoke(Op::read_incident(process, request_id, incident_id));
+        match self
+            .api
+            .incident_present(node, incident_id, SIDE_REQUEST_TIMEOUT)
+            .await
+        {
+            Ok(present) => self
+                .history
+                .ok(id, OpResult::Incident(IncidentResult::Read { present })),
+            Err(error) => self.history.info(id, error),
+        }
+    }
+
+    pub async fn run_client(self: Arc<Self>, client: u64) {
+        // Paced on a schedule (not a pause after each report), so a slow
+        // phase does not stretch the load past the drill's plan; the read
+        // back and the cancel run beside the next reports.
+        let offset = self.pause.mul_f64(client as f64 / self.clients as f64);
+        let mut aside = Vec::new();
+        for n in 0..self.per_client {
+            let due = self.start + offset + self.pause * n as u32;
+            tokio::time::sleep_until(due.into()).await;
+            let request_id = self.request_id(client, n);
+            let turn = client + n;
+            if let Some(incident_id) = self.report(client, &request_id, turn).await {
+                let load = self.clone();
+                // One logical process per incident: its read and its cancel.
+                let process = READER_PROCESS_BASE + client * self.per_client + n;
+                aside.push(tokio::spawn(async move {
+                    load.read_back(process, &request_id, &incident_id, turn)
+                        .await;
+                    tokio::time::sleep(CANCEL_AFTER).await;
+                    let node = (turn % load.api.urls.len() as u64) as usize + 1;
+                    if load
+                        .api
+                        .cancel(node, &incident_id, SIDE_REQUEST_TIMEOUT)
+                        .await
+                    {
+                        load.cancelled.fetch_add(1, Ordering::Relaxed);
+                    }
+                }));
+            }
+        }
+        for task in aside {
+            let _ = task.await;
+        }
+    }
+
+    /// Drives every request neither acknowledged nor refused to an answer.
+    pub async fn retry_unanswered(&self) -> usize {
+        let records = self.history.records().unwrap_or_default();
+        let outcomes = request_outcomes(&records);
+        let mut unanswered = 0;
+        for client in 0..self.clients {
+            for n in 0..self.per_client {
+                let request_id = self.request_id(client, n);
+                let answered = matches!(
+                    outcomes.get(&request_id),
+                    Some(RequestOutcome::Acknowledged { .. } | RequestOutcome::Failed)
+                );
+                if !answered && self.report(1_000 + client, &request_id, n).await.is_none() {
+                    unanswered += 1;
+                }
+            }
+        }
+        unanswered
+    }
+}
