@@ -14,6 +14,7 @@ use crate::checkers::{request_outcomes, RequestOutcome};
 use crate::history::{History, IncidentResult, Op, OpResult};
 
 use super::api::Api;
+use super::Latency;
 
 /// Phases of the load.
 pub(crate) const BEFORE: u8 = 0;
@@ -23,6 +24,12 @@ pub(crate) const AFTER: u8 = 2;
 /// How long an incident stays open before its client cancels it: long
 /// enough to be triaged and assigned, short enough that units come free.
 const CANCEL_AFTER: Duration = Duration::from_millis(2_500);
+/// Deadline of one report attempt; an attempt past it is an info outcome
+/// and is retried on the next node under the same request id.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(2_500);
+/// Attempts per report before the load gives up on it (the retries at the
+/// end of the drill try again).
+const ATTEMPTS_MAX: u32 = 12;
 /// Deadline of one read or cancel.
 const SIDE_REQUEST_TIMEOUT: Duration = Duration::from_millis(1_500);
 /// Process ids of the read-backs start here (reports use the client's
@@ -54,6 +61,36 @@ pub(crate) struct Load {
 }
 
 impl Load {
+    /// A load of `clients` clients, `per_client` reports each, one every
+    /// `pause` per client, from `start`, to the `targets` in turn; request
+    /// ids start with `prefix`.
+    pub fn new(
+        api: Api,
+        start: Instant,
+        prefix: String,
+        (clients, per_client, pause): (u64, u64, Duration),
+        targets: Vec<(f64, f64)>,
+    ) -> Arc<Load> {
+        Arc::new(Load {
+            api,
+            history: Arc::new(History::new()),
+            phase: AtomicU8::new(BEFORE),
+            start,
+            latencies: Mutex::new(Vec::new()),
+            acks: Mutex::new(Vec::new()),
+            prefix,
+            clients,
+            per_client,
+            pause,
+            attempt_timeout: ATTEMPT_TIMEOUT,
+            attempts_max: ATTEMPTS_MAX,
+            targets,
+            focus: Mutex::new(None),
+            focused: Mutex::new(Vec::new()),
+            cancelled: AtomicUsize::new(0),
+        })
+    }
+
     pub fn request_id(&self, client: u64, n: u64) -> String {
         format!("{}-{client}-{n}", self.prefix)
     }
@@ -173,6 +210,29 @@ impl Load {
         for task in aside {
             let _ = task.await;
         }
+    }
+
+    /// Latency of the acknowledged reports first tried in `phase`.
+    pub fn latency(&self, phase: u8) -> Latency {
+        let latencies = self.latencies.lock().map(|l| l.clone()).unwrap_or_default();
+        Latency::of(
+            latencies
+                .iter()
+                .filter(|(started, _)| *started == phase)
+                .map(|(_, ms)| *ms)
+                .collect(),
+        )
+    }
+
+    /// The longest time without an acknowledgement from `since_ms` (ms
+    /// since the load started) on.
+    pub fn longest_ack_gap_ms(&self, since_ms: u64) -> u64 {
+        let mut acks = self.acks.lock().map(|a| a.clone()).unwrap_or_default();
+        acks.sort_unstable();
+        acks.iter()
+            .filter(|at| **at >= since_ms)
+            .fold((since_ms, 0), |(last, gap), at| (*at, gap.max(at - last)))
+            .1
     }
 
     /// Drives every request neither acknowledged nor refused to an answer.

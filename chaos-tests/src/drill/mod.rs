@@ -30,7 +30,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -39,7 +39,6 @@ use cordon_consensus::tls::generate_cluster_certs;
 use serde::Serialize;
 
 use crate::checkers::RecoveryTimes;
-use crate::history::History;
 use crate::report::OpTally;
 
 use api::Api;
@@ -1117,24 +1116,13 @@ pub async fn run_drill(
     let pause = options
         .planned(drill.sequence_estimate(nodes))
         .mul_f64(clients as f64 / (clients * per_client) as f64);
-    let load = Arc::new(Load {
-        api: api.clone(),
-        history: Arc::new(History::new()),
-        phase: AtomicU8::new(BEFORE),
-        start: run.start,
-        latencies: Mutex::new(Vec::new()),
-        acks: Mutex::new(Vec::new()),
-        prefix: format!("l3-{}-{}", drill.as_str(), std::process::id()),
-        clients,
-        per_client,
-        pause,
-        attempt_timeout: Duration::from_millis(2_500),
-        attempts_max: 12,
-        targets: stations.values().copied().collect(),
-        focus: Mutex::new(None),
-        focused: Mutex::new(Vec::new()),
-        cancelled: AtomicUsize::new(0),
-    });
+    let load = Load::new(
+        api.clone(),
+        run.start,
+        format!("l3-{}-{}", drill.as_str(), std::process::id()),
+        (clients, per_client, pause),
+        stations.values().copied().collect(),
+    );
     let workers: Vec<_> = (0..clients)
         .map(|client| tokio::spawn(load.clone().run_client(client)))
         .collect();
@@ -1199,16 +1187,7 @@ pub async fn run_drill(
             )),
         }
     }
-    let acked_during = load
-        .latencies
-        .lock()
-        .map(|latencies| {
-            latencies
-                .iter()
-                .filter(|(phase, _)| *phase == DURING)
-                .count()
-        })
-        .unwrap_or(0);
+    let acked_during = load.latency(DURING).count;
     run.note(format!(
         "{acked_during} reports started since the fault were acknowledged while it held"
     ));
@@ -1284,93 +1263,21 @@ pub async fn run_drill(
         .max_by_key(|node| node.incidents.len())
         .map(|node| node.incidents.as_slice())
         .unwrap_or_default();
-    // kill-station-server: the first assignment in the killed node's
-    // stations' areas; other drills: the first anywhere.
-    let focused: BTreeSet<String> = load
-        .focused
-        .lock()
-        .map(|ids| ids.iter().cloned().collect())
-        .unwrap_or_default();
-    let measured: Vec<serde_json::Value> = incidents
-        .iter()
-        .filter(|incident| {
-            drill != DrillName::KillStationServer
-                || incident["id"]
-                    .as_str()
-                    .is_some_and(|id| focused.contains(id))
-        })
-        .cloned()
-        .collect();
-    let first_assignment_ms = checks::first_assignment_since(&measured, fault_unix_ms)
-        .map(|at| at.saturating_sub(fault_unix_ms));
+    let first_assignment_ms = first_assignment_ms(drill, incidents, &load, fault_unix_ms);
     if drill == DrillName::KillStationServer {
         note_station_incidents(&mut run, &load, incidents, &state);
     }
 
-    // The faulted nodes' actors, as the observer saw them move (it keeps
-    // looking after the heal: a restarted node gets its actors back only
-    // after the hysteresis, so a late move still counts).
-    let actors_replaced_ms = observer.replaced_ms();
-    let watched = observer
-        .faulted
-        .lock()
-        .map(|faulted| faulted.is_some())
-        .unwrap_or(false);
-    match actors_replaced_ms {
-        Some(ms) => run.timeline.push(TimelineEntry {
-            at_ms: fault_ms + ms,
-            event: format!(
-                "every actor of node(s) {:?} placed on other nodes ({ms} ms after the fault)",
-                state.faulted
-            ),
-        }),
-        None if watched && drill == DrillName::KillStationServer => state.problems.push(format!(
-            "the actors of node {:?} were never placed elsewhere",
-            state.faulted
-        )),
-        None if watched => run.note(format!(
-            "the actors of node(s) {:?} were not seen placed elsewhere before they came back",
-            state.faulted
-        )),
-        None => {}
-    }
-    // Leader changes, as the observer saw them, go into the timeline.
-    let leaders = observer
-        .leaders
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default();
-    for (at_ms, node, term) in leaders.iter().skip(1) {
-        run.timeline.push(TimelineEntry {
-            at_ms: *at_ms,
-            event: format!("observed: leader node {node} term {term}"),
-        });
-    }
-    run.timeline.sort_by_key(|entry| entry.at_ms);
-    let leader_changes = leaders.len().saturating_sub(1);
+    let actors_replaced_ms = note_actors_replaced(&mut run, &mut state, &observer, drill, fault_ms);
+    let leader_changes = note_leader_changes(&mut run, &observer);
     if drill == DrillName::RollingRestart && leader_changes == 0 {
         state
             .problems
             .push("rolling restart: the leader never changed".into());
     }
 
-    let latencies = load.latencies.lock().map(|l| l.clone()).unwrap_or_default();
-    let phase = |wanted: u8| {
-        Latency::of(
-            latencies
-                .iter()
-                .filter(|(phase, _)| *phase == wanted)
-                .map(|(_, ms)| *ms)
-                .collect(),
-        )
-    };
-    let mut acks = load.acks.lock().map(|a| a.clone()).unwrap_or_default();
-    acks.sort_unstable();
-    let longest_ack_gap_ms = acks
-        .iter()
-        .filter(|at| **at >= fault_ms)
-        .fold((fault_ms, 0), |(last, gap), at| (*at, gap.max(at - last)))
-        .1;
+    let phase = |wanted: u8| load.latency(wanted);
+    let longest_ack_gap_ms = load.longest_ack_gap_ms(fault_ms);
 
     let mut report = DrillReport {
         drill,
@@ -1419,6 +1326,89 @@ pub async fn run_drill(
     }
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+/// The first assignment after the fault, ms after it: kill-station-server
+/// counts only incidents in the killed node's stations' areas.
+fn first_assignment_ms(
+    drill: DrillName,
+    incidents: &[serde_json::Value],
+    load: &Load,
+    fault_unix_ms: u64,
+) -> Option<u64> {
+    let focused: BTreeSet<String> = load
+        .focused
+        .lock()
+        .map(|ids| ids.iter().cloned().collect())
+        .unwrap_or_default();
+    let measured: Vec<serde_json::Value> = incidents
+        .iter()
+        .filter(|incident| {
+            drill != DrillName::KillStationServer
+                || incident["id"]
+                    .as_str()
+                    .is_some_and(|id| focused.contains(id))
+        })
+        .cloned()
+        .collect();
+    checks::first_assignment_since(&measured, fault_unix_ms)
+        .map(|at| at.saturating_sub(fault_unix_ms))
+}
+
+/// The faulted nodes' actors, as the observer saw them move, into the
+/// timeline (it keeps looking after the heal: a restarted node gets its
+/// actors back only after the hysteresis, so a late move still counts).
+/// kill-station-server fails if they never moved.
+fn note_actors_replaced(
+    run: &mut Run,
+    state: &mut FaultState,
+    observer: &Observer,
+    drill: DrillName,
+    fault_ms: u64,
+) -> Option<u64> {
+    let replaced_ms = observer.replaced_ms();
+    let watched = observer
+        .faulted
+        .lock()
+        .map(|faulted| faulted.is_some())
+        .unwrap_or(false);
+    match replaced_ms {
+        Some(ms) => run.timeline.push(TimelineEntry {
+            at_ms: fault_ms + ms,
+            event: format!(
+                "every actor of node(s) {:?} placed on other nodes ({ms} ms after the fault)",
+                state.faulted
+            ),
+        }),
+        None if watched && drill == DrillName::KillStationServer => state.problems.push(format!(
+            "the actors of node {:?} were never placed elsewhere",
+            state.faulted
+        )),
+        None if watched => run.note(format!(
+            "the actors of node(s) {:?} were not seen placed elsewhere before they came back",
+            state.faulted
+        )),
+        None => {}
+    }
+    replaced_ms
+}
+
+/// Leader changes, as the observer saw them, into the timeline (sorted);
+/// how many there were after the first leader.
+fn note_leader_changes(run: &mut Run, observer: &Observer) -> usize {
+    let leaders = observer
+        .leaders
+        .lock()
+        .map(|leaders| leaders.clone())
+        .unwrap_or_default();
+    for (at_ms, node, term) in leaders.iter().skip(1) {
+        run.timeline.push(TimelineEntry {
+            at_ms: *at_ms,
+            event: format!("observed: leader node {node} term {term}"),
+        });
+    }
+    run.timeline.sort_by_key(|entry| entry.at_ms);
+    leaders.len().saturating_sub(1)
 }
 
 /// Names the nodes the fault takes out (for the actors-re-placed measure)
