@@ -6,7 +6,7 @@
 //! ```text
 //! cordon-chaos drill --list
 //! cordon-chaos drill --sweep
-//! cordon-chaos drill NAME|all [--repeat N] [--cordon PATH] [--json] [--incidents N] [--keep]
+//! cordon-chaos drill NAME|all [--repeat N] [--cordon PATH] [--json] [--incidents N] [--keep] [--profile new-year|ordinary [--seed N]]
 //! cordon-chaos drill NAME|all --cluster FILE [--kill-command 'CMD {node}'] [--restart-command 'CMD {node}']
 //! cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]
 //! cordon-chaos load --profile new-year|ordinary --seed N --start HH:MM --minutes M [--rate-scale X] [--json]
@@ -21,12 +21,12 @@ use cordon_chaos::drill::{
     cordon_next_to, run_drill, DrillError, DrillName, DrillOptions, Lab, OperatorCluster,
     OperatorCommands,
 };
-use cordon_chaos::load::{LoadCommand, LoadGenerator, LoadSummary};
+use cordon_chaos::load::{LoadCommand, LoadGenerator, LoadProfile, LoadSummary};
 use cordon_config::District;
 
 const USAGE: &str = "usage: cordon-chaos drill --list
        cordon-chaos drill --sweep
-       cordon-chaos drill NAME|all [--repeat N] [--cordon PATH] [--json] [--incidents N] [--keep]
+       cordon-chaos drill NAME|all [--repeat N] [--cordon PATH] [--json] [--incidents N] [--keep] [--profile new-year|ordinary [--seed N]]
        cordon-chaos drill NAME|all --cluster FILE [--kill-command 'CMD {node}'] [--restart-command 'CMD {node}']
        cordon-chaos sim [--seed N | --seeds COUNT [--first-seed N]] [--steps M] [--nodes N] [--json]
        cordon-chaos load --profile new-year|ordinary --seed N --start HH:MM --minutes M [--rate-scale X] [--json]";
@@ -59,6 +59,8 @@ struct Args {
     cluster: Option<PathBuf>,
     kill_command: Option<String>,
     restart_command: Option<String>,
+    profile: Option<LoadProfile>,
+    seed: Option<u64>,
 }
 
 fn value<'a>(
@@ -102,6 +104,17 @@ fn parse(rest: &[String]) -> Result<Args, String> {
                         .map_err(|_| format!("--incidents {text:?} is not a number"))?,
                 );
             }
+            "--profile" => {
+                let name = value(&mut rest, arg, "a load profile (new-year or ordinary)")?;
+                args.profile = Some(name.parse::<LoadProfile>().map_err(|e| e.to_string())?);
+            }
+            "--seed" => {
+                let text = value(&mut rest, arg, "a number")?;
+                args.seed = Some(
+                    text.parse::<u64>()
+                        .map_err(|_| format!("--seed {text:?} is not a whole number"))?,
+                );
+            }
             "--repeat" => {
                 let text = value(&mut rest, arg, "a number of runs")?;
                 let runs = text
@@ -116,6 +129,9 @@ fn parse(rest: &[String]) -> Result<Args, String> {
             drill if args.name.is_none() => args.name = Some(drill.to_string()),
             extra => return Err(format!("unexpected argument {extra:?}")),
         }
+    }
+    if args.seed.is_some() && args.profile.is_none() {
+        return Err("--seed seeds the load generator: pass --profile new-year|ordinary too".into());
     }
     if args.cluster.is_none() && (args.kill_command.is_some() || args.restart_command.is_some()) {
         return Err(
@@ -193,6 +209,8 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut options = DrillOptions::new(cordon);
     options.keep = args.keep;
     options.operator = operator;
+    options.profile = args.profile;
+    options.seed = args.seed.unwrap_or(0);
     if let Some(incidents) = args.incidents {
         options.incidents = incidents;
     }

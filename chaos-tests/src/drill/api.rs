@@ -150,25 +150,14 @@ impl Api {
     pub async fn report_once(
         &self,
         node: usize,
-        request_id: &str,
-        (lat, lon): (f64, f64),
+        body: &Value,
         timeout: Duration,
     ) -> Result<String, (bool, String)> {
         let url = format!("{}/v1/incidents", self.urls[node - 1]);
-        let body = serde_json::json!({
-            "request_id": request_id,
-            "kind": "theft",
-            "priority": 4,
-            "force_level": 2,
-            "lat": lat,
-            "lon": lon,
-            "channel": "emergency_call",
-            "description": format!("l3 drill report {request_id}"),
-        });
         let response = self
             .http
             .post(&url)
-            .json(&body)
+            .json(body)
             .timeout(timeout)
             .send()
             .await

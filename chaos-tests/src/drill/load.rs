@@ -10,8 +10,11 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::checkers::{request_outcomes, RequestOutcome};
 use crate::history::{History, IncidentResult, Op, OpResult};
+use crate::load::LoadGenerator;
 
 use super::api::Api;
 use super::Latency;
@@ -58,18 +61,25 @@ pub(crate) struct Load {
     pub focus: Mutex<Option<Vec<(f64, f64)>>>,
     pub focused: Mutex<Vec<String>>,
     pub cancelled: AtomicUsize,
+    /// When set, what each report is (kind, priority, force, place) comes
+    /// from the seeded load generator instead of a theft at the next
+    /// station; a focus still moves it to the focused points.
+    pub generator: Option<Mutex<LoadGenerator>>,
+    /// Each request id's body, so a retry sends the same report.
+    pub bodies: Mutex<std::collections::BTreeMap<String, Value>>,
 }
 
 impl Load {
     /// A load of `clients` clients, `per_client` reports each, one every
-    /// `pause` per client, from `start`, to the `targets` in turn; request
-    /// ids start with `prefix`.
+    /// `pause` per client, from `start`, to the `targets` in turn (or as
+    /// `generator` draws them); request ids start with `prefix`.
     pub fn new(
         api: Api,
         start: Instant,
         prefix: String,
         (clients, per_client, pause): (u64, u64, Duration),
         targets: Vec<(f64, f64)>,
+        generator: Option<LoadGenerator>,
     ) -> Arc<Load> {
         Arc::new(Load {
             api,
@@ -88,7 +98,39 @@ impl Load {
             focus: Mutex::new(None),
             focused: Mutex::new(Vec::new()),
             cancelled: AtomicUsize::new(0),
+            generator: generator.map(Mutex::new),
+            bodies: Mutex::new(std::collections::BTreeMap::new()),
         })
+    }
+
+    /// The body of `request_id`'s report: the one sent before, or a new
+    /// one (from the generator when there is one) at `point`, or at the
+    /// generator's own place when `point` is not a focus.
+    fn body(&self, request_id: &str, point: (f64, f64), focused: bool) -> Value {
+        let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(body) = bodies.get(request_id) {
+            return body.clone();
+        }
+        let generated = self.generator.as_ref().map(|generator| {
+            let mut generator = generator.lock().unwrap_or_else(|p| p.into_inner());
+            generator.next_report().api_body()
+        });
+        let mut body = generated.unwrap_or_else(|| {
+            serde_json::json!({
+                "kind": "theft",
+                "priority": 4,
+                "force_level": 2,
+                "channel": "emergency_call",
+                "description": format!("l3 drill report {request_id}"),
+            })
+        });
+        body["request_id"] = Value::from(request_id);
+        if focused || self.generator.is_none() {
+            body["lat"] = Value::from(point.0);
+            body["lon"] = Value::from(point.1);
+        }
+        bodies.insert(request_id.to_string(), body.clone());
+        body
     }
 
     pub fn request_id(&self, client: u64, n: u64) -> String {
@@ -115,13 +157,14 @@ impl Load {
         let nodes = self.api.urls.len();
         let phase = self.phase.load(Ordering::Relaxed);
         let (point, focused) = self.target(turn);
+        let body = self.body(request_id, point, focused);
         let first = Instant::now();
         for attempt in 0..self.attempts_max {
             let node = ((turn + u64::from(attempt)) % nodes as u64) as usize + 1;
             let id = self.history.invoke(Op::report(process, request_id));
             match self
                 .api
-                .report_once(node, request_id, point, self.attempt_timeout)
+                .report_once(node, &body, self.attempt_timeout)
                 .await
             {
                 Ok(incident_id) => {

@@ -34,11 +34,12 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cordon_config::ClusterConfig;
+use cordon_config::{ClusterConfig, District};
 use cordon_consensus::tls::generate_cluster_certs;
 use serde::Serialize;
 
 use crate::checkers::RecoveryTimes;
+use crate::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
 use crate::report::OpTally;
 
 use api::Api;
@@ -408,6 +409,12 @@ pub struct DrillOptions {
     pub keep: bool,
     /// Drill this existing cluster instead of starting one.
     pub operator: Option<OperatorCluster>,
+    /// Draw the reports (kind, priority, force, place in the embedded
+    /// district) from the seeded load generator with this profile, instead
+    /// of thefts at each station in turn.
+    pub profile: Option<LoadProfile>,
+    /// Seed of the load generator.
+    pub seed: u64,
 }
 
 impl DrillOptions {
@@ -425,6 +432,8 @@ impl DrillOptions {
             quiet: Duration::from_secs(2),
             keep: false,
             operator: None,
+            profile: None,
+            seed: 0,
         }
     }
 
@@ -445,6 +454,23 @@ pub enum DrillError {
     /// Anything else, in words.
     #[error("{0}")]
     Setup(String),
+}
+
+/// The drill's load generator, when a profile is asked for: the New Year
+/// surge from the first minute after midnight, an ordinary day from 20:00.
+fn profile_load(options: &DrillOptions) -> Result<Option<LoadGenerator>, DrillError> {
+    let Some(profile) = options.profile else {
+        return Ok(None);
+    };
+    let (hour, minute) = match profile {
+        LoadProfile::NewYearSurge => (0, 1),
+        LoadProfile::Ordinary => (20, 0),
+    };
+    let start = ClockTime::new(hour, minute).ok_or_else(|| setup("a load start time"))?;
+    let plan = LoadPlan::new(profile, options.seed, start);
+    LoadGenerator::new(&District::embedded(), &plan)
+        .map(Some)
+        .map_err(setup)
 }
 
 fn setup(error: impl fmt::Display) -> DrillError {
@@ -1122,7 +1148,14 @@ pub async fn run_drill(
         format!("l3-{}-{}", drill.as_str(), std::process::id()),
         (clients, per_client, pause),
         stations.values().copied().collect(),
+        profile_load(options)?,
     );
+    if let Some(profile) = options.profile {
+        run.note(format!(
+            "load: reports drawn from the {profile} profile, seed {}",
+            options.seed
+        ));
+    }
     let workers: Vec<_> = (0..clients)
         .map(|client| tokio::spawn(load.clone().run_client(client)))
         .collect();

@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use cordon_chaos::drill::{cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, Lab};
+use cordon_chaos::load::LoadProfile;
 
 mod operator;
 mod sweep;
@@ -61,6 +62,11 @@ fn cordon_binary() -> Result<PathBuf, String> {
 }
 
 fn drill(name: DrillName) {
+    drill_with(name, None);
+}
+
+/// Runs drill `name`, its reports drawn from `profile` when given.
+fn drill_with(name: DrillName, profile: Option<LoadProfile>) {
     let _serial = SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -76,6 +82,8 @@ fn drill(name: DrillName) {
     options.hold = Duration::from_secs(2);
     options.after = Duration::from_millis(1_500);
     options.quiet = Duration::from_secs(1);
+    options.profile = profile;
+    options.seed = 2026;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -103,7 +111,9 @@ fn drill(name: DrillName) {
 
 #[test]
 fn kill_leader() {
-    drill(DrillName::KillLeader);
+    // Under the New Year surge's reports: kinds up to ring 4, places
+    // around the Bund and the pedestrian street.
+    drill_with(DrillName::KillLeader, Some(LoadProfile::NewYearSurge));
 }
 
 #[test]
