@@ -321,6 +321,12 @@ impl TlsIdentity {
             .with_client_cert_verifier(verifier)
             .with_single_cert(self.chain.clone(), self.key.clone_key())?;
         config.alpn_protocols = vec![ALPN.to_vec()];
+        // No session resumption: a resumed session is accepted without
+        // checking the client's certificate again, so a peer whose
+        // certificate expired (or was rotated out) could come back on an
+        // old ticket. Connections are long-lived; full handshakes are cheap.
+        config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        config.send_tls13_tickets = 0;
         Ok(config)
     }
 
@@ -332,6 +338,8 @@ impl TlsIdentity {
             .with_root_certificates(self.roots.clone())
             .with_client_auth_cert(self.chain.clone(), self.key.clone_key())?;
         config.alpn_protocols = vec![ALPN.to_vec()];
+        // See `server_config`: every connection is a full handshake.
+        config.resumption = rustls::client::Resumption::disabled();
         Ok(config)
     }
 }
