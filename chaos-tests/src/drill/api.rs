@@ -70,6 +70,16 @@ impl Api {
         })
     }
 
+    /// `GET url` within `timeout`; an error names the URL.
+    async fn get(&self, url: &str, timeout: Duration) -> Result<reqwest::Response, String> {
+        self.http
+            .get(url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| format!("{url}: {error}"))
+    }
+
     /// `GET path` on node `node` as JSON; a non-success status is an error.
     pub async fn get_json(
         &self,
@@ -78,13 +88,7 @@ impl Api {
         timeout: Duration,
     ) -> Result<Value, String> {
         let url = format!("{}{path}", self.urls[node - 1]);
-        let response = self
-            .http
-            .get(&url)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|error| format!("{url}: {error}"))?;
+        let response = self.get(&url, timeout).await?;
         let status = response.status();
         let text = response
             .text()
@@ -191,13 +195,7 @@ impl Api {
         timeout: Duration,
     ) -> Result<bool, String> {
         let url = format!("{}/v1/incidents/{incident_id}", self.urls[node - 1]);
-        let response = self
-            .http
-            .get(&url)
-            .timeout(timeout)
-            .send()
-            .await
-            .map_err(|error| format!("{url}: {error}"))?;
+        let response = self.get(&url, timeout).await?;
         match response.status() {
             status if status.is_success() => Ok(true),
             reqwest::StatusCode::NOT_FOUND => Ok(false),
