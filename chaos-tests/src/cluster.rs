@@ -562,7 +562,7 @@ pub(crate) fn incidents_by_request(reader: &LedgerReader) -> BTreeMap<String, Ve
 
 /// Makes the cluster CA and certificates for every node of `config` and
 /// the operator, valid for a day, where the cluster file says.
-pub(crate) fn certify(config: &ClusterConfig) -> Result<(), TlsError> {
+pub fn certify(config: &ClusterConfig) -> Result<(), TlsError> {
     let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
     generate_cluster_certs(
         config.name(),

@@ -35,10 +35,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use cordon_config::{ClusterConfig, District};
-use cordon_consensus::tls::generate_cluster_certs;
 use serde::Serialize;
 
 use crate::checkers::RecoveryTimes;
+use crate::cluster::certify;
 use crate::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
 use crate::report::OpTally;
 
@@ -905,14 +905,7 @@ fn start_cluster(
     let cluster = ClusterConfig::from_file(file, dir.path()).map_err(setup)?;
     let cluster_path = dir.path().join("cluster.toml");
     std::fs::write(&cluster_path, cluster.to_toml_string()).map_err(setup)?;
-    let ids: Vec<u64> = cluster.nodes().iter().map(|node| node.id).collect();
-    generate_cluster_certs(
-        cluster.name(),
-        &ids,
-        &cluster.tls().cert_dir,
-        Duration::from_secs(86_400),
-    )
-    .map_err(setup)?;
+    certify(&cluster).map_err(setup)?;
     let urls = cluster
         .nodes()
         .iter()

@@ -15,10 +15,12 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use cordon_chaos::drill::{cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, Lab};
+use cordon_chaos::drill::{
+    cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, DrillReport, Lab,
+};
 use cordon_chaos::load::LoadProfile;
 
 mod operator;
@@ -61,38 +63,62 @@ fn cordon_binary() -> Result<PathBuf, String> {
     }
 }
 
-fn drill(name: DrillName) {
-    drill_with(name, None);
-}
-
-/// Runs drill `name`, its reports drawn from `profile` when given.
-fn drill_with(name: DrillName, profile: Option<LoadProfile>) {
-    let _serial = SERIAL
+/// The one-drill-at-a-time guard when this machine can build a lab;
+/// `None` (having said why) when the drills must be skipped.
+fn lab_or_skip() -> Option<MutexGuard<'static, ()>> {
+    let serial = SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Err(reason) = Lab::available() {
-        println!("L3 drills skipped: {reason}");
-        return;
+    match Lab::available() {
+        Ok(()) => Some(serial),
+        Err(reason) => {
+            println!("L3 drills skipped: {reason}");
+            None
+        }
     }
-    let cordon = cordon_binary().expect("the cordon binary for the L3 drills");
+}
+
+/// A short drill for tests: 100 incidents, 1.5 s before, a 2 s hold,
+/// 1.5 s after, 1 s quiet.
+fn short_options(cordon: PathBuf) -> DrillOptions {
     let mut options = DrillOptions::new(cordon);
     options.incidents = 100;
-    options.clients = 4;
     options.before = Duration::from_millis(1_500);
     options.hold = Duration::from_secs(2);
     options.after = Duration::from_millis(1_500);
     options.quiet = Duration::from_secs(1);
-    options.profile = profile;
-    options.seed = 2026;
+    options
+}
+
+/// Runs drill `name` on a two-worker runtime and prints its report.
+fn run(name: DrillName, options: &DrillOptions) -> DrillReport {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("a tokio runtime");
     let report = runtime
-        .block_on(run_drill(name, &options))
+        .block_on(run_drill(name, options))
         .unwrap_or_else(|error| panic!("drill {name} could not run: {error}"));
     println!("{report}");
+    report
+}
+
+fn drill(name: DrillName) {
+    drill_with(name, None);
+}
+
+/// Runs drill `name`, its reports drawn from `profile` when given.
+fn drill_with(name: DrillName, profile: Option<LoadProfile>) {
+    let Some(_serial) = lab_or_skip() else {
+        return;
+    };
+    let cordon = cordon_binary().expect("the cordon binary for the L3 drills");
+    let mut options = short_options(cordon);
+    options.clients = 4;
+    options.profile = profile;
+    options.seed = 2026;
+    let report = run(name, &options);
     assert!(report.passed(), "drill {name} failed:\n{report}");
     assert_eq!(report.lost, 0, "{report}");
     assert_eq!(report.duplicates, 0, "{report}");
@@ -162,13 +188,9 @@ fn pings(lab: &Lab, from: usize, to: usize) -> bool {
 /// the client's address reaches an isolated node.
 #[test]
 fn lab_faults_cut_traffic() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Err(reason) = Lab::available() {
-        println!("L3 drills skipped: {reason}");
+    let Some(_serial) = lab_or_skip() else {
         return;
-    }
+    };
     if Command::new("ping").arg("-V").output().is_err() {
         println!("L3 lab check skipped: no ping (install iputils-ping)");
         return;

@@ -7,15 +7,12 @@
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
-use cordon_chaos::drill::{
-    run_drill, CheckOutcome, DrillName, DrillOptions, OperatorCluster, OperatorCommands,
-};
+use cordon_chaos::cluster::certify;
+use cordon_chaos::drill::{CheckOutcome, DrillName, OperatorCluster, OperatorCommands};
 use cordon_config::ClusterConfig;
-use cordon_consensus::tls::generate_cluster_certs;
 
-use crate::{cordon_binary, SERIAL};
+use crate::{cordon_binary, run, short_options, SERIAL};
 
 /// A port free for both TCP (API) and UDP (QUIC) right now.
 fn free_port() -> u16 {
@@ -55,14 +52,7 @@ fn operator_cluster(dir: &Path, cordon: &Path) -> (PathBuf, OperatorCommands) {
     let cluster = ClusterConfig::local("operator", dir, &ports).expect("a local cluster");
     let cluster_file = dir.join("cluster.toml");
     std::fs::write(&cluster_file, cluster.to_toml_string()).expect("write the cluster file");
-    let ids: Vec<u64> = cluster.nodes().iter().map(|node| node.id).collect();
-    generate_cluster_certs(
-        cluster.name(),
-        &ids,
-        &cluster.tls().cert_dir,
-        Duration::from_secs(86_400),
-    )
-    .expect("certificates");
+    certify(&cluster).expect("certificates");
     let script = dir.join("start.sh");
     std::fs::write(
         &script,
@@ -135,22 +125,9 @@ fn kill_leader_on_an_operators_cluster_through_their_commands() {
 
     // Phase 3: kill-leader runs through the kill and restart commands and
     // passes every checker that applies (the logs are the operator's).
-    let mut options = DrillOptions::new(cordon);
-    options.incidents = 100;
-    options.before = Duration::from_millis(1_500);
-    options.hold = Duration::from_secs(2);
-    options.after = Duration::from_millis(1_500);
-    options.quiet = Duration::from_secs(1);
+    let mut options = short_options(cordon);
     options.operator = Some(operator);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
-    let report = runtime
-        .block_on(run_drill(DrillName::KillLeader, &options))
-        .unwrap_or_else(|error| panic!("kill-leader could not run: {error}"));
-    println!("{report}");
+    let report = run(DrillName::KillLeader, &options);
     assert!(report.passed(), "{report}");
     assert!(report.recovery.new_leader_ms.is_some(), "{report}");
     assert_eq!(report.nodes_read, 3, "{report}");

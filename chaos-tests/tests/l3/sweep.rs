@@ -6,9 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cordon_chaos::drill::netns::{process_alive, OWNER_DIR};
-use cordon_chaos::drill::Lab;
 
-use crate::{cordon_binary, SERIAL};
+use crate::{cordon_binary, lab_or_skip};
 
 /// How long the killed drill has to build its lab and start its nodes.
 const LAB_UP_WITHIN: Duration = Duration::from_secs(60);
@@ -56,13 +55,9 @@ fn namespace_exists(name: &str) -> bool {
 
 #[test]
 fn sweep_removes_the_lab_of_a_killed_drill() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Err(reason) = Lab::available() {
-        println!("L3 drills skipped: {reason}");
+    let Some(_serial) = lab_or_skip() else {
         return;
-    }
+    };
     let cordon = cordon_binary().expect("the cordon binary for the L3 drills");
     let chaos = env!("CARGO_BIN_EXE_cordon-chaos");
 
