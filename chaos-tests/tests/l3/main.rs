@@ -220,8 +220,9 @@ fn lab_faults_cut_traffic() {
     assert!(pings(&lab, 3, 1), "healed again");
 }
 
-/// Bad command lines get an error naming what is wrong and how to fix it,
-/// with exit code 2, before anything starts (no root needed).
+/// Bad command lines (drills and simulation runs) get an error naming what
+/// is wrong and how to fix it, with exit code 2, before anything starts (no
+/// root needed).
 #[test]
 fn bad_command_lines_say_what_to_fix() {
     for (args, expected) in [
@@ -245,6 +246,21 @@ fn bad_command_lines_say_what_to_fix() {
             vec!["drill", "kill-leader", "--kill-command", "kill {node}"],
             "pass --cluster FILE too",
         ),
+        (
+            vec!["drill", "kill-leader", "--profile", "carnival"],
+            "profile \"carnival\" is unknown: use ordinary or new-year",
+        ),
+        (
+            vec!["drill", "kill-leader", "--seed", "3"],
+            "pass --profile new-year|ordinary too",
+        ),
+        (vec!["sim", "--nodes", "0"], "--nodes 0 is out of range"),
+        (vec!["sim", "--seed", "1", "--seeds", "3"], "not both"),
+        (
+            vec!["sim", "--steps", "many"],
+            "--steps \"many\" is not a whole number",
+        ),
+        (vec!["sim", "--clients", "0"], "use 1 or more"),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_cordon-chaos"))
             .args(&args)
