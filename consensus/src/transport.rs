@@ -132,9 +132,9 @@ pub struct Transport {
     cluster: String,
     frame_bytes_max: usize,
     connections: Mutex<HashMap<SocketAddr, Connection>>,
-    /// Per address: missed deadlines in a row with nothing received, and the
-    /// datagrams received when last counted. Reset by any answer.
-    missed_deadlines: Mutex<HashMap<SocketAddr, (u32, u64)>>,
+    /// Per address: the failure detector's count for the connection in use
+    /// there. Reset by any answer and started afresh for a new connection.
+    missed_deadlines: Mutex<HashMap<SocketAddr, MissedDeadlines>>,
     connect_timeout: Duration,
     /// One dial at a time per address, so concurrent requests share a connection.
     dialing: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
@@ -416,31 +416,49 @@ impl Transport {
 
     /// Counts a missed deadline only when nothing arrived on the connection
     /// since the last count: a slow answer on a live connection is not a
-    /// dead peer. Any answer resets the count.
-    fn count_missed_deadline(&self, addr: SocketAddr, connection: &Connection, missed: bool) {
+    /// dead peer. Any answer resets the count. Requests that miss their
+    /// deadlines together (as after a stall of this process, before the
+    /// endpoint has read what arrived) count once. The count belongs to one
+    /// connection: a redialled connection starts from zero, or one old
+    /// connection's misses would condemn every new one at its first miss
+    /// (the reconnect storm of a lossy link).
+    fn count_missed_deadline(
+        &self,
+        addr: SocketAddr,
+        connection: &Connection,
+        missed: Option<Duration>,
+    ) {
         let mut missed_deadlines = self
             .missed_deadlines
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if !missed {
+        let Some(deadline) = missed else {
             missed_deadlines.remove(&addr);
             return;
-        }
+        };
         let received = connection.stats().udp_rx.datagrams;
-        let (count, seen) = missed_deadlines.entry(addr).or_insert((0, received));
-        if received > *seen {
-            *count = 0;
+        let fresh = MissedDeadlines {
+            connection_id: connection.stable_id(),
+            in_a_row: 0,
+            datagrams_seen: received,
+            counted_at: tokio::time::Instant::now(),
+        };
+        let state = missed_deadlines.entry(addr).or_insert(fresh);
+        if state.connection_id != connection.stable_id() {
+            *state = fresh;
         }
-        *count += 1;
-        *seen = received;
+        state.count(received, tokio::time::Instant::now(), deadline);
     }
 
-    fn missed_deadlines_in_a_row(&self, addr: SocketAddr) -> u32 {
+    fn missed_deadlines_in_a_row(&self, addr: SocketAddr, connection: &Connection) -> u32 {
         let missed_deadlines = self
             .missed_deadlines
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        missed_deadlines.get(&addr).map_or(0, |(count, _)| *count)
+        missed_deadlines
+            .get(&addr)
+            .filter(|state| state.connection_id == connection.stable_id())
+            .map_or(0, |state| state.in_a_row)
     }
 
     fn cached(&self, addr: SocketAddr) -> Option<Connection> {
@@ -569,7 +587,7 @@ impl Transport {
         };
         let target_name = format!("node-{target}");
         let outcome = tokio::time::timeout(remaining, exchange).await;
-        self.count_missed_deadline(addr, &connection, outcome.is_err());
+        self.count_missed_deadline(addr, &connection, outcome.is_err().then_some(deadline));
         match outcome {
             Ok(Ok(Response::Refused(refusal))) => Err(RpcError::Refused {
                 target: target_name,
@@ -586,7 +604,9 @@ impl Transport {
             Err(_) => {
                 // Missed deadlines are our failure detector: after a few in a
                 // row the connection is presumed half dead; dial afresh.
-                if self.missed_deadlines_in_a_row(addr) >= MISSED_DEADLINES_BEFORE_REDIAL {
+                if self.missed_deadlines_in_a_row(addr, &connection)
+                    >= MISSED_DEADLINES_BEFORE_REDIAL
+                {
                     self.forget(addr, &connection);
                     connection.close(3u32.into(), b"request deadlines missed");
                 }
@@ -596,6 +616,36 @@ impl Transport {
                 })
             }
         }
+    }
+}
+
+/// The failure detector's state for the connection in use at one address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MissedDeadlines {
+    /// The connection counted ([`Connection::stable_id`]).
+    connection_id: usize,
+    /// Missed deadlines in a row with nothing received in between.
+    in_a_row: u32,
+    /// Datagrams the connection had received at the last count.
+    datagrams_seen: u64,
+    /// When the last miss was counted.
+    counted_at: tokio::time::Instant,
+}
+
+impl MissedDeadlines {
+    /// Counts one missed deadline of length `deadline`, missed at `now`.
+    /// Datagrams received since the last count prove the connection alive
+    /// and start the count again; a miss within one deadline of the last
+    /// counted one belongs to the same silence and is not counted again.
+    fn count(&mut self, datagrams_received: u64, now: tokio::time::Instant, deadline: Duration) {
+        if datagrams_received > self.datagrams_seen {
+            self.in_a_row = 0;
+        } else if self.in_a_row > 0 && now.duration_since(self.counted_at) < deadline {
+            return;
+        }
+        self.in_a_row += 1;
+        self.datagrams_seen = datagrams_received;
+        self.counted_at = now;
     }
 }
 
@@ -618,4 +668,38 @@ fn bind_udp(addr: SocketAddr) -> std::io::Result<std::net::UdpSocket> {
 
 fn stream_error(error: impl std::fmt::Display) -> CodecError {
     CodecError::Io(std::io::Error::other(error.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEADLINE: Duration = Duration::from_millis(50);
+
+    fn fresh(connection_id: usize, now: tokio::time::Instant) -> MissedDeadlines {
+        MissedDeadlines {
+            connection_id,
+            in_a_row: 0,
+            datagrams_seen: 0,
+            counted_at: now,
+        }
+    }
+
+    // A silent connection is condemned after three misses a deadline apart;
+    // misses at the same moment count once, and anything received starts
+    // the count again.
+    #[test]
+    fn misses_count_only_across_silence() {
+        let start = tokio::time::Instant::now();
+        let mut state = fresh(1, start);
+        for _ in 0..5 {
+            state.count(0, start, DEADLINE);
+        }
+        assert_eq!(state.in_a_row, 1, "misses of one stall count once");
+        state.count(0, start + DEADLINE, DEADLINE);
+        state.count(0, start + DEADLINE * 2, DEADLINE);
+        assert_eq!(state.in_a_row, 3, "three silent deadlines in a row");
+        state.count(7, start + DEADLINE * 3, DEADLINE);
+        assert_eq!(state.in_a_row, 1, "a datagram received restarts the count");
+    }
 }

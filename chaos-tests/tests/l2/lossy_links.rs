@@ -210,3 +210,78 @@ async fn measure_short_heartbeat_under_loss(options: ClusterOptions) {
     assert!(verdict.is_clean(), "{report}\n{:#?}", verdict.violations);
     cluster.shutdown().await;
 }
+
+// The reconnect storm of #9 (seed 12 in CI): once a silent link had
+// condemned a connection, its missed-deadline count stayed with the address,
+// so every later connection to that peer was redialled at its first missed
+// deadline, and under loss almost every connection misses one before its
+// first answer. Here a follower's links to the leader go silent long enough
+// for the leader to condemn the connection, then come back lossy: the new
+// connection must be kept, not redialled again and again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_back_from_silence_into_loss_keeps_its_new_connection() {
+    let seed = seed(12);
+
+    // Phase 1: three nodes elect a leader; every link turns lossy.
+    let mut options = ClusterOptions::new(3, seed);
+    options.raft.election_timeout_ms_min = 1_500;
+    options.raft.election_timeout_ms_max = 3_000;
+    let cluster = Arc::new(
+        InProcessCluster::start_with(options)
+            .await
+            .expect("cluster starts"),
+    );
+    let leader = cluster.leader(LEADER_WITHIN).await.expect("a leader");
+    let follower = cluster
+        .running_ids()
+        .into_iter()
+        .find(|id| *id != leader)
+        .expect("a follower");
+    let (leader_addr, follower_addr) = (
+        cluster.addr(leader).expect("leader address"),
+        cluster.addr(follower).expect("follower address"),
+    );
+    let lossy = LinkFaults {
+        drop_probability: 0.2,
+        delay_ms: 20,
+        jitter_ms: 10,
+        duplicate_probability: 0.05,
+        reorder_probability: 0.0,
+    };
+    let silent = LinkFaults {
+        drop_probability: 1.0,
+        ..LinkFaults::NONE
+    };
+    let network = cluster.network();
+    network.set_every_link(lossy).expect("valid faults");
+
+    // Phase 2: the link goes silent for 600 ms (a dozen 50 ms deadlines,
+    // shorter than any election timeout), then comes back lossy.
+    for (from, to) in [(leader_addr, follower_addr), (follower_addr, leader_addr)] {
+        network.set_link(from, to, silent).expect("valid faults");
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let back = network.counters();
+    for (from, to) in [(leader_addr, follower_addr), (follower_addr, leader_addr)] {
+        network.set_link(from, to, lossy).expect("valid faults");
+    }
+
+    // Phase 3: 30 reports over the lossy links; the handshakes counted are
+    // those after the link came back.
+    let history = Arc::new(History::new());
+    let load = ReportLoad::new("back-from-silence", 10, 3);
+    load.run(cluster.clone(), history.clone()).await;
+    let handshakes = network.counters().long_header_sent - back.long_header_sent;
+    network.heal();
+    let unacknowledged = load
+        .retry_unacknowledged(&cluster, &history, 100)
+        .await
+        .expect("clients record well-formed histories");
+    println!("back from silence into loss: {handshakes} handshake datagrams (seed {seed})");
+    assert_eq!(unacknowledged, 0);
+    assert!(
+        handshakes < 60,
+        "connections churned after the link came back: {handshakes} handshake datagrams"
+    );
+    cluster.shutdown().await;
+}
