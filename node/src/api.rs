@@ -32,7 +32,7 @@ use tracing::Instrument;
 use crate::api_types::{ApiError, NodeDrill, ReportIncident, Reported, UnitStatusUpdate};
 
 /// The environment variable through which `cordon demo` tells its nodes the
-/// URL of its drill control server (see [`crate::demo::DrillControl`]).
+/// URL of its drill control server (see [`crate::drill_control::DrillControl`]).
 pub const DRILL_CONTROL_ENV: &str = "CORDON_DRILL_CONTROL";
 
 /// What drills a node offers, fixed when it starts.

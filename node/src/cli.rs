@@ -319,6 +319,9 @@ pub fn main() -> ExitCode {
         Commands::Run { node, .. } => Some(format!("node-{node}")),
         _ => None,
     };
+    if !matches!(cli.command, Commands::Run { .. } | Commands::Demo { .. }) {
+        die_quietly_on_closed_stdout();
+    }
     let telemetry = telemetry::init(cli.log_json, instance.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -339,6 +342,21 @@ pub fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Restores SIGPIPE's default for commands that print and end (ctl,
+/// incident, certs, bench): `cordon ctl status --json | head` then ends
+/// quietly when `head` closes the pipe, as Unix tools do, instead of
+/// panicking in `println!` (Rust starts with SIGPIPE ignored). Not for
+/// `run` and `demo`, which own sockets and child processes and must shut
+/// down in order whatever happens to their stdout.
+#[allow(unsafe_code)] // reason: setting a signal's disposition needs libc::signal
+fn die_quietly_on_closed_stdout() {
+    // SAFETY: called before any other thread exists; SIG_DFL installs no
+    // handler code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -8,9 +8,12 @@
 //! - [`console`]: the operators' web console (embedded static page) served at `/console/`.
 //! - [`client`]: an HTTP client that fails over between nodes and retries safely.
 //! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
-//! - [`demo`]: `cordon demo`, a local cluster of child processes with a synthetic feed,
-//!   and the drill control server that kills, pauses, resumes and restarts them.
-//! - [`bench`]: `cordon bench`, committed-report throughput and latency.
+//! - [`local_cluster`]: a local cluster of `cordon run` child processes, and the one
+//!   way the workspace signals a process.
+//! - [`drill_control`]: the drill control server that kills, pauses, resumes and
+//!   restarts a local cluster's nodes.
+//! - [`demo`]: `cordon demo`, a local cluster with its drill control and a synthetic feed.
+//! - [`bench`](mod@bench): `cordon bench`, committed-report throughput and latency.
 //! - [`openapi`]: the OpenAPI document of the HTTP API, kept in step with the router.
 //! - [`feed`]: seeded synthetic incidents weighted by the district's hot spots.
 //! - [`telemetry`]: tracing subscribers (only this crate installs them).
@@ -23,7 +26,9 @@ pub mod client;
 pub mod console;
 pub mod ctl;
 pub mod demo;
+pub mod drill_control;
 pub mod feed;
+pub mod local_cluster;
 pub mod openapi;
 pub mod server;
 pub mod telemetry;

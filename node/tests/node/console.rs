@@ -22,7 +22,8 @@ use std::time::Duration;
 use cordon_node::api_types::ReportIncident;
 use cordon_node::client::ApiClient;
 use cordon_node::console::{ASSETS, CONSOLE_PATH};
-use cordon_node::demo::{wait_ready, DrillControl, LocalProcesses, ProcessState};
+use cordon_node::drill_control::DrillControl;
+use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses, ProcessState};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
@@ -356,11 +357,10 @@ async fn control_nodes(cluster: &Cluster<DrillControl>) -> Vec<Value> {
 async fn start_cluster() -> Cluster<DrillControl> {
     let dir = tempfile::tempdir().unwrap();
     let processes = LocalProcesses::start_with_drill_control(
-        env!("CARGO_BIN_EXE_cordon").as_ref(),
-        dir.path(),
-        3,
-        true,
-        Vec::new(),
+        LocalClusterOptions {
+            drills: true,
+            ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
+        },
         |file| file.actors.plan_auto_approve_ms = 120_000,
     )
     .await
@@ -368,7 +368,7 @@ async fn start_cluster() -> Cluster<DrillControl> {
     let urls = processes.processes().lock().await.api_urls();
     let client = ApiClient::new(urls, Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
-    cordon_node::demo::wait_all_ready(&client, WAIT_MAX)
+    cordon_node::local_cluster::wait_all_ready(&client, WAIT_MAX)
         .await
         .unwrap();
     let cluster = Cluster {

@@ -23,7 +23,7 @@ const STATION_POINTS: [(&str, f64, f64); 5] = [
 async fn station_off_leader(cluster: &Cluster) -> (&'static str, f64, f64, u64) {
     cluster
         .wait("a sample station off the leader", |client| async move {
-            let leader = cordon_node::demo::wait_ready(&client, Duration::from_secs(5))
+            let leader = cordon_node::local_cluster::wait_ready(&client, Duration::from_secs(5))
                 .await
                 .ok()?;
             for (station, lat, lon) in STATION_POINTS {

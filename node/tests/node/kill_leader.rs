@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use cordon_config::district::District;
 use cordon_node::client::ApiClient;
-use cordon_node::demo::{wait_ready, LocalProcesses};
 use cordon_node::feed::Feed;
+use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 use tokio::sync::Mutex;
 
 const INCIDENTS: usize = 1_000;
@@ -60,10 +60,7 @@ async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
     // a restarted node may catch up from a snapshot.
     let dir = tempfile::tempdir().unwrap();
     let mut cluster = LocalProcesses::start(
-        env!("CARGO_BIN_EXE_cordon").as_ref(),
-        dir.path(),
-        3,
-        false,
+        LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3),
         |file| {
             file.raft.snapshot_logs_since_last = 300;
             file.raft.logs_kept_after_snapshot_max = 50;

@@ -88,7 +88,7 @@ async fn metrics_parse_and_cover_the_operators_series() {
         .await
         .unwrap();
     // Phase 3: every line of every node's exposition parses; the leader's has every series.
-    let leader = cordon_node::demo::wait_ready(&cluster.client, crate::support::WAIT_MAX)
+    let leader = cordon_node::local_cluster::wait_ready(&cluster.client, crate::support::WAIT_MAX)
         .await
         .unwrap();
     for index in 0..3 {

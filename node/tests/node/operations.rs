@@ -108,11 +108,31 @@ async fn drain_snapshot_and_transfer_leadership() {
     // Phase 4: leadership moves to the drained node on request, then it is undrained.
     ctl(&cluster, &["transfer-leader", &node.to_string()]);
     assert_eq!(
-        cordon_node::demo::wait_ready(&cluster.client, crate::support::WAIT_MAX)
+        cordon_node::local_cluster::wait_ready(&cluster.client, crate::support::WAIT_MAX)
             .await
             .unwrap(),
         node
     );
     ctl(&cluster, &["undrain", &node.to_string()]);
     assert!(ctl(&cluster, &["status"]).contains("leader"));
+
+    // Phase 5: `ctl status --json | head` closes the pipe early; the command
+    // ends quietly, as Unix tools do, instead of panicking on the write.
+    let mut piped = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .arg("ctl")
+        .arg("--cluster")
+        .arg(&cluster.processes.cluster_path)
+        .args(["status", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(piped.stdout.take());
+    let output = piped.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains("panicked") && output.status.code() != Some(101),
+        "ctl status --json into a closed pipe: {}: {stderr}",
+        output.status
+    );
 }

@@ -5,14 +5,14 @@ use std::time::{Duration, Instant};
 
 use cordon_node::api_types::ReportIncident;
 use cordon_node::client::ApiClient;
-use cordon_node::demo::{wait_ready, LocalProcesses};
+use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 use serde_json::Value;
 
 /// How long any scenario waits for a condition before failing.
 pub const WAIT_MAX: Duration = Duration::from_secs(30);
 
 /// A running cluster: its processes (`P`: [`LocalProcesses`], or a
-/// [`cordon_node::demo::DrillControl`] owning them) and a client of its API.
+/// [`cordon_node::drill_control::DrillControl`] owning them) and a client of its API.
 pub struct Cluster<P = LocalProcesses> {
     pub processes: P,
     pub client: ApiClient,
@@ -24,16 +24,16 @@ pub struct Cluster<P = LocalProcesses> {
 pub async fn start_cluster() -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let processes = LocalProcesses::start(
-        env!("CARGO_BIN_EXE_cordon").as_ref(),
-        dir.path(),
-        3,
-        true,
+        LocalClusterOptions {
+            drills: true,
+            ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
+        },
         |_| {},
     )
     .unwrap();
     let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
-    cordon_node::demo::wait_all_ready(&client, WAIT_MAX)
+    cordon_node::local_cluster::wait_all_ready(&client, WAIT_MAX)
         .await
         .unwrap();
     let cluster = Cluster {

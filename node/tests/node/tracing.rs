@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cordon_node::demo::{wait_ready, LocalProcesses};
+use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 
 /// Starts an OTLP/HTTP receiver that keeps every request body.
 async fn otlp_receiver() -> (String, Arc<Mutex<Vec<Vec<u8>>>>) {
@@ -45,19 +45,18 @@ async fn one_incident_is_one_trace_across_nodes() {
         ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), endpoint),
         ("OTEL_BSP_SCHEDULE_DELAY".to_string(), "200".to_string()),
     ];
-    let processes = LocalProcesses::start_with_env(
-        env!("CARGO_BIN_EXE_cordon").as_ref(),
-        dir.path(),
-        3,
-        false,
-        env,
+    let processes = LocalProcesses::start(
+        LocalClusterOptions {
+            env,
+            ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
+        },
         |_| {},
     )
     .unwrap();
     let client =
         cordon_node::client::ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
     let leader = wait_ready(&client, Duration::from_secs(30)).await.unwrap();
-    cordon_node::demo::wait_all_ready(&client, Duration::from_secs(30))
+    cordon_node::local_cluster::wait_all_ready(&client, Duration::from_secs(30))
         .await
         .unwrap();
 
