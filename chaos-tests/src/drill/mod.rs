@@ -2,7 +2,7 @@
 //! [`Lab`], real faults (SIGKILL, SIGSTOP, partitions of every shape,
 //! one-way cuts and loss at the bridge, clock skew, disk loss, certificate
 //! expiry, membership changes), a realistic incident load through the HTTP
-//! API recorded as a [`History`], and every checker over the final reads
+//! API recorded as a [`History`](crate::history::History), and every checker over the final reads
 //! from every node.
 //!
 //! Each drill: sweep labs left by killed drills, start the cluster and
