@@ -17,19 +17,25 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use cordon_actors::runtime::ActorRuntime;
-use cordon_consensus::ledger::audit;
+use cordon_api::actors::{Actor, ActorList, LocalActors, SupervisedActor};
+use cordon_api::cluster::{ClusterStatus, Ready};
+use cordon_api::drills::{ActorFaulted, DrillDone, DrillOffer, DrillScheduled, NodeDrill};
+use cordon_api::incidents::{
+    CloseIncident, Committed, IncidentList, IncidentsQuery, ReportIncident, Reported,
+};
+use cordon_api::units::{UnitList, UnitStatusUpdate};
+use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    Action, ActorId, Applied, Channel, Command, Effect, Incident, IncidentId, IncidentKind,
-    IncidentStatus, NewIncident, Origin, Position, RequestId, UnitId, UnitStatus,
+    Action, ActorId, Applied, Channel, Command, Effect, IncidentId, IncidentKind, IncidentStatus,
+    NewIncident, Origin, Position, RequestId, UnitId, UnitStatus,
 };
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::{ConsensusNode, WriteError};
 use serde::Deserialize;
-use serde_json::json;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use crate::api_types::{ApiError, NodeDrill, ReportIncident, Reported, UnitStatusUpdate};
+use crate::wire;
 
 /// The environment variable through which `cordon demo` tells its nodes the
 /// URL of its drill control server (see [`crate::drill_control::DrillControl`]).
@@ -131,12 +137,41 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
     ]
 }
 
+/// The OpenAPI description of the routes above, generated from the
+/// handlers' `#[utoipa::path]` attributes and the wire types of
+/// [`cordon_api`]; [`crate::openapi::document`] adds the console's files.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Cordon dispatch cluster API",
+        description = "Served by every node; a follower answers reads after a read barrier and forwards writes to the leader."
+    ),
+    paths(
+        report_incident, list_incidents, get_incident, resolve_incident, cancel_incident,
+        approve_plan, list_units, update_unit_status, list_actors, local_actors, drills,
+        fault_actor, drill_node, events, cluster, district, openapi_document,
+        prometheus_metrics, healthz, readyz,
+    ),
+    components(schemas(cordon_api::events::Applied, cordon_api::events::Lagged)),
+    tags(
+        (name = "incidents", description = "Report, read, close incidents; approve plans"),
+        (name = "units", description = "Units and their status from the field"),
+        (name = "actors", description = "Actor placements and supervision"),
+        (name = "drills", description = "Drill faults (nodes started with --drills)"),
+        (name = "cluster", description = "Cluster state, readiness, metrics, events"),
+    )
+)]
+pub struct ApiDoc;
+
 /// The paths of the JSON API (without the console's static files).
 pub fn api_paths() -> Vec<&'static str> {
     api_routes().into_iter().map(|(path, _)| path).collect()
 }
 
-async fn openapi_document() -> Json<serde_json::Value> {
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "cluster",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
 }
 
@@ -268,10 +303,18 @@ async fn commit(state: &ApiState, command: Command) -> ApiResult<Applied> {
 }
 
 /// The answer to a command that changed something.
-fn applied_json(applied: &Applied) -> Json<serde_json::Value> {
-    Json(json!({ "log_index": applied.index, "effect": applied.effect }))
+fn committed(applied: &Applied) -> Json<Committed> {
+    Json(wire::committed(applied))
 }
 
+/// Report an incident; answered once the report is committed.
+#[utoipa::path(post, path = "/v1/incidents", tag = "incidents",
+    request_body(content = ReportIncident, description = "The report", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Committed: incident id, log index and request id", body = Reported),
+        (status = 200, description = "The request id was reported before (deduplicated = true)", body = Reported),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn report_incident(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
@@ -331,40 +374,17 @@ async fn report_incident(
     ))
 }
 
-fn incident_json(incident: &Incident) -> serde_json::Value {
-    json!({
-        "ring": incident.ring,
-        "station": incident.station,
-        "target_s": incident.target_s,
-        "on_scene_deadline_ms": incident.on_scene_deadline_ms,
-        "on_scene_at_ms": incident.on_scene_at_ms,
-        "units": incident.units,
-        "assignments": incident.assignments,
-        "aid_asked": incident.aid_asked,
-        "major": incident.major,
-        "plan": incident.plan,
-        "timeline_verified": audit::verify(&incident.timeline).is_ok(),
-        "id": incident.id.to_string(),
-        "kind": incident.report.kind,
-        "priority": incident.report.priority,
-        "force_level": incident.report.force_level,
-        "lat": incident.report.location.lat(),
-        "lon": incident.report.location.lon(),
-        "channel": incident.report.channel,
-        "description": incident.report.description,
-        "status": incident.status,
-        "version": incident.version,
-        "request_id": incident.request_id.0,
-        "reported_at_ms": incident.reported_at_ms,
-        "reported_index": incident.reported_index,
-        "timeline": incident.timeline,
-    })
-}
-
+/// One incident with its hash-chained timeline (linearizable read).
+#[utoipa::path(get, path = "/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    responses(
+        (status = 200, description = "The incident", body = cordon_api::incidents::Incident),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn get_incident(
     State(state): State<ApiState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<cordon_api::incidents::Incident>> {
     let _permit = admit(&state)?;
     let id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     state.node.read_barrier().await?;
@@ -376,20 +396,20 @@ async fn get_incident(
             format!("no incident {id}: list incidents with GET /v1/incidents"),
         )
     })?;
-    Ok(Json(incident_json(incident)))
+    Ok(Json(wire::incident(incident)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    status: Option<String>,
-    limit: Option<usize>,
-}
-
+/// List incidents, newest first (linearizable read).
+#[utoipa::path(get, path = "/v1/incidents", tag = "incidents",
+    params(IncidentsQuery),
+    responses(
+        (status = 200, description = "Incidents with their timelines, and counts by status", body = IncidentList),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn list_incidents(
     State(state): State<ApiState>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+    query: Result<Query<IncidentsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<IncidentList>> {
     let _permit = admit(&state)?;
     let Query(query) = query.map_err(|e| Failure::bad_input(e.body_text()))?;
     let status: Option<IncidentStatus> = match &query.status {
@@ -412,58 +432,55 @@ async fn list_incidents(
         .rev()
         .filter(|incident| status.is_none_or(|wanted| incident.status == wanted))
         .take(limit)
-        .map(incident_json)
+        .map(wire::incident)
         .collect();
-    Ok(Json(json!({
-        "applied_index": ledger.last_applied.map(|id| id.index),
-        "total": ledger.ledger.incident_count(),
-        "by_status": by_status(ledger.ledger.incidents().map(|incident| incident.status)),
-        "incidents": incidents,
-    })))
+    Ok(Json(IncidentList {
+        applied_index: ledger.last_applied.map(|id| id.index),
+        total: ledger.ledger.incident_count() as u64,
+        by_status: by_status(ledger.ledger.incidents().map(|incident| incident.status)),
+        incidents,
+    }))
 }
 
 /// How many incidents are in each status.
-fn by_status(statuses: impl Iterator<Item = IncidentStatus>) -> serde_json::Value {
+fn by_status(
+    statuses: impl Iterator<Item = IncidentStatus>,
+) -> std::collections::BTreeMap<String, u64> {
     let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
     for status in statuses {
-        let name = serde_json::to_value(status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string));
-        *counts.entry(name.unwrap_or_default()).or_default() += 1;
+        *counts.entry(wire::name(&status)).or_default() += 1;
     }
-    json!(counts)
+    counts
 }
 
-async fn list_units(State(state): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+/// Units with ring, status, position, assignment and version (linearizable read).
+#[utoipa::path(get, path = "/v1/units", tag = "units",
+    responses(
+        (status = 200, description = "Every unit", body = UnitList),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+async fn list_units(State(state): State<ApiState>) -> ApiResult<Json<UnitList>> {
     let _permit = admit(&state)?;
     state.node.read_barrier().await?;
     let ledger = state.node.ledger().read();
-    let units: Vec<_> = ledger
-        .ledger
-        .units()
-        .map(|unit| {
-            json!({
-                "id": unit.id.0,
-                "ring": unit.ring,
-                "status": unit.status,
-                "assigned_to": unit.assigned_to.map(|id| id.to_string()),
-                "lat": unit.position.lat(),
-                "lon": unit.position.lon(),
-                "version": unit.version,
-                "updated_at_ms": unit.updated_at_ms,
-                "updated_index": unit.updated_index,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "units": units })))
+    let units = ledger.ledger.units().map(wire::unit).collect();
+    Ok(Json(UnitList { units }))
 }
 
+/// Report a unit's status and position from the field.
+#[utoipa::path(post, path = "/v1/units/{id}/status", tag = "units",
+    params(("id" = String, Path, description = "Unit id, e.g. bund-1-a")),
+    request_body(content = UnitStatusUpdate, description = "The new status", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn update_unit_status(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(unit_id): Path<String>,
     payload: Result<Json<UnitStatusUpdate>, JsonRejection>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let update = body(payload)?;
     let status: UnitStatus = parse_enum(
@@ -493,16 +510,7 @@ async fn update_unit_status(
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
     let applied = commit(&state, command).await?;
-    Ok(applied_json(&applied))
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    #[serde(default)]
-    request_id: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
+    Ok(committed(&applied))
 }
 
 async fn close_incident(
@@ -511,11 +519,11 @@ async fn close_incident(
     id: String,
     payload: axum::body::Bytes,
     resolve: bool,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
-    let body: ReasonBody = if payload.is_empty() {
-        ReasonBody::default()
+    let body: CloseIncident = if payload.is_empty() {
+        CloseIncident::default()
     } else {
         serde_json::from_slice(&payload).map_err(|e| {
             Failure::bad_input(format!(
@@ -551,32 +559,55 @@ async fn close_incident(
         action,
     );
     let applied = commit(&state, command).await?;
-    Ok(applied_json(&applied))
+    Ok(committed(&applied))
 }
 
+/// Resolve an incident; its units are released.
+#[utoipa::path(post, path = "/v1/incidents/{id}/resolve", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = Option<CloseIncident>, description = "Optional: a reason and a request id", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn resolve_incident(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     payload: axum::body::Bytes,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Committed>> {
     close_incident(state, client, id, payload, true).await
 }
 
+/// Cancel an incident; its units are released.
+#[utoipa::path(post, path = "/v1/incidents/{id}/cancel", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = Option<CloseIncident>, description = "Optional: a reason and a request id", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn cancel_incident(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
     payload: axum::body::Bytes,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Committed>> {
     close_incident(state, client, id, payload, false).await
 }
 
+/// Approve a major incident's mobilisation plan.
+#[utoipa::path(post, path = "/v1/plans/{id}/approve", tag = "incidents",
+    params(("id" = String, Path, description = "The major incident's id, e.g. I-000042")),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn approve_plan(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     let command = Command::new(
@@ -589,90 +620,112 @@ async fn approve_plan(
         Action::ApprovePlan { incident_id },
     );
     let applied = commit(&state, command).await?;
-    Ok(applied_json(&applied))
+    Ok(committed(&applied))
 }
 
-async fn local_actors(State(state): State<ApiState>) -> Json<serde_json::Value> {
-    Json(json!({ "node": state.node.id(), "actors": state.actors.snapshot().await }))
+/// The actors this node supervises.
+#[utoipa::path(get, path = "/v1/actors/local", tag = "actors",
+    responses((status = 200, description = "What this node's supervisors report", body = LocalActors)))]
+async fn local_actors(State(state): State<ApiState>) -> Json<LocalActors> {
+    Json(local_report(&state).await)
+}
+
+async fn local_report(state: &ApiState) -> LocalActors {
+    let snapshots = state.actors.snapshot().await;
+    LocalActors {
+        node: state.node.id(),
+        actors: snapshots.iter().map(wire::supervised_actor).collect(),
+    }
 }
 
 /// Every actor: its placement from the ledger, plus what its node's
 /// supervisor reports (restarts, failures, the actor's own snapshot).
-async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json<serde_json::Value>> {
+#[utoipa::path(get, path = "/v1/actors", tag = "actors",
+    responses(
+        (status = 200, description = "Every actor: node, epoch, pending messages, status, restarts, supervisor, state", body = ActorList),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json<ActorList>> {
     let _permit = admit(&state)?;
     state.node.read_barrier().await?;
-    let placements: Vec<(String, u64, u64, usize)> = {
+    let placements: Vec<(String, u64, u64, u64)> = {
         let applied = state.node.ledger().read();
         applied
             .ledger
             .placements()
             .map(|(actor, placement)| {
-                (
-                    actor.to_string(),
-                    placement.node,
-                    placement.epoch,
-                    applied.ledger.pending_for(actor).count(),
-                )
+                let pending = applied.ledger.pending_for(actor).count() as u64;
+                (actor.to_string(), placement.node, placement.epoch, pending)
             })
             .collect()
     };
-    let mut reports: std::collections::BTreeMap<String, serde_json::Value> = Default::default();
-    let members = state.node.status().members;
-    for member in members {
-        let snapshots = if member.id == state.node.id() {
-            serde_json::to_value(state.actors.snapshot().await).unwrap_or_default()
+    let reports = supervisor_reports(&state).await;
+    let actors = placements
+        .into_iter()
+        .map(|(actor, node, epoch, pending)| {
+            let report = reports.get(&(actor.clone(), node));
+            Actor {
+                status: report.map_or_else(|| "unknown".to_string(), |r| r.status.clone()),
+                restarts: report.map_or(0, |r| r.restarts),
+                supervisor: report.map(|r| r.supervisor.clone()),
+                last_failure: report.and_then(|r| r.last_failure.clone()),
+                supervisor_epoch: report.map(|r| r.epoch),
+                state: report.and_then(|r| r.state.clone()),
+                actor,
+                node,
+                epoch,
+                pending,
+            }
+        })
+        .collect();
+    Ok(Json(ActorList { actors }))
+}
+
+/// What every member's supervisors report, by (actor, node): an actor's
+/// report is the one of the node the ledger places it on. A member that
+/// does not answer reports nothing.
+async fn supervisor_reports(
+    state: &ApiState,
+) -> std::collections::BTreeMap<(String, u64), SupervisedActor> {
+    let mut reports = std::collections::BTreeMap::new();
+    for member in state.node.status().members {
+        let local = if member.id == state.node.id() {
+            Some(local_report(state).await)
         } else {
             let url = format!("http://{}/v1/actors/local", member.api_addr);
             match state.peers.get(&url).send().await {
-                Ok(response) => response
-                    .json::<serde_json::Value>()
-                    .await
-                    .map(|v| v["actors"].clone())
-                    .unwrap_or_default(),
-                Err(_) => serde_json::Value::Null,
+                Ok(response) => response.json::<LocalActors>().await.ok(),
+                Err(_) => None,
             }
         };
-        for snapshot in snapshots.as_array().into_iter().flatten() {
-            if let Some(actor) = snapshot["actor"].as_str() {
-                // Keep the report of the node the ledger places the actor on.
-                let key = format!("{actor}@{}", snapshot["node"]);
-                reports.insert(key, snapshot.clone());
-            }
+        // A supervisor's report lists the teams its actors supervise too.
+        for report in local.into_iter().flat_map(|local| local.actors) {
+            reports.insert((report.actor.clone(), report.node), report);
         }
     }
-    let actors: Vec<_> = placements
-        .into_iter()
-        .map(|(actor, node, epoch, pending)| {
-            let report = reports.get(&format!("{actor}@{node}")).cloned().unwrap_or(serde_json::Value::Null);
-            json!({
-                "actor": actor,
-                "node": node,
-                "epoch": epoch,
-                "pending": pending,
-                "status": report.get("status").cloned().unwrap_or(json!("unknown")),
-                "restarts": report.get("restarts").cloned().unwrap_or(json!(0)),
-                "supervisor": report.get("supervisor").cloned().unwrap_or(serde_json::Value::Null),
-                "last_failure": report.get("last_failure").cloned().unwrap_or(serde_json::Value::Null),
-                "supervisor_epoch": report.get("epoch").cloned().unwrap_or(serde_json::Value::Null),
-                "state": report.get("state").cloned().unwrap_or(serde_json::Value::Null),
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "actors": actors })))
+    reports
 }
 
+/// Drill: make an actor fail (only with `cordon run --drills`).
+#[utoipa::path(post, path = "/v1/drills/actors/{actor}/fault", tag = "drills",
+    params(("actor" = String, Path, description = "Actor id, e.g. station:bund")),
+    responses(
+        (status = 200, description = "The fault was sent", body = ActorFaulted),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
 async fn fault_actor(
     State(state): State<ApiState>,
     Path(actor): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ActorFaulted>> {
     drills_enabled(&state)?;
     let actor: ActorId = actor.parse().map_err(Failure::bad_input)?;
     state
         .actors
         .fault(actor.clone(), "requested through the drill route".into());
-    Ok(Json(
-        json!({ "faulted": actor.to_string(), "node": state.node.id() }),
-    ))
+    Ok(Json(ActorFaulted {
+        faulted: actor.to_string(),
+        node: state.node.id(),
+    }))
 }
 
 fn drills_enabled(state: &ApiState) -> ApiResult<()> {
@@ -688,17 +741,29 @@ fn drills_enabled(state: &ApiState) -> ApiResult<()> {
 
 /// Which drills this node offers: actor faults (`--drills`) and node
 /// drills (also needs the drill control of the `cordon demo` that started it).
-async fn drills(State(state): State<ApiState>) -> Json<serde_json::Value> {
-    Json(json!({
-        "actors": state.drills.enabled,
-        "nodes": state.drills.nodes(),
-    }))
+#[utoipa::path(get, path = "/v1/drills", tag = "drills",
+    responses((status = 200, description = "Which drills this node offers", body = DrillOffer)))]
+async fn drills(State(state): State<ApiState>) -> Json<DrillOffer> {
+    Json(DrillOffer {
+        actors: state.drills.enabled,
+        nodes: state.drills.nodes(),
+    })
 }
 
 /// Forwards a node drill (kill, pause, resume, restart, partition) to the
 /// demo's drill control server and relays its answer. A kill or pause of
 /// this very node is scheduled shortly after the answer, so that the
 /// answer still reaches the caller.
+#[utoipa::path(post, path = "/v1/drills/nodes/{id}/{action}", tag = "drills",
+    params(
+        ("id" = u64, Path, description = "Node id, e.g. 2"),
+        ("action" = NodeDrill, Path, description = "kill, pause, resume, restart or partition"),
+    ),
+    responses(
+        (status = 200, description = "The drill was done", body = DrillDone),
+        (status = 202, description = "A kill or pause of the answering node itself, scheduled so this answer gets out first", body = DrillScheduled),
+        (status = "default", description = "An error (501 for partition: the demo cannot do it)", body = ApiError),
+    ))]
 async fn drill_node(
     State(state): State<ApiState>,
     Path((id, action)): Path<(String, String)>,
@@ -756,7 +821,11 @@ async fn drill_node(
     Ok((status, Json(answer)).into_response())
 }
 
-/// Server-sent events: one `applied` event per command applied on this node.
+/// Server-sent events: one `applied` event per command applied on this
+/// node (data: [`cordon_api::events::Applied`]), or `lagged` when the
+/// stream fell behind (data: [`cordon_api::events::Lagged`]).
+#[utoipa::path(get, path = "/v1/events", tag = "cluster",
+    responses((status = 200, description = "text/event-stream of `applied` events (data: Applied) and `lagged` events (data: Lagged)", content_type = "text/event-stream", body = String)))]
 async fn events(
     State(state): State<ApiState>,
 ) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
@@ -765,10 +834,13 @@ async fn events(
         let event = match receiver.recv().await {
             Ok(event) => SseEvent::default()
                 .event("applied")
-                .data(serde_json::to_string(&event).unwrap_or_default()),
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => SseEvent::default()
-                .event("lagged")
-                .data(json!({ "missed": missed }).to_string()),
+                .data(serde_json::to_string(&wire::applied_event(&event)).unwrap_or_default()),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                let lagged = cordon_api::events::Lagged { missed };
+                SseEvent::default()
+                    .event("lagged")
+                    .data(serde_json::to_string(&lagged).unwrap_or_default())
+            }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
         };
         Some((Ok(event), receiver))
@@ -776,11 +848,19 @@ async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-async fn cluster(State(state): State<ApiState>) -> Json<cordon_consensus::ClusterStatus> {
-    Json(state.node.status())
+/// This node's view: role, leader, term, indexes, members, replication lag.
+#[utoipa::path(get, path = "/v1/cluster", tag = "cluster",
+    responses((status = 200, description = "The cluster as this node sees it", body = ClusterStatus)))]
+async fn cluster(State(state): State<ApiState>) -> Json<ClusterStatus> {
+    Json(wire::cluster_status(state.node.status()))
 }
 
 /// Prometheus text exposition of this node's metrics.
+#[utoipa::path(get, path = "/metrics", tag = "cluster",
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+        (status = "default", description = "No recorder installed", body = ApiError),
+    ))]
 async fn prometheus_metrics(State(state): State<ApiState>) -> Response {
     match &state.metrics {
         Some(handle) => (
@@ -802,18 +882,33 @@ async fn prometheus_metrics(State(state): State<ApiState>) -> Response {
 
 /// The district model this node runs with (stations, zones, units, rings,
 /// areas, points, facilities), for maps and tools.
+#[utoipa::path(get, path = "/v1/district", tag = "cluster",
+    responses((status = 200, description = "The district model, in the shape of the district file (cluster-config's district.toml as JSON)", body = Object)))]
 async fn district(State(state): State<ApiState>) -> Json<serde_json::Value> {
     Json(serde_json::to_value(state.actors.shared().district.as_ref()).unwrap_or_default())
 }
 
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "cluster",
+    responses((status = 200, description = "ok", content_type = "text/plain", body = String)))]
 async fn healthz() -> &'static str {
     "ok"
 }
 
+/// A leader is known.
+#[utoipa::path(get, path = "/readyz", tag = "cluster",
+    responses(
+        (status = 200, description = "This node knows a leader", body = Ready),
+        (status = 503, description = "No leader known yet", body = ApiError),
+    ))]
 async fn readyz(State(state): State<ApiState>) -> Response {
     let status = state.node.status();
     match status.leader_id {
-        Some(leader) => Json(json!({ "ready": true, "leader_id": leader })).into_response(),
+        Some(leader) => Json(Ready {
+            ready: true,
+            leader_id: leader,
+        })
+        .into_response(),
         None => Failure::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "no_leader",

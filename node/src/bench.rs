@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cordon_api::events::{Applied, Effect};
+use cordon_api::incidents::{CloseIncident, Committed, Incident};
+use cordon_api::units::UnitStatusUpdate;
 use cordon_config::district::District;
 use serde::Serialize;
 
@@ -259,15 +262,22 @@ async fn watch_assignments(
             let Some(data) = frame.lines().find_map(|line| line.strip_prefix("data:")) else {
                 continue;
             };
-            let Ok(event) = serde_json::from_str::<serde_json::Value>(data.trim()) else {
+            let Ok(event) = serde_json::from_str::<Applied>(data.trim()) else {
                 continue;
             };
-            if event["action"] != "assign_unit" {
+            let (
+                action,
+                Effect::IncidentUpdated {
+                    incident_id: number,
+                    ..
+                },
+            ) = (event.action, event.effect)
+            else {
+                continue;
+            };
+            if action != "assign_unit" {
                 continue;
             }
-            let Some(number) = event["effect"]["incident_updated"]["incident_id"].as_u64() else {
-                continue;
-            };
             let first = assigned_at
                 .lock()
                 .await
@@ -283,20 +293,24 @@ async fn watch_assignments(
 
 async fn free_units(client: &ApiClient, number: u64) {
     let id = format!("I-{number:06}");
-    let Ok(incident) = client.get(&format!("/v1/incidents/{id}"), 0).await else {
+    let Ok(incident) = client
+        .get::<Incident>(&format!("/v1/incidents/{id}"), 0)
+        .await
+    else {
         return;
     };
-    let body = serde_json::json!({ "request_id": format!("bench-resolve-{number}"), "reason": "bench: freed at once" });
+    let close = CloseIncident {
+        request_id: Some(format!("bench-resolve-{number}")),
+        reason: Some("bench: freed at once".to_string()),
+    };
     let _ = client
-        .post(&format!("/v1/incidents/{id}/resolve"), body, 0)
+        .post::<Committed>(&format!("/v1/incidents/{id}/resolve"), &close, 0)
         .await;
-    for unit in incident["units"].as_array().into_iter().flatten() {
-        if let Some(unit) = unit.as_str() {
-            let body = serde_json::json!({ "status": "available" });
-            let _ = client
-                .post(&format!("/v1/units/{unit}/status"), body, 0)
-                .await;
-        }
+    for unit in &incident.units {
+        let available = UnitStatusUpdate::new("available");
+        let _ = client
+            .post::<Committed>(&format!("/v1/units/{unit}/status"), &available, 0)
+            .await;
     }
 }
 

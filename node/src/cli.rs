@@ -10,9 +10,9 @@ use cordon_config::ClusterConfig;
 use cordon_consensus::tls::{self, PeerIdentity};
 use cordon_consensus::wire::{AdminOp, MembershipChange};
 
-use crate::api_types::ReportIncident;
 use crate::client::ApiClient;
 use crate::{bench, ctl, demo, server, telemetry};
+use cordon_api::incidents::ReportIncident;
 
 /// Cordon: a fault-tolerant dispatch coordination cluster.
 #[derive(Debug, Parser)]
@@ -593,7 +593,7 @@ async fn incident(command: IncidentCommand) -> anyhow::Result<()> {
         IncidentCommand::Get { target, id } => {
             let incident = target
                 .client(Duration::from_secs(15))?
-                .get(&format!("/v1/incidents/{id}"), 0)
+                .get::<cordon_api::incidents::Incident>(&format!("/v1/incidents/{id}"), 0)
                 .await?;
             println!("{}", serde_json::to_string_pretty(&incident)?);
             Ok(())

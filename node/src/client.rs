@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
-use crate::api_types::{ApiError, ReportIncident, Reported};
+use cordon_api::incidents::{ReportIncident, Reported};
+use cordon_api::ApiError;
 
 /// Why a call failed for good.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +22,14 @@ pub enum ClientError {
         code: String,
         /// Its message.
         message: String,
+    },
+    /// A node answered with a body that is not the type asked for.
+    #[error("the answer to {path} is not what the API documents: {error}")]
+    BadAnswer {
+        /// The request path.
+        path: String,
+        /// What did not fit.
+        error: String,
     },
     /// No node answered usefully before the deadline. The outcome of a write
     /// is unknown; retry with the same request id.
@@ -81,39 +92,45 @@ impl ApiClient {
         report: &ReportIncident,
         start: usize,
     ) -> Result<Reported, ClientError> {
-        let body = serde_json::to_value(report).expect("report serialises");
-        let answer = self
-            .send(reqwest::Method::POST, "/v1/incidents", Some(body), start)
-            .await?;
-        serde_json::from_value(answer).map_err(|e| ClientError::Refused {
-            code: "bad_answer".into(),
-            message: e.to_string(),
-        })
+        self.post("/v1/incidents", report, start).await
     }
 
-    /// POST a JSON body, failing over between nodes. Only for requests that
-    /// are idempotent (they carry a request id, or repeat harmlessly).
-    pub async fn post(
+    /// POST a JSON body, failing over between nodes, and read the answer as
+    /// `T` (a type of [`cordon_api`]). Only for requests that are
+    /// idempotent (they carry a request id, or repeat harmlessly).
+    pub async fn post<T: DeserializeOwned>(
         &self,
         path: &str,
-        body: serde_json::Value,
+        body: &impl Serialize,
         start: usize,
-    ) -> Result<serde_json::Value, ClientError> {
-        self.send(reqwest::Method::POST, path, Some(body), start)
-            .await
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_value(body).map_err(|error| ClientError::BadAnswer {
+            path: path.to_string(),
+            error: format!("the request body does not serialise: {error}"),
+        })?;
+        let answer = self
+            .send(reqwest::Method::POST, path, Some(body), start)
+            .await?;
+        typed(path, answer)
     }
 
-    /// GET a path, failing over between nodes.
-    pub async fn get(&self, path: &str, start: usize) -> Result<serde_json::Value, ClientError> {
-        self.send(reqwest::Method::GET, path, None, start).await
+    /// GET a path, failing over between nodes, and read the answer as `T`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        start: usize,
+    ) -> Result<T, ClientError> {
+        let answer = self.send(reqwest::Method::GET, path, None, start).await?;
+        typed(path, answer)
     }
 
-    /// GET a path from one node only (no failover), e.g. to read a chosen node's view.
-    pub async fn get_from(
+    /// GET a path from one node only (no failover), e.g. to read a chosen
+    /// node's view, and read the answer as `T`.
+    pub async fn get_from<T: DeserializeOwned>(
         &self,
         index: usize,
         path: &str,
-    ) -> Result<serde_json::Value, ClientError> {
+    ) -> Result<T, ClientError> {
         let url = format!("{}{}", self.urls[index % self.urls.len()], path);
         let response = self
             .http
@@ -124,7 +141,8 @@ impl ApiClient {
                 after: Duration::ZERO,
                 last: format!("{url}: {e}"),
             })?;
-        decode(response).await.map_err(|(_, error)| error)
+        let answer = decode(response).await.map_err(|(_, error)| error)?;
+        typed(path, answer)
     }
 
     async fn send(
@@ -161,6 +179,14 @@ impl ApiClient {
             last,
         })
     }
+}
+
+/// Reads an answer as the type the API documents for it.
+fn typed<T: DeserializeOwned>(path: &str, answer: serde_json::Value) -> Result<T, ClientError> {
+    serde_json::from_value(answer).map_err(|error| ClientError::BadAnswer {
+        path: path.to_string(),
+        error: error.to_string(),
+    })
 }
 
 /// Decodes an answer; the flag says whether another node may do better.

@@ -8,6 +8,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use cordon_api::cluster::ClusterStatus;
+use cordon_api::incidents::{CloseIncident, Committed, Incident, IncidentList};
+use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
 use cordon_config::district::District;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
@@ -115,12 +118,13 @@ async fn feed(options: &DemoOptions, client: &ApiClient) {
 
 /// Prints the leader, term and applied index the cluster ends with.
 async fn print_final_state(client: &ApiClient) {
-    if let Ok(summary) = client.get("/v1/cluster", 0).await {
+    if let Ok(summary) = client.get::<ClusterStatus>("/v1/cluster", 0).await {
+        let show = |value: Option<u64>| value.map_or("none".to_string(), |v| v.to_string());
         say!(
             "final: leader {} term {} applied index {}",
-            summary["leader_id"],
-            summary["term"],
-            summary["applied_index"]
+            show(summary.leader_id),
+            summary.term,
+            show(summary.applied_index)
         );
     }
 }
@@ -234,14 +238,15 @@ async fn feed_loop(client: ApiClient, seed: u64, rate: f64) {
         if last_print.elapsed() >= Duration::from_secs(5) {
             last_print = Instant::now();
             let leader = client
-                .get("/v1/cluster", 0)
+                .get::<ClusterStatus>("/v1/cluster", 0)
                 .await
                 .ok()
-                .and_then(|v| v["leader_id"].as_u64());
+                .and_then(|cluster| cluster.leader_id);
             let statuses = client
-                .get("/v1/incidents?limit=1", 0)
+                .get::<IncidentList>("/v1/incidents?limit=1", 0)
                 .await
-                .map(|v| v["by_status"].to_string())
+                .ok()
+                .and_then(|list| serde_json::to_string(&list.by_status).ok())
                 .unwrap_or_default();
             say!("incidents committed {committed}, failed {failed}, leader {leader:?}, by status {statuses}");
         }
@@ -257,62 +262,69 @@ const RETURN_S: u64 = 4;
 /// (sped up tenfold), stay on scene, the incident is resolved, and they
 /// return to their home position and report available.
 async fn simulate_field(client: ApiClient) {
-    use std::collections::BTreeMap;
-    let mut homes: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-    let mut since: BTreeMap<String, (String, Instant)> = BTreeMap::new();
+    let mut field = Field::default();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     loop {
         ticker.tick().await;
-        let Ok(units) = client.get("/v1/units", 0).await else {
+        let Ok(units) = client.get::<UnitList>("/v1/units", 0).await else {
             continue;
         };
-        for unit in units["units"].as_array().into_iter().flatten() {
-            let (Some(id), Some(status)) = (unit["id"].as_str(), unit["status"].as_str()) else {
-                continue;
-            };
-            homes.entry(id.to_string()).or_insert((
-                unit["lat"].as_f64().unwrap_or(0.0),
-                unit["lon"].as_f64().unwrap_or(0.0),
-            ));
-            let entered = since
-                .entry(id.to_string())
-                .or_insert((status.to_string(), Instant::now()));
-            if entered.0 != status {
-                *entered = (status.to_string(), Instant::now());
-            }
-            let elapsed = entered.1.elapsed();
-            let incident = unit["assigned_to"].as_str().map(str::to_string);
-            let step = match (status, &incident) {
-                ("dispatched" | "acknowledged", Some(_)) => {
-                    Some(serde_json::json!({ "status": "en_route" }))
-                }
-                ("en_route", Some(incident)) if elapsed >= Duration::from_secs(2) => {
-                    let at = client
-                        .get(&format!("/v1/incidents/{incident}"), 0)
-                        .await
-                        .ok();
-                    at.map(|i| serde_json::json!({ "status": "on_scene", "lat": i["lat"], "lon": i["lon"] }))
-                }
-                ("on_scene", Some(incident)) if elapsed >= Duration::from_secs(ON_SCENE_S) => {
-                    let body = serde_json::json!({ "reason": "handled on scene (demo)" });
-                    let _ = client
-                        .post(&format!("/v1/incidents/{incident}/resolve"), body, 0)
-                        .await;
-                    None
-                }
-                ("returning", _) | ("on_scene" | "en_route", None)
-                    if elapsed >= Duration::from_secs(RETURN_S) =>
-                {
-                    let (lat, lon) = homes[id];
-                    Some(serde_json::json!({ "status": "available", "lat": lat, "lon": lon }))
-                }
-                _ => None,
-            };
-            if let Some(body) = step {
+        for unit in &units.units {
+            if let Some(update) = field.next_step(&client, unit).await {
                 let _ = client
-                    .post(&format!("/v1/units/{id}/status"), body, 0)
+                    .post::<Committed>(&format!("/v1/units/{}/status", unit.id), &update, 0)
                     .await;
             }
+        }
+    }
+}
+
+/// What the simulated field remembers of each unit: its home position and
+/// since when it has been in its status.
+#[derive(Default)]
+struct Field {
+    homes: std::collections::BTreeMap<String, (f64, f64)>,
+    since: std::collections::BTreeMap<String, (String, Instant)>,
+}
+
+impl Field {
+    /// The status update the unit's crew would send now, if any (resolving
+    /// the incident when the time on scene is over).
+    async fn next_step(&mut self, client: &ApiClient, unit: &Unit) -> Option<UnitStatusUpdate> {
+        let home = *self
+            .homes
+            .entry(unit.id.clone())
+            .or_insert((unit.lat, unit.lon));
+        let entered = self
+            .since
+            .entry(unit.id.clone())
+            .or_insert((unit.status.clone(), Instant::now()));
+        if entered.0 != unit.status {
+            *entered = (unit.status.clone(), Instant::now());
+        }
+        let elapsed = entered.1.elapsed();
+        match (unit.status.as_str(), &unit.assigned_to) {
+            ("dispatched" | "acknowledged", Some(_)) => Some(UnitStatusUpdate::new("en_route")),
+            ("en_route", Some(incident)) if elapsed >= Duration::from_secs(2) => {
+                let path = format!("/v1/incidents/{incident}");
+                let at = client.get::<Incident>(&path, 0).await.ok()?;
+                Some(UnitStatusUpdate::new("on_scene").at(at.lat, at.lon))
+            }
+            ("on_scene", Some(incident)) if elapsed >= Duration::from_secs(ON_SCENE_S) => {
+                let close = CloseIncident {
+                    request_id: None,
+                    reason: Some("handled on scene (demo)".to_string()),
+                };
+                let path = format!("/v1/incidents/{incident}/resolve");
+                let _ = client.post::<Committed>(&path, &close, 0).await;
+                None
+            }
+            ("returning", _) | ("on_scene" | "en_route", None)
+                if elapsed >= Duration::from_secs(RETURN_S) =>
+            {
+                Some(UnitStatusUpdate::new("available").at(home.0, home.1))
+            }
+            _ => None,
         }
     }
 }

@@ -15,12 +15,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use crate::api::DRILL_CONTROL_ENV;
-use crate::api_types::{ApiError, NodeDrill};
 use crate::local_cluster::{LocalClusterOptions, LocalProcesses, NodeProcess, ProcessState};
+use cordon_api::drills::{DrillDone, DrillScheduled, NodeDrill, NodeProcesses};
+use cordon_api::ApiError;
 
 impl LocalProcesses {
     /// Node `id`'s process now, if `drill` may be done to it.
@@ -70,21 +71,6 @@ impl LocalProcesses {
             previous_pid: before.pid,
         })
     }
-}
-
-/// The answer to a drill that was done.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DrillDone {
-    /// The node drilled.
-    pub node: u64,
-    /// What was done.
-    pub action: NodeDrill,
-    /// The node's process state afterwards.
-    pub state: ProcessState,
-    /// Its pid afterwards (a new one after a restart, none after a kill).
-    pub pid: Option<u32>,
-    /// Its pid before (the killed process's, after a kill).
-    pub previous_pid: Option<u32>,
 }
 
 /// Why the drill control refused a drill.
@@ -324,7 +310,7 @@ async fn control_nodes(State(processes): State<ControlState>) -> Response {
         return DrillRefusal::Stopping.into_response();
     };
     let nodes = processes.lock().await.processes();
-    Json(serde_json::json!({ "nodes": nodes })).into_response()
+    Json(NodeProcesses { nodes }).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -399,13 +385,13 @@ async fn control_drill(
             }
         }
     });
-    let answer = serde_json::json!({
-        "node": id,
-        "action": drill,
-        "state": "scheduled",
-        "after_ms": after_ms,
-        "pid": before.pid,
-    });
+    let answer = DrillScheduled {
+        node: id,
+        action: drill,
+        state: "scheduled".to_string(),
+        after_ms,
+        pid: before.pid,
+    };
     (StatusCode::ACCEPTED, Json(answer)).into_response()
 }
 
@@ -421,7 +407,7 @@ async fn control_not_found() -> Response {
 #[cfg(test)]
 mod tests {
     use super::{drill_allowed, DrillRefusal, ProcessState};
-    use crate::api_types::NodeDrill;
+    use cordon_api::drills::NodeDrill;
 
     #[test]
     fn each_drill_fits_only_the_states_it_can_change() {

@@ -6,7 +6,7 @@ use cordon_config::district::{District, LatLon};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::api_types::ReportIncident;
+use cordon_api::incidents::ReportIncident;
 
 /// Kinds with their relative weights.
 const KINDS: [(&str, u32); 10] = [

@@ -4,7 +4,7 @@
 //! - [`cli`]: the command line (clap) and its dispatch.
 //! - [`server`]: `cordon run`, one node: consensus, roster loading, HTTP API, signals.
 //! - [`api`]: the HTTP JSON API served by every node.
-//! - [`api_types`]: request and response bodies shared by the API and its clients.
+//! - [`wire`]: ledger records into the API's wire types (the `cordon-api` crate in `api/`).
 //! - [`console`]: the operators' web console (embedded static page) served at `/console/`.
 //! - [`client`]: an HTTP client that fails over between nodes and retries safely.
 //! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
@@ -19,7 +19,6 @@
 //! - [`telemetry`]: tracing subscribers (only this crate installs them).
 
 pub mod api;
-pub mod api_types;
 pub mod bench;
 pub mod cli;
 pub mod client;
@@ -32,3 +31,4 @@ pub mod local_cluster;
 pub mod openapi;
 pub mod server;
 pub mod telemetry;
+pub mod wire;

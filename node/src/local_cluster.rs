@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use cordon_api::cluster::Ready;
+pub use cordon_api::drills::{NodeProcess, ProcessState};
 use cordon_config::cluster::free_local_ports;
 use cordon_config::ClusterConfig;
 use cordon_consensus::tls::generate_cluster_certs;
-use serde::{Deserialize, Serialize};
 
 use crate::client::ApiClient;
 
@@ -285,62 +286,13 @@ impl Drop for LocalProcesses {
     }
 }
 
-/// What a node's process is doing, as the process that started it sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProcessState {
-    /// Started and not stopped.
-    Running,
-    /// Stopped with SIGSTOP: it keeps its sockets but answers nothing.
-    Paused,
-    /// Killed (or stopped) by its parent; it can be restarted.
-    Killed,
-    /// Ended by itself (a crash or a fatal error); it can be restarted.
-    Exited,
-}
-
-impl ProcessState {
-    /// The state's name in answers.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProcessState::Running => "running",
-            ProcessState::Paused => "paused",
-            ProcessState::Killed => "killed",
-            ProcessState::Exited => "exited",
-        }
-    }
-}
-
-impl std::fmt::Display for ProcessState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One node's process, as `GET /nodes` of the drill control reports it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NodeProcess {
-    /// The node id.
-    pub id: u64,
-    /// What the process is doing.
-    pub state: ProcessState,
-    /// Its pid while it runs (or is paused).
-    pub pid: Option<u32>,
-    /// How an exited process ended, e.g. `exit status: 1`.
-    pub exit: Option<String>,
-    /// The node's HTTP API.
-    pub api_url: String,
-}
-
 /// Waits until some node reports a leader through its API.
 pub async fn wait_ready(client: &ApiClient, within: Duration) -> anyhow::Result<u64> {
     let give_up = Instant::now() + within;
     while Instant::now() < give_up {
         for index in 0..client.urls().len() {
-            if let Ok(answer) = client.get_from(index, "/readyz").await {
-                if let Some(leader) = answer.get("leader_id").and_then(|v| v.as_u64()) {
-                    return Ok(leader);
-                }
+            if let Ok(ready) = client.get_from::<Ready>(index, "/readyz").await {
+                return Ok(ready.leader_id);
             }
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -352,7 +304,7 @@ pub async fn wait_ready(client: &ApiClient, within: Duration) -> anyhow::Result<
 pub async fn wait_all_ready(client: &ApiClient, within: Duration) -> anyhow::Result<()> {
     let give_up = Instant::now() + within;
     for index in 0..client.urls().len() {
-        while client.get_from(index, "/readyz").await.is_err() {
+        while client.get_from::<Ready>(index, "/readyz").await.is_err() {
             if Instant::now() >= give_up {
                 bail!(
                     "{} not ready within {within:?}: see its log",

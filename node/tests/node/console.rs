@@ -19,7 +19,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use cordon_node::api_types::ReportIncident;
+use cordon_api::actors::ActorList;
+use cordon_api::cluster::ClusterStatus;
+use cordon_api::drills::{DrillDone, DrillOffer, NodeProcess, NodeProcesses};
+use cordon_api::incidents::{Incident, Origin, ReportIncident};
+use cordon_api::units::UnitList;
+use cordon_api::ApiError;
 use cordon_node::client::ApiClient;
 use cordon_node::console::{ASSETS, CONSOLE_PATH};
 use cordon_node::drill_control::DrillControl;
@@ -56,12 +61,18 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     // router; every node offers node drills, and the drill control sees every node running.
     check_assets(&leader_url).await;
     for url in cluster.client.urls() {
-        let drills = get_json(&format!("{url}/v1/drills")).await;
-        assert_eq!(drills, json!({ "actors": true, "nodes": true }), "{url}");
+        let drills: DrillOffer = get_json(&format!("{url}/v1/drills")).await;
+        let offer = DrillOffer {
+            actors: true,
+            nodes: true,
+        };
+        assert_eq!(drills, offer, "{url}");
     }
     let processes = control_nodes(&cluster).await;
     assert!(
-        processes.iter().all(|node| node["state"] == "running"),
+        processes
+            .iter()
+            .all(|node| node.state == ProcessState::Running),
         "{processes:?}"
     );
 
@@ -87,8 +98,12 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
 
     // Phase 4: the leader's console draws every unit and open incident.
     let first = browser.open(&leader_url).await;
-    let units = cluster.client.get("/v1/units", 0).await.unwrap();
-    let unit_count = units["units"].as_array().unwrap().len();
+    let units = cluster
+        .client
+        .get::<UnitList>("/v1/units", 0)
+        .await
+        .unwrap();
+    let unit_count = units.units.len();
     let drawn = browser
         .wait_for(&first, "every unit drawn", &format!(
             "document.querySelectorAll('#map .unit[data-id][data-status]').length >= {unit_count} && \
@@ -102,12 +117,9 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         let marker = browser
             .wait_for(&first, &format!("{id} on the map"), &incident_marker(id))
             .await;
-        assert_eq!(
-            marker["ring"],
-            incident["ring"].to_string(),
-            "{id}: {marker}"
-        );
-        let unit = incident["units"][0].as_str().unwrap();
+        let ring = incident.ring.map(|ring| ring.to_string());
+        assert_eq!(marker["ring"].as_str(), ring.as_deref(), "{id}: {marker}");
+        let unit = incident.units[0].as_str();
         assert!(
             marker["units"].as_str().unwrap().contains(unit),
             "{id}: {marker}"
@@ -128,14 +140,18 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         )
         .await;
     assert_eq!(panel["leader"], leader.to_string(), "{panel}");
-    let actors = cluster.client.get("/v1/actors", 0).await.unwrap();
+    let actors = cluster
+        .client
+        .get::<ActorList>("/v1/actors", 0)
+        .await
+        .unwrap();
     browser
         .wait_for(
             &first,
             "every actor placement listed",
             &format!(
             "document.querySelectorAll('#actors tr.actor[data-actor][data-node]').length === {}",
-            actors["actors"].as_array().unwrap().len()
+            actors.actors.len()
         ),
         )
         .await;
@@ -294,45 +310,47 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         let url = format!("{new_url}/v1/drills/nodes/{node}/{action}");
         async move {
             let response = reqwest::Client::new().post(url).send().await.unwrap();
-            (
-                response.status().as_u16(),
-                response.json::<Value>().await.unwrap(),
-            )
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            let answer = if status == 200 {
+                Ok(serde_json::from_str::<DrillDone>(&text).unwrap())
+            } else {
+                Err(serde_json::from_str::<ApiError>(&text).unwrap())
+            };
+            (status, answer)
         }
     };
     let (status, paused) = drill(follower, "pause").await;
     assert_eq!(
-        (status, &paused["state"]),
-        (200, &json!("paused")),
-        "{paused}"
+        (status, paused.map(|done| done.state)),
+        (200, Ok(ProcessState::Paused))
     );
     let (status, resumed) = drill(follower, "resume").await;
     assert_eq!(
-        (status, &resumed["state"]),
-        (200, &json!("running")),
-        "{resumed}"
+        (status, resumed.map(|done| done.state)),
+        (200, Ok(ProcessState::Running))
     );
     let (status, refused) = drill(follower, "resume").await;
+    let refused = refused.expect_err("resuming a running node is refused");
     assert_eq!(
-        (status, &refused["code"]),
-        (409, &json!("wrong_state")),
-        "{refused}"
+        (status, refused.code.as_str()),
+        (409, "wrong_state"),
+        "{refused:?}"
     );
     let (status, refused) = drill(follower, "partition").await;
+    let refused = refused.expect_err("the demo cannot partition");
     assert_eq!(
-        (status, &refused["code"]),
-        (501, &json!("not_supported")),
-        "{refused}"
+        (status, refused.code.as_str()),
+        (501, "not_supported"),
+        "{refused:?}"
     );
-    assert!(
-        refused["message"].as_str().unwrap().contains("nftables"),
-        "{refused}"
-    );
+    assert!(refused.message.contains("nftables"), "{refused:?}");
     let (status, refused) = drill(9, "kill").await;
+    let refused = refused.expect_err("there is no node 9");
     assert_eq!(
-        (status, &refused["code"]),
-        (404, &json!("unknown_node")),
-        "{refused}"
+        (status, refused.code.as_str()),
+        (404, "unknown_node"),
+        "{refused:?}"
     );
     eprintln!(
         "console test: leader {leader} killed from its console, new leader {new_leader}, \
@@ -341,14 +359,14 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     );
 }
 
-async fn get_json(url: &str) -> Value {
+async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {
     reqwest::get(url).await.unwrap().json().await.unwrap()
 }
 
 /// The drill control's view of the node processes (`GET /nodes`).
-async fn control_nodes(cluster: &Cluster<DrillControl>) -> Vec<Value> {
-    let answer = get_json(&format!("{}/nodes", cluster.processes.url())).await;
-    answer["nodes"].as_array().unwrap().clone()
+async fn control_nodes(cluster: &Cluster<DrillControl>) -> Vec<NodeProcess> {
+    let answer: NodeProcesses = get_json(&format!("{}/nodes", cluster.processes.url())).await;
+    answer.nodes
 }
 
 /// Starts three nodes as `cordon demo` does (drill routes on, the drill
@@ -380,11 +398,9 @@ async fn start_cluster() -> Cluster<DrillControl> {
         .wait(
             "every actor placed and the roster loaded",
             |client| async move {
-                let actors = client.get("/v1/actors", 0).await.ok()?;
-                let units = client.get("/v1/units", 0).await.ok()?;
-                (actors["actors"].as_array()?.len() >= 31
-                    && units["units"].as_array()?.len() >= 100)
-                    .then_some(())
+                let actors = client.get::<ActorList>("/v1/actors", 0).await.ok()?;
+                let units = client.get::<UnitList>("/v1/units", 0).await.ok()?;
+                (actors.actors.len() >= 31 && units.units.len() >= 100).then_some(())
             },
         )
         .await;
@@ -436,9 +452,14 @@ async fn check_assets(base: &str) {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
-    assert_eq!(missing.json::<Value>().await.unwrap()["code"], "no_route");
+    assert_eq!(missing.json::<ApiError>().await.unwrap().code, "no_route");
     let cluster = http.get(format!("{base}/v1/cluster")).send().await.unwrap();
-    assert!(cluster.json::<Value>().await.unwrap()["members"].is_array());
+    assert!(!cluster
+        .json::<ClusterStatus>()
+        .await
+        .unwrap()
+        .members
+        .is_empty());
 }
 
 async fn report_major(cluster: &Cluster<DrillControl>) -> String {
@@ -458,8 +479,9 @@ async fn report_major(cluster: &Cluster<DrillControl>) -> String {
 async fn wait_plan_proposed(cluster: &Cluster<DrillControl>, id: &str) {
     cluster
         .wait(&format!("{id}'s plan proposed"), |client| async move {
-            let incident = client.get(&format!("/v1/incidents/{id}"), 0).await.ok()?;
-            incident["plan"]["lines"].as_array().map(|_| ())
+            let path = format!("/v1/incidents/{id}");
+            let incident = client.get::<Incident>(&path, 0).await.ok()?;
+            incident.plan.map(|_| ())
         })
         .await;
 }
@@ -499,7 +521,7 @@ async fn approve_in_drawer(
         .collect();
     assert_eq!(steps.first(), Some(&"reported"), "{drawer}");
     assert!(steps.contains(&"plan_proposed"), "{drawer}");
-    assert!(steps.len() <= incident["timeline"].as_array().unwrap().len());
+    assert!(steps.len() <= incident.timeline.len());
     // The reporter's free text is shown as text, never run as markup.
     assert_eq!(drawer["scripts"], 0);
     assert!(drawer["description"].as_str().unwrap().contains("<script>"));
@@ -516,16 +538,18 @@ async fn approve_in_drawer(
         .await;
     let approved = cluster.incident(id).await;
     assert!(
-        approved["plan"]["approved_index"].as_u64().is_some(),
-        "{approved:#}"
+        approved
+            .plan
+            .as_ref()
+            .is_some_and(|plan| plan.approved_index.is_some()),
+        "{approved:#?}"
     );
-    let entry = approved["timeline"]
-        .as_array()
-        .unwrap()
+    let entry = approved
+        .timeline
         .iter()
-        .find(|e| e["step"] == "plan_approved")
+        .find(|entry| entry.step == "plan_approved")
         .expect("a plan_approved step");
-    assert!(entry["origin"].get("api").is_some(), "{entry}");
+    assert!(matches!(entry.origin, Origin::Api { .. }), "{entry:?}");
 }
 
 async fn wait_new_leader(cluster: &Cluster<DrillControl>, old: u64) -> u64 {
@@ -535,9 +559,12 @@ async fn wait_new_leader(cluster: &Cluster<DrillControl>, old: u64) -> u64 {
                 if index as u64 + 1 == old {
                     continue;
                 }
-                let status = client.get_from(index, "/v1/cluster").await.ok()?;
-                if status["role"] == "leader" {
-                    return status["node_id"].as_u64();
+                let status = client
+                    .get_from::<ClusterStatus>(index, "/v1/cluster")
+                    .await
+                    .ok()?;
+                if status.role == "leader" {
+                    return Some(status.node_id);
                 }
             }
             None
@@ -566,7 +593,7 @@ fn members_js(health: &str, count: usize) -> String {
     )
 }
 
-fn assert_units_match(drawn: &Value, units: &Value) {
+fn assert_units_match(drawn: &Value, units: &UnitList) {
     let statuses = [
         "available",
         "dispatched",
@@ -586,12 +613,7 @@ fn assert_units_match(drawn: &Value, units: &Value) {
             pair[0].as_str().unwrap()
         })
         .collect();
-    let mut api_ids: Vec<&str> = units["units"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["id"].as_str().unwrap())
-        .collect();
+    let mut api_ids: Vec<&str> = units.units.iter().map(|unit| unit.id.as_str()).collect();
     drawn_ids.sort_unstable();
     api_ids.sort_unstable();
     assert_eq!(drawn_ids, api_ids);

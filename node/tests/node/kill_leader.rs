@@ -6,6 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use cordon_api::cluster::{ClusterStatus, Ready};
+use cordon_api::incidents::IncidentList;
 use cordon_config::district::District;
 use cordon_node::client::ApiClient;
 use cordon_node::feed::Feed;
@@ -18,15 +20,15 @@ const CLIENTS: usize = 8;
 /// Reads every incident a node holds (after its read barrier): request id -> incident ids.
 async fn incidents_on(client: &ApiClient, index: usize) -> BTreeMap<String, Vec<String>> {
     let answer = client
-        .get_from(index, "/v1/incidents?limit=10000")
+        .get_from::<IncidentList>(index, "/v1/incidents?limit=10000")
         .await
         .unwrap_or_else(|e| panic!("list incidents on node {}: {e}", index + 1));
     let mut by_request: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for incident in answer["incidents"].as_array().expect("an incidents array") {
+    for incident in answer.incidents {
         by_request
-            .entry(incident["request_id"].as_str().unwrap().to_string())
+            .entry(incident.request_id)
             .or_default()
-            .push(incident["id"].as_str().unwrap().to_string());
+            .push(incident.id);
     }
     by_request
 }
@@ -133,16 +135,19 @@ async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
     cluster.children[(leader - 1) as usize] = Some(restarted);
     let index = (leader - 1) as usize;
     let held = loop {
-        match client.get_from(index, "/readyz").await {
+        match client.get_from::<Ready>(index, "/readyz").await {
             Ok(_) => break incidents_on(&client, index).await,
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
     assert_all_present_once(leader as usize, &held, &acked);
-    let status = client.get_from(index, "/v1/cluster").await.unwrap();
+    let status = client
+        .get_from::<ClusterStatus>(index, "/v1/cluster")
+        .await
+        .unwrap();
     eprintln!(
-        "restarted node {leader}: snapshot index {}, applied index {}",
-        status["snapshot_index"], status["applied_index"]
+        "restarted node {leader}: snapshot index {:?}, applied index {:?}",
+        status.snapshot_index, status.applied_index
     );
     cluster.stop();
 }

@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use cordon_api::actors::ActorList;
+use cordon_api::cluster::ClusterStatus;
 use cordon_chaos::checkers::epochs;
 
 use crate::support::{actor_executions, placement, start_cluster, steps, Cluster};
@@ -26,14 +28,12 @@ fn ctl(cluster: &Cluster, args: &[&str]) -> String {
 }
 
 async fn actors_on(cluster: &Cluster, node: u64) -> Option<usize> {
-    let actors = cluster.client.get("/v1/actors", 0).await.ok()?;
-    Some(
-        actors["actors"]
-            .as_array()?
-            .iter()
-            .filter(|a| a["node"] == node)
-            .count(),
-    )
+    let actors = cluster
+        .client
+        .get::<ActorList>("/v1/actors", 0)
+        .await
+        .ok()?;
+    Some(actors.actors.iter().filter(|a| a.node == node).count())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,7 +49,7 @@ async fn drain_snapshot_and_transfer_leadership() {
         tokio::spawn(async move {
             let mut ids = Vec::new();
             for i in 0..12 {
-                let report = cordon_node::api_types::ReportIncident {
+                let report = cordon_api::incidents::ReportIncident {
                     request_id: Some(format!("drain-{i}")),
                     kind: "theft".into(),
                     priority: Some(5),
@@ -68,12 +68,8 @@ async fn drain_snapshot_and_transfer_leadership() {
     ctl(&cluster, &["drain", &node.to_string()]);
     cluster
         .wait("every actor off the drained node", |client| async move {
-            let actors = client.get("/v1/actors", 0).await.ok()?;
-            let left = actors["actors"]
-                .as_array()?
-                .iter()
-                .filter(|a| a["node"] == node)
-                .count();
+            let actors = client.get::<ActorList>("/v1/actors", 0).await.ok()?;
+            let left = actors.actors.iter().filter(|a| a.node == node).count();
             (left == 0).then_some(())
         })
         .await;
@@ -99,8 +95,8 @@ async fn drain_snapshot_and_transfer_leadership() {
         .wait("a snapshot on the node", |_| {
             let url = url.clone();
             async move {
-                let status: serde_json::Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
-                (status["snapshot_index"].as_u64()? > 0).then_some(())
+                let status: ClusterStatus = reqwest::get(&url).await.ok()?.json().await.ok()?;
+                (status.snapshot_index? > 0).then_some(())
             }
         })
         .await;

@@ -3,10 +3,11 @@
 
 use std::time::{Duration, Instant};
 
-use cordon_node::api_types::ReportIncident;
+use cordon_api::actors::ActorList;
+use cordon_api::incidents::{Incident, IncidentList, Origin, ReportIncident};
+use cordon_api::units::UnitList;
 use cordon_node::client::ApiClient;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
-use serde_json::Value;
 
 /// How long any scenario waits for a condition before failing.
 pub const WAIT_MAX: Duration = Duration::from_secs(30);
@@ -45,10 +46,10 @@ pub async fn start_cluster() -> Cluster {
         .wait(
             "every actor placed and the roster loaded",
             |client| async move {
-                let actors = client.get("/v1/actors", 0).await.ok()?;
-                let units = client.get("/v1/units", 0).await.ok()?;
-                let placed = actors["actors"].as_array()?.len();
-                let loaded = units["units"].as_array()?.len();
+                let actors = client.get::<ActorList>("/v1/actors", 0).await.ok()?;
+                let units = client.get::<UnitList>("/v1/units", 0).await.ok()?;
+                let placed = actors.actors.len();
+                let loaded = units.units.len();
                 (placed >= 31 && loaded >= 100).then_some(())
             },
         )
@@ -117,7 +118,7 @@ impl<P> Cluster<P> {
     }
 
     /// The incident, read linearizably from any node.
-    pub async fn incident(&self, id: &str) -> Value {
+    pub async fn incident(&self, id: &str) -> Incident {
         self.client
             .get(&format!("/v1/incidents/{id}"), 0)
             .await
@@ -125,65 +126,55 @@ impl<P> Cluster<P> {
     }
 
     /// Waits until the incident has a unit assigned; returns the incident.
-    pub async fn wait_assigned(&self, id: &str) -> Value {
+    pub async fn wait_assigned(&self, id: &str) -> Incident {
         self.wait(&format!("{id} assigned"), |client| async move {
-            let incident = client.get(&format!("/v1/incidents/{id}"), 0).await.ok()?;
-            (!incident["assignments"].as_array()?.is_empty()).then_some(incident)
+            let path = format!("/v1/incidents/{id}");
+            let incident = client.get::<Incident>(&path, 0).await.ok()?;
+            (!incident.assignments.is_empty()).then_some(incident)
         })
         .await
     }
 
     /// Where the ledger places an actor: (node, epoch).
     pub async fn placement(&self, actor: &str) -> (u64, u64) {
-        let actors = self.client.get("/v1/actors", 0).await.unwrap();
-        let entry = actors["actors"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["actor"] == actor)
+        placement(&self.client, actor)
+            .await
             .unwrap_or_else(|| panic!("{actor} is not placed"))
-            .clone();
-        (
-            entry["node"].as_u64().unwrap(),
-            entry["epoch"].as_u64().unwrap(),
-        )
     }
 }
 
 /// The steps of an incident's timeline.
-pub fn steps(incident: &Value) -> Vec<String> {
-    incident["timeline"]
-        .as_array()
-        .unwrap()
+pub fn steps(incident: &Incident) -> Vec<String> {
+    incident
+        .timeline
         .iter()
-        .map(|e| e["step"].as_str().unwrap().to_string())
+        .map(|entry| entry.step.clone())
         .collect()
 }
 
 /// Where the ledger places an actor: (node, epoch), if it is placed.
 pub async fn placement(client: &ApiClient, actor: &str) -> Option<(u64, u64)> {
-    let actors = client.get("/v1/actors", 0).await.ok()?;
-    let entry = actors["actors"]
-        .as_array()?
-        .iter()
-        .find(|a| a["actor"] == actor)?
-        .clone();
-    Some((entry["node"].as_u64()?, entry["epoch"].as_u64()?))
+    let actors = client.get::<ActorList>("/v1/actors", 0).await.ok()?;
+    let entry = actors.actors.into_iter().find(|a| a.actor == actor)?;
+    Some((entry.node, entry.epoch))
 }
 
 /// Every actor step in every incident's timeline, in log order, as the
 /// epochs checker reads them.
 pub async fn actor_executions(client: &ApiClient) -> Vec<cordon_chaos::checkers::ActorExecution> {
-    let list = client.get("/v1/incidents?limit=10000", 0).await.unwrap();
+    let list = client
+        .get::<IncidentList>("/v1/incidents?limit=10000", 0)
+        .await
+        .unwrap();
     let mut executions = Vec::new();
-    for incident in list["incidents"].as_array().unwrap() {
-        for entry in incident["timeline"].as_array().unwrap() {
-            if let Some(actor) = entry["origin"].get("actor") {
+    for incident in &list.incidents {
+        for entry in &incident.timeline {
+            if let Origin::Actor { actor, epoch, node } = &entry.origin {
                 executions.push(cordon_chaos::checkers::ActorExecution {
-                    actor: actor["actor"].to_string(),
-                    epoch: actor["epoch"].as_u64().unwrap(),
-                    node: actor["node"].as_u64().unwrap(),
-                    index: entry["index"].as_u64().unwrap(),
+                    actor: actor.clone(),
+                    epoch: *epoch,
+                    node: *node,
+                    index: entry.index,
                 });
             }
         }

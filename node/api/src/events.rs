@@ -1,0 +1,88 @@
+//! `GET /v1/events`: one `applied` server-sent event per command applied on
+//! the node answering.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// What applying one command did, as the API tells it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// A new incident.
+    IncidentReported {
+        /// Its number (`I-000042` is 42).
+        incident_id: u64,
+    },
+    /// An incident changed.
+    IncidentUpdated {
+        /// Its number.
+        incident_id: u64,
+        /// Its status afterwards.
+        status: String,
+        /// Its version afterwards.
+        version: u64,
+    },
+    /// A unit changed.
+    UnitUpdated {
+        /// The unit.
+        unit_id: String,
+        /// Its version afterwards.
+        version: u64,
+    },
+    /// Units of the district roster were added.
+    RosterLoaded {
+        /// How many.
+        added: u32,
+    },
+    /// A removed node's id may never be used again.
+    NodeIdRetired {
+        /// The id.
+        node_id: u64,
+    },
+    /// An actor was placed on a node.
+    ActorPlaced {
+        /// The actor.
+        actor: String,
+        /// Its node.
+        node: u64,
+        /// Its new epoch.
+        epoch: u64,
+    },
+    /// A node was drained (or undrained).
+    NodeDrained {
+        /// The node.
+        node_id: u64,
+        /// Drained (true) or undrained.
+        drained: bool,
+    },
+    /// Pending messages were dismissed.
+    Dismissed {
+        /// How many.
+        count: u32,
+    },
+    /// A Raft entry with no ledger command (membership, blank).
+    RaftInternal,
+    /// The ledger refused the command; nothing changed.
+    Rejected {
+        /// The rule broken and how to fix it.
+        rejection: String,
+    },
+}
+
+/// The data of one `applied` event.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Applied {
+    /// The log index.
+    pub index: u64,
+    /// The action's name, e.g. `report_incident`.
+    pub action: String,
+    /// What applying it did.
+    pub effect: Effect,
+}
+
+/// The data of a `lagged` event: the stream skipped events.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Lagged {
+    /// Events this stream missed; reload what you show.
+    pub missed: u64,
+}

@@ -1,0 +1,249 @@
+//! Incidents: `POST /v1/incidents` (report), `GET /v1/incidents` (list),
+//! `GET /v1/incidents/{id}` (one, with its audit timeline), resolve and
+//! cancel, and the mobilisation plan's approval.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `POST /v1/incidents`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIncident {
+    /// Makes the report idempotent: a retry with the same id takes effect
+    /// once. Generated when absent (then a retry is a new report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
+    pub request_id: Option<String>,
+    /// Incident kind: `theft`, `assault`, `disturbance`, `crowd_crush`,
+    /// `medical`, `fire`, `traffic_accident`, `missing_person`,
+    /// `suspicious_object`, `extreme_act`, `hazard` or `other`.
+    pub kind: String,
+    /// 0 to 10; default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 10)]
+    pub priority: Option<u8>,
+    /// 0 to 10; default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 10)]
+    pub force_level: Option<u8>,
+    /// Latitude, WGS-84 degrees.
+    #[schema(minimum = -90, maximum = 90)]
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees.
+    #[schema(minimum = -180, maximum = 180)]
+    pub lon: f64,
+    /// `emergency_call` (default), `community_report`, `risk_warning`, `partner_feed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+}
+
+/// The answer to a committed report (201, or 200 for a retried request id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Reported {
+    /// The incident id, e.g. `I-000042`.
+    pub incident_id: String,
+    /// The log index at which the report was committed.
+    pub log_index: u64,
+    /// The request id the report was made with.
+    pub request_id: String,
+    /// True when this request id had already been reported.
+    pub deduplicated: bool,
+}
+
+/// Body of `POST /v1/incidents/{id}/resolve` and `/cancel` (optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseIncident {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Why, for the audit trail; default `resolved` or `cancelled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The answer to a command that changed something.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Committed {
+    /// The log index at which it was applied.
+    pub log_index: u64,
+    /// What it did.
+    pub effect: crate::events::Effect,
+}
+
+/// Query of `GET /v1/incidents`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct IncidentsQuery {
+    /// Only incidents in this status: `reported`, `triaged`, `assigned`,
+    /// `en_route`, `on_scene`, `escalated`, `resolved` or `cancelled`.
+    pub status: Option<String>,
+    /// At most this many, newest first (capped by the node's
+    /// `api_incidents_listed_max`).
+    pub limit: Option<usize>,
+}
+
+/// `GET /v1/incidents`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct IncidentList {
+    /// The last log index applied on the node answering.
+    pub applied_index: Option<u64>,
+    /// Incidents ever recorded.
+    pub total: u64,
+    /// How many incidents are in each status.
+    pub by_status: BTreeMap<String, u64>,
+    /// The incidents asked for, newest first.
+    pub incidents: Vec<Incident>,
+}
+
+/// One incident with its assignments, plan and audit timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Incident {
+    /// `I-000042`.
+    pub id: String,
+    /// Its kind, e.g. `theft`.
+    pub kind: String,
+    /// 0 to 10.
+    pub priority: u8,
+    /// 0 to 10: how much force it needs.
+    pub force_level: u8,
+    /// Latitude, WGS-84 degrees.
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees.
+    pub lon: f64,
+    /// How it was reported, e.g. `emergency_call`.
+    pub channel: String,
+    /// Free text.
+    pub description: String,
+    /// `reported`, `triaged`, `assigned`, `en_route`, `on_scene`,
+    /// `escalated`, `resolved` or `cancelled`.
+    pub status: String,
+    /// Rises with every change.
+    pub version: u64,
+    /// The request id it was reported with.
+    pub request_id: String,
+    /// When it was reported (Unix ms, stamped by the proposer).
+    pub reported_at_ms: u64,
+    /// The log index of the report.
+    pub reported_index: u64,
+    /// The responsible ring (1 to 4), once triaged.
+    pub ring: Option<u8>,
+    /// The responsible station, once triaged.
+    pub station: Option<String>,
+    /// The on-scene target in seconds.
+    pub target_s: Option<u32>,
+    /// When a unit must be on scene (Unix ms).
+    pub on_scene_deadline_ms: Option<u64>,
+    /// When the first unit arrived (Unix ms).
+    pub on_scene_at_ms: Option<u64>,
+    /// Units assigned now.
+    pub units: Vec<String>,
+    /// Every assignment made, in order.
+    pub assignments: Vec<Assignment>,
+    /// Stations asked for mutual aid.
+    pub aid_asked: Vec<String>,
+    /// A major incident (it gets a mobilisation plan).
+    pub major: bool,
+    /// The mobilisation plan of a major incident.
+    pub plan: Option<Plan>,
+    /// True when the timeline's hash chain verifies.
+    pub timeline_verified: bool,
+    /// The audit trail, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One assignment of a unit to an incident.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Assignment {
+    /// The unit.
+    pub unit_id: String,
+    /// The log index of the assignment.
+    pub index: u64,
+    /// Estimated travel time in seconds.
+    pub eta_s: u32,
+    /// The on-scene target in seconds when it was made.
+    pub target_s: u32,
+}
+
+/// A mobilisation plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Plan {
+    /// The units it mobilises.
+    pub lines: Vec<PlanLine>,
+    /// When it is approved without a commander (Unix ms).
+    pub auto_approve_at_ms: u64,
+    /// The log index of its approval.
+    pub approved_index: Option<u64>,
+}
+
+/// One unit of a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlanLine {
+    /// The unit's ring.
+    pub ring: u8,
+    /// The unit.
+    pub unit_id: String,
+    /// Estimated travel time in seconds.
+    pub eta_s: u32,
+    /// `first_response`, `reinforcement` or `cordon`.
+    pub role: String,
+}
+
+/// Who proposed a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// A client of a node's HTTP API.
+    Api {
+        /// The node that took the request.
+        node: u64,
+        /// The client's address.
+        client: String,
+    },
+    /// The operator (`cordon ctl`).
+    Operator,
+    /// A node's own machinery (placement, roster).
+    System {
+        /// The node.
+        node: u64,
+    },
+    /// An actor under its placement epoch.
+    Actor {
+        /// The actor, e.g. `station:bund`.
+        actor: String,
+        /// Its epoch.
+        epoch: u64,
+        /// The node it ran on.
+        node: u64,
+    },
+}
+
+/// One entry of an incident's hash-chained audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEntry {
+    /// The log index of the change.
+    pub index: u64,
+    /// When (Unix ms, stamped by the proposer).
+    pub at_ms: u64,
+    /// Who.
+    pub origin: Origin,
+    /// The request id of the change.
+    pub request_id: String,
+    /// What happened, e.g. `triaged`, `assigned`, `escalated`.
+    pub step: String,
+    /// The unit the step is about (assigned, unit on scene), if any.
+    pub unit_id: Option<String>,
+    /// The incident's status afterwards.
+    pub status: String,
+    /// Why, in words.
+    pub reason: String,
+    /// The entry's hash (over the previous entry's hash).
+    pub hash: String,
+}

@@ -1,0 +1,26 @@
+//! The HTTP API's wire types: every request and response body of the JSON
+//! API served by each node, and nothing else. The server converts ledger
+//! records into these types; the `cordon` CLI, the node tests and the chaos
+//! drills read answers back as them; the OpenAPI document is generated from
+//! them (utoipa). The ledger's own serde shapes (the log and snapshots)
+//! never reach the API, so either can change without the other.
+//!
+//! Modules:
+//! - [`error`]: the error body every refusal carries.
+//! - [`incidents`]: reporting, reading, listing and closing incidents,
+//!   their assignments, plans and audit timelines.
+//! - [`units`]: units and their status updates.
+//! - [`actors`]: actor placements and what supervisors report.
+//! - [`cluster`]: the cluster's state and readiness.
+//! - [`drills`]: drill offers, actor faults and node drills.
+//! - [`events`]: the server-sent event stream of applied commands.
+
+pub mod actors;
+pub mod cluster;
+pub mod drills;
+pub mod error;
+pub mod events;
+pub mod incidents;
+pub mod units;
+
+pub use error::ApiError;

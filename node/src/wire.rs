@@ -1,0 +1,247 @@
+//! Ledger records into the API's wire types ([`cordon_api`]): the only
+//! place where the ledger's shapes meet the API's JSON, so the log's serde
+//! shape never leaks into answers.
+
+use cordon_actors::actor::ActorSnapshot;
+use cordon_actors::supervisor::ChildSnapshot;
+use cordon_consensus::ledger::{self, audit, Effect, Incident, Origin, Unit};
+use cordon_consensus::state_machine::AppliedEvent;
+use cordon_consensus::{ClusterStatus, MemberStatus};
+
+/// The snake_case name a ledger enum serialises to (`en_route`, `theft`).
+pub fn name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// One incident with its assignments, plan and verified timeline.
+pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
+    let report = &incident.report;
+    cordon_api::incidents::Incident {
+        id: incident.id.to_string(),
+        kind: name(&report.kind),
+        priority: report.priority,
+        force_level: report.force_level,
+        lat: report.location.lat(),
+        lon: report.location.lon(),
+        channel: name(&report.channel),
+        description: report.description.clone(),
+        status: name(&incident.status),
+        version: incident.version,
+        request_id: incident.request_id.0.clone(),
+        reported_at_ms: incident.reported_at_ms,
+        reported_index: incident.reported_index,
+        ring: incident.ring,
+        station: incident.station.clone(),
+        target_s: incident.target_s,
+        on_scene_deadline_ms: incident.on_scene_deadline_ms,
+        on_scene_at_ms: incident.on_scene_at_ms,
+        units: incident.units.iter().map(|unit| unit.0.clone()).collect(),
+        assignments: incident.assignments.iter().map(assignment).collect(),
+        aid_asked: incident.aid_asked.clone(),
+        major: incident.major,
+        plan: incident.plan.as_ref().map(plan),
+        timeline_verified: audit::verify(&incident.timeline).is_ok(),
+        timeline: incident
+            .timeline
+            .iter()
+            .map(|entry| timeline_entry(entry, incident))
+            .collect(),
+    }
+}
+
+fn assignment(assignment: &ledger::Assignment) -> cordon_api::incidents::Assignment {
+    cordon_api::incidents::Assignment {
+        unit_id: assignment.unit_id.0.clone(),
+        index: assignment.index,
+        eta_s: assignment.eta_s,
+        target_s: assignment.target_s,
+    }
+}
+
+fn plan(plan: &ledger::Plan) -> cordon_api::incidents::Plan {
+    cordon_api::incidents::Plan {
+        lines: plan
+            .lines
+            .iter()
+            .map(|line| cordon_api::incidents::PlanLine {
+                ring: line.ring,
+                unit_id: line.unit_id.0.clone(),
+                eta_s: line.eta_s,
+                role: name(&line.role),
+            })
+            .collect(),
+        auto_approve_at_ms: plan.auto_approve_at_ms,
+        approved_index: plan.approved_index,
+    }
+}
+
+/// A timeline entry; an assignment's entry names its unit (the assignment
+/// made at the entry's log index).
+fn timeline_entry(
+    entry: &ledger::TimelineEntry,
+    incident: &Incident,
+) -> cordon_api::incidents::TimelineEntry {
+    let unit_id = incident
+        .assignments
+        .iter()
+        .find(|assignment| assignment.index == entry.index && entry.step == "assigned")
+        .map(|assignment| assignment.unit_id.0.clone());
+    cordon_api::incidents::TimelineEntry {
+        index: entry.index,
+        at_ms: entry.at_ms,
+        origin: origin(&entry.origin),
+        request_id: entry.request_id.0.clone(),
+        step: entry.step.clone(),
+        unit_id,
+        status: name(&entry.status),
+        reason: entry.reason.clone(),
+        hash: entry.hash.clone(),
+    }
+}
+
+/// Who proposed a change.
+pub fn origin(origin: &Origin) -> cordon_api::incidents::Origin {
+    use cordon_api::incidents::Origin as Wire;
+    match origin {
+        Origin::Api { node, client } => Wire::Api {
+            node: *node,
+            client: client.clone(),
+        },
+        Origin::Operator => Wire::Operator,
+        Origin::System { node } => Wire::System { node: *node },
+        Origin::Actor { actor, epoch, node } => Wire::Actor {
+            actor: actor.to_string(),
+            epoch: *epoch,
+            node: *node,
+        },
+    }
+}
+
+/// One unit.
+pub fn unit(unit: &Unit) -> cordon_api::units::Unit {
+    cordon_api::units::Unit {
+        id: unit.id.0.clone(),
+        ring: unit.ring,
+        status: name(&unit.status),
+        assigned_to: unit.assigned_to.map(|id| id.to_string()),
+        lat: unit.position.lat(),
+        lon: unit.position.lon(),
+        version: unit.version,
+        updated_at_ms: unit.updated_at_ms,
+        updated_index: unit.updated_index,
+    }
+}
+
+/// What applying a command did.
+pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
+    use cordon_api::events::Effect as Wire;
+    match effect {
+        Effect::IncidentReported { incident_id } => Wire::IncidentReported {
+            incident_id: incident_id.0,
+        },
+        Effect::IncidentUpdated {
+            incident_id,
+            status,
+            version,
+        } => Wire::IncidentUpdated {
+            incident_id: incident_id.0,
+            status: name(status),
+            version: *version,
+        },
+        Effect::UnitUpdated { unit_id, version } => Wire::UnitUpdated {
+            unit_id: unit_id.0.clone(),
+            version: *version,
+        },
+        Effect::RosterLoaded { added } => Wire::RosterLoaded { added: *added },
+        Effect::NodeIdRetired { node_id } => Wire::NodeIdRetired { node_id: *node_id },
+        Effect::ActorPlaced { actor, node, epoch } => Wire::ActorPlaced {
+            actor: actor.to_string(),
+            node: *node,
+            epoch: *epoch,
+        },
+        Effect::NodeDrained { node_id, drained } => Wire::NodeDrained {
+            node_id: *node_id,
+            drained: *drained,
+        },
+        Effect::Dismissed { count } => Wire::Dismissed { count: *count },
+        Effect::RaftInternal => Wire::RaftInternal,
+        Effect::Rejected { rejection } => Wire::Rejected {
+            rejection: rejection.to_string(),
+        },
+    }
+}
+
+/// One `applied` event of the event stream.
+pub fn applied_event(event: &AppliedEvent) -> cordon_api::events::Applied {
+    cordon_api::events::Applied {
+        index: event.index,
+        action: event.action.to_string(),
+        effect: effect(&event.effect),
+    }
+}
+
+/// The answer to a command that changed something.
+pub fn committed(applied: &ledger::Applied) -> cordon_api::incidents::Committed {
+    cordon_api::incidents::Committed {
+        log_index: applied.index,
+        effect: effect(&applied.effect),
+    }
+}
+
+/// A node's view of the cluster.
+pub fn cluster_status(status: ClusterStatus) -> cordon_api::cluster::ClusterStatus {
+    cordon_api::cluster::ClusterStatus {
+        cluster: status.cluster,
+        node_id: status.node_id,
+        role: status.role,
+        leader_id: status.leader_id,
+        term: status.term,
+        last_log_index: status.last_log_index,
+        committed_index: status.committed_index,
+        applied_index: status.applied_index,
+        snapshot_index: status.snapshot_index,
+        millis_since_quorum_ack: status.millis_since_quorum_ack,
+        members: status.members.into_iter().map(member).collect(),
+    }
+}
+
+fn member(member: MemberStatus) -> cordon_api::cluster::Member {
+    cordon_api::cluster::Member {
+        id: member.id,
+        name: member.name,
+        quic_addr: member.quic_addr,
+        api_addr: member.api_addr,
+        voter: member.voter,
+        matched_index: member.matched_index,
+        lag: member.lag,
+    }
+}
+
+/// A supervised actor as this node's supervisor reports it.
+pub fn supervised_actor(child: &ChildSnapshot) -> cordon_api::actors::SupervisedActor {
+    cordon_api::actors::SupervisedActor {
+        actor: child.actor.clone(),
+        node: child.node,
+        epoch: child.epoch,
+        status: name(&child.status),
+        restarts: child.restarts,
+        last_failure: child.last_failure.clone(),
+        supervisor: child.supervisor.clone(),
+        state: child.state.as_ref().map(actor_state),
+    }
+}
+
+fn actor_state(state: &ActorSnapshot) -> cordon_api::actors::ActorState {
+    cordon_api::actors::ActorState {
+        actor: state.actor.clone(),
+        epoch: state.epoch,
+        handled: state.handled,
+        rejected: state.rejected,
+        fenced: state.fenced,
+        last_error: state.last_error.clone(),
+        children: state.children.iter().map(supervised_actor).collect(),
+    }
+}
