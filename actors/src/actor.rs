@@ -18,7 +18,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::shared::{ProposeError, Shared};
+use crate::context::{NodeContext, ProposeError};
 use crate::supervisor::{supervised_by_ring_four, ChildSnapshot, Supervision};
 use crate::{hub, ring, special_ops, station};
 
@@ -63,12 +63,12 @@ pub struct ActorSnapshot {
     pub children: Vec<ChildSnapshot>,
 }
 
-/// An actor: its identity and the node's shared context.
+/// An actor: its identity and the node's context.
 pub struct DispatchActor {
     /// Which actor this is.
     pub id: ActorId,
-    /// The node's shared context.
-    pub shared: Arc<Shared>,
+    /// The node's context.
+    pub context: Arc<NodeContext>,
 }
 
 /// An actor's mutable state.
@@ -101,7 +101,7 @@ impl DispatchActor {
 
     async fn drain(&self, state: &mut ActorState) {
         let pending: Vec<Envelope> = {
-            let applied = self.shared.node.ledger().read();
+            let applied = self.context.node.ledger().read();
             applied.ledger.pending_for(&self.id).cloned().collect()
         };
         let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
@@ -215,7 +215,7 @@ impl DispatchActor {
     fn publish(&self, state: &ActorState) {
         let snapshot = self.snapshot(state);
         let mut published = self
-            .shared
+            .context
             .snapshots
             .lock()
             .unwrap_or_else(|p| p.into_inner());
@@ -233,11 +233,11 @@ impl Actor for DispatchActor {
         myself: ActorRef<ActorMsg>,
         epoch: u64,
     ) -> Result<ActorState, ActorProcessingErr> {
-        tracing::info!(actor = %self.id, epoch, node_id = self.shared.node_id(), "actor started");
+        tracing::info!(actor = %self.id, epoch, node_id = self.context.node_id(), "actor started");
         // Whatever is pending in the ledger is this incarnation's first work.
         myself.cast(ActorMsg::Wake)?;
         let teams = (self.id == ActorId::Ring(4))
-            .then(|| Supervision::new(self.shared.clone(), "ring:4", supervised_by_ring_four));
+            .then(|| Supervision::new(self.context.clone(), "ring:4", supervised_by_ring_four));
         if teams.is_some() {
             myself.cast(ActorMsg::Reconcile)?;
         }

@@ -10,10 +10,10 @@ use cordon_consensus::ledger::{
 use cordon_consensus::node::unix_millis;
 
 use crate::actor::{ActorState, DispatchActor};
+use crate::context::ProposeError;
 use crate::planning::mobilisation;
 use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
-use crate::shared::ProposeError;
 use crate::view;
 
 /// Handles one pending message of the hub.
@@ -51,7 +51,7 @@ pub(crate) async fn dismiss(
 ) -> Result<(), ProposeError> {
     tracing::info!(actor = %actor.id, seq = envelope.seq, %reason, "dismissing message");
     actor
-        .shared
+        .context
         .propose(
             &actor.id,
             epoch,
@@ -69,9 +69,9 @@ pub(crate) async fn triage(
     envelope: &Envelope,
     incident_id: IncidentId,
 ) -> Result<(), ProposeError> {
-    let district = &actor.shared.district;
+    let district = &actor.context.district;
     let action = {
-        let applied = actor.shared.node.ledger().read();
+        let applied = actor.context.node.ledger().read();
         match applied.ledger.incident(incident_id) {
             Some(incident) if incident.status == IncidentStatus::Reported => {
                 let facts = view::incident_facts(incident);
@@ -99,7 +99,7 @@ pub(crate) async fn triage(
     };
     match action {
         Some(action) => actor
-            .shared
+            .context
             .propose(
                 &actor.id,
                 epoch,
@@ -127,9 +127,9 @@ async fn propose_plan(
     envelope: &Envelope,
     incident_id: IncidentId,
 ) -> Result<(), ProposeError> {
-    let district = &actor.shared.district;
+    let district = &actor.context.district;
     let lines: Option<Vec<PlanLine>> = {
-        let applied = actor.shared.node.ledger().read();
+        let applied = actor.context.node.ledger().read();
         applied
             .ledger
             .incident(incident_id)
@@ -184,11 +184,11 @@ async fn propose_plan(
         Some(lines) => Action::ProposePlan {
             incident_id,
             lines,
-            auto_approve_at_ms: unix_millis() + actor.shared.timing.plan_auto_approve_ms,
+            auto_approve_at_ms: unix_millis() + actor.context.timing.plan_auto_approve_ms,
         },
     };
     let result = actor
-        .shared
+        .context
         .propose(
             &actor.id,
             state.epoch,
@@ -213,7 +213,7 @@ async fn dispatch_plan(
     incident_id: IncidentId,
 ) -> Result<(), ProposeError> {
     let lines: Vec<(UnitId, u64, u32)> = {
-        let applied = actor.shared.node.ledger().read();
+        let applied = actor.context.node.ledger().read();
         let ledger = &applied.ledger;
         ledger
             .incident(incident_id)
@@ -243,7 +243,7 @@ async fn dispatch_plan(
             actor.request_id(state.epoch, envelope.seq, 0)
         );
         match actor
-            .shared
+            .context
             .propose(&actor.id, state.epoch, request_id, action, Vec::new())
             .await
         {
@@ -273,7 +273,7 @@ pub(crate) async fn tick(
     let now_ms = unix_millis();
     let mut actions = Vec::new();
     {
-        let applied = actor.shared.node.ledger().read();
+        let applied = actor.context.node.ledger().read();
         for incident in applied.ledger.incidents().filter(|i| i.status.is_open()) {
             if let Some(plan) = &incident.plan {
                 if plan.approved_index.is_none() && now_ms >= plan.auto_approve_at_ms {
@@ -308,7 +308,7 @@ pub(crate) async fn tick(
     }
     for (request_id, action) in actions {
         match actor
-            .shared
+            .context
             .propose(&ActorId::Hub, state.epoch, request_id, action, Vec::new())
             .await
         {

@@ -19,8 +19,8 @@
 //! - [`actor`]: the one actor shape every kind shares; [`hub`], [`station`],
 //!   [`ring`], [`special_ops`]: what each kind does; [`respond`]: the
 //!   dispatch step stations and rings share.
-//! - [`supervisor`], [`runtime`], [`placement`], [`shared`]: supervision,
-//!   the node's runtime, placement and fencing, the shared context.
+//! - [`supervisor`], [`runtime`], [`placement`], [`context`]: supervision,
+//!   the node's runtime, placement and fencing, the node context (what every actor on a node uses).
 //! - [`planning`]: dispatch planning as pure functions; [`view`]: the
 //!   adapter from ledger records to planning inputs; [`roster`]: district
 //!   units into the ledger.
@@ -29,6 +29,7 @@
 //! consensus node.
 
 pub mod actor;
+pub mod context;
 pub mod hub;
 pub mod placement;
 pub mod planning;
@@ -36,7 +37,6 @@ pub mod respond;
 pub mod ring;
 pub mod roster;
 pub mod runtime;
-pub mod shared;
 pub mod special_ops;
 pub mod station;
 pub mod supervisor;

@@ -21,7 +21,7 @@ use cordon_config::{ClusterConfig, NodeId, NodeRole};
 use cordon_consensus::ledger::{Action, ActorId, Command, Origin, RequestId};
 use cordon_consensus::node::unix_millis;
 
-use crate::shared::Shared;
+use crate::context::NodeContext;
 
 /// Every actor the district needs: the hub, one per station, the four rings
 /// and one per ring-4 team.
@@ -131,25 +131,25 @@ pub fn desired_node(
 }
 
 /// The leader's placement loop; idles on followers.
-pub async fn run_controller(shared: Arc<Shared>, cluster: ClusterConfig) {
-    let actors = district_actors(&shared.district);
-    let heartbeat = Duration::from_millis(shared.timing.heartbeat_interval_ms);
-    let detection = Duration::from_millis(shared.timing.detection_timeout_ms);
-    let move_back = Duration::from_millis(shared.timing.move_back_after_ms);
+pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
+    let actors = district_actors(&context.district);
+    let heartbeat = Duration::from_millis(context.timing.heartbeat_interval_ms);
+    let detection = Duration::from_millis(context.timing.detection_timeout_ms);
+    let move_back = Duration::from_millis(context.timing.move_back_after_ms);
     let mut health = Health::default();
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        if shared.node.leader() != Some(shared.node_id()) {
+        if context.node.leader() != Some(context.node_id()) {
             health = Health::default();
             continue;
         }
-        let members = shared.node.member_ids();
-        health.probe(&shared, &members, heartbeat).await;
+        let members = context.node.member_ids();
+        health.probe(&context, &members, heartbeat).await;
         let now = Instant::now();
         let (current, drained): (BTreeMap<ActorId, (NodeId, u64)>, Vec<NodeId>) = {
-            let applied = shared.node.ledger().read();
+            let applied = context.node.ledger().read();
             let current = applied
                 .ledger
                 .placements()
@@ -190,16 +190,29 @@ pub async fn run_controller(shared: Arc<Shared>, cluster: ClusterConfig) {
                 continue;
             }
             let epoch = placed.map_or(1, |(_, epoch)| epoch + 1);
-            let (shared, actor) = (shared.clone(), actor.clone());
+            let (context, actor) = (context.clone(), actor.clone());
             moves.spawn(async move {
-                place(&shared, &actor, target, epoch, placed.map(|(node, _)| node)).await
+                place(
+                    &context,
+                    &actor,
+                    target,
+                    epoch,
+                    placed.map(|(node, _)| node),
+                )
+                .await
             });
         }
         while moves.join_next().await.is_some() {}
     }
 }
 
-async fn place(shared: &Shared, actor: &ActorId, node: NodeId, epoch: u64, from: Option<NodeId>) {
+async fn place(
+    context: &NodeContext,
+    actor: &ActorId,
+    node: NodeId,
+    epoch: u64,
+    from: Option<NodeId>,
+) {
     let command = Command::new(
         RequestId(format!(
             "place-{}-{epoch}",
@@ -207,7 +220,7 @@ async fn place(shared: &Shared, actor: &ActorId, node: NodeId, epoch: u64, from:
         )),
         unix_millis(),
         Origin::System {
-            node: shared.node_id(),
+            node: context.node_id(),
         },
         Action::PlaceActor {
             actor: actor.clone(),
@@ -215,7 +228,7 @@ async fn place(shared: &Shared, actor: &ActorId, node: NodeId, epoch: u64, from:
             epoch,
         },
     );
-    match shared.node.write(command).await {
+    match context.node.write(command).await {
         Ok(applied) => {
             tracing::info!(%actor, node, epoch, from = ?from, index = applied.index, "placed actor")
         }
@@ -236,13 +249,13 @@ struct Health {
 }
 
 impl Health {
-    async fn probe(&mut self, shared: &Arc<Shared>, members: &[NodeId], deadline: Duration) {
+    async fn probe(&mut self, context: &Arc<NodeContext>, members: &[NodeId], deadline: Duration) {
         let started = Instant::now();
         self.since.get_or_insert(started);
         let mut probes = tokio::task::JoinSet::new();
         for id in members.iter().copied() {
-            let shared = shared.clone();
-            probes.spawn(async move { (id, shared.node.ping(id, deadline).await) });
+            let context = context.clone();
+            probes.spawn(async move { (id, context.node.ping(id, deadline).await) });
         }
         while let Some(Ok((id, answered))) = probes.join_next().await {
             if answered {

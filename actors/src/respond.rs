@@ -6,11 +6,11 @@
 use cordon_consensus::ledger::{Action, Envelope, IncidentId, IncidentStatus, Rejection, UnitId};
 
 use crate::actor::{ActorState, DispatchActor, ATTEMPTS_PER_MESSAGE_MAX};
+use crate::context::ProposeError;
 use crate::planning::escalation::{decide, Attempt, Decision};
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::select::{select, Scope};
 use crate::planning::travel::TravelSpeeds;
-use crate::shared::ProposeError;
 use crate::view;
 
 /// What to do with one message, decided on one read of the ledger.
@@ -45,7 +45,7 @@ pub(crate) async fn respond(
         };
         let request_id = actor.request_id(state.epoch, envelope.seq, attempt);
         match actor
-            .shared
+            .context
             .propose(
                 &actor.id,
                 state.epoch,
@@ -65,7 +65,7 @@ pub(crate) async fn respond(
                 // Another actor took the unit first: read again and choose again.
                 state.rejected += 1;
                 lost_race = Some(rejection);
-                actor.shared.node.read_barrier().await?;
+                actor.context.node.read_barrier().await?;
             }
             Err(error) => return Err(error),
         }
@@ -82,8 +82,8 @@ fn plan_step(
     scope: &Scope,
     own_station: Option<&str>,
 ) -> Step {
-    let district = &actor.shared.district;
-    let applied = actor.shared.node.ledger().read();
+    let district = &actor.context.district;
+    let applied = actor.context.node.ledger().read();
     let ledger = &applied.ledger;
     let Some(incident) = ledger.incident(incident_id) else {
         return Step::Moot(format!("incident {incident_id} is unknown"));

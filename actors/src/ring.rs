@@ -8,9 +8,9 @@
 use cordon_consensus::ledger::{Envelope, Message};
 
 use crate::actor::{ActorState, DispatchActor};
+use crate::context::ProposeError;
 use crate::planning::select::Scope;
 use crate::respond::respond;
-use crate::shared::ProposeError;
 
 /// Handles one pending message of a ring.
 pub(crate) async fn handle(

@@ -12,8 +12,8 @@ use cordon_consensus::ConsensusNode;
 use ractor::{Actor, ActorRef};
 use tokio::task::JoinHandle;
 
+use crate::context::NodeContext;
 use crate::placement;
-use crate::shared::Shared;
 use crate::supervisor::{ChildSnapshot, NodeSupervisor, SupervisorMsg};
 
 /// Deadline for the supervisor to answer a snapshot request.
@@ -31,7 +31,7 @@ pub enum RuntimeError {
 pub struct ActorRuntime {
     supervisor: ActorRef<SupervisorMsg>,
     tasks: Vec<JoinHandle<()>>,
-    shared: Arc<Shared>,
+    context: Arc<NodeContext>,
 }
 
 impl ActorRuntime {
@@ -41,7 +41,7 @@ impl ActorRuntime {
         cluster: &ClusterConfig,
         district: District,
     ) -> Result<ActorRuntime, RuntimeError> {
-        let shared = Arc::new(Shared {
+        let context = Arc::new(NodeContext {
             node: node.clone(),
             district: Arc::new(district),
             timing: cluster.actors().clone(),
@@ -50,7 +50,7 @@ impl ActorRuntime {
         let (supervisor, _) = Actor::spawn(
             None,
             NodeSupervisor {
-                shared: shared.clone(),
+                context: context.clone(),
             },
             (),
         )
@@ -60,14 +60,14 @@ impl ActorRuntime {
             tokio::spawn(watch_ledger(node.clone(), supervisor.clone())),
             tokio::spawn(tick(
                 supervisor.clone(),
-                Duration::from_millis(shared.timing.deadline_watch_interval_ms),
+                Duration::from_millis(context.timing.deadline_watch_interval_ms),
             )),
-            tokio::spawn(placement::run_controller(shared.clone(), cluster.clone())),
+            tokio::spawn(placement::run_controller(context.clone(), cluster.clone())),
         ];
         Ok(ActorRuntime {
             supervisor,
             tasks,
-            shared,
+            context,
         })
     }
 
@@ -89,9 +89,9 @@ impl ActorRuntime {
         let _ = self.supervisor.cast(SupervisorMsg::Fault { actor, reason });
     }
 
-    /// The shared context.
-    pub fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    /// The node context.
+    pub fn context(&self) -> &Arc<NodeContext> {
+        &self.context
     }
 
     /// Stops the supervisor (and with it every actor) and the background tasks.

@@ -4,7 +4,7 @@
 use cordon_consensus::ledger::{Action, Envelope, Message, UnitStatus};
 
 use crate::actor::{ActorState, DispatchActor};
-use crate::shared::ProposeError;
+use crate::context::ProposeError;
 
 /// Handles one pending message of a team.
 pub(crate) async fn handle(
@@ -25,7 +25,7 @@ pub(crate) async fn handle(
                 expected_version: None,
             };
             actor
-                .shared
+                .context
                 .propose(
                     &actor.id,
                     state.epoch,

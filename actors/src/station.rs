@@ -6,9 +6,9 @@
 use cordon_consensus::ledger::{ActorId, Envelope, Message};
 
 use crate::actor::{ActorState, DispatchActor};
+use crate::context::ProposeError;
 use crate::planning::select::Scope;
 use crate::respond::respond;
-use crate::shared::ProposeError;
 
 /// Handles one pending message of a station.
 pub(crate) async fn handle(

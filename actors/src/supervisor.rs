@@ -19,7 +19,7 @@ use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, Super
 use serde::Serialize;
 
 use crate::actor::{ActorMsg, ActorSnapshot, DispatchActor};
-use crate::shared::Shared;
+use crate::context::NodeContext;
 
 /// Messages of the node supervisor.
 #[derive(Debug)]
@@ -82,7 +82,7 @@ struct Child {
 
 /// The children of one supervisor and the policy that keeps them running.
 pub struct Supervision {
-    shared: Arc<Shared>,
+    context: Arc<NodeContext>,
     /// Name shown as the children's supervisor.
     name: String,
     /// Which actors this supervisor owns.
@@ -92,9 +92,9 @@ pub struct Supervision {
 
 impl Supervision {
     /// A supervisor of the actors `owns` accepts.
-    pub fn new(shared: Arc<Shared>, name: &str, owns: fn(&ActorId) -> bool) -> Supervision {
+    pub fn new(context: Arc<NodeContext>, name: &str, owns: fn(&ActorId) -> bool) -> Supervision {
         Supervision {
-            shared,
+            context,
             name: name.to_string(),
             owns,
             children: BTreeMap::new(),
@@ -109,7 +109,7 @@ impl Supervision {
     ) -> Result<ActorRef<ActorMsg>, ActorProcessingErr> {
         let handler = DispatchActor {
             id: actor.clone(),
-            shared: self.shared.clone(),
+            context: self.context.clone(),
         };
         let (actor_ref, _) = Actor::spawn_linked(None, handler, epoch, supervisor.clone()).await?;
         Ok(actor_ref)
@@ -118,11 +118,11 @@ impl Supervision {
     /// Starts the owned actors placed here, stops those placed elsewhere,
     /// wakes those with new pending messages.
     pub async fn reconcile(&mut self, supervisor: &ActorCell) -> Result<(), ActorProcessingErr> {
-        let me = self.shared.node_id();
+        let me = self.context.node_id();
         let owns = self.owns;
         // Read what the ledger says under the lock, act after releasing it.
         let (placed_here, pending_max): (BTreeMap<ActorId, u64>, BTreeMap<ActorId, u64>) = {
-            let applied = self.shared.node.ledger().read();
+            let applied = self.context.node.ledger().read();
             let placed = applied
                 .ledger
                 .placements()
@@ -209,7 +209,7 @@ impl Supervision {
             return Ok(());
         };
         let actor = actor.clone();
-        let window = Duration::from_millis(self.shared.timing.restart_window_ms);
+        let window = Duration::from_millis(self.context.timing.restart_window_ms);
         let now = Instant::now();
         while child
             .restarts_in_window
@@ -221,7 +221,7 @@ impl Supervision {
         child.last_failure = Some(failure.clone());
         child.actor_ref = None;
         metrics::counter!("cordon_actor_failures_total", "actor" => actor.to_string()).increment(1);
-        if child.restarts_in_window.len() as u32 >= self.shared.timing.restarts_per_window_max {
+        if child.restarts_in_window.len() as u32 >= self.context.timing.restarts_per_window_max {
             child.status = ChildStatus::Failed;
             metrics::counter!("cordon_actor_failures_escalated_total", "actor" => actor.to_string()).increment(1);
             tracing::error!(%actor, restarts = child.restarts, %failure, "actor failed past its restart budget; escalating: left stopped");
@@ -258,7 +258,7 @@ impl Supervision {
 
     /// Wakes children with messages left pending (a failed proposal).
     pub fn wake_waiting(&self) {
-        let applied = self.shared.node.ledger().read();
+        let applied = self.context.node.ledger().read();
         for (actor, child) in &self.children {
             if applied.ledger.pending_for(actor).next().is_some() {
                 if let Some(actor_ref) = &child.actor_ref {
@@ -280,9 +280,9 @@ impl Supervision {
     /// Every child's state, and their children's, depth first.
     pub fn snapshot(&self) -> Vec<ChildSnapshot> {
         // Actors publish their own view after every message (see
-        // `Shared::snapshots`), so a snapshot never waits on a busy actor.
+        // `NodeContext::snapshots`), so a snapshot never waits on a busy actor.
         let published = self
-            .shared
+            .context
             .snapshots
             .lock()
             .unwrap_or_else(|p| p.into_inner());
@@ -298,7 +298,7 @@ impl Supervision {
                 .unwrap_or_default();
             snapshots.push(ChildSnapshot {
                 actor: actor.to_string(),
-                node: self.shared.node_id(),
+                node: self.context.node_id(),
                 epoch: child.epoch,
                 status: child.status,
                 restarts: child.restarts,
@@ -324,8 +324,8 @@ pub fn supervised_by_node(actor: &ActorId) -> bool {
 
 /// The node supervisor actor.
 pub struct NodeSupervisor {
-    /// The node's shared context.
-    pub shared: Arc<Shared>,
+    /// The node's context.
+    pub context: Arc<NodeContext>,
 }
 
 impl Actor for NodeSupervisor {
@@ -340,7 +340,7 @@ impl Actor for NodeSupervisor {
     ) -> Result<Supervision, ActorProcessingErr> {
         myself.cast(SupervisorMsg::Reconcile)?;
         Ok(Supervision::new(
-            self.shared.clone(),
+            self.context.clone(),
             "node",
             supervised_by_node,
         ))

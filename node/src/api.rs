@@ -885,7 +885,7 @@ async fn prometheus_metrics(State(state): State<ApiState>) -> Response {
 #[utoipa::path(get, path = "/v1/district", tag = "cluster",
     responses((status = 200, description = "The district model, in the shape of the district file (cluster-config's district.toml as JSON)", body = Object)))]
 async fn district(State(state): State<ApiState>) -> Json<serde_json::Value> {
-    Json(serde_json::to_value(state.actors.shared().district.as_ref()).unwrap_or_default())
+    Json(serde_json::to_value(state.actors.context().district.as_ref()).unwrap_or_default())
 }
 
 /// The process is up.

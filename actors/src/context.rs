@@ -31,8 +31,8 @@ impl ProposeError {
     }
 }
 
-/// Shared by the actors of one node.
-pub struct Shared {
+/// NodeContext by the actors of one node.
+pub struct NodeContext {
     /// The consensus node of this process.
     pub node: Arc<ConsensusNode>,
     /// The district model.
@@ -43,7 +43,7 @@ pub struct Shared {
     pub snapshots: std::sync::Mutex<std::collections::BTreeMap<ActorId, ActorSnapshot>>,
 }
 
-impl Shared {
+impl NodeContext {
     /// This node's id.
     pub fn node_id(&self) -> u64 {
         self.node.id()
