@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cordon_consensus::ledger::{ActorId, Envelope, Message};
+use cordon_consensus::ledger::{ActorId, Envelope, Message, Ring};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use tracing::Instrument;
@@ -236,7 +236,7 @@ impl Actor for DispatchActor {
         tracing::info!(actor = %self.id, epoch, node_id = self.shared.node_id(), "actor started");
         // Whatever is pending in the ledger is this incarnation's first work.
         myself.cast(ActorMsg::Wake)?;
-        let teams = (self.id == ActorId::Ring(4))
+        let teams = (self.id == ActorId::Ring(Ring::SpecialPolice))
             .then(|| Supervision::new(self.shared.clone(), "ring:4", supervised_by_ring_four));
         if teams.is_some() {
             myself.cast(ActorMsg::Reconcile)?;

@@ -5,14 +5,15 @@
 //! whose deadline passes with nobody on scene escalates outward.
 
 use cordon_consensus::ledger::{
-    Action, ActorId, Envelope, IncidentId, IncidentStatus, Message, PlanLine, PlanRole, UnitId,
+    Action, ActorId, Envelope, IncidentId, IncidentStatus, Message, PlanLine, PlanRole, Ring,
+    StationId, UnitId,
 };
 use cordon_consensus::node::unix_millis;
 
 use crate::actor::{ActorState, DispatchActor};
-use crate::planning::mobilisation;
 use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
+use crate::planning::{escalation, mobilisation};
 use crate::shared::ProposeError;
 use crate::view;
 
@@ -87,8 +88,8 @@ pub(crate) async fn triage(
                 let ring = triage.run_card.first_ring();
                 Some(Action::TriageIncident {
                     incident_id,
-                    ring: ring.number(),
-                    station: triage.station_id.clone(),
+                    ring,
+                    station: triage.station_id.clone().map(StationId),
                     run_card: triage.run_card.id.clone(),
                     target_s: district.on_scene_target_s(ring, &facts.position),
                     major: triage.major,
@@ -154,7 +155,7 @@ async fn propose_plan(
                 plan.lines
                     .iter()
                     .map(|line| PlanLine {
-                        ring: line.ring.number(),
+                        ring: line.ring,
                         unit_id: UnitId(line.unit_id.clone()),
                         eta_s: line.eta_s,
                         role: match line.role {
@@ -178,7 +179,7 @@ async fn propose_plan(
         }
         Some(lines) if lines.is_empty() => Action::Escalate {
             incident_id,
-            to_ring: 4,
+            to_ring: Ring::SpecialPolice,
             reason: "no unit available for a mobilisation plan".into(),
         },
         Some(lines) => Action::ProposePlan {
@@ -293,13 +294,18 @@ pub(crate) async fn tick(
                     incident.status,
                     IncidentStatus::Assigned | IncidentStatus::EnRoute
                 );
-            let ring = incident.ring.unwrap_or(3);
-            if overdue && ring < 4 {
+            let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
+            if let (true, Some(to_ring)) = (overdue, escalation::outward(ring)) {
                 actions.push((
-                    format!("hub.e{}.deadline.{}.r{ring}", state.epoch, incident.id.0),
+                    format!(
+                        "hub.e{}.deadline.{}.r{}",
+                        state.epoch,
+                        incident.id.0,
+                        ring.number()
+                    ),
                     Action::Escalate {
                         incident_id: incident.id,
-                        to_ring: ring + 1,
+                        to_ring,
                         reason: "on-scene deadline passed with no unit on scene".into(),
                     },
                 ));

@@ -3,7 +3,9 @@
 //! (assign, ask a neighbour, escalate) that consumes the message. A lost
 //! race for a unit (its version moved) is retried on a fresh read.
 
-use cordon_consensus::ledger::{Action, Envelope, IncidentId, IncidentStatus, Rejection, UnitId};
+use cordon_consensus::ledger::{
+    Action, Envelope, IncidentId, IncidentStatus, Rejection, Ring, StationId, UnitId,
+};
 
 use crate::actor::{ActorState, DispatchActor, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::planning::escalation::{decide, Attempt, Decision};
@@ -98,14 +100,14 @@ fn plan_step(
         ));
     }
     let facts = view::incident_facts(incident);
-    let ring = view::ring(incident.ring.unwrap_or(3));
+    let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
     let candidates = view::candidates(ledger, district);
     let speeds = TravelSpeeds::default();
     let selection = select(&facts, ring, scope, &candidates, district, &speeds);
     let run_card = RunCardTable::standard().triage(&facts, district).run_card;
     let mut attempt = Attempt::ring_wide();
-    attempt.stations_asked = incident.aid_asked.clone();
-    if let Some(station) = own_station.or(incident.station.as_deref()) {
+    attempt.stations_asked = incident.aid_asked.iter().map(|id| id.0.clone()).collect();
+    if let Some(station) = own_station.or(incident.station.as_ref().map(StationId::as_str)) {
         attempt.stations_asked.push(station.to_string());
     }
     match decide(&facts, ring, &selection, district, &run_card, &attempt) {
@@ -123,7 +125,7 @@ fn plan_step(
         }
         Decision::MutualAid { from_station } => Step::Act(Action::RequestMutualAid {
             incident_id,
-            to_station: from_station,
+            to_station: StationId(from_station),
             reason: format!(
                 "no group of ring {} within {} s",
                 ring.number(),
@@ -132,7 +134,7 @@ fn plan_step(
         }),
         Decision::Escalate { to_ring, reason } => Step::Act(Action::Escalate {
             incident_id,
-            to_ring: to_ring.number(),
+            to_ring,
             reason: format!("{reason:?}"),
         }),
         Decision::Exhausted { reason } => Step::Wait(reason.to_string()),

@@ -304,7 +304,7 @@ fn raft_internal(index: u64) -> Applied {
 /// report to first unit on scene, and on-scene target breaches per ring.
 /// Times are the proposers' stamps, so they are the same on every node.
 fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, effect: &Effect) {
-    use crate::ledger::{Action, UnitStatus};
+    use crate::ledger::{Action, Ring, UnitStatus};
     let Effect::IncidentUpdated { incident_id, .. } = effect else {
         if let (
             Action::UpdateUnitStatus {
@@ -321,7 +321,7 @@ fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, ef
                 .and_then(|id| ledger.incident(id))
                 .filter(|incident| incident.on_scene_at_ms == Some(command.proposed_at_ms));
             if let Some(incident) = arrived {
-                let ring = incident.ring.unwrap_or(0).to_string();
+                let ring = incident.ring.map_or(0, Ring::number).to_string();
                 let seconds = command
                     .proposed_at_ms
                     .saturating_sub(incident.reported_at_ms) as f64

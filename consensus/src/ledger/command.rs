@@ -7,7 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    ActorId, Channel, IncidentId, IncidentKind, Position, RequestId, UnitId, UnitStatus,
+    ActorId, Channel, IncidentId, IncidentKind, Position, RequestId, Ring, StationId, UnitId,
+    UnitStatus,
 };
 use super::model::{PlanLine, Rejection};
 
@@ -86,8 +87,8 @@ pub struct RosterUnit {
     pub id: UnitId,
     /// Its home position, the starting position.
     pub home: Position,
-    /// Its ring (1 to 4).
-    pub ring: u8,
+    /// Its ring.
+    pub ring: Ring,
 }
 
 /// What a command asks the ledger to do.
@@ -121,10 +122,10 @@ pub enum Action {
     TriageIncident {
         /// The incident.
         incident_id: IncidentId,
-        /// The ring that responds first (1 to 4).
-        ring: u8,
+        /// The ring that responds first.
+        ring: Ring,
         /// The owning station (whose zone contains the location), if any.
-        station: Option<String>,
+        station: Option<StationId>,
         /// The run card applied.
         run_card: String,
         /// On-scene target for this ring at this place.
@@ -148,7 +149,7 @@ pub enum Action {
         /// The incident.
         incident_id: IncidentId,
         /// The ring it goes to (above the current one).
-        to_ring: u8,
+        to_ring: Ring,
         /// Why.
         reason: String,
     },
@@ -157,7 +158,7 @@ pub enum Action {
         /// The incident.
         incident_id: IncidentId,
         /// The neighbouring station asked.
-        to_station: String,
+        to_station: StationId,
         /// Why.
         reason: String,
     },
@@ -317,13 +318,6 @@ fn check_text(field: &str, text: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
-fn check_ring(ring: u8) -> Result<(), Rejection> {
-    if !(1..=4).contains(&ring) {
-        return Err(out_of_range("ring", ring, "use 1 to 4"));
-    }
-    Ok(())
-}
-
 fn check_action(action: &Action) -> Result<(), Rejection> {
     match action {
         Action::ReportIncident(report) => check_report(report),
@@ -340,7 +334,6 @@ fn check_action(action: &Action) -> Result<(), Rejection> {
                 return Err(out_of_range("units", units.len(), "at most 10000 units"));
             }
             for unit in units {
-                check_ring(unit.ring)?;
                 if !unit.home.is_valid() {
                     return Err(out_of_range(
                         "units[].home",
@@ -351,17 +344,9 @@ fn check_action(action: &Action) -> Result<(), Rejection> {
             }
             Ok(())
         }
-        Action::TriageIncident { ring, run_card, .. } => {
-            check_ring(*ring)?;
-            check_text("run_card", run_card)
-        }
-        Action::Escalate {
-            to_ring, reason, ..
-        } => {
-            check_ring(*to_ring)?;
-            check_text("reason", reason)
-        }
-        Action::RequestMutualAid { reason, .. }
+        Action::TriageIncident { run_card, .. } => check_text("run_card", run_card),
+        Action::Escalate { reason, .. }
+        | Action::RequestMutualAid { reason, .. }
         | Action::ResolveIncident { reason, .. }
         | Action::CancelIncident { reason, .. }
         | Action::Dismiss { reason } => check_text("reason", reason),
@@ -373,13 +358,10 @@ fn check_action(action: &Action) -> Result<(), Rejection> {
                     "a plan has 1 to 64 lines",
                 ));
             }
-            lines.iter().try_for_each(|line| check_ring(line.ring))
+            Ok(())
         }
-        Action::PlaceActor { actor, .. } => match actor {
-            ActorId::Ring(ring) => check_ring(*ring),
-            _ => Ok(()),
-        },
-        Action::AssignUnit { .. }
+        Action::PlaceActor { .. }
+        | Action::AssignUnit { .. }
         | Action::ApprovePlan { .. }
         | Action::RetireNodeId { .. }
         | Action::SetNodeDrained { .. } => Ok(()),

@@ -32,8 +32,8 @@ pub use command::{
     SCALE_MAX, TEXT_BYTES_MAX,
 };
 pub use ids::{
-    ActorId, Channel, IncidentId, IncidentKind, IncidentStatus, Position, RequestId, UnitId,
-    UnitStatus,
+    ActorId, Channel, IncidentId, IncidentKind, IncidentStatus, Position, RequestId, Ring,
+    StationId, UnitId, UnitStatus,
 };
 pub use model::{
     Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole,
@@ -489,8 +489,8 @@ impl Ledger {
         &mut self,
         step: &Step<'_>,
         incident_id: IncidentId,
-        ring: u8,
-        station: Option<String>,
+        ring: Ring,
+        station: Option<StationId>,
         run_card: &str,
         target_s: u32,
         major: bool,
@@ -509,8 +509,9 @@ impl Ledger {
         incident.target_s = Some(target_s);
         incident.major = major;
         let reason = format!(
-            "ring {ring}, station {}, run card {run_card}, target {target_s} s{}",
-            station.as_deref().unwrap_or("-"),
+            "ring {}, station {}, run card {run_card}, target {target_s} s{}",
+            ring.number(),
+            station.as_ref().map_or("-", StationId::as_str),
             if major {
                 ", major: mobilisation plan"
             } else {
@@ -592,9 +593,12 @@ impl Ledger {
             IncidentStatus::Triaged | IncidentStatus::Escalated => IncidentStatus::Assigned,
             other => other,
         };
-        let reason = format!("{unit_id} (ring {unit_ring}), eta {eta_s} s, target {target_s} s");
+        let reason = format!(
+            "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s",
+            unit_ring.number()
+        );
         let effect = self.record(step, incident_id, "assigned", status, reason);
-        if unit_ring == 4 {
+        if unit_ring == Ring::SpecialPolice {
             self.enqueue(
                 step,
                 ActorId::SpecialOps(unit_id.0.clone()),
@@ -611,18 +615,19 @@ impl Ledger {
         &mut self,
         step: &Step<'_>,
         incident_id: IncidentId,
-        to_ring: u8,
+        to_ring: Ring,
         reason: &str,
     ) -> Outcome {
         let incident = self.open_incident(incident_id, "escalate")?;
-        let from = incident.ring.unwrap_or(0);
-        if to_ring <= from {
+        if let Some(from) = incident.ring.filter(|from| to_ring <= *from) {
             return Err(Rejection::NotOutward {
                 incident_id,
                 from,
                 to: to_ring,
             });
         }
+        // An incident escalated before triage has no ring yet: "ring 0".
+        let from = incident.ring.map_or(0, Ring::number);
         let station = incident.station.clone();
         let incident = self.incidents.get_mut(&incident_id).expect("checked above");
         incident.ring = Some(to_ring);
@@ -633,7 +638,7 @@ impl Ledger {
             incident_id,
             "escalated",
             IncidentStatus::Escalated,
-            format!("ring {from} -> ring {to_ring}: {reason}"),
+            format!("ring {from} -> ring {}: {reason}", to_ring.number()),
         );
         self.enqueue(
             step,
@@ -647,17 +652,21 @@ impl Ledger {
         &mut self,
         step: &Step<'_>,
         incident_id: IncidentId,
-        to_station: &str,
+        to_station: &StationId,
         reason: &str,
     ) -> Outcome {
         let incident = self.open_incident(incident_id, "request mutual aid")?;
-        let from_station = incident.station.clone().unwrap_or_default();
+        // An incident without a station asks in the name of "" (no station).
+        let from_station = incident
+            .station
+            .clone()
+            .unwrap_or_else(|| StationId(String::new()));
         let status = incident.status;
         self.incidents
             .get_mut(&incident_id)
             .expect("checked above")
             .aid_asked
-            .push(to_station.to_string());
+            .push(to_station.clone());
         let effect = self.record(
             step,
             incident_id,
@@ -667,7 +676,7 @@ impl Ledger {
         );
         self.enqueue(
             step,
-            ActorId::Station(to_station.to_string()),
+            ActorId::Station(to_station.clone()),
             Message::MutualAid {
                 incident_id,
                 from_station,
@@ -887,9 +896,9 @@ impl Ledger {
 
 /// The actor that answers for a ring: a ring-3 incident with a station goes
 /// to that station's actor, everything else to the ring's actor.
-pub fn responder(ring: u8, station: Option<String>) -> ActorId {
+pub fn responder(ring: Ring, station: Option<StationId>) -> ActorId {
     match (ring, station) {
-        (3, Some(station)) => ActorId::Station(station),
+        (Ring::StreetPatrol, Some(station)) => ActorId::Station(station),
         (ring, _) => ActorId::Ring(ring),
     }
 }

@@ -3,7 +3,7 @@
 use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
     Action, ActorId, Applied, Channel, Command, Effect, IncidentId, IncidentKind, Ledger,
-    NewIncident, Origin, Position, RequestId, RosterUnit, UnitId, UnitStatus,
+    NewIncident, Origin, Position, RequestId, Ring, RosterUnit, UnitId, UnitStatus,
 };
 use proptest::prelude::*;
 
@@ -24,7 +24,11 @@ fn roster_command() -> Command {
                 .map(|i| RosterUnit {
                     id: unit(i),
                     home: Position::from_degrees(31.2394, 121.4760).unwrap(),
-                    ring: if i == 0 { 4 } else { 3 },
+                    ring: if i == 0 {
+                        Ring::SpecialPolice
+                    } else {
+                        Ring::StreetPatrol
+                    },
                 })
                 .collect(),
         },
@@ -76,7 +80,7 @@ fn arb_action() -> impl Strategy<Value = Action> {
         (incident(), 1u8..=4, any::<bool>()).prop_map(|(incident_id, ring, major)| {
             Action::TriageIncident {
                 incident_id,
-                ring,
+                ring: Ring::try_from(ring).unwrap(),
                 station: Some("bund".into()),
                 run_card: "test".into(),
                 target_s: 60,
@@ -93,7 +97,7 @@ fn arb_action() -> impl Strategy<Value = Action> {
         }),
         (incident(), 1u8..=4).prop_map(|(incident_id, to_ring)| Action::Escalate {
             incident_id,
-            to_ring,
+            to_ring: Ring::try_from(to_ring).unwrap(),
             reason: "test".into(),
         }),
         incident().prop_map(|incident_id| Action::ResolveIncident {
@@ -291,7 +295,7 @@ fn an_edited_timeline_fails_verification() {
         Origin::Operator,
         Action::TriageIncident {
             incident_id: IncidentId(1),
-            ring: 3,
+            ring: Ring::StreetPatrol,
             station: Some("bund".into()),
             run_card: "theft".into(),
             target_s: 300,
@@ -336,7 +340,7 @@ fn a_second_assignment_of_a_busy_unit_is_refused_naming_its_invariant() {
             Origin::Operator,
             Action::TriageIncident {
                 incident_id: IncidentId(id),
-                ring: 3,
+                ring: Ring::StreetPatrol,
                 station: None,
                 run_card: "theft".into(),
                 target_s: 300,
