@@ -327,7 +327,7 @@ pub fn request_id(actor: &ActorId, epoch: u64, seq: u64, attempt: u32) -> String
 #[cfg(test)]
 mod tests {
     use cordon_config::district::District;
-    use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
+    use cordon_consensus::ledger::{Action, Command, Dismiss, Origin, RequestId};
 
     use super::*;
 
@@ -343,9 +343,9 @@ mod tests {
                 RequestId(id.clone()),
                 0,
                 Origin::Operator,
-                Action::Dismiss {
+                Action::Dismiss(Dismiss {
                     reason: String::new(),
-                },
+                }),
             );
             // Only the request id is judged here (a dismiss from an operator is refused later, by origin).
             assert!(

@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use cordon_config::district::{District, Ring, UnitKind};
 use cordon_config::{ClusterConfig, NodeId, NodeRole};
-use cordon_consensus::ledger::{Action, ActorId, Command, Origin, RequestId, StationId};
+use cordon_consensus::ledger::{
+    Action, ActorId, Command, Origin, PlaceActor, RequestId, StationId,
+};
 use cordon_consensus::node::unix_millis;
 
 use crate::shared::Shared;
@@ -209,11 +211,11 @@ async fn place(shared: &Shared, actor: &ActorId, node: NodeId, epoch: u64, from:
         Origin::System {
             node: shared.node_id(),
         },
-        Action::PlaceActor {
+        Action::PlaceActor(PlaceActor {
             actor: actor.clone(),
             node,
             epoch,
-        },
+        }),
     );
     match shared.node.write(command).await {
         Ok(applied) => {

@@ -304,14 +304,14 @@ fn raft_internal(index: u64) -> Applied {
 /// report to first unit on scene, and on-scene target breaches per ring.
 /// Times are the proposers' stamps, so they are the same on every node.
 fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, effect: &Effect) {
-    use crate::ledger::{Action, Ring, UnitStatus};
+    use crate::ledger::{Action, Ring, UnitStatus, UpdateUnitStatus};
     let Effect::IncidentUpdated { incident_id, .. } = effect else {
         if let (
-            Action::UpdateUnitStatus {
+            Action::UpdateUnitStatus(UpdateUnitStatus {
                 unit_id,
                 status: UnitStatus::OnScene,
                 ..
-            },
+            }),
             Effect::UnitUpdated { .. },
         ) = (&command.action, effect)
         {
@@ -339,7 +339,7 @@ fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, ef
         }
         return;
     };
-    if let Action::AssignUnit { .. } = command.action {
+    if let Action::AssignUnit(_) = command.action {
         if let Some(incident) = ledger
             .incident(*incident_id)
             .filter(|i| i.assignments.len() == 1)

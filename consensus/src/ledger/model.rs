@@ -3,7 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{NewIncident, Origin};
+use super::actions::NewIncident;
+use super::command::Origin;
 use super::ids::{
     ActorId, IncidentId, IncidentStatus, Position, RequestId, Ring, StationId, UnitId, UnitStatus,
 };
