@@ -1,6 +1,10 @@
 //! The Raft state machine: applies committed entries to the [`Ledger`],
 //! builds snapshots and installs them.
 //!
+//! A snapshot's data is the ledger encoded with the storage header
+//! ([`codec::STORAGE_FORMAT_VERSION`]): a snapshot of another format is
+//! refused on install and on start, never misread.
+//!
 //! The ledger lives in memory behind a lock that readers share (the API reads
 //! it after a linearizable barrier). The latest snapshot is kept in the same
 //! redb file as the log, so a restarted node starts from it and openraft
@@ -106,7 +110,7 @@ impl StateMachine {
             events: tokio::sync::broadcast::channel(APPLIED_EVENTS_QUEUED_MAX).0,
         };
         if let Some(stored) = machine.read_stored_snapshot()? {
-            let ledger: Ledger = codec::decode(&stored.data, SNAPSHOT_BYTES_MAX)
+            let ledger: Ledger = codec::decode_versioned(&stored.data, SNAPSHOT_BYTES_MAX)
                 .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
             let mut state = machine.write_state();
             state.ledger = ledger;
@@ -181,7 +185,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let (data, last_log_id, last_membership) = {
             let state = self.state.read().unwrap_or_else(|p| p.into_inner());
-            let data = codec::encode(&state.ledger)
+            let data = codec::encode_versioned(&state.ledger)
                 .map_err(|e| StorageIOError::write_snapshot(None, any_error(e)))?;
             (data, state.last_applied, state.membership.clone())
         };
@@ -266,7 +270,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
-        let ledger: Ledger = codec::decode(&data, SNAPSHOT_BYTES_MAX)
+        let ledger: Ledger = codec::decode_versioned(&data, SNAPSHOT_BYTES_MAX)
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), any_error(e)))?;
         // Persist first: once installed, the log before it may be purged.
         self.persist(StoredSnapshot {
