@@ -13,7 +13,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cordon_consensus::ledger::{ActorId, Envelope, Message};
+use cordon_consensus::ledger::{ActorId, Envelope, Message, Ring};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use tracing::Instrument;
@@ -236,7 +236,7 @@ impl Actor for DispatchActor {
         tracing::info!(actor = %self.id, epoch, node_id = self.context.node_id(), "actor started");
         // Whatever is pending in the ledger is this incarnation's first work.
         myself.cast(ActorMsg::Wake)?;
-        let teams = (self.id == ActorId::Ring(4))
+        let teams = (self.id == ActorId::Ring(Ring::SpecialPolice))
             .then(|| Supervision::new(self.context.clone(), "ring:4", supervised_by_ring_four));
         if teams.is_some() {
             myself.cast(ActorMsg::Reconcile)?;
@@ -327,7 +327,7 @@ pub fn request_id(actor: &ActorId, epoch: u64, seq: u64, attempt: u32) -> String
 #[cfg(test)]
 mod tests {
     use cordon_config::district::District;
-    use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
+    use cordon_consensus::ledger::{Action, Command, Dismiss, Origin, RequestId};
 
     use super::*;
 
@@ -343,9 +343,9 @@ mod tests {
                 RequestId(id.clone()),
                 0,
                 Origin::Operator,
-                Action::Dismiss {
+                Action::Dismiss(Dismiss {
                     reason: String::new(),
-                },
+                }),
             );
             // Only the request id is judged here (a dismiss from an operator is refused later, by origin).
             assert!(

@@ -5,15 +5,17 @@
 //! whose deadline passes with nobody on scene escalates outward.
 
 use cordon_consensus::ledger::{
-    Action, ActorId, Envelope, IncidentId, IncidentStatus, Message, PlanLine, PlanRole, UnitId,
+    Action, ActorId, ApprovePlan, AssignUnit, Dismiss, Envelope, Escalate, IncidentId,
+    IncidentStatus, Message, PlanLine, PlanRole, ProposePlan, Ring, StationId, TriageIncident,
+    UnitId,
 };
 use cordon_consensus::node::unix_millis;
 
 use crate::actor::{ActorState, DispatchActor};
 use crate::context::ProposeError;
-use crate::planning::mobilisation;
 use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
+use crate::planning::{escalation, mobilisation};
 use crate::view;
 
 /// Handles one pending message of the hub.
@@ -56,7 +58,7 @@ pub(crate) async fn dismiss(
             &actor.id,
             epoch,
             actor.request_id(epoch, envelope.seq, 0),
-            Action::Dismiss { reason },
+            Action::Dismiss(Dismiss { reason }),
             vec![envelope.seq],
         )
         .await
@@ -85,14 +87,14 @@ pub(crate) async fn triage(
                 // The run card's first ring answers first; a force level beyond
                 // it escalates outward by message, leaving the hop in the audit trail.
                 let ring = triage.run_card.first_ring();
-                Some(Action::TriageIncident {
+                Some(Action::TriageIncident(TriageIncident {
                     incident_id,
-                    ring: ring.number(),
-                    station: triage.station_id.clone(),
+                    ring,
+                    station: triage.station_id.clone().map(StationId),
                     run_card: triage.run_card.id.clone(),
                     target_s: district.on_scene_target_s(ring, &facts.position),
                     major: triage.major,
-                })
+                }))
             }
             _ => None,
         }
@@ -154,7 +156,7 @@ async fn propose_plan(
                 plan.lines
                     .iter()
                     .map(|line| PlanLine {
-                        ring: line.ring.number(),
+                        ring: line.ring,
                         unit_id: UnitId(line.unit_id.clone()),
                         eta_s: line.eta_s,
                         role: match line.role {
@@ -176,16 +178,16 @@ async fn propose_plan(
             )
             .await
         }
-        Some(lines) if lines.is_empty() => Action::Escalate {
+        Some(lines) if lines.is_empty() => Action::Escalate(Escalate {
             incident_id,
-            to_ring: 4,
+            to_ring: Ring::SpecialPolice,
             reason: "no unit available for a mobilisation plan".into(),
-        },
-        Some(lines) => Action::ProposePlan {
+        }),
+        Some(lines) => Action::ProposePlan(ProposePlan {
             incident_id,
             lines,
             auto_approve_at_ms: unix_millis() + actor.context.timing.plan_auto_approve_ms,
-        },
+        }),
     };
     let result = actor
         .context
@@ -232,12 +234,12 @@ async fn dispatch_plan(
     };
     let mut assigned = 0;
     for (position, (unit_id, version, eta_s)) in lines.iter().enumerate() {
-        let action = Action::AssignUnit {
+        let action = Action::AssignUnit(AssignUnit {
             incident_id,
             unit_id: unit_id.clone(),
             expected_unit_version: *version,
             eta_s: *eta_s,
-        };
+        });
         let request_id = format!(
             "{}.line{position}",
             actor.request_id(state.epoch, envelope.seq, 0)
@@ -279,9 +281,9 @@ pub(crate) async fn tick(
                 if plan.approved_index.is_none() && now_ms >= plan.auto_approve_at_ms {
                     actions.push((
                         format!("hub.e{}.approve.{}", state.epoch, incident.id.0),
-                        Action::ApprovePlan {
+                        Action::ApprovePlan(ApprovePlan {
                             incident_id: incident.id,
-                        },
+                        }),
                     ));
                 }
             }
@@ -293,15 +295,20 @@ pub(crate) async fn tick(
                     incident.status,
                     IncidentStatus::Assigned | IncidentStatus::EnRoute
                 );
-            let ring = incident.ring.unwrap_or(3);
-            if overdue && ring < 4 {
+            let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
+            if let (true, Some(to_ring)) = (overdue, escalation::outward(ring)) {
                 actions.push((
-                    format!("hub.e{}.deadline.{}.r{ring}", state.epoch, incident.id.0),
-                    Action::Escalate {
+                    format!(
+                        "hub.e{}.deadline.{}.r{}",
+                        state.epoch,
+                        incident.id.0,
+                        ring.number()
+                    ),
+                    Action::Escalate(Escalate {
                         incident_id: incident.id,
-                        to_ring: ring + 1,
+                        to_ring,
                         reason: "on-scene deadline passed with no unit on scene".into(),
-                    },
+                    }),
                 ));
             }
         }

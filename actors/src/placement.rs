@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use cordon_config::district::{District, Ring, UnitKind};
 use cordon_config::{ClusterConfig, NodeId, NodeRole};
-use cordon_consensus::ledger::{Action, ActorId, Command, Origin, RequestId};
+use cordon_consensus::ledger::{
+    Action, ActorId, Command, Origin, PlaceActor, RequestId, StationId,
+};
 use cordon_consensus::node::unix_millis;
 
 use crate::context::NodeContext;
@@ -31,9 +33,9 @@ pub fn district_actors(district: &District) -> Vec<ActorId> {
         district
             .stations()
             .iter()
-            .map(|s| ActorId::Station(s.id.clone())),
+            .map(|s| ActorId::Station(StationId(s.id.clone()))),
     );
-    actors.extend(Ring::ALL.iter().map(|ring| ActorId::Ring(ring.number())));
+    actors.extend(Ring::ALL.iter().map(|ring| ActorId::Ring(*ring)));
     actors.extend(
         district
             .units()
@@ -60,7 +62,7 @@ pub fn preference(actor: &ActorId, cluster: &ClusterConfig, members: &[NodeId]) 
             .iter()
             .filter(|id| {
                 spec(id).is_some_and(|n| {
-                    n.role == NodeRole::Station && n.station.as_deref() == Some(station)
+                    n.role == NodeRole::Station && n.station.as_deref() == Some(station.as_str())
                 })
             })
             .copied()
@@ -175,7 +177,7 @@ pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
             let placed = current.get(actor).copied();
             let target = if let ActorId::SpecialOps(_) = actor {
                 // Teams live with the ring-4 actor that supervises them.
-                match current.get(&ActorId::Ring(4)) {
+                match current.get(&ActorId::Ring(Ring::SpecialPolice)) {
                     Some((ring_four, _)) if alive(*ring_four) => Some(*ring_four),
                     _ => None,
                 }
@@ -222,11 +224,11 @@ async fn place(
         Origin::System {
             node: context.node_id(),
         },
-        Action::PlaceActor {
+        Action::PlaceActor(PlaceActor {
             actor: actor.clone(),
             node,
             epoch,
-        },
+        }),
     );
     match context.node.write(command).await {
         Ok(applied) => {

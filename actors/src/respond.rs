@@ -3,7 +3,10 @@
 //! (assign, ask a neighbour, escalate) that consumes the message. A lost
 //! race for a unit (its version moved) is retried on a fresh read.
 
-use cordon_consensus::ledger::{Action, Envelope, IncidentId, IncidentStatus, Rejection, UnitId};
+use cordon_consensus::ledger::{
+    Action, AssignUnit, Dismiss, Envelope, Escalate, IncidentId, IncidentStatus, Rejection,
+    RequestMutualAid, Ring, StationId, UnitId,
+};
 
 use crate::actor::{ActorState, DispatchActor, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::context::ProposeError;
@@ -36,7 +39,7 @@ pub(crate) async fn respond(
     for attempt in 0..ATTEMPTS_PER_MESSAGE_MAX {
         let step = plan_step(actor, incident_id, &scope, own_station);
         let action = match step {
-            Step::Moot(reason) => Action::Dismiss { reason },
+            Step::Moot(reason) => Action::Dismiss(Dismiss { reason }),
             Step::Act(action) => action,
             Step::Wait(reason) => {
                 tracing::warn!(actor = %actor.id, %incident_id, %reason, "no unit can respond yet; leaving the message pending");
@@ -98,14 +101,14 @@ fn plan_step(
         ));
     }
     let facts = view::incident_facts(incident);
-    let ring = view::ring(incident.ring.unwrap_or(3));
+    let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
     let candidates = view::candidates(ledger, district);
     let speeds = TravelSpeeds::default();
     let selection = select(&facts, ring, scope, &candidates, district, &speeds);
     let run_card = RunCardTable::standard().triage(&facts, district).run_card;
     let mut attempt = Attempt::ring_wide();
-    attempt.stations_asked = incident.aid_asked.clone();
-    if let Some(station) = own_station.or(incident.station.as_deref()) {
+    attempt.stations_asked = incident.aid_asked.iter().map(|id| id.0.clone()).collect();
+    if let Some(station) = own_station.or(incident.station.as_ref().map(StationId::as_str)) {
         attempt.stations_asked.push(station.to_string());
     }
     match decide(&facts, ring, &selection, district, &run_card, &attempt) {
@@ -114,27 +117,29 @@ fn plan_step(
             let Some(unit) = ledger.unit(&unit_id) else {
                 return Step::Wait(format!("unit {unit_id} is not in the ledger yet"));
             };
-            Step::Act(Action::AssignUnit {
+            Step::Act(Action::AssignUnit(AssignUnit {
                 incident_id,
                 unit_id,
                 expected_unit_version: unit.version,
                 eta_s,
-            })
+            }))
         }
-        Decision::MutualAid { from_station } => Step::Act(Action::RequestMutualAid {
+        Decision::MutualAid { from_station } => {
+            Step::Act(Action::RequestMutualAid(RequestMutualAid {
+                incident_id,
+                to_station: StationId(from_station),
+                reason: format!(
+                    "no group of ring {} within {} s",
+                    ring.number(),
+                    district.on_scene_target_s(ring, &facts.position)
+                ),
+            }))
+        }
+        Decision::Escalate { to_ring, reason } => Step::Act(Action::Escalate(Escalate {
             incident_id,
-            to_station: from_station,
-            reason: format!(
-                "no group of ring {} within {} s",
-                ring.number(),
-                district.on_scene_target_s(ring, &facts.position)
-            ),
-        }),
-        Decision::Escalate { to_ring, reason } => Step::Act(Action::Escalate {
-            incident_id,
-            to_ring: to_ring.number(),
+            to_ring,
             reason: format!("{reason:?}"),
-        }),
+        })),
         Decision::Exhausted { reason } => Step::Wait(reason.to_string()),
     }
 }

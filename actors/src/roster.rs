@@ -10,7 +10,7 @@ pub fn roster_units(district: &District) -> Vec<RosterUnit> {
         .iter()
         .map(|unit| RosterUnit {
             id: UnitId(unit.id.clone()),
-            ring: unit.ring.number(),
+            ring: unit.ring,
             home: Position::from_degrees(unit.home.lat, unit.home.lon)
                 .expect("district validation keeps unit homes within WGS-84 ranges"),
         })

@@ -1,7 +1,7 @@
 //! A special-ops team actor: one per ring-4 team. It takes its committed
 //! assignments and reports the team's acknowledgement to the ledger.
 
-use cordon_consensus::ledger::{Action, Envelope, Message, UnitStatus};
+use cordon_consensus::ledger::{Action, Envelope, Message, UnitStatus, UpdateUnitStatus};
 
 use crate::actor::{ActorState, DispatchActor};
 use crate::context::ProposeError;
@@ -18,12 +18,12 @@ pub(crate) async fn handle(
             unit_id,
         } => {
             tracing::info!(actor = %actor.id, %incident_id, %unit_id, "team acknowledges its assignment");
-            let action = Action::UpdateUnitStatus {
+            let action = Action::UpdateUnitStatus(UpdateUnitStatus {
                 unit_id: unit_id.clone(),
                 status: UnitStatus::Acknowledged,
                 position: None,
                 expected_version: None,
-            };
+            });
             actor
                 .context
                 .propose(

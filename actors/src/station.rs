@@ -26,8 +26,8 @@ pub(crate) async fn handle(
                 state,
                 envelope,
                 *incident_id,
-                Scope::Station(station.clone()),
-                Some(station),
+                Scope::Station(station.0.clone()),
+                Some(station.as_str()),
             )
             .await
         }

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cordon_consensus::ledger::ActorId;
+use cordon_consensus::ledger::{ActorId, Ring};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 
@@ -360,7 +360,7 @@ impl Actor for NodeSupervisor {
                     tracing::error!(%error, "reconcile actors with their placements");
                 }
                 // The ring-4 actor reconciles the teams it supervises.
-                if let Some(ring_four) = state.child(&ActorId::Ring(4)) {
+                if let Some(ring_four) = state.child(&ActorId::Ring(Ring::SpecialPolice)) {
                     let _ = ring_four.cast(ActorMsg::Reconcile);
                 }
             }
@@ -374,7 +374,7 @@ impl Actor for NodeSupervisor {
             SupervisorMsg::Fault { actor, reason } => {
                 let target = if supervised_by_ring_four(&actor) {
                     state
-                        .child(&ActorId::Ring(4))
+                        .child(&ActorId::Ring(Ring::SpecialPolice))
                         .map(|ring_four| (ring_four, ActorMsg::FaultChild(actor, reason)))
                 } else {
                     state

@@ -2,7 +2,7 @@
 //! [`IncidentFacts`], ledger units joined with the district model become
 //! [`CandidateUnit`]s. Planning stays pure; this is the only adapter.
 
-use cordon_config::district::{District, LatLon, Ring};
+use cordon_config::district::{District, LatLon};
 use cordon_consensus::ledger::{Incident, Ledger, UnitId, UnitStatus};
 
 use crate::planning::facts::{CandidateUnit, IncidentFacts};
@@ -39,9 +39,4 @@ pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
             candidate
         })
         .collect()
-}
-
-/// The ring of a ledger ring number (1 to 4; anything else reads as ring 3).
-pub fn ring(number: u8) -> Ring {
-    Ring::try_from(number).unwrap_or(Ring::StreetPatrol)
 }

@@ -5,6 +5,10 @@
 //! decode in Cordon goes through these functions and the codec can be swapped
 //! in one file. Decoding is bounded: a caller passes the largest size it
 //! accepts and the length prefix is checked before any buffer is allocated.
+//!
+//! What is stored for long (the ledger in snapshots) is written with a
+//! header naming [`STORAGE_FORMAT_VERSION`]; reading another version fails
+//! with an error naming both, rather than misreading the bytes.
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -27,10 +31,36 @@ pub enum CodecError {
         /// The receiver's limit.
         limit_bytes: u64,
     },
+    /// The bytes do not start with the storage header (written by a
+    /// release before storage format 2, or not Cordon's).
+    #[error("bytes lack Cordon's storage header: written before storage format {expected} or not by Cordon; rebuild the node's data from its peers")]
+    NoStorageHeader {
+        /// The version this build reads.
+        expected: u16,
+    },
+    /// The bytes were written in another storage format.
+    #[error("storage format {found} is not {expected}: run the same Cordon release on every node, or rebuild the node's data from its peers")]
+    StorageFormat {
+        /// The version found in the header.
+        found: u16,
+        /// The version this build reads.
+        expected: u16,
+    },
     /// The stream failed or ended inside a frame.
     #[error("frame io: {0}")]
     Io(#[from] std::io::Error),
 }
+
+/// The version of the stored ledger's encoding: bump on any change of how
+/// the ledger's types encode. 1 had no header; 2 types rings (1-4 only) and
+/// station ids, so a ring outside 1..=4 no longer decodes.
+pub const STORAGE_FORMAT_VERSION: u16 = 2;
+
+/// The first bytes of a versioned encoding, before the version.
+const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";
+
+/// Bytes of the header: magic, then the version as big-endian u16.
+const STORAGE_HEADER_BYTES: usize = 6;
 
 /// Absolute cap on the bytes one decoded value may claim, whatever the caller's limit.
 const DECODE_BYTES_MAX: usize = 256 * 1024 * 1024;
@@ -65,6 +95,35 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], limit_bytes: usize) -> Result<T
         )));
     }
     Ok(value)
+}
+
+/// Encodes a value for storage: the header (magic and
+/// [`STORAGE_FORMAT_VERSION`]), then the encoded value.
+pub fn encode_versioned<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
+    let body = encode(value)?;
+    let mut bytes = Vec::with_capacity(STORAGE_HEADER_BYTES + body.len());
+    bytes.extend_from_slice(&STORAGE_FORMAT_MAGIC);
+    bytes.extend_from_slice(&STORAGE_FORMAT_VERSION.to_be_bytes());
+    bytes.extend_from_slice(&body);
+    Ok(bytes)
+}
+
+/// Decodes a value written by [`encode_versioned`], refusing bytes without
+/// the header or of another [`STORAGE_FORMAT_VERSION`].
+pub fn decode_versioned<T: DeserializeOwned>(
+    bytes: &[u8],
+    limit_bytes: usize,
+) -> Result<T, CodecError> {
+    let expected = STORAGE_FORMAT_VERSION;
+    let (header, body) = bytes
+        .split_at_checked(STORAGE_HEADER_BYTES)
+        .filter(|(header, _)| header.starts_with(&STORAGE_FORMAT_MAGIC))
+        .ok_or(CodecError::NoStorageHeader { expected })?;
+    let found = u16::from_be_bytes([header[4], header[5]]);
+    if found != expected {
+        return Err(CodecError::StorageFormat { found, expected });
+    }
+    decode(body, limit_bytes)
 }
 
 /// Writes one frame: a 4-byte big-endian length, then the encoded value.
@@ -133,6 +192,33 @@ mod tests {
         assert!(matches!(
             decode::<u64>(&bytes, 1024),
             Err(CodecError::Decode(_))
+        ));
+    }
+
+    #[test]
+    fn versioned_values_round_trip_and_other_versions_are_refused() {
+        // The header names the version; another version or no header is an error naming it.
+        let bytes = encode_versioned(&"ledger".to_string()).unwrap();
+        assert_eq!(&bytes[..4], b"CRDN");
+        assert_eq!(&bytes[4..6], &STORAGE_FORMAT_VERSION.to_be_bytes());
+        assert_eq!(decode_versioned::<String>(&bytes, 64).unwrap(), "ledger");
+        let mut older = bytes.clone();
+        older[4..6].copy_from_slice(&1u16.to_be_bytes());
+        assert!(matches!(
+            decode_versioned::<String>(&older, 64),
+            Err(CodecError::StorageFormat {
+                found: 1,
+                expected: STORAGE_FORMAT_VERSION
+            })
+        ));
+        let unversioned = encode(&"ledger".to_string()).unwrap();
+        assert!(matches!(
+            decode_versioned::<String>(&unversioned, 64),
+            Err(CodecError::NoStorageHeader { .. })
+        ));
+        assert!(matches!(
+            decode_versioned::<String>(b"CRD", 64),
+            Err(CodecError::NoStorageHeader { .. })
         ));
     }
 

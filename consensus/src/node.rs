@@ -18,7 +18,7 @@ use quinn::AsyncUdpSocket;
 use tokio::time::Instant;
 
 use crate::error::{AdminError, WriteError};
-use crate::ledger::{Action, Applied, Command, Origin, RequestId};
+use crate::ledger::{Action, Applied, Command, Origin, RequestId, RetireNodeId};
 use crate::log_store::{open_database, LogStore};
 use crate::network::NetworkFactory;
 use crate::state_machine::{LedgerReader, StateMachine};
@@ -628,7 +628,7 @@ impl ConsensusNode {
             RequestId(format!("retire-node-{node_id}")),
             unix_millis(),
             Origin::Operator,
-            Action::RetireNodeId { node_id },
+            Action::RetireNodeId(RetireNodeId { node_id }),
         );
         self.write(command)
             .await

@@ -1,6 +1,10 @@
 //! The Raft state machine: applies committed entries to the [`Ledger`],
 //! builds snapshots and installs them.
 //!
+//! A snapshot's data is the ledger encoded with the storage header
+//! ([`codec::STORAGE_FORMAT_VERSION`]): a snapshot of another format is
+//! refused on install and on start, never misread.
+//!
 //! The ledger lives in memory behind a lock that readers share (the API reads
 //! it after a linearizable barrier). The latest snapshot is kept in the same
 //! redb file as the log, so a restarted node starts from it and openraft
@@ -106,7 +110,7 @@ impl StateMachine {
             events: tokio::sync::broadcast::channel(APPLIED_EVENTS_QUEUED_MAX).0,
         };
         if let Some(stored) = machine.read_stored_snapshot()? {
-            let ledger: Ledger = codec::decode(&stored.data, SNAPSHOT_BYTES_MAX)
+            let ledger: Ledger = codec::decode_versioned(&stored.data, SNAPSHOT_BYTES_MAX)
                 .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
             let mut state = machine.write_state();
             state.ledger = ledger;
@@ -181,7 +185,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
         let (data, last_log_id, last_membership) = {
             let state = self.state.read().unwrap_or_else(|p| p.into_inner());
-            let data = codec::encode(&state.ledger)
+            let data = codec::encode_versioned(&state.ledger)
                 .map_err(|e| StorageIOError::write_snapshot(None, any_error(e)))?;
             (data, state.last_applied, state.membership.clone())
         };
@@ -266,7 +270,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
-        let ledger: Ledger = codec::decode(&data, SNAPSHOT_BYTES_MAX)
+        let ledger: Ledger = codec::decode_versioned(&data, SNAPSHOT_BYTES_MAX)
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), any_error(e)))?;
         // Persist first: once installed, the log before it may be purged.
         self.persist(StoredSnapshot {
@@ -304,14 +308,14 @@ fn raft_internal(index: u64) -> Applied {
 /// report to first unit on scene, and on-scene target breaches per ring.
 /// Times are the proposers' stamps, so they are the same on every node.
 fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, effect: &Effect) {
-    use crate::ledger::{Action, UnitStatus};
+    use crate::ledger::{Action, Ring, UnitStatus, UpdateUnitStatus};
     let Effect::IncidentUpdated { incident_id, .. } = effect else {
         if let (
-            Action::UpdateUnitStatus {
+            Action::UpdateUnitStatus(UpdateUnitStatus {
                 unit_id,
                 status: UnitStatus::OnScene,
                 ..
-            },
+            }),
             Effect::UnitUpdated { .. },
         ) = (&command.action, effect)
         {
@@ -321,7 +325,7 @@ fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, ef
                 .and_then(|id| ledger.incident(id))
                 .filter(|incident| incident.on_scene_at_ms == Some(command.proposed_at_ms));
             if let Some(incident) = arrived {
-                let ring = incident.ring.unwrap_or(0).to_string();
+                let ring = incident.ring.map_or(0, Ring::number).to_string();
                 let seconds = command
                     .proposed_at_ms
                     .saturating_sub(incident.reported_at_ms) as f64
@@ -339,7 +343,7 @@ fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, ef
         }
         return;
     };
-    if let Action::AssignUnit { .. } = command.action {
+    if let Action::AssignUnit(_) = command.action {
         if let Some(incident) = ledger
             .incident(*incident_id)
             .filter(|i| i.assignments.len() == 1)

@@ -18,7 +18,9 @@ use crate::status::ClusterStatus;
 use crate::types::{NodeAddr, NodeId, TypeConfig};
 
 /// The version of the frames below; bump on any incompatible change.
-pub const WIRE_VERSION: u16 = 1;
+/// 2: commands carry typed rings (1-4 only) and station ids, and snapshots
+/// the storage header of [`crate::codec::STORAGE_FORMAT_VERSION`] 2.
+pub const WIRE_VERSION: u16 = 2;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

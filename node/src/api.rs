@@ -26,8 +26,9 @@ use cordon_api::incidents::{
 use cordon_api::units::{UnitList, UnitStatusUpdate};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    Action, ActorId, Applied, Channel, Command, Effect, IncidentId, IncidentKind, IncidentStatus,
-    NewIncident, Origin, Position, RequestId, UnitId, UnitStatus,
+    Action, ActorId, Applied, ApprovePlan, CancelIncident, Channel, Command, Effect, IncidentId,
+    IncidentKind, IncidentStatus, NewIncident, Origin, Position, RequestId, ResolveIncident,
+    UnitId, UnitStatus, UpdateUnitStatus,
 };
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::{ConsensusNode, WriteError};
@@ -500,12 +501,12 @@ async fn update_unit_status(
             node: state.node.id(),
             client: client.to_string(),
         },
-        action: Action::UpdateUnitStatus {
+        action: Action::UpdateUnitStatus(UpdateUnitStatus {
             unit_id: UnitId(unit_id),
             status,
             position,
             expected_version: update.expected_version,
-        },
+        }),
         consumes: Vec::new(),
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
@@ -539,15 +540,15 @@ async fn close_incident(
         }
     });
     let action = if resolve {
-        Action::ResolveIncident {
+        Action::ResolveIncident(ResolveIncident {
             incident_id,
             reason,
-        }
+        })
     } else {
-        Action::CancelIncident {
+        Action::CancelIncident(CancelIncident {
             incident_id,
             reason,
-        }
+        })
     };
     let command = Command::new(
         request_id(body.request_id),
@@ -617,7 +618,7 @@ async fn approve_plan(
             node: state.node.id(),
             client: client.to_string(),
         },
-        Action::ApprovePlan { incident_id },
+        Action::ApprovePlan(ApprovePlan { incident_id }),
     );
     let applied = commit(&state, command).await?;
     Ok(committed(&applied))

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use cordon_config::{ClusterConfig, NodeId};
-use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
+use cordon_consensus::ledger::{Action, Command, Origin, RequestId, SetNodeDrained};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
@@ -150,10 +150,10 @@ impl Operator {
             RequestId(format!("drain-{id}-{drained}-{}", unix_millis())),
             unix_millis(),
             Origin::Operator,
-            Action::SetNodeDrained {
+            Action::SetNodeDrained(SetNodeDrained {
                 node_id: id,
                 drained,
-            },
+            }),
         );
         let leader = self.find_leader().await?;
         match self

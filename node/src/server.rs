@@ -13,7 +13,7 @@ use anyhow::Context;
 use cordon_actors::runtime::ActorRuntime;
 use cordon_config::district::District;
 use cordon_config::{ClusterConfig, NodeId};
-use cordon_consensus::ledger::{Action, Command, Origin, RequestId};
+use cordon_consensus::ledger::{Action, Command, LoadRoster, Origin, RequestId};
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::{ConsensusNode, NodeOptions};
 
@@ -166,9 +166,9 @@ async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) 
                 request_id.clone(),
                 unix_millis(),
                 Origin::System { node: node.id() },
-                Action::LoadRoster {
+                Action::LoadRoster(LoadRoster {
                     units: roster.clone(),
-                },
+                }),
             );
             match node.write(command).await {
                 Ok(applied) => tracing::info!(

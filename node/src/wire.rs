@@ -33,14 +33,18 @@ pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
         request_id: incident.request_id.0.clone(),
         reported_at_ms: incident.reported_at_ms,
         reported_index: incident.reported_index,
-        ring: incident.ring,
-        station: incident.station.clone(),
+        ring: incident.ring.map(|ring| ring.number()),
+        station: incident.station.as_ref().map(|station| station.0.clone()),
         target_s: incident.target_s,
         on_scene_deadline_ms: incident.on_scene_deadline_ms,
         on_scene_at_ms: incident.on_scene_at_ms,
         units: incident.units.iter().map(|unit| unit.0.clone()).collect(),
         assignments: incident.assignments.iter().map(assignment).collect(),
-        aid_asked: incident.aid_asked.clone(),
+        aid_asked: incident
+            .aid_asked
+            .iter()
+            .map(|station| station.0.clone())
+            .collect(),
         major: incident.major,
         plan: incident.plan.as_ref().map(plan),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
@@ -67,7 +71,7 @@ fn plan(plan: &ledger::Plan) -> cordon_api::incidents::Plan {
             .lines
             .iter()
             .map(|line| cordon_api::incidents::PlanLine {
-                ring: line.ring,
+                ring: line.ring.number(),
                 unit_id: line.unit_id.0.clone(),
                 eta_s: line.eta_s,
                 role: name(&line.role),
@@ -124,7 +128,7 @@ pub fn origin(origin: &Origin) -> cordon_api::incidents::Origin {
 pub fn unit(unit: &Unit) -> cordon_api::units::Unit {
     cordon_api::units::Unit {
         id: unit.id.0.clone(),
-        ring: unit.ring,
+        ring: unit.ring.number(),
         status: name(&unit.status),
         assigned_to: unit.assigned_to.map(|id| id.to_string()),
         lat: unit.position.lat(),

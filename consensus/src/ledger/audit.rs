@@ -71,3 +71,49 @@ pub fn verify(timeline: &[TimelineEntry]) -> Result<(), usize> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::ids::ActorId;
+
+    #[test]
+    fn the_hash_of_a_fixed_timeline_never_changes() {
+        // Timelines already in logs and snapshots must keep verifying: the
+        // canonical line of an entry, step name included, is fixed.
+        let mut timeline = Vec::new();
+        append(
+            &mut timeline,
+            7,
+            1_700_000_000_000,
+            &Origin::Operator,
+            &RequestId("report-1".into()),
+            "reported",
+            IncidentStatus::Reported,
+            "theft reported by EmergencyCall".into(),
+        );
+        append(
+            &mut timeline,
+            9,
+            1_700_000_004_000,
+            &Origin::Actor {
+                actor: ActorId::Hub,
+                epoch: 3,
+                node: 2,
+            },
+            &RequestId("hub.e3.triage.1".into()),
+            "triaged",
+            IncidentStatus::Triaged,
+            "ring 3, station bund, run card theft, target 300 s".into(),
+        );
+        assert_eq!(verify(&timeline), Ok(()));
+        assert_eq!(
+            timeline[0].hash,
+            "ca81d6772379699c9c5d6434dead1a41d7d16cbb89a86585e29fbad0a9424b47"
+        );
+        assert_eq!(
+            timeline[1].hash,
+            "83fa91a3eb8d05c0b48272779d3350a947afff5e29036c4548467e9b3b64fbc2"
+        );
+    }
+}

@@ -1,15 +1,15 @@
-//! Commands: what a proposer asks the ledger to do, with everything the
-//! proposer stamps (request id, time, origin), and the stateless checks run
-//! both before proposing and when applying.
+//! Commands: an action with everything the proposer stamps (request id,
+//! time, origin, consumed messages), the stateless checks of the envelope
+//! run both before proposing and when applying, and the limits every
+//! action's check uses.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{
-    ActorId, Channel, IncidentId, IncidentKind, Position, RequestId, UnitId, UnitStatus,
-};
-use super::model::{PlanLine, Rejection};
+use super::actions::Action;
+use super::ids::{ActorId, RequestId};
+use super::model::Rejection;
 
 /// Longest request id accepted.
 pub const REQUEST_ID_BYTES_MAX: usize = 128;
@@ -58,179 +58,6 @@ impl fmt::Display for Origin {
             Origin::Operator => f.write_str("operator"),
             Origin::System { node } => write!(f, "system@node-{node}"),
             Origin::Actor { actor, epoch, node } => write!(f, "{actor}#{epoch}@node-{node}"),
-        }
-    }
-}
-
-/// A new incident as reported.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NewIncident {
-    /// What happened.
-    pub kind: IncidentKind,
-    /// 0 (lowest) to 10 (highest).
-    pub priority: u8,
-    /// Force needed, 0 to 10; decides the ring.
-    pub force_level: u8,
-    /// Where.
-    pub location: Position,
-    /// How it reached the hub.
-    pub channel: Channel,
-    /// Free text from the caller or reporter.
-    pub description: String,
-}
-
-/// A unit as loaded from the district model's roster.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RosterUnit {
-    /// The unit's id.
-    pub id: UnitId,
-    /// Its home position, the starting position.
-    pub home: Position,
-    /// Its ring (1 to 4).
-    pub ring: u8,
-}
-
-/// What a command asks the ledger to do.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Action {
-    /// Record a new incident; the hub is told to triage it.
-    ReportIncident(NewIncident),
-    /// Record a unit's status (and position) reported from the field.
-    UpdateUnitStatus {
-        /// The unit.
-        unit_id: UnitId,
-        /// The new status.
-        status: UnitStatus,
-        /// The position reported with it, if any.
-        position: Option<Position>,
-        /// Apply only if the unit is still at this version.
-        expected_version: Option<u64>,
-    },
-    /// Add units from the district model that the ledger does not know yet.
-    LoadRoster {
-        /// The units.
-        units: Vec<RosterUnit>,
-    },
-    /// Record that a node id leaves the cluster for good, before its removal
-    /// from the membership, so the id is never given to another node.
-    RetireNodeId {
-        /// The node id.
-        node_id: u64,
-    },
-    /// Hub: classify an incident and hand it to a ring (or its station).
-    TriageIncident {
-        /// The incident.
-        incident_id: IncidentId,
-        /// The ring that responds first (1 to 4).
-        ring: u8,
-        /// The owning station (whose zone contains the location), if any.
-        station: Option<String>,
-        /// The run card applied.
-        run_card: String,
-        /// On-scene target for this ring at this place.
-        target_s: u32,
-        /// Major incidents get a mobilisation plan before dispatch.
-        major: bool,
-    },
-    /// Station, ring or hub: assign a unit, conditional on its version.
-    AssignUnit {
-        /// The incident.
-        incident_id: IncidentId,
-        /// The unit.
-        unit_id: UnitId,
-        /// The unit version the choice was made on.
-        expected_unit_version: u64,
-        /// Estimated time to reach the scene.
-        eta_s: u32,
-    },
-    /// Hand an incident outward to another ring.
-    Escalate {
-        /// The incident.
-        incident_id: IncidentId,
-        /// The ring it goes to (above the current one).
-        to_ring: u8,
-        /// Why.
-        reason: String,
-    },
-    /// Station: ask a neighbouring station for one of its groups.
-    RequestMutualAid {
-        /// The incident.
-        incident_id: IncidentId,
-        /// The neighbouring station asked.
-        to_station: String,
-        /// Why.
-        reason: String,
-    },
-    /// Hub: a force-mobilisation plan for a major incident, for approval.
-    ProposePlan {
-        /// The incident.
-        incident_id: IncidentId,
-        /// Units per ring with ETAs and roles.
-        lines: Vec<PlanLine>,
-        /// Approved automatically at this time (Unix ms) unless a commander acts first.
-        auto_approve_at_ms: u64,
-    },
-    /// A commander (or the hub after the automatic-approval time) approves a plan.
-    ApprovePlan {
-        /// The incident.
-        incident_id: IncidentId,
-    },
-    /// Close an incident with an outcome; its units are released.
-    ResolveIncident {
-        /// The incident.
-        incident_id: IncidentId,
-        /// The outcome, in words.
-        reason: String,
-    },
-    /// Withdraw an incident (duplicate, false alarm); its units are released.
-    CancelIncident {
-        /// The incident.
-        incident_id: IncidentId,
-        /// Why.
-        reason: String,
-    },
-    /// Leader: place an actor on a node under a new, higher epoch.
-    PlaceActor {
-        /// The actor.
-        actor: ActorId,
-        /// The node that hosts it from now on.
-        node: u64,
-        /// The new epoch; must exceed the current one.
-        epoch: u64,
-    },
-    /// Operator: drain a node (its actors move away and stay away) or undrain it.
-    SetNodeDrained {
-        /// The node.
-        node_id: u64,
-        /// True to drain, false to let actors return.
-        drained: bool,
-    },
-    /// Actor: drop pending messages that need no action (moot), by sequence.
-    Dismiss {
-        /// Why they need no action.
-        reason: String,
-    },
-}
-
-impl Action {
-    /// A short name for logs and timelines.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::ReportIncident(_) => "report_incident",
-            Action::UpdateUnitStatus { .. } => "update_unit_status",
-            Action::LoadRoster { .. } => "load_roster",
-            Action::RetireNodeId { .. } => "retire_node_id",
-            Action::TriageIncident { .. } => "triage_incident",
-            Action::AssignUnit { .. } => "assign_unit",
-            Action::Escalate { .. } => "escalate",
-            Action::RequestMutualAid { .. } => "request_mutual_aid",
-            Action::ProposePlan { .. } => "propose_plan",
-            Action::ApprovePlan { .. } => "approve_plan",
-            Action::ResolveIncident { .. } => "resolve_incident",
-            Action::CancelIncident { .. } => "cancel_incident",
-            Action::PlaceActor { .. } => "place_actor",
-            Action::SetNodeDrained { .. } => "set_node_drained",
-            Action::Dismiss { .. } => "dismiss",
         }
     }
 }
@@ -294,10 +121,11 @@ impl Command {
                 "only actors consume pending messages",
             ));
         }
-        check_action(&self.action)
+        self.action.check()
     }
 }
 
+/// The rejection of a field out of range, with the fix.
 pub(crate) fn out_of_range(field: &str, value: impl fmt::Display, fix: &str) -> Rejection {
     Rejection::OutOfRange {
         field: field.to_string(),
@@ -306,7 +134,8 @@ pub(crate) fn out_of_range(field: &str, value: impl fmt::Display, fix: &str) -> 
     }
 }
 
-fn check_text(field: &str, text: &str) -> Result<(), Rejection> {
+/// Refuses free text longer than [`TEXT_BYTES_MAX`].
+pub(crate) fn check_text(field: &str, text: &str) -> Result<(), Rejection> {
     if text.len() > TEXT_BYTES_MAX {
         return Err(out_of_range(
             field,
@@ -315,94 +144,4 @@ fn check_text(field: &str, text: &str) -> Result<(), Rejection> {
         ));
     }
     Ok(())
-}
-
-fn check_ring(ring: u8) -> Result<(), Rejection> {
-    if !(1..=4).contains(&ring) {
-        return Err(out_of_range("ring", ring, "use 1 to 4"));
-    }
-    Ok(())
-}
-
-fn check_action(action: &Action) -> Result<(), Rejection> {
-    match action {
-        Action::ReportIncident(report) => check_report(report),
-        Action::UpdateUnitStatus { position, .. } => match position {
-            Some(position) if !position.is_valid() => Err(out_of_range(
-                "position",
-                position,
-                "latitude within -90..=90 and longitude within -180..=180",
-            )),
-            _ => Ok(()),
-        },
-        Action::LoadRoster { units } => {
-            if units.len() > ROSTER_UNITS_MAX {
-                return Err(out_of_range("units", units.len(), "at most 10000 units"));
-            }
-            for unit in units {
-                check_ring(unit.ring)?;
-                if !unit.home.is_valid() {
-                    return Err(out_of_range(
-                        "units[].home",
-                        unit.home,
-                        "a valid WGS-84 position",
-                    ));
-                }
-            }
-            Ok(())
-        }
-        Action::TriageIncident { ring, run_card, .. } => {
-            check_ring(*ring)?;
-            check_text("run_card", run_card)
-        }
-        Action::Escalate {
-            to_ring, reason, ..
-        } => {
-            check_ring(*to_ring)?;
-            check_text("reason", reason)
-        }
-        Action::RequestMutualAid { reason, .. }
-        | Action::ResolveIncident { reason, .. }
-        | Action::CancelIncident { reason, .. }
-        | Action::Dismiss { reason } => check_text("reason", reason),
-        Action::ProposePlan { lines, .. } => {
-            if lines.is_empty() || lines.len() > PLAN_LINES_MAX {
-                return Err(out_of_range(
-                    "lines",
-                    lines.len(),
-                    "a plan has 1 to 64 lines",
-                ));
-            }
-            lines.iter().try_for_each(|line| check_ring(line.ring))
-        }
-        Action::PlaceActor { actor, .. } => match actor {
-            ActorId::Ring(ring) => check_ring(*ring),
-            _ => Ok(()),
-        },
-        Action::AssignUnit { .. }
-        | Action::ApprovePlan { .. }
-        | Action::RetireNodeId { .. }
-        | Action::SetNodeDrained { .. } => Ok(()),
-    }
-}
-
-fn check_report(report: &NewIncident) -> Result<(), Rejection> {
-    if report.priority > SCALE_MAX {
-        return Err(out_of_range("priority", report.priority, "use 0 to 10"));
-    }
-    if report.force_level > SCALE_MAX {
-        return Err(out_of_range(
-            "force_level",
-            report.force_level,
-            "use 0 to 10",
-        ));
-    }
-    if !report.location.is_valid() {
-        return Err(out_of_range(
-            "location",
-            report.location,
-            "latitude within -90..=90 and longitude within -180..=180",
-        ));
-    }
-    check_text("description", &report.description)
 }

@@ -5,6 +5,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// One of the four rings (1 to 4), the district model's own type: its serde
+/// form is the bare number, and decoding any other number fails, so a ring
+/// outside 1..=4 cannot enter the ledger from the log, a snapshot or the wire.
+pub use cordon_config::district::Ring;
+
 /// A client-chosen id that makes a write idempotent: the same id twice takes
 /// effect once and answers the same.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -48,6 +53,35 @@ impl std::str::FromStr for IncidentId {
 pub struct UnitId(pub String);
 
 impl fmt::Display for UnitId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A police station's id as named in the district model (`bund`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct StationId(pub String);
+
+impl StationId {
+    /// The id as written in the district model.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for StationId {
+    fn from(id: &str) -> Self {
+        StationId(id.to_string())
+    }
+}
+
+impl From<String> for StationId {
+    fn from(id: String) -> Self {
+        StationId(id)
+    }
+}
+
+impl fmt::Display for StationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -262,9 +296,9 @@ pub enum ActorId {
     /// The district command hub.
     Hub,
     /// A police station, by station id.
-    Station(String),
-    /// One of the four rings (1 to 4).
-    Ring(u8),
+    Station(StationId),
+    /// One of the four rings.
+    Ring(Ring),
     /// A special-ops team, by its unit id.
     SpecialOps(String),
 }
@@ -274,7 +308,7 @@ impl fmt::Display for ActorId {
         match self {
             ActorId::Hub => f.write_str("hub"),
             ActorId::Station(id) => write!(f, "station:{id}"),
-            ActorId::Ring(ring) => write!(f, "ring:{ring}"),
+            ActorId::Ring(ring) => write!(f, "ring:{}", ring.number()),
             ActorId::SpecialOps(unit) => write!(f, "special-ops:{unit}"),
         }
     }
@@ -292,13 +326,56 @@ impl std::str::FromStr for ActorId {
         }
         let (kind, name) = text.split_once(':').ok_or_else(bad)?;
         match kind {
-            "station" if !name.is_empty() => Ok(ActorId::Station(name.to_string())),
-            "ring" => match name.parse::<u8>() {
-                Ok(ring @ 1..=4) => Ok(ActorId::Ring(ring)),
-                _ => Err(bad()),
-            },
+            "station" if !name.is_empty() => Ok(ActorId::Station(StationId(name.to_string()))),
+            "ring" => name
+                .parse::<u8>()
+                .ok()
+                .and_then(|number| Ring::try_from(number).ok())
+                .map(ActorId::Ring)
+                .ok_or_else(bad),
             "special-ops" if !name.is_empty() => Ok(ActorId::SpecialOps(name.to_string())),
             _ => Err(bad()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec;
+
+    #[test]
+    fn a_ring_encodes_as_its_number_and_refuses_any_other() {
+        // The typed ring keeps the bytes of the old u8 ring, and a number outside 1..=4 does not decode.
+        for ring in Ring::ALL {
+            assert_eq!(
+                codec::encode(&ring).unwrap(),
+                codec::encode(&ring.number()).unwrap()
+            );
+            let bytes = codec::encode(&ring).unwrap();
+            assert_eq!(codec::decode::<Ring>(&bytes, 16).unwrap(), ring);
+        }
+        for number in [0u8, 5, 255] {
+            let bytes = codec::encode(&number).unwrap();
+            assert!(codec::decode::<Ring>(&bytes, 16).is_err(), "ring {number}");
+        }
+    }
+
+    #[test]
+    fn actor_ids_name_their_ring_and_station() {
+        // Display and parsing agree, and a ring actor outside 1..=4 does not parse.
+        for text in ["hub", "station:bund", "ring:4", "special-ops:point-bund-1"] {
+            assert_eq!(text.parse::<ActorId>().unwrap().to_string(), text);
+        }
+        assert_eq!(
+            "ring:3".parse::<ActorId>(),
+            Ok(ActorId::Ring(Ring::StreetPatrol))
+        );
+        assert_eq!(
+            "station:bund".parse::<ActorId>(),
+            Ok(ActorId::Station(StationId::from("bund")))
+        );
+        assert!("ring:5".parse::<ActorId>().is_err());
+        assert!("ring:0".parse::<ActorId>().is_err());
     }
 }

@@ -3,8 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::command::{NewIncident, Origin};
-use super::ids::{ActorId, IncidentId, IncidentStatus, Position, RequestId, UnitId, UnitStatus};
+use super::actions::NewIncident;
+use super::command::Origin;
+use super::ids::{
+    ActorId, IncidentId, IncidentStatus, Position, RequestId, Ring, StationId, UnitId, UnitStatus,
+};
 
 /// Why the ledger refused a command. Part of the applied result: a rejected
 /// command is still in the log, it just changed nothing.
@@ -90,14 +93,14 @@ pub enum Rejection {
         current: u64,
     },
     /// Escalation must move outward.
-    #[error("escalation of {incident_id} from ring {from} to ring {to} does not move outward")]
+    #[error("escalation of {incident_id} from {from} to {to} does not move outward")]
     NotOutward {
         /// The incident.
         incident_id: IncidentId,
         /// Its current ring.
-        from: u8,
+        from: Ring,
         /// The ring asked for.
-        to: u8,
+        to: Ring,
     },
     /// A consumed message is not pending for the proposing actor.
     #[error("message {seq} is not pending for {actor}")]
@@ -170,7 +173,7 @@ pub enum PlanRole {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanLine {
     /// Ring of the unit.
-    pub ring: u8,
+    pub ring: Ring,
     /// The unit.
     pub unit_id: UnitId,
     /// Estimated time to the scene.
@@ -221,9 +224,9 @@ pub struct Incident {
     /// Log index of the report.
     pub reported_index: u64,
     /// The ring currently responsible (set at triage, raised by escalation).
-    pub ring: Option<u8>,
+    pub ring: Option<Ring>,
     /// The owning station.
-    pub station: Option<String>,
+    pub station: Option<StationId>,
     /// On-scene target at triage, seconds.
     pub target_s: Option<u32>,
     /// When a unit must be on scene, Unix ms (set by the first assignment).
@@ -235,7 +238,7 @@ pub struct Incident {
     /// Every assignment ever made, in log order.
     pub assignments: Vec<Assignment>,
     /// Stations already asked for mutual aid.
-    pub aid_asked: Vec<String>,
+    pub aid_asked: Vec<StationId>,
     /// Major incidents carry a plan.
     pub major: bool,
     /// The mobilisation plan, once proposed.
@@ -250,7 +253,7 @@ pub struct Unit {
     /// Its id.
     pub id: UnitId,
     /// Its ring.
-    pub ring: u8,
+    pub ring: Ring,
     /// Current status.
     pub status: UnitStatus,
     /// Last known position.
@@ -298,7 +301,7 @@ pub enum Message {
         /// The incident.
         incident_id: IncidentId,
         /// The asking station.
-        from_station: String,
+        from_station: StationId,
     },
     /// Hub: a plan was approved; assign its units.
     PlanApproved {

@@ -2,8 +2,9 @@
 
 use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
-    Action, ActorId, Applied, Channel, Command, Effect, IncidentId, IncidentKind, Ledger,
-    NewIncident, Origin, Position, RequestId, RosterUnit, UnitId, UnitStatus,
+    Action, ActorId, Applied, AssignUnit, Channel, Command, Effect, Escalate, IncidentId,
+    IncidentKind, Ledger, LoadRoster, NewIncident, Origin, PlaceActor, Position, RequestId,
+    ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
 };
 use proptest::prelude::*;
 
@@ -19,15 +20,19 @@ fn roster_command() -> Command {
         RequestId("roster".into()),
         1,
         Origin::System { node: 1 },
-        Action::LoadRoster {
+        Action::LoadRoster(LoadRoster {
             units: (0..UNITS)
                 .map(|i| RosterUnit {
                     id: unit(i),
                     home: Position::from_degrees(31.2394, 121.4760).unwrap(),
-                    ring: if i == 0 { 4 } else { 3 },
+                    ring: if i == 0 {
+                        Ring::SpecialPolice
+                    } else {
+                        Ring::StreetPatrol
+                    },
                 })
                 .collect(),
-        },
+        }),
     )
 }
 
@@ -57,7 +62,7 @@ fn arb_action() -> impl Strategy<Value = Action> {
             })
         }),
         (0usize..UNITS + 1, 0usize..8, proptest::option::of(0u64..6)).prop_map(
-            |(u, status, expected_version)| Action::UpdateUnitStatus {
+            |(u, status, expected_version)| Action::UpdateUnitStatus(UpdateUnitStatus {
                 unit_id: unit(u),
                 status: [
                     UnitStatus::Available,
@@ -71,41 +76,41 @@ fn arb_action() -> impl Strategy<Value = Action> {
                 ][status],
                 position: None,
                 expected_version,
-            }
+            })
         ),
         (incident(), 1u8..=4, any::<bool>()).prop_map(|(incident_id, ring, major)| {
-            Action::TriageIncident {
+            Action::TriageIncident(TriageIncident {
                 incident_id,
-                ring,
+                ring: Ring::try_from(ring).unwrap(),
                 station: Some("bund".into()),
                 run_card: "test".into(),
                 target_s: 60,
                 major,
-            }
+            })
         }),
         (incident(), 0usize..UNITS, 0u64..6).prop_map(|(incident_id, u, version)| {
-            Action::AssignUnit {
+            Action::AssignUnit(AssignUnit {
                 incident_id,
                 unit_id: unit(u),
                 expected_unit_version: version,
                 eta_s: 30,
-            }
+            })
         }),
-        (incident(), 1u8..=4).prop_map(|(incident_id, to_ring)| Action::Escalate {
+        (incident(), 1u8..=4).prop_map(|(incident_id, to_ring)| Action::Escalate(Escalate {
             incident_id,
-            to_ring,
+            to_ring: Ring::try_from(to_ring).unwrap(),
             reason: "test".into(),
-        }),
-        incident().prop_map(|incident_id| Action::ResolveIncident {
+        })),
+        incident().prop_map(|incident_id| Action::ResolveIncident(ResolveIncident {
             incident_id,
             reason: "done".into(),
-        }),
+        })),
         (0usize..ACTORS.len(), 1u64..3, 0u64..4).prop_map(|(actor, node, epoch)| {
-            Action::PlaceActor {
+            Action::PlaceActor(PlaceActor {
                 actor: ACTORS[actor].parse().unwrap(),
                 node,
                 epoch,
-            }
+            })
         }),
     ]
 }
@@ -289,14 +294,14 @@ fn an_edited_timeline_fails_verification() {
         RequestId("t".into()),
         11,
         Origin::Operator,
-        Action::TriageIncident {
+        Action::TriageIncident(TriageIncident {
             incident_id: IncidentId(1),
-            ring: 3,
+            ring: Ring::StreetPatrol,
             station: Some("bund".into()),
             run_card: "theft".into(),
             target_s: 300,
             major: false,
-        },
+        }),
     );
     ledger.apply(3, &triage);
     let mut timeline = ledger.incident(IncidentId(1)).unwrap().timeline.clone();
@@ -334,14 +339,14 @@ fn a_second_assignment_of_a_busy_unit_is_refused_naming_its_invariant() {
             RequestId(request.into()),
             11,
             Origin::Operator,
-            Action::TriageIncident {
+            Action::TriageIncident(TriageIncident {
                 incident_id: IncidentId(id),
-                ring: 3,
+                ring: Ring::StreetPatrol,
                 station: None,
                 run_card: "theft".into(),
                 target_s: 300,
                 major: false,
-            },
+            }),
         )
     };
     let assign = |request: &str, id: u64, version: u64| {
@@ -349,12 +354,12 @@ fn a_second_assignment_of_a_busy_unit_is_refused_naming_its_invariant() {
             RequestId(request.into()),
             12,
             Origin::Operator,
-            Action::AssignUnit {
+            Action::AssignUnit(AssignUnit {
                 incident_id: IncidentId(id),
                 unit_id: unit(1),
                 expected_unit_version: version,
                 eta_s: 30,
-            },
+            }),
         )
     };
     for (index, command) in [

@@ -1,7 +1,13 @@
-//! A snapshot built on one node installs on another and survives a restart.
+//! A snapshot built on one node installs on another and survives a restart;
+//! its data is the ledger behind the storage header, and a snapshot of
+//! another storage format is refused rather than misread.
 
+use std::io::Cursor;
+
+use cordon_consensus::codec::{self, CodecError, STORAGE_FORMAT_VERSION};
 use cordon_consensus::ledger::{
-    Action, Channel, Command, IncidentKind, NewIncident, Origin, Position, RequestId,
+    Action, AssignUnit, Channel, Command, IncidentId, IncidentKind, Ledger, LoadRoster,
+    NewIncident, Origin, Position, RequestId, Ring, RosterUnit, TriageIncident, UnitId,
 };
 use cordon_consensus::log_store::open_database;
 use cordon_consensus::state_machine::StateMachine;
@@ -58,4 +64,109 @@ async fn snapshot_installs_elsewhere_and_survives_restart() {
     let state = state.read();
     assert_eq!(state.ledger.incident_count(), 50);
     assert_eq!(state.last_applied.map(|id| id.index), Some(50));
+}
+
+fn entry(index: u64, action: Action) -> Entry {
+    Entry {
+        log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
+        payload: EntryPayload::Normal(Command::new(
+            RequestId(format!("step-{index}")),
+            1_000 * index,
+            Origin::Operator,
+            action,
+        )),
+    }
+}
+
+/// A small ledger's log: a roster of one ring-4 unit, a report, its
+/// triage and the unit's assignment.
+fn small_ledger_log() -> Vec<Entry> {
+    let home = Position::from_degrees(31.2394, 121.4760).unwrap();
+    vec![
+        entry(
+            1,
+            Action::LoadRoster(LoadRoster {
+                units: vec![RosterUnit {
+                    id: UnitId("team-1".into()),
+                    home,
+                    ring: Ring::SpecialPolice,
+                }],
+            }),
+        ),
+        report(2),
+        entry(
+            3,
+            Action::TriageIncident(TriageIncident {
+                incident_id: IncidentId(1),
+                ring: Ring::SpecialPolice,
+                station: Some("bund".into()),
+                run_card: "disturbance".into(),
+                target_s: 180,
+                major: false,
+            }),
+        ),
+        entry(
+            4,
+            Action::AssignUnit(AssignUnit {
+                incident_id: IncidentId(1),
+                unit_id: UnitId("team-1".into()),
+                expected_unit_version: 1,
+                eta_s: 120,
+            }),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
+    // Phase 1: a small ledger's snapshot starts with the header of this build's storage format.
+    let dir = tempfile::tempdir().unwrap();
+    let mut machine =
+        StateMachine::open(open_database(&dir.path().join("a.redb")).unwrap()).unwrap();
+    machine.apply(small_ledger_log()).await.unwrap();
+    let snapshot = machine.build_snapshot().await.unwrap();
+    let data = snapshot.snapshot.into_inner();
+    assert_eq!(&data[..4], b"CRDN");
+    assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
+    assert_eq!(
+        STORAGE_FORMAT_VERSION, 2,
+        "typed rings are storage format 2"
+    );
+
+    // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
+    let decoded: Ledger = codec::decode_versioned(&data, 1 << 20).unwrap();
+    assert_eq!(decoded, machine.reader().read().ledger);
+    let incident = decoded.incident(IncidentId(1)).unwrap();
+    assert_eq!(incident.ring, Some(Ring::SpecialPolice));
+    assert_eq!(incident.units, vec![UnitId("team-1".into())]);
+    assert_eq!(incident.timeline.len(), 3);
+
+    // Phase 3: the same bytes claiming storage format 1 are refused on decode and on install.
+    let mut older = data.clone();
+    older[4..6].copy_from_slice(&1u16.to_be_bytes());
+    assert!(matches!(
+        codec::decode_versioned::<Ledger>(&older, 1 << 20),
+        Err(CodecError::StorageFormat {
+            found: 1,
+            expected: 2
+        })
+    ));
+    let target_dir = tempfile::tempdir().unwrap();
+    let mut target =
+        StateMachine::open(open_database(&target_dir.path().join("b.redb")).unwrap()).unwrap();
+    let refused = target
+        .install_snapshot(&snapshot.meta, Box::new(Cursor::new(older)))
+        .await;
+    assert!(refused.is_err(), "a snapshot of format 1 was installed");
+    assert_eq!(target.reader().read().ledger.incident_count(), 0);
+
+    // Phase 4: a snapshot without the header (the format-1 layout) is refused too.
+    let unversioned = codec::encode(&decoded).unwrap();
+    let refused = target
+        .install_snapshot(&snapshot.meta, Box::new(Cursor::new(unversioned)))
+        .await;
+    assert!(
+        refused.is_err(),
+        "a snapshot without the header was installed"
+    );
 }

@@ -1,0 +1,44 @@
+//! Cancel: withdraw an incident (duplicate, false alarm); its units are free again.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::command::check_text;
+use crate::ledger::ids::{IncidentId, IncidentStatus};
+use crate::ledger::model::Rejection;
+use crate::ledger::permission::Proposers;
+use crate::ledger::step::{Outcome, Step};
+use crate::ledger::{actions::Rules, Ledger};
+
+/// Withdraw an incident (duplicate, false alarm); its units are released.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CancelIncident {
+    /// The incident.
+    pub incident_id: IncidentId,
+    /// Why.
+    pub reason: String,
+}
+
+impl Rules for CancelIncident {
+    fn name(&self) -> &'static str {
+        "cancel_incident"
+    }
+
+    fn proposers(&self) -> Proposers {
+        // Any origin; the API checks the role of a client before proposing.
+        Proposers::Anyone
+    }
+
+    fn check(&self) -> Result<(), Rejection> {
+        check_text("reason", &self.reason)
+    }
+
+    fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        super::close(
+            ledger,
+            step,
+            self.incident_id,
+            IncidentStatus::Cancelled,
+            &self.reason,
+        )
+    }
+}

@@ -1,0 +1,67 @@
+//! Actions on incidents: report, triage, escalate, ask a neighbour for
+//! mutual aid, resolve and cancel. Each moves an incident along its life
+//! and leaves a hash-chained step in its timeline.
+
+mod cancel;
+mod escalate;
+mod mutual_aid;
+mod report;
+mod resolve;
+mod triage;
+
+pub use cancel::CancelIncident;
+pub use escalate::Escalate;
+pub use mutual_aid::RequestMutualAid;
+pub use report::NewIncident;
+pub use resolve::ResolveIncident;
+pub use triage::TriageIncident;
+
+use crate::ledger::ids::{IncidentId, IncidentStatus, UnitStatus};
+use crate::ledger::step::{message_incident, Outcome, Step};
+use crate::ledger::Ledger;
+
+/// Closes an open incident as resolved or cancelled: its units are
+/// released (returning after a resolution, available after a cancellation)
+/// and the messages about it leave every queue.
+fn close(
+    ledger: &mut Ledger,
+    step: &Step<'_>,
+    incident_id: IncidentId,
+    status: IncidentStatus,
+    reason: &str,
+) -> Outcome {
+    ledger.open_incident(incident_id, "close")?;
+    let units = std::mem::take(
+        &mut ledger
+            .incidents
+            .get_mut(&incident_id)
+            .expect("checked above")
+            .units,
+    );
+    let released = if status == IncidentStatus::Resolved {
+        UnitStatus::Returning
+    } else {
+        UnitStatus::Available
+    };
+    for unit_id in &units {
+        if let Some(unit) = ledger.units.get_mut(unit_id) {
+            if unit.assigned_to == Some(incident_id) {
+                unit.assigned_to = None;
+                unit.status = released;
+                unit.version += 1;
+                unit.updated_at_ms = step.at_ms();
+                unit.updated_index = step.index;
+            }
+        }
+    }
+    // Messages about a closed incident are moot.
+    for queue in ledger.pending.values_mut() {
+        queue.retain(|_, envelope| message_incident(&envelope.message) != incident_id);
+    }
+    let step_name = if status == IncidentStatus::Resolved {
+        "resolved"
+    } else {
+        "cancelled"
+    };
+    Ok(ledger.record(step, incident_id, step_name, status, reason.to_string()))
+}

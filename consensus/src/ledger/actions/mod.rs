@@ -1,0 +1,127 @@
+//! The ledger's actions: one struct per action, each in its own file with
+//! its stateless check, the origins that may propose it and its apply side
+//! by side, grouped by the record they change.
+//!
+//! Adding an action: write its struct and its `Rules` in the folder of
+//! its record, add a variant to [`Action`] (at the end: the variant's
+//! position is its number in the log) and one arm to `Action::rules`.
+//! `Rules::proposers` has no default, so every action decides who may
+//! propose it; the permission table's test lists every action.
+//!
+//! Folders: [`incidents`] (report, triage, escalate, mutual aid, resolve,
+//! cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
+//! approve), [`placement`] (where actors run, their pending messages),
+//! [`nodes`] (retired ids, draining).
+
+pub mod incidents;
+pub mod nodes;
+pub mod placement;
+pub mod plans;
+pub mod units;
+
+use serde::{Deserialize, Serialize};
+
+pub use incidents::{
+    CancelIncident, Escalate, NewIncident, RequestMutualAid, ResolveIncident, TriageIncident,
+};
+pub use nodes::{RetireNodeId, SetNodeDrained};
+pub use placement::{Dismiss, PlaceActor};
+pub use plans::{ApprovePlan, ProposePlan};
+pub use units::{AssignUnit, LoadRoster, RosterUnit, UpdateUnitStatus};
+
+use super::model::Rejection;
+use super::permission::Proposers;
+use super::step::{Outcome, Step};
+use super::Ledger;
+
+/// What every action defines beside its fields; [`Action`] dispatches to it.
+pub(crate) trait Rules {
+    /// A short name for logs, refusals and events (`assign_unit`).
+    fn name(&self) -> &'static str;
+
+    /// Which origins may propose the action. No default: each action
+    /// decides, so a new one cannot be proposed by anybody by accident.
+    fn proposers(&self) -> Proposers;
+
+    /// The rules that need no ledger state, checked before proposing (to
+    /// answer bad input at once) and again when applying.
+    fn check(&self) -> Result<(), Rejection>;
+
+    /// Applies the action, checked and permitted, to the ledger. Validates
+    /// everything before it changes anything: a rejection changes nothing.
+    fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome;
+}
+
+/// What a command asks the ledger to do. The variants' order is their
+/// number in the log and on the wire: add new ones at the end.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Action {
+    /// Record a new incident; the hub is told to triage it.
+    ReportIncident(NewIncident),
+    /// Record a unit's status (and position) reported from the field.
+    UpdateUnitStatus(UpdateUnitStatus),
+    /// Add units from the district model that the ledger does not know yet.
+    LoadRoster(LoadRoster),
+    /// Record that a node id leaves the cluster for good.
+    RetireNodeId(RetireNodeId),
+    /// Hub: classify an incident and hand it to a ring (or its station).
+    TriageIncident(TriageIncident),
+    /// Station, ring or hub: assign a unit, conditional on its version.
+    AssignUnit(AssignUnit),
+    /// Hand an incident outward to another ring.
+    Escalate(Escalate),
+    /// Station: ask a neighbouring station for one of its groups.
+    RequestMutualAid(RequestMutualAid),
+    /// Hub: a force-mobilisation plan for a major incident, for approval.
+    ProposePlan(ProposePlan),
+    /// A commander (or the hub after the automatic-approval time) approves a plan.
+    ApprovePlan(ApprovePlan),
+    /// Close an incident with an outcome; its units are released.
+    ResolveIncident(ResolveIncident),
+    /// Withdraw an incident (duplicate, false alarm); its units are released.
+    CancelIncident(CancelIncident),
+    /// Leader: place an actor on a node under a new, higher epoch.
+    PlaceActor(PlaceActor),
+    /// Operator: drain a node or undrain it.
+    SetNodeDrained(SetNodeDrained),
+    /// Actor: drop pending messages that need no action (moot).
+    Dismiss(Dismiss),
+}
+
+impl Action {
+    /// The action's rules: the one place that lists every action.
+    pub(crate) fn rules(&self) -> &dyn Rules {
+        match self {
+            Action::ReportIncident(action) => action,
+            Action::UpdateUnitStatus(action) => action,
+            Action::LoadRoster(action) => action,
+            Action::RetireNodeId(action) => action,
+            Action::TriageIncident(action) => action,
+            Action::AssignUnit(action) => action,
+            Action::Escalate(action) => action,
+            Action::RequestMutualAid(action) => action,
+            Action::ProposePlan(action) => action,
+            Action::ApprovePlan(action) => action,
+            Action::ResolveIncident(action) => action,
+            Action::CancelIncident(action) => action,
+            Action::PlaceActor(action) => action,
+            Action::SetNodeDrained(action) => action,
+            Action::Dismiss(action) => action,
+        }
+    }
+
+    /// A short name for logs and timelines.
+    pub fn name(&self) -> &'static str {
+        self.rules().name()
+    }
+
+    /// Which origins may propose this action (the permission table).
+    pub fn proposers(&self) -> Proposers {
+        self.rules().proposers()
+    }
+
+    /// Checks the rules of the action that need no ledger state.
+    pub fn check(&self) -> Result<(), Rejection> {
+        self.rules().check()
+    }
+}

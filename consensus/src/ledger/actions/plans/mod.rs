@@ -1,0 +1,9 @@
+//! Actions on force-mobilisation plans of major incidents: the hub proposes
+//! a plan, a commander (or the hub after the automatic-approval time)
+//! approves it, and the hub is told to assign its units.
+
+mod approve;
+mod propose;
+
+pub use approve::ApprovePlan;
+pub use propose::ProposePlan;

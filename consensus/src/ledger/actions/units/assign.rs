@@ -1,0 +1,124 @@
+//! Assign: put an available unit on an incident, conditional on the unit
+//! version the choice was made on (so two proposers racing for one unit
+//! cannot both win); the first assignment starts the on-scene deadline.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::ids::{ActorId, IncidentId, IncidentStatus, Ring, UnitId, UnitStatus};
+use crate::ledger::model::{Assignment, Message, Rejection};
+use crate::ledger::permission::Proposers;
+use crate::ledger::step::{Outcome, Step};
+use crate::ledger::{actions::Rules, Ledger};
+
+/// Station, ring or hub: assign a unit, conditional on its version.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AssignUnit {
+    /// The incident.
+    pub incident_id: IncidentId,
+    /// The unit.
+    pub unit_id: UnitId,
+    /// The unit version the choice was made on.
+    pub expected_unit_version: u64,
+    /// Estimated time to reach the scene.
+    pub eta_s: u32,
+}
+
+impl Rules for AssignUnit {
+    fn name(&self) -> &'static str {
+        "assign_unit"
+    }
+
+    fn proposers(&self) -> Proposers {
+        // Responder actors assign; so may a dispatcher through the API.
+        Proposers::Anyone
+    }
+
+    fn check(&self) -> Result<(), Rejection> {
+        Ok(())
+    }
+
+    fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        let (incident_id, unit_id, eta_s) = (self.incident_id, &self.unit_id, self.eta_s);
+        let target_s = self.check_state(ledger)?;
+        let unit = ledger.units.get_mut(unit_id).expect("checked above");
+        let unit_ring = unit.ring;
+        unit.status = UnitStatus::Dispatched;
+        unit.assigned_to = Some(incident_id);
+        unit.version += 1;
+        unit.updated_at_ms = step.at_ms();
+        unit.updated_index = step.index;
+        let incident = ledger
+            .incidents
+            .get_mut(&incident_id)
+            .expect("checked above");
+        incident.units.push(unit_id.clone());
+        incident.assignments.push(Assignment {
+            unit_id: unit_id.clone(),
+            index: step.index,
+            eta_s,
+            target_s,
+        });
+        if incident.on_scene_deadline_ms.is_none() {
+            incident.on_scene_deadline_ms = Some(step.at_ms() + u64::from(target_s) * 1_000);
+        }
+        let status = match incident.status {
+            IncidentStatus::Triaged | IncidentStatus::Escalated => IncidentStatus::Assigned,
+            other => other,
+        };
+        let reason = format!(
+            "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s",
+            unit_ring.number()
+        );
+        let effect = ledger.record(step, incident_id, "assigned", status, reason);
+        if unit_ring == Ring::SpecialPolice {
+            ledger.enqueue(
+                step,
+                ActorId::SpecialOps(unit_id.0.clone()),
+                Message::Assignment {
+                    incident_id,
+                    unit_id: unit_id.clone(),
+                },
+            );
+        }
+        Ok(effect)
+    }
+}
+
+impl AssignUnit {
+    /// The rules that need the ledger: the incident is open and triaged, the
+    /// unit exists at the expected version and is free. Returns the on-scene
+    /// target the assignment is measured against.
+    fn check_state(&self, ledger: &Ledger) -> Result<u32, Rejection> {
+        let (incident_id, unit_id) = (self.incident_id, &self.unit_id);
+        let incident = ledger.open_incident(incident_id, "assign")?;
+        if incident.status == IncidentStatus::Reported {
+            return Err(Rejection::WrongIncidentStatus {
+                incident_id,
+                status: incident.status,
+                action: "assign before triage".into(),
+            });
+        }
+        let target_s = incident.target_s.unwrap_or(self.eta_s);
+        let unit = ledger
+            .units
+            .get(unit_id)
+            .ok_or_else(|| Rejection::UnknownUnit {
+                unit_id: unit_id.clone(),
+            })?;
+        if unit.version != self.expected_unit_version {
+            return Err(Rejection::VersionMismatch {
+                unit_id: unit_id.clone(),
+                expected: self.expected_unit_version,
+                actual: unit.version,
+            });
+        }
+        if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
+            return Err(Rejection::UnitUnavailable {
+                unit_id: unit_id.clone(),
+                status: unit.status,
+                assigned_to: unit.assigned_to,
+            });
+        }
+        Ok(target_s)
+    }
+}

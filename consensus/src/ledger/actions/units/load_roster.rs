@@ -1,0 +1,83 @@
+//! Load roster: add the district model's units the ledger does not know
+//! yet; units already known keep their state.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::command::{out_of_range, ROSTER_UNITS_MAX};
+use crate::ledger::ids::{Position, Ring, UnitId, UnitStatus};
+use crate::ledger::model::{Effect, Rejection, Unit};
+use crate::ledger::permission::Proposers;
+use crate::ledger::step::{Outcome, Step};
+use crate::ledger::{actions::Rules, Ledger};
+
+/// A unit as loaded from the district model's roster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RosterUnit {
+    /// The unit's id.
+    pub id: UnitId,
+    /// Its home position, the starting position.
+    pub home: Position,
+    /// Its ring.
+    pub ring: Ring,
+}
+
+/// Add units from the district model that the ledger does not know yet.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoadRoster {
+    /// The units.
+    pub units: Vec<RosterUnit>,
+}
+
+impl Rules for LoadRoster {
+    fn name(&self) -> &'static str {
+        "load_roster"
+    }
+
+    fn proposers(&self) -> Proposers {
+        Proposers::SystemOrOperator
+    }
+
+    fn check(&self) -> Result<(), Rejection> {
+        if self.units.len() > ROSTER_UNITS_MAX {
+            return Err(out_of_range(
+                "units",
+                self.units.len(),
+                "at most 10000 units",
+            ));
+        }
+        for unit in &self.units {
+            if !unit.home.is_valid() {
+                return Err(out_of_range(
+                    "units[].home",
+                    unit.home,
+                    "a valid WGS-84 position",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        let mut added = 0;
+        for roster_unit in &self.units {
+            if ledger.units.contains_key(&roster_unit.id) {
+                continue;
+            }
+            added += 1;
+            ledger.units.insert(
+                roster_unit.id.clone(),
+                Unit {
+                    id: roster_unit.id.clone(),
+                    ring: roster_unit.ring,
+                    status: UnitStatus::Available,
+                    position: roster_unit.home,
+                    assigned_to: None,
+                    version: 1,
+                    updated_at_ms: step.at_ms(),
+                    updated_index: step.index,
+                },
+            );
+        }
+        Ok(Effect::RosterLoaded { added })
+    }
+}

@@ -1,0 +1,295 @@
+//! Who may propose what: fencing (an actor acts only under its current
+//! placement epoch, on messages pending for it) and the permission table
+//! (which origins may propose each action, decided by every action).
+
+use super::command::{Command, Origin};
+use super::ids::ActorId;
+use super::model::Rejection;
+use super::Ledger;
+
+/// Which origins may propose an action: an entry of the permission table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proposers {
+    /// Every origin: API clients (their role checked by the API), the
+    /// operator, a node itself and actors.
+    Anyone,
+    /// Only an actor, under its current placement epoch.
+    Actors,
+    /// Only the hub actor, or the operator standing in for it.
+    HubOrOperator,
+    /// Only a node itself (the leader placing actors).
+    System,
+    /// A node itself or the operator.
+    SystemOrOperator,
+}
+
+impl Proposers {
+    /// True if `origin` may propose an action with these proposers.
+    pub fn allows(self, origin: &Origin) -> bool {
+        match self {
+            Proposers::Anyone => true,
+            Proposers::Actors => matches!(origin, Origin::Actor { .. }),
+            Proposers::HubOrOperator => matches!(
+                origin,
+                Origin::Actor {
+                    actor: ActorId::Hub,
+                    ..
+                } | Origin::Operator
+            ),
+            Proposers::System => matches!(origin, Origin::System { .. }),
+            Proposers::SystemOrOperator => {
+                matches!(origin, Origin::System { .. } | Origin::Operator)
+            }
+        }
+    }
+}
+
+impl Ledger {
+    /// Fencing and permissions: who may propose what.
+    pub(crate) fn check_origin(&self, command: &Command) -> Result<(), Rejection> {
+        if let Origin::Actor { actor, epoch, .. } = &command.origin {
+            let current = self.placements.get(actor).map(|p| p.epoch);
+            if current != Some(*epoch) {
+                return Err(Rejection::StaleEpoch {
+                    actor: actor.clone(),
+                    epoch: *epoch,
+                    current,
+                });
+            }
+            let queue = self.pending.get(actor);
+            for seq in &command.consumes {
+                if !queue.is_some_and(|q| q.contains_key(seq)) {
+                    return Err(Rejection::NotPending {
+                        actor: actor.clone(),
+                        seq: *seq,
+                    });
+                }
+            }
+        }
+        if command.action.proposers().allows(&command.origin) {
+            Ok(())
+        } else {
+            Err(Rejection::WrongOrigin {
+                action: command.action.name().to_string(),
+                origin: command.origin.to_string(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{
+        Action, ApprovePlan, AssignUnit, CancelIncident, Channel, Dismiss, Effect, Escalate,
+        IncidentId, IncidentKind, LoadRoster, NewIncident, PlaceActor, PlanLine, PlanRole,
+        Position, ProposePlan, RequestId, RequestMutualAid, ResolveIncident, RetireNodeId, Ring,
+        SetNodeDrained, StationId, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
+    };
+
+    /// The origins of the table's columns, in order.
+    fn origins() -> [Origin; 7] {
+        let actor = |actor: ActorId| Origin::Actor {
+            actor,
+            epoch: 1,
+            node: 1,
+        };
+        [
+            Origin::Api {
+                node: 1,
+                client: "10.0.0.9:4000".into(),
+            },
+            Origin::Operator,
+            Origin::System { node: 1 },
+            actor(ActorId::Hub),
+            actor(ActorId::Station(StationId::from("bund"))),
+            actor(ActorId::Ring(Ring::SpecialPolice)),
+            actor(ActorId::SpecialOps("point-bund-1".into())),
+        ]
+    }
+
+    /// The permission table. Columns: API client, operator, system, hub,
+    /// station, ring, special-ops team. No wildcard: a new action needs a row.
+    #[rustfmt::skip] // reason: the table reads as rows and columns
+    fn expected(action: &Action) -> [bool; 7] {
+        const Y: bool = true;
+        const N: bool = false;
+        match action {
+            //                               api op sys hub stn ring team
+            Action::ReportIncident(_) =>     [Y, Y, Y, Y, Y, Y, Y],
+            Action::UpdateUnitStatus(_) =>   [Y, Y, Y, Y, Y, Y, Y],
+            Action::LoadRoster(_) =>         [N, Y, Y, N, N, N, N],
+            Action::RetireNodeId(_) =>       [N, Y, Y, N, N, N, N],
+            Action::TriageIncident(_) =>     [N, Y, N, Y, N, N, N],
+            Action::AssignUnit(_) =>         [Y, Y, Y, Y, Y, Y, Y],
+            Action::Escalate(_) =>           [Y, Y, Y, Y, Y, Y, Y],
+            Action::RequestMutualAid(_) =>   [Y, Y, Y, Y, Y, Y, Y],
+            Action::ProposePlan(_) =>        [N, Y, N, Y, N, N, N],
+            Action::ApprovePlan(_) =>        [Y, Y, Y, Y, Y, Y, Y],
+            Action::ResolveIncident(_) =>    [Y, Y, Y, Y, Y, Y, Y],
+            Action::CancelIncident(_) =>     [Y, Y, Y, Y, Y, Y, Y],
+            Action::PlaceActor(_) =>         [N, N, Y, N, N, N, N],
+            Action::SetNodeDrained(_) =>     [N, Y, Y, N, N, N, N],
+            Action::Dismiss(_) =>            [N, N, N, Y, Y, Y, Y],
+        }
+    }
+
+    /// One action of each kind, in the order of [`Action`]'s variants.
+    fn one_of_each_action() -> Vec<Action> {
+        let mut actions = roster_and_triage_actions();
+        actions.extend(dispatch_and_cluster_actions());
+        actions
+    }
+
+    fn roster_and_triage_actions() -> Vec<Action> {
+        vec![
+            Action::ReportIncident(NewIncident {
+                kind: IncidentKind::Theft,
+                priority: 3,
+                force_level: 1,
+                location: Position::from_degrees(31.24, 121.48).unwrap(),
+                channel: Channel::EmergencyCall,
+                description: String::new(),
+            }),
+            Action::UpdateUnitStatus(UpdateUnitStatus {
+                unit_id: UnitId("unit-1".into()),
+                status: UnitStatus::EnRoute,
+                position: None,
+                expected_version: None,
+            }),
+            Action::LoadRoster(LoadRoster { units: Vec::new() }),
+            Action::RetireNodeId(RetireNodeId { node_id: 9 }),
+            Action::TriageIncident(TriageIncident {
+                incident_id: IncidentId(1),
+                ring: Ring::StreetPatrol,
+                station: Some("bund".into()),
+                run_card: "theft".into(),
+                target_s: 300,
+                major: false,
+            }),
+        ]
+    }
+
+    fn dispatch_and_cluster_actions() -> Vec<Action> {
+        let incident_id = IncidentId(1);
+        let reason = || "why".to_string();
+        vec![
+            Action::AssignUnit(AssignUnit {
+                incident_id,
+                unit_id: UnitId("unit-1".into()),
+                expected_unit_version: 1,
+                eta_s: 30,
+            }),
+            Action::Escalate(Escalate {
+                incident_id,
+                to_ring: Ring::SpecialPolice,
+                reason: reason(),
+            }),
+            Action::RequestMutualAid(RequestMutualAid {
+                incident_id,
+                to_station: "xiaodongmen".into(),
+                reason: reason(),
+            }),
+            Action::ProposePlan(ProposePlan {
+                incident_id,
+                lines: vec![PlanLine {
+                    ring: Ring::SpecialPolice,
+                    unit_id: UnitId("unit-1".into()),
+                    eta_s: 40,
+                    role: PlanRole::Cordon,
+                }],
+                auto_approve_at_ms: 9_000,
+            }),
+            Action::ApprovePlan(ApprovePlan { incident_id }),
+            Action::ResolveIncident(ResolveIncident {
+                incident_id,
+                reason: reason(),
+            }),
+            Action::CancelIncident(CancelIncident {
+                incident_id,
+                reason: reason(),
+            }),
+            Action::PlaceActor(PlaceActor {
+                actor: ActorId::Hub,
+                node: 2,
+                epoch: 7,
+            }),
+            Action::SetNodeDrained(SetNodeDrained {
+                node_id: 2,
+                drained: true,
+            }),
+            Action::Dismiss(Dismiss { reason: reason() }),
+        ]
+    }
+
+    #[test]
+    fn every_action_is_in_the_permission_table_once() {
+        // The samples cover each action once, so the table's test sees every row.
+        let names: std::collections::BTreeSet<_> =
+            one_of_each_action().iter().map(Action::name).collect();
+        assert_eq!(names.len(), 15);
+        assert_eq!(one_of_each_action().len(), names.len());
+    }
+
+    #[test]
+    fn the_permission_table_decides_every_action_for_every_origin() {
+        // Each action's proposers allow exactly the origins its table row names.
+        for action in one_of_each_action() {
+            for (origin, allowed) in origins().iter().zip(expected(&action)) {
+                assert_eq!(
+                    action.proposers().allows(origin),
+                    allowed,
+                    "{} proposed by {origin}",
+                    action.name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_ledger_refuses_every_origin_the_table_forbids() {
+        // Applied under a current epoch, a forbidden origin gets WrongOrigin
+        // and an allowed one never does.
+        let mut ledger = Ledger::default();
+        for (index, origin) in origins().iter().enumerate() {
+            if let Origin::Actor { actor, .. } = origin {
+                let place = Command::new(
+                    RequestId(format!("place-{index}")),
+                    1,
+                    Origin::System { node: 1 },
+                    Action::PlaceActor(PlaceActor {
+                        actor: actor.clone(),
+                        node: 1,
+                        epoch: 1,
+                    }),
+                );
+                ledger.apply(index as u64 + 1, &place);
+            }
+        }
+        let mut index = 100;
+        for action in one_of_each_action() {
+            for (origin, allowed) in origins().iter().zip(expected(&action)) {
+                index += 1;
+                let command = Command::new(
+                    RequestId(format!("req-{index}")),
+                    1_000,
+                    origin.clone(),
+                    action.clone(),
+                );
+                let answer = ledger.clone().apply(index, &command);
+                let refused = matches!(
+                    answer.effect,
+                    Effect::Rejected {
+                        rejection: Rejection::WrongOrigin { .. }
+                    }
+                );
+                assert_eq!(
+                    refused,
+                    !allowed,
+                    "{} by {origin}: {answer:?}",
+                    action.name()
+                );
+            }
+        }
+    }
+}
