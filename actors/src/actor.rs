@@ -1,8 +1,9 @@
 //! The one actor shape every kind shares: immutable identity and shared
 //! context in the actor struct, the placement epoch as state, one message
-//! enum, replies by `RpcReplyPort`. What a kind does with its pending
-//! messages lives in its own file (`hub.rs`, `station.rs`, `ring.rs`,
-//! `special_ops.rs`).
+//! enum, replies by `RpcReplyPort`. What a kind does is its [`Role`],
+//! chosen once from the actor's id, each in its own file (`hub.rs`,
+//! `station.rs`, `ring.rs`, `special_ops.rs`); the shell never asks which
+//! kind it is.
 //!
 //! An actor never keeps work only in memory: on every wake it reads its
 //! pending messages from the ledger, so a restarted or moved actor carries
@@ -13,14 +14,14 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use cordon_consensus::ledger::{ActorId, Envelope, Message, Ring};
+use cordon_consensus::ledger::{Action, ActorId, Applied, Dismiss, Envelope};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use tracing::Instrument;
 
 use crate::context::{NodeContext, ProposeError};
-use crate::supervisor::{supervised_by_ring_four, ChildSnapshot, Supervision};
-use crate::{hub, ring, special_ops, station};
+use crate::role::Role;
+use crate::supervisor::{ChildSnapshot, Supervision};
 
 /// Attempts at one message before the actor leaves it for the next wake.
 pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
@@ -63,10 +64,12 @@ pub struct ActorSnapshot {
     pub children: Vec<ChildSnapshot>,
 }
 
-/// An actor: its identity and the node's context.
+/// An actor: its identity, its role and the node's context.
 pub struct DispatchActor {
     /// Which actor this is.
     pub id: ActorId,
+    /// What it does, chosen once from its id.
+    role: Role,
     /// The node's context.
     pub context: Arc<NodeContext>,
 }
@@ -90,6 +93,56 @@ pub struct ActorState {
 }
 
 impl DispatchActor {
+    /// The actor `id` on the node of `context`.
+    pub fn new(id: ActorId, context: Arc<NodeContext>) -> DispatchActor {
+        DispatchActor {
+            role: Role::of(&id),
+            id,
+            context,
+        }
+    }
+
+    /// Answers `envelope`: proposes `action` as this actor under `epoch`,
+    /// consuming the message, with the request id of attempt `attempt`
+    /// (so a repeat after a crash is deduplicated by the ledger).
+    pub(crate) async fn answer(
+        &self,
+        epoch: u64,
+        envelope: &Envelope,
+        attempt: u32,
+        action: Action,
+    ) -> Result<Applied, ProposeError> {
+        let request_id = self.request_id(epoch, envelope.seq, attempt);
+        self.context
+            .propose(&self.id, epoch, request_id, action, vec![envelope.seq])
+            .await
+    }
+
+    /// Proposes `action` as this actor under `epoch` with its own request
+    /// id, consuming no message (plan lines, the deadline watch).
+    pub(crate) async fn act(
+        &self,
+        epoch: u64,
+        request_id: String,
+        action: Action,
+    ) -> Result<Applied, ProposeError> {
+        self.context
+            .propose(&self.id, epoch, request_id, action, Vec::new())
+            .await
+    }
+
+    /// Consumes a message that needs no action, saying why.
+    pub(crate) async fn dismiss(
+        &self,
+        epoch: u64,
+        envelope: &Envelope,
+        reason: String,
+    ) -> Result<(), ProposeError> {
+        tracing::info!(actor = %self.id, seq = envelope.seq, %reason, "dismissing message");
+        let action = Action::Dismiss(Dismiss { reason });
+        self.answer(epoch, envelope, 0, action).await.map(|_| ())
+    }
+
     /// The request id of attempt `attempt` at handling message `seq`.
     ///
     /// The epoch is part of it: an answer the ledger remembers for a stale
@@ -106,7 +159,11 @@ impl DispatchActor {
         };
         let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
         state.done.retain(|seq| live.contains(seq));
-        let pending = self.triage_concurrently(state, pending).await;
+        let pending = if state.fenced {
+            pending
+        } else {
+            self.role.take_backlog(self, state, pending).await
+        };
         for envelope in pending {
             if state.fenced || state.done.contains(&envelope.seq) {
                 continue;
@@ -121,44 +178,6 @@ impl DispatchActor {
         }
     }
 
-    /// The hub's triage steps are independent of each other, so a backlog is
-    /// proposed in concurrent batches (Raft batches them into one append);
-    /// returns the messages left for the one-at-a-time loop.
-    async fn triage_concurrently(
-        &self,
-        state: &mut ActorState,
-        pending: Vec<Envelope>,
-    ) -> Vec<Envelope> {
-        if self.id != ActorId::Hub || state.fenced {
-            return pending;
-        }
-        let (triage, rest): (Vec<Envelope>, Vec<Envelope>) = pending
-            .into_iter()
-            .filter(|e| !state.done.contains(&e.seq))
-            .partition(|e| matches!(e.message, Message::Triage { .. }));
-        for batch in triage.chunks(TRIAGE_BATCH_MAX) {
-            let epoch = state.epoch;
-            let outcomes =
-                futures_util::future::join_all(batch.iter().map(|envelope| async move {
-                    let Message::Triage { incident_id } = envelope.message else {
-                        unreachable!("partitioned on triage messages");
-                    };
-                    hub::triage(self, epoch, envelope, incident_id).await
-                }))
-                .await;
-            for (envelope, outcome) in batch.iter().zip(outcomes) {
-                match outcome {
-                    Ok(()) => {
-                        state.handled += 1;
-                        state.done.insert(envelope.seq);
-                    }
-                    Err(error) => self.note_error(state, envelope, error),
-                }
-            }
-        }
-        rest
-    }
-
     async fn handle_envelope(
         &self,
         state: &mut ActorState,
@@ -167,19 +186,20 @@ impl DispatchActor {
         let span = tracing::info_span!("actor_message", actor = %self.id, epoch = state.epoch, seq = envelope.seq);
         // The message carries the trace of the command that enqueued it.
         cordon_consensus::trace::set_remote_parent(&span, envelope.traceparent.as_deref());
-        async {
-            match &self.id {
-                ActorId::Hub => hub::handle(self, state, envelope).await,
-                ActorId::Station(_) => station::handle(self, state, envelope).await,
-                ActorId::Ring(_) => ring::handle(self, state, envelope).await,
-                ActorId::SpecialOps(_) => special_ops::handle(self, state, envelope).await,
-            }
-        }
-        .instrument(span)
-        .await
+        self.role
+            .handle(self, state, envelope)
+            .instrument(span)
+            .await
     }
 
-    fn note_error(&self, state: &mut ActorState, envelope: &Envelope, error: ProposeError) {
+    /// Records why handling `envelope` failed; a fencing rejection stops
+    /// this incarnation from acting.
+    pub(crate) fn note_error(
+        &self,
+        state: &mut ActorState,
+        envelope: &Envelope,
+        error: ProposeError,
+    ) {
         if error.is_fenced() {
             tracing::warn!(actor = %self.id, epoch = state.epoch, %error, "fenced: a newer placement exists; not acting");
             state.fenced = true;
@@ -236,8 +256,7 @@ impl Actor for DispatchActor {
         tracing::info!(actor = %self.id, epoch, node_id = self.context.node_id(), "actor started");
         // Whatever is pending in the ledger is this incarnation's first work.
         myself.cast(ActorMsg::Wake)?;
-        let teams = (self.id == ActorId::Ring(Ring::SpecialPolice))
-            .then(|| Supervision::new(self.context.clone(), "ring:4", supervised_by_ring_four));
+        let teams = self.role.supervision(&self.context);
         if teams.is_some() {
             myself.cast(ActorMsg::Reconcile)?;
         }
@@ -261,8 +280,8 @@ impl Actor for DispatchActor {
         match message {
             ActorMsg::Wake => self.drain(state).await,
             ActorMsg::Tick => {
-                if !state.fenced && self.id == ActorId::Hub {
-                    if let Err(error) = hub::tick(self, state).await {
+                if !state.fenced {
+                    if let Err(error) = self.role.tick(self, state).await {
                         state.fenced |= error.is_fenced();
                         state.last_error = Some(error.to_string());
                     }

@@ -5,21 +5,81 @@
 //! whose deadline passes with nobody on scene escalates outward.
 
 use cordon_consensus::ledger::{
-    Action, ActorId, ApprovePlan, AssignUnit, Dismiss, Envelope, Escalate, IncidentId,
-    IncidentStatus, Message, PlanLine, PlanRole, ProposePlan, Ring, StationId, TriageIncident,
-    UnitId,
+    Action, ApprovePlan, AssignUnit, Envelope, Escalate, IncidentId, IncidentStatus, Message,
+    PlanLine, PlanRole, ProposePlan, Ring, StationId, TriageIncident, UnitId,
 };
 use cordon_consensus::node::unix_millis;
 
-use crate::actor::{ActorState, DispatchActor};
+use crate::actor::{ActorState, DispatchActor, TRIAGE_BATCH_MAX};
 use crate::context::ProposeError;
 use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
 
+/// The hub's role: it holds no state of its own (the ledger holds it all).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hub;
+
+impl Hub {
+    /// Handles one pending message of the hub.
+    pub(crate) async fn handle(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+        envelope: &Envelope,
+    ) -> Result<(), ProposeError> {
+        handle(actor, state, envelope).await
+    }
+
+    /// Triage steps are independent of each other, so a backlog is
+    /// proposed in concurrent batches (Raft batches them into one append);
+    /// returns the messages left for the one-at-a-time loop.
+    pub(crate) async fn take_backlog(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+        pending: Vec<Envelope>,
+    ) -> Vec<Envelope> {
+        let (triage_now, rest): (Vec<Envelope>, Vec<Envelope>) = pending
+            .into_iter()
+            .filter(|e| !state.done.contains(&e.seq))
+            .partition(|e| matches!(e.message, Message::Triage { .. }));
+        for batch in triage_now.chunks(TRIAGE_BATCH_MAX) {
+            let epoch = state.epoch;
+            let outcomes =
+                futures_util::future::join_all(batch.iter().map(|envelope| async move {
+                    let Message::Triage { incident_id } = envelope.message else {
+                        unreachable!("partitioned on triage messages");
+                    };
+                    triage(actor, epoch, envelope, incident_id).await
+                }))
+                .await;
+            for (envelope, outcome) in batch.iter().zip(outcomes) {
+                match outcome {
+                    Ok(()) => {
+                        state.handled += 1;
+                        state.done.insert(envelope.seq);
+                    }
+                    Err(error) => actor.note_error(state, envelope, error),
+                }
+            }
+        }
+        rest
+    }
+
+    /// The deadline watch (see [`tick`]).
+    pub(crate) async fn tick(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+    ) -> Result<(), ProposeError> {
+        tick(actor, state).await
+    }
+}
+
 /// Handles one pending message of the hub.
-pub(crate) async fn handle(
+async fn handle(
     actor: &DispatchActor,
     state: &mut ActorState,
     envelope: &Envelope,
@@ -33,39 +93,18 @@ pub(crate) async fn handle(
             dispatch_plan(actor, state, envelope, *incident_id).await
         }
         other => {
-            dismiss(
-                actor,
-                state.epoch,
-                envelope,
-                format!("the hub does not handle {other:?}"),
-            )
-            .await
+            actor
+                .dismiss(
+                    state.epoch,
+                    envelope,
+                    format!("the hub does not handle {other:?}"),
+                )
+                .await
         }
     }
 }
 
-/// Consumes a message that needs no action, saying why.
-pub(crate) async fn dismiss(
-    actor: &DispatchActor,
-    epoch: u64,
-    envelope: &Envelope,
-    reason: String,
-) -> Result<(), ProposeError> {
-    tracing::info!(actor = %actor.id, seq = envelope.seq, %reason, "dismissing message");
-    actor
-        .context
-        .propose(
-            &actor.id,
-            epoch,
-            actor.request_id(epoch, envelope.seq, 0),
-            Action::Dismiss(Dismiss { reason }),
-            vec![envelope.seq],
-        )
-        .await
-        .map(|_| ())
-}
-
-pub(crate) async fn triage(
+async fn triage(
     actor: &DispatchActor,
     epoch: u64,
     envelope: &Envelope,
@@ -100,25 +139,15 @@ pub(crate) async fn triage(
         }
     };
     match action {
-        Some(action) => actor
-            .context
-            .propose(
-                &actor.id,
-                epoch,
-                actor.request_id(epoch, envelope.seq, 0),
-                action,
-                vec![envelope.seq],
-            )
-            .await
-            .map(|_| ()),
+        Some(action) => actor.answer(epoch, envelope, 0, action).await.map(|_| ()),
         None => {
-            dismiss(
-                actor,
-                epoch,
-                envelope,
-                format!("{incident_id} is not awaiting triage"),
-            )
-            .await
+            actor
+                .dismiss(
+                    epoch,
+                    envelope,
+                    format!("{incident_id} is not awaiting triage"),
+                )
+                .await
         }
     }
 }
@@ -170,13 +199,13 @@ async fn propose_plan(
     };
     let action = match lines {
         None => {
-            return dismiss(
-                actor,
-                state.epoch,
-                envelope,
-                format!("{incident_id} needs no new plan"),
-            )
-            .await
+            return actor
+                .dismiss(
+                    state.epoch,
+                    envelope,
+                    format!("{incident_id} needs no new plan"),
+                )
+                .await
         }
         Some(lines) if lines.is_empty() => Action::Escalate(Escalate {
             incident_id,
@@ -189,16 +218,7 @@ async fn propose_plan(
             auto_approve_at_ms: unix_millis() + actor.context.timing.plan_auto_approve_ms,
         }),
     };
-    let result = actor
-        .context
-        .propose(
-            &actor.id,
-            state.epoch,
-            actor.request_id(state.epoch, envelope.seq, 0),
-            action,
-            vec![envelope.seq],
-        )
-        .await;
+    let result = actor.answer(state.epoch, envelope, 0, action).await;
     match result {
         // An incident already at ring 4 with no unit left: keep it pending for a later tick.
         Err(ProposeError::Rejected(cordon_consensus::ledger::Rejection::NotOutward { .. })) => {
@@ -244,34 +264,27 @@ async fn dispatch_plan(
             "{}.line{position}",
             actor.request_id(state.epoch, envelope.seq, 0)
         );
-        match actor
-            .context
-            .propose(&actor.id, state.epoch, request_id, action, Vec::new())
-            .await
-        {
+        match actor.act(state.epoch, request_id, action).await {
             Ok(_) => assigned += 1,
             Err(error) if error.is_fenced() => return Err(error),
             Err(error) => tracing::warn!(%incident_id, %unit_id, %error, "plan unit not assigned"),
         }
     }
-    dismiss(
-        actor,
-        state.epoch,
-        envelope,
-        format!(
-            "plan dispatched: {assigned} of {} units assigned",
-            lines.len()
-        ),
-    )
-    .await
+    actor
+        .dismiss(
+            state.epoch,
+            envelope,
+            format!(
+                "plan dispatched: {assigned} of {} units assigned",
+                lines.len()
+            ),
+        )
+        .await
 }
 
 /// The deadline watch: approves plans past their automatic-approval time and
 /// escalates incidents whose on-scene deadline passed with nobody on scene.
-pub(crate) async fn tick(
-    actor: &DispatchActor,
-    state: &mut ActorState,
-) -> Result<(), ProposeError> {
+async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), ProposeError> {
     let now_ms = unix_millis();
     let mut actions = Vec::new();
     {
@@ -314,11 +327,7 @@ pub(crate) async fn tick(
         }
     }
     for (request_id, action) in actions {
-        match actor
-            .context
-            .propose(&ActorId::Hub, state.epoch, request_id, action, Vec::new())
-            .await
-        {
+        match actor.act(state.epoch, request_id, action).await {
             Ok(applied) => {
                 tracing::info!(index = applied.index, effect = ?applied.effect, "deadline watch acted")
             }

@@ -16,9 +16,10 @@
 //! repeat; effects happen once (request ids, unit versions).
 //!
 //! Modules:
-//! - [`actor`]: the one actor shape every kind shares; [`hub`], [`station`],
-//!   [`ring`], [`special_ops`]: what each kind does; [`respond`]: the
-//!   dispatch step stations and rings share.
+//! - [`actor`]: the one actor shape every kind shares (the ledger-backed
+//!   queue); [`role`]: the kind, chosen once from the actor's id; [`hub`],
+//!   [`station`], [`ring`], [`special_ops`]: what each kind does;
+//!   [`respond`]: the dispatch step stations and rings share.
 //! - [`supervisor`], [`runtime`], [`placement`], [`context`]: supervision,
 //!   the node's runtime, placement and fencing, the node context (what every actor on a node uses).
 //! - [`planning`]: dispatch planning as pure functions; [`view`]: the
@@ -35,6 +36,7 @@ pub mod placement;
 pub mod planning;
 pub mod respond;
 pub mod ring;
+pub mod role;
 pub mod roster;
 pub mod runtime;
 pub mod special_ops;

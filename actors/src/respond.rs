@@ -46,18 +46,7 @@ pub(crate) async fn respond(
                 return Ok(());
             }
         };
-        let request_id = actor.request_id(state.epoch, envelope.seq, attempt);
-        match actor
-            .context
-            .propose(
-                &actor.id,
-                state.epoch,
-                request_id,
-                action,
-                vec![envelope.seq],
-            )
-            .await
-        {
+        match actor.answer(state.epoch, envelope, attempt, action).await {
             Ok(applied) => {
                 tracing::info!(actor = %actor.id, %incident_id, index = applied.index, effect = ?applied.effect, "responded");
                 return Ok(());

@@ -5,31 +5,46 @@
 //! assigns its best team even when the 3-minute target cannot be met, and
 //! flags the breach.
 
+use std::sync::Arc;
+
 use cordon_consensus::ledger::{Envelope, Message};
 
 use crate::actor::{ActorState, DispatchActor};
-use crate::context::ProposeError;
+use crate::context::{NodeContext, ProposeError};
 use crate::planning::select::Scope;
 use crate::respond::respond;
+use crate::supervisor::{supervised_by_ring_four, Supervision};
 
-/// Handles one pending message of a ring.
-pub(crate) async fn handle(
-    actor: &DispatchActor,
-    state: &mut ActorState,
-    envelope: &Envelope,
-) -> Result<(), ProposeError> {
-    match &envelope.message {
-        Message::Dispatch { incident_id } => {
-            respond(actor, state, envelope, *incident_id, Scope::Ring, None).await
+/// A ring's role: which ring it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ring {
+    /// The ring (1 to 4).
+    pub ring: cordon_consensus::ledger::Ring,
+}
+
+impl Ring {
+    /// Handles one pending message of the ring.
+    pub(crate) async fn handle(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+        envelope: &Envelope,
+    ) -> Result<(), ProposeError> {
+        match &envelope.message {
+            Message::Dispatch { incident_id } => {
+                respond(actor, state, envelope, *incident_id, Scope::Ring, None).await
+            }
+            other => {
+                let reason = format!("a ring does not handle {other:?}");
+                actor.dismiss(state.epoch, envelope, reason).await
+            }
         }
-        other => {
-            crate::hub::dismiss(
-                actor,
-                state.epoch,
-                envelope,
-                format!("a ring does not handle {other:?}"),
-            )
-            .await
-        }
+    }
+
+    /// Ring 4 supervises the special-ops teams placed on its node, with the
+    /// node supervisor's policy; the other rings supervise nobody.
+    pub(crate) fn supervision(&self, context: &Arc<NodeContext>) -> Option<Supervision> {
+        (self.ring == cordon_consensus::ledger::Ring::SpecialPolice)
+            .then(|| Supervision::new(context.clone(), "ring:4", supervised_by_ring_four))
     }
 }

@@ -3,42 +3,38 @@
 //! the best available group by travel time, asks neighbours or escalates to
 //! ring 4 when no group can meet the target.
 
-use cordon_consensus::ledger::{ActorId, Envelope, Message};
+use cordon_consensus::ledger::{Envelope, Message, StationId};
 
 use crate::actor::{ActorState, DispatchActor};
 use crate::context::ProposeError;
 use crate::planning::select::Scope;
 use crate::respond::respond;
 
-/// Handles one pending message of a station.
-pub(crate) async fn handle(
-    actor: &DispatchActor,
-    state: &mut ActorState,
-    envelope: &Envelope,
-) -> Result<(), ProposeError> {
-    let ActorId::Station(station) = &actor.id else {
-        unreachable!("station::handle is only called for station actors");
-    };
-    match &envelope.message {
-        Message::Dispatch { incident_id } | Message::MutualAid { incident_id, .. } => {
-            respond(
-                actor,
-                state,
-                envelope,
-                *incident_id,
-                Scope::Station(station.0.clone()),
-                Some(station.as_str()),
-            )
-            .await
-        }
-        other => {
-            crate::hub::dismiss(
-                actor,
-                state.epoch,
-                envelope,
-                format!("a station does not handle {other:?}"),
-            )
-            .await
+/// A station's role: which station it dispatches for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Station {
+    /// The station, as named in the district model.
+    pub station: StationId,
+}
+
+impl Station {
+    /// Handles one pending message of the station.
+    pub(crate) async fn handle(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+        envelope: &Envelope,
+    ) -> Result<(), ProposeError> {
+        match &envelope.message {
+            Message::Dispatch { incident_id } | Message::MutualAid { incident_id, .. } => {
+                let scope = Scope::Station(self.station.0.clone());
+                let own = Some(self.station.as_str());
+                respond(actor, state, envelope, *incident_id, scope, own).await
+            }
+            other => {
+                let reason = format!("a station does not handle {other:?}");
+                actor.dismiss(state.epoch, envelope, reason).await
+            }
         }
     }
 }

@@ -107,10 +107,7 @@ impl Supervision {
         actor: &ActorId,
         epoch: u64,
     ) -> Result<ActorRef<ActorMsg>, ActorProcessingErr> {
-        let handler = DispatchActor {
-            id: actor.clone(),
-            context: self.context.clone(),
-        };
+        let handler = DispatchActor::new(actor.clone(), self.context.clone());
         let (actor_ref, _) = Actor::spawn_linked(None, handler, epoch, supervisor.clone()).await?;
         Ok(actor_ref)
     }
