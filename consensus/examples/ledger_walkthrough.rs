@@ -199,7 +199,7 @@ mod tests {
         let (ledger, incident_id) = walk_through();
         let incident = ledger.incident(incident_id).unwrap();
         assert_eq!(incident.status, IncidentStatus::Resolved);
-        let steps: Vec<_> = incident.timeline.iter().map(|e| e.step.as_str()).collect();
+        let steps: Vec<_> = incident.timeline.iter().map(|e| e.step.name()).collect();
         assert_eq!(
             steps,
             ["reported", "triaged", "assigned", "en_route", "on_scene", "resolved"]

@@ -48,11 +48,7 @@ pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
         major: incident.major,
         plan: incident.plan.as_ref().map(plan),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
-        timeline: incident
-            .timeline
-            .iter()
-            .map(|entry| timeline_entry(entry, incident))
-            .collect(),
+        timeline: incident.timeline.iter().map(timeline_entry).collect(),
     }
 }
 
@@ -82,24 +78,15 @@ fn plan(plan: &ledger::Plan) -> cordon_api::incidents::Plan {
     }
 }
 
-/// A timeline entry; an assignment's entry names its unit (the assignment
-/// made at the entry's log index).
-fn timeline_entry(
-    entry: &ledger::TimelineEntry,
-    incident: &Incident,
-) -> cordon_api::incidents::TimelineEntry {
-    let unit_id = incident
-        .assignments
-        .iter()
-        .find(|assignment| assignment.index == entry.index && entry.step == "assigned")
-        .map(|assignment| assignment.unit_id.0.clone());
+/// A timeline entry, with the unit its step is about.
+fn timeline_entry(entry: &ledger::TimelineEntry) -> cordon_api::incidents::TimelineEntry {
     cordon_api::incidents::TimelineEntry {
         index: entry.index,
         at_ms: entry.at_ms,
         origin: origin(&entry.origin),
         request_id: entry.request_id.0.clone(),
-        step: entry.step.clone(),
-        unit_id,
+        step: entry.step.name().to_string(),
+        unit_id: entry.step.unit_id().map(|unit| unit.0.clone()),
         status: name(&entry.status),
         reason: entry.reason.clone(),
         hash: entry.hash.clone(),

@@ -6,7 +6,7 @@ use ring::digest::{digest, SHA256};
 
 use super::command::Origin;
 use super::ids::{IncidentStatus, RequestId};
-use super::model::TimelineEntry;
+use super::model::{TimelineEntry, TimelineStep};
 
 /// The hash before the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -23,7 +23,7 @@ pub fn entry_hash(previous: &str, entry: &TimelineEntry) -> String {
         entry.at_ms,
         entry.origin,
         entry.request_id,
-        entry.step,
+        entry.step.name(),
         entry.status,
         entry.reason
     );
@@ -38,7 +38,7 @@ pub(crate) fn append(
     at_ms: u64,
     origin: &Origin,
     request_id: &RequestId,
-    step: &str,
+    step: TimelineStep,
     status: IncidentStatus,
     reason: String,
 ) {
@@ -51,7 +51,7 @@ pub(crate) fn append(
         at_ms,
         origin: origin.clone(),
         request_id: request_id.clone(),
-        step: step.to_string(),
+        step,
         status,
         reason,
         hash: String::new(),
@@ -60,11 +60,17 @@ pub(crate) fn append(
     timeline.push(entry);
 }
 
-/// Checks a timeline's chain; on a break, returns the position of the first bad entry.
+/// Checks a timeline's chain, and that each step's unit is the one its
+/// hashed reason names; on a break, returns the position of the first bad
+/// entry.
 pub fn verify(timeline: &[TimelineEntry]) -> Result<(), usize> {
     let mut previous = GENESIS_HASH.to_string();
     for (position, entry) in timeline.iter().enumerate() {
-        if entry_hash(&previous, entry) != entry.hash {
+        let unit_named = entry
+            .step
+            .unit_id()
+            .is_none_or(|unit| entry.reason.contains(unit.0.as_str()));
+        if entry_hash(&previous, entry) != entry.hash || !unit_named {
             return Err(position);
         }
         previous = entry.hash.clone();
@@ -88,7 +94,7 @@ mod tests {
             1_700_000_000_000,
             &Origin::Operator,
             &RequestId("report-1".into()),
-            "reported",
+            TimelineStep::Reported,
             IncidentStatus::Reported,
             "theft reported by EmergencyCall".into(),
         );
@@ -102,7 +108,7 @@ mod tests {
                 node: 2,
             },
             &RequestId("hub.e3.triage.1".into()),
-            "triaged",
+            TimelineStep::Triaged,
             IncidentStatus::Triaged,
             "ring 3, station bund, run card theft, target 300 s".into(),
         );
@@ -115,5 +121,41 @@ mod tests {
             timeline[1].hash,
             "83fa91a3eb8d05c0b48272779d3350a947afff5e29036c4548467e9b3b64fbc2"
         );
+    }
+
+    // A step that carries its unit hashes only its canonical name, exactly
+    // as the string steps of earlier versions did; the unit must be the one
+    // the hashed reason names, or the timeline does not verify.
+    #[test]
+    fn a_unit_step_hashes_its_canonical_name_and_must_match_its_reason() {
+        let mut timeline = Vec::new();
+        let request_id = RequestId("station:bund.e1.m4.a0".into());
+        let reason = "bund-1-a, eta 40 s, target 60 s".to_string();
+        let assigned = TimelineStep::Assigned {
+            unit_id: crate::ledger::ids::UnitId("bund-1-a".into()),
+        };
+        let (index, at_ms) = (12, 1_700_000_009_000);
+        append(
+            &mut timeline,
+            index,
+            at_ms,
+            &Origin::Operator,
+            &request_id,
+            assigned,
+            IncidentStatus::Assigned,
+            reason.clone(),
+        );
+        let line = format!(
+            "{GENESIS_HASH}\n{index}\n{at_ms}\noperator\n{request_id}\nassigned\nAssigned\n{reason}"
+        );
+        assert_eq!(
+            timeline[0].hash,
+            hex(digest(&SHA256, line.as_bytes()).as_ref())
+        );
+        assert_eq!(verify(&timeline), Ok(()));
+        timeline[0].step = TimelineStep::Assigned {
+            unit_id: crate::ledger::ids::UnitId("bund-2-b".into()),
+        };
+        assert_eq!(verify(&timeline), Err(0), "a unit the reason does not name");
     }
 }

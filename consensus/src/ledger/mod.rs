@@ -48,7 +48,7 @@ pub use ids::{
 };
 pub use model::{
     Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole,
-    Rejection, TimelineEntry, Unit,
+    Rejection, TimelineEntry, TimelineStep, Unit,
 };
 pub use permission::Proposers;
 pub use step::responder;

@@ -147,14 +147,97 @@ pub struct TimelineEntry {
     pub origin: Origin,
     /// The request id of the command.
     pub request_id: RequestId,
-    /// The step (`reported`, `triaged`, `assigned`, `escalated`...).
-    pub step: String,
+    /// What happened, with the unit it is about where there is one.
+    pub step: TimelineStep,
     /// The status after this step.
     pub status: IncidentStatus,
     /// Why, in words.
     pub reason: String,
     /// Hex SHA-256 of the previous entry's hash and this entry's fields.
     pub hash: String,
+}
+
+/// One step of an incident's audit trail. The hash chain covers its
+/// canonical name ([`TimelineStep::name`], the names the trail has always
+/// had) and its unit id through the reason, which names the unit; `verify`
+/// checks that the two agree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineStep {
+    /// The incident was reported.
+    Reported,
+    /// The hub triaged it to a ring and station.
+    Triaged,
+    /// It moved to an outer ring.
+    Escalated,
+    /// A station asked a neighbour for help.
+    MutualAidRequested,
+    /// A unit was assigned.
+    Assigned {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// The first assigned unit is on its way.
+    EnRoute {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// A unit arrived.
+    OnScene {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// A unit left the incident (out of service, available again).
+    UnitReleased {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// The hub proposed a mobilisation plan.
+    PlanProposed,
+    /// A commander (or the automatic approval) approved the plan.
+    PlanApproved,
+    /// The incident was resolved.
+    Resolved,
+    /// The incident was cancelled.
+    Cancelled,
+}
+
+impl TimelineStep {
+    /// The step's canonical name (`assigned`, `on_scene`...): what the hash
+    /// chain covers, and what the API shows.
+    pub fn name(&self) -> &'static str {
+        match self {
+            TimelineStep::Reported => "reported",
+            TimelineStep::Triaged => "triaged",
+            TimelineStep::Escalated => "escalated",
+            TimelineStep::MutualAidRequested => "mutual_aid_requested",
+            TimelineStep::Assigned { .. } => "assigned",
+            TimelineStep::EnRoute { .. } => "en_route",
+            TimelineStep::OnScene { .. } => "on_scene",
+            TimelineStep::UnitReleased { .. } => "unit_released",
+            TimelineStep::PlanProposed => "plan_proposed",
+            TimelineStep::PlanApproved => "plan_approved",
+            TimelineStep::Resolved => "resolved",
+            TimelineStep::Cancelled => "cancelled",
+        }
+    }
+
+    /// The unit the step is about, if any.
+    pub fn unit_id(&self) -> Option<&UnitId> {
+        match self {
+            TimelineStep::Assigned { unit_id }
+            | TimelineStep::EnRoute { unit_id }
+            | TimelineStep::OnScene { unit_id }
+            | TimelineStep::UnitReleased { unit_id } => Some(unit_id),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TimelineStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A unit's place in a plan.

@@ -5,7 +5,7 @@
 use super::audit;
 use super::command::Command;
 use super::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId};
-use super::model::{Effect, Envelope, Incident, Message, Rejection};
+use super::model::{Effect, Envelope, Incident, Message, Rejection, TimelineStep};
 use super::Ledger;
 
 /// The context of one apply: index, time and origin of the command.
@@ -67,7 +67,7 @@ impl Ledger {
         &mut self,
         step: &Step<'_>,
         incident_id: IncidentId,
-        step_name: &str,
+        timeline_step: TimelineStep,
         status: IncidentStatus,
         reason: String,
     ) -> Effect {
@@ -83,7 +83,7 @@ impl Ledger {
             step.at_ms(),
             &step.command.origin,
             &step.command.request_id,
-            step_name,
+            timeline_step,
             status,
             reason,
         );

@@ -7,7 +7,8 @@ use std::io::Cursor;
 use cordon_consensus::codec::{self, CodecError, STORAGE_FORMAT_VERSION};
 use cordon_consensus::ledger::{
     Action, AssignUnit, Channel, Command, IncidentId, IncidentKind, Ledger, LoadRoster,
-    NewIncident, Origin, Position, RequestId, Ring, RosterUnit, TriageIncident, UnitId,
+    NewIncident, Origin, Position, RequestId, Ring, RosterUnit, TimelineStep, TriageIncident,
+    UnitId,
 };
 use cordon_consensus::log_store::open_database;
 use cordon_consensus::state_machine::StateMachine;
@@ -129,8 +130,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 2,
-        "typed rings are storage format 2"
+        STORAGE_FORMAT_VERSION, 3,
+        "typed timeline steps are storage format 3"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
@@ -140,15 +141,19 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(incident.ring, Some(Ring::SpecialPolice));
     assert_eq!(incident.units, vec![UnitId("team-1".into())]);
     assert_eq!(incident.timeline.len(), 3);
+    let assigned = TimelineStep::Assigned {
+        unit_id: UnitId("team-1".into()),
+    };
+    assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 1 are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 2 are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&1u16.to_be_bytes());
+    older[4..6].copy_from_slice(&2u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 1,
-            expected: 2
+            found: 2,
+            expected: 3
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();

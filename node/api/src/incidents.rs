@@ -238,7 +238,8 @@ pub struct TimelineEntry {
     pub request_id: String,
     /// What happened, e.g. `triaged`, `assigned`, `escalated`.
     pub step: String,
-    /// The unit the step is about (assigned, unit on scene), if any.
+    /// The unit the step is about (`assigned`, `en_route`, `on_scene`,
+    /// `unit_released`), if any.
     pub unit_id: Option<String>,
     /// The incident's status afterwards.
     pub status: String,

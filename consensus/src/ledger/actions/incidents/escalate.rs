@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::check_text;
 use crate::ledger::ids::{IncidentId, IncidentStatus, Ring};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{responder, Outcome, Step};
@@ -59,7 +60,7 @@ impl Rules for Escalate {
         let effect = ledger.record(
             step,
             incident_id,
-            "escalated",
+            TimelineStep::Escalated,
             IncidentStatus::Escalated,
             format!(
                 "ring {from} -> ring {}: {}",

@@ -17,6 +17,7 @@ pub use resolve::ResolveIncident;
 pub use triage::TriageIncident;
 
 use crate::ledger::ids::{IncidentId, IncidentStatus, UnitStatus};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::step::{message_incident, Outcome, Step};
 use crate::ledger::Ledger;
 
@@ -59,9 +60,9 @@ fn close(
         queue.retain(|_, envelope| message_incident(&envelope.message) != incident_id);
     }
     let step_name = if status == IncidentStatus::Resolved {
-        "resolved"
+        TimelineStep::Resolved
     } else {
-        "cancelled"
+        TimelineStep::Cancelled
     };
     Ok(ledger.record(step, incident_id, step_name, status, reason.to_string()))
 }

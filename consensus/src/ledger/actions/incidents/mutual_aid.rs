@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::check_text;
 use crate::ledger::ids::{ActorId, IncidentId, StationId};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -53,7 +54,7 @@ impl Rules for RequestMutualAid {
         let effect = ledger.record(
             step,
             incident_id,
-            "mutual_aid_requested",
+            TimelineStep::MutualAidRequested,
             status,
             format!("{from_station} asks {}: {}", self.to_station, self.reason),
         );

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::audit;
 use crate::ledger::command::{check_text, out_of_range, SCALE_MAX};
 use crate::ledger::ids::{ActorId, Channel, IncidentId, IncidentKind, IncidentStatus, Position};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Effect, Incident, Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -64,7 +65,7 @@ impl Rules for NewIncident {
             step.at_ms(),
             &step.command.origin,
             &step.command.request_id,
-            "reported",
+            TimelineStep::Reported,
             IncidentStatus::Reported,
             format!("{} reported by {:?}", self.kind.name(), self.channel),
         );

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::check_text;
 use crate::ledger::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{responder, Outcome, Step};
@@ -62,7 +63,7 @@ impl Rules for TriageIncident {
         let effect = ledger.record(
             step,
             incident_id,
-            "triaged",
+            TimelineStep::Triaged,
             IncidentStatus::Triaged,
             self.reason(),
         );

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::ids::{ActorId, IncidentId};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -54,7 +55,7 @@ impl Rules for ApprovePlan {
         let effect = ledger.record(
             step,
             incident_id,
-            "plan_approved",
+            TimelineStep::PlanApproved,
             status,
             format!("approved by {}", step.command.origin),
         );

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::{out_of_range, PLAN_LINES_MAX};
 use crate::ledger::ids::IncidentId;
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Plan, PlanLine, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -75,7 +76,7 @@ impl Rules for ProposePlan {
         Ok(ledger.record(
             step,
             incident_id,
-            "plan_proposed",
+            TimelineStep::PlanProposed,
             status,
             format!(
                 "{} units; automatic approval at {} ms",

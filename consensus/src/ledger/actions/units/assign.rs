@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::ids::{ActorId, IncidentId, IncidentStatus, Ring, UnitId, UnitStatus};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Assignment, Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -69,7 +70,15 @@ impl Rules for AssignUnit {
             "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s",
             unit_ring.number()
         );
-        let effect = ledger.record(step, incident_id, "assigned", status, reason);
+        let effect = ledger.record(
+            step,
+            incident_id,
+            TimelineStep::Assigned {
+                unit_id: self.unit_id.clone(),
+            },
+            status,
+            reason,
+        );
         if unit_ring == Ring::SpecialPolice {
             ledger.enqueue(
                 step,

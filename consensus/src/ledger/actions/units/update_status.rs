@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::ids::{IncidentId, IncidentStatus, Position, UnitId, UnitStatus};
+use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Effect, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -107,7 +108,9 @@ impl UpdateUnitStatus {
             ledger.record(
                 step,
                 incident_id,
-                "unit_released",
+                TimelineStep::UnitReleased {
+                    unit_id: unit_id.clone(),
+                },
                 current,
                 format!("{unit_id} is {status:?}"),
             );
@@ -131,9 +134,13 @@ impl UpdateUnitStatus {
                 .map(|deadline| format!(", {} ms past the target", step.at_ms() - deadline))
                 .unwrap_or_default();
             let step_name = if next == IncidentStatus::OnScene {
-                "on_scene"
+                TimelineStep::OnScene {
+                    unit_id: unit_id.clone(),
+                }
             } else {
-                "en_route"
+                TimelineStep::EnRoute {
+                    unit_id: unit_id.clone(),
+                }
             };
             ledger.record(
                 step,
