@@ -16,12 +16,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use cordon_chaos::drill::repeat::{DrillSummary, Table};
-use cordon_chaos::drill::{
+use cordon_chaos::l3::repeat::{DrillSummary, Table};
+use cordon_chaos::l3::{
     cordon_next_to, run_drill, DrillError, DrillName, DrillOptions, Lab, OperatorCluster,
     OperatorCommands,
 };
-use cordon_chaos::load::{LoadCommand, LoadGenerator, LoadProfile, LoadSummary};
+use cordon_chaos::shared::load::{LoadCommand, LoadGenerator, LoadProfile, LoadSummary};
 use cordon_config::District;
 
 const USAGE: &str = "usage: cordon-chaos drill --list
@@ -147,7 +147,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         return Err("no command given".into());
     };
     if command == "sim" {
-        return cordon_chaos::sim::cli::main(rest);
+        return cordon_chaos::l1::cli::main(rest);
     }
     if command == "load" {
         return load(rest);

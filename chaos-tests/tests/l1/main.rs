@@ -5,7 +5,7 @@
 //!
 //! Run with `-- --nocapture` to see every seed's report.
 
-use cordon_chaos::sim::{run, FaultSchedule, ScheduledFault, SimFault, SimOptions, WARMUP_MS};
+use cordon_chaos::l1::{run, FaultSchedule, ScheduledFault, SimFault, SimOptions, WARMUP_MS};
 use cordon_consensus::invariants::Invariant;
 
 /// Seeds in `cargo test`, split over two tests so both cores work.

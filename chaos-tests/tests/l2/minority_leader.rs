@@ -5,10 +5,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cordon_chaos::checkers::RequestOutcome;
-use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, ScenarioReport};
-use cordon_chaos::workload::{outcomes_of, ReportLoad};
+use cordon_chaos::judge::checkers::RequestOutcome;
+use cordon_chaos::judge::history::History;
+use cordon_chaos::judge::verdict::OpTally;
+use cordon_chaos::l2::report::ScenarioReport;
+use cordon_chaos::l2::workload::{outcomes_of, ReportLoad};
 
 use crate::{read_back, seed, three_nodes, CONVERGE_WITHIN, LEADER_WITHIN};
 

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
-use cordon_chaos::workload::ReportLoad;
+use cordon_chaos::judge::history::History;
+use cordon_chaos::judge::verdict::{OpTally, RequestVerdict};
+use cordon_chaos::l2::report::ScenarioReport;
+use cordon_chaos::l2::workload::ReportLoad;
 
 use crate::{
     assert_every_node_holds, read_back, seed, three_nodes, CONVERGE_WITHIN, LEADER_WITHIN,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cordon_chaos::net::{FaultyNetwork, FaultySocket, LinkFaults};
+use cordon_chaos::l2::net::{FaultyNetwork, FaultySocket, LinkFaults};
 use quinn::udp::{RecvMeta, Transmit};
 use quinn::AsyncUdpSocket;
 use tokio::time::Instant;

@@ -18,10 +18,10 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use cordon_chaos::drill::{
+use cordon_chaos::l3::{
     cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, DrillReport, Lab,
 };
-use cordon_chaos::load::LoadProfile;
+use cordon_chaos::shared::load::LoadProfile;
 
 mod operator;
 mod sweep;

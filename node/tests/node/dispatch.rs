@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use cordon_chaos::checkers::epochs;
+use cordon_chaos::judge::checkers::epochs;
 use serde_json::Value;
 
 use crate::support::{actor_executions, placement, start_cluster, steps, Cluster};

@@ -173,13 +173,15 @@ pub async fn placement(client: &ApiClient, actor: &str) -> Option<(u64, u64)> {
 
 /// Every actor step in every incident's timeline, in log order, as the
 /// epochs checker reads them.
-pub async fn actor_executions(client: &ApiClient) -> Vec<cordon_chaos::checkers::ActorExecution> {
+pub async fn actor_executions(
+    client: &ApiClient,
+) -> Vec<cordon_chaos::judge::checkers::ActorExecution> {
     let list = client.get("/v1/incidents?limit=10000", 0).await.unwrap();
     let mut executions = Vec::new();
     for incident in list["incidents"].as_array().unwrap() {
         for entry in incident["timeline"].as_array().unwrap() {
             if let Some(actor) = entry["origin"].get("actor") {
-                executions.push(cordon_chaos::checkers::ActorExecution {
+                executions.push(cordon_chaos::judge::checkers::ActorExecution {
                     actor: actor["actor"].to_string(),
                     epoch: actor["epoch"].as_u64().unwrap(),
                     node: actor["node"].as_u64().unwrap(),

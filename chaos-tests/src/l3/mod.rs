@@ -2,7 +2,7 @@
 //! [`Lab`], real faults (SIGKILL, SIGSTOP, partitions of every shape,
 //! one-way cuts and loss at the bridge, clock skew, disk loss, certificate
 //! expiry, membership changes), a realistic incident load through the HTTP
-//! API recorded as a [`History`], and every checker over the final reads
+//! API recorded as a [`History`](crate::judge::history::History), and every checker over the final reads
 //! from every node.
 //!
 //! Each drill: sweep labs left by killed drills, start the cluster and
@@ -37,10 +37,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use cordon_config::{ClusterConfig, District};
 use serde::Serialize;
 
-use crate::checkers::RecoveryTimes;
-use crate::cluster::certify;
-use crate::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
-use crate::report::OpTally;
+use crate::judge::checkers::RecoveryTimes;
+use crate::judge::verdict::OpTally;
+use crate::shared::certs::certify;
+use crate::shared::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
 
 use api::Api;
 pub use checks::{CheckOutcome, CheckVerdict};
@@ -1279,8 +1279,10 @@ pub async fn run_drill(
         .iter()
         .find(|check| check.check == "unit-assigned-once")
         .map_or(0, |check| check.violation_count);
-    let acknowledged =
-        crate::checkers::acked_incidents(&crate::checkers::request_outcomes(&records)).len();
+    let acknowledged = crate::judge::checkers::acked_incidents(
+        &crate::judge::checkers::request_outcomes(&records),
+    )
+    .len();
     if acknowledged == 0 {
         state.problems.push("no report was acknowledged".into());
     }

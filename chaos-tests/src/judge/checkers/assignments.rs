@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{verdict, IncidentId, Violation};
-use crate::invariants::Invariant;
+use crate::judge::invariants::Invariant;
 
 /// One change to assignments, as applied by the ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::checkers::{request_outcomes, RequestOutcome};
-use crate::history::{History, IncidentResult, Op, OpResult};
-use crate::load::LoadGenerator;
+use crate::judge::checkers::{request_outcomes, RequestOutcome};
+use crate::judge::history::{History, IncidentResult, Op, OpResult};
+use crate::shared::load::LoadGenerator;
 
 use super::api::Api;
 use super::Latency;

@@ -33,9 +33,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::{Debug, Write as _};
 use std::hash::Hash;
 
-use crate::checkers::Violation;
-use crate::history::OpId;
-use crate::invariants::Invariant;
+use crate::judge::checkers::Violation;
+use crate::judge::history::OpId;
+use crate::judge::invariants::Invariant;
 
 /// A sequential specification of one object.
 pub trait Model {

@@ -29,23 +29,22 @@ use std::time::Duration;
 use cordon_config::cluster::free_local_ports;
 use cordon_config::{ClusterConfig, ConfigError, Limits, RaftTiming};
 use cordon_consensus::ledger::{Applied, Command};
-use cordon_consensus::state_machine::LedgerReader;
-use cordon_consensus::tls::{generate_cluster_certs, TlsError};
-use cordon_consensus::types::RaftMetrics;
+use cordon_consensus::tls::TlsError;
 use cordon_consensus::{ConsensusNode, NodeId, NodeOptions, StartError, WriteError};
 use tokio::time::Instant;
 
-use crate::checkers::FinalReads;
-use crate::disk::CrashDisk;
-use crate::net::FaultyNetwork;
+use super::net::FaultyNetwork;
 #[cfg(doc)]
-use crate::net::FaultySocket;
+use super::net::FaultySocket;
+use crate::judge::checkers::FinalReads;
+use crate::judge::raft_views::{
+    converged_index, describe, incidents_by_request, majority_leader, RaftView,
+};
+use crate::shared::certs::certify;
+use crate::shared::disk::CrashDisk;
 
 /// The cluster's name (in certificates and the cluster file).
 pub const CLUSTER_NAME: &str = "chaos";
-
-/// Validity of the cluster's certificates.
-const CERTIFICATES_VALID_S: u64 = 86_400;
 
 /// How long a (re)starting node waits for its address and its files to be
 /// let go of by its previous incarnation.
@@ -474,104 +473,6 @@ impl InProcessCluster {
     }
 }
 
-/// One node's Raft metrics, as far as the waits need them.
-#[derive(Clone, Debug)]
-pub(crate) struct RaftView {
-    pub(crate) id: NodeId,
-    pub(crate) leading: bool,
-    pub(crate) leader: Option<NodeId>,
-    pub(crate) term: u64,
-    pub(crate) last_log_index: Option<u64>,
-    pub(crate) applied_index: Option<u64>,
-    /// The voters of the membership this node knows.
-    pub(crate) voters: Vec<NodeId>,
-    /// Its voters and learners.
-    pub(crate) members: Vec<NodeId>,
-}
-
-impl RaftView {
-    pub(crate) fn of(metrics: &RaftMetrics) -> RaftView {
-        RaftView {
-            id: metrics.id,
-            leading: metrics.state.is_leader(),
-            leader: metrics.current_leader,
-            term: metrics.current_term,
-            last_log_index: metrics.last_log_index,
-            applied_index: metrics.last_applied.map(|log_id| log_id.index),
-            voters: metrics.membership_config.membership().voter_ids().collect(),
-            members: metrics
-                .membership_config
-                .membership()
-                .nodes()
-                .map(|(id, _)| *id)
-                .collect(),
-        }
-    }
-}
-
-/// A leader, other than `excluded`, that a majority of the voters it knows
-/// (itself included) follow in its term: a deposed leader cut off in a
-/// minority may still believe it leads.
-pub(crate) fn majority_leader(views: &[RaftView], excluded: &[NodeId]) -> Option<NodeId> {
-    views
-        .iter()
-        .find(|view| {
-            let followers = views
-                .iter()
-                .filter(|other| {
-                    view.voters.contains(&other.id)
-                        && other.leader == Some(view.id)
-                        && other.term == view.term
-                })
-                .count();
-            view.leading && !excluded.contains(&view.id) && followers > view.voters.len() / 2
-        })
-        .map(|view| view.id)
-}
-
-/// The leader's last log index when every running member the leader knows
-/// (voters and learners with a view) follows it in its term and has
-/// applied up to it. Nodes outside the membership (removed, or never
-/// added) do not count.
-pub(crate) fn converged_index(views: &[RaftView]) -> Option<u64> {
-    let leader = views.iter().find(|view| view.leading)?;
-    let last_index = leader.last_log_index.unwrap_or(0);
-    views
-        .iter()
-        .filter(|view| leader.members.contains(&view.id))
-        .all(|view| {
-            view.leader == Some(leader.id)
-                && view.term == leader.term
-                && view.applied_index.unwrap_or(0) >= last_index
-        })
-        .then_some(last_index)
-}
-
-/// Per request id, the incidents of a node's applied ledger carrying it.
-pub(crate) fn incidents_by_request(reader: &LedgerReader) -> BTreeMap<String, Vec<String>> {
-    let applied = reader.read();
-    let mut by_request: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for incident in applied.ledger.incidents() {
-        by_request
-            .entry(incident.request_id.0.clone())
-            .or_default()
-            .push(incident.id.to_string());
-    }
-    by_request
-}
-
-/// Makes the cluster CA and certificates for every node of `config` and
-/// the operator, valid for a day, where the cluster file says.
-pub fn certify(config: &ClusterConfig) -> Result<(), TlsError> {
-    let ids: Vec<NodeId> = config.nodes().iter().map(|spec| spec.id).collect();
-    generate_cluster_certs(
-        config.name(),
-        &ids,
-        &config.tls().cert_dir,
-        Duration::from_secs(CERTIFICATES_VALID_S),
-    )
-}
-
 /// Where node `id` keeps its ledger, for error messages.
 fn disk_path(config: &ClusterConfig, id: NodeId) -> String {
     config
@@ -579,22 +480,4 @@ fn disk_path(config: &ClusterConfig, id: NodeId) -> String {
         .join("ledger.redb")
         .display()
         .to_string()
-}
-
-pub(crate) fn describe(views: &[RaftView]) -> String {
-    let parts: Vec<String> = views
-        .iter()
-        .map(|view| {
-            format!(
-                "node {}: term {} leader {:?} last log {:?} applied {:?} voters {:?}",
-                view.id,
-                view.term,
-                view.leader,
-                view.last_log_index,
-                view.applied_index,
-                view.voters
-            )
-        })
-        .collect();
-    parts.join("; ")
 }

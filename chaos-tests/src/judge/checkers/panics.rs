@@ -1,7 +1,7 @@
 //! Node logs: a panic anywhere is a bug, even one the supervisor survived.
 
 use super::{verdict, Violation};
-use crate::invariants::Invariant;
+use crate::judge::invariants::Invariant;
 
 /// Characters of a log line quoted in a report, at most.
 const QUOTE_CHARS_MAX: usize = 300;

@@ -11,15 +11,15 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::checkers::{
+use crate::judge::checkers::{
     acked_incidents, epochs, liveness, lost_acks, no_panic, request_applied_once, request_outcomes,
     unit_assigned_once, ActorExecution, AssignmentChange, AssignmentEvent, FinalReads,
     RecoveryTimes, Violation,
 };
-use crate::history::OpRecord;
-use crate::invariants::Invariant;
-use crate::linearizability::{check, CheckLimits, CheckResult};
-use crate::models::{incident_operations, IncidentModel};
+use crate::judge::history::OpRecord;
+use crate::judge::invariants::Invariant;
+use crate::judge::linearizability::{check, CheckLimits, CheckResult};
+use crate::judge::models::{incident_operations, IncidentModel};
 
 /// Violations quoted per checker in a report, at most (the count is exact).
 const QUOTED_VIOLATIONS_MAX: usize = 5;

@@ -11,11 +11,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::history::{
+use crate::judge::history::{
     Completion, HistoryError, IncidentOp, IncidentResult, OpKind, OpRecord, OpResult, UnitOp,
     UnitResult,
 };
-use crate::linearizability::{Model, Operation, OperationsByKey, Outcome};
+use crate::judge::linearizability::{Model, Operation, OperationsByKey, Outcome};
 
 /// A unit's status and version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{verdict, Violation};
-use crate::invariants::Invariant;
+use crate::judge::invariants::Invariant;
 
 /// An actor executed a command under a placement epoch on a node.
 #[derive(Clone, Debug, PartialEq, Eq)]

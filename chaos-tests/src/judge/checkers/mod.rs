@@ -15,11 +15,11 @@
 //! - [`panics`]: no panic in any node's log ([`no_panic`]);
 //! - [`liveness`](mod@liveness): recovery after healing within a bound ([`liveness()`]).
 //!
-//! Linearizability has its own module, [`crate::linearizability`].
+//! Linearizability has its own module, [`crate::judge::linearizability`].
 
 use std::fmt;
 
-use crate::invariants::Invariant;
+use crate::judge::invariants::Invariant;
 
 pub mod assignments;
 pub mod epochs;

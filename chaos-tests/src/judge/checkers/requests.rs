@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{verdict, IncidentId, NodeName, RequestId, Violation};
-use crate::history::{Completion, IncidentOp, IncidentResult, OpKind, OpRecord, OpResult};
-use crate::invariants::Invariant;
+use crate::judge::history::{Completion, IncidentOp, IncidentResult, OpKind, OpRecord, OpResult};
+use crate::judge::invariants::Invariant;
 
 /// What each node holds after the quiet period: per request id, the ids of
 /// the incidents that carry it (one, if all is well).

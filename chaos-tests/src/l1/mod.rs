@@ -22,7 +22,7 @@
 //!    operator's certificate, retrying under the same request id, and
 //!    record a [`History`] in simulated time. What they report (kind,
 //!    priority, force, place) is the New Year surge at the Bund from the
-//!    seeded load generator ([`crate::load`]). An operator on the same host
+//!    seeded load generator ([`crate::shared::load`]). An operator on the same host
 //!    carries out churn: a spare node (the cluster file lists
 //!    [`SPARE_NODES`] non-voters) is added and promoted, a voter removed.
 //! 4. At the end of the fault phase everything heals; the clients measure
@@ -77,16 +77,17 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::checkers::{
+use crate::judge::checkers::{
     consensus_liveness, request_outcomes, FinalReads, RecoveryTimes, RequestOutcome, Violation,
 };
-use crate::cluster::{
-    certify, converged_index, describe, incidents_by_request, majority_leader, RaftView,
+use crate::judge::history::{History, IncidentResult, Op, OpResult};
+use crate::judge::raft_views::{
+    converged_index, describe, incidents_by_request, majority_leader, RaftView,
 };
-use crate::disk::CrashDisk;
-use crate::history::{History, IncidentResult, Op, OpResult};
-use crate::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
-use crate::report::{OpTally, RequestVerdict};
+use crate::judge::verdict::{OpTally, RequestVerdict};
+use crate::shared::certs::certify;
+use crate::shared::disk::CrashDisk;
+use crate::shared::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
 pub use schedule::{FaultSchedule, ScheduledFault, SimFault, SPARE_NODES};
 pub use socket::{SimLoss, SimSocket};
 
@@ -1109,7 +1110,7 @@ fn election_timeouts(seed: u64, ids: &[NodeId]) -> BTreeMap<NodeId, u64> {
 
 /// The clients' reports: the New Year surge from the first minute after
 /// midnight, on the embedded district, seeded by the run.
-fn surge_load(seed: u64) -> Result<LoadGenerator, crate::load::LoadError> {
+fn surge_load(seed: u64) -> Result<LoadGenerator, crate::shared::load::LoadError> {
     const AFTER_MIDNIGHT: ClockTime = match ClockTime::new(0, 1) {
         Some(time) => time,
         None => panic!("00:01 is a clock time"),

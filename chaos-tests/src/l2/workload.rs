@@ -19,9 +19,9 @@ use cordon_consensus::ledger::{
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::{NodeId, WriteError};
 
-use crate::checkers::{request_outcomes, RequestOutcome};
-use crate::cluster::InProcessCluster;
-use crate::history::{History, HistoryError, IncidentResult, Op, OpResult};
+use crate::judge::checkers::{request_outcomes, RequestOutcome};
+use crate::judge::history::{History, HistoryError, IncidentResult, Op, OpResult};
+use crate::l2::cluster::InProcessCluster;
 
 /// Pause before trying again when none of a client's target nodes runs.
 const NO_TARGET_PAUSE_MS: u64 = 50;

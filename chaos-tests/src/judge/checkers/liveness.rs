@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{verdict, Violation};
-use crate::invariants::Invariant;
+use crate::judge::invariants::Invariant;
 
 /// How long after the heal each sign of recovery was seen; `None` when it
 /// never was within the observation.
