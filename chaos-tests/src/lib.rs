@@ -27,6 +27,7 @@
 //!   writes at a crash, the certificates, the seeded incident load
 //!   (`cordon-chaos load`).
 
+pub mod faults;
 pub mod judge;
 pub mod l1;
 pub mod l2;

@@ -53,6 +53,7 @@ pub mod schedule;
 pub mod socket;
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::fmt;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -77,6 +78,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::faults::{Links, NetworkFault};
 use crate::judge::checkers::{
     consensus_liveness, request_outcomes, FinalReads, RecoveryTimes, RequestOutcome, Violation,
 };
@@ -520,6 +522,8 @@ fn drive(
     }
 }
 
+/// Starts `fault`: its links cut (or, for a pause, held), its loss set,
+/// its nodes crashed, its churn handed to the operator.
 fn inject(
     sim: &mut turmoil::Sim<'_>,
     fault: &SimFault,
@@ -528,34 +532,19 @@ fn inject(
     loss: &SimLoss,
 ) {
     let ids: Vec<NodeId> = disks.keys().copied().collect();
-    for (a, b) in cut_pairs(fault, &ids) {
-        if matches!(fault, SimFault::Pause { .. }) {
-            sim.hold(host_ip(a), host_ip(b));
-        } else {
-            sim.partition(host_ip(a), host_ip(b));
-        }
-    }
     match fault {
-        SimFault::Isolate { .. }
-        | SimFault::Split { .. }
-        | SimFault::Bridge { .. }
-        | SimFault::Pause { .. } => {}
-        SimFault::OneWay { from, to } => sim.partition_oneway(host_ip(*from), host_ip(*to)),
-        SimFault::Lossy { percent } => {
-            for a in &ids {
-                for b in ids.iter().filter(|b| *b != a) {
-                    loss.set(host_ip(*a), host_ip(*b), f64::from(*percent) / 100.0);
-                }
+        SimFault::Network(fault) => {
+            let Ok(()) = fault.inject(&ids, &SimLinks { sim: &*sim, loss });
+        }
+        SimFault::Pause { node } => {
+            for (a, b) in (NetworkFault::Isolate { node: *node }).links(&ids) {
+                sim.hold(host_ip(a), host_ip(b));
             }
         }
         SimFault::Slow { latency_ms_max } => {
             sim.set_max_message_latency(Duration::from_millis(*latency_ms_max));
         }
-        SimFault::Crash { node } => {
-            lock(&shared.nodes).remove(node);
-            crash_disk(&disks[node], *node, shared);
-            sim.crash(host_ip(*node));
-        }
+        SimFault::Crash { node } => crash(sim, disks, shared, *node),
         SimFault::Restart { node } => {
             lock(&shared.nodes).remove(node);
             crash_disk(&disks[node], *node, shared);
@@ -564,31 +553,25 @@ fn inject(
         SimFault::Churn { add, remove } => lock(&shared.churns).push((*add, *remove)),
         SimFault::PowerCut { nodes } => {
             for node in nodes {
-                lock(&shared.nodes).remove(node);
-                crash_disk(&disks[node], *node, shared);
-                sim.crash(host_ip(*node));
+                crash(sim, disks, shared, *node);
             }
         }
     }
 }
 
+/// Ends `fault`: its links restored (or released), its loss cleared, its
+/// crashed nodes started again.
 fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &SimLoss) {
-    for (a, b) in cut_pairs(fault, ids) {
-        if matches!(fault, SimFault::Pause { .. }) {
-            sim.release(host_ip(a), host_ip(b));
-        } else {
-            sim.repair(host_ip(a), host_ip(b));
-        }
-    }
     match fault {
-        SimFault::Isolate { .. }
-        | SimFault::Split { .. }
-        | SimFault::Bridge { .. }
-        | SimFault::Pause { .. }
-        | SimFault::Restart { .. }
-        | SimFault::Churn { .. } => {}
-        SimFault::OneWay { from, to } => sim.repair_oneway(host_ip(*from), host_ip(*to)),
-        SimFault::Lossy { .. } => loss.clear(),
+        SimFault::Network(fault) => {
+            let Ok(()) = fault.heal(ids, &SimLinks { sim: &*sim, loss });
+        }
+        SimFault::Pause { node } => {
+            for (a, b) in (NetworkFault::Isolate { node: *node }).links(ids) {
+                sim.release(host_ip(a), host_ip(b));
+            }
+        }
+        SimFault::Restart { .. } | SimFault::Churn { .. } => {}
         SimFault::Slow { .. } => {
             sim.set_max_message_latency(Duration::from_millis(LAN_LATENCY_MS_MAX));
         }
@@ -601,20 +584,17 @@ fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId], loss: &Sim
     }
 }
 
-/// The node pairs whose links a partition-shaped fault cuts (or, for a
-/// pause, holds), both directions; none for other faults.
-fn cut_pairs(fault: &SimFault, ids: &[NodeId]) -> Vec<(NodeId, NodeId)> {
-    match fault {
-        SimFault::Isolate { node } | SimFault::Pause { node } => across(ids, &[*node]),
-        SimFault::Split { minority } => across(ids, minority),
-        SimFault::Bridge { bridge } => {
-            let (left, right) = bridge_sides(ids, *bridge);
-            left.iter()
-                .flat_map(|a| right.iter().map(move |b| (*a, *b)))
-                .collect()
-        }
-        _ => Vec::new(),
-    }
+/// Crashes node `node`: out of the clients' sight, its disk back to its
+/// last sync, its host stopped.
+fn crash(
+    sim: &mut turmoil::Sim<'_>,
+    disks: &BTreeMap<NodeId, Arc<CrashDisk>>,
+    shared: &Shared,
+    node: NodeId,
+) {
+    lock(&shared.nodes).remove(&node);
+    crash_disk(&disks[&node], node, shared);
+    sim.crash(host_ip(node));
 }
 
 /// Crashes a node's disk; a disk that cannot even do that is a problem of
@@ -625,23 +605,31 @@ fn crash_disk(disk: &CrashDisk, node: NodeId, shared: &Shared) {
     }
 }
 
-/// Pairs with one side in `minority` and the other outside it.
-fn across(ids: &[NodeId], minority: &[NodeId]) -> Vec<(NodeId, NodeId)> {
-    let mut pairs = Vec::new();
-    for a in minority {
-        for b in ids.iter().filter(|b| !minority.contains(b)) {
-            pairs.push((*a, *b));
-        }
-    }
-    pairs
+/// turmoil's network and the run's loss, as [`Links`] between node hosts:
+/// a cut is a one-way partition, a loss a rate in [`SimLoss`].
+struct SimLinks<'a, 'sim> {
+    sim: &'a turmoil::Sim<'sim>,
+    loss: &'a SimLoss,
 }
 
-/// The two halves a bridge node joins: the other nodes in id order, split
-/// in the middle.
-fn bridge_sides(ids: &[NodeId], bridge: NodeId) -> (Vec<NodeId>, Vec<NodeId>) {
-    let others: Vec<NodeId> = ids.iter().copied().filter(|id| *id != bridge).collect();
-    let (left, right) = others.split_at(others.len() / 2);
-    (left.to_vec(), right.to_vec())
+impl Links for SimLinks<'_, '_> {
+    type Error = Infallible;
+
+    fn cut(&self, from: NodeId, to: NodeId) -> Result<(), Infallible> {
+        self.sim.partition_oneway(host_ip(from), host_ip(to));
+        Ok(())
+    }
+
+    fn restore(&self, from: NodeId, to: NodeId) -> Result<(), Infallible> {
+        self.sim.repair_oneway(host_ip(from), host_ip(to));
+        Ok(())
+    }
+
+    fn set_loss(&self, from: NodeId, to: NodeId, percent: u32) -> Result<(), Infallible> {
+        self.loss
+            .set(host_ip(from), host_ip(to), f64::from(percent) / 100.0);
+        Ok(())
+    }
 }
 
 /// One node's software, started again by turmoil on every restart.
@@ -1166,12 +1154,5 @@ mod tests {
         values.dedup();
         assert_eq!(values.len(), 5);
         assert!(values.iter().all(|ms| *ms >= ELECTION_TIMEOUT_MS_MIN));
-    }
-
-    #[test]
-    fn a_bridge_joins_two_halves_that_do_not_meet() {
-        // Node 3 bridges {1, 2} and {4, 5}.
-        assert_eq!(bridge_sides(&[1, 2, 3, 4, 5], 3), (vec![1, 2], vec![4, 5]));
-        assert_eq!(across(&[1, 2, 3], &[2]), vec![(2, 1), (2, 3)]);
     }
 }

@@ -11,6 +11,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use crate::faults::NetworkFault;
+
 /// Quiet time before the first fault and between two faults.
 const GAP_MS_MIN: u64 = 300;
 /// Longest quiet time between two faults.
@@ -36,33 +38,6 @@ pub const SPARE_NODES: usize = 2;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SimFault {
-    /// The node is cut from every other node (both directions).
-    Isolate {
-        /// The node cut off.
-        node: NodeId,
-    },
-    /// The nodes in `minority` are cut from the rest.
-    Split {
-        /// The smaller side.
-        minority: Vec<NodeId>,
-    },
-    /// Two halves that cannot talk, and one node that sees both.
-    Bridge {
-        /// The node in the middle.
-        bridge: NodeId,
-    },
-    /// Datagrams from `from` to `to` are lost; the other way works.
-    OneWay {
-        /// The sender that cannot be heard.
-        from: NodeId,
-        /// The receiver that cannot hear it.
-        to: NodeId,
-    },
-    /// Every link between nodes drops this share of datagrams.
-    Lossy {
-        /// Percent dropped.
-        percent: u32,
-    },
     /// Message latency rises to this ceiling on every link.
     Slow {
         /// The new latency ceiling.
@@ -100,16 +75,16 @@ pub enum SimFault {
         /// The voter removed.
         remove: NodeId,
     },
+    /// A fault of the network's links: isolate, split, bridge, one-way
+    /// cut, loss (serialised as the fault itself).
+    #[serde(untagged)]
+    Network(NetworkFault),
 }
 
 impl fmt::Display for SimFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SimFault::Isolate { node } => write!(f, "isolate node {node}"),
-            SimFault::Split { minority } => write!(f, "split {minority:?} from the rest"),
-            SimFault::Bridge { bridge } => write!(f, "bridge through node {bridge}"),
-            SimFault::OneWay { from, to } => write!(f, "one-way cut {from} -> {to}"),
-            SimFault::Lossy { percent } => write!(f, "lossy {percent}%"),
+            SimFault::Network(fault) => fault.fmt(f),
             SimFault::Slow { latency_ms_max } => {
                 write!(f, "slow (latency up to {latency_ms_max} ms)")
             }
@@ -212,22 +187,22 @@ fn draw_fault(rng: &mut StdRng, ids: &[NodeId], spares: &mut Vec<NodeId>) -> Sim
     // Bridges need two nodes on each side of the middle one.
     let kinds = if ids.len() >= 5 { 11 } else { 10 };
     match rng.random_range(0..kinds) {
-        0 => SimFault::Isolate { node },
+        0 => SimFault::Network(NetworkFault::Isolate { node }),
         1 => {
             let minority_len = (ids.len() - 1) / 2;
             let mut shuffled = ids.to_vec();
             rand::seq::SliceRandom::shuffle(shuffled.as_mut_slice(), rng);
             let mut minority: Vec<NodeId> = shuffled.into_iter().take(minority_len).collect();
             minority.sort_unstable();
-            SimFault::Split { minority }
+            SimFault::Network(NetworkFault::Split { minority })
         }
-        2 => SimFault::OneWay {
+        2 => SimFault::Network(NetworkFault::OneWay {
             from: node,
             to: other,
-        },
-        3 => SimFault::Lossy {
+        }),
+        3 => SimFault::Network(NetworkFault::Lossy {
             percent: rng.random_range(LOSS_PERCENT_MIN..=LOSS_PERCENT_MAX),
-        },
+        }),
         4 => SimFault::Slow {
             latency_ms_max: rng.random_range(SLOW_LATENCY_MS_MIN..=SLOW_LATENCY_MS_MAX),
         },
@@ -247,7 +222,7 @@ fn draw_fault(rng: &mut StdRng, ids: &[NodeId], spares: &mut Vec<NodeId>) -> Sim
             nodes.sort_unstable();
             SimFault::PowerCut { nodes }
         }
-        _ => SimFault::Bridge { bridge: node },
+        _ => SimFault::Network(NetworkFault::Bridge { bridge: node }),
     }
 }
 
@@ -290,9 +265,13 @@ mod tests {
             let mut added = Vec::new();
             for scheduled in FaultSchedule::generate(seed, 3, 0, 30_000).faults {
                 match scheduled.fault {
-                    SimFault::Bridge { .. } => panic!("bridge with 3 nodes (seed {seed})"),
-                    SimFault::Split { minority } => assert_eq!(minority.len(), 1),
-                    SimFault::OneWay { from, to } => assert_ne!(from, to),
+                    SimFault::Network(NetworkFault::Bridge { .. }) => {
+                        panic!("bridge with 3 nodes (seed {seed})")
+                    }
+                    SimFault::Network(NetworkFault::Split { minority }) => {
+                        assert_eq!(minority.len(), 1)
+                    }
+                    SimFault::Network(NetworkFault::OneWay { from, to }) => assert_ne!(from, to),
                     SimFault::Churn { add, remove } => {
                         assert!(add > 3 && !added.contains(&add), "seed {seed}");
                         assert!(!removed.contains(&remove), "seed {seed}");

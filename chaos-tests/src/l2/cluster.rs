@@ -213,10 +213,14 @@ impl InProcessCluster {
                 .map_err(io_error("open a node's ledger file"))?;
             disks.insert(*id, disk);
         }
+        let network = FaultyNetwork::new(options.seed);
+        for spec in config.nodes() {
+            network.name_node(spec.id, spec.quic_addr);
+        }
         let cluster = InProcessCluster {
             dir,
             config,
-            network: FaultyNetwork::new(options.seed),
+            network,
             disks,
             nodes: Mutex::new(ids.iter().map(|id| (*id, None)).collect()),
         };

@@ -1,9 +1,9 @@
 //! A network lab of Linux namespaces for the L3 drills: one namespace per
 //! node, each with one veth into a bridge that lives in a namespace of its
-//! own, addresses on a private /24 and no default route. Faults are
-//! nftables rules of the `bridge` family in the bridge's namespace, so a
-//! dropped datagram vanishes on the wire (the sender's `sendto` succeeds),
-//! as on a real network.
+//! own, addresses on a private /24 and no default route. Faults (the
+//! [`Links`] of the lab) are nftables rules of the `bridge` family in the
+//! bridge's namespace, so a dropped datagram vanishes on the wire (the
+//! sender's `sendto` succeeds), as on a real network.
 //!
 //! The test process reaches the nodes' APIs through one more veth from the
 //! root namespace into the bridge (address `.2`): that adds one interface
@@ -18,10 +18,16 @@
 //! [`Lab::sweep`] removes every lab whose owner is gone, at the next drill
 //! start or through `cordon-chaos drill --sweep`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use cordon_consensus::NodeId;
+
+use crate::faults::{LinkChange, Links};
 
 /// The third octet of the first subnet tried; runs take the next free one.
 const FIRST_RUN: u8 = 77;
@@ -71,6 +77,61 @@ pub struct Lab {
     nodes: usize,
     /// Namespaces created so far (bridge first), deleted on drop.
     created: Vec<String>,
+    /// The faults in force at the bridge.
+    faults: Mutex<LabFaults>,
+}
+
+/// The faults in force at the bridge, by directed link of node numbers.
+#[derive(Debug, Default)]
+struct LabFaults {
+    cuts: BTreeSet<(usize, usize)>,
+    /// Percent of the link's packets dropped.
+    loss: BTreeMap<(usize, usize), u32>,
+}
+
+/// Faults keyed by node id, as nftables rules at the bridge: every change
+/// rewrites the chain in one transaction.
+impl Links for Lab {
+    type Error = LabError;
+
+    fn cut(&self, from: NodeId, to: NodeId) -> Result<(), LabError> {
+        self.apply(&[LinkChange::Cut(from, to)])
+    }
+
+    fn restore(&self, from: NodeId, to: NodeId) -> Result<(), LabError> {
+        self.apply(&[LinkChange::Restore(from, to)])
+    }
+
+    fn set_loss(&self, from: NodeId, to: NodeId, percent: u32) -> Result<(), LabError> {
+        self.apply(&[LinkChange::Loss(from, to, percent)])
+    }
+
+    fn apply(&self, changes: &[LinkChange]) -> Result<(), LabError> {
+        let mut faults = self.lock_faults();
+        for change in changes {
+            let (LinkChange::Cut(from, to)
+            | LinkChange::Restore(from, to)
+            | LinkChange::Loss(from, to, _)) = *change;
+            let link = (from as usize, to as usize);
+            self.check(link.0)?;
+            self.check(link.1)?;
+            match *change {
+                LinkChange::Cut(..) => {
+                    faults.cuts.insert(link);
+                }
+                LinkChange::Restore(..) => {
+                    faults.cuts.remove(&link);
+                }
+                LinkChange::Loss(_, _, 0) => {
+                    faults.loss.remove(&link);
+                }
+                LinkChange::Loss(_, _, percent) => {
+                    faults.loss.insert(link, percent);
+                }
+            }
+        }
+        self.nft(&self.render(&faults))
+    }
 }
 
 impl Lab {
@@ -117,6 +178,7 @@ impl Lab {
                 run,
                 nodes,
                 created: vec![bridge],
+                faults: Mutex::new(LabFaults::default()),
             };
             lab.write_owner()?;
             lab.build()?;
@@ -224,79 +286,39 @@ impl Lab {
         Ok(wrapped)
     }
 
-    /// Cuts every link between nodes of different groups (a node in no
-    /// group is a group of its own). Adds to the faults in force.
-    pub fn partition(&self, groups: &[&[usize]]) -> Result<(), LabError> {
-        let group_of = |node: usize| {
-            groups
-                .iter()
-                .position(|group| group.contains(&node))
-                .unwrap_or(usize::MAX - node)
-        };
-        let mut rules = String::new();
-        for from in 1..=self.nodes {
-            for to in 1..=self.nodes {
-                if from != to && group_of(from) != group_of(to) {
-                    self.drop_rule(&mut rules, from, to);
-                }
-            }
-        }
-        self.nft(&rules)
-    }
-
-    /// Cuts node `node` from every other node (clients still reach it).
-    pub fn isolate(&self, node: usize) -> Result<(), LabError> {
-        self.check(node)?;
-        let rest: Vec<usize> = (1..=self.nodes).filter(|n| *n != node).collect();
-        self.partition(&[&[node], &rest])
-    }
-
-    /// Drops what `from` sends to `to`; `to` still reaches `from`.
-    pub fn cut_one_way(&self, from: usize, to: usize) -> Result<(), LabError> {
-        self.check(from)?;
-        self.check(to)?;
-        let mut rules = String::new();
-        self.drop_rule(&mut rules, from, to);
-        self.nft(&rules)
-    }
-
-    /// Drops `percent` % of the packets between nodes, at random (0: no
-    /// rule; 100 or more: every packet).
-    pub fn lossy(&self, percent: u8) -> Result<(), LabError> {
-        if percent == 0 {
-            return Ok(());
-        }
-        let set: Vec<String> = (1..=self.nodes)
-            .map(|n| self.node_addr(n).to_string())
-            .collect();
-        let set = set.join(", ");
-        // nftables refuses `< 100` for a value mod 100 (range 0-99).
-        let chance = if percent >= 100 {
-            String::new()
-        } else {
-            format!("numgen random mod 100 < {percent} ")
-        };
-        self.nft(&format!(
-            "add rule bridge {TABLE} {CHAIN} ip saddr {{ {set} }} ip daddr {{ {set} }} {chance}drop\n"
-        ))
-    }
-
-    /// Cuts both directions of every link in `links` (pairs of nodes).
-    /// Adds to the faults in force.
-    pub fn cut_links(&self, links: &[(usize, usize)]) -> Result<(), LabError> {
-        let mut rules = String::new();
-        for &(a, b) in links {
-            self.check(a)?;
-            self.check(b)?;
-            self.drop_rule(&mut rules, a, b);
-            self.drop_rule(&mut rules, b, a);
-        }
-        self.nft(&rules)
+    /// Every node's id.
+    pub fn node_ids(&self) -> Vec<NodeId> {
+        (1..=self.nodes as NodeId).collect()
     }
 
     /// Removes every fault.
     pub fn heal(&self) -> Result<(), LabError> {
+        *self.lock_faults() = LabFaults::default();
         self.nft(&format!("flush chain bridge {TABLE} {CHAIN}\n"))
+    }
+
+    /// The faults in force as one script: the chain flushed, then one drop
+    /// rule per cut link and one random drop rule per lossy link.
+    fn render(&self, faults: &LabFaults) -> String {
+        let mut rules = format!("flush chain bridge {TABLE} {CHAIN}\n");
+        for &(from, to) in &faults.cuts {
+            self.drop_rule(&mut rules, from, to, "");
+        }
+        for (&(from, to), &percent) in &faults.loss {
+            // nftables refuses `< 100` for a value mod 100 (range 0-99).
+            let chance = if percent >= 100 {
+                String::new()
+            } else {
+                format!("numgen random mod 100 < {percent} ")
+            };
+            self.drop_rule(&mut rules, from, to, &chance);
+        }
+        rules
+    }
+
+    fn lock_faults(&self) -> MutexGuard<'_, LabFaults> {
+        // Each update is one insert or removal.
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The fault rules in force, as `nft list` prints them.
@@ -314,10 +336,10 @@ impl Lab {
         ]))
     }
 
-    fn drop_rule(&self, rules: &mut String, from: usize, to: usize) {
+    fn drop_rule(&self, rules: &mut String, from: usize, to: usize, chance: &str) {
         let _ = writeln!(
             rules,
-            "add rule bridge {TABLE} {CHAIN} ip saddr {} ip daddr {} drop",
+            "add rule bridge {TABLE} {CHAIN} ip saddr {} ip daddr {} {chance}drop",
             self.node_addr(from),
             self.node_addr(to)
         );

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{setup, DrillError, Fault, Lab};
+use super::options::{setup, DrillError};
+use super::{Fault, Lab};
 
 /// The node processes of a drill, one per namespace.
 pub(crate) struct Nodes {

@@ -18,6 +18,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use cordon_chaos::faults::NetworkFault;
 use cordon_chaos::l3::{
     cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, DrillReport, Lab,
 };
@@ -197,7 +198,9 @@ fn lab_faults_cut_traffic() {
     }
     let lab = Lab::new(3).expect("a lab of 3 nodes");
     assert!(pings(&lab, 1, 2), "a fresh lab connects its nodes");
-    lab.isolate(1).expect("isolate node 1");
+    NetworkFault::Isolate { node: 1 }
+        .inject(&lab.node_ids(), &lab)
+        .expect("isolate node 1");
     assert!(
         !pings(&lab, 1, 2) && !pings(&lab, 3, 1),
         "node 1 is isolated"
@@ -211,10 +214,14 @@ fn lab_faults_cut_traffic() {
     lab.heal().expect("heal");
     assert!(pings(&lab, 1, 2), "healed");
     // Echo requests 1 -> 2 pass, replies 2 -> 1 are dropped.
-    lab.cut_one_way(2, 1).expect("cut 2 -> 1");
+    NetworkFault::OneWay { from: 2, to: 1 }
+        .inject(&lab.node_ids(), &lab)
+        .expect("cut 2 -> 1");
     assert!(!pings(&lab, 1, 2), "no reply crosses the cut");
     lab.heal().expect("heal");
-    lab.lossy(100).expect("lose everything");
+    NetworkFault::Lossy { percent: 100 }
+        .inject(&lab.node_ids(), &lab)
+        .expect("lose everything");
     assert!(!pings(&lab, 1, 3), "100% loss");
     lab.heal().expect("heal");
     assert!(pings(&lab, 3, 1), "healed again");

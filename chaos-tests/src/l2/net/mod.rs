@@ -42,6 +42,10 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 pub mod fate;
 pub mod socket;
 
+use cordon_consensus::NodeId;
+
+use crate::faults::Links;
+
 pub use fate::{Fate, InvalidFaults, LinkFaults, LINK_DELAY_MS_MAX, REORDER_HOLD_MS_MAX};
 pub use socket::FaultySocket;
 
@@ -74,6 +78,8 @@ struct NetworkState {
     cuts: HashSet<(SocketAddr, SocketAddr)>,
     /// The live faulty sockets of this network: address -> creation ordinal.
     members: HashMap<SocketAddr, u64>,
+    /// Each named node's address, for faults keyed by node id.
+    nodes: HashMap<NodeId, SocketAddr>,
 }
 
 impl NetworkState {
@@ -135,23 +141,22 @@ impl FaultyNetwork {
         Ok(())
     }
 
-    /// Cuts every link between the two sides, both ways. Links within a side
-    /// are untouched.
-    pub fn partition(&self, side_a: &[SocketAddr], side_b: &[SocketAddr]) {
-        let mut state = self.lock();
-        for a in side_a {
-            for b in side_b {
-                state.cuts.insert((*a, *b));
-                state.cuts.insert((*b, *a));
-            }
-        }
-        tracing::info!(?side_a, ?side_b, "network partitioned");
+    /// Names the node at `addr`, so that faults keyed by node id
+    /// ([`Links`]) reach its links.
+    pub fn name_node(&self, id: NodeId, addr: SocketAddr) {
+        self.lock().nodes.insert(id, addr);
     }
 
     /// Cuts the link `from -> to` only: `to` still reaches `from`.
-    pub fn cut_one_way(&self, from: SocketAddr, to: SocketAddr) {
+    pub fn cut_link(&self, from: SocketAddr, to: SocketAddr) {
         self.lock().cuts.insert((from, to));
-        tracing::info!(%from, %to, "link cut one way");
+        tracing::info!(%from, %to, "link cut");
+    }
+
+    /// Ends the cut of the link `from -> to`.
+    pub fn restore_link(&self, from: SocketAddr, to: SocketAddr) {
+        self.lock().cuts.remove(&(from, to));
+        tracing::info!(%from, %to, "link restored");
     }
 
     /// Removes every fault: cuts, partitions and link faults. Datagrams
@@ -204,6 +209,47 @@ impl FaultyNetwork {
         // Every update of the state is one insert or clear; a panic while
         // holding the lock leaves it consistent.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A fault keyed by a node id this network was never told of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("node {0} has no address on this network: name it first (FaultyNetwork::name_node)")]
+pub struct UnnamedNode(pub NodeId);
+
+impl FaultyNetwork {
+    fn addr_of(&self, id: NodeId) -> Result<SocketAddr, UnnamedNode> {
+        self.lock().nodes.get(&id).copied().ok_or(UnnamedNode(id))
+    }
+}
+
+/// The links between named nodes; a loss replaces only the link's drop
+/// probability and keeps its other faults.
+impl Links for FaultyNetwork {
+    type Error = UnnamedNode;
+
+    fn cut(&self, from: NodeId, to: NodeId) -> Result<(), UnnamedNode> {
+        self.cut_link(self.addr_of(from)?, self.addr_of(to)?);
+        Ok(())
+    }
+
+    fn restore(&self, from: NodeId, to: NodeId) -> Result<(), UnnamedNode> {
+        self.restore_link(self.addr_of(from)?, self.addr_of(to)?);
+        Ok(())
+    }
+
+    fn set_loss(&self, from: NodeId, to: NodeId, percent: u32) -> Result<(), UnnamedNode> {
+        let (from, to) = (self.addr_of(from)?, self.addr_of(to)?);
+        let mut state = self.lock();
+        let mut faults = state.link(from, to).0;
+        faults.drop_probability = f64::from(percent.min(100)) / 100.0;
+        if faults == state.every_link {
+            state.links.remove(&(from, to));
+        } else {
+            state.links.insert((from, to), faults);
+        }
+        tracing::info!(%from, %to, %faults, "link loss set");
+        Ok(())
     }
 }
 
