@@ -52,10 +52,9 @@
 //! [`socket`] (quinn over turmoil's UDP, seeded loss), `driver` (steps the
 //! simulation, injects and heals), `node` (a node's software on its host),
 //! `clients` (the clients' and operator's host), `setup` (the cluster
-//! file, addresses and seeds), `report` ([`SimReport`]), [`cli`]
-//! (`cordon-chaos sim`).
+//! file, addresses and seeds), `report` ([`SimReport`]). The binary's
+//! `cordon-chaos sim` runs seeds from the command line.
 
-pub mod cli;
 mod clients;
 mod driver;
 mod node;

@@ -3,7 +3,7 @@
 //! with an event-surge profile for the New Year countdown at the Bund.
 //!
 //! The generator is pure: no clock, no async runtime, every random choice
-//! from one seeded [`StdRng`]. A seed, a profile and a start time give exactly
+//! from one seeded [`StdRng`](rand::rngs::StdRng). A seed, a profile and a start time give exactly
 //! the same schedule, so a drill that found something can run the same load
 //! again. Arrivals are a non-homogeneous Poisson process drawn by thinning
 //! (Lewis and Shedler): candidates come at the profile's highest rate and each
@@ -75,95 +75,3 @@ pub(crate) const LOCATION_ATTEMPTS_MAX: u32 = 256;
 pub(crate) const MS_PER_MIN: f64 = 60_000.0;
 /// Minutes in a day.
 pub(crate) const MINUTES_PER_DAY: u32 = 24 * 60;
-
-// ---------------------------------------------------------------------------
-// Command line
-// ---------------------------------------------------------------------------
-
-/// `cordon-chaos load` arguments.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoadCommand {
-    /// What to generate.
-    pub plan: LoadPlan,
-    /// How many minutes of schedule to print.
-    pub minutes: u32,
-    /// JSON lines (one report each) instead of the summary.
-    pub json: bool,
-}
-
-impl LoadCommand {
-    /// Parses `--profile new-year|ordinary --seed N --start HH:MM --minutes M
-    /// [--rate-scale X] [--json]`; an error names the flag and the fix.
-    pub fn parse(args: &[String]) -> Result<LoadCommand, String> {
-        let mut profile = None;
-        let mut seed = None;
-        let mut start = None;
-        let mut minutes = None;
-        let mut rate_scale = None;
-        let mut json = false;
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut value = |what: &str| {
-                args.next()
-                    .map(String::as_str)
-                    .ok_or_else(|| format!("{arg} needs {what}"))
-            };
-            match arg.as_str() {
-                "--profile" => {
-                    let name = value("a profile: ordinary or new-year")?;
-                    profile = Some(name.parse::<LoadProfile>().map_err(|e| format!("--profile: {e}"))?);
-                }
-                "--seed" => {
-                    let text = value("a number")?;
-                    seed = Some(text.parse::<u64>().map_err(|_| {
-                        format!("--seed {text:?} is not a number: use a whole number from 0 to {}", u64::MAX)
-                    })?);
-                }
-                "--start" => {
-                    let text = value("a clock time HH:MM")?;
-                    start = Some(text.parse::<ClockTime>().map_err(|e| format!("--start: {e}"))?);
-                }
-                "--minutes" => {
-                    let text = value("a number of minutes")?;
-                    minutes = Some(
-                        text.parse::<u32>()
-                            .ok()
-                            .filter(|m| (1..=LOAD_MINUTES_MAX).contains(m))
-                            .ok_or_else(|| {
-                                format!("--minutes {text:?} is out of range: use 1 to {LOAD_MINUTES_MAX} (a week)")
-                            })?,
-                    );
-                }
-                "--rate-scale" => {
-                    let text = value("a number")?;
-                    let scale = text.parse::<f64>().map_err(|_| {
-                        format!("--rate-scale {text:?} is not a number: use e.g. 0.5 or 10")
-                    })?;
-                    rate_scale = Some(scale);
-                }
-                "--json" => json = true,
-                other => {
-                    return Err(format!(
-                        "unexpected argument {other:?} to load: use --profile, --seed, --start, --minutes, --rate-scale or --json"
-                    ))
-                }
-            }
-        }
-        let missing =
-            |flag: &str, example: &str| format!("{flag} is missing: add e.g. {flag} {example}");
-        let mut plan = LoadPlan::new(
-            profile.ok_or_else(|| missing("--profile", "new-year"))?,
-            seed.ok_or_else(|| missing("--seed", "7"))?,
-            start.ok_or_else(|| missing("--start", "22:00"))?,
-        );
-        if let Some(scale) = rate_scale {
-            plan.rate_scale = scale;
-        }
-        plan.validate().map_err(|e| format!("--rate-scale: {e}"))?;
-        Ok(LoadCommand {
-            plan,
-            minutes: minutes.ok_or_else(|| missing("--minutes", "180"))?,
-            json,
-        })
-    }
-}

@@ -134,7 +134,8 @@ impl LoadPlan {
         }
     }
 
-    pub(super) fn validate(&self) -> Result<(), LoadError> {
+    /// Checks the rate scale is above 0 and at most [`RATE_SCALE_MAX`].
+    pub fn validate(&self) -> Result<(), LoadError> {
         if !(self.rate_scale.is_finite() && self.rate_scale > 0.0)
             || self.rate_scale > RATE_SCALE_MAX
         {

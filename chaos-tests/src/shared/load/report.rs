@@ -38,7 +38,7 @@ pub struct ScheduledReport {
     pub source: LoadSource,
     /// Id of the sensitive area, one-minute point or zone it was drawn in.
     pub hot_spot: String,
-    /// Whether it lies in the Bund riverside area or within [`BUND_NEAR_M`]
+    /// Whether it lies in the Bund riverside area or within [`BUND_NEAR_M`](super::BUND_NEAR_M)
     /// of its centre; false in a district without that area.
     pub near_bund: bool,
     /// What the ledger's `ReportIncident` carries.
