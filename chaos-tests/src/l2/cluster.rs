@@ -267,7 +267,7 @@ impl InProcessCluster {
             .ok_or(ClusterError::UnknownNode(id))
     }
 
-    /// The QUIC addresses of `ids`, for partitions.
+    /// The QUIC addresses of `ids`.
     pub fn addrs(&self, ids: &[NodeId]) -> Result<Vec<SocketAddr>, ClusterError> {
         ids.iter().map(|id| self.addr(*id)).collect()
     }
