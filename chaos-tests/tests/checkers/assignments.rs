@@ -1,5 +1,5 @@
-use cordon_chaos::checkers::{unit_assigned_once, AssignmentChange, AssignmentEvent};
-use cordon_chaos::invariants::Invariant;
+use cordon_chaos::judge::checkers::{unit_assigned_once, AssignmentChange, AssignmentEvent};
+use cordon_chaos::judge::invariants::Invariant;
 
 use crate::violations_of;
 

@@ -3,14 +3,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use cordon_chaos::history::{
+use cordon_chaos::judge::history::{
     History, IncidentOp, IncidentResult, Op, OpId, OpResult, UnitOp, UnitResult,
 };
-use cordon_chaos::invariants::Invariant;
-use cordon_chaos::linearizability::{
+use cordon_chaos::judge::invariants::Invariant;
+use cordon_chaos::judge::linearizability::{
     check, check_key, CheckLimits, CheckResult, Model, Operation, Outcome,
 };
-use cordon_chaos::models::{incident_operations, unit_operations, IncidentModel, UnitRegister};
+use cordon_chaos::judge::models::{
+    incident_operations, unit_operations, IncidentModel, UnitRegister,
+};
 use proptest::prelude::*;
 
 /// An operation; `returned` is (output, return time), `None` for info.

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use cordon_chaos::checkers::{liveness, RecoveryTimes};
-use cordon_chaos::invariants::Invariant;
+use cordon_chaos::judge::checkers::{liveness, RecoveryTimes};
+use cordon_chaos::judge::invariants::Invariant;
 
 use crate::violations_of;
 

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
-use cordon_chaos::checkers::lost_acks;
-use cordon_chaos::invariants::Invariant;
+use cordon_chaos::judge::checkers::lost_acks;
+use cordon_chaos::judge::invariants::Invariant;
 
 use crate::{final_reads, violations_of};
 

@@ -11,8 +11,8 @@ mod requests;
 
 use std::collections::BTreeMap;
 
-use cordon_chaos::checkers::{FinalReads, Violation};
-use cordon_chaos::invariants::Invariant;
+use cordon_chaos::judge::checkers::{FinalReads, Violation};
+use cordon_chaos::judge::invariants::Invariant;
 
 /// One node's rows: (request id, incident ids carrying it).
 type NodeRows<'a> = &'a [(&'a str, &'a [&'a str])];

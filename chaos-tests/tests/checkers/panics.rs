@@ -1,5 +1,5 @@
-use cordon_chaos::checkers::no_panic;
-use cordon_chaos::invariants::Invariant;
+use cordon_chaos::judge::checkers::no_panic;
+use cordon_chaos::judge::invariants::Invariant;
 
 use crate::violations_of;
 

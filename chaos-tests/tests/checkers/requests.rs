@@ -1,10 +1,10 @@
 use std::collections::BTreeMap;
 
-use cordon_chaos::checkers::{
+use cordon_chaos::judge::checkers::{
     acked_incidents, lost_acks, request_applied_once, request_outcomes, RequestOutcome,
 };
-use cordon_chaos::history::{History, IncidentResult, Op, OpResult};
-use cordon_chaos::invariants::Invariant;
+use cordon_chaos::judge::history::{History, IncidentResult, Op, OpResult};
+use cordon_chaos::judge::invariants::Invariant;
 
 use crate::{final_reads, violations_of};
 

@@ -5,7 +5,8 @@
 //!
 //! Run with `-- --nocapture` to see every seed's report.
 
-use cordon_chaos::sim::{run, FaultSchedule, ScheduledFault, SimFault, SimOptions, WARMUP_MS};
+use cordon_chaos::faults::NetworkFault;
+use cordon_chaos::l1::{run, FaultSchedule, ScheduledFault, SimFault, SimOptions, WARMUP_MS};
 use cordon_consensus::invariants::Invariant;
 
 /// Seeds in `cargo test`, split over two tests so both cores work.
@@ -85,7 +86,7 @@ fn five_nodes_survive_a_bridge_and_a_power_cut() {
         .find(|seed| {
             let faults = FaultSchedule::generate(*seed, 5, WARMUP_MS, 6_000).faults;
             let has = |wanted: fn(&SimFault) -> bool| faults.iter().any(|f| wanted(&f.fault));
-            has(|f| matches!(f, SimFault::Bridge { .. }))
+            has(|f| matches!(f, SimFault::Network(NetworkFault::Bridge { .. })))
                 && has(|f| matches!(f, SimFault::PowerCut { .. }))
         })
         .expect("some seed has both");

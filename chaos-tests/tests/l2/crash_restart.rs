@@ -4,9 +4,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, ScenarioReport};
-use cordon_chaos::workload::ReportLoad;
+use cordon_chaos::judge::history::History;
+use cordon_chaos::judge::verdict::OpTally;
+use cordon_chaos::l2::report::ScenarioReport;
+use cordon_chaos::l2::workload::ReportLoad;
 
 use crate::{
     assert_every_node_holds, read_back, seed, three_nodes, wait_for_acks, CONVERGE_WITHIN,

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cordon_chaos::cluster::{ClusterOptions, InProcessCluster};
-use cordon_chaos::history::History;
-use cordon_chaos::net::LinkFaults;
-use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
-use cordon_chaos::workload::ReportLoad;
+use cordon_chaos::judge::history::History;
+use cordon_chaos::judge::verdict::{OpTally, RequestVerdict};
+use cordon_chaos::l2::cluster::{ClusterOptions, InProcessCluster};
+use cordon_chaos::l2::net::LinkFaults;
+use cordon_chaos::l2::report::ScenarioReport;
+use cordon_chaos::l2::workload::ReportLoad;
 use cordon_config::{Limits, RaftTiming};
 
 use crate::{assert_every_node_holds, read_back, seed, CONVERGE_WITHIN, LEADER_WITHIN};

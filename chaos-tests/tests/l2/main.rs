@@ -13,10 +13,10 @@ mod socket;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cordon_chaos::checkers::FinalReads;
-use cordon_chaos::cluster::InProcessCluster;
-use cordon_chaos::history::{Completion, History, OpRecord};
-use cordon_chaos::report::RequestVerdict;
+use cordon_chaos::judge::checkers::FinalReads;
+use cordon_chaos::judge::history::{Completion, History, OpRecord};
+use cordon_chaos::judge::verdict::RequestVerdict;
+use cordon_chaos::l2::cluster::InProcessCluster;
 
 /// Deadline for an election after a fault.
 pub const LEADER_WITHIN: Duration = Duration::from_secs(10);

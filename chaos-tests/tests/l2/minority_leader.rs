@@ -5,10 +5,12 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cordon_chaos::checkers::RequestOutcome;
-use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, ScenarioReport};
-use cordon_chaos::workload::{outcomes_of, ReportLoad};
+use cordon_chaos::faults::NetworkFault;
+use cordon_chaos::judge::checkers::RequestOutcome;
+use cordon_chaos::judge::history::History;
+use cordon_chaos::judge::verdict::OpTally;
+use cordon_chaos::l2::report::ScenarioReport;
+use cordon_chaos::l2::workload::{outcomes_of, ReportLoad};
 
 use crate::{read_back, seed, three_nodes, CONVERGE_WITHIN, LEADER_WITHIN};
 
@@ -33,9 +35,9 @@ async fn a_minority_leader_is_replaced_and_catches_up_after_healing() {
     before.run(cluster.clone(), history.clone()).await;
 
     // Phase 2: the leader is cut off from both followers.
-    let leader_side = cluster.addrs(&[old_leader]).expect("known node");
-    let follower_side = cluster.addrs(&followers).expect("known nodes");
-    cluster.network().partition(&leader_side, &follower_side);
+    NetworkFault::Isolate { node: old_leader }
+        .inject(&cluster.ids(), &**cluster.network())
+        .expect("named nodes");
     let partitioned_at = Instant::now();
 
     // Phase 3: clients write through the old leader (once each, short

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use cordon_chaos::history::History;
-use cordon_chaos::report::{OpTally, RequestVerdict, ScenarioReport};
-use cordon_chaos::workload::ReportLoad;
+use cordon_chaos::faults::NetworkFault;
+use cordon_chaos::judge::history::History;
+use cordon_chaos::judge::verdict::{OpTally, RequestVerdict};
+use cordon_chaos::l2::report::ScenarioReport;
+use cordon_chaos::l2::workload::ReportLoad;
 
 use crate::{
     assert_every_node_holds, read_back, seed, three_nodes, CONVERGE_WITHIN, LEADER_WITHIN,
@@ -30,9 +32,12 @@ async fn a_one_way_cut_from_the_leader_does_not_stop_commits() {
         .expect("a follower");
 
     // Phase 2: the leader can no longer send to one follower.
-    let from = cluster.addr(leader).expect("known node");
-    let to = cluster.addr(cut_follower).expect("known node");
-    cluster.network().cut_one_way(from, to);
+    NetworkFault::OneWay {
+        from: leader,
+        to: cut_follower,
+    }
+    .inject(&cluster.ids(), &**cluster.network())
+    .expect("named nodes");
     let cut_at = Instant::now();
 
     // Phase 3: clients report through every node, retrying elsewhere after

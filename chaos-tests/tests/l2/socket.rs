@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cordon_chaos::net::{FaultyNetwork, FaultySocket, LinkFaults};
+use cordon_chaos::faults::NetworkFault;
+use cordon_chaos::l2::net::{FaultyNetwork, FaultySocket, LinkFaults};
 use quinn::udp::{RecvMeta, Transmit};
 use quinn::AsyncUdpSocket;
 use tokio::time::Instant;
@@ -82,7 +83,11 @@ async fn partitions_and_one_way_cuts_block_exactly_their_links() {
     );
 
     // Phase 2: partitioned, nothing passes either way.
-    network.partition(&[a.addr()], &[b.addr()]);
+    network.name_node(1, a.addr());
+    network.name_node(2, b.addr());
+    NetworkFault::Isolate { node: 1 }
+        .inject(&[1, 2], &*network)
+        .expect("named nodes");
     send(&a, b.addr(), b"a to b").await;
     send(&b, a.addr(), b"b to a").await;
     assert_eq!(receive(&b, SILENCE).await, None);
@@ -90,7 +95,9 @@ async fn partitions_and_one_way_cuts_block_exactly_their_links() {
 
     // Phase 3: healed and cut one way, b still reaches a.
     network.heal();
-    network.cut_one_way(a.addr(), b.addr());
+    NetworkFault::OneWay { from: 1, to: 2 }
+        .inject(&[1, 2], &*network)
+        .expect("named nodes");
     send(&a, b.addr(), b"a to b").await;
     send(&b, a.addr(), b"b to a").await;
     assert_eq!(receive(&b, SILENCE).await, None);

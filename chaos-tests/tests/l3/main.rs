@@ -18,10 +18,11 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use cordon_chaos::drill::{
+use cordon_chaos::faults::NetworkFault;
+use cordon_chaos::l3::{
     cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, DrillReport, Lab,
 };
-use cordon_chaos::load::LoadProfile;
+use cordon_chaos::shared::load::LoadProfile;
 
 mod operator;
 mod sweep;
@@ -197,7 +198,9 @@ fn lab_faults_cut_traffic() {
     }
     let lab = Lab::new(3).expect("a lab of 3 nodes");
     assert!(pings(&lab, 1, 2), "a fresh lab connects its nodes");
-    lab.isolate(1).expect("isolate node 1");
+    NetworkFault::Isolate { node: 1 }
+        .inject(&lab.node_ids(), &lab)
+        .expect("isolate node 1");
     assert!(
         !pings(&lab, 1, 2) && !pings(&lab, 3, 1),
         "node 1 is isolated"
@@ -211,10 +214,14 @@ fn lab_faults_cut_traffic() {
     lab.heal().expect("heal");
     assert!(pings(&lab, 1, 2), "healed");
     // Echo requests 1 -> 2 pass, replies 2 -> 1 are dropped.
-    lab.cut_one_way(2, 1).expect("cut 2 -> 1");
+    NetworkFault::OneWay { from: 2, to: 1 }
+        .inject(&lab.node_ids(), &lab)
+        .expect("cut 2 -> 1");
     assert!(!pings(&lab, 1, 2), "no reply crosses the cut");
     lab.heal().expect("heal");
-    lab.lossy(100).expect("lose everything");
+    NetworkFault::Lossy { percent: 100 }
+        .inject(&lab.node_ids(), &lab)
+        .expect("lose everything");
     assert!(!pings(&lab, 1, 3), "100% loss");
     lab.heal().expect("heal");
     assert!(pings(&lab, 3, 1), "healed again");
@@ -222,45 +229,49 @@ fn lab_faults_cut_traffic() {
 
 /// Bad command lines (drills and simulation runs) get an error naming what
 /// is wrong and how to fix it, with exit code 2, before anything starts (no
-/// root needed).
+/// root needed). Each case lists what the error must say: the flag or value
+/// at fault and the fix.
 #[test]
 fn bad_command_lines_say_what_to_fix() {
     for (args, expected) in [
         (
             vec!["drill", "nope"],
-            "no drill \"nope\": see `cordon-chaos drill --list`",
+            vec!["no drill \"nope\": see `cordon-chaos drill --list`"],
         ),
         (
             vec!["drill", "kill-leader", "--repeat", "0"],
-            "--repeat 0: give 1 to 1000 runs",
+            vec!["'--repeat <N>'", "give 1 to 1000 runs"],
         ),
         (
             vec!["drill", "kill-leader", "--repeat", "five"],
-            "--repeat \"five\" is not a number of runs",
+            vec!["'--repeat <N>'", "\"five\" is not a number of runs"],
         ),
         (
             vec!["drill", "kill-leader", "--kill-command", "kill -9"],
-            "has no {node}",
+            vec!["'--kill-command", "has no {node}"],
         ),
         (
             vec!["drill", "kill-leader", "--kill-command", "kill {node}"],
-            "pass --cluster FILE too",
+            vec!["pass --cluster FILE too"],
         ),
         (
             vec!["drill", "kill-leader", "--profile", "carnival"],
-            "profile \"carnival\" is unknown: use ordinary or new-year",
+            vec!["profile \"carnival\" is unknown: use ordinary or new-year"],
         ),
         (
             vec!["drill", "kill-leader", "--seed", "3"],
-            "pass --profile new-year|ordinary too",
+            vec!["pass --profile new-year|ordinary too"],
         ),
-        (vec!["sim", "--nodes", "0"], "--nodes 0 is out of range"),
-        (vec!["sim", "--seed", "1", "--seeds", "3"], "not both"),
+        (
+            vec!["sim", "--nodes", "0"],
+            vec!["'--nodes <N>'", "0 is out of range"],
+        ),
+        (vec!["sim", "--seed", "1", "--seeds", "3"], vec!["not both"]),
         (
             vec!["sim", "--steps", "many"],
-            "--steps \"many\" is not a whole number",
+            vec!["'--steps <M>'", "\"many\" is not a whole number"],
         ),
-        (vec!["sim", "--clients", "0"], "use 1 or more"),
+        (vec!["sim", "--clients", "0"], vec!["use 1 or more"]),
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_cordon-chaos"))
             .args(&args)
@@ -268,6 +279,28 @@ fn bad_command_lines_say_what_to_fix() {
             .expect("run cordon-chaos");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        for expected in expected {
+            assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        }
+    }
+}
+
+/// `--help` answers for the binary and each of its commands: exit code 0
+/// and the usage on standard output (no root needed).
+#[test]
+fn help_prints_the_usage_of_every_command() {
+    for (args, usage) in [
+        (vec!["--help"], "Usage: cordon-chaos <COMMAND>"),
+        (vec!["drill", "--help"], "Usage: cordon-chaos drill"),
+        (vec!["sim", "--help"], "Usage: cordon-chaos sim"),
+        (vec!["load", "--help"], "Usage: cordon-chaos load"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_cordon-chaos"))
+            .args(&args)
+            .output()
+            .expect("run cordon-chaos");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stdout}");
+        assert!(stdout.contains(usage), "{args:?}: {stdout}");
     }
 }

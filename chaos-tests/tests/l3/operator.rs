@@ -8,8 +8,8 @@ use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use cordon_chaos::cluster::certify;
-use cordon_chaos::drill::{CheckOutcome, DrillName, OperatorCluster, OperatorCommands};
+use cordon_chaos::l3::{CheckOutcome, DrillName, OperatorCluster, OperatorCommands};
+use cordon_chaos::shared::certs::certify;
 use cordon_config::ClusterConfig;
 
 use crate::{cordon_binary, run, short_options, SERIAL};

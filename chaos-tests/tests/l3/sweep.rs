@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use cordon_chaos::drill::netns::{process_alive, OWNER_DIR};
+use cordon_chaos::l3::netns::{process_alive, OWNER_DIR};
 
 use crate::{cordon_binary, lab_or_skip};
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use cordon_api::actors::{Actor, ActorList};
 use cordon_api::incidents::{Incident, IncidentList, Origin};
 use cordon_api::units::{Unit, UnitList};
-use cordon_chaos::checkers::epochs;
+use cordon_chaos::judge::checkers::epochs;
 use cordon_node::client::ApiClient;
 
 use crate::support::{actor_executions, placement, start_cluster, steps, Cluster};

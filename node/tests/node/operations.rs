@@ -6,7 +6,7 @@ use std::process::Command;
 
 use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
-use cordon_chaos::checkers::epochs;
+use cordon_chaos::judge::checkers::epochs;
 
 use crate::support::{actor_executions, placement, start_cluster, steps, Cluster};
 

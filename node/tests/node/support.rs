@@ -161,7 +161,7 @@ pub async fn placement(client: &ApiClient, actor: &str) -> Option<(u64, u64)> {
 
 /// Every actor step in every incident's timeline, in log order, as the
 /// epochs checker reads them.
-pub async fn actor_executions(client: &ApiClient) -> Vec<cordon_chaos::checkers::ActorExecution> {
+pub async fn actor_executions(client: &ApiClient) -> Vec<cordon_chaos::judge::checkers::ActorExecution> {
     let list = client
         .get::<IncidentList>("/v1/incidents?limit=10000", 0)
         .await
@@ -170,7 +170,7 @@ pub async fn actor_executions(client: &ApiClient) -> Vec<cordon_chaos::checkers:
     for incident in &list.incidents {
         for entry in &incident.timeline {
             if let Origin::Actor { actor, epoch, node } = &entry.origin {
-                executions.push(cordon_chaos::checkers::ActorExecution {
+                executions.push(cordon_chaos::judge::checkers::ActorExecution {
                     actor: actor.clone(),
                     epoch: *epoch,
                     node: *node,

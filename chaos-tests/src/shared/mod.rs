@@ -1,0 +1,15 @@
+//! Parts every layer builds on: a disk that forgets unsynced writes at a
+//! crash, the certificates of a chaos cluster, and the seeded incident load.
+//!
+//! Modules:
+//! - [`disk`]: [`CrashDisk`](disk::CrashDisk), a redb backend (over a file
+//!   or memory) that forgets every write since its last sync when its node
+//!   crashes (L1, L2);
+//! - [`certs`]: one CA and certificates for every node and the operator;
+//! - [`load`]: a seeded incident schedule weighted by the district's hot
+//!   spots and the time of day, with the New Year surge at the Bund; pure,
+//!   for the simulation, the drills and `cordon-chaos load`.
+
+pub mod certs;
+pub mod disk;
+pub mod load;
