@@ -161,7 +161,9 @@ pub async fn placement(client: &ApiClient, actor: &str) -> Option<(u64, u64)> {
 
 /// Every actor step in every incident's timeline, in log order, as the
 /// epochs checker reads them.
-pub async fn actor_executions(client: &ApiClient) -> Vec<cordon_chaos::judge::checkers::ActorExecution> {
+pub async fn actor_executions(
+    client: &ApiClient,
+) -> Vec<cordon_chaos::judge::checkers::ActorExecution> {
     let list = client
         .get::<IncidentList>("/v1/incidents?limit=10000", 0)
         .await
