@@ -4,6 +4,11 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use cordon_api::actors::ActorList;
+use cordon_api::cluster::ClusterStatus;
+use cordon_api::incidents::{CloseIncident, Incident, IncidentList, Reported};
+use cordon_api::units::{Unit, UnitList};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 /// Deadline of one status probe.
@@ -56,17 +61,17 @@ impl Api {
     }
 
     pub async fn view(&self, node: usize) -> Option<View> {
-        let value = self
+        let status: ClusterStatus = self
             .get_json(node, "/v1/cluster", PROBE_TIMEOUT)
             .await
             .ok()?;
         Some(View {
-            node: value.get("node_id")?.as_u64()?,
-            role: value.get("role")?.as_str()?.to_string(),
-            leader: value.get("leader_id").and_then(|v| v.as_u64()),
-            term: value.get("term")?.as_u64()?,
-            last_log_index: value.get("last_log_index").and_then(|v| v.as_u64()),
-            applied_index: value.get("applied_index").and_then(|v| v.as_u64()),
+            node: status.node_id,
+            role: status.role,
+            leader: status.leader_id,
+            term: status.term,
+            last_log_index: status.last_log_index,
+            applied_index: status.applied_index,
         })
     }
 
@@ -80,13 +85,14 @@ impl Api {
             .map_err(|error| format!("{url}: {error}"))
     }
 
-    /// `GET path` on node `node` as JSON; a non-success status is an error.
-    pub async fn get_json(
+    /// `GET path` on node `node`, read as the API type `T`; a non-success
+    /// status or an answer of another shape is an error.
+    pub async fn get_json<T: DeserializeOwned>(
         &self,
         node: usize,
         path: &str,
         timeout: Duration,
-    ) -> Result<Value, String> {
+    ) -> Result<T, String> {
         let url = format!("{}{path}", self.urls[node - 1]);
         let response = self.get(&url, timeout).await?;
         let status = response.status();
@@ -97,7 +103,7 @@ impl Api {
         if !status.is_success() {
             return Err(format!("{url}: {status}: {text}"));
         }
-        serde_json::from_str(&text).map_err(|error| format!("{url}: bad JSON {error}"))
+        serde_json::from_str(&text).map_err(|error| format!("{url}: unexpected answer: {error}"))
     }
 
     /// True when node `node` answers `GET /readyz` with a success.
@@ -172,13 +178,9 @@ impl Api {
             .await
             .map_err(|error| (true, format!("{url}: {error}")))?;
         if status.is_success() {
-            let value: Value = serde_json::from_str(&text)
+            let reported: Reported = serde_json::from_str(&text)
                 .map_err(|error| (true, format!("{url}: bad answer {error}: {text}")))?;
-            return value
-                .get("incident_id")
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-                .ok_or((true, format!("{url}: no incident_id in {text}")));
+            return Ok(reported.incident_id);
         }
         // A refusal of the input (4xx other than a timeout) certainly did
         // not take effect; anything else may have.
@@ -206,7 +208,10 @@ impl Api {
     /// Cancels incident `incident_id` through node `node`; true when done.
     pub async fn cancel(&self, node: usize, incident_id: &str, timeout: Duration) -> bool {
         let url = format!("{}/v1/incidents/{incident_id}/cancel", self.urls[node - 1]);
-        let body = serde_json::json!({ "reason": "l3 drill: the caller hung up" });
+        let body = CloseIncident {
+            request_id: None,
+            reason: Some("l3 drill: the caller hung up".to_string()),
+        };
         match self
             .http
             .post(&url)
@@ -223,66 +228,43 @@ impl Api {
     /// Every actor's placement as node `node` reads it (after its read
     /// barrier).
     pub async fn actors(&self, node: usize, timeout: Duration) -> Result<Vec<Placed>, String> {
-        let value = self.get_json(node, "/v1/actors", timeout).await?;
-        let list = value
-            .get("actors")
-            .and_then(|v| v.as_array())
-            .ok_or("no actors in the answer")?;
-        list.iter()
-            .map(|entry| {
-                Some(Placed {
-                    actor: entry.get("actor")?.as_str()?.to_string(),
-                    node: entry.get("node")?.as_u64()?,
-                    epoch: entry.get("epoch")?.as_u64()?,
-                    status: entry
-                        .get("status")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or("unknown")
-                        .to_string(),
-                })
+        let list: ActorList = self.get_json(node, "/v1/actors", timeout).await?;
+        Ok(list
+            .actors
+            .into_iter()
+            .map(|entry| Placed {
+                actor: entry.actor,
+                node: entry.node,
+                epoch: entry.epoch,
+                status: entry.status,
             })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| "an actor entry without actor, node or epoch".to_string())
+            .collect())
     }
 
     /// Every incident node `node` holds, with timelines, after its read
     /// barrier.
-    pub async fn incidents(&self, node: usize) -> Result<Vec<Value>, String> {
-        let value = self
+    pub async fn incidents(&self, node: usize) -> Result<Vec<Incident>, String> {
+        let list: IncidentList = self
             .get_json(node, "/v1/incidents?limit=100000", FINAL_READ_TIMEOUT)
             .await?;
-        value
-            .get("incidents")
-            .and_then(|v| v.as_array())
-            .cloned()
-            .ok_or_else(|| "no incidents in the answer".to_string())
+        Ok(list.incidents)
     }
 
     /// Every unit node `node` holds, after its read barrier.
-    pub async fn units(&self, node: usize) -> Result<Vec<Value>, String> {
-        let value = self.get_json(node, "/v1/units", FINAL_READ_TIMEOUT).await?;
-        value
-            .get("units")
-            .and_then(|v| v.as_array())
-            .cloned()
-            .ok_or_else(|| "no units in the answer".to_string())
+    pub async fn units(&self, node: usize) -> Result<Vec<Unit>, String> {
+        let list: UnitList = self.get_json(node, "/v1/units", FINAL_READ_TIMEOUT).await?;
+        Ok(list.units)
     }
 }
 
 /// Per request id, the incidents in `incidents` that carry it.
-pub(crate) fn by_request(incidents: &[Value]) -> Result<BTreeMap<String, Vec<String>>, String> {
+pub(crate) fn by_request(incidents: &[Incident]) -> BTreeMap<String, Vec<String>> {
     let mut reads: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for incident in incidents {
-        let (Some(request), Some(id)) = (
-            incident.get("request_id").and_then(|v| v.as_str()),
-            incident.get("id").and_then(|v| v.as_str()),
-        ) else {
-            return Err(format!("an incident without id or request_id: {incident}"));
-        };
         reads
-            .entry(request.to_string())
+            .entry(incident.request_id.clone())
             .or_default()
-            .push(id.to_string());
+            .push(incident.id.clone());
     }
-    Ok(reads)
+    reads
 }

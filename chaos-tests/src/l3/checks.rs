@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::time::Duration;
 
+use cordon_api::incidents::{Incident, Origin};
+use cordon_api::units::Unit;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::judge::checkers::{
     acked_incidents, epochs, liveness, lost_acks, no_panic, request_applied_once, request_outcomes,
@@ -27,8 +28,8 @@ const QUOTED_VIOLATIONS_MAX: usize = 5;
 /// What one node held after the quiet period.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeReads {
-    pub incidents: Vec<Value>,
-    pub units: Vec<Value>,
+    pub incidents: Vec<Incident>,
+    pub units: Vec<Unit>,
 }
 
 /// How a checker judged the drill.
@@ -141,11 +142,7 @@ pub(crate) fn judge(evidence: &Evidence<'_>) -> (Vec<CheckVerdict>, usize, usize
     let final_reads: FinalReads = evidence
         .reads
         .iter()
-        .filter_map(|(node, reads)| {
-            super::api::by_request(&reads.incidents)
-                .ok()
-                .map(|by_request| (node.clone(), by_request))
-        })
+        .map(|(node, reads)| (node.clone(), super::api::by_request(&reads.incidents)))
         .collect();
     let lost = lost_acks(&acked, &final_reads);
     let lost_count = lost.as_ref().err().map_or(0, Vec::len);
@@ -203,20 +200,13 @@ fn assignments_verdict(reads: &BTreeMap<String, NodeReads>) -> CheckVerdict {
     let mut violations = Vec::new();
     let mut events_total = 0;
     for (node, node_reads) in reads {
-        match assignment_events(&node_reads.incidents) {
-            Ok(events) => {
-                events_total = events_total.max(events.len());
-                if let Err(found) = unit_assigned_once(&events) {
-                    violations.extend(found.into_iter().map(|mut violation| {
-                        violation.detail = format!("{node}: {}", violation.detail);
-                        violation
-                    }));
-                }
-            }
-            Err(problem) => violations.push(Violation::new(
-                Invariant::UnitAssignedOnce,
-                format!("{node}: unreadable incidents: {problem}"),
-            )),
+        let events = assignment_events(&node_reads.incidents);
+        events_total = events_total.max(events.len());
+        if let Err(found) = unit_assigned_once(&events) {
+            violations.extend(found.into_iter().map(|mut violation| {
+                violation.detail = format!("{node}: {}", violation.detail);
+                violation
+            }));
         }
         violations.extend(units_agree(node, node_reads));
     }
@@ -236,52 +226,35 @@ fn assignments_verdict(reads: &BTreeMap<String, NodeReads>) -> CheckVerdict {
 }
 
 /// The assignment changes in a node's incidents, in log order: each
-/// assignment, each `unit_released` step (its reason starts with the
-/// unit's id) and each closing step.
-pub(crate) fn assignment_events(incidents: &[Value]) -> Result<Vec<AssignmentEvent>, String> {
+/// assignment, each `unit_released` step (with the unit it names) and each
+/// closing step.
+pub(crate) fn assignment_events(incidents: &[Incident]) -> Vec<AssignmentEvent> {
     let mut events = Vec::new();
     for incident in incidents {
-        let id = incident["id"].as_str().ok_or("an incident without an id")?;
-        for assignment in incident["assignments"].as_array().into_iter().flatten() {
-            let (Some(unit), Some(index)) =
-                (assignment["unit_id"].as_str(), assignment["index"].as_u64())
-            else {
-                return Err(format!("{id}: an assignment without unit_id or index"));
-            };
+        for assignment in &incident.assignments {
             events.push(AssignmentEvent {
-                index,
-                incident: id.to_string(),
+                index: assignment.index,
+                incident: incident.id.clone(),
                 change: AssignmentChange::Assigned {
-                    unit: unit.to_string(),
+                    unit: assignment.unit_id.clone(),
                 },
             });
         }
-        for entry in incident["timeline"].as_array().into_iter().flatten() {
-            let index = entry["index"]
-                .as_u64()
-                .ok_or_else(|| format!("{id}: a timeline entry without an index"))?;
-            let change = match entry["step"].as_str() {
-                Some("unit_released") => {
-                    let unit = entry["reason"]
-                        .as_str()
-                        .and_then(|reason| reason.split_whitespace().next())
-                        .ok_or_else(|| format!("{id}: a release at {index} names no unit"))?;
-                    AssignmentChange::Released {
-                        unit: unit.to_string(),
-                    }
-                }
-                Some("resolved" | "cancelled") => AssignmentChange::IncidentClosed,
+        for entry in &incident.timeline {
+            let change = match (entry.step.as_str(), &entry.unit_id) {
+                ("unit_released", Some(unit)) => AssignmentChange::Released { unit: unit.clone() },
+                ("resolved" | "cancelled", _) => AssignmentChange::IncidentClosed,
                 _ => continue,
             };
             events.push(AssignmentEvent {
-                index,
-                incident: id.to_string(),
+                index: entry.index,
+                incident: incident.id.clone(),
                 change,
             });
         }
     }
     events.sort_by_key(|event| event.index);
-    Ok(events)
+    events
 }
 
 /// A unit that names an incident is on that open incident's list, and an
@@ -290,24 +263,19 @@ fn units_agree(node: &str, reads: &NodeReads) -> Vec<Violation> {
     let open: BTreeMap<&str, BTreeSet<&str>> = reads
         .incidents
         .iter()
-        .filter(|incident| !matches!(incident["status"].as_str(), Some("resolved" | "cancelled")))
-        .filter_map(|incident| {
-            let units = incident["units"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|unit| unit.as_str())
-                .collect();
-            Some((incident["id"].as_str()?, units))
+        .filter(|incident| !matches!(incident.status.as_str(), "resolved" | "cancelled"))
+        .map(|incident| {
+            let units = incident.units.iter().map(String::as_str).collect();
+            (incident.id.as_str(), units)
         })
         .collect();
     let mut violations = Vec::new();
     let mut named: BTreeSet<(&str, &str)> = BTreeSet::new();
     for unit in &reads.units {
-        let (Some(unit_id), Some(incident)) = (unit["id"].as_str(), unit["assigned_to"].as_str())
-        else {
+        let Some(incident) = unit.assigned_to.as_deref() else {
             continue;
         };
+        let unit_id = unit.id.as_str();
         named.insert((incident, unit_id));
         if !open
             .get(incident)
@@ -360,26 +328,16 @@ fn epochs_verdict(reads: &BTreeMap<String, NodeReads>) -> CheckVerdict {
 }
 
 /// Every actor step in a node's incident timelines, in log order.
-pub(crate) fn actor_executions(incidents: &[Value]) -> Vec<ActorExecution> {
+pub(crate) fn actor_executions(incidents: &[Incident]) -> Vec<ActorExecution> {
     let mut executions = Vec::new();
     for incident in incidents {
-        for entry in incident["timeline"].as_array().into_iter().flatten() {
-            let Some(actor) = entry["origin"].get("actor") else {
-                continue;
-            };
-            let name = actor["actor"]
-                .as_str()
-                .map_or_else(|| actor["actor"].to_string(), str::to_string);
-            if let (Some(epoch), Some(node), Some(index)) = (
-                actor["epoch"].as_u64(),
-                actor["node"].as_u64(),
-                entry["index"].as_u64(),
-            ) {
+        for entry in &incident.timeline {
+            if let Origin::Actor { actor, epoch, node } = &entry.origin {
                 executions.push(ActorExecution {
-                    actor: name,
-                    epoch,
-                    node,
-                    index,
+                    actor: actor.clone(),
+                    epoch: *epoch,
+                    node: *node,
+                    index: entry.index,
                 });
             }
         }
@@ -431,36 +389,57 @@ fn linearizability_verdict(records: &[OpRecord]) -> CheckVerdict {
 
 /// The first `assigned` step at or after `since_unix_ms` in any incident:
 /// its time, Unix ms.
-pub(crate) fn first_assignment_since(incidents: &[Value], since_unix_ms: u64) -> Option<u64> {
+pub(crate) fn first_assignment_since(incidents: &[&Incident], since_unix_ms: u64) -> Option<u64> {
     incidents
         .iter()
-        .flat_map(|incident| incident["timeline"].as_array().into_iter().flatten())
-        .filter(|entry| entry["step"] == "assigned")
-        .filter_map(|entry| entry["at_ms"].as_u64())
+        .flat_map(|incident| &incident.timeline)
+        .filter(|entry| entry.step == "assigned")
+        .map(|entry| entry.at_ms)
         .filter(|at| *at >= since_unix_ms)
         .min()
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use cordon_api::incidents::{Assignment, TimelineEntry};
 
     use super::*;
 
-    fn incident(id: &str, status: &str, units: &[&str], assignments: &[(&str, u64)]) -> Value {
-        json!({
-            "id": id,
-            "status": status,
-            "units": units,
-            "assignments": assignments
+    fn incident(id: &str, status: &str, units: &[&str], assignments: &[(&str, u64)]) -> Incident {
+        Incident {
+            id: id.to_string(),
+            status: status.to_string(),
+            units: units.iter().map(|unit| unit.to_string()).collect(),
+            assignments: assignments
                 .iter()
-                .map(|(unit, index)| json!({"unit_id": unit, "index": index}))
-                .collect::<Vec<_>>(),
-            "timeline": [],
-        })
+                .map(|(unit, index)| Assignment {
+                    unit_id: unit.to_string(),
+                    index: *index,
+                    ..Assignment::default()
+                })
+                .collect(),
+            ..Incident::default()
+        }
     }
 
-    fn reads(incidents: Vec<Value>, units: Vec<Value>) -> BTreeMap<String, NodeReads> {
+    fn entry(index: u64, step: &str, origin: Origin) -> TimelineEntry {
+        TimelineEntry {
+            index,
+            step: step.to_string(),
+            origin,
+            ..TimelineEntry::default()
+        }
+    }
+
+    fn unit(id: &str, assigned_to: &str) -> Unit {
+        Unit {
+            id: id.to_string(),
+            assigned_to: Some(assigned_to.to_string()),
+            ..Unit::default()
+        }
+    }
+
+    fn reads(incidents: Vec<Incident>, units: Vec<Unit>) -> BTreeMap<String, NodeReads> {
         BTreeMap::from([("node-1".to_string(), NodeReads { incidents, units })])
     }
 
@@ -472,7 +451,7 @@ mod tests {
                 incident("I-1", "assigned", &["u1"], &[("u1", 10)]),
                 incident("I-2", "assigned", &["u1"], &[("u1", 12)]),
             ],
-            vec![json!({"id": "u1", "assigned_to": "I-2"})],
+            vec![unit("u1", "I-2")],
         );
         let verdict = assignments_verdict(&planted);
         assert_eq!(verdict.outcome, CheckOutcome::Fail, "{verdict}");
@@ -483,10 +462,25 @@ mod tests {
 
         // Clean: I-1 was cancelled at 11, releasing u1 before I-2 took it.
         let mut first = incident("I-1", "cancelled", &[], &[("u1", 10)]);
-        first["timeline"] = json!([{"index": 11, "step": "cancelled", "reason": "hung up"}]);
+        first.timeline = vec![entry(11, "cancelled", Origin::Operator)];
         let clean = reads(
             vec![first, incident("I-2", "assigned", &["u1"], &[("u1", 12)])],
-            vec![json!({"id": "u1", "assigned_to": "I-2"})],
+            vec![unit("u1", "I-2")],
+        );
+        assert_eq!(assignments_verdict(&clean).outcome, CheckOutcome::Pass);
+    }
+
+    #[test]
+    fn a_released_unit_is_taken_from_the_step_not_the_reason() {
+        // u1 leaves I-1 at 11 (the reason's prose names nobody) and I-2 takes it at 12.
+        let mut first = incident("I-1", "assigned", &[], &[("u1", 10)]);
+        let mut released = entry(11, "unit_released", Origin::Operator);
+        released.unit_id = Some("u1".into());
+        released.reason = "out of service".into();
+        first.timeline = vec![released];
+        let clean = reads(
+            vec![first, incident("I-2", "assigned", &["u1"], &[("u1", 12)])],
+            vec![unit("u1", "I-2")],
         );
         assert_eq!(assignments_verdict(&clean).outcome, CheckOutcome::Pass);
     }
@@ -495,11 +489,8 @@ mod tests {
     fn units_that_disagree_with_incidents_fail_the_assignment_check() {
         // Planted: u1 says it serves I-1, which was cancelled.
         let mut closed = incident("I-1", "cancelled", &[], &[("u1", 10)]);
-        closed["timeline"] = json!([{"index": 11, "step": "cancelled", "reason": "hung up"}]);
-        let verdict = assignments_verdict(&reads(
-            vec![closed],
-            vec![json!({"id": "u1", "assigned_to": "I-1"})],
-        ));
+        closed.timeline = vec![entry(11, "cancelled", Origin::Operator)];
+        let verdict = assignments_verdict(&reads(vec![closed], vec![unit("u1", "I-1")]));
         assert_eq!(verdict.outcome, CheckOutcome::Fail, "{verdict}");
         assert!(
             verdict.violations[0].contains("closed or does not list it"),
@@ -510,9 +501,16 @@ mod tests {
     #[test]
     fn one_epoch_on_two_nodes_fails_the_epochs_check() {
         // Planted: station:bund acted under epoch 2 on node 1 and node 3.
-        let step = |index: u64, node: u64| json!({"index": index, "step": "assigned", "origin": {"actor": {"actor": "station:bund", "epoch": 2, "node": node}}});
+        let step = |index: u64, node: u64| {
+            let actor = Origin::Actor {
+                actor: "station:bund".into(),
+                epoch: 2,
+                node,
+            };
+            entry(index, "assigned", actor)
+        };
         let mut planted = incident("I-1", "assigned", &[], &[]);
-        planted["timeline"] = json!([step(5, 1), step(9, 3)]);
+        planted.timeline = vec![step(5, 1), step(9, 3)];
         let verdict = epochs_verdict(&reads(vec![planted], Vec::new()));
         assert_eq!(verdict.outcome, CheckOutcome::Fail, "{verdict}");
         assert!(

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use cordon_config::district::DistrictSpec;
 use cordon_config::ClusterConfig;
 
 use super::api::{self, Api};
@@ -198,24 +199,16 @@ pub(crate) async fn station_points(api: &Api) -> Result<BTreeMap<String, (f64, f
     let mut last = String::new();
     for node in 1..=api.urls.len() {
         match api
-            .get_json(node, "/v1/district", Duration::from_secs(3))
+            .get_json::<DistrictSpec>(node, "/v1/district", Duration::from_secs(3))
             .await
         {
             Ok(district) => {
-                let stations = district["stations"]
-                    .as_array()
-                    .ok_or_else(|| setup("GET /v1/district: no stations"))?;
-                return Ok(stations
-                    .iter()
-                    .filter_map(|station| {
-                        Some((
-                            station["id"].as_str()?.to_string(),
-                            (
-                                station["position"][0].as_f64()?,
-                                station["position"][1].as_f64()?,
-                            ),
-                        ))
-                    })
+                // The API answers the district in the shape of the district file.
+                let district: DistrictSpec = district;
+                return Ok(district
+                    .stations
+                    .into_iter()
+                    .map(|station| (station.id, (station.position.lat, station.position.lon)))
                     .collect());
             }
             Err(error) => last = error,

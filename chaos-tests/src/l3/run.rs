@@ -494,7 +494,7 @@ async fn settle(run: &mut Run, api: &Api) -> Result<(u64, u64, Vec<Placed>), Dri
 /// counts only incidents in the killed node's stations' areas.
 fn first_assignment_ms(
     drill: DrillName,
-    incidents: &[serde_json::Value],
+    incidents: &[cordon_api::incidents::Incident],
     load: &Load,
     fault_unix_ms: u64,
 ) -> Option<u64> {
@@ -503,15 +503,9 @@ fn first_assignment_ms(
         .lock()
         .map(|ids| ids.iter().cloned().collect())
         .unwrap_or_default();
-    let measured: Vec<serde_json::Value> = incidents
+    let measured: Vec<&cordon_api::incidents::Incident> = incidents
         .iter()
-        .filter(|incident| {
-            drill != DrillName::KillStationServer
-                || incident["id"]
-                    .as_str()
-                    .is_some_and(|id| focused.contains(id))
-        })
-        .cloned()
+        .filter(|incident| drill != DrillName::KillStationServer || focused.contains(&incident.id))
         .collect();
     checks::first_assignment_since(&measured, fault_unix_ms)
         .map(|at| at.saturating_sub(fault_unix_ms))

@@ -104,7 +104,7 @@ pub struct IncidentList {
 }
 
 /// One incident with its assignments, plan and audit timeline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Incident {
     /// `I-000042`.
     pub id: String,
@@ -160,7 +160,7 @@ pub struct Incident {
 }
 
 /// One assignment of a unit to an incident.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Assignment {
     /// The unit.
     pub unit_id: String,
@@ -197,7 +197,7 @@ pub struct PlanLine {
 }
 
 /// Who proposed a change.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// A client of a node's HTTP API.
@@ -208,6 +208,7 @@ pub enum Origin {
         client: String,
     },
     /// The operator (`cordon ctl`).
+    #[default]
     Operator,
     /// A node's own machinery (placement, roster).
     System {
@@ -226,7 +227,7 @@ pub enum Origin {
 }
 
 /// One entry of an incident's hash-chained audit trail.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TimelineEntry {
     /// The log index of the change.
     pub index: u64,

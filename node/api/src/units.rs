@@ -55,7 +55,7 @@ pub struct UnitList {
 }
 
 /// One unit.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Unit {
     /// Its id, e.g. `bund-1-a`.
     pub id: String,

@@ -85,7 +85,7 @@ pub(super) fn heal(
 pub(crate) fn note_station_incidents(
     run: &mut Run,
     load: &Load,
-    incidents: &[serde_json::Value],
+    incidents: &[cordon_api::incidents::Incident],
     state: &FaultState,
 ) {
     let focused: BTreeSet<String> = load
@@ -95,16 +95,8 @@ pub(crate) fn note_station_incidents(
         .unwrap_or_default();
     let assigned = incidents
         .iter()
-        .filter(|incident| {
-            incident["id"]
-                .as_str()
-                .is_some_and(|id| focused.contains(id))
-        })
-        .filter(|incident| {
-            incident["assignments"]
-                .as_array()
-                .is_some_and(|list| !list.is_empty())
-        })
+        .filter(|incident| focused.contains(&incident.id))
+        .filter(|incident| !incident.assignments.is_empty())
         .count();
     run.note(format!(
         "{} incidents reported during the fault in the areas of node {:?}'s stations ({}); {assigned} of them got a unit",
