@@ -114,6 +114,7 @@ impl Supervision {
 
     /// Starts the owned actors placed here, stops those placed elsewhere,
     /// wakes those with new pending messages.
+    #[expect(clippy::too_many_lines, reason = "predates the line limit")]
     pub async fn reconcile(&mut self, supervisor: &ActorCell) -> Result<(), ActorProcessingErr> {
         let me = self.context.node_id();
         let owns = self.owns;

@@ -465,6 +465,7 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
     validate_actor_timing(&file.actors)
 }
 
+#[expect(clippy::too_many_lines, reason = "predates the line limit")]
 fn validate_nodes(file: &ClusterFile) -> Result<(), ConfigError> {
     if file.nodes.is_empty() {
         return Err(invalid(
@@ -616,6 +617,7 @@ fn validate_timing(raft: &RaftTiming) -> Result<(), ConfigError> {
     Ok(())
 }
 
+#[expect(clippy::too_many_lines, reason = "predates the line limit")]
 fn validate_limits(limits: &Limits, raft: &RaftTiming) -> Result<(), ConfigError> {
     if limits.frame_bytes_max < 64 * 1024 {
         return Err(invalid(

@@ -441,6 +441,7 @@ mod tests {
     // neighbours in turn, then escalates to ring 4; without mutual aid on the
     // card it escalates at once.
     #[test]
+    #[expect(clippy::too_many_lines, reason = "a test read as phases")]
     fn unavailable_ring_3_leads_to_mutual_aid_then_escalation() {
         let district = District::embedded();
         let speeds = TravelSpeeds::default();

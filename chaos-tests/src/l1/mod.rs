@@ -232,6 +232,7 @@ struct ClientOutcome {
 }
 
 /// Runs one seed to its verdict.
+#[expect(clippy::too_many_lines, reason = "predates the line limit")]
 pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
     let real_start = std::time::Instant::now();
     let nodes = options.nodes.max(1);

@@ -185,6 +185,7 @@ pub(crate) fn ms(value: Option<u64>) -> String {
 }
 
 impl fmt::Display for DrillReport {
+    #[expect(clippy::too_many_lines, reason = "predates the line limit")]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,

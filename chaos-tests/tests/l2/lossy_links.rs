@@ -19,6 +19,7 @@ use crate::{assert_every_node_holds, read_back, seed, CONVERGE_WITHIN, LEADER_WI
 // reports, retried after timeouts under their own request ids, all end up
 // on every node, each exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn lossy_links_lose_no_acknowledged_report_and_apply_none_twice() {
     let started = Instant::now();
     let seed = seed(11);
@@ -128,6 +129,7 @@ async fn lossy_links_with_a_short_heartbeat_keep_their_connections() {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn measure_short_heartbeat_under_loss(options: ClusterOptions) {
     let started = Instant::now();
     let (seed, heartbeat_ms) = (options.seed, options.raft.heartbeat_interval_ms);

@@ -48,6 +48,7 @@ fn assert_refused(result: Result<Response, RpcError>, expected: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn certificates_decide_who_may_speak() {
     // Phase 1: a running cluster of three; node 1's address is the target.
     let cluster = LocalCluster::start(3).await;

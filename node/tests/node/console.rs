@@ -51,6 +51,7 @@ const LANDMARKS: [(&str, f64, f64); 3] = [
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     // Phase 1: three processes; plans wait long enough for the browser to approve one.
     let cluster = start_cluster().await;

@@ -143,6 +143,7 @@ async fn force_beyond_ring_three_escalates_to_a_team(cluster: &Cluster) {
 
 /// e. An actor that panics is restarted and carries on; past its restart
 /// budget the failure escalates and shows in /v1/actors.
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn panicking_actor_restarts_then_escalates(cluster: &Cluster) {
     let actor = "station:bund";
     let (host, _) = cluster.placement(actor).await;

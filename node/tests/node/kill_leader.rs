@@ -57,6 +57,7 @@ fn assert_all_present_once(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
     // Phase 1: three real `cordon run` processes; snapshots every 300 entries so
     // a restarted node may catch up from a snapshot.

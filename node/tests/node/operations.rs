@@ -37,6 +37,7 @@ async fn actors_on(cluster: &Cluster, node: u64) -> Option<usize> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn drain_snapshot_and_transfer_leadership() {
     // Phase 1: the cluster reports ready.
     let cluster = start_cluster().await;
