@@ -332,7 +332,11 @@ fn steady_reports_replay_the_ordinary_evening_inside_the_district() {
     assert_eq!(first[499].request_id.as_deref(), Some("t-500"));
     for body in &first {
         let point = LatLon::new(body.lat, body.lon);
-        assert!(district.contains(&point), "{:?} at {point}", body.request_id);
+        assert!(
+            district.contains(&point),
+            "{:?} at {point}",
+            body.request_id
+        );
     }
 }
 
