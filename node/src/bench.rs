@@ -11,10 +11,10 @@ use cordon_api::events::{Applied, Effect};
 use cordon_api::incidents::{CloseIncident, Committed, Incident};
 use cordon_api::units::UnitStatusUpdate;
 use cordon_config::district::District;
+use cordon_load::SteadyReports;
 use serde::Serialize;
 
 use crate::client::ApiClient;
-use crate::feed::Feed;
 
 /// One concurrency level's result.
 #[derive(Clone, Debug, Serialize)]
@@ -37,19 +37,20 @@ pub struct LevelResult {
     pub max_ms: f64,
 }
 
-/// Runs `requests` reports at each concurrency level in `levels`.
+/// Runs `requests` reports at each concurrency level in `levels`: the
+/// seeded ordinary reports of `cordon-load`, the same at every level.
 pub async fn run(
     client: ApiClient,
     levels: &[usize],
     requests: usize,
     seed: u64,
-) -> Vec<LevelResult> {
+) -> anyhow::Result<Vec<LevelResult>> {
     let mut results = Vec::new();
     let run_id: u32 = rand::random();
     for &clients in levels {
-        results.push(level(&client, clients, requests, seed, run_id).await);
+        results.push(level(&client, clients, requests, seed, run_id).await?);
     }
-    results
+    Ok(results)
 }
 
 async fn level(
@@ -58,13 +59,13 @@ async fn level(
     requests: usize,
     seed: u64,
     run_id: u32,
-) -> LevelResult {
-    let mut feed = Feed::new(
-        District::embedded(),
+) -> anyhow::Result<LevelResult> {
+    let reports = SteadyReports::new(
+        &District::embedded(),
         seed,
         &format!("bench-{run_id:08x}-c{clients}"),
-    );
-    let reports: Arc<Vec<_>> = Arc::new((0..requests).map(|_| feed.next_report()).collect());
+    )?;
+    let reports: Arc<Vec<_>> = Arc::new(reports.take(requests).collect());
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -104,7 +105,7 @@ async fn level(
         let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
         latencies[rank.clamp(1, latencies.len()) - 1].as_secs_f64() * 1_000.0
     };
-    LevelResult {
+    Ok(LevelResult {
         clients,
         committed: latencies.len(),
         failed,
@@ -113,7 +114,7 @@ async fn level(
         p99_ms: percentile(99.0),
         p999_ms: percentile(99.9),
         max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
-    }
+    })
 }
 
 /// Prints the results as a table.
@@ -185,17 +186,17 @@ async fn dispatch_level(
     // Give the event stream a moment to connect before the first report.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let run_id: u32 = rand::random();
-    let mut feed = Feed::new(
-        District::embedded(),
+    let mut reports = SteadyReports::new(
+        &District::embedded(),
         seed,
         &format!("dispatch-{run_id:08x}-r{rate}"),
-    );
+    )?;
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     let started = Instant::now();
     let mut reporters = tokio::task::JoinSet::new();
     while started.elapsed() < duration {
         ticker.tick().await;
-        let report = feed.next_report();
+        let Some(report) = reports.next() else { break };
         let (client, sent_at) = (client.clone(), sent_at.clone());
         reporters.spawn(async move {
             let sent = Instant::now();

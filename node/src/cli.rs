@@ -412,7 +412,7 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
                 }
                 return Ok(());
             }
-            let results = bench::run(client, &clients, requests, seed).await;
+            let results = bench::run(client, &clients, requests, seed).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&results)?);
             } else {

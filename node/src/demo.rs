@@ -12,11 +12,11 @@ use cordon_api::cluster::ClusterStatus;
 use cordon_api::incidents::{CloseIncident, Committed, Incident, IncidentList};
 use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
 use cordon_config::district::District;
+use cordon_load::SteadyReports;
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::client::ApiClient;
 use crate::drill_control::DrillControl;
-use crate::feed::Feed;
 use crate::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 
 /// Prints a line, ignoring a closed stdout (`cordon demo | head`, or a
@@ -64,6 +64,12 @@ impl DemoOptions {
 /// stops the nodes and removes the folder unless `--keep`.
 pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     options.validate()?;
+    let reports = SteadyReports::new(
+        &District::embedded(),
+        options.seed,
+        &format!("demo-{}", options.seed),
+    )
+    .context("plan the demo's incident feed")?;
     let mut stop = StopSignals::install(options.duration)?;
     let dir = tempfile::Builder::new()
         .prefix("cordon-demo-")
@@ -78,7 +84,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     };
     if let Some((control, client)) = started {
         let reason = tokio::select! {
-            () = feed(&options, &client) => "the feed ended",
+            () = feed(&options, &client, reports) => "the feed ended",
             reason = stop.stop_requested() => reason,
         };
         say!("stopping the demo cluster ({reason})");
@@ -109,9 +115,9 @@ async fn start(options: &DemoOptions, dir: &Path) -> anyhow::Result<(DrillContro
 }
 
 /// The synthetic reports and the simulated field units (neither ends).
-async fn feed(options: &DemoOptions, client: &ApiClient) {
+async fn feed(options: &DemoOptions, client: &ApiClient, reports: SteadyReports) {
     tokio::join!(
-        feed_loop(client.clone(), options.seed, options.rate),
+        feed_loop(client.clone(), reports, options.rate),
         simulate_field(client.clone())
     );
 }
@@ -206,12 +212,13 @@ impl StopSignals {
     }
 }
 
-async fn feed_loop(client: ApiClient, seed: u64, rate: f64) {
+/// Sends the seeded ordinary reports at `rate` a second, whatever their
+/// schedule's own timing, and prints the tally every 5 seconds.
+async fn feed_loop(client: ApiClient, mut reports: SteadyReports, rate: f64) {
     if rate == 0.0 {
         // No synthetic feed: the cluster only serves what clients send.
         return std::future::pending().await;
     }
-    let mut feed = Feed::new(District::embedded(), seed, &format!("demo-{seed}"));
     let period = Duration::from_secs_f64(1.0 / rate);
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -221,7 +228,7 @@ async fn feed_loop(client: ApiClient, seed: u64, rate: f64) {
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                let report = feed.next_report();
+                let Some(report) = reports.next() else { return };
                 let client = client.clone();
                 let done = done_tx.clone();
                 sent += 1;

@@ -12,10 +12,10 @@
 //!   way the workspace signals a process.
 //! - [`drill_control`]: the drill control server that kills, pauses, resumes and
 //!   restarts a local cluster's nodes.
-//! - [`demo`]: `cordon demo`, a local cluster with its drill control and a synthetic feed.
+//! - [`demo`]: `cordon demo`, a local cluster with its drill control and a synthetic feed
+//!   (seeded ordinary reports from the `cordon-load` crate in `load/`).
 //! - [`bench`](mod@bench): `cordon bench`, committed-report throughput and latency.
 //! - [`openapi`]: the OpenAPI document of the HTTP API, kept in step with the router.
-//! - [`feed`]: seeded synthetic incidents weighted by the district's hot spots.
 //! - [`telemetry`]: tracing subscribers (only this crate installs them).
 
 pub mod api;
@@ -26,7 +26,6 @@ pub mod console;
 pub mod ctl;
 pub mod demo;
 pub mod drill_control;
-pub mod feed;
 pub mod local_cluster;
 pub mod openapi;
 pub mod server;

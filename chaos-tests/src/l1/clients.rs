@@ -31,7 +31,7 @@ use super::{
 use crate::judge::checkers::{request_outcomes, RecoveryTimes, RequestOutcome};
 use crate::judge::history::{History, IncidentResult, Op, OpResult};
 use crate::judge::raft_views::{converged_index, describe, incidents_by_request, majority_leader};
-use crate::shared::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
+use crate::shared::load::{LoadGenerator, LoadPlan, LoadProfile};
 
 /// The clients' host: load during the fault phase, then recovery, retries,
 /// catch-up and final reads.
@@ -390,16 +390,13 @@ impl Client {
     }
 }
 
-/// The clients' reports: the New Year surge from the first minute after
-/// midnight, on the embedded district, seeded by the run.
+/// The clients' reports: the New Year surge from its usual start, the
+/// first minute after midnight, on the embedded district, seeded by the run.
 pub(super) fn surge_load(seed: u64) -> Result<LoadGenerator, crate::shared::load::LoadError> {
-    const AFTER_MIDNIGHT: ClockTime = match ClockTime::new(0, 1) {
-        Some(time) => time,
-        None => panic!("00:01 is a clock time"),
-    };
+    let profile = LoadProfile::NewYearSurge;
     let plan = LoadPlan {
         request_id_prefix: format!("sim-{seed}-load"),
-        ..LoadPlan::new(LoadProfile::NewYearSurge, seed, AFTER_MIDNIGHT)
+        ..LoadPlan::new(profile, seed, profile.usual_start())
     };
     LoadGenerator::new(&District::embedded(), &plan)
 }

@@ -11,7 +11,7 @@ use cordon_config::District;
 use super::netns::LabError;
 use super::process::OperatorCommands;
 use super::DrillName;
-use crate::shared::load::{ClockTime, LoadGenerator, LoadPlan, LoadProfile};
+use crate::shared::load::{LoadGenerator, LoadPlan, LoadProfile};
 
 /// An operator's own cluster to drill: its cluster file and the commands
 /// that kill and restart its nodes.
@@ -127,18 +127,14 @@ pub enum DrillError {
     Setup(String),
 }
 
-/// The drill's load generator, when a profile is asked for: the New Year
-/// surge from the first minute after midnight, an ordinary day from 20:00.
+/// The drill's load generator, when a profile is asked for, from the
+/// profile's usual start: the New Year surge from the first minute after
+/// midnight, an ordinary day from 20:00.
 pub(crate) fn profile_load(options: &DrillOptions) -> Result<Option<LoadGenerator>, DrillError> {
     let Some(profile) = options.profile else {
         return Ok(None);
     };
-    let (hour, minute) = match profile {
-        LoadProfile::NewYearSurge => (0, 1),
-        LoadProfile::Ordinary => (20, 0),
-    };
-    let start = ClockTime::new(hour, minute).ok_or_else(|| setup("a load start time"))?;
-    let plan = LoadPlan::new(profile, options.seed, start);
+    let plan = LoadPlan::new(profile, options.seed, profile.usual_start());
     LoadGenerator::new(&District::embedded(), &plan)
         .map(Some)
         .map_err(setup)

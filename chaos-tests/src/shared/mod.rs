@@ -6,10 +6,12 @@
 //!   or memory) that forgets every write since its last sync when its node
 //!   crashes (L1, L2);
 //! - [`certs`]: one CA and certificates for every node and the operator;
-//! - [`load`]: a seeded incident schedule weighted by the district's hot
-//!   spots and the time of day, with the New Year surge at the Bund; pure,
-//!   for the simulation, the drills and `cordon-chaos load`.
+//! - [`load`]: the workspace's one seeded incident generator (the
+//!   `cordon-load` crate, re-exported here): a schedule weighted by the
+//!   district's hot spots and the time of day, with the New Year surge at
+//!   the Bund; pure, for the simulation, the drills and `cordon-chaos load`
+//!   (and, outside chaos-tests, the demo and the benchmarks).
 
 pub mod certs;
 pub mod disk;
-pub mod load;
+pub use cordon_load as load;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use cordon_api::cluster::{ClusterStatus, Ready};
 use cordon_api::incidents::IncidentList;
 use cordon_config::district::District;
+use cordon_load::SteadyReports;
 use cordon_node::client::ApiClient;
-use cordon_node::feed::Feed;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 use tokio::sync::Mutex;
 
@@ -75,10 +75,9 @@ async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
 
     // Phase 2: 8 clients report 1,000 incidents, retrying with the same request id
     // on any failure; the leader is SIGKILLed after the 500th acknowledgement.
-    let mut feed = Feed::new(District::embedded(), 42, "kill-leader");
-    let reports: Arc<Mutex<Vec<_>>> = Arc::new(Mutex::new(
-        (0..INCIDENTS).map(|_| feed.next_report()).collect(),
-    ));
+    let reports = SteadyReports::new(&District::embedded(), 42, "kill-leader")
+        .expect("the embedded district plans the ordinary profile");
+    let reports: Arc<Mutex<Vec<_>>> = Arc::new(Mutex::new(reports.take(INCIDENTS).collect()));
     let acked: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     let (killed_tx, killed_rx) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();

@@ -1,7 +1,8 @@
 //! One scheduled report: when, what and where, and its forms for the
 //! HTTP API, the ledger and JSON lines.
 
-use cordon_consensus::ledger::{Action, Command, NewIncident, Origin, RequestId};
+use cordon_api::incidents::ReportIncident;
+use cordon_consensus::ledger::{Action, Channel, Command, NewIncident, Origin, RequestId};
 
 use super::MINUTES_PER_DAY;
 
@@ -57,19 +58,27 @@ impl ScheduledReport {
         )
     }
 
-    /// The JSON body `POST /v1/incidents` accepts (the node's `ReportIncident`).
-    pub fn api_body(&self) -> serde_json::Value {
+    /// The body `POST /v1/incidents` accepts, typed, under this report's
+    /// request id.
+    pub fn report_incident(&self) -> ReportIncident {
         let incident = &self.incident;
-        serde_json::json!({
-            "request_id": self.request_id,
-            "kind": incident.kind.name(),
-            "priority": incident.priority,
-            "force_level": incident.force_level,
-            "lat": incident.location.lat(),
-            "lon": incident.location.lon(),
-            "channel": incident.channel,
-            "description": incident.description,
-        })
+        ReportIncident {
+            request_id: Some(self.request_id.clone()),
+            kind: incident.kind.name().to_string(),
+            priority: Some(incident.priority),
+            force_level: Some(incident.force_level),
+            lat: incident.location.lat(),
+            lon: incident.location.lon(),
+            channel: Some(channel_name(incident.channel).to_string()),
+            description: Some(incident.description.clone()),
+        }
+    }
+
+    /// The JSON body `POST /v1/incidents` accepts ([`Self::report_incident`]
+    /// as JSON).
+    pub fn api_body(&self) -> serde_json::Value {
+        serde_json::to_value(self.report_incident())
+            .expect("an API body of strings and numbers serialises")
     }
 
     /// The ledger command an operator would propose for this report, for
@@ -94,5 +103,17 @@ impl ScheduledReport {
             "report": self.api_body(),
         })
         .to_string()
+    }
+}
+
+/// The channel's name in the API (its snake-case serde name, which the
+/// tests check by parsing it back). Exhaustive, so a new channel must be
+/// named here.
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::EmergencyCall => "emergency_call",
+        Channel::CommunityReport => "community_report",
+        Channel::RiskWarning => "risk_warning",
+        Channel::PartnerFeed => "partner_feed",
     }
 }

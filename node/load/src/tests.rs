@@ -1,6 +1,7 @@
 //! The load generator's tests: figures, replay, rates, shapes, hot spots,
 //! API bodies, flags and the district it needs.
 
+use cordon_api::incidents::ReportIncident;
 use cordon_config::district::{LatLon, BUND_AREA_ID};
 use cordon_config::District;
 use cordon_consensus::ledger::{Action, Channel, IncidentKind, Position};
@@ -270,6 +271,9 @@ fn api_body_is_what_the_node_accepts() {
         body["lon"].as_f64().expect("lon"),
     );
     assert_eq!(position, Ok(report.incident.location));
+    let typed: ReportIncident =
+        serde_json::from_value(body.clone()).expect("the node's ReportIncident");
+    assert_eq!(typed, report.report_incident());
     let line: serde_json::Value = serde_json::from_str(&report.json_line()).expect("a JSON line");
     assert_eq!(line["report"], body);
     assert!(
@@ -295,6 +299,45 @@ fn surge_needs_the_bund() {
     )
     .expect_err("no Bund");
     assert!(error.to_string().contains(BUND_AREA_ID), "{error}");
+}
+
+// The steady stream of the demo and the benchmarks is the ordinary schedule from 20:00
+// without its timing: the same seed gives the same stream and another seed another,
+// request ids follow the prefix, and every point lies inside the district.
+#[test]
+fn steady_reports_replay_the_ordinary_evening_inside_the_district() {
+    let district = embedded();
+    let steady = |seed| {
+        SteadyReports::new(&district, seed, "t")
+            .expect("the embedded district plans the ordinary profile")
+            .take(500)
+            .collect::<Vec<_>>()
+    };
+    let first = steady(7);
+    let plan = LoadPlan {
+        request_id_prefix: "t".to_string(),
+        ..LoadPlan::new(LoadProfile::Ordinary, 7, at("20:00"))
+    };
+    let schedule: Vec<_> = LoadGenerator::new(&district, &plan)
+        .expect("plan")
+        .take(500)
+        .map(|report| report.report_incident())
+        .collect();
+
+    assert_eq!(LoadProfile::Ordinary.usual_start(), at("20:00"));
+    assert_eq!(first, steady(7));
+    assert_ne!(first[..20], steady(8)[..20]);
+    assert_eq!(first, schedule);
+    assert_eq!(first[0].request_id.as_deref(), Some("t-1"));
+    assert_eq!(first[499].request_id.as_deref(), Some("t-500"));
+    for body in &first {
+        let point = LatLon::new(body.lat, body.lon);
+        assert!(
+            district.contains(&point),
+            "{:?} at {point}",
+            body.request_id
+        );
+    }
 }
 
 mod properties {

@@ -22,6 +22,19 @@ impl LoadProfile {
     /// Every profile.
     pub const ALL: [LoadProfile; 2] = [LoadProfile::Ordinary, LoadProfile::NewYearSurge];
 
+    /// Where a run of this profile starts unless told otherwise (the
+    /// drills' `--profile`, the simulation's clients, the demo and the
+    /// benchmarks): the New Year surge a minute after midnight, in its
+    /// spike; an ordinary day at 20:00, its busiest hour.
+    pub const fn usual_start(self) -> ClockTime {
+        match self {
+            LoadProfile::Ordinary => ClockTime {
+                minute_of_day: 20 * 60,
+            },
+            LoadProfile::NewYearSurge => ClockTime { minute_of_day: 1 },
+        }
+    }
+
     /// The profile's name on the command line.
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -1,6 +1,9 @@
-//! Seeded incident load: a schedule of timed incident reports whose places
-//! follow the district's hot spots and whose rate follows the time of day,
-//! with an event-surge profile for the New Year countdown at the Bund.
+//! The one seeded incident generator of the workspace: a schedule of timed
+//! incident reports whose places follow the district's hot spots and whose
+//! rate follows the time of day, with an event-surge profile for the New
+//! Year countdown at the Bund. `cordon demo`, `cordon bench`, the node's
+//! kill-leader test, the L1 simulation's clients, the drills (`--profile`)
+//! and `cordon-chaos load` all draw from it.
 //!
 //! The generator is pure: no clock, no async runtime, every random choice
 //! from one seeded [`StdRng`](rand::rngs::StdRng). A seed, a profile and a start time give exactly
@@ -27,21 +30,25 @@
 //! The account gives crowd sizes but no incident rates; every rate and mix
 //! below is our choice, named, with the reasoning beside it.
 //!
-//! A report converts to the body `POST /v1/incidents` accepts
-//! ([`ScheduledReport::api_body`]) and to a ledger command
-//! ([`ScheduledReport::command`]) for in-process clusters.
-
+//! A report converts to the body `POST /v1/incidents` accepts, typed
+//! ([`ScheduledReport::report_incident`]) or as JSON
+//! ([`ScheduledReport::api_body`]), and to a ledger command
+//! ([`ScheduledReport::command`]) for in-process clusters. A sender that
+//! keeps its own pace (the demo's `--rate`, the benchmarks) takes the
+//! reports one after another as [`SteadyReports`].
 //!
 //! Modules: `rates` (rates, mixes and rate curves, our choices named),
 //! `plan` ([`LoadPlan`], [`LoadProfile`], [`ClockTime`], [`LoadError`]),
 //! `places` (the hot spots), `generator` ([`LoadGenerator`]), `report`
-//! ([`ScheduledReport`]), `summary` ([`LoadSummary`] per bucket).
+//! ([`ScheduledReport`]), `steady` ([`SteadyReports`]), `summary`
+//! ([`LoadSummary`] per bucket).
 
 mod generator;
 mod places;
 mod plan;
 mod rates;
 mod report;
+mod steady;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -49,6 +56,7 @@ mod tests;
 pub use generator::LoadGenerator;
 pub use plan::{ClockTime, LoadError, LoadPlan, LoadProfile};
 pub use report::{LoadSource, ScheduledReport};
+pub use steady::SteadyReports;
 pub use summary::{buckets, LoadBucket, LoadSummary};
 
 // ---------------------------------------------------------------------------
