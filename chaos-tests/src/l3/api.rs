@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 
 use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
-use cordon_api::incidents::{CloseIncident, Incident, IncidentList, Reported};
+use cordon_api::incidents::{CloseIncident, Incident, IncidentList, ReportIncident, Reported};
 use cordon_api::units::{Unit, UnitList};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// Deadline of one status probe.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(400);
@@ -160,7 +159,7 @@ impl Api {
     pub async fn report_once(
         &self,
         node: usize,
-        body: &Value,
+        body: &ReportIncident,
         timeout: Duration,
     ) -> Result<String, (bool, String)> {
         let url = format!("{}/v1/incidents", self.urls[node - 1]);

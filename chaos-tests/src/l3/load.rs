@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use cordon_api::incidents::ReportIncident;
 
 use crate::judge::checkers::{request_outcomes, RequestOutcome};
 use crate::judge::history::{History, IncidentResult, Op, OpResult};
@@ -66,7 +66,7 @@ pub(crate) struct Load {
     /// station; a focus still moves it to the focused points.
     pub generator: Option<Mutex<LoadGenerator>>,
     /// Each request id's body, so a retry sends the same report.
-    pub bodies: Mutex<std::collections::BTreeMap<String, Value>>,
+    pub bodies: Mutex<std::collections::BTreeMap<String, ReportIncident>>,
 }
 
 impl Load {
@@ -106,28 +106,28 @@ impl Load {
     /// The body of `request_id`'s report: the one sent before, or a new
     /// one (from the generator when there is one) at `point`, or at the
     /// generator's own place when `point` is not a focus.
-    fn body(&self, request_id: &str, point: (f64, f64), focused: bool) -> Value {
+    fn body(&self, request_id: &str, point: (f64, f64), focused: bool) -> ReportIncident {
         let mut bodies = self.bodies.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(body) = bodies.get(request_id) {
             return body.clone();
         }
         let generated = self.generator.as_ref().map(|generator| {
             let mut generator = generator.lock().unwrap_or_else(|p| p.into_inner());
-            generator.next_report().api_body()
+            generator.next_report().report_incident()
         });
-        let mut body = generated.unwrap_or_else(|| {
-            serde_json::json!({
-                "kind": "theft",
-                "priority": 4,
-                "force_level": 2,
-                "channel": "emergency_call",
-                "description": format!("l3 drill report {request_id}"),
-            })
+        let mut body = generated.unwrap_or_else(|| ReportIncident {
+            request_id: None,
+            kind: "theft".to_string(),
+            priority: Some(4),
+            force_level: Some(2),
+            lat: point.0,
+            lon: point.1,
+            channel: Some("emergency_call".to_string()),
+            description: Some(format!("l3 drill report {request_id}")),
         });
-        body["request_id"] = Value::from(request_id);
-        if focused || self.generator.is_none() {
-            body["lat"] = Value::from(point.0);
-            body["lon"] = Value::from(point.1);
+        body.request_id = Some(request_id.to_string());
+        if focused {
+            (body.lat, body.lon) = point;
         }
         bodies.insert(request_id.to_string(), body.clone());
         body
