@@ -8,8 +8,8 @@
 //! - [`console`]: the operators' web console (embedded static page) served at `/console/`.
 //! - [`client`]: an HTTP client that fails over between nodes and retries safely.
 //! - [`ctl`]: `cordon ctl`, operator requests over QUIC with the operator certificate.
-//! - [`local_cluster`]: a local cluster of `cordon run` child processes, and the one
-//!   way the workspace signals a process.
+//! - [`local_cluster`]: a local cluster of `cordon run` child processes, and
+//!   how they are signalled.
 //! - [`drill_control`]: the drill control server that kills, pauses, resumes and
 //!   restarts a local cluster's nodes.
 //! - [`demo`]: `cordon demo`, a local cluster with its drill control and a synthetic feed

@@ -264,9 +264,11 @@ impl LocalProcesses {
 
 pub use rustix::process::Signal;
 
-/// Sends `signal` to the process `pid` (a child this process started): the
-/// one way the workspace signals a process. A process that is already gone
-/// is not an error (it may have died between the check and the signal).
+/// Sends `signal` to the process `pid` (a child this process started).
+/// Every signal in the workspace goes through `rustix::process::kill_process`
+/// (here for the demo and the node tests; `cordon_chaos::shared::signal`
+/// for the drills): no shell `kill`, no libc. A process that is already
+/// gone is not an error (it may have died between the check and the signal).
 pub fn signal(pid: u32, signal: Signal) {
     let Some(pid) = i32::try_from(pid)
         .ok()

@@ -541,14 +541,13 @@ fn kill_in(ns: &str) -> usize {
     let Ok(pids) = run_output(Command::new("ip").args(["netns", "pids", ns])) else {
         return 0;
     };
-    let pids: Vec<&str> = pids.split_whitespace().collect();
-    if !pids.is_empty() {
-        let _ = Command::new("kill")
-            .arg("-9")
-            .args(&pids)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+    let pids: Vec<u32> = pids
+        .split_whitespace()
+        .filter_map(|pid| pid.parse().ok())
+        .collect();
+    for pid in &pids {
+        // Gone already is fine: the namespace is being emptied.
+        let _ = crate::shared::signal::signal(*pid, crate::shared::signal::Signal::KILL);
     }
     pids.len()
 }

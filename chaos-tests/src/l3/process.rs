@@ -70,16 +70,13 @@ impl Nodes {
         let Some(child) = &self.children[node - 1] else {
             return Err(setup(format!("node {node} does not run")));
         };
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(child.id().to_string())
-            .status()
-            .map_err(setup)?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(setup(format!("kill -{signal} node {node}: {status}")))
-        }
+        let Some(named) = crate::shared::signal::named(signal) else {
+            return Err(setup(format!(
+                "SIG{signal} is not a signal the drills send"
+            )));
+        };
+        crate::shared::signal::signal(child.id(), named)
+            .map_err(|error| setup(format!("SIG{signal} to node {node}: {error}")))
     }
 
     fn logs(&self) -> Vec<(String, String)> {

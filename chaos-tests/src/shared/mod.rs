@@ -10,8 +10,10 @@
 //!   `cordon-load` crate, re-exported here): a schedule weighted by the
 //!   district's hot spots and the time of day, with the New Year surge at
 //!   the Bund; pure, for the simulation, the drills and `cordon-chaos load`
-//!   (and, outside chaos-tests, the demo and the benchmarks).
+//!   (and, outside chaos-tests, the demo and the benchmarks);
+//! - [`signal`]: the one way the chaos layers signal a process.
 
 pub mod certs;
 pub mod disk;
 pub use cordon_load as load;
+pub mod signal;
