@@ -1,0 +1,113 @@
+//! The cluster: the event stream, this node's view, metrics, the
+//! district, health and readiness.
+
+use super::ApiState;
+use super::Failure;
+use crate::wire;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::Event as SseEvent;
+use axum::response::sse::KeepAlive;
+use axum::response::sse::Sse;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cordon_api::cluster::ClusterStatus;
+use cordon_api::cluster::Ready;
+use cordon_api::ApiError;
+
+/// Server-sent events: one `applied` event per command applied on this
+/// node (data: [`cordon_api::events::Applied`]), or `lagged` when the
+/// stream fell behind (data: [`cordon_api::events::Lagged`]).
+#[utoipa::path(get, path = "/v1/events", tag = "cluster",
+    responses((status = 200, description = "text/event-stream of `applied` events (data: Applied) and `lagged` events (data: Lagged)", content_type = "text/event-stream", body = String)))]
+pub(super) async fn events(
+    State(state): State<ApiState>,
+) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
+    let receiver = state.node.ledger().subscribe();
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let event = match receiver.recv().await {
+            Ok(event) => SseEvent::default()
+                .event("applied")
+                .data(serde_json::to_string(&wire::applied_event(&event)).unwrap_or_default()),
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                let lagged = cordon_api::events::Lagged { missed };
+                SseEvent::default()
+                    .event("lagged")
+                    .data(serde_json::to_string(&lagged).unwrap_or_default())
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(event), receiver))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// This node's view: role, leader, term, indexes, members, replication lag.
+#[utoipa::path(get, path = "/v1/cluster", tag = "cluster",
+    responses((status = 200, description = "The cluster as this node sees it", body = ClusterStatus)))]
+pub(super) async fn cluster(State(state): State<ApiState>) -> Json<ClusterStatus> {
+    Json(wire::cluster_status(state.node.status()))
+}
+
+/// Prometheus text exposition of this node's metrics.
+#[utoipa::path(get, path = "/metrics", tag = "cluster",
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+        (status = "default", description = "No recorder installed", body = ApiError),
+    ))]
+pub(super) async fn prometheus_metrics(State(state): State<ApiState>) -> Response {
+    match &state.metrics {
+        Some(handle) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            handle.render(),
+        )
+            .into_response(),
+        None => Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics_unavailable",
+            "no metrics recorder is installed in this process",
+        )
+        .into_response(),
+    }
+}
+
+/// The district model this node runs with (stations, zones, units, rings,
+/// areas, points, facilities), for maps and tools.
+#[utoipa::path(get, path = "/v1/district", tag = "cluster",
+    responses((status = 200, description = "The district model, in the shape of the district file (cluster-config's district.toml as JSON)", body = Object)))]
+pub(super) async fn district(State(state): State<ApiState>) -> Json<serde_json::Value> {
+    Json(serde_json::to_value(state.actors.context().district.as_ref()).unwrap_or_default())
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "cluster",
+    responses((status = 200, description = "ok", content_type = "text/plain", body = String)))]
+pub(super) async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// A leader is known.
+#[utoipa::path(get, path = "/readyz", tag = "cluster",
+    responses(
+        (status = 200, description = "This node knows a leader", body = Ready),
+        (status = 503, description = "No leader known yet", body = ApiError),
+    ))]
+pub(super) async fn readyz(State(state): State<ApiState>) -> Response {
+    let status = state.node.status();
+    match status.leader_id {
+        Some(leader) => Json(Ready {
+            ready: true,
+            leader_id: leader,
+        })
+        .into_response(),
+        None => Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_leader",
+            "this node knows no leader yet; wait for the election",
+        )
+        .into_response(),
+    }
+}

@@ -1,0 +1,136 @@
+//! Drills: what a node offers, actor faults, and node drills relayed to
+//! the drill control of the `cordon demo` that started the node.
+
+use super::ApiResult;
+use super::ApiState;
+use super::Failure;
+use super::DRILL_CONTROL_ENV;
+use super::DRILL_CONTROL_TIMEOUT_MS;
+use super::SELF_DRILL_DELAY_MS;
+use axum::extract::Path;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use cordon_api::drills::ActorFaulted;
+use cordon_api::drills::DrillDone;
+use cordon_api::drills::DrillOffer;
+use cordon_api::drills::DrillScheduled;
+use cordon_api::drills::NodeDrill;
+use cordon_api::ApiError;
+use cordon_consensus::ledger::ActorId;
+
+/// Drill: make an actor fail (only with `cordon run --drills`).
+#[utoipa::path(post, path = "/v1/drills/actors/{actor}/fault", tag = "drills",
+    params(("actor" = String, Path, description = "Actor id, e.g. station:bund")),
+    responses(
+        (status = 200, description = "The fault was sent", body = ActorFaulted),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn fault_actor(
+    State(state): State<ApiState>,
+    Path(actor): Path<String>,
+) -> ApiResult<Json<ActorFaulted>> {
+    drills_enabled(&state)?;
+    let actor: ActorId = actor.parse().map_err(Failure::bad_input)?;
+    state
+        .actors
+        .fault(actor.clone(), "requested through the drill route".into());
+    Ok(Json(ActorFaulted {
+        faulted: actor.to_string(),
+        node: state.node.id(),
+    }))
+}
+
+fn drills_enabled(state: &ApiState) -> ApiResult<()> {
+    if state.drills.enabled {
+        return Ok(());
+    }
+    Err(Failure::new(
+        StatusCode::FORBIDDEN,
+        "drills_disabled",
+        "drill routes are off on this node: start it with `cordon run --drills`",
+    ))
+}
+
+/// Which drills this node offers: actor faults (`--drills`) and node
+/// drills (also needs the drill control of the `cordon demo` that started it).
+#[utoipa::path(get, path = "/v1/drills", tag = "drills",
+    responses((status = 200, description = "Which drills this node offers", body = DrillOffer)))]
+pub(super) async fn drills(State(state): State<ApiState>) -> Json<DrillOffer> {
+    Json(DrillOffer {
+        actors: state.drills.enabled,
+        nodes: state.drills.nodes(),
+    })
+}
+
+/// Forwards a node drill (kill, pause, resume, restart, partition) to the
+/// demo's drill control server and relays its answer. A kill or pause of
+/// this very node is scheduled shortly after the answer, so that the
+/// answer still reaches the caller.
+#[utoipa::path(post, path = "/v1/drills/nodes/{id}/{action}", tag = "drills",
+    params(
+        ("id" = u64, Path, description = "Node id, e.g. 2"),
+        ("action" = NodeDrill, Path, description = "kill, pause, resume, restart or partition"),
+    ),
+    responses(
+        (status = 200, description = "The drill was done", body = DrillDone),
+        (status = 202, description = "A kill or pause of the answering node itself, scheduled so this answer gets out first", body = DrillScheduled),
+        (status = "default", description = "An error (501 for partition: the demo cannot do it)", body = ApiError),
+    ))]
+pub(super) async fn drill_node(
+    State(state): State<ApiState>,
+    Path((id, action)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    drills_enabled(&state)?;
+    let Some(control) = &state.drills.control else {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "no_drill_control",
+            format!(
+                "no demo control in this cluster: node drills need the drill control server of \
+                 `cordon demo`, which starts its nodes with {DRILL_CONTROL_ENV} set; this node \
+                 was started without it (actor drills still work)"
+            ),
+        ));
+    };
+    let drill: NodeDrill = action.parse().map_err(Failure::bad_input)?;
+    let target: u64 = id.parse().map_err(|_| {
+        Failure::bad_input(format!(
+            "node id {id:?} is not a number: use a member id from GET /v1/cluster"
+        ))
+    })?;
+    let mut url = format!("{}/nodes/{target}/{drill}", control.trim_end_matches('/'));
+    if target == state.node.id() && drill.silences() {
+        url.push_str(&format!("?after_ms={SELF_DRILL_DELAY_MS}"));
+    }
+    tracing::warn!(node = target, action = %drill, "node drill requested through the API");
+    let response = state
+        .peers
+        .post(&url)
+        .timeout(std::time::Duration::from_millis(DRILL_CONTROL_TIMEOUT_MS))
+        .send()
+        .await
+        .map_err(|error| {
+            Failure::new(
+                StatusCode::BAD_GATEWAY,
+                "drill_control_unreachable",
+                format!(
+                    "the demo's drill control at {control} does not answer ({error}): \
+                     the `cordon demo` process has probably stopped; restart the demo"
+                ),
+            )
+        })?;
+    let status =
+        StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let answer: serde_json::Value = response.json().await.map_err(|error| {
+        Failure::new(
+            StatusCode::BAD_GATEWAY,
+            "drill_control_bad_answer",
+            format!(
+                "the demo's drill control at {control} answered {status} without JSON ({error})"
+            ),
+        )
+    })?;
+    Ok((status, Json(answer)).into_response())
+}

@@ -1,0 +1,299 @@
+//! Incidents: report, read, list, resolve, cancel; approve a major
+//! incident's plan.
+
+use super::admit;
+use super::body;
+use super::commit;
+use super::committed;
+use super::parse_enum;
+use super::position;
+use super::request_id;
+use super::ApiResult;
+use super::ApiState;
+use super::Failure;
+use crate::wire;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::ConnectInfo;
+use axum::extract::Path;
+use axum::extract::Query;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use cordon_api::incidents::CloseIncident;
+use cordon_api::incidents::Committed;
+use cordon_api::incidents::IncidentList;
+use cordon_api::incidents::IncidentsQuery;
+use cordon_api::incidents::ReportIncident;
+use cordon_api::incidents::Reported;
+use cordon_api::ApiError;
+use cordon_consensus::ledger::Action;
+use cordon_consensus::ledger::ApprovePlan;
+use cordon_consensus::ledger::CancelIncident;
+use cordon_consensus::ledger::Channel;
+use cordon_consensus::ledger::Command;
+use cordon_consensus::ledger::Effect;
+use cordon_consensus::ledger::IncidentId;
+use cordon_consensus::ledger::IncidentKind;
+use cordon_consensus::ledger::IncidentStatus;
+use cordon_consensus::ledger::NewIncident;
+use cordon_consensus::ledger::Origin;
+use cordon_consensus::ledger::RequestId;
+use cordon_consensus::ledger::ResolveIncident;
+use cordon_consensus::node::unix_millis;
+use std::net::SocketAddr;
+
+/// Report an incident; answered once the report is committed.
+#[utoipa::path(post, path = "/v1/incidents", tag = "incidents",
+    request_body(content = ReportIncident, description = "The report", content_type = "application/json"),
+    responses(
+        (status = 201, description = "Committed: incident id, log index and request id", body = Reported),
+        (status = 200, description = "The request id was reported before (deduplicated = true)", body = Reported),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn report_incident(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    payload: Result<Json<ReportIncident>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Reported>)> {
+    let _permit = admit(&state)?;
+    let report = body(payload)?;
+    let kind: IncidentKind = report.kind.parse().map_err(Failure::bad_input)?;
+    let channel: Channel = match &report.channel {
+        None => Channel::default(),
+        Some(name) => parse_enum(
+            "channel",
+            name,
+            "emergency_call, community_report, risk_warning, partner_feed",
+        )?,
+    };
+    let command = Command {
+        request_id: request_id(report.request_id),
+        proposed_at_ms: unix_millis(),
+        origin: Origin::Api {
+            node: state.node.id(),
+            client: client.to_string(),
+        },
+        action: Action::ReportIncident(NewIncident {
+            kind,
+            priority: report.priority.unwrap_or(5),
+            force_level: report.force_level.unwrap_or(1),
+            location: position(report.lat, report.lon)?,
+            channel,
+            description: report.description.unwrap_or_default(),
+        }),
+        consumes: Vec::new(),
+        traceparent: cordon_consensus::trace::current_traceparent(),
+    };
+    let request_id = command.request_id.0.clone();
+    let applied = commit(&state, command).await?;
+    let Effect::IncidentReported { incident_id } = applied.effect else {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "request_id_reused",
+            format!("request id {request_id:?} was already used for another kind of request: use a fresh id"),
+        ));
+    };
+    let status = if applied.deduplicated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Reported {
+            incident_id: incident_id.to_string(),
+            log_index: applied.index,
+            request_id,
+            deduplicated: applied.deduplicated,
+        }),
+    ))
+}
+
+/// One incident with its hash-chained timeline (linearizable read).
+#[utoipa::path(get, path = "/v1/incidents/{id}", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    responses(
+        (status = 200, description = "The incident", body = cordon_api::incidents::Incident),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn get_incident(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<cordon_api::incidents::Incident>> {
+    let _permit = admit(&state)?;
+    let id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    state.node.read_barrier().await?;
+    let ledger = state.node.ledger().read();
+    let incident = ledger.ledger.incident(id).ok_or_else(|| {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no incident {id}: list incidents with GET /v1/incidents"),
+        )
+    })?;
+    Ok(Json(wire::incident(incident)))
+}
+
+/// List incidents, newest first (linearizable read).
+#[utoipa::path(get, path = "/v1/incidents", tag = "incidents",
+    params(IncidentsQuery),
+    responses(
+        (status = 200, description = "Incidents with their timelines, and counts by status", body = IncidentList),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn list_incidents(
+    State(state): State<ApiState>,
+    query: Result<Query<IncidentsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<IncidentList>> {
+    let _permit = admit(&state)?;
+    let Query(query) = query.map_err(|e| Failure::bad_input(e.body_text()))?;
+    let status: Option<IncidentStatus> = match &query.status {
+        None => None,
+        Some(name) => Some(parse_enum(
+            "status",
+            name,
+            "reported, triaged, assigned, en_route, on_scene, escalated, resolved, cancelled",
+        )?),
+    };
+    let limit = query
+        .limit
+        .unwrap_or(state.incidents_listed_max)
+        .min(state.incidents_listed_max);
+    state.node.read_barrier().await?;
+    let ledger = state.node.ledger().read();
+    let incidents: Vec<_> = ledger
+        .ledger
+        .incidents()
+        .rev()
+        .filter(|incident| status.is_none_or(|wanted| incident.status == wanted))
+        .take(limit)
+        .map(wire::incident)
+        .collect();
+    Ok(Json(IncidentList {
+        applied_index: ledger.last_applied.map(|id| id.index),
+        total: ledger.ledger.incident_count() as u64,
+        by_status: by_status(ledger.ledger.incidents().map(|incident| incident.status)),
+        incidents,
+    }))
+}
+
+/// How many incidents are in each status.
+fn by_status(
+    statuses: impl Iterator<Item = IncidentStatus>,
+) -> std::collections::BTreeMap<String, u64> {
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    for status in statuses {
+        *counts.entry(wire::name(&status)).or_default() += 1;
+    }
+    counts
+}
+
+async fn close_incident(
+    state: ApiState,
+    client: SocketAddr,
+    id: String,
+    payload: axum::body::Bytes,
+    resolve: bool,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let body: CloseIncident = if payload.is_empty() {
+        CloseIncident::default()
+    } else {
+        serde_json::from_slice(&payload).map_err(|e| {
+            Failure::bad_input(format!(
+                "request body: {e}: send {{\"reason\": \"...\"}} or nothing"
+            ))
+        })?
+    };
+    let reason = body.reason.unwrap_or_else(|| {
+        if resolve {
+            "resolved".into()
+        } else {
+            "cancelled".into()
+        }
+    });
+    let action = if resolve {
+        Action::ResolveIncident(ResolveIncident {
+            incident_id,
+            reason,
+        })
+    } else {
+        Action::CancelIncident(CancelIncident {
+            incident_id,
+            reason,
+        })
+    };
+    let command = Command::new(
+        request_id(body.request_id),
+        unix_millis(),
+        Origin::Api {
+            node: state.node.id(),
+            client: client.to_string(),
+        },
+        action,
+    );
+    let applied = commit(&state, command).await?;
+    Ok(committed(&applied))
+}
+
+/// Resolve an incident; its units are released.
+#[utoipa::path(post, path = "/v1/incidents/{id}/resolve", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = Option<CloseIncident>, description = "Optional: a reason and a request id", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn resolve_incident(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> ApiResult<Json<Committed>> {
+    close_incident(state, client, id, payload, true).await
+}
+
+/// Cancel an incident; its units are released.
+#[utoipa::path(post, path = "/v1/incidents/{id}/cancel", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = Option<CloseIncident>, description = "Optional: a reason and a request id", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn cancel_incident(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> ApiResult<Json<Committed>> {
+    close_incident(state, client, id, payload, false).await
+}
+
+/// Approve a major incident's mobilisation plan.
+#[utoipa::path(post, path = "/v1/plans/{id}/approve", tag = "incidents",
+    params(("id" = String, Path, description = "The major incident's id, e.g. I-000042")),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn approve_plan(
+    State(state): State<ApiState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let command = Command::new(
+        RequestId(format!("approve-{}", incident_id.0)),
+        unix_millis(),
+        Origin::Api {
+            node: state.node.id(),
+            client: client.to_string(),
+        },
+        Action::ApprovePlan(ApprovePlan { incident_id }),
+    );
+    let applied = commit(&state, command).await?;
+    Ok(committed(&applied))
+}
