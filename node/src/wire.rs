@@ -16,6 +16,16 @@ pub fn name<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_default()
 }
 
+/// A request id as its client knows it: a client's own id without the
+/// prefix of the clients' namespace (see `api::CLIENT_REQUEST_ID_PREFIX`),
+/// an id a node made as it is.
+pub fn client_request_id(request_id: &ledger::RequestId) -> String {
+    let id = request_id.0.as_str();
+    id.strip_prefix(crate::api::CLIENT_REQUEST_ID_PREFIX)
+        .unwrap_or(id)
+        .to_string()
+}
+
 /// One incident with its assignments, plan and verified timeline.
 pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
     let report = &incident.report;
@@ -30,7 +40,7 @@ pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
         description: report.description.clone(),
         status: name(&incident.status),
         version: incident.version,
-        request_id: incident.request_id.0.clone(),
+        request_id: client_request_id(&incident.request_id),
         reported_at_ms: incident.reported_at_ms,
         reported_index: incident.reported_index,
         ring: incident.ring.map(|ring| ring.number()),
@@ -84,7 +94,7 @@ fn timeline_entry(entry: &ledger::TimelineEntry) -> cordon_api::incidents::Timel
         index: entry.index,
         at_ms: entry.at_ms,
         origin: origin(&entry.origin),
-        request_id: entry.request_id.0.clone(),
+        request_id: client_request_id(&entry.request_id),
         step: entry.step.name().to_string(),
         unit_id: entry.step.unit_id().map(|unit| unit.0.clone()),
         status: name(&entry.status),

@@ -1,17 +1,13 @@
 //! Actors: placements from the ledger with what each node's supervisors
 //! report.
 
-use super::admit;
-use super::ApiResult;
-use super::ApiState;
-use crate::wire;
 use axum::extract::State;
 use axum::Json;
-use cordon_api::actors::Actor;
-use cordon_api::actors::ActorList;
-use cordon_api::actors::LocalActors;
-use cordon_api::actors::SupervisedActor;
+use cordon_api::actors::{Actor, ActorList, LocalActors, SupervisedActor};
 use cordon_api::ApiError;
+
+use super::{admit, ApiResult, ApiState};
+use crate::wire;
 
 /// The actors this node supervises.
 #[utoipa::path(get, path = "/v1/actors/local", tag = "actors",

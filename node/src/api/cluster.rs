@@ -1,19 +1,16 @@
 //! The cluster: the event stream, this node's view, metrics, the
 //! district, health and readiness.
 
-use super::ApiState;
-use super::Failure;
-use crate::wire;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::sse::Event as SseEvent;
-use axum::response::sse::KeepAlive;
-use axum::response::sse::Sse;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cordon_api::cluster::ClusterStatus;
-use cordon_api::cluster::Ready;
+use cordon_api::cluster::{ClusterStatus, Ready};
 use cordon_api::ApiError;
+
+use super::{ApiState, Failure};
+use crate::wire;
 
 /// Server-sent events: one `applied` event per command applied on this
 /// node (data: [`cordon_api::events::Applied`]), or `lagged` when the

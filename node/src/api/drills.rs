@@ -1,24 +1,17 @@
 //! Drills: what a node offers, actor faults, and node drills relayed to
 //! the drill control of the `cordon demo` that started the node.
 
-use super::ApiResult;
-use super::ApiState;
-use super::Failure;
-use super::DRILL_CONTROL_ENV;
-use super::DRILL_CONTROL_TIMEOUT_MS;
-use super::SELF_DRILL_DELAY_MS;
-use axum::extract::Path;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cordon_api::drills::ActorFaulted;
-use cordon_api::drills::DrillDone;
-use cordon_api::drills::DrillOffer;
-use cordon_api::drills::DrillScheduled;
-use cordon_api::drills::NodeDrill;
+use cordon_api::drills::{ActorFaulted, DrillDone, DrillOffer, DrillScheduled, NodeDrill};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::ActorId;
+
+use super::{
+    ApiResult, ApiState, Failure, DRILL_CONTROL_ENV, DRILL_CONTROL_TIMEOUT_MS, SELF_DRILL_DELAY_MS,
+};
 
 /// Drill: make an actor fail (only with `cordon run --drills`).
 #[utoipa::path(post, path = "/v1/drills/actors/{actor}/fault", tag = "drills",

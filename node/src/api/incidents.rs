@@ -1,46 +1,26 @@
 //! Incidents: report, read, list, resolve, cancel; approve a major
 //! incident's plan.
 
-use super::admit;
-use super::body;
-use super::commit;
-use super::committed;
-use super::parse_enum;
-use super::position;
-use super::request_id;
-use super::ApiResult;
-use super::ApiState;
-use super::Failure;
-use crate::wire;
+use std::net::SocketAddr;
+
 use axum::extract::rejection::JsonRejection;
-use axum::extract::ConnectInfo;
-use axum::extract::Path;
-use axum::extract::Query;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use cordon_api::incidents::CloseIncident;
-use cordon_api::incidents::Committed;
-use cordon_api::incidents::IncidentList;
-use cordon_api::incidents::IncidentsQuery;
-use cordon_api::incidents::ReportIncident;
-use cordon_api::incidents::Reported;
+use cordon_api::incidents::{
+    CloseIncident, Committed, IncidentList, IncidentsQuery, ReportIncident, Reported,
+};
 use cordon_api::ApiError;
-use cordon_consensus::ledger::Action;
-use cordon_consensus::ledger::ApprovePlan;
-use cordon_consensus::ledger::CancelIncident;
-use cordon_consensus::ledger::Channel;
-use cordon_consensus::ledger::Command;
-use cordon_consensus::ledger::Effect;
-use cordon_consensus::ledger::IncidentId;
-use cordon_consensus::ledger::IncidentKind;
-use cordon_consensus::ledger::IncidentStatus;
-use cordon_consensus::ledger::NewIncident;
-use cordon_consensus::ledger::Origin;
-use cordon_consensus::ledger::RequestId;
-use cordon_consensus::ledger::ResolveIncident;
+use cordon_consensus::ledger::{
+    Action, ApprovePlan, CancelIncident, Channel, Command, Effect, IncidentId, IncidentKind,
+    IncidentStatus, NewIncident, Origin, RequestId, ResolveIncident, TimelineStep,
+};
 use cordon_consensus::node::unix_millis;
-use std::net::SocketAddr;
+
+use super::{
+    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Failure,
+};
+use crate::wire;
 
 /// Report an incident; answered once the report is committed.
 #[utoipa::path(post, path = "/v1/incidents", tag = "incidents",
@@ -67,7 +47,7 @@ pub(super) async fn report_incident(
         )?,
     };
     let command = Command {
-        request_id: request_id(report.request_id),
+        request_id: request_id(report.request_id)?,
         proposed_at_ms: unix_millis(),
         origin: Origin::Api {
             node: state.node.id(),
@@ -84,7 +64,7 @@ pub(super) async fn report_incident(
         consumes: Vec::new(),
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
-    let request_id = command.request_id.0.clone();
+    let request_id = wire::client_request_id(&command.request_id);
     let applied = commit(&state, command).await?;
     let Effect::IncidentReported { incident_id } = applied.effect else {
         return Err(Failure::new(
@@ -225,7 +205,7 @@ async fn close_incident(
         })
     };
     let command = Command::new(
-        request_id(body.request_id),
+        request_id(body.request_id)?,
         unix_millis(),
         Origin::Api {
             node: state.node.id(),
@@ -271,6 +251,40 @@ pub(super) async fn cancel_incident(
     close_incident(state, client, id, payload, false).await
 }
 
+/// The request id of approving `incident_id`'s plan as it stands: one per
+/// plan (bound to the incident's version, so a double click is answered
+/// once and a re-planned incident needs a new approval). Nothing is
+/// proposed, and nothing remembered, while no plan awaits approval: an
+/// approval pressed too early cannot poison the later one.
+async fn approval_request_id(state: &ApiState, incident_id: IncidentId) -> ApiResult<RequestId> {
+    state.node.read_barrier().await?;
+    let ledger = state.node.ledger().read();
+    let Some(incident) = ledger.ledger.incident(incident_id) else {
+        let message = format!("no incident {incident_id}: list incidents with GET /v1/incidents");
+        return Err(Failure::new(StatusCode::NOT_FOUND, "not_found", message));
+    };
+    match &incident.plan {
+        None => Err(Failure::new(
+            StatusCode::CONFLICT,
+            "no_plan",
+            format!("{incident_id} has no mobilisation plan yet: the hub proposes one for a major incident; approve it once it is shown"),
+        )),
+        // Approved already: the id that approved it, so the ledger answers
+        // again what it answered then.
+        Some(plan) if plan.approved_index.is_some() => Ok(incident
+            .timeline
+            .iter()
+            .rev()
+            .find(|entry| entry.step == TimelineStep::PlanApproved)
+            .map(|entry| entry.request_id.clone())
+            .unwrap_or_else(|| RequestId(format!("approve-{}.approved", incident_id.0)))),
+        Some(_) => Ok(RequestId(format!(
+            "approve-{}.v{}",
+            incident_id.0, incident.version
+        ))),
+    }
+}
+
 /// Approve a major incident's mobilisation plan.
 #[utoipa::path(post, path = "/v1/plans/{id}/approve", tag = "incidents",
     params(("id" = String, Path, description = "The major incident's id, e.g. I-000042")),
@@ -285,8 +299,9 @@ pub(super) async fn approve_plan(
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let request_id = approval_request_id(&state, incident_id).await?;
     let command = Command::new(
-        RequestId(format!("approve-{}", incident_id.0)),
+        request_id,
         unix_millis(),
         Origin::Api {
             node: state.node.id(),

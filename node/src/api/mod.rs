@@ -21,7 +21,9 @@ use axum::{Json, Router};
 use cordon_actors::runtime::ActorRuntime;
 use cordon_api::incidents::Committed;
 use cordon_api::ApiError;
-use cordon_consensus::ledger::{Applied, Command, Effect, Position, RequestId};
+use cordon_consensus::ledger::{
+    Applied, Command, Effect, Position, RequestId, REQUEST_ID_BYTES_MAX,
+};
 use cordon_consensus::{ConsensusNode, WriteError};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
@@ -268,8 +270,32 @@ fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
         .map_err(|rejection| Failure::bad_input(format!("request body: {}", rejection.body_text())))
 }
 
-fn request_id(given: Option<String>) -> RequestId {
-    RequestId(given.unwrap_or_else(|| format!("api-{:032x}", rand::random::<u128>())))
+/// The prefix of every request id a client chose, in the ledger's table of
+/// request ids. No id a node makes (the API's own, the actors', placement's)
+/// starts with it, so a client can neither forge nor collide with them: a
+/// report sent with request id `approve-1` or `place-station.bund-2` is the
+/// client's own `c.approve-1`, and changes nothing of anyone else's.
+pub const CLIENT_REQUEST_ID_PREFIX: &str = "c.";
+
+/// The ledger's request id of a client's request: the client's own id in
+/// the clients' namespace, or a fresh id of the API's when it sent none
+/// (then a retry is a new request).
+fn request_id(given: Option<String>) -> ApiResult<RequestId> {
+    let Some(given) = given else {
+        return Ok(RequestId(format!("api-{:032x}", rand::random::<u128>())));
+    };
+    let bytes_max = REQUEST_ID_BYTES_MAX - CLIENT_REQUEST_ID_PREFIX.len();
+    let valid = !given.is_empty()
+        && given.len() <= bytes_max
+        && given
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
+    if !valid {
+        return Err(Failure::bad_input(format!(
+            "request_id {given:?} is invalid: use 1-{bytes_max} characters of A-Z, a-z, 0-9, '-', '_', '.', ':'"
+        )));
+    }
+    Ok(RequestId(format!("{CLIENT_REQUEST_ID_PREFIX}{given}")))
 }
 
 fn position(lat: f64, lon: f64) -> ApiResult<Position> {

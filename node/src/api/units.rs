@@ -1,33 +1,20 @@
 //! Units: the list, and status updates from the field.
 
-use super::admit;
-use super::body;
-use super::commit;
-use super::committed;
-use super::parse_enum;
-use super::position;
-use super::request_id;
-use super::ApiResult;
-use super::ApiState;
-use super::Failure;
-use crate::wire;
+use std::net::SocketAddr;
+
 use axum::extract::rejection::JsonRejection;
-use axum::extract::ConnectInfo;
-use axum::extract::Path;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Path, State};
 use axum::Json;
 use cordon_api::incidents::Committed;
-use cordon_api::units::UnitList;
-use cordon_api::units::UnitStatusUpdate;
+use cordon_api::units::{UnitList, UnitStatusUpdate};
 use cordon_api::ApiError;
-use cordon_consensus::ledger::Action;
-use cordon_consensus::ledger::Command;
-use cordon_consensus::ledger::Origin;
-use cordon_consensus::ledger::UnitId;
-use cordon_consensus::ledger::UnitStatus;
-use cordon_consensus::ledger::UpdateUnitStatus;
+use cordon_consensus::ledger::{Action, Command, Origin, UnitId, UnitStatus, UpdateUnitStatus};
 use cordon_consensus::node::unix_millis;
-use std::net::SocketAddr;
+
+use super::{
+    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Failure,
+};
+use crate::wire;
 
 /// Units with ring, status, position, assignment and version (linearizable read).
 #[utoipa::path(get, path = "/v1/units", tag = "units",
@@ -70,7 +57,7 @@ pub(super) async fn update_unit_status(
         _ => return Err(Failure::bad_input("send both lat and lon, or neither")),
     };
     let command = Command {
-        request_id: request_id(update.request_id),
+        request_id: request_id(update.request_id)?,
         proposed_at_ms: unix_millis(),
         origin: Origin::Api {
             node: state.node.id(),

@@ -8,5 +8,6 @@ mod dispatch;
 mod kill_leader;
 mod metrics;
 mod operations;
+mod request_ids;
 mod support;
 mod tracing;

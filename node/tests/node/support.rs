@@ -23,13 +23,18 @@ pub struct Cluster<P = LocalProcesses> {
 /// Starts three nodes with drill routes and waits until every actor is
 /// placed and the roster is loaded.
 pub async fn start_cluster() -> Cluster {
+    start_cluster_with(|_| {}).await
+}
+
+/// Like [`start_cluster`], with `tune` applied to the cluster file first.
+pub async fn start_cluster_with(tune: impl FnOnce(&mut cordon_config::ClusterFile)) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let processes = LocalProcesses::start(
         LocalClusterOptions {
             drills: true,
             ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
         },
-        |_| {},
+        tune,
     )
     .unwrap();
     let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();

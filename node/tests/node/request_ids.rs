@@ -1,0 +1,96 @@
+//! Request ids: a client's ids live in a namespace of their own, so they
+//! can neither forge nor collide with the ids the API and the actors make;
+//! approving a plan works whenever the plan is there and answers a second
+//! click as it answered the first.
+
+use cordon_api::events::Effect;
+use cordon_api::incidents::{Committed, Incident, ReportIncident};
+use cordon_node::client::ClientError;
+
+use crate::support::start_cluster_with;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_ids_cannot_forge_server_ids_and_approval_is_idempotent() {
+    // Phase 1: three nodes whose plans wait for a commander.
+    let cluster = start_cluster_with(|file| file.actors.plan_auto_approve_ms = 120_000).await;
+
+    // Phase 2: the first incident, a major one, reported under the id the
+    // API used to approve incident 1's plan (`approve-1`).
+    let id = cluster
+        .report("approve-1", "crowd_crush", 31.2422, 121.4858, 7)
+        .await;
+    assert_eq!(id, "I-000001");
+    let approve = format!("/v1/plans/{id}/approve");
+
+    // Phase 3: an approval pressed at once is either refused as "no plan
+    // yet" (nothing is remembered) or, if the plan was already there, real.
+    match cluster.client.post::<Committed>(&approve, &(), 0).await {
+        Err(ClientError::Refused { code, .. }) => assert_eq!(code, "no_plan"),
+        Ok(answer) => assert!(matches!(answer.effect, Effect::IncidentUpdated { .. })),
+        Err(other) => panic!("early approval: {other}"),
+    }
+
+    // Phase 4: once the plan is shown, the approval is applied: not the
+    // report's answer replayed under a forged id.
+    cluster
+        .wait("the plan proposed", |client| {
+            let path = format!("/v1/incidents/{id}");
+            async move {
+                client
+                    .get::<Incident>(&path, 0)
+                    .await
+                    .ok()?
+                    .plan
+                    .map(|_| ())
+            }
+        })
+        .await;
+    let first = cluster
+        .client
+        .post::<Committed>(&approve, &(), 0)
+        .await
+        .unwrap();
+    assert!(
+        matches!(first.effect, Effect::IncidentUpdated { .. }),
+        "{first:?}"
+    );
+    let incident = cluster.incident(&id).await;
+    let plan = incident.plan.as_ref().expect("a plan");
+    assert_eq!(plan.approved_index, Some(first.log_index), "{incident:#?}");
+    assert!(incident
+        .timeline
+        .iter()
+        .any(|entry| entry.step == "plan_approved"));
+    assert_eq!(
+        incident.request_id, "approve-1",
+        "the client sees its own id"
+    );
+
+    // Phase 5: a second click is answered as the first was.
+    let second = cluster
+        .client
+        .post::<Committed>(&approve, &(), 0)
+        .await
+        .unwrap();
+    assert_eq!(second.log_index, first.log_index);
+
+    // Phase 6: a client id too long for the clients' namespace is refused
+    // with the limit, before anything is proposed.
+    let report = ReportIncident {
+        request_id: Some("x".repeat(127)),
+        kind: "theft".into(),
+        priority: None,
+        force_level: None,
+        lat: 31.2394,
+        lon: 121.4760,
+        channel: None,
+        description: None,
+    };
+    match cluster.client.report(&report, 0).await {
+        Err(ClientError::Refused { code, message }) => {
+            assert_eq!(code, "invalid_input");
+            assert!(message.contains("1-126 characters"), "{message}");
+        }
+        other => panic!("a 127-character request id: {other:?}"),
+    }
+}
