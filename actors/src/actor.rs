@@ -28,6 +28,17 @@ pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
 /// Triage messages the hub proposes at once.
 pub const TRIAGE_BATCH_MAX: usize = 64;
 
+/// What handling one pending message came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// Answered: the answer consumed it (this incarnation will not look at
+    /// it again while the ledger catches up).
+    Done,
+    /// Left pending on purpose (no unit can respond yet): looked at again
+    /// on every wake until it can be answered.
+    Waiting,
+}
+
 /// Messages every actor takes.
 #[derive(Debug)]
 pub enum ActorMsg {
@@ -169,10 +180,11 @@ impl DispatchActor {
                 continue;
             }
             match self.handle_envelope(state, &envelope).await {
-                Ok(()) => {
+                Ok(Handled::Done) => {
                     state.handled += 1;
                     state.done.insert(envelope.seq);
                 }
+                Ok(Handled::Waiting) => {}
                 Err(error) => self.note_error(state, &envelope, error),
             }
         }
@@ -182,7 +194,7 @@ impl DispatchActor {
         &self,
         state: &mut ActorState,
         envelope: &Envelope,
-    ) -> Result<(), ProposeError> {
+    ) -> Result<Handled, ProposeError> {
         let span = tracing::info_span!("actor_message", actor = %self.id, epoch = state.epoch, seq = envelope.seq);
         // The message carries the trace of the command that enqueued it.
         cordon_consensus::trace::set_remote_parent(&span, envelope.traceparent.as_deref());

@@ -10,7 +10,7 @@ use cordon_consensus::ledger::{
 };
 use cordon_consensus::node::unix_millis;
 
-use crate::actor::{ActorState, DispatchActor, TRIAGE_BATCH_MAX};
+use crate::actor::{ActorState, DispatchActor, Handled, TRIAGE_BATCH_MAX};
 use crate::context::ProposeError;
 use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
@@ -28,8 +28,8 @@ impl Hub {
         actor: &DispatchActor,
         state: &mut ActorState,
         envelope: &Envelope,
-    ) -> Result<(), ProposeError> {
-        handle(actor, state, envelope).await
+    ) -> Result<Handled, ProposeError> {
+        handle(actor, state, envelope).await.map(|()| Handled::Done)
     }
 
     /// Triage steps are independent of each other, so a backlog is

@@ -8,7 +8,7 @@ use cordon_consensus::ledger::{
     RequestMutualAid, Ring, StationId, UnitId,
 };
 
-use crate::actor::{ActorState, DispatchActor, ATTEMPTS_PER_MESSAGE_MAX};
+use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::context::ProposeError;
 use crate::planning::escalation::{decide, Attempt, Decision};
 use crate::planning::run_cards::RunCardTable;
@@ -34,7 +34,7 @@ pub(crate) async fn respond(
     incident_id: IncidentId,
     scope: Scope,
     own_station: Option<&str>,
-) -> Result<(), ProposeError> {
+) -> Result<Handled, ProposeError> {
     let mut lost_race = None;
     for attempt in 0..ATTEMPTS_PER_MESSAGE_MAX {
         let step = plan_step(actor, incident_id, &scope, own_station);
@@ -43,13 +43,13 @@ pub(crate) async fn respond(
             Step::Act(action) => action,
             Step::Wait(reason) => {
                 tracing::warn!(actor = %actor.id, %incident_id, %reason, "no unit can respond yet; leaving the message pending");
-                return Ok(());
+                return Ok(Handled::Waiting);
             }
         };
         match actor.answer(state.epoch, envelope, attempt, action).await {
             Ok(applied) => {
                 tracing::info!(actor = %actor.id, %incident_id, index = applied.index, effect = ?applied.effect, "responded");
-                return Ok(());
+                return Ok(Handled::Done);
             }
             Err(ProposeError::Rejected(
                 rejection @ (Rejection::VersionMismatch { .. } | Rejection::UnitUnavailable { .. }),

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use cordon_consensus::ledger::{Envelope, Message};
 
-use crate::actor::{ActorState, DispatchActor};
+use crate::actor::{ActorState, DispatchActor, Handled};
 use crate::context::{NodeContext, ProposeError};
 use crate::planning::select::Scope;
 use crate::respond::respond;
@@ -29,14 +29,15 @@ impl Ring {
         actor: &DispatchActor,
         state: &mut ActorState,
         envelope: &Envelope,
-    ) -> Result<(), ProposeError> {
+    ) -> Result<Handled, ProposeError> {
         match &envelope.message {
             Message::Dispatch { incident_id } => {
                 respond(actor, state, envelope, *incident_id, Scope::Ring, None).await
             }
             other => {
                 let reason = format!("a ring does not handle {other:?}");
-                actor.dismiss(state.epoch, envelope, reason).await
+                actor.dismiss(state.epoch, envelope, reason).await?;
+                Ok(Handled::Done)
             }
         }
     }

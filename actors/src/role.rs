@@ -7,7 +7,7 @@
 use cordon_consensus::ledger::{ActorId, Envelope};
 use std::sync::Arc;
 
-use crate::actor::{ActorState, DispatchActor};
+use crate::actor::{ActorState, DispatchActor, Handled};
 use crate::context::{NodeContext, ProposeError};
 use crate::hub::Hub;
 use crate::ring::Ring;
@@ -41,13 +41,13 @@ impl Role {
         }
     }
 
-    /// Handles one pending message.
+    /// Handles one pending message: answered, or left waiting.
     pub(crate) async fn handle(
         &self,
         actor: &DispatchActor,
         state: &mut ActorState,
         envelope: &Envelope,
-    ) -> Result<(), ProposeError> {
+    ) -> Result<Handled, ProposeError> {
         match self {
             Role::Hub(hub) => hub.handle(actor, state, envelope).await,
             Role::Station(station) => station.handle(actor, state, envelope).await,

@@ -3,7 +3,7 @@
 
 use cordon_consensus::ledger::{Action, Envelope, Message, UnitStatus, UpdateUnitStatus};
 
-use crate::actor::{ActorState, DispatchActor};
+use crate::actor::{ActorState, DispatchActor, Handled};
 use crate::context::ProposeError;
 
 /// A team's role: which ring-4 unit it is.
@@ -20,8 +20,8 @@ impl Team {
         actor: &DispatchActor,
         state: &mut ActorState,
         envelope: &Envelope,
-    ) -> Result<(), ProposeError> {
-        match &envelope.message {
+    ) -> Result<Handled, ProposeError> {
+        let answered = match &envelope.message {
             Message::Assignment {
                 incident_id,
                 unit_id,
@@ -42,6 +42,7 @@ impl Team {
                 let reason = format!("a team does not handle {other:?}");
                 actor.dismiss(state.epoch, envelope, reason).await
             }
-        }
+        };
+        answered.map(|()| Handled::Done)
     }
 }

@@ -5,7 +5,7 @@
 
 use cordon_consensus::ledger::{Envelope, Message, StationId};
 
-use crate::actor::{ActorState, DispatchActor};
+use crate::actor::{ActorState, DispatchActor, Handled};
 use crate::context::ProposeError;
 use crate::planning::select::Scope;
 use crate::respond::respond;
@@ -24,7 +24,7 @@ impl Station {
         actor: &DispatchActor,
         state: &mut ActorState,
         envelope: &Envelope,
-    ) -> Result<(), ProposeError> {
+    ) -> Result<Handled, ProposeError> {
         match &envelope.message {
             Message::Dispatch { incident_id } | Message::MutualAid { incident_id, .. } => {
                 let scope = Scope::Station(self.station.0.clone());
@@ -33,7 +33,8 @@ impl Station {
             }
             other => {
                 let reason = format!("a station does not handle {other:?}");
-                actor.dismiss(state.epoch, envelope, reason).await
+                actor.dismiss(state.epoch, envelope, reason).await?;
+                Ok(Handled::Done)
             }
         }
     }

@@ -11,3 +11,4 @@ mod operations;
 mod request_ids;
 mod support;
 mod tracing;
+mod waiting;

@@ -1,0 +1,60 @@
+//! Someone is coming: an incident that no unit can answer yet is answered
+//! as soon as units free, by the same actor incarnation, without anyone
+//! restarting anything.
+
+use cordon_api::incidents::{Committed, Incident};
+use cordon_api::units::{UnitList, UnitStatusUpdate};
+
+use crate::support::start_cluster;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_left_waiting_is_assigned_when_units_free() {
+    // Phase 1: three nodes; every ring-4 unit out of service.
+    let cluster = start_cluster().await;
+    let units = cluster
+        .client
+        .get::<UnitList>("/v1/units", 0)
+        .await
+        .unwrap();
+    let ring_four: Vec<String> = units
+        .units
+        .iter()
+        .filter(|unit| unit.ring == 4)
+        .map(|unit| unit.id.clone())
+        .collect();
+    assert!(!ring_four.is_empty());
+    set_status(&cluster.client, &ring_four, "out_of_service").await;
+
+    // Phase 2: a force-level-6 assault goes to ring 4, which has nobody
+    // to send: the message is left waiting.
+    let id = cluster
+        .report("waiting-1", "assault", 31.2225, 121.4709, 6)
+        .await;
+    cluster
+        .wait("the incident at ring 4, unassigned", |client| {
+            let path = format!("/v1/incidents/{id}");
+            async move {
+                let incident = client.get::<Incident>(&path, 0).await.ok()?;
+                (incident.ring == Some(4) && incident.assignments.is_empty()).then_some(())
+            }
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(cluster.incident(&id).await.assignments.is_empty());
+
+    // Phase 3: the teams come back; the waiting incident gets one.
+    set_status(&cluster.client, &ring_four, "available").await;
+    let incident = cluster.wait_assigned(&id).await;
+    assert_eq!(incident.assignments.len(), 1, "{incident:#?}");
+    assert!(ring_four.contains(&incident.assignments[0].unit_id));
+}
+
+async fn set_status(client: &cordon_node::client::ApiClient, units: &[String], status: &str) {
+    for unit in units {
+        let path = format!("/v1/units/{unit}/status");
+        client
+            .post::<Committed>(&path, &UnitStatusUpdate::new(status), 0)
+            .await
+            .unwrap_or_else(|error| panic!("{unit} {status}: {error}"));
+    }
+}
