@@ -288,6 +288,67 @@ pub enum UnitStatus {
     OutOfService,
 }
 
+impl UnitStatus {
+    /// Every status, in the order of the unit's day.
+    pub const ALL: [UnitStatus; 8] = [
+        UnitStatus::Available,
+        UnitStatus::Dispatched,
+        UnitStatus::Acknowledged,
+        UnitStatus::EnRoute,
+        UnitStatus::OnScene,
+        UnitStatus::Transporting,
+        UnitStatus::Returning,
+        UnitStatus::OutOfService,
+    ];
+
+    /// The statuses a status report may move a unit to from this one (a
+    /// report of the same status, with a new position, is always allowed).
+    /// `dispatched` is never reported: only an assignment dispatches. The
+    /// table follows the APCO/NENA unit status model: a crew acknowledges,
+    /// goes en route, arrives, transports or returns; it can clear back to
+    /// available or go out of service from any working status.
+    pub fn next_statuses(self) -> &'static [UnitStatus] {
+        use UnitStatus::{
+            Acknowledged, Available, EnRoute, OnScene, OutOfService, Returning, Transporting,
+        };
+        match self {
+            UnitStatus::Available => &[OutOfService],
+            UnitStatus::Dispatched => &[Acknowledged, EnRoute, OnScene, Available, OutOfService],
+            UnitStatus::Acknowledged => &[EnRoute, OnScene, Available, OutOfService],
+            UnitStatus::EnRoute => &[OnScene, Available, OutOfService],
+            UnitStatus::OnScene => &[Transporting, Returning, Available, OutOfService],
+            UnitStatus::Transporting => &[Returning, Available, OutOfService],
+            UnitStatus::Returning => &[Available, OutOfService],
+            UnitStatus::OutOfService => &[Available],
+        }
+    }
+
+    /// True when a status report may move a unit from this status to `next`.
+    pub fn may_become(self, next: UnitStatus) -> bool {
+        next == self || self.next_statuses().contains(&next)
+    }
+
+    /// The status's name in the API (`en_route`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnitStatus::Available => "available",
+            UnitStatus::Dispatched => "dispatched",
+            UnitStatus::Acknowledged => "acknowledged",
+            UnitStatus::EnRoute => "en_route",
+            UnitStatus::OnScene => "on_scene",
+            UnitStatus::Transporting => "transporting",
+            UnitStatus::Returning => "returning",
+            UnitStatus::OutOfService => "out_of_service",
+        }
+    }
+}
+
+impl fmt::Display for UnitStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An actor's name, the same on every node. Its placement (node and epoch)
 /// lives in the ledger.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -118,6 +118,32 @@ pub enum Rejection {
         /// Who proposed it.
         origin: String,
     },
+    /// A unit's status may not move this way (see
+    /// [`UnitStatus::may_become`](crate::ledger::UnitStatus::may_become)).
+    #[error(
+        "unit {unit_id} is {from}: it cannot become {to}; it can become {}",
+        names(allowed)
+    )]
+    IllegalUnitTransition {
+        /// The unit.
+        unit_id: UnitId,
+        /// Its status.
+        from: UnitStatus,
+        /// The status asked for.
+        to: UnitStatus,
+        /// The statuses it may become by a status report.
+        allowed: Vec<UnitStatus>,
+    },
+}
+
+/// "a, b or c", for messages that list statuses.
+fn names(statuses: &[UnitStatus]) -> String {
+    let names: Vec<String> = statuses.iter().map(ToString::to_string).collect();
+    match names.split_last() {
+        None => "nothing".to_string(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
 }
 
 impl Rejection {

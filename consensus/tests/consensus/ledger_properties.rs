@@ -245,6 +245,27 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn unit_status_reports_follow_the_transition_table(commands in arb_commands()) {
+        // Every applied status report moved its unit along the table (or kept
+        // its status); a report the table forbids changed nothing.
+        let mut ledger = Ledger::default();
+        ledger.apply(1, &roster_command());
+        for (i, command) in commands.iter().enumerate() {
+            let Action::UpdateUnitStatus(report) = &command.action else {
+                ledger.apply(i as u64 + 2, command);
+                continue;
+            };
+            let before = ledger.unit(&report.unit_id).map(|unit| unit.status);
+            let answer = ledger.apply(i as u64 + 2, command);
+            if let (Some(from), Effect::UnitUpdated { .. }, false) =
+                (before, &answer.effect, answer.deduplicated)
+            {
+                prop_assert!(from.may_become(report.status), "{from} -> {}", report.status);
+            }
+        }
+    }
 }
 
 #[test]
@@ -386,4 +407,43 @@ fn a_second_assignment_of_a_busy_unit_is_refused_naming_its_invariant() {
         rejection.invariant(),
         Some(cordon_consensus::invariants::Invariant::UnitAssignedOnce)
     );
+}
+
+#[test]
+fn a_status_the_table_forbids_is_refused_naming_what_is_allowed() {
+    // A unit out of service reports on scene: refused, the unit unchanged,
+    // the answer naming the one status it may report next.
+    let mut ledger = Ledger::default();
+    ledger.apply(1, &roster_command());
+    let report = |status| {
+        Command::new(
+            RequestId(format!("report-{status}")),
+            2,
+            Origin::Operator,
+            Action::UpdateUnitStatus(UpdateUnitStatus {
+                unit_id: unit(1),
+                status,
+                position: None,
+                expected_version: None,
+            }),
+        )
+    };
+    let out = ledger.apply(2, &report(UnitStatus::OutOfService));
+    assert!(matches!(out.effect, Effect::UnitUpdated { .. }), "{out:?}");
+    let refused = ledger.apply(3, &report(UnitStatus::OnScene));
+    let Effect::Rejected { rejection } = refused.effect else {
+        panic!("on scene from out of service was applied: {refused:?}");
+    };
+    assert_eq!(
+        rejection.to_string(),
+        "unit unit-1 is out_of_service: it cannot become on_scene; it can become available"
+    );
+    assert_eq!(
+        ledger.unit(&unit(1)).unwrap().status,
+        UnitStatus::OutOfService
+    );
+    // Nothing but an assignment dispatches a unit.
+    assert!(UnitStatus::ALL
+        .iter()
+        .all(|status| !status.next_statuses().contains(&UnitStatus::Dispatched)));
 }

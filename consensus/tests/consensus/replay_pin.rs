@@ -11,8 +11,11 @@
 use cordon_consensus::ledger::{audit, Command, Effect, Ledger};
 use ring::digest::{Context, SHA256};
 
-/// The digest of every ledger and answer of the seeded sequences.
-const PINNED_DIGEST: &str = "c2aff26e7acfd244e975770d1100468364eaa253a6612695245dd71fc4de5914";
+/// The digest of every ledger and answer of the seeded sequences. Changed
+/// on purpose once: unit status reports follow a transition table (with the
+/// table's check switched off the sequences still replay to the digest
+/// pinned before it, c2aff26e…).
+const PINNED_DIGEST: &str = "24ba9266acbf7a5793eaa816c6dc74948f307703a5408ba99a731cbbccaa2ef4";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 

@@ -5,6 +5,8 @@
 use cordon_api::incidents::{Committed, Incident};
 use cordon_api::units::{UnitList, UnitStatusUpdate};
 
+use cordon_node::client::ClientError;
+
 use crate::support::start_cluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,6 +26,17 @@ async fn an_incident_left_waiting_is_assigned_when_units_free() {
         .collect();
     assert!(!ring_four.is_empty());
     set_status(&cluster.client, &ring_four, "out_of_service").await;
+    // A unit out of service cannot report itself on scene; the refusal
+    // names what it can report.
+    let path = format!("/v1/units/{}/status", ring_four[0]);
+    let on_scene = UnitStatusUpdate::new("on_scene");
+    match cluster.client.post::<Committed>(&path, &on_scene, 0).await {
+        Err(ClientError::Refused { code, message }) => {
+            assert_eq!(code, "rejected");
+            assert!(message.contains("it can become available"), "{message}");
+        }
+        other => panic!("on scene from out of service: {other:?}"),
+    }
 
     // Phase 2: a force-level-6 assault goes to ring 4, which has nobody
     // to send: the message is left waiting.

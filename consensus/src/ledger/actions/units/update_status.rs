@@ -62,6 +62,14 @@ impl Rules for UpdateUnitStatus {
                 });
             }
         }
+        if !unit.status.may_become(self.status) {
+            return Err(Rejection::IllegalUnitTransition {
+                unit_id: unit_id.clone(),
+                from: unit.status,
+                to: self.status,
+                allowed: unit.status.next_statuses().to_vec(),
+            });
+        }
         let assigned_to = unit.assigned_to;
         let releases = matches!(
             self.status,
