@@ -11,7 +11,7 @@
 //! derived from (actor, message, attempt), so a repeat after a crash is
 //! deduplicated by the ledger instead of acting twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use cordon_consensus::ledger::{Action, ActorId, Applied, Dismiss, Envelope};
@@ -85,6 +85,16 @@ pub struct DispatchActor {
     pub context: Arc<NodeContext>,
 }
 
+impl ActorState {
+    /// The next attempt number at message `seq` (0 for the first).
+    pub fn next_attempt(&mut self, seq: u64) -> u32 {
+        let next = self.attempts.entry(seq).or_insert(0);
+        let attempt = *next;
+        *next += 1;
+        attempt
+    }
+}
+
 /// An actor's mutable state.
 pub struct ActorState {
     /// The placement epoch it proposes under.
@@ -99,6 +109,11 @@ pub struct ActorState {
     pub last_error: Option<String>,
     /// Message sequences handled here but maybe not yet applied locally.
     pub done: BTreeSet<u64>,
+    /// Per pending message, the attempts this incarnation proposed for it.
+    /// Each proposal takes a fresh attempt number, so a retry after the
+    /// world changed is a new request, never a replay of a rejection the
+    /// ledger remembers for an earlier one.
+    pub attempts: BTreeMap<u64, u32>,
     /// The teams it supervises (the ring-4 actor only).
     pub teams: Option<Supervision>,
 }
@@ -170,6 +185,7 @@ impl DispatchActor {
         };
         let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
         state.done.retain(|seq| live.contains(seq));
+        state.attempts.retain(|seq, _| live.contains(seq));
         let pending = if state.fenced {
             pending
         } else {
@@ -279,6 +295,7 @@ impl Actor for DispatchActor {
             fenced: false,
             last_error: None,
             done: BTreeSet::new(),
+            attempts: BTreeMap::new(),
             teams,
         })
     }

@@ -29,7 +29,7 @@ impl Hub {
         state: &mut ActorState,
         envelope: &Envelope,
     ) -> Result<Handled, ProposeError> {
-        handle(actor, state, envelope).await.map(|()| Handled::Done)
+        handle(actor, state, envelope).await
     }
 
     /// Triage steps are independent of each other, so a backlog is
@@ -83,25 +83,21 @@ async fn handle(
     actor: &DispatchActor,
     state: &mut ActorState,
     envelope: &Envelope,
-) -> Result<(), ProposeError> {
-    match &envelope.message {
+) -> Result<Handled, ProposeError> {
+    let answered = match &envelope.message {
         Message::Triage { incident_id } => triage(actor, state.epoch, envelope, *incident_id).await,
         Message::Dispatch { incident_id } => {
-            propose_plan(actor, state, envelope, *incident_id).await
+            return propose_plan(actor, state, envelope, *incident_id).await
         }
         Message::PlanApproved { incident_id } => {
             dispatch_plan(actor, state, envelope, *incident_id).await
         }
         other => {
-            actor
-                .dismiss(
-                    state.epoch,
-                    envelope,
-                    format!("the hub does not handle {other:?}"),
-                )
-                .await
+            let reason = format!("the hub does not handle {other:?}");
+            actor.dismiss(state.epoch, envelope, reason).await
         }
-    }
+    };
+    answered.map(|()| Handled::Done)
 }
 
 async fn triage(
@@ -157,7 +153,7 @@ async fn propose_plan(
     state: &mut ActorState,
     envelope: &Envelope,
     incident_id: IncidentId,
-) -> Result<(), ProposeError> {
+) -> Result<Handled, ProposeError> {
     let district = &actor.context.district;
     let lines: Option<Vec<PlanLine>> = {
         let applied = actor.context.node.ledger().read();
@@ -199,13 +195,9 @@ async fn propose_plan(
     };
     let action = match lines {
         None => {
-            return actor
-                .dismiss(
-                    state.epoch,
-                    envelope,
-                    format!("{incident_id} needs no new plan"),
-                )
-                .await
+            let reason = format!("{incident_id} needs no new plan");
+            actor.dismiss(state.epoch, envelope, reason).await?;
+            return Ok(Handled::Done);
         }
         Some(lines) if lines.is_empty() => Action::Escalate(Escalate {
             incident_id,
@@ -218,13 +210,14 @@ async fn propose_plan(
             auto_approve_at_ms: unix_millis() + actor.context.timing.plan_auto_approve_ms,
         }),
     };
-    let result = actor.answer(state.epoch, envelope, 0, action).await;
-    match result {
-        // An incident already at ring 4 with no unit left: keep it pending for a later tick.
+    let attempt = state.next_attempt(envelope.seq);
+    match actor.answer(state.epoch, envelope, attempt, action).await {
+        // An incident already at ring 4 with no unit left: the dispatch waits
+        // for units; the next wake plans again under a fresh attempt.
         Err(ProposeError::Rejected(cordon_consensus::ledger::Rejection::NotOutward { .. })) => {
-            Ok(())
+            Ok(Handled::Waiting)
         }
-        other => other.map(|_| ()),
+        other => other.map(|_| Handled::Done),
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) async fn respond(
     own_station: Option<&str>,
 ) -> Result<Handled, ProposeError> {
     let mut lost_race = None;
-    for attempt in 0..ATTEMPTS_PER_MESSAGE_MAX {
+    for _ in 0..ATTEMPTS_PER_MESSAGE_MAX {
         let step = plan_step(actor, incident_id, &scope, own_station);
         let action = match step {
             Step::Moot(reason) => Action::Dismiss(Dismiss { reason }),
@@ -46,6 +46,7 @@ pub(crate) async fn respond(
                 return Ok(Handled::Waiting);
             }
         };
+        let attempt = state.next_attempt(envelope.seq);
         match actor.answer(state.epoch, envelope, attempt, action).await {
             Ok(applied) => {
                 tracing::info!(actor = %actor.id, %incident_id, index = applied.index, effect = ?applied.effect, "responded");

@@ -62,6 +62,53 @@ async fn an_incident_left_waiting_is_assigned_when_units_free() {
     assert!(ring_four.contains(&incident.assignments[0].unit_id));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_major_incident_without_units_gets_its_plan_when_units_free() {
+    // Phase 1: three nodes; every unit of the district out of service.
+    let cluster = start_cluster().await;
+    let units = cluster
+        .client
+        .get::<UnitList>("/v1/units", 0)
+        .await
+        .unwrap();
+    let all: Vec<String> = units.units.iter().map(|unit| unit.id.clone()).collect();
+    set_status(&cluster.client, &all, "out_of_service").await;
+
+    // Phase 2: an extreme act (major, ring 4 at once) is triaged, but no
+    // plan can be made and there is no ring to escalate to: the hub leaves
+    // its dispatch waiting.
+    let id = cluster
+        .report("waiting-major", "extreme_act", 31.2422, 121.4858, 8)
+        .await;
+    cluster
+        .wait("the major incident triaged", |client| {
+            let path = format!("/v1/incidents/{id}");
+            async move {
+                let incident = client.get::<Incident>(&path, 0).await.ok()?;
+                (incident.major && incident.ring == Some(4)).then_some(())
+            }
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(cluster.incident(&id).await.plan.is_none());
+
+    // Phase 3: the units come back; the hub proposes the plan.
+    set_status(&cluster.client, &all, "available").await;
+    cluster
+        .wait("the plan proposed once units freed", |client| {
+            let path = format!("/v1/incidents/{id}");
+            async move {
+                client
+                    .get::<Incident>(&path, 0)
+                    .await
+                    .ok()?
+                    .plan
+                    .map(|_| ())
+            }
+        })
+        .await;
+}
+
 async fn set_status(client: &cordon_node::client::ApiClient, units: &[String], status: &str) {
     for unit in units {
         let path = format!("/v1/units/{unit}/status");
