@@ -114,6 +114,8 @@ pub struct ActorState {
     /// world changed is a new request, never a replay of a rejection the
     /// ledger remembers for an earlier one.
     pub attempts: BTreeMap<u64, u32>,
+    /// Messages this incarnation left waiting (said once in the log).
+    pub waiting: BTreeSet<u64>,
     /// The teams it supervises (the ring-4 actor only).
     pub teams: Option<Supervision>,
 }
@@ -186,6 +188,7 @@ impl DispatchActor {
         let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
         state.done.retain(|seq| live.contains(seq));
         state.attempts.retain(|seq, _| live.contains(seq));
+        state.waiting.retain(|seq| live.contains(seq));
         let pending = if state.fenced {
             pending
         } else {
@@ -296,6 +299,7 @@ impl Actor for DispatchActor {
             last_error: None,
             done: BTreeSet::new(),
             attempts: BTreeMap::new(),
+            waiting: BTreeSet::new(),
             teams,
         })
     }

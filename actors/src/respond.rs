@@ -42,7 +42,13 @@ pub(crate) async fn respond(
             Step::Moot(reason) => Action::Dismiss(Dismiss { reason }),
             Step::Act(action) => action,
             Step::Wait(reason) => {
-                tracing::warn!(actor = %actor.id, %incident_id, %reason, "no unit can respond yet; leaving the message pending");
+                // Said once per message and incarnation: a waiting message is
+                // looked at on every wake, and a surge must not flood the log.
+                if state.waiting.insert(envelope.seq) {
+                    tracing::warn!(actor = %actor.id, %incident_id, %reason, "no unit can respond yet; leaving the message pending");
+                } else {
+                    tracing::debug!(actor = %actor.id, %incident_id, %reason, "still no unit can respond");
+                }
                 return Ok(Handled::Waiting);
             }
         };
