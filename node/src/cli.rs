@@ -110,8 +110,8 @@ enum CertsCommand {
         /// Output folder (default: the cluster file's tls.cert_dir).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Validity of the certificates in days.
-        #[arg(long, default_value_t = 365)]
+        /// Validity of the certificates in days (1 to 36500).
+        #[arg(long, default_value_t = 365, value_parser = parse_days)]
         days: u64,
     },
     /// Issue one more certificate from the CA in tls.cert_dir (a new node, or a rotation).
@@ -125,8 +125,8 @@ enum CertsCommand {
         /// Issue the operator certificate.
         #[arg(long)]
         operator: bool,
-        /// Validity in days.
-        #[arg(long, default_value_t = 365, conflicts_with = "valid_for")]
+        /// Validity in days (1 to 36500).
+        #[arg(long, default_value_t = 365, conflicts_with = "valid_for", value_parser = parse_days)]
         days: u64,
         /// Validity as a number and a unit: `30s`, `10m`, `12h` or `90d`
         /// (short ones are for expiry drills).
@@ -138,6 +138,27 @@ enum CertsCommand {
 /// Certificates may not outlive this (100 years), so `--valid-for` cannot
 /// overflow the certificate's date.
 const CERT_VALID_FOR_S_MAX: u64 = 100 * 365 * 86_400;
+
+/// `--days`: a whole number of days from 1 to 36500 (100 years), so a
+/// certificate is never expired at issue and its end date cannot overflow.
+fn parse_days(text: &str) -> Result<u64, String> {
+    let days: u64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of days: write e.g. 365"))?;
+    match days {
+        0 => Err(
+            "0 days would be expired at issue: give at least 1 (or --valid-for 30s for drills)"
+                .into(),
+        ),
+        days if days
+            .checked_mul(86_400)
+            .is_none_or(|seconds| seconds > CERT_VALID_FOR_S_MAX) =>
+        {
+            Err(format!("{days} days is over 100 years: give at most 36500"))
+        }
+        days => Ok(days),
+    }
+}
 
 /// `--valid-for`: a whole number followed by `s`, `m`, `h` or `d`.
 fn parse_validity(text: &str) -> Result<Duration, String> {

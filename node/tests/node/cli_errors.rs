@@ -102,4 +102,26 @@ fn a_bad_certificate_validity_is_refused_with_the_fix() {
         assert!(!ok, "--valid-for {value} was accepted");
         assert!(stderr.contains(expected), "--valid-for {value}: {stderr}");
     }
+    // `--days` of init and issue: none at all, or past 100 years (which
+    // once wrapped to a few hours), is refused with the range.
+    for command in [
+        &["certs", "init"][..],
+        &["certs", "issue", "--node", "1"][..],
+    ] {
+        for (value, expected) in [
+            ("0", "expired at issue"),
+            ("40000", "at most 36500"),
+            ("300000000000000", "at most 36500"),
+            ("x", "whole number of days"),
+        ] {
+            let mut args = command.to_vec();
+            args.extend(["--cluster", "cluster.toml", "--days", value]);
+            let (ok, stderr) = cordon(&args);
+            assert!(!ok, "{command:?} --days {value} was accepted");
+            assert!(
+                stderr.contains(expected),
+                "{command:?} --days {value}: {stderr}"
+            );
+        }
+    }
 }
