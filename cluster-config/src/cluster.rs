@@ -148,6 +148,9 @@ impl Default for RaftTiming {
     }
 }
 
+/// The largest `limits.district_margin_m` accepted.
+const DISTRICT_MARGIN_M_MAX: u32 = 50_000;
+
 /// Every limit of a node, with its unit last in the name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -174,6 +177,10 @@ pub struct Limits {
     pub api_requests_inflight_max: u32,
     /// Incidents returned by one list request.
     pub api_incidents_listed_max: u32,
+    /// How far outside the district's outline a reported position may lie
+    /// (a report from a bridge or a boundary street); beyond it the API
+    /// refuses the position, naming the district's bounds.
+    pub district_margin_m: u32,
 }
 
 impl Default for Limits {
@@ -190,6 +197,7 @@ impl Default for Limits {
             api_body_bytes_max: 64 * 1024,
             api_requests_inflight_max: 1_024,
             api_incidents_listed_max: 10_000,
+            district_margin_m: 2_000,
         }
     }
 }
@@ -619,6 +627,14 @@ fn validate_timing(raft: &RaftTiming) -> Result<(), ConfigError> {
 
 #[expect(clippy::too_many_lines, reason = "predates the line limit")]
 fn validate_limits(limits: &Limits, raft: &RaftTiming) -> Result<(), ConfigError> {
+    if limits.district_margin_m > DISTRICT_MARGIN_M_MAX {
+        return Err(invalid(
+            "limits.district_margin_m",
+            limits.district_margin_m,
+            "would accept positions far outside the district (planning cost grows with distance)",
+            "use at most 50000 (50 km)",
+        ));
+    }
     if limits.frame_bytes_max < 64 * 1024 {
         return Err(invalid(
             "limits.frame_bytes_max",

@@ -57,7 +57,7 @@ pub(super) async fn report_incident(
             kind,
             priority: report.priority.unwrap_or(5),
             force_level: report.force_level.unwrap_or(1),
-            location: position(report.lat, report.lon)?,
+            location: position(&state, report.lat, report.lon)?,
             channel,
             description: report.description.unwrap_or_default(),
         }),

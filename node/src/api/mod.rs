@@ -30,8 +30,10 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::wire;
+use bounds::DistrictBounds;
 
 mod actors;
+mod bounds;
 mod cluster;
 mod drills;
 mod incidents;
@@ -67,6 +69,7 @@ pub struct ApiState {
     drills: DrillConfig,
     inflight: Arc<Semaphore>,
     incidents_listed_max: usize,
+    district_bounds: Arc<DistrictBounds>,
     peers: reqwest::Client,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -87,12 +90,17 @@ pub fn router(
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 ) -> Router {
     let limits = node.cluster().limits().clone();
+    let district_bounds = Arc::new(DistrictBounds::new(
+        &actors.context().district,
+        limits.district_margin_m,
+    ));
     let state = ApiState {
         node,
         actors,
         drills,
         inflight: Arc::new(Semaphore::new(limits.api_requests_inflight_max as usize)),
         incidents_listed_max: limits.api_incidents_listed_max as usize,
+        district_bounds,
         peers: reqwest::Client::builder()
             .timeout(std::time::Duration::from_millis(PEER_ACTORS_TIMEOUT_MS))
             .build()
@@ -298,12 +306,18 @@ fn request_id(given: Option<String>) -> ApiResult<RequestId> {
     Ok(RequestId(format!("{CLIENT_REQUEST_ID_PREFIX}{given}")))
 }
 
-fn position(lat: f64, lon: f64) -> ApiResult<Position> {
-    Position::from_degrees(lat, lon).map_err(|e| {
+/// A reported position: WGS-84 degrees inside the district (and its margin).
+fn position(state: &ApiState, lat: f64, lon: f64) -> ApiResult<Position> {
+    let position = Position::from_degrees(lat, lon).map_err(|e| {
         Failure::bad_input(format!(
             "{e}: send WGS-84 degrees as numbers, e.g. lat 31.2394, lon 121.4760"
         ))
-    })
+    })?;
+    state
+        .district_bounds
+        .check(lat, lon)
+        .map_err(Failure::bad_input)?;
+    Ok(position)
 }
 
 fn parse_enum<T: for<'de> Deserialize<'de>>(

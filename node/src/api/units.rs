@@ -52,7 +52,7 @@ pub(super) async fn update_unit_status(
         "available, dispatched, acknowledged, en_route, on_scene, transporting, returning, out_of_service",
     )?;
     let position = match (update.lat, update.lon) {
-        (Some(lat), Some(lon)) => Some(position(lat, lon)?),
+        (Some(lat), Some(lon)) => Some(position(&state, lat, lon)?),
         (None, None) => None,
         _ => return Err(Failure::bad_input("send both lat and lon, or neither")),
     };
