@@ -58,6 +58,30 @@ pub enum TlsError {
     /// The client verifier could not be built.
     #[error("configure client verification: {0}")]
     Verifier(#[from] rustls::server::VerifierBuilderError),
+    /// The certificate names someone else (another node, another cluster).
+    #[error(
+        "{path} is {found}'s certificate, not {expected}'s of cluster {cluster} (fix: issue one with `cordon certs issue --cluster FILE` for {expected})"
+    )]
+    NotOurs {
+        /// The certificate file.
+        path: PathBuf,
+        /// Who was to hold it.
+        expected: PeerIdentity,
+        /// The cluster.
+        cluster: String,
+        /// Whom it names instead.
+        found: String,
+    },
+    /// The certificate expired already.
+    #[error(
+        "{path} expired {expired_s} s ago (fix: issue a new one with `cordon certs issue --cluster FILE` and restart)"
+    )]
+    Expired {
+        /// The certificate file.
+        path: PathBuf,
+        /// How long ago, in seconds.
+        expired_s: u64,
+    },
 }
 
 /// Who a peer is, according to its certificate.
@@ -291,6 +315,7 @@ impl TlsIdentity {
         }
         let (cert_path, key_path) = CertPaths::holder(cert_dir, holder);
         let chain = load_certs(&cert_path)?;
+        check_own_certificate(cluster, holder, &cert_path, &chain[0])?;
         let key = PrivateKeyDer::from_pem_slice(read_file(&key_path)?.as_bytes()).map_err(|e| {
             TlsError::BadPem {
                 path: key_path.clone(),
@@ -342,6 +367,38 @@ impl TlsIdentity {
         config.resumption = rustls::client::Resumption::disabled();
         Ok(config)
     }
+}
+
+/// Refuses a certificate that names another holder or has expired, so a
+/// node never starts (or an operator never connects) under a certificate
+/// its peers will refuse.
+fn check_own_certificate(
+    cluster: &str,
+    holder: PeerIdentity,
+    path: &Path,
+    leaf: &CertificateDer<'_>,
+) -> Result<(), TlsError> {
+    let found = identity_from_certificate(cluster, leaf);
+    if found != Some(holder) {
+        return Err(TlsError::NotOurs {
+            path: path.to_path_buf(),
+            expected: holder,
+            cluster: cluster.to_string(),
+            found: found.map_or_else(
+                || "no member of this cluster".to_string(),
+                |f| f.to_string(),
+            ),
+        });
+    }
+    let now = std::time::SystemTime::now();
+    if let Some(expired) = certificate_not_after(leaf).and_then(|end| now.duration_since(end).ok())
+    {
+        return Err(TlsError::Expired {
+            path: path.to_path_buf(),
+            expired_s: expired.as_secs(),
+        });
+    }
+    Ok(())
 }
 
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
@@ -418,6 +475,35 @@ mod tests {
             identity_from_certificate("huangpu", &der[0]),
             Some(PeerIdentity::Node(9))
         );
+    }
+
+    // A node refuses to start under another node's certificate or an
+    // expired one, saying which and how to fix it.
+    #[test]
+    fn a_certificate_of_someone_else_or_expired_is_refused_at_load() {
+        let dir = tempfile::tempdir().unwrap();
+        generate_cluster_certs("huangpu", &[1, 2], dir.path(), Duration::from_secs(86_400))
+            .unwrap();
+        let ca = CertPaths::ca_cert(dir.path());
+        let (one_cert, one_key) = CertPaths::holder(dir.path(), PeerIdentity::Node(1));
+        let (two_cert, two_key) = CertPaths::holder(dir.path(), PeerIdentity::Node(2));
+        std::fs::copy(&two_cert, &one_cert).unwrap();
+        std::fs::copy(&two_key, &one_key).unwrap();
+        let error = TlsIdentity::load("huangpu", PeerIdentity::Node(1), &ca, dir.path())
+            .expect_err("node 2's certificate as node 1's");
+        assert!(matches!(error, TlsError::NotOurs { .. }), "{error}");
+        assert!(error.to_string().contains("node-2"), "{error}");
+        issue_from_ca_files(
+            "huangpu",
+            PeerIdentity::Node(2),
+            dir.path(),
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(2_100));
+        let error = TlsIdentity::load("huangpu", PeerIdentity::Node(2), &ca, dir.path())
+            .expect_err("an expired certificate");
+        assert!(matches!(error, TlsError::Expired { .. }), "{error}");
     }
 
     #[test]
