@@ -82,6 +82,16 @@ pub struct Command {
     pub traceparent: Option<String>,
 }
 
+/// True when `id` is 1 to `bytes_max` characters of A-Z, a-z, 0-9, '-',
+/// '_', '.' and ':': the rule for every request id, whoever makes it.
+pub fn request_id_is_valid(id: &str, bytes_max: usize) -> bool {
+    !id.is_empty()
+        && id.len() <= bytes_max
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+}
+
 impl Command {
     /// A command that handles no pending message.
     pub fn new(
@@ -104,12 +114,7 @@ impl Command {
     /// (to answer bad input at once) and again when applying.
     pub fn check(&self) -> Result<(), Rejection> {
         let id = &self.request_id.0;
-        let id_ok = !id.is_empty()
-            && id.len() <= REQUEST_ID_BYTES_MAX
-            && id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
-        if !id_ok {
+        if !request_id_is_valid(id, REQUEST_ID_BYTES_MAX) {
             return Err(Rejection::BadRequestId {
                 request_id: id.clone(),
             });

@@ -39,8 +39,8 @@ pub use actions::{
     SetNodeDrained, TriageIncident, UpdateUnitStatus,
 };
 pub use command::{
-    Command, Origin, PLAN_LINES_MAX, REQUEST_ID_BYTES_MAX, ROSTER_UNITS_MAX, SCALE_MAX,
-    TEXT_BYTES_MAX,
+    request_id_is_valid, Command, Origin, PLAN_LINES_MAX, REQUEST_ID_BYTES_MAX, ROSTER_UNITS_MAX,
+    SCALE_MAX, TEXT_BYTES_MAX,
 };
 pub use ids::{
     ActorId, Channel, IncidentId, IncidentKind, IncidentStatus, Position, RequestId, Ring,

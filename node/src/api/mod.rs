@@ -22,7 +22,7 @@ use cordon_actors::runtime::ActorRuntime;
 use cordon_api::incidents::Committed;
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    Applied, Command, Effect, Position, RequestId, REQUEST_ID_BYTES_MAX,
+    request_id_is_valid, Applied, Command, Effect, Position, RequestId, REQUEST_ID_BYTES_MAX,
 };
 use cordon_consensus::{ConsensusNode, WriteError};
 use serde::Deserialize;
@@ -293,12 +293,7 @@ fn request_id(given: Option<String>) -> ApiResult<RequestId> {
         return Ok(RequestId(format!("api-{:032x}", rand::random::<u128>())));
     };
     let bytes_max = REQUEST_ID_BYTES_MAX - CLIENT_REQUEST_ID_PREFIX.len();
-    let valid = !given.is_empty()
-        && given.len() <= bytes_max
-        && given
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'));
-    if !valid {
+    if !request_id_is_valid(&given, bytes_max) {
         return Err(Failure::bad_input(format!(
             "request_id {given:?} is invalid: use 1-{bytes_max} characters of A-Z, a-z, 0-9, '-', '_', '.', ':'"
         )));
