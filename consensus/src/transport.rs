@@ -421,44 +421,39 @@ impl Transport {
     /// endpoint has read what arrived) count once. The count belongs to one
     /// connection: a redialled connection starts from zero, or one old
     /// connection's misses would condemn every new one at its first miss
-    /// (the reconnect storm of a lossy link).
+    /// (the reconnect storm of a lossy link). Returns the misses in a row.
     fn count_missed_deadline(
         &self,
         addr: SocketAddr,
         connection: &Connection,
-        missed: Option<Duration>,
-    ) {
+        deadline: Duration,
+    ) -> u32 {
         let mut missed_deadlines = self
             .missed_deadlines
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let Some(deadline) = missed else {
-            missed_deadlines.remove(&addr);
-            return;
-        };
         let received = connection.stats().udp_rx.datagrams;
+        let now = tokio::time::Instant::now();
         let fresh = MissedDeadlines {
             connection_id: connection.stable_id(),
             in_a_row: 0,
             datagrams_seen: received,
-            counted_at: tokio::time::Instant::now(),
+            counted_at: now,
         };
         let state = missed_deadlines.entry(addr).or_insert(fresh);
         if state.connection_id != connection.stable_id() {
             *state = fresh;
         }
-        state.count(received, tokio::time::Instant::now(), deadline);
+        state.count(received, now, deadline);
+        state.in_a_row
     }
 
-    fn missed_deadlines_in_a_row(&self, addr: SocketAddr, connection: &Connection) -> u32 {
-        let missed_deadlines = self
-            .missed_deadlines
+    /// Any answer proves the connection at `addr` alive: its count starts over.
+    fn note_answer(&self, addr: SocketAddr) {
+        self.missed_deadlines
             .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        missed_deadlines
-            .get(&addr)
-            .filter(|state| state.connection_id == connection.stable_id())
-            .map_or(0, |state| state.in_a_row)
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&addr);
     }
 
     fn cached(&self, addr: SocketAddr) -> Option<Connection> {
@@ -587,7 +582,9 @@ impl Transport {
         };
         let target_name = format!("node-{target}");
         let outcome = tokio::time::timeout(remaining, exchange).await;
-        self.count_missed_deadline(addr, &connection, outcome.is_err().then_some(deadline));
+        if outcome.is_ok() {
+            self.note_answer(addr);
+        }
         match outcome {
             Ok(Ok(Response::Refused(refusal))) => Err(RpcError::Refused {
                 target: target_name,
@@ -604,7 +601,7 @@ impl Transport {
             Err(_) => {
                 // Missed deadlines are our failure detector: after a few in a
                 // row the connection is presumed half dead; dial afresh.
-                if self.missed_deadlines_in_a_row(addr, &connection)
+                if self.count_missed_deadline(addr, &connection, deadline)
                     >= MISSED_DEADLINES_BEFORE_REDIAL
                 {
                     self.forget(addr, &connection);

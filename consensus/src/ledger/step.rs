@@ -4,8 +4,8 @@
 
 use super::audit;
 use super::command::Command;
-use super::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId};
-use super::model::{Effect, Envelope, Incident, Message, Rejection, TimelineStep};
+use super::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId, UnitId};
+use super::model::{Effect, Envelope, Incident, Message, Rejection, TimelineStep, Unit};
 use super::Ledger;
 
 /// The context of one apply: index, time and origin of the command.
@@ -60,6 +60,15 @@ impl Ledger {
             });
         }
         Ok(incident)
+    }
+
+    /// The unit, if the roster has it.
+    pub(crate) fn known_unit(&self, unit_id: &UnitId) -> Result<&Unit, Rejection> {
+        self.units
+            .get(unit_id)
+            .ok_or_else(|| Rejection::UnknownUnit {
+                unit_id: unit_id.clone(),
+            })
     }
 
     /// Appends a timeline entry (hash-chained) and bumps the version.

@@ -13,12 +13,13 @@ use cordon_api::incidents::{
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
     Action, ApprovePlan, CancelIncident, Channel, Command, Effect, IncidentId, IncidentKind,
-    IncidentStatus, NewIncident, Origin, RequestId, ResolveIncident, TimelineStep,
+    IncidentStatus, NewIncident, RequestId, ResolveIncident, TimelineStep,
 };
 use cordon_consensus::node::unix_millis;
 
 use super::{
-    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Failure,
+    admit, api_origin, body, commit, committed, parse_enum, position, request_id, ApiResult,
+    ApiState, Failure,
 };
 use crate::wire;
 
@@ -49,10 +50,7 @@ pub(super) async fn report_incident(
     let command = Command {
         request_id: request_id(report.request_id)?,
         proposed_at_ms: unix_millis(),
-        origin: Origin::Api {
-            node: state.node.id(),
-            client: client.to_string(),
-        },
+        origin: api_origin(&state, client),
         action: Action::ReportIncident(NewIncident {
             kind,
             priority: report.priority.unwrap_or(5),
@@ -207,10 +205,7 @@ async fn close_incident(
     let command = Command::new(
         request_id(body.request_id)?,
         unix_millis(),
-        Origin::Api {
-            node: state.node.id(),
-            client: client.to_string(),
-        },
+        api_origin(&state, client),
         action,
     );
     let applied = commit(&state, command).await?;
@@ -303,10 +298,7 @@ pub(super) async fn approve_plan(
     let command = Command::new(
         request_id,
         unix_millis(),
-        Origin::Api {
-            node: state.node.id(),
-            client: client.to_string(),
-        },
+        api_origin(&state, client),
         Action::ApprovePlan(ApprovePlan { incident_id }),
     );
     let applied = commit(&state, command).await?;

@@ -10,6 +10,7 @@
 //! out says its outcome is unknown and that retrying with the same request id
 //! is safe.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -22,7 +23,8 @@ use cordon_actors::runtime::ActorRuntime;
 use cordon_api::incidents::Committed;
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    request_id_is_valid, Applied, Command, Effect, Position, RequestId, REQUEST_ID_BYTES_MAX,
+    request_id_is_valid, Applied, Command, Effect, Origin, Position, RequestId,
+    REQUEST_ID_BYTES_MAX,
 };
 use cordon_consensus::{ConsensusNode, WriteError};
 use serde::Deserialize;
@@ -299,6 +301,14 @@ fn request_id(given: Option<String>) -> ApiResult<RequestId> {
         )));
     }
     Ok(RequestId(format!("{CLIENT_REQUEST_ID_PREFIX}{given}")))
+}
+
+/// Who proposes a command the API takes from `client`: this node's API.
+fn api_origin(state: &ApiState, client: SocketAddr) -> Origin {
+    Origin::Api {
+        node: state.node.id(),
+        client: client.to_string(),
+    }
 }
 
 /// A reported position: WGS-84 degrees inside the district (and its margin).

@@ -8,11 +8,12 @@ use axum::Json;
 use cordon_api::incidents::Committed;
 use cordon_api::units::{UnitList, UnitStatusUpdate};
 use cordon_api::ApiError;
-use cordon_consensus::ledger::{Action, Command, Origin, UnitId, UnitStatus, UpdateUnitStatus};
+use cordon_consensus::ledger::{Action, Command, UnitId, UnitStatus, UpdateUnitStatus};
 use cordon_consensus::node::unix_millis;
 
 use super::{
-    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Failure,
+    admit, api_origin, body, commit, committed, parse_enum, position, request_id, ApiResult,
+    ApiState, Failure,
 };
 use crate::wire;
 
@@ -59,10 +60,7 @@ pub(super) async fn update_unit_status(
     let command = Command {
         request_id: request_id(update.request_id)?,
         proposed_at_ms: unix_millis(),
-        origin: Origin::Api {
-            node: state.node.id(),
-            client: client.to_string(),
-        },
+        origin: api_origin(&state, client),
         action: Action::UpdateUnitStatus(UpdateUnitStatus {
             unit_id: UnitId(unit_id),
             status,

@@ -22,7 +22,7 @@ use std::time::Duration;
 use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
 use cordon_api::drills::{DrillDone, DrillOffer, NodeProcess, NodeProcesses};
-use cordon_api::incidents::{Incident, Origin, ReportIncident};
+use cordon_api::incidents::{Origin, ReportIncident};
 use cordon_api::units::UnitList;
 use cordon_api::ApiError;
 use cordon_node::client::ApiClient;
@@ -86,7 +86,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     for id in &ordinary {
         cluster.wait_assigned(id).await;
     }
-    wait_plan_proposed(&cluster, &major).await;
+    cluster.wait_plan(&major).await;
 
     let artifacts = artifacts_dir();
     let Some(mut browser) = Browser::launch(&artifacts).await else {
@@ -475,16 +475,6 @@ async fn report_major(cluster: &Cluster<DrillControl>) -> String {
         description: Some("crowd surge on the river wall <script>not code</script>".into()),
     };
     cluster.client.report(&report, 0).await.unwrap().incident_id
-}
-
-async fn wait_plan_proposed(cluster: &Cluster<DrillControl>, id: &str) {
-    cluster
-        .wait(&format!("{id}'s plan proposed"), |client| async move {
-            let path = format!("/v1/incidents/{id}");
-            let incident = client.get::<Incident>(&path, 0).await.ok()?;
-            incident.plan.map(|_| ())
-        })
-        .await;
 }
 
 /// Opens the major incident's drawer by clicking its marker, checks the

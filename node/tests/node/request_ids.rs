@@ -4,7 +4,7 @@
 //! click as it answered the first.
 
 use cordon_api::events::Effect;
-use cordon_api::incidents::{Committed, Incident, ReportIncident};
+use cordon_api::incidents::{Committed, ReportIncident};
 use cordon_node::client::ClientError;
 
 use crate::support::start_cluster_with;
@@ -32,19 +32,7 @@ async fn client_ids_cannot_forge_server_ids_and_approval_is_idempotent() {
 
     // Phase 4: once the plan is shown, the approval is applied: not the
     // report's answer replayed under a forged id.
-    cluster
-        .wait("the plan proposed", |client| {
-            let path = format!("/v1/incidents/{id}");
-            async move {
-                client
-                    .get::<Incident>(&path, 0)
-                    .await
-                    .ok()?
-                    .plan
-                    .map(|_| ())
-            }
-        })
-        .await;
+    cluster.wait_plan(&id).await;
     let first = cluster
         .client
         .post::<Committed>(&approve, &(), 0)

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use cordon_api::actors::ActorList;
 use cordon_api::incidents::{Incident, IncidentList, Origin, ReportIncident};
-use cordon_api::units::UnitList;
+use cordon_api::units::{Unit, UnitList};
 use cordon_node::client::ApiClient;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 
@@ -130,14 +130,43 @@ impl<P> Cluster<P> {
             .unwrap()
     }
 
-    /// Waits until the incident has a unit assigned; returns the incident.
-    pub async fn wait_assigned(&self, id: &str) -> Incident {
-        self.wait(&format!("{id} assigned"), |client| async move {
+    /// Waits until incident `id` is `what` (`holds` says when); returns it.
+    pub async fn wait_incident(
+        &self,
+        id: &str,
+        what: &str,
+        holds: impl Fn(&Incident) -> bool,
+    ) -> Incident {
+        let holds = &holds;
+        self.wait(&format!("{id} {what}"), |client| async move {
             let path = format!("/v1/incidents/{id}");
             let incident = client.get::<Incident>(&path, 0).await.ok()?;
-            (!incident.assignments.is_empty()).then_some(incident)
+            holds(&incident).then_some(incident)
         })
         .await
+    }
+
+    /// Waits until the incident has a unit assigned; returns the incident.
+    pub async fn wait_assigned(&self, id: &str) -> Incident {
+        self.wait_incident(id, "assigned", |incident| !incident.assignments.is_empty())
+            .await
+    }
+
+    /// Waits until the incident has a mobilisation plan; returns the incident.
+    pub async fn wait_plan(&self, id: &str) -> Incident {
+        self.wait_incident(id, "with a plan", |incident| incident.plan.is_some())
+            .await
+    }
+
+    /// The ids of the units that `keep` keeps, as the API lists them now.
+    pub async fn unit_ids(&self, keep: impl Fn(&Unit) -> bool) -> Vec<String> {
+        let units = self.client.get::<UnitList>("/v1/units", 0).await.unwrap();
+        units
+            .units
+            .into_iter()
+            .filter(|unit| keep(unit))
+            .map(|unit| unit.id)
+            .collect()
     }
 
     /// Where the ledger places an actor: (node, epoch).

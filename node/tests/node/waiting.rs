@@ -2,8 +2,8 @@
 //! as soon as units free, by the same actor incarnation, without anyone
 //! restarting anything.
 
-use cordon_api::incidents::{Committed, Incident};
-use cordon_api::units::{UnitList, UnitStatusUpdate};
+use cordon_api::incidents::Committed;
+use cordon_api::units::UnitStatusUpdate;
 
 use cordon_node::client::ClientError;
 
@@ -13,17 +13,7 @@ use crate::support::start_cluster;
 async fn an_incident_left_waiting_is_assigned_when_units_free() {
     // Phase 1: three nodes; every ring-4 unit out of service.
     let cluster = start_cluster().await;
-    let units = cluster
-        .client
-        .get::<UnitList>("/v1/units", 0)
-        .await
-        .unwrap();
-    let ring_four: Vec<String> = units
-        .units
-        .iter()
-        .filter(|unit| unit.ring == 4)
-        .map(|unit| unit.id.clone())
-        .collect();
+    let ring_four = cluster.unit_ids(|unit| unit.ring == 4).await;
     assert!(!ring_four.is_empty());
     set_status(&cluster.client, &ring_four, "out_of_service").await;
     // A unit out of service cannot report itself on scene; the refusal
@@ -44,12 +34,8 @@ async fn an_incident_left_waiting_is_assigned_when_units_free() {
         .report("waiting-1", "assault", 31.2225, 121.4709, 6)
         .await;
     cluster
-        .wait("the incident at ring 4, unassigned", |client| {
-            let path = format!("/v1/incidents/{id}");
-            async move {
-                let incident = client.get::<Incident>(&path, 0).await.ok()?;
-                (incident.ring == Some(4) && incident.assignments.is_empty()).then_some(())
-            }
+        .wait_incident(&id, "at ring 4, unassigned", |incident| {
+            incident.ring == Some(4) && incident.assignments.is_empty()
         })
         .await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
@@ -66,12 +52,7 @@ async fn an_incident_left_waiting_is_assigned_when_units_free() {
 async fn a_major_incident_without_units_gets_its_plan_when_units_free() {
     // Phase 1: three nodes; every unit of the district out of service.
     let cluster = start_cluster().await;
-    let units = cluster
-        .client
-        .get::<UnitList>("/v1/units", 0)
-        .await
-        .unwrap();
-    let all: Vec<String> = units.units.iter().map(|unit| unit.id.clone()).collect();
+    let all = cluster.unit_ids(|_| true).await;
     set_status(&cluster.client, &all, "out_of_service").await;
 
     // Phase 2: an extreme act (major, ring 4 at once) is triaged, but no
@@ -81,12 +62,8 @@ async fn a_major_incident_without_units_gets_its_plan_when_units_free() {
         .report("waiting-major", "extreme_act", 31.2422, 121.4858, 8)
         .await;
     cluster
-        .wait("the major incident triaged", |client| {
-            let path = format!("/v1/incidents/{id}");
-            async move {
-                let incident = client.get::<Incident>(&path, 0).await.ok()?;
-                (incident.major && incident.ring == Some(4)).then_some(())
-            }
+        .wait_incident(&id, "triaged as major at ring 4", |incident| {
+            incident.major && incident.ring == Some(4)
         })
         .await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
@@ -94,19 +71,7 @@ async fn a_major_incident_without_units_gets_its_plan_when_units_free() {
 
     // Phase 3: the units come back; the hub proposes the plan.
     set_status(&cluster.client, &all, "available").await;
-    cluster
-        .wait("the plan proposed once units freed", |client| {
-            let path = format!("/v1/incidents/{id}");
-            async move {
-                client
-                    .get::<Incident>(&path, 0)
-                    .await
-                    .ok()?
-                    .plan
-                    .map(|_| ())
-            }
-        })
-        .await;
+    cluster.wait_plan(&id).await;
 }
 
 async fn set_status(client: &cordon_node::client::ApiClient, units: &[String], status: &str) {

@@ -57,11 +57,7 @@ impl Rules for ProposePlan {
             });
         }
         for line in &self.lines {
-            if !ledger.units.contains_key(&line.unit_id) {
-                return Err(Rejection::UnknownUnit {
-                    unit_id: line.unit_id.clone(),
-                });
-            }
+            ledger.known_unit(&line.unit_id)?;
         }
         let status = incident.status;
         let incident = ledger

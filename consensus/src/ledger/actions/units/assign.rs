@@ -108,12 +108,7 @@ impl AssignUnit {
             });
         }
         let target_s = incident.target_s.unwrap_or(self.eta_s);
-        let unit = ledger
-            .units
-            .get(unit_id)
-            .ok_or_else(|| Rejection::UnknownUnit {
-                unit_id: unit_id.clone(),
-            })?;
+        let unit = ledger.known_unit(unit_id)?;
         if unit.version != self.expected_unit_version {
             return Err(Rejection::VersionMismatch {
                 unit_id: unit_id.clone(),

@@ -47,12 +47,7 @@ impl Rules for UpdateUnitStatus {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let unit_id = &self.unit_id;
-        let unit = ledger
-            .units
-            .get(unit_id)
-            .ok_or_else(|| Rejection::UnknownUnit {
-                unit_id: unit_id.clone(),
-            })?;
+        let unit = ledger.known_unit(unit_id)?;
         if let Some(expected) = self.expected_version {
             if expected != unit.version {
                 return Err(Rejection::VersionMismatch {
