@@ -14,12 +14,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cordon_consensus::ledger::{Action, ActorId, Applied, Dismiss, Envelope};
+use cordon_consensus::ledger::{Action, ActorId, Applied, Dismiss, Envelope, Message};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use tracing::Instrument;
 
-use crate::context::{NodeContext, ProposeError};
+use crate::context::{NodeContext, PlantedBug, ProposeError};
 use crate::role::Role;
 use crate::supervisor::{ChildSnapshot, Supervision};
 
@@ -198,6 +198,10 @@ impl DispatchActor {
             if state.fenced || state.done.contains(&envelope.seq) {
                 continue;
             }
+            if self.drops_planted(&envelope) {
+                state.done.insert(envelope.seq);
+                continue;
+            }
             match self.handle_envelope(state, &envelope).await {
                 Ok(Handled::Done) => {
                     state.handled += 1;
@@ -207,6 +211,17 @@ impl DispatchActor {
                 Err(error) => self.note_error(state, &envelope, error),
             }
         }
+    }
+
+    /// The planted drop-dispatch bug: a dispatch message is marked handled
+    /// and nothing is done.
+    fn drops_planted(&self, envelope: &Envelope) -> bool {
+        let drops = matches!(envelope.message, Message::Dispatch { .. })
+            && self.context.has_planted(PlantedBug::DropDispatch);
+        if drops {
+            tracing::warn!(actor = %self.id, seq = envelope.seq, "planted bug: dropping a dispatch message");
+        }
+        drops
     }
 
     async fn handle_envelope(

@@ -10,7 +10,6 @@ use cordon_config::ActorTiming;
 use cordon_consensus::ledger::{
     Action, ActorId, Applied, Command, Effect, Origin, Rejection, RequestId,
 };
-use cordon_consensus::node::unix_millis;
 use cordon_consensus::{ConsensusNode, WriteError};
 
 /// Why an actor's proposal did not take effect.
@@ -41,12 +40,46 @@ pub struct NodeContext {
     pub timing: ActorTiming,
     /// Each local actor's latest published view.
     pub snapshots: std::sync::Mutex<std::collections::BTreeMap<ActorId, ActorSnapshot>>,
+    /// A bug planted by a drill or the simulation, if any.
+    pub planted: std::sync::Mutex<Option<PlantedBug>>,
+}
+
+/// A dispatch bug planted on purpose, so that the dispatch checkers of the
+/// simulation and of the drills can be shown to catch it. Never set in
+/// service: only the simulation and a node's drill routes plant one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlantedBug {
+    /// Responders drop every dispatch message: marked handled, nothing done.
+    DropDispatch,
+    /// Responders never look again at a message they left waiting.
+    NeverRetry,
 }
 
 impl NodeContext {
     /// This node's id.
     pub fn node_id(&self) -> u64 {
         self.node.id()
+    }
+
+    /// Plants `bug` in every actor of this node.
+    pub fn plant(&self, bug: PlantedBug) {
+        tracing::warn!(
+            ?bug,
+            node_id = self.node_id(),
+            "planting a dispatch bug (drill or simulation)"
+        );
+        *self.planted.lock().unwrap_or_else(|p| p.into_inner()) = Some(bug);
+    }
+
+    /// True when `bug` is planted on this node.
+    pub fn has_planted(&self, bug: PlantedBug) -> bool {
+        *self.planted.lock().unwrap_or_else(|p| p.into_inner()) == Some(bug)
+    }
+
+    /// Unix milliseconds by the node's clock (simulated in the simulation).
+    pub fn now_ms(&self) -> u64 {
+        self.node.now_ms()
     }
 
     /// Proposes `action` as `actor` under `epoch`, consuming the given
@@ -61,7 +94,7 @@ impl NodeContext {
     ) -> Result<Applied, ProposeError> {
         let command = Command {
             request_id: RequestId(request_id),
-            proposed_at_ms: unix_millis(),
+            proposed_at_ms: self.node.now_ms(),
             origin: Origin::Actor {
                 actor: actor.clone(),
                 epoch,

@@ -5,10 +5,9 @@
 //! whose deadline passes with nobody on scene escalates outward.
 
 use cordon_consensus::ledger::{
-    Action, ApprovePlan, AssignUnit, Envelope, Escalate, IncidentId, IncidentStatus, Message,
-    PlanLine, PlanRole, ProposePlan, Ring, StationId, TriageIncident, UnitId,
+    Action, ApprovePlan, AssignUnit, Envelope, Escalate, Incident, IncidentId, IncidentStatus,
+    Ledger, Message, PlanLine, PlanRole, ProposePlan, Ring, StationId, TriageIncident, UnitId,
 };
-use cordon_consensus::node::unix_millis;
 
 use crate::actor::{ActorState, DispatchActor, Handled, TRIAGE_BATCH_MAX};
 use crate::context::ProposeError;
@@ -90,7 +89,7 @@ async fn handle(
             return propose_plan(actor, state, envelope, *incident_id).await
         }
         Message::PlanApproved { incident_id } => {
-            dispatch_plan(actor, state, envelope, *incident_id).await
+            return dispatch_plan(actor, state, envelope, *incident_id).await
         }
         other => {
             let reason = format!("the hub does not handle {other:?}");
@@ -154,44 +153,13 @@ async fn propose_plan(
     envelope: &Envelope,
     incident_id: IncidentId,
 ) -> Result<Handled, ProposeError> {
-    let district = &actor.context.district;
-    let lines: Option<Vec<PlanLine>> = {
+    let lines = {
         let applied = actor.context.node.ledger().read();
         applied
             .ledger
             .incident(incident_id)
             .filter(|i| i.status.is_open() && i.plan.is_none())
-            .map(|incident| {
-                let facts = view::incident_facts(incident);
-                let triage = run_cards::triage(
-                    facts.kind,
-                    facts.priority,
-                    facts.force_level,
-                    facts.position,
-                    district,
-                );
-                let candidates = view::candidates(&applied.ledger, district);
-                let plan = mobilisation::plan(
-                    &facts,
-                    &triage.run_card,
-                    &candidates,
-                    district,
-                    &TravelSpeeds::default(),
-                );
-                plan.lines
-                    .iter()
-                    .map(|line| PlanLine {
-                        ring: line.ring,
-                        unit_id: UnitId(line.unit_id.clone()),
-                        eta_s: line.eta_s,
-                        role: match line.role {
-                            Role::FirstResponse => PlanRole::FirstResponse,
-                            Role::Reinforcement => PlanRole::Reinforcement,
-                            Role::Cordon => PlanRole::Cordon,
-                        },
-                    })
-                    .collect()
-            })
+            .map(|incident| draw_plan(actor, &applied.ledger, incident))
     };
     let action = match lines {
         None => {
@@ -207,7 +175,7 @@ async fn propose_plan(
         Some(lines) => Action::ProposePlan(ProposePlan {
             incident_id,
             lines,
-            auto_approve_at_ms: unix_millis() + actor.context.timing.plan_auto_approve_ms,
+            auto_approve_at_ms: actor.context.now_ms() + actor.context.timing.plan_auto_approve_ms,
         }),
     };
     let attempt = state.next_attempt(envelope.seq);
@@ -221,64 +189,141 @@ async fn propose_plan(
     }
 }
 
+/// A mobilisation plan for `incident` from the units available in `ledger`.
+fn draw_plan(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Vec<PlanLine> {
+    let district = &actor.context.district;
+    let facts = view::incident_facts(incident);
+    let triage = run_cards::triage(
+        facts.kind,
+        facts.priority,
+        facts.force_level,
+        facts.position,
+        district,
+    );
+    let candidates = view::candidates(ledger, district);
+    let plan = mobilisation::plan(
+        &facts,
+        &triage.run_card,
+        &candidates,
+        district,
+        &TravelSpeeds::default(),
+    );
+    plan.lines
+        .iter()
+        .map(|line| PlanLine {
+            ring: line.ring,
+            unit_id: UnitId(line.unit_id.clone()),
+            eta_s: line.eta_s,
+            role: match line.role {
+                Role::FirstResponse => PlanRole::FirstResponse,
+                Role::Reinforcement => PlanRole::Reinforcement,
+                Role::Cordon => PlanRole::Cordon,
+            },
+        })
+        .collect()
+}
+
+/// Dispatches an approved plan: assigns its units; the units taken since
+/// the plan was drawn are replaced from those available now. With no unit
+/// assigned at all, the message waits for units instead of being consumed:
+/// a major incident is never left with an approved plan and nobody going.
 async fn dispatch_plan(
     actor: &DispatchActor,
     state: &mut ActorState,
     envelope: &Envelope,
     incident_id: IncidentId,
-) -> Result<(), ProposeError> {
-    let lines: Vec<(UnitId, u64, u32)> = {
+) -> Result<Handled, ProposeError> {
+    let attempt = state.next_attempt(envelope.seq);
+    let prefix = actor.request_id(state.epoch, envelope.seq, attempt);
+    let (lines, open) = {
         let applied = actor.context.node.ledger().read();
-        let ledger = &applied.ledger;
-        ledger
-            .incident(incident_id)
+        let incident = applied.ledger.incident(incident_id);
+        let lines = incident
             .and_then(|incident| incident.plan.as_ref())
-            .map(|plan| {
-                plan.lines
-                    .iter()
-                    .filter_map(|line| {
-                        ledger
-                            .unit(&line.unit_id)
-                            .map(|unit| (line.unit_id.clone(), unit.version, line.eta_s))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+            .map(|plan| plan.lines.clone())
+            .unwrap_or_default();
+        (lines, incident.is_some_and(|i| i.status.is_open()))
     };
+    let wanted = if open { lines.len() } else { 0 };
+    let mut assigned = assign_lines(
+        actor,
+        state.epoch,
+        &format!("{prefix}.line"),
+        incident_id,
+        &lines[..wanted],
+    )
+    .await?;
+    if assigned < wanted {
+        let fresh: Vec<PlanLine> = {
+            let applied = actor.context.node.ledger().read();
+            let incident = applied.ledger.incident(incident_id);
+            incident
+                .map(|incident| draw_plan(actor, &applied.ledger, incident))
+                .unwrap_or_default()
+        };
+        let missing = fresh.len().min(wanted - assigned);
+        assigned += assign_lines(
+            actor,
+            state.epoch,
+            &format!("{prefix}.re"),
+            incident_id,
+            &fresh[..missing],
+        )
+        .await?;
+    }
+    if wanted > 0 && assigned == 0 {
+        tracing::warn!(%incident_id, wanted, "no unit of the approved plan is available; waiting for units");
+        return Ok(Handled::Waiting);
+    }
+    let reason = format!("plan dispatched: {assigned} of {wanted} units assigned");
+    actor.dismiss(state.epoch, envelope, reason).await?;
+    Ok(Handled::Done)
+}
+
+/// Assigns each line's unit, conditional on the unit version read now;
+/// returns how many were assigned. Request ids are `{prefix}{position}`.
+async fn assign_lines(
+    actor: &DispatchActor,
+    epoch: u64,
+    prefix: &str,
+    incident_id: IncidentId,
+    lines: &[PlanLine],
+) -> Result<usize, ProposeError> {
     let mut assigned = 0;
-    for (position, (unit_id, version, eta_s)) in lines.iter().enumerate() {
+    for (position, line) in lines.iter().enumerate() {
+        let version = actor
+            .context
+            .node
+            .ledger()
+            .read()
+            .ledger
+            .unit(&line.unit_id)
+            .map(|unit| unit.version);
+        let Some(version) = version else { continue };
         let action = Action::AssignUnit(AssignUnit {
             incident_id,
-            unit_id: unit_id.clone(),
-            expected_unit_version: *version,
-            eta_s: *eta_s,
+            unit_id: line.unit_id.clone(),
+            expected_unit_version: version,
+            eta_s: line.eta_s,
         });
-        let request_id = format!(
-            "{}.line{position}",
-            actor.request_id(state.epoch, envelope.seq, 0)
-        );
-        match actor.act(state.epoch, request_id, action).await {
+        match actor
+            .act(epoch, format!("{prefix}{position}"), action)
+            .await
+        {
             Ok(_) => assigned += 1,
             Err(error) if error.is_fenced() => return Err(error),
-            Err(error) => tracing::warn!(%incident_id, %unit_id, %error, "plan unit not assigned"),
+            Err(error) => {
+                tracing::info!(%incident_id, unit_id = %line.unit_id, %error, "plan unit not assigned")
+            }
         }
     }
-    actor
-        .dismiss(
-            state.epoch,
-            envelope,
-            format!(
-                "plan dispatched: {assigned} of {} units assigned",
-                lines.len()
-            ),
-        )
-        .await
+    Ok(assigned)
 }
 
 /// The deadline watch: approves plans past their automatic-approval time and
 /// escalates incidents whose on-scene deadline passed with nobody on scene.
 async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), ProposeError> {
-    let now_ms = unix_millis();
+    let now_ms = actor.context.now_ms();
     let mut actions = Vec::new();
     {
         let applied = actor.context.node.ledger().read();

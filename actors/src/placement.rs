@@ -14,14 +14,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use cordon_config::district::{District, Ring, UnitKind};
 use cordon_config::{ClusterConfig, NodeId, NodeRole};
 use cordon_consensus::ledger::{
     Action, ActorId, Command, Origin, PlaceActor, RequestId, StationId,
 };
-use cordon_consensus::node::unix_millis;
+use tokio::time::Instant;
 
 use crate::context::NodeContext;
 
@@ -220,7 +220,7 @@ async fn place(
             "place-{}-{epoch}",
             actor.to_string().replace(':', ".")
         )),
-        unix_millis(),
+        context.now_ms(),
         Origin::System {
             node: context.node_id(),
         },

@@ -9,7 +9,7 @@ use cordon_consensus::ledger::{
 };
 
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
-use crate::context::ProposeError;
+use crate::context::{PlantedBug, ProposeError};
 use crate::planning::escalation::{decide, Attempt, Decision};
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::select::{select, Scope};
@@ -41,6 +41,10 @@ pub(crate) async fn respond(
         let action = match step {
             Step::Moot(reason) => Action::Dismiss(Dismiss { reason }),
             Step::Act(action) => action,
+            Step::Wait(_) if actor.context.has_planted(PlantedBug::NeverRetry) => {
+                tracing::warn!(actor = %actor.id, %incident_id, "planted bug: never retrying a waiting message");
+                return Ok(Handled::Done);
+            }
             Step::Wait(reason) => {
                 // Said once per message and incarnation: a waiting message is
                 // looked at on every wake, and a surge must not flood the log.

@@ -1,7 +1,18 @@
-//! The bridge from the district model's units to the ledger's roster.
+//! The bridge from the district model's units to the ledger's roster, and
+//! the task that loads the roster into the ledger whenever this node leads.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
 
 use cordon_config::district::District;
-use cordon_consensus::ledger::{Position, RosterUnit, UnitId};
+use cordon_consensus::ledger::{
+    Action, Command, LoadRoster, Origin, Position, RequestId, RosterUnit, UnitId,
+};
+use cordon_consensus::ConsensusNode;
+
+/// Pause before proposing the roster again after a failed write.
+const ROSTER_RETRY_MS: u64 = 500;
 
 /// The ledger roster for every unit of the district model.
 pub fn roster_units(district: &District) -> Vec<RosterUnit> {
@@ -15,6 +26,47 @@ pub fn roster_units(district: &District) -> Vec<RosterUnit> {
                 .expect("district validation keeps unit homes within WGS-84 ranges"),
         })
         .collect()
+}
+
+/// Whenever this node leads and the ledger lacks units of the district,
+/// proposes them. Idempotent: the ledger adds only units it does not know.
+pub(crate) async fn load_when_leading(node: Arc<ConsensusNode>, district: Arc<District>) {
+    let roster = roster_units(&district);
+    let mut hasher = DefaultHasher::new();
+    for unit in &roster {
+        unit.id.0.hash(&mut hasher);
+    }
+    let request_id = RequestId(format!("roster-{:016x}", hasher.finish()));
+    let mut metrics = node.raft().metrics();
+    loop {
+        let leading = metrics.borrow().current_leader == Some(node.id());
+        let known = node.ledger().read().ledger.units().count();
+        if leading && known < roster.len() {
+            let command = Command::new(
+                request_id.clone(),
+                node.now_ms(),
+                Origin::System { node: node.id() },
+                Action::LoadRoster(LoadRoster {
+                    units: roster.clone(),
+                }),
+            );
+            match node.write(command).await {
+                Ok(applied) => tracing::info!(
+                    index = applied.index,
+                    units = roster.len(),
+                    "loaded district roster"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "load district roster; retrying");
+                    tokio::time::sleep(Duration::from_millis(ROSTER_RETRY_MS)).await;
+                    continue;
+                }
+            }
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! A node's actor runtime: the node supervisor, the ledger watcher that
-//! tells it when to reconcile, the hub's tick, and the placement controller
-//! (active only on the leader).
+//! tells it when to reconcile, the hub's tick, the roster loader and the
+//! placement controller (the last two active only on the leader).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,11 +41,13 @@ impl ActorRuntime {
         cluster: &ClusterConfig,
         district: District,
     ) -> Result<ActorRuntime, RuntimeError> {
+        let district = Arc::new(district);
         let context = Arc::new(NodeContext {
             node: node.clone(),
-            district: Arc::new(district),
+            district: district.clone(),
             timing: cluster.actors().clone(),
             snapshots: Default::default(),
+            planted: Default::default(),
         });
         let (supervisor, _) = Actor::spawn(
             None,
@@ -57,6 +59,7 @@ impl ActorRuntime {
         .await
         .map_err(|e| RuntimeError::Spawn(e.to_string()))?;
         let tasks = vec![
+            tokio::spawn(crate::roster::load_when_leading(node.clone(), district)),
             tokio::spawn(watch_ledger(node.clone(), supervisor.clone())),
             tokio::spawn(tick(
                 supervisor.clone(),

@@ -29,11 +29,19 @@ pub enum Invariant {
     NoPanic,
     /// Per-key client operations are linearizable.
     Linearizable,
+    /// Every acknowledged incident gets a unit, an escalation or an
+    /// unresourced mark; nothing waits silently.
+    IncidentAttended,
+    /// Every committed message is handled or dismissed within a bound,
+    /// across actor moves, restarts and failovers.
+    MessageHandled,
+    /// Incident and unit statuses follow their transition tables.
+    StatusesFollowTables,
 }
 
 impl Invariant {
     /// Every invariant, in catalogue order.
-    pub const ALL: [Invariant; 8] = [
+    pub const ALL: [Invariant; 11] = [
         Invariant::AckedIncidentPresent,
         Invariant::UnitAssignedOnce,
         Invariant::RequestAppliedOnce,
@@ -42,6 +50,9 @@ impl Invariant {
         Invariant::LivenessAfterHeal,
         Invariant::NoPanic,
         Invariant::Linearizable,
+        Invariant::IncidentAttended,
+        Invariant::MessageHandled,
+        Invariant::StatusesFollowTables,
     ];
 
     /// The stable code used in reports and logs; never reuse or renumber one.
@@ -55,6 +66,9 @@ impl Invariant {
             Invariant::LivenessAfterHeal => "INV-LIVE-1",
             Invariant::NoPanic => "INV-PANIC-1",
             Invariant::Linearizable => "INV-LIN-1",
+            Invariant::IncidentAttended => "INV-DISP-1",
+            Invariant::MessageHandled => "INV-DISP-2",
+            Invariant::StatusesFollowTables => "INV-DISP-3",
         }
     }
 
@@ -77,6 +91,15 @@ impl Invariant {
             }
             Invariant::NoPanic => "no node panics",
             Invariant::Linearizable => "per-unit and per-incident operations are linearizable",
+            Invariant::IncidentAttended => {
+                "every acknowledged incident gets a unit, an escalation or an unresourced mark; nothing waits silently"
+            }
+            Invariant::MessageHandled => {
+                "every committed message is handled or dismissed within the bound, across moves, restarts and failovers"
+            }
+            Invariant::StatusesFollowTables => {
+                "incident and unit statuses follow their transition tables"
+            }
         }
     }
 

@@ -73,7 +73,14 @@ pub struct NodeOptions {
     /// `ledger.redb` file (the simulation's disk that forgets unsynced
     /// writes at a crash).
     pub database: Option<Arc<redb::Database>>,
+    /// The clock the node and its actors stamp commands with, instead of
+    /// the wall clock: the deterministic simulation's simulated time.
+    pub clock: Option<Clock>,
 }
+
+/// Unix milliseconds from some clock: the wall clock in production, the
+/// simulated clock in the deterministic simulation.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
 
 /// A running consensus node.
 pub struct ConsensusNode {
@@ -85,6 +92,7 @@ pub struct ConsensusNode {
     committed_index: Arc<AtomicU64>,
     write_timeout: Duration,
     rpc_timeout: Duration,
+    clock: Clock,
 }
 
 /// The openraft configuration for a cluster file's timing and limits.
@@ -185,6 +193,7 @@ impl ConsensusNode {
             committed_index,
             write_timeout: Duration::from_millis(limits.client_write_timeout_ms),
             rpc_timeout: Duration::from_millis(limits.rpc_timeout_ms),
+            clock: options.clock.unwrap_or_else(|| Arc::new(unix_millis)),
         });
         transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
         node.initialize_once().await?;
@@ -219,6 +228,12 @@ impl ConsensusNode {
     /// This node's id.
     pub fn id(&self) -> NodeId {
         self.id
+    }
+
+    /// Unix milliseconds by this node's clock: what commands proposed here
+    /// are stamped with.
+    pub fn now_ms(&self) -> u64 {
+        (self.clock)()
     }
 
     /// The cluster configuration this node runs with.
@@ -628,7 +643,7 @@ impl ConsensusNode {
     async fn retire_node_id(&self, node_id: NodeId) -> Result<(), AdminError> {
         let command = Command::new(
             RequestId(format!("retire-node-{node_id}")),
-            unix_millis(),
+            self.now_ms(),
             Origin::Operator,
             Action::RetireNodeId(RetireNodeId { node_id }),
         );

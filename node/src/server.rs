@@ -1,20 +1,15 @@
-//! `cordon run`: one node. Starts consensus, loads the district roster into
-//! the ledger when this node leads, serves the HTTP API, and stops cleanly on
-//! SIGINT or SIGTERM.
+//! `cordon run`: one node. Starts consensus and the actor runtime (which
+//! loads the district roster into the ledger when this node leads), serves
+//! the HTTP API, and stops cleanly on SIGINT or SIGTERM.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use cordon_actors::runtime::ActorRuntime;
 use cordon_config::district::District;
 use cordon_config::{ClusterConfig, NodeId};
-use cordon_consensus::ledger::{Action, Command, LoadRoster, Origin, RequestId};
-use cordon_consensus::node::unix_millis;
 use cordon_consensus::{ConsensusNode, NodeOptions};
 
 use crate::api;
@@ -50,7 +45,6 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
     let node = ConsensusNode::start(&cluster, id, NodeOptions::default())
         .await
         .with_context(|| format!("start node {id}"))?;
-    tokio::spawn(load_roster_when_leading(node.clone(), district.clone()));
     tokio::spawn(crate::telemetry::sample_gauges(node.clone()));
     let actors = Arc::new(
         ActorRuntime::start(node.clone(), &cluster, district)
@@ -145,47 +139,6 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = terminate.recv() => {}
-    }
-}
-
-/// Whenever this node leads and the ledger lacks units of the district,
-/// proposes them. Idempotent: the ledger adds only units it does not know.
-async fn load_roster_when_leading(node: Arc<ConsensusNode>, district: District) {
-    let roster = cordon_actors::roster::roster_units(&district);
-    let mut hasher = DefaultHasher::new();
-    for unit in &roster {
-        unit.id.0.hash(&mut hasher);
-    }
-    let request_id = RequestId(format!("roster-{:016x}", hasher.finish()));
-    let mut metrics = node.raft().metrics();
-    loop {
-        let leading = metrics.borrow().current_leader == Some(node.id());
-        let known = node.ledger().read().ledger.units().count();
-        if leading && known < roster.len() {
-            let command = Command::new(
-                request_id.clone(),
-                unix_millis(),
-                Origin::System { node: node.id() },
-                Action::LoadRoster(LoadRoster {
-                    units: roster.clone(),
-                }),
-            );
-            match node.write(command).await {
-                Ok(applied) => tracing::info!(
-                    index = applied.index,
-                    units = roster.len(),
-                    "loaded district roster"
-                ),
-                Err(error) => {
-                    tracing::warn!(%error, "load district roster; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-            }
-        }
-        if metrics.changed().await.is_err() {
-            return;
-        }
     }
 }
 

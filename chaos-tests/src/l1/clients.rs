@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use cordon_config::ClusterConfig;
 use cordon_config::District;
-use cordon_consensus::ledger::{Action, Command, Effect, NewIncident, Origin, RequestId};
+use cordon_consensus::ledger::{Action, Applied, Command, Effect, NewIncident, Origin, RequestId};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
 use cordon_consensus::transport::{Transport, TransportConfig};
@@ -23,7 +23,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
-use super::setup::{client_ip, endpoint_seed};
+use super::field::Field;
+use super::setup::{client_ip, endpoint_seed, sim_now_ms};
 use super::{
     lock, ClientOutcome, Shared, SimLoss, SimOptions, SimSocket, ATTEMPTS_MAX, ATTEMPT_TIMEOUT_MS,
     CHURN_MS_MAX, CLIENT_PORT, CLUSTER_NAME, POLL_MS, RETRY_PAUSE_MS, SETTLE_MS_MAX, THINK_MS_MAX,
@@ -49,7 +50,6 @@ pub(super) struct Client {
     transport: Arc<Transport>,
     addrs: BTreeMap<NodeId, SocketAddr>,
     history: Arc<History>,
-    started: Instant,
     /// The node that acknowledged last: where the next report goes first.
     last_leader: Mutex<Option<NodeId>>,
     /// What the clients report: the New Year surge at the Bund, drawn from
@@ -94,12 +94,13 @@ impl Clients {
                 .map(|spec| (spec.id, spec.quic_addr))
                 .collect(),
             history: self.history.clone(),
-            started,
             last_leader: Mutex::new(None),
             load: Mutex::new(surge_load(self.options.seed)?),
             incidents: Mutex::new(BTreeMap::new()),
         });
 
+        let field =
+            tokio::spawn(Field::new(self.options.seed, self.shared.clone(), client.clone()).run());
         let fault_end = started + Duration::from_millis(self.fault_end_ms);
         let operator = {
             let client = client.clone();
@@ -123,6 +124,9 @@ impl Clients {
         operator.await?;
         let outcome = self.recover(&client).await;
         *lock(&self.shared.outcome) = Some(outcome);
+        self.shared.clients_done.store(true, Ordering::SeqCst);
+        let field = field.await?;
+        *lock(&self.shared.field) = Some(field);
         Ok(())
     }
 
@@ -298,6 +302,18 @@ pub(super) async fn churn(
 }
 
 impl Client {
+    /// One attempt at `command` on node `target`: its applied answer, or
+    /// `None` when there was none (the caller decides again later).
+    pub(super) async fn write_once(&self, target: NodeId, command: Command) -> Option<Applied> {
+        let addr = self.addrs.get(&target).copied()?;
+        let timeout = Duration::from_millis(ATTEMPT_TIMEOUT_MS);
+        let request = Request::ClientWrite(command);
+        match self.transport.call(target, addr, request, timeout).await {
+            Ok(Response::ClientWrite(Ok(applied))) => Some(applied),
+            _ => None,
+        }
+    }
+
     /// Client `index` reports one incident after another until `until`.
     async fn report_until(&self, index: u64, seed: u64, until: Instant) {
         let mut rng = StdRng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(index + 1));
@@ -330,7 +346,7 @@ impl Client {
             };
             let command = Command::new(
                 RequestId(request_id.to_string()),
-                self.started.elapsed().as_millis() as u64,
+                sim_now_ms(),
                 Origin::Operator,
                 Action::ReportIncident(incident),
             );

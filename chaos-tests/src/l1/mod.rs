@@ -57,6 +57,7 @@
 
 mod clients;
 mod driver;
+mod field;
 mod node;
 mod report;
 pub mod schedule;
@@ -69,13 +70,18 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+pub use cordon_actors::context::PlantedBug;
 use cordon_consensus::state_machine::LedgerReader;
 use cordon_consensus::types::RaftMetrics;
 use cordon_consensus::NodeId;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::judge::checkers::{consensus_liveness, FinalReads, RecoveryTimes};
+use crate::judge::checkers::dispatch::Window;
+use crate::judge::checkers::{
+    consensus_liveness, incidents_attended, messages_handled, statuses_follow_tables, FinalReads,
+    IncidentSummary, RecoveryTimes, Violation,
+};
 use crate::judge::history::History;
 use crate::judge::raft_views::RaftView;
 use crate::judge::verdict::{OpTally, RequestVerdict};
@@ -83,12 +89,19 @@ use crate::shared::certs::certify;
 use crate::shared::disk::CrashDisk;
 use clients::Clients;
 use driver::drive;
+use field::DISPATCH_SETTLE_MS;
 use node::NodeSoftware;
 pub use report::SimReport;
 pub use schedule::{FaultSchedule, ScheduledFault, SimFault, SPARE_NODES};
 use setup::{client_ip, cluster_config, election_timeouts, host_ip};
 pub use socket::{SimLoss, SimSocket};
 
+/// The simulated clock's start: one minute past midnight on New Year's
+/// Day 2027 in Shanghai (2026-12-31T16:01:00Z), when the surge begins.
+const SIM_EPOCH_MS: u64 = 1_798_732_860_000;
+/// A major incident's plan is approved automatically this long after it is
+/// proposed (short, so plans are dispatched within a seed's run).
+const PLAN_AUTO_APPROVE_MS: u64 = 2_000;
 /// The cluster's name in certificates.
 const CLUSTER_NAME: &str = "sim";
 /// Simulated time before the first fault: the first election and the
@@ -129,6 +142,12 @@ const RETRY_PAUSE_MS: u64 = 50;
 const THINK_MS_MAX: u64 = 150;
 /// How often waits look at the nodes.
 const POLL_MS: u64 = 10;
+/// A committed message must be handled or dismissed within this, time
+/// under faults not counted.
+const MESSAGE_BOUND_MS: u64 = 5_000;
+/// After a fault heals, this long more is not counted against the message
+/// bound (elections, failure detection, actors moving back).
+const FAULT_RECOVERY_MS: u64 = 3_000;
 /// Violations a report lists before it only counts the rest.
 const VIOLATIONS_SHOWN_MAX: usize = 10;
 /// How long the operator keeps at one churn (through elections and
@@ -152,6 +171,9 @@ pub struct SimOptions {
     /// Plant a bug: every node's disk answers `sync` without syncing. Only
     /// for proving that the checkers catch lost acknowledgements.
     pub lying_disks: bool,
+    /// Plant a dispatch bug in every node's actors. Only for proving that
+    /// the dispatch checkers catch it.
+    pub planted: Option<PlantedBug>,
 }
 
 impl SimOptions {
@@ -164,13 +186,14 @@ impl SimOptions {
             clients: 3,
             schedule: None,
             lying_disks: false,
+            planted: None,
         }
     }
 
     /// The command that replays this run (a run with a planted schedule
     /// or planted bug replays only from its test).
     pub fn replay_command(&self) -> String {
-        if self.schedule.is_some() || self.lying_disks {
+        if self.schedule.is_some() || self.lying_disks || self.planted.is_some() {
             return "a planted scenario (its own schedule or bug): rerun its test".to_string();
         }
         format!(
@@ -213,6 +236,10 @@ struct Shared {
     churns: Mutex<Vec<(NodeId, NodeId)>>,
     /// What became of each churn.
     churn_log: Mutex<Vec<String>>,
+    /// Set by the clients' host once recovery and final reads are done.
+    clients_done: AtomicBool,
+    /// What the field saw, once it is done.
+    field: Mutex<Option<field::FieldOutcome>>,
 }
 
 impl Shared {
@@ -270,7 +297,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         .rng_seed(options.seed)
         .tick_duration(Duration::from_millis(1))
         .simulation_duration(Duration::from_millis(
-            schedule.end_ms + SETTLE_MS_MAX + WARMUP_MS,
+            schedule.end_ms + SETTLE_MS_MAX + DISPATCH_SETTLE_MS + WARMUP_MS,
         ))
         .min_message_latency(Duration::from_millis(LAN_LATENCY_MS_MIN))
         .max_message_latency(Duration::from_millis(LAN_LATENCY_MS_MAX))
@@ -285,6 +312,7 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
             disk: disks[id].clone(),
             seed: options.seed,
             election_timeout_ms: timeouts[id],
+            planted: options.planted,
         };
         sim.host(host_ip(*id), move || node.clone().run());
     }
@@ -326,6 +354,8 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         }
     };
     let requests = RequestVerdict::check(&records, &final_reads);
+    let field = lock(&shared.field).take();
+    let dispatch = judge_dispatch(field.as_ref(), &schedule, &mut problems);
     let liveness = consensus_liveness(&recovery, Duration::from_millis(HEAL_BOUND_MS))
         .err()
         .unwrap_or_default();
@@ -344,7 +374,58 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         simulated_ms,
         real_ms: real_start.elapsed().as_millis() as u64,
         fingerprint: fingerprint(&history),
+        dispatch_fingerprint: field
+            .as_ref()
+            .map_or(0, |field| dispatch_fingerprint(&field.incidents)),
+        dispatch_steps: field.as_ref().map_or(0, |field| field.steps_applied),
+        incidents: field.as_ref().map_or(0, |field| field.incidents.len()),
+        dispatch,
     })
+}
+
+/// The dispatch checkers' verdict on what the field saw: incidents
+/// attended, messages handled within [`MESSAGE_BOUND_MS`] (time under a
+/// fault and [`FAULT_RECOVERY_MS`] after it not counted), steps in order.
+fn judge_dispatch(
+    field: Option<&field::FieldOutcome>,
+    schedule: &FaultSchedule,
+    problems: &mut Vec<String>,
+) -> Vec<Violation> {
+    let Some(field) = field else {
+        problems.push("the field did not finish".to_string());
+        return Vec::new();
+    };
+    let windows: Vec<Window> = schedule
+        .faults
+        .iter()
+        .map(|fault| {
+            (
+                SIM_EPOCH_MS + fault.at_ms,
+                SIM_EPOCH_MS + fault.heal_at_ms + FAULT_RECOVERY_MS,
+            )
+        })
+        .collect();
+    [
+        // The field frees every unit it is given, and had the settle bound
+        // to: anything still open was stranded.
+        incidents_attended(&field.incidents, true),
+        messages_handled(&field.sightings, MESSAGE_BOUND_MS, &windows),
+        statuses_follow_tables(&field.incidents),
+    ]
+    .into_iter()
+    .filter_map(Result::err)
+    .flatten()
+    .collect()
+}
+
+/// A hash of the dispatch history: every incident's timeline (steps,
+/// statuses, units and simulated times) in id order.
+fn dispatch_fingerprint(incidents: &[IncidentSummary]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for incident in incidents {
+        format!("{incident:?}").hash(&mut hasher);
+    }
+    hasher.finish()
 }
 
 /// A hash of the history: operations, outcomes and simulated times.

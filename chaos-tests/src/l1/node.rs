@@ -1,14 +1,17 @@
 //! One node's software on its turmoil host: a consensus node over a
-//! simulated socket and a crashable disk, started again by turmoil at every
-//! restart.
+//! simulated socket and a crashable disk, and the node's actor runtime
+//! (hub, stations, rings, special-ops teams, placement, roster), both on
+//! the simulated clock; started again by turmoil at every restart.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use cordon_config::ClusterConfig;
+use cordon_actors::context::PlantedBug;
+use cordon_actors::runtime::ActorRuntime;
+use cordon_config::{ClusterConfig, District};
 use cordon_consensus::{ConsensusNode, NodeId, NodeOptions};
 
-use super::setup::{endpoint_seed, host_ip};
+use super::setup::{endpoint_seed, host_ip, sim_clock};
 use super::{lock, NodeHandle, Shared, SimLoss, SimSocket, QUIC_PORT};
 use crate::shared::disk::CrashDisk;
 
@@ -22,6 +25,9 @@ pub(super) struct NodeSoftware {
     pub(super) disk: Arc<CrashDisk>,
     pub(super) seed: u64,
     pub(super) election_timeout_ms: u64,
+    /// A bug planted in every node's actors, to prove the dispatch
+    /// checkers catch it.
+    pub(super) planted: Option<PlantedBug>,
 }
 
 impl NodeSoftware {
@@ -47,10 +53,17 @@ impl NodeSoftware {
             election_timeout_ms: Some(self.election_timeout_ms),
             quic_rng_seed: Some(endpoint_seed(self.seed, self.id, incarnation)),
             database: Some(Arc::new(database)),
+            clock: Some(sim_clock()),
         };
         let node = ConsensusNode::start(&self.config, self.id, options)
             .await
             .map_err(|error| failed(error.to_string()))?;
+        let actors = ActorRuntime::start(node.clone(), &self.config, District::embedded())
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        if let Some(bug) = self.planted {
+            actors.context().plant(bug);
+        }
         lock(&self.shared.nodes).insert(
             self.id,
             NodeHandle {
@@ -60,6 +73,7 @@ impl NodeSoftware {
         );
         // The node lives as long as its host's runtime: a crash drops it.
         std::future::pending::<()>().await;
+        drop(actors);
         drop(node);
         Ok(())
     }

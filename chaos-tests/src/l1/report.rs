@@ -50,6 +50,16 @@ pub struct SimReport {
     /// times): equal fingerprints mean the run replayed exactly as the
     /// clients saw it.
     pub fingerprint: u64,
+    /// Hash of the dispatch history (every incident's timeline with
+    /// simulated times): what actors and the field did.
+    pub dispatch_fingerprint: u64,
+    /// Status reports and resolutions the field had applied.
+    pub dispatch_steps: u64,
+    /// Incidents in the ledger at the end.
+    pub incidents: usize,
+    /// Violations of the dispatch invariants.
+    #[serde(skip)]
+    pub dispatch: Vec<Violation>,
 }
 
 impl SimReport {
@@ -58,6 +68,7 @@ impl SimReport {
         self.problems.is_empty()
             && self.requests.is_clean()
             && self.liveness.is_empty()
+            && self.dispatch.is_empty()
             && self.ops.ok > 0
     }
 
@@ -72,6 +83,7 @@ impl SimReport {
             .violations
             .iter()
             .chain(&self.liveness)
+            .chain(&self.dispatch)
             .map(|violation| violation.invariant.to_string())
             .collect();
         if self.ops.ok == 0 {
@@ -109,6 +121,14 @@ impl fmt::Display for SimReport {
             self.real_ms,
             self.fingerprint,
         )?;
+        writeln!(
+            f,
+            "  dispatch: incidents={} field_steps={} violations={} fingerprint={:016x}",
+            self.incidents,
+            self.dispatch_steps,
+            self.dispatch.len(),
+            self.dispatch_fingerprint
+        )?;
         write!(f, "  faults: {}", self.schedule)?;
         for churn in &self.churns {
             write!(f, "\n  {churn}")?;
@@ -118,6 +138,7 @@ impl fmt::Display for SimReport {
             .violations
             .iter()
             .chain(&self.liveness)
+            .chain(&self.dispatch)
             .collect();
         for violation in violations.iter().take(VIOLATIONS_SHOWN_MAX) {
             write!(f, "\n  violation: {violation}")?;

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use cordon_config::{ClusterConfig, Limits, RaftTiming};
+use cordon_config::{ActorTiming, ClusterConfig, Limits, RaftTiming};
+use cordon_consensus::node::Clock;
 use cordon_consensus::NodeId;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -13,7 +14,7 @@ use rand::{Rng, SeedableRng};
 
 use super::{
     SimError, API_PORT, CLIENT_HOST, CLUSTER_NAME, ELECTION_SLOT_MS, ELECTION_TIMEOUT_MS_MIN,
-    QUIC_PORT,
+    PLAN_AUTO_APPROVE_MS, QUIC_PORT, SIM_EPOCH_MS,
 };
 
 /// The cluster file of a simulated run: `nodes` voters and `spares`
@@ -45,12 +46,28 @@ pub(super) fn cluster_config(
         election_timeout_ms_max: ELECTION_TIMEOUT_MS_MIN * 2,
         ..RaftTiming::default()
     };
+    file.actors = ActorTiming {
+        plan_auto_approve_ms: PLAN_AUTO_APPROVE_MS,
+        ..ActorTiming::default()
+    };
     file.limits = Limits {
         rpc_timeout_ms: 500,
         client_write_timeout_ms: 1_500,
         ..Limits::default()
     };
     ClusterConfig::from_file(file, dir).map_err(setup)
+}
+
+/// The simulated clock in Unix milliseconds: [`SIM_EPOCH_MS`] plus the
+/// simulated time elapsed, the same on every host.
+pub(super) fn sim_clock() -> Clock {
+    std::sync::Arc::new(sim_now_ms)
+}
+
+/// Unix milliseconds by the simulated clock.
+pub(super) fn sim_now_ms() -> u64 {
+    let elapsed = turmoil::sim_elapsed().unwrap_or_default();
+    SIM_EPOCH_MS + elapsed.as_millis() as u64
 }
 
 /// Each node's fixed election timeout: distinct slots drawn from the seed,

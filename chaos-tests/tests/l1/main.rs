@@ -6,7 +6,9 @@
 //! Run with `-- --nocapture` to see every seed's report.
 
 use cordon_chaos::faults::NetworkFault;
-use cordon_chaos::l1::{run, FaultSchedule, ScheduledFault, SimFault, SimOptions, WARMUP_MS};
+use cordon_chaos::l1::{
+    run, FaultSchedule, PlantedBug, ScheduledFault, SimFault, SimOptions, WARMUP_MS,
+};
 use cordon_consensus::invariants::Invariant;
 
 /// Seeds in `cargo test`, split over two tests so both cores work.
@@ -51,31 +53,43 @@ fn the_second_half_of_the_seeds_pass() {
 
 #[test]
 fn replaying_a_seed_reproduces_its_schedule_and_verdict() {
-    // Phase 1: the same seed, run twice.
+    // Phase 1: the same seed, run twice, and another seed once.
     let options = SimOptions {
         steps: 3_000,
         ..SimOptions::new(4242)
     };
     let first = run(&options).expect("first run");
     let second = run(&options).expect("replay");
-    println!("{first}\n{second}");
+    let other = run(&SimOptions {
+        seed: 4243,
+        ..options.clone()
+    })
+    .expect("another seed");
+    println!("{first}\n{second}\n{other}");
 
-    // Phase 2: the fault schedule and the verdict are the same; so is the
-    // clients' history, as far as the remaining nondeterminism allows
-    // (see the `sim` module's docs), which the fingerprints show.
+    // Phase 2: the fault schedule and the verdict are the same; so are the
+    // clients' and the dispatch histories, as far as the remaining
+    // nondeterminism allows (see the `l1` module's docs), which the
+    // fingerprints show.
     assert_eq!(first.schedule, second.schedule);
     assert_eq!(first.verdict(), second.verdict());
     assert!(!first.schedule.faults.is_empty());
-    println!(
-        "history fingerprints: {:016x} and {:016x} ({})",
-        first.fingerprint,
-        second.fingerprint,
-        if first.fingerprint == second.fingerprint {
-            "identical"
-        } else {
-            "differ"
-        }
-    );
+    for (what, a, b) in [
+        ("history", first.fingerprint, second.fingerprint),
+        (
+            "dispatch",
+            first.dispatch_fingerprint,
+            second.dispatch_fingerprint,
+        ),
+    ] {
+        let same = if a == b { "identical" } else { "differ" };
+        println!("{what} fingerprints of one seed: {a:016x} and {b:016x} ({same})");
+    }
+
+    // Phase 3: another seed is another dispatch history: the fingerprint
+    // covers what the actors and the field did.
+    assert!(first.incidents > 0 && other.incidents > 0);
+    assert_ne!(first.dispatch_fingerprint, other.dispatch_fingerprint);
 }
 
 #[test]
@@ -144,6 +158,50 @@ fn a_disk_that_lies_about_sync_makes_the_lost_ack_checker_fail() {
             .violations
             .iter()
             .any(|violation| violation.invariant == Invariant::AckedIncidentPresent),
+        "{report}"
+    );
+}
+
+/// A run with no faults and `bug` planted in every node's actors.
+fn planted(bug: PlantedBug) -> SimOptions {
+    SimOptions {
+        steps: 2_000,
+        schedule: Some(FaultSchedule {
+            faults: Vec::new(),
+            end_ms: WARMUP_MS + 2_000,
+        }),
+        planted: Some(bug),
+        ..SimOptions::new(11)
+    }
+}
+
+/// The dispatch invariants `report` says are broken.
+fn broken(report: &cordon_chaos::l1::SimReport) -> Vec<Invariant> {
+    report.dispatch.iter().map(|v| v.invariant).collect()
+}
+
+#[test]
+fn a_responder_that_drops_dispatch_messages_fails_the_dispatch_checks() {
+    // Phase 1: without faults, dispatch passes every check.
+    let honest = SimOptions {
+        planted: None,
+        ..planted(PlantedBug::DropDispatch)
+    };
+    let report = run(&honest).expect("the honest run");
+    println!("{report}");
+    assert!(report.passed(), "{report}");
+
+    // Phase 2: stations and rings that drop their dispatch messages strand
+    // incidents; the checkers name the messages and the incidents.
+    let report = run(&planted(PlantedBug::DropDispatch)).expect("the run with the bug");
+    println!("{report}");
+    assert!(!report.passed());
+    assert!(
+        broken(&report).contains(&Invariant::MessageHandled),
+        "{report}"
+    );
+    assert!(
+        broken(&report).contains(&Invariant::IncidentAttended),
         "{report}"
     );
 }

@@ -182,6 +182,11 @@ impl Ledger {
             .flat_map(|queue| queue.values())
     }
 
+    /// Every actor's pending messages, by addressee then age.
+    pub fn pending(&self) -> impl Iterator<Item = &Envelope> {
+        self.pending.values().flat_map(BTreeMap::values)
+    }
+
     /// Number of pending messages of every actor.
     pub fn pending_count(&self) -> usize {
         self.pending.values().map(BTreeMap::len).sum()

@@ -12,6 +12,9 @@
 //! - [`assignments`]: no unit assigned to two open incidents
 //!   ([`unit_assigned_once`]);
 //! - [`epochs`](mod@epochs): one node per actor epoch, epochs rising ([`epochs()`]);
+//! - [`dispatch`]: incidents attended, messages handled in time, steps in
+//!   order ([`incidents_attended`], [`messages_handled`],
+//!   [`statuses_follow_tables`]);
 //! - [`panics`]: no panic in any node's log ([`no_panic`]);
 //! - [`liveness`](mod@liveness): recovery after healing within a bound ([`liveness()`]).
 //!
@@ -22,12 +25,16 @@ use std::fmt;
 use crate::judge::invariants::Invariant;
 
 pub mod assignments;
+pub mod dispatch;
 pub mod epochs;
 pub mod liveness;
 pub mod panics;
 pub mod requests;
 
 pub use assignments::{unit_assigned_once, AssignmentChange, AssignmentEvent};
+pub use dispatch::{
+    incidents_attended, messages_handled, statuses_follow_tables, IncidentSummary, MessageSighting,
+};
 pub use epochs::{epochs, ActorExecution};
 pub use liveness::{consensus_liveness, liveness, RecoveryTimes};
 pub use panics::no_panic;

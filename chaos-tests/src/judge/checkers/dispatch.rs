@@ -1,0 +1,188 @@
+//! Dispatch checkers: nothing an incident needs waits silently.
+//!
+//! They judge plain data that L1 reads from a node's applied ledger and L3
+//! reads from the HTTP API: a summary of every incident at the end of the
+//! run ([`IncidentSummary`]) and every pending message a watcher saw
+//! ([`MessageSighting`]). Time spent under a fault (no quorum, a node
+//! down, a link cut) does not count against a bound: the checkers take the
+//! fault windows and subtract them.
+//!
+//! - [`incidents_attended`] (INV-DISP-1): at the end, every incident is
+//!   closed, or has a unit, or is marked unresourced; once the field has
+//!   freed its units, nothing is left open at all.
+//! - [`messages_handled`] (INV-DISP-2): every committed message is handled
+//!   or dismissed within the bound, unless its incident was marked
+//!   unresourced (it then waits, visibly, for a unit).
+//! - [`statuses_follow_tables`] (INV-DISP-3): each unit's steps on an
+//!   incident come in order (assigned before en route, on scene or
+//!   released).
+
+use std::collections::BTreeMap;
+
+use cordon_consensus::ledger::{Incident, IncidentStatus, TimelineStep};
+
+use super::Violation;
+use crate::judge::invariants::Invariant;
+
+/// A stretch of time under a fault, in the clock of the sightings
+/// (Unix ms): from the fault's start to its heal plus recovery.
+pub type Window = (u64, u64);
+
+/// One incident at the end of a run, as far as the dispatch checkers need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentSummary {
+    /// Its id (`I-000042`).
+    pub id: String,
+    /// Its status at the end.
+    pub status: IncidentStatus,
+    /// Units assigned at the end.
+    pub units: Vec<String>,
+    /// True when it is marked as having no unit in any ring.
+    pub unresourced: bool,
+    /// When it was reported, Unix ms.
+    pub reported_at_ms: u64,
+    /// Its timeline: each step with the status after it.
+    pub steps: Vec<(TimelineStep, IncidentStatus)>,
+}
+
+impl IncidentSummary {
+    /// The summary of a ledger incident.
+    pub fn of(incident: &Incident) -> IncidentSummary {
+        IncidentSummary {
+            id: incident.id.to_string(),
+            status: incident.status,
+            units: incident.units.iter().map(|unit| unit.0.clone()).collect(),
+            unresourced: false,
+            reported_at_ms: incident.reported_at_ms,
+            steps: incident
+                .timeline
+                .iter()
+                .map(|entry| (entry.step.clone(), entry.status))
+                .collect(),
+        }
+    }
+
+    fn last_step(&self) -> String {
+        self.steps
+            .last()
+            .map_or_else(|| "nothing".to_string(), |(step, _)| step.to_string())
+    }
+}
+
+/// A pending message as a watcher saw it over the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageSighting {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The addressee (`station:bund-1`).
+    pub to: String,
+    /// What it says, in words.
+    pub what: String,
+    /// When it was committed, Unix ms.
+    pub enqueued_at_ms: u64,
+    /// The last time it was seen pending, Unix ms.
+    pub last_pending_at_ms: u64,
+    /// True when, the last time it was seen, its incident was marked
+    /// unresourced: it waits visibly for a unit.
+    pub excused: bool,
+}
+
+/// INV-DISP-1: every incident is closed, has a unit or is marked
+/// unresourced; with `units_freed` (the field released every unit and had
+/// time to), every incident is closed.
+pub fn incidents_attended(
+    incidents: &[IncidentSummary],
+    units_freed: bool,
+) -> Result<(), Vec<Violation>> {
+    let violations: Vec<Violation> = incidents
+        .iter()
+        .filter(|incident| incident.status.is_open())
+        .filter_map(|incident| {
+            let silent = incident.units.is_empty() && !incident.unresourced;
+            let why = if silent {
+                "has no unit and is not marked unresourced"
+            } else if units_freed {
+                "is still open after the field freed every unit"
+            } else {
+                return None;
+            };
+            Some(Violation::new(
+                Invariant::IncidentAttended,
+                format!(
+                    "{} (reported at {} ms, {:?}, last step {}) {why}",
+                    incident.id,
+                    incident.reported_at_ms,
+                    incident.status,
+                    incident.last_step()
+                ),
+            ))
+        })
+        .collect();
+    verdict(violations)
+}
+
+/// INV-DISP-2: every message seen pending was handled within `bound_ms`
+/// of its commit, not counting time inside `faults`, unless excused.
+pub fn messages_handled(
+    sightings: &[MessageSighting],
+    bound_ms: u64,
+    faults: &[Window],
+) -> Result<(), Vec<Violation>> {
+    let violations: Vec<Violation> = sightings
+        .iter()
+        .filter(|sighting| !sighting.excused)
+        .filter_map(|sighting| {
+            let (from, to) = (sighting.enqueued_at_ms, sighting.last_pending_at_ms);
+            let waited_ms = to.saturating_sub(from) - overlap_ms(from, to, faults);
+            (waited_ms > bound_ms).then(|| {
+                Violation::new(
+                    Invariant::MessageHandled,
+                    format!(
+                        "message {} to {} ({}) still pending {waited_ms} ms after its commit (faults not counted; bound {bound_ms} ms)",
+                        sighting.seq, sighting.to, sighting.what
+                    ),
+                )
+            })
+        })
+        .collect();
+    verdict(violations)
+}
+
+/// INV-DISP-3: each unit's steps on an incident follow its assignment.
+pub fn statuses_follow_tables(incidents: &[IncidentSummary]) -> Result<(), Vec<Violation>> {
+    let mut violations = Vec::new();
+    for incident in incidents {
+        let mut assigned: BTreeMap<String, bool> = BTreeMap::new();
+        for (step, _status) in &incident.steps {
+            let Some(unit) = step.unit_id() else { continue };
+            let on = assigned.entry(unit.0.clone()).or_insert(false);
+            match step {
+                TimelineStep::Assigned { .. } => *on = true,
+                TimelineStep::UnitReleased { .. } if *on => *on = false,
+                _ if *on => {}
+                _ => violations.push(Violation::new(
+                    Invariant::StatusesFollowTables,
+                    format!("{}: {step} of {unit} without an assignment", incident.id),
+                )),
+            }
+        }
+    }
+    verdict(violations)
+}
+
+/// Milliseconds of `[from, to]` inside `windows`.
+fn overlap_ms(from: u64, to: u64, windows: &[Window]) -> u64 {
+    windows
+        .iter()
+        .map(|(start, end)| to.min(*end).saturating_sub(from.max(*start)))
+        .sum::<u64>()
+        .min(to.saturating_sub(from))
+}
+
+fn verdict(violations: Vec<Violation>) -> Result<(), Vec<Violation>> {
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
