@@ -10,13 +10,16 @@ use std::time::Duration;
 
 use cordon_api::incidents::{Incident, Origin};
 use cordon_api::units::Unit;
+use cordon_consensus::ledger::IncidentStatus;
 use serde::Serialize;
 
+use crate::judge::checkers::dispatch::{status_named, StepSummary};
 use crate::judge::checkers::{
     acked_incidents, epochs, liveness, lost_acks, no_panic, request_applied_once, request_outcomes,
     unit_assigned_once, ActorExecution, AssignmentChange, AssignmentEvent, FinalReads,
     RecoveryTimes, Violation,
 };
+use crate::judge::checkers::{incidents_attended, statuses_follow_tables, IncidentSummary};
 use crate::judge::history::OpRecord;
 use crate::judge::invariants::Invariant;
 use crate::judge::linearizability::{check, CheckLimits, CheckResult};
@@ -187,7 +190,52 @@ pub(crate) fn judge(evidence: &Evidence<'_>) -> (Vec<CheckVerdict>, usize, usize
         liveness(&evidence.recovery, evidence.liveness_within),
     ));
     verdicts.push(linearizability_verdict(evidence.records));
+    verdicts.extend(dispatch_verdicts(evidence.reads));
     (verdicts, lost_count, duplicate_count)
+}
+
+/// The dispatch invariants over the most advanced node's incidents:
+/// every incident attended (a unit, an escalation or an unresourced mark)
+/// and each unit's steps following its assignment. Units are not freed in a
+/// drill (no field reports), so open incidents with units are fine.
+fn dispatch_verdicts(reads: &BTreeMap<String, NodeReads>) -> Vec<CheckVerdict> {
+    let Some((node, most)) = reads.iter().max_by_key(|(_, reads)| reads.incidents.len()) else {
+        return Vec::new();
+    };
+    let incidents: Vec<IncidentSummary> = most.incidents.iter().map(summary).collect();
+    let detail = format!("{} incidents read from {node}", incidents.len());
+    vec![
+        CheckVerdict::of(
+            "incidents-attended",
+            detail.clone(),
+            incidents_attended(&incidents, false),
+        ),
+        CheckVerdict::of(
+            "statuses-follow-tables",
+            detail,
+            statuses_follow_tables(&incidents),
+        ),
+    ]
+}
+
+/// The dispatch checkers' summary of an incident read from the API.
+fn summary(incident: &Incident) -> IncidentSummary {
+    IncidentSummary {
+        id: incident.id.clone(),
+        status: status_named(&incident.status).unwrap_or(IncidentStatus::Reported),
+        units: incident.units.clone(),
+        unresourced: false,
+        reported_at_ms: incident.reported_at_ms,
+        steps: incident
+            .timeline
+            .iter()
+            .map(|entry| StepSummary {
+                step: entry.step.clone(),
+                unit: entry.unit_id.clone(),
+                status: entry.status.clone(),
+            })
+            .collect(),
+    }
 }
 
 fn millis(after_heal: Option<Duration>) -> String {

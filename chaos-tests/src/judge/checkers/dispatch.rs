@@ -19,7 +19,7 @@
 
 use std::collections::BTreeMap;
 
-use cordon_consensus::ledger::{Incident, IncidentStatus, TimelineStep};
+use cordon_consensus::ledger::{Incident, IncidentStatus};
 
 use super::Violation;
 use crate::judge::invariants::Invariant;
@@ -41,8 +41,19 @@ pub struct IncidentSummary {
     pub unresourced: bool,
     /// When it was reported, Unix ms.
     pub reported_at_ms: u64,
-    /// Its timeline: each step with the status after it.
-    pub steps: Vec<(TimelineStep, IncidentStatus)>,
+    /// Its timeline, in log order.
+    pub steps: Vec<StepSummary>,
+}
+
+/// One step of an incident's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepSummary {
+    /// The step's canonical name (`assigned`, `unit_released`...).
+    pub step: String,
+    /// The unit it is about, if any.
+    pub unit: Option<String>,
+    /// The incident's status after it (`triaged`...).
+    pub status: String,
 }
 
 impl IncidentSummary {
@@ -57,7 +68,11 @@ impl IncidentSummary {
             steps: incident
                 .timeline
                 .iter()
-                .map(|entry| (entry.step.clone(), entry.status))
+                .map(|entry| StepSummary {
+                    step: entry.step.name().to_string(),
+                    unit: entry.step.unit_id().map(|unit| unit.0.clone()),
+                    status: status_name(entry.status),
+                })
                 .collect(),
         }
     }
@@ -65,7 +80,7 @@ impl IncidentSummary {
     fn last_step(&self) -> String {
         self.steps
             .last()
-            .map_or_else(|| "nothing".to_string(), |(step, _)| step.to_string())
+            .map_or_else(|| "nothing".to_string(), |step| step.step.clone())
     }
 }
 
@@ -153,21 +168,34 @@ pub fn statuses_follow_tables(incidents: &[IncidentSummary]) -> Result<(), Vec<V
     let mut violations = Vec::new();
     for incident in incidents {
         let mut assigned: BTreeMap<String, bool> = BTreeMap::new();
-        for (step, _status) in &incident.steps {
-            let Some(unit) = step.unit_id() else { continue };
-            let on = assigned.entry(unit.0.clone()).or_insert(false);
-            match step {
-                TimelineStep::Assigned { .. } => *on = true,
-                TimelineStep::UnitReleased { .. } if *on => *on = false,
+        for step in &incident.steps {
+            let Some(unit) = &step.unit else { continue };
+            let on = assigned.entry(unit.clone()).or_insert(false);
+            match step.step.as_str() {
+                "assigned" => *on = true,
+                "unit_released" if *on => *on = false,
                 _ if *on => {}
-                _ => violations.push(Violation::new(
+                name => violations.push(Violation::new(
                     Invariant::StatusesFollowTables,
-                    format!("{}: {step} of {unit} without an assignment", incident.id),
+                    format!("{}: {name} of {unit} without an assignment", incident.id),
                 )),
             }
         }
     }
     verdict(violations)
+}
+
+/// A status's name in the API (`triaged`).
+pub fn status_name(status: IncidentStatus) -> String {
+    serde_json::to_value(status)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{status:?}"))
+}
+
+/// The status named `name` in the API, if it is one.
+pub fn status_named(name: &str) -> Option<IncidentStatus> {
+    serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
 }
 
 /// Milliseconds of `[from, to]` inside `windows`.
