@@ -16,6 +16,7 @@ use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
+use crate::waiting::Wait;
 
 /// The hub's role: it holds no state of its own (the ledger holds it all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -154,71 +155,101 @@ async fn propose_plan(
     envelope: &Envelope,
     incident_id: IncidentId,
 ) -> Result<Handled, ProposeError> {
-    let district = &actor.context.district;
-    let lines: Option<Vec<PlanLine>> = {
-        let applied = actor.context.node.ledger().read();
-        applied
-            .ledger
-            .incident(incident_id)
-            .filter(|i| i.status.is_open() && i.plan.is_none())
-            .map(|incident| {
-                let facts = view::incident_facts(incident);
-                let triage = run_cards::triage(
-                    facts.kind,
-                    facts.priority,
-                    facts.force_level,
-                    facts.position,
-                    district,
-                );
-                let candidates = view::candidates(&applied.ledger, district);
-                let plan = mobilisation::plan(
-                    &facts,
-                    &triage.run_card,
-                    &candidates,
-                    district,
-                    &TravelSpeeds::default(),
-                );
-                plan.lines
-                    .iter()
-                    .map(|line| PlanLine {
-                        ring: line.ring,
-                        unit_id: UnitId(line.unit_id.clone()),
-                        eta_s: line.eta_s,
-                        role: match line.role {
-                            Role::FirstResponse => PlanRole::FirstResponse,
-                            Role::Reinforcement => PlanRole::Reinforcement,
-                            Role::Cordon => PlanRole::Cordon,
-                        },
-                    })
-                    .collect()
-            })
+    let Some(draft) = draft_plan(actor, incident_id) else {
+        let reason = format!("{incident_id} needs no new plan");
+        actor.dismiss(state.epoch, envelope, reason).await?;
+        return Ok(Handled::Done);
     };
-    let action = match lines {
-        None => {
-            let reason = format!("{incident_id} needs no new plan");
-            actor.dismiss(state.epoch, envelope, reason).await?;
-            return Ok(Handled::Done);
+    let action = match draft {
+        PlanDraft::NoUnit {
+            at_ring_four: true,
+            wait,
+            ..
+        } => {
+            // No unit anywhere and no ring left: wait for units to free.
+            return actor
+                .wait_for_units(state, envelope, incident_id, wait)
+                .await;
         }
-        Some(lines) if lines.is_empty() => Action::Escalate(Escalate {
+        PlanDraft::NoUnit {
+            ring_four_target_s, ..
+        } => Action::Escalate(Escalate {
             incident_id,
             to_ring: Ring::SpecialPolice,
+            target_s: ring_four_target_s,
             reason: "no unit available for a mobilisation plan".into(),
         }),
-        Some(lines) => Action::ProposePlan(ProposePlan {
+        PlanDraft::Lines(lines) => Action::ProposePlan(ProposePlan {
             incident_id,
             lines,
             auto_approve_at_ms: unix_millis() + actor.context.timing.plan_auto_approve_ms,
         }),
     };
     let attempt = state.next_attempt(envelope.seq);
-    match actor.answer(state.epoch, envelope, attempt, action).await {
-        // An incident already at ring 4 with no unit left: the dispatch waits
-        // for units; the next wake plans again under a fresh attempt.
-        Err(ProposeError::Rejected(cordon_consensus::ledger::Rejection::NotOutward { .. })) => {
-            Ok(Handled::Waiting)
-        }
-        other => other.map(|_| Handled::Done),
+    actor
+        .answer(state.epoch, envelope, attempt, action)
+        .await
+        .map(|_| Handled::Done)
+}
+
+/// What a major incident's plan can be made of now.
+enum PlanDraft {
+    /// The plan's lines, from the units free now.
+    Lines(Vec<PlanLine>),
+    /// No unit is free for a plan: escalate to ring 4 (with its target at
+    /// the incident's place) or, already there, wait.
+    NoUnit {
+        /// The incident is at ring 4 already: no ring is left.
+        at_ring_four: bool,
+        /// Ring 4's on-scene target at the incident's place, seconds.
+        ring_four_target_s: u32,
+        /// What to wait for at ring 4: a unit of any ring.
+        wait: Wait,
+    },
+}
+
+/// Drafts the plan of an open incident that has none yet (`None` otherwise)
+/// from one read of the ledger.
+fn draft_plan(actor: &DispatchActor, incident_id: IncidentId) -> Option<PlanDraft> {
+    let district = &actor.context.district;
+    let applied = actor.context.node.ledger().read();
+    let incident = applied
+        .ledger
+        .incident(incident_id)
+        .filter(|i| i.status.is_open() && i.plan.is_none())?;
+    let facts = view::incident_facts(incident);
+    let triage = run_cards::triage(
+        facts.kind,
+        facts.priority,
+        facts.force_level,
+        facts.position,
+        district,
+    );
+    let candidates = view::candidates(&applied.ledger, district);
+    let speeds = TravelSpeeds::default();
+    let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &speeds);
+    if plan.lines.is_empty() {
+        return Some(PlanDraft::NoUnit {
+            at_ring_four: incident.ring == Some(Ring::SpecialPolice),
+            ring_four_target_s: view::target_s(incident, Ring::SpecialPolice, district),
+            wait: Wait {
+                reason: "every ring exhausted: no unit is available for a mobilisation plan".into(),
+                rings: Ring::ALL.to_vec(),
+                read_index: applied.last_applied.map_or(0, |log_id| log_id.index),
+            },
+        });
     }
+    let lines = plan.lines.iter().map(|line| PlanLine {
+        ring: line.ring,
+        unit_id: UnitId(line.unit_id.clone()),
+        eta_s: line.eta_s,
+        role: match line.role {
+            Role::FirstResponse => PlanRole::FirstResponse,
+            Role::Reinforcement => PlanRole::Reinforcement,
+            Role::Cordon => PlanRole::Cordon,
+        },
+    });
+    Some(PlanDraft::Lines(lines.collect()))
 }
 
 async fn dispatch_plan(
@@ -252,6 +283,7 @@ async fn dispatch_plan(
             unit_id: unit_id.clone(),
             expected_unit_version: *version,
             eta_s: *eta_s,
+            breach: false,
         });
         let request_id = format!(
             "{}.line{position}",
@@ -313,6 +345,7 @@ async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), Propo
                     Action::Escalate(Escalate {
                         incident_id: incident.id,
                         to_ring,
+                        target_s: view::target_s(incident, to_ring, &actor.context.district),
                         reason: "on-scene deadline passed with no unit on scene".into(),
                     }),
                 ));
