@@ -14,7 +14,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use cordon_consensus::ledger::{Action, ActorId, Applied, Dismiss, Envelope, Message};
+use cordon_consensus::ledger::{
+    Action, ActorId, Applied, Dismiss, Envelope, IncidentId, MarkUnresourced, Message,
+};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use tracing::Instrument;
@@ -22,6 +24,7 @@ use tracing::Instrument;
 use crate::context::{NodeContext, PlantedBug, ProposeError};
 use crate::role::Role;
 use crate::supervisor::{ChildSnapshot, Supervision};
+use crate::waiting::Wait;
 
 /// Attempts at one message before the actor leaves it for the next wake.
 pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
@@ -114,8 +117,11 @@ pub struct ActorState {
     /// world changed is a new request, never a replay of a rejection the
     /// ledger remembers for an earlier one.
     pub attempts: BTreeMap<u64, u32>,
-    /// Messages this incarnation left waiting (said once in the log).
+    /// Messages this incarnation left waiting (marked unresourced once).
     pub waiting: BTreeSet<u64>,
+    /// A message is left for a retry on the next tick (a failed proposal,
+    /// or a unit freed while the actor registered its wait).
+    pub retry: bool,
     /// The teams it supervises (the ring-4 actor only).
     pub teams: Option<Supervision>,
 }
@@ -171,6 +177,43 @@ impl DispatchActor {
         self.answer(epoch, envelope, 0, action).await.map(|_| ())
     }
 
+    /// Leaves `envelope` pending because no unit can answer it yet: marks
+    /// its incident unresourced (once per message and incarnation, so a
+    /// surge does not flood the log) and registers for a wake when a unit
+    /// of the rings it waits for frees.
+    pub(crate) async fn wait_for_units(
+        &self,
+        state: &mut ActorState,
+        envelope: &Envelope,
+        incident_id: IncidentId,
+        wait: Wait,
+    ) -> Result<Handled, ProposeError> {
+        if self.context.waits.wait(&self.id, &wait) {
+            // A unit freed after the read that found none: look again soon.
+            state.retry = true;
+        }
+        if !state.waiting.insert(envelope.seq) {
+            tracing::debug!(actor = %self.id, %incident_id, reason = %wait.reason, "still no unit can respond");
+            return Ok(Handled::Waiting);
+        }
+        tracing::warn!(actor = %self.id, %incident_id, reason = %wait.reason, "no unit can respond yet; marking the incident unresourced and leaving the message pending");
+        let request_id = unresourced_request_id(&self.id, state.epoch, envelope.seq);
+        let mark = Action::MarkUnresourced(MarkUnresourced {
+            incident_id,
+            reason: wait.reason,
+        });
+        if let Err(error) = self.act(state.epoch, request_id, mark).await {
+            // Not marked: say it again when the message is next looked at.
+            state.waiting.remove(&envelope.seq);
+            return Err(error);
+        }
+        if self.context.has_planted(PlantedBug::NeverRetry) {
+            tracing::warn!(actor = %self.id, %incident_id, "planted bug: never retrying a waiting message");
+            return Ok(Handled::Done);
+        }
+        Ok(Handled::Waiting)
+    }
+
     /// The request id of attempt `attempt` at handling message `seq`.
     ///
     /// The epoch is part of it: an answer the ledger remembers for a stale
@@ -180,7 +223,27 @@ impl DispatchActor {
         request_id(&self.id, epoch, seq, attempt)
     }
 
+    /// Periodic work: the role's own (the hub's deadline watch), a retry
+    /// of messages a failure left pending, and the same for the teams this
+    /// actor supervises. Messages waiting for a unit are not looked at here:
+    /// the unit watcher wakes their actor when a unit frees.
+    async fn tick(&self, state: &mut ActorState) {
+        if !state.fenced {
+            if let Err(error) = self.role.tick(self, state).await {
+                state.fenced |= error.is_fenced();
+                state.last_error = Some(error.to_string());
+            }
+        }
+        if state.retry {
+            self.drain(state).await;
+        }
+        if let Some(teams) = &state.teams {
+            teams.broadcast(|| ActorMsg::Tick);
+        }
+    }
+
     async fn drain(&self, state: &mut ActorState) {
+        state.retry = false;
         let pending: Vec<Envelope> = {
             let applied = self.context.node.ledger().read();
             applied.ledger.pending_for(&self.id).cloned().collect()
@@ -255,6 +318,7 @@ impl DispatchActor {
         if matches!(error, ProposeError::Rejected(_)) {
             state.rejected += 1;
         }
+        state.retry = !state.fenced;
         state.last_error = Some(error.to_string());
     }
 }
@@ -315,6 +379,7 @@ impl Actor for DispatchActor {
             done: BTreeSet::new(),
             attempts: BTreeMap::new(),
             waiting: BTreeSet::new(),
+            retry: false,
             teams,
         })
     }
@@ -327,17 +392,7 @@ impl Actor for DispatchActor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             ActorMsg::Wake => self.drain(state).await,
-            ActorMsg::Tick => {
-                if !state.fenced {
-                    if let Err(error) = self.role.tick(self, state).await {
-                        state.fenced |= error.is_fenced();
-                        state.last_error = Some(error.to_string());
-                    }
-                }
-                if let Some(teams) = &state.teams {
-                    teams.wake_waiting();
-                }
-            }
+            ActorMsg::Tick => self.tick(state).await,
             ActorMsg::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot(state));
             }
@@ -391,6 +446,13 @@ pub fn request_id(actor: &ActorId, epoch: u64, seq: u64, attempt: u32) -> String
     format!("{actor}.e{epoch}.m{seq}.a{attempt}")
 }
 
+/// The request id of `actor`'s mark that message `seq`'s incident is
+/// unresourced, under `epoch`: one per message and incarnation, in the
+/// actors' namespace like every id of [`request_id`].
+pub fn unresourced_request_id(actor: &ActorId, epoch: u64, seq: u64) -> String {
+    format!("{actor}.e{epoch}.m{seq}.unresourced")
+}
+
 #[cfg(test)]
 mod tests {
     use cordon_config::district::District;
@@ -402,27 +464,30 @@ mod tests {
     fn request_ids_of_every_actor_are_valid_even_after_years_of_messages() {
         // The longest actor name with large epoch, sequence and attempt still makes a valid request id.
         for actor in crate::placement::district_actors(&District::embedded()) {
-            let id = format!(
+            let answer = format!(
                 "{}.line63",
                 request_id(&actor, 99_999, 9_999_999_999, ATTEMPTS_PER_MESSAGE_MAX)
             );
-            let command = Command::new(
-                RequestId(id.clone()),
-                0,
-                Origin::Operator,
-                Action::Dismiss(Dismiss {
-                    reason: String::new(),
-                }),
-            );
-            // Only the request id is judged here (a dismiss from an operator is refused later, by origin).
-            assert!(
-                !matches!(
-                    command.check(),
-                    Err(cordon_consensus::ledger::Rejection::BadRequestId { .. })
-                ),
-                "{id} ({} bytes)",
-                id.len()
-            );
+            let mark = unresourced_request_id(&actor, 99_999, 9_999_999_999);
+            for id in [answer, mark] {
+                let command = Command::new(
+                    RequestId(id.clone()),
+                    0,
+                    Origin::Operator,
+                    Action::Dismiss(Dismiss {
+                        reason: String::new(),
+                    }),
+                );
+                // Only the request id is judged here (a dismiss from an operator is refused later, by origin).
+                assert!(
+                    !matches!(
+                        command.check(),
+                        Err(cordon_consensus::ledger::Rejection::BadRequestId { .. })
+                    ),
+                    "{id} ({} bytes)",
+                    id.len()
+                );
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::actor::ActorSnapshot;
+use crate::waiting::WaitIndex;
 use cordon_config::district::District;
 use cordon_config::ActorTiming;
 use cordon_consensus::ledger::{
@@ -40,6 +41,8 @@ pub struct NodeContext {
     pub timing: ActorTiming,
     /// Each local actor's latest published view.
     pub snapshots: std::sync::Mutex<std::collections::BTreeMap<ActorId, ActorSnapshot>>,
+    /// The local actors waiting for a unit to free, by ring.
+    pub waits: WaitIndex,
     /// A bug planted by a drill or the simulation, if any.
     pub planted: std::sync::Mutex<Option<PlantedBug>>,
 }

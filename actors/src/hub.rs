@@ -15,6 +15,8 @@ use crate::planning::run_cards::{self, Role};
 use crate::planning::travel::TravelSpeeds;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
+use crate::waiting::Wait;
+use cordon_consensus::state_machine::AppliedState;
 
 /// The hub's role: it holds no state of its own (the ledger holds it all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -153,44 +155,90 @@ async fn propose_plan(
     envelope: &Envelope,
     incident_id: IncidentId,
 ) -> Result<Handled, ProposeError> {
-    let lines = {
-        let applied = actor.context.node.ledger().read();
-        applied
-            .ledger
-            .incident(incident_id)
-            .filter(|i| i.status.is_open() && i.plan.is_none())
-            .map(|incident| draw_plan(actor, &applied.ledger, incident))
+    let Some(draft) = draft_plan(actor, incident_id) else {
+        let reason = format!("{incident_id} needs no new plan");
+        actor.dismiss(state.epoch, envelope, reason).await?;
+        return Ok(Handled::Done);
     };
-    let action = match lines {
-        None => {
-            let reason = format!("{incident_id} needs no new plan");
-            actor.dismiss(state.epoch, envelope, reason).await?;
-            return Ok(Handled::Done);
+    let action = match draft {
+        PlanDraft::NoUnit {
+            at_ring_four: true,
+            wait,
+            ..
+        } => {
+            // No unit anywhere and no ring left: wait for units to free.
+            return actor
+                .wait_for_units(state, envelope, incident_id, wait)
+                .await;
         }
-        Some(lines) if lines.is_empty() => Action::Escalate(Escalate {
+        PlanDraft::NoUnit {
+            ring_four_target_s, ..
+        } => Action::Escalate(Escalate {
             incident_id,
             to_ring: Ring::SpecialPolice,
+            target_s: ring_four_target_s,
             reason: "no unit available for a mobilisation plan".into(),
         }),
-        Some(lines) => Action::ProposePlan(ProposePlan {
+        PlanDraft::Lines(lines) => Action::ProposePlan(ProposePlan {
             incident_id,
             lines,
             auto_approve_at_ms: actor.context.now_ms() + actor.context.timing.plan_auto_approve_ms,
         }),
     };
     let attempt = state.next_attempt(envelope.seq);
-    match actor.answer(state.epoch, envelope, attempt, action).await {
-        // An incident already at ring 4 with no unit left: the dispatch waits
-        // for units; the next wake plans again under a fresh attempt.
-        Err(ProposeError::Rejected(cordon_consensus::ledger::Rejection::NotOutward { .. })) => {
-            Ok(Handled::Waiting)
-        }
-        other => other.map(|_| Handled::Done),
+    actor
+        .answer(state.epoch, envelope, attempt, action)
+        .await
+        .map(|_| Handled::Done)
+}
+
+/// What a major incident's plan can be made of now.
+enum PlanDraft {
+    /// The plan's lines, from the units free now.
+    Lines(Vec<PlanLine>),
+    /// No unit is free for a plan: escalate to ring 4 (with its target at
+    /// the incident's place) or, already there, wait.
+    NoUnit {
+        /// The incident is at ring 4 already: no ring is left.
+        at_ring_four: bool,
+        /// Ring 4's on-scene target at the incident's place, seconds.
+        ring_four_target_s: u32,
+        /// What to wait for at ring 4: a unit of any ring.
+        wait: Wait,
+    },
+}
+
+/// Drafts the plan of an open incident that has none yet (`None` otherwise)
+/// from one read of the ledger.
+fn draft_plan(actor: &DispatchActor, incident_id: IncidentId) -> Option<PlanDraft> {
+    let district = &actor.context.district;
+    let applied = actor.context.node.ledger().read();
+    let incident = applied
+        .ledger
+        .incident(incident_id)
+        .filter(|i| i.status.is_open() && i.plan.is_none())?;
+    let lines = plan_lines(actor, &applied.ledger, incident);
+    if lines.is_empty() {
+        return Some(PlanDraft::NoUnit {
+            at_ring_four: incident.ring == Some(Ring::SpecialPolice),
+            ring_four_target_s: view::target_s(incident, Ring::SpecialPolice, district),
+            wait: any_unit(&applied, "no unit is available for a mobilisation plan"),
+        });
+    }
+    Some(PlanDraft::Lines(lines))
+}
+
+/// Waiting for a unit of any ring to free, as read at `applied`.
+fn any_unit(applied: &AppliedState, why: &str) -> Wait {
+    Wait {
+        reason: format!("every ring exhausted: {why}"),
+        rings: Ring::ALL.to_vec(),
+        read_index: applied.last_applied.map_or(0, |log_id| log_id.index),
     }
 }
 
 /// A mobilisation plan for `incident` from the units available in `ledger`.
-fn draw_plan(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Vec<PlanLine> {
+fn plan_lines(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Vec<PlanLine> {
     let district = &actor.context.district;
     let facts = view::incident_facts(incident);
     let triage = run_cards::triage(
@@ -201,13 +249,8 @@ fn draw_plan(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Vec
         district,
     );
     let candidates = view::candidates(ledger, district);
-    let plan = mobilisation::plan(
-        &facts,
-        &triage.run_card,
-        &candidates,
-        district,
-        &TravelSpeeds::default(),
-    );
+    let speeds = TravelSpeeds::default();
+    let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &speeds);
     plan.lines
         .iter()
         .map(|line| PlanLine {
@@ -225,8 +268,9 @@ fn draw_plan(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Vec
 
 /// Dispatches an approved plan: assigns its units; the units taken since
 /// the plan was drawn are replaced from those available now. With no unit
-/// assigned at all, the message waits for units instead of being consumed:
-/// a major incident is never left with an approved plan and nobody going.
+/// assigned at all, the incident is marked unresourced and the message
+/// waits for units instead of being consumed: a major incident is never
+/// left with an approved plan and nobody going.
 async fn dispatch_plan(
     actor: &DispatchActor,
     state: &mut ActorState,
@@ -235,45 +279,47 @@ async fn dispatch_plan(
 ) -> Result<Handled, ProposeError> {
     let attempt = state.next_attempt(envelope.seq);
     let prefix = actor.request_id(state.epoch, envelope.seq, attempt);
-    let (lines, open) = {
+    let lines: Vec<PlanLine> = {
         let applied = actor.context.node.ledger().read();
-        let incident = applied.ledger.incident(incident_id);
-        let lines = incident
+        applied
+            .ledger
+            .incident(incident_id)
+            .filter(|incident| incident.status.is_open())
             .and_then(|incident| incident.plan.as_ref())
             .map(|plan| plan.lines.clone())
-            .unwrap_or_default();
-        (lines, incident.is_some_and(|i| i.status.is_open()))
+            .unwrap_or_default()
     };
-    let wanted = if open { lines.len() } else { 0 };
-    let mut assigned = assign_lines(
-        actor,
-        state.epoch,
-        &format!("{prefix}.line"),
-        incident_id,
-        &lines[..wanted],
-    )
-    .await?;
+    let wanted = lines.len();
+    let line_prefix = format!("{prefix}.line");
+    let mut assigned = assign_lines(actor, state.epoch, &line_prefix, incident_id, &lines).await?;
     if assigned < wanted {
-        let fresh: Vec<PlanLine> = {
+        let (fresh, wait) = {
             let applied = actor.context.node.ledger().read();
-            let incident = applied.ledger.incident(incident_id);
-            incident
-                .map(|incident| draw_plan(actor, &applied.ledger, incident))
-                .unwrap_or_default()
+            let fresh = applied
+                .ledger
+                .incident(incident_id)
+                .map(|incident| plan_lines(actor, &applied.ledger, incident))
+                .unwrap_or_default();
+            (
+                fresh,
+                any_unit(&applied, "no unit of the approved plan is available"),
+            )
         };
         let missing = fresh.len().min(wanted - assigned);
+        let re_prefix = format!("{prefix}.re");
         assigned += assign_lines(
             actor,
             state.epoch,
-            &format!("{prefix}.re"),
+            &re_prefix,
             incident_id,
             &fresh[..missing],
         )
         .await?;
-    }
-    if wanted > 0 && assigned == 0 {
-        tracing::warn!(%incident_id, wanted, "no unit of the approved plan is available; waiting for units");
-        return Ok(Handled::Waiting);
+        if assigned == 0 {
+            return actor
+                .wait_for_units(state, envelope, incident_id, wait)
+                .await;
+        }
     }
     let reason = format!("plan dispatched: {assigned} of {wanted} units assigned");
     actor.dismiss(state.epoch, envelope, reason).await?;
@@ -291,20 +337,17 @@ async fn assign_lines(
 ) -> Result<usize, ProposeError> {
     let mut assigned = 0;
     for (position, line) in lines.iter().enumerate() {
-        let version = actor
-            .context
-            .node
-            .ledger()
-            .read()
-            .ledger
-            .unit(&line.unit_id)
-            .map(|unit| unit.version);
+        let version = {
+            let applied = actor.context.node.ledger().read();
+            applied.ledger.unit(&line.unit_id).map(|unit| unit.version)
+        };
         let Some(version) = version else { continue };
         let action = Action::AssignUnit(AssignUnit {
             incident_id,
             unit_id: line.unit_id.clone(),
             expected_unit_version: version,
             eta_s: line.eta_s,
+            breach: false,
         });
         match actor
             .act(epoch, format!("{prefix}{position}"), action)
@@ -358,6 +401,7 @@ async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), Propo
                     Action::Escalate(Escalate {
                         incident_id: incident.id,
                         to_ring,
+                        target_s: view::target_s(incident, to_ring, &actor.context.district),
                         reason: "on-scene deadline passed with no unit on scene".into(),
                     }),
                 ));

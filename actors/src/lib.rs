@@ -24,7 +24,8 @@
 //!   the node's runtime, placement and fencing, the node context (what every actor on a node uses).
 //! - [`planning`]: dispatch planning as pure functions; [`view`]: the
 //!   adapter from ledger records to planning inputs; [`roster`]: district
-//!   units into the ledger.
+//!   units into the ledger; [`waiting`]: who waits for a unit of which
+//!   ring, and the wake when one frees.
 //!
 //! Invariant: actors never touch quinn or redb; they act only through the
 //! consensus node.
@@ -43,3 +44,4 @@ pub mod special_ops;
 pub mod station;
 pub mod supervisor;
 pub mod view;
+pub mod waiting;

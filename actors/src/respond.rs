@@ -1,20 +1,24 @@
 //! How a responder (a station or a ring) answers a dispatch: plan with the
 //! pure planning code on a fresh read of the ledger, then propose one step
 //! (assign, ask a neighbour, escalate) that consumes the message. A lost
-//! race for a unit (its version moved) is retried on a fresh read.
+//! race for a unit (its version moved) is retried on a fresh read. When no
+//! unit of any ring can respond, the incident is marked unresourced and the
+//! message waits for a unit to free (see [`crate::waiting`]).
 
+use cordon_config::district::District;
 use cordon_consensus::ledger::{
-    Action, AssignUnit, Dismiss, Envelope, Escalate, IncidentId, IncidentStatus, Rejection,
-    RequestMutualAid, Ring, StationId, UnitId,
+    Action, AssignUnit, Dismiss, Envelope, Escalate, Incident, IncidentId, IncidentStatus, Ledger,
+    Rejection, RequestMutualAid, Ring, StationId, UnitId,
 };
 
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
-use crate::context::{PlantedBug, ProposeError};
+use crate::context::ProposeError;
 use crate::planning::escalation::{decide, Attempt, Decision};
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::select::{select, Scope};
 use crate::planning::travel::TravelSpeeds;
 use crate::view;
+use crate::waiting::Wait;
 
 /// What to do with one message, decided on one read of the ledger.
 enum Step {
@@ -22,8 +26,8 @@ enum Step {
     Moot(String),
     /// Propose this action.
     Act(Action),
-    /// No unit anywhere: leave the message pending for a later wake.
-    Wait(String),
+    /// No unit anywhere: leave the message pending until a unit frees.
+    Wait(Wait),
 }
 
 /// Answers a dispatch (or mutual-aid request) for `incident_id` within `scope`.
@@ -41,19 +45,10 @@ pub(crate) async fn respond(
         let action = match step {
             Step::Moot(reason) => Action::Dismiss(Dismiss { reason }),
             Step::Act(action) => action,
-            Step::Wait(_) if actor.context.has_planted(PlantedBug::NeverRetry) => {
-                tracing::warn!(actor = %actor.id, %incident_id, "planted bug: never retrying a waiting message");
-                return Ok(Handled::Done);
-            }
-            Step::Wait(reason) => {
-                // Said once per message and incarnation: a waiting message is
-                // looked at on every wake, and a surge must not flood the log.
-                if state.waiting.insert(envelope.seq) {
-                    tracing::warn!(actor = %actor.id, %incident_id, %reason, "no unit can respond yet; leaving the message pending");
-                } else {
-                    tracing::debug!(actor = %actor.id, %incident_id, %reason, "still no unit can respond");
-                }
-                return Ok(Handled::Waiting);
+            Step::Wait(wait) => {
+                return actor
+                    .wait_for_units(state, envelope, incident_id, wait)
+                    .await
             }
         };
         let attempt = state.next_attempt(envelope.seq);
@@ -111,17 +106,49 @@ fn plan_step(
     if let Some(station) = own_station.or(incident.station.as_ref().map(StationId::as_str)) {
         attempt.stations_asked.push(station.to_string());
     }
-    match decide(&facts, ring, &selection, district, &run_card, &attempt) {
-        Decision::Assign { unit_id, eta_s, .. } => {
+    let decision = decide(&facts, ring, &selection, district, &run_card, &attempt);
+    let read_index = applied.last_applied.map_or(0, |log_id| log_id.index);
+    step_of(decision, incident, ledger, district, read_index)
+}
+
+/// The step a planning decision for `incident` comes to, on the ledger read
+/// (at `read_index`) it was made on.
+fn step_of(
+    decision: Decision,
+    incident: &Incident,
+    ledger: &Ledger,
+    district: &District,
+    read_index: u64,
+) -> Step {
+    let incident_id = incident.id;
+    let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
+    let position = view::incident_facts(incident).position;
+    let wait = |reason: String, rings: Vec<Ring>| {
+        Step::Wait(Wait {
+            reason,
+            rings,
+            read_index,
+        })
+    };
+    match decision {
+        Decision::Assign {
+            unit_id,
+            eta_s,
+            breach,
+            ..
+        } => {
             let unit_id = UnitId(unit_id);
             let Some(unit) = ledger.unit(&unit_id) else {
-                return Step::Wait(format!("unit {unit_id} is not in the ledger yet"));
+                // The roster is loading: any ring's new units end the wait.
+                let reason = format!("unit {unit_id} is not in the ledger yet");
+                return wait(reason, Ring::ALL.to_vec());
             };
             Step::Act(Action::AssignUnit(AssignUnit {
                 incident_id,
                 unit_id,
                 expected_unit_version: unit.version,
                 eta_s,
+                breach,
             }))
         }
         Decision::MutualAid { from_station } => {
@@ -131,15 +158,18 @@ fn plan_step(
                 reason: format!(
                     "no group of ring {} within {} s",
                     ring.number(),
-                    district.on_scene_target_s(ring, &facts.position)
+                    district.on_scene_target_s(ring, &position)
                 ),
             }))
         }
         Decision::Escalate { to_ring, reason } => Step::Act(Action::Escalate(Escalate {
             incident_id,
             to_ring,
+            target_s: district.on_scene_target_s(to_ring, &position),
             reason: format!("{reason:?}"),
         })),
-        Decision::Exhausted { reason } => Step::Wait(reason.to_string()),
+        Decision::Exhausted { reason } => {
+            wait(format!("every ring exhausted: {reason}"), vec![ring])
+        }
     }
 }

@@ -1,13 +1,14 @@
 //! A node's actor runtime: the node supervisor, the ledger watcher that
-//! tells it when to reconcile, the hub's tick, the roster loader and the
-//! placement controller (the last two active only on the leader).
+//! tells it when to reconcile, the unit watcher that wakes the actors
+//! waiting for a freed unit, the tick, the roster loader and the placement
+//! controller (the last two active only on the leader).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use cordon_config::district::District;
 use cordon_config::ClusterConfig;
-use cordon_consensus::ledger::ActorId;
+use cordon_consensus::ledger::{ActorId, Ring};
 use cordon_consensus::ConsensusNode;
 use ractor::{Actor, ActorRef};
 use tokio::task::JoinHandle;
@@ -15,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::context::NodeContext;
 use crate::placement;
 use crate::supervisor::{ChildSnapshot, NodeSupervisor, SupervisorMsg};
+use crate::waiting::{freed_rings, WaitIndex};
 
 /// Deadline for the supervisor to answer a snapshot request.
 const SUPERVISOR_SNAPSHOT_TIMEOUT_MS: u64 = 2_000;
@@ -48,6 +50,7 @@ impl ActorRuntime {
             timing: cluster.actors().clone(),
             snapshots: Default::default(),
             planted: Default::default(),
+            waits: WaitIndex::default(),
         });
         let (supervisor, _) = Actor::spawn(
             None,
@@ -61,6 +64,7 @@ impl ActorRuntime {
         let tasks = vec![
             tokio::spawn(crate::roster::load_when_leading(node.clone(), district)),
             tokio::spawn(watch_ledger(node.clone(), supervisor.clone())),
+            tokio::spawn(watch_units(context.clone(), supervisor.clone())),
             tokio::spawn(tick(
                 supervisor.clone(),
                 Duration::from_millis(context.timing.deadline_watch_interval_ms),
@@ -125,6 +129,39 @@ async fn watch_ledger(node: Arc<ConsensusNode>, supervisor: ActorRef<SupervisorM
             }
         }
         if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Wakes the actors waiting for a unit of a ring whenever one frees (see
+/// [`crate::waiting`]). Events a slow watcher missed may have freed any
+/// unit: every waiter is woken then.
+async fn watch_units(context: Arc<NodeContext>, supervisor: ActorRef<SupervisorMsg>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = context.node.ledger().subscribe();
+    loop {
+        let (rings, index) = match events.recv().await {
+            Ok(event) => {
+                let applied = context.node.ledger().read();
+                (freed_rings(&applied.ledger, &event), event.index)
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "unit watcher fell behind; waking every waiting actor"
+                );
+                let applied = context.node.ledger().read();
+                let index = applied.last_applied.map_or(0, |log_id| log_id.index);
+                (Ring::ALL.to_vec(), index)
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if rings.is_empty() {
+            continue;
+        }
+        let woken = context.waits.units_freed(&rings, index);
+        if !woken.is_empty() && supervisor.cast(SupervisorMsg::Wake(woken)).is_err() {
             return;
         }
     }

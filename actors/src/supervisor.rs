@@ -10,7 +10,7 @@
 //! failure escalates: the actor is marked failed, left stopped, and shows so
 //! in its snapshot until its placement changes.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,6 +30,8 @@ pub enum SupervisorMsg {
     Reconcile,
     /// Forward the periodic tick.
     Tick,
+    /// A unit these actors wait for freed: wake them.
+    Wake(BTreeSet<ActorId>),
     /// Reply with every local actor's state.
     Snapshot(RpcReplyPort<Vec<ChildSnapshot>>),
     /// Drill: make a local actor fail.
@@ -256,14 +258,11 @@ impl Supervision {
         }
     }
 
-    /// Wakes children with messages left pending (a failed proposal).
-    pub fn wake_waiting(&self) {
-        let applied = self.context.node.ledger().read();
-        for (actor, child) in &self.children {
-            if applied.ledger.pending_for(actor).next().is_some() {
-                if let Some(actor_ref) = &child.actor_ref {
-                    let _ = actor_ref.cast(ActorMsg::Wake);
-                }
+    /// Wakes the running children among `actors` (a unit they wait for freed).
+    pub fn wake(&self, actors: &BTreeSet<ActorId>) {
+        for actor in actors {
+            if let Some(actor_ref) = self.child(actor) {
+                let _ = actor_ref.cast(ActorMsg::Wake);
             }
         }
     }
@@ -364,10 +363,8 @@ impl Actor for NodeSupervisor {
                     let _ = ring_four.cast(ActorMsg::Reconcile);
                 }
             }
-            SupervisorMsg::Tick => {
-                state.broadcast(|| ActorMsg::Tick);
-                state.wake_waiting();
-            }
+            SupervisorMsg::Tick => state.broadcast(|| ActorMsg::Tick),
+            SupervisorMsg::Wake(actors) => state.wake(&actors),
             SupervisorMsg::Snapshot(reply) => {
                 let _ = reply.send(state.snapshot());
             }

@@ -3,7 +3,7 @@
 //! [`CandidateUnit`]s. Planning stays pure; this is the only adapter.
 
 use cordon_config::district::{District, LatLon};
-use cordon_consensus::ledger::{Incident, Ledger, UnitId, UnitStatus};
+use cordon_consensus::ledger::{Incident, Ledger, Ring, UnitId, UnitStatus};
 
 use crate::planning::facts::{CandidateUnit, IncidentFacts};
 
@@ -18,6 +18,12 @@ pub fn incident_facts(incident: &Incident) -> IncidentFacts {
             incident.report.location.lon(),
         ),
     }
+}
+
+/// The on-scene target of `ring` at the incident's place, seconds: what an
+/// escalation to `ring` carries into the ledger, which has no district.
+pub fn target_s(incident: &Incident, ring: Ring, district: &District) -> u32 {
+    district.on_scene_target_s(ring, &incident_facts(incident).position)
 }
 
 /// Every district unit with its ledger status and last known position.

@@ -129,6 +129,7 @@ fn dispatch(walk: &mut Walk) -> IncidentId {
         unit_id: UnitId(UNIT.into()),
         expected_unit_version: 1,
         eta_s: 90,
+        breach: false,
     };
     let seq = walk.pending_seq(&station);
     walk.apply(actor(station), Action::AssignUnit(assign), vec![seq]);

@@ -133,6 +133,11 @@ impl Field {
 
     fn note_pending(&mut self, ledger: &Ledger, now_ms: u64) {
         for envelope in ledger.pending() {
+            let excused = envelope
+                .message
+                .incident_id()
+                .and_then(|id| ledger.incident(id))
+                .is_some_and(|incident| incident.unresourced.is_some());
             let sighting = self
                 .sightings
                 .entry(envelope.seq)
@@ -142,9 +147,12 @@ impl Field {
                     what: format!("{:?}", envelope.message),
                     enqueued_at_ms: envelope.at_ms,
                     last_pending_at_ms: now_ms,
-                    excused: false,
+                    excused_at_ms: None,
                 });
             sighting.last_pending_at_ms = now_ms;
+            if excused {
+                sighting.excused_at_ms.get_or_insert(now_ms);
+            }
         }
     }
 

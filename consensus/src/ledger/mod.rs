@@ -34,9 +34,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 pub use actions::{
-    Action, ApprovePlan, AssignUnit, CancelIncident, Dismiss, Escalate, LoadRoster, NewIncident,
-    PlaceActor, ProposePlan, RequestMutualAid, ResolveIncident, RetireNodeId, RosterUnit,
-    SetNodeDrained, TriageIncident, UpdateUnitStatus,
+    Action, ApprovePlan, AssignUnit, CancelIncident, Dismiss, Escalate, LoadRoster,
+    MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RequestMutualAid, ResolveIncident,
+    RetireNodeId, RosterUnit, SetNodeDrained, TriageIncident, UpdateUnitStatus,
 };
 pub use command::{
     request_id_is_valid, Command, Origin, PLAN_LINES_MAX, REQUEST_ID_BYTES_MAX, ROSTER_UNITS_MAX,
@@ -48,7 +48,7 @@ pub use ids::{
 };
 pub use model::{
     Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole,
-    Rejection, TimelineEntry, TimelineStep, Unit,
+    Rejection, TimelineEntry, TimelineStep, Unit, Unresourced,
 };
 pub use permission::Proposers;
 pub use step::responder;

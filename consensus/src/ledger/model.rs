@@ -226,6 +226,9 @@ pub enum TimelineStep {
     Resolved,
     /// The incident was cancelled.
     Cancelled,
+    /// No unit of any ring can respond: shown to commanders, retried when
+    /// a unit frees.
+    Unresourced,
 }
 
 impl TimelineStep {
@@ -245,6 +248,7 @@ impl TimelineStep {
             TimelineStep::PlanApproved => "plan_approved",
             TimelineStep::Resolved => "resolved",
             TimelineStep::Cancelled => "cancelled",
+            TimelineStep::Unresourced => "unresourced",
         }
     }
 
@@ -313,6 +317,23 @@ pub struct Assignment {
     pub eta_s: u32,
     /// The on-scene target it was measured against.
     pub target_s: u32,
+    /// Ring 4's last resort: assigned although it misses the target (or the
+    /// deadline passed) because no ring is left to escalate to.
+    pub breach: bool,
+}
+
+/// Why and since when an open incident has no unit to send: every ring is
+/// exhausted. Shown to commanders; its dispatch stays pending and is
+/// retried the moment a unit frees. Assign, escalate, resolve and cancel
+/// clear it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unresourced {
+    /// When it was first marked, Unix ms (the proposer's stamp).
+    pub since_ms: u64,
+    /// The log index of the mark.
+    pub since_index: u64,
+    /// Why no unit can respond, in words.
+    pub reason: String,
 }
 
 /// An incident as the ledger holds it.
@@ -336,7 +357,8 @@ pub struct Incident {
     pub ring: Option<Ring>,
     /// The owning station.
     pub station: Option<StationId>,
-    /// On-scene target at triage, seconds.
+    /// On-scene target of the current ring, seconds (set at triage, moved
+    /// by every escalation).
     pub target_s: Option<u32>,
     /// When a unit must be on scene, Unix ms (set by the first assignment).
     pub on_scene_deadline_ms: Option<u64>,
@@ -352,6 +374,8 @@ pub struct Incident {
     pub major: bool,
     /// The mobilisation plan, once proposed.
     pub plan: Option<Plan>,
+    /// Set while no unit of any ring can respond (see [`Unresourced`]).
+    pub unresourced: Option<Unresourced>,
     /// Every step.
     pub timeline: Vec<TimelineEntry>,
 }
@@ -424,6 +448,19 @@ pub enum Message {
         /// The team's unit.
         unit_id: UnitId,
     },
+}
+
+impl Message {
+    /// The incident the message is about.
+    pub fn incident_id(&self) -> Option<IncidentId> {
+        match self {
+            Message::Triage { incident_id }
+            | Message::Dispatch { incident_id }
+            | Message::MutualAid { incident_id, .. }
+            | Message::PlanApproved { incident_id }
+            | Message::Assignment { incident_id, .. } => Some(*incident_id),
+        }
+    }
 }
 
 /// A pending message with its sequence number.

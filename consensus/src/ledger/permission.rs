@@ -82,9 +82,10 @@ mod tests {
     use super::*;
     use crate::ledger::{
         Action, ApprovePlan, AssignUnit, CancelIncident, Channel, Dismiss, Effect, Escalate,
-        IncidentId, IncidentKind, LoadRoster, NewIncident, PlaceActor, PlanLine, PlanRole,
-        Position, ProposePlan, RequestId, RequestMutualAid, ResolveIncident, RetireNodeId, Ring,
-        SetNodeDrained, StationId, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
+        IncidentId, IncidentKind, LoadRoster, MarkUnresourced, NewIncident, PlaceActor, PlanLine,
+        PlanRole, Position, ProposePlan, RequestId, RequestMutualAid, ResolveIncident,
+        RetireNodeId, Ring, SetNodeDrained, StationId, TriageIncident, UnitId, UnitStatus,
+        UpdateUnitStatus,
     };
 
     /// The origins of the table's columns, in order.
@@ -131,6 +132,7 @@ mod tests {
             Action::PlaceActor(_) =>         [N, N, Y, N, N, N, N],
             Action::SetNodeDrained(_) =>     [N, Y, Y, N, N, N, N],
             Action::Dismiss(_) =>            [N, N, N, Y, Y, Y, Y],
+            Action::MarkUnresourced(_) =>    [N, N, N, Y, Y, Y, Y],
         }
     }
 
@@ -179,10 +181,12 @@ mod tests {
                 unit_id: UnitId("unit-1".into()),
                 expected_unit_version: 1,
                 eta_s: 30,
+                breach: false,
             }),
             Action::Escalate(Escalate {
                 incident_id,
                 to_ring: Ring::SpecialPolice,
+                target_s: 180,
                 reason: reason(),
             }),
             Action::RequestMutualAid(RequestMutualAid {
@@ -219,6 +223,10 @@ mod tests {
                 drained: true,
             }),
             Action::Dismiss(Dismiss { reason: reason() }),
+            Action::MarkUnresourced(MarkUnresourced {
+                incident_id,
+                reason: reason(),
+            }),
         ]
     }
 
@@ -227,7 +235,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 15);
+        assert_eq!(names.len(), 16);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

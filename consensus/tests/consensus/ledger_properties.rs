@@ -3,8 +3,9 @@
 use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
     Action, ActorId, Applied, AssignUnit, Channel, Command, Effect, Escalate, IncidentId,
-    IncidentKind, Ledger, LoadRoster, NewIncident, Origin, PlaceActor, Position, RequestId,
-    ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
+    IncidentKind, Ledger, LoadRoster, MarkUnresourced, NewIncident, Origin, PlaceActor, Position,
+    RequestId, ResolveIncident, Ring, RosterUnit, TimelineStep, TriageIncident, UnitId, UnitStatus,
+    UpdateUnitStatus,
 };
 use proptest::prelude::*;
 
@@ -94,16 +95,22 @@ fn arb_action() -> impl Strategy<Value = Action> {
                 unit_id: unit(u),
                 expected_unit_version: version,
                 eta_s: 30,
+                breach: false,
             })
         }),
         (incident(), 1u8..=4).prop_map(|(incident_id, to_ring)| Action::Escalate(Escalate {
             incident_id,
             to_ring: Ring::try_from(to_ring).unwrap(),
+            target_s: 180,
             reason: "test".into(),
         })),
         incident().prop_map(|incident_id| Action::ResolveIncident(ResolveIncident {
             incident_id,
             reason: "done".into(),
+        })),
+        incident().prop_map(|incident_id| Action::MarkUnresourced(MarkUnresourced {
+            incident_id,
+            reason: "no unit in any ring".into(),
         })),
         (0usize..ACTORS.len(), 1u64..3, 0u64..4).prop_map(|(actor, node, epoch)| {
             Action::PlaceActor(PlaceActor {
@@ -247,6 +254,34 @@ proptest! {
     }
 
     #[test]
+    fn an_unresourced_mark_lasts_only_until_the_incident_is_answered(commands in arb_commands()) {
+        // A marked incident is open, its mark is the one unresourced step of
+        // its trail since it was last answered, and nothing answered it since.
+        let (ledger, _) = run(&commands);
+        for incident in ledger.incidents() {
+            let Some(mark) = &incident.unresourced else { continue };
+            prop_assert!(incident.status.is_open(), "{:?}", incident);
+            let since: Vec<&TimelineStep> = incident
+                .timeline
+                .iter()
+                .filter(|entry| entry.index >= mark.since_index)
+                .map(|entry| &entry.step)
+                .collect();
+            prop_assert_eq!(since.first(), Some(&&TimelineStep::Unresourced));
+            prop_assert!(
+                since[1..].iter().all(|step| !matches!(
+                    step,
+                    TimelineStep::Assigned { .. }
+                        | TimelineStep::Escalated
+                        | TimelineStep::Unresourced
+                )),
+                "{:?}",
+                since
+            );
+        }
+    }
+
+    #[test]
     fn unit_status_reports_follow_the_transition_table(commands in arb_commands()) {
         // Every applied status report moved its unit along the table (or kept
         // its status); a report the table forbids changed nothing.
@@ -380,6 +415,7 @@ fn a_second_assignment_of_a_busy_unit_is_refused_naming_its_invariant() {
                 unit_id: unit(1),
                 expected_unit_version: version,
                 eta_s: 30,
+                breach: false,
             }),
         )
     };

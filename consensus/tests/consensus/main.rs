@@ -6,3 +6,4 @@ mod replay_pin;
 mod snapshot;
 mod storage_suite;
 mod transport_identity;
+mod unresourced;

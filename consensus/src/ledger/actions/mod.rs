@@ -8,8 +8,8 @@
 //! `Rules::proposers` has no default, so every action decides who may
 //! propose it; the permission table's test lists every action.
 //!
-//! Folders: [`incidents`] (report, triage, escalate, mutual aid, resolve,
-//! cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
+//! Folders: [`incidents`] (report, triage, escalate, mutual aid, mark
+//! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
 //! approve), [`placement`] (where actors run, their pending messages),
 //! [`nodes`] (retired ids, draining).
 
@@ -22,7 +22,8 @@ pub mod units;
 use serde::{Deserialize, Serialize};
 
 pub use incidents::{
-    CancelIncident, Escalate, NewIncident, RequestMutualAid, ResolveIncident, TriageIncident,
+    CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
+    TriageIncident,
 };
 pub use nodes::{RetireNodeId, SetNodeDrained};
 pub use placement::{Dismiss, PlaceActor};
@@ -86,6 +87,8 @@ pub enum Action {
     SetNodeDrained(SetNodeDrained),
     /// Actor: drop pending messages that need no action (moot).
     Dismiss(Dismiss),
+    /// Actor: no unit of any ring can respond yet; the dispatch stays pending.
+    MarkUnresourced(MarkUnresourced),
 }
 
 impl Action {
@@ -107,6 +110,7 @@ impl Action {
             Action::PlaceActor(action) => action,
             Action::SetNodeDrained(action) => action,
             Action::Dismiss(action) => action,
+            Action::MarkUnresourced(action) => action,
         }
     }
 

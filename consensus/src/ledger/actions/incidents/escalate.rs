@@ -1,10 +1,12 @@
 //! Escalate: hand an incident outward to a higher ring; the next ring's
-//! responder is told to dispatch and a new on-scene deadline starts with its
-//! first assignment.
+//! responder is told to dispatch, the incident's on-scene target becomes the
+//! new ring's (the proposer reads it from the district model, which the
+//! ledger does not have) and a new on-scene deadline starts with its first
+//! assignment.
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::command::check_text;
+use crate::ledger::command::{check_text, out_of_range};
 use crate::ledger::ids::{IncidentId, IncidentStatus, Ring};
 use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Message, Rejection};
@@ -19,6 +21,8 @@ pub struct Escalate {
     pub incident_id: IncidentId,
     /// The ring it goes to (above the current one).
     pub to_ring: Ring,
+    /// The new ring's on-scene target at the incident's place, seconds.
+    pub target_s: u32,
     /// Why.
     pub reason: String,
 }
@@ -34,6 +38,13 @@ impl Rules for Escalate {
     }
 
     fn check(&self) -> Result<(), Rejection> {
+        if self.target_s == 0 {
+            return Err(out_of_range(
+                "target_s",
+                self.target_s,
+                "at least 1 s: the new ring's on-scene target from the district model",
+            ));
+        }
         check_text("reason", &self.reason)
     }
 
@@ -55,16 +66,20 @@ impl Rules for Escalate {
             .get_mut(&incident_id)
             .expect("checked above");
         incident.ring = Some(self.to_ring);
-        // The next ring's first assignment starts a new on-scene deadline.
+        incident.target_s = Some(self.target_s);
+        // The next ring's first assignment starts a new on-scene deadline,
+        // and the next ring has its own units to look for.
         incident.on_scene_deadline_ms = None;
+        incident.unresourced = None;
         let effect = ledger.record(
             step,
             incident_id,
             TimelineStep::Escalated,
             IncidentStatus::Escalated,
             format!(
-                "ring {from} -> ring {}: {}",
+                "ring {from} -> ring {}, target {} s: {}",
                 self.to_ring.number(),
+                self.target_s,
                 self.reason
             ),
         );

@@ -1,5 +1,5 @@
 //! Actions on incidents: report, triage, escalate, ask a neighbour for
-//! mutual aid, resolve and cancel. Each moves an incident along its life
+//! mutual aid, mark unresourced, resolve and cancel. Each moves an incident along its life
 //! and leaves a hash-chained step in its timeline.
 
 mod cancel;
@@ -8,6 +8,7 @@ mod mutual_aid;
 mod report;
 mod resolve;
 mod triage;
+mod unresourced;
 
 pub use cancel::CancelIncident;
 pub use escalate::Escalate;
@@ -15,6 +16,7 @@ pub use mutual_aid::RequestMutualAid;
 pub use report::NewIncident;
 pub use resolve::ResolveIncident;
 pub use triage::TriageIncident;
+pub use unresourced::MarkUnresourced;
 
 use crate::ledger::ids::{IncidentId, IncidentStatus, UnitStatus};
 use crate::ledger::model::TimelineStep;
@@ -32,13 +34,13 @@ fn close(
     reason: &str,
 ) -> Outcome {
     ledger.open_incident(incident_id, "close")?;
-    let units = std::mem::take(
-        &mut ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above")
-            .units,
-    );
+    let incident = ledger
+        .incidents
+        .get_mut(&incident_id)
+        .expect("checked above");
+    // A closed incident waits for nobody.
+    incident.unresourced = None;
+    let units = std::mem::take(&mut incident.units);
     let released = if status == IncidentStatus::Resolved {
         UnitStatus::Returning
     } else {

@@ -87,6 +87,7 @@ impl Rules for NewIncident {
             aid_asked: Vec::new(),
             major: false,
             plan: None,
+            unresourced: None,
             timeline,
         };
         ledger.incidents.insert(id, incident);

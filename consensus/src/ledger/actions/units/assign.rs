@@ -22,6 +22,9 @@ pub struct AssignUnit {
     pub expected_unit_version: u64,
     /// Estimated time to reach the scene.
     pub eta_s: u32,
+    /// Ring 4's last resort: assigned although it misses the on-scene
+    /// target (or the deadline passed), with no ring left to escalate to.
+    pub breach: bool,
 }
 
 impl Rules for AssignUnit {
@@ -58,7 +61,9 @@ impl Rules for AssignUnit {
             index: step.index,
             eta_s,
             target_s,
+            breach: self.breach,
         });
+        incident.unresourced = None;
         if incident.on_scene_deadline_ms.is_none() {
             incident.on_scene_deadline_ms = Some(step.at_ms() + u64::from(target_s) * 1_000);
         }
@@ -67,8 +72,13 @@ impl Rules for AssignUnit {
             other => other,
         };
         let reason = format!(
-            "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s",
-            unit_ring.number()
+            "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s{}",
+            unit_ring.number(),
+            if self.breach {
+                ", breach: no ring left"
+            } else {
+                ""
+            }
         );
         let effect = ledger.record(
             step,
