@@ -139,7 +139,7 @@ const ATTEMPTS_MAX: u32 = 8;
 /// Pause after an attempt that got no answer or no leader.
 const RETRY_PAUSE_MS: u64 = 50;
 /// Longest pause between a client's reports.
-const THINK_MS_MAX: u64 = 150;
+const THINK_MS_MAX: u64 = 500;
 /// How often waits look at the nodes.
 const POLL_MS: u64 = 10;
 /// A committed message must be handled or dismissed within this, time

@@ -11,8 +11,8 @@ use cordon_chaos::l1::{
 };
 use cordon_consensus::invariants::Invariant;
 
-/// Seeds in `cargo test`, split over two tests so both cores work.
-const SEEDS: u64 = 50;
+/// Seeds in `cargo test`, split over four tests so both cores work.
+const SEEDS: u64 = 100;
 /// Fault phase of each seed in `cargo test`, in 1 ms steps (long batches:
 /// `cordon-chaos sim --seeds N --steps M`).
 const STEPS: u64 = 4_000;
@@ -38,17 +38,37 @@ fn run_seeds(seeds: std::ops::Range<u64>) {
     );
 }
 
-#[test]
-fn the_first_half_of_the_seeds_pass() {
-    // Every acknowledged report survives, each applies once, and the
-    // cluster recovers after the heal, whatever the seed's faults.
-    run_seeds(0..SEEDS / 2);
+/// The `quarter`-th quarter (0 to 3) of the seeds.
+fn quarter(quarter: u64) -> std::ops::Range<u64> {
+    let size = SEEDS / 4;
+    quarter * size..(quarter + 1) * size
 }
 
 #[test]
-fn the_second_half_of_the_seeds_pass() {
-    // As above for the other half of the batch.
-    run_seeds(SEEDS / 2..SEEDS);
+fn the_first_quarter_of_the_seeds_pass() {
+    // Every acknowledged report survives, each applies once, the cluster
+    // recovers after the heal, and dispatch strands nothing (incidents
+    // attended, messages handled in time, steps in order), whatever the
+    // seed's faults.
+    run_seeds(quarter(0));
+}
+
+#[test]
+fn the_second_quarter_of_the_seeds_pass() {
+    // As above for the next quarter of the batch.
+    run_seeds(quarter(1));
+}
+
+#[test]
+fn the_third_quarter_of_the_seeds_pass() {
+    // As above for the next quarter of the batch.
+    run_seeds(quarter(2));
+}
+
+#[test]
+fn the_fourth_quarter_of_the_seeds_pass() {
+    // As above for the last quarter of the batch.
+    run_seeds(quarter(3));
 }
 
 #[test]
@@ -204,4 +224,28 @@ fn a_responder_that_drops_dispatch_messages_fails_the_dispatch_checks() {
         broken(&report).contains(&Invariant::IncidentAttended),
         "{report}"
     );
+}
+
+#[test]
+fn a_responder_that_never_retries_a_waiting_message_fails_the_dispatch_checks() {
+    // Phase 1: a surge heavier than the district's special teams (nine
+    // clients) makes incidents wait for units; the honest responders mark
+    // them unresourced and assign them as teams free.
+    let heavy = SimOptions {
+        clients: 9,
+        ..planted(PlantedBug::NeverRetry)
+    };
+    let honest = SimOptions {
+        planted: None,
+        ..heavy.clone()
+    };
+    let report = run(&honest).expect("the honest run");
+    println!("{report}");
+    assert!(report.passed(), "{report}");
+
+    // Phase 2: responders that never look at a waiting message again leave
+    // those incidents unresourced after every unit is free again.
+    let report = run(&heavy).expect("the run with the bug");
+    println!("{report}");
+    assert!(broken(&report).contains(&Invariant::IncidentAttended), "{report}");
 }
