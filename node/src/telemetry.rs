@@ -113,10 +113,9 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
 pub const METRICS_SAMPLE_INTERVAL_MS: u64 = 1_000;
 
 /// Samples gauges until the process stops: Raft term, leader, indexes and
-/// replication lag per peer; QUIC connections and RTT; incidents and units
-/// by status; pending messages (mailbox depth) per actor.
+/// replication lag per peer; QUIC connections and RTT; and the ledger's
+/// gauges ([`sample_ledger_gauges`]).
 pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>) {
-    use std::collections::BTreeMap;
     let mut ticker =
         tokio::time::interval(std::time::Duration::from_millis(METRICS_SAMPLE_INTERVAL_MS));
     loop {
@@ -140,32 +139,46 @@ pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>
             metrics::gauge!("cordon_quic_rtt_seconds", "peer" => peer.to_string())
                 .set(rtt.as_secs_f64());
         }
-        let (incidents, units, pending) = {
-            let applied = node.ledger().read();
-            let mut incidents: BTreeMap<String, usize> = BTreeMap::new();
-            for incident in applied.ledger.incidents() {
-                *incidents.entry(status_name(&incident.status)).or_default() += 1;
+        sample_ledger_gauges(&node);
+    }
+}
+
+/// The gauges read from the replicated ledger: incidents and units by
+/// status, open incidents marked unresourced, pending messages per actor.
+/// Every node shows the same values (the ledger's, at its applied index):
+/// aggregate them across nodes with `max`, never `sum`.
+fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
+    use std::collections::BTreeMap;
+    let (incidents, unresourced, units, pending) = {
+        let applied = node.ledger().read();
+        let mut incidents: BTreeMap<String, usize> = BTreeMap::new();
+        let mut unresourced = 0usize;
+        for incident in applied.ledger.incidents() {
+            *incidents.entry(status_name(&incident.status)).or_default() += 1;
+            if incident.status.is_open() && incident.unresourced.is_some() {
+                unresourced += 1;
             }
-            let mut units: BTreeMap<String, usize> = BTreeMap::new();
-            for unit in applied.ledger.units() {
-                *units.entry(status_name(&unit.status)).or_default() += 1;
-            }
-            let pending: Vec<(String, usize)> = applied
-                .ledger
-                .placements()
-                .map(|(actor, _)| (actor.to_string(), applied.ledger.pending_for(actor).count()))
-                .collect();
-            (incidents, units, pending)
-        };
-        for (status, count) in incidents {
-            metrics::gauge!("cordon_incidents", "status" => status).set(count as f64);
         }
-        for (status, count) in units {
-            metrics::gauge!("cordon_units", "status" => status).set(count as f64);
+        let mut units: BTreeMap<String, usize> = BTreeMap::new();
+        for unit in applied.ledger.units() {
+            *units.entry(status_name(&unit.status)).or_default() += 1;
         }
-        for (actor, count) in pending {
-            metrics::gauge!("cordon_actor_mailbox_depth", "actor" => actor).set(count as f64);
-        }
+        let pending: Vec<(String, usize)> = applied
+            .ledger
+            .placements()
+            .map(|(actor, _)| (actor.to_string(), applied.ledger.pending_for(actor).count()))
+            .collect();
+        (incidents, unresourced, units, pending)
+    };
+    for (status, count) in incidents {
+        metrics::gauge!("cordon_incidents", "status" => status).set(count as f64);
+    }
+    metrics::gauge!("cordon_incidents_unresourced").set(unresourced as f64);
+    for (status, count) in units {
+        metrics::gauge!("cordon_units", "status" => status).set(count as f64);
+    }
+    for (actor, count) in pending {
+        metrics::gauge!("cordon_actor_mailbox_depth", "actor" => actor).set(count as f64);
     }
 }
 

@@ -57,6 +57,7 @@ pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
             .collect(),
         major: incident.major,
         plan: incident.plan.as_ref().map(plan),
+        unresourced: incident.unresourced.as_ref().map(unresourced),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
         timeline: incident.timeline.iter().map(timeline_entry).collect(),
     }
@@ -68,6 +69,15 @@ fn assignment(assignment: &ledger::Assignment) -> cordon_api::incidents::Assignm
         index: assignment.index,
         eta_s: assignment.eta_s,
         target_s: assignment.target_s,
+        breach: assignment.breach,
+    }
+}
+
+fn unresourced(mark: &ledger::Unresourced) -> cordon_api::incidents::Unresourced {
+    cordon_api::incidents::Unresourced {
+        since_ms: mark.since_ms,
+        since_index: mark.since_index,
+        reason: mark.reason.clone(),
     }
 }
 

@@ -153,6 +153,11 @@ pub struct Incident {
     pub major: bool,
     /// The mobilisation plan of a major incident.
     pub plan: Option<Plan>,
+    /// Set while no unit of any ring can respond: the dispatch waits and is
+    /// retried the moment a unit frees; an assignment, escalation,
+    /// resolution or cancellation clears it.
+    #[serde(default)]
+    pub unresourced: Option<Unresourced>,
     /// True when the timeline's hash chain verifies.
     pub timeline_verified: bool,
     /// The audit trail, oldest first.
@@ -170,6 +175,22 @@ pub struct Assignment {
     pub eta_s: u32,
     /// The on-scene target in seconds when it was made.
     pub target_s: u32,
+    /// Ring 4's last resort: assigned although it misses the target (or
+    /// the deadline passed), with no ring left to escalate to.
+    #[serde(default)]
+    pub breach: bool,
+}
+
+/// Why and since when an open incident has no unit to send.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Unresourced {
+    /// When it was first marked (Unix ms, stamped by the proposer).
+    pub since_ms: u64,
+    /// The log index of the mark.
+    pub since_index: u64,
+    /// Why no unit can respond, e.g. `every ring exhausted: none of the 12
+    /// units of ring 4 in scope is available`.
+    pub reason: String,
 }
 
 /// A mobilisation plan.
@@ -237,7 +258,7 @@ pub struct TimelineEntry {
     pub origin: Origin,
     /// The request id of the change.
     pub request_id: String,
-    /// What happened, e.g. `triaged`, `assigned`, `escalated`.
+    /// What happened, e.g. `triaged`, `assigned`, `escalated`, `unresourced`.
     pub step: String,
     /// The unit the step is about (`assigned`, `en_route`, `on_scene`,
     /// `unit_released`), if any.

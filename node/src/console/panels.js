@@ -264,7 +264,7 @@ export class IncidentList {
     el('td', { text: words(incident.kind) }),
     el('td', { class: 'mono', text: incident.ring ?? '—' }),
     el('td', { class: 'mono', text: incident.priority }),
-    el('td', {}, el('span', { class: `badge incident-${incident.status}`, text: words(incident.status) })),
+    el('td', {}, el('span', { class: `badge incident-${incident.status}`, text: words(incident.status) }), unresourcedBadge(incident)),
     el('td', { class: 'mono countdown' }));
     this.updateCountdown(row, incident, now);
     row.addEventListener('click', () => this.onSelect(incident.id));
@@ -288,6 +288,17 @@ export class IncidentList {
   tick(now) {
     for (const { row, incident } of this.rows.values()) this.updateCountdown(row, incident, now);
   }
+}
+
+/**
+ * For commanders: an open incident no unit of any ring can answer yet is
+ * badged "unresourced" (its dispatch is retried the moment a unit frees);
+ * the title says why and since when.
+ */
+function unresourcedBadge(incident) {
+  if (!incident.unresourced || !OPEN_INCIDENT_STATUSES.has(incident.status)) return null;
+  const { reason, since_ms: since } = incident.unresourced;
+  return el('span', { class: 'badge unresourced', 'data-unresourced': true, title: `since ${clock(since)}: ${reason}`, text: 'unresourced' });
 }
 
 /**
@@ -357,7 +368,10 @@ export class Drawer {
   facts(incident, now) {
     const deadline = deadlineState(incident, now);
     const rows = [
-      ['status', el('span', { class: `badge incident-${incident.status}`, text: words(incident.status) })],
+      ['status', el('span', {}, el('span', { class: `badge incident-${incident.status}`, text: words(incident.status) }), unresourcedBadge(incident))],
+      incident.unresourced
+        ? ['unresourced', `since ${clock(incident.unresourced.since_ms)} (log index ${incident.unresourced.since_index}): ${incident.unresourced.reason}`]
+        : null,
       ['ring · priority · force', `${incident.ring ?? '—'} · ${incident.priority} · ${incident.force_level}`],
       ['station', incident.station ?? '—'],
       ['channel', words(incident.channel)],
@@ -367,7 +381,7 @@ export class Drawer {
       ['on scene in', el('span', { id: 'drawer-countdown', class: deadline.breached ? 'breached' : '', text: this.countdownLabel(incident, now) })],
       ['units', incident.units.length ? incident.units.join(', ') : 'none'],
     ];
-    return el('dl', { class: 'facts drawer-facts' }, ...rows.flatMap(([name, value]) => [el('dt', { text: name }), el('dd', {}, value)]));
+    return el('dl', { class: 'facts drawer-facts' }, ...rows.filter((row) => row !== null).flatMap(([name, value]) => [el('dt', { text: name }), el('dd', {}, value)]));
   }
 
   plan(incident) {

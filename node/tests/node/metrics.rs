@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::support::start_cluster;
 
 /// The series every node must expose once it has dispatched an incident.
-const EXPECTED_SERIES: [&str; 18] = [
+const EXPECTED_SERIES: [&str; 19] = [
     "cordon_raft_term",
     "cordon_raft_is_leader",
     "cordon_raft_leader_id",
@@ -26,6 +26,7 @@ const EXPECTED_SERIES: [&str; 18] = [
     "cordon_on_scene_vs_target_ratio_bucket",
     "cordon_on_scene_target_breaches_total",
     "cordon_incidents",
+    "cordon_incidents_unresourced",
     "cordon_units",
 ];
 

@@ -1,13 +1,13 @@
-//! Someone is coming: an incident that no unit can answer yet is answered
-//! as soon as units free, by the same actor incarnation, without anyone
-//! restarting anything.
+//! Someone is coming: an incident that no unit can answer yet is shown to
+//! commanders as unresourced and answered as soon as units free, by the
+//! same actor incarnation, without anyone restarting anything.
 
 use cordon_api::incidents::Committed;
 use cordon_api::units::UnitStatusUpdate;
 
 use cordon_node::client::ClientError;
 
-use crate::support::start_cluster;
+use crate::support::{start_cluster, steps, Cluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_left_waiting_is_assigned_when_units_free() {
@@ -72,6 +72,74 @@ async fn a_major_incident_without_units_gets_its_plan_when_units_free() {
     // Phase 3: the units come back; the hub proposes the plan.
     set_status(&cluster.client, &all, "available").await;
     cluster.wait_plan(&id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_no_ring_can_answer_is_shown_unresourced_until_a_unit_frees() {
+    // Phase 1: three nodes; every ring-4 team out of service, so an
+    // incident at ring 4 has no ring left and no unit to send.
+    let cluster = start_cluster().await;
+    let ring_four = cluster.unit_ids(|unit| unit.ring == 4).await;
+    set_status(&cluster.client, &ring_four, "out_of_service").await;
+
+    // Phase 2: a force-level-6 assault, away from every one-minute point
+    // and sensitive area (ring 3's target there is 300 s, ring 4's 180 s),
+    // escalates to ring 4: the API shows it unresourced (since when, why),
+    // its trail says so once, and the cluster's gauge counts it.
+    let id = cluster
+        .report("unresourced-1", "assault", 31.2200, 121.4750, 6)
+        .await;
+    let incident = cluster
+        .wait_incident(&id, "marked unresourced", |incident| {
+            incident.unresourced.is_some()
+        })
+        .await;
+    let mark = incident.unresourced.clone().unwrap();
+    assert_eq!(incident.ring, Some(4), "{incident:#?}");
+    assert!(incident.assignments.is_empty(), "{incident:#?}");
+    assert!(mark.reason.contains("every ring exhausted"), "{mark:?}");
+    assert!(mark.since_ms >= incident.reported_at_ms, "{mark:?}");
+    let step = |incident: &cordon_api::incidents::Incident, name: &str| {
+        steps(incident).iter().filter(|step| *step == name).count()
+    };
+    assert_eq!(step(&incident, "unresourced"), 1, "{incident:#?}");
+    assert!(incident.timeline_verified);
+    wait_unresourced_gauge(&cluster, 1).await;
+
+    // Phase 3: the teams come back: the waiting dispatch is answered with a
+    // ring-4 team, the mark is cleared, and the gauge drops back. The trail
+    // still says "unresourced" once: every wake in between added nothing.
+    set_status(&cluster.client, &ring_four, "available").await;
+    let incident = cluster.wait_assigned(&id).await;
+    assert!(ring_four.contains(&incident.assignments[0].unit_id));
+    assert_eq!(incident.unresourced, None, "{incident:#?}");
+    assert_eq!(step(&incident, "unresourced"), 1, "{incident:#?}");
+    wait_unresourced_gauge(&cluster, 0).await;
+
+    // Phase 4: ring 3's 300 s target did not follow the incident outward:
+    // its target, its assignment and its deadline are ring 4's.
+    let target_s = incident.target_s.expect("triaged");
+    assert_eq!(step(&incident, "escalated"), 1, "{incident:#?}");
+    assert_eq!(target_s, 180, "ring 4's target: {incident:#?}");
+    assert_eq!(incident.assignments[0].target_s, target_s);
+    let assigned = incident.timeline.iter().find(|e| e.step == "assigned");
+    let assigned_at_ms = assigned.expect("assigned").at_ms;
+    let deadline_ms = assigned_at_ms + u64::from(target_s) * 1_000;
+    assert_eq!(incident.on_scene_deadline_ms, Some(deadline_ms));
+}
+
+/// Waits until a node's `/metrics` shows `count` unresourced open incidents.
+async fn wait_unresourced_gauge(cluster: &Cluster, count: u32) {
+    let url = format!("{}/metrics", cluster.client.urls()[0]);
+    let expected = format!("cordon_incidents_unresourced {count}");
+    let url = &url;
+    let expected = &expected;
+    cluster
+        .wait(expected, |_| async move {
+            let text = reqwest::get(url).await.ok()?.text().await.ok()?;
+            text.lines().any(|line| line == expected).then_some(())
+        })
+        .await;
 }
 
 async fn set_status(client: &cordon_node::client::ApiClient, units: &[String], status: &str) {
