@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
+use cordon_api::drills::PlantedBug;
 use cordon_api::incidents::{CloseIncident, Incident, IncidentList, ReportIncident, Reported};
 use cordon_api::units::{Unit, UnitList};
 use serde::de::DeserializeOwned;
@@ -221,6 +222,30 @@ impl Api {
         {
             Ok(response) => response.status().is_success(),
             Err(_) => false,
+        }
+    }
+
+    /// Plants `bug` in node `node`'s actors (a node started with
+    /// `--drills`); says why not when it could not.
+    pub async fn plant(&self, node: usize, bug: PlantedBug) -> Result<(), String> {
+        let name = serde_json::to_value(bug)
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let url = format!("{}/v1/drills/plant/{name}", self.urls[node - 1]);
+        let response = self
+            .http
+            .post(&url)
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .map_err(|error| format!("{url}: {error}"))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            status => Err(format!(
+                "{url}: {status}: {}",
+                response.text().await.unwrap_or_default()
+            )),
         }
     }
 

@@ -224,7 +224,7 @@ fn summary(incident: &Incident) -> IncidentSummary {
         id: incident.id.clone(),
         status: status_named(&incident.status).unwrap_or(IncidentStatus::Reported),
         units: incident.units.clone(),
-        unresourced: false,
+        unresourced: incident.unresourced.is_some(),
         reported_at_ms: incident.reported_at_ms,
         steps: incident
             .timeline

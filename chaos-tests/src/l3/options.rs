@@ -2,6 +2,7 @@
 //! drill ([`OperatorCluster`]), and why a drill could not run
 //! ([`DrillError`]).
 
+use cordon_api::drills::PlantedBug;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -76,6 +77,9 @@ pub struct DrillOptions {
     pub profile: Option<LoadProfile>,
     /// Seed of the load generator.
     pub seed: u64,
+    /// A dispatch bug to plant in every node's actors before the load,
+    /// to show the dispatch checkers catch it (lab clusters only).
+    pub planted: Option<PlantedBug>,
 }
 
 impl DrillOptions {
@@ -95,6 +99,7 @@ impl DrillOptions {
             operator: None,
             profile: None,
             seed: 0,
+            planted: None,
         }
     }
 

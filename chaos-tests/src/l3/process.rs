@@ -47,7 +47,10 @@ impl Nodes {
             .arg("--cluster")
             .arg(&self.cluster_path)
             .arg("--node")
-            .arg(node.to_string());
+            .arg(node.to_string())
+            // A lab cluster is a drill's own: its actor drills (faults,
+            // planted bugs) are on.
+            .arg("--drills");
         let child = lab
             .run_in(node, &command)?
             .stdin(Stdio::null())

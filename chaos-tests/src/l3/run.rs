@@ -36,6 +36,7 @@ pub async fn run_drill(
     let started = Instant::now();
     let options = &options.for_drill(drill);
     let (mut drilling, stations) = Drilling::up(drill, options).await?;
+    drilling.plant().await?;
     let loaded = drilling.start_load(&stations)?;
     tokio::time::sleep(options.before).await;
     let mut fault = drilling.inject(&loaded, &stations).await?;
@@ -157,6 +158,19 @@ impl<'a> Drilling<'a> {
             placed,
         };
         Ok((drilling, stations))
+    }
+
+    /// Plants the options' dispatch bug, if any, in every node's actors.
+    async fn plant(&mut self) -> Result<(), DrillError> {
+        let Some(bug) = self.options.planted else {
+            return Ok(());
+        };
+        for node in 1..=self.api_all.urls.len() {
+            self.api_all.plant(node, bug).await.map_err(setup)?;
+        }
+        self.run
+            .note(format!("planted {bug:?} in every node's actors"));
+        Ok(())
     }
 
     /// Load: the observer and every client started, the reports planned

@@ -247,5 +247,8 @@ fn a_responder_that_never_retries_a_waiting_message_fails_the_dispatch_checks() 
     // those incidents unresourced after every unit is free again.
     let report = run(&heavy).expect("the run with the bug");
     println!("{report}");
-    assert!(broken(&report).contains(&Invariant::IncidentAttended), "{report}");
+    assert!(
+        broken(&report).contains(&Invariant::IncidentAttended),
+        "{report}"
+    );
 }

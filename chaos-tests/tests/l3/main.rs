@@ -18,6 +18,7 @@ use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use cordon_api::drills::PlantedBug;
 use cordon_chaos::faults::NetworkFault;
 use cordon_chaos::l3::{
     cordon_next_to, run_drill, CheckOutcome, DrillName, DrillOptions, DrillReport, Lab,
@@ -125,8 +126,9 @@ fn drill_with(name: DrillName, profile: Option<LoadProfile>) {
     assert_eq!(report.duplicates, 0, "{report}");
     assert_eq!(report.double_assigned, 0, "{report}");
     assert_eq!(report.nodes_read, report.nodes, "{report}");
-    // Every checker judged the drill; none found a violation.
-    assert_eq!(report.checks.len(), 7, "{report}");
+    // Every checker judged the drill, dispatch included; none found a
+    // violation.
+    assert_eq!(report.checks.len(), 9, "{report}");
     assert!(
         report
             .checks
@@ -141,6 +143,37 @@ fn kill_leader() {
     // Under the New Year surge's reports: kinds up to ring 4, places
     // around the Bund and the pedestrian street.
     drill_with(DrillName::KillLeader, Some(LoadProfile::NewYearSurge));
+}
+
+#[test]
+fn a_planted_dropped_dispatch_fails_the_drill_dispatch_checks() {
+    // Phase 1: every node's stations and rings drop their dispatch
+    // messages, planted through the drill route before the load.
+    let Some(_serial) = lab_or_skip() else {
+        return;
+    };
+    let cordon = cordon_binary().expect("the cordon binary for the L3 drills");
+    let mut options = short_options(cordon);
+    options.planted = Some(PlantedBug::DropDispatch);
+    options.seed = 2026;
+    let report = run(DrillName::KillLeader, &options);
+
+    // Phase 2: the consensus checks still pass; the drill's dispatch check
+    // names incidents that have no unit and no unresourced mark.
+    assert!(!report.passed(), "{report}");
+    let verdict = |name: &str| {
+        report
+            .checks
+            .iter()
+            .find(|check| check.check == name)
+            .map(|check| check.outcome)
+    };
+    assert_eq!(verdict("lost-acks"), Some(CheckOutcome::Pass), "{report}");
+    assert_eq!(
+        verdict("incidents-attended"),
+        Some(CheckOutcome::Fail),
+        "{report}"
+    );
 }
 
 #[test]

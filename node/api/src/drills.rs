@@ -1,5 +1,6 @@
 //! Drills: what a node offers (`GET /v1/drills`), actor faults
-//! (`POST /v1/drills/actors/{actor}/fault`) and node drills
+//! (`POST /v1/drills/actors/{actor}/fault`), planted dispatch bugs
+//! (`POST /v1/drills/plant/{bug}`) and node drills
 //! (`POST /v1/drills/nodes/{id}/{action}`), which a node relays to the
 //! drill control of the `cordon demo` that started it (`GET /nodes`,
 //! `POST /nodes/{id}/{action}` there).
@@ -22,6 +23,40 @@ pub struct ActorFaulted {
     /// The actor made to panic.
     pub faulted: String,
     /// The node it runs on.
+    pub node: u64,
+}
+
+/// A dispatch bug a drill plants in a node's actors, to show that the
+/// drill's dispatch checkers catch it (`POST /v1/drills/plant/{bug}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlantedBug {
+    /// Responders drop every dispatch message: marked handled, nothing done.
+    DropDispatch,
+    /// Responders never look again at a message they left waiting.
+    NeverRetry,
+}
+
+impl std::str::FromStr for PlantedBug {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<PlantedBug, String> {
+        match text {
+            "drop_dispatch" => Ok(PlantedBug::DropDispatch),
+            "never_retry" => Ok(PlantedBug::NeverRetry),
+            other => Err(format!(
+                "{other:?} is not a bug a drill can plant: use drop_dispatch or never_retry"
+            )),
+        }
+    }
+}
+
+/// The answer to planting a bug.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BugPlanted {
+    /// The bug.
+    pub planted: PlantedBug,
+    /// The node whose actors now have it (until the node restarts).
     pub node: u64,
 }
 

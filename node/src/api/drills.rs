@@ -1,11 +1,14 @@
-//! Drills: what a node offers, actor faults, and node drills relayed to
-//! the drill control of the `cordon demo` that started the node.
+//! Drills: what a node offers, actor faults, planted dispatch bugs, and
+//! node drills relayed to the drill control of the `cordon demo` that
+//! started the node.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use cordon_api::drills::{ActorFaulted, DrillDone, DrillOffer, DrillScheduled, NodeDrill};
+use cordon_api::drills::{
+    ActorFaulted, BugPlanted, DrillDone, DrillOffer, DrillScheduled, NodeDrill, PlantedBug,
+};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::ActorId;
 
@@ -31,6 +34,32 @@ pub(super) async fn fault_actor(
         .fault(actor.clone(), "requested through the drill route".into());
     Ok(Json(ActorFaulted {
         faulted: actor.to_string(),
+        node: state.node.id(),
+    }))
+}
+
+/// Drill: plant a dispatch bug in this node's actors, so a drill can show
+/// its dispatch checkers catch it (only with `cordon run --drills`; gone
+/// when the node restarts).
+#[utoipa::path(post, path = "/v1/drills/plant/{bug}", tag = "drills",
+    params(("bug" = PlantedBug, Path, description = "drop_dispatch or never_retry")),
+    responses(
+        (status = 200, description = "The bug is planted", body = BugPlanted),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn plant_bug(
+    State(state): State<ApiState>,
+    Path(bug): Path<String>,
+) -> ApiResult<Json<BugPlanted>> {
+    drills_enabled(&state)?;
+    let planted: PlantedBug = bug.parse().map_err(Failure::bad_input)?;
+    tracing::warn!(?planted, "dispatch bug planted through the drill route");
+    state.actors.context().plant(match planted {
+        PlantedBug::DropDispatch => cordon_actors::context::PlantedBug::DropDispatch,
+        PlantedBug::NeverRetry => cordon_actors::context::PlantedBug::NeverRetry,
+    });
+    Ok(Json(BugPlanted {
+        planted,
         node: state.node.id(),
     }))
 }

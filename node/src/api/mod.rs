@@ -126,7 +126,7 @@ pub fn router(
 fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
     use actors::{list_actors, local_actors};
     use cluster::{cluster, district, events, healthz, prometheus_metrics, readyz};
-    use drills::{drill_node, drills, fault_actor};
+    use drills::{drill_node, drills, fault_actor, plant_bug};
     use incidents::{
         approve_plan, cancel_incident, get_incident, list_incidents, report_incident,
         resolve_incident,
@@ -144,6 +144,7 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
         ("/v1/actors/local", get(local_actors)),
         ("/v1/drills", get(drills)),
         ("/v1/drills/actors/{actor}/fault", post(fault_actor)),
+        ("/v1/drills/plant/{bug}", post(plant_bug)),
         ("/v1/drills/nodes/{id}/{action}", post(drill_node)),
         ("/v1/events", get(events)),
         ("/v1/cluster", get(cluster)),
@@ -168,7 +169,8 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
         incidents::report_incident, incidents::list_incidents, incidents::get_incident,
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         units::list_units, units::update_unit_status, actors::list_actors,
-        actors::local_actors, drills::drills, drills::fault_actor, drills::drill_node,
+        actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
+        drills::drill_node,
         cluster::events, cluster::cluster, cluster::district, openapi_document,
         cluster::prometheus_metrics, cluster::healthz, cluster::readyz,
     ),
