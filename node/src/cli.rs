@@ -97,6 +97,12 @@ enum Commands {
         /// Seconds per dispatch rate.
         #[arg(long, default_value_t = 20)]
         dispatch_seconds: u64,
+        /// With --dispatch-rates: keep every ring-4 team out of service
+        /// during the rates (incidents that need one are marked
+        /// unresourced), then free them and wait until every unresourced
+        /// incident is assigned.
+        #[arg(long)]
+        busy_ring_four: bool,
     },
 }
 
@@ -415,7 +421,11 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
             json,
             dispatch_rates,
             dispatch_seconds,
+            busy_ring_four,
         } => {
+            if busy_ring_four && dispatch_rates.is_empty() {
+                bail!("--busy-ring-four measures dispatch: give it --dispatch-rates too, e.g. --dispatch-rates 5,20 --busy-ring-four");
+            }
             if clients.is_empty() || clients.iter().any(|c| *c == 0 || *c > 1_024) {
                 bail!("--clients {clients:?}: use levels from 1 to 1024, e.g. 1,16,64");
             }
@@ -425,7 +435,8 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
                     bail!("--dispatch-rates {dispatch_rates:?}: use rates above 0 and at most 5000 per second");
                 }
                 let seconds = Duration::from_secs(dispatch_seconds);
-                let results = bench::dispatch(client, &dispatch_rates, seconds, seed).await?;
+                let results =
+                    bench::dispatch(client, &dispatch_rates, seconds, seed, busy_ring_four).await?;
                 if json {
                     println!("{}", serde_json::to_string_pretty(&results)?);
                 } else {

@@ -225,6 +225,10 @@ fn summary(incident: &Incident) -> IncidentSummary {
         status: status_named(&incident.status).unwrap_or(IncidentStatus::Reported),
         units: incident.units.clone(),
         unresourced: incident.unresourced.is_some(),
+        plan_pending: incident
+            .plan
+            .as_ref()
+            .is_some_and(|plan| plan.approved_index.is_none()),
         reported_at_ms: incident.reported_at_ms,
         steps: incident
             .timeline

@@ -8,8 +8,8 @@
 //! fault windows and subtract them.
 //!
 //! - [`incidents_attended`] (INV-DISP-1): at the end, every incident is
-//!   closed, or has a unit, or is marked unresourced; once the field has
-//!   freed its units, nothing is left open at all.
+//!   closed, has a unit, has a plan before the commanders, or is marked
+//!   unresourced; once the field has freed its units, nothing is left open.
 //! - [`messages_handled`] (INV-DISP-2): every committed message is handled
 //!   or dismissed within the bound, unless its incident was marked
 //!   unresourced (it then waits, visibly, for a unit).
@@ -39,6 +39,9 @@ pub struct IncidentSummary {
     pub units: Vec<String>,
     /// True when it is marked as having no unit in any ring.
     pub unresourced: bool,
+    /// True when its mobilisation plan awaits the commanders' approval
+    /// (it is before the commanders, with an automatic approval due).
+    pub plan_pending: bool,
     /// When it was reported, Unix ms.
     pub reported_at_ms: u64,
     /// Its timeline, in log order.
@@ -64,6 +67,10 @@ impl IncidentSummary {
             status: incident.status,
             units: incident.units.iter().map(|unit| unit.0.clone()).collect(),
             unresourced: incident.unresourced.is_some(),
+            plan_pending: incident
+                .plan
+                .as_ref()
+                .is_some_and(|plan| plan.approved_index.is_none()),
             reported_at_ms: incident.reported_at_ms,
             steps: incident
                 .timeline
@@ -102,8 +109,8 @@ pub struct MessageSighting {
     pub excused_at_ms: Option<u64>,
 }
 
-/// INV-DISP-1: every incident is closed, has a unit or is marked
-/// unresourced; with `units_freed` (the field released every unit and had
+/// INV-DISP-1: every incident is closed, has a unit, has a plan before the
+/// commanders or is marked unresourced; with `units_freed` (the field released every unit and had
 /// time to), every incident is closed.
 pub fn incidents_attended(
     incidents: &[IncidentSummary],
@@ -113,9 +120,10 @@ pub fn incidents_attended(
         .iter()
         .filter(|incident| incident.status.is_open())
         .filter_map(|incident| {
-            let silent = incident.units.is_empty() && !incident.unresourced;
+            let silent =
+                incident.units.is_empty() && !incident.unresourced && !incident.plan_pending;
             let why = if silent {
-                "has no unit and is not marked unresourced"
+                "has no unit, no plan before the commanders and no unresourced mark"
             } else if units_freed {
                 "is still open after the field freed every unit"
             } else {

@@ -1,0 +1,143 @@
+//! `cordon bench`: committed incident reports against a running cluster at
+//! several client concurrencies; throughput and latency percentiles.
+//! Every report is acknowledged only after commit, so this measures the
+//! whole write path: HTTP, forwarding, Raft replication and fsync.
+//! [`dispatch`] measures dispatch instead: report to first attention.
+
+pub mod dispatch;
+
+pub use dispatch::{dispatch, print_dispatch_table};
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cordon_config::district::District;
+use cordon_load::SteadyReports;
+use serde::Serialize;
+
+use crate::client::ApiClient;
+
+/// One concurrency level's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct LevelResult {
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Reports committed.
+    pub committed: usize,
+    /// Reports that failed for good.
+    pub failed: usize,
+    /// Committed reports per second.
+    pub throughput_per_s: f64,
+    /// Median latency.
+    pub p50_ms: f64,
+    /// 99th percentile latency.
+    pub p99_ms: f64,
+    /// 99.9th percentile latency.
+    pub p999_ms: f64,
+    /// Slowest report.
+    pub max_ms: f64,
+}
+
+/// Runs `requests` reports at each concurrency level in `levels`: the
+/// seeded ordinary reports of `cordon-load`, the same at every level.
+pub async fn run(
+    client: ApiClient,
+    levels: &[usize],
+    requests: usize,
+    seed: u64,
+) -> anyhow::Result<Vec<LevelResult>> {
+    let mut results = Vec::new();
+    let run_id: u32 = rand::random();
+    for &clients in levels {
+        results.push(level(&client, clients, requests, seed, run_id).await?);
+    }
+    Ok(results)
+}
+
+async fn level(
+    client: &ApiClient,
+    clients: usize,
+    requests: usize,
+    seed: u64,
+    run_id: u32,
+) -> anyhow::Result<LevelResult> {
+    let reports = SteadyReports::new(
+        &District::embedded(),
+        seed,
+        &format!("bench-{run_id:08x}-c{clients}"),
+    )?;
+    let reports: Arc<Vec<_>> = Arc::new(reports.take(requests).collect());
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for worker in 0..clients {
+        let (client, reports, next) = (client.clone(), reports.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failed = 0;
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(report) = reports.get(index) else {
+                    break;
+                };
+                let sent = Instant::now();
+                match client.report(report, worker).await {
+                    Ok(_) => latencies.push(sent.elapsed()),
+                    Err(_) => failed += 1,
+                }
+            }
+            (latencies, failed)
+        }));
+    }
+    let mut latencies: Vec<Duration> = Vec::new();
+    let mut failed = 0;
+    for worker in workers {
+        if let Ok((mut worker_latencies, worker_failed)) = worker.await {
+            latencies.append(&mut worker_latencies);
+            failed += worker_failed;
+        }
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Ok(LevelResult {
+        clients,
+        committed: latencies.len(),
+        failed,
+        throughput_per_s: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50_ms: percentile(&latencies, 50.0),
+        p99_ms: percentile(&latencies, 99.0),
+        p999_ms: percentile(&latencies, 99.9),
+        max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
+    })
+}
+
+/// The `p`-th percentile of `sorted`, in milliseconds (0 when empty).
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1_000.0
+}
+
+/// Prints the results as a table.
+pub fn print_table(results: &[LevelResult]) {
+    println!(
+        "{:>8} {:>10} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9}",
+        "clients", "committed", "failed", "reports/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms"
+    );
+    for r in results {
+        println!(
+            "{:>8} {:>10} {:>7} {:>12.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            r.clients,
+            r.committed,
+            r.failed,
+            r.throughput_per_s,
+            r.p50_ms,
+            r.p99_ms,
+            r.p999_ms,
+            r.max_ms
+        );
+    }
+}
