@@ -37,11 +37,14 @@ pub enum Invariant {
     MessageHandled,
     /// Incident and unit statuses follow their transition tables.
     StatusesFollowTables,
+    /// The on-scene target and deadline follow the ring currently
+    /// responsible.
+    TargetFollowsRing,
 }
 
 impl Invariant {
     /// Every invariant, in catalogue order.
-    pub const ALL: [Invariant; 11] = [
+    pub const ALL: [Invariant; 12] = [
         Invariant::AckedIncidentPresent,
         Invariant::UnitAssignedOnce,
         Invariant::RequestAppliedOnce,
@@ -53,6 +56,7 @@ impl Invariant {
         Invariant::IncidentAttended,
         Invariant::MessageHandled,
         Invariant::StatusesFollowTables,
+        Invariant::TargetFollowsRing,
     ];
 
     /// The stable code used in reports and logs; never reuse or renumber one.
@@ -69,6 +73,7 @@ impl Invariant {
             Invariant::IncidentAttended => "INV-DISP-1",
             Invariant::MessageHandled => "INV-DISP-2",
             Invariant::StatusesFollowTables => "INV-DISP-3",
+            Invariant::TargetFollowsRing => "INV-DISP-4",
         }
     }
 
@@ -99,6 +104,9 @@ impl Invariant {
             }
             Invariant::StatusesFollowTables => {
                 "incident and unit statuses follow their transition tables"
+            }
+            Invariant::TargetFollowsRing => {
+                "the on-scene target and deadline follow the ring currently responsible"
             }
         }
     }

@@ -16,6 +16,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cordon_config::District;
 use cordon_consensus::ledger::{
     Action, Command, Incident, Ledger, Origin, RequestId, ResolveIncident, Unit, UnitStatus,
     UpdateUnitStatus,
@@ -232,13 +233,14 @@ impl Field {
     }
 
     fn outcome(self) -> FieldOutcome {
+        let district = District::embedded();
         let incidents = freshest(&self.shared)
             .map(|reader| {
                 let applied = reader.read();
                 applied
                     .ledger
                     .incidents()
-                    .map(IncidentSummary::of)
+                    .map(|incident| IncidentSummary::of(incident, &district))
                     .collect()
             })
             .unwrap_or_default();

@@ -79,8 +79,8 @@ use tokio::sync::watch;
 
 use crate::judge::checkers::dispatch::Window;
 use crate::judge::checkers::{
-    consensus_liveness, incidents_attended, messages_handled, statuses_follow_tables, FinalReads,
-    IncidentSummary, RecoveryTimes, Violation,
+    consensus_liveness, incidents_attended, messages_handled, statuses_follow_tables,
+    targets_follow_rings, FinalReads, IncidentSummary, RecoveryTimes, Violation,
 };
 use crate::judge::history::History;
 use crate::judge::raft_views::RaftView;
@@ -411,6 +411,7 @@ fn judge_dispatch(
         incidents_attended(&field.incidents, true),
         messages_handled(&field.sightings, MESSAGE_BOUND_MS, &windows),
         statuses_follow_tables(&field.incidents),
+        targets_follow_rings(&field.incidents),
     ]
     .into_iter()
     .filter_map(Result::err)

@@ -230,6 +230,9 @@ fn summary(incident: &Incident) -> IncidentSummary {
             .as_ref()
             .is_some_and(|plan| plan.approved_index.is_none()),
         reported_at_ms: incident.reported_at_ms,
+        // The drill's cluster may run another district than the embedded
+        // one: the targets are judged in L1, where the district is known.
+        target: None,
         steps: incident
             .timeline
             .iter()

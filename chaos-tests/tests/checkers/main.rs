@@ -2,6 +2,7 @@
 //! catches a planted violation and passes a clean history.
 
 mod assignments;
+mod dispatch;
 mod epochs;
 mod linearizability;
 mod liveness;

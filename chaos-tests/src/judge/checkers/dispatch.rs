@@ -13,12 +13,16 @@
 //! - [`messages_handled`] (INV-DISP-2): every committed message is handled
 //!   or dismissed within the bound, unless its incident was marked
 //!   unresourced (it then waits, visibly, for a unit).
+//! - [`targets_follow_rings`] (INV-DISP-4): an incident's on-scene target
+//!   is its current ring's.
 //! - [`statuses_follow_tables`] (INV-DISP-3): each unit's steps on an
 //!   incident come in order (assigned before en route, on scene or
 //!   released).
 
 use std::collections::BTreeMap;
 
+use cordon_actors::view::target_s;
+use cordon_config::District;
 use cordon_consensus::ledger::{Incident, IncidentStatus};
 
 use super::Violation;
@@ -44,8 +48,23 @@ pub struct IncidentSummary {
     pub plan_pending: bool,
     /// When it was reported, Unix ms.
     pub reported_at_ms: u64,
+    /// The ring responsible at the end and its on-scene target there
+    /// (seconds) as the ledger holds it, and as the district model says it
+    /// should be; `None` when the reader has no district to ask.
+    pub target: Option<TargetSummary>,
     /// Its timeline, in log order.
     pub steps: Vec<StepSummary>,
+}
+
+/// An incident's ring and on-scene target, as held and as expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetSummary {
+    /// The ring responsible (1 to 4).
+    pub ring: u8,
+    /// The target the ledger holds, seconds.
+    pub held_s: u32,
+    /// The district's target for that ring at the incident's place.
+    pub expected_s: u32,
 }
 
 /// One step of an incident's timeline.
@@ -60,8 +79,9 @@ pub struct StepSummary {
 }
 
 impl IncidentSummary {
-    /// The summary of a ledger incident.
-    pub fn of(incident: &Incident) -> IncidentSummary {
+    /// The summary of a ledger incident; its expected target from
+    /// `district`.
+    pub fn of(incident: &Incident, district: &District) -> IncidentSummary {
         IncidentSummary {
             id: incident.id.to_string(),
             status: incident.status,
@@ -72,6 +92,14 @@ impl IncidentSummary {
                 .as_ref()
                 .is_some_and(|plan| plan.approved_index.is_none()),
             reported_at_ms: incident.reported_at_ms,
+            target: incident
+                .ring
+                .zip(incident.target_s)
+                .map(|(ring, held_s)| TargetSummary {
+                    ring: ring.number(),
+                    held_s,
+                    expected_s: target_s(incident, ring, district),
+                }),
             steps: incident
                 .timeline
                 .iter()
@@ -207,6 +235,27 @@ pub fn status_name(status: IncidentStatus) -> String {
 /// The status named `name` in the API, if it is one.
 pub fn status_named(name: &str) -> Option<IncidentStatus> {
     serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+}
+
+/// INV-DISP-4: every incident's on-scene target is the one of the ring
+/// responsible for it now (escalation moves it).
+pub fn targets_follow_rings(incidents: &[IncidentSummary]) -> Result<(), Vec<Violation>> {
+    let violations = incidents
+        .iter()
+        .filter_map(|incident| {
+            let target = incident.target.as_ref()?;
+            (target.held_s != target.expected_s).then(|| {
+                Violation::new(
+                    Invariant::TargetFollowsRing,
+                    format!(
+                        "{} is at ring {} with target {} s; ring {}'s target there is {} s",
+                        incident.id, target.ring, target.held_s, target.ring, target.expected_s
+                    ),
+                )
+            })
+        })
+        .collect();
+    verdict(violations)
 }
 
 /// Milliseconds of `[from, to]` inside `windows`.

@@ -33,7 +33,8 @@ pub mod requests;
 
 pub use assignments::{unit_assigned_once, AssignmentChange, AssignmentEvent};
 pub use dispatch::{
-    incidents_attended, messages_handled, statuses_follow_tables, IncidentSummary, MessageSighting,
+    incidents_attended, messages_handled, statuses_follow_tables, targets_follow_rings,
+    IncidentSummary, MessageSighting,
 };
 pub use epochs::{epochs, ActorExecution};
 pub use liveness::{consensus_liveness, liveness, RecoveryTimes};
