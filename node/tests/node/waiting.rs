@@ -7,7 +7,7 @@ use cordon_api::units::UnitStatusUpdate;
 
 use cordon_node::client::ClientError;
 
-use crate::support::{start_cluster, steps, Cluster};
+use crate::support::{start_cluster, start_cluster_with, steps, Cluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_left_waiting_is_assigned_when_units_free() {
@@ -150,4 +150,42 @@ async fn set_status(client: &cordon_node::client::ApiClient, units: &[String], s
             .await
             .unwrap_or_else(|error| panic!("{unit} {status}: {error}"));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_plan_whose_units_were_taken_is_drawn_again() {
+    // Phase 1: a crowd crush at the Bund gets a mobilisation plan that
+    // waits for the commanders (no automatic approval in this test).
+    let cluster = start_cluster_with(|file| file.actors.plan_auto_approve_ms = 120_000).await;
+    let id = cluster
+        .report("plan-gone-1", "crowd_crush", 31.2422, 121.4858, 7)
+        .await;
+    let planned = cluster.wait_plan(&id).await;
+    let plan_units: Vec<String> = planned
+        .plan
+        .as_ref()
+        .map(|plan| plan.lines.iter().map(|line| line.unit_id.clone()).collect())
+        .unwrap_or_default();
+    assert!(!plan_units.is_empty(), "{planned:#?}");
+
+    // Phase 2: before anyone approves, every unit of the plan goes out of
+    // service (taken elsewhere); then a commander approves.
+    set_status(&cluster.client, &plan_units, "out_of_service").await;
+    let approve = format!("/v1/plans/{id}/approve");
+    cluster
+        .client
+        .post::<Committed>(&approve, &(), 0)
+        .await
+        .expect("the approval commits");
+
+    // Phase 3: the hub draws the missing units again from those free now,
+    // instead of dismissing the plan with nobody going.
+    let incident = cluster.wait_assigned(&id).await;
+    assert!(
+        incident
+            .assignments
+            .iter()
+            .all(|assignment| !plan_units.contains(&assignment.unit_id)),
+        "{incident:#?}"
+    );
 }
