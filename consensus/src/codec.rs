@@ -54,8 +54,9 @@ pub enum CodecError {
 /// The version of the stored ledger's encoding: bump on any change of how
 /// the ledger's types encode. 1 had no header; 2 types rings (1-4 only) and
 /// station ids, so a ring outside 1..=4 no longer decodes; 3 types the
-/// timeline's steps (a step carries the unit it is about).
-pub const STORAGE_FORMAT_VERSION: u16 = 3;
+/// timeline's steps (a step carries the unit it is about); 4 stores, with
+/// each remembered answer, the fingerprint of the request it answered.
+pub const STORAGE_FORMAT_VERSION: u16 = 4;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -134,6 +134,15 @@ pub enum Rejection {
         /// The statuses it may become by a status report.
         allowed: Vec<UnitStatus>,
     },
+    /// A request id came again with a different request (another action or
+    /// other consumed messages): it names the first, so it cannot name this one.
+    #[error("request id {request_id} was first used at log index {first_index} for a different request: use a new request id for a new request")]
+    RequestIdReused {
+        /// The request id.
+        request_id: RequestId,
+        /// The log index of the request it was first used for.
+        first_index: u64,
+    },
 }
 
 /// "a, b or c", for messages that list statuses.
@@ -156,6 +165,7 @@ impl Rejection {
             }
             Rejection::StaleEpoch { .. } => Some(Invariant::EpochSingleNode),
             Rejection::EpochNotRaised { .. } => Some(Invariant::EpochsRise),
+            Rejection::RequestIdReused { .. } => Some(Invariant::RequestAppliedOnce),
             _ => None,
         }
     }

@@ -1,10 +1,13 @@
 //! Property tests of the ledger: arbitrary command sequences keep its rules.
 
+use std::collections::BTreeMap;
+
 use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
     Action, ActorId, Applied, AssignUnit, Channel, Command, Effect, Escalate, IncidentId,
-    IncidentKind, Ledger, LoadRoster, NewIncident, Origin, PlaceActor, Position, RequestId,
-    ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
+    IncidentKind, Ledger, LoadRoster, NewIncident, Origin, PlaceActor, Position, Rejection,
+    RequestId, ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, UnitStatus,
+    UpdateUnitStatus,
 };
 use proptest::prelude::*;
 
@@ -203,17 +206,40 @@ proptest! {
 
     #[test]
     fn a_request_id_takes_effect_once(commands in arb_commands()) {
-        // Every retry of a request id answers exactly as its first apply did.
-        let (ledger, answers) = run(&commands);
-        for (command, answer) in commands.iter().zip(&answers) {
-            let first = ledger.request(&command.request_id).expect("every valid id is remembered");
-            prop_assert_eq!(&first.effect, &answer.effect);
-            prop_assert_eq!(first.index, answer.index);
+        // A retry (the same id and action) answers exactly as the first apply
+        // did; the same id with another action is refused naming the first
+        // use, and the answer the ledger remembers stays the first one.
+        let mut ledger = Ledger::default();
+        ledger.apply(1, &roster_command());
+        let mut firsts: BTreeMap<RequestId, (Action, Applied)> = BTreeMap::new();
+        let mut created = 0;
+        for (i, command) in commands.iter().enumerate() {
+            let answer = ledger.apply(i as u64 + 2, command);
+            match firsts.get(&command.request_id) {
+                None => {
+                    firsts.insert(command.request_id.clone(), (command.action.clone(), answer.clone()));
+                }
+                Some((action, first)) if *action == command.action => {
+                    prop_assert!(answer.deduplicated);
+                    prop_assert_eq!(&answer.effect, &first.effect);
+                    prop_assert_eq!(answer.index, first.index);
+                }
+                Some((_, first)) => {
+                    let reused = Rejection::RequestIdReused {
+                        request_id: command.request_id.clone(),
+                        first_index: first.index,
+                    };
+                    prop_assert_eq!(&answer.effect, &Effect::Rejected { rejection: reused });
+                    prop_assert!(!answer.deduplicated);
+                }
+            }
+            if !answer.deduplicated && matches!(answer.effect, Effect::IncidentReported { .. }) {
+                created += 1;
+            }
         }
-        let created = answers
-            .iter()
-            .filter(|a| !a.deduplicated && matches!(a.effect, Effect::IncidentReported { .. }))
-            .count();
+        for (request_id, (_, first)) in &firsts {
+            prop_assert_eq!(ledger.request(request_id), Some(first), "{}", request_id);
+        }
         prop_assert_eq!(created, ledger.incident_count());
     }
 
