@@ -56,6 +56,7 @@ pub use model::{
 pub use permission::Proposers;
 pub use step::responder;
 
+pub use requests::REJECTION_MEMORY_ENTRIES;
 use requests::{Fingerprint, Requests};
 use step::Step;
 
@@ -82,8 +83,10 @@ impl Ledger {
     /// ledger and command give the same result and the same new ledger on
     /// every node. A request id seen before is answered from the table of
     /// request ids: its first answer for the same request (a retry), a
-    /// [`Rejection::RequestIdReused`] for a different one.
+    /// [`Rejection::RequestIdReused`] for a different one. A rejection is
+    /// remembered for [`REJECTION_MEMORY_ENTRIES`] entries, a success for good.
     pub fn apply(&mut self, index: u64, command: &Command) -> Applied {
+        self.requests.forget_expired_rejections(index);
         let fingerprint = Fingerprint::of(command);
         if let Some(answer) = self.requests.recall(command, fingerprint, index) {
             return answer;
@@ -164,9 +167,16 @@ impl Ledger {
         self.retired_node_ids.contains(&node_id)
     }
 
-    /// The first answer to a request id, if it was seen.
+    /// The first answer to a request id, if it is remembered (a rejection
+    /// is forgotten [`REJECTION_MEMORY_ENTRIES`] entries after it).
     pub fn request(&self, id: &RequestId) -> Option<&Applied> {
         self.requests.answer(id)
+    }
+
+    /// Number of rejected requests remembered: at most
+    /// [`REJECTION_MEMORY_ENTRIES`], one per log entry of the window.
+    pub fn remembered_rejection_count(&self) -> usize {
+        self.requests.rejection_count()
     }
 
     /// Where an actor runs.

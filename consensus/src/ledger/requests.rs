@@ -4,6 +4,13 @@
 //! A retry (the same id, the same request) is answered from the table; a
 //! request id used again for a different request is refused, naming where
 //! it was first used, and the first answer stays as it was.
+//!
+//! A success is remembered for good: it took effect, and a retry must never
+//! make it take effect twice. A rejection changed nothing, so it is
+//! remembered only for [`REJECTION_MEMORY_ENTRIES`] log entries: long
+//! enough that every retry of the same attempt gets the same answer, short
+//! enough that a retry after the world changed (the unit freed, the plan
+//! arrived) is applied afresh instead of replaying an old refusal.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +21,18 @@ use super::command::Command;
 use super::ids::RequestId;
 use super::model::{Applied, Effect, Rejection};
 use crate::codec;
+
+/// Log entries for which a rejected request is remembered: the command at
+/// index `i + REJECTION_MEMORY_ENTRIES` no longer finds a rejection
+/// answered at index `i`, and a retry from then on is applied afresh.
+///
+/// Why 10,000: a proposer that did not learn an outcome retries with the
+/// same id for about `limits.client_write_timeout_ms` (5 s by default); at
+/// 1,000 commands a second, far above a district's load, 10,000 entries are
+/// 10 s, twice that. At a quiet hour the window lasts longer, which only
+/// keeps an old refusal a while longer. It also bounds the remembered
+/// rejections to 10,000 (a few MB in a snapshot at most).
+pub const REJECTION_MEMORY_ENTRIES: u64 = 10_000;
 
 /// SHA-256 of a request's canonical encoding: its action and the pending
 /// messages it consumes. Not the proposer's time, origin or trace context:
@@ -47,6 +66,9 @@ struct Remembered {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Requests {
     answers: BTreeMap<RequestId, Remembered>,
+    /// The ids among `answers` whose answer is a rejection, by the log index
+    /// of that answer, oldest first: the queue they are forgotten from.
+    rejections: BTreeMap<u64, RequestId>,
 }
 
 impl Requests {
@@ -77,13 +99,17 @@ impl Requests {
         })
     }
 
-    /// Remembers the first answer to `request_id`.
+    /// Remembers the first answer to `request_id`; a rejection also joins
+    /// the queue of rejections to forget.
     pub(crate) fn remember(
         &mut self,
         request_id: RequestId,
         fingerprint: Fingerprint,
         answer: Applied,
     ) {
+        if matches!(answer.effect, Effect::Rejected { .. }) {
+            self.rejections.insert(answer.index, request_id.clone());
+        }
         self.answers.insert(
             request_id,
             Remembered {
@@ -91,6 +117,29 @@ impl Requests {
                 fingerprint,
             },
         );
+    }
+
+    /// Forgets the rejections answered [`REJECTION_MEMORY_ENTRIES`] or more
+    /// entries before log `index`. Deterministic: a function of the index
+    /// alone, so every node forgets the same ones at the same entry.
+    pub(crate) fn forget_expired_rejections(&mut self, index: u64) {
+        while let Some(oldest) = self.rejections.first_entry() {
+            if index.saturating_sub(*oldest.key()) < REJECTION_MEMORY_ENTRIES {
+                break;
+            }
+            let rejected_index = *oldest.key();
+            let request_id = oldest.remove();
+            let forgotten = self.answers.remove(&request_id);
+            debug_assert!(
+                forgotten.is_some_and(|first| first.answer.index == rejected_index),
+                "the queue of rejections names {request_id} at {rejected_index}, the table does not"
+            );
+        }
+    }
+
+    /// Number of rejections remembered (at most [`REJECTION_MEMORY_ENTRIES`]).
+    pub(crate) fn rejection_count(&self) -> usize {
+        self.rejections.len()
     }
 
     /// The first answer to a request id, if it is remembered.

@@ -1,10 +1,11 @@
 //! The ledger's table of request ids: a retry is answered from it, a
 //! request id reused for another request is refused without touching the
-//! first answer.
+//! first answer, and a rejection is forgotten after its window.
 
 use cordon_consensus::ledger::{
-    Action, Applied, Channel, Command, Effect, IncidentKind, Ledger, NewIncident, Origin, Position,
-    RequestId,
+    Action, Applied, ApprovePlan, Channel, Command, Effect, IncidentId, IncidentKind, Ledger,
+    LoadRoster, NewIncident, Origin, PlanLine, PlanRole, Position, ProposePlan, RequestId,
+    ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, REJECTION_MEMORY_ENTRIES,
 };
 
 /// A theft report under `request_id`, described as `description`.
@@ -93,4 +94,123 @@ fn a_command_consuming_other_messages_is_another_request() {
         refusal(&reused),
         format!("request id hub.e0.m1.a0 was first used at log index {} for a different request: use a new request id for a new request", answer.index)
     );
+}
+
+/// An operator's command under `request_id`.
+fn operator(request_id: &str, action: Action) -> Command {
+    Command::new(
+        RequestId(request_id.into()),
+        1_000,
+        Origin::Operator,
+        action,
+    )
+}
+
+#[test]
+fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
+    // Phase 1: a major incident, triaged, whose plan is approved before the
+    // hub proposed one: refused at log index 5.
+    let mut ledger = Ledger::default();
+    let team = RosterUnit {
+        id: UnitId("team-1".into()),
+        home: Position::from_degrees(31.24, 121.48).unwrap(),
+        ring: Ring::SpecialPolice,
+    };
+    let roster = LoadRoster { units: vec![team] };
+    ledger.apply(2, &operator("roster", Action::LoadRoster(roster)));
+    ledger.apply(3, &report("r-1", "crush at the Bund"));
+    let triage = TriageIncident {
+        incident_id: IncidentId(1),
+        ring: Ring::SpecialPolice,
+        station: None,
+        run_card: "crowd".into(),
+        target_s: 180,
+        major: true,
+    };
+    ledger.apply(4, &operator("t-1", Action::TriageIncident(triage)));
+    let approve = operator(
+        "approve-1",
+        Action::ApprovePlan(ApprovePlan {
+            incident_id: IncidentId(1),
+        }),
+    );
+    let early = ledger.apply(5, &approve);
+    assert!(
+        refusal(&early).contains("no plan awaits approval"),
+        "{early:?}"
+    );
+
+    // Phase 2: the plan arrives; within the window a retry still gets the
+    // old refusal, the same answer as its first attempt.
+    let plan = ProposePlan {
+        incident_id: IncidentId(1),
+        lines: vec![PlanLine {
+            ring: Ring::SpecialPolice,
+            unit_id: UnitId("team-1".into()),
+            eta_s: 90,
+            role: PlanRole::FirstResponse,
+        }],
+        auto_approve_at_ms: 60_000,
+    };
+    ledger.apply(6, &operator("p-1", Action::ProposePlan(plan)));
+    let last_in_window = 5 + REJECTION_MEMORY_ENTRIES - 1;
+    let replayed = ledger.apply(last_in_window, &approve);
+    assert!(replayed.deduplicated, "{replayed:?}");
+    assert_eq!(replayed.index, 5);
+
+    // Phase 3: once the window has passed the retry is applied afresh, and
+    // this time the plan is approved.
+    let fresh = ledger.apply(last_in_window + 1, &approve);
+    assert!(!fresh.deduplicated, "{fresh:?}");
+    assert!(
+        matches!(fresh.effect, Effect::IncidentUpdated { .. }),
+        "{fresh:?}"
+    );
+    let approved = ledger
+        .incident(IncidentId(1))
+        .unwrap()
+        .plan
+        .clone()
+        .unwrap();
+    assert_eq!(approved.approved_index, Some(last_in_window + 1));
+
+    // Phase 4: a success is never forgotten: long after, a retry is answered
+    // from the table and approves nothing twice.
+    let much_later = ledger.apply(last_in_window + 10 * REJECTION_MEMORY_ENTRIES, &approve);
+    assert!(much_later.deduplicated, "{much_later:?}");
+    assert_eq!(much_later.index, last_in_window + 1);
+}
+
+#[test]
+fn remembered_rejections_never_outgrow_the_window() {
+    // Three windows of refused commands (each resolving an unknown incident
+    // under its own id): the table holds one window's worth, the oldest gone.
+    let mut ledger = Ledger::default();
+    let entries = 3 * REJECTION_MEMORY_ENTRIES;
+    for index in 1..=entries {
+        let resolve = ResolveIncident {
+            incident_id: IncidentId(404),
+            reason: "done".into(),
+        };
+        let answer = ledger.apply(
+            index,
+            &operator(&format!("x-{index}"), Action::ResolveIncident(resolve)),
+        );
+        assert!(
+            matches!(answer.effect, Effect::Rejected { .. }),
+            "{answer:?}"
+        );
+        assert!(ledger.remembered_rejection_count() as u64 <= REJECTION_MEMORY_ENTRIES);
+    }
+    assert_eq!(
+        ledger.remembered_rejection_count() as u64,
+        REJECTION_MEMORY_ENTRIES
+    );
+    let oldest_kept = entries - REJECTION_MEMORY_ENTRIES + 1;
+    assert!(ledger
+        .request(&RequestId(format!("x-{}", oldest_kept - 1)))
+        .is_none());
+    assert!(ledger
+        .request(&RequestId(format!("x-{oldest_kept}")))
+        .is_some());
 }
