@@ -8,7 +8,9 @@
 //! a command that breaks a rule is rejected with a typed [`Rejection`] and
 //! changes nothing but the dedup table, never half-applied.
 //!
-//! What the ledger holds: incidents with hash-chained timelines, units with
+//! What the ledger holds: incidents with hash-chained timelines and a
+//! status that moves along a table (`IncidentStatus::next_statuses`, checked
+//! in one place, `step`'s `incident_move`), units with
 //! status, version and assignment, actor placements with epochs (fencing:
 //! a command from an actor under a stale epoch is rejected), and each actor's
 //! pending messages (committed first, delivered second; a message leaves the

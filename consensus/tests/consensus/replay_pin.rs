@@ -17,8 +17,12 @@ use ring::digest::{Context, SHA256};
 /// - unit status reports follow a transition table (c2aff26e…);
 /// - a request id reused for a different request is refused instead of
 ///   replaying the first answer (the sequences draw 60 ids for 120
-///   commands, so many are reused; 24ba9266…).
-const PINNED_DIGEST: &str = "2ae6e903996b63ffac26afd221344c61bff23e1b889348970a4156df848d2944";
+///   commands, so many are reused; 24ba9266…);
+/// - incident statuses follow a transition table: a triage of an incident
+///   past `reported`, an assignment before triage and any move of a closed
+///   incident are refused as illegal transitions instead of "wrong status"
+///   (with those refusals written in their old form, 2ae6e903…).
+const PINNED_DIGEST: &str = "44df04798312c342f9ca55a533e9bb9a19ae454e7c35c4da8ea62b1eebe09e4d";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 

@@ -31,7 +31,7 @@ fn close(
     status: IncidentStatus,
     reason: &str,
 ) -> Outcome {
-    ledger.open_incident(incident_id, "close")?;
+    let moving = ledger.incident_move(incident_id, status)?;
     let units = std::mem::take(
         &mut ledger
             .incidents
@@ -64,5 +64,5 @@ fn close(
     } else {
         TimelineStep::Cancelled
     };
-    Ok(ledger.record(step, incident_id, step_name, status, reason.to_string()))
+    Ok(ledger.record(step, moving, step_name, reason.to_string()))
 }
