@@ -56,7 +56,8 @@ pub enum CodecError {
 /// station ids, so a ring outside 1..=4 no longer decodes; 3 types the
 /// timeline's steps (a step carries the unit it is about); 4 adds the
 /// unresourced mark (an action, a step and an incident field), the target
-/// an escalation carries and the breach flag of an assignment.
+/// an escalation carries, the breach flag of an assignment and, with each
+/// remembered answer, the fingerprint of the request it answered.
 pub const STORAGE_FORMAT_VERSION: u16 = 4;
 
 /// The first bytes of a versioned encoding, before the version.

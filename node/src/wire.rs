@@ -26,6 +26,22 @@ pub fn client_request_id(request_id: &ledger::RequestId) -> String {
         .to_string()
 }
 
+/// Why the ledger refused a command, as its client reads it: a request id
+/// named in the refusal is the id the client sent.
+pub fn rejection(rejection: &ledger::Rejection) -> String {
+    match rejection {
+        ledger::Rejection::RequestIdReused {
+            request_id,
+            first_index,
+        } => ledger::Rejection::RequestIdReused {
+            request_id: ledger::RequestId(client_request_id(request_id)),
+            first_index: *first_index,
+        }
+        .to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// One incident with its assignments, plan and verified timeline.
 pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
     let report = &incident.report;
@@ -179,8 +195,8 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
         },
         Effect::Dismissed { count } => Wire::Dismissed { count: *count },
         Effect::RaftInternal => Wire::RaftInternal,
-        Effect::Rejected { rejection } => Wire::Rejected {
-            rejection: rejection.to_string(),
+        Effect::Rejected { rejection: refused } => Wire::Rejected {
+            rejection: rejection(refused),
         },
     }
 }

@@ -260,9 +260,79 @@ pub enum IncidentStatus {
 }
 
 impl IncidentStatus {
+    /// Every status, in the order of an incident's life.
+    pub const ALL: [IncidentStatus; 8] = [
+        IncidentStatus::Reported,
+        IncidentStatus::Triaged,
+        IncidentStatus::Assigned,
+        IncidentStatus::EnRoute,
+        IncidentStatus::OnScene,
+        IncidentStatus::Escalated,
+        IncidentStatus::Resolved,
+        IncidentStatus::Cancelled,
+    ];
+
     /// Open incidents still need work.
     pub fn is_open(&self) -> bool {
         !matches!(self, IncidentStatus::Resolved | IncidentStatus::Cancelled)
+    }
+
+    /// True while a unit of the current ring works the incident (assigned,
+    /// en route or on scene): another assignment keeps the status.
+    pub fn is_staffed(self) -> bool {
+        matches!(
+            self,
+            IncidentStatus::Assigned | IncidentStatus::EnRoute | IncidentStatus::OnScene
+        )
+    }
+
+    /// The statuses an incident may move to from this one: its lifecycle.
+    /// Reported, triaged (ring and station chosen), assigned, en route, on
+    /// scene; escalated hands it outward from any open status (and again,
+    /// further out) until the next ring assigns or a unit already sent
+    /// arrives. Every open status may be resolved (also without a unit: by
+    /// advice on the phone, or gone on arrival) or cancelled (a duplicate,
+    /// a false alarm); a closed incident stays closed. A step that moves no
+    /// status (mutual aid, a plan, another unit, a unit released) is not a
+    /// move and needs only an open incident.
+    pub fn next_statuses(self) -> &'static [IncidentStatus] {
+        use IncidentStatus::{
+            Assigned, Cancelled, EnRoute, Escalated, OnScene, Reported, Resolved, Triaged,
+        };
+        match self {
+            Reported => &[Triaged, Escalated, Resolved, Cancelled],
+            Triaged => &[Assigned, Escalated, Resolved, Cancelled],
+            Assigned => &[EnRoute, OnScene, Escalated, Resolved, Cancelled],
+            EnRoute => &[OnScene, Escalated, Resolved, Cancelled],
+            OnScene => &[Escalated, Resolved, Cancelled],
+            Escalated => &[Assigned, OnScene, Escalated, Resolved, Cancelled],
+            Resolved | Cancelled => &[],
+        }
+    }
+
+    /// True when the table lets an incident move from this status to `next`.
+    pub fn may_become(self, next: IncidentStatus) -> bool {
+        self.next_statuses().contains(&next)
+    }
+
+    /// The status's name in the API (`en_route`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentStatus::Reported => "reported",
+            IncidentStatus::Triaged => "triaged",
+            IncidentStatus::Assigned => "assigned",
+            IncidentStatus::EnRoute => "en_route",
+            IncidentStatus::OnScene => "on_scene",
+            IncidentStatus::Escalated => "escalated",
+            IncidentStatus::Resolved => "resolved",
+            IncidentStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl fmt::Display for IncidentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -419,6 +489,16 @@ mod tests {
         for number in [0u8, 5, 255] {
             let bytes = codec::encode(&number).unwrap();
             assert!(codec::decode::<Ring>(&bytes, 16).is_err(), "ring {number}");
+        }
+    }
+
+    #[test]
+    fn incident_statuses_are_named_as_they_serialise_and_closed_ones_end_the_table() {
+        // The API's names are the serde names; only open statuses move on.
+        for status in IncidentStatus::ALL {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{status}\""));
+            assert_eq!(status.next_statuses().is_empty(), !status.is_open());
         }
     }
 

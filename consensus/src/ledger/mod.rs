@@ -8,7 +8,9 @@
 //! a command that breaks a rule is rejected with a typed [`Rejection`] and
 //! changes nothing but the dedup table, never half-applied.
 //!
-//! What the ledger holds: incidents with hash-chained timelines, units with
+//! What the ledger holds: incidents with hash-chained timelines and a
+//! status that moves along a table (`IncidentStatus::next_statuses`, checked
+//! in one place, `step`'s `incident_move`), units with
 //! status, version and assignment, actor placements with epochs (fencing:
 //! a command from an actor under a stale epoch is rejected), and each actor's
 //! pending messages (committed first, delivered second; a message leaves the
@@ -19,7 +21,9 @@
 //! envelope, origins and limits), [`permission`] (fencing and the
 //! permission table), [`ids`] (identifiers and enumerations), [`model`]
 //! (records and answers), [`audit`] (the timeline hash chain), and the
-//! private `step` (one apply's context and the helpers actions share).
+//! private `requests` (the table of request ids, their first answers and
+//! the fingerprints of their requests) and `step` (one apply's context and
+//! the helpers actions share).
 
 pub mod actions;
 pub mod audit;
@@ -27,6 +31,7 @@ pub mod command;
 pub mod ids;
 pub mod model;
 pub mod permission;
+mod requests;
 mod step;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +58,8 @@ pub use model::{
 pub use permission::Proposers;
 pub use step::responder;
 
+pub use requests::REJECTION_MEMORY_ENTRIES;
+use requests::{Fingerprint, Requests};
 use step::Step;
 
 /// The replicated dispatch state.
@@ -60,8 +67,9 @@ use step::Step;
 pub struct Ledger {
     incidents: BTreeMap<IncidentId, Incident>,
     units: BTreeMap<UnitId, Unit>,
-    /// Every request id seen, with its first answer.
-    requests: BTreeMap<RequestId, Applied>,
+    /// Every request id seen, with its first answer and the fingerprint
+    /// of the request it answered.
+    requests: Requests,
     last_incident_id: u64,
     /// Node ids removed from the cluster; never to be reused.
     retired_node_ids: BTreeSet<u64>,
@@ -75,14 +83,32 @@ pub struct Ledger {
 impl Ledger {
     /// Applies one command committed at log `index`. Deterministic: the same
     /// ledger and command give the same result and the same new ledger on
-    /// every node.
+    /// every node. A request id seen before is answered from the table of
+    /// request ids: its first answer for the same request (a retry), a
+    /// [`Rejection::RequestIdReused`] for a different one. A rejection is
+    /// remembered for [`REJECTION_MEMORY_ENTRIES`] entries, a success for good.
     pub fn apply(&mut self, index: u64, command: &Command) -> Applied {
-        if let Some(first) = self.requests.get(&command.request_id) {
-            return Applied {
-                deduplicated: true,
-                ..first.clone()
-            };
+        self.requests.forget_expired_rejections(index);
+        let fingerprint = Fingerprint::of(command);
+        if let Some(answer) = self.requests.recall(command, fingerprint, index) {
+            return answer;
         }
+        let applied = self.apply_fresh(index, command);
+        // An invalid request id is not remembered: it could never be retried usefully.
+        if !matches!(
+            applied.effect,
+            Effect::Rejected {
+                rejection: Rejection::BadRequestId { .. }
+            }
+        ) {
+            self.requests
+                .remember(command.request_id.clone(), fingerprint, applied.clone());
+        }
+        applied
+    }
+
+    /// Checks and applies a command whose request id is not remembered.
+    fn apply_fresh(&mut self, index: u64, command: &Command) -> Applied {
         let step = Step { index, command };
         let outcome = command
             .check()
@@ -95,22 +121,11 @@ impl Ledger {
             }
             Err(rejection) => Effect::Rejected { rejection },
         };
-        let applied = Applied {
+        Applied {
             index,
             effect,
             deduplicated: false,
-        };
-        // An invalid request id is not remembered: it could never be retried usefully.
-        if !matches!(
-            applied.effect,
-            Effect::Rejected {
-                rejection: Rejection::BadRequestId { .. }
-            }
-        ) {
-            self.requests
-                .insert(command.request_id.clone(), applied.clone());
         }
-        applied
     }
 
     /// Removes the messages the (accepted) command handled.
@@ -154,9 +169,16 @@ impl Ledger {
         self.retired_node_ids.contains(&node_id)
     }
 
-    /// The first answer to a request id, if it was seen.
+    /// The first answer to a request id, if it is remembered (a rejection
+    /// is forgotten [`REJECTION_MEMORY_ENTRIES`] entries after it).
     pub fn request(&self, id: &RequestId) -> Option<&Applied> {
-        self.requests.get(id)
+        self.requests.answer(id)
+    }
+
+    /// Number of rejected requests remembered: at most
+    /// [`REJECTION_MEMORY_ENTRIES`], one per log entry of the window.
+    pub fn remembered_rejection_count(&self) -> usize {
+        self.requests.rejection_count()
     }
 
     /// Where an actor runs.

@@ -134,10 +134,44 @@ pub enum Rejection {
         /// The statuses it may become by a status report.
         allowed: Vec<UnitStatus>,
     },
+    /// An incident's status may not move this way (see
+    /// [`IncidentStatus::may_become`](crate::ledger::IncidentStatus::may_become)).
+    #[error(
+        "incident {incident_id} is {from}: it cannot become {to}; {}",
+        incident_next(allowed)
+    )]
+    IllegalIncidentTransition {
+        /// The incident.
+        incident_id: IncidentId,
+        /// Its status.
+        from: IncidentStatus,
+        /// The status the command would give it.
+        to: IncidentStatus,
+        /// The statuses it may move to.
+        allowed: Vec<IncidentStatus>,
+    },
+    /// A request id came again with a different request (another action or
+    /// other consumed messages): it names the first, so it cannot name this one.
+    #[error("request id {request_id} was first used at log index {first_index} for a different request: use a new request id for a new request")]
+    RequestIdReused {
+        /// The request id.
+        request_id: RequestId,
+        /// The log index of the request it was first used for.
+        first_index: u64,
+    },
+}
+
+/// What an incident can become, for the refusal of a move the table forbids.
+fn incident_next(allowed: &[IncidentStatus]) -> String {
+    if allowed.is_empty() {
+        "a closed incident stays closed".to_string()
+    } else {
+        format!("it can become {}", names(allowed))
+    }
 }
 
 /// "a, b or c", for messages that list statuses.
-fn names(statuses: &[UnitStatus]) -> String {
+fn names<T: std::fmt::Display>(statuses: &[T]) -> String {
     let names: Vec<String> = statuses.iter().map(ToString::to_string).collect();
     match names.split_last() {
         None => "nothing".to_string(),
@@ -156,6 +190,7 @@ impl Rejection {
             }
             Rejection::StaleEpoch { .. } => Some(Invariant::EpochSingleNode),
             Rejection::EpochNotRaised { .. } => Some(Invariant::EpochsRise),
+            Rejection::RequestIdReused { .. } => Some(Invariant::RequestAppliedOnce),
             _ => None,
         }
     }

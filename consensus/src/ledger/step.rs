@@ -1,6 +1,8 @@
 //! One apply's context ([`Step`]: log index, command, time) and the helpers
-//! every action changes records with: find an open incident, record a
-//! timeline step (hash-chained), enqueue a message for an actor.
+//! every action changes records with: find an open incident, check an
+//! incident's status move against the table ([`Move`], the only way to
+//! record a step), record a timeline step (hash-chained), enqueue a message
+//! for an actor.
 
 use super::audit;
 use super::command::Command;
@@ -25,6 +27,18 @@ impl Step<'_> {
 
 /// What applying one action gives: its effect, or why nothing changed.
 pub(crate) type Outcome = Result<Effect, Rejection>;
+
+/// An incident's status move (or stay) that passed the incident status
+/// table. Only [`Ledger::incident_move`] and [`Ledger::incident_stay`] make
+/// one and only [`Ledger::record`] takes one, so no action can set an
+/// incident's status without the table. Made before anything changes, so a
+/// refused move leaves the ledger as it was.
+#[derive(Debug)]
+pub(crate) struct Move {
+    incident_id: IncidentId,
+    from: IncidentStatus,
+    to: IncidentStatus,
+}
 
 impl Ledger {
     /// Commits a message for `to`; it stays pending until `to` consumes it.
@@ -62,6 +76,49 @@ impl Ledger {
         Ok(incident)
     }
 
+    /// The move of `incident_id` to `to`, if the incident status table
+    /// allows it ([`IncidentStatus::may_become`]): the one check of every
+    /// status change of an incident.
+    pub(crate) fn incident_move(
+        &self,
+        incident_id: IncidentId,
+        to: IncidentStatus,
+    ) -> Result<Move, Rejection> {
+        let from = self
+            .incidents
+            .get(&incident_id)
+            .ok_or(Rejection::UnknownIncident { incident_id })?
+            .status;
+        if !from.may_become(to) {
+            return Err(Rejection::IllegalIncidentTransition {
+                incident_id,
+                from,
+                to,
+                allowed: from.next_statuses().to_vec(),
+            });
+        }
+        Ok(Move {
+            incident_id,
+            from,
+            to,
+        })
+    }
+
+    /// A step that keeps the status of an open incident (`action` names it
+    /// in the refusal when the incident is closed).
+    pub(crate) fn incident_stay(
+        &self,
+        incident_id: IncidentId,
+        action: &str,
+    ) -> Result<Move, Rejection> {
+        let status = self.open_incident(incident_id, action)?.status;
+        Ok(Move {
+            incident_id,
+            from: status,
+            to: status,
+        })
+    }
+
     /// The unit, if the roster has it.
     pub(crate) fn known_unit(&self, unit_id: &UnitId) -> Result<&Unit, Rejection> {
         self.units
@@ -71,19 +128,34 @@ impl Ledger {
             })
     }
 
-    /// Appends a timeline entry (hash-chained) and bumps the version.
+    /// Sets the status the move allows, appends a timeline entry
+    /// (hash-chained) and bumps the version.
     pub(crate) fn record(
         &mut self,
         step: &Step<'_>,
-        incident_id: IncidentId,
+        moving: Move,
         timeline_step: TimelineStep,
-        status: IncidentStatus,
         reason: String,
     ) -> Effect {
+        let Move {
+            incident_id,
+            from,
+            to: status,
+        } = moving;
         let incident = self
             .incidents
             .get_mut(&incident_id)
-            .expect("callers check the incident exists before recording");
+            .expect("a move is made only for an incident that exists");
+        // The table's second look: nothing moved the incident since its
+        // move was checked, and the move is one the table allows.
+        assert_eq!(
+            incident.status, from,
+            "{incident_id} moved between its check and its record"
+        );
+        assert!(
+            from == status && from.is_open() || from.may_become(status),
+            "{incident_id}: {from} -> {status} is not in the incident status table"
+        );
         incident.status = status;
         incident.version += 1;
         audit::append(

@@ -1,11 +1,13 @@
 //! Property tests of the ledger: arbitrary command sequences keep its rules.
 
+use std::collections::BTreeMap;
+
 use cordon_consensus::ledger::audit;
 use cordon_consensus::ledger::{
-    Action, ActorId, Applied, AssignUnit, Channel, Command, Effect, Escalate, IncidentId,
-    IncidentKind, Ledger, LoadRoster, MarkUnresourced, NewIncident, Origin, PlaceActor, Position,
-    RequestId, ResolveIncident, Ring, RosterUnit, TimelineStep, TriageIncident, UnitId, UnitStatus,
-    UpdateUnitStatus,
+    Action, ActorId, Applied, AssignUnit, CancelIncident, Channel, Command, Effect, Escalate,
+    IncidentId, IncidentKind, IncidentStatus, Ledger, LoadRoster, MarkUnresourced, NewIncident,
+    Origin, PlaceActor, Position, Rejection, RequestId, RequestMutualAid, ResolveIncident, Ring,
+    RosterUnit, TimelineStep, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
 };
 use proptest::prelude::*;
 
@@ -122,6 +124,59 @@ fn arb_action() -> impl Strategy<Value = Action> {
     ]
 }
 
+/// Incident-heavy commands: every action that moves an incident, proposed
+/// by the operator (never fenced), with fresh request ids, so long
+/// lifecycles (triage, assignment, en route, on scene, escalation, closing)
+/// happen often.
+fn arb_incident_commands() -> impl Strategy<Value = Vec<Command>> {
+    let incident = || (1u64..4).prop_map(IncidentId);
+    let moves = prop_oneof![
+        arb_action(),
+        (incident(), 0usize..UNITS, 0u64..4).prop_map(|(incident_id, u, version)| {
+            Action::AssignUnit(AssignUnit {
+                incident_id,
+                unit_id: unit(u),
+                expected_unit_version: version,
+                eta_s: 30,
+                breach: false,
+            })
+        }),
+        (
+            0usize..UNITS,
+            prop_oneof![Just(UnitStatus::EnRoute), Just(UnitStatus::OnScene)]
+        )
+            .prop_map(|(u, status)| Action::UpdateUnitStatus(UpdateUnitStatus {
+                unit_id: unit(u),
+                status,
+                position: None,
+                expected_version: None,
+            })),
+        incident().prop_map(|incident_id| Action::CancelIncident(CancelIncident {
+            incident_id,
+            reason: "false alarm".into(),
+        })),
+        incident().prop_map(|incident_id| Action::RequestMutualAid(RequestMutualAid {
+            incident_id,
+            to_station: "xiaodongmen".into(),
+            reason: "busy".into(),
+        })),
+    ];
+    proptest::collection::vec(moves, 1..120).prop_map(|actions| {
+        actions
+            .into_iter()
+            .enumerate()
+            .map(|(i, action)| {
+                Command::new(
+                    RequestId(format!("move-{i}")),
+                    1_000 + i as u64,
+                    Origin::Operator,
+                    action,
+                )
+            })
+            .collect()
+    })
+}
+
 /// Commands with request ids drawn from a small pool, so retries are common.
 fn arb_commands() -> impl Strategy<Value = Vec<Command>> {
     proptest::collection::vec((0u32..40, arb_origin(), arb_action()), 1..120).prop_map(|items| {
@@ -210,17 +265,40 @@ proptest! {
 
     #[test]
     fn a_request_id_takes_effect_once(commands in arb_commands()) {
-        // Every retry of a request id answers exactly as its first apply did.
-        let (ledger, answers) = run(&commands);
-        for (command, answer) in commands.iter().zip(&answers) {
-            let first = ledger.request(&command.request_id).expect("every valid id is remembered");
-            prop_assert_eq!(&first.effect, &answer.effect);
-            prop_assert_eq!(first.index, answer.index);
+        // A retry (the same id and action) answers exactly as the first apply
+        // did; the same id with another action is refused naming the first
+        // use, and the answer the ledger remembers stays the first one.
+        let mut ledger = Ledger::default();
+        ledger.apply(1, &roster_command());
+        let mut firsts: BTreeMap<RequestId, (Action, Applied)> = BTreeMap::new();
+        let mut created = 0;
+        for (i, command) in commands.iter().enumerate() {
+            let answer = ledger.apply(i as u64 + 2, command);
+            match firsts.get(&command.request_id) {
+                None => {
+                    firsts.insert(command.request_id.clone(), (command.action.clone(), answer.clone()));
+                }
+                Some((action, first)) if *action == command.action => {
+                    prop_assert!(answer.deduplicated);
+                    prop_assert_eq!(&answer.effect, &first.effect);
+                    prop_assert_eq!(answer.index, first.index);
+                }
+                Some((_, first)) => {
+                    let reused = Rejection::RequestIdReused {
+                        request_id: command.request_id.clone(),
+                        first_index: first.index,
+                    };
+                    prop_assert_eq!(&answer.effect, &Effect::Rejected { rejection: reused });
+                    prop_assert!(!answer.deduplicated);
+                }
+            }
+            if !answer.deduplicated && matches!(answer.effect, Effect::IncidentReported { .. }) {
+                created += 1;
+            }
         }
-        let created = answers
-            .iter()
-            .filter(|a| !a.deduplicated && matches!(a.effect, Effect::IncidentReported { .. }))
-            .count();
+        for (request_id, (_, first)) in &firsts {
+            prop_assert_eq!(ledger.request(request_id), Some(first), "{}", request_id);
+        }
         prop_assert_eq!(created, ledger.incident_count());
     }
 
@@ -298,6 +376,26 @@ proptest! {
                 (before, &answer.effect, answer.deduplicated)
             {
                 prop_assert!(from.may_become(report.status), "{from} -> {}", report.status);
+            }
+        }
+    }
+
+    #[test]
+    fn incident_timelines_follow_the_status_table(commands in arb_incident_commands()) {
+        // Every timeline starts reported, and each step either keeps the
+        // status of an open incident or makes a move the table allows.
+        let (ledger, _) = run(&commands);
+        for incident in ledger.incidents() {
+            let statuses: Vec<IncidentStatus> =
+                incident.timeline.iter().map(|entry| entry.status).collect();
+            prop_assert_eq!(statuses.first(), Some(&IncidentStatus::Reported));
+            prop_assert_eq!(statuses.last(), Some(&incident.status));
+            for pair in statuses.windows(2) {
+                let (from, to) = (pair[0], pair[1]);
+                prop_assert!(
+                    (from == to && from.is_open()) || from.may_become(to),
+                    "{}: {} -> {} in {:?}", incident.id, from, to, statuses
+                );
             }
         }
     }
@@ -482,4 +580,112 @@ fn a_status_the_table_forbids_is_refused_naming_what_is_allowed() {
     assert!(UnitStatus::ALL
         .iter()
         .all(|status| !status.next_statuses().contains(&UnitStatus::Dispatched)));
+}
+
+/// An operator's command under `request`.
+fn operator(request: &str, action: Action) -> Command {
+    Command::new(RequestId(request.into()), 10, Origin::Operator, action)
+}
+
+/// A theft report.
+fn theft() -> Action {
+    Action::ReportIncident(NewIncident {
+        kind: IncidentKind::Theft,
+        priority: 3,
+        force_level: 1,
+        location: Position::from_degrees(31.24, 121.48).unwrap(),
+        channel: Channel::EmergencyCall,
+        description: String::new(),
+    })
+}
+
+/// Incident `id` triaged to ring 3.
+fn triage(id: u64) -> Action {
+    Action::TriageIncident(TriageIncident {
+        incident_id: IncidentId(id),
+        ring: Ring::StreetPatrol,
+        station: None,
+        run_card: "theft".into(),
+        target_s: 300,
+        major: false,
+    })
+}
+
+/// Unit 1 (at version 1) assigned to incident `id`.
+fn assign_unit_one(id: u64) -> Action {
+    Action::AssignUnit(AssignUnit {
+        incident_id: IncidentId(id),
+        unit_id: unit(1),
+        expected_unit_version: 1,
+        eta_s: 30,
+        breach: false,
+    })
+}
+
+/// The rejection's message, or a failure naming what was applied instead.
+fn refusal(answer: Applied) -> String {
+    match answer.effect {
+        Effect::Rejected { rejection } => rejection.to_string(),
+        other => panic!("applied instead of refused: {other:?}"),
+    }
+}
+
+#[test]
+fn an_incident_move_the_table_forbids_is_refused_naming_what_is_allowed() {
+    // An incident triaged twice, one assigned before triage and one resolved
+    // after it was cancelled: each refused, the incident unchanged, the
+    // answer naming the statuses it can move to.
+    let mut ledger = Ledger::default();
+    ledger.apply(1, &roster_command());
+
+    // Phase 1: incident 1 reported, triaged and assigned; incident 2 only reported.
+    for (index, command) in [
+        operator("r1", theft()),
+        operator("t1", triage(1)),
+        operator("a1", assign_unit_one(1)),
+        operator("r2", theft()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let answer = ledger.apply(index as u64 + 2, command);
+        assert!(
+            !matches!(answer.effect, Effect::Rejected { .. }),
+            "{answer:?}"
+        );
+    }
+    let assigned = ledger.incident(IncidentId(1)).unwrap().clone();
+    assert_eq!(assigned.status, IncidentStatus::Assigned);
+
+    // Phase 2: a second triage of the assigned incident is refused.
+    assert_eq!(
+        refusal(ledger.apply(10, &operator("t1-again", triage(1)))),
+        "incident I-000001 is assigned: it cannot become triaged; it can become en_route, on_scene, escalated, resolved or cancelled"
+    );
+    assert_eq!(ledger.incident(IncidentId(1)), Some(&assigned));
+
+    // Phase 3: a unit cannot be assigned to an incident not yet triaged.
+    assert_eq!(
+        refusal(ledger.apply(11, &operator("a2", assign_unit_one(2)))),
+        "incident I-000002 is reported: it cannot become assigned; it can become triaged, escalated, resolved or cancelled"
+    );
+
+    // Phase 4: a cancelled incident cannot be resolved: nothing follows a close.
+    let cancel = Action::CancelIncident(CancelIncident {
+        incident_id: IncidentId(1),
+        reason: "duplicate".into(),
+    });
+    ledger.apply(12, &operator("c1", cancel));
+    let resolve = Action::ResolveIncident(ResolveIncident {
+        incident_id: IncidentId(1),
+        reason: "done".into(),
+    });
+    assert_eq!(
+        refusal(ledger.apply(13, &operator("x1", resolve))),
+        "incident I-000001 is cancelled: it cannot become resolved; a closed incident stays closed"
+    );
+    assert_eq!(
+        ledger.incident(IncidentId(1)).unwrap().status,
+        IncidentStatus::Cancelled
+    );
 }

@@ -3,6 +3,7 @@
 mod cluster;
 mod ledger_properties;
 mod replay_pin;
+mod request_ids;
 mod snapshot;
 mod storage_suite;
 mod transport_identity;

@@ -12,14 +12,17 @@ use cordon_consensus::ledger::{audit, Command, Effect, Ledger};
 use ring::digest::{Context, SHA256};
 
 /// The digest of every ledger and answer of the seeded sequences. Changed
-/// on purpose twice: unit status reports follow a transition table (with the
-/// table's check switched off the sequences still replay to the digest
-/// pinned before it, c2aff26e…); storage format 4 adds the unresourced mark
-/// (an incident field, the tail of marks), an escalation's target (it moves
-/// the incident's target and is named in the trail) and an assignment's
-/// breach flag (with the new fields left out of the JSON, escalation's target
-/// switched off and no tail, the sequences replay to 24ba9266…).
-const PINNED_DIGEST: &str = "7ae2e0ecc6371bb18d123ec4334e6a14a29674dad3659f213133e73e5fc153b8";
+/// on purpose, each time checked by switching the new rule off and getting
+/// the digest pinned before it back:
+/// - unit status reports follow a transition table (c2aff26e…);
+/// - storage format 4 adds the unresourced mark (an incident field, the
+///   tail of marks), an escalation's target and an assignment's breach flag
+///   (24ba9266… without them; 7ae2e0ec… with them alone);
+/// - a request id reused for a different request is refused, and incident
+///   statuses follow a transition table (44df0479… with these alone, over
+///   24ba9266…);
+/// - both of the last two together: f475c527….
+const PINNED_DIGEST: &str = "f475c52763c002ac5e599b9611cf43b9e0ea404ee99c744ab93f0c418041110c";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 

@@ -132,7 +132,7 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
         STORAGE_FORMAT_VERSION, 4,
-        "the unresourced mark, escalation targets and breach flags are storage format 4"
+        "the unresourced mark, escalation targets, breach flags and request fingerprints are storage format 4"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.

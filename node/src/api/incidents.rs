@@ -64,11 +64,16 @@ pub(super) async fn report_incident(
     };
     let request_id = wire::client_request_id(&command.request_id);
     let applied = commit(&state, command).await?;
+    // The ledger refuses a request id used before for another request
+    // (`commit` answers that 409), so an applied report reported an incident.
     let Effect::IncidentReported { incident_id } = applied.effect else {
         return Err(Failure::new(
-            StatusCode::CONFLICT,
-            "request_id_reused",
-            format!("request id {request_id:?} was already used for another kind of request: use a fresh id"),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!(
+                "the report under request id {request_id:?} was applied as {:?}, not as a report",
+                applied.effect
+            ),
         ));
     };
     let status = if applied.deduplicated {

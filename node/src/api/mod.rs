@@ -23,7 +23,7 @@ use cordon_actors::runtime::ActorRuntime;
 use cordon_api::incidents::Committed;
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    request_id_is_valid, Applied, Command, Effect, Origin, Position, RequestId,
+    request_id_is_valid, Applied, Command, Effect, Origin, Position, Rejection, RequestId,
     REQUEST_ID_BYTES_MAX,
 };
 use cordon_consensus::{ConsensusNode, WriteError};
@@ -341,16 +341,21 @@ fn parse_enum<T: for<'de> Deserialize<'de>>(
 
 /// Proposes a command and waits until it is applied; a rejection becomes a
 /// 409 that names the broken rule and, when it guards one, the invariant.
+/// Its code is `rejected`, or `request_id_reused` when the client sent a
+/// request id it had used for another request (the fix is a new id).
 async fn commit(state: &ApiState, command: Command) -> ApiResult<Applied> {
     let applied = state.node.write(command).await?;
     match &applied.effect {
         Effect::Rejected { rejection } => Err(Failure::new(
             StatusCode::CONFLICT,
-            "rejected",
+            match rejection {
+                Rejection::RequestIdReused { .. } => "request_id_reused",
+                _ => "rejected",
+            },
             match rejection.invariant() {
                 // Name the rule kept, as drill reports name it.
-                Some(invariant) => format!("{rejection} [{}]", invariant.code()),
-                None => rejection.to_string(),
+                Some(invariant) => format!("{} [{}]", wire::rejection(rejection), invariant.code()),
+                None => wire::rejection(rejection),
             },
         )),
         _ => Ok(applied),

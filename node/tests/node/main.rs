@@ -6,6 +6,7 @@ mod console;
 mod demo;
 mod dispatch;
 mod kill_leader;
+mod lifecycle;
 mod metrics;
 mod operations;
 mod positions;

@@ -1,11 +1,12 @@
 //! Request ids: a client's ids live in a namespace of their own, so they
 //! can neither forge nor collide with the ids the API and the actors make;
 //! approving a plan works whenever the plan is there and answers a second
-//! click as it answered the first.
+//! click as it answered the first; a client id sent again with another
+//! request is refused.
 
 use cordon_api::events::Effect;
 use cordon_api::incidents::{Committed, ReportIncident};
-use cordon_node::client::ClientError;
+use cordon_node::client::{ApiClient, ClientError};
 
 use crate::support::start_cluster_with;
 
@@ -64,6 +65,16 @@ async fn client_ids_cannot_forge_server_ids_and_approval_is_idempotent() {
 
     // Phase 6: a client id too long for the clients' namespace is refused
     // with the limit, before anything is proposed.
+    a_too_long_id_is_refused(&cluster.client).await;
+
+    // Phase 7: the first report sent again is answered as the first (200);
+    // the same client id with another report is refused with a 409 naming
+    // the id as sent and where it was first used.
+    a_reused_id_is_refused(&cluster.client, &id).await;
+}
+
+/// A 127-character client id is refused with the limit of the clients' namespace.
+async fn a_too_long_id_is_refused(client: &ApiClient) {
     let report = ReportIncident {
         request_id: Some("x".repeat(127)),
         kind: "theft".into(),
@@ -74,11 +85,43 @@ async fn client_ids_cannot_forge_server_ids_and_approval_is_idempotent() {
         channel: None,
         description: None,
     };
-    match cluster.client.report(&report, 0).await {
+    match client.report(&report, 0).await {
         Err(ClientError::Refused { code, message }) => {
             assert_eq!(code, "invalid_input");
             assert!(message.contains("1-126 characters"), "{message}");
         }
         other => panic!("a 127-character request id: {other:?}"),
+    }
+}
+
+/// The report of incident `id` (under `approve-1`) sent again is
+/// deduplicated; another report under its id is refused naming the first use.
+async fn a_reused_id_is_refused(client: &ApiClient, id: &str) {
+    let first_report = ReportIncident {
+        request_id: Some("approve-1".into()),
+        kind: "crowd_crush".into(),
+        priority: Some(6),
+        force_level: Some(7),
+        lat: 31.2422,
+        lon: 121.4858,
+        channel: None,
+        description: None,
+    };
+    let retried = client.report(&first_report, 0).await.unwrap();
+    assert!(retried.deduplicated, "{retried:?}");
+    assert_eq!(retried.incident_id, id);
+    let another = ReportIncident {
+        kind: "theft".into(),
+        ..first_report
+    };
+    match client.report(&another, 0).await {
+        Err(ClientError::Refused { code, message }) => {
+            assert_eq!(code, "request_id_reused");
+            assert_eq!(
+                message,
+                format!("request id approve-1 was first used at log index {} for a different request: use a new request id for a new request [INV-REQ-1]", retried.log_index)
+            );
+        }
+        other => panic!("a reused request id: {other:?}"),
     }
 }

@@ -50,7 +50,8 @@ impl Rules for Escalate {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let incident_id = self.incident_id;
-        let incident = ledger.open_incident(incident_id, "escalate")?;
+        let moving = ledger.incident_move(incident_id, IncidentStatus::Escalated)?;
+        let incident = &ledger.incidents[&incident_id];
         if let Some(from) = incident.ring.filter(|from| self.to_ring <= *from) {
             return Err(Rejection::NotOutward {
                 incident_id,
@@ -73,9 +74,8 @@ impl Rules for Escalate {
         incident.unresourced = None;
         let effect = ledger.record(
             step,
-            incident_id,
+            moving,
             TimelineStep::Escalated,
-            IncidentStatus::Escalated,
             format!(
                 "ring {from} -> ring {}, target {} s: {}",
                 self.to_ring.number(),

@@ -33,7 +33,7 @@ fn close(
     status: IncidentStatus,
     reason: &str,
 ) -> Outcome {
-    ledger.open_incident(incident_id, "close")?;
+    let moving = ledger.incident_move(incident_id, status)?;
     let incident = ledger
         .incidents
         .get_mut(&incident_id)
@@ -66,5 +66,5 @@ fn close(
     } else {
         TimelineStep::Cancelled
     };
-    Ok(ledger.record(step, incident_id, step_name, status, reason.to_string()))
+    Ok(ledger.record(step, moving, step_name, reason.to_string()))
 }

@@ -38,13 +38,13 @@ impl Rules for RequestMutualAid {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let incident_id = self.incident_id;
-        let incident = ledger.open_incident(incident_id, "request mutual aid")?;
+        let moving = ledger.incident_stay(incident_id, "request mutual aid")?;
+        let incident = &ledger.incidents[&incident_id];
         // An incident without a station asks in the name of "" (no station).
         let from_station = incident
             .station
             .clone()
             .unwrap_or_else(|| StationId(String::new()));
-        let status = incident.status;
         ledger
             .incidents
             .get_mut(&incident_id)
@@ -53,9 +53,8 @@ impl Rules for RequestMutualAid {
             .push(self.to_station.clone());
         let effect = ledger.record(
             step,
-            incident_id,
+            moving,
             TimelineStep::MutualAidRequested,
-            status,
             format!("{from_station} asks {}: {}", self.to_station, self.reason),
         );
         ledger.enqueue(

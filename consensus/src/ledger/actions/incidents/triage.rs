@@ -44,14 +44,8 @@ impl Rules for TriageIncident {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let incident_id = self.incident_id;
-        let incident = ledger.open_incident(incident_id, "triage")?;
-        if incident.status != IncidentStatus::Reported {
-            return Err(Rejection::WrongIncidentStatus {
-                incident_id,
-                status: incident.status,
-                action: "triage".into(),
-            });
-        }
+        // Only a reported incident may be triaged (the status table).
+        let moving = ledger.incident_move(incident_id, IncidentStatus::Triaged)?;
         let incident = ledger
             .incidents
             .get_mut(&incident_id)
@@ -60,13 +54,7 @@ impl Rules for TriageIncident {
         incident.station = self.station.clone();
         incident.target_s = Some(self.target_s);
         incident.major = self.major;
-        let effect = ledger.record(
-            step,
-            incident_id,
-            TimelineStep::Triaged,
-            IncidentStatus::Triaged,
-            self.reason(),
-        );
+        let effect = ledger.record(step, moving, TimelineStep::Triaged, self.reason());
         let to = if self.major {
             ActorId::Hub
         } else {

@@ -51,12 +51,13 @@ impl Rules for MarkUnresourced {
             });
         }
         let status = incident.status;
-        if incident.unresourced.is_some() {
+        let moving = ledger.incident_stay(incident_id, "mark unresourced")?;
+        if ledger.incidents[&incident_id].unresourced.is_some() {
             // Marked already: said once, so a surge does not flood the trail.
             return Ok(Effect::IncidentUpdated {
                 incident_id,
                 status,
-                version: incident.version,
+                version: ledger.incidents[&incident_id].version,
             });
         }
         let incident = ledger
@@ -68,12 +69,6 @@ impl Rules for MarkUnresourced {
             since_index: step.index,
             reason: self.reason.clone(),
         });
-        Ok(ledger.record(
-            step,
-            incident_id,
-            TimelineStep::Unresourced,
-            status,
-            self.reason.clone(),
-        ))
+        Ok(ledger.record(step, moving, TimelineStep::Unresourced, self.reason.clone()))
     }
 }

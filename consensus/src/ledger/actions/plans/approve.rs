@@ -33,7 +33,8 @@ impl Rules for ApprovePlan {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let incident_id = self.incident_id;
-        let incident = ledger.open_incident(incident_id, "approve a plan")?;
+        let moving = ledger.incident_stay(incident_id, "approve a plan")?;
+        let incident = &ledger.incidents[&incident_id];
         match &incident.plan {
             Some(plan) if plan.approved_index.is_none() => {}
             _ => {
@@ -44,7 +45,6 @@ impl Rules for ApprovePlan {
                 })
             }
         }
-        let status = incident.status;
         let incident = ledger
             .incidents
             .get_mut(&incident_id)
@@ -54,9 +54,8 @@ impl Rules for ApprovePlan {
         }
         let effect = ledger.record(
             step,
-            incident_id,
+            moving,
             TimelineStep::PlanApproved,
-            status,
             format!("approved by {}", step.command.origin),
         );
         ledger.enqueue(step, ActorId::Hub, Message::PlanApproved { incident_id });

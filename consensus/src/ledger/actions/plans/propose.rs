@@ -44,7 +44,8 @@ impl Rules for ProposePlan {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let incident_id = self.incident_id;
-        let incident = ledger.open_incident(incident_id, "propose a plan")?;
+        let moving = ledger.incident_stay(incident_id, "propose a plan")?;
+        let incident = &ledger.incidents[&incident_id];
         if incident
             .plan
             .as_ref()
@@ -59,7 +60,6 @@ impl Rules for ProposePlan {
         for line in &self.lines {
             ledger.known_unit(&line.unit_id)?;
         }
-        let status = incident.status;
         let incident = ledger
             .incidents
             .get_mut(&incident_id)
@@ -71,9 +71,8 @@ impl Rules for ProposePlan {
         });
         Ok(ledger.record(
             step,
-            incident_id,
+            moving,
             TimelineStep::PlanProposed,
-            status,
             format!(
                 "{} units; automatic approval at {} ms",
                 self.lines.len(),

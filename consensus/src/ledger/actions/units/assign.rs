@@ -8,7 +8,7 @@ use crate::ledger::ids::{ActorId, IncidentId, IncidentStatus, Ring, UnitId, Unit
 use crate::ledger::model::TimelineStep;
 use crate::ledger::model::{Assignment, Message, Rejection};
 use crate::ledger::permission::Proposers;
-use crate::ledger::step::{Outcome, Step};
+use crate::ledger::step::{Move, Outcome, Step};
 use crate::ledger::{actions::Rules, Ledger};
 
 /// Station, ring or hub: assign a unit, conditional on its version.
@@ -43,7 +43,7 @@ impl Rules for AssignUnit {
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let (incident_id, unit_id, eta_s) = (self.incident_id, &self.unit_id, self.eta_s);
-        let target_s = self.check_state(ledger)?;
+        let (moving, target_s) = self.check_state(ledger)?;
         let unit = ledger.units.get_mut(unit_id).expect("checked above");
         let unit_ring = unit.ring;
         unit.status = UnitStatus::Dispatched;
@@ -67,10 +67,6 @@ impl Rules for AssignUnit {
         if incident.on_scene_deadline_ms.is_none() {
             incident.on_scene_deadline_ms = Some(step.at_ms() + u64::from(target_s) * 1_000);
         }
-        let status = match incident.status {
-            IncidentStatus::Triaged | IncidentStatus::Escalated => IncidentStatus::Assigned,
-            other => other,
-        };
         let reason = format!(
             "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s{}",
             unit_ring.number(),
@@ -82,11 +78,10 @@ impl Rules for AssignUnit {
         );
         let effect = ledger.record(
             step,
-            incident_id,
+            moving,
             TimelineStep::Assigned {
                 unit_id: self.unit_id.clone(),
             },
-            status,
             reason,
         );
         if unit_ring == Ring::SpecialPolice {
@@ -104,19 +99,18 @@ impl Rules for AssignUnit {
 }
 
 impl AssignUnit {
-    /// The rules that need the ledger: the incident is open and triaged, the
-    /// unit exists at the expected version and is free. Returns the on-scene
-    /// target the assignment is measured against.
-    fn check_state(&self, ledger: &Ledger) -> Result<u32, Rejection> {
+    /// The rules that need the ledger: the incident may become assigned (a
+    /// triaged or escalated one; one already staffed keeps its status), the
+    /// unit exists at the expected version and is free. Returns the
+    /// incident's move and the on-scene target the assignment is measured
+    /// against.
+    fn check_state(&self, ledger: &Ledger) -> Result<(Move, u32), Rejection> {
         let (incident_id, unit_id) = (self.incident_id, &self.unit_id);
-        let incident = ledger.open_incident(incident_id, "assign")?;
-        if incident.status == IncidentStatus::Reported {
-            return Err(Rejection::WrongIncidentStatus {
-                incident_id,
-                status: incident.status,
-                action: "assign before triage".into(),
-            });
-        }
+        let moving = match ledger.incident(incident_id).map(|incident| incident.status) {
+            Some(status) if status.is_staffed() => ledger.incident_stay(incident_id, "assign")?,
+            _ => ledger.incident_move(incident_id, IncidentStatus::Assigned)?,
+        };
+        let incident = &ledger.incidents[&incident_id];
         let target_s = incident.target_s.unwrap_or(self.eta_s);
         let unit = ledger.known_unit(unit_id)?;
         if unit.version != self.expected_unit_version {
@@ -133,6 +127,6 @@ impl AssignUnit {
                 assigned_to: unit.assigned_to,
             });
         }
-        Ok(target_s)
+        Ok((moving, target_s))
     }
 }
