@@ -182,6 +182,11 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
         Effect::Rejected { rejection } => Wire::Rejected {
             rejection: rejection.to_string(),
         },
+        Effect::ActorFailed { actor, node, epoch } => Wire::ActorFailed {
+            actor: actor.to_string(),
+            node: *node,
+            epoch: *epoch,
+        },
     }
 }
 
