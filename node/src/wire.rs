@@ -236,6 +236,18 @@ fn member(member: MemberStatus) -> cordon_api::cluster::Member {
     }
 }
 
+/// An actor's failure past its restart budget, as the ledger records it.
+pub fn actor_failure(failure: &ledger::ActorFailure) -> cordon_api::actors::ActorFailure {
+    cordon_api::actors::ActorFailure {
+        node: failure.node,
+        epoch: failure.epoch,
+        restarts: failure.restarts,
+        reason: failure.reason.clone(),
+        at_ms: failure.at_ms,
+        log_index: failure.index,
+    }
+}
+
 /// A supervised actor as this node's supervisor reports it.
 pub fn supervised_actor(child: &ChildSnapshot) -> cordon_api::actors::SupervisedActor {
     cordon_api::actors::SupervisedActor {

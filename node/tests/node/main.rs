@@ -9,6 +9,7 @@ mod kill_leader;
 mod metrics;
 mod operations;
 mod positions;
+mod replace;
 mod request_ids;
 mod support;
 mod tracing;
