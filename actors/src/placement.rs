@@ -11,15 +11,22 @@
 //! back only after staying alive for `move_back_after_ms` (hysteresis).
 //! Special-ops teams are placed wherever the ring-4 actor runs, because it
 //! supervises them. A node an operator drains counts as gone until undrained.
+//!
+//! An actor that failed past its restart budget on a node (its supervisor
+//! recorded `ReportActorFailed` in the ledger) is placed again under a
+//! higher epoch, on the first fit node of its preference list: the node it
+//! failed on is unfit for it for `failed_node_hold_ms` after the failure, so
+//! it does not move straight back. When every live node is unfit it goes to
+//! the best one anyway, with an error logged: never left unplaced.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use cordon_config::district::{District, Ring, UnitKind};
 use cordon_config::{ClusterConfig, NodeId, NodeRole};
 use cordon_consensus::ledger::{
-    Action, ActorId, Command, Origin, PlaceActor, RequestId, StationId,
+    Action, ActorFailure, ActorId, Command, Effect, Origin, PlaceActor, RequestId, StationId,
 };
 use tokio::time::Instant;
 
@@ -132,12 +139,94 @@ pub fn desired_node(
     }
 }
 
+/// The nodes an actor's failures past its restart budget make unfit for it
+/// at `now_ms`: those where it failed less than `hold_ms` ago.
+pub fn unfit_nodes(failures: &[ActorFailure], now_ms: u64, hold_ms: u64) -> BTreeSet<NodeId> {
+    failures
+        .iter()
+        .filter(|failure| now_ms < failure.at_ms.saturating_add(hold_ms))
+        .map(|failure| failure.node)
+        .collect()
+}
+
+/// True when the actor's current incarnation (`placed`: node and epoch)
+/// failed past its restart budget: it must be placed again, under a higher
+/// epoch, even if no other node is fit.
+pub fn failed_where_placed(failures: &[ActorFailure], placed: Option<(NodeId, u64)>) -> bool {
+    placed.is_some_and(|(node, epoch)| {
+        failures
+            .iter()
+            .any(|failure| failure.node == node && failure.epoch == epoch)
+    })
+}
+
+/// Where an actor should be, keeping it off the `unfit` nodes: as
+/// [`desired_node`] over the fit nodes; when no fit node is alive, the best
+/// live node anyway (an actor is never left unplaced for being unfit).
+pub fn fit_node(
+    preference: &[NodeId],
+    current: Option<NodeId>,
+    unfit: &BTreeSet<NodeId>,
+    alive: &dyn Fn(NodeId) -> bool,
+    stably_alive: &dyn Fn(NodeId) -> bool,
+) -> Option<NodeId> {
+    let fit = |id: NodeId| alive(id) && !unfit.contains(&id);
+    let fit_stably = |id: NodeId| stably_alive(id) && !unfit.contains(&id);
+    desired_node(preference, current, &fit, &fit_stably)
+        .or_else(|| desired_node(preference, current, alive, stably_alive))
+}
+
+/// What the leader reads from the ledger for one placement round.
+struct LedgerView {
+    /// Each placed actor's node and epoch.
+    current: BTreeMap<ActorId, (NodeId, u64)>,
+    /// Each actor's failures past its restart budget (newest per node).
+    failures: BTreeMap<ActorId, Vec<ActorFailure>>,
+    /// Drained members.
+    drained: Vec<NodeId>,
+}
+
+impl LedgerView {
+    fn read(context: &NodeContext, actors: &[ActorId], members: &[NodeId]) -> LedgerView {
+        let applied = context.node.ledger().read();
+        let ledger = &applied.ledger;
+        LedgerView {
+            current: ledger
+                .placements()
+                .map(|(a, p)| (a.clone(), (p.node, p.epoch)))
+                .collect(),
+            failures: actors
+                .iter()
+                .map(|actor| {
+                    (
+                        actor.clone(),
+                        ledger.actor_failures(actor).cloned().collect(),
+                    )
+                })
+                .collect(),
+            drained: members
+                .iter()
+                .copied()
+                .filter(|id| ledger.is_drained(*id))
+                .collect(),
+        }
+    }
+}
+
+/// One placement: the actor, where to, under which epoch, from where, and
+/// whether it replaces an incarnation that failed past its budget.
+struct Move {
+    actor: ActorId,
+    node: NodeId,
+    epoch: u64,
+    from: Option<NodeId>,
+    replaces_failed: bool,
+}
+
 /// The leader's placement loop; idles on followers.
 pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
     let actors = district_actors(&context.district);
     let heartbeat = Duration::from_millis(context.timing.heartbeat_interval_ms);
-    let detection = Duration::from_millis(context.timing.detection_timeout_ms);
-    let move_back = Duration::from_millis(context.timing.move_back_after_ms);
     let mut health = Health::default();
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -149,72 +238,85 @@ pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
         }
         let members = context.node.member_ids();
         health.probe(&context, &members, heartbeat).await;
-        let now = Instant::now();
-        let (current, drained): (BTreeMap<ActorId, (NodeId, u64)>, Vec<NodeId>) = {
-            let applied = context.node.ledger().read();
-            let current = applied
-                .ledger
-                .placements()
-                .map(|(a, p)| (a.clone(), (p.node, p.epoch)))
-                .collect();
-            let drained = members
-                .iter()
-                .copied()
-                .filter(|id| applied.ledger.is_drained(*id))
-                .collect();
-            (current, drained)
-        };
-        // A drained node counts as gone: its actors move away and stay away.
-        let alive = |id: NodeId| !drained.contains(&id) && health.alive(id, now, detection);
-        let stably_alive = |id: NodeId| {
-            !drained.contains(&id) && health.stably_alive(id, now, detection, move_back)
-        };
+        let view = LedgerView::read(&context, &actors, &members);
+        let moves = plan_round(&context, &cluster, &actors, &members, &health, &view);
         // A round's moves are proposed together, so Raft commits them in a
         // few batches: one write at a time took 6 s to move the 19 actors of
         // a dead district server (the kill-leader drill).
-        let mut moves = tokio::task::JoinSet::new();
-        for actor in &actors {
-            let placed = current.get(actor).copied();
-            let target = if let ActorId::SpecialOps(_) = actor {
-                // Teams live with the ring-4 actor that supervises them.
-                match current.get(&ActorId::Ring(Ring::SpecialPolice)) {
-                    Some((ring_four, _)) if alive(*ring_four) => Some(*ring_four),
-                    _ => None,
-                }
-            } else {
-                let order = preference(actor, &cluster, &members);
-                desired_node(&order, placed.map(|(node, _)| node), &alive, &stably_alive)
-            };
-            let Some(target) = target else {
-                continue;
-            };
-            if placed.map(|(node, _)| node) == Some(target) {
-                continue;
-            }
-            let epoch = placed.map_or(1, |(_, epoch)| epoch + 1);
-            let (context, actor) = (context.clone(), actor.clone());
-            moves.spawn(async move {
-                place(
-                    &context,
-                    &actor,
-                    target,
-                    epoch,
-                    placed.map(|(node, _)| node),
-                )
-                .await
-            });
+        let mut writes = tokio::task::JoinSet::new();
+        for placement in moves {
+            let context = context.clone();
+            writes.spawn(async move { place(&context, &placement).await });
         }
-        while moves.join_next().await.is_some() {}
+        while writes.join_next().await.is_some() {}
     }
 }
 
-async fn place(
+/// The moves of one round: every actor whose node is not where it should
+/// be, or whose incarnation failed past its restart budget.
+fn plan_round(
     context: &NodeContext,
-    actor: &ActorId,
-    node: NodeId,
-    epoch: u64,
-    from: Option<NodeId>,
-) {
+    cluster: &ClusterConfig,
+    actors: &[ActorId],
+    members: &[NodeId],
+    health: &Health,
+    view: &LedgerView,
+) -> Vec<Move> {
+    let timing = &context.timing;
+    let detection = Duration::from_millis(timing.detection_timeout_ms);
+    let move_back = Duration::from_millis(timing.move_back_after_ms);
+    let (now, now_ms) = (Instant::now(), context.now_ms());
+    // A drained node counts as gone: its actors move away and stay away.
+    let drained = &view.drained;
+    let alive = |id: NodeId| !drained.contains(&id) && health.alive(id, now, detection);
+    let stably_alive =
+        |id: NodeId| !drained.contains(&id) && health.stably_alive(id, now, detection, move_back);
+    let mut moves = Vec::new();
+    for actor in actors {
+        let placed = view.current.get(actor).copied();
+        let failures = view.failures.get(actor).map_or(&[][..], Vec::as_slice);
+        let unfit = unfit_nodes(failures, now_ms, timing.failed_node_hold_ms);
+        let target = if let ActorId::SpecialOps(_) = actor {
+            // Teams live with the ring-4 actor that supervises them.
+            match view.current.get(&ActorId::Ring(Ring::SpecialPolice)) {
+                Some((ring_four, _)) if alive(*ring_four) => Some(*ring_four),
+                _ => None,
+            }
+        } else {
+            let order = preference(actor, cluster, members);
+            let current = placed.map(|(node, _)| node);
+            fit_node(&order, current, &unfit, &alive, &stably_alive)
+        };
+        let Some(target) = target else {
+            continue;
+        };
+        let replaces_failed = failed_where_placed(failures, placed);
+        if placed.map(|(node, _)| node) == Some(target) && !replaces_failed {
+            continue;
+        }
+        if replaces_failed && unfit.contains(&target) {
+            tracing::error!(%actor, node = target, "every live node is unfit for the actor (it failed past its restart budget there); placing it on the best one anyway");
+        }
+        moves.push(Move {
+            actor: actor.clone(),
+            node: target,
+            epoch: placed.map_or(1, |(_, epoch)| epoch + 1),
+            from: placed.map(|(node, _)| node),
+            replaces_failed,
+        });
+    }
+    moves
+}
+
+async fn place(context: &NodeContext, placement: &Move) {
+    let Move {
+        actor,
+        node,
+        epoch,
+        from,
+        replaces_failed,
+    } = placement;
+    let (node, epoch) = (*node, *epoch);
     let command = Command::new(
         RequestId(format!(
             "place-{}-{epoch}",
@@ -231,6 +333,16 @@ async fn place(
         }),
     );
     match context.node.write(command).await {
+        Ok(applied) if *replaces_failed => {
+            let fresh =
+                !applied.deduplicated && matches!(applied.effect, Effect::ActorPlaced { .. });
+            if fresh {
+                // Counted once: a retried write of the same placement is deduplicated.
+                metrics::counter!("cordon_actor_replacements_total", "actor" => actor.to_string())
+                    .increment(1);
+                tracing::error!(%actor, node, epoch, from = ?from, index = applied.index, "actor failed past its restart budget; placed again");
+            }
+        }
         Ok(applied) => {
             tracing::info!(%actor, node, epoch, from = ?from, index = applied.index, "placed actor")
         }
@@ -317,6 +429,48 @@ mod tests {
         assert_eq!(desired_node(&order, None, &alive, &alive), Some(2));
         let none = |_: NodeId| false;
         assert_eq!(desired_node(&order, None, &none, &none), None);
+    }
+
+    fn failure(node: NodeId, epoch: u64, at_ms: u64) -> ActorFailure {
+        ActorFailure {
+            node,
+            epoch,
+            restarts: 3,
+            reason: "panicked".into(),
+            at_ms,
+            index: 1,
+        }
+    }
+
+    #[test]
+    fn a_node_the_actor_failed_on_is_unfit_for_the_hold_time() {
+        // The failure on node 4 at t=1000 keeps node 4 unfit until t=1000+hold.
+        let failures = [failure(4, 2, 1_000)];
+        assert_eq!(unfit_nodes(&failures, 1_500, 1_000), BTreeSet::from([4]));
+        assert!(unfit_nodes(&failures, 2_000, 1_000).is_empty());
+    }
+
+    #[test]
+    fn a_failed_actor_moves_to_the_next_fit_node_and_not_straight_back() {
+        // Node 4 failed it: the next preference takes it, and the stably
+        // alive node 4 does not win it back while unfit.
+        let order = [4, 1, 2];
+        let alive = |_: NodeId| true;
+        let unfit = BTreeSet::from([4]);
+        assert!(failed_where_placed(&[failure(4, 2, 0)], Some((4, 2))));
+        assert_eq!(fit_node(&order, Some(4), &unfit, &alive, &alive), Some(1));
+        assert_eq!(fit_node(&order, Some(1), &unfit, &alive, &alive), Some(1));
+        assert!(!failed_where_placed(&[failure(4, 2, 0)], Some((1, 3))));
+    }
+
+    #[test]
+    fn when_every_node_is_unfit_the_best_live_one_keeps_the_actor() {
+        // Never unplaced: with 4 and 1 unfit and 2 dead, the first live node is chosen.
+        let order = [4, 1, 2];
+        let alive = |id: NodeId| id != 2;
+        let unfit = BTreeSet::from([4, 1]);
+        assert_eq!(fit_node(&order, Some(4), &unfit, &alive, &alive), Some(4));
+        assert_eq!(fit_node(&order, None, &unfit, &alive, &alive), Some(4));
     }
 
     #[test]

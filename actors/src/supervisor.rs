@@ -7,8 +7,11 @@
 //! on this node (with their epochs), stops those moved away, wakes actors that
 //! have new pending messages, and restarts a crashed actor within a budget
 //! (`restarts_per_window_max` per `restart_window_ms`); past the budget the
-//! failure escalates: the actor is marked failed, left stopped, and shows so
-//! in its snapshot until its placement changes.
+//! failure escalates: the actor is marked failed and left stopped here, an
+//! error is logged and counted, and the failure is recorded in the ledger
+//! ([`ReportActorFailed`], proposed as the failed incarnation) so the
+//! leader's placement loop moves the actor to another node under a higher
+//! epoch. Nothing waits for a person to restart it.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -16,12 +19,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use cordon_consensus::ledger::{ActorId, Ring};
+use cordon_consensus::ledger::{Action, ActorId, ReportActorFailed, Ring, TEXT_BYTES_MAX};
 use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 
 use crate::actor::{ActorMsg, ActorSnapshot, DispatchActor};
-use crate::context::NodeContext;
+use crate::context::{NodeContext, ProposeError};
 
 /// Messages of the node supervisor.
 #[derive(Debug)]
@@ -49,7 +52,8 @@ pub enum SupervisorMsg {
 pub enum ChildStatus {
     /// Running.
     Running,
-    /// Past its restart budget: stopped, failure escalated.
+    /// Past its restart budget: stopped here, failure escalated (the
+    /// leader places it on another node).
     Failed,
 }
 
@@ -225,8 +229,14 @@ impl Supervision {
         metrics::counter!("cordon_actor_failures_total", "actor" => actor.to_string()).increment(1);
         if child.restarts_in_window.len() as u32 >= self.context.timing.restarts_per_window_max {
             child.status = ChildStatus::Failed;
-            metrics::counter!("cordon_actor_failures_escalated_total", "actor" => actor.to_string()).increment(1);
-            tracing::error!(%actor, restarts = child.restarts, %failure, "actor failed past its restart budget; escalating: left stopped");
+            let report = ReportActorFailed {
+                actor: actor.clone(),
+                node: self.context.node_id(),
+                epoch: child.epoch,
+                restarts: child.restarts,
+                reason: clip(&failure, TEXT_BYTES_MAX),
+            };
+            escalate(&self.context, report);
             return Ok(());
         }
         child.restarts_in_window.push_back(now);
@@ -309,6 +319,71 @@ impl Supervision {
         }
         snapshots
     }
+}
+
+/// Escalates a failure past the restart budget: an error log and a count
+/// (once, here, where it happened) and the ledger record, proposed in the
+/// background so the supervisor keeps serving its other children.
+fn escalate(context: &Arc<NodeContext>, report: ReportActorFailed) {
+    metrics::counter!("cordon_actor_failures_escalated_total", "actor" => report.actor.to_string())
+        .increment(1);
+    tracing::error!(
+        actor = %report.actor,
+        node = report.node,
+        epoch = report.epoch,
+        restarts = report.restarts,
+        failure = %report.reason,
+        "actor failed past its restart budget; stopped here, the leader places it on another node"
+    );
+    tokio::spawn(record_failure(context.clone(), report));
+}
+
+/// Records the failure in the ledger as the failed incarnation, retrying
+/// while the cluster cannot commit, until the ledger has it, refuses it, or
+/// has already moved the actor (a newer epoch).
+async fn record_failure(context: Arc<NodeContext>, report: ReportActorFailed) {
+    let retry = Duration::from_millis(context.timing.heartbeat_interval_ms);
+    let request_id = format!("failed-{}-{}", report.actor, report.epoch);
+    let (actor, epoch) = (report.actor.clone(), report.epoch);
+    loop {
+        let still_placed = {
+            let applied = context.node.ledger().read();
+            applied
+                .ledger
+                .placement(&actor)
+                .is_some_and(|placement| placement.epoch == epoch)
+        };
+        if !still_placed {
+            return;
+        }
+        let action = Action::ReportActorFailed(report.clone());
+        match context
+            .propose(&actor, epoch, request_id.clone(), action, Vec::new())
+            .await
+        {
+            Ok(applied) => {
+                tracing::info!(%actor, epoch, index = applied.index, "failure past the restart budget recorded");
+                return;
+            }
+            Err(ProposeError::Rejected(rejection)) => {
+                tracing::warn!(%actor, epoch, %rejection, "failure past the restart budget not recorded");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%actor, epoch, %error, "record failure past the restart budget; retrying");
+                tokio::time::sleep(retry).await;
+            }
+        }
+    }
+}
+
+/// `text` cut to at most `bytes_max` bytes on a character boundary.
+fn clip(text: &str, bytes_max: usize) -> String {
+    let mut end = text.len().min(bytes_max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
 
 /// The special-ops teams are supervised by the ring-4 actor.

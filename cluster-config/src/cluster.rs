@@ -207,7 +207,8 @@ impl Default for Limits {
 #[serde(deny_unknown_fields, default)]
 pub struct ActorTiming {
     /// Restarts of one actor allowed within `restart_window_ms` before the
-    /// failure escalates (the actor is marked failed and left stopped).
+    /// failure escalates (the actor is stopped there, its failure recorded
+    /// in the ledger, and the leader places it on another node).
     pub restarts_per_window_max: u32,
     /// The window of the restart budget.
     pub restart_window_ms: u64,
@@ -218,6 +219,10 @@ pub struct ActorTiming {
     /// A returning preferred node must stay alive this long before its
     /// actors move back (hysteresis).
     pub move_back_after_ms: u64,
+    /// After an actor fails past its restart budget on a node, that node is
+    /// unfit for the actor for this long: the actor is placed elsewhere and
+    /// does not move back before (unless every node is unfit).
+    pub failed_node_hold_ms: u64,
     /// A major incident's plan is approved automatically after this long.
     pub plan_auto_approve_ms: u64,
     /// Period of the hub's deadline watch.
@@ -232,6 +237,7 @@ impl Default for ActorTiming {
             heartbeat_interval_ms: 200,
             detection_timeout_ms: 800,
             move_back_after_ms: 5_000,
+            failed_node_hold_ms: 300_000,
             plan_auto_approve_ms: 30_000,
             deadline_watch_interval_ms: 500,
         }
@@ -760,12 +766,13 @@ fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
     if actors.restarts_per_window_max == 0
         || actors.restart_window_ms == 0
         || actors.deadline_watch_interval_ms == 0
+        || actors.failed_node_hold_ms == 0
     {
         return Err(invalid(
             "actors",
             format!(
-                "restarts_per_window_max = {}, restart_window_ms = {}, deadline_watch_interval_ms = {}",
-                actors.restarts_per_window_max, actors.restart_window_ms, actors.deadline_watch_interval_ms
+                "restarts_per_window_max = {}, restart_window_ms = {}, deadline_watch_interval_ms = {}, failed_node_hold_ms = {}",
+                actors.restarts_per_window_max, actors.restart_window_ms, actors.deadline_watch_interval_ms, actors.failed_node_hold_ms
             ),
             "must be positive",
             "remove them to use the defaults",

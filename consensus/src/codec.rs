@@ -56,8 +56,10 @@ pub enum CodecError {
 /// station ids, so a ring outside 1..=4 no longer decodes; 3 types the
 /// timeline's steps (a step carries the unit it is about); 4 adds the
 /// unresourced mark (an action, a step and an incident field), the target
-/// an escalation carries, the breach flag of an assignment and, with each
-/// remembered answer, the fingerprint of the request it answered.
+/// an escalation carries, the breach flag of an assignment, with each
+/// remembered answer the fingerprint of the request it answered, and the
+/// report of an actor failed past its restart budget (an action, an effect,
+/// a rejection and the ledger's failures per actor and node).
 pub const STORAGE_FORMAT_VERSION: u16 = 4;
 
 /// The first bytes of a versioned encoding, before the version.

@@ -198,6 +198,11 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
         Effect::Rejected { rejection: refused } => Wire::Rejected {
             rejection: rejection(refused),
         },
+        Effect::ActorFailed { actor, node, epoch } => Wire::ActorFailed {
+            actor: actor.to_string(),
+            node: *node,
+            epoch: *epoch,
+        },
     }
 }
 
@@ -244,6 +249,18 @@ fn member(member: MemberStatus) -> cordon_api::cluster::Member {
         voter: member.voter,
         matched_index: member.matched_index,
         lag: member.lag,
+    }
+}
+
+/// An actor's failure past its restart budget, as the ledger records it.
+pub fn actor_failure(failure: &ledger::ActorFailure) -> cordon_api::actors::ActorFailure {
+    cordon_api::actors::ActorFailure {
+        node: failure.node,
+        epoch: failure.epoch,
+        restarts: failure.restarts,
+        reason: failure.reason.clone(),
+        at_ms: failure.at_ms,
+        log_index: failure.index,
     }
 }
 

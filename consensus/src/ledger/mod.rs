@@ -12,7 +12,8 @@
 //! status that moves along a table (`IncidentStatus::next_statuses`, checked
 //! in one place, `step`'s `incident_move`), units with
 //! status, version and assignment, actor placements with epochs (fencing:
-//! a command from an actor under a stale epoch is rejected), and each actor's
+//! a command from an actor under a stale epoch is rejected), the failures of
+//! actors past their restart budget (per actor and node), and each actor's
 //! pending messages (committed first, delivered second; a message leaves the
 //! queue only with the command that handles it).
 //!
@@ -40,8 +41,8 @@ use serde::{Deserialize, Serialize};
 
 pub use actions::{
     Action, ApprovePlan, AssignUnit, CancelIncident, Dismiss, Escalate, LoadRoster,
-    MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RequestMutualAid, ResolveIncident,
-    RetireNodeId, RosterUnit, SetNodeDrained, TriageIncident, UpdateUnitStatus,
+    MarkUnresourced, NewIncident, PlaceActor, ProposePlan, ReportActorFailed, RequestMutualAid,
+    ResolveIncident, RetireNodeId, RosterUnit, SetNodeDrained, TriageIncident, UpdateUnitStatus,
 };
 pub use command::{
     request_id_is_valid, Command, Origin, PLAN_LINES_MAX, REQUEST_ID_BYTES_MAX, ROSTER_UNITS_MAX,
@@ -52,8 +53,8 @@ pub use ids::{
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan, PlanLine, PlanRole,
-    Rejection, TimelineEntry, TimelineStep, Unit, Unresourced,
+    ActorFailure, Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan,
+    PlanLine, PlanRole, Rejection, TimelineEntry, TimelineStep, Unit, Unresourced,
 };
 pub use permission::Proposers;
 pub use step::responder;
@@ -78,6 +79,9 @@ pub struct Ledger {
     drained_nodes: BTreeSet<u64>,
     pending: BTreeMap<ActorId, BTreeMap<u64, Envelope>>,
     last_message_seq: u64,
+    /// Each actor's newest failure past its restart budget per node: the
+    /// placement loop keeps it off those nodes for a hold time.
+    actor_failures: BTreeMap<ActorId, BTreeMap<u64, ActorFailure>>,
 }
 
 impl Ledger {
@@ -189,6 +193,21 @@ impl Ledger {
     /// Every placement.
     pub fn placements(&self) -> impl Iterator<Item = (&ActorId, &Placement)> {
         self.placements.iter()
+    }
+
+    /// The actor's newest failure past its restart budget on each node
+    /// where it had one, by node.
+    pub fn actor_failures(&self, actor: &ActorId) -> impl Iterator<Item = &ActorFailure> {
+        self.actor_failures
+            .get(actor)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+    }
+
+    /// The actor's newest failure past its restart budget, on any node.
+    pub fn last_actor_failure(&self, actor: &ActorId) -> Option<&ActorFailure> {
+        self.actor_failures(actor)
+            .max_by_key(|failure| failure.index)
     }
 
     /// True if an operator drained the node.

@@ -159,6 +159,19 @@ pub enum Rejection {
         /// The log index of the request it was first used for.
         first_index: u64,
     },
+    /// A failure past the restart budget is reported by the failed
+    /// incarnation itself (its actor, epoch and node), never by another.
+    #[error("{origin} may not report a failure of {actor} under epoch {epoch} on node {node}: only that incarnation's supervisor, speaking as it, may")]
+    NotOwnFailure {
+        /// The actor named in the report.
+        actor: ActorId,
+        /// The epoch named in the report.
+        epoch: u64,
+        /// The node named in the report.
+        node: u64,
+        /// Who proposed it.
+        origin: String,
+    },
 }
 
 /// What an incident can become, for the refusal of a move the table forbids.
@@ -449,6 +462,26 @@ pub struct Placement {
     pub placed_at_ms: u64,
 }
 
+/// An actor that failed past its restart budget on a node, as its
+/// supervisor reported it (see `ReportActorFailed`). The placement loop
+/// treats the node as unfit for the actor for a hold time after `at_ms`,
+/// and the API shows the newest such failure to operators.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorFailure {
+    /// The node it failed on.
+    pub node: u64,
+    /// The placement epoch it failed under.
+    pub epoch: u64,
+    /// Restarts it had on that node before giving up.
+    pub restarts: u32,
+    /// The last failure, in words.
+    pub reason: String,
+    /// When the supervisor gave up, Unix ms (the proposer's stamp).
+    pub at_ms: u64,
+    /// The log index of the report.
+    pub index: u64,
+}
+
 /// A message committed for an actor; it stays pending until a command of
 /// that actor consumes it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -577,6 +610,16 @@ pub enum Effect {
     Rejected {
         /// Why.
         rejection: Rejection,
+    },
+    /// An actor's failure past its restart budget was recorded; the
+    /// placement loop moves it off the node.
+    ActorFailed {
+        /// The actor.
+        actor: ActorId,
+        /// The node it failed on.
+        node: u64,
+        /// The epoch it failed under.
+        epoch: u64,
     },
 }
 

@@ -83,9 +83,9 @@ mod tests {
     use crate::ledger::{
         Action, ApprovePlan, AssignUnit, CancelIncident, Channel, Dismiss, Effect, Escalate,
         IncidentId, IncidentKind, LoadRoster, MarkUnresourced, NewIncident, PlaceActor, PlanLine,
-        PlanRole, Position, ProposePlan, RequestId, RequestMutualAid, ResolveIncident,
-        RetireNodeId, Ring, SetNodeDrained, StationId, TriageIncident, UnitId, UnitStatus,
-        UpdateUnitStatus,
+        PlanRole, Position, ProposePlan, ReportActorFailed, RequestId, RequestMutualAid,
+        ResolveIncident, RetireNodeId, Ring, SetNodeDrained, StationId, TriageIncident, UnitId,
+        UnitStatus, UpdateUnitStatus,
     };
 
     /// The origins of the table's columns, in order.
@@ -133,6 +133,7 @@ mod tests {
             Action::SetNodeDrained(_) =>     [N, Y, Y, N, N, N, N],
             Action::Dismiss(_) =>            [N, N, N, Y, Y, Y, Y],
             Action::MarkUnresourced(_) =>    [N, N, N, Y, Y, Y, Y],
+            Action::ReportActorFailed(_) =>  [N, N, N, Y, Y, Y, Y],
         }
     }
 
@@ -227,6 +228,13 @@ mod tests {
                 incident_id,
                 reason: reason(),
             }),
+            Action::ReportActorFailed(ReportActorFailed {
+                actor: ActorId::Hub,
+                node: 1,
+                epoch: 1,
+                restarts: 3,
+                reason: reason(),
+            }),
         ]
     }
 
@@ -235,7 +243,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 16);
+        assert_eq!(names.len(), 17);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

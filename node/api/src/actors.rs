@@ -35,6 +35,27 @@ pub struct Actor {
     pub supervisor_epoch: Option<u64>,
     /// The actor's own view, when it answered.
     pub state: Option<ActorState>,
+    /// Its newest failure past the restart budget, from the ledger: the
+    /// node it failed on was given up and the actor placed again (the
+    /// alert an operator follows up).
+    pub failed_past_budget: Option<ActorFailure>,
+}
+
+/// An actor's failure past its restart budget, as the ledger records it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ActorFailure {
+    /// The node it failed on.
+    pub node: u64,
+    /// The placement epoch it failed under.
+    pub epoch: u64,
+    /// Restarts it had on that node before its supervisor gave up.
+    pub restarts: u32,
+    /// The last failure, in words.
+    pub reason: String,
+    /// When its supervisor gave up, Unix ms.
+    pub at_ms: u64,
+    /// The log index of the record.
+    pub log_index: u64,
 }
 
 /// `GET /v1/actors/local`.

@@ -67,6 +67,16 @@ pub enum Effect {
         /// The rule broken and how to fix it.
         rejection: String,
     },
+    /// An actor failed past its restart budget on a node; it is moved to
+    /// another node.
+    ActorFailed {
+        /// The actor.
+        actor: String,
+        /// The node it failed on.
+        node: u64,
+        /// The epoch it failed under.
+        epoch: u64,
+    },
 }
 
 /// The data of one `applied` event.

@@ -3,7 +3,7 @@
 
 use axum::extract::State;
 use axum::Json;
-use cordon_api::actors::{Actor, ActorList, LocalActors, SupervisedActor};
+use cordon_api::actors::{Actor, ActorFailure, ActorList, LocalActors, SupervisedActor};
 use cordon_api::ApiError;
 
 use super::{admit, ApiResult, ApiState};
@@ -34,22 +34,12 @@ async fn local_report(state: &ApiState) -> LocalActors {
 pub(super) async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json<ActorList>> {
     let _permit = admit(&state)?;
     state.node.read_barrier().await?;
-    let placements: Vec<(String, u64, u64, u64)> = {
-        let applied = state.node.ledger().read();
-        applied
-            .ledger
-            .placements()
-            .map(|(actor, placement)| {
-                let pending = applied.ledger.pending_for(actor).count() as u64;
-                (actor.to_string(), placement.node, placement.epoch, pending)
-            })
-            .collect()
-    };
+    let placements = ledger_placements(&state);
     let reports = supervisor_reports(&state).await;
     let actors = placements
         .into_iter()
-        .map(|(actor, node, epoch, pending)| {
-            let report = reports.get(&(actor.clone(), node));
+        .map(|placed| {
+            let report = reports.get(&(placed.actor.clone(), placed.node));
             Actor {
                 status: report.map_or_else(|| "unknown".to_string(), |r| r.status.clone()),
                 restarts: report.map_or(0, |r| r.restarts),
@@ -57,14 +47,40 @@ pub(super) async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json
                 last_failure: report.and_then(|r| r.last_failure.clone()),
                 supervisor_epoch: report.map(|r| r.epoch),
                 state: report.and_then(|r| r.state.clone()),
-                actor,
-                node,
-                epoch,
-                pending,
+                actor: placed.actor,
+                node: placed.node,
+                epoch: placed.epoch,
+                pending: placed.pending,
+                failed_past_budget: placed.failed_past_budget,
             }
         })
         .collect();
     Ok(Json(ActorList { actors }))
+}
+
+/// One placement as the ledger has it, with what the API shows beside it.
+struct LedgerPlacement {
+    actor: String,
+    node: u64,
+    epoch: u64,
+    pending: u64,
+    failed_past_budget: Option<ActorFailure>,
+}
+
+/// Every placement, read under the ledger's lock and released at once.
+fn ledger_placements(state: &ApiState) -> Vec<LedgerPlacement> {
+    let applied = state.node.ledger().read();
+    let ledger = &applied.ledger;
+    ledger
+        .placements()
+        .map(|(actor, placement)| LedgerPlacement {
+            actor: actor.to_string(),
+            node: placement.node,
+            epoch: placement.epoch,
+            pending: ledger.pending_for(actor).count() as u64,
+            failed_past_budget: ledger.last_actor_failure(actor).map(wire::actor_failure),
+        })
+        .collect()
 }
 
 /// What every member's supervisors report, by (actor, node): an actor's

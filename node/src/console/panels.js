@@ -179,9 +179,11 @@ export class ClusterPanel {
     const sorted = [...actors].sort((a, b) => actorOrder(a.actor) - actorOrder(b.actor) || a.actor.localeCompare(b.actor));
     replaceRows(this.actors, sorted.map(actorRow));
     const failed = actors.filter((actor) => actor.status === 'failed').length;
+    const replaced = actors.filter((actor) => actor.failed_past_budget).length;
     const restarts = actors.reduce((sum, actor) => sum + (actor.restarts ?? 0), 0);
     document.getElementById('actor-summary').textContent =
-      `${actors.length} placed · ${restarts} restarts${failed ? ` · ${failed} failed` : ''}`;
+      `${actors.length} placed · ${restarts} restarts${failed ? ` · ${failed} failed` : ''}` +
+      `${replaced ? ` · ${replaced} moved after failing past their restart budget` : ''}`;
   }
 }
 
@@ -221,8 +223,17 @@ function actorOrder(name) {
   return 3;
 }
 
+/** The actor's newest failure past its restart budget, in words. */
+function pastBudget(actor) {
+  const f = actor.failed_past_budget;
+  if (!f) return null;
+  const at = new Date(f.at_ms).toISOString();
+  return `failed past its restart budget on node ${f.node} (epoch ${f.epoch}, ${f.restarts} restarts) at ${at}: ${f.reason}`;
+}
+
 function actorRow(actor) {
-  const failure = actor.last_failure ? `last failure: ${JSON.stringify(actor.last_failure)}` : null;
+  const lines = [actor.last_failure ? `last failure: ${JSON.stringify(actor.last_failure)}` : null, pastBudget(actor)];
+  const failure = lines.filter(Boolean).join('\n') || null;
   return el('tr', {
     class: 'actor', 'data-actor': actor.actor, 'data-node': actor.node, 'data-status': actor.status,
   },
@@ -231,7 +242,9 @@ function actorRow(actor) {
   el('td', { class: 'mono', text: actor.epoch }),
   el('td', { class: `mono${actor.restarts ? ' warn' : ''}`, text: actor.restarts ?? 0 }),
   el('td', { class: 'mono', text: actor.pending }),
-  el('td', { title: failure }, el('span', { class: `badge actor-${actor.status}`, text: actor.status })));
+  el('td', { title: failure },
+    el('span', { class: `badge actor-${actor.status}`, text: actor.status }),
+    actor.failed_past_budget ? el('span', { class: 'badge actor-failed', text: `moved off ${actor.failed_past_budget.node}` }) : null));
 }
 
 /** The newest incidents, open ones first, with live countdowns. */

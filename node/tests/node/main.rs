@@ -10,6 +10,7 @@ mod lifecycle;
 mod metrics;
 mod operations;
 mod positions;
+mod replace;
 mod request_ids;
 mod support;
 mod tracing;

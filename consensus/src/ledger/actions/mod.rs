@@ -10,7 +10,8 @@
 //!
 //! Folders: [`incidents`] (report, triage, escalate, mutual aid, mark
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
-//! approve), [`placement`] (where actors run, their pending messages),
+//! approve), [`placement`] (where actors run, their pending messages,
+//! their failures past the restart budget),
 //! [`nodes`] (retired ids, draining).
 
 pub mod incidents;
@@ -26,7 +27,7 @@ pub use incidents::{
     TriageIncident,
 };
 pub use nodes::{RetireNodeId, SetNodeDrained};
-pub use placement::{Dismiss, PlaceActor};
+pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{ApprovePlan, ProposePlan};
 pub use units::{AssignUnit, LoadRoster, RosterUnit, UpdateUnitStatus};
 
@@ -89,6 +90,9 @@ pub enum Action {
     Dismiss(Dismiss),
     /// Actor: no unit of any ring can respond yet; the dispatch stays pending.
     MarkUnresourced(MarkUnresourced),
+    /// Supervisor, as the actor: it failed past its restart budget; the
+    /// placement loop moves it to another node.
+    ReportActorFailed(ReportActorFailed),
 }
 
 impl Action {
@@ -111,6 +115,7 @@ impl Action {
             Action::SetNodeDrained(action) => action,
             Action::Dismiss(action) => action,
             Action::MarkUnresourced(action) => action,
+            Action::ReportActorFailed(action) => action,
         }
     }
 
