@@ -173,8 +173,12 @@ impl DispatchActor {
         reason: String,
     ) -> Result<(), ProposeError> {
         tracing::info!(actor = %self.id, seq = envelope.seq, %reason, "dismissing message");
+        let request_id = dismiss_request_id(&self.id, epoch, envelope.seq, &reason);
         let action = Action::Dismiss(Dismiss { reason });
-        self.answer(epoch, envelope, 0, action).await.map(|_| ())
+        self.context
+            .propose(&self.id, epoch, request_id, action, vec![envelope.seq])
+            .await
+            .map(|_| ())
     }
 
     /// Leaves `envelope` pending because no unit can answer it yet: marks
@@ -197,7 +201,7 @@ impl DispatchActor {
             return Ok(Handled::Waiting);
         }
         tracing::warn!(actor = %self.id, %incident_id, reason = %wait.reason, "no unit can respond yet; marking the incident unresourced and leaving the message pending");
-        let request_id = unresourced_request_id(&self.id, state.epoch, envelope.seq);
+        let request_id = unresourced_request_id(&self.id, state.epoch, envelope.seq, &wait.reason);
         let mark = Action::MarkUnresourced(MarkUnresourced {
             incident_id,
             reason: wait.reason,
@@ -447,10 +451,28 @@ pub fn request_id(actor: &ActorId, epoch: u64, seq: u64, attempt: u32) -> String
 }
 
 /// The request id of `actor`'s mark that message `seq`'s incident is
-/// unresourced, under `epoch`: one per message and incarnation, in the
-/// actors' namespace like every id of [`request_id`].
-pub fn unresourced_request_id(actor: &ActorId, epoch: u64, seq: u64) -> String {
-    format!("{actor}.e{epoch}.m{seq}.unresourced")
+/// unresourced, under `epoch`, for `reason`: one per message, incarnation
+/// and reason, in the actors' namespace like every id of [`request_id`].
+/// The reason is part of it: the ledger binds a request id to its body, so
+/// a retry with another reason must be another request.
+pub fn unresourced_request_id(actor: &ActorId, epoch: u64, seq: u64, reason: &str) -> String {
+    format!("{actor}.e{epoch}.m{seq}.u{:08x}", text_tag(reason))
+}
+
+/// The request id of `actor`'s dismissal of message `seq` under `epoch`
+/// for `reason`. Never the id of an answer (a dismissal after a refused
+/// answer would otherwise reuse the answer's id for another body), and the
+/// reason is part of it for the same reason as in [`unresourced_request_id`].
+pub fn dismiss_request_id(actor: &ActorId, epoch: u64, seq: u64, reason: &str) -> String {
+    format!("{actor}.e{epoch}.m{seq}.d{:08x}", text_tag(reason))
+}
+
+/// A short stable tag of `text` (32-bit FNV-1a): the same on every node
+/// and every build.
+fn text_tag(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash: u32, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }
 
 #[cfg(test)]
@@ -468,8 +490,9 @@ mod tests {
                 "{}.line63",
                 request_id(&actor, 99_999, 9_999_999_999, ATTEMPTS_PER_MESSAGE_MAX)
             );
-            let mark = unresourced_request_id(&actor, 99_999, 9_999_999_999);
-            for id in [answer, mark] {
+            let mark = unresourced_request_id(&actor, 99_999, 9_999_999_999, "why");
+            let dismissal = dismiss_request_id(&actor, 99_999, 9_999_999_999, "why");
+            for id in [answer, mark, dismissal] {
                 let command = Command::new(
                     RequestId(id.clone()),
                     0,
@@ -489,5 +512,29 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_dismissal_never_reuses_the_id_of_an_answer_or_of_another_reason() {
+        // The ledger refuses a request id reused for another body: a
+        // dismissal after a refused first answer, or with another reason,
+        // must carry its own id; the same dismissal repeated keeps its id.
+        let actor = ActorId::Hub;
+        let dismissal = dismiss_request_id(&actor, 3, 41, "I-000007 is not awaiting triage");
+        for attempt in 0..ATTEMPTS_PER_MESSAGE_MAX {
+            assert_ne!(dismissal, request_id(&actor, 3, 41, attempt));
+        }
+        assert_ne!(
+            dismissal,
+            dismiss_request_id(&actor, 3, 41, "plan dispatched: 2 of 4")
+        );
+        assert_eq!(
+            dismissal,
+            dismiss_request_id(&actor, 3, 41, "I-000007 is not awaiting triage")
+        );
+        assert_ne!(
+            unresourced_request_id(&actor, 3, 41, "no unit"),
+            unresourced_request_id(&actor, 3, 41, "every ring exhausted")
+        );
     }
 }

@@ -318,8 +318,11 @@ async fn place(context: &NodeContext, placement: &Move) {
     } = placement;
     let (node, epoch) = (*node, *epoch);
     let command = Command::new(
+        // The node is part of the id: the ledger binds an id to its body,
+        // and a placement at this epoch refused on one node may be retried
+        // on another.
         RequestId(format!(
-            "place-{}-{epoch}",
+            "place-{}-{epoch}-n{node}",
             actor.to_string().replace(':', ".")
         )),
         context.now_ms(),
