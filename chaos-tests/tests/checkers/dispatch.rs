@@ -26,10 +26,18 @@ fn incident(id: &str, status: IncidentStatus, units: &[&str]) -> IncidentSummary
 }
 
 fn step(step: &str, unit: Option<&str>) -> StepSummary {
+    let status = match step {
+        "reported" => "reported",
+        "triaged" => "triaged",
+        "en_route" => "en_route",
+        "on_scene" | "unit_released" => "on_scene",
+        "resolved" => "resolved",
+        _ => "assigned",
+    };
     StepSummary {
         step: step.to_string(),
         unit: unit.map(str::to_string),
-        status: "assigned".to_string(),
+        status: status.to_string(),
     }
 }
 
@@ -95,29 +103,48 @@ fn a_message_pending_past_the_bound_breaks_message_handled() {
 }
 
 #[test]
-fn a_unit_step_before_its_assignment_breaks_statuses_follow_tables() {
-    // Clean: assigned, en route, on scene, released, assigned again.
+fn steps_out_of_the_tables_break_statuses_follow_tables() {
+    // Clean: reported, triaged, assigned, en route, on scene, released,
+    // assigned again (on scene still), resolved.
     let mut clean = incident("I-000001", IncidentStatus::Resolved, &[]);
-    clean.steps = [
-        "assigned",
-        "en_route",
-        "on_scene",
-        "unit_released",
-        "assigned",
-    ]
-    .iter()
-    .map(|name| step(name, Some("bund-g1")))
-    .collect();
+    clean.steps = vec![step("reported", None), step("triaged", None)];
+    clean.steps.extend(
+        ["assigned", "en_route", "on_scene", "unit_released"]
+            .iter()
+            .map(|name| step(name, Some("bund-g1"))),
+    );
+    // A unit sent again to an incident already on scene keeps its status.
+    let mut again = step("assigned", Some("bund-g1"));
+    again.status = "on_scene".to_string();
+    clean.steps.push(again);
+    clean.steps.push(step("resolved", None));
     assert_eq!(statuses_follow_tables(&[clean]), Ok(()));
 
     // Planted: on scene without an assignment.
     let mut planted = incident("I-000002", IncidentStatus::OnScene, &["bund-g2"]);
-    planted.steps = vec![step("reported", None), step("on_scene", Some("bund-g2"))];
+    planted.steps = vec![
+        step("reported", None),
+        step("triaged", None),
+        step("on_scene", Some("bund-g2")),
+    ];
     let found = violations_of(
         Invariant::StatusesFollowTables,
         statuses_follow_tables(&[planted]),
     );
-    assert!(found[0].contains("bund-g2"), "{found:?}");
+    assert!(found.iter().any(|f| f.contains("bund-g2")), "{found:?}");
+
+    // Planted: a resolved incident assigned again.
+    let mut reopened = incident("I-000003", IncidentStatus::Assigned, &["bund-g3"]);
+    reopened.steps = vec![
+        step("reported", None),
+        step("resolved", None),
+        step("assigned", Some("bund-g3")),
+    ];
+    let found = violations_of(
+        Invariant::StatusesFollowTables,
+        statuses_follow_tables(&[reopened]),
+    );
+    assert!(found[0].contains("resolved -> assigned"), "{found:?}");
 }
 
 #[test]

@@ -15,9 +15,9 @@
 //!   unresourced (it then waits, visibly, for a unit).
 //! - [`targets_follow_rings`] (INV-DISP-4): an incident's on-scene target
 //!   is its current ring's.
-//! - [`statuses_follow_tables`] (INV-DISP-3): each unit's steps on an
-//!   incident come in order (assigned before en route, on scene or
-//!   released).
+//! - [`statuses_follow_tables`] (INV-DISP-3): an incident's statuses follow
+//!   the lifecycle table, and each unit's steps on an incident come in
+//!   order (assigned before en route, on scene or released).
 
 use std::collections::BTreeMap;
 
@@ -202,34 +202,75 @@ pub fn messages_handled(
     verdict(violations)
 }
 
-/// INV-DISP-3: each unit's steps on an incident follow its assignment.
+/// INV-DISP-3: each timeline's statuses follow the incident lifecycle
+/// table (a step may also keep an open incident's status), and each unit's
+/// steps on an incident follow its assignment.
 pub fn statuses_follow_tables(incidents: &[IncidentSummary]) -> Result<(), Vec<Violation>> {
     let mut violations = Vec::new();
     for incident in incidents {
-        let mut assigned: BTreeMap<String, bool> = BTreeMap::new();
-        for step in &incident.steps {
-            let Some(unit) = &step.unit else { continue };
-            let on = assigned.entry(unit.clone()).or_insert(false);
-            match step.step.as_str() {
-                "assigned" => *on = true,
-                "unit_released" if *on => *on = false,
-                _ if *on => {}
-                name => violations.push(Violation::new(
-                    Invariant::StatusesFollowTables,
-                    format!("{}: {name} of {unit} without an assignment", incident.id),
-                )),
-            }
-        }
+        violations.extend(lifecycle_breaks(incident));
+        violations.extend(unit_step_breaks(incident));
     }
     verdict(violations)
 }
 
+/// Status moves the incident table forbids, along one timeline.
+fn lifecycle_breaks(incident: &IncidentSummary) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let mut previous: Option<IncidentStatus> = None;
+    for step in &incident.steps {
+        let Some(status) = status_named(&step.status) else {
+            violations.push(Violation::new(
+                Invariant::StatusesFollowTables,
+                format!(
+                    "{}: step {} has no known status {:?}",
+                    incident.id, step.step, step.status
+                ),
+            ));
+            continue;
+        };
+        let kept = previous == Some(status) && status.is_open();
+        if let Some(from) = previous.filter(|from| !kept && !from.may_become(status)) {
+            violations.push(Violation::new(
+                Invariant::StatusesFollowTables,
+                format!(
+                    "{}: {} -> {} at step {}",
+                    incident.id,
+                    from.as_str(),
+                    status.as_str(),
+                    step.step
+                ),
+            ));
+        }
+        previous = Some(status);
+    }
+    violations
+}
+
+/// Unit steps (en route, on scene, released) without the unit's
+/// assignment first.
+fn unit_step_breaks(incident: &IncidentSummary) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    let mut assigned: BTreeMap<&str, bool> = BTreeMap::new();
+    for step in &incident.steps {
+        let Some(unit) = &step.unit else { continue };
+        let on = assigned.entry(unit.as_str()).or_insert(false);
+        match step.step.as_str() {
+            "assigned" => *on = true,
+            "unit_released" if *on => *on = false,
+            _ if *on => {}
+            name => violations.push(Violation::new(
+                Invariant::StatusesFollowTables,
+                format!("{}: {name} of {unit} without an assignment", incident.id),
+            )),
+        }
+    }
+    violations
+}
+
 /// A status's name in the API (`triaged`).
 pub fn status_name(status: IncidentStatus) -> String {
-    serde_json::to_value(status)
-        .ok()
-        .and_then(|value| value.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{status:?}"))
+    status.as_str().to_string()
 }
 
 /// The status named `name` in the API, if it is one.
