@@ -56,8 +56,10 @@ pub enum CodecError {
 /// station ids, so a ring outside 1..=4 no longer decodes; 3 types the
 /// timeline's steps (a step carries the unit it is about); 4 adds the
 /// unresourced mark (an action, a step and an incident field), the target
-/// an escalation carries and the breach flag of an assignment.
-pub const STORAGE_FORMAT_VERSION: u16 = 4;
+/// an escalation carries and the breach flag of an assignment; 5 keeps a
+/// mobilisation plan whole (its parts: each line's destination, the cordon
+/// points, facilities and shortfalls).
+pub const STORAGE_FORMAT_VERSION: u16 = 5;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

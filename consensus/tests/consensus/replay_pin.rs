@@ -18,8 +18,12 @@ use ring::digest::{Context, SHA256};
 /// (an incident field, the tail of marks), an escalation's target (it moves
 /// the incident's target and is named in the trail) and an assignment's
 /// breach flag (with the new fields left out of the JSON, escalation's target
-/// switched off and no tail, the sequences replay to 24ba9266…).
-const PINNED_DIGEST: &str = "7ae2e0ecc6371bb18d123ec4334e6a14a29674dad3659f213133e73e5fc153b8";
+/// switched off and no tail, the sequences replay to 24ba9266…); storage
+/// format 5 keeps a plan whole (its parts: each line's destination, cordon
+/// points, facilities, shortfalls) and names them in the trail's reason
+/// (with the parts written back to bare lines and the old reason, the
+/// sequences replay to 7ae2e0ec…).
+const PINNED_DIGEST: &str = "eb6ded95e1eb6998f866d9eec756f3a424740e6ee4e48d95068ff38ab3a1d663";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -108,7 +112,7 @@ fn incident_action(rng: &mut Seeded, incident: u64) -> String {
             r#"{{"RequestMutualAid": {{"incident_id": {incident}, "to_station": "xiaodongmen", "reason": "busy"}}}}"#
         ),
         5 => format!(
-            r#"{{"ProposePlan": {{"incident_id": {incident}, "lines": [{{"ring": {ring}, "unit_id": "unit-{unit}", "eta_s": 40, "role": "cordon"}}], "auto_approve_at_ms": 9000}}}}"#
+            r#"{{"ProposePlan": {{"incident_id": {incident}, "parts": {{"lines": [{{"ring": {ring}, "unit_id": "unit-{unit}", "eta_s": 40, "role": "cordon", "destination": {POSITION}}}], "cordon_points": [{POSITION}], "facilities": [{{"kind": "hospital", "id": "renji", "name": "Renji Hospital", "position": {POSITION}, "eta_s": 240}}], "shortfalls": [{{"ring": 4, "role": "first_response", "units_missing": 1}}]}}, "auto_approve_at_ms": 9000}}}}"#
         ),
         6 => format!(r#"{{"ApprovePlan": {{"incident_id": {incident}}}}}"#),
         _ => format!(

@@ -131,8 +131,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 4,
-        "the unresourced mark, escalation targets and breach flags are storage format 4"
+        STORAGE_FORMAT_VERSION, 5,
+        "whole mobilisation plans (destinations, cordon points, facilities, shortfalls) are storage format 5"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.

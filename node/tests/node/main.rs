@@ -8,6 +8,7 @@ mod dispatch;
 mod kill_leader;
 mod metrics;
 mod operations;
+mod plans;
 mod positions;
 mod request_ids;
 mod support;
