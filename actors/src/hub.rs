@@ -6,12 +6,12 @@
 
 use cordon_consensus::ledger::{
     Action, ApprovePlan, AssignUnit, Envelope, Escalate, Incident, IncidentId, IncidentStatus,
-    Ledger, Message, PlanLine, PlanRole, ProposePlan, Ring, StationId, TriageIncident, UnitId,
+    Ledger, Message, PlanLine, PlanParts, ProposePlan, Ring, StationId, TriageIncident,
 };
 
 use crate::actor::{ActorState, DispatchActor, Handled, TRIAGE_BATCH_MAX};
 use crate::context::ProposeError;
-use crate::planning::run_cards::{self, Role};
+use crate::planning::run_cards;
 use crate::planning::travel::TravelSpeeds;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
@@ -179,9 +179,9 @@ async fn propose_plan(
             target_s: ring_four_target_s,
             reason: "no unit available for a mobilisation plan".into(),
         }),
-        PlanDraft::Lines(lines) => Action::ProposePlan(ProposePlan {
+        PlanDraft::Parts(parts) => Action::ProposePlan(ProposePlan {
             incident_id,
-            lines,
+            parts,
             auto_approve_at_ms: actor.context.now_ms() + actor.context.timing.plan_auto_approve_ms,
         }),
     };
@@ -194,8 +194,8 @@ async fn propose_plan(
 
 /// What a major incident's plan can be made of now.
 enum PlanDraft {
-    /// The plan's lines, from the units free now.
-    Lines(Vec<PlanLine>),
+    /// The whole plan, from the units free now.
+    Parts(PlanParts),
     /// No unit is free for a plan: escalate to ring 4 (with its target at
     /// the incident's place) or, already there, wait.
     NoUnit {
@@ -217,15 +217,15 @@ fn draft_plan(actor: &DispatchActor, incident_id: IncidentId) -> Option<PlanDraf
         .ledger
         .incident(incident_id)
         .filter(|i| i.status.is_open() && i.plan.is_none())?;
-    let lines = plan_lines(actor, &applied.ledger, incident);
-    if lines.is_empty() {
+    let parts = plan_parts(actor, &applied.ledger, incident);
+    if parts.lines.is_empty() {
         return Some(PlanDraft::NoUnit {
             at_ring_four: incident.ring == Some(Ring::SpecialPolice),
             ring_four_target_s: view::target_s(incident, Ring::SpecialPolice, district),
             wait: any_unit(&applied, "no unit is available for a mobilisation plan"),
         });
     }
-    Some(PlanDraft::Lines(lines))
+    Some(PlanDraft::Parts(parts))
 }
 
 /// Waiting for a unit of any ring to free, as read at `applied`.
@@ -237,8 +237,9 @@ fn any_unit(applied: &AppliedState, why: &str) -> Wait {
     }
 }
 
-/// A mobilisation plan for `incident` from the units available in `ledger`.
-fn plan_lines(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Vec<PlanLine> {
+/// A mobilisation plan for `incident`, sized by its force level, from the
+/// units available in `ledger`: the whole plan as the ledger keeps it.
+fn plan_parts(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> PlanParts {
     let district = &actor.context.district;
     let facts = view::incident_facts(incident);
     let triage = run_cards::triage(
@@ -251,19 +252,7 @@ fn plan_lines(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Ve
     let candidates = view::candidates(ledger, district);
     let speeds = TravelSpeeds::default();
     let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &speeds);
-    plan.lines
-        .iter()
-        .map(|line| PlanLine {
-            ring: line.ring,
-            unit_id: UnitId(line.unit_id.clone()),
-            eta_s: line.eta_s,
-            role: match line.role {
-                Role::FirstResponse => PlanRole::FirstResponse,
-                Role::Reinforcement => PlanRole::Reinforcement,
-                Role::Cordon => PlanRole::Cordon,
-            },
-        })
-        .collect()
+    view::plan_parts(&plan)
 }
 
 /// Dispatches an approved plan: assigns its units; the units taken since
@@ -286,7 +275,7 @@ async fn dispatch_plan(
             .incident(incident_id)
             .filter(|incident| incident.status.is_open())
             .and_then(|incident| incident.plan.as_ref())
-            .map(|plan| plan.lines.clone())
+            .map(|plan| plan.parts.lines.clone())
             .unwrap_or_default()
     };
     let wanted = lines.len();
@@ -298,7 +287,7 @@ async fn dispatch_plan(
             let fresh = applied
                 .ledger
                 .incident(incident_id)
-                .map(|incident| plan_lines(actor, &applied.ledger, incident))
+                .map(|incident| plan_parts(actor, &applied.ledger, incident).lines)
                 .unwrap_or_default();
             (
                 fresh,

@@ -1,11 +1,17 @@
 //! The ledger as dispatch planning sees it: incidents become
 //! [`IncidentFacts`], ledger units joined with the district model become
-//! [`CandidateUnit`]s. Planning stays pure; this is the only adapter.
+//! [`CandidateUnit`]s; a [`MobilisationPlan`] becomes the ledger's
+//! [`PlanParts`]. Planning stays pure; this is the only adapter.
 
 use cordon_config::district::{District, LatLon};
-use cordon_consensus::ledger::{Incident, Ledger, Ring, UnitId, UnitStatus};
+use cordon_consensus::ledger::{
+    FacilityKind, Incident, Ledger, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
+    Position, Ring, UnitId, UnitStatus,
+};
 
 use crate::planning::facts::{CandidateUnit, IncidentFacts};
+use crate::planning::mobilisation::{FacilityEta, MobilisationPlan};
+use crate::planning::run_cards::Role;
 
 /// The planning facts of a ledger incident.
 pub fn incident_facts(incident: &Incident) -> IncidentFacts {
@@ -45,4 +51,68 @@ pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
             candidate
         })
         .collect()
+}
+
+/// A mobilisation plan as the ledger keeps it: every line with its
+/// destination, the cordon points, the hospitals then the safe houses, and
+/// the shortfalls.
+pub fn plan_parts(plan: &MobilisationPlan) -> PlanParts {
+    let facility = |kind: FacilityKind| {
+        move |eta: &FacilityEta| PlanFacility {
+            kind,
+            id: eta.id.clone(),
+            name: eta.name.clone(),
+            position: position(&eta.position),
+            eta_s: eta.eta_s,
+        }
+    };
+    let hospitals = plan.hospitals.iter().map(facility(FacilityKind::Hospital));
+    let safe_houses = plan
+        .safe_houses
+        .iter()
+        .map(facility(FacilityKind::SafeHouse));
+    PlanParts {
+        lines: plan
+            .lines
+            .iter()
+            .map(|line| PlanLine {
+                ring: line.ring,
+                unit_id: UnitId(line.unit_id.clone()),
+                eta_s: line.eta_s,
+                role: plan_role(line.role),
+                destination: position(&line.destination),
+            })
+            .collect(),
+        cordon_points: plan.cordon_points.iter().map(position).collect(),
+        facilities: hospitals.chain(safe_houses).collect(),
+        shortfalls: plan
+            .shortfalls
+            .iter()
+            .map(|shortfall| PlanShortfall {
+                ring: shortfall.ring,
+                role: plan_role(shortfall.role),
+                units_missing: shortfall.units_missing,
+            })
+            .collect(),
+    }
+}
+
+/// A run card's role as the ledger names it.
+fn plan_role(role: Role) -> PlanRole {
+    match role {
+        Role::FirstResponse => PlanRole::FirstResponse,
+        Role::Reinforcement => PlanRole::Reinforcement,
+        Role::Cordon => PlanRole::Cordon,
+    }
+}
+
+/// A position in the ledger's integer form. Planning positions come from
+/// the validated district and the ledger's own incidents; one out of range
+/// is refused by the ledger's check of the plan, not clamped here.
+fn position(point: &LatLon) -> Position {
+    // `as` saturates; the ledger's range check catches what lies outside.
+    Position {
+        lat_e7: (point.lat * 1e7).round() as i32,
+        lon_e7: (point.lon * 1e7).round() as i32,
+    }
 }

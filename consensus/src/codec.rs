@@ -57,9 +57,11 @@ pub enum CodecError {
 /// timeline's steps (a step carries the unit it is about); 4 adds the
 /// unresourced mark (an action, a step and an incident field), the target
 /// an escalation carries, the breach flag of an assignment, with each
-/// remembered answer the fingerprint of the request it answered, and the
+/// remembered answer the fingerprint of the request it answered, the
 /// report of an actor failed past its restart budget (an action, an effect,
-/// a rejection and the ledger's failures per actor and node).
+/// a rejection and the ledger's failures per actor and node), and a
+/// mobilisation plan kept whole (each line's destination, the cordon points,
+/// facilities and shortfalls).
 pub const STORAGE_FORMAT_VERSION: u16 = 4;
 
 /// The first bytes of a versioned encoding, before the version.

@@ -98,19 +98,52 @@ fn unresourced(mark: &ledger::Unresourced) -> cordon_api::incidents::Unresourced
 }
 
 fn plan(plan: &ledger::Plan) -> cordon_api::incidents::Plan {
-    cordon_api::incidents::Plan {
-        lines: plan
+    use cordon_api::incidents as wire;
+    let parts = &plan.parts;
+    wire::Plan {
+        lines: parts
             .lines
             .iter()
-            .map(|line| cordon_api::incidents::PlanLine {
+            .map(|line| wire::PlanLine {
                 ring: line.ring.number(),
                 unit_id: line.unit_id.0.clone(),
                 eta_s: line.eta_s,
                 role: name(&line.role),
+                destination: point(&line.destination),
             })
             .collect(),
+        cordon_points: parts.cordon_points.iter().map(point).collect(),
+        facilities: parts
+            .facilities
+            .iter()
+            .map(|facility| wire::PlanFacility {
+                kind: name(&facility.kind),
+                id: facility.id.clone(),
+                name: facility.name.clone(),
+                position: point(&facility.position),
+                eta_s: facility.eta_s,
+            })
+            .collect(),
+        shortfalls: parts
+            .shortfalls
+            .iter()
+            .map(|shortfall| wire::PlanShortfall {
+                ring: shortfall.ring.number(),
+                role: name(&shortfall.role),
+                units_missing: shortfall.units_missing,
+            })
+            .collect(),
+        units_short: parts.units_short(),
         auto_approve_at_ms: plan.auto_approve_at_ms,
         approved_index: plan.approved_index,
+    }
+}
+
+/// A ledger position in degrees.
+fn point(position: &ledger::Position) -> cordon_api::incidents::PlanPoint {
+    cordon_api::incidents::PlanPoint {
+        lat: position.lat(),
+        lon: position.lon(),
     }
 }
 

@@ -21,7 +21,7 @@ use super::geometry::LocalPoint;
 use super::run_cards::{RingResponse, Role, RunCard};
 use super::select::{Planner, Scope};
 use super::travel::{TravelModel, TravelSpeeds};
-use super::{CORDON_RADIUS_M, PLAN_FACILITIES_COUNT};
+use super::{CORDON_RADIUS_M, MOBILISATION_FORCE_LEVEL_MIN, PLAN_FACILITIES_COUNT};
 
 /// One unit's part in a plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +80,17 @@ pub struct MobilisationPlan {
     pub summary: String,
 }
 
+impl MobilisationPlan {
+    /// Units the plan asked for that no available unit could fill, over
+    /// every line.
+    pub fn units_short(&self) -> usize {
+        self.shortfalls
+            .iter()
+            .map(|s| usize::from(s.units_missing))
+            .sum()
+    }
+}
+
 /// The mobilisation plan for `incident` under `run_card` (see the module docs).
 pub fn plan(
     incident: &IncidentFacts,
@@ -93,7 +104,7 @@ pub fn plan(
     let mut used: BTreeSet<&str> = BTreeSet::new();
     let mut lines = Vec::new();
     let mut shortfalls = Vec::new();
-    for response in &run_card.responses {
+    for response in &sized_responses(run_card, incident.force_level, cordon.len(), district) {
         let filled = fill(&planner, response, incident, &cordon, &mut used);
         // `fill` returns at most `response.units` lines, so this fits a u8.
         let units_missing = response.units - filled.len() as u8;
@@ -127,6 +138,80 @@ pub fn plan(
     };
     plan.summary = summarise(incident, &plan);
     plan
+}
+
+/// The run card's lines sized by `force_level`: the card is the floor, and
+/// force adds to it by these rules, each drawn from the source (DOMAIN.md):
+/// - **Cordon, ring 3**: one patrol group (1 officer + 1 auxiliary) on each
+///   of the `cordon_points` from force 1; two on each beyond ring 3's own
+///   `force_level_max` (5 in the embedded district), which is more than the
+///   6 groups of one station (3 zones x 2 groups), so neighbouring stations
+///   reinforce ("territory first, support coordinated").
+/// - **Special police, ring 4**: one joint team per force level beyond ring
+///   3's `force_level_max` (force 10: 5 teams, so at least 6 of the 11
+///   one-minute response points stay manned); raises the card's ring-4 line,
+///   or is added as reinforcement.
+/// - **Mass prevention, ring 2**: from [`MOBILISATION_FORCE_LEVEL_MIN`] (7),
+///   one volunteer or security unit on each cordon point, steering the crowd
+///   toward the safe houses.
+///
+/// Each count only grows with force, and a card line of the same ring and
+/// role is raised rather than duplicated, so a higher force level never asks
+/// for fewer units of any ring.
+pub fn sized_responses(
+    run_card: &RunCard,
+    force_level: u8,
+    cordon_points: usize,
+    district: &District,
+) -> Vec<RingResponse> {
+    let patrol_max = district.ring(Ring::StreetPatrol).force_level_max;
+    // At most 4 cordon points (see `cordon_points`): the products fit a u8.
+    let points = u8::try_from(cordon_points).unwrap_or(u8::MAX);
+    let groups_per_point = match force_level {
+        0 => 0,
+        level if level <= patrol_max => 1,
+        _ => 2,
+    };
+    let volunteers_per_point = u8::from(force_level >= MOBILISATION_FORCE_LEVEL_MIN);
+    let mut responses = run_card.responses.clone();
+    let ring_four_role = responses
+        .iter()
+        .find(|line| line.ring == Ring::SpecialPolice)
+        .map_or(Role::Reinforcement, |line| line.role);
+    let floors = [
+        (
+            Ring::StreetPatrol,
+            Role::Cordon,
+            points.saturating_mul(groups_per_point),
+        ),
+        (
+            Ring::SpecialPolice,
+            ring_four_role,
+            force_level.saturating_sub(patrol_max),
+        ),
+        (
+            Ring::MassPrevention,
+            Role::Cordon,
+            points.saturating_mul(volunteers_per_point),
+        ),
+    ];
+    for (ring, role, units) in floors {
+        raise(&mut responses, RingResponse::new(ring, units, role));
+    }
+    responses
+}
+
+/// Raises the first line of `floor`'s ring and role to `floor.units`, or
+/// adds `floor` when no such line exists and it asks for any unit.
+fn raise(responses: &mut Vec<RingResponse>, floor: RingResponse) {
+    match responses
+        .iter_mut()
+        .find(|line| line.ring == floor.ring && line.role == floor.role)
+    {
+        Some(line) => line.units = line.units.max(floor.units),
+        None if floor.units > 0 => responses.push(floor),
+        None => {}
+    }
 }
 
 /// Up to `response.units` unused units of its ring, each the best by ETA to
@@ -219,13 +304,13 @@ fn summarise(incident: &IncidentFacts, plan: &MobilisationPlan) -> String {
         || "none".to_owned(),
         |h| format!("{} ({} s)", h.name, h.eta_s),
     );
-    let missing: u32 = plan
-        .shortfalls
-        .iter()
-        .map(|s| u32::from(s.units_missing))
-        .sum();
+    let resourced = match plan.units_short() {
+        0 => "fully resourced".to_owned(),
+        1 => "short of 1 unit".to_owned(),
+        missing => format!("short of {missing} units"),
+    };
     format!(
-        "{} priority {} force {} at {}: {} units, {first_on_scene}; {} cordon points; nearest hospital {hospital}; units short: {missing}",
+        "{} priority {} force {} at {}: {} units, {first_on_scene}; {} cordon points; nearest hospital {hospital}; {resourced}",
         incident.kind,
         incident.priority,
         incident.force_level,
@@ -298,15 +383,16 @@ mod tests {
         }
     }
 
-    // An extreme act on the pedestrian street: three ring-4 teams first, four
-    // ring-3 units on cordon points 180 m out, two hospitals and two safe houses.
+    // An extreme act on the pedestrian street at ring 3's force maximum: the
+    // run card as it stands, three ring-4 teams first, four ring-3 units on
+    // cordon points 180 m out, two hospitals and two safe houses.
     #[test]
     fn extreme_act_plan_on_nanjing_road() {
         let district = District::embedded();
         let units = candidates_at_home(&district);
         let position = LatLon::new(31.2394, 121.4760);
         let plan = plan_for(
-            &incident(IncidentKind::ExtremeAct, 9, position),
+            &incident(IncidentKind::ExtremeAct, 5, position),
             &units,
             &district,
         );
@@ -351,8 +437,8 @@ mod tests {
         assert!(points.iter().all(|p| district.contains(p)));
     }
 
-    // With ring 4 nearly emptied the plan reports the shortfall instead of
-    // doubling up a unit.
+    // With ring 4 nearly emptied the plan reports the shortfall of the run
+    // card's three teams (force 5 adds none) instead of doubling up a unit.
     #[test]
     fn shortfall_when_a_ring_runs_out() {
         let district = District::embedded();
@@ -363,7 +449,7 @@ mod tests {
             unit.available = kept <= 2;
         }
         let plan = plan_for(
-            &incident(IncidentKind::ExtremeAct, 9, LatLon::new(31.2250, 121.4800)),
+            &incident(IncidentKind::ExtremeAct, 5, LatLon::new(31.2250, 121.4800)),
             &units,
             &district,
         );
@@ -375,6 +461,102 @@ mod tests {
                 units_missing: 1
             }]
         );
-        assert!(plan.summary.ends_with("units short: 1"), "{}", plan.summary);
+        assert!(
+            plan.summary.ends_with("short of 1 unit"),
+            "{}",
+            plan.summary
+        );
+    }
+    // Force sizes the plan: the same extreme act on the pedestrian street asks
+    // for the run card's 7 units at force 3 and 17 at force 10 (5 ring-4 teams,
+    // two patrol groups on each of the 4 cordon points, one ring-2 unit on each).
+    #[test]
+    fn force_level_sizes_the_plan() {
+        let district = District::embedded();
+        let units = candidates_at_home(&district);
+        let position = LatLon::new(31.2394, 121.4760);
+        let low = plan_for(
+            &incident(IncidentKind::ExtremeAct, 3, position),
+            &units,
+            &district,
+        );
+        let high = plan_for(
+            &incident(IncidentKind::ExtremeAct, 10, position),
+            &units,
+            &district,
+        );
+        assert_eq!(low.lines.len(), 7, "{}", low.summary);
+        assert_eq!(high.lines.len(), 17, "{}", high.summary);
+        let count = |plan: &MobilisationPlan, ring: Ring, role: Role| {
+            plan.lines
+                .iter()
+                .filter(|l| l.ring == ring && l.role == role)
+                .count()
+        };
+        assert_eq!(count(&high, Ring::SpecialPolice, Role::FirstResponse), 5);
+        assert_eq!(count(&high, Ring::StreetPatrol, Role::Cordon), 8);
+        assert_eq!(count(&high, Ring::MassPrevention, Role::Cordon), 4);
+        assert!(low.shortfalls.is_empty() && high.shortfalls.is_empty());
+    }
+
+    // Force 10 asks for 5 ring-4 teams; with 3 available the plan says it is
+    // short of 2 units, in the shortfalls and in the commander's summary.
+    #[test]
+    fn shortfall_when_availability_is_below_the_force_level() {
+        let district = District::embedded();
+        let mut units = candidates_at_home(&district);
+        let mut kept = 0;
+        for unit in units.iter_mut().filter(|u| u.ring == Ring::SpecialPolice) {
+            kept += 1;
+            unit.available = kept <= 3;
+        }
+        let incident = incident(IncidentKind::ExtremeAct, 10, LatLon::new(31.2250, 121.4800));
+        let plan = plan_for(&incident, &units, &district);
+        assert_eq!(
+            plan.shortfalls,
+            [Shortfall {
+                ring: Ring::SpecialPolice,
+                role: Role::FirstResponse,
+                units_missing: 2
+            }]
+        );
+        assert_eq!(plan.units_short(), 2);
+        assert!(
+            plan.summary.ends_with("short of 2 units"),
+            "{}",
+            plan.summary
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        // For the same incident and the same units available, a higher force
+        // level never yields a smaller plan, nor asks for fewer units.
+        #[test]
+        fn higher_force_never_shrinks_the_plan(
+            kind in 0..IncidentKind::ALL.len(),
+            point in 0usize..11,
+            lower in 0u8..=10,
+            raise in 0u8..=10,
+            unavailable in proptest::prelude::any::<u128>(),
+        ) {
+            let district = District::embedded();
+            let mut units = candidates_at_home(&district);
+            for (i, unit) in units.iter_mut().enumerate() {
+                unit.available = unavailable >> (i % 128) & 1 == 0;
+            }
+            let points = district.one_minute_points();
+            let position = points[point % points.len()].position;
+            let kind = IncidentKind::ALL[kind];
+            let higher = lower.saturating_add(raise).min(10);
+            let small = plan_for(&incident(kind, lower, position), &units, &district);
+            let large = plan_for(&incident(kind, higher, position), &units, &district);
+            proptest::prop_assert!(large.lines.len() >= small.lines.len(), "{} / {}", small.summary, large.summary);
+            proptest::prop_assert!(
+                large.lines.len() + large.units_short() >= small.lines.len() + small.units_short(),
+                "{} / {}", small.summary, large.summary
+            );
+        }
     }
 }

@@ -19,6 +19,15 @@ pub const TEXT_BYTES_MAX: usize = 2_000;
 pub const SCALE_MAX: u8 = 10;
 /// Most units in one mobilisation plan.
 pub const PLAN_LINES_MAX: usize = 64;
+/// Most cordon points in one plan (the planner draws 4, one per direction
+/// of the street grid).
+pub const PLAN_CORDON_POINTS_MAX: usize = 16;
+/// Most hospitals and safe houses one plan names.
+pub const PLAN_FACILITIES_MAX: usize = 16;
+/// Most shortfalls in one plan (one per run-card line at most).
+pub const PLAN_SHORTFALLS_MAX: usize = 16;
+/// Longest id or name of a facility a plan names.
+pub const PLAN_FACILITY_TEXT_BYTES_MAX: usize = 200;
 /// Most units in one roster load.
 pub const ROSTER_UNITS_MAX: usize = 10_000;
 

@@ -45,16 +45,18 @@ pub use actions::{
     ResolveIncident, RetireNodeId, RosterUnit, SetNodeDrained, TriageIncident, UpdateUnitStatus,
 };
 pub use command::{
-    request_id_is_valid, Command, Origin, PLAN_LINES_MAX, REQUEST_ID_BYTES_MAX, ROSTER_UNITS_MAX,
-    SCALE_MAX, TEXT_BYTES_MAX,
+    request_id_is_valid, Command, Origin, PLAN_CORDON_POINTS_MAX, PLAN_FACILITIES_MAX,
+    PLAN_FACILITY_TEXT_BYTES_MAX, PLAN_LINES_MAX, PLAN_SHORTFALLS_MAX, REQUEST_ID_BYTES_MAX,
+    ROSTER_UNITS_MAX, SCALE_MAX, TEXT_BYTES_MAX,
 };
 pub use ids::{
     ActorId, Channel, IncidentId, IncidentKind, IncidentStatus, Position, RequestId, Ring,
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    ActorFailure, Applied, Assignment, Effect, Envelope, Incident, Message, Placement, Plan,
-    PlanLine, PlanRole, Rejection, TimelineEntry, TimelineStep, Unit, Unresourced,
+    ActorFailure, Applied, Assignment, Effect, Envelope, FacilityKind, Incident, Message,
+    Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall, Rejection,
+    TimelineEntry, TimelineStep, Unit, Unresourced,
 };
 pub use permission::Proposers;
 pub use step::responder;

@@ -337,17 +337,82 @@ pub struct PlanLine {
     pub ring: Ring,
     /// The unit.
     pub unit_id: UnitId,
-    /// Estimated time to the scene.
+    /// Estimated time to its destination.
     pub eta_s: u32,
     /// Its role.
     pub role: PlanRole,
+    /// Where it goes: the incident, or the cordon point it holds.
+    pub destination: Position,
+}
+
+/// What kind of place a plan names besides the scene.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FacilityKind {
+    /// A hospital (reached by car).
+    Hospital,
+    /// A safe house of the mass-prevention ring: shelter, fast alarm, first
+    /// aid (reached on foot).
+    SafeHouse,
+}
+
+/// A hospital or safe house a plan names, with the time to reach it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanFacility {
+    /// Hospital or safe house.
+    pub kind: FacilityKind,
+    /// The district's id for it.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub position: Position,
+    /// Estimated seconds from the incident: by car to a hospital, on foot
+    /// to a safe house.
+    pub eta_s: u32,
+}
+
+/// Units a plan asked for of one ring and role that no available unit
+/// could fill.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanShortfall {
+    /// The ring asked.
+    pub ring: Ring,
+    /// The role asked.
+    pub role: PlanRole,
+    /// How many units are missing, at least 1.
+    pub units_missing: u8,
+}
+
+/// Everything a force-mobilisation plan says, as proposed: who goes where,
+/// where the cordon stands, which facilities are nearest and what is missing.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanParts {
+    /// Units with ETAs, roles and destinations.
+    pub lines: Vec<PlanLine>,
+    /// Where the cordon stands around the incident.
+    pub cordon_points: Vec<Position>,
+    /// Nearest hospitals and safe houses, quickest first within each kind.
+    pub facilities: Vec<PlanFacility>,
+    /// What the rings could not supply.
+    pub shortfalls: Vec<PlanShortfall>,
+}
+
+impl PlanParts {
+    /// Units asked for that no available unit could fill.
+    pub fn units_short(&self) -> u32 {
+        self.shortfalls
+            .iter()
+            .map(|s| u32::from(s.units_missing))
+            .sum()
+    }
 }
 
 /// A force-mobilisation plan for a major incident.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
-    /// Units with ETAs and roles.
-    pub lines: Vec<PlanLine>,
+    /// Units, cordon points, facilities and shortfalls.
+    pub parts: PlanParts,
     /// Automatic approval time, Unix ms.
     pub auto_approve_at_ms: u64,
     /// Log index at which it was approved.

@@ -83,7 +83,7 @@ mod tests {
     use crate::ledger::{
         Action, ApprovePlan, AssignUnit, CancelIncident, Channel, Dismiss, Effect, Escalate,
         IncidentId, IncidentKind, LoadRoster, MarkUnresourced, NewIncident, PlaceActor, PlanLine,
-        PlanRole, Position, ProposePlan, ReportActorFailed, RequestId, RequestMutualAid,
+        PlanParts, PlanRole, Position, ProposePlan, ReportActorFailed, RequestId, RequestMutualAid,
         ResolveIncident, RetireNodeId, Ring, SetNodeDrained, StationId, TriageIncident, UnitId,
         UnitStatus, UpdateUnitStatus,
     };
@@ -197,12 +197,16 @@ mod tests {
             }),
             Action::ProposePlan(ProposePlan {
                 incident_id,
-                lines: vec![PlanLine {
-                    ring: Ring::SpecialPolice,
-                    unit_id: UnitId("unit-1".into()),
-                    eta_s: 40,
-                    role: PlanRole::Cordon,
-                }],
+                parts: PlanParts {
+                    lines: vec![PlanLine {
+                        ring: Ring::SpecialPolice,
+                        unit_id: UnitId("unit-1".into()),
+                        eta_s: 40,
+                        role: PlanRole::Cordon,
+                        destination: Position::from_degrees(31.24, 121.48).unwrap(),
+                    }],
+                    ..PlanParts::default()
+                },
                 auto_approve_at_ms: 9_000,
             }),
             Action::ApprovePlan(ApprovePlan { incident_id }),

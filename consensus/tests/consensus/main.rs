@@ -2,6 +2,7 @@
 
 mod cluster;
 mod ledger_properties;
+mod plans;
 mod replay_pin;
 mod request_ids;
 mod snapshot;

@@ -21,8 +21,12 @@ use ring::digest::{Context, SHA256};
 /// - a request id reused for a different request is refused, and incident
 ///   statuses follow a transition table (44df0479… with these alone, over
 ///   24ba9266…);
-/// - both of the last two together: f475c527….
-const PINNED_DIGEST: &str = "f475c52763c002ac5e599b9611cf43b9e0ea404ee99c744ab93f0c418041110c";
+/// - both of the last two together: f475c527…;
+/// - a mobilisation plan kept whole (each line's destination, cordon
+///   points, facilities, shortfalls, named in the trail's reason; with the
+///   parts written back to bare lines and the old reason, 7ae2e0ec… over
+///   the format-4 marks alone), with all of the above: fa121643….
+const PINNED_DIGEST: &str = "fa121643084aeaf51d98b476d090e6df5ee4a28b973a2e9e307cd82eb280b1f6";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -111,7 +115,7 @@ fn incident_action(rng: &mut Seeded, incident: u64) -> String {
             r#"{{"RequestMutualAid": {{"incident_id": {incident}, "to_station": "xiaodongmen", "reason": "busy"}}}}"#
         ),
         5 => format!(
-            r#"{{"ProposePlan": {{"incident_id": {incident}, "lines": [{{"ring": {ring}, "unit_id": "unit-{unit}", "eta_s": 40, "role": "cordon"}}], "auto_approve_at_ms": 9000}}}}"#
+            r#"{{"ProposePlan": {{"incident_id": {incident}, "parts": {{"lines": [{{"ring": {ring}, "unit_id": "unit-{unit}", "eta_s": 40, "role": "cordon", "destination": {POSITION}}}], "cordon_points": [{POSITION}], "facilities": [{{"kind": "hospital", "id": "renji", "name": "Renji Hospital", "position": {POSITION}, "eta_s": 240}}], "shortfalls": [{{"ring": 4, "role": "first_response", "units_missing": 1}}]}}, "auto_approve_at_ms": 9000}}}}"#
         ),
         6 => format!(r#"{{"ApprovePlan": {{"incident_id": {incident}}}}}"#),
         _ => format!(

@@ -4,8 +4,8 @@
 
 use cordon_consensus::ledger::{
     Action, Applied, ApprovePlan, Channel, Command, Effect, IncidentId, IncidentKind, Ledger,
-    LoadRoster, NewIncident, Origin, PlanLine, PlanRole, Position, ProposePlan, RequestId,
-    ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, REJECTION_MEMORY_ENTRIES,
+    LoadRoster, NewIncident, Origin, PlanLine, PlanParts, PlanRole, Position, ProposePlan,
+    RequestId, ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, REJECTION_MEMORY_ENTRIES,
 };
 
 /// A theft report under `request_id`, described as `description`.
@@ -142,14 +142,21 @@ fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
 
     // Phase 2: the plan arrives; within the window a retry still gets the
     // old refusal, the same answer as its first attempt.
+    let scene = Position::from_degrees(31.24, 121.49).expect("a valid position");
     let plan = ProposePlan {
         incident_id: IncidentId(1),
-        lines: vec![PlanLine {
-            ring: Ring::SpecialPolice,
-            unit_id: UnitId("team-1".into()),
-            eta_s: 90,
-            role: PlanRole::FirstResponse,
-        }],
+        parts: PlanParts {
+            lines: vec![PlanLine {
+                ring: Ring::SpecialPolice,
+                unit_id: UnitId("team-1".into()),
+                eta_s: 90,
+                role: PlanRole::FirstResponse,
+                destination: scene,
+            }],
+            cordon_points: Vec::new(),
+            facilities: Vec::new(),
+            shortfalls: Vec::new(),
+        },
         auto_approve_at_ms: 60_000,
     };
     ledger.apply(6, &operator("p-1", Action::ProposePlan(plan)));

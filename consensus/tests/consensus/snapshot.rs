@@ -132,7 +132,7 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
         STORAGE_FORMAT_VERSION, 4,
-        "unresourced marks, escalation targets, breach flags, request fingerprints and actors failed past their budget are storage format 4"
+        "unresourced marks, escalation targets, breach flags, request fingerprints, actors failed past their budget and whole plans are storage format 4"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
@@ -147,14 +147,14 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     };
     assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 4 are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 3 are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&4u16.to_be_bytes());
+    older[4..6].copy_from_slice(&3u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 4,
-            expected: 5
+            found: 3,
+            expected: 4
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();

@@ -193,11 +193,23 @@ pub struct Unresourced {
     pub reason: String,
 }
 
-/// A mobilisation plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// A mobilisation plan, whole: who goes where, where the cordon stands,
+/// the nearest hospitals and safe houses, and what the rings could not
+/// supply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Plan {
     /// The units it mobilises.
     pub lines: Vec<PlanLine>,
+    /// Where the cordon stands around the incident.
+    pub cordon_points: Vec<PlanPoint>,
+    /// Nearest hospitals (by car) and safe houses (on foot), quickest first
+    /// within each kind.
+    pub facilities: Vec<PlanFacility>,
+    /// Units asked for of a ring and role that no available unit could fill.
+    pub shortfalls: Vec<PlanShortfall>,
+    /// Sum of the shortfalls: the plan is short of this many units (0: fully
+    /// resourced).
+    pub units_short: u32,
     /// When it is approved without a commander (Unix ms).
     pub auto_approve_at_ms: u64,
     /// The log index of its approval.
@@ -205,16 +217,54 @@ pub struct Plan {
 }
 
 /// One unit of a plan.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PlanLine {
     /// The unit's ring.
     pub ring: u8,
     /// The unit.
     pub unit_id: String,
-    /// Estimated travel time in seconds.
+    /// Estimated travel time to its destination in seconds.
     pub eta_s: u32,
     /// `first_response`, `reinforcement` or `cordon`.
     pub role: String,
+    /// Where it goes: the incident, or the cordon point it holds.
+    pub destination: PlanPoint,
+}
+
+/// A place, WGS-84 degrees.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlanPoint {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+/// A hospital or safe house a plan names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PlanFacility {
+    /// `hospital` or `safe_house`.
+    pub kind: String,
+    /// The district's id for it.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is.
+    pub position: PlanPoint,
+    /// Estimated seconds from the incident: by car to a hospital, on foot
+    /// to a safe house.
+    pub eta_s: u32,
+}
+
+/// Units of one ring and role a plan could not fill.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PlanShortfall {
+    /// The ring asked.
+    pub ring: u8,
+    /// `first_response`, `reinforcement` or `cordon`.
+    pub role: String,
+    /// How many units are missing.
+    pub units_missing: u8,
 }
 
 /// Who proposed a change.

@@ -1,6 +1,8 @@
 // The side panels: the cluster (members, leader, indexes, actor
 // placements, and in `cordon demo` the drill buttons), the incident list,
-// the incident drawer with its audit trail and plan approval, and the
+// the incident drawer with its audit trail and the whole plan (units and
+// where they go, cordon points, hospitals and safe houses, shortfalls) with
+// its approval, and the
 // legend's counts.
 
 import {
@@ -314,6 +316,71 @@ function unresourcedBadge(incident) {
   return el('span', { class: 'badge unresourced', 'data-unresourced': true, title: `since ${clock(since)}: ${reason}`, text: 'unresourced' });
 }
 
+/** A place as "lat, lon" to about a metre. */
+function place(point) {
+  return `${point.lat.toFixed(5)}, ${point.lon.toFixed(5)}`;
+}
+
+/** Index of the cordon point `point` is, or -1 (the scene, or elsewhere). */
+function cordonIndex(plan, point) {
+  return plan.cordon_points.findIndex((p) => p.lat === point.lat && p.lon === point.lon);
+}
+
+/**
+ * The commander's marker: how many units the plan could not fill ("short of
+ * N units"), or that it is fully resourced.
+ */
+function shortBadge(plan) {
+  const short = plan.units_short ?? 0;
+  return short > 0
+    ? el('span', { id: 'plan-short', class: 'badge short', 'data-units-short': short, title: 'units the plan asked for that no available unit could fill', text: `short of ${short} unit${short === 1 ? '' : 's'}` })
+    : el('span', { id: 'plan-short', class: 'badge ok', 'data-units-short': 0, text: 'fully resourced' });
+}
+
+/** What each ring could not supply, by role. */
+function planShortfalls(plan) {
+  if (!plan.shortfalls?.length) return null;
+  return el('ul', { id: 'plan-shortfalls', class: 'plan-shortfalls' }, ...plan.shortfalls.map((s) => el('li', {
+    'data-ring': s.ring, 'data-units-missing': s.units_missing,
+    text: `ring ${s.ring} ${words(s.role)}: ${s.units_missing} missing`,
+  })));
+}
+
+/** Who goes where: ring, unit, ETA, role and destination (the scene or a cordon point). */
+function planLines(plan) {
+  return el('table', { class: 'plan-lines' },
+    el('thead', {}, el('tr', {}, ...['ring', 'unit', 'ETA', 'role', 'to'].map((h) => el('th', { text: h })))),
+    el('tbody', {}, ...plan.lines.map((line) => {
+      const point = cordonIndex(plan, line.destination);
+      return el('tr', {},
+        el('td', { class: 'mono', text: line.ring }),
+        el('td', { class: 'mono', text: line.unit_id }),
+        el('td', { class: 'mono', text: `${line.eta_s} s` }),
+        el('td', { text: words(line.role) }),
+        el('td', { title: place(line.destination), text: point >= 0 ? `cordon ${point + 1}` : 'scene' }));
+    })));
+}
+
+/** The cordon points, each with the units holding it. */
+function planCordon(plan) {
+  if (!plan.cordon_points?.length) return null;
+  return el('section', { class: 'plan-part' },
+    el('h4', { text: `Cordon points (${plan.cordon_points.length})` }),
+    el('ol', { id: 'plan-cordon' }, ...plan.cordon_points.map((point, index) => {
+      const holders = plan.lines.filter((line) => cordonIndex(plan, line.destination) === index).map((line) => line.unit_id);
+      return el('li', { 'data-index': index }, el('span', { class: 'mono', text: place(point) }), ` · ${holders.length ? holders.join(', ') : 'nobody yet'}`);
+    })));
+}
+
+/** The nearest hospitals (by car) and safe houses (on foot). */
+function planFacilities(plan) {
+  if (!plan.facilities?.length) return null;
+  return el('section', { class: 'plan-part' },
+    el('h4', { text: 'Hospitals and safe houses' }),
+    el('ul', { id: 'plan-facilities' }, ...plan.facilities.map((f) => el('li', { 'data-kind': f.kind, title: place(f.position) },
+      `${words(f.kind)}: ${f.name} `, el('span', { class: 'muted mono', text: `${f.eta_s} s ${f.kind === 'hospital' ? 'by car' : 'on foot'}` })))));
+}
+
 /**
  * The incident drawer: facts, the audit trail (every step with who, log
  * index, time and why), whether its hash chain verifies, and, for a major
@@ -401,24 +468,20 @@ export class Drawer {
     if (!incident.plan) return incident.major ? el('p', { class: 'muted', text: 'Major incident: plan not yet proposed.' }) : null;
     const plan = incident.plan;
     const approved = plan.approved_index !== null && plan.approved_index !== undefined;
-    const lines = el('table', { class: 'plan-lines' },
-      el('thead', {}, el('tr', {}, ...['ring', 'unit', 'ETA', 'role'].map((h) => el('th', { text: h })))),
-      el('tbody', {}, ...plan.lines.map((line) => el('tr', {},
-        el('td', { class: 'mono', text: line.ring }),
-        el('td', { class: 'mono', text: line.unit_id }),
-        el('td', { class: 'mono', text: `${line.eta_s} s` }),
-        el('td', { text: words(line.role) })))));
     const status = approved
       ? el('p', { id: 'plan-status', 'data-approved': true, class: 'ok', text: `Approved at log index ${plan.approved_index}.` })
       : el('p', { id: 'plan-status', 'data-approved': false, text: `Awaiting a commander; approved automatically at ${clock(plan.auto_approve_at_ms)}.` });
     const open = OPEN_INCIDENT_STATUSES.has(incident.status);
     return el('section', { class: 'plan' },
-      el('h3', { text: `Mobilisation plan (${plan.lines.length} units)` }),
+      el('h3', {}, `Mobilisation plan (${plan.lines.length} units) `, shortBadge(plan)),
       status,
       !approved && open ? this.approveButton(incident) : null,
       // Once the ledger shows the approval, the status line above says it all.
       this.approval && !approved ? el('p', { id: 'approve-result', class: this.approval.state === 'failed' ? 'error' : 'muted', text: this.approval.message }) : null,
-      lines);
+      planShortfalls(plan),
+      planLines(plan),
+      planCordon(plan),
+      planFacilities(plan));
   }
 
   approveButton(incident) {

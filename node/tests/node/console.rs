@@ -501,9 +501,19 @@ async fn approve_in_drawer(
             document.querySelector('#approve-plan') && ({ \
               steps: [...document.querySelectorAll('#timeline tr.timeline-entry')].map(r => r.dataset.step), \
               description: document.querySelector('#drawer .description')?.textContent, \
-              scripts: document.querySelectorAll('#drawer script').length })")
+              scripts: document.querySelectorAll('#drawer script').length, \
+              cordon: document.querySelectorAll('#plan-cordon li').length, \
+              facilities: document.querySelectorAll('#plan-facilities li').length, \
+              short: document.querySelector('#plan-short')?.dataset.unitsShort })")
         .await;
     let incident = cluster.incident(id).await;
+    // The drawer shows the whole plan: its cordon points, hospitals and safe
+    // houses, and the commander's "short of N units" marker.
+    let plan = incident.plan.as_ref().expect("a plan");
+    assert!(!plan.cordon_points.is_empty(), "{plan:#?}");
+    assert_eq!(drawer["cordon"], plan.cordon_points.len(), "{drawer}");
+    assert_eq!(drawer["facilities"], plan.facilities.len(), "{drawer}");
+    assert_eq!(drawer["short"], plan.units_short.to_string(), "{drawer}");
     let steps: Vec<&str> = drawer["steps"]
         .as_array()
         .unwrap()

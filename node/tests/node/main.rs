@@ -9,6 +9,7 @@ mod kill_leader;
 mod lifecycle;
 mod metrics;
 mod operations;
+mod plans;
 mod positions;
 mod replace;
 mod request_ids;

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use cordon_api::actors::ActorList;
-use cordon_api::incidents::{Incident, IncidentList, Origin, ReportIncident};
-use cordon_api::units::{Unit, UnitList};
+use cordon_api::incidents::{Committed, Incident, IncidentList, Origin, ReportIncident};
+use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
 use cordon_node::client::ApiClient;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 
@@ -217,4 +217,15 @@ pub async fn actor_executions(
     }
     executions.sort_by_key(|e| e.index);
     executions
+}
+
+/// Sets each of `units` to `status` through the API.
+pub async fn set_status(client: &ApiClient, units: &[String], status: &str) {
+    for unit in units {
+        let path = format!("/v1/units/{unit}/status");
+        client
+            .post::<Committed>(&path, &UnitStatusUpdate::new(status), 0)
+            .await
+            .unwrap_or_else(|error| panic!("{unit} {status}: {error}"));
+    }
 }

@@ -7,7 +7,7 @@ use cordon_api::units::UnitStatusUpdate;
 
 use cordon_node::client::ClientError;
 
-use crate::support::{start_cluster, start_cluster_with, steps, Cluster};
+use crate::support::{set_status, start_cluster, start_cluster_with, steps, Cluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incident_left_waiting_is_assigned_when_units_free() {
@@ -141,17 +141,6 @@ async fn wait_unresourced_gauge(cluster: &Cluster, count: u32) {
         })
         .await;
 }
-
-async fn set_status(client: &cordon_node::client::ApiClient, units: &[String], status: &str) {
-    for unit in units {
-        let path = format!("/v1/units/{unit}/status");
-        client
-            .post::<Committed>(&path, &UnitStatusUpdate::new(status), 0)
-            .await
-            .unwrap_or_else(|error| panic!("{unit} {status}: {error}"));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_plan_whose_units_were_taken_is_drawn_again() {
     // Phase 1: a crowd crush at the Bund gets a mobilisation plan that

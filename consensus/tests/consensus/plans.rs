@@ -1,0 +1,202 @@
+//! A mobilisation plan is kept whole in the ledger: its units with their
+//! destinations, the cordon points, the nearest hospitals and safe houses,
+//! and the shortfalls; a plan part beyond its bound is refused with the
+//! field, the size found and the bound.
+
+use cordon_consensus::ledger::{
+    Action, Channel, Command, Effect, FacilityKind, IncidentId, IncidentKind, Ledger, LoadRoster,
+    NewIncident, Origin, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall, Position,
+    ProposePlan, Rejection, RequestId, Ring, RosterUnit, TriageIncident, UnitId,
+    PLAN_CORDON_POINTS_MAX, PLAN_FACILITY_TEXT_BYTES_MAX,
+};
+
+const INCIDENT: IncidentId = IncidentId(1);
+
+/// A ledger and the next log index to apply at.
+struct Log {
+    ledger: Ledger,
+    index: u64,
+}
+
+impl Log {
+    /// A ledger with one ring-4 and one ring-3 unit and one major extreme
+    /// act reported and triaged to ring 4.
+    fn with_major_incident() -> Log {
+        let mut log = Log {
+            ledger: Ledger::default(),
+            index: 0,
+        };
+        let roster = [
+            ("team-1", Ring::SpecialPolice),
+            ("patrol-1", Ring::StreetPatrol),
+        ]
+        .map(|(id, ring)| RosterUnit {
+            id: UnitId(id.into()),
+            home: scene(),
+            ring,
+        });
+        log.apply(Action::LoadRoster(LoadRoster {
+            units: roster.to_vec(),
+        }));
+        log.apply(Action::ReportIncident(NewIncident {
+            kind: IncidentKind::ExtremeAct,
+            priority: 9,
+            force_level: 10,
+            location: scene(),
+            channel: Channel::EmergencyCall,
+            description: String::new(),
+        }));
+        log.apply(Action::TriageIncident(TriageIncident {
+            incident_id: INCIDENT,
+            ring: Ring::SpecialPolice,
+            station: None,
+            run_card: "extreme-act-anywhere-p0".into(),
+            target_s: 180,
+            major: true,
+        }));
+        log
+    }
+
+    /// Applies `action` as the operator at the next index.
+    fn apply(&mut self, action: Action) -> Effect {
+        self.index += 1;
+        let request_id = RequestId(format!("req-{}", self.index));
+        let command = Command::new(request_id, 2_000, Origin::Operator, action);
+        self.ledger.apply(self.index, &command).effect
+    }
+}
+
+fn scene() -> Position {
+    Position::from_degrees(31.2394, 121.4760).unwrap()
+}
+
+fn at(lat: f64, lon: f64) -> Position {
+    Position::from_degrees(lat, lon).unwrap()
+}
+
+/// A plan with every part: two units (one on a cordon point), two cordon
+/// points, a hospital and a safe house, and ring 4 short of 3 teams.
+fn whole_plan() -> PlanParts {
+    let line = |unit: &str, ring, role, destination| PlanLine {
+        ring,
+        unit_id: UnitId(unit.into()),
+        eta_s: 60,
+        role,
+        destination,
+    };
+    let north = at(31.2410, 121.4760);
+    PlanParts {
+        lines: vec![
+            line(
+                "team-1",
+                Ring::SpecialPolice,
+                PlanRole::FirstResponse,
+                scene(),
+            ),
+            line("patrol-1", Ring::StreetPatrol, PlanRole::Cordon, north),
+        ],
+        cordon_points: vec![north, at(31.2394, 121.4779)],
+        facilities: vec![
+            PlanFacility {
+                kind: FacilityKind::Hospital,
+                id: "huangpu-central".into(),
+                name: "Huangpu Central Hospital".into(),
+                position: at(31.2330, 121.4790),
+                eta_s: 240,
+            },
+            PlanFacility {
+                kind: FacilityKind::SafeHouse,
+                id: "nanjing-road-safe-house".into(),
+                name: "Nanjing Road safe house".into(),
+                position: at(31.2390, 121.4770),
+                eta_s: 90,
+            },
+        ],
+        shortfalls: vec![PlanShortfall {
+            ring: Ring::SpecialPolice,
+            role: PlanRole::FirstResponse,
+            units_missing: 3,
+        }],
+    }
+}
+
+fn propose(parts: PlanParts) -> Action {
+    Action::ProposePlan(ProposePlan {
+        incident_id: INCIDENT,
+        parts,
+        auto_approve_at_ms: 9_000,
+    })
+}
+
+/// The rejection of `effect`, which must be one.
+fn rejection(effect: Effect) -> Rejection {
+    match effect {
+        Effect::Rejected { rejection } => rejection,
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_proposed_plan_keeps_all_its_parts() {
+    // Phase 1: the plan is proposed and the incident holds it whole, every
+    // part equal to what was proposed, awaiting approval.
+    let mut log = Log::with_major_incident();
+    let effect = log.apply(propose(whole_plan()));
+    assert!(!matches!(effect, Effect::Rejected { .. }), "{effect:?}");
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    let plan = incident.plan.as_ref().expect("a plan");
+    assert_eq!(plan.parts, whole_plan());
+    assert_eq!(
+        (plan.auto_approve_at_ms, plan.approved_index),
+        (9_000, None)
+    );
+
+    // Phase 2: the audit trail says what the plan holds, shortfall included,
+    // so a commander reading the trail alone sees the plan is short.
+    let reason = &incident.timeline.last().unwrap().reason;
+    assert!(
+        reason.starts_with("2 units, 2 cordon points, 2 facilities, 3 units short"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn an_oversized_plan_part_is_refused_with_a_clear_error() {
+    // Phase 1: one cordon point beyond the bound is refused before and at
+    // apply, naming the field, the count and the bound; no plan is kept.
+    let mut log = Log::with_major_incident();
+    let mut parts = whole_plan();
+    parts.cordon_points = vec![scene(); PLAN_CORDON_POINTS_MAX + 1];
+    let action = propose(parts);
+    let before = action.check().expect_err("too many cordon points");
+    let applied = rejection(log.apply(action));
+    assert_eq!(before, applied);
+    assert_eq!(
+        applied.to_string(),
+        "cordon_points = 17 is out of range: a plan has 0 to 16 cordon_points"
+    );
+    assert!(log.ledger.incident(INCIDENT).unwrap().plan.is_none());
+
+    // Phase 2: an overlong facility name and an empty shortfall are refused
+    // the same way, each naming the offending item.
+    let mut parts = whole_plan();
+    parts.facilities[1].name = "x".repeat(PLAN_FACILITY_TEXT_BYTES_MAX + 1);
+    let long_name = rejection(log.apply(propose(parts)));
+    assert!(
+        matches!(&long_name, Rejection::OutOfRange { field, .. } if field == "facilities[1].name"),
+        "{long_name}"
+    );
+    let mut parts = whole_plan();
+    parts.shortfalls[0].units_missing = 0;
+    let empty = rejection(log.apply(propose(parts)));
+    assert!(
+        empty
+            .to_string()
+            .starts_with("shortfalls[0].units_missing = 0"),
+        "{empty}"
+    );
+
+    // Phase 3: the whole plan within its bounds is then accepted.
+    let effect = log.apply(propose(whole_plan()));
+    assert!(!matches!(effect, Effect::Rejected { .. }), "{effect:?}");
+}
