@@ -57,8 +57,9 @@ fn first_node(table: &mut Table) -> &mut Table {
         .unwrap()
 }
 
-/// One value above each upper bound, and below the lower bounds that matter.
-fn numeric_cases() -> Vec<Case> {
+/// One value above each upper bound of `raft` and `actors`, and below the
+/// lower bounds that matter.
+fn timing_cases() -> Vec<Case> {
     vec![
         number("raft.heartbeat_interval_ms", 10_001, "1..=10000 ms"),
         number("raft.election_timeout_ms_min", 60_001, "2..=60000 ms"),
@@ -81,6 +82,25 @@ fn numeric_cases() -> Vec<Case> {
         ),
         number("raft.entries_per_append_max", 100_001, "1..=100000 entries"),
         number("raft.entries_per_append_max", 0, "1..=100000 entries"),
+        number("actors.restarts_per_window_max", 1_001, "1..=1000 restarts"),
+        number("actors.restart_window_ms", 86_400_001, "1..=86400000 ms"),
+        number("actors.heartbeat_interval_ms", 60_001, "1..=60000 ms"),
+        number("actors.detection_timeout_ms", 600_001, "2..=600000 ms"),
+        number("actors.move_back_after_ms", 86_400_001, "2..=86400000 ms"),
+        number(
+            "actors.failed_node_hold_ms",
+            604_800_001,
+            "1..=604800000 ms",
+        ),
+        number("actors.plan_auto_approve_ms", 86_400_001, "0..=86400000 ms"),
+        number("actors.deadline_watch_interval_ms", 60_001, "1..=60000 ms"),
+    ]
+}
+
+/// One value above each upper bound of `limits`, and below the lower bounds
+/// that matter.
+fn limits_cases() -> Vec<Case> {
+    vec![
         number(
             "limits.frame_bytes_max",
             4_294_967_295,
@@ -132,18 +152,6 @@ fn numeric_cases() -> Vec<Case> {
             "1..=1000000 incidents",
         ),
         number("limits.district_margin_m", 50_001, "0..=50000 m"),
-        number("actors.restarts_per_window_max", 1_001, "1..=1000 restarts"),
-        number("actors.restart_window_ms", 86_400_001, "1..=86400000 ms"),
-        number("actors.heartbeat_interval_ms", 60_001, "1..=60000 ms"),
-        number("actors.detection_timeout_ms", 600_001, "2..=600000 ms"),
-        number("actors.move_back_after_ms", 86_400_001, "2..=86400000 ms"),
-        number(
-            "actors.failed_node_hold_ms",
-            604_800_001,
-            "1..=604800000 ms",
-        ),
-        number("actors.plan_auto_approve_ms", 86_400_001, "0..=86400000 ms"),
-        number("actors.deadline_watch_interval_ms", 60_001, "1..=60000 ms"),
     ]
 }
 
@@ -207,7 +215,11 @@ fn every_value_out_of_its_range_is_refused_naming_field_value_and_range() {
     // Phase 2: each value out of its range is refused, and the error names
     // the field, the value and the allowed range; every miss is listed.
     let mut misses = Vec::new();
-    for case in numeric_cases().into_iter().chain(text_cases()) {
+    for case in timing_cases()
+        .into_iter()
+        .chain(limits_cases())
+        .chain(text_cases())
+    {
         let mut table = valid.clone();
         (case.set)(&mut table);
         let expected = format!(
