@@ -50,6 +50,20 @@ pub enum ConfigError {
         /// How to repair it.
         fix: String,
     },
+    /// A value lies outside the range allowed for its field.
+    #[error("{field} = {value}: outside the allowed range {min}..={max} {unit} (fix: use a value from {min} to {max})")]
+    OutOfRange {
+        /// Dotted path of the field, e.g. `limits.frame_bytes_max`.
+        field: String,
+        /// The offending value.
+        value: u64,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+        /// The unit of the value.
+        unit: &'static str,
+    },
 }
 
 fn invalid(
@@ -148,9 +162,6 @@ impl Default for RaftTiming {
     }
 }
 
-/// The largest `limits.district_margin_m` accepted.
-const DISTRICT_MARGIN_M_MAX: u32 = 50_000;
-
 /// Every limit of a node, with its unit last in the name.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -171,6 +182,17 @@ pub struct Limits {
     pub quic_connections_max: u32,
     /// Concurrent streams a peer may open on one connection.
     pub quic_streams_per_connection_max: u32,
+    /// An incoming QUIC handshake not done by then is dropped.
+    pub quic_handshake_timeout_ms: u64,
+    /// Incoming QUIC handshakes in flight at once. Connection slots
+    /// (`quic_connections_max`) are taken only after a handshake verified
+    /// the peer's certificate.
+    pub quic_handshakes_max: u32,
+    /// Handshakes in flight past which a client that has not proved its
+    /// address must first come back with a retry token.
+    pub quic_handshakes_before_retry: u32,
+    /// Handshakes in flight from one source address (IP and port).
+    pub quic_handshakes_per_address_max: u32,
     /// Largest HTTP request body.
     pub api_body_bytes_max: u32,
     /// HTTP requests served at once; beyond it the API answers 503.
@@ -194,6 +216,10 @@ impl Default for Limits {
             quic_keep_alive_ms: 1_000,
             quic_connections_max: 256,
             quic_streams_per_connection_max: 512,
+            quic_handshake_timeout_ms: 3_000,
+            quic_handshakes_max: 128,
+            quic_handshakes_before_retry: 32,
+            quic_handshakes_per_address_max: 8,
             api_body_bytes_max: 64 * 1024,
             api_requests_inflight_max: 1_024,
             api_incidents_listed_max: 10_000,
@@ -474,6 +500,7 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
         ));
     }
     validate_nodes(file)?;
+    crate::bounds::check_bounds(file)?;
     validate_timing(&file.raft)?;
     validate_limits(&file.limits, &file.raft)?;
     validate_actor_timing(&file.actors)
@@ -579,14 +606,6 @@ fn validate_nodes(file: &ClusterFile) -> Result<(), ConfigError> {
 }
 
 fn validate_timing(raft: &RaftTiming) -> Result<(), ConfigError> {
-    if raft.heartbeat_interval_ms == 0 {
-        return Err(invalid(
-            "raft.heartbeat_interval_ms",
-            0,
-            "the leader must send heartbeats",
-            "use e.g. 100",
-        ));
-    }
     if raft.heartbeat_interval_ms >= raft.election_timeout_ms_min {
         return Err(invalid(
             "raft.heartbeat_interval_ms",
@@ -609,49 +628,12 @@ fn validate_timing(raft: &RaftTiming) -> Result<(), ConfigError> {
             "use e.g. twice election_timeout_ms_min",
         ));
     }
-    if raft.install_snapshot_timeout_ms <= 200 {
-        return Err(invalid(
-            "raft.install_snapshot_timeout_ms",
-            raft.install_snapshot_timeout_ms,
-            "too short to receive a snapshot chunk under load",
-            "use 1000 or more",
-        ));
-    }
-    if raft.snapshot_logs_since_last == 0 || raft.entries_per_append_max == 0 {
-        return Err(invalid(
-            "raft.snapshot_logs_since_last / raft.entries_per_append_max",
-            format!(
-                "{} / {}",
-                raft.snapshot_logs_since_last, raft.entries_per_append_max
-            ),
-            "must be positive",
-            "use the defaults (5000 / 256)",
-        ));
-    }
     Ok(())
 }
 
-#[expect(clippy::too_many_lines, reason = "predates the line limit")]
+/// The relations between limits; each value is already within its range.
 fn validate_limits(limits: &Limits, raft: &RaftTiming) -> Result<(), ConfigError> {
-    if limits.district_margin_m > DISTRICT_MARGIN_M_MAX {
-        return Err(invalid(
-            "limits.district_margin_m",
-            limits.district_margin_m,
-            "would accept positions far outside the district (planning cost grows with distance)",
-            "use at most 50000 (50 km)",
-        ));
-    }
-    if limits.frame_bytes_max < 64 * 1024 {
-        return Err(invalid(
-            "limits.frame_bytes_max",
-            limits.frame_bytes_max,
-            "too small for a batch of log entries",
-            "use at least 65536",
-        ));
-    }
-    if limits.snapshot_chunk_bytes_max == 0
-        || limits.snapshot_chunk_bytes_max > limits.frame_bytes_max / 2
-    {
+    if limits.snapshot_chunk_bytes_max > limits.frame_bytes_max / 2 {
         return Err(invalid(
             "limits.snapshot_chunk_bytes_max",
             limits.snapshot_chunk_bytes_max,
@@ -695,30 +677,43 @@ fn validate_limits(limits: &Limits, raft: &RaftTiming) -> Result<(), ConfigError
             "use e.g. 5 x election_timeout_ms_max",
         ));
     }
+    validate_handshake_limits(limits)
+}
+
+/// The handshake thresholds lie within the handshakes allowed in flight.
+fn validate_handshake_limits(limits: &Limits) -> Result<(), ConfigError> {
     for (field, value) in [
-        ("limits.quic_connections_max", limits.quic_connections_max),
         (
-            "limits.quic_streams_per_connection_max",
-            limits.quic_streams_per_connection_max,
-        ),
-        ("limits.api_body_bytes_max", limits.api_body_bytes_max),
-        (
-            "limits.api_requests_inflight_max",
-            limits.api_requests_inflight_max,
+            "limits.quic_handshakes_before_retry",
+            limits.quic_handshakes_before_retry,
         ),
         (
-            "limits.api_incidents_listed_max",
-            limits.api_incidents_listed_max,
+            "limits.quic_handshakes_per_address_max",
+            limits.quic_handshakes_per_address_max,
         ),
     ] {
-        if value == 0 {
+        if value > limits.quic_handshakes_max {
             return Err(invalid(
                 field,
-                0,
-                "a zero limit refuses all work",
-                "remove it to use the default",
+                value,
+                format!(
+                    "must be at most limits.quic_handshakes_max ({})",
+                    limits.quic_handshakes_max
+                ),
+                "lower it or raise quic_handshakes_max",
             ));
         }
+    }
+    if limits.quic_handshake_timeout_ms > limits.quic_idle_timeout_ms {
+        return Err(invalid(
+            "limits.quic_handshake_timeout_ms",
+            limits.quic_handshake_timeout_ms,
+            format!(
+                "must be at most limits.quic_idle_timeout_ms ({}), which ends a silent handshake anyway",
+                limits.quic_idle_timeout_ms
+            ),
+            "use e.g. 3000",
+        ));
     }
     Ok(())
 }
@@ -739,9 +734,8 @@ pub fn free_local_ports(count: usize) -> std::io::Result<Vec<(u16, u16)>> {
 }
 
 fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
-    if actors.heartbeat_interval_ms == 0
-        || actors.heartbeat_interval_ms * 2 > actors.detection_timeout_ms
-    {
+    // Saturating: twice a u64 overflows, and an overflow must refuse, not wrap.
+    if actors.heartbeat_interval_ms.saturating_mul(2) > actors.detection_timeout_ms {
         return Err(invalid(
             "actors.detection_timeout_ms",
             actors.detection_timeout_ms,
@@ -761,21 +755,6 @@ fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
                 actors.detection_timeout_ms
             ),
             "use e.g. 5000",
-        ));
-    }
-    if actors.restarts_per_window_max == 0
-        || actors.restart_window_ms == 0
-        || actors.deadline_watch_interval_ms == 0
-        || actors.failed_node_hold_ms == 0
-    {
-        return Err(invalid(
-            "actors",
-            format!(
-                "restarts_per_window_max = {}, restart_window_ms = {}, deadline_watch_interval_ms = {}, failed_node_hold_ms = {}",
-                actors.restarts_per_window_max, actors.restart_window_ms, actors.deadline_watch_interval_ms, actors.failed_node_hold_ms
-            ),
-            "must be positive",
-            "remove them to use the defaults",
         ));
     }
     Ok(())

@@ -13,6 +13,7 @@
 //! This crate depends on nothing else of Cordon's and does no IO beyond
 //! reading the files it is pointed at.
 
+pub mod bounds;
 pub mod cluster;
 pub mod district;
 

@@ -26,6 +26,7 @@
 
 pub mod codec;
 pub mod error;
+pub mod handshake;
 pub mod invariants;
 pub mod ledger;
 pub mod log_store;

@@ -18,6 +18,7 @@ use quinn::AsyncUdpSocket;
 use tokio::time::Instant;
 
 use crate::error::{AdminError, WriteError};
+use crate::handshake::HandshakeLimits;
 use crate::ledger::{Action, Applied, Command, Origin, RequestId, RetireNodeId};
 use crate::log_store::{open_database, LogStore};
 use crate::network::NetworkFactory;
@@ -161,6 +162,7 @@ impl ConsensusNode {
                 idle_timeout: Duration::from_millis(limits.quic_idle_timeout_ms),
                 keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
                 connections_max: limits.quic_connections_max as usize,
+                handshakes: HandshakeLimits::from_limits(limits),
                 streams_per_connection_max: limits.quic_streams_per_connection_max,
                 connect_timeout: Duration::from_millis(limits.rpc_timeout_ms),
                 socket: options.socket,

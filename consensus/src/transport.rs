@@ -1,6 +1,10 @@
 //! The QUIC transport: one endpoint per node, mutual TLS, one connection per
 //! peer shared by both directions, one bidirectional stream per request.
 //!
+//! Handshakes are bounded ([`crate::handshake`]): a connection slot is
+//! taken only once the peer's certificate is verified, so peers without
+//! one cannot crowd out members and operators.
+//!
 //! Dead peers are detected from request deadlines, never from connection
 //! state: a connection can look alive through a one-way cut. A request that
 //! misses its deadline closes the cached connection so the next request dials
@@ -15,11 +19,12 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use quinn::{AsyncUdpSocket, Connection, Endpoint};
+use quinn::{AsyncUdpSocket, Connection, Endpoint, Incoming};
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::codec::{self, CodecError};
+use crate::handshake::{Admission, HandshakeGate, HandshakeLimits, HandshakeTicket};
 use crate::tls::{self, PeerIdentity, TlsError, TlsIdentity};
 use crate::types::NodeId;
 use crate::wire::{Refusal, Request, RequestFrame, Response, WIRE_VERSION};
@@ -110,8 +115,11 @@ pub struct TransportConfig {
     pub idle_timeout: Duration,
     /// QUIC keep-alive period.
     pub keep_alive: Duration,
-    /// Incoming connections served at once.
+    /// Incoming connections served at once, counted from the moment the
+    /// peer's certificate is verified.
     pub connections_max: usize,
+    /// Bounds on incoming handshakes in flight.
+    pub handshakes: HandshakeLimits,
     /// Streams a peer may open at once on one connection.
     pub streams_per_connection_max: u32,
     /// Deadline of a QUIC handshake, independent of the request that needed
@@ -140,6 +148,8 @@ pub struct Transport {
     dialing: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
     handler: OnceLock<Arc<dyn RequestHandler>>,
     connection_slots: Arc<Semaphore>,
+    connections_max: usize,
+    handshakes: HandshakeGate,
 }
 
 impl Transport {
@@ -211,6 +221,8 @@ impl Transport {
             dialing: Mutex::new(HashMap::new()),
             handler: OnceLock::new(),
             connection_slots: Arc::new(Semaphore::new(config.connections_max)),
+            connections_max: config.connections_max,
+            handshakes: HandshakeGate::new(config.handshakes),
         }))
     }
 
@@ -269,37 +281,90 @@ impl Transport {
             .clear();
     }
 
+    /// Admits each connection attempt through the handshake gate: started,
+    /// sent a retry token, or refused with the limit it reached.
     async fn accept_loop(self: Arc<Self>) {
         while let Some(incoming) = self.endpoint.accept().await {
-            let Ok(slot) = self.connection_slots.clone().try_acquire_owned() else {
-                tracing::warn!(remote = %incoming.remote_address(), "refusing connection: quic_connections_max reached");
-                incoming.refuse();
-                continue;
-            };
-            let transport = self.clone();
-            tokio::spawn(async move {
-                let remote = incoming.remote_address();
-                match incoming.await {
-                    Ok(connection) => transport.adopt(connection, true, slot).await,
-                    Err(error) => tracing::debug!(%remote, %error, "incoming handshake failed"),
+            let remote = incoming.remote_address();
+            match self
+                .handshakes
+                .admit(remote, incoming.remote_address_validated())
+            {
+                Admission::Start(ticket) => {
+                    tokio::spawn(self.clone().handshake(incoming, ticket));
                 }
-            });
+                Admission::Retry => {
+                    tracing::debug!(%remote, "handshakes piling up: asking an unvalidated source for a retry token");
+                    if let Err(error) = incoming.retry() {
+                        error.into_incoming().refuse();
+                    }
+                }
+                Admission::Refuse(refusal) => {
+                    tracing::debug!(%remote, %refusal, "refusing handshake");
+                    incoming.refuse();
+                }
+            }
         }
     }
 
-    /// Serves the streams a peer opens on `connection` (in either direction).
+    /// Runs one admitted handshake to its end (at most the handshake
+    /// timeout) and serves the peer if its certificate names one we know
+    /// and a connection slot is free.
+    async fn handshake(self: Arc<Self>, incoming: Incoming, ticket: HandshakeTicket) {
+        let remote = incoming.remote_address();
+        let connecting = match incoming.accept() {
+            Ok(connecting) => connecting,
+            Err(error) => {
+                tracing::debug!(%remote, %error, "incoming handshake failed");
+                return;
+            }
+        };
+        let timeout = self.handshakes.limits().timeout;
+        // Dropping an unfinished handshake closes it.
+        let connection = match tokio::time::timeout(timeout, connecting).await {
+            Ok(Ok(connection)) => connection,
+            Ok(Err(error)) => {
+                tracing::debug!(%remote, %error, "incoming handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%remote, "dropping handshake: not done within limits.quic_handshake_timeout_ms ({} ms)", timeout.as_millis());
+                return;
+            }
+        };
+        drop(ticket);
+        let Some(peer) = self.known_peer(&connection) else {
+            return;
+        };
+        // The certificate is verified: only now does the peer take a slot.
+        let Ok(slot) = self.connection_slots.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, %peer, "closing connection: limits.quic_connections_max ({}) reached", self.connections_max);
+            connection.close(4u32.into(), b"quic_connections_max reached");
+            return;
+        };
+        self.adopt(connection, peer, true, slot).await;
+    }
+
+    /// The member or operator `connection`'s certificate names, or `None`
+    /// after closing a connection whose certificate names nobody we know.
+    fn known_peer(&self, connection: &Connection) -> Option<PeerIdentity> {
+        let peer = self.peer_identity(connection);
+        if peer.is_none() {
+            tracing::warn!(remote = %connection.remote_address(), "closing connection: certificate names no member of this cluster");
+            connection.close(1u32.into(), b"unknown identity");
+        }
+        peer
+    }
+
+    /// Serves the streams `peer` opens on `connection` (in either direction).
     async fn adopt(
         self: Arc<Self>,
         connection: Connection,
+        peer: PeerIdentity,
         incoming: bool,
         slot: tokio::sync::OwnedSemaphorePermit,
     ) {
         let remote = connection.remote_address();
-        let Some(peer) = self.peer_identity(&connection) else {
-            tracing::warn!(%remote, "closing connection: certificate names no member of this cluster");
-            connection.close(1u32.into(), b"unknown identity");
-            return;
-        };
         let span = tracing::info_span!("connection", %peer, %remote, incoming);
         if incoming {
             self.close_at_certificate_expiry(&connection);
@@ -552,7 +617,9 @@ impl Transport {
             self.connection_slots.clone().try_acquire_owned(),
         ) {
             // The peer may send its own requests on the connection we opened.
-            tokio::spawn(self.clone().adopt(connection.clone(), false, slot));
+            if let Some(peer) = self.known_peer(&connection) {
+                tokio::spawn(self.clone().adopt(connection.clone(), peer, false, slot));
+            }
         }
         Ok(connection)
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use cordon_config::{ClusterConfig, NodeId};
+use cordon_consensus::handshake::HandshakeLimits;
 use cordon_consensus::ledger::{Action, Command, Origin, RequestId, SetNodeDrained};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::node::unix_millis;
@@ -45,6 +46,7 @@ impl Operator {
                 idle_timeout: Duration::from_millis(limits.quic_idle_timeout_ms),
                 keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
                 connections_max: 1,
+                handshakes: HandshakeLimits::from_limits(limits),
                 streams_per_connection_max: 16,
                 connect_timeout: Duration::from_secs(3),
                 socket: None,

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use cordon_config::ClusterConfig;
 use cordon_config::District;
+use cordon_consensus::handshake::HandshakeLimits;
 use cordon_consensus::ledger::{Action, Applied, Command, Effect, NewIncident, Origin, RequestId};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
@@ -79,6 +80,7 @@ impl Clients {
                 idle_timeout: Duration::from_millis(limits.quic_idle_timeout_ms),
                 keep_alive: Duration::from_millis(limits.quic_keep_alive_ms),
                 connections_max: self.options.nodes,
+                handshakes: HandshakeLimits::from_limits(limits),
                 streams_per_connection_max: 64,
                 connect_timeout: Duration::from_millis(limits.rpc_timeout_ms),
                 socket: Some(socket),

@@ -1,6 +1,7 @@
 //! Integration tests of the consensus crate: one binary, a module per scenario.
 
 mod cluster;
+mod handshake_flood;
 mod ledger_properties;
 mod plans;
 mod replay_pin;

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cordon_config::Limits;
+use cordon_consensus::handshake::HandshakeLimits;
 use cordon_consensus::tls::{
     generate_cluster_certs, issue_from_ca_files, CertPaths, PeerIdentity, TlsIdentity,
 };
@@ -15,7 +17,8 @@ use openraft::Vote;
 
 use crate::cluster::LocalCluster;
 
-fn client(identity: &TlsIdentity) -> Arc<Transport> {
+/// A transport for `identity` that only dials (operator or stand-in peer).
+pub(crate) fn client(identity: &TlsIdentity) -> Arc<Transport> {
     Transport::bind(
         identity,
         TransportConfig {
@@ -24,6 +27,7 @@ fn client(identity: &TlsIdentity) -> Arc<Transport> {
             idle_timeout: Duration::from_secs(5),
             keep_alive: Duration::from_millis(500),
             connections_max: 4,
+            handshakes: HandshakeLimits::from_limits(&Limits::default()),
             streams_per_connection_max: 16,
             connect_timeout: Duration::from_secs(3),
             socket: None,
