@@ -181,7 +181,34 @@ pub struct Limits {
     /// (a report from a bridge or a boundary street); beyond it the API
     /// refuses the position, naming the district's bounds.
     pub district_margin_m: u32,
+    /// Time a client has to send a request's head once it started sending
+    /// it; a slower head is answered 408 and the connection closed.
+    pub api_header_read_timeout_ms: u64,
+    /// Time a client has to send a request's body once its head arrived; a
+    /// slower body is answered 408 and the connection closed.
+    pub api_body_read_timeout_ms: u64,
+    /// Time a kept-alive connection may wait, with no request in flight,
+    /// before the client starts its next request; then it is closed.
+    pub api_idle_timeout_ms: u64,
+    /// HTTP connections open at once (all clients); a connection beyond it
+    /// is answered 503 and closed.
+    pub api_connections_max: u32,
+    /// Event streams (`GET /v1/events`) open at once (all clients); one
+    /// more is answered 503.
+    pub api_event_streams_max: u32,
+    /// Event streams open at once from one client address; one more is
+    /// answered 429.
+    pub api_event_streams_per_client_max: u32,
 }
+
+/// The largest HTTP timeout accepted (`limits.api_*_timeout_ms`).
+const API_TIMEOUT_MS_MAX: u64 = 300_000;
+/// The largest `limits.api_connections_max` accepted.
+const API_CONNECTIONS_MAX_MAX: u32 = 65_536;
+/// The largest `limits.api_event_streams_max` accepted.
+const API_EVENT_STREAMS_MAX_MAX: u32 = 4_096;
+/// Entries of `api_public_hosts` accepted.
+const API_PUBLIC_HOSTS_MAX: usize = 16;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -198,6 +225,12 @@ impl Default for Limits {
             api_requests_inflight_max: 1_024,
             api_incidents_listed_max: 10_000,
             district_margin_m: 2_000,
+            api_header_read_timeout_ms: 10_000,
+            api_body_read_timeout_ms: 10_000,
+            api_idle_timeout_ms: 60_000,
+            api_connections_max: 1_024,
+            api_event_streams_max: 256,
+            api_event_streams_per_client_max: 8,
         }
     }
 }
@@ -262,6 +295,12 @@ pub struct ClusterFile {
     pub single_node: bool,
     /// Certificate files.
     pub tls: TlsFiles,
+    /// Names (`host` or `host:port`) under which clients reach the HTTP API
+    /// through a reverse proxy, besides every node's `api_addr` and the
+    /// localhost forms of its port; a request naming another `Host` is
+    /// refused (DNS rebinding).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_public_hosts: Vec<String>,
     /// Raft timing.
     #[serde(default)]
     pub raft: RaftTiming,
@@ -357,6 +396,7 @@ impl ClusterConfig {
                 ca_cert: dir.join("certs").join("ca.crt"),
                 cert_dir: dir.join("certs"),
             },
+            api_public_hosts: Vec::new(),
             raft: RaftTiming::default(),
             limits: Limits::default(),
             actors: ActorTiming::default(),
@@ -425,6 +465,11 @@ impl ClusterConfig {
         &self.file.limits
     }
 
+    /// Names under which clients reach the HTTP API through a reverse proxy.
+    pub fn api_public_hosts(&self) -> &[String] {
+        &self.file.api_public_hosts
+    }
+
     /// Checks that every station server names a station of the district model.
     pub fn check_stations(&self, district: &crate::District) -> Result<(), ConfigError> {
         for (index, node) in self.file.nodes.iter().enumerate() {
@@ -476,6 +521,8 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
     validate_nodes(file)?;
     validate_timing(&file.raft)?;
     validate_limits(&file.limits, &file.raft)?;
+    validate_http_limits(&file.limits)?;
+    validate_public_hosts(&file.api_public_hosts)?;
     validate_actor_timing(&file.actors)
 }
 
@@ -721,6 +768,100 @@ fn validate_limits(limits: &Limits, raft: &RaftTiming) -> Result<(), ConfigError
         }
     }
     Ok(())
+}
+
+/// The HTTP server's timeouts and caps: each positive and below its bound.
+fn validate_http_limits(limits: &Limits) -> Result<(), ConfigError> {
+    for (field, value) in [
+        (
+            "limits.api_header_read_timeout_ms",
+            limits.api_header_read_timeout_ms,
+        ),
+        (
+            "limits.api_body_read_timeout_ms",
+            limits.api_body_read_timeout_ms,
+        ),
+        ("limits.api_idle_timeout_ms", limits.api_idle_timeout_ms),
+    ] {
+        if value == 0 || value > API_TIMEOUT_MS_MAX {
+            return Err(invalid(
+                field,
+                value,
+                format!("must be positive and at most {API_TIMEOUT_MS_MAX} ms (5 minutes): a slow client holds a connection that long"),
+                "remove it to use the default",
+            ));
+        }
+    }
+    for (field, value, max) in [
+        (
+            "limits.api_connections_max",
+            limits.api_connections_max,
+            API_CONNECTIONS_MAX_MAX,
+        ),
+        (
+            "limits.api_event_streams_max",
+            limits.api_event_streams_max,
+            API_EVENT_STREAMS_MAX_MAX.min(limits.api_connections_max),
+        ),
+        (
+            "limits.api_event_streams_per_client_max",
+            limits.api_event_streams_per_client_max,
+            limits.api_event_streams_max,
+        ),
+    ] {
+        if value == 0 || value > max {
+            return Err(invalid(
+                field,
+                value,
+                format!("must be positive and at most {max} (each stream holds a connection; a client's streams count in the total)"),
+                "remove it to use the default",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each public name is a DNS name or IP literal with an optional port.
+fn validate_public_hosts(hosts: &[String]) -> Result<(), ConfigError> {
+    if hosts.len() > API_PUBLIC_HOSTS_MAX {
+        return Err(invalid(
+            "api_public_hosts",
+            hosts.len(),
+            format!("at most {API_PUBLIC_HOSTS_MAX} names are accepted"),
+            "list only the names your reverse proxy serves",
+        ));
+    }
+    for (index, host) in hosts.iter().enumerate() {
+        if !public_host_is_valid(host) {
+            return Err(invalid(
+                format!("api_public_hosts[{index}]"),
+                format!("{host:?}"),
+                "not a host name with an optional port",
+                "write e.g. \"dispatch.example.org\" or \"dispatch.example.org:8443\" (no scheme, no path)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `name` or `name:port`, name of 1-253 characters of a-z, A-Z, 0-9, '-',
+/// '.', or a bracketed IPv6 literal.
+fn public_host_is_valid(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') || name.ends_with(']') => (name, Some(port)),
+        _ => (host, None),
+    };
+    let port_ok = port.is_none_or(|port| port.parse::<u16>().is_ok_and(|p| p > 0));
+    let name_ok = if let Some(ip) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        ip.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !name.is_empty()
+            && name.len() <= 253
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    port_ok && name_ok
 }
 
 /// Picks `count` pairs of free local ports (UDP for QUIC, TCP for the API)
