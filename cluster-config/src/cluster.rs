@@ -921,3 +921,75 @@ fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The field an invalid local cluster file is refused for, if any.
+    fn refused_field(tune: impl FnOnce(&mut ClusterFile)) -> Option<String> {
+        let dir = Path::new("/tmp/cordon-config-test");
+        let mut file = ClusterConfig::local("t", dir, &[(1, 2), (3, 4), (5, 6)])
+            .unwrap()
+            .file()
+            .clone();
+        tune(&mut file);
+        match ClusterConfig::from_file(file, dir) {
+            Ok(_) => None,
+            Err(ConfigError::Invalid { field, .. }) => Some(field),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    // The defaults pass; each HTTP limit is refused at zero and past its
+    // bound, and a public host must be a host name with an optional port.
+    #[test]
+    fn http_limits_and_public_hosts_are_bounded() {
+        assert_eq!(refused_field(|_| {}), None);
+        let cases: [(&str, fn(&mut Limits)); 7] = [
+            ("limits.api_header_read_timeout_ms", |l| {
+                l.api_header_read_timeout_ms = 0
+            }),
+            ("limits.api_body_read_timeout_ms", |l| {
+                l.api_body_read_timeout_ms = 300_001
+            }),
+            ("limits.api_idle_timeout_ms", |l| {
+                l.api_idle_timeout_ms = 3_600_000
+            }),
+            ("limits.api_connections_max", |l| {
+                l.api_connections_max = 100_000
+            }),
+            ("limits.api_event_streams_max", |l| {
+                l.api_event_streams_max = 2_000
+            }),
+            ("limits.api_event_streams_per_client_max", |l| {
+                l.api_event_streams_per_client_max = 300;
+            }),
+            ("limits.api_event_streams_per_client_max", |l| {
+                l.api_event_streams_per_client_max = 0;
+            }),
+        ];
+        for (field, tune) in cases {
+            assert_eq!(
+                refused_field(|f| tune(&mut f.limits)).as_deref(),
+                Some(field)
+            );
+        }
+        let hosts = |hosts: &[&str]| {
+            let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_string()).collect();
+            refused_field(move |f| f.api_public_hosts = hosts)
+        };
+        assert_eq!(
+            hosts(&["dispatch.example.org", "ops.example.org:8443", "[::1]:80"]),
+            None
+        );
+        for bad in ["https://dispatch.example.org", "a/b", "x:0", "", "x:99999"] {
+            assert_eq!(
+                hosts(&[bad]).as_deref(),
+                Some("api_public_hosts[0]"),
+                "{bad}"
+            );
+        }
+        assert_eq!(hosts(&["a"; 17]).as_deref(), Some("api_public_hosts"));
+    }
+}
