@@ -926,6 +926,9 @@ fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
 mod tests {
     use super::*;
 
+    /// A change to the limits of a test file.
+    type Tune = fn(&mut Limits);
+
     /// The field an invalid local cluster file is refused for, if any.
     fn refused_field(tune: impl FnOnce(&mut ClusterFile)) -> Option<String> {
         let dir = Path::new("/tmp/cordon-config-test");
@@ -946,7 +949,7 @@ mod tests {
     #[test]
     fn http_limits_and_public_hosts_are_bounded() {
         assert_eq!(refused_field(|_| {}), None);
-        let cases: [(&str, fn(&mut Limits)); 7] = [
+        let cases: [(&str, Tune); 7] = [
             ("limits.api_header_read_timeout_ms", |l| {
                 l.api_header_read_timeout_ms = 0
             }),

@@ -89,7 +89,7 @@ const DRILL_CONTROL_TIMEOUT_MS: u64 = 10_000;
 /// (kill or pause of itself), so that its answer reaches the caller first.
 const SELF_DRILL_DELAY_MS: u64 = 300;
 
-/// The API's routes, behind the guard of [`guard`] (Host, Origin,
+/// The API's routes, behind the guard of `api/guard.rs` (Host, Origin,
 /// Content-Type, body deadline and size). Drill routes answer only when
 /// `drills.enabled` is set; event streams end when `shutdown` turns true.
 pub fn router(

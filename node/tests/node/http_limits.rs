@@ -73,12 +73,14 @@ async fn open_event_stream(from: [u8; 4], addr: SocketAddr) -> (TcpStream, Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_sent_requests_are_closed_and_connections_over_the_cap_refused() {
-    // Phase 1: three nodes whose API allows 320 connections and two
-    // seconds for a request head or body (time enough to open them all).
+    // Phase 1: three nodes whose API allows 320 connections, two seconds
+    // for a request head or body (time enough to open them all) and one
+    // second of idle keep-alive.
     let cluster = start_cluster_with(|file| {
         file.limits.api_header_read_timeout_ms = 2_000;
         file.limits.api_body_read_timeout_ms = 2_000;
         file.limits.api_connections_max = 320;
+        file.limits.api_idle_timeout_ms = 1_000;
     })
     .await;
     let addr = api_addr(&cluster, 1);
@@ -136,6 +138,24 @@ async fn half_sent_requests_are_closed_and_connections_over_the_cap_refused() {
     )
     .await;
     assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+
+    // Phase 5: a kept-alive connection that sends nothing after its answer
+    // is closed after the idle timeout.
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    kept.write_all(request.as_bytes()).await.unwrap();
+    let idle_from = Instant::now();
+    let answer = read_until_closed(&mut kept, Duration::from_secs(5)).await;
+    let answer = answer.expect("an idle kept-alive connection is still open after 5 s");
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+        "{answer}"
+    );
+    assert!(
+        idle_from.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        idle_from.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
