@@ -203,7 +203,34 @@ pub struct Limits {
     /// (a report from a bridge or a boundary street); beyond it the API
     /// refuses the position, naming the district's bounds.
     pub district_margin_m: u32,
+    /// Time a client has to send a request's head once it started sending
+    /// it; a slower head is answered 408 and the connection closed.
+    pub api_header_read_timeout_ms: u64,
+    /// Time a client has to send a request's body once its head arrived; a
+    /// slower body is answered 408 and the connection closed.
+    pub api_body_read_timeout_ms: u64,
+    /// Time a kept-alive connection may wait, with no request in flight,
+    /// before the client starts its next request; then it is closed.
+    pub api_idle_timeout_ms: u64,
+    /// HTTP connections open at once (all clients); a connection beyond it
+    /// is answered 503 and closed.
+    pub api_connections_max: u32,
+    /// Event streams (`GET /v1/events`) open at once (all clients); one
+    /// more is answered 503.
+    pub api_event_streams_max: u32,
+    /// Event streams open at once from one client address; one more is
+    /// answered 429.
+    pub api_event_streams_per_client_max: u32,
 }
+
+/// The largest HTTP timeout accepted (`limits.api_*_timeout_ms`).
+const API_TIMEOUT_MS_MAX: u64 = 300_000;
+/// The largest `limits.api_connections_max` accepted.
+const API_CONNECTIONS_MAX_MAX: u32 = 65_536;
+/// The largest `limits.api_event_streams_max` accepted.
+const API_EVENT_STREAMS_MAX_MAX: u32 = 4_096;
+/// Entries of `api_public_hosts` accepted.
+const API_PUBLIC_HOSTS_MAX: usize = 16;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -224,6 +251,12 @@ impl Default for Limits {
             api_requests_inflight_max: 1_024,
             api_incidents_listed_max: 10_000,
             district_margin_m: 2_000,
+            api_header_read_timeout_ms: 10_000,
+            api_body_read_timeout_ms: 10_000,
+            api_idle_timeout_ms: 60_000,
+            api_connections_max: 1_024,
+            api_event_streams_max: 256,
+            api_event_streams_per_client_max: 8,
         }
     }
 }
@@ -288,6 +321,12 @@ pub struct ClusterFile {
     pub single_node: bool,
     /// Certificate files.
     pub tls: TlsFiles,
+    /// Names (`host` or `host:port`) under which clients reach the HTTP API
+    /// through a reverse proxy, besides every node's `api_addr` and the
+    /// localhost forms of its port; a request naming another `Host` is
+    /// refused (DNS rebinding).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_public_hosts: Vec<String>,
     /// Raft timing.
     #[serde(default)]
     pub raft: RaftTiming,
@@ -383,6 +422,7 @@ impl ClusterConfig {
                 ca_cert: dir.join("certs").join("ca.crt"),
                 cert_dir: dir.join("certs"),
             },
+            api_public_hosts: Vec::new(),
             raft: RaftTiming::default(),
             limits: Limits::default(),
             actors: ActorTiming::default(),
@@ -451,6 +491,11 @@ impl ClusterConfig {
         &self.file.limits
     }
 
+    /// Names under which clients reach the HTTP API through a reverse proxy.
+    pub fn api_public_hosts(&self) -> &[String] {
+        &self.file.api_public_hosts
+    }
+
     /// Checks that every station server names a station of the district model.
     pub fn check_stations(&self, district: &crate::District) -> Result<(), ConfigError> {
         for (index, node) in self.file.nodes.iter().enumerate() {
@@ -503,6 +548,8 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
     crate::bounds::check_bounds(file)?;
     validate_timing(&file.raft)?;
     validate_limits(&file.limits, &file.raft)?;
+    validate_http_limits(&file.limits)?;
+    validate_public_hosts(&file.api_public_hosts)?;
     validate_actor_timing(&file.actors)
 }
 
@@ -718,6 +765,100 @@ fn validate_handshake_limits(limits: &Limits) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The HTTP server's timeouts and caps: each positive and below its bound.
+fn validate_http_limits(limits: &Limits) -> Result<(), ConfigError> {
+    for (field, value) in [
+        (
+            "limits.api_header_read_timeout_ms",
+            limits.api_header_read_timeout_ms,
+        ),
+        (
+            "limits.api_body_read_timeout_ms",
+            limits.api_body_read_timeout_ms,
+        ),
+        ("limits.api_idle_timeout_ms", limits.api_idle_timeout_ms),
+    ] {
+        if value == 0 || value > API_TIMEOUT_MS_MAX {
+            return Err(invalid(
+                field,
+                value,
+                format!("must be positive and at most {API_TIMEOUT_MS_MAX} ms (5 minutes): a slow client holds a connection that long"),
+                "remove it to use the default",
+            ));
+        }
+    }
+    for (field, value, max) in [
+        (
+            "limits.api_connections_max",
+            limits.api_connections_max,
+            API_CONNECTIONS_MAX_MAX,
+        ),
+        (
+            "limits.api_event_streams_max",
+            limits.api_event_streams_max,
+            API_EVENT_STREAMS_MAX_MAX.min(limits.api_connections_max),
+        ),
+        (
+            "limits.api_event_streams_per_client_max",
+            limits.api_event_streams_per_client_max,
+            limits.api_event_streams_max,
+        ),
+    ] {
+        if value == 0 || value > max {
+            return Err(invalid(
+                field,
+                value,
+                format!("must be positive and at most {max} (each stream holds a connection; a client's streams count in the total)"),
+                "remove it to use the default",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Each public name is a DNS name or IP literal with an optional port.
+fn validate_public_hosts(hosts: &[String]) -> Result<(), ConfigError> {
+    if hosts.len() > API_PUBLIC_HOSTS_MAX {
+        return Err(invalid(
+            "api_public_hosts",
+            hosts.len(),
+            format!("at most {API_PUBLIC_HOSTS_MAX} names are accepted"),
+            "list only the names your reverse proxy serves",
+        ));
+    }
+    for (index, host) in hosts.iter().enumerate() {
+        if !public_host_is_valid(host) {
+            return Err(invalid(
+                format!("api_public_hosts[{index}]"),
+                format!("{host:?}"),
+                "not a host name with an optional port",
+                "write e.g. \"dispatch.example.org\" or \"dispatch.example.org:8443\" (no scheme, no path)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `name` or `name:port`, name of 1-253 characters of a-z, A-Z, 0-9, '-',
+/// '.', or a bracketed IPv6 literal.
+fn public_host_is_valid(host: &str) -> bool {
+    let (name, port) = match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') || name.ends_with(']') => (name, Some(port)),
+        _ => (host, None),
+    };
+    let port_ok = port.is_none_or(|port| port.parse::<u16>().is_ok_and(|p| p > 0));
+    let name_ok = if let Some(ip) = name.strip_prefix('[').and_then(|n| n.strip_suffix(']')) {
+        ip.parse::<std::net::Ipv6Addr>().is_ok()
+    } else {
+        !name.is_empty()
+            && name.len() <= 253
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    port_ok && name_ok
+}
+
 /// Picks `count` pairs of free local ports (UDP for QUIC, TCP for the API)
 /// for [`ClusterConfig::local`]. The ports are free when picked; another
 /// process could take one before the node binds it, which tests accept.
@@ -758,4 +899,79 @@ fn validate_actor_timing(actors: &ActorTiming) -> Result<(), ConfigError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change to the limits of a test file.
+    type Tune = fn(&mut Limits);
+
+    /// The field an invalid local cluster file is refused for, if any.
+    fn refused_field(tune: impl FnOnce(&mut ClusterFile)) -> Option<String> {
+        let dir = Path::new("/tmp/cordon-config-test");
+        let mut file = ClusterConfig::local("t", dir, &[(1, 2), (3, 4), (5, 6)])
+            .unwrap()
+            .file()
+            .clone();
+        tune(&mut file);
+        match ClusterConfig::from_file(file, dir) {
+            Ok(_) => None,
+            Err(ConfigError::Invalid { field, .. }) => Some(field),
+            Err(other) => panic!("{other}"),
+        }
+    }
+
+    // The defaults pass; each HTTP limit is refused at zero and past its
+    // bound, and a public host must be a host name with an optional port.
+    #[test]
+    fn http_limits_and_public_hosts_are_bounded() {
+        assert_eq!(refused_field(|_| {}), None);
+        let cases: [(&str, Tune); 7] = [
+            ("limits.api_header_read_timeout_ms", |l| {
+                l.api_header_read_timeout_ms = 0
+            }),
+            ("limits.api_body_read_timeout_ms", |l| {
+                l.api_body_read_timeout_ms = 300_001
+            }),
+            ("limits.api_idle_timeout_ms", |l| {
+                l.api_idle_timeout_ms = 3_600_000
+            }),
+            ("limits.api_connections_max", |l| {
+                l.api_connections_max = 100_000
+            }),
+            ("limits.api_event_streams_max", |l| {
+                l.api_event_streams_max = 2_000
+            }),
+            ("limits.api_event_streams_per_client_max", |l| {
+                l.api_event_streams_per_client_max = 300;
+            }),
+            ("limits.api_event_streams_per_client_max", |l| {
+                l.api_event_streams_per_client_max = 0;
+            }),
+        ];
+        for (field, tune) in cases {
+            assert_eq!(
+                refused_field(|f| tune(&mut f.limits)).as_deref(),
+                Some(field)
+            );
+        }
+        let hosts = |hosts: &[&str]| {
+            let hosts: Vec<String> = hosts.iter().map(|h| (*h).to_string()).collect();
+            refused_field(move |f| f.api_public_hosts = hosts)
+        };
+        assert_eq!(
+            hosts(&["dispatch.example.org", "ops.example.org:8443", "[::1]:80"]),
+            None
+        );
+        for bad in ["https://dispatch.example.org", "a/b", "x:0", "", "x:99999"] {
+            assert_eq!(
+                hosts(&[bad]).as_deref(),
+                Some("api_public_hosts[0]"),
+                "{bad}"
+            );
+        }
+        assert_eq!(hosts(&["a"; 17]).as_deref(), Some("api_public_hosts"));
+    }
 }

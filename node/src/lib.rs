@@ -26,6 +26,7 @@ pub mod console;
 pub mod ctl;
 pub mod demo;
 pub mod drill_control;
+pub mod http_server;
 pub mod local_cluster;
 pub mod openapi;
 pub mod server;

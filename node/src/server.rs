@@ -2,7 +2,6 @@
 //! loads the district roster into the ledger when this node leads), serves
 //! the HTTP API, and stops cleanly on SIGINT or SIGTERM.
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use cordon_config::{ClusterConfig, NodeId};
 use cordon_consensus::{ConsensusNode, NodeOptions};
 
 use crate::api;
+use crate::http_server::ConnectionLimits;
 
 /// Loads the district named by the cluster file, or the embedded one.
 pub fn load_district(cluster: &ClusterConfig) -> anyhow::Result<District> {
@@ -76,12 +76,20 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
             )
         })?;
     tracing::info!(node_id = id, api_addr = %spec.api_addr, "http api listening");
-    let app = api::router(node.clone(), actors.clone(), drills, metrics)
-        .into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serve http api")?;
+    let (stopping, shutdown) = tokio::sync::watch::channel(false);
+    let app = api::router(
+        node.clone(),
+        actors.clone(),
+        drills,
+        metrics,
+        shutdown.clone(),
+    );
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.send_replace(true);
+    });
+    let limits = ConnectionLimits::new(cluster.limits());
+    crate::http_server::serve(listener, app, limits, shutdown).await;
     tracing::info!(node_id = id, "stopping");
     actors.stop();
     node.shutdown().await;

@@ -236,6 +236,7 @@ impl Api {
         let response = self
             .http
             .post(&url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
             .timeout(Duration::from_secs(5))
             .send()
             .await

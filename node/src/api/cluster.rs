@@ -1,42 +1,60 @@
 //! The cluster: the event stream, this node's view, metrics, the
 //! district, health and readiness.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use cordon_api::cluster::{ClusterStatus, Ready};
 use cordon_api::ApiError;
+use futures_util::StreamExt;
 
 use super::{ApiState, Failure};
 use crate::wire;
 
 /// Server-sent events: one `applied` event per command applied on this
 /// node (data: [`cordon_api::events::Applied`]), or `lagged` when the
-/// stream fell behind (data: [`cordon_api::events::Lagged`]).
+/// stream fell behind (data: [`cordon_api::events::Lagged`]). Streams are
+/// capped per client address and in total; they end when the node stops.
 #[utoipa::path(get, path = "/v1/events", tag = "cluster",
-    responses((status = 200, description = "text/event-stream of `applied` events (data: Applied) and `lagged` events (data: Lagged)", content_type = "text/event-stream", body = String)))]
+    responses(
+        (status = 200, description = "text/event-stream of `applied` events (data: Applied) and `lagged` events (data: Lagged)", content_type = "text/event-stream", body = String),
+        (status = 429, description = "This client has limits.api_event_streams_per_client_max streams open", body = ApiError),
+        (status = 503, description = "limits.api_event_streams_max streams are open on this node", body = ApiError),
+    ))]
 pub(super) async fn events(
     State(state): State<ApiState>,
-) -> Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>> {
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+) -> Result<
+    Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>,
+    Failure,
+> {
+    let ticket = state.event_streams.open(client.ip())?;
     let receiver = state.node.ledger().subscribe();
-    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let event = match receiver.recv().await {
-            Ok(event) => SseEvent::default()
-                .event("applied")
-                .data(serde_json::to_string(&wire::applied_event(&event)).unwrap_or_default()),
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                let lagged = cordon_api::events::Lagged { missed };
-                SseEvent::default()
-                    .event("lagged")
-                    .data(serde_json::to_string(&lagged).unwrap_or_default())
-            }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok(event), receiver))
-    });
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    let mut shutdown = state.shutdown.clone();
+    let stopping = async move {
+        let _ = shutdown.wait_for(|stopping| *stopping).await;
+    };
+    let stream =
+        futures_util::stream::unfold((receiver, ticket), |(mut receiver, ticket)| async move {
+            let event = match receiver.recv().await {
+                Ok(event) => SseEvent::default()
+                    .event("applied")
+                    .data(serde_json::to_string(&wire::applied_event(&event)).unwrap_or_default()),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                    let lagged = cordon_api::events::Lagged { missed };
+                    SseEvent::default()
+                        .event("lagged")
+                        .data(serde_json::to_string(&lagged).unwrap_or_default())
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((Ok(event), (receiver, ticket)))
+        });
+    Ok(Sse::new(stream.take_until(stopping)).keep_alive(KeepAlive::default()))
 }
 
 /// This node's view: role, leader, term, indexes, members, replication lag.

@@ -38,7 +38,9 @@ mod actors;
 mod bounds;
 mod cluster;
 mod drills;
+mod guard;
 mod incidents;
+mod streams;
 mod units;
 
 /// The environment variable through which `cordon demo` tells its nodes the
@@ -74,6 +76,9 @@ pub struct ApiState {
     district_bounds: Arc<DistrictBounds>,
     peers: reqwest::Client,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    event_streams: Arc<streams::EventStreams>,
+    /// Turns true when the node stops: open event streams end.
+    shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Deadline for asking a peer node for its local actors.
@@ -84,14 +89,26 @@ const DRILL_CONTROL_TIMEOUT_MS: u64 = 10_000;
 /// (kill or pause of itself), so that its answer reaches the caller first.
 const SELF_DRILL_DELAY_MS: u64 = 300;
 
-/// The API's routes. Drill routes answer only when `drills.enabled` is set.
+/// The API's routes, behind the guard of `api/guard.rs` (Host, Origin,
+/// Content-Type, body deadline and size). Drill routes answer only when
+/// `drills.enabled` is set; event streams end when `shutdown` turns true.
 pub fn router(
     node: Arc<ConsensusNode>,
     actors: Arc<ActorRuntime>,
     drills: DrillConfig,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
     let limits = node.cluster().limits().clone();
+    let api_addr = node
+        .cluster()
+        .node(node.id())
+        .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |spec| spec.api_addr);
+    let guard = Arc::new(guard::Guard::new(
+        api_addr,
+        node.cluster().api_public_hosts(),
+        &limits,
+    ));
     let district_bounds = Arc::new(DistrictBounds::new(
         &actors.context().district,
         limits.district_margin_m,
@@ -108,6 +125,11 @@ pub fn router(
             .build()
             .expect("a plain http client builds"),
         metrics,
+        event_streams: Arc::new(streams::EventStreams::new(
+            limits.api_event_streams_max,
+            limits.api_event_streams_per_client_max,
+        )),
+        shutdown,
     };
     let mut router = Router::new();
     for (path, handlers) in api_routes() {
@@ -117,6 +139,7 @@ pub fn router(
         .merge(crate::console::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(request_span))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
         .with_state(state)
 }
@@ -215,6 +238,7 @@ async fn request_span(request: axum::extract::Request, next: axum::middleware::N
 }
 
 /// A failed request: status code plus the JSON body.
+#[derive(Debug)]
 pub struct Failure(StatusCode, ApiError);
 
 impl Failure {

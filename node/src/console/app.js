@@ -47,7 +47,12 @@ class ApiError extends Error {
 async function request(method, path) {
   let response;
   try {
-    response = await fetch(path, { method, cache: 'no-store', headers: { accept: 'application/json' } });
+    // A change says it is JSON (even with no body): the node refuses any
+    // other state-changing request, so no other site can forge one.
+    const headers = method === 'GET'
+      ? { accept: 'application/json' }
+      : { accept: 'application/json', 'content-type': 'application/json' };
+    response = await fetch(path, { method, cache: 'no-store', headers });
   } catch (error) {
     throw new ApiError(`${path}: this node does not answer (${error.message})`, true);
   }

@@ -310,7 +310,12 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     let drill = |node: u64, action: &'static str| {
         let url = format!("{new_url}/v1/drills/nodes/{node}/{action}");
         async move {
-            let response = reqwest::Client::new().post(url).send().await.unwrap();
+            let response = reqwest::Client::new()
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .send()
+                .await
+                .unwrap();
             let status = response.status().as_u16();
             let text = response.text().await.unwrap();
             let answer = if status == 200 {

@@ -152,6 +152,7 @@ async fn panicking_actor_restarts(cluster: &Cluster) {
             "{}/v1/drills/actors/{actor}/fault",
             cluster.client.urls()[(host - 1) as usize]
         ))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
         .send()
         .await
         .unwrap()
@@ -186,6 +187,7 @@ async fn panicking_actor_restarts(cluster: &Cluster) {
             "{}/v1/drills/actors/{team_id}/fault",
             cluster.client.urls()[team_host]
         ))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
         .send()
         .await
         .unwrap()

@@ -5,6 +5,7 @@ mod cli_errors;
 mod console;
 mod demo;
 mod dispatch;
+mod http_limits;
 mod kill_leader;
 mod lifecycle;
 mod metrics;

@@ -84,6 +84,7 @@ async fn metrics_parse_and_cover_the_operators_series() {
             "{}/v1/drills/actors/station:bund/fault",
             cluster.client.urls()[(host - 1) as usize]
         ))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
         .send()
         .await
         .unwrap();

@@ -25,6 +25,7 @@ async fn fault(cluster: &Cluster, actor: &str, node: u64) {
             "{}/v1/drills/actors/{actor}/fault",
             cluster.client.urls()[(node - 1) as usize]
         ))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
         .send()
         .await
         .unwrap()
