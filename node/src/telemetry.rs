@@ -114,7 +114,7 @@ pub const METRICS_SAMPLE_INTERVAL_MS: u64 = 1_000;
 
 /// Samples gauges until the process stops: Raft term, leader, indexes and
 /// replication lag per peer; QUIC connections and RTT; and the ledger's
-/// gauges ([`sample_ledger_gauges`]).
+/// gauges (`sample_ledger_gauges`).
 pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>) {
     let mut ticker =
         tokio::time::interval(std::time::Duration::from_millis(METRICS_SAMPLE_INTERVAL_MS));

@@ -2,7 +2,7 @@
 //! several client concurrencies; throughput and latency percentiles.
 //! Every report is acknowledged only after commit, so this measures the
 //! whole write path: HTTP, forwarding, Raft replication and fsync.
-//! [`dispatch`] measures dispatch instead: report to first attention.
+//! [`mod@dispatch`] measures dispatch instead: report to first attention.
 
 pub mod dispatch;
 
