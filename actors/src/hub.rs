@@ -11,7 +11,7 @@ use cordon_consensus::ledger::{
 
 use crate::actor::{ActorState, DispatchActor, Handled, TRIAGE_BATCH_MAX};
 use crate::context::ProposeError;
-use crate::planning::run_cards;
+use crate::planning::run_cards::RunCardTable;
 use crate::planning::travel::TravelSpeeds;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
@@ -113,13 +113,7 @@ async fn triage(
         match applied.ledger.incident(incident_id) {
             Some(incident) if incident.status == IncidentStatus::Reported => {
                 let facts = view::incident_facts(incident);
-                let triage = run_cards::triage(
-                    facts.kind,
-                    facts.priority,
-                    facts.force_level,
-                    facts.position,
-                    district,
-                );
+                let triage = RunCardTable::standard().triage(&facts, district);
                 // The run card's first ring answers first; a force level beyond
                 // it escalates outward by message, leaving the hop in the audit trail.
                 let ring = triage.run_card.first_ring();
@@ -242,13 +236,7 @@ fn any_unit(applied: &AppliedState, why: &str) -> Wait {
 fn plan_parts(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> PlanParts {
     let district = &actor.context.district;
     let facts = view::incident_facts(incident);
-    let triage = run_cards::triage(
-        facts.kind,
-        facts.priority,
-        facts.force_level,
-        facts.position,
-        district,
-    );
+    let triage = RunCardTable::standard().triage(&facts, district);
     let candidates = view::candidates(ledger, district);
     let speeds = TravelSpeeds::default();
     let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &speeds);
