@@ -728,14 +728,49 @@ impl ConsensusNode {
                 }
                 Ok(())
             }
-            (PeerIdentity::Operator, None) => Ok(()),
+            (PeerIdentity::Operator, None) => match request {
+                Request::ClientWrite(command) if command.origin != Origin::Operator => {
+                    refuse(format!(
+                        "the operator's certificate writes as the operator, not as {}",
+                        command.origin
+                    ))
+                }
+                _ => Ok(()),
+            },
             (PeerIdentity::Node(id), None) => match request {
                 Request::Membership(_) | Request::Admin(_) => {
                     refuse("membership and admin requests need the operator certificate".into())
                 }
-                _ if is_member(id) => Ok(()),
-                _ => refuse(format!("node {id} is not a member of this cluster")),
+                _ if !is_member(id) => refuse(format!("node {id} is not a member of this cluster")),
+                Request::ClientWrite(command) => {
+                    self.may_write_as(id, &command.origin).or_else(refuse)
+                }
+                _ => Ok(()),
             },
+        }
+    }
+
+    /// Whether member `id` may forward a write stamped with `origin`: in its
+    /// own name (an API client it served, itself, or an actor the ledger
+    /// places on it), never as another node or an actor placed elsewhere.
+    /// The ledger still fences the actor's epoch when it applies the write.
+    /// A node still forwards the operator's writes it proposed for an
+    /// operator request (`ctl members remove` retires the id through any
+    /// node), so an operator origin passes until a forwarded write carries
+    /// its verified principal (#11).
+    fn may_write_as(&self, id: NodeId, origin: &Origin) -> Result<(), String> {
+        match origin {
+            Origin::Api { node, .. } | Origin::System { node } if *node == id => Ok(()),
+            Origin::Actor { actor, node, .. } if *node == id => {
+                let placed = self.reader.read().ledger.placement(actor).map(|p| p.node);
+                if placed == Some(id) {
+                    Ok(())
+                } else {
+                    Err(format!("{actor} is not placed on node {id}"))
+                }
+            }
+            Origin::Operator => Ok(()),
+            other => Err(format!("node {id} may not write as {other}")),
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use cordon_config::Limits;
 use cordon_consensus::handshake::HandshakeLimits;
+use cordon_consensus::ledger::{ActorId, Origin, RequestId};
 use cordon_consensus::tls::{
     generate_cluster_certs, issue_from_ca_files, CertPaths, PeerIdentity, TlsIdentity,
 };
@@ -15,7 +16,7 @@ use cordon_consensus::wire::{Refusal, Request, Response};
 use openraft::raft::VoteRequest;
 use openraft::Vote;
 
-use crate::cluster::LocalCluster;
+use crate::cluster::{report, LocalCluster};
 
 /// A transport for `identity` that only dials (operator or stand-in peer).
 pub(crate) fn client(identity: &TlsIdentity) -> Arc<Transport> {
@@ -146,5 +147,69 @@ async fn certificates_decide_who_may_speak() {
 
     for node in cluster.nodes.iter().flatten() {
         node.shutdown().await;
+    }
+}
+
+/// `report(request_id)` stamped with `origin`.
+fn report_as(request_id: &str, origin: Origin) -> Request {
+    let mut command = report(request_id);
+    command.origin = origin;
+    Request::ClientWrite(command)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_forwards_writes_only_in_its_own_name() {
+    // Phase 1: a running cluster of three; node 2's own certificate talks
+    // to the leader directly, as a follower forwarding a write would.
+    let cluster = LocalCluster::start(3).await;
+    let leader = cluster.wait_for_leader(0).await;
+    let target: SocketAddr = cluster.config.node(leader).unwrap().quic_addr;
+    let certs = &cluster.config.tls().cert_dir;
+    let ca = CertPaths::ca_cert(certs);
+    let deadline = Duration::from_secs(3);
+    let node_two = client(&TlsIdentity::load("test", PeerIdentity::Node(2), &ca, certs).unwrap());
+
+    // Phase 2: claiming the hub (placed nowhere here) or another node's
+    // API is refused before anything is proposed.
+    let hub = Origin::Actor {
+        actor: ActorId::Hub,
+        epoch: 1,
+        node: 2,
+    };
+    let other_api = Origin::Api {
+        node: 3,
+        client: "127.0.0.1:1".into(),
+    };
+    for (request_id, origin, why) in [
+        ("forged-hub", hub, "hub is not placed on node 2"),
+        (
+            "forged-api",
+            other_api,
+            "node 2 may not write as api@node-3",
+        ),
+    ] {
+        let answer = node_two
+            .call(leader, target, report_as(request_id, origin), deadline)
+            .await;
+        assert_refused(answer, why);
+    }
+
+    // Phase 3: nothing of it was applied; a write in node 2's own name
+    // (an API client it served) goes through.
+    let own = Origin::Api {
+        node: 2,
+        client: "127.0.0.1:1".into(),
+    };
+    let answer = node_two
+        .call(leader, target, report_as("own-api", own), deadline)
+        .await;
+    assert!(
+        matches!(answer, Ok(Response::ClientWrite(Ok(_)))),
+        "{answer:?}"
+    );
+    // The leader acknowledged the last write, so it has applied it.
+    let applied = cluster.node((leader - 1) as usize).ledger().read();
+    for forged in ["forged-hub", "forged-api"] {
+        assert!(applied.ledger.request(&RequestId(forged.into())).is_none());
     }
 }
