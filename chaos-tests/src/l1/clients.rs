@@ -13,7 +13,9 @@ use std::time::Duration;
 use cordon_config::ClusterConfig;
 use cordon_config::District;
 use cordon_consensus::handshake::HandshakeLimits;
-use cordon_consensus::ledger::{Action, Applied, Command, Effect, NewIncident, Origin, RequestId};
+use cordon_consensus::ledger::{
+    Action, Applied, Command, Effect, IncidentId, NewIncident, Origin, RequestId,
+};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
 use cordon_consensus::transport::{Transport, TransportConfig};
@@ -58,6 +60,9 @@ pub(super) struct Client {
     load: Mutex<LoadGenerator>,
     /// Each request id's incident, so a retry proposes the same report.
     incidents: Mutex<BTreeMap<String, NewIncident>>,
+    /// The running nodes, whose applied ledgers a read looks at once the
+    /// node has applied the read's index.
+    shared: Arc<Shared>,
 }
 
 impl Clients {
@@ -99,6 +104,7 @@ impl Clients {
             last_leader: Mutex::new(None),
             load: Mutex::new(surge_load(self.options.seed)?),
             incidents: Mutex::new(BTreeMap::new()),
+            shared: self.shared.clone(),
         });
 
         let field =
@@ -154,7 +160,7 @@ impl Clients {
         let incident = lock(&client.load).next_report().incident;
         lock(&client.incidents).insert(fresh.clone(), incident);
         while Instant::now() < settle_by {
-            if client.report(process, &fresh, &mut rng).await {
+            if client.report(process, &fresh, &mut rng).await.is_some() {
                 recovery.fresh_write_committed = Some(healed_at.elapsed());
                 break;
             }
@@ -325,27 +331,74 @@ impl Client {
             n += 1;
             let incident = lock(&self.load).next_report().incident;
             lock(&self.incidents).insert(request_id.clone(), incident);
-            self.report(index, &request_id, &mut rng).await;
+            if let Some(incident_id) = self.report(index, &request_id, &mut rng).await {
+                self.read_back(index, &request_id, incident_id).await;
+            }
             let think = rng.random_range(0..=THINK_MS_MAX);
             tokio::time::sleep(Duration::from_millis(think)).await;
         }
     }
 
+    /// Reads back the incident `request_id` was acknowledged with, as a
+    /// linearizable read: a read index from the node that acknowledged
+    /// last, then that node's applied ledger once it has applied the
+    /// index (what a node serves after its read barrier). A read that gets
+    /// no index, or whose node does not catch up in time, failed: it has
+    /// no effect either way.
+    async fn read_back(&self, process: u64, request_id: &str, incident_id: IncidentId) {
+        let op = Op::read_incident(process, request_id, &incident_id.to_string());
+        let id = self.history.invoke(op);
+        let Some((target, addr)) = (*lock(&self.last_leader))
+            .and_then(|target| self.addrs.get(&target).map(|addr| (target, *addr)))
+        else {
+            self.history.fail(id, "no node to read from");
+            return;
+        };
+        let timeout = Duration::from_millis(ATTEMPT_TIMEOUT_MS);
+        let index = match self
+            .transport
+            .call(target, addr, Request::ReadIndex, timeout)
+            .await
+        {
+            Ok(Response::ReadIndex(Ok(index))) => index,
+            Ok(Response::ReadIndex(Err(error))) => return self.history.fail(id, error.to_string()),
+            Ok(_) => return self.history.fail(id, "an answer that is not a read index"),
+            Err(error) => return self.history.fail(id, error.to_string()),
+        };
+        let deadline = Instant::now() + timeout;
+        loop {
+            let reader = lock(&self.shared.nodes)
+                .get(&target)
+                .map(|node| node.reader.clone());
+            let present = reader.and_then(|reader| {
+                let applied = reader.read();
+                let caught_up = applied.last_applied.is_some_and(|log| log.index >= index);
+                caught_up.then(|| applied.ledger.incident(incident_id).is_some())
+            });
+            if let Some(present) = present {
+                let result = OpResult::Incident(IncidentResult::Read { present });
+                return self.history.ok(id, result);
+            }
+            if Instant::now() >= deadline {
+                return self
+                    .history
+                    .fail(id, "the node did not apply the read index in time");
+            }
+            tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+        }
+    }
+
     /// Reports under `request_id` until acknowledged, certainly refused,
-    /// or out of attempts; true when acknowledged. Starts with the node
+    /// or out of attempts; the incident's id when acknowledged. Starts with the node
     /// that acknowledged last, follows the leader a node names, and
     /// otherwise tries a node drawn from `rng`.
-    async fn report(&self, process: u64, request_id: &str, rng: &mut StdRng) -> bool {
+    async fn report(&self, process: u64, request_id: &str, rng: &mut StdRng) -> Option<IncidentId> {
         let ids: Vec<NodeId> = self.addrs.keys().copied().collect();
         let last_leader = *lock(&self.last_leader);
         let mut target = last_leader.unwrap_or_else(|| *ids.choose(rng).unwrap_or(&1));
         for _ in 0..ATTEMPTS_MAX {
-            let Some(addr) = self.addrs.get(&target).copied() else {
-                return false;
-            };
-            let Some(incident) = lock(&self.incidents).get(request_id).cloned() else {
-                return false;
-            };
+            let addr = self.addrs.get(&target).copied()?;
+            let incident = lock(&self.incidents).get(request_id).cloned()?;
             let command = Command::new(
                 RequestId(request_id.to_string()),
                 sim_now_ms(),
@@ -365,23 +418,25 @@ impl Client {
             match answer {
                 Ok(Response::ClientWrite(Ok(applied))) => match applied.effect {
                     Effect::IncidentReported { incident_id } => {
-                        let incident_id = incident_id.to_string();
+                        let reported = incident_id.to_string();
                         self.history.ok(
                             id,
-                            OpResult::Incident(IncidentResult::Reported { incident_id }),
+                            OpResult::Incident(IncidentResult::Reported {
+                                incident_id: reported,
+                            }),
                         );
                         *lock(&self.last_leader) = Some(target);
-                        return true;
+                        return Some(incident_id);
                     }
                     other => {
                         self.history
                             .fail(id, format!("applied without a report: {other:?}"));
-                        return false;
+                        return None;
                     }
                 },
                 Ok(Response::ClientWrite(Err(error @ WriteError::Invalid { .. }))) => {
                     self.history.fail(id, error.to_string());
-                    return false;
+                    return None;
                 }
                 // Refused before proposing: certainly not applied.
                 Ok(Response::ClientWrite(Err(
@@ -404,7 +459,7 @@ impl Client {
             tokio::time::sleep(Duration::from_millis(RETRY_PAUSE_MS)).await;
             target = *ids.choose(rng).unwrap_or(&1);
         }
-        false
+        None
     }
 }
 

@@ -82,7 +82,10 @@ use crate::judge::checkers::{
     consensus_liveness, incidents_attended, messages_handled, statuses_follow_tables,
     targets_follow_rings, FinalReads, IncidentSummary, RecoveryTimes, Violation,
 };
-use crate::judge::history::History;
+use crate::judge::history::{History, IncidentOp, OpKind, OpRecord};
+use crate::judge::invariants::Invariant;
+use crate::judge::linearizability::{check, CheckLimits, CheckResult};
+use crate::judge::models::{incident_operations, IncidentModel};
 use crate::judge::raft_views::RaftView;
 use crate::judge::verdict::{OpTally, RequestVerdict};
 use crate::shared::certs::certify;
@@ -354,6 +357,11 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         }
     };
     let requests = RequestVerdict::check(&records, &final_reads);
+    let linearizable = linearizability(&records);
+    let reads = records
+        .iter()
+        .filter(|record| matches!(record.op.kind, OpKind::Incident(IncidentOp::Read { .. })))
+        .count();
     let field = lock(&shared.field).take();
     let dispatch = judge_dispatch(field.as_ref(), &schedule, &mut problems);
     let liveness = consensus_liveness(&recovery, Duration::from_millis(HEAL_BOUND_MS))
@@ -380,7 +388,30 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
         dispatch_steps: field.as_ref().map_or(0, |field| field.steps_applied),
         incidents: field.as_ref().map_or(0, |field| field.incidents.len()),
         dispatch,
+        linearizable,
+        reads,
     })
+}
+
+/// The per-key linearizability of the clients' reports and read-backs
+/// (the incident model of [`crate::judge::models`]): the violations, and a
+/// search that ran out of budget as one too (it proved nothing).
+fn linearizability(records: &[OpRecord]) -> Vec<Violation> {
+    let unknown = |detail: String| vec![Violation::new(Invariant::Linearizable, detail)];
+    let operations = match incident_operations(records) {
+        Ok(operations) => operations,
+        Err(error) => return unknown(format!("the history could not be split by key: {error}")),
+    };
+    match check(&IncidentModel, &operations, &CheckLimits::default()) {
+        CheckResult::Linearizable => Vec::new(),
+        found @ CheckResult::NotLinearizable { .. } => found.violation().into_iter().collect(),
+        CheckResult::Unknown {
+            key,
+            states_explored,
+        } => unknown(format!(
+            "key {key}: no verdict within the search budget ({states_explored} states)"
+        )),
+    }
 }
 
 /// The dispatch checkers' verdict on what the field saw: incidents

@@ -60,6 +60,12 @@ pub struct SimReport {
     /// Violations of the dispatch invariants.
     #[serde(skip)]
     pub dispatch: Vec<Violation>,
+    /// Violations of per-key linearizability (reports and read-backs).
+    #[serde(skip)]
+    pub linearizable: Vec<Violation>,
+    /// Read-backs the clients made (each checked for linearizability with
+    /// the reports).
+    pub reads: usize,
 }
 
 impl SimReport {
@@ -69,6 +75,7 @@ impl SimReport {
             && self.requests.is_clean()
             && self.liveness.is_empty()
             && self.dispatch.is_empty()
+            && self.linearizable.is_empty()
             && self.ops.ok > 0
     }
 
@@ -84,6 +91,7 @@ impl SimReport {
             .iter()
             .chain(&self.liveness)
             .chain(&self.dispatch)
+            .chain(&self.linearizable)
             .map(|violation| violation.invariant.to_string())
             .collect();
         if self.ops.ok == 0 {
@@ -123,7 +131,9 @@ impl fmt::Display for SimReport {
         )?;
         writeln!(
             f,
-            "  dispatch: incidents={} field_steps={} violations={} fingerprint={:016x}",
+            "  reads={} linearizable={} dispatch: incidents={} field_steps={} violations={} fingerprint={:016x}",
+            self.reads,
+            self.linearizable.is_empty(),
             self.incidents,
             self.dispatch_steps,
             self.dispatch.len(),
@@ -139,6 +149,7 @@ impl fmt::Display for SimReport {
             .iter()
             .chain(&self.liveness)
             .chain(&self.dispatch)
+            .chain(&self.linearizable)
             .collect();
         for violation in violations.iter().take(VIOLATIONS_SHOWN_MAX) {
             write!(f, "\n  violation: {violation}")?;

@@ -106,7 +106,12 @@ fn replaying_a_seed_reproduces_its_schedule_and_verdict() {
         println!("{what} fingerprints of one seed: {a:016x} and {b:016x} ({same})");
     }
 
-    // Phase 3: another seed is another dispatch history: the fingerprint
+    // Phase 3: the clients read their reports back, and those reads were
+    // judged for linearizability with the reports.
+    assert!(first.reads > 0, "{first}");
+    assert!(first.linearizable.is_empty(), "{first}");
+
+    // Phase 4: another seed is another dispatch history: the fingerprint
     // covers what the actors and the field did.
     assert!(first.incidents > 0 && other.incidents > 0);
     assert_ne!(first.dispatch_fingerprint, other.dispatch_fingerprint);
