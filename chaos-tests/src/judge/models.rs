@@ -15,7 +15,9 @@ use crate::judge::history::{
     Completion, HistoryError, IncidentOp, IncidentResult, OpKind, OpRecord, OpResult, UnitOp,
     UnitResult,
 };
-use crate::judge::linearizability::{Model, Operation, OperationsByKey, Outcome};
+use crate::judge::linearizability::{
+    check, CheckLimits, CheckResult, Model, Operation, OperationsByKey, Outcome,
+};
 
 /// A unit's status and version.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -195,6 +197,18 @@ pub fn unit_operations(
         (OpKind::Unit(_), Some(_)) => Err(()),
         (OpKind::Incident(_), _) => Ok(None),
     })
+}
+
+/// The reports and reads in `records`, split by key and checked against
+/// [`IncidentModel`]: how many operations over how many keys, and the
+/// result (L1 and L3 judge their histories with it).
+pub fn check_incident_history(
+    records: &[OpRecord],
+) -> Result<(usize, usize, CheckResult), HistoryError> {
+    let operations = incident_operations(records)?;
+    let count = operations.values().map(Vec::len).sum();
+    let result = check(&IncidentModel, &operations, &CheckLimits::default());
+    Ok((count, operations.len(), result))
 }
 
 /// The incident operations of a history, per key (`request:<id>`). Failed

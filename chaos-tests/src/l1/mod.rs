@@ -84,8 +84,8 @@ use crate::judge::checkers::{
 };
 use crate::judge::history::{History, IncidentOp, OpKind, OpRecord};
 use crate::judge::invariants::Invariant;
-use crate::judge::linearizability::{check, CheckLimits, CheckResult};
-use crate::judge::models::{incident_operations, IncidentModel};
+use crate::judge::linearizability::CheckResult;
+use crate::judge::models::check_incident_history;
 use crate::judge::raft_views::RaftView;
 use crate::judge::verdict::{OpTally, RequestVerdict};
 use crate::shared::certs::certify;
@@ -398,11 +398,11 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
 /// search that ran out of budget as one too (it proved nothing).
 fn linearizability(records: &[OpRecord]) -> Vec<Violation> {
     let unknown = |detail: String| vec![Violation::new(Invariant::Linearizable, detail)];
-    let operations = match incident_operations(records) {
-        Ok(operations) => operations,
+    let result = match check_incident_history(records) {
+        Ok((_, _, result)) => result,
         Err(error) => return unknown(format!("the history could not be split by key: {error}")),
     };
-    match check(&IncidentModel, &operations, &CheckLimits::default()) {
+    match result {
         CheckResult::Linearizable => Vec::new(),
         found @ CheckResult::NotLinearizable { .. } => found.violation().into_iter().collect(),
         CheckResult::Unknown {

@@ -22,8 +22,8 @@ use crate::judge::checkers::{
 use crate::judge::checkers::{incidents_attended, statuses_follow_tables, IncidentSummary};
 use crate::judge::history::OpRecord;
 use crate::judge::invariants::Invariant;
-use crate::judge::linearizability::{check, CheckLimits, CheckResult};
-use crate::judge::models::{incident_operations, IncidentModel};
+use crate::judge::linearizability::CheckResult;
+use crate::judge::models::check_incident_history;
 
 /// Violations quoted per checker in a report, at most (the count is exact).
 const QUOTED_VIOLATIONS_MAX: usize = 5;
@@ -404,8 +404,8 @@ pub(crate) fn actor_executions(incidents: &[Incident]) -> Vec<ActorExecution> {
 /// Per-key linearizability of the reports and read-backs (key
 /// `request:<id>`).
 fn linearizability_verdict(records: &[OpRecord]) -> CheckVerdict {
-    let operations = match incident_operations(records) {
-        Ok(operations) => operations,
+    let (count, keys, result) = match check_incident_history(records) {
+        Ok(checked) => checked,
         Err(error) => {
             return CheckVerdict::of(
                 "linearizable",
@@ -417,12 +417,8 @@ fn linearizability_verdict(records: &[OpRecord]) -> CheckVerdict {
             )
         }
     };
-    let count: usize = operations.values().map(Vec::len).sum();
-    let detail = format!(
-        "{count} report and read operations over {} keys",
-        operations.len()
-    );
-    match check(&IncidentModel, &operations, &CheckLimits::default()) {
+    let detail = format!("{count} report and read operations over {keys} keys");
+    match result {
         CheckResult::Linearizable => CheckVerdict::of("linearizable", detail, Ok(())),
         found @ CheckResult::NotLinearizable { .. } => CheckVerdict::of(
             "linearizable",

@@ -146,18 +146,7 @@ async fn force_beyond_ring_three_escalates_to_a_team(cluster: &Cluster) {
 async fn panicking_actor_restarts(cluster: &Cluster) {
     let actor = "station:bund";
     let (host, _) = cluster.placement(actor).await;
-    let drill = reqwest::Client::new();
-    drill
-        .post(format!(
-            "{}/v1/drills/actors/{actor}/fault",
-            cluster.client.urls()[(host - 1) as usize]
-        ))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    cluster.fault_actor(actor, host).await;
     let restarted = cluster
         .wait("a restart after the first panic", |client| async move {
             let entry = actor_entry(&client, actor).await?;
@@ -181,18 +170,7 @@ async fn panicking_actor_restarts(cluster: &Cluster) {
         .unwrap();
     assert_eq!(team.supervisor.as_deref(), Some("ring:4"), "{team:?}");
     let team_id = team.actor.clone();
-    let team_host = (team.node - 1) as usize;
-    drill
-        .post(format!(
-            "{}/v1/drills/actors/{team_id}/fault",
-            cluster.client.urls()[team_host]
-        ))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
+    cluster.fault_actor(&team_id, team.node).await;
     cluster
         .wait("the team restarted by ring 4", |client| {
             let team_id = team_id.clone();

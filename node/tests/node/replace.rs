@@ -7,7 +7,7 @@ use cordon_api::actors::{Actor, ActorList};
 use cordon_api::incidents::Origin;
 use cordon_node::client::ApiClient;
 
-use crate::support::{start_cluster_with, Cluster};
+use crate::support::start_cluster_with;
 
 /// The station actor made to fail, and a landmark in its zone (WGS-84).
 const STATION: (&str, f64, f64) = ("station:bund", 31.2422, 121.4858);
@@ -16,21 +16,6 @@ const STATION: (&str, f64, f64) = ("station:bund", 31.2422, 121.4858);
 async fn actor_entry(client: &ApiClient, actor: &str) -> Option<Actor> {
     let actors = client.get::<ActorList>("/v1/actors", 0).await.ok()?;
     actors.actors.into_iter().find(|entry| entry.actor == actor)
-}
-
-/// Makes `actor` panic through the drill route of `node`, which hosts it.
-async fn fault(cluster: &Cluster, actor: &str, node: u64) {
-    reqwest::Client::new()
-        .post(format!(
-            "{}/v1/drills/actors/{actor}/fault",
-            cluster.client.urls()[(node - 1) as usize]
-        ))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,7 +30,7 @@ async fn an_actor_past_its_restart_budget_is_placed_on_another_node() {
     let (host, epoch) = cluster.placement(actor).await;
 
     // Phase 2: the first panic is restarted in place, the second exhausts the budget.
-    fault(&cluster, actor, host).await;
+    cluster.fault_actor(actor, host).await;
     cluster
         .wait("a restart in place", |client| async move {
             let entry = actor_entry(&client, actor).await?;
@@ -53,7 +38,7 @@ async fn an_actor_past_its_restart_budget_is_placed_on_another_node() {
             (in_place && entry.restarts == 1 && entry.status == "running").then_some(())
         })
         .await;
-    fault(&cluster, actor, host).await;
+    cluster.fault_actor(actor, host).await;
 
     // Phase 3: the leader places it on another node under a higher epoch, where it runs.
     let moved = cluster

@@ -169,6 +169,21 @@ impl<P> Cluster<P> {
             .collect()
     }
 
+    /// Makes `actor` panic through the drill route of `node`, which hosts it.
+    pub async fn fault_actor(&self, actor: &str, node: u64) {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/v1/drills/actors/{actor}/fault",
+                self.client.urls()[(node - 1) as usize]
+            ))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+
     /// Where the ledger places an actor: (node, epoch).
     pub async fn placement(&self, actor: &str) -> (u64, u64) {
         placement(&self.client, actor)

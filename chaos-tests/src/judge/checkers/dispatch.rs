@@ -106,7 +106,7 @@ impl IncidentSummary {
                 .map(|entry| StepSummary {
                     step: entry.step.name().to_string(),
                     unit: entry.step.unit_id().map(|unit| unit.0.clone()),
-                    status: status_name(entry.status),
+                    status: entry.status.as_str().to_string(),
                 })
                 .collect(),
         }
@@ -266,11 +266,6 @@ fn unit_step_breaks(incident: &IncidentSummary) -> Vec<Violation> {
         }
     }
     violations
-}
-
-/// A status's name in the API (`triaged`).
-pub fn status_name(status: IncidentStatus) -> String {
-    status.as_str().to_string()
 }
 
 /// The status named `name` in the API, if it is one.
