@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use cordon_config::district::District;
 use cordon_consensus::ledger::{
-    Action, Command, LoadRoster, Origin, Position, RequestId, RosterUnit, UnitId,
+    Action, Command, LoadRoster, Origin, Position, RequestId, RosterUnit, StationId, UnitId,
 };
 use cordon_consensus::ConsensusNode;
 
@@ -22,6 +22,7 @@ pub fn roster_units(district: &District) -> Vec<RosterUnit> {
         .map(|unit| RosterUnit {
             id: UnitId(unit.id.clone()),
             ring: unit.ring,
+            station: unit.station.as_deref().map(StationId::from),
             home: Position::from_degrees(unit.home.lat, unit.home.lon)
                 .expect("district validation keeps unit homes within WGS-84 ranges"),
         })

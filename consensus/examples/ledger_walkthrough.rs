@@ -12,16 +12,22 @@
 //! effect. Actors act on the messages the ledger commits for them and
 //! consume them with the command that handles them.
 
-use cordon_consensus::ledger::audit;
+use cordon_consensus::ledger::{audit, tokens};
 use cordon_consensus::ledger::{
-    Action, ActorId, Applied, AssignUnit, Channel, Command, Effect, IncidentId, IncidentKind,
-    Ledger, LoadRoster, NewIncident, Origin, PlaceActor, Position, RequestId, ResolveIncident,
-    Ring, RosterUnit, StationId, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
+    Action, ActorId, Applied, AssignUnit, Channel, Command, Credential, Effect, IncidentId,
+    IncidentKind, IssueToken, Ledger, LoadRoster, NewIncident, Origin, PlaceActor, Position,
+    Principal, RequestId, ResolveIncident, Ring, Role, RosterUnit, StationId, TriageIncident,
+    UnitId, UnitStatus, UpdateUnitStatus,
 };
 
 /// The district's hub and the Bund station, with the one unit of the walk.
 const STATION: &str = "bund";
 const UNIT: &str = "bund-1-a";
+/// The ids of the officer's and the command room's tokens.
+const FIELD_TOKEN_ID: &str = "00000000000000f1";
+const ROOM_TOKEN_ID: &str = "00000000000000a1";
+/// How long the walk's tokens last: a day.
+const TOKEN_LIFETIME_MS: u64 = 86_400_000;
 
 /// A ledger with its log index: each command is applied at the next index.
 struct Walk {
@@ -67,11 +73,41 @@ fn actor(actor: ActorId) -> Origin {
     }
 }
 
-fn field_unit() -> Origin {
+/// An API client with a token the operator issued (see [`set_up`]).
+fn client(name: &str, role: Role, token_id: &str) -> Origin {
     Origin::Api {
         node: 1,
-        client: "field-terminal".into(),
+        client: format!("{name}-terminal"),
+        principal: Principal {
+            name: name.into(),
+            roles: vec![role],
+            credential: Credential::Token {
+                id: token_id.into(),
+            },
+        },
     }
+}
+
+/// The unit's officer in the field: its own status only.
+fn field_unit() -> Origin {
+    client(
+        "officer-zhang",
+        Role::Field {
+            unit: UnitId(UNIT.into()),
+        },
+        FIELD_TOKEN_ID,
+    )
+}
+
+/// The station's command room: reports and closes its own incidents.
+fn station_room() -> Origin {
+    client(
+        "bund-room",
+        Role::Station {
+            station: StationId::from(STATION),
+        },
+        ROOM_TOKEN_ID,
+    )
 }
 
 /// The node loads the roster and places the hub and the station's actor.
@@ -82,9 +118,28 @@ fn set_up(walk: &mut Walk) {
             id: UnitId(UNIT.into()),
             home: Position::from_degrees(31.2394, 121.4860).expect("a valid position"),
             ring: Ring::StreetPatrol,
+            station: Some(StationId::from(STATION)),
         }],
     };
     walk.apply(system.clone(), Action::LoadRoster(roster), Vec::new());
+    let tokens = [
+        (FIELD_TOKEN_ID, field_unit()),
+        (ROOM_TOKEN_ID, station_room()),
+    ];
+    for (token_id, origin) in tokens {
+        let Origin::Api { principal, .. } = origin else {
+            unreachable!("clients are API origins")
+        };
+        // The ledger keeps the hash of a token's secret, never the secret.
+        let issue = IssueToken {
+            token_id: token_id.into(),
+            principal: principal.name,
+            roles: principal.roles,
+            secret_sha256: tokens::secret_sha256(&format!("the secret of {token_id}")),
+            expires_at_ms: walk.at_ms + TOKEN_LIFETIME_MS,
+        };
+        walk.apply(Origin::Operator, Action::IssueToken(issue), Vec::new());
+    }
     for placed in [ActorId::Hub, ActorId::Station(StationId::from(STATION))] {
         let place = PlaceActor {
             actor: placed,
@@ -105,7 +160,7 @@ fn dispatch(walk: &mut Walk) -> IncidentId {
         channel: Channel::EmergencyCall,
         description: "a bag snatched on the riverside promenade".into(),
     };
-    let reported = walk.apply(field_unit(), Action::ReportIncident(report), Vec::new());
+    let reported = walk.apply(station_room(), Action::ReportIncident(report), Vec::new());
     let Effect::IncidentReported { incident_id } = reported.effect else {
         panic!("the report was not recorded: {reported:?}");
     };
@@ -146,7 +201,7 @@ fn dispatch(walk: &mut Walk) -> IncidentId {
         incident_id,
         reason: "property returned, suspect handed to the station".into(),
     };
-    walk.apply(field_unit(), Action::ResolveIncident(resolve), Vec::new());
+    walk.apply(station_room(), Action::ResolveIncident(resolve), Vec::new());
     incident_id
 }
 

@@ -61,8 +61,10 @@ pub enum CodecError {
 /// report of an actor failed past its restart budget (an action, an effect,
 /// a rejection and the ledger's failures per actor and node), and a
 /// mobilisation plan kept whole (each line's destination, the cordon points,
-/// facilities and shortfalls).
-pub const STORAGE_FORMAT_VERSION: u16 = 4;
+/// facilities and shortfalls); 5 names the principal (name, roles,
+/// credential) of every API origin, a unit's station, and adds bearer
+/// tokens, the operator audit log and their actions.
+pub const STORAGE_FORMAT_VERSION: u16 = 5;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

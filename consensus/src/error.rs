@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::Rejection;
+use crate::ledger::{AuthError, Rejection};
 use crate::types::NodeId;
 
 /// Why a write (or a linearizable read) did not complete.
@@ -42,6 +42,12 @@ pub enum WriteError {
     Unreachable {
         /// What failed.
         reason: String,
+    },
+    /// The client's credential did not prove the principal the write names.
+    #[error("not authenticated: {error}")]
+    Unauthenticated {
+        /// Why.
+        error: AuthError,
     },
     /// The node is shutting down or its storage failed.
     #[error("node stopped: {reason}")]

@@ -19,7 +19,10 @@ use tokio::time::Instant;
 
 use crate::error::{AdminError, WriteError};
 use crate::handshake::HandshakeLimits;
-use crate::ledger::{Action, Applied, Command, Origin, RequestId, RetireNodeId};
+use crate::ledger::{
+    Action, Applied, AuthError, Command, Origin, Principal, RecordOperatorAction, RequestId,
+    RetireNodeId,
+};
 use crate::log_store::{open_database, LogStore};
 use crate::network::NetworkFactory;
 use crate::state_machine::{LedgerReader, StateMachine};
@@ -27,7 +30,9 @@ use crate::status::{ClusterStatus, MemberStatus};
 use crate::tls::{PeerIdentity, TlsIdentity};
 use crate::transport::{RequestHandler, RpcError, Transport, TransportConfig};
 use crate::types::{NodeAddr, NodeId, Raft};
-use crate::wire::{AdminOp, MembershipChange, Refusal, Request, Response};
+use crate::wire::{
+    AdminOp, LedgerAnswer, LedgerQuery, MembershipChange, Proof, Refusal, Request, Response,
+};
 
 /// Pause between attempts while a leader is being elected.
 const LEADER_WAIT_MS: u64 = 50;
@@ -263,6 +268,21 @@ impl ConsensusNode {
     /// forwarding to the leader when this node is not it. Retries through
     /// elections until the write deadline; the request id makes retries safe.
     pub async fn write(&self, command: Command) -> Result<Applied, WriteError> {
+        self.write_proved(command, None).await
+    }
+
+    /// [`Self::write`] of an API client's command, with the proof of its
+    /// credential: the leader checks it again before proposing, so a write
+    /// forwarded by another node is its author's or nothing.
+    pub async fn write_as(&self, command: Command, proof: Proof) -> Result<Applied, WriteError> {
+        self.write_proved(command, Some(proof)).await
+    }
+
+    async fn write_proved(
+        &self,
+        command: Command,
+        proof: Option<Proof>,
+    ) -> Result<Applied, WriteError> {
         command
             .check()
             .map_err(|rejection| WriteError::Invalid { rejection })?;
@@ -274,7 +294,10 @@ impl ConsensusNode {
                     after_ms: self.write_timeout.as_millis() as u64,
                 });
             }
-            let error = match self.write_here(command.clone(), remaining).await {
+            let error = match self
+                .write_here(command.clone(), proof.as_ref(), remaining)
+                .await
+            {
                 Ok(applied) => return Ok(applied),
                 Err(WriteError::NotLeader {
                     leader_id: Some(leader),
@@ -284,7 +307,10 @@ impl ConsensusNode {
                     // became unreachable costs one deadline, not the whole budget;
                     // the retry carries the same request id.
                     let within = remaining.min(self.rpc_timeout);
-                    match self.forward_write(leader, command.clone(), within).await {
+                    let forwarded = self
+                        .forward_write(leader, command.clone(), proof.clone(), within)
+                        .await;
+                    match forwarded {
                         Ok(applied) => return Ok(applied),
                         Err(WriteError::Timeout { .. }) if within < remaining => {
                             WriteError::Unreachable {
@@ -310,8 +336,18 @@ impl ConsensusNode {
         }
     }
 
-    /// Proposes on this node only; a follower answers `NotLeader`.
-    async fn write_here(&self, command: Command, within: Duration) -> Result<Applied, WriteError> {
+    /// Proposes on this node only; a follower answers `NotLeader`. An API
+    /// client's command is proposed only if `proof` proves the principal it
+    /// names.
+    async fn write_here(
+        &self,
+        command: Command,
+        proof: Option<&Proof>,
+        within: Duration,
+    ) -> Result<Applied, WriteError> {
+        if let Origin::Api { principal, .. } = &command.origin {
+            self.check_author(principal, proof)?;
+        }
         match tokio::time::timeout(within, self.raft.client_write(command)).await {
             Err(_) => Err(WriteError::Timeout {
                 after_ms: within.as_millis() as u64,
@@ -337,10 +373,42 @@ impl ConsensusNode {
         }
     }
 
+    /// Checks that `proof` proves `principal`, against this node's ledger.
+    fn check_author(&self, principal: &Principal, proof: Option<&Proof>) -> Result<(), WriteError> {
+        let proved = match proof {
+            None => Err(AuthError::Missing),
+            Some(proof) => self.authenticate(proof),
+        }
+        .map_err(|error| WriteError::Unauthenticated { error })?;
+        if &proved != principal {
+            return Err(WriteError::Unauthenticated {
+                error: AuthError::NotTheAuthor {
+                    claimed: principal.to_string(),
+                    proved: proved.to_string(),
+                },
+            });
+        }
+        Ok(())
+    }
+
+    /// The principal a client's proof names, by this node's ledger and clock.
+    /// A token unknown here may be one this node has not applied yet: call
+    /// [`Self::read_barrier`] first where that matters.
+    pub fn authenticate(&self, proof: &Proof) -> Result<Principal, AuthError> {
+        match proof {
+            Proof::Token(bearer) => self
+                .reader
+                .read()
+                .ledger
+                .authenticate_token(bearer, self.now_ms()),
+        }
+    }
+
     async fn forward_write(
         &self,
         leader: NodeId,
         command: Command,
+        proof: Option<Proof>,
         within: Duration,
     ) -> Result<Applied, WriteError> {
         let Some(addr) = self.member_quic_addr(leader) else {
@@ -348,7 +416,7 @@ impl ConsensusNode {
         };
         match self
             .transport
-            .call(leader, addr, Request::ClientWrite(command), within)
+            .call(leader, addr, Request::ClientWrite(command, proof), within)
             .await
         {
             Ok(Response::ClientWrite(result)) => result,
@@ -575,6 +643,10 @@ impl ConsensusNode {
         }
         let membership = metrics.membership_config.membership().clone();
         let is_member = |id: NodeId| membership.get_node(&id).is_some();
+        let note = RecordOperatorAction {
+            action: change.audit_name().to_string(),
+            detail: format!("{change:?}"),
+        };
         let result = match change {
             MembershipChange::AddLearner { node_id, addr } => {
                 if is_member(node_id) {
@@ -630,7 +702,11 @@ impl ConsensusNode {
             }
         };
         match result {
-            Ok(response) => Ok(response.log_id.index),
+            Ok(response) => {
+                let index = response.log_id.index;
+                self.record_operator_action(note, index).await?;
+                Ok(index)
+            }
             Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward))) => {
                 Err(AdminError::NotLeader {
                     leader_id: forward.leader_id,
@@ -642,6 +718,28 @@ impl ConsensusNode {
         }
     }
 
+    /// Notes a membership change, done at log `index`, in the operator audit log.
+    async fn record_operator_action(
+        &self,
+        note: RecordOperatorAction,
+        index: u64,
+    ) -> Result<(), AdminError> {
+        let command = Command::new(
+            RequestId(format!("audit-{}-{index}", note.action)),
+            self.now_ms(),
+            Origin::Operator,
+            Action::RecordOperatorAction(note),
+        );
+        self.write_here(command, None, self.write_timeout)
+            .await
+            .map(|_| ())
+            .map_err(|e| AdminError::Failed {
+                reason: format!(
+                    "the change is done (log index {index}) but noting it in the audit log failed: {e}"
+                ),
+            })
+    }
+
     async fn retire_node_id(&self, node_id: NodeId) -> Result<(), AdminError> {
         let command = Command::new(
             RequestId(format!("retire-node-{node_id}")),
@@ -649,12 +747,26 @@ impl ConsensusNode {
             Origin::Operator,
             Action::RetireNodeId(RetireNodeId { node_id }),
         );
-        self.write(command)
+        // Proposed here, never forwarded: the leader refuses an operator
+        // write that a member forwards.
+        self.write_here(command, None, self.write_timeout)
             .await
             .map(|_| ())
             .map_err(|e| AdminError::Failed {
                 reason: format!("record node id {node_id} as retired: {e}"),
             })
+    }
+
+    /// An operator's read of the ledger's access records, linearizable.
+    async fn read_ledger(&self, query: LedgerQuery) -> Result<LedgerAnswer, WriteError> {
+        self.read_barrier().await?;
+        let state = self.reader.read();
+        Ok(match query {
+            LedgerQuery::Tokens => LedgerAnswer::Tokens(state.ledger.tokens().cloned().collect()),
+            LedgerQuery::OperatorAudit => {
+                LedgerAnswer::OperatorAudit(state.ledger.operator_audit().to_vec())
+            }
+        })
     }
 
     /// Runs an operator's admin operation on this node.
@@ -729,7 +841,7 @@ impl ConsensusNode {
                 Ok(())
             }
             (PeerIdentity::Operator, None) => match request {
-                Request::ClientWrite(command) if command.origin != Origin::Operator => {
+                Request::ClientWrite(command, _) if command.origin != Origin::Operator => {
                     refuse(format!(
                         "the operator's certificate writes as the operator, not as {}",
                         command.origin
@@ -738,11 +850,12 @@ impl ConsensusNode {
                 _ => Ok(()),
             },
             (PeerIdentity::Node(id), None) => match request {
-                Request::Membership(_) | Request::Admin(_) => {
-                    refuse("membership and admin requests need the operator certificate".into())
-                }
+                Request::Membership(_) | Request::Admin(_) | Request::Read(_) => refuse(
+                    "membership, admin and ledger-read requests need the operator certificate"
+                        .into(),
+                ),
                 _ if !is_member(id) => refuse(format!("node {id} is not a member of this cluster")),
-                Request::ClientWrite(command) => {
+                Request::ClientWrite(command, _) => {
                     self.may_write_as(id, &command.origin).or_else(refuse)
                 }
                 _ => Ok(()),
@@ -753,11 +866,10 @@ impl ConsensusNode {
     /// Whether member `id` may forward a write stamped with `origin`: in its
     /// own name (an API client it served, itself, or an actor the ledger
     /// places on it), never as another node or an actor placed elsewhere.
-    /// The ledger still fences the actor's epoch when it applies the write.
-    /// A node still forwards the operator's writes it proposed for an
-    /// operator request (`ctl members remove` retires the id through any
-    /// node), so an operator origin passes until a forwarded write carries
-    /// its verified principal (#11).
+    /// The ledger still fences the actor's epoch when it applies the write,
+    /// and the leader checks an API client's proof before proposing. A
+    /// node's certificate never speaks for the operator: `cordon ctl` sends
+    /// its writes to the leader itself.
     fn may_write_as(&self, id: NodeId, origin: &Origin) -> Result<(), String> {
         match origin {
             Origin::Api { node, .. } | Origin::System { node } if *node == id => Ok(()),
@@ -769,7 +881,6 @@ impl ConsensusNode {
                     Err(format!("{actor} is not placed on node {id}"))
                 }
             }
-            Origin::Operator => Ok(()),
             other => Err(format!("node {id} may not write as {other}")),
         }
     }
@@ -783,10 +894,14 @@ impl ConsensusNode {
             Request::InstallSnapshot(rpc) => {
                 Response::InstallSnapshot(self.raft.install_snapshot(rpc).await)
             }
-            Request::ClientWrite(command) => Response::ClientWrite(match command.check() {
+            Request::ClientWrite(command, proof) => Response::ClientWrite(match command.check() {
                 Err(rejection) => Err(WriteError::Invalid { rejection }),
-                Ok(()) => self.write_here(command, self.write_timeout).await,
+                Ok(()) => {
+                    self.write_here(command, proof.as_ref(), self.write_timeout)
+                        .await
+                }
             }),
+            Request::Read(query) => Response::Read(self.read_ledger(query).await),
             Request::ReadIndex => Response::ReadIndex(self.read_index_here(self.rpc_timeout).await),
             Request::Status => Response::Status(Box::new(self.status())),
             Request::Membership(change) => {

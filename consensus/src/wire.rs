@@ -13,14 +13,16 @@ use openraft::raft::{
 use serde::{Deserialize, Serialize};
 
 use crate::error::{AdminError, WriteError};
-use crate::ledger::{Applied, Command};
+use crate::ledger::{Applied, BearerToken, Command, OperatorAuditEntry, Token};
 use crate::status::ClusterStatus;
 use crate::types::{NodeAddr, NodeId, TypeConfig};
 
 /// The version of the frames below; bump on any incompatible change.
 /// 2: commands carry typed rings (1-4 only) and station ids, and snapshots
 /// the storage header of [`crate::codec::STORAGE_FORMAT_VERSION`] 2.
-pub const WIRE_VERSION: u16 = 2;
+/// 3: client writes carry their author's proof; API origins name a
+/// principal; operators read tokens and the audit log.
+pub const WIRE_VERSION: u16 = 3;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]
@@ -43,8 +45,12 @@ pub enum Request {
     Vote(VoteRequest<NodeId>),
     /// Raft snapshot chunk (nodes only).
     InstallSnapshot(InstallSnapshotRequest<TypeConfig>),
-    /// A command for the leader to propose (a follower forwarding, or an operator).
-    ClientWrite(Command),
+    /// A command for the leader to propose (a follower forwarding, or an
+    /// operator), with the proof of its API client's credential: the leader
+    /// checks it again before proposing.
+    ClientWrite(Command, Option<Proof>),
+    /// A read of the ledger's access records after a read barrier (operators only).
+    Read(LedgerQuery),
     /// The leader's read index for a linearizable read on a follower.
     ReadIndex,
     /// This node's view of the cluster.
@@ -55,6 +61,32 @@ pub enum Request {
     Admin(AdminOp),
     /// Liveness probe.
     Ping,
+}
+
+/// The proof of an API client's credential, carried with its forwarded
+/// write so that the leader can check it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Proof {
+    /// A bearer token (only over the members' mutual-TLS connections).
+    Token(BearerToken),
+}
+
+/// What an operator reads of the ledger's access records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LedgerQuery {
+    /// Every token (never a secret).
+    Tokens,
+    /// The operator audit log.
+    OperatorAudit,
+}
+
+/// The answer to a [`LedgerQuery`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum LedgerAnswer {
+    /// Every token, in id order.
+    Tokens(Vec<Token>),
+    /// The operator audit log, oldest first.
+    OperatorAudit(Vec<OperatorAuditEntry>),
 }
 
 /// Operations an operator asks of one node.
@@ -74,7 +106,8 @@ impl Request {
             Request::AppendEntries(_) => "append_entries",
             Request::Vote(_) => "vote",
             Request::InstallSnapshot(_) => "install_snapshot",
-            Request::ClientWrite(_) => "client_write",
+            Request::ClientWrite(..) => "client_write",
+            Request::Read(_) => "read",
             Request::ReadIndex => "read_index",
             Request::Status => "status",
             Request::Membership(_) => "membership",
@@ -106,6 +139,17 @@ pub enum MembershipChange {
     },
 }
 
+impl MembershipChange {
+    /// The change's name in the operator audit log.
+    pub fn audit_name(&self) -> &'static str {
+        match self {
+            MembershipChange::AddLearner { .. } => "add_learner",
+            MembershipChange::Promote { .. } => "promote_voter",
+            MembershipChange::Remove { .. } => "remove_node",
+        }
+    }
+}
+
 /// Answers, one variant per request kind, plus refusals.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Response {
@@ -119,6 +163,8 @@ pub enum Response {
     ),
     /// Answer to [`Request::ClientWrite`].
     ClientWrite(Result<Applied, WriteError>),
+    /// Answer to [`Request::Read`].
+    Read(Result<LedgerAnswer, WriteError>),
     /// Answer to [`Request::ReadIndex`]: the index to wait for.
     ReadIndex(Result<u64, WriteError>),
     /// Answer to [`Request::Status`].

@@ -7,8 +7,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
 use cordon_config::ClusterConfig;
+use cordon_consensus::ledger::Role;
 use cordon_consensus::tls::{self, PeerIdentity};
-use cordon_consensus::wire::{AdminOp, MembershipChange};
+use cordon_consensus::wire::{AdminOp, LedgerAnswer, LedgerQuery, MembershipChange};
 
 use crate::client::ApiClient;
 use crate::{bench, ctl, demo, server, telemetry};
@@ -70,6 +71,14 @@ enum Commands {
         cluster: PathBuf,
         #[command(subcommand)]
         command: CtlCommand,
+    },
+    /// Issue, list or revoke bearer tokens (operator certificate, over QUIC).
+    Token {
+        /// The cluster file (nodes, certificate paths).
+        #[arg(long)]
+        cluster: PathBuf,
+        #[command(subcommand)]
+        command: TokenCommand,
     },
     /// Report or read incidents through the HTTP API.
     #[command(subcommand)]
@@ -227,6 +236,13 @@ enum CtlCommand {
         /// The node id.
         id: u64,
     },
+    /// The operator audit log: token issue and revoke, draining, retired
+    /// node ids, membership changes and drills, with who did each.
+    Audit {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Exit 0 when every node answers, agrees on the leader and has caught up.
     Ready {
         /// Wait up to this many seconds.
@@ -236,6 +252,42 @@ enum CtlCommand {
         #[arg(long, default_value_t = 100)]
         lag_max: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Issue a token; prints it once (only its hash is kept).
+    Issue {
+        /// Who it is for (1-64 of A-Z a-z 0-9 - _ . @), e.g. dispatcher-li.
+        #[arg(long)]
+        principal: String,
+        /// A role (repeat for several): reporter:<channel>, dispatcher,
+        /// commander, station:<station id>, field:<unit id>, operator,
+        /// drill, viewer.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// Hours until it expires (1 to 9600, i.e. 400 days); a shift by default.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=9_600))]
+        hours: u64,
+    },
+    /// Every token: id, principal, roles, issuer, expiry, revocation.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token cluster-wide, at once.
+    Revoke {
+        /// The token id (16 hex digits, as `token list` shows it).
+        id: String,
+        /// Why.
+        #[arg(long, default_value = "revoked by an operator")]
+        reason: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.parse()
 }
 
 #[derive(Debug, Subcommand)]
@@ -265,6 +317,9 @@ struct ApiTarget {
     /// A cluster file whose nodes' API addresses to use.
     #[arg(long)]
     cluster: Option<PathBuf>,
+    /// The bearer token to send (`cordon token issue` prints one).
+    #[arg(long, env = "CORDON_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 impl ApiTarget {
@@ -282,7 +337,11 @@ impl ApiTarget {
         if urls.is_empty() {
             urls.push("http://127.0.0.1:7180".into());
         }
-        ApiClient::new(urls, deadline)
+        let client = ApiClient::new(urls, deadline)?;
+        Ok(match &self.token {
+            Some(token) => client.with_token(token),
+            None => client,
+        })
     }
 }
 
@@ -412,6 +471,7 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
             .await
         }
         Commands::Ctl { cluster, command } => ctl_command(&cluster, command).await,
+        Commands::Token { cluster, command } => token_command(&cluster, command).await,
         Commands::Incident(command) => incident(command).await,
         Commands::Bench {
             target,
@@ -564,6 +624,23 @@ async fn ctl_command(cluster: &Path, command: CtlCommand) -> anyhow::Result<()> 
             println!("node {id} is the leader");
             Ok(())
         }
+        CtlCommand::Audit { json } => {
+            let LedgerAnswer::OperatorAudit(entries) =
+                operator.read(LedgerQuery::OperatorAudit).await?
+            else {
+                bail!("the node answered another query");
+            };
+            let log = crate::wire::audit_log(&entries);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&log)?);
+            } else {
+                ctl::print_audit(&log);
+            }
+            if !log.verified {
+                bail!("the operator audit log's hash chain does not verify");
+            }
+            Ok(())
+        }
         CtlCommand::Ready { timeout, lag_max } => {
             let give_up = std::time::Instant::now() + Duration::from_secs(timeout);
             loop {
@@ -586,6 +663,44 @@ async fn ctl_command(cluster: &Path, command: CtlCommand) -> anyhow::Result<()> 
             };
             let index = operator.change(change.clone()).await?;
             println!("membership change {change:?} committed at log index {index}");
+            Ok(())
+        }
+    }
+}
+
+async fn token_command(cluster: &Path, command: TokenCommand) -> anyhow::Result<()> {
+    let operator = ctl::Operator::connect(ClusterConfig::load(cluster)?)?;
+    match command {
+        TokenCommand::Issue {
+            principal,
+            roles,
+            hours,
+        } => {
+            let lifetime = Duration::from_secs(hours * 3_600);
+            let issued = operator.issue_token(&principal, roles, lifetime).await?;
+            eprintln!(
+                "token {} for {principal} issued at log index {}, expires at {} (Unix ms); \
+                 it is shown once, here:",
+                issued.id, issued.index, issued.expires_at_ms
+            );
+            println!("{}", issued.text);
+            Ok(())
+        }
+        TokenCommand::List { json } => {
+            let LedgerAnswer::Tokens(tokens) = operator.read(LedgerQuery::Tokens).await? else {
+                bail!("the node answered another query");
+            };
+            if json {
+                let rows: Vec<_> = tokens.iter().map(ctl::token_row).collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                ctl::print_tokens(&tokens);
+            }
+            Ok(())
+        }
+        TokenCommand::Revoke { id, reason } => {
+            let index = operator.revoke_token(&id, &reason).await?;
+            println!("token {id} revoked at log index {index}: every node refuses it from this commit on");
             Ok(())
         }
     }

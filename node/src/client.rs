@@ -48,6 +48,8 @@ pub struct ApiClient {
     http: reqwest::Client,
     urls: Vec<String>,
     deadline: Duration,
+    /// The bearer token sent with every request.
+    token: Option<String>,
 }
 
 impl ApiClient {
@@ -77,7 +79,28 @@ impl ApiClient {
             http,
             urls,
             deadline,
+            token: None,
         })
+    }
+
+    /// This client, sending `token` (`Authorization: Bearer`) with every request.
+    pub fn with_token(mut self, token: &str) -> ApiClient {
+        self.token = Some(token.trim().to_string());
+        self
+    }
+
+    /// The bearer token this client sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
+    /// A request to `url` with this client's token.
+    fn request(&self, method: reqwest::Method, url: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, url);
+        match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
     }
 
     /// The base URLs.
@@ -133,8 +156,7 @@ impl ApiClient {
     ) -> Result<T, ClientError> {
         let url = format!("{}{}", self.urls[index % self.urls.len()], path);
         let response = self
-            .http
-            .get(&url)
+            .request(reqwest::Method::GET, &url)
             .send()
             .await
             .map_err(|e| ClientError::Exhausted {
@@ -157,7 +179,7 @@ impl ApiClient {
         let mut last = String::from("no attempt made");
         while tokio::time::Instant::now() < give_up {
             let url = format!("{}{}", self.urls[attempt % self.urls.len()], path);
-            let mut request = self.http.request(method.clone(), &url);
+            let mut request = self.request(method.clone(), &url);
             if let Some(body) = &body {
                 request = request.json(body);
             }

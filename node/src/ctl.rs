@@ -8,18 +8,36 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use cordon_config::{ClusterConfig, NodeId};
 use cordon_consensus::handshake::HandshakeLimits;
-use cordon_consensus::ledger::{Action, Command, Origin, RequestId, SetNodeDrained};
+use cordon_consensus::ledger::{
+    Action, Applied, BearerToken, Command, Effect, Origin, RequestId, RevokeToken, Role,
+    SetNodeDrained, Token,
+};
 use cordon_consensus::node::node_addr;
 use cordon_consensus::node::unix_millis;
 use cordon_consensus::tls::{PeerIdentity, TlsIdentity};
 use cordon_consensus::transport::{Transport, TransportConfig};
-use cordon_consensus::wire::{AdminOp, MembershipChange, Request, Response};
-use cordon_consensus::{AdminError, ClusterStatus};
+use cordon_consensus::wire::{
+    AdminOp, LedgerAnswer, LedgerQuery, MembershipChange, Request, Response,
+};
+use cordon_consensus::{AdminError, ClusterStatus, WriteError};
 
 /// Deadline of one operator request.
 const CTL_REQUEST_TIMEOUT_MS: u64 = 3_000;
 /// Deadline of a membership change (adding a learner waits for it to catch up).
 const CTL_MEMBERSHIP_TIMEOUT_MS: u64 = 60_000;
+
+/// A token just issued: its text is shown once and kept nowhere.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    /// The id (what `cordon token list` and the audit trail show).
+    pub id: String,
+    /// The whole token, to hand to its holder.
+    pub text: String,
+    /// When it stops working, Unix ms.
+    pub expires_at_ms: u64,
+    /// The log index of the issue.
+    pub index: u64,
+}
 
 /// An operator's connection to a cluster.
 pub struct Operator {
@@ -148,28 +166,88 @@ impl Operator {
         if self.cluster.node(id).is_none() {
             bail!("node {id} is not in the cluster file");
         }
-        let command = Command::new(
-            RequestId(format!("drain-{id}-{drained}-{}", unix_millis())),
-            unix_millis(),
-            Origin::Operator,
-            Action::SetNodeDrained(SetNodeDrained {
-                node_id: id,
-                drained,
-            }),
-        );
+        let action = Action::SetNodeDrained(SetNodeDrained {
+            node_id: id,
+            drained,
+        });
+        let applied = self.write(&format!("drain-{id}-{drained}"), action).await?;
+        Ok(applied.index)
+    }
+
+    /// Issues a bearer token for `principal` with `roles`, valid for
+    /// `lifetime`: the secret is made here and only its hash is sent.
+    pub async fn issue_token(
+        &self,
+        principal: &str,
+        roles: Vec<Role>,
+        lifetime: Duration,
+    ) -> anyhow::Result<IssuedToken> {
+        let token = BearerToken::generate();
+        let expires_at_ms = unix_millis() + lifetime.as_millis() as u64;
+        let action = Action::IssueToken(token.issue(principal, roles, expires_at_ms));
+        let applied = self.write(&format!("token-{}", token.id), action).await?;
+        Ok(IssuedToken {
+            text: token.text(),
+            id: token.id,
+            expires_at_ms,
+            index: applied.index,
+        })
+    }
+
+    /// Revokes token `id` cluster-wide; every command applied after this one refuses it.
+    pub async fn revoke_token(&self, id: &str, reason: &str) -> anyhow::Result<u64> {
+        let action = Action::RevokeToken(RevokeToken {
+            token_id: id.to_string(),
+            reason: reason.to_string(),
+        });
+        Ok(self.write(&format!("revoke-{id}"), action).await?.index)
+    }
+
+    /// A linearizable read of the ledger's tokens or operator audit log.
+    pub async fn read(&self, query: LedgerQuery) -> anyhow::Result<LedgerAnswer> {
         let leader = self.find_leader().await?;
         match self
-            .call(
-                leader,
-                Request::ClientWrite(command),
-                CTL_MEMBERSHIP_TIMEOUT_MS,
-            )
+            .call(leader, Request::Read(query), CTL_REQUEST_TIMEOUT_MS)
             .await?
         {
-            Response::ClientWrite(Ok(applied)) => Ok(applied.index),
-            Response::ClientWrite(Err(error)) => bail!("{error}"),
+            Response::Read(Ok(answer)) => Ok(answer),
+            Response::Read(Err(error)) => bail!("{error}"),
             other => bail!("unexpected answer {other:?}"),
         }
+    }
+
+    /// Proposes an operator action through the leader (a member never
+    /// forwards the operator's writes), following leader changes; a refusal
+    /// by the ledger is an error naming the rule.
+    async fn write(&self, request_id: &str, action: Action) -> anyhow::Result<Applied> {
+        let command = Command::new(
+            RequestId(format!("{request_id}-{}", unix_millis())),
+            unix_millis(),
+            Origin::Operator,
+            action,
+        );
+        let mut target = self.find_leader().await?;
+        for _ in 0..5 {
+            let request = Request::ClientWrite(command.clone(), None);
+            match self
+                .call(target, request, CTL_MEMBERSHIP_TIMEOUT_MS)
+                .await?
+            {
+                Response::ClientWrite(Ok(applied)) => {
+                    if let Effect::Rejected { rejection } = &applied.effect {
+                        bail!("refused: {rejection}");
+                    }
+                    return Ok(applied);
+                }
+                Response::ClientWrite(Err(WriteError::NotLeader {
+                    leader_id: Some(leader),
+                    ..
+                })) => target = leader,
+                Response::ClientWrite(Err(error)) => bail!("{error}"),
+                other => bail!("unexpected answer {other:?}"),
+            }
+        }
+        bail!("the leader kept changing; retry")
     }
 
     /// Moves leadership to node `id` by having it campaign, then waits for it to lead.
@@ -281,4 +359,61 @@ pub fn print_status(views: &[(NodeId, anyhow::Result<ClusterStatus>)]) {
     } else {
         println!("\nno node reports itself leader right now");
     }
+}
+
+/// One token as `cordon token list --json` shows it (never its hash).
+pub fn token_row(token: &Token) -> serde_json::Value {
+    serde_json::json!({
+        "id": token.id,
+        "principal": token.principal,
+        "roles": token.roles.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "issued_by": token.issued_by,
+        "issued_at_ms": token.issued_at_ms,
+        "expires_at_ms": token.expires_at_ms,
+        "revoked_at_ms": token.revoked_at_ms,
+    })
+}
+
+/// Prints `cordon token list` as a table.
+pub fn print_tokens(tokens: &[Token]) {
+    let now = unix_millis();
+    println!(
+        "{:<17} {:<24} {:<32} {:<9} {:>14}",
+        "id", "principal", "roles", "state", "expires_at_ms"
+    );
+    for token in tokens {
+        let state = match token.usable_at(now) {
+            Ok(()) => "live",
+            Err(cordon_consensus::ledger::AuthError::Revoked { .. }) => "revoked",
+            Err(_) => "expired",
+        };
+        let roles: Vec<String> = token.roles.iter().map(ToString::to_string).collect();
+        println!(
+            "{:<17} {:<24} {:<32} {:<9} {:>14}",
+            token.id,
+            token.principal,
+            roles.join(","),
+            state,
+            token.expires_at_ms
+        );
+    }
+}
+
+/// Prints `cordon ctl audit` as lines.
+pub fn print_audit(log: &cordon_api::access::AuditLog) {
+    for entry in &log.entries {
+        println!(
+            "#{:<8} {:>14}  {:<24} {}  [by {}]",
+            entry.index,
+            entry.at_ms,
+            entry.action,
+            entry.detail,
+            crate::wire::origin_text(&entry.origin)
+        );
+    }
+    println!(
+        "{} entries; hash chain {}",
+        log.entries.len(),
+        if log.verified { "verified" } else { "BROKEN" }
+    );
 }

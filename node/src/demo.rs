@@ -110,8 +110,42 @@ async fn start(options: &DemoOptions, dir: &Path) -> anyhow::Result<(DrillContro
     let urls = control.processes().lock().await.api_urls();
     let client = ApiClient::new(urls, Duration::from_secs(10))?;
     let leader = wait_ready(&client, Duration::from_secs(30)).await?;
-    print_banner(options, &control, leader, dir).await;
-    Ok((control, client))
+    let tokens = issue_demo_tokens(&control).await?;
+    print_banner(options, &control, leader, dir, &tokens).await;
+    // The feed reports from the 110 gateway and moves units as a dispatcher would.
+    let feed_token = tokens
+        .iter()
+        .find(|(name, _, _)| *name == DEMO_FEED_PRINCIPAL)
+        .map(|(_, _, token)| token.as_str())
+        .context("the feed's token was issued")?;
+    Ok((control, client.with_token(feed_token)))
+}
+
+/// The principal the demo's synthetic feed and simulated field act as.
+const DEMO_FEED_PRINCIPAL: &str = "demo-feed";
+
+/// One principal per role, each with its token, printed by the banner:
+/// (name, role, token).
+async fn issue_demo_tokens(
+    control: &DrillControl,
+) -> anyhow::Result<Vec<(&'static str, &'static str, String)>> {
+    let principals = [
+        ("commander-qian", "commander"),
+        ("dispatcher-li", "dispatcher"),
+        ("bund-room", "station:bund"),
+        ("officer-zhang", "field:bund-1-a"),
+        ("gateway-110", "reporter:emergency_call"),
+        ("operator-wang", "operator"),
+        ("drill-team", "drill"),
+        ("viewer-wu", "viewer"),
+        (DEMO_FEED_PRINCIPAL, "dispatcher"),
+    ];
+    let processes = control.processes().lock().await;
+    let mut tokens = Vec::new();
+    for (name, role) in principals {
+        tokens.push((name, role, processes.issue_token(name, &[role]).await?));
+    }
+    Ok(tokens)
 }
 
 /// The synthetic reports and the simulated field units (neither ends).
@@ -136,7 +170,13 @@ async fn print_final_state(client: &ApiClient) {
 }
 
 /// Prints each node's addresses and pid and the commands to try.
-async fn print_banner(options: &DemoOptions, control: &DrillControl, leader: u64, dir: &Path) {
+async fn print_banner(
+    options: &DemoOptions,
+    control: &DrillControl,
+    leader: u64,
+    dir: &Path,
+    tokens: &[(&str, &str, String)],
+) {
     let mut processes = control.processes().lock().await;
     say!(
         "cordon demo: {} nodes, district {}, leader node {leader}",
@@ -165,7 +205,11 @@ async fn print_banner(options: &DemoOptions, control: &DrillControl, leader: u64
         "  status   cordon ctl --cluster {} status",
         processes.cluster_path.display()
     );
-    say!("  report   cordon incident report --api http://{first_api} --kind theft --at 31.2394,121.4760");
+    say!("  tokens   (paste one into the console's login; each lasts a day)");
+    for (name, role, token) in tokens {
+        say!("    {role:<24} {name:<16} {token}");
+    }
+    say!("  report   CORDON_TOKEN=<a dispatcher's token> cordon incident report --api http://{first_api} --kind theft --at 31.2394,121.4760");
     say!("press Ctrl-C (or send SIGTERM) to stop");
 }
 

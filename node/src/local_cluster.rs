@@ -16,7 +16,13 @@ use cordon_config::cluster::free_local_ports;
 use cordon_config::ClusterConfig;
 use cordon_consensus::tls::generate_cluster_certs;
 
+use cordon_consensus::ledger::Role;
+
 use crate::client::ApiClient;
+use crate::ctl::Operator;
+
+/// How long the tokens of [`LocalProcesses::issue_token`] last: a day.
+const TOKEN_LIFETIME_S: u64 = 86_400;
 
 /// The child processes of a local cluster; killed when dropped.
 pub struct LocalProcesses {
@@ -109,6 +115,21 @@ impl LocalProcesses {
             processes.children.push(Some(child));
         }
         Ok(processes)
+    }
+
+    /// Issues a bearer token for `principal` with `roles` through the
+    /// operator certificate (the cluster must have a leader), valid for a day.
+    pub async fn issue_token(&self, principal: &str, roles: &[&str]) -> anyhow::Result<String> {
+        let roles = roles
+            .iter()
+            .map(|role| role.parse().map_err(|e: String| anyhow::anyhow!(e)))
+            .collect::<anyhow::Result<Vec<Role>>>()?;
+        let operator = Operator::connect(self.cluster.clone())?;
+        let issued = operator
+            .issue_token(principal, roles, Duration::from_secs(TOKEN_LIFETIME_S))
+            .await
+            .with_context(|| format!("issue a token for {principal}"))?;
+        Ok(issued.text)
     }
 
     /// Starts node `id` (again).

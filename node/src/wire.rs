@@ -166,9 +166,14 @@ fn timeline_entry(entry: &ledger::TimelineEntry) -> cordon_api::incidents::Timel
 pub fn origin(origin: &Origin) -> cordon_api::incidents::Origin {
     use cordon_api::incidents::Origin as Wire;
     match origin {
-        Origin::Api { node, client } => Wire::Api {
+        Origin::Api {
+            node,
+            client,
+            principal,
+        } => Wire::Api {
             node: *node,
             client: client.clone(),
+            principal: self::principal(principal),
         },
         Origin::Operator => Wire::Operator,
         Origin::System { node } => Wire::System { node: *node },
@@ -177,6 +182,55 @@ pub fn origin(origin: &Origin) -> cordon_api::incidents::Origin {
             epoch: *epoch,
             node: *node,
         },
+    }
+}
+
+/// Who proposed a change, as one line (`dispatcher-li (dispatcher; token
+/// 3f2a…) via node-2 from 10.0.0.9:5100`).
+pub fn origin_text(origin: &cordon_api::incidents::Origin) -> String {
+    use cordon_api::incidents::Origin as Wire;
+    match origin {
+        Wire::Api {
+            node,
+            client,
+            principal,
+        } => format!(
+            "{} ({}; {}) via node-{node} from {client}",
+            principal.name,
+            principal.roles.join(", "),
+            principal.credential
+        ),
+        Wire::Operator => "operator".to_string(),
+        Wire::System { node } => format!("system@node-{node}"),
+        Wire::Actor { actor, epoch, node } => format!("{actor}#{epoch}@node-{node}"),
+    }
+}
+
+/// A principal as the audit trail names it.
+pub fn principal(principal: &ledger::Principal) -> cordon_api::access::Principal {
+    cordon_api::access::Principal {
+        name: principal.name.clone(),
+        roles: principal.roles.iter().map(ToString::to_string).collect(),
+        credential: principal.credential.to_string(),
+    }
+}
+
+/// The operator audit log, with whether its chain verifies.
+pub fn audit_log(entries: &[ledger::OperatorAuditEntry]) -> cordon_api::access::AuditLog {
+    cordon_api::access::AuditLog {
+        entries: entries
+            .iter()
+            .map(|entry| cordon_api::access::AuditEntry {
+                index: entry.index,
+                at_ms: entry.at_ms,
+                origin: origin(&entry.origin),
+                request_id: entry.request_id.0.clone(),
+                action: entry.action.clone(),
+                detail: entry.detail.clone(),
+                hash: entry.hash.clone(),
+            })
+            .collect(),
+        verified: ledger::audit::verify_operator(entries).is_ok(),
     }
 }
 
@@ -231,6 +285,13 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
         Effect::Rejected { rejection: refused } => Wire::Rejected {
             rejection: rejection(refused),
         },
+        Effect::TokenIssued { token_id } => Wire::TokenIssued {
+            token_id: token_id.clone(),
+        },
+        Effect::TokenRevoked { token_id } => Wire::TokenRevoked {
+            token_id: token_id.clone(),
+        },
+        Effect::OperatorActionRecorded => Wire::OperatorActionRecorded,
         Effect::ActorFailed { actor, node, epoch } => Wire::ActorFailed {
             actor: actor.to_string(),
             node: *node,

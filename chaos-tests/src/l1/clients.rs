@@ -315,7 +315,7 @@ impl Client {
     pub(super) async fn write_once(&self, target: NodeId, command: Command) -> Option<Applied> {
         let addr = self.addrs.get(&target).copied()?;
         let timeout = Duration::from_millis(ATTEMPT_TIMEOUT_MS);
-        let request = Request::ClientWrite(command);
+        let request = Request::ClientWrite(command, None);
         match self.transport.call(target, addr, request, timeout).await {
             Ok(Response::ClientWrite(Ok(applied))) => Some(applied),
             _ => None,
@@ -411,7 +411,7 @@ impl Client {
                 .call(
                     target,
                     addr,
-                    Request::ClientWrite(command),
+                    Request::ClientWrite(command, None),
                     Duration::from_millis(ATTEMPT_TIMEOUT_MS),
                 )
                 .await;

@@ -26,18 +26,20 @@ use crate::l2::cluster::InProcessCluster;
 /// Pause before trying again when none of a client's target nodes runs.
 const NO_TARGET_PAUSE_MS: u64 = 50;
 
-/// An incident report (a theft at Nanjing Road) under `request_id`.
-pub fn report_command(request_id: &str) -> Command {
-    report_command_at(request_id, unix_millis())
+/// An incident report (a theft at Nanjing Road) under `request_id`,
+/// proposed by node `via` itself (a member forwards writes to the leader
+/// only in its own name).
+pub fn report_command(via: u64, request_id: &str) -> Command {
+    report_command_at(via, request_id, unix_millis())
 }
 
 /// [`report_command`] proposed at `proposed_at_ms` (a simulated clock's
 /// reading, so a simulated run's commands do not depend on the wall clock).
-pub fn report_command_at(request_id: &str, proposed_at_ms: u64) -> Command {
+pub fn report_command_at(via: u64, request_id: &str, proposed_at_ms: u64) -> Command {
     Command::new(
         RequestId(request_id.to_string()),
         proposed_at_ms,
-        Origin::Operator,
+        Origin::System { node: via },
         Action::ReportIncident(NewIncident {
             kind: IncidentKind::Theft,
             priority: 4,
@@ -155,7 +157,8 @@ impl ReportLoad {
             let id = history.invoke(Op::report(process, request_id));
             let within = Duration::from_millis(self.attempt_timeout_ms);
             let outcome =
-                tokio::time::timeout(within, node.write(report_command(request_id))).await;
+                tokio::time::timeout(within, node.write(report_command(node.id(), request_id)))
+                    .await;
             match outcome {
                 Ok(Ok(applied)) => match applied.effect {
                     Effect::IncidentReported { incident_id } => {

@@ -45,11 +45,29 @@ pub(crate) struct Api {
 
 impl Api {
     pub fn new(urls: Vec<String>) -> Result<Api, reqwest::Error> {
-        let http = reqwest::Client::builder()
+        let http = Api::client(reqwest::header::HeaderMap::new())?;
+        Ok(Api { http, urls })
+    }
+
+    fn client(headers: reqwest::header::HeaderMap) -> Result<reqwest::Client, reqwest::Error> {
+        reqwest::Client::builder()
             .pool_max_idle_per_host(16)
             .no_proxy()
-            .build()?;
-        Ok(Api { http, urls })
+            .default_headers(headers)
+            .build()
+    }
+
+    /// The same nodes, every request carrying `token` (`Authorization: Bearer`).
+    pub fn with_token(&self, token: &str) -> Result<Api, String> {
+        let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.trim()))
+            .map_err(|e| format!("the issued token is not a header value: {e}"))?;
+        value.set_sensitive(true);
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        Ok(Api {
+            http: Api::client(headers).map_err(|e| e.to_string())?,
+            urls: self.urls.clone(),
+        })
     }
 
     /// The same clients over the first `nodes` nodes only.

@@ -152,6 +152,76 @@ pub(crate) fn attach_cluster(operator: &OperatorCluster) -> Result<(Run, Api), D
     Ok((run, api))
 }
 
+/// Runs `cordon <args>` (at most 30 s) from node 1's place in the lab (or
+/// the operator's host); its standard output, or why it failed.
+pub(crate) async fn cordon(
+    run: &Run,
+    options: &DrillOptions,
+    args: &[&str],
+) -> Result<String, String> {
+    let mut command = std::process::Command::new("timeout");
+    command.arg("30").arg(&options.cordon).args(args);
+    let mut command = run
+        .control
+        .command_at(1, &command)
+        .map_err(|e| e.to_string())?;
+    command.stdin(std::process::Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    if output.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "{}: {} {}",
+            output.status,
+            stdout,
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// The principal a drill's load, faults and checks act as.
+pub(crate) const DRILL_PRINCIPAL: &str = "chaos-drill";
+
+/// Issues the drill's token (a commander who may also drill) with
+/// `cordon token issue` once a leader takes it, within `within`.
+pub(crate) async fn issue_drill_token(
+    run: &Run,
+    options: &DrillOptions,
+    within: Duration,
+) -> Result<String, DrillError> {
+    let cluster = run.cluster_path.display().to_string();
+    let args = [
+        "token",
+        "issue",
+        "--cluster",
+        &cluster,
+        "--principal",
+        DRILL_PRINCIPAL,
+        "--role",
+        "commander",
+        "--role",
+        "drill",
+        "--hours",
+        "24",
+    ];
+    let give_up = Instant::now() + within;
+    loop {
+        match cordon(run, options, &args).await {
+            Ok(token) => return Ok(token),
+            Err(error) if Instant::now() >= give_up => {
+                return Err(setup(format!(
+                    "no token for the drill within {within:?} (`cordon token issue` needs a leader): {error}"
+                )))
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
 pub(crate) fn unix_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

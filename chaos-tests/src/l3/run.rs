@@ -15,8 +15,8 @@ use tokio::task::JoinHandle;
 use super::api::{Api, Placed};
 use super::checks::{self, Evidence, NodeReads};
 use super::cluster::{
-    attach_cluster, final_reads, liveness_after_heal, start_cluster, station_points, unix_ms,
-    wait_actors_settled, Run,
+    attach_cluster, final_reads, issue_drill_token, liveness_after_heal, start_cluster,
+    station_points, unix_ms, wait_actors_settled, Run,
 };
 use super::faults::kill::note_station_incidents;
 use super::faults::{self, FaultState, Target};
@@ -133,6 +133,8 @@ impl<'a> Drilling<'a> {
                 (run, api, swept, name)
             }
         };
+        let token = issue_drill_token(&run, options, FIRST_LEADER_WITHIN).await?;
+        let api_all = api_all.with_token(&token).map_err(setup)?;
         let api = api_all.first(api_all.urls.len() - drill.extra_nodes());
         for line in swept {
             run.note(format!("swept a lab left by a killed drill: {line}"));

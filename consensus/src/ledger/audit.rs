@@ -1,10 +1,13 @@
-//! The audit trail's hash chain. Each timeline entry's hash is SHA-256 over
+//! The audit trail's hash chains. Each timeline entry's hash is SHA-256 over
 //! the previous entry's hash and a canonical line of the entry's fields, so a
-//! removed, reordered or edited entry breaks every hash after it.
+//! removed, reordered or edited entry breaks every hash after it. The
+//! operator audit log (token issue and revoke, draining, retired node ids,
+//! membership changes and drills) is chained the same way.
 
 use ring::digest::{digest, SHA256};
+use serde::{Deserialize, Serialize};
 
-use super::command::Origin;
+use super::command::{Command, Origin};
 use super::ids::{IncidentStatus, RequestId};
 use super::model::{TimelineEntry, TimelineStep};
 
@@ -158,4 +161,100 @@ mod tests {
         };
         assert_eq!(verify(&timeline), Err(0), "a unit the reason does not name");
     }
+}
+
+/// An entry of the operator audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAuditEntry {
+    /// The log index of the command.
+    pub index: u64,
+    /// The proposer's time, Unix milliseconds.
+    pub at_ms: u64,
+    /// Who: the operator, or a principal with the node and client address.
+    pub origin: Origin,
+    /// The request id of the command.
+    pub request_id: RequestId,
+    /// The ledger action (`issue_token`, `record_operator_action`...).
+    pub action: String,
+    /// What it did, in words (never a token's secret or hash).
+    pub detail: String,
+    /// SHA-256 over the previous entry's hash and this entry.
+    pub hash: String,
+}
+
+/// The hash of an operator audit entry given the previous hash.
+pub fn operator_entry_hash(previous: &str, entry: &OperatorAuditEntry) -> String {
+    let line = format!(
+        "{previous}\n{}\n{}\n{}\n{}\n{}\n{:?}",
+        entry.index, entry.at_ms, entry.origin, entry.request_id, entry.action, entry.detail
+    );
+    hex(digest(&SHA256, line.as_bytes()).as_ref())
+}
+
+/// What an operator action did, for the audit log.
+fn operator_detail(action: &super::Action) -> String {
+    use super::Action;
+    match action {
+        Action::IssueToken(issue) => format!(
+            "token {} for {} ({}) until {} (Unix ms)",
+            issue.token_id,
+            issue.principal,
+            issue
+                .roles
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            issue.expires_at_ms
+        ),
+        Action::RevokeToken(revoke) => format!("token {}: {}", revoke.token_id, revoke.reason),
+        Action::RecordOperatorAction(note) => format!("{}: {}", note.action, note.detail),
+        Action::SetNodeDrained(drain) => format!(
+            "node {} {}",
+            drain.node_id,
+            if drain.drained {
+                "drained"
+            } else {
+                "undrained"
+            }
+        ),
+        Action::RetireNodeId(retire) => format!("node id {} retired", retire.node_id),
+        other => other.name().to_string(),
+    }
+}
+
+/// Appends an applied operator action to the operator audit log.
+pub(crate) fn append_operator(log: &mut Vec<OperatorAuditEntry>, index: u64, command: &Command) {
+    let previous = log
+        .last()
+        .map_or(GENESIS_HASH, |e| e.hash.as_str())
+        .to_string();
+    let action = match &command.action {
+        super::Action::RecordOperatorAction(note) => note.action.clone(),
+        other => other.name().to_string(),
+    };
+    let mut entry = OperatorAuditEntry {
+        index,
+        at_ms: command.proposed_at_ms,
+        origin: command.origin.clone(),
+        request_id: command.request_id.clone(),
+        action,
+        detail: operator_detail(&command.action),
+        hash: String::new(),
+    };
+    entry.hash = operator_entry_hash(&previous, &entry);
+    log.push(entry);
+}
+
+/// Checks the operator audit log's chain; on a break, the position of the
+/// first bad entry.
+pub fn verify_operator(log: &[OperatorAuditEntry]) -> Result<(), usize> {
+    let mut previous = GENESIS_HASH.to_string();
+    for (position, entry) in log.iter().enumerate() {
+        if operator_entry_hash(&previous, entry) != entry.hash {
+            return Err(position);
+        }
+        previous = entry.hash.clone();
+    }
+    Ok(())
 }

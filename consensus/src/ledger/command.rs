@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::access::Principal;
 use super::actions::Action;
 use super::ids::{ActorId, RequestId};
 use super::model::Rejection;
@@ -41,6 +42,8 @@ pub enum Origin {
         node: u64,
         /// The client's address as the node saw it.
         client: String,
+        /// Who the client proved to be, with its roles and credential.
+        principal: Principal,
     },
     /// An operator using `cordon ctl` with the operator certificate.
     Operator,
@@ -63,7 +66,11 @@ pub enum Origin {
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Api { node, client } => write!(f, "api@node-{node} from {client}"),
+            Origin::Api {
+                node,
+                client,
+                principal,
+            } => write!(f, "{principal} via node-{node} from {client}"),
             Origin::Operator => f.write_str("operator"),
             Origin::System { node } => write!(f, "system@node-{node}"),
             Origin::Actor { actor, epoch, node } => write!(f, "{actor}#{epoch}@node-{node}"),

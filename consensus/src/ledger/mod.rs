@@ -21,11 +21,14 @@
 //! proposers and its apply, grouped by record), [`command`] (the command
 //! envelope, origins and limits), [`permission`] (fencing and the
 //! permission table), [`ids`] (identifiers and enumerations), [`model`]
-//! (records and answers), [`audit`] (the timeline hash chain), and the
+//! (records and answers), [`audit`] (the hash chains of the timelines and
+//! of the operator audit log), [`access`] (principals, roles, rights),
+//! [`tokens`] (bearer tokens), and the
 //! private `requests` (the table of request ids, their first answers and
 //! the fingerprints of their requests) and `step` (one apply's context and
 //! the helpers actions share).
 
+pub mod access;
 pub mod actions;
 pub mod audit;
 pub mod command;
@@ -34,16 +37,20 @@ pub mod model;
 pub mod permission;
 mod requests;
 mod step;
+pub mod tokens;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
-    Action, ApprovePlan, AssignUnit, CancelIncident, Dismiss, Escalate, LoadRoster,
-    MarkUnresourced, NewIncident, PlaceActor, ProposePlan, ReportActorFailed, RequestMutualAid,
-    ResolveIncident, RetireNodeId, RosterUnit, SetNodeDrained, TriageIncident, UpdateUnitStatus,
+    Action, ApprovePlan, AssignUnit, CancelIncident, Dismiss, Escalate, IssueToken, LoadRoster,
+    MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RecordOperatorAction, ReportActorFailed,
+    RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit, SetNodeDrained,
+    TriageIncident, UpdateUnitStatus,
 };
+pub use audit::OperatorAuditEntry;
 pub use command::{
     request_id_is_valid, Command, Origin, PLAN_CORDON_POINTS_MAX, PLAN_FACILITIES_MAX,
     PLAN_FACILITY_TEXT_BYTES_MAX, PLAN_LINES_MAX, PLAN_SHORTFALLS_MAX, REQUEST_ID_BYTES_MAX,
@@ -60,6 +67,7 @@ pub use model::{
 };
 pub use permission::Proposers;
 pub use step::responder;
+pub use tokens::{AuthError, BearerToken, Token};
 
 pub use requests::REJECTION_MEMORY_ENTRIES;
 use requests::{Fingerprint, Requests};
@@ -84,6 +92,10 @@ pub struct Ledger {
     /// Each actor's newest failure past its restart budget per node: the
     /// placement loop keeps it off those nodes for a hold time.
     actor_failures: BTreeMap<ActorId, BTreeMap<u64, ActorFailure>>,
+    /// Bearer tokens by id (their secrets' hashes, never the secrets).
+    tokens: BTreeMap<String, Token>,
+    /// The operator audit log: every applied operator action, hash-chained.
+    operator_audit: Vec<OperatorAuditEntry>,
 }
 
 impl Ledger {
@@ -123,6 +135,9 @@ impl Ledger {
         let effect = match outcome {
             Ok(effect) => {
                 self.consume(command);
+                if command.action.is_operator_action() {
+                    audit::append_operator(&mut self.operator_audit, index, command);
+                }
                 effect
             }
             Err(rejection) => Effect::Rejected { rejection },
@@ -228,6 +243,11 @@ impl Ledger {
     /// Every actor's pending messages, by addressee then age.
     pub fn pending(&self) -> impl Iterator<Item = &Envelope> {
         self.pending.values().flat_map(BTreeMap::values)
+    }
+
+    /// The operator audit log, oldest first.
+    pub fn operator_audit(&self) -> &[OperatorAuditEntry] {
+        &self.operator_audit
     }
 
     /// Number of pending messages of every actor.

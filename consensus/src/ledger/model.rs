@@ -159,6 +159,19 @@ pub enum Rejection {
         /// The log index of the request it was first used for.
         first_index: u64,
     },
+    /// The client's credential is not valid for this command (unknown,
+    /// revoked or expired token, or one naming someone else).
+    #[error("credential refused: {why}")]
+    CredentialRefused {
+        /// Why.
+        why: String,
+    },
+    /// The client's roles do not hold the right this action needs on its scope.
+    #[error("{why}")]
+    NotPermitted {
+        /// Who was refused what, and the roles that would do.
+        why: String,
+    },
     /// A failure past the restart budget is reported by the failed
     /// incarnation itself (its actor, epoch and node), never by another.
     #[error("{origin} may not report a failure of {actor} under epoch {epoch} on node {node}: only that incarnation's supervisor, speaking as it, may")]
@@ -500,6 +513,8 @@ pub struct Unit {
     pub id: UnitId,
     /// Its ring.
     pub ring: Ring,
+    /// Its station, for the ring-3 groups and guardians a station owns.
+    pub station: Option<StationId>,
     /// Current status.
     pub status: UnitStatus,
     /// Last known position.
@@ -676,6 +691,18 @@ pub enum Effect {
         /// Why.
         rejection: Rejection,
     },
+    /// A bearer token was issued.
+    TokenIssued {
+        /// Its id.
+        token_id: String,
+    },
+    /// A bearer token was revoked.
+    TokenRevoked {
+        /// Its id.
+        token_id: String,
+    },
+    /// An operator action was noted in the operator audit log.
+    OperatorActionRecorded,
     /// An actor's failure past its restart budget was recorded; the
     /// placement loop moves it off the node.
     ActorFailed {

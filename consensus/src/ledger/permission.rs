@@ -1,7 +1,11 @@
 //! Who may propose what: fencing (an actor acts only under its current
-//! placement epoch, on messages pending for it) and the permission table
-//! (which origins may propose each action, decided by every action).
+//! placement epoch, on messages pending for it), the permission table
+//! (which origins may propose each action, decided by every action) and,
+//! for an API client, its credential and the rights of its roles on the
+//! action's scope ([`crate::ledger::access`]).
 
+use super::access::{Credential, Principal, Right, Scope};
+use super::actions::Action;
 use super::command::{Command, Origin};
 use super::ids::ActorId;
 use super::model::Rejection;
@@ -10,9 +14,11 @@ use super::Ledger;
 /// Which origins may propose an action: an entry of the permission table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Proposers {
-    /// Every origin: API clients (their role checked by the API), the
-    /// operator, a node itself and actors.
-    Anyone,
+    /// Every origin; an API client needs this right for its roles on the
+    /// action's scope.
+    Anyone(Right),
+    /// Every origin but API clients: actors, the operator, a node itself.
+    Cluster,
     /// Only an actor, under its current placement epoch.
     Actors,
     /// Only the hub actor, or the operator standing in for it.
@@ -21,13 +27,20 @@ pub enum Proposers {
     System,
     /// A node itself or the operator.
     SystemOrOperator,
+    /// Only the operator (`cordon ctl` with the operator certificate).
+    Operator,
+    /// The operator, or an API client with this right.
+    OperatorOrClient(Right),
 }
 
 impl Proposers {
-    /// True if `origin` may propose an action with these proposers.
+    /// True if `origin` may propose an action with these proposers (for an
+    /// API client: if it may at all; its right on the scope is checked by
+    /// the ledger).
     pub fn allows(self, origin: &Origin) -> bool {
         match self {
-            Proposers::Anyone => true,
+            Proposers::Anyone(_) => true,
+            Proposers::Cluster => !matches!(origin, Origin::Api { .. }),
             Proposers::Actors => matches!(origin, Origin::Actor { .. }),
             Proposers::HubOrOperator => matches!(
                 origin,
@@ -40,6 +53,23 @@ impl Proposers {
             Proposers::SystemOrOperator => {
                 matches!(origin, Origin::System { .. } | Origin::Operator)
             }
+            Proposers::Operator => matches!(origin, Origin::Operator),
+            Proposers::OperatorOrClient(_) => {
+                matches!(origin, Origin::Operator | Origin::Api { .. })
+            }
+        }
+    }
+
+    /// The right an API client needs, if a client may propose at all.
+    pub fn client_right(self) -> Option<Right> {
+        match self {
+            Proposers::Anyone(right) | Proposers::OperatorOrClient(right) => Some(right),
+            Proposers::Cluster
+            | Proposers::Actors
+            | Proposers::HubOrOperator
+            | Proposers::System
+            | Proposers::SystemOrOperator
+            | Proposers::Operator => None,
         }
     }
 }
@@ -66,13 +96,72 @@ impl Ledger {
                 }
             }
         }
-        if command.action.proposers().allows(&command.origin) {
-            Ok(())
-        } else {
-            Err(Rejection::WrongOrigin {
+        let proposers = command.action.proposers();
+        if !proposers.allows(&command.origin) {
+            return Err(Rejection::WrongOrigin {
                 action: command.action.name().to_string(),
                 origin: command.origin.to_string(),
-            })
+            });
+        }
+        match (&command.origin, proposers.client_right()) {
+            (Origin::Api { principal, .. }, Some(right)) => {
+                self.check_credential(principal, command.proposed_at_ms)?;
+                let scope = self.client_scope(&command.action);
+                principal
+                    .may(right, &scope)
+                    .map_err(|denied| Rejection::NotPermitted {
+                        why: denied.to_string(),
+                    })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// A token must be in the ledger, unrevoked and unexpired at the
+    /// command's time, and name the principal and roles the command claims.
+    /// A certificate was verified against the cluster CA by the node that
+    /// took the request and again by the leader that proposed it.
+    fn check_credential(&self, principal: &Principal, at_ms: u64) -> Result<(), Rejection> {
+        let Credential::Token { id } = &principal.credential else {
+            return Ok(());
+        };
+        let refused = |why: String| Rejection::CredentialRefused { why };
+        let token = self
+            .tokens
+            .get(id)
+            .ok_or_else(|| refused(format!("token {id} is unknown")))?;
+        token.usable_at(at_ms).map_err(|e| refused(e.to_string()))?;
+        if token.principal != principal.name || token.roles != principal.roles {
+            return Err(refused(format!(
+                "token {id} names {} ({}), not {principal}",
+                token.principal,
+                token.principal().roles_text()
+            )));
+        }
+        Ok(())
+    }
+
+    /// What a client's action acts on, for the scoped roles: a report's
+    /// channel, a unit and its station, an incident's station.
+    fn client_scope(&self, action: &Action) -> Scope {
+        let incident = |id| Scope::Incident {
+            station: self.incidents.get(&id).and_then(|i| i.station.clone()),
+        };
+        match action {
+            Action::ReportIncident(report) => Scope::Report {
+                channel: report.channel,
+            },
+            Action::UpdateUnitStatus(update) => Scope::Unit {
+                unit: update.unit_id.clone(),
+                station: self
+                    .units
+                    .get(&update.unit_id)
+                    .and_then(|unit| unit.station.clone()),
+            },
+            Action::ResolveIncident(close) => incident(close.incident_id),
+            Action::CancelIncident(close) => incident(close.incident_id),
+            Action::ApprovePlan(approve) => incident(approve.incident_id),
+            _ => Scope::Any,
         }
     }
 }
@@ -87,6 +176,9 @@ mod tests {
         ResolveIncident, RetireNodeId, Ring, SetNodeDrained, StationId, TriageIncident, UnitId,
         UnitStatus, UpdateUnitStatus,
     };
+    use crate::ledger::{
+        Credential, IssueToken, Principal, RecordOperatorAction, RevokeToken, Role,
+    };
 
     /// The origins of the table's columns, in order.
     fn origins() -> [Origin; 7] {
@@ -99,6 +191,13 @@ mod tests {
             Origin::Api {
                 node: 1,
                 client: "10.0.0.9:4000".into(),
+                principal: Principal {
+                    name: "dispatcher-li".into(),
+                    roles: vec![Role::Dispatcher],
+                    credential: Credential::Token {
+                        id: "0123456789abcdef".into(),
+                    },
+                },
             },
             Origin::Operator,
             Origin::System { node: 1 },
@@ -109,8 +208,9 @@ mod tests {
         ]
     }
 
-    /// The permission table. Columns: API client, operator, system, hub,
-    /// station, ring, special-ops team. No wildcard: a new action needs a row.
+    /// The permission table. Columns: API client (whose roles the ledger
+    /// then checks, see `access.rs`), operator, system, hub, station, ring,
+    /// special-ops team. No wildcard: a new action needs a row.
     #[rustfmt::skip] // reason: the table reads as rows and columns
     fn expected(action: &Action) -> [bool; 7] {
         const Y: bool = true;
@@ -122,9 +222,9 @@ mod tests {
             Action::LoadRoster(_) =>         [N, Y, Y, N, N, N, N],
             Action::RetireNodeId(_) =>       [N, Y, Y, N, N, N, N],
             Action::TriageIncident(_) =>     [N, Y, N, Y, N, N, N],
-            Action::AssignUnit(_) =>         [Y, Y, Y, Y, Y, Y, Y],
-            Action::Escalate(_) =>           [Y, Y, Y, Y, Y, Y, Y],
-            Action::RequestMutualAid(_) =>   [Y, Y, Y, Y, Y, Y, Y],
+            Action::AssignUnit(_) =>         [N, Y, Y, Y, Y, Y, Y],
+            Action::Escalate(_) =>           [N, Y, Y, Y, Y, Y, Y],
+            Action::RequestMutualAid(_) =>   [N, Y, Y, Y, Y, Y, Y],
             Action::ProposePlan(_) =>        [N, Y, N, Y, N, N, N],
             Action::ApprovePlan(_) =>        [Y, Y, Y, Y, Y, Y, Y],
             Action::ResolveIncident(_) =>    [Y, Y, Y, Y, Y, Y, Y],
@@ -134,6 +234,9 @@ mod tests {
             Action::Dismiss(_) =>            [N, N, N, Y, Y, Y, Y],
             Action::MarkUnresourced(_) =>    [N, N, N, Y, Y, Y, Y],
             Action::ReportActorFailed(_) =>  [N, N, N, Y, Y, Y, Y],
+            Action::IssueToken(_) =>         [N, Y, N, N, N, N, N],
+            Action::RevokeToken(_) =>        [N, Y, N, N, N, N, N],
+            Action::RecordOperatorAction(_) => [Y, Y, N, N, N, N, N],
         }
     }
 
@@ -239,6 +342,21 @@ mod tests {
                 restarts: 3,
                 reason: reason(),
             }),
+            Action::IssueToken(IssueToken {
+                token_id: "0123456789abcdef".into(),
+                principal: "dispatcher-li".into(),
+                roles: vec![Role::Dispatcher],
+                secret_sha256: "ab".repeat(32),
+                expires_at_ms: 10_000_000,
+            }),
+            Action::RevokeToken(RevokeToken {
+                token_id: "0123456789abcdef".into(),
+                reason: reason(),
+            }),
+            Action::RecordOperatorAction(RecordOperatorAction {
+                action: "add_learner".into(),
+                detail: reason(),
+            }),
         ]
     }
 
@@ -247,7 +365,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 17);
+        assert_eq!(names.len(), 20);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

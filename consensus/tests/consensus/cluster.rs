@@ -80,6 +80,15 @@ pub fn report(request: &str) -> Command {
     }
 }
 
+/// `report(request)` proposed by node `node` itself (a member forwards
+/// writes only in its own name).
+pub fn report_by(node: u64, request: &str) -> Command {
+    Command {
+        origin: Origin::System { node },
+        ..report(request)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_nodes_commit_through_any_node_and_recover_after_restart() {
     // Phase 1: three nodes elect a leader.
@@ -87,24 +96,23 @@ async fn three_nodes_commit_through_any_node_and_recover_after_restart() {
     let leader = cluster.wait_for_leader(0).await;
     let follower_index = (0..3).find(|i| cluster.node(*i).id() != leader).unwrap();
 
-    // Phase 2: writes through a follower are forwarded; a retry is deduplicated.
-    let first = cluster
-        .node(follower_index)
-        .write(report("r-1"))
+    // Phase 2: writes through a follower (in its own name) are forwarded;
+    // a retry is deduplicated.
+    let follower = cluster.node(follower_index);
+    let first = follower
+        .write(report_by(follower.id(), "r-1"))
         .await
         .unwrap();
-    let again = cluster
-        .node(follower_index)
-        .write(report("r-1"))
+    let again = follower
+        .write(report_by(follower.id(), "r-1"))
         .await
         .unwrap();
     assert!(matches!(first.effect, Effect::IncidentReported { .. }));
     assert_eq!(first.effect, again.effect);
     assert!(again.deduplicated);
     for i in 2..=20 {
-        cluster
-            .node(i % 3)
-            .write(report(&format!("r-{i}")))
+        let node = cluster.node(i % 3);
+        node.write(report_by(node.id(), &format!("r-{i}")))
             .await
             .unwrap();
     }
@@ -127,9 +135,8 @@ async fn three_nodes_commit_through_any_node_and_recover_after_restart() {
     drop(stopped);
     let writer = (0..3).find(|i| cluster.nodes[*i].is_some()).unwrap();
     for i in 21..=30 {
-        cluster
-            .node(writer)
-            .write(report(&format!("r-{i}")))
+        let node = cluster.node(writer);
+        node.write(report_by(node.id(), &format!("r-{i}")))
             .await
             .unwrap();
     }

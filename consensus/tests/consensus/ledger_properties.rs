@@ -33,6 +33,7 @@ fn roster_command() -> Command {
                     } else {
                         Ring::StreetPatrol
                     },
+                    station: None,
                 })
                 .collect(),
         }),

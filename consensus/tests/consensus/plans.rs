@@ -34,6 +34,7 @@ impl Log {
             id: UnitId(id.into()),
             home: scene(),
             ring,
+            station: None,
         });
         log.apply(Action::LoadRoster(LoadRoster {
             units: roster.to_vec(),

@@ -26,7 +26,14 @@ use ring::digest::{Context, SHA256};
 ///   points, facilities, shortfalls, named in the trail's reason; with the
 ///   parts written back to bare lines and the old reason, 7ae2e0ec… over
 ///   the format-4 marks alone), with all of the above: fa121643….
-const PINNED_DIGEST: &str = "fa121643084aeaf51d98b476d090e6df5ee4a28b973a2e9e307cd82eb280b1f6";
+/// - storage format 5 (#11): an API origin names its principal (a
+///   commander with a token the sequence issues first, so the indices and
+///   times of every command moved by one), units carry their station, and
+///   an API client may no longer assign, escalate or ask for mutual aid
+///   (no route does). Origins are hashed into the timelines, so no switch
+///   gives the old digest back; the accepted actions still cover every
+///   handler (asserted below): 5f35bccb….
+const PINNED_DIGEST: &str = "5f35bccbf72637c17486bef98b51d0dbf6b6a48d2d37dd6d9f4b59a60c4cb0c8";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -79,11 +86,25 @@ fn roster() -> String {
     format!(r#"{{"LoadRoster": {{"units": [{}]}}}}"#, units.join(", "))
 }
 
+/// The id of the API client's token.
+const TOKEN_ID: &str = "00000000000000c1";
+
+/// The operator issues the API client's token (a commander's) for the
+/// whole sequence.
+fn token() -> String {
+    format!(
+        r#"{{"request_id": "token", "proposed_at_ms": 1, "origin": "operator", "action": {{"IssueToken": {{"token_id": "{TOKEN_ID}", "principal": "commander-qian", "roles": ["commander"], "secret_sha256": "{}", "expires_at_ms": 86400000}}}}, "consumes": [], "traceparent": null}}"#,
+        "ab".repeat(32)
+    )
+}
+
 fn origin(rng: &mut Seeded) -> String {
     match rng.below(6) {
         0 | 5 => r#""operator""#.to_string(),
         1 => r#"{"system": {"node": 1}}"#.to_string(),
-        2 => r#"{"api": {"node": 2, "client": "10.0.0.9:4000"}}"#.to_string(),
+        2 => format!(
+            r#"{{"api": {{"node": 2, "client": "10.0.0.9:4000", "principal": {{"name": "commander-qian", "roles": ["commander"], "credential": {{"token": {{"id": "{TOKEN_ID}"}}}}}}}}}}"#
+        ),
         _ => format!(
             r#"{{"actor": {{"actor": {}, "epoch": {}, "node": {}}}}}"#,
             rng.pick(&ACTORS),
@@ -268,9 +289,10 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
             roster()
         );
         ledger.apply(1, &serde_json::from_str(&roster).unwrap());
-        let seeded = (2..COMMANDS_PER_SEQUENCE + 2)
+        ledger.apply(2, &serde_json::from_str(&token()).unwrap());
+        let seeded = (3..COMMANDS_PER_SEQUENCE + 3)
             .map(|index| (index, command(&mut rng, 1_000 + index * 7_000)));
-        let last = COMMANDS_PER_SEQUENCE + 2;
+        let last = COMMANDS_PER_SEQUENCE + 3;
         for (index, command) in seeded.chain(marks(last)) {
             let answer = ledger.apply(index, &command);
             if !answer.deduplicated && !matches!(answer.effect, Effect::Rejected { .. }) {

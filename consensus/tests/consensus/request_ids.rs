@@ -3,9 +3,10 @@
 //! first answer, and a rejection is forgotten after its window.
 
 use cordon_consensus::ledger::{
-    Action, Applied, ApprovePlan, Channel, Command, Effect, IncidentId, IncidentKind, Ledger,
-    LoadRoster, NewIncident, Origin, PlanLine, PlanParts, PlanRole, Position, ProposePlan,
-    RequestId, ResolveIncident, Ring, RosterUnit, TriageIncident, UnitId, REJECTION_MEMORY_ENTRIES,
+    Action, Applied, ApprovePlan, Channel, Command, Credential, Effect, IncidentId, IncidentKind,
+    Ledger, LoadRoster, NewIncident, Origin, PlanLine, PlanParts, PlanRole, Position, Principal,
+    ProposePlan, RequestId, ResolveIncident, Ring, Role, RosterUnit, TriageIncident, UnitId,
+    REJECTION_MEMORY_ENTRIES,
 };
 
 /// A theft report under `request_id`, described as `description`.
@@ -51,6 +52,15 @@ fn a_request_id_reused_for_another_request_is_refused_naming_its_first_use() {
     retry.origin = Origin::Api {
         node: 3,
         client: "10.0.0.9:51000".into(),
+        principal: Principal {
+            name: "gateway-110".into(),
+            roles: vec![Role::Reporter {
+                channel: Channel::EmergencyCall,
+            }],
+            credential: Credential::Token {
+                id: "0123456789abcdef".into(),
+            },
+        },
     };
     retry.traceparent = Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into());
     let again = ledger.apply(3, &retry);
@@ -115,6 +125,7 @@ fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
         id: UnitId("team-1".into()),
         home: Position::from_degrees(31.24, 121.48).unwrap(),
         ring: Ring::SpecialPolice,
+        station: None,
     };
     let roster = LoadRoster { units: vec![team] };
     ledger.apply(2, &operator("roster", Action::LoadRoster(roster)));

@@ -91,6 +91,7 @@ fn small_ledger_log() -> Vec<Entry> {
                     id: UnitId("team-1".into()),
                     home,
                     ring: Ring::SpecialPolice,
+                    station: None,
                 }],
             }),
         ),
@@ -131,8 +132,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 4,
-        "unresourced marks, escalation targets, breach flags, request fingerprints, actors failed past their budget and whole plans are storage format 4"
+        STORAGE_FORMAT_VERSION, 5,
+        "principals in API origins, units' stations, tokens and the operator audit log are storage format 5"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
@@ -147,14 +148,14 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     };
     assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 3 are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 4 are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&3u16.to_be_bytes());
+    older[4..6].copy_from_slice(&4u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 3,
-            expected: 4
+            found: 4,
+            expected: 5
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();

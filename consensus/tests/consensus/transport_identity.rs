@@ -7,12 +7,16 @@ use std::time::Duration;
 
 use cordon_config::Limits;
 use cordon_consensus::handshake::HandshakeLimits;
-use cordon_consensus::ledger::{ActorId, Origin, RequestId};
+use cordon_consensus::ledger::{
+    Action, ActorId, BearerToken, Command, Credential, Effect, Origin, Principal, RequestId, Role,
+};
+use cordon_consensus::node::unix_millis;
 use cordon_consensus::tls::{
     generate_cluster_certs, issue_from_ca_files, CertPaths, PeerIdentity, TlsIdentity,
 };
 use cordon_consensus::transport::{RpcError, Transport, TransportConfig};
-use cordon_consensus::wire::{Refusal, Request, Response};
+use cordon_consensus::wire::{Proof, Refusal, Request, Response};
+use cordon_consensus::WriteError;
 use openraft::raft::VoteRequest;
 use openraft::Vote;
 
@@ -150,17 +154,62 @@ async fn certificates_decide_who_may_speak() {
     }
 }
 
-/// `report(request_id)` stamped with `origin`.
-fn report_as(request_id: &str, origin: Origin) -> Request {
+/// `report(request_id)` stamped with `origin` and now, with `proof`.
+fn report_as(request_id: &str, origin: Origin, proof: Option<&BearerToken>) -> Request {
     let mut command = report(request_id);
     command.origin = origin;
-    Request::ClientWrite(command)
+    command.proposed_at_ms = unix_millis();
+    Request::ClientWrite(command, proof.cloned().map(Proof::Token))
+}
+
+/// The API origin of node `node` for `principal`.
+fn api_origin(node: u64, principal: &Principal) -> Origin {
+    Origin::Api {
+        node,
+        client: "127.0.0.1:1".into(),
+        principal: principal.clone(),
+    }
+}
+
+/// Issues a token for `name` with `roles` through the leader, as the operator.
+async fn issue_token(
+    cluster: &LocalCluster,
+    leader: u64,
+    name: &str,
+    roles: Vec<Role>,
+) -> (BearerToken, Principal) {
+    let bearer = BearerToken::generate();
+    let issue = bearer.issue(name, roles.clone(), unix_millis() + 3_600_000);
+    let command = Command::new(
+        RequestId(format!("issue-{name}")),
+        unix_millis(),
+        Origin::Operator,
+        Action::IssueToken(issue),
+    );
+    let applied = cluster
+        .node((leader - 1) as usize)
+        .write(command)
+        .await
+        .unwrap();
+    assert!(
+        matches!(applied.effect, Effect::TokenIssued { .. }),
+        "{applied:?}"
+    );
+    let principal = Principal {
+        name: name.into(),
+        roles,
+        credential: Credential::Token {
+            id: bearer.id.clone(),
+        },
+    };
+    (bearer, principal)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_forwards_writes_only_in_its_own_name() {
-    // Phase 1: a running cluster of three; node 2's own certificate talks
-    // to the leader directly, as a follower forwarding a write would.
+    // Phase 1: a running cluster of three with a dispatcher's token; node
+    // 2's own certificate talks to the leader directly, as a follower
+    // forwarding a write would.
     let cluster = LocalCluster::start(3).await;
     let leader = cluster.wait_for_leader(0).await;
     let target: SocketAddr = cluster.config.node(leader).unwrap().quic_addr;
@@ -168,48 +217,111 @@ async fn a_member_forwards_writes_only_in_its_own_name() {
     let ca = CertPaths::ca_cert(certs);
     let deadline = Duration::from_secs(3);
     let node_two = client(&TlsIdentity::load("test", PeerIdentity::Node(2), &ca, certs).unwrap());
+    let (token, dispatcher) =
+        issue_token(&cluster, leader, "dispatcher-li", vec![Role::Dispatcher]).await;
+    let (viewer_token, viewer) =
+        issue_token(&cluster, leader, "viewer-wu", vec![Role::Viewer]).await;
 
-    // Phase 2: claiming the hub (placed nowhere here) or another node's
-    // API is refused before anything is proposed.
+    // Phase 2: claiming the operator, the hub (placed nowhere here) or
+    // another node's API is refused before anything is proposed.
     let hub = Origin::Actor {
         actor: ActorId::Hub,
         epoch: 1,
         node: 2,
     };
-    let other_api = Origin::Api {
-        node: 3,
-        client: "127.0.0.1:1".into(),
-    };
     for (request_id, origin, why) in [
+        (
+            "forged-operator",
+            Origin::Operator,
+            "node 2 may not write as operator",
+        ),
         ("forged-hub", hub, "hub is not placed on node 2"),
         (
             "forged-api",
-            other_api,
-            "node 2 may not write as api@node-3",
+            api_origin(3, &dispatcher),
+            "node 2 may not write as dispatcher-li (dispatcher; token",
         ),
     ] {
         let answer = node_two
-            .call(leader, target, report_as(request_id, origin), deadline)
+            .call(
+                leader,
+                target,
+                report_as(request_id, origin, Some(&token)),
+                deadline,
+            )
             .await;
         assert_refused(answer, why);
     }
 
-    // Phase 3: nothing of it was applied; a write in node 2's own name
-    // (an API client it served) goes through.
-    let own = Origin::Api {
-        node: 2,
-        client: "127.0.0.1:1".into(),
-    };
-    let answer = node_two
-        .call(leader, target, report_as("own-api", own), deadline)
+    // Phase 3: in its own name, a client's write without the client's
+    // proof, or naming a principal its proof does not prove (a viewer's
+    // token for a dispatcher's write), is refused by the leader.
+    let unproved = node_two
+        .call(
+            leader,
+            target,
+            report_as("no-proof", api_origin(2, &dispatcher), None),
+            deadline,
+        )
+        .await;
+    assert_unauthenticated(unproved, "no credentials");
+    let borrowed = node_two
+        .call(
+            leader,
+            target,
+            report_as("borrowed", api_origin(2, &dispatcher), Some(&viewer_token)),
+            deadline,
+        )
+        .await;
+    assert_unauthenticated(borrowed, "the write claims dispatcher-li");
+    let viewer_write = node_two
+        .call(
+            leader,
+            target,
+            report_as("viewer", api_origin(2, &viewer), Some(&viewer_token)),
+            deadline,
+        )
         .await;
     assert!(
-        matches!(answer, Ok(Response::ClientWrite(Ok(_)))),
+        format!("{viewer_write:?}").contains("NotPermitted"),
+        "a viewer's report is refused by its role: {viewer_write:?}"
+    );
+
+    // Phase 4: nothing of it was applied; the dispatcher's write, proved,
+    // in node 2's own name goes through.
+    let answer = node_two
+        .call(
+            leader,
+            target,
+            report_as("own-api", api_origin(2, &dispatcher), Some(&token)),
+            deadline,
+        )
+        .await;
+    assert!(
+        matches!(&answer, Ok(Response::ClientWrite(Ok(applied))) if matches!(applied.effect, Effect::IncidentReported { .. })),
         "{answer:?}"
     );
     // The leader acknowledged the last write, so it has applied it.
     let applied = cluster.node((leader - 1) as usize).ledger().read();
-    for forged in ["forged-hub", "forged-api"] {
-        assert!(applied.ledger.request(&RequestId(forged.into())).is_none());
+    for forged in [
+        "forged-operator",
+        "forged-hub",
+        "forged-api",
+        "no-proof",
+        "borrowed",
+    ] {
+        assert!(
+            applied.ledger.request(&RequestId(forged.into())).is_none(),
+            "{forged}"
+        );
+    }
+}
+
+fn assert_unauthenticated(answer: Result<Response, RpcError>, why: &str) {
+    match answer {
+        Ok(Response::ClientWrite(Err(WriteError::Unauthenticated { error }))) => {
+            assert!(error.to_string().contains(why), "{error}");
+        }
+        other => panic!("expected an unauthenticated write ({why}), got {other:?}"),
     }
 }

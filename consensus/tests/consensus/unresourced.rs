@@ -36,6 +36,7 @@ impl Log {
             id: UnitId(id.into()),
             home,
             ring,
+            station: None,
         });
         log.system(Action::LoadRoster(LoadRoster {
             units: roster.to_vec(),

@@ -67,6 +67,18 @@ pub enum Effect {
         /// The rule broken and how to fix it.
         rejection: String,
     },
+    /// A bearer token was issued.
+    TokenIssued {
+        /// Its id.
+        token_id: String,
+    },
+    /// A bearer token was revoked.
+    TokenRevoked {
+        /// Its id.
+        token_id: String,
+    },
+    /// An operator action was noted in the operator audit log.
+    OperatorActionRecorded,
     /// An actor failed past its restart budget on a node; it is moved to
     /// another node.
     ActorFailed {

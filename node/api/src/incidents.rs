@@ -277,6 +277,8 @@ pub enum Origin {
         node: u64,
         /// The client's address.
         client: String,
+        /// Who the client proved to be.
+        principal: crate::access::Principal,
     },
     /// The operator (`cordon ctl`).
     #[default]

@@ -7,6 +7,7 @@
 //!
 //! Modules:
 //! - [`error`]: the error body every refusal carries.
+//! - [`access`]: the caller's principal and rights, the operator audit log.
 //! - [`incidents`]: reporting, reading, listing and closing incidents,
 //!   their assignments, plans and audit timelines.
 //! - [`units`]: units and their status updates.
@@ -15,6 +16,7 @@
 //! - [`drills`]: drill offers, actor faults and node drills.
 //! - [`events`]: the server-sent event stream of applied commands.
 
+pub mod access;
 pub mod actors;
 pub mod cluster;
 pub mod drills;

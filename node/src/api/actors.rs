@@ -2,11 +2,12 @@
 //! report.
 
 use axum::extract::State;
-use axum::Json;
+use axum::{Extension, Json};
 use cordon_api::actors::{Actor, ActorFailure, ActorList, LocalActors, SupervisedActor};
 use cordon_api::ApiError;
+use cordon_consensus::wire::Proof;
 
-use super::{admit, ApiResult, ApiState};
+use super::{admit, ApiResult, ApiState, Caller};
 use crate::wire;
 
 /// The actors this node supervises.
@@ -31,11 +32,14 @@ async fn local_report(state: &ApiState) -> LocalActors {
         (status = 200, description = "Every actor: node, epoch, pending messages, status, restarts, supervisor, state", body = ActorList),
         (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
     ))]
-pub(super) async fn list_actors(State(state): State<ApiState>) -> ApiResult<Json<ActorList>> {
+pub(super) async fn list_actors(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Json<ActorList>> {
     let _permit = admit(&state)?;
     state.node.read_barrier().await?;
     let placements = ledger_placements(&state);
-    let reports = supervisor_reports(&state).await;
+    let reports = supervisor_reports(&state, &caller).await;
     let actors = placements
         .into_iter()
         .map(|placed| {
@@ -85,17 +89,21 @@ fn ledger_placements(state: &ApiState) -> Vec<LedgerPlacement> {
 
 /// What every member's supervisors report, by (actor, node): an actor's
 /// report is the one of the node the ledger places it on. A member that
-/// does not answer reports nothing.
+/// does not answer reports nothing. Peers are asked with the caller's own
+/// token (a node's certificate grants no client role).
 async fn supervisor_reports(
     state: &ApiState,
+    caller: &Caller,
 ) -> std::collections::BTreeMap<(String, u64), SupervisedActor> {
+    let Proof::Token(token) = &caller.proof;
     let mut reports = std::collections::BTreeMap::new();
     for member in state.node.status().members {
         let local = if member.id == state.node.id() {
             Some(local_report(state).await)
         } else {
             let url = format!("http://{}/v1/actors/local", member.api_addr);
-            match state.peers.get(&url).send().await {
+            let request = state.peers.get(&url).bearer_auth(token.text());
+            match request.send().await {
                 Ok(response) => response.json::<LocalActors>().await.ok(),
                 Err(_) => None,
             }

@@ -7,12 +7,13 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
+use cordon_api::access::{AuditLog, WhoAmI};
 use cordon_api::cluster::{ClusterStatus, Ready};
 use cordon_api::ApiError;
 use futures_util::StreamExt;
 
-use super::{ApiState, Failure};
+use super::{ApiResult, ApiState, Caller, Failure};
 use crate::wire;
 
 /// Server-sent events: one `applied` event per command applied on this
@@ -28,6 +29,7 @@ use crate::wire;
 pub(super) async fn events(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
 ) -> Result<
     Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>,
     Failure,
@@ -38,9 +40,16 @@ pub(super) async fn events(
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     };
-    let stream =
-        futures_util::stream::unfold((receiver, ticket), |(mut receiver, ticket)| async move {
-            let event = match receiver.recv().await {
+    let node = state.node.clone();
+    let stream = futures_util::stream::unfold((receiver, ticket), move |(mut receiver, ticket)| {
+        let (node, proof) = (node.clone(), caller.proof.clone());
+        async move {
+            let received = receiver.recv().await;
+            // A stream ends with the commit that revokes its token (or when the token expires).
+            if node.authenticate(&proof).is_err() {
+                return None;
+            }
+            let event = match received {
                 Ok(event) => SseEvent::default()
                     .event("applied")
                     .data(serde_json::to_string(&wire::applied_event(&event)).unwrap_or_default()),
@@ -53,8 +62,45 @@ pub(super) async fn events(
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             };
             Some((Ok(event), (receiver, ticket)))
-        });
+        }
+    });
     Ok(Sse::new(stream.take_until(stopping)).keep_alive(KeepAlive::default()))
+}
+
+/// Who the caller is: its principal, roles and rights (the console shows
+/// only what these allow).
+#[utoipa::path(get, path = "/v1/whoami", tag = "cluster",
+    responses(
+        (status = 200, description = "The caller", body = WhoAmI),
+        (status = 401, description = "No valid credentials", body = ApiError),
+    ))]
+pub(super) async fn whoami(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+) -> Json<WhoAmI> {
+    Json(WhoAmI {
+        principal: wire::principal(&caller.principal),
+        rights: caller
+            .principal
+            .rights()
+            .into_iter()
+            .map(|right| right.as_str().to_string())
+            .collect(),
+        node: state.node.id(),
+    })
+}
+
+/// The operator audit log (token issue and revoke, draining, retired node
+/// ids, membership changes, drills), hash-chained, after a read barrier.
+#[utoipa::path(get, path = "/v1/audit", tag = "cluster",
+    responses(
+        (status = 200, description = "The operator audit log, oldest first", body = AuditLog),
+        (status = 403, description = "The caller is not an operator or a commander", body = ApiError),
+    ))]
+pub(super) async fn audit(State(state): State<ApiState>) -> ApiResult<Json<AuditLog>> {
+    state.node.read_barrier().await?;
+    let ledger = state.node.ledger().read();
+    Ok(Json(wire::audit_log(ledger.ledger.operator_audit())))
 }
 
 /// This node's view: role, leader, term, indexes, members, replication lag.

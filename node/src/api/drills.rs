@@ -5,15 +5,18 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use axum::Json;
 use cordon_api::drills::{
     ActorFaulted, BugPlanted, DrillDone, DrillOffer, DrillScheduled, NodeDrill, PlantedBug,
 };
 use cordon_api::ApiError;
-use cordon_consensus::ledger::ActorId;
+use cordon_consensus::ledger::{Action, ActorId, Command, RecordOperatorAction, RequestId};
+use cordon_consensus::node::unix_millis;
 
 use super::{
-    ApiResult, ApiState, Failure, DRILL_CONTROL_ENV, DRILL_CONTROL_TIMEOUT_MS, SELF_DRILL_DELAY_MS,
+    commit, ApiResult, ApiState, Caller, Failure, DRILL_CONTROL_ENV, DRILL_CONTROL_TIMEOUT_MS,
+    SELF_DRILL_DELAY_MS,
 };
 
 /// Drill: make an actor fail (only with `cordon run --drills`).
@@ -25,10 +28,13 @@ use super::{
     ))]
 pub(super) async fn fault_actor(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(actor): Path<String>,
 ) -> ApiResult<Json<ActorFaulted>> {
     drills_enabled(&state)?;
     let actor: ActorId = actor.parse().map_err(Failure::bad_input)?;
+    let detail = format!("fault {actor} on node {}", state.node.id());
+    record_drill(&state, &caller, "drill_fault_actor", detail).await?;
     state
         .actors
         .fault(actor.clone(), "requested through the drill route".into());
@@ -49,10 +55,13 @@ pub(super) async fn fault_actor(
     ))]
 pub(super) async fn plant_bug(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path(bug): Path<String>,
 ) -> ApiResult<Json<BugPlanted>> {
     drills_enabled(&state)?;
     let planted: PlantedBug = bug.parse().map_err(Failure::bad_input)?;
+    let detail = format!("plant {bug} on node {}", state.node.id());
+    record_drill(&state, &caller, "drill_plant_bug", detail).await?;
     tracing::warn!(?planted, "dispatch bug planted through the drill route");
     state.actors.context().plant(match planted {
         PlantedBug::DropDispatch => cordon_actors::context::PlantedBug::DropDispatch,
@@ -62,6 +71,25 @@ pub(super) async fn plant_bug(
         planted,
         node: state.node.id(),
     }))
+}
+
+/// Notes a drill in the operator audit log before it is done.
+async fn record_drill(
+    state: &ApiState,
+    caller: &Caller,
+    action: &str,
+    detail: String,
+) -> ApiResult<()> {
+    let command = Command::new(
+        RequestId(format!("drill-{:032x}", rand::random::<u128>())),
+        unix_millis(),
+        caller.origin.clone(),
+        Action::RecordOperatorAction(RecordOperatorAction {
+            action: action.to_string(),
+            detail,
+        }),
+    );
+    commit(state, command, caller).await.map(|_| ())
 }
 
 fn drills_enabled(state: &ApiState) -> ApiResult<()> {
@@ -102,6 +130,7 @@ pub(super) async fn drills(State(state): State<ApiState>) -> Json<DrillOffer> {
     ))]
 pub(super) async fn drill_node(
     State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
     Path((id, action)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     drills_enabled(&state)?;
@@ -122,6 +151,8 @@ pub(super) async fn drill_node(
             "node id {id:?} is not a number: use a member id from GET /v1/cluster"
         ))
     })?;
+    let detail = format!("{drill} node {target}");
+    record_drill(&state, &caller, "drill_node", detail).await?;
     let mut url = format!("{}/nodes/{target}/{drill}", control.trim_end_matches('/'));
     if target == state.node.id() && drill.silences() {
         url.push_str(&format!("?after_ms={SELF_DRILL_DELAY_MS}"));

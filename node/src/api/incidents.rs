@@ -1,11 +1,10 @@
 //! Incidents: report, read, list, resolve, cancel; approve a major
 //! incident's plan.
 
-use std::net::SocketAddr;
-
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use cordon_api::incidents::{
     CloseIncident, Committed, IncidentList, IncidentsQuery, ReportIncident, Reported,
@@ -18,8 +17,8 @@ use cordon_consensus::ledger::{
 use cordon_consensus::node::unix_millis;
 
 use super::{
-    admit, api_origin, body, commit, committed, parse_enum, position, request_id, ApiResult,
-    ApiState, Failure,
+    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Caller,
+    Failure,
 };
 use crate::wire;
 
@@ -33,7 +32,7 @@ use crate::wire;
     ))]
 pub(super) async fn report_incident(
     State(state): State<ApiState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     payload: Result<Json<ReportIncident>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Reported>)> {
     let _permit = admit(&state)?;
@@ -50,7 +49,7 @@ pub(super) async fn report_incident(
     let command = Command {
         request_id: request_id(report.request_id)?,
         proposed_at_ms: unix_millis(),
-        origin: api_origin(&state, client),
+        origin: caller.origin.clone(),
         action: Action::ReportIncident(NewIncident {
             kind,
             priority: report.priority.unwrap_or(5),
@@ -63,7 +62,7 @@ pub(super) async fn report_incident(
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
     let request_id = wire::client_request_id(&command.request_id);
-    let applied = commit(&state, command).await?;
+    let applied = commit(&state, command, &caller).await?;
     // The ledger refuses a request id used before for another request
     // (`commit` answers that 409), so an applied report reported an incident.
     let Effect::IncidentReported { incident_id } = applied.effect else {
@@ -173,7 +172,7 @@ fn by_status(
 
 async fn close_incident(
     state: ApiState,
-    client: SocketAddr,
+    caller: Caller,
     id: String,
     payload: axum::body::Bytes,
     resolve: bool,
@@ -210,10 +209,10 @@ async fn close_incident(
     let command = Command::new(
         request_id(body.request_id)?,
         unix_millis(),
-        api_origin(&state, client),
+        caller.origin.clone(),
         action,
     );
-    let applied = commit(&state, command).await?;
+    let applied = commit(&state, command, &caller).await?;
     Ok(committed(&applied))
 }
 
@@ -227,11 +226,11 @@ async fn close_incident(
     ))]
 pub(super) async fn resolve_incident(
     State(state): State<ApiState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     payload: axum::body::Bytes,
 ) -> ApiResult<Json<Committed>> {
-    close_incident(state, client, id, payload, true).await
+    close_incident(state, caller, id, payload, true).await
 }
 
 /// Cancel an incident; its units are released.
@@ -244,11 +243,11 @@ pub(super) async fn resolve_incident(
     ))]
 pub(super) async fn cancel_incident(
     State(state): State<ApiState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
     payload: axum::body::Bytes,
 ) -> ApiResult<Json<Committed>> {
-    close_incident(state, client, id, payload, false).await
+    close_incident(state, caller, id, payload, false).await
 }
 
 /// The request id of approving `incident_id`'s plan as it stands: one per
@@ -294,7 +293,7 @@ async fn approval_request_id(state: &ApiState, incident_id: IncidentId) -> ApiRe
     ))]
 pub(super) async fn approve_plan(
     State(state): State<ApiState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
@@ -303,9 +302,9 @@ pub(super) async fn approve_plan(
     let command = Command::new(
         request_id,
         unix_millis(),
-        api_origin(&state, client),
+        caller.origin.clone(),
         Action::ApprovePlan(ApprovePlan { incident_id }),
     );
-    let applied = commit(&state, command).await?;
+    let applied = commit(&state, command, &caller).await?;
     Ok(committed(&applied))
 }

@@ -23,7 +23,7 @@ use cordon_actors::runtime::ActorRuntime;
 use cordon_api::incidents::Committed;
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    request_id_is_valid, Applied, Command, Effect, Origin, Position, Rejection, RequestId,
+    request_id_is_valid, Applied, Command, Effect, Position, Rejection, RequestId, Right,
     REQUEST_ID_BYTES_MAX,
 };
 use cordon_consensus::{ConsensusNode, WriteError};
@@ -32,8 +32,10 @@ use tokio::sync::Semaphore;
 use tracing::Instrument;
 
 use crate::wire;
+pub use access::{Access, Caller};
 use bounds::DistrictBounds;
 
+mod access;
 mod actors;
 mod bounds;
 mod cluster;
@@ -132,8 +134,10 @@ pub fn router(
         shutdown,
     };
     let mut router = Router::new();
-    for (path, handlers) in api_routes() {
-        router = router.route(path, handlers);
+    for route in api_routes() {
+        let layer =
+            axum::middleware::from_fn_with_state((state.clone(), route.access), access::authorize);
+        router = router.route(route.path, route.handler.route_layer(layer));
     }
     router
         .merge(crate::console::routes())
@@ -144,38 +148,58 @@ pub fn router(
         .with_state(state)
 }
 
-/// Every API route with its handlers. The router is built from this table
-/// and the OpenAPI document is checked against it, so they cannot drift.
-fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
+/// One route: its path and method, who may call it, and its handler.
+pub struct ApiRoute {
+    /// The path, with `{parameters}`.
+    pub path: &'static str,
+    /// The method.
+    pub method: axum::http::Method,
+    /// Who may call it.
+    pub access: Access,
+    handler: MethodRouter<ApiState>,
+}
+
+/// Every API route with who may call it and its handler: the one table of
+/// the API's permissions (with `RoleKind::grants`, which says which role
+/// holds which right). The router is built from it, the OpenAPI document is
+/// checked against it, and `cordon routes` prints it, so they cannot drift.
+#[rustfmt::skip] // reason: the table reads as rows
+pub fn api_routes() -> Vec<ApiRoute> {
     use actors::{list_actors, local_actors};
-    use cluster::{cluster, district, events, healthz, prometheus_metrics, readyz};
+    use cluster::{audit, cluster, district, events, healthz, prometheus_metrics, readyz, whoami};
     use drills::{drill_node, drills, fault_actor, plant_bug};
     use incidents::{
         approve_plan, cancel_incident, get_incident, list_incidents, report_incident,
         resolve_incident,
     };
     use units::{list_units, update_unit_status};
+    use axum::http::Method;
+    use Access::{Authenticated, Needs, Public};
+    let route = |path, method, access, handler| ApiRoute { path, method, access, handler };
     vec![
-        ("/v1/incidents", post(report_incident).get(list_incidents)),
-        ("/v1/incidents/{id}", get(get_incident)),
-        ("/v1/incidents/{id}/resolve", post(resolve_incident)),
-        ("/v1/incidents/{id}/cancel", post(cancel_incident)),
-        ("/v1/plans/{id}/approve", post(approve_plan)),
-        ("/v1/units", get(list_units)),
-        ("/v1/units/{id}/status", post(update_unit_status)),
-        ("/v1/actors", get(list_actors)),
-        ("/v1/actors/local", get(local_actors)),
-        ("/v1/drills", get(drills)),
-        ("/v1/drills/actors/{actor}/fault", post(fault_actor)),
-        ("/v1/drills/plant/{bug}", post(plant_bug)),
-        ("/v1/drills/nodes/{id}/{action}", post(drill_node)),
-        ("/v1/events", get(events)),
-        ("/v1/cluster", get(cluster)),
-        ("/v1/district", get(district)),
-        ("/v1/openapi.json", get(openapi_document)),
-        ("/metrics", get(prometheus_metrics)),
-        ("/healthz", get(healthz)),
-        ("/readyz", get(readyz)),
+        route("/v1/incidents", Method::POST, Needs(Right::Report), post(report_incident)),
+        route("/v1/incidents", Method::GET, Needs(Right::Read), get(list_incidents)),
+        route("/v1/incidents/{id}", Method::GET, Needs(Right::Read), get(get_incident)),
+        route("/v1/incidents/{id}/resolve", Method::POST, Needs(Right::CloseIncident), post(resolve_incident)),
+        route("/v1/incidents/{id}/cancel", Method::POST, Needs(Right::CloseIncident), post(cancel_incident)),
+        route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
+        route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
+        route("/v1/units/{id}/status", Method::POST, Needs(Right::UpdateUnit), post(update_unit_status)),
+        route("/v1/actors", Method::GET, Needs(Right::Read), get(list_actors)),
+        route("/v1/actors/local", Method::GET, Needs(Right::Read), get(local_actors)),
+        route("/v1/drills", Method::GET, Needs(Right::Read), get(drills)),
+        route("/v1/drills/actors/{actor}/fault", Method::POST, Needs(Right::Drill), post(fault_actor)),
+        route("/v1/drills/plant/{bug}", Method::POST, Needs(Right::Drill), post(plant_bug)),
+        route("/v1/drills/nodes/{id}/{action}", Method::POST, Needs(Right::Drill), post(drill_node)),
+        route("/v1/events", Method::GET, Needs(Right::Read), get(events)),
+        route("/v1/cluster", Method::GET, Needs(Right::Read), get(cluster)),
+        route("/v1/district", Method::GET, Needs(Right::Read), get(district)),
+        route("/v1/whoami", Method::GET, Authenticated, get(whoami)),
+        route("/v1/audit", Method::GET, Needs(Right::ReadAudit), get(audit)),
+        route("/v1/openapi.json", Method::GET, Public, get(openapi_document)),
+        route("/metrics", Method::GET, Needs(Right::Read), get(prometheus_metrics)),
+        route("/healthz", Method::GET, Public, get(healthz)),
+        route("/readyz", Method::GET, Public, get(readyz)),
     ]
 }
 
@@ -194,10 +218,12 @@ fn api_routes() -> Vec<(&'static str, MethodRouter<ApiState>)> {
         units::list_units, units::update_unit_status, actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,
-        cluster::events, cluster::cluster, cluster::district, openapi_document,
+        cluster::events, cluster::cluster, cluster::district, cluster::whoami, cluster::audit,
+        openapi_document,
         cluster::prometheus_metrics, cluster::healthz, cluster::readyz,
     ),
     components(schemas(cordon_api::events::Applied, cordon_api::events::Lagged)),
+    modifiers(&BearerAuth),
     tags(
         (name = "incidents", description = "Report, read, close incidents; approve plans"),
         (name = "units", description = "Units and their status from the field"),
@@ -210,7 +236,23 @@ pub struct ApiDoc;
 
 /// The paths of the JSON API (without the console's static files).
 pub fn api_paths() -> Vec<&'static str> {
-    api_routes().into_iter().map(|(path, _)| path).collect()
+    let mut paths: Vec<_> = api_routes().into_iter().map(|route| route.path).collect();
+    paths.dedup();
+    paths
+}
+
+/// Adds the bearer-token scheme to the OpenAPI document.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
 }
 
 /// This document.
@@ -284,6 +326,9 @@ impl From<WriteError> for Failure {
             WriteError::Fatal { .. } => {
                 Failure::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", message)
             }
+            WriteError::Unauthenticated { .. } => {
+                Failure::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)
+            }
         }
     }
 }
@@ -329,14 +374,6 @@ fn request_id(given: Option<String>) -> ApiResult<RequestId> {
     Ok(RequestId(format!("{CLIENT_REQUEST_ID_PREFIX}{given}")))
 }
 
-/// Who proposes a command the API takes from `client`: this node's API.
-fn api_origin(state: &ApiState, client: SocketAddr) -> Origin {
-    Origin::Api {
-        node: state.node.id(),
-        client: client.to_string(),
-    }
-}
-
 /// A reported position: WGS-84 degrees inside the district (and its margin).
 fn position(state: &ApiState, lat: f64, lon: f64) -> ApiResult<Position> {
     let position = Position::from_degrees(lat, lon).map_err(|e| {
@@ -363,17 +400,26 @@ fn parse_enum<T: for<'de> Deserialize<'de>>(
     })
 }
 
-/// Proposes a command and waits until it is applied; a rejection becomes a
-/// 409 that names the broken rule and, when it guards one, the invariant.
-/// Its code is `rejected`, or `request_id_reused` when the client sent a
-/// request id it had used for another request (the fix is a new id).
-async fn commit(state: &ApiState, command: Command) -> ApiResult<Applied> {
-    let applied = state.node.write(command).await?;
+/// Proposes a caller's command (with its proof, which the leader checks
+/// again) and waits until it is applied; a rejection becomes a 409 that
+/// names the broken rule and, when it guards one, the invariant. Its code is
+/// `rejected`, or `request_id_reused` when the client sent a request id it
+/// had used for another request (the fix is a new id); the ledger's refusal
+/// of the caller's role on the records (a field unit moving another unit) is
+/// a 403 `forbidden`, of its credential a 401 `unauthenticated`.
+async fn commit(state: &ApiState, command: Command, caller: &Caller) -> ApiResult<Applied> {
+    let applied = state.node.write_as(command, caller.proof.clone()).await?;
     match &applied.effect {
         Effect::Rejected { rejection } => Err(Failure::new(
-            StatusCode::CONFLICT,
+            match rejection {
+                Rejection::NotPermitted { .. } => StatusCode::FORBIDDEN,
+                Rejection::CredentialRefused { .. } => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::CONFLICT,
+            },
             match rejection {
                 Rejection::RequestIdReused { .. } => "request_id_reused",
+                Rejection::NotPermitted { .. } => "forbidden",
+                Rejection::CredentialRefused { .. } => "unauthenticated",
                 _ => "rejected",
             },
             match rejection.invariant() {

@@ -1,9 +1,8 @@
 //! Units: the list, and status updates from the field.
 
-use std::net::SocketAddr;
-
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
+use axum::Extension;
 use axum::Json;
 use cordon_api::incidents::Committed;
 use cordon_api::units::{UnitList, UnitStatusUpdate};
@@ -12,8 +11,8 @@ use cordon_consensus::ledger::{Action, Command, UnitId, UnitStatus, UpdateUnitSt
 use cordon_consensus::node::unix_millis;
 
 use super::{
-    admit, api_origin, body, commit, committed, parse_enum, position, request_id, ApiResult,
-    ApiState, Failure,
+    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Caller,
+    Failure,
 };
 use crate::wire;
 
@@ -41,7 +40,7 @@ pub(super) async fn list_units(State(state): State<ApiState>) -> ApiResult<Json<
     ))]
 pub(super) async fn update_unit_status(
     State(state): State<ApiState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(caller): Extension<Caller>,
     Path(unit_id): Path<String>,
     payload: Result<Json<UnitStatusUpdate>, JsonRejection>,
 ) -> ApiResult<Json<Committed>> {
@@ -60,7 +59,7 @@ pub(super) async fn update_unit_status(
     let command = Command {
         request_id: request_id(update.request_id)?,
         proposed_at_ms: unix_millis(),
-        origin: api_origin(&state, client),
+        origin: caller.origin.clone(),
         action: Action::UpdateUnitStatus(UpdateUnitStatus {
             unit_id: UnitId(unit_id),
             status,
@@ -70,6 +69,6 @@ pub(super) async fn update_unit_status(
         consumes: Vec::new(),
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
-    let applied = commit(&state, command).await?;
+    let applied = commit(&state, command, &caller).await?;
     Ok(committed(&applied))
 }

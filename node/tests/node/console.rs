@@ -392,6 +392,14 @@ async fn start_cluster() -> Cluster<DrillControl> {
     let urls = processes.processes().lock().await.api_urls();
     let client = ApiClient::new(urls, Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
+    let token = processes
+        .processes()
+        .lock()
+        .await
+        .issue_token(crate::support::TEST_PRINCIPAL, crate::support::TEST_ROLES)
+        .await
+        .unwrap();
+    let client = client.with_token(&token);
     cordon_node::local_cluster::wait_all_ready(&client, WAIT_MAX)
         .await
         .unwrap();

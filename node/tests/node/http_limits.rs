@@ -49,9 +49,10 @@ async fn exchange(addr: SocketAddr, request: &str) -> String {
 }
 
 /// Opens an event stream from `from`; returns the connection and the answer's head.
-async fn open_event_stream(from: [u8; 4], addr: SocketAddr) -> (TcpStream, String) {
+async fn open_event_stream(from: [u8; 4], addr: SocketAddr, token: &str) -> (TcpStream, String) {
     let mut stream = connect_from(from, addr).await;
-    let request = format!("GET /v1/events HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let request =
+        format!("GET /v1/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     let mut byte = [0_u8; 1];
@@ -166,10 +167,13 @@ async fn cross_site_and_rebinding_requests_are_refused_and_change_nothing() {
     let id = cluster
         .report("cross-site-1", "theft", 31.2394, 121.4760, 2)
         .await;
+    // Every request carries a commander's token: what refuses them is
+    // where they come from, not who sends them.
+    let token = cluster.token();
     let resolve = |origin: &str, content_type: &str| {
         format!(
             "POST /v1/incidents/{id}/resolve HTTP/1.1\r\nHost: {addr}\r\n{origin}{content_type}\
-             content-length: 2\r\nconnection: close\r\n\r\n{{}}"
+             authorization: Bearer {token}\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
         )
     };
 
@@ -189,7 +193,8 @@ async fn cross_site_and_rebinding_requests_are_refused_and_change_nothing() {
         "{answer}"
     );
     let approve = format!(
-        "POST /v1/plans/{id}/approve HTTP/1.1\r\nHost: {addr}\r\nconnection: close\r\n\r\n"
+        "POST /v1/plans/{id}/approve HTTP/1.1\r\nHost: {addr}\r\nauthorization: Bearer {token}\r\n\
+         connection: close\r\n\r\n"
     );
     let answer = exchange(addr, &approve).await;
     assert!(
@@ -238,11 +243,11 @@ async fn event_streams_over_a_cap_are_refused() {
 
     // Phase 2: 127.0.0.1 opens two streams; its third is refused 429
     // naming the per-client cap.
-    let (first, head) = open_event_stream([127, 0, 0, 1], addr).await;
+    let (first, head) = open_event_stream([127, 0, 0, 1], addr, cluster.token()).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let (_second, head) = open_event_stream([127, 0, 0, 1], addr).await;
+    let (_second, head) = open_event_stream([127, 0, 0, 1], addr, cluster.token()).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let (mut third, head) = open_event_stream([127, 0, 0, 1], addr).await;
+    let (mut third, head) = open_event_stream([127, 0, 0, 1], addr, cluster.token()).await;
     assert!(head.starts_with("HTTP/1.1 429"), "{head}");
     let body = read_or_head(&mut third).await;
     assert!(
@@ -252,9 +257,9 @@ async fn event_streams_over_a_cap_are_refused() {
 
     // Phase 3: another address takes the last place; one more from it is
     // refused 503 naming the total cap.
-    let (_fourth, head) = open_event_stream([127, 0, 0, 2], addr).await;
+    let (_fourth, head) = open_event_stream([127, 0, 0, 2], addr, cluster.token()).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let (mut fifth, head) = open_event_stream([127, 0, 0, 2], addr).await;
+    let (mut fifth, head) = open_event_stream([127, 0, 0, 2], addr, cluster.token()).await;
     assert!(head.starts_with("HTTP/1.1 503"), "{head}");
     let body = read_or_head(&mut fifth).await;
     assert!(body.contains("api_event_streams_max = 3"), "{body}");
@@ -263,7 +268,7 @@ async fn event_streams_over_a_cap_are_refused() {
     drop(first);
     let reopened = tokio::time::timeout(ANSWER_WAIT, async {
         loop {
-            let (stream, head) = open_event_stream([127, 0, 0, 1], addr).await;
+            let (stream, head) = open_event_stream([127, 0, 0, 1], addr, cluster.token()).await;
             if head.starts_with("HTTP/1.1 200") {
                 return stream;
             }
@@ -293,9 +298,9 @@ async fn a_node_with_open_event_streams_stops_promptly() {
     // consoles would hold them.
     let mut cluster = start_cluster().await;
     let addr = api_addr(&cluster, 1);
-    let (mut first, head) = open_event_stream([127, 0, 0, 1], addr).await;
+    let (mut first, head) = open_event_stream([127, 0, 0, 1], addr, cluster.token()).await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let (mut second, _) = open_event_stream([127, 0, 0, 1], addr).await;
+    let (mut second, _) = open_event_stream([127, 0, 0, 1], addr, cluster.token()).await;
 
     // Phase 2: SIGTERM; the node ends both streams and exits within 5 s.
     let child = cluster.processes.children[0].as_mut().expect("node 1 runs");

@@ -84,6 +84,7 @@ async fn metrics_parse_and_cover_the_operators_series() {
             "{}/v1/drills/actors/station:bund/fault",
             cluster.client.urls()[(host - 1) as usize]
         ))
+        .bearer_auth(cluster.token())
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .send()
         .await
@@ -97,8 +98,9 @@ async fn metrics_parse_and_cover_the_operators_series() {
         let names = cluster
             .wait("metrics with every series", |_| {
                 let url = url.clone();
+                let token = cluster.token().to_string();
                 async move {
-                    let text = reqwest::get(&url).await.ok()?.text().await.ok()?;
+                    let text = crate::support::get_text(&token, &url).await?;
                     let mut names = std::collections::BTreeSet::new();
                     for line in text
                         .lines()

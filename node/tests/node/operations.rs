@@ -95,8 +95,10 @@ async fn drain_snapshot_and_transfer_leadership() {
     cluster
         .wait("a snapshot on the node", |_| {
             let url = url.clone();
+            let token = cluster.token().to_string();
             async move {
-                let status: ClusterStatus = reqwest::get(&url).await.ok()?.json().await.ok()?;
+                let text = crate::support::get_text(&token, &url).await?;
+                let status: ClusterStatus = serde_json::from_str(&text).ok()?;
                 (status.snapshot_index? > 0).then_some(())
             }
         })

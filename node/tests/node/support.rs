@@ -9,6 +9,11 @@ use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
 use cordon_node::client::ApiClient;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 
+/// The principal the scenarios act as, and its roles: a commander (who
+/// also dispatches) who may drill and read the audit log.
+pub const TEST_PRINCIPAL: &str = "node-tests";
+pub const TEST_ROLES: &[&str] = &["commander", "drill", "operator"];
+
 /// How long any scenario waits for a condition before failing.
 pub const WAIT_MAX: Duration = Duration::from_secs(30);
 
@@ -39,6 +44,11 @@ pub async fn start_cluster_with(tune: impl FnOnce(&mut cordon_config::ClusterFil
     .unwrap();
     let client = ApiClient::new(processes.api_urls(), Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
+    let token = processes
+        .issue_token(TEST_PRINCIPAL, TEST_ROLES)
+        .await
+        .unwrap();
+    let client = client.with_token(&token);
     cordon_node::local_cluster::wait_all_ready(&client, WAIT_MAX)
         .await
         .unwrap();
@@ -63,6 +73,13 @@ pub async fn start_cluster_with(tune: impl FnOnce(&mut cordon_config::ClusterFil
 }
 
 impl<P> Cluster<P> {
+    /// The bearer token the scenarios' client sends.
+    pub fn token(&self) -> &str {
+        self.client
+            .token()
+            .expect("the scenarios' client has a token")
+    }
+
     /// Polls `probe` until it yields a value.
     pub async fn wait<T, F, Fut>(&self, what: &str, probe: F) -> T
     where
@@ -176,6 +193,7 @@ impl<P> Cluster<P> {
                 "{}/v1/drills/actors/{actor}/fault",
                 self.client.urls()[(node - 1) as usize]
             ))
+            .bearer_auth(self.token())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .send()
             .await
@@ -243,4 +261,15 @@ pub async fn set_status(client: &ApiClient, units: &[String], status: &str) {
             .await
             .unwrap_or_else(|error| panic!("{unit} {status}: {error}"));
     }
+}
+
+/// GET `url` with `token`; the body, if the node answered.
+pub async fn get_text(token: &str, url: &str) -> Option<String> {
+    let response = reqwest::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?;
+    response.text().await.ok()
 }

@@ -59,6 +59,10 @@ async fn one_incident_is_one_trace_across_nodes() {
     cordon_node::local_cluster::wait_all_ready(&client, Duration::from_secs(30))
         .await
         .unwrap();
+    let token = processes
+        .issue_token(crate::support::TEST_PRINCIPAL, crate::support::TEST_ROLES)
+        .await
+        .unwrap();
 
     // Phase 2: report through a follower with a trace id of our own.
     let follower = (1..=3u64).find(|id| *id != leader).unwrap();
@@ -70,6 +74,7 @@ async fn one_incident_is_one_trace_across_nodes() {
     );
     let response = reqwest::Client::new()
         .post(&url)
+        .bearer_auth(&token)
         .header("traceparent", &traceparent)
         .json(&serde_json::json!({ "request_id": "traced-1", "kind": "theft", "lat": 31.2394, "lon": 121.4760 }))
         .send()

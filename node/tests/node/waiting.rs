@@ -134,9 +134,10 @@ async fn wait_unresourced_gauge(cluster: &Cluster, count: u32) {
     let expected = format!("cordon_incidents_unresourced {count}");
     let url = &url;
     let expected = &expected;
+    let token = cluster.token();
     cluster
         .wait(expected, |_| async move {
-            let text = reqwest::get(url).await.ok()?.text().await.ok()?;
+            let text = crate::support::get_text(token, url).await?;
             text.lines().any(|line| line == expected).then_some(())
         })
         .await;

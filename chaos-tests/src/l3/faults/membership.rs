@@ -2,12 +2,11 @@
 //! `cordon ctl members add-learner`, `promote` and `remove` change the
 //! membership under load, and the node is stopped. Nothing to undo at heal.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::FaultState;
 use crate::l3::api::Api;
-use crate::l3::cluster::Run;
+use crate::l3::cluster::{cordon, Run};
 use crate::l3::options::{DrillError, DrillOptions};
 
 /// Starts the extra node, adds, promotes and removes it, stops it, and
@@ -82,36 +81,11 @@ pub(super) fn heal(run: &mut Run) {
     run.note("heal: nothing left to undo");
 }
 
-/// `cordon ctl --cluster F ARGS` inside node 1's namespace (the operator
-/// certificate sits with the cluster's), bounded to 30 s: its stdout, or
-/// the failure with its stderr.
+/// `cordon ctl --cluster <the run's file> <args>`, from node 1's place.
 async fn ctl(run: &Run, options: &DrillOptions, args: &[&str]) -> Result<String, String> {
-    let mut command = Command::new("timeout");
-    command
-        .arg("30")
-        .arg(&options.cordon)
-        .arg("ctl")
-        .arg("--cluster")
-        .arg(&run.cluster_path)
-        .args(args);
-    let mut command = run
-        .control
-        .command_at(1, &command)
-        .map_err(|e| e.to_string())?;
-    command.stdin(Stdio::null());
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    let stdout = String::from_utf8_lossy(&output.stdout).trim().to_string();
-    if output.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!(
-            "{}: {} {}",
-            output.status,
-            stdout,
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    let mut all = vec!["ctl", "--cluster"];
+    let cluster = run.cluster_path.display().to_string();
+    all.push(&cluster);
+    all.extend_from_slice(args);
+    cordon(run, options, &all).await
 }

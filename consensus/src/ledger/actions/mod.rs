@@ -12,8 +12,10 @@
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
 //! approve), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
-//! [`nodes`] (retired ids, draining).
+//! [`nodes`] (retired ids, draining), [`access`] (tokens, the operator
+//! audit log's notes).
 
+pub mod access;
 pub mod incidents;
 pub mod nodes;
 pub mod placement;
@@ -22,6 +24,7 @@ pub mod units;
 
 use serde::{Deserialize, Serialize};
 
+pub use access::{IssueToken, RecordOperatorAction, RevokeToken};
 pub use incidents::{
     CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
     TriageIncident,
@@ -93,6 +96,13 @@ pub enum Action {
     /// Supervisor, as the actor: it failed past its restart budget; the
     /// placement loop moves it to another node.
     ReportActorFailed(ReportActorFailed),
+    /// Operator: add a bearer token.
+    IssueToken(IssueToken),
+    /// Operator: end a bearer token cluster-wide.
+    RevokeToken(RevokeToken),
+    /// Operator (or a drill principal): note an action taken outside the
+    /// ledger (membership, drills) in the operator audit log.
+    RecordOperatorAction(RecordOperatorAction),
 }
 
 impl Action {
@@ -116,6 +126,36 @@ impl Action {
             Action::Dismiss(action) => action,
             Action::MarkUnresourced(action) => action,
             Action::ReportActorFailed(action) => action,
+            Action::IssueToken(action) => action,
+            Action::RevokeToken(action) => action,
+            Action::RecordOperatorAction(action) => action,
+        }
+    }
+
+    /// True for the operator's actions, which the operator audit log
+    /// records: membership and drills (as notes), node ids, draining, tokens.
+    pub fn is_operator_action(&self) -> bool {
+        match self {
+            Action::RetireNodeId(_)
+            | Action::SetNodeDrained(_)
+            | Action::IssueToken(_)
+            | Action::RevokeToken(_)
+            | Action::RecordOperatorAction(_) => true,
+            Action::ReportIncident(_)
+            | Action::UpdateUnitStatus(_)
+            | Action::LoadRoster(_)
+            | Action::TriageIncident(_)
+            | Action::AssignUnit(_)
+            | Action::Escalate(_)
+            | Action::RequestMutualAid(_)
+            | Action::ProposePlan(_)
+            | Action::ApprovePlan(_)
+            | Action::ResolveIncident(_)
+            | Action::CancelIncident(_)
+            | Action::PlaceActor(_)
+            | Action::Dismiss(_)
+            | Action::MarkUnresourced(_)
+            | Action::ReportActorFailed(_) => false,
         }
     }
 

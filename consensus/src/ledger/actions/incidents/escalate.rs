@@ -33,8 +33,8 @@ impl Rules for Escalate {
     }
 
     fn proposers(&self) -> Proposers {
-        // Hub, stations and rings escalate; so may a commander through the API.
-        Proposers::Anyone
+        // Hub, stations and rings escalate (no API route does).
+        Proposers::Cluster
     }
 
     fn check(&self) -> Result<(), Rejection> {

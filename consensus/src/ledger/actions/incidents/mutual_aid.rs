@@ -28,8 +28,8 @@ impl Rules for RequestMutualAid {
     }
 
     fn proposers(&self) -> Proposers {
-        // Stations ask; so may a dispatcher through the API.
-        Proposers::Anyone
+        // Stations ask (no API route does).
+        Proposers::Cluster
     }
 
     fn check(&self) -> Result<(), Rejection> {

@@ -34,8 +34,8 @@ impl Rules for NewIncident {
     }
 
     fn proposers(&self) -> Proposers {
-        // Reports come from every channel: API clients, operators, drills, the risk net.
-        Proposers::Anyone
+        // Reports come from every channel: a client needs report (a reporter: from its channel).
+        Proposers::Anyone(crate::ledger::access::Right::Report)
     }
 
     fn check(&self) -> Result<(), Rejection> {

@@ -24,8 +24,8 @@ impl Rules for ResolveIncident {
     }
 
     fn proposers(&self) -> Proposers {
-        // Any origin; the API checks the role of a client before proposing.
-        Proposers::Anyone
+        // Any origin; a client needs close_incident (a station: on its own incidents).
+        Proposers::Anyone(crate::ledger::access::Right::CloseIncident)
     }
 
     fn check(&self) -> Result<(), Rejection> {

@@ -23,8 +23,8 @@ impl Rules for ApprovePlan {
     }
 
     fn proposers(&self) -> Proposers {
-        // Commanders through the API (the API checks the role), the hub at the automatic time.
-        Proposers::Anyone
+        // Commanders (the ledger checks a client's role), the hub at the automatic time.
+        Proposers::Anyone(crate::ledger::access::Right::ApprovePlan)
     }
 
     fn check(&self) -> Result<(), Rejection> {

@@ -33,8 +33,8 @@ impl Rules for AssignUnit {
     }
 
     fn proposers(&self) -> Proposers {
-        // Responder actors assign; so may a dispatcher through the API.
-        Proposers::Anyone
+        // Responder actors assign (no API route does).
+        Proposers::Cluster
     }
 
     fn check(&self) -> Result<(), Rejection> {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::{out_of_range, ROSTER_UNITS_MAX};
-use crate::ledger::ids::{Position, Ring, UnitId, UnitStatus};
+use crate::ledger::ids::{Position, Ring, StationId, UnitId, UnitStatus};
 use crate::ledger::model::{Effect, Rejection, Unit};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -19,6 +19,9 @@ pub struct RosterUnit {
     pub home: Position,
     /// Its ring.
     pub ring: Ring,
+    /// Its station, if a station owns it (a `station` principal acts on
+    /// its own station's units).
+    pub station: Option<StationId>,
 }
 
 /// Add units from the district model that the ledger does not know yet.
@@ -69,6 +72,7 @@ impl Rules for LoadRoster {
                 Unit {
                     id: roster_unit.id.clone(),
                     ring: roster_unit.ring,
+                    station: roster_unit.station.clone(),
                     status: UnitStatus::Available,
                     position: roster_unit.home,
                     assigned_to: None,

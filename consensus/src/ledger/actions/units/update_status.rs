@@ -30,8 +30,8 @@ impl Rules for UpdateUnitStatus {
     }
 
     fn proposers(&self) -> Proposers {
-        // Field units through the API, special-ops team actors, operators.
-        Proposers::Anyone
+        // Field units (their own), stations (theirs), dispatchers, team actors.
+        Proposers::Anyone(crate::ledger::access::Right::UpdateUnit)
     }
 
     fn check(&self) -> Result<(), Rejection> {
