@@ -244,6 +244,7 @@ mod tests {
     fn one_of_each_action() -> Vec<Action> {
         let mut actions = roster_and_triage_actions();
         actions.extend(dispatch_and_cluster_actions());
+        actions.extend(access_actions());
         actions
     }
 
@@ -342,6 +343,11 @@ mod tests {
                 restarts: 3,
                 reason: reason(),
             }),
+        ]
+    }
+
+    fn access_actions() -> Vec<Action> {
+        vec![
             Action::IssueToken(IssueToken {
                 token_id: "0123456789abcdef".into(),
                 principal: "dispatcher-li".into(),
@@ -351,11 +357,11 @@ mod tests {
             }),
             Action::RevokeToken(RevokeToken {
                 token_id: "0123456789abcdef".into(),
-                reason: reason(),
+                reason: "left".into(),
             }),
             Action::RecordOperatorAction(RecordOperatorAction {
                 action: "add_learner".into(),
-                detail: reason(),
+                detail: "node 4".into(),
             }),
         ]
     }

@@ -1,9 +1,12 @@
 // The console's data flow. Everything comes from the JSON API of the node
 // serving this page (same origin, no other host is ever contacted):
+//   GET /v1/whoami at login (who the token names and what it may do);
 //   GET /v1/district and /v1/drills once; /v1/units, /v1/incidents,
 //   /v1/actors and /v1/cluster on demand; the /v1/events stream says when
 //   to re-read what. Drill buttons POST to this node too, which forwards
 //   them to the demo's drill control.
+// Every request carries the caller's bearer token; a control is offered
+// only when the caller's rights allow it (the node refuses it anyway).
 // Refreshes triggered by the stream are throttled (at most one every
 // 500 ms) because a busy ledger applies hundreds of commands a second and
 // the page only needs to look current; a slow periodic refresh (3 s) keeps
@@ -21,6 +24,14 @@ const DISTRICT_RETRY_MS = 2000;
 const TICK_MS = 1000;
 const ALL = ['cluster', 'units', 'incidents', 'actors'];
 
+// The token lives in sessionStorage only: this tab keeps it until the tab
+// closes or the user logs out. Never a cookie (the browser would send it by
+// itself), never localStorage (it outlives the tab), never a URL (URLs end
+// up in logs and history).
+const TOKEN_KEY = 'cordon.token';
+// Why the last session ended (a 401's message), for the login screen after the reload.
+const LOGGED_OUT_KEY = 'cordon.logged-out';
+
 const data = {
   units: [],
   incidents: [],
@@ -34,34 +45,60 @@ const errors = new Map();
 const view = {};
 let selectedId = null;
 
+/** The caller once logged in: {token, principal: {name, roles, credential}, rights: Set}. */
+let session = null;
+
+/** True when the caller's roles hold `right` (`read`, `approve_plan`, `drill`...). */
+const may = (right) => session?.rights.has(right) ?? false;
+
 // ---------------------------------------------------------------- API
 
-/** A failed request; `unreachable` when the node did not answer at all. */
+/**
+ * A failed request: `status` is the HTTP status (0 when the node did not
+ * answer at all), `reason` the API's own message, which says what to do.
+ */
 class ApiError extends Error {
-  constructor(message, unreachable) {
+  constructor(message, status, reason) {
     super(message);
-    this.unreachable = unreachable;
+    this.status = status;
+    this.reason = reason ?? message;
+    this.unreachable = status === 0;
   }
 }
 
-async function request(method, path) {
+function authorization(token) {
+  return { authorization: `Bearer ${token}` };
+}
+
+/** One request with `token`; its JSON answer, or an ApiError. */
+async function send(method, path, token) {
   let response;
   try {
+    const headers = { accept: 'application/json', ...authorization(token) };
     // A change says it is JSON (even with no body): the node refuses any
     // other state-changing request, so no other site can forge one.
-    const headers = method === 'GET'
-      ? { accept: 'application/json' }
-      : { accept: 'application/json', 'content-type': 'application/json' };
+    if (method !== 'GET') headers['content-type'] = 'application/json';
     response = await fetch(path, { method, cache: 'no-store', headers });
   } catch (error) {
-    throw new ApiError(`${path}: this node does not answer (${error.message})`, true);
+    throw new ApiError(`${path}: this node does not answer (${error.message})`, 0);
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     // The API's errors are {code, message}; the message says what to do.
-    throw new ApiError(`${path}: ${body?.code ?? response.status}: ${body?.message ?? response.statusText}`, false);
+    const reason = body?.message ?? response.statusText;
+    throw new ApiError(`${path}: ${body?.code ?? response.status}: ${reason}`, response.status, reason);
   }
   return body;
+}
+
+/** A request as the logged-in caller; a 401 (token revoked or expired) ends the session. */
+async function request(method, path) {
+  try {
+    return await send(method, path, session.token);
+  } catch (error) {
+    if (error.status === 401) logOut(error.reason);
+    throw error;
+  }
 }
 
 const getJson = (path) => request('GET', path);
@@ -153,23 +190,75 @@ function affectedBy(action) {
 
 // ---------------------------------------------------------------- live stream
 
-/** Follows /v1/events; every applied command moves the indexes, so the cluster is always re-read. */
-function followEvents() {
-  const stream = new EventSource('/v1/events');
-  stream.addEventListener('open', () => {
-    setLive('live');
-    requestRefresh(...ALL); // whatever happened while disconnected
-  });
-  stream.addEventListener('applied', (event) => {
-    const applied = JSON.parse(event.data);
-    requestRefresh('cluster', ...affectedBy(applied.action));
-  });
-  stream.addEventListener('lagged', () => requestRefresh(...ALL));
-  stream.addEventListener('error', () => {
-    // EventSource retries by itself unless the answer was not a stream.
-    setLive('polling');
-    if (stream.readyState === EventSource.CLOSED) setTimeout(followEvents, STREAM_RETRY_MS);
-  });
+/**
+ * Follows /v1/events; every applied command moves the indexes, so the
+ * cluster is always re-read. EventSource cannot send an Authorization
+ * header, so the stream is a fetch whose body is read as it arrives. When
+ * it ends or fails (the node stopped, the token was revoked) the page polls
+ * and tries again after STREAM_RETRY_MS; a 401 ends the session.
+ */
+async function followEvents() {
+  try {
+    const response = await fetch('/v1/events', {
+      cache: 'no-store',
+      headers: { accept: 'text/event-stream', ...authorization(session.token) },
+    });
+    if (response.status === 401) {
+      const body = await response.json().catch(() => null);
+      logOut(body?.message ?? 'the node no longer accepts this token');
+      return;
+    }
+    if (response.ok && response.body) {
+      setLive('live');
+      requestRefresh(...ALL); // whatever happened while disconnected
+      await readEvents(response.body, onEvent);
+    }
+  } catch {
+    // The node stopped answering, or the connection broke mid-stream.
+  }
+  setLive('polling');
+  setTimeout(followEvents, STREAM_RETRY_MS);
+}
+
+function onEvent(type, data) {
+  if (type === 'applied') requestRefresh('cluster', ...affectedBy(JSON.parse(data).action));
+  else if (type === 'lagged') requestRefresh(...ALL);
+}
+
+/**
+ * Reads a text/event-stream body until it ends, calling `dispatch(type,
+ * data)` for each event: `event:` names it, `data:` lines make its data, a
+ * blank line ends it, a line starting with `:` is a comment (the node's
+ * keep-alive). Chunks may split lines anywhere, even a CR LF pair.
+ */
+async function readEvents(body, dispatch) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let pending = '';
+  let type = 'message';
+  let data = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    pending += decoder.decode(value, { stream: true });
+    // A CR at the very end may be the first half of a CR LF: wait for more.
+    const lines = pending.split(/\r\n|\r(?!$)|\n/);
+    pending = lines.pop();
+    for (const line of lines) {
+      if (line === '') {
+        if (data.length) dispatch(type, data.join('\n'));
+        type = 'message';
+        data = [];
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') type = text;
+      else if (field === 'data') data.push(text);
+    }
+  }
 }
 
 function setLive(state) {
@@ -315,6 +404,88 @@ function closeDrawer() {
   for (const row of document.querySelectorAll('#incident-list .incident-row.selected')) row.classList.remove('selected');
 }
 
+// ---------------------------------------------------------------- login
+
+/**
+ * Shows one screen: `login`, `console` (a caller that may read) or
+ * `report-only` (a caller that may only report, such as the 110 gateway).
+ */
+function showScreen(screen) {
+  document.body.dataset.screen = screen;
+  document.getElementById('login').hidden = screen !== 'login';
+  document.getElementById('report-only').hidden = screen !== 'report-only';
+  for (const id of ['console', 'serving', 'live', 'district-name']) {
+    document.getElementById(id).hidden = screen !== 'console';
+  }
+  document.getElementById('principal').hidden = screen === 'login';
+}
+
+function showLogin(message) {
+  showScreen('login');
+  showLoginError(message);
+  document.getElementById('login-token').focus();
+}
+
+function showLoginError(message) {
+  const line = document.getElementById('login-error');
+  line.textContent = message ?? '';
+  line.hidden = !message;
+}
+
+/** Asks the node who the pasted token names; keeps the token in this tab only if it does. */
+async function logIn(event) {
+  event.preventDefault(); // the page never navigates (and its CSP allows no form action)
+  const input = document.getElementById('login-token');
+  const button = document.getElementById('login-button');
+  const token = input.value.trim();
+  if (!token) {
+    showLoginError('Paste a token first: it reads cordon1.<16 hex digits>.<64 hex digits>.');
+    return;
+  }
+  button.disabled = true;
+  try {
+    const who = await send('GET', '/v1/whoami', token);
+    sessionStorage.setItem(TOKEN_KEY, token);
+    input.value = '';
+    start(token, who);
+  } catch (error) {
+    // A 401's message says what is wrong with the token; anything else, what failed.
+    showLoginError(error.status === 401 ? error.reason : error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+let loggingOut = false;
+
+/**
+ * Ends the session: forgets the token and reloads the page, so nothing of
+ * this caller (the token held by closures, the records it read, timers, the
+ * event stream) outlives it in memory or on the page. `reason`, if any, is
+ * shown on the login screen.
+ */
+function logOut(reason) {
+  if (loggingOut) return;
+  loggingOut = true;
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (reason) sessionStorage.setItem(LOGGED_OUT_KEY, reason);
+  location.reload();
+}
+
+/** The caller as whoami names it; a caller that may not read sees only a note. */
+function start(token, who) {
+  session = { token, principal: who.principal, rights: new Set(who.rights) };
+  const { name, roles } = who.principal;
+  document.getElementById('principal-name').textContent = `${name} (${roles.join(', ')})`;
+  if (!may('read')) {
+    document.getElementById('report-only-who').textContent = name;
+    showScreen('report-only');
+    return;
+  }
+  showScreen('console');
+  startConsole();
+}
+
 // ---------------------------------------------------------------- boot
 
 /** The district model is needed before anything can be drawn; retry until the node answers. */
@@ -347,11 +518,18 @@ function tick() {
   view.drawer.tick(now);
 }
 
-async function boot() {
+/** Everything to re-read: the drill offer too while unknown, for a caller that may drill. */
+function everything() {
+  // What drills a node offers is fixed while it runs: re-read only until known.
+  return may('drill') && !data.drills ? ['drills', ...ALL] : ALL;
+}
+
+/** The console proper, for a caller that may read; controls only as its rights allow. */
+async function startConsole() {
   view.map = new MapView(document.getElementById('map'), selectIncident);
   view.cluster = new ClusterPanel({ drillNode });
   view.list = new IncidentList(selectIncident);
-  view.drawer = new Drawer({ approvePlan, onClose: closeDrawer });
+  view.drawer = new Drawer({ approvePlan: may('approve_plan') ? approvePlan : null, onClose: closeDrawer });
   wireControls();
   tick();
   setInterval(tick, TICK_MS);
@@ -360,10 +538,28 @@ async function boot() {
   document.getElementById('district-name').textContent = district.name;
   document.title = `Cordon · ${district.name}`;
   view.map.setDistrict(district);
-  requestRefresh('drills', ...ALL);
+  requestRefresh(...everything());
   followEvents();
-  // What drills a node offers is fixed while it runs: re-read only until known.
-  setInterval(() => requestRefresh(...(data.drills ? ALL : ['drills', ...ALL])), FALLBACK_REFRESH_MS);
+  setInterval(() => requestRefresh(...everything()), FALLBACK_REFRESH_MS);
+}
+
+/** Resumes the session this tab holds (the page was reloaded), or asks for a token. */
+async function boot() {
+  document.getElementById('login-form').addEventListener('submit', logIn);
+  document.getElementById('logout').addEventListener('click', () => logOut(null));
+  const reason = sessionStorage.getItem(LOGGED_OUT_KEY);
+  sessionStorage.removeItem(LOGGED_OUT_KEY);
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    showLogin(reason);
+    return;
+  }
+  try {
+    start(token, await send('GET', '/v1/whoami', token));
+  } catch (error) {
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin(error.status === 401 ? error.reason : `Log in again: ${error.message}`);
+  }
 }
 
 boot();

@@ -5,11 +5,18 @@
 //! modules) that draws the district map, units, open incidents, a call heat
 //! map, coverage gaps, an incident drawer with its audit trail, and the
 //! cluster panel, using only the JSON API of the node that serves it
-//! (`/v1/district`, `/v1/units`, `/v1/incidents`, `/v1/actors`,
-//! `/v1/cluster`, `/v1/drills`, the `/v1/events` stream,
+//! (`/v1/whoami`, `/v1/district`, `/v1/units`, `/v1/incidents`,
+//! `/v1/actors`, `/v1/cluster`, `/v1/drills`, the `/v1/events` stream,
 //! `POST /v1/plans/{id}/approve` and, in `cordon demo`, the drill buttons'
 //! `POST /v1/drills/nodes/{id}/{action}`, which the node forwards to the
 //! demo's drill control).
+//!
+//! The files are public; the API is not. The page asks for a bearer token
+//! (`cordon token issue`), keeps it in the tab's `sessionStorage` only and
+//! sends it as `Authorization: Bearer` with every request, the event stream
+//! included (read with `fetch`, since `EventSource` cannot send headers).
+//! `/v1/whoami` says what the caller may do, and the page offers only
+//! those controls; a 401 at any time returns it to the login screen.
 //!
 //! The assets are embedded in the binary with `include_str!` so that the
 //! console is always the version of the node answering it, needs no files

@@ -387,6 +387,7 @@ function planFacilities(plan) {
  * incident whose plan waits for a commander, the approval button.
  */
 export class Drawer {
+  /** `approvePlan(id)` resolves to {state, message}; null when the caller may not approve (no button then). */
   constructor({ approvePlan, onClose }) {
     this.approvePlan = approvePlan;
     this.root = document.getElementById('drawer');
@@ -475,7 +476,7 @@ export class Drawer {
     return el('section', { class: 'plan' },
       el('h3', {}, `Mobilisation plan (${plan.lines.length} units) `, shortBadge(plan)),
       status,
-      !approved && open ? this.approveButton(incident) : null,
+      !approved && open && this.approvePlan ? this.approveButton(incident) : null,
       // Once the ledger shows the approval, the status line above says it all.
       this.approval && !approved ? el('p', { id: 'approve-result', class: this.approval.state === 'failed' ? 'error' : 'muted', text: this.approval.message }) : null,
       planShortfalls(plan),

@@ -1,11 +1,14 @@
 //! The web console in a real browser, against three real `cordon`
 //! processes started as `cordon demo` starts them (with the drill control):
-//! the page draws every unit and open incident from the API, its drawer
-//! shows a verified audit trail and approves a plan, the leader is killed by
+//! every page logs in by typing a bearer token into its login screen; the
+//! page draws every unit and open incident from the API, its drawer shows a
+//! verified audit trail and approves a plan, the leader is killed by
 //! clicking the Kill button of its row in the cluster panel, its own console
 //! says it is down, a surviving node's console shows the new leader and a
 //! newly reported incident assigned, and the killed node is restarted from
-//! the console.
+//! the console. A viewer's page shows the records but no control, returns
+//! to the login screen when its token is revoked, and a reporter's page
+//! says it may only report.
 //!
 //! Headless Chromium is driven over the DevTools protocol on a pipe
 //! (`--remote-debugging-pipe`), which lets the test wait for what the page
@@ -27,6 +30,7 @@ use cordon_api::units::UnitList;
 use cordon_api::ApiError;
 use cordon_node::client::ApiClient;
 use cordon_node::console::{ASSETS, CONSOLE_PATH};
+use cordon_node::ctl::Operator;
 use cordon_node::drill_control::DrillControl;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses, ProcessState};
 use serde_json::{json, Value};
@@ -42,6 +46,12 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 /// Longest wait for the page to show something.
 const PAGE_WAIT_MAX: Duration = Duration::from_secs(20);
+
+/// The console's key for the token in the tab's `sessionStorage`.
+const TOKEN_KEY: &str = "cordon.token";
+/// JS: the buttons the page shows (rendered, not hidden), by id or class.
+const VISIBLE_BUTTONS: &str = "[...document.querySelectorAll('button')]\
+     .filter(b => b.getClientRects().length > 0).map(b => b.id || b.className)";
 
 /// Landmarks in three stations' zones (WGS-84).
 const LANDMARKS: [(&str, f64, f64); 3] = [
@@ -59,15 +69,16 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     let leader_url = cluster.client.urls()[(leader - 1) as usize].clone();
 
     // Phase 2: every asset is served with its content type, by every node's
-    // router; every node offers node drills, and the drill control sees every node running.
-    check_assets(&leader_url).await;
-    for url in cluster.client.urls() {
-        let drills: DrillOffer = get_json(&format!("{url}/v1/drills")).await;
+    // router, to anyone, while the API answers only a token; every node
+    // offers node drills, and the drill control sees every node running.
+    check_assets(&leader_url, cluster.token()).await;
+    for index in 0..cluster.client.urls().len() {
+        let drills: DrillOffer = cluster.client.get_from(index, "/v1/drills").await.unwrap();
         let offer = DrillOffer {
             actors: true,
             nodes: true,
         };
-        assert_eq!(drills, offer, "{url}");
+        assert_eq!(drills, offer, "node {}", index + 1);
     }
     let processes = control_nodes(&cluster).await;
     assert!(
@@ -97,8 +108,22 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         return;
     };
 
-    // Phase 4: the leader's console draws every unit and open incident.
+    // Phase 4: the leader's console asks for a token, keeps it in the tab's
+    // session storage only, names the caller, and draws every unit and open incident.
     let first = browser.open(&leader_url).await;
+    let caller = browser.log_in(&first, cluster.token()).await;
+    assert_eq!(caller, "node-tests (commander, drill, operator)");
+    let kept = browser
+        .eval(
+            &first,
+            &format!(
+                "sessionStorage.getItem('{TOKEN_KEY}') === '{}' && localStorage.length === 0 && \
+                 document.cookie === ''",
+                cluster.token()
+            ),
+        )
+        .await;
+    assert_eq!(kept, true, "the token is kept in sessionStorage alone");
     let units = cluster
         .client
         .get::<UnitList>("/v1/units", 0)
@@ -166,12 +191,19 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .await;
     browser.save(&first, &artifacts, "1-leader-console").await;
 
-    // Phase 5: the drawer shows the major incident's verified audit trail, and approves its plan.
+    // Phase 5: a viewer's console: a wrong token is refused with the node's
+    // message; the viewer's token shows the records and the plan awaiting
+    // its commander, but no control; when the token is revoked the page
+    // returns to the login screen and says why; a reporter sees only that
+    // it may report.
+    viewer_and_reporter(&mut browser, &cluster, &leader_url, &major, &artifacts).await;
+
+    // Phase 6: the drawer shows the major incident's verified audit trail, and approves its plan.
     approve_in_drawer(&mut browser, &first, &cluster, &major).await;
-    browser.save(&first, &artifacts, "2-incident-drawer").await;
+    browser.save(&first, &artifacts, "3-incident-drawer").await;
     browser.assert_clean(&first, &leader_url);
 
-    // Phase 6: kill the leader with the Kill button of its row in its own
+    // Phase 7: kill the leader with the Kill button of its row in its own
     // console; the answer arrives before the kill, then the console says the node is down.
     browser
         .eval(
@@ -213,7 +245,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         )
         .await;
 
-    // Phase 7: a new leader; a new incident is assigned and shows on a survivor's console.
+    // Phase 8: a new leader; a new incident is assigned and shows on a survivor's console.
     let new_leader = wait_new_leader(&cluster, leader).await;
     let new_url = cluster.client.urls()[(new_leader - 1) as usize].clone();
     let after = cluster
@@ -227,6 +259,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .await;
     cluster.wait_assigned(&after).await;
     let second = browser.open(&new_url).await;
+    browser.log_in(&second, cluster.token()).await;
     let panel = browser
         .wait_for(&second, "the new leader in the cluster panel", &format!(
             "document.querySelector('#cluster-leader').dataset.leaderId === '{new_leader}' && \
@@ -250,11 +283,12 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         "{marker}"
     );
     browser
-        .save(&second, &artifacts, "3-after-leader-kill")
+        .save(&second, &artifacts, "4-after-leader-kill")
         .await;
     browser.assert_clean(&second, &new_url);
 
-    // Phase 8: the surviving follower's console names the same leader and does not guess the rest.
+    // Phase 9: the surviving follower's console names the same leader and
+    // does not guess the rest; logging out forgets the token.
     let follower = [1, 2, 3]
         .into_iter()
         .find(|id| *id != leader && *id != new_leader)
@@ -262,14 +296,28 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     let third = browser
         .open(&cluster.client.urls()[(follower - 1) as usize].clone())
         .await;
+    browser.log_in(&third, cluster.token()).await;
     browser
         .wait_for(&third, "the follower's console names the new leader", &format!(
             "document.querySelector('#cluster-leader').dataset.leaderId === '{new_leader}' && \
              document.querySelector('tr.member[data-id=\"{leader}\"]')?.dataset.health === 'unknown'"
         ))
         .await;
+    browser
+        .eval(&third, "document.querySelector('#logout').click()")
+        .await;
+    browser
+        .wait_for(
+            &third,
+            "the login screen again, the token forgotten",
+            &format!(
+                "!document.querySelector('#login').hidden && document.querySelector('#console').hidden && \
+                 sessionStorage.getItem('{TOKEN_KEY}') === null"
+            ),
+        )
+        .await;
 
-    // Phase 9: the killed node is restarted from the new leader's console and catches up.
+    // Phase 10: the killed node is restarted from the new leader's console and catches up.
     browser
         .eval(
             &second,
@@ -302,16 +350,18 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
             ),
         )
         .await;
-    browser.save(&second, &artifacts, "4-after-restart").await;
+    browser.save(&second, &artifacts, "5-after-restart").await;
 
-    // Phase 10: the other drills through the API: pause and resume a
+    // Phase 11: the other drills through the API: pause and resume a
     // follower, a drill that does not fit the node's state, and partition,
     // which the demo cannot do and says so.
     let drill = |node: u64, action: &'static str| {
         let url = format!("{new_url}/v1/drills/nodes/{node}/{action}");
+        let token = cluster.token().to_string();
         async move {
             let response = reqwest::Client::new()
                 .post(url)
+                .bearer_auth(token)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .send()
                 .await
@@ -421,10 +471,11 @@ async fn start_cluster() -> Cluster<DrillControl> {
     cluster
 }
 
-/// Each asset answers with its content type, its embedded text and the
-/// content security policy; `/` and `/console` redirect to the page; the
-/// API's own routes and its JSON 404 are untouched.
-async fn check_assets(base: &str) {
+/// Each asset answers anyone (no token) with its content type, its embedded
+/// text and the content security policy; `/` and `/console` redirect to the
+/// page; the API's own routes and its JSON 404 are untouched, and the API
+/// answers only a bearer token.
+async fn check_assets(base: &str, token: &str) {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -467,13 +518,141 @@ async fn check_assets(base: &str) {
         .unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(missing.json::<ApiError>().await.unwrap().code, "no_route");
-    let cluster = http.get(format!("{base}/v1/cluster")).send().await.unwrap();
+    let refused = http.get(format!("{base}/v1/cluster")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.json::<ApiError>().await.unwrap().code,
+        "unauthenticated"
+    );
+    let cluster = http
+        .get(format!("{base}/v1/cluster"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert!(!cluster
         .json::<ClusterStatus>()
         .await
         .unwrap()
         .members
         .is_empty());
+}
+
+/// A viewer's and a reporter's consoles on `base` (their tokens issued
+/// here). A wrong token is refused with the node's message. The viewer sees
+/// the records but no control, and is back on the login screen, told why,
+/// once its token is revoked. The reporter sees only that it may report.
+async fn viewer_and_reporter(
+    browser: &mut Browser,
+    cluster: &Cluster<DrillControl>,
+    base: &str,
+    major: &str,
+    artifacts: &Path,
+) {
+    let (viewer_token, reporter_token, operator) = {
+        let processes = cluster.processes.processes().lock().await;
+        let viewer = processes.issue_token("viewer-wu", &["viewer"]).await;
+        let reporter = processes
+            .issue_token("gateway-110", &["reporter:emergency_call"])
+            .await;
+        let operator = Operator::connect(processes.cluster.clone());
+        (viewer.unwrap(), reporter.unwrap(), operator.unwrap())
+    };
+    let page = browser.open(base).await;
+    let unknown = format!("cordon1.{}.{}", "0".repeat(16), "0".repeat(64));
+    let refused = browser.log_in_refused(&page, &unknown).await;
+    assert!(refused.contains("is unknown"), "{refused}");
+    browser.save(&page, artifacts, "2a-login-refused").await;
+
+    viewer_sees_no_control(browser, &page, &viewer_token, major).await;
+    browser.save(&page, artifacts, "2b-viewer-console").await;
+
+    let token_id = viewer_token
+        .split('.')
+        .nth(1)
+        .expect("a token reads cordon1.<id>.<secret>");
+    operator
+        .revoke_token(token_id, "the console test revokes the viewer")
+        .await
+        .unwrap();
+    let reason = browser
+        .wait_for(
+            &page,
+            "the login screen saying the token was revoked",
+            &format!(
+                "!document.querySelector('#login').hidden && \
+                 sessionStorage.getItem('{TOKEN_KEY}') === null && \
+                 document.querySelector('#login-error').textContent"
+            ),
+        )
+        .await;
+    let revoked = format!("token {token_id} was revoked");
+    assert!(reason.as_str().unwrap().contains(&revoked), "{reason}");
+
+    reporter_sees_note(browser, &page, &reporter_token).await;
+    browser.save(&page, artifacts, "2c-reporter-note").await;
+}
+
+/// Logs in as the viewer: the header names it, the page draws the records,
+/// and the major incident's drawer shows the plan awaiting a commander, but
+/// the only buttons shown are "Log out" and the drawer's close.
+async fn viewer_sees_no_control(browser: &mut Browser, page: &Page, token: &str, major: &str) {
+    let caller = browser.log_in(page, token).await;
+    assert_eq!(caller, "viewer-wu (viewer)");
+    browser
+        .wait_for(
+            page,
+            "the viewer's console: the major incident and every member",
+            &format!("({}) && ({})", incident_marker(major), members_js("up", 3)),
+        )
+        .await;
+    browser
+        .eval(
+            page,
+            &format!(
+                "document.querySelector('#map .incident[data-id=\"{major}\"]')\
+                 .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}))"
+            ),
+        )
+        .await;
+    browser
+        .wait_for(
+            page,
+            "the drawer with the plan awaiting a commander",
+            "document.querySelector('#timeline-verified')?.dataset.verified === 'true' && \
+             document.querySelector('#plan-status')?.dataset.approved === 'false'",
+        )
+        .await;
+    let buttons = browser.eval(page, VISIBLE_BUTTONS).await;
+    assert_eq!(
+        buttons,
+        json!(["logout", "drawer-close"]),
+        "a viewer is offered no approve, resolve, cancel, status or drill control"
+    );
+}
+
+/// Logs in as the reporter: the header names it, and the page shows only
+/// the note that it may report, with "Log out".
+async fn reporter_sees_note(browser: &mut Browser, page: &Page, token: &str) {
+    let caller = browser.log_in(page, token).await;
+    assert_eq!(caller, "gateway-110 (reporter:emergency_call)");
+    let note = browser
+        .wait_for(
+            page,
+            "the note that a reporter may only report",
+            "document.querySelector('#console').hidden && \
+             !document.querySelector('#report-only').hidden && \
+             document.querySelector('#report-only').textContent",
+        )
+        .await;
+    assert!(
+        note.as_str()
+            .unwrap()
+            .contains("gateway-110 may report incidents but not read them"),
+        "{note}"
+    );
+    let buttons = browser.eval(page, VISIBLE_BUTTONS).await;
+    assert_eq!(buttons, json!(["logout"]));
 }
 
 async fn report_major(cluster: &Cluster<DrillControl>) -> String {
@@ -724,6 +903,19 @@ impl Browser {
 
     /// Sends one command and waits for its answer, keeping events aside.
     async fn call(&mut self, page: Option<&Page>, method: &str, params: Value) -> Value {
+        self.try_call(page, method, params)
+            .await
+            .unwrap_or_else(|error| panic!("{method}: {error}"))
+    }
+
+    /// Sends one command and waits for its answer, or the error Chromium
+    /// answered instead, keeping events aside.
+    async fn try_call(
+        &mut self,
+        page: Option<&Page>,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = json!({ "id": id, "method": method, "params": params });
@@ -748,9 +940,9 @@ impl Browser {
                 });
             if message["id"] == id {
                 if let Some(error) = message.get("error") {
-                    panic!("{method}: {error}");
+                    return Err(error.clone());
                 }
-                return message["result"].clone();
+                return Ok(message["result"].clone());
             }
             let kept = [
                 "Network.requestWillBeSent",
@@ -818,17 +1010,20 @@ impl Browser {
     }
 
     /// Re-evaluates `expression` until it yields something other than
-    /// null/false (the page updates itself; this waits for it), and returns it.
+    /// null/false (the page updates itself; this waits for it), and returns
+    /// it. A page that reloads (a 401 ends its session) may have no context
+    /// to evaluate in for a moment: that is "not yet" too.
     async fn wait_for(&mut self, page: &Page, what: &str, expression: &str) -> Value {
         let give_up = Instant::now() + PAGE_WAIT_MAX;
         loop {
             let answer = self
-                .call(
+                .try_call(
                     Some(page),
                     "Runtime.evaluate",
                     json!({ "expression": expression, "returnByValue": true }),
                 )
-                .await;
+                .await
+                .unwrap_or_else(|error| json!({ "exceptionDetails": error }));
             let value = &answer["result"]["value"];
             if answer.get("exceptionDetails").is_none()
                 && !value.is_null()
@@ -847,6 +1042,66 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Types `token` into the login screen's password field and clicks "Log in".
+    async fn submit_token(&mut self, page: &Page, token: &str) {
+        self.wait_for(
+            page,
+            "the login screen",
+            "!document.querySelector('#login').hidden",
+        )
+        .await;
+        self.eval(
+            page,
+            "document.querySelector('#login-token').value = ''; \
+             document.querySelector('#login-token').focus()",
+        )
+        .await;
+        self.call(Some(page), "Input.insertText", json!({ "text": token }))
+            .await;
+        self.wait_for(
+            page,
+            "the token typed",
+            &format!(
+                "document.querySelector('#login-token').value.length === {}",
+                token.len()
+            ),
+        )
+        .await;
+        self.eval(page, "document.querySelector('#login-button').click()")
+            .await;
+    }
+
+    /// Tries to log in on `page` with `token`, which the node refuses;
+    /// returns the reason the login screen then shows.
+    async fn log_in_refused(&mut self, page: &Page, token: &str) -> String {
+        self.submit_token(page, token).await;
+        let reason = self
+            .wait_for(
+                page,
+                "the login screen saying why the token is refused",
+                "!document.querySelector('#login-error').hidden && \
+                 document.querySelector('#login-error').textContent",
+            )
+            .await;
+        reason.as_str().unwrap().to_string()
+    }
+
+    /// Logs in on `page`'s login screen with `token`; returns the caller as
+    /// the header then names it, `name (roles)`.
+    async fn log_in(&mut self, page: &Page, token: &str) -> String {
+        self.submit_token(page, token).await;
+        let caller = self
+            .wait_for(
+                page,
+                "the header naming the caller",
+                "document.querySelector('#login').hidden && \
+                 !document.querySelector('#principal').hidden && \
+                 document.querySelector('#principal-name').textContent",
+            )
+            .await;
+        caller.as_str().unwrap().to_string()
     }
 
     /// Saves a PNG screenshot and the DOM as `console-<name>.png/.html`.
@@ -869,8 +1124,8 @@ impl Browser {
         .unwrap();
     }
 
-    /// The page asked only its own node for anything, threw no exception and
-    /// logged no error.
+    /// The page asked only its own node for anything, never put a token in a
+    /// URL, threw no exception and logged no error.
     fn assert_clean(&self, page: &Page, base: &str) {
         let mine = self
             .events
@@ -886,6 +1141,7 @@ impl Browser {
                         url.starts_with(&format!("{base}/")),
                         "the page asked another host: {url}"
                     );
+                    assert!(!url.contains("cordon1."), "a token in a URL: {url}");
                     requests += 1;
                 }
                 "Runtime.exceptionThrown" => panic!("the page threw: {params}"),

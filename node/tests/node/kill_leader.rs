@@ -72,6 +72,11 @@ async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
     .unwrap();
     let client = ApiClient::new(cluster.api_urls(), Duration::from_secs(30)).unwrap();
     let leader = wait_ready(&client, Duration::from_secs(30)).await.unwrap();
+    let token = cluster
+        .issue_token(crate::support::TEST_PRINCIPAL, crate::support::TEST_ROLES)
+        .await
+        .unwrap();
+    let client = client.with_token(&token);
 
     // Phase 2: 8 clients report 1,000 incidents, retrying with the same request id
     // on any failure; the leader is SIGKILLed after the 500th acknowledgement.

@@ -1,6 +1,7 @@
 //! Integration tests of the `cordon` binary with real processes, real QUIC
 //! and real redb files: one binary, a module per scenario.
 
+mod access;
 mod cli_errors;
 mod console;
 mod demo;

@@ -37,6 +37,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn one_incident_is_one_trace_across_nodes() {
     // Phase 1: three nodes export spans to a local OTLP receiver.
     let (endpoint, bodies) = otlp_receiver().await;
