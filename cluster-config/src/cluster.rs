@@ -221,6 +221,11 @@ pub struct Limits {
     /// Event streams open at once from one client address; one more is
     /// answered 429.
     pub api_event_streams_per_client_max: u32,
+    /// Requests one principal may make per second on one node, sustained;
+    /// beyond it (and its burst) the API answers 429.
+    pub api_requests_per_principal_per_s: u32,
+    /// Requests one principal may make at once above its rate (the bucket's size).
+    pub api_requests_burst_per_principal: u32,
 }
 
 /// The largest HTTP timeout accepted (`limits.api_*_timeout_ms`).
@@ -229,6 +234,8 @@ const API_TIMEOUT_MS_MAX: u64 = 300_000;
 const API_CONNECTIONS_MAX_MAX: u32 = 65_536;
 /// The largest `limits.api_event_streams_max` accepted.
 const API_EVENT_STREAMS_MAX_MAX: u32 = 4_096;
+/// The largest `limits.api_requests_per_principal_per_s` and burst accepted.
+const API_PRINCIPAL_RATE_MAX: u32 = 100_000;
 /// Entries of `api_public_hosts` accepted.
 const API_PUBLIC_HOSTS_MAX: usize = 16;
 
@@ -257,6 +264,8 @@ impl Default for Limits {
             api_connections_max: 1_024,
             api_event_streams_max: 256,
             api_event_streams_per_client_max: 8,
+            api_requests_per_principal_per_s: 500,
+            api_requests_burst_per_principal: 1_000,
         }
     }
 }
@@ -803,12 +812,22 @@ fn validate_http_limits(limits: &Limits) -> Result<(), ConfigError> {
             limits.api_event_streams_per_client_max,
             limits.api_event_streams_max,
         ),
+        (
+            "limits.api_requests_per_principal_per_s",
+            limits.api_requests_per_principal_per_s,
+            API_PRINCIPAL_RATE_MAX,
+        ),
+        (
+            "limits.api_requests_burst_per_principal",
+            limits.api_requests_burst_per_principal,
+            API_PRINCIPAL_RATE_MAX,
+        ),
     ] {
         if value == 0 || value > max {
             return Err(invalid(
                 field,
                 value,
-                format!("must be positive and at most {max} (each stream holds a connection; a client's streams count in the total)"),
+                format!("must be positive and at most {max} (each stream holds a connection; a client's streams count in the total; rates are per second)"),
                 "remove it to use the default",
             ));
         }
@@ -928,7 +947,7 @@ mod tests {
     #[test]
     fn http_limits_and_public_hosts_are_bounded() {
         assert_eq!(refused_field(|_| {}), None);
-        let cases: [(&str, Tune); 7] = [
+        let cases: [(&str, Tune); 9] = [
             ("limits.api_header_read_timeout_ms", |l| {
                 l.api_header_read_timeout_ms = 0
             }),
@@ -949,6 +968,12 @@ mod tests {
             }),
             ("limits.api_event_streams_per_client_max", |l| {
                 l.api_event_streams_per_client_max = 0;
+            }),
+            ("limits.api_requests_per_principal_per_s", |l| {
+                l.api_requests_per_principal_per_s = 0;
+            }),
+            ("limits.api_requests_burst_per_principal", |l| {
+                l.api_requests_burst_per_principal = 200_000;
             }),
         ];
         for (field, tune) in cases {

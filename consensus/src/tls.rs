@@ -278,6 +278,75 @@ fn issue(
     write_file(&key_path, &key.serialize_pem(), true)
 }
 
+/// The files of node `id`'s HTTPS API certificate and key in `dir`.
+pub fn api_cert_paths(dir: &Path, id: NodeId) -> (PathBuf, PathBuf) {
+    (
+        dir.join(format!("api-{id}.crt")),
+        dir.join(format!("api-{id}.key")),
+    )
+}
+
+/// The names node `spec`'s HTTPS API answers to: its `api_addr` (unless a
+/// wildcard), the loopback names, and the cluster's public API names
+/// (without their ports).
+pub fn api_cert_names(spec: &cordon_config::NodeSpec, public_hosts: &[String]) -> Vec<String> {
+    let mut names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
+    if !spec.api_addr.ip().is_unspecified() {
+        names.push(spec.api_addr.ip().to_string());
+    }
+    for host in public_hosts {
+        let name = match host.rsplit_once(':') {
+            Some((name, port)) if port.parse::<u16>().is_ok() && !name.contains(':') => name,
+            _ => host.as_str(),
+        };
+        names.push(
+            name.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string(),
+        );
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Issues every node's HTTPS API certificate from the CA files in `dir`
+/// (the cluster's `tls.cert_dir`), naming what [`api_cert_names`] gives.
+pub fn issue_api_certs(
+    cluster: &cordon_config::ClusterConfig,
+    dir: &Path,
+    valid_for: Duration,
+) -> Result<(), TlsError> {
+    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
+    let key_path = CertPaths::ca_key(dir);
+    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
+        path: key_path,
+        problem: e.to_string(),
+    })?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key)?;
+    for spec in cluster.nodes() {
+        let names = api_cert_names(spec, cluster.api_public_hosts());
+        let key = KeyPair::generate()?;
+        let mut params = CertificateParams::new(names)?;
+        params.distinguished_name.push(
+            DnType::CommonName,
+            format!("api of node-{}.{}.cordon", spec.id, cluster.name()),
+        );
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        validity(&mut params, valid_for);
+        let cert = params.signed_by(&key, &issuer)?;
+        let (cert_path, key_path) = api_cert_paths(dir, spec.id);
+        write_file(&cert_path, &cert.pem(), false)?;
+        write_file(&key_path, &key.serialize_pem(), true)?;
+    }
+    Ok(())
+}
+
 /// A holder's loaded TLS material: its chain, key and the cluster CA.
 pub struct TlsIdentity {
     /// The cluster name the certificates belong to.

@@ -44,6 +44,11 @@ enum Commands {
         /// resume and restart node processes); for demos and tests.
         #[arg(long)]
         drills: bool,
+        /// Serve the API over plain HTTP instead of HTTPS: bearer tokens then
+        /// cross the network in clear. For 127.0.0.1 (the demo) or a network
+        /// you trust; the node logs a warning.
+        #[arg(long)]
+        insecure_http: bool,
     },
     /// Run a local demo cluster with a synthetic incident feed and drill
     /// controls (kill, pause, resume, restart a node from the console).
@@ -126,6 +131,17 @@ enum CertsCommand {
         #[arg(long)]
         out: Option<PathBuf>,
         /// Validity of the certificates in days (1 to 36500).
+        #[arg(long, default_value_t = 365, value_parser = parse_days)]
+        days: u64,
+    },
+    /// Issue every node's API (HTTPS) certificate again from the CA in
+    /// tls.cert_dir (a rotation, or new api_public_hosts); running nodes
+    /// pick the new files up within seconds.
+    Api {
+        /// The cluster file.
+        #[arg(long)]
+        cluster: PathBuf,
+        /// Validity in days (1 to 36500).
         #[arg(long, default_value_t = 365, value_parser = parse_days)]
         days: u64,
     },
@@ -320,24 +336,40 @@ struct ApiTarget {
     /// The bearer token to send (`cordon token issue` prints one).
     #[arg(long, env = "CORDON_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// The CA that signed the API's certificates (default with --cluster:
+    /// the cluster file's tls.ca_cert).
+    #[arg(long)]
+    ca_cert: Option<PathBuf>,
+    /// With --cluster: the nodes serve plain HTTP (started with --insecure-http).
+    #[arg(long)]
+    insecure_http: bool,
 }
 
 impl ApiTarget {
     fn client(&self, deadline: Duration) -> anyhow::Result<ApiClient> {
         let mut urls = self.api.clone();
+        let mut ca = None;
         if let Some(path) = &self.cluster {
             let cluster = ClusterConfig::load(path)?;
+            let scheme = if self.insecure_http { "http" } else { "https" };
             urls.extend(
                 cluster
                     .nodes()
                     .iter()
-                    .map(|n| format!("http://{}", n.api_addr)),
+                    .map(|n| format!("{scheme}://{}", n.api_addr)),
             );
+            ca = Some(cluster.tls().ca_cert.clone());
+        }
+        if let Some(path) = &self.ca_cert {
+            ca = Some(path.clone());
         }
         if urls.is_empty() {
             urls.push("http://127.0.0.1:7180".into());
         }
-        let client = ApiClient::new(urls, deadline)?;
+        let mut client = ApiClient::new(urls, deadline)?;
+        if let Some(ca) = ca {
+            client = client.with_ca(&ca)?;
+        }
         Ok(match &self.token {
             Some(token) => client.with_token(token),
             None => client,
@@ -453,7 +485,8 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
             cluster,
             node,
             drills,
-        } => server::run(&cluster, node, drills).await,
+            insecure_http,
+        } => server::run(&cluster, node, drills, insecure_http).await,
         Commands::Demo {
             nodes,
             seed,
@@ -517,6 +550,17 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
 
 fn certs(command: CertsCommand) -> anyhow::Result<()> {
     match command {
+        CertsCommand::Api { cluster, days } => {
+            let config = ClusterConfig::load(&cluster)?;
+            let dir = config.tls().cert_dir.clone();
+            tls::issue_api_certs(&config, &dir, Duration::from_secs(days * 86_400))?;
+            println!(
+                "wrote the API certificates of {} nodes to {}",
+                config.nodes().len(),
+                dir.display()
+            );
+            Ok(())
+        }
         CertsCommand::Init { cluster, out, days } => {
             let config = ClusterConfig::load(&cluster)?;
             let out = out.unwrap_or_else(|| config.tls().cert_dir.clone());
@@ -529,14 +573,12 @@ fn certs(command: CertsCommand) -> anyhow::Result<()> {
             }
             refuse_to_overwrite(&tls::CertPaths::ca_cert(&out))?;
             let ids: Vec<u64> = config.nodes().iter().map(|n| n.id).collect();
-            tls::generate_cluster_certs(
-                config.name(),
-                &ids,
-                &out,
-                Duration::from_secs(days * 86_400),
-            )?;
+            let valid_for = Duration::from_secs(days * 86_400);
+            tls::generate_cluster_certs(config.name(), &ids, &out, valid_for)?;
+            tls::issue_api_certs(&config, &out, valid_for)?;
             println!(
-                "wrote the cluster CA, {} node certificates and the operator certificate to {}",
+                "wrote the cluster CA, {} node certificates, their API (HTTPS) certificates and \
+                 the operator certificate to {}",
                 ids.len(),
                 out.display()
             );

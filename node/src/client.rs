@@ -83,6 +83,19 @@ impl ApiClient {
         })
     }
 
+    /// This client, trusting only the cluster CA at `ca_cert` for `https://`
+    /// nodes (the API's certificates are the cluster's own).
+    pub fn with_ca(mut self, ca_cert: &std::path::Path) -> anyhow::Result<ApiClient> {
+        self.http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(64)
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(crate::api_tls::ca_root(ca_cert)?)
+            .build()
+            .context("build https client")?;
+        Ok(self)
+    }
+
     /// This client, sending `token` (`Authorization: Bearer`) with every request.
     pub fn with_token(mut self, token: &str) -> ApiClient {
         self.token = Some(token.trim().to_string());
@@ -230,9 +243,13 @@ async fn decode(response: reqwest::Response) -> Result<serde_json::Value, (bool,
         code: status.as_str().to_string(),
         message: text,
     });
+    // 429: this principal's rate on that node; another node, or a moment later, serves it.
     let retryable = matches!(
         status,
-        StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT | StatusCode::BAD_GATEWAY
+        StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::TOO_MANY_REQUESTS
     );
     Err((
         retryable,

@@ -11,6 +11,13 @@
 //! - The body deadline and size cap are checked per request by
 //!   [`crate::api`]'s guard (408 / 413).
 //!
+//! - HTTPS (the default; `cordon run --insecure-http` serves plain HTTP):
+//!   the TLS handshake must finish within `api_header_read_timeout_ms`; a
+//!   client that speaks plain HTTP to it is answered 400 in plain text,
+//!   saying to use `https://`. Over TLS a connection over the cap, or a
+//!   late head, is closed without an answer (there is no TLS session to
+//!   answer in).
+//!
 //! Shutdown stops accepting, asks every connection to close after its
 //! current response (event streams end on the same signal), and waits at
 //! most [`SHUTDOWN_DRAIN_MS`] before dropping what is left.
@@ -67,12 +74,14 @@ impl ConnectionLimits {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` turns true, then drains.
+/// Serves `app` on `listener` (over TLS when `tls` is given) until
+/// `shutdown` turns true, then drains.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
     shutdown: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.connections_max));
     let refusals = Arc::new(Semaphore::new(REFUSALS_INFLIGHT_MAX));
@@ -93,7 +102,9 @@ pub async fn serve(
                 };
                 if let Ok(permit) = permits.clone().try_acquire_owned() {
                     let connection = Connection { peer, app: app.clone(), limits, _permit: permit };
-                    tasks.spawn(connection.run(stream, shutdown.clone()));
+                    tasks.spawn(connection.run(stream, shutdown.clone(), tls.clone()));
+                } else if tls.is_some() {
+                    drop(stream);
                 } else if let Ok(permit) = refusals.clone().try_acquire_owned() {
                     tasks.spawn(refuse_connection(stream, limits.connections_max, permit));
                 }
@@ -179,12 +190,78 @@ enum Expired {
 impl Connection {
     /// Serves requests until the client closes, a deadline expires or the
     /// node shuts down.
-    async fn run(self, stream: TcpStream, mut shutdown: watch::Receiver<bool>) {
+    async fn run(
+        self,
+        stream: TcpStream,
+        shutdown: watch::Receiver<bool>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) {
         let _ = stream.set_nodelay(true);
+        if let Some(acceptor) = tls {
+            if let Some(stream) = self.handshake(stream, acceptor).await {
+                self.serve(stream, shutdown).await;
+            }
+            return;
+        }
         // A second handle on the socket, to answer 408 after hyper gave it up.
         let Ok((stream, spare)) = split_handle(stream) else {
             return;
         };
+        if let Some(Expired::Head) = self.serve(stream, shutdown).await {
+            let timeout_ms = self.limits.header_read_timeout.as_millis();
+            let answer = raw_answer(
+                "408 Request Timeout",
+                "header_timeout",
+                &format!(
+                    "the request head did not arrive within limits.api_header_read_timeout_ms = \
+                     {timeout_ms}: send the whole head at once"
+                ),
+            );
+            if let Ok(spare) = TcpStream::from_std(spare) {
+                write_answer(spare, &answer).await;
+            }
+        }
+    }
+
+    /// The TLS handshake, within the head deadline. A client that sends
+    /// plain HTTP (its first byte is a letter, a TLS hello's is 0x16) is
+    /// told in plain HTTP to use https.
+    async fn handshake(
+        &self,
+        stream: TcpStream,
+        acceptor: tokio_rustls::TlsAcceptor,
+    ) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+        let deadline = self.limits.header_read_timeout;
+        let mut first = [0_u8; 1];
+        let peeked = tokio::time::timeout(deadline, stream.peek(&mut first)).await;
+        if !matches!(peeked, Ok(Ok(1))) {
+            return None;
+        }
+        if first[0].is_ascii_alphabetic() {
+            let answer = raw_answer(
+                "400 Bad Request",
+                "https_required",
+                "this node serves its API over HTTPS: use https:// with the cluster CA \
+                 (tls.ca_cert), or start the nodes with --insecure-http on a trusted network",
+            );
+            write_answer(stream, &answer).await;
+            return None;
+        }
+        match tokio::time::timeout(deadline, acceptor.accept(stream)).await {
+            Ok(Ok(stream)) => Some(stream),
+            Ok(Err(error)) => {
+                tracing::debug!(peer = %self.peer, %error, "api tls handshake failed");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Serves hyper on `stream`; says which deadline ended it, if one did.
+    async fn serve<S>(&self, stream: S, mut shutdown: watch::Receiver<bool>) -> Option<Expired>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(WatchedIo {
             inner: stream,
@@ -197,29 +274,14 @@ impl Connection {
         let mut connection =
             Box::pin(hyper::server::conn::http1::Builder::new().serve_connection(io, service));
         let mut closing = false;
-        let expired = loop {
+        loop {
             tokio::select! {
-                _ = connection.as_mut() => return,
+                _ = connection.as_mut() => return None,
                 _ = shutdown.wait_for(|stopping| *stopping), if !closing => {
                     closing = true;
                     connection.as_mut().graceful_shutdown();
                 }
-                expired = activity.expired(self.limits) => break expired,
-            }
-        };
-        drop(connection);
-        if let Expired::Head = expired {
-            let timeout_ms = self.limits.header_read_timeout.as_millis();
-            let answer = raw_answer(
-                "408 Request Timeout",
-                "header_timeout",
-                &format!(
-                    "the request head did not arrive within limits.api_header_read_timeout_ms = \
-                     {timeout_ms}: send the whole head at once"
-                ),
-            );
-            if let Ok(spare) = TcpStream::from_std(spare) {
-                write_answer(spare, &answer).await;
+                expired = activity.expired(self.limits) => return Some(expired),
             }
         }
     }
@@ -359,12 +421,12 @@ impl http_body::Body for TrackedBody {
 
 /// The socket as hyper reads it: the first bytes read while idle start the
 /// request head's deadline.
-struct WatchedIo {
-    inner: TcpStream,
+struct WatchedIo<S> {
+    inner: S,
     activity: Arc<Activity>,
 }
 
-impl AsyncRead for WatchedIo {
+impl<S: AsyncRead + Unpin> AsyncRead for WatchedIo<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -382,7 +444,7 @@ impl AsyncRead for WatchedIo {
     }
 }
 
-impl AsyncWrite for WatchedIo {
+impl<S: AsyncWrite + Unpin> AsyncWrite for WatchedIo<S> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,

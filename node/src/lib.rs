@@ -4,6 +4,7 @@
 //! - [`cli`]: the command line (clap) and its dispatch.
 //! - [`server`]: `cordon run`, one node: consensus, roster loading, HTTP API, signals.
 //! - [`api`]: the HTTP JSON API served by every node.
+//! - [`api_tls`]: the API's HTTPS certificate (reloaded on rotation) and the clients' CA.
 //! - [`wire`]: ledger records into the API's wire types (the `cordon-api` crate in `api/`).
 //! - [`console`]: the operators' web console (embedded static page) served at `/console/`.
 //! - [`client`]: an HTTP client that fails over between nodes and retries safely.
@@ -19,6 +20,7 @@
 //! - [`telemetry`]: tracing subscribers (only this crate installs them).
 
 pub mod api;
+pub mod api_tls;
 pub mod bench;
 pub mod cli;
 pub mod client;

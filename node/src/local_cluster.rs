@@ -14,7 +14,7 @@ use cordon_api::cluster::Ready;
 pub use cordon_api::drills::{NodeProcess, ProcessState};
 use cordon_config::cluster::free_local_ports;
 use cordon_config::ClusterConfig;
-use cordon_consensus::tls::generate_cluster_certs;
+use cordon_consensus::tls::{generate_cluster_certs, issue_api_certs};
 
 use cordon_consensus::ledger::Role;
 
@@ -36,6 +36,7 @@ pub struct LocalProcesses {
     pub(crate) dir: PathBuf,
     drills: bool,
     env: Vec<(String, String)>,
+    https: bool,
     /// Per node: stopped with SIGSTOP and not continued since.
     paused: Vec<AtomicBool>,
     /// Set by [`LocalProcesses::stop`]: no node is started again.
@@ -55,6 +56,9 @@ pub struct LocalClusterOptions {
     pub drills: bool,
     /// Extra environment variables of every node (e.g. an OTLP endpoint).
     pub env: Vec<(String, String)>,
+    /// Serve the API over HTTPS (the nodes' default); off, the nodes run
+    /// with `--insecure-http` on 127.0.0.1, as the demo does.
+    pub https: bool,
 }
 
 impl LocalClusterOptions {
@@ -66,6 +70,7 @@ impl LocalClusterOptions {
             nodes,
             drills: false,
             env: Vec::new(),
+            https: false,
         }
     }
 }
@@ -84,6 +89,7 @@ impl LocalProcesses {
             nodes,
             drills,
             env,
+            https,
         } = options;
         let ports = free_local_ports(nodes).context("pick free local ports")?;
         let base = ClusterConfig::local("demo", &dir, &ports)?;
@@ -93,12 +99,9 @@ impl LocalProcesses {
         let cluster_path = dir.join("cluster.toml");
         std::fs::write(&cluster_path, cluster.to_toml_string()).context("write cluster file")?;
         let ids: Vec<u64> = cluster.nodes().iter().map(|n| n.id).collect();
-        generate_cluster_certs(
-            cluster.name(),
-            &ids,
-            &cluster.tls().cert_dir,
-            Duration::from_secs(30 * 86_400),
-        )?;
+        let valid_for = Duration::from_secs(30 * 86_400);
+        generate_cluster_certs(cluster.name(), &ids, &cluster.tls().cert_dir, valid_for)?;
+        issue_api_certs(&cluster, &cluster.tls().cert_dir, valid_for)?;
         let mut processes = LocalProcesses {
             cluster_path,
             cluster,
@@ -107,6 +110,7 @@ impl LocalProcesses {
             dir,
             drills,
             env,
+            https,
             paused: ids.iter().map(|_| AtomicBool::new(false)).collect(),
             stopping: false,
         };
@@ -147,6 +151,7 @@ impl LocalProcesses {
             .arg("--node")
             .arg(id.to_string())
             .args(self.drills.then_some("--drills"))
+            .args((!self.https).then_some("--insecure-http"))
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -157,11 +162,23 @@ impl LocalProcesses {
 
     /// Base URLs of the nodes' APIs, in node order.
     pub fn api_urls(&self) -> Vec<String> {
+        let scheme = if self.https { "https" } else { "http" };
         self.cluster
             .nodes()
             .iter()
-            .map(|n| format!("http://{}", n.api_addr))
+            .map(|n| format!("{scheme}://{}", n.api_addr))
             .collect()
+    }
+
+    /// A client of every node's API, trusting the cluster CA when the
+    /// nodes serve HTTPS.
+    pub fn client(&self, deadline: Duration) -> anyhow::Result<ApiClient> {
+        let client = ApiClient::new(self.api_urls(), deadline)?;
+        if self.https {
+            client.with_ca(&self.cluster.tls().ca_cert)
+        } else {
+            Ok(client)
+        }
     }
 
     /// SIGKILLs node `id` and waits for it to exit.

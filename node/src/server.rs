@@ -27,8 +27,14 @@ pub fn load_district(cluster: &ClusterConfig) -> anyhow::Result<District> {
     }
 }
 
-/// Runs node `id` of the cluster file at `cluster_path` until a signal.
-pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Result<()> {
+/// Runs node `id` of the cluster file at `cluster_path` until a signal;
+/// its API over HTTPS unless `insecure_http`.
+pub async fn run(
+    cluster_path: &Path,
+    id: NodeId,
+    drills: bool,
+    insecure_http: bool,
+) -> anyhow::Result<()> {
     let cluster = ClusterConfig::load(cluster_path)?;
     let district = load_district(&cluster)?;
     cluster.check_stations(&district)?;
@@ -52,6 +58,45 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
             .context("start the actor runtime")?,
     );
     let drills = drill_config(drills)?;
+    warn_about_drills(id, &drills);
+
+    let tls = api_tls(&cluster, id, insecure_http)?;
+    let listener = tokio::net::TcpListener::bind(spec.api_addr)
+        .await
+        .with_context(|| {
+            format!(
+                "bind http api on {} (fix: free the port or change api_addr)",
+                spec.api_addr
+            )
+        })?;
+    tracing::info!(
+        node_id = id,
+        api_addr = %spec.api_addr,
+        https = tls.is_some(),
+        "http api listening"
+    );
+    let (stopping, shutdown) = tokio::sync::watch::channel(false);
+    let app = api::router(
+        node.clone(),
+        actors.clone(),
+        drills,
+        metrics,
+        shutdown.clone(),
+    );
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        stopping.send_replace(true);
+    });
+    let limits = ConnectionLimits::new(cluster.limits());
+    crate::http_server::serve(listener, app, limits, shutdown, tls).await;
+    tracing::info!(node_id = id, "stopping");
+    actors.stop();
+    node.shutdown().await;
+    Ok(())
+}
+
+/// Says loudly what drill routes a node offers.
+fn warn_about_drills(id: NodeId, drills: &api::DrillConfig) {
     if drills.enabled {
         tracing::warn!(
             node_id = id,
@@ -66,34 +111,26 @@ pub async fn run(cluster_path: &Path, id: NodeId, drills: bool) -> anyhow::Resul
             api::DRILL_CONTROL_ENV
         );
     }
+}
 
-    let listener = tokio::net::TcpListener::bind(spec.api_addr)
-        .await
-        .with_context(|| {
-            format!(
-                "bind http api on {} (fix: free the port or change api_addr)",
-                spec.api_addr
-            )
-        })?;
-    tracing::info!(node_id = id, api_addr = %spec.api_addr, "http api listening");
-    let (stopping, shutdown) = tokio::sync::watch::channel(false);
-    let app = api::router(
-        node.clone(),
-        actors.clone(),
-        drills,
-        metrics,
-        shutdown.clone(),
-    );
-    tokio::spawn(async move {
-        shutdown_signal().await;
-        stopping.send_replace(true);
-    });
-    let limits = ConnectionLimits::new(cluster.limits());
-    crate::http_server::serve(listener, app, limits, shutdown).await;
-    tracing::info!(node_id = id, "stopping");
-    actors.stop();
-    node.shutdown().await;
-    Ok(())
+/// The API's TLS acceptor, or none with `--insecure-http` (said loudly:
+/// bearer tokens then cross the network in clear).
+fn api_tls(
+    cluster: &ClusterConfig,
+    id: NodeId,
+    insecure_http: bool,
+) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    if insecure_http {
+        tracing::warn!(
+            node_id = id,
+            "--insecure-http: the API serves plain HTTP and bearer tokens cross the network in \
+             clear; use it only on 127.0.0.1 or a network you trust"
+        );
+        return Ok(None);
+    }
+    let config = crate::api_tls::server_config(&cluster.tls().cert_dir, id)
+        .context("load the API's HTTPS certificate")?;
+    Ok(Some(tokio_rustls::TlsAcceptor::from(config)))
 }
 
 /// The node's drill settings: `--drills`, and the drill control URL that

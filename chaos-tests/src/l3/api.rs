@@ -36,23 +36,36 @@ pub(crate) struct Placed {
     pub status: String,
 }
 
-/// The HTTP clients of a drill: one base URL per node (1-based).
+/// The HTTPS clients of a drill: one base URL per node (1-based), trusting
+/// the cluster CA only.
 #[derive(Clone)]
 pub(crate) struct Api {
     pub http: reqwest::Client,
     pub urls: Vec<String>,
+    ca: reqwest::Certificate,
 }
 
 impl Api {
-    pub fn new(urls: Vec<String>) -> Result<Api, reqwest::Error> {
-        let http = Api::client(reqwest::header::HeaderMap::new())?;
-        Ok(Api { http, urls })
+    /// Clients of the nodes' `api_addr`s over HTTPS, trusting the CA at `ca_cert`.
+    pub fn new(addrs: Vec<std::net::SocketAddr>, ca_cert: &std::path::Path) -> Result<Api, String> {
+        let pem = std::fs::read(ca_cert)
+            .map_err(|e| format!("read the cluster CA {}: {e}", ca_cert.display()))?;
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+        let http =
+            Api::client(&ca, reqwest::header::HeaderMap::new()).map_err(|e| e.to_string())?;
+        let urls = addrs.iter().map(|addr| format!("https://{addr}")).collect();
+        Ok(Api { http, urls, ca })
     }
 
-    fn client(headers: reqwest::header::HeaderMap) -> Result<reqwest::Client, reqwest::Error> {
+    fn client(
+        ca: &reqwest::Certificate,
+        headers: reqwest::header::HeaderMap,
+    ) -> Result<reqwest::Client, reqwest::Error> {
         reqwest::Client::builder()
             .pool_max_idle_per_host(16)
             .no_proxy()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca.clone())
             .default_headers(headers)
             .build()
     }
@@ -65,8 +78,9 @@ impl Api {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(reqwest::header::AUTHORIZATION, value);
         Ok(Api {
-            http: Api::client(headers).map_err(|e| e.to_string())?,
+            http: Api::client(&self.ca, headers).map_err(|e| e.to_string())?,
             urls: self.urls.clone(),
+            ca: self.ca.clone(),
         })
     }
 
@@ -75,6 +89,7 @@ impl Api {
         Api {
             http: self.http.clone(),
             urls: self.urls[..nodes.min(self.urls.len())].to_vec(),
+            ca: self.ca.clone(),
         }
     }
 

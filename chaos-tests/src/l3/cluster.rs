@@ -94,12 +94,8 @@ pub(crate) fn start_cluster(
     let cluster_path = dir.path().join("cluster.toml");
     std::fs::write(&cluster_path, cluster.to_toml_string()).map_err(setup)?;
     certify(&cluster).map_err(setup)?;
-    let urls = cluster
-        .nodes()
-        .iter()
-        .map(|node| format!("http://{}", node.api_addr))
-        .collect();
-    let api = Api::new(urls).map_err(setup)?;
+    let addrs = cluster.nodes().iter().map(|node| node.api_addr).collect();
+    let api = Api::new(addrs, &cluster.tls().ca_cert).map_err(setup)?;
     let mut run = Run {
         control: Control::Lab {
             nodes: Nodes {
@@ -130,13 +126,13 @@ pub(crate) fn attach_cluster(operator: &OperatorCluster) -> Result<(Run, Api), D
             operator.cluster_file.display()
         ))
     })?;
-    let urls = cluster
+    let addrs = cluster
         .nodes()
         .iter()
         .filter(|node| node.voter)
-        .map(|node| format!("http://{}", node.api_addr))
+        .map(|node| node.api_addr)
         .collect();
-    let api = Api::new(urls).map_err(setup)?;
+    let api = Api::new(addrs, &cluster.tls().ca_cert).map_err(setup)?;
     let dir = tempfile::Builder::new()
         .prefix("cordon-l3-operator-")
         .tempdir()

@@ -82,6 +82,9 @@ pub(super) async fn authorize(
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
+    if let Err(refused) = state.rates.admit(&caller.principal.name) {
+        return refused;
+    }
     if let Access::Needs(right) = access {
         if let Err(denied) = caller.principal.may(right, &Scope::Any) {
             return Failure::new(StatusCode::FORBIDDEN, "forbidden", denied.to_string())
@@ -143,4 +146,72 @@ pub(super) fn unauthenticated(error: AuthError) -> Response {
         HeaderValue::from_static("Bearer realm=\"cordon\""),
     );
     response
+}
+
+/// Per-principal request rates on this node: a token bucket per principal
+/// name, refilled at `limits.api_requests_per_principal_per_s` up to
+/// `limits.api_requests_burst_per_principal`. One principal's flood costs
+/// it 429s, not the other principals their service.
+pub(super) struct PrincipalRates {
+    per_s: f64,
+    burst: f64,
+    buckets: std::sync::Mutex<std::collections::HashMap<String, Bucket>>,
+}
+
+/// One principal's bucket: requests it may still make, as of when.
+struct Bucket {
+    tokens: f64,
+    at: std::time::Instant,
+}
+
+/// Principals remembered at most; beyond it the full buckets are dropped
+/// (a full bucket is what a forgotten principal starts with again).
+const RATE_BUCKETS_MAX: usize = 20_000;
+
+impl PrincipalRates {
+    pub(super) fn new(limits: &cordon_config::Limits) -> PrincipalRates {
+        PrincipalRates {
+            per_s: f64::from(limits.api_requests_per_principal_per_s),
+            burst: f64::from(limits.api_requests_burst_per_principal),
+            buckets: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Takes one request from `principal`'s bucket, or a 429 naming the limit.
+    fn admit(&self, principal: &str) -> Result<(), Response> {
+        let now = std::time::Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= RATE_BUCKETS_MAX && !buckets.contains_key(principal) {
+            let (per_s, burst) = (self.per_s, self.burst);
+            buckets.retain(|_, b| b.tokens + b.at.elapsed().as_secs_f64() * per_s < burst);
+        }
+        let bucket = buckets.entry(principal.to_string()).or_insert(Bucket {
+            tokens: self.burst,
+            at: now,
+        });
+        let refilled = bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * self.per_s;
+        bucket.tokens = refilled.min(self.burst);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            return Ok(());
+        }
+        let wait_s = ((1.0 - bucket.tokens) / self.per_s).ceil().max(1.0);
+        drop(buckets);
+        let mut response = Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "{principal} sent more than limits.api_requests_per_principal_per_s = {} requests \
+                 per second (burst limits.api_requests_burst_per_principal = {}) to this node: \
+                 slow down and retry",
+                self.per_s, self.burst
+            ),
+        )
+        .into_response();
+        if let Ok(value) = HeaderValue::from_str(&format!("{wait_s}")) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        Err(response)
+    }
 }

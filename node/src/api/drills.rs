@@ -33,6 +33,20 @@ pub(super) async fn fault_actor(
 ) -> ApiResult<Json<ActorFaulted>> {
     drills_enabled(&state)?;
     let actor: ActorId = actor.parse().map_err(Failure::bad_input)?;
+    if state
+        .node
+        .ledger()
+        .read()
+        .ledger
+        .placement(&actor)
+        .is_none()
+    {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "unknown_actor",
+            format!("actor {actor} is not placed anywhere: use an actor of GET /v1/actors"),
+        ));
+    }
     let detail = format!("fault {actor} on node {}", state.node.id());
     record_drill(&state, &caller, "drill_fault_actor", detail).await?;
     state

@@ -10,6 +10,8 @@
 //! - A state-changing request must say `Content-Type: application/json`,
 //!   with or without a body; else 415. A browser cannot send that across
 //!   sites without a CORS preflight, which this API never grants.
+//! - A state-changing request's body must be empty or a JSON object
+//!   (serde would read an array as a struct's fields in order); else 400.
 //! - The body must arrive within `limits.api_body_read_timeout_ms` (else
 //!   408, and the connection is closed) and hold at most
 //!   `limits.api_body_bytes_max` bytes (else 413).
@@ -203,14 +205,27 @@ pub(super) async fn guard(
             return refused.into_response();
         }
     }
+    let changes = changes_state(request.method());
     let (parts, body) = request.into_parts();
     match read_body(&guard, body).await {
+        Ok(bytes) if changes && !is_object_or_empty(&bytes) => Failure::bad_input(
+            "the request body must be a JSON object ({...}) or empty: arrays, strings and \
+             numbers are not requests; see GET /v1/openapi.json",
+        )
+        .into_response(),
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
         Err(refused) => refused,
     }
+}
+
+/// True for an empty body or one whose first non-blank byte opens an object.
+fn is_object_or_empty(body: &[u8]) -> bool {
+    body.iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_none_or(|first| *first == b'{')
 }
 
 /// The whole body, within the deadline and the size cap.

@@ -81,6 +81,8 @@ pub struct ApiState {
     event_streams: Arc<streams::EventStreams>,
     /// Turns true when the node stops: open event streams end.
     shutdown: tokio::sync::watch::Receiver<bool>,
+    /// Per-principal request rates.
+    rates: Arc<access::PrincipalRates>,
 }
 
 /// Deadline for asking a peer node for its local actors.
@@ -132,6 +134,7 @@ pub fn router(
             limits.api_event_streams_per_client_max,
         )),
         shutdown,
+        rates: Arc::new(access::PrincipalRates::new(&limits)),
     };
     let mut router = Router::new();
     for route in api_routes() {
@@ -142,6 +145,7 @@ pub fn router(
     router
         .merge(crate::console::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_span))
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
@@ -437,10 +441,47 @@ fn committed(applied: &Applied) -> Json<Committed> {
     Json(wire::committed(applied))
 }
 
+/// A known path asked with a method it does not serve (axum adds `Allow`).
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Failure {
+    Failure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{method} is not served on {}: see the Allow header, or GET /v1/openapi.json",
+            uri.path()
+        ),
+    )
+}
+
 async fn not_found() -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
         "no_route",
         "no such route: see /v1/incidents, /v1/units, /v1/cluster, /healthz, /readyz",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_routes;
+
+    #[test]
+    fn the_security_guide_lists_every_route_with_its_roles() {
+        // node/SECURITY.md's table is the route table, row for row.
+        let guide = include_str!("../../SECURITY.md");
+        for route in api_routes() {
+            let row = format!(
+                "| `{} {}` | {} |",
+                route.method,
+                route.path,
+                route.access.roles()
+            );
+            assert!(guide.contains(&row), "node/SECURITY.md lacks the row {row}");
+        }
+        let rows = guide
+            .lines()
+            .filter(|line| line.starts_with("| `GET ") || line.starts_with("| `POST "))
+            .count();
+        assert_eq!(rows, api_routes().len(), "a row for a route that is gone");
+    }
 }

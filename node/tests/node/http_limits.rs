@@ -324,3 +324,52 @@ async fn a_node_with_open_event_streams_stops_promptly() {
             .is_some());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_principal_over_its_rate_is_refused_and_others_are_served() {
+    // Phase 1: three nodes allowing each principal 5 requests per second
+    // with a burst of 10; two fresh principals' tokens.
+    let cluster = start_cluster_with(|file| {
+        file.limits.api_requests_per_principal_per_s = 5;
+        file.limits.api_requests_burst_per_principal = 10;
+    })
+    .await;
+    let flooder = cluster
+        .processes
+        .issue_token("dispatcher-flood", &["dispatcher"])
+        .await
+        .unwrap();
+    let other = cluster
+        .processes
+        .issue_token("viewer-wu", &["viewer"])
+        .await
+        .unwrap();
+    let url = format!("{}/v1/cluster", cluster.client.urls()[0]);
+    let http = reqwest::Client::new();
+
+    // Phase 2: 40 requests at once from one principal: the burst is
+    // served, most of the rest refused 429 naming the limit, with Retry-After.
+    let sends = (0..40).map(|_| http.get(&url).bearer_auth(&flooder).send());
+    let answers = futures_util::future::join_all(sends).await;
+    let mut refused = 0;
+    for answer in answers {
+        let answer = answer.unwrap();
+        if answer.status() == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+            assert!(answer.headers().contains_key("retry-after"));
+            let body = answer.text().await.unwrap();
+            assert!(
+                body.contains("api_requests_per_principal_per_s = 5"),
+                "{body}"
+            );
+        }
+    }
+    assert!((20..=30).contains(&refused), "{refused} of 40 refused");
+
+    // Phase 3: another principal is served at once, and the first again after a second.
+    let served = http.get(&url).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(served.status(), reqwest::StatusCode::OK);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let again = http.get(&url).bearer_auth(&flooder).send().await.unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::OK);
+}

@@ -2,11 +2,13 @@
 //! and real redb files: one binary, a module per scenario.
 
 mod access;
+mod bad_input;
 mod cli_errors;
 mod console;
 mod demo;
 mod dispatch;
 mod http_limits;
+mod https;
 mod kill_leader;
 mod lifecycle;
 mod metrics;
