@@ -31,6 +31,7 @@
 //! consensus node.
 
 pub mod actor;
+pub mod bounds;
 pub mod context;
 pub mod hub;
 pub mod placement;

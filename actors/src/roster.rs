@@ -33,6 +33,9 @@ pub fn roster_units(district: &District) -> Vec<RosterUnit> {
 /// proposes them. Idempotent: the ledger adds only units it does not know.
 pub(crate) async fn load_when_leading(node: Arc<ConsensusNode>, district: Arc<District>) {
     let roster = roster_units(&district);
+    // The ledger refuses positions outside the same area as the API does.
+    let margin_m = node.cluster().limits().district_margin_m;
+    let area = crate::bounds::DistrictBounds::new(&district, margin_m).area();
     let mut hasher = DefaultHasher::new();
     for unit in &roster {
         unit.id.0.hash(&mut hasher);
@@ -49,6 +52,7 @@ pub(crate) async fn load_when_leading(node: Arc<ConsensusNode>, district: Arc<Di
                 Origin::System { node: node.id() },
                 Action::LoadRoster(LoadRoster {
                     units: roster.clone(),
+                    area: Some(area.clone()),
                 }),
             );
             match node.write(command).await {

@@ -221,6 +221,8 @@ pub struct Limits {
     /// Event streams open at once from one client address; one more is
     /// answered 429.
     pub api_event_streams_per_client_max: u32,
+    /// Event streams open at once for one principal; one more is answered 429.
+    pub api_event_streams_per_principal_max: u32,
     /// Requests one principal may make per second on one node, sustained;
     /// beyond it (and its burst) the API answers 429.
     pub api_requests_per_principal_per_s: u32,
@@ -264,6 +266,7 @@ impl Default for Limits {
             api_connections_max: 1_024,
             api_event_streams_max: 256,
             api_event_streams_per_client_max: 8,
+            api_event_streams_per_principal_max: 32,
             api_requests_per_principal_per_s: 500,
             api_requests_burst_per_principal: 1_000,
         }
@@ -811,6 +814,11 @@ fn validate_http_limits(limits: &Limits) -> Result<(), ConfigError> {
             "limits.api_event_streams_per_client_max",
             limits.api_event_streams_per_client_max,
             limits.api_event_streams_max,
+        ),
+        (
+            "limits.api_event_streams_per_principal_max",
+            limits.api_event_streams_per_principal_max,
+            API_EVENT_STREAMS_MAX_MAX,
         ),
         (
             "limits.api_requests_per_principal_per_s",

@@ -120,6 +120,7 @@ fn set_up(walk: &mut Walk) {
             ring: Ring::StreetPatrol,
             station: Some(StationId::from(STATION)),
         }],
+        area: None,
     };
     walk.apply(system.clone(), Action::LoadRoster(roster), Vec::new());
     let tokens = [

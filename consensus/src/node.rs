@@ -27,7 +27,7 @@ use crate::log_store::{open_database, LogStore};
 use crate::network::NetworkFactory;
 use crate::state_machine::{LedgerReader, StateMachine};
 use crate::status::{ClusterStatus, MemberStatus};
-use crate::tls::{PeerIdentity, TlsIdentity};
+use crate::tls::{ClientCertAuthority, PeerIdentity, TlsIdentity};
 use crate::transport::{RequestHandler, RpcError, Transport, TransportConfig};
 use crate::types::{NodeAddr, NodeId, Raft};
 use crate::wire::{
@@ -99,6 +99,8 @@ pub struct ConsensusNode {
     write_timeout: Duration,
     rpc_timeout: Duration,
     clock: Clock,
+    /// Verifies API clients' certificates against the cluster CA.
+    client_certs: ClientCertAuthority,
 }
 
 /// The openraft configuration for a cluster file's timing and limits.
@@ -158,6 +160,7 @@ impl ConsensusNode {
             &cluster.tls().ca_cert,
             &cluster.tls().cert_dir,
         )?;
+        let client_certs = ClientCertAuthority::load(cluster.name(), &cluster.tls().ca_cert)?;
         let limits = cluster.limits();
         let transport = Transport::bind(
             &identity,
@@ -197,6 +200,7 @@ impl ConsensusNode {
             raft,
             transport: transport.clone(),
             reader,
+            client_certs,
             committed_index,
             write_timeout: Duration::from_millis(limits.client_write_timeout_ms),
             rpc_timeout: Duration::from_millis(limits.rpc_timeout_ms),
@@ -401,7 +405,42 @@ impl ConsensusNode {
                 .read()
                 .ledger
                 .authenticate_token(bearer, self.now_ms()),
+            Proof::Certificate(der) => self.certificate_principal(der),
         }
+    }
+
+    /// The principal a client certificate names, once it verifies against
+    /// the cluster CA.
+    fn certificate_principal(&self, der: &[u8]) -> Result<Principal, AuthError> {
+        let refused = |why: String| AuthError::BadCertificate { why };
+        let cert = self.client_certs.verify(der).map_err(refused)?;
+        if !crate::ledger::access::name_is_valid(&cert.name) {
+            return Err(refused(format!(
+                "its principal {:?} is not a valid name",
+                cert.name
+            )));
+        }
+        let roles = cert
+            .roles
+            .iter()
+            .map(|role| role.parse())
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(refused)?;
+        if roles.is_empty() {
+            return Err(refused("it names no role".to_string()));
+        }
+        Ok(Principal {
+            name: cert.name,
+            roles,
+            credential: crate::ledger::Credential::Certificate {
+                fingerprint: cert.fingerprint,
+            },
+        })
+    }
+
+    /// The verifier of API clients' certificates (for the API's TLS server).
+    pub fn client_cert_authority(&self) -> &ClientCertAuthority {
+        &self.client_certs
     }
 
     async fn forward_write(

@@ -347,6 +347,161 @@ pub fn issue_api_certs(
     Ok(())
 }
 
+/// The URI a client certificate names its principal with.
+pub fn principal_uri(cluster: &str, name: &str) -> String {
+    format!("cordon://{cluster}/principal/{name}")
+}
+
+/// The URI a client certificate names one of its roles with.
+pub fn role_uri(cluster: &str, role: &str) -> String {
+    format!("cordon://{cluster}/role/{role}")
+}
+
+/// The files of principal `name`'s client certificate and key in `dir`.
+pub fn client_cert_paths(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    (
+        dir.join(format!("client-{name}.crt")),
+        dir.join(format!("client-{name}.key")),
+    )
+}
+
+/// Issues a client certificate for principal `name` with `roles` (their
+/// text, e.g. `station:bund`) from the CA files in `dir`: the principal and
+/// each role are URIs of its subject alternative names.
+pub fn issue_client_cert(
+    cluster: &str,
+    name: &str,
+    roles: &[String],
+    dir: &Path,
+    valid_for: Duration,
+) -> Result<(PathBuf, PathBuf), TlsError> {
+    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
+    let key_path = CertPaths::ca_key(dir);
+    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
+        path: key_path,
+        problem: e.to_string(),
+    })?;
+    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key)?;
+    let key = KeyPair::generate()?;
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    let uris = std::iter::once(principal_uri(cluster, name))
+        .chain(roles.iter().map(|role| role_uri(cluster, role)));
+    for uri in uris {
+        let uri = uri.try_into()?;
+        params.subject_alt_names.push(rcgen::SanType::URI(uri));
+    }
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    validity(&mut params, valid_for);
+    let cert = params.signed_by(&key, &issuer)?;
+    let (cert_path, key_path) = client_cert_paths(dir, name);
+    write_file(&cert_path, &cert.pem(), false)?;
+    write_file(&key_path, &key.serialize_pem(), true)?;
+    Ok((cert_path, key_path))
+}
+
+/// What a verified client certificate names: the principal, its roles'
+/// text and the certificate's fingerprint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientCertificate {
+    /// The principal's name.
+    pub name: String,
+    /// Its roles, as text.
+    pub roles: Vec<String>,
+    /// The first 16 hex digits of the SHA-256 of the certificate.
+    pub fingerprint: String,
+}
+
+/// Verifies API clients' certificates against the cluster CA.
+#[derive(Clone)]
+pub struct ClientCertAuthority {
+    cluster: String,
+    verifier: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+}
+
+impl std::fmt::Debug for ClientCertAuthority {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientCertAuthority")
+            .field("cluster", &self.cluster)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientCertAuthority {
+    /// Loads the cluster CA at `ca_cert`.
+    pub fn load(cluster: &str, ca_cert: &Path) -> Result<ClientCertAuthority, TlsError> {
+        let mut roots = RootCertStore::empty();
+        for cert in load_certs(ca_cert)? {
+            roots.add(cert).map_err(|e| TlsError::BadPem {
+                path: ca_cert.to_path_buf(),
+                problem: e.to_string(),
+            })?;
+        }
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), TlsIdentity::provider())
+                .allow_unauthenticated()
+                .build()?;
+        Ok(ClientCertAuthority {
+            cluster: cluster.to_string(),
+            verifier,
+        })
+    }
+
+    /// The verifier for a TLS server that asks for (but does not require)
+    /// a client certificate.
+    pub fn verifier(&self) -> Arc<dyn rustls::server::danger::ClientCertVerifier> {
+        self.verifier.clone()
+    }
+
+    /// Verifies `der` (chain to the CA, validity now, client use) and reads
+    /// the principal and roles it names for this cluster.
+    pub fn verify(&self, der: &[u8]) -> Result<ClientCertificate, String> {
+        let cert = CertificateDer::from(der.to_vec());
+        self.verifier
+            .verify_client_cert(&cert, &[], rustls::pki_types::UnixTime::now())
+            .map_err(|e| format!("not a valid certificate of the cluster CA: {e}"))?;
+        let (_, parsed) =
+            x509_parser::parse_x509_certificate(der).map_err(|e| format!("unreadable: {e}"))?;
+        let names = parsed
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| san.value.general_names.clone())
+            .unwrap_or_default();
+        let prefix = format!("cordon://{}/", self.cluster);
+        let mut principal = None;
+        let mut roles = Vec::new();
+        for name in names {
+            let x509_parser::extensions::GeneralName::URI(uri) = name else {
+                continue;
+            };
+            match uri.strip_prefix(&prefix) {
+                Some(rest) if rest.starts_with("principal/") => {
+                    principal = Some(rest["principal/".len()..].to_string());
+                }
+                Some(rest) if rest.starts_with("role/") => {
+                    roles.push(rest["role/".len()..].to_string())
+                }
+                _ => {}
+            }
+        }
+        let name = principal.ok_or_else(|| {
+            format!("it names no principal of cluster {} (issue it with `cordon certs issue --principal`)", self.cluster)
+        })?;
+        let digest = ring::digest::digest(&ring::digest::SHA256, der);
+        let fingerprint = digest.as_ref()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Ok(ClientCertificate {
+            name,
+            roles,
+            fingerprint,
+        })
+    }
+}
+
 /// A holder's loaded TLS material: its chain, key and the cluster CA.
 pub struct TlsIdentity {
     /// The cluster name the certificates belong to.
@@ -400,7 +555,7 @@ impl TlsIdentity {
         })
     }
 
-    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
         Arc::new(rustls::crypto::ring::default_provider())
     }
 

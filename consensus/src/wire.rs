@@ -69,6 +69,10 @@ pub enum Request {
 pub enum Proof {
     /// A bearer token (only over the members' mutual-TLS connections).
     Token(BearerToken),
+    /// A client certificate's DER (the leader verifies it against the
+    /// cluster CA; without its key it proves nothing by itself, but it
+    /// travels only from the node whose TLS handshake verified the key).
+    Certificate(Vec<u8>),
 }
 
 /// What an operator reads of the ledger's access records.

@@ -18,17 +18,27 @@ use rustls::sign::CertifiedKey;
 /// How often the certificate files are checked for a change, at most.
 const RELOAD_CHECK_MS: u64 = 2_000;
 
-/// The TLS configuration of node `id`'s API server, with hot reload.
-pub fn server_config(cert_dir: &Path, id: u64) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+/// The TLS configuration of node `id`'s API server, with hot reload. It
+/// asks for a client certificate (`clients` verifies it against the
+/// cluster CA) but does not require one: a client may use a token instead.
+pub fn server_config(
+    cert_dir: &Path,
+    id: u64,
+    clients: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+) -> anyhow::Result<Arc<rustls::ServerConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let (cert, key) = cordon_consensus::tls::api_cert_paths(cert_dir, id);
     let resolver = ReloadingCert::load(cert, key, provider.clone())?;
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("rustls protocol versions")?
-        .with_no_client_auth()
+        .with_client_cert_verifier(clients)
         .with_cert_resolver(Arc::new(resolver));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No session resumption: a resumed session skips the client
+    // certificate check (a revoked or expired certificate would come back).
+    config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+    config.send_tls13_tickets = 0;
     Ok(Arc::new(config))
 }
 

@@ -79,9 +79,9 @@ enum Commands {
     },
     /// Issue, list or revoke bearer tokens (operator certificate, over QUIC).
     Token {
-        /// The cluster file (nodes, certificate paths).
-        #[arg(long)]
-        cluster: PathBuf,
+        /// The cluster file (nodes, certificate paths); before or after the subcommand.
+        #[arg(long, global = true)]
+        cluster: Option<PathBuf>,
         #[command(subcommand)]
         command: TokenCommand,
     },
@@ -154,8 +154,15 @@ enum CertsCommand {
         #[arg(long, conflicts_with = "operator")]
         node: Option<u64>,
         /// Issue the operator certificate.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "principal")]
         operator: bool,
+        /// Issue an API client certificate for this principal (with --role):
+        /// it logs in to the HTTPS API instead of a token.
+        #[arg(long, conflicts_with = "node", requires = "roles")]
+        principal: Option<String>,
+        /// A role of --principal (repeat for several), as for `cordon token issue`.
+        #[arg(long = "role", value_parser = parse_role)]
+        roles: Vec<Role>,
         /// Validity in days (1 to 36500).
         #[arg(long, default_value_t = 365, conflicts_with = "valid_for", value_parser = parse_days)]
         days: u64,
@@ -504,7 +511,7 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
             .await
         }
         Commands::Ctl { cluster, command } => ctl_command(&cluster, command).await,
-        Commands::Token { cluster, command } => token_command(&cluster, command).await,
+        Commands::Token { cluster, command } => token_command(cluster, command).await,
         Commands::Incident(command) => incident(command).await,
         Commands::Bench {
             target,
@@ -589,16 +596,23 @@ fn certs(command: CertsCommand) -> anyhow::Result<()> {
             cluster,
             node,
             operator,
+            principal,
+            roles,
             days,
             valid_for,
         } => {
             let config = ClusterConfig::load(&cluster)?;
+            let valid_for = valid_for.unwrap_or(Duration::from_secs(days * 86_400));
+            if let Some(name) = principal {
+                return issue_client_cert(&config, &name, &roles, valid_for);
+            }
             let holder = match (node, operator) {
                 (Some(id), false) => PeerIdentity::Node(id),
                 (None, true) => PeerIdentity::Operator,
-                _ => bail!("say whom to issue for: --node ID or --operator"),
+                _ => bail!(
+                    "say whom to issue for: --node ID, --operator or --principal NAME --role ROLE"
+                ),
             };
-            let valid_for = valid_for.unwrap_or(Duration::from_secs(days * 86_400));
             tls::issue_from_ca_files(config.name(), holder, &config.tls().cert_dir, valid_for)?;
             println!(
                 "issued a certificate for {holder} in {}, valid for {} s",
@@ -608,6 +622,34 @@ fn certs(command: CertsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `cordon certs issue --principal NAME --role ROLE`: an API client certificate.
+fn issue_client_cert(
+    config: &ClusterConfig,
+    name: &str,
+    roles: &[Role],
+    valid_for: Duration,
+) -> anyhow::Result<()> {
+    if !cordon_consensus::ledger::access::name_is_valid(name) {
+        bail!("--principal {name:?}: use 1-64 characters of A-Z, a-z, 0-9, '-', '_', '.', '@'");
+    }
+    let roles: Vec<String> = roles.iter().map(ToString::to_string).collect();
+    let (cert, key) = tls::issue_client_cert(
+        config.name(),
+        name,
+        &roles,
+        &config.tls().cert_dir,
+        valid_for,
+    )?;
+    println!(
+        "issued a client certificate for {name} ({}) valid for {} s: {} and {} (give both to its holder; the key stays secret)",
+        roles.join(", "),
+        valid_for.as_secs(),
+        cert.display(),
+        key.display()
+    );
+    Ok(())
 }
 
 fn refuse_to_overwrite(ca: &Path) -> anyhow::Result<()> {
@@ -710,8 +752,11 @@ async fn ctl_command(cluster: &Path, command: CtlCommand) -> anyhow::Result<()> 
     }
 }
 
-async fn token_command(cluster: &Path, command: TokenCommand) -> anyhow::Result<()> {
-    let operator = ctl::Operator::connect(ClusterConfig::load(cluster)?)?;
+async fn token_command(cluster: Option<PathBuf>, command: TokenCommand) -> anyhow::Result<()> {
+    let Some(cluster) = cluster else {
+        bail!("give the cluster file: cordon token issue --cluster cluster.toml ...");
+    };
+    let operator = ctl::Operator::connect(ClusterConfig::load(&cluster)?)?;
     match command {
         TokenCommand::Issue {
             principal,

@@ -179,6 +179,11 @@ struct Connection {
     _permit: OwnedSemaphorePermit,
 }
 
+/// The client certificate (DER) a TLS client proved it holds the key of;
+/// the API reads its principal after verifying it against the cluster CA.
+#[derive(Clone, Debug)]
+pub struct PeerCertificate(pub Arc<Vec<u8>>);
+
 /// Why the server ended a connection itself.
 enum Expired {
     /// A request head took longer than `api_header_read_timeout_ms`.
@@ -199,7 +204,13 @@ impl Connection {
         let _ = stream.set_nodelay(true);
         if let Some(acceptor) = tls {
             if let Some(stream) = self.handshake(stream, acceptor).await {
-                self.serve(stream, shutdown).await;
+                let peer_certificate = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(|chain| chain.first())
+                    .map(|cert| PeerCertificate(Arc::new(cert.to_vec())));
+                self.serve(stream, shutdown, peer_certificate).await;
             }
             return;
         }
@@ -207,7 +218,7 @@ impl Connection {
         let Ok((stream, spare)) = split_handle(stream) else {
             return;
         };
-        if let Some(Expired::Head) = self.serve(stream, shutdown).await {
+        if let Some(Expired::Head) = self.serve(stream, shutdown, None).await {
             let timeout_ms = self.limits.header_read_timeout.as_millis();
             let answer = raw_answer(
                 "408 Request Timeout",
@@ -257,8 +268,14 @@ impl Connection {
         }
     }
 
-    /// Serves hyper on `stream`; says which deadline ended it, if one did.
-    async fn serve<S>(&self, stream: S, mut shutdown: watch::Receiver<bool>) -> Option<Expired>
+    /// Serves hyper on `stream` (whose client proved `peer_certificate`, if
+    /// any); says which deadline ended it, if one did.
+    async fn serve<S>(
+        &self,
+        stream: S,
+        mut shutdown: watch::Receiver<bool>,
+        peer_certificate: Option<PeerCertificate>,
+    ) -> Option<Expired>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -268,7 +285,10 @@ impl Connection {
             activity: activity.clone(),
         });
         let (app, peer, watched) = (self.app.clone(), self.peer, activity.clone());
-        let service = hyper::service::service_fn(move |request| {
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            if let Some(certificate) = &peer_certificate {
+                request.extensions_mut().insert(certificate.clone());
+            }
             handle(app.clone(), peer, watched.clone(), request)
         });
         let mut connection =

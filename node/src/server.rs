@@ -60,7 +60,7 @@ pub async fn run(
     let drills = drill_config(drills)?;
     warn_about_drills(id, &drills);
 
-    let tls = api_tls(&cluster, id, insecure_http)?;
+    let tls = api_tls(&cluster, &node, insecure_http)?;
     let listener = tokio::net::TcpListener::bind(spec.api_addr)
         .await
         .with_context(|| {
@@ -82,7 +82,8 @@ pub async fn run(
         drills,
         metrics,
         shutdown.clone(),
-    );
+        tls.is_some(),
+    )?;
     tokio::spawn(async move {
         shutdown_signal().await;
         stopping.send_replace(true);
@@ -117,9 +118,10 @@ fn warn_about_drills(id: NodeId, drills: &api::DrillConfig) {
 /// bearer tokens then cross the network in clear).
 fn api_tls(
     cluster: &ClusterConfig,
-    id: NodeId,
+    node: &ConsensusNode,
     insecure_http: bool,
 ) -> anyhow::Result<Option<tokio_rustls::TlsAcceptor>> {
+    let id = node.id();
     if insecure_http {
         tracing::warn!(
             node_id = id,
@@ -128,7 +130,8 @@ fn api_tls(
         );
         return Ok(None);
     }
-    let config = crate::api_tls::server_config(&cluster.tls().cert_dir, id)
+    let clients = node.client_cert_authority().verifier();
+    let config = crate::api_tls::server_config(&cluster.tls().cert_dir, id, clients)
         .context("load the API's HTTPS certificate")?;
     Ok(Some(tokio_rustls::TlsAcceptor::from(config)))
 }

@@ -97,8 +97,15 @@ impl<'a> GridIndex<'a> {
         if count == 0 {
             return found;
         }
-        for radius in 0..=self.radius_max(centre) {
-            for index in ring_of_cells(centre, radius).flat_map(|cell| self.members(cell)) {
+        let Some(extent) = self.extent else {
+            return found;
+        };
+        // Rings that miss the occupied cells are skipped, and each ring is
+        // walked only where it crosses them: the cost is bounded by the
+        // index's own extent, however far away the query point lies.
+        for radius in radius_min(centre, extent)..=self.radius_max(centre) {
+            let cells = ring_cells_within(centre, radius, extent);
+            for index in cells.flat_map(|cell| self.members(cell)) {
                 let unit = &self.units[index];
                 if filter(unit) {
                     found.push(Nearby {
@@ -139,13 +146,49 @@ impl<'a> GridIndex<'a> {
     }
 }
 
-/// The cells exactly `radius` cells from `centre` (Chebyshev distance).
-fn ring_of_cells(centre: Cell, radius: i64) -> impl Iterator<Item = Cell> {
-    (-radius..=radius).flat_map(move |dx| {
-        (-radius..=radius)
-            .filter(move |dy| dx.abs() == radius || dy.abs() == radius)
-            .map(move |dy| (centre.0 + dx, centre.1 + dy))
-    })
+/// The smallest ring (Chebyshev radius) from `centre` that reaches the
+/// box `(low, high)`: 0 inside it.
+fn radius_min(centre: Cell, (low, high): (Cell, Cell)) -> i64 {
+    [
+        low.0 - centre.0,
+        centre.0 - high.0,
+        low.1 - centre.1,
+        centre.1 - high.1,
+        0,
+    ]
+    .into_iter()
+    .fold(0, i64::max)
+}
+
+/// The cells exactly `radius` cells from `centre` (Chebyshev distance)
+/// that lie in the box `(low, high)`: its four sides, clipped to the box,
+/// each cell once. At most twice the box's width plus height.
+fn ring_cells_within(
+    centre: Cell,
+    radius: i64,
+    (low, high): (Cell, Cell),
+) -> impl Iterator<Item = Cell> {
+    let (x0, x1) = (
+        (centre.0 - radius).max(low.0),
+        (centre.0 + radius).min(high.0),
+    );
+    let (top, bottom) = (centre.1 + radius, centre.1 - radius);
+    let (left, right) = (centre.0 - radius, centre.0 + radius);
+    // The sides' inner rows (corners belong to the top and bottom rows).
+    let (y0, y1) = ((bottom + 1).max(low.1), (top - 1).min(high.1));
+    let in_rows = move |y: i64| (low.1..=high.1).contains(&y);
+    let in_columns = move |x: i64| (low.0..=high.0).contains(&x);
+    let rows = [top, bottom]
+        .into_iter()
+        .take(if radius == 0 { 1 } else { 2 })
+        .filter(move |y| in_rows(*y))
+        .flat_map(move |y| (x0..=x1).map(move |x| (x, y)));
+    let columns = [left, right]
+        .into_iter()
+        .take(if radius == 0 { 0 } else { 2 })
+        .filter(move |x| in_columns(*x))
+        .flat_map(move |x| (y0..=y1).map(move |y| (x, y)));
+    rows.chain(columns)
 }
 
 /// Orders by distance, then unit id.
@@ -214,6 +257,48 @@ mod tests {
                     expected[..count.min(expected.len())],
                     "step {step} count {count}"
                 );
+            }
+        }
+    }
+
+    // A point hundreds of kilometres away (a GPS fix at 0,0 or a unit moved
+    // 420 km) gets the same answer as a brute-force scan, and its rings
+    // are walked only where they cross the units' cells.
+    #[test]
+    fn a_far_point_costs_no_more_than_the_district() {
+        let district = District::embedded();
+        let units = candidates_at_home(&district);
+        let frame = LocalFrame::for_district(&district);
+        let index = GridIndex::new(frame, INDEX_CELL_M, &units);
+        for position in [
+            LatLon::new(0.0, 0.0),
+            LatLon::new(35.0, 121.48),
+            LatLon::new(31.23, 125.9),
+        ] {
+            let expected = brute_force(&units, &frame, &position, |_| true);
+            assert_eq!(index.nearest(&position, 5, |_| true), expected[..5]);
+        }
+        let (low, high) = index.extent.unwrap();
+        let bound = 2 * ((high.0 - low.0 + 1) + (high.1 - low.1 + 1));
+        for radius in [0, 1, 7, 10_000, 10_000_000] {
+            for centre in [
+                (0, 0),
+                (low.0 - 50_000, high.1 + 3),
+                (high.0 + 9, high.1 + 9),
+            ] {
+                let cells: Vec<Cell> = ring_cells_within(centre, radius, (low, high)).collect();
+                assert!(
+                    cells.len() as i64 <= bound,
+                    "{radius} {centre:?}: {}",
+                    cells.len()
+                );
+                let expected: std::collections::BTreeSet<Cell> = (low.0..=high.0)
+                    .flat_map(|x| (low.1..=high.1).map(move |y| (x, y)))
+                    .filter(|(x, y)| (x - centre.0).abs().max((y - centre.1).abs()) == radius)
+                    .collect();
+                let got: std::collections::BTreeSet<Cell> = cells.iter().copied().collect();
+                assert_eq!(got.len(), cells.len(), "each cell once");
+                assert_eq!(got, expected, "{radius} {centre:?}");
             }
         }
     }

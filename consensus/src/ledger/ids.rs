@@ -127,6 +127,40 @@ impl Position {
     }
 }
 
+/// Where positions may lie: a box of latitudes and longitudes (the
+/// district's outline plus its margin), set with the roster.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Area {
+    /// The south-west corner.
+    pub south_west: Position,
+    /// The north-east corner.
+    pub north_east: Position,
+    /// Its name (the district's), for refusals.
+    pub name: String,
+}
+
+impl Area {
+    /// True when `position` lies inside, edges included.
+    pub fn contains(&self, position: &Position) -> bool {
+        (self.south_west.lat_e7..=self.north_east.lat_e7).contains(&position.lat_e7)
+            && (self.south_west.lon_e7..=self.north_east.lon_e7).contains(&position.lon_e7)
+    }
+}
+
+impl fmt::Display for Area {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} and its margin: latitude {:.4} to {:.4}, longitude {:.4} to {:.4}",
+            self.name,
+            self.south_west.lat(),
+            self.north_east.lat(),
+            self.south_west.lon(),
+            self.north_east.lon()
+        )
+    }
+}
+
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.6},{:.6}", self.lat(), self.lon())

@@ -57,7 +57,7 @@ pub use command::{
     ROSTER_UNITS_MAX, SCALE_MAX, TEXT_BYTES_MAX,
 };
 pub use ids::{
-    ActorId, Channel, IncidentId, IncidentKind, IncidentStatus, Position, RequestId, Ring,
+    ActorId, Area, Channel, IncidentId, IncidentKind, IncidentStatus, Position, RequestId, Ring,
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
@@ -96,6 +96,8 @@ pub struct Ledger {
     tokens: BTreeMap<String, Token>,
     /// The operator audit log: every applied operator action, hash-chained.
     operator_audit: Vec<OperatorAuditEntry>,
+    /// Where reported positions may lie, once the roster set it.
+    area: Option<Area>,
 }
 
 impl Ledger {
@@ -243,6 +245,18 @@ impl Ledger {
     /// Every actor's pending messages, by addressee then age.
     pub fn pending(&self) -> impl Iterator<Item = &Envelope> {
         self.pending.values().flat_map(BTreeMap::values)
+    }
+
+    /// Refuses `position` (of `field`) outside the area the roster set.
+    pub(crate) fn check_position(&self, field: &str, position: &Position) -> Result<(), Rejection> {
+        match &self.area {
+            Some(area) if !area.contains(position) => Err(command::out_of_range(
+                field,
+                position,
+                &format!("a position inside {area}"),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// The operator audit log, oldest first.

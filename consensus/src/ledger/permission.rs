@@ -264,7 +264,10 @@ mod tests {
                 position: None,
                 expected_version: None,
             }),
-            Action::LoadRoster(LoadRoster { units: Vec::new() }),
+            Action::LoadRoster(LoadRoster {
+                units: Vec::new(),
+                area: None,
+            }),
             Action::RetireNodeId(RetireNodeId { node_id: 9 }),
             Action::TriageIncident(TriageIncident {
                 incident_id: IncidentId(1),

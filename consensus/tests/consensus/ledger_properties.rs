@@ -36,6 +36,7 @@ fn roster_command() -> Command {
                     station: None,
                 })
                 .collect(),
+            area: None,
         }),
     )
 }

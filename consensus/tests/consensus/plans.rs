@@ -38,6 +38,7 @@ impl Log {
         });
         log.apply(Action::LoadRoster(LoadRoster {
             units: roster.to_vec(),
+            area: None,
         }));
         log.apply(Action::ReportIncident(NewIncident {
             kind: IncidentKind::ExtremeAct,

@@ -117,6 +117,7 @@ fn operator(request_id: &str, action: Action) -> Command {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
     // Phase 1: a major incident, triaged, whose plan is approved before the
     // hub proposed one: refused at log index 5.
@@ -127,7 +128,10 @@ fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
         ring: Ring::SpecialPolice,
         station: None,
     };
-    let roster = LoadRoster { units: vec![team] };
+    let roster = LoadRoster {
+        units: vec![team],
+        area: None,
+    };
     ledger.apply(2, &operator("roster", Action::LoadRoster(roster)));
     ledger.apply(3, &report("r-1", "crush at the Bund"));
     let triage = TriageIncident {

@@ -93,6 +93,7 @@ fn small_ledger_log() -> Vec<Entry> {
                     ring: Ring::SpecialPolice,
                     station: None,
                 }],
+                area: None,
             }),
         ),
         report(2),

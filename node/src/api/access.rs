@@ -4,8 +4,9 @@
 //! - A public route (health, readiness, the OpenAPI document, the console's
 //!   files) needs nothing.
 //! - Every other route needs `Authorization: Bearer <token>` (a token an
-//!   operator issued with `cordon token issue`); else 401 naming how to get
-//!   one. The node first waits for a read barrier, so a token revoked (or
+//!   operator issued with `cordon token issue`) or, over HTTPS, a client
+//!   certificate from the cluster CA naming a principal and its roles
+//!   (`cordon certs issue --principal`); else 401 naming how to get one. The node first waits for a read barrier, so a token revoked (or
 //!   issued) by a committed command is judged by that commit on every node.
 //! - A route that needs a right is refused with 403 naming the roles that
 //!   hold it (the table is `RoleKind::grants` in the ledger). What a
@@ -27,6 +28,7 @@ use cordon_consensus::ledger::{AuthError, BearerToken, Origin, Principal, Right,
 use cordon_consensus::wire::Proof;
 
 use super::{ApiState, Failure};
+use crate::http_server::PeerCertificate;
 
 /// What a route needs of its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +80,8 @@ pub(super) async fn authorize(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_string(), |info| info.0.to_string());
-    let caller = match authenticate(&state, request.headers(), client).await {
+    let certificate = request.extensions().get::<PeerCertificate>();
+    let caller = match authenticate(&state, request.headers(), certificate, client).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
@@ -95,18 +98,24 @@ pub(super) async fn authorize(
     next.run(request).await
 }
 
-/// The caller named by the request's bearer token, judged after a read
+/// The caller named by the request's bearer token (or, without one, by
+/// the client certificate its TLS connection proved), judged after a read
 /// barrier (so by every commit made before the request).
 async fn authenticate(
     state: &ApiState,
     headers: &HeaderMap,
+    certificate: Option<&PeerCertificate>,
     client: String,
 ) -> Result<Caller, Response> {
-    let bearer = bearer_token(headers).map_err(unauthenticated)?;
+    let proof = match (bearer_token(headers), certificate) {
+        (Err(AuthError::Missing), Some(certificate)) => {
+            Proof::Certificate(certificate.0.as_ref().clone())
+        }
+        (bearer, _) => Proof::Token(bearer.map_err(unauthenticated)?),
+    };
     if let Err(error) = state.node.read_barrier().await {
         return Err(Failure::from(error).into_response());
     }
-    let proof = Proof::Token(bearer);
     let principal = state.node.authenticate(&proof).map_err(unauthenticated)?;
     let origin = Origin::Api {
         node: state.node.id(),

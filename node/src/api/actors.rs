@@ -95,18 +95,28 @@ async fn supervisor_reports(
     state: &ApiState,
     caller: &Caller,
 ) -> std::collections::BTreeMap<(String, u64), SupervisedActor> {
-    let Proof::Token(token) = &caller.proof;
+    // A certificate's holder cannot be spoken for (its key stays with it):
+    // then only this node's own supervisors report.
+    let token = match &caller.proof {
+        Proof::Token(token) => Some(token),
+        Proof::Certificate(_) => None,
+    };
     let mut reports = std::collections::BTreeMap::new();
     for member in state.node.status().members {
         let local = if member.id == state.node.id() {
             Some(local_report(state).await)
-        } else {
-            let url = format!("http://{}/v1/actors/local", member.api_addr);
+        } else if let Some(token) = token {
+            let url = format!(
+                "{}://{}/v1/actors/local",
+                state.peer_scheme, member.api_addr
+            );
             let request = state.peers.get(&url).bearer_auth(token.text());
             match request.send().await {
                 Ok(response) => response.json::<LocalActors>().await.ok(),
                 Err(_) => None,
             }
+        } else {
+            None
         };
         // A supervisor's report lists the teams its actors supervise too.
         for report in local.into_iter().flat_map(|local| local.actors) {

@@ -19,11 +19,12 @@ use crate::wire;
 /// Server-sent events: one `applied` event per command applied on this
 /// node (data: [`cordon_api::events::Applied`]), or `lagged` when the
 /// stream fell behind (data: [`cordon_api::events::Lagged`]). Streams are
-/// capped per client address and in total; they end when the node stops.
+/// capped per client address, per principal and in total; they end when
+/// the node stops or the caller's token is revoked.
 #[utoipa::path(get, path = "/v1/events", tag = "cluster",
     responses(
         (status = 200, description = "text/event-stream of `applied` events (data: Applied) and `lagged` events (data: Lagged)", content_type = "text/event-stream", body = String),
-        (status = 429, description = "This client has limits.api_event_streams_per_client_max streams open", body = ApiError),
+        (status = 429, description = "This client address (limits.api_event_streams_per_client_max) or principal (limits.api_event_streams_per_principal_max) has its streams open", body = ApiError),
         (status = 503, description = "limits.api_event_streams_max streams are open on this node", body = ApiError),
     ))]
 pub(super) async fn events(
@@ -34,7 +35,9 @@ pub(super) async fn events(
     Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>,
     Failure,
 > {
-    let ticket = state.event_streams.open(client.ip())?;
+    let ticket = state
+        .event_streams
+        .open(client.ip(), &caller.principal.name)?;
     let receiver = state.node.ledger().subscribe();
     let mut shutdown = state.shutdown.clone();
     let stopping = async move {

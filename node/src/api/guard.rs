@@ -10,7 +10,7 @@
 //! - A state-changing request must say `Content-Type: application/json`,
 //!   with or without a body; else 415. A browser cannot send that across
 //!   sites without a CORS preflight, which this API never grants.
-//! - A state-changing request's body must be empty or a JSON object
+//! - A state-changing request's body must be empty, `null` or a JSON object
 //!   (serde would read an array as a struct's fields in order); else 400.
 //! - The body must arrive within `limits.api_body_read_timeout_ms` (else
 //!   408, and the connection is closed) and hold at most
@@ -221,11 +221,11 @@ pub(super) async fn guard(
     }
 }
 
-/// True for an empty body or one whose first non-blank byte opens an object.
+/// True for an empty body, `null` (what a client serialising "no body"
+/// sends), or one whose first non-blank byte opens an object.
 fn is_object_or_empty(body: &[u8]) -> bool {
-    body.iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_none_or(|first| *first == b'{')
+    let text = body.trim_ascii();
+    text.is_empty() || text == b"null" || text.starts_with(b"{")
 }
 
 /// The whole body, within the deadline and the size cap.

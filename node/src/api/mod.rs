@@ -33,11 +33,10 @@ use tracing::Instrument;
 
 use crate::wire;
 pub use access::{Access, Caller};
-use bounds::DistrictBounds;
+use cordon_actors::bounds::DistrictBounds;
 
 mod access;
 mod actors;
-mod bounds;
 mod cluster;
 mod drills;
 mod guard;
@@ -77,6 +76,9 @@ pub struct ApiState {
     incidents_listed_max: usize,
     district_bounds: Arc<DistrictBounds>,
     peers: reqwest::Client,
+    /// `https` when the members serve their API over TLS (`http` with
+    /// `--insecure-http`): how to ask a peer for its local actors.
+    peer_scheme: &'static str,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     event_streams: Arc<streams::EventStreams>,
     /// Turns true when the node stops: open event streams end.
@@ -102,8 +104,10 @@ pub fn router(
     drills: DrillConfig,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     shutdown: tokio::sync::watch::Receiver<bool>,
-) -> Router {
+    https: bool,
+) -> anyhow::Result<Router> {
     let limits = node.cluster().limits().clone();
+    let node_ca = node.cluster().tls().ca_cert.clone();
     let api_addr = node
         .cluster()
         .node(node.id())
@@ -124,15 +128,14 @@ pub fn router(
         inflight: Arc::new(Semaphore::new(limits.api_requests_inflight_max as usize)),
         incidents_listed_max: limits.api_incidents_listed_max as usize,
         district_bounds,
-        peers: reqwest::Client::builder()
-            .timeout(std::time::Duration::from_millis(PEER_ACTORS_TIMEOUT_MS))
-            .build()
-            .expect("a plain http client builds"),
+        peers: peer_client(&node_ca)?,
+        peer_scheme: if https { "https" } else { "http" },
         metrics,
-        event_streams: Arc::new(streams::EventStreams::new(
-            limits.api_event_streams_max,
-            limits.api_event_streams_per_client_max,
-        )),
+        event_streams: Arc::new(streams::EventStreams::new(streams::StreamCaps {
+            total_max: limits.api_event_streams_max,
+            per_client_max: limits.api_event_streams_per_client_max,
+            per_principal_max: limits.api_event_streams_per_principal_max,
+        })),
         shutdown,
         rates: Arc::new(access::PrincipalRates::new(&limits)),
     };
@@ -142,14 +145,25 @@ pub fn router(
             axum::middleware::from_fn_with_state((state.clone(), route.access), access::authorize);
         router = router.route(route.path, route.handler.route_layer(layer));
     }
-    router
+    Ok(router
         .merge(crate::console::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(request_span))
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
-        .with_state(state)
+        .with_state(state))
+}
+
+/// The client of peers' APIs (their local actors, trusting the cluster CA
+/// only) and of the demo's drill control (plain HTTP on loopback).
+fn peer_client(ca_cert: &std::path::Path) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(PEER_ACTORS_TIMEOUT_MS))
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(crate::api_tls::ca_root(ca_cert)?)
+        .build()
+        .map_err(anyhow::Error::from)
 }
 
 /// One route: its path and method, who may call it, and its handler.

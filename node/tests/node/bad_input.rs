@@ -287,7 +287,7 @@ fn body_cases(targets: &Targets) -> Vec<Case> {
         post("body is an 8-element array", P, r#"[null, "theft", null, null, 91, 121.476, null, null]"#).is(&[400], "JSON object"),
         post("body is a string", P, r#""theft""#).is(&[400], "JSON object"),
         post("body is a number", P, "42").is(&[400], "JSON object"),
-        post("body is null", P, "null").is(&[400], "JSON object"),
+        post("body is null", P, "null").is(&[400], "invalid type: null"),
         post("trailing garbage", P, [report(json!({})), b" xyz".to_vec()].concat()).is(&[400], "trailing characters"),
         post("20000 nested arrays", P, deep).is(&[400], "JSON object"),
         post("invalid UTF-8 in a string", P, invalid_utf8).is(&[400], "line 1"),

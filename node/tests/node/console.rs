@@ -8,7 +8,8 @@
 //! newly reported incident assigned, and the killed node is restarted from
 //! the console. A viewer's page shows the records but no control, returns
 //! to the login screen when its token is revoked, and a reporter's page
-//! says it may only report.
+//! says it may only report. A page of another site whose forms post
+//! approve, resolve and cancel to a node is refused and changes nothing.
 //!
 //! Headless Chromium is driven over the DevTools protocol on a pipe
 //! (`--remote-debugging-pipe`), which lets the test wait for what the page
@@ -25,7 +26,7 @@ use std::time::Duration;
 use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
 use cordon_api::drills::{DrillDone, DrillOffer, NodeProcess, NodeProcesses};
-use cordon_api::incidents::{Origin, ReportIncident};
+use cordon_api::incidents::{Incident, Origin, ReportIncident};
 use cordon_api::units::UnitList;
 use cordon_api::ApiError;
 use cordon_node::client::ApiClient;
@@ -34,7 +35,7 @@ use cordon_node::ctl::Operator;
 use cordon_node::drill_control::DrillControl;
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses, ProcessState};
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -198,12 +199,23 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     // it may report.
     viewer_and_reporter(&mut browser, &cluster, &leader_url, &major, &artifacts).await;
 
-    // Phase 6: the drawer shows the major incident's verified audit trail, and approves its plan.
+    // Phase 6: a page of another site whose forms post approve, resolve and
+    // cancel to the node, as a browser sends them (its Origin, a form
+    // content type, no token), is refused and changes nothing.
+    cross_site_forms_refused(
+        &mut browser,
+        &cluster,
+        &leader_url,
+        [&ordinary[1], &ordinary[2], &major],
+    )
+    .await;
+
+    // Phase 7: the drawer shows the major incident's verified audit trail, and approves its plan.
     approve_in_drawer(&mut browser, &first, &cluster, &major).await;
     browser.save(&first, &artifacts, "3-incident-drawer").await;
     browser.assert_clean(&first, &leader_url);
 
-    // Phase 7: kill the leader with the Kill button of its row in its own
+    // Phase 8: kill the leader with the Kill button of its row in its own
     // console; the answer arrives before the kill, then the console says the node is down.
     browser
         .eval(
@@ -245,7 +257,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         )
         .await;
 
-    // Phase 8: a new leader; a new incident is assigned and shows on a survivor's console.
+    // Phase 9: a new leader; a new incident is assigned and shows on a survivor's console.
     let new_leader = wait_new_leader(&cluster, leader).await;
     let new_url = cluster.client.urls()[(new_leader - 1) as usize].clone();
     let after = cluster
@@ -287,7 +299,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .await;
     browser.assert_clean(&second, &new_url);
 
-    // Phase 9: the surviving follower's console names the same leader and
+    // Phase 10: the surviving follower's console names the same leader and
     // does not guess the rest; logging out forgets the token.
     let follower = [1, 2, 3]
         .into_iter()
@@ -317,7 +329,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         )
         .await;
 
-    // Phase 10: the killed node is restarted from the new leader's console and catches up.
+    // Phase 11: the killed node is restarted from the new leader's console and catches up.
     browser
         .eval(
             &second,
@@ -352,7 +364,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .await;
     browser.save(&second, &artifacts, "5-after-restart").await;
 
-    // Phase 11: the other drills through the API: pause and resume a
+    // Phase 12: the other drills through the API: pause and resume a
     // follower, a drill that does not fit the node's state, and partition,
     // which the demo cannot do and says so.
     let drill = |node: u64, action: &'static str| {
@@ -655,6 +667,189 @@ async fn reporter_sees_note(browser: &mut Browser, page: &Page, token: &str) {
     assert_eq!(buttons, json!(["logout"]));
 }
 
+/// A page of another site (served here, on 127.0.0.2) whose forms post to
+/// `base` as soon as it loads, one form a load: resolve and cancel two open
+/// incidents and approve the major incident's plan, each in both content
+/// types a page may send across sites unasked. Chromium sends every post
+/// and shows the node's refusal (see [`form_post_refused`]); through the
+/// API the incidents are unchanged: same status, version and timeline, no
+/// plan approved.
+async fn cross_site_forms_refused(
+    browser: &mut Browser,
+    cluster: &Cluster<DrillControl>,
+    base: &str,
+    [resolved, cancelled, major]: [&str; 3],
+) {
+    let mut before: Vec<Incident> = Vec::new();
+    for id in [resolved, cancelled, major] {
+        before.push(cluster.incident(id).await);
+    }
+    let plan = before[2].plan.as_ref().expect("the major incident's plan");
+    assert_eq!(
+        plan.approved_index, None,
+        "the plan must await approval here"
+    );
+    let paths = [
+        format!("/v1/incidents/{resolved}/resolve"),
+        format!("/v1/incidents/{cancelled}/cancel"),
+        format!("/v1/plans/{major}/approve"),
+    ];
+    // Each form's action has its own query (the routes ignore it), so that
+    // the tab's URL says whose answer it shows.
+    let forms: Vec<(String, &str)> = paths
+        .iter()
+        .flat_map(|path| ["text/plain", "application/x-www-form-urlencoded"].map(|e| (path, e)))
+        .enumerate()
+        .map(|(n, (path, enctype))| (format!("{base}{path}?form={n}"), enctype))
+        .collect();
+    let (origin, server) = serve_page(forms_page(&forms)).await;
+    let tab = browser.open(&origin).await;
+    for (n, (action, enctype)) in forms.iter().enumerate() {
+        let url = format!("{origin}/?form{n}");
+        browser
+            .call(Some(&tab), "Page.navigate", json!({ "url": url }))
+            .await;
+        form_post_refused(browser, &tab, &origin, action, enctype).await;
+    }
+    let _ = browser.try_call(Some(&tab), "Page.close", json!({})).await;
+    server.abort();
+
+    for old in &before {
+        let now = cluster.incident(&old.id).await;
+        assert!(
+            !["resolved", "cancelled"].contains(&now.status.as_str()),
+            "{now:#?}"
+        );
+        assert_eq!(
+            (&now.status, now.version, now.timeline.len()),
+            (&old.status, old.version, old.timeline.len()),
+            "{} changed: {now:#?}",
+            old.id
+        );
+    }
+    let now = cluster.incident(major).await;
+    assert_eq!(now.plan.and_then(|plan| plan.approved_index), None);
+    eprintln!(
+        "console test: {} form posts from {origin} sent by Chromium, each answered \
+         403 origin_refused; {resolved}, {cancelled} and {major}'s plan unchanged",
+        forms.len()
+    );
+}
+
+/// The other site's page: a form `form<n>` for each (action, enctype), and
+/// a script that submits the one its query names (`?form3`) as it loads.
+/// A text/plain form's body is JSON (`{"reason":…,"pad":"="}`), as a forger
+/// of a JSON API would make it.
+fn forms_page(forms: &[(String, &str)]) -> String {
+    let mut page = String::from("<!doctype html><title>another site</title>");
+    for (n, (action, enctype)) in forms.iter().enumerate() {
+        let field = if *enctype == "text/plain" {
+            r#"<input name='{"reason":"forged by another site","pad":"' value='"}'>"#
+        } else {
+            r#"<input name="reason" value="forged by another site">"#
+        };
+        page += &format!(
+            r#"<form id="form{n}" method="post" action="{action}" enctype="{enctype}">{field}</form>"#
+        );
+    }
+    page + "<script>const form = document.getElementById(location.search.slice(1)); \
+            if (form) form.submit();</script>"
+}
+
+/// Waits until `tab` shows the node's answer to the form post to `action`
+/// (a new document at that URL): 403 `origin_refused` naming `origin`; and
+/// checks that Chromium reports having sent it, a POST with the form's
+/// content type, `origin`'s Origin, a body and no token, answered 403.
+async fn form_post_refused(
+    browser: &mut Browser,
+    tab: &Page,
+    origin: &str,
+    action: &str,
+    enctype: &str,
+) {
+    let shown = browser
+        .wait_for(
+            tab,
+            &format!("the node's answer to the {enctype} post to {action}"),
+            &format!("location.href === '{action}' && document.querySelector('pre')?.textContent"),
+        )
+        .await;
+    let refusal: ApiError = serde_json::from_str(shown.as_str().unwrap())
+        .unwrap_or_else(|error| panic!("{action}: {error}: {shown}"));
+    assert_eq!(refusal.code, "origin_refused", "{action}: {refusal:?}");
+    let named = format!("Origin \"{origin}\"");
+    assert!(refusal.message.contains(&named), "{action}: {refusal:?}");
+
+    let of_tab = |event: &&Value, method: &str| {
+        event["sessionId"] == tab.session.as_str() && event["method"] == method
+    };
+    let sent = (browser.events.iter())
+        .find(|e| of_tab(e, "Network.requestWillBeSent") && e["params"]["request"]["url"] == action)
+        .unwrap_or_else(|| panic!("Chromium reports no request to {action}"));
+    let request = &sent["params"]["request"];
+    let headers = request["headers"].as_object().unwrap();
+    assert_eq!(request["method"], "POST", "{sent}");
+    assert_eq!(request["hasPostData"], true, "{sent}");
+    let content_type = headers["Content-Type"].as_str().unwrap_or_default();
+    assert!(content_type.starts_with(enctype), "{sent}");
+    assert_eq!(headers["Origin"], origin, "{sent}");
+    let token = headers
+        .keys()
+        .any(|name| name.eq_ignore_ascii_case("authorization"));
+    assert!(!token, "{sent}");
+    if enctype == "text/plain" {
+        let body = request["postData"].as_str().unwrap_or_default();
+        let json = serde_json::from_str::<Value>(body);
+        assert!(json.is_ok_and(|body| body.is_object()), "{sent}");
+    }
+    let answered = (browser.events.iter())
+        .find(|e| {
+            of_tab(e, "Network.responseReceived")
+                && e["params"]["requestId"] == sent["params"]["requestId"]
+        })
+        .unwrap_or_else(|| panic!("Chromium reports no answer to {action}"));
+    assert_eq!(answered["params"]["response"]["status"], 403, "{answered}");
+}
+
+/// Serves `page` as HTML to every `GET /` (with any query) on 127.0.0.2,
+/// another site than the nodes' 127.0.0.1; returns its origin and the task
+/// to abort when done.
+async fn serve_page(page: String) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0")
+        .await
+        .expect("listen on 127.0.0.2 (loopback)");
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let page = std::sync::Arc::new(page);
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+                    match stream.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(read) => head.extend_from_slice(&chunk[..read]),
+                    }
+                }
+                let (status, body) = if head.starts_with(b"GET / ") || head.starts_with(b"GET /?") {
+                    ("200 OK", page.as_str())
+                } else {
+                    ("404 Not Found", "")
+                };
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (origin, server)
+}
+
 async fn report_major(cluster: &Cluster<DrillControl>) -> String {
     let report = ReportIncident {
         request_id: Some("console-major".into()),
@@ -833,7 +1028,8 @@ struct Browser {
     child: Child,
     commands: ChildStdin,
     messages: mpsc::UnboundedReceiver<Value>,
-    /// Events kept for the checks: requests sent, exceptions, console errors.
+    /// Events kept for the checks: requests sent and answered, exceptions,
+    /// console errors.
     events: Vec<Value>,
     next_id: u64,
     _profile: tempfile::TempDir,
@@ -946,6 +1142,7 @@ impl Browser {
             }
             let kept = [
                 "Network.requestWillBeSent",
+                "Network.responseReceived",
                 "Runtime.exceptionThrown",
                 "Runtime.consoleAPICalled",
                 "Log.entryAdded",

@@ -1,14 +1,17 @@
 //! HTTPS by default, on three real processes: the API is served over TLS
 //! with each node's API certificate from the cluster CA; plain HTTP is
 //! answered 400 saying to use https; a client that does not trust the
-//! cluster CA cannot connect; a rotated certificate is served without a
-//! restart; a node started with `--insecure-http` says so in its log.
+//! cluster CA cannot connect; a client certificate from the cluster CA
+//! logs in as its principal (one of another CA does not); a rotated
+//! certificate is served without a restart; a node started with
+//! `--insecure-http` says so in its log.
 
 use std::time::Duration;
 
+use cordon_api::access::WhoAmI;
 use cordon_api::cluster::ClusterStatus;
-use cordon_api::incidents::ReportIncident;
-use cordon_consensus::tls::issue_api_certs;
+use cordon_api::incidents::{Incident, Origin, ReportIncident, Reported};
+use cordon_consensus::tls::{generate_cluster_certs, issue_api_certs, issue_client_cert};
 use cordon_node::local_cluster::{wait_all_ready, wait_ready, LocalClusterOptions, LocalProcesses};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -108,7 +111,12 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
     let refused = stranger.get(format!("{}/healthz", urls[0])).send().await;
     assert!(refused.is_err(), "{refused:?}");
 
-    // Phase 4: the API certificates are issued anew (a rotation): within a
+    // Phase 4: a client certificate from the cluster CA logs in instead of
+    // a token, also through a follower (the leader checks the certificate
+    // again); one from another CA cannot connect.
+    client_certificates_log_in(&processes).await;
+
+    // Phase 5: the API certificates are issued anew (a rotation): within a
     // few seconds every node presents its new one, without a restart.
     let ca_pem = std::fs::read(&processes.cluster.tls().ca_cert).unwrap();
     let ca = reqwest::Certificate::from_pem(&ca_pem).unwrap();
@@ -129,7 +137,7 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
     assert!(after.leader_id.is_some());
     drop(processes);
 
-    // Phase 5: a node started with --insecure-http says so in its log.
+    // Phase 6: a node started with --insecure-http says so in its log.
     let insecure_dir = tempfile::tempdir().unwrap();
     let insecure = LocalProcesses::start(
         LocalClusterOptions::new(
@@ -146,5 +154,109 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
     assert!(
         log.contains("--insecure-http") && log.contains("in clear"),
         "node 1 did not warn about plain HTTP"
+    );
+}
+
+/// A reqwest client presenting the client certificate and key at the paths.
+fn client_with_identity(
+    ca: &std::path::Path,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> reqwest::Client {
+    let mut pem = std::fs::read(cert).unwrap();
+    pem.extend(std::fs::read(key).unwrap());
+    reqwest::Client::builder()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(ca).unwrap()).unwrap())
+        .identity(reqwest::Identity::from_pem(&pem).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[expect(clippy::too_many_lines, reason = "a phase read as steps")]
+async fn client_certificates_log_in(processes: &LocalProcesses) {
+    let tls = processes.cluster.tls();
+    let roles = vec!["dispatcher".to_string()];
+    let (cert, key) = issue_client_cert(
+        processes.cluster.name(),
+        "dispatcher-cert",
+        &roles,
+        &tls.cert_dir,
+        Duration::from_secs(3_600),
+    )
+    .unwrap();
+    let http = client_with_identity(&tls.ca_cert, &cert, &key);
+    let urls = processes.api_urls();
+    let me: WhoAmI = http
+        .get(format!("{}/v1/whoami", urls[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me.principal.name, "dispatcher-cert");
+    assert!(
+        me.principal.credential.starts_with("certificate "),
+        "{me:?}"
+    );
+    for (index, url) in urls.iter().enumerate() {
+        let report = serde_json::json!({"request_id": format!("cert-{index}"), "kind": "theft", "lat": 31.2394, "lon": 121.4760});
+        let response = http
+            .post(format!("{url}/v1/incidents"))
+            .json(&report)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::CREATED,
+            "node {}: {}",
+            index + 1,
+            response.text().await.unwrap()
+        );
+        let reported: Reported = response.json().await.unwrap();
+        let incident: Incident = http
+            .get(format!("{url}/v1/incidents/{}", reported.incident_id))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let Origin::Api {
+            principal, node, ..
+        } = &incident.timeline[0].origin
+        else {
+            panic!("{:?}", incident.timeline[0].origin)
+        };
+        assert_eq!(
+            (principal.name.as_str(), *node),
+            ("dispatcher-cert", index as u64 + 1)
+        );
+    }
+    let foreign = tempfile::tempdir().unwrap();
+    generate_cluster_certs(
+        processes.cluster.name(),
+        &[1],
+        foreign.path(),
+        Duration::from_secs(3_600),
+    )
+    .unwrap();
+    let (cert, key) = issue_client_cert(
+        processes.cluster.name(),
+        "impostor",
+        &roles,
+        foreign.path(),
+        Duration::from_secs(3_600),
+    )
+    .unwrap();
+    let impostor = client_with_identity(&tls.ca_cert, &cert, &key);
+    let refused = impostor.get(format!("{}/v1/whoami", urls[0])).send().await;
+    assert!(
+        refused
+            .as_ref()
+            .map_or(true, |r| r.status() == reqwest::StatusCode::UNAUTHORIZED),
+        "a certificate of another CA was taken: {refused:?}"
     );
 }

@@ -56,6 +56,7 @@ impl Rules for NewIncident {
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        ledger.check_position("location", &self.location)?;
         ledger.last_incident_id += 1;
         let id = IncidentId(ledger.last_incident_id);
         let mut timeline = Vec::new();

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::{out_of_range, ROSTER_UNITS_MAX};
-use crate::ledger::ids::{Position, Ring, StationId, UnitId, UnitStatus};
+use crate::ledger::ids::{Area, Position, Ring, StationId, UnitId, UnitStatus};
 use crate::ledger::model::{Effect, Rejection, Unit};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -29,6 +29,10 @@ pub struct RosterUnit {
 pub struct LoadRoster {
     /// The units.
     pub units: Vec<RosterUnit>,
+    /// Where positions may lie from now on (the district's outline and
+    /// margin); reports and unit positions outside it are refused.
+    #[serde(default)]
+    pub area: Option<Area>,
 }
 
 impl Rules for LoadRoster {
@@ -61,6 +65,9 @@ impl Rules for LoadRoster {
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        if let Some(area) = &self.area {
+            ledger.area = Some(area.clone());
+        }
         let mut added = 0;
         for roster_unit in &self.units {
             if ledger.units.contains_key(&roster_unit.id) {

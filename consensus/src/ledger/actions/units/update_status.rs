@@ -46,6 +46,9 @@ impl Rules for UpdateUnitStatus {
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        if let Some(position) = &self.position {
+            ledger.check_position("position", position)?;
+        }
         let assigned_to = self.check_state(ledger)?;
         let releases = matches!(
             self.status,

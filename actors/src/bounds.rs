@@ -1,9 +1,10 @@
 //! Where a reported position may lie: inside the district's outline (its
 //! bounding box) plus `limits.district_margin_m`. A position far outside
-//! (a GPS fix at 0, 0; a unit "moved" 400 km) is refused before it reaches
-//! the ledger, where planning cost would grow with its distance.
+//! (a GPS fix at 0, 0; a unit "moved" 400 km) is refused by the API, and by
+//! the ledger itself, which the roster loader gives the same area.
 
 use cordon_config::district::District;
+use cordon_consensus::ledger::{Area, Position};
 
 /// Metres in one degree of latitude (and of longitude at the equator).
 const METRES_PER_DEGREE: f64 = 111_320.0;
@@ -38,6 +39,22 @@ impl DistrictBounds {
             margin_m,
             lat: (lat.0 - margin_lat, lat.1 + margin_lat),
             lon: (lon.0 - margin_lon, lon.1 + margin_lon),
+        }
+    }
+
+    /// The widened box as the ledger keeps it (1e-7 degrees, rounded outward).
+    pub fn area(&self) -> Area {
+        let e7 = |degrees: f64, outward: f64| (degrees * 1e7 + outward).round() as i32;
+        Area {
+            south_west: Position {
+                lat_e7: e7(self.lat.0, -1.0),
+                lon_e7: e7(self.lon.0, -1.0),
+            },
+            north_east: Position {
+                lat_e7: e7(self.lat.1, 1.0),
+                lon_e7: e7(self.lon.1, 1.0),
+            },
+            name: self.name.clone(),
         }
     }
 
