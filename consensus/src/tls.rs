@@ -234,6 +234,17 @@ pub fn generate_cluster_certs(
     issue(cluster, PeerIdentity::Operator, &issuer, dir, valid_for)
 }
 
+/// The CA of the files in `dir`, to issue certificates with.
+fn ca_issuer(dir: &Path) -> Result<Issuer<'static, KeyPair>, TlsError> {
+    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
+    let key_path = CertPaths::ca_key(dir);
+    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
+        path: key_path,
+        problem: e.to_string(),
+    })?;
+    Ok(Issuer::from_ca_cert_pem(&ca_pem, ca_key)?)
+}
+
 /// Issues one more certificate from the CA files in `dir` (a new node, or a
 /// rotation of an existing holder's certificate).
 pub fn issue_from_ca_files(
@@ -242,13 +253,7 @@ pub fn issue_from_ca_files(
     dir: &Path,
     valid_for: Duration,
 ) -> Result<(), TlsError> {
-    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
-    let key_path = CertPaths::ca_key(dir);
-    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
-        path: key_path,
-        problem: e.to_string(),
-    })?;
-    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key)?;
+    let issuer = ca_issuer(dir)?;
     issue(cluster, holder, &issuer, dir, valid_for)
 }
 
@@ -321,13 +326,7 @@ pub fn issue_api_certs(
     dir: &Path,
     valid_for: Duration,
 ) -> Result<(), TlsError> {
-    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
-    let key_path = CertPaths::ca_key(dir);
-    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
-        path: key_path,
-        problem: e.to_string(),
-    })?;
-    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key)?;
+    let issuer = ca_issuer(dir)?;
     for spec in cluster.nodes() {
         let names = api_cert_names(spec, cluster.api_public_hosts());
         let key = KeyPair::generate()?;
@@ -375,13 +374,7 @@ pub fn issue_client_cert(
     dir: &Path,
     valid_for: Duration,
 ) -> Result<(PathBuf, PathBuf), TlsError> {
-    let ca_pem = read_file(&CertPaths::ca_cert(dir))?;
-    let key_path = CertPaths::ca_key(dir);
-    let ca_key = KeyPair::from_pem(&read_file(&key_path)?).map_err(|e| TlsError::BadPem {
-        path: key_path,
-        problem: e.to_string(),
-    })?;
-    let issuer = Issuer::from_ca_cert_pem(&ca_pem, ca_key)?;
+    let issuer = ca_issuer(dir)?;
     let key = KeyPair::generate()?;
     let mut params = CertificateParams::new(Vec::<String>::new())?;
     params.distinguished_name.push(DnType::CommonName, name);
@@ -431,13 +424,7 @@ impl std::fmt::Debug for ClientCertAuthority {
 impl ClientCertAuthority {
     /// Loads the cluster CA at `ca_cert`.
     pub fn load(cluster: &str, ca_cert: &Path) -> Result<ClientCertAuthority, TlsError> {
-        let mut roots = RootCertStore::empty();
-        for cert in load_certs(ca_cert)? {
-            roots.add(cert).map_err(|e| TlsError::BadPem {
-                path: ca_cert.to_path_buf(),
-                problem: e.to_string(),
-            })?;
-        }
+        let roots = ca_roots(ca_cert)?;
         let verifier =
             WebPkiClientVerifier::builder_with_provider(Arc::new(roots), TlsIdentity::provider())
                 .allow_unauthenticated()
@@ -530,13 +517,7 @@ impl TlsIdentity {
         ca_cert: &Path,
         cert_dir: &Path,
     ) -> Result<TlsIdentity, TlsError> {
-        let mut roots = RootCertStore::empty();
-        for cert in load_certs(ca_cert)? {
-            roots.add(cert).map_err(|e| TlsError::BadPem {
-                path: ca_cert.to_path_buf(),
-                problem: e.to_string(),
-            })?;
-        }
+        let roots = ca_roots(ca_cert)?;
         let (cert_path, key_path) = CertPaths::holder(cert_dir, holder);
         let chain = load_certs(&cert_path)?;
         check_own_certificate(cluster, holder, &cert_path, &chain[0])?;
@@ -623,6 +604,18 @@ fn check_own_certificate(
         });
     }
     Ok(())
+}
+
+/// The cluster CA at `ca_cert` as a root store.
+fn ca_roots(ca_cert: &Path) -> Result<RootCertStore, TlsError> {
+    let mut roots = RootCertStore::empty();
+    for cert in load_certs(ca_cert)? {
+        roots.add(cert).map_err(|e| TlsError::BadPem {
+            path: ca_cert.to_path_buf(),
+            problem: e.to_string(),
+        })?;
+    }
+    Ok(roots)
 }
 
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {

@@ -211,20 +211,11 @@ impl Role {
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Role::Reporter { channel } => write!(f, "reporter:{}", channel_name(*channel)),
+            Role::Reporter { channel } => write!(f, "reporter:{}", channel.as_str()),
             Role::Station { station } => write!(f, "station:{}", station.as_str()),
             Role::Field { unit } => write!(f, "field:{}", unit.0),
             other => f.write_str(other.kind().as_str()),
         }
-    }
-}
-
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::EmergencyCall => "emergency_call",
-        Channel::CommunityReport => "community_report",
-        Channel::RiskWarning => "risk_warning",
-        Channel::PartnerFeed => "partner_feed",
     }
 }
 
@@ -250,15 +241,10 @@ impl FromStr for Role {
         };
         match (kind, scope) {
             ("reporter", Some(channel)) => {
-                let channel = [
-                    Channel::EmergencyCall,
-                    Channel::CommunityReport,
-                    Channel::RiskWarning,
-                    Channel::PartnerFeed,
-                ]
-                .into_iter()
-                .find(|c| channel_name(*c) == channel)
-                .ok_or_else(bad)?;
+                let channel = Channel::ALL
+                    .into_iter()
+                    .find(|c| c.as_str() == channel)
+                    .ok_or_else(bad)?;
                 Ok(Role::Reporter { channel })
             }
             ("station", scope) => Ok(Role::Station {
@@ -363,7 +349,7 @@ impl Principal {
             .into_iter()
             .map(|kind| match (kind, scope) {
                 (RoleKind::Reporter, Scope::Report { channel }) => {
-                    format!("reporter:{}", channel_name(*channel))
+                    format!("reporter:{}", channel.as_str())
                 }
                 (RoleKind::Field, Scope::Unit { unit, .. }) => format!("field:{}", unit.0),
                 (
@@ -417,7 +403,7 @@ impl fmt::Display for Principal {
 fn scope_text(scope: &Scope) -> String {
     match scope {
         Scope::Any => String::new(),
-        Scope::Report { channel } => format!(" from channel {}", channel_name(*channel)),
+        Scope::Report { channel } => format!(" from channel {}", channel.as_str()),
         Scope::Unit { unit, .. } => format!(" on unit {}", unit.0),
         Scope::Incident { station: Some(s) } => {
             format!(" on an incident of station {}", s.as_str())

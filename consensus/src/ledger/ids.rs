@@ -271,6 +271,27 @@ pub enum Channel {
     PartnerFeed,
 }
 
+impl Channel {
+    /// Every channel.
+    pub const ALL: [Channel; 4] = [
+        Channel::EmergencyCall,
+        Channel::CommunityReport,
+        Channel::RiskWarning,
+        Channel::PartnerFeed,
+    ];
+
+    /// The channel's name (its snake-case serde name, as the API and roles
+    /// write it). Exhaustive, so a new channel must be named here.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::EmergencyCall => "emergency_call",
+            Channel::CommunityReport => "community_report",
+            Channel::RiskWarning => "risk_warning",
+            Channel::PartnerFeed => "partner_feed",
+        }
+    }
+}
+
 /// Where an incident is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -2,7 +2,7 @@
 //! HTTP API, the ledger and JSON lines.
 
 use cordon_api::incidents::ReportIncident;
-use cordon_consensus::ledger::{Action, Channel, Command, NewIncident, Origin, RequestId};
+use cordon_consensus::ledger::{Action, Command, NewIncident, Origin, RequestId};
 
 use super::MINUTES_PER_DAY;
 
@@ -69,7 +69,7 @@ impl ScheduledReport {
             force_level: Some(incident.force_level),
             lat: incident.location.lat(),
             lon: incident.location.lon(),
-            channel: Some(channel_name(incident.channel).to_string()),
+            channel: Some(incident.channel.as_str().to_string()),
             description: Some(incident.description.clone()),
         }
     }
@@ -103,17 +103,5 @@ impl ScheduledReport {
             "report": self.api_body(),
         })
         .to_string()
-    }
-}
-
-/// The channel's name in the API (its snake-case serde name, which the
-/// tests check by parsing it back). Exhaustive, so a new channel must be
-/// named here.
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::EmergencyCall => "emergency_call",
-        Channel::CommunityReport => "community_report",
-        Channel::RiskWarning => "risk_warning",
-        Channel::PartnerFeed => "partner_feed",
     }
 }

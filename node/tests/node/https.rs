@@ -85,6 +85,24 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
         assert!(reported.incident_id.starts_with("I-"), "{reported:?}");
     }
 
+    // Phase 1b: these nodes run without --drills: even the drill role's
+    // fault is refused, naming the flag.
+    let drill = processes
+        .issue_token("drill-team", &["drill"])
+        .await
+        .unwrap();
+    let refused = client
+        .clone()
+        .with_token(&drill)
+        .post::<serde_json::Value>("/v1/drills/actors/hub/fault", &serde_json::json!({}), 0)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("drills_disabled") && refused.contains("--drills"),
+        "{refused}"
+    );
+
     // Phase 2: plain HTTP to the HTTPS port is answered 400 in plain text
     // naming the fix, and changes nothing.
     let addr = processes.cluster.nodes()[0].api_addr;

@@ -3,14 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check_token_id;
 use crate::ledger::access::{name_is_valid, Role, PRINCIPAL_ROLES_MAX};
 use crate::ledger::command::out_of_range;
 use crate::ledger::model::{Effect, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
-use crate::ledger::tokens::{
-    sha256_hex_is_valid, token_id_is_valid, Token, TOKENS_LIVE_MAX, TOKEN_LIFETIME_DAYS_MAX,
-};
+use crate::ledger::tokens::{sha256_hex_is_valid, Token, TOKENS_LIVE_MAX, TOKEN_LIFETIME_DAYS_MAX};
 use crate::ledger::{actions::Rules, Ledger};
 
 const DAY_MS: u64 = 86_400_000;
@@ -40,13 +39,7 @@ impl Rules for IssueToken {
     }
 
     fn check(&self) -> Result<(), Rejection> {
-        if !token_id_is_valid(&self.token_id) {
-            return Err(out_of_range(
-                "token_id",
-                &self.token_id,
-                "16 lowercase hex digits",
-            ));
-        }
+        check_token_id(&self.token_id)?;
         if !name_is_valid(&self.principal) {
             return Err(out_of_range(
                 "principal",

@@ -3,11 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::check_token_id;
 use crate::ledger::command::{check_text, out_of_range};
 use crate::ledger::model::{Effect, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
-use crate::ledger::tokens::token_id_is_valid;
 use crate::ledger::{actions::Rules, Ledger};
 
 /// Operator: end a token now, cluster-wide.
@@ -29,13 +29,7 @@ impl Rules for RevokeToken {
     }
 
     fn check(&self) -> Result<(), Rejection> {
-        if !token_id_is_valid(&self.token_id) {
-            return Err(out_of_range(
-                "token_id",
-                &self.token_id,
-                "16 lowercase hex digits",
-            ));
-        }
+        check_token_id(&self.token_id)?;
         check_text("reason", &self.reason)
     }
 
