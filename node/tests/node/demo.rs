@@ -29,6 +29,24 @@ fn the_demo_runs_incidents_through_their_whole_lifecycle() {
             || last.contains("\"assigned\""),
         "{stdout}"
     );
+    // Its banner gives the console's URL and a token for one principal of each role.
+    assert!(stdout.contains("/console/"), "{stdout}");
+    for role in [
+        "commander",
+        "dispatcher",
+        "station:bund",
+        "field:bund-1-a",
+        "reporter:emergency_call",
+        "operator",
+        "drill",
+        "viewer",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("{role} ")))
+            .unwrap_or_else(|| panic!("no token printed for {role}: {stdout}"));
+        assert!(line.contains(" cordon1."), "{line}");
+    }
 }
 
 /// What a running `cordon demo` printed about itself.
