@@ -254,6 +254,18 @@ async fn only_the_right_roles_may_act_and_the_trail_names_them() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "node {node}: {body}");
         assert!(body.contains("revoked"), "{body}");
     }
+    // A write under a token revoked a moment ago is refused on every node too.
+    let gateway_id = gateway.split('.').nth(1).unwrap().to_string();
+    operator
+        .revoke_token(&gateway_id, "gateway replaced")
+        .await
+        .unwrap();
+    for node in 1..=3 {
+        let report = report_body(&format!("after-revoke-{node}"), "emergency_call");
+        let (status, body) = post(&cluster, node, "/v1/incidents", &gateway, report).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "node {node}: {body}");
+        assert!(body.contains("revoked"), "{body}");
+    }
     let short = operator
         .issue_token(
             "short-lived",
