@@ -477,10 +477,7 @@ impl ClientCertAuthority {
             format!("it names no principal of cluster {} (issue it with `cordon certs issue --principal`)", self.cluster)
         })?;
         let digest = ring::digest::digest(&ring::digest::SHA256, der);
-        let fingerprint = digest.as_ref()[..8]
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let fingerprint = crate::ledger::audit::hex(&digest.as_ref()[..8]);
         Ok(ClientCertificate {
             name,
             roles,

@@ -718,7 +718,7 @@ async fn ctl_command(cluster: &Path, command: CtlCommand) -> anyhow::Result<()> 
             if json {
                 println!("{}", serde_json::to_string_pretty(&log)?);
             } else {
-                ctl::print_audit(&log);
+                ctl::print_audit(&entries, log.verified);
             }
             if !log.verified {
                 bail!("the operator audit log's hash chain does not verify");

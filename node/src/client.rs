@@ -59,11 +59,7 @@ impl ApiClient {
         if urls.is_empty() {
             bail!("no API address given: pass --api URL or --cluster FILE");
         }
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(64)
-            .build()
-            .context("build http client")?;
+        let http = http_builder().build().context("build http client")?;
         let urls = urls
             .into_iter()
             .map(|url| {
@@ -86,9 +82,7 @@ impl ApiClient {
     /// This client, trusting only the cluster CA at `ca_cert` for `https://`
     /// nodes (the API's certificates are the cluster's own).
     pub fn with_ca(mut self, ca_cert: &std::path::Path) -> anyhow::Result<ApiClient> {
-        self.http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .pool_max_idle_per_host(64)
+        self.http = http_builder()
             .tls_built_in_root_certs(false)
             .add_root_certificate(crate::api_tls::ca_root(ca_cert)?)
             .build()
@@ -214,6 +208,13 @@ impl ApiClient {
             last,
         })
     }
+}
+
+/// The HTTP client's settings, with or without the cluster CA.
+fn http_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .pool_max_idle_per_host(64)
 }
 
 /// Reads an answer as the type the API documents for it.

@@ -399,21 +399,18 @@ pub fn print_tokens(tokens: &[Token]) {
     }
 }
 
-/// Prints `cordon ctl audit` as lines.
-pub fn print_audit(log: &cordon_api::access::AuditLog) {
-    for entry in &log.entries {
+/// Prints `cordon ctl audit` as lines, each naming who (the origin as the
+/// ledger words it).
+pub fn print_audit(entries: &[cordon_consensus::ledger::OperatorAuditEntry], verified: bool) {
+    for entry in entries {
         println!(
             "#{:<8} {:>14}  {:<24} {}  [by {}]",
-            entry.index,
-            entry.at_ms,
-            entry.action,
-            entry.detail,
-            crate::wire::origin_text(&entry.origin)
+            entry.index, entry.at_ms, entry.action, entry.detail, entry.origin
         );
     }
     println!(
         "{} entries; hash chain {}",
-        log.entries.len(),
-        if log.verified { "verified" } else { "BROKEN" }
+        entries.len(),
+        if verified { "verified" } else { "BROKEN" }
     );
 }

@@ -185,27 +185,6 @@ pub fn origin(origin: &Origin) -> cordon_api::incidents::Origin {
     }
 }
 
-/// Who proposed a change, as one line (`dispatcher-li (dispatcher; token
-/// 3f2a…) via node-2 from 10.0.0.9:5100`).
-pub fn origin_text(origin: &cordon_api::incidents::Origin) -> String {
-    use cordon_api::incidents::Origin as Wire;
-    match origin {
-        Wire::Api {
-            node,
-            client,
-            principal,
-        } => format!(
-            "{} ({}; {}) via node-{node} from {client}",
-            principal.name,
-            principal.roles.join(", "),
-            principal.credential
-        ),
-        Wire::Operator => "operator".to_string(),
-        Wire::System { node } => format!("system@node-{node}"),
-        Wire::Actor { actor, epoch, node } => format!("{actor}#{epoch}@node-{node}"),
-    }
-}
-
 /// A principal as the audit trail names it.
 pub fn principal(principal: &ledger::Principal) -> cordon_api::access::Principal {
     cordon_api::access::Principal {

@@ -14,7 +14,8 @@ use super::model::{TimelineEntry, TimelineStep};
 /// The hash before the first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn hex(bytes: &[u8]) -> String {
+/// Lowercase hex of `bytes` (hashes, token ids and secrets, fingerprints).
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -122,11 +122,7 @@ pub enum AuthError {
 
 /// SHA-256 of `secret`, hex.
 pub fn secret_sha256(secret: &str) -> String {
-    digest(&SHA256, secret.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    super::audit::hex(digest(&SHA256, secret.as_bytes()).as_ref())
 }
 
 fn is_hex(text: &str, digits: usize) -> bool {
@@ -154,7 +150,7 @@ impl BearerToken {
         let mut bytes = [0_u8; 40];
         ring::rand::SecureRandom::fill(&random, &mut bytes)
             .expect("the system's secure random generator works");
-        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let hex = super::audit::hex;
         BearerToken {
             id: hex(&bytes[..8]),
             secret: hex(&bytes[8..]),

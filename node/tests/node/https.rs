@@ -175,6 +175,11 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
     );
 }
 
+/// GET `url` with `http` and read the answer as `T`.
+async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> T {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 /// A reqwest client presenting the client certificate and key at the paths.
 fn client_with_identity(
     ca: &std::path::Path,
@@ -205,14 +210,7 @@ async fn client_certificates_log_in(processes: &LocalProcesses) {
     .unwrap();
     let http = client_with_identity(&tls.ca_cert, &cert, &key);
     let urls = processes.api_urls();
-    let me: WhoAmI = http
-        .get(format!("{}/v1/whoami", urls[0]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: WhoAmI = get_json(&http, &format!("{}/v1/whoami", urls[0])).await;
     assert_eq!(me.principal.name, "dispatcher-cert");
     assert!(
         me.principal.credential.starts_with("certificate "),
@@ -234,14 +232,11 @@ async fn client_certificates_log_in(processes: &LocalProcesses) {
             response.text().await.unwrap()
         );
         let reported: Reported = response.json().await.unwrap();
-        let incident: Incident = http
-            .get(format!("{url}/v1/incidents/{}", reported.incident_id))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let incident: Incident = get_json(
+            &http,
+            &format!("{url}/v1/incidents/{}", reported.incident_id),
+        )
+        .await;
         let Origin::Api {
             principal, node, ..
         } = &incident.timeline[0].origin
