@@ -1,15 +1,16 @@
 //! Cordon's consensus layer: the replicated dispatch ledger.
 //!
 //! One Raft group (openraft 0.9) per district. Its state machine is the
-//! dispatch ledger; its log and snapshots live in redb with an fsync before
-//! an append is acknowledged; nodes talk over QUIC (quinn) with mutual TLS,
-//! identities taken from certificates.
+//! dispatch ledger; its log is a segmented write-ahead log with group
+//! commit (an fsync before an append is acknowledged) and its snapshots
+//! live in redb; nodes talk over QUIC (quinn) with mutual TLS, identities
+//! taken from certificates.
 //!
 //! Modules:
 //! - [`ledger`]: the deterministic, sans-IO state machine logic (commands, rules, effects).
 //! - [`types`]: the openraft type configuration.
 //! - [`codec`]: the one place that encodes bytes for the wire and the log (bincode).
-//! - [`log_store`]: the durable Raft log on redb.
+//! - [`log_store`]: the durable Raft log: segments, group commit, replay.
 //! - [`state_machine`]: applying entries to the ledger, snapshots.
 //! - [`tls`]: cluster CA, certificates, rustls configurations, peer identities.
 //! - [`wire`]: versioned request and response types of the transport.

@@ -23,7 +23,9 @@ use crate::ledger::{
     Action, Applied, AuthError, Command, Origin, Principal, RecordOperatorAction, RequestId,
     RetireNodeId,
 };
-use crate::log_store::{open_database, LogStore};
+use crate::log_store::{
+    open_database, refuse_legacy_log, FsSegmentDir, LogStore, SegmentDir, WriteMode, SEGMENT_BYTES,
+};
 use crate::network::NetworkFactory;
 use crate::state_machine::{LedgerReader, StateMachine};
 use crate::status::{ClusterStatus, MemberStatus};
@@ -75,10 +77,13 @@ pub struct NodeOptions {
     /// Seed of the QUIC endpoint's randomness (connection ids, tokens), for
     /// the deterministic simulation; `None` draws from the OS.
     pub quic_rng_seed: Option<[u8; 32]>,
-    /// A database to keep the log and snapshots in instead of the node's
-    /// `ledger.redb` file (the simulation's disk that forgets unsynced
-    /// writes at a crash).
+    /// A database to keep snapshots in instead of the node's `ledger.redb`
+    /// file (the simulation's disk that forgets unsynced writes at a crash).
     pub database: Option<Arc<redb::Database>>,
+    /// A directory to keep the Raft log's segments in instead of the
+    /// node's `raft-log/` (the simulation's disks), and the size of its
+    /// segments instead of [`SEGMENT_BYTES`].
+    pub log_dir: Option<(Arc<dyn SegmentDir>, u64)>,
     /// The clock the node and its actors stamp commands with, instead of
     /// the wall clock: the deterministic simulation's simulated time.
     pub clock: Option<Clock>,
@@ -124,6 +129,27 @@ pub fn raft_config(cluster: &ClusterConfig) -> Result<openraft::Config, StartErr
         .map_err(|e| StartError::Raft(e.to_string()))
 }
 
+/// Opens the Raft log in `data_dir/raft-log`, or in the directory given.
+fn open_log(
+    data_dir: &std::path::Path,
+    given: Option<(Arc<dyn SegmentDir>, u64)>,
+) -> Result<LogStore, StartError> {
+    let log_path = data_dir.join("raft-log");
+    let log_error = |reason: String| StartError::Storage {
+        path: log_path.display().to_string(),
+        reason,
+    };
+    let (dir, segment_bytes) = match given {
+        Some(given) => given,
+        None => {
+            let dir = FsSegmentDir::open(&log_path).map_err(|e| log_error(e.to_string()))?;
+            (Arc::new(dir) as Arc<dyn SegmentDir>, SEGMENT_BYTES)
+        }
+    };
+    LogStore::open(dir, segment_bytes, WriteMode::for_current_runtime())
+        .map_err(|e| log_error(e.to_string()))
+}
+
 impl ConsensusNode {
     /// Opens storage, binds the endpoint, starts Raft and, on the very first
     /// start of a fresh cluster, initialises the membership (done once, by
@@ -149,7 +175,8 @@ impl ConsensusNode {
             Some(db) => db,
             None => open_database(&db_path).map_err(|e| storage_error(e.to_string()))?,
         };
-        let log_store = LogStore::new(db.clone()).map_err(|e| storage_error(e.to_string()))?;
+        refuse_legacy_log(&db).map_err(storage_error)?;
+        let log_store = open_log(&data_dir, options.log_dir)?;
         let state_machine = StateMachine::open(db).map_err(|e| storage_error(e.to_string()))?;
         let committed_index = log_store.committed_index();
         let reader = state_machine.reader();
@@ -311,9 +338,12 @@ impl ConsensusNode {
                     // became unreachable costs one deadline, not the whole budget;
                     // the retry carries the same request id.
                     let within = remaining.min(self.rpc_timeout);
-                    let forwarded = self
-                        .forward_write(leader, command.clone(), proof.clone(), within)
-                        .await;
+                    let forwarded = tokio::select! {
+                        forwarded = self.forward_write(leader, command.clone(), proof.clone(), within) => forwarded,
+                        () = self.leader_replaced(leader) => Err(WriteError::Unreachable {
+                            reason: format!("leader {leader} was replaced while the write waited on it"),
+                        }),
+                    };
                     match forwarded {
                         Ok(applied) => return Ok(applied),
                         Err(WriteError::Timeout { .. }) if within < remaining => {
@@ -333,11 +363,48 @@ impl ConsensusNode {
                 WriteError::NotLeader { .. }
                 | WriteError::NoLeader
                 | WriteError::Unreachable { .. } => {
-                    tokio::time::sleep(Duration::from_millis(LEADER_WAIT_MS).min(remaining)).await;
+                    self.leader_news(Duration::from_millis(LEADER_WAIT_MS).min(remaining))
+                        .await;
                 }
                 other => return Err(other),
             }
         }
+    }
+
+    /// Returns once this node no longer takes `leader` for the leader (it
+    /// voted in an election, or heard from a newer leader): a request
+    /// waiting on the old leader goes to the new one at once instead of
+    /// waiting out its deadline on a dead or cut-off node.
+    async fn leader_replaced(&self, leader: NodeId) {
+        let mut metrics = self.raft.metrics();
+        loop {
+            if metrics.borrow_and_update().current_leader != Some(leader) {
+                return;
+            }
+            if metrics.changed().await.is_err() {
+                // Raft has shut down: the request's own deadline ends it.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Waits up to `within` for this node to learn of a leader (a vote, an
+    /// election's outcome), so a retry goes out as soon as there is
+    /// somewhere to send it.
+    async fn leader_news(&self, within: Duration) {
+        let mut metrics = self.raft.metrics();
+        let known = metrics.borrow_and_update().current_leader;
+        let changed = async {
+            while metrics.changed().await.is_ok() {
+                let leader = metrics.borrow_and_update().current_leader;
+                if leader.is_some() && leader != known {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await;
+        };
+        // Either way the caller retries: the timeout is not an error.
+        let _ = tokio::time::timeout(within, changed).await;
     }
 
     /// Proposes on this node only; a follower answers `NotLeader`. An API
@@ -495,7 +562,12 @@ impl ConsensusNode {
                 Err(WriteError::NotLeader {
                     leader_id: Some(leader),
                     ..
-                }) if leader != self.id => self.read_index_from(leader, remaining).await,
+                }) if leader != self.id => tokio::select! {
+                    index = self.read_index_from(leader, remaining) => index,
+                    () = self.leader_replaced(leader) => Err(WriteError::Unreachable {
+                        reason: format!("leader {leader} was replaced while the read waited on it"),
+                    }),
+                },
                 other => other,
             };
             match index {
@@ -515,7 +587,8 @@ impl ConsensusNode {
                     | WriteError::NoLeader
                     | WriteError::Unreachable { .. },
                 ) => {
-                    tokio::time::sleep(Duration::from_millis(LEADER_WAIT_MS).min(remaining)).await;
+                    self.leader_news(Duration::from_millis(LEADER_WAIT_MS).min(remaining))
+                        .await;
                 }
                 Err(other) => return Err(other),
             }

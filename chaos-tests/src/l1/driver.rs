@@ -15,7 +15,7 @@ use cordon_consensus::NodeId;
 use super::setup::host_ip;
 use super::{lock, FaultSchedule, ScheduledFault, Shared, SimFault, SimLoss, LAN_LATENCY_MS_MAX};
 use crate::faults::{Links, NetworkFault};
-use crate::shared::disk::CrashDisk;
+use crate::shared::node_disk::NodeDisk;
 
 /// Steps the simulation, applying each fault at its start and healing it
 /// at its end; heals everything at the end of the fault phase. Returns the
@@ -23,7 +23,7 @@ use crate::shared::disk::CrashDisk;
 pub(super) fn drive(
     sim: &mut turmoil::Sim<'_>,
     schedule: &FaultSchedule,
-    disks: &BTreeMap<NodeId, Arc<CrashDisk>>,
+    disks: &BTreeMap<NodeId, Arc<NodeDisk>>,
     shared: &Shared,
     loss: &SimLoss,
 ) -> Vec<String> {
@@ -69,7 +69,7 @@ pub(super) fn drive(
 pub(super) fn inject(
     sim: &mut turmoil::Sim<'_>,
     fault: &SimFault,
-    disks: &BTreeMap<NodeId, Arc<CrashDisk>>,
+    disks: &BTreeMap<NodeId, Arc<NodeDisk>>,
     shared: &Shared,
     loss: &SimLoss,
 ) {
@@ -130,7 +130,7 @@ pub(super) fn heal(sim: &mut turmoil::Sim<'_>, fault: &SimFault, ids: &[NodeId],
 /// last sync, its host stopped.
 pub(super) fn crash(
     sim: &mut turmoil::Sim<'_>,
-    disks: &BTreeMap<NodeId, Arc<CrashDisk>>,
+    disks: &BTreeMap<NodeId, Arc<NodeDisk>>,
     shared: &Shared,
     node: NodeId,
 ) {
@@ -141,7 +141,7 @@ pub(super) fn crash(
 
 /// Crashes a node's disk; a disk that cannot even do that is a problem of
 /// the run.
-pub(super) fn crash_disk(disk: &CrashDisk, node: NodeId, shared: &Shared) {
+pub(super) fn crash_disk(disk: &NodeDisk, node: NodeId, shared: &Shared) {
     if let Err(error) = disk.crash() {
         lock(&shared.problems).push(format!("crash node {node}'s disk: {error}"));
     }

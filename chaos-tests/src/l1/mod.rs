@@ -89,7 +89,7 @@ use crate::judge::models::check_incident_history;
 use crate::judge::raft_views::RaftView;
 use crate::judge::verdict::{OpTally, RequestVerdict};
 use crate::shared::certs::certify;
-use crate::shared::disk::CrashDisk;
+use crate::shared::node_disk::NodeDisk;
 use clients::Clients;
 use driver::drive;
 use field::DISPATCH_SETTLE_MS;
@@ -285,13 +285,13 @@ pub fn run(options: &SimOptions) -> Result<SimReport, SimError> {
     }));
     let loss = SimLoss::new(options.seed.rotate_left(17) ^ 0x1055);
     let timeouts = election_timeouts(options.seed, &ids);
-    let disks: BTreeMap<NodeId, Arc<CrashDisk>> = ids
+    let disks: BTreeMap<NodeId, Arc<NodeDisk>> = ids
         .iter()
         .map(|id| {
             let disk = if options.lying_disks {
-                CrashDisk::lying_about_sync()
+                NodeDisk::lying_about_sync()
             } else {
-                CrashDisk::in_memory()
+                NodeDisk::in_memory()
             };
             (*id, disk)
         })

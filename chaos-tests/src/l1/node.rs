@@ -13,7 +13,7 @@ use cordon_consensus::{ConsensusNode, NodeId, NodeOptions};
 
 use super::setup::{endpoint_seed, host_ip, sim_clock};
 use super::{lock, NodeHandle, Shared, SimLoss, SimSocket, QUIC_PORT};
-use crate::shared::disk::CrashDisk;
+use crate::shared::node_disk::NodeDisk;
 
 /// One node's software, started again by turmoil on every restart.
 #[derive(Clone)]
@@ -22,7 +22,7 @@ pub(super) struct NodeSoftware {
     pub(super) config: ClusterConfig,
     pub(super) shared: Arc<Shared>,
     pub(super) loss: Arc<SimLoss>,
-    pub(super) disk: Arc<CrashDisk>,
+    pub(super) disk: Arc<NodeDisk>,
     pub(super) seed: u64,
     pub(super) election_timeout_ms: u64,
     /// A bug planted in every node's actors, to prove the dispatch
@@ -45,14 +45,16 @@ impl NodeSoftware {
             lock(&self.shared.problems).push(problem.clone());
             problem
         };
-        let database = redb::Builder::new()
-            .create_with_backend(self.disk.backend())
+        let storage = self
+            .disk
+            .storage()
             .map_err(|error| failed(error.to_string()))?;
         let options = NodeOptions {
             socket: Some(socket),
             election_timeout_ms: Some(self.election_timeout_ms),
             quic_rng_seed: Some(endpoint_seed(self.seed, self.id, incarnation)),
-            database: Some(Arc::new(database)),
+            database: Some(storage.database),
+            log_dir: Some(storage.log_dir),
             clock: Some(sim_clock()),
         };
         let node = ConsensusNode::start(&self.config, self.id, options)

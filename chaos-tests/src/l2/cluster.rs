@@ -5,16 +5,17 @@
 //! quinn.
 //!
 //! # Crashes
-//! Each node's `ledger.redb` file is opened through a [`CrashDisk`], which
-//! remembers what every write since the last sync replaced.
-//! [`InProcessCluster::crash`] first crashes the disk (the file goes back to
-//! its last synced content, and the dying node can no longer write), then
-//! stops the node (Raft shut down, endpoint closed) and drops it: the node
-//! loses its memory and the unsynced tail of its file, as a power cut
-//! would. [`InProcessCluster::restart`] starts it again from the file on
-//! the same address. Cordon syncs every append and vote before openraft
-//! hears of it, so what is lost is what may be lost (the saved commit
-//! index, written without a sync).
+//! Each node's files (`ledger.redb` and the log's segments in `raft-log/`)
+//! are opened through a [`NodeDisk`], which remembers what every write
+//! since the last sync replaced. [`InProcessCluster::crash`] first crashes
+//! the disk (each file goes back to its last synced content, and the dying
+//! node can no longer write), then stops the node (Raft shut down, endpoint
+//! closed) and drops it: the node loses its memory and the unsynced tails
+//! of its files, as a power cut would. [`InProcessCluster::restart`] starts
+//! it again from the files on the same address. Cordon syncs every append
+//! and vote before openraft hears of it, so what is lost is what may be
+//! lost (appends not yet acknowledged, and the saved commit index, written
+//! without a sync).
 //!
 //! The cluster may be shared (`Arc`) between the scenario and its clients:
 //! crash and restart take `&self`, and clients take a node handle for each
@@ -41,7 +42,7 @@ use crate::judge::raft_views::{
     converged_index, describe, incidents_by_request, majority_leader, RaftView,
 };
 use crate::shared::certs::certify;
-use crate::shared::disk::CrashDisk;
+use crate::shared::node_disk::NodeDisk;
 
 /// The cluster's name (in certificates and the cluster file).
 pub const CLUSTER_NAME: &str = "chaos";
@@ -160,7 +161,7 @@ pub struct InProcessCluster {
     config: ClusterConfig,
     network: Arc<FaultyNetwork>,
     /// Every node's disk: its `ledger.redb` file, crashable.
-    disks: BTreeMap<NodeId, Arc<CrashDisk>>,
+    disks: BTreeMap<NodeId, Arc<NodeDisk>>,
     /// Every node id; `None` while the node is crashed.
     nodes: Mutex<BTreeMap<NodeId, Option<Arc<ConsensusNode>>>>,
 }
@@ -209,8 +210,7 @@ impl InProcessCluster {
         for id in &ids {
             let data_dir = config.node_data_dir(*id);
             std::fs::create_dir_all(&data_dir).map_err(io_error("create a node's data folder"))?;
-            let disk = CrashDisk::file(&data_dir.join("ledger.redb"))
-                .map_err(io_error("open a node's ledger file"))?;
+            let disk = NodeDisk::files(&data_dir).map_err(io_error("open a node's files"))?;
             disks.insert(*id, disk);
         }
         let network = FaultyNetwork::new(options.seed);
@@ -366,18 +366,17 @@ impl InProcessCluster {
                 }
             };
             let disk = self.disks.get(&id).ok_or(ClusterError::UnknownNode(id))?;
-            let database = redb::Builder::new()
-                .create_with_backend(disk.backend())
-                .map_err(|error| ClusterError::Start {
-                    node_id: id,
-                    source: StartError::Storage {
-                        path: disk_path(&self.config, id),
-                        reason: error.to_string(),
-                    },
-                })?;
+            let storage = disk.storage().map_err(|error| ClusterError::Start {
+                node_id: id,
+                source: StartError::Storage {
+                    path: disk_path(&self.config, id),
+                    reason: error.to_string(),
+                },
+            })?;
             let options = NodeOptions {
                 socket: Some(socket),
-                database: Some(Arc::new(database)),
+                database: Some(storage.database),
+                log_dir: Some(storage.log_dir),
                 ..NodeOptions::default()
             };
             match ConsensusNode::start(&self.config, id, options).await {

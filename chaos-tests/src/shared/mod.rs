@@ -5,6 +5,8 @@
 //! - [`disk`]: [`CrashDisk`](disk::CrashDisk), a redb backend (over a file
 //!   or memory) that forgets every write since its last sync when its node
 //!   crashes (L1, L2);
+//! - [`node_disk`]: a node's whole disk of such files: the snapshot's redb
+//!   file and the Raft log's segments (L1, L2);
 //! - [`certs`]: one CA and certificates for every node and the operator;
 //! - [`load`]: the workspace's one seeded incident generator (the
 //!   `cordon-load` crate, re-exported here): a schedule weighted by the
@@ -15,5 +17,6 @@
 
 pub mod certs;
 pub mod disk;
+pub mod node_disk;
 pub use cordon_load as load;
 pub mod signal;

@@ -4,6 +4,7 @@ mod area;
 mod cluster;
 mod handshake_flood;
 mod ledger_properties;
+mod log_store;
 mod plans;
 mod replay_pin;
 mod request_ids;
