@@ -89,35 +89,46 @@ enum Commands {
     #[command(subcommand)]
     Incident(IncidentCommand),
     /// Measure committed incident reports per second and their latency.
-    Bench {
-        #[command(flatten)]
-        target: ApiTarget,
-        /// Concurrent clients per level, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
-        clients: Vec<usize>,
-        /// Reports per level.
-        #[arg(long, default_value_t = 2_000)]
-        requests: usize,
-        /// Seed of the generated reports.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-        /// Measure report-to-first-assignment latency at these offered rates
-        /// (incidents per second, comma-separated) instead of write throughput.
-        #[arg(long, value_delimiter = ',')]
-        dispatch_rates: Vec<f64>,
-        /// Seconds per dispatch rate.
-        #[arg(long, default_value_t = 20)]
-        dispatch_seconds: u64,
-        /// With --dispatch-rates: keep every ring-4 team out of service
-        /// during the rates (incidents that need one are marked
-        /// unresourced), then free them and wait until every unresourced
-        /// incident is assigned.
-        #[arg(long)]
-        busy_ring_four: bool,
-    },
+    Bench(BenchArgs),
+}
+
+/// What `cordon bench` measures and against which cluster.
+#[derive(Debug, Args)]
+struct BenchArgs {
+    #[command(flatten)]
+    target: ApiTarget,
+    /// Concurrent clients per level, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
+    clients: Vec<usize>,
+    /// Reports per level.
+    #[arg(long, default_value_t = 2_000)]
+    requests: usize,
+    /// Seed of the generated reports.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Measure report-to-first-assignment latency at these offered rates
+    /// (incidents per second, comma-separated) instead of write throughput.
+    #[arg(long, value_delimiter = ',')]
+    dispatch_rates: Vec<f64>,
+    /// Seconds per dispatch rate.
+    #[arg(long, default_value_t = 20)]
+    dispatch_seconds: u64,
+    /// Folder on the nodes' data disk where the floor's fdatasync is
+    /// measured (default with --cluster: the cluster file's data_dir).
+    #[arg(long)]
+    floor_dir: Option<PathBuf>,
+    /// Bytes of each append the floor syncs.
+    #[arg(long, default_value_t = 512)]
+    floor_entry_bytes: usize,
+    /// With --dispatch-rates: keep every ring-4 team out of service
+    /// during the rates (incidents that need one are marked
+    /// unresourced), then free them and wait until every unresourced
+    /// incident is assigned.
+    #[arg(long)]
+    busy_ring_four: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,6 +364,14 @@ struct ApiTarget {
 }
 
 impl ApiTarget {
+    /// The cluster file's data folder, with --cluster.
+    fn data_dir(&self) -> anyhow::Result<Option<PathBuf>> {
+        let Some(path) = &self.cluster else {
+            return Ok(None);
+        };
+        Ok(Some(ClusterConfig::load(path)?.file().data_dir.clone()))
+    }
+
     fn client(&self, deadline: Duration) -> anyhow::Result<ApiClient> {
         let mut urls = self.api.clone();
         let mut ca = None;
@@ -513,46 +532,94 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
         Commands::Ctl { cluster, command } => ctl_command(&cluster, command).await,
         Commands::Token { cluster, command } => token_command(cluster, command).await,
         Commands::Incident(command) => incident(command).await,
-        Commands::Bench {
-            target,
-            clients,
-            requests,
-            seed,
-            json,
-            dispatch_rates,
-            dispatch_seconds,
-            busy_ring_four,
-        } => {
-            if busy_ring_four && dispatch_rates.is_empty() {
-                bail!("--busy-ring-four measures dispatch: give it --dispatch-rates too, e.g. --dispatch-rates 5,20 --busy-ring-four");
-            }
-            if clients.is_empty() || clients.iter().any(|c| *c == 0 || *c > 1_024) {
-                bail!("--clients {clients:?}: use levels from 1 to 1024, e.g. 1,16,64");
-            }
-            let client = target.client(Duration::from_secs(15))?;
-            if !dispatch_rates.is_empty() {
-                if dispatch_rates.iter().any(|r| !(*r > 0.0 && *r <= 5_000.0)) {
-                    bail!("--dispatch-rates {dispatch_rates:?}: use rates above 0 and at most 5000 per second");
-                }
-                let seconds = Duration::from_secs(dispatch_seconds);
-                let results =
-                    bench::dispatch(client, &dispatch_rates, seconds, seed, busy_ring_four).await?;
-                if json {
-                    println!("{}", serde_json::to_string_pretty(&results)?);
-                } else {
-                    bench::print_dispatch_table(&results);
-                }
-                return Ok(());
-            }
-            let results = bench::run(client, &clients, requests, seed).await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&results)?);
-            } else {
-                bench::print_table(&results);
-            }
-            Ok(())
-        }
+        Commands::Bench(args) => bench_command(args).await,
     }
+}
+
+/// `cordon bench`: the write path by concurrency level, or dispatch by
+/// offered rate.
+async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
+    let BenchArgs {
+        target,
+        clients,
+        requests,
+        seed,
+        json,
+        dispatch_rates,
+        dispatch_seconds,
+        busy_ring_four,
+        floor_dir,
+        floor_entry_bytes,
+    } = args;
+    if busy_ring_four && dispatch_rates.is_empty() {
+        bail!("--busy-ring-four measures dispatch: give it --dispatch-rates too, e.g. --dispatch-rates 5,20 --busy-ring-four");
+    }
+    if clients.is_empty() || clients.iter().any(|c| *c == 0 || *c > 1_024) {
+        bail!("--clients {clients:?}: use levels from 1 to 1024, e.g. 1,16,64");
+    }
+    let client = target.client(Duration::from_secs(15))?;
+    if !dispatch_rates.is_empty() {
+        if dispatch_rates.iter().any(|r| !(*r > 0.0 && *r <= 5_000.0)) {
+            bail!("--dispatch-rates {dispatch_rates:?}: use rates above 0 and at most 5000 per second");
+        }
+        let seconds = Duration::from_secs(dispatch_seconds);
+        let results =
+            bench::dispatch(client, &dispatch_rates, seconds, seed, busy_ring_four).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&results)?);
+        } else {
+            bench::print_dispatch_table(&results);
+        }
+        return Ok(());
+    }
+    let floor_dir = floor_dir.or(target.data_dir()?);
+    let floor = bench_floor(&client, floor_dir.as_deref(), floor_entry_bytes).await?;
+    let levels = bench::run(client, &clients, requests, seed).await?;
+    let mut run = bench::BenchRun { floor, levels };
+    run.relate_to_floor();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&run)?);
+    } else {
+        bench::print_table(&run);
+    }
+    Ok(())
+}
+
+/// Measures the floor on `dir` (none without a folder) and reads the nodes'
+/// QUIC round trips from the first node's `/metrics`.
+async fn bench_floor(
+    client: &ApiClient,
+    dir: Option<&Path>,
+    entry_bytes: usize,
+) -> anyhow::Result<Option<bench::floor::Floor>> {
+    let Some(dir) = dir else {
+        eprintln!(
+            "no floor measured: give --floor-dir (a folder on the nodes' data disk) or --cluster"
+        );
+        return Ok(None);
+    };
+    if !(1..=1024 * 1024).contains(&entry_bytes) {
+        bail!("--floor-entry-bytes {entry_bytes}: use 1 to 1048576 bytes");
+    }
+    let owned = dir.to_path_buf();
+    let (p50, p99) = tokio::task::spawn_blocking(move || {
+        bench::floor::disk(&owned, entry_bytes, bench::floor::DISK_SAMPLES)
+    })
+    .await?
+    .with_context(|| format!("measure fdatasync in {} (--floor-dir)", dir.display()))?;
+    let rtt = match client.get_text_from(0, "/metrics").await {
+        Ok(text) => bench::floor::quic_rtt_p50_ms(&text),
+        Err(error) => {
+            eprintln!("no QUIC round trip in the floor: /metrics: {error}");
+            None
+        }
+    };
+    Ok(Some(bench::floor::Floor {
+        entry_bytes,
+        fdatasync_p50_ms: p50,
+        fdatasync_p99_ms: p99,
+        quic_rtt_p50_ms: rtt,
+    }))
 }
 
 fn certs(command: CertsCommand) -> anyhow::Result<()> {

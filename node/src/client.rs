@@ -174,6 +174,23 @@ impl ApiClient {
         typed(path, answer)
     }
 
+    /// GET a path from one node only and return its body as text (e.g.
+    /// `/metrics`).
+    pub async fn get_text_from(&self, index: usize, path: &str) -> Result<String, ClientError> {
+        let url = format!("{}{}", self.urls[index % self.urls.len()], path);
+        let failed = |e: reqwest::Error| ClientError::Exhausted {
+            after: Duration::ZERO,
+            last: format!("{url}: {e}"),
+        };
+        let response = self
+            .request(reqwest::Method::GET, &url)
+            .send()
+            .await
+            .and_then(reqwest::Response::error_for_status)
+            .map_err(failed)?;
+        response.text().await.map_err(failed)
+    }
+
     async fn send(
         &self,
         method: reqwest::Method,

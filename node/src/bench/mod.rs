@@ -2,9 +2,11 @@
 //! several client concurrencies; throughput and latency percentiles.
 //! Every report is acknowledged only after commit, so this measures the
 //! whole write path: HTTP, forwarding, Raft replication and fsync.
-//! [`mod@dispatch`] measures dispatch instead: report to first attention.
+//! [`mod@dispatch`] measures dispatch instead: report to first attention;
+//! [`floor`] measures, in the same run, what a commit cannot beat.
 
 pub mod dispatch;
+pub mod floor;
 
 pub use dispatch::{dispatch, print_dispatch_table};
 
@@ -37,6 +39,17 @@ pub struct LevelResult {
     pub p999_ms: f64,
     /// Slowest report.
     pub max_ms: f64,
+    /// The median as a multiple of the run's disk floor (one `fdatasync`).
+    pub p50_over_floor: Option<f64>,
+}
+
+/// A run: its floor and its levels.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchRun {
+    /// What a commit cannot beat on this machine, measured first.
+    pub floor: Option<floor::Floor>,
+    /// One result per concurrency level.
+    pub levels: Vec<LevelResult>,
 }
 
 /// Runs `requests` reports at each concurrency level in `levels`: the
@@ -109,7 +122,20 @@ async fn level(
         p99_ms: percentile(&latencies, 99.0),
         p999_ms: percentile(&latencies, 99.9),
         max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
+        p50_over_floor: None,
     })
+}
+
+impl BenchRun {
+    /// Sets each level's median as a multiple of the floor.
+    pub fn relate_to_floor(&mut self) {
+        let Some(floor) = &self.floor else {
+            return;
+        };
+        for level in &mut self.levels {
+            level.p50_over_floor = Some(level.p50_ms / floor.fdatasync_p50_ms);
+        }
+    }
 }
 
 /// The `p`-th percentile of `sorted`, in milliseconds (0 when empty).
@@ -121,15 +147,35 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1_000.0
 }
 
-/// Prints the results as a table.
-pub fn print_table(results: &[LevelResult]) {
-    println!(
-        "{:>8} {:>10} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9}",
-        "clients", "committed", "failed", "reports/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms"
-    );
-    for r in results {
+/// Prints the floor, then the results as a table.
+pub fn print_table(run: &BenchRun) {
+    if let Some(floor) = &run.floor {
+        let rtt = floor
+            .quic_rtt_p50_ms
+            .map_or("not reported".to_string(), |rtt| format!("{rtt:.3} ms"));
         println!(
-            "{:>8} {:>10} {:>7} {:>12.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            "floor: fdatasync of a {}-byte append p50 {:.3} ms, p99 {:.3} ms; QUIC round trip p50 {rtt}",
+            floor.entry_bytes, floor.fdatasync_p50_ms, floor.fdatasync_p99_ms
+        );
+    }
+    println!(
+        "{:>8} {:>10} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "clients",
+        "committed",
+        "failed",
+        "reports/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "p50/floor"
+    );
+    for r in &run.levels {
+        let ratio = r
+            .p50_over_floor
+            .map_or("-".to_string(), |x| format!("{x:.1}x"));
+        println!(
+            "{:>8} {:>10} {:>7} {:>12.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9}",
             r.clients,
             r.committed,
             r.failed,
@@ -137,7 +183,8 @@ pub fn print_table(results: &[LevelResult]) {
             r.p50_ms,
             r.p99_ms,
             r.p999_ms,
-            r.max_ms
+            r.max_ms,
+            ratio
         );
     }
 }

@@ -1,0 +1,100 @@
+//! The floor under a commit, measured in the same run as the benchmark: an
+//! `fdatasync` of one entry's bytes appended to a file on the data disk,
+//! and the QUIC round trip between nodes as the nodes measure it. A commit
+//! cannot be faster than one of each; the benchmark prints its latencies
+//! as multiples of the disk's.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::percentile;
+
+/// Appends measured by [`disk`].
+pub const DISK_SAMPLES: usize = 1_000;
+
+/// The floor of one run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Floor {
+    /// Bytes appended per `fdatasync`.
+    pub entry_bytes: usize,
+    /// Median `fdatasync` of an append.
+    pub fdatasync_p50_ms: f64,
+    /// 99th percentile of the same.
+    pub fdatasync_p99_ms: f64,
+    /// The median of the nodes' smoothed QUIC round trips to their peers,
+    /// if the target's `/metrics` reported any.
+    pub quic_rtt_p50_ms: Option<f64>,
+}
+
+/// Appends `entry_bytes` to a new file in `dir` and syncs it, `samples`
+/// times; the file is removed afterwards.
+pub fn disk(dir: &Path, entry_bytes: usize, samples: usize) -> std::io::Result<(f64, f64)> {
+    let path = dir.join(format!(".cordon-bench-floor-{}", std::process::id()));
+    let result = sync_appends(&path, entry_bytes, samples);
+    let removed = std::fs::remove_file(&path);
+    let latencies = result?;
+    removed?;
+    Ok((percentile(&latencies, 50.0), percentile(&latencies, 99.0)))
+}
+
+fn sync_appends(path: &Path, entry_bytes: usize, samples: usize) -> std::io::Result<Vec<Duration>> {
+    let mut file = OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(path)?;
+    let entry = vec![0x5a_u8; entry_bytes];
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        let started = Instant::now();
+        file.write_all(&entry)?;
+        file.sync_data()?;
+        latencies.push(started.elapsed());
+    }
+    latencies.sort();
+    Ok(latencies)
+}
+
+/// The median of the `cordon_quic_rtt_seconds{peer=..}` gauges in a node's
+/// Prometheus text, in milliseconds.
+pub fn quic_rtt_p50_ms(metrics_text: &str) -> Option<f64> {
+    let mut rtts: Vec<f64> = metrics_text
+        .lines()
+        .filter(|line| line.starts_with("cordon_quic_rtt_seconds{"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|seconds| seconds * 1_000.0)
+        .collect();
+    if rtts.is_empty() {
+        return None;
+    }
+    rtts.sort_by(f64::total_cmp);
+    Some(rtts[(rtts.len() - 1) / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_disk_floor_measures_synced_appends_and_leaves_no_file() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let (p50, p99) = disk(dir.path(), 256, 20).unwrap();
+        assert!(p50 > 0.0 && p99 >= p50, "p50 {p50} ms, p99 {p99} ms");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_round_trip_is_the_median_of_the_peers_gauges() {
+        let text = "# TYPE cordon_quic_rtt_seconds gauge\n\
+                    cordon_quic_rtt_seconds{peer=\"2\"} 0.0004\n\
+                    cordon_quic_rtt_seconds{peer=\"3\"} 0.0002\n\
+                    cordon_quic_rtt_seconds{peer=\"4\"} 0.0009\n\
+                    cordon_quic_connections 3\n";
+        let rtt = quic_rtt_p50_ms(text).unwrap();
+        assert!((rtt - 0.4).abs() < 1e-9, "{rtt}");
+        assert_eq!(quic_rtt_p50_ms("cordon_quic_connections 3\n"), None);
+    }
+}
