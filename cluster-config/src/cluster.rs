@@ -151,9 +151,9 @@ pub struct RaftTiming {
 impl Default for RaftTiming {
     fn default() -> Self {
         RaftTiming {
-            heartbeat_interval_ms: 100,
-            election_timeout_ms_min: 500,
-            election_timeout_ms_max: 1000,
+            heartbeat_interval_ms: 50,
+            election_timeout_ms_min: 150,
+            election_timeout_ms_max: 300,
             install_snapshot_timeout_ms: 2_000,
             snapshot_logs_since_last: 5_000,
             logs_kept_after_snapshot_max: 1_000,

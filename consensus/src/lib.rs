@@ -16,6 +16,7 @@
 //! - [`wire`]: versioned request and response types of the transport.
 //! - [`transport`]: the QUIC endpoint, connection cache and request serving.
 //! - [`network`]: openraft's network over the transport.
+//! - [`election`]: elections with a pre-vote, so a returning node cannot depose a healthy leader.
 //! - [`node`]: a running node: write with leader forwarding, read barrier, status, membership.
 //! - [`invariants`]: the one catalogue of invariant ids, shared with the chaos checkers.
 //! - [`trace`]: W3C trace context carried in frames, commands and pending messages.
@@ -26,6 +27,7 @@
 //! committed on a majority of fsynced logs.
 
 pub mod codec;
+pub mod election;
 pub mod error;
 pub mod handshake;
 pub mod invariants;

@@ -13,10 +13,12 @@ use std::time::Duration;
 
 use cordon_config::ClusterConfig;
 use openraft::error::{CheckIsLeaderError, ClientWriteError, RaftError};
+use openraft::raft::AppendEntriesResponse;
 use openraft::{ChangeMembers, ServerState, SnapshotPolicy};
 use quinn::AsyncUdpSocket;
 use tokio::time::Instant;
 
+use crate::election::{self, ElectionTimer, PreVote};
 use crate::error::{AdminError, WriteError};
 use crate::handshake::HandshakeLimits;
 use crate::ledger::{
@@ -106,17 +108,33 @@ pub struct ConsensusNode {
     clock: Clock,
     /// Verifies API clients' certificates against the cluster CA.
     client_certs: ClientCertAuthority,
+    /// When this node last heard from a leader; drives its pre-votes.
+    election_timer: Arc<ElectionTimer>,
+    /// The Raft log, for the last log id a pre-vote compares.
+    log: LogStore,
 }
 
-/// The openraft configuration for a cluster file's timing and limits.
-pub fn raft_config(cluster: &ClusterConfig) -> Result<openraft::Config, StartError> {
+/// The openraft configuration for a cluster file's timing and limits, with
+/// elections left to [`crate::election`] (pre-vote first) whose shortest
+/// timeout is `election_timeout_ms_min`: openraft's timer is off, and its
+/// leader lease (its `election_timeout_max`) ends just before that timeout,
+/// so a vote that follows a granted pre-vote is not refused by the lease.
+pub fn raft_config(
+    cluster: &ClusterConfig,
+    election_timeout_ms_min: u64,
+) -> Result<openraft::Config, StartError> {
     let timing = cluster.raft();
     let limits = cluster.limits();
+    // openraft needs heartbeat < its min < its max.
+    let lease_ms = election_timeout_ms_min
+        .saturating_sub(1)
+        .max(timing.heartbeat_interval_ms + 2);
     let config = openraft::Config {
         cluster_name: cluster.name().to_string(),
         heartbeat_interval: timing.heartbeat_interval_ms,
-        election_timeout_min: timing.election_timeout_ms_min,
-        election_timeout_max: timing.election_timeout_ms_max,
+        enable_elect: false,
+        election_timeout_min: lease_ms - 1,
+        election_timeout_max: lease_ms,
         install_snapshot_timeout: timing.install_snapshot_timeout_ms,
         snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_logs_since_last),
         max_in_snapshot_log_to_keep: timing.logs_kept_after_snapshot_max,
@@ -208,15 +226,16 @@ impl ConsensusNode {
             node_id: id,
             transport: transport.clone(),
         };
-        let mut config = raft_config(cluster)?;
-        if let Some(timeout_ms) = options.election_timeout_ms {
-            // openraft draws from [min, max): a range of one is a fixed value.
-            config.election_timeout_min = timeout_ms;
-            config.election_timeout_max = timeout_ms + 1;
-            config = config
-                .validate()
-                .map_err(|e| StartError::Raft(e.to_string()))?;
-        }
+        let timing = cluster.raft();
+        let election_timer = Arc::new(match options.election_timeout_ms {
+            Some(pinned) => ElectionTimer::new(pinned, pinned),
+            None => ElectionTimer::new(
+                timing.election_timeout_ms_min,
+                timing.election_timeout_ms_max,
+            ),
+        });
+        let config = raft_config(cluster, election_timer.shortest_timeout_ms())?;
+        let log = log_store.clone();
         let raft = Raft::new(id, Arc::new(config), network, log_store, state_machine)
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
@@ -232,8 +251,11 @@ impl ConsensusNode {
             write_timeout: Duration::from_millis(limits.client_write_timeout_ms),
             rpc_timeout: Duration::from_millis(limits.rpc_timeout_ms),
             clock: options.clock.unwrap_or_else(|| Arc::new(unix_millis)),
+            election_timer: election_timer.clone(),
+            log,
         });
         transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
+        tokio::spawn(election::run(Arc::downgrade(&node), election_timer));
         node.initialize_once().await?;
         tracing::info!(node_id = id, quic_addr = %spec.quic_addr, "consensus node started");
         Ok(node)
@@ -288,6 +310,37 @@ impl ConsensusNode {
     /// when the read decides anything.
     pub fn ledger(&self) -> &LedgerReader {
         &self.reader
+    }
+
+    /// When this node last heard from a leader.
+    pub(crate) fn election_timer(&self) -> &ElectionTimer {
+        &self.election_timer
+    }
+
+    /// The last entry in this node's log (flushed or not).
+    pub(crate) fn last_log_id(&self) -> Option<crate::types::LogId> {
+        self.log.last_log_id()
+    }
+
+    /// Asks `peer` for a pre-vote, within the shortest election timeout.
+    pub(crate) fn ask_pre_vote(
+        &self,
+        peer: NodeId,
+        request: PreVote,
+    ) -> impl std::future::Future<Output = bool> + Send + 'static {
+        let transport = self.transport.clone();
+        let addr = self.member_quic_addr(peer);
+        let within =
+            Duration::from_millis(self.election_timer.shortest_timeout_ms()).min(self.rpc_timeout);
+        async move {
+            let Some(addr) = addr else {
+                return false;
+            };
+            let answer = transport
+                .call(peer, addr, Request::PreVote(request), within)
+                .await;
+            matches!(answer, Ok(Response::PreVote(true)))
+        }
     }
 
     /// The leader this node currently knows of.
@@ -935,6 +988,7 @@ impl ConsensusNode {
             Request::AppendEntries(rpc) => Some(rpc.vote.leader_id().voted_for()),
             Request::Vote(rpc) => Some(rpc.vote.leader_id().voted_for()),
             Request::InstallSnapshot(rpc) => Some(rpc.vote.leader_id().voted_for()),
+            Request::PreVote(rpc) => Some(Some(rpc.candidate)),
             _ => None,
         };
         match (peer, raft_sender) {
@@ -1000,12 +1054,28 @@ impl ConsensusNode {
     async fn serve(self: Arc<Self>, request: Request) -> Response {
         match request {
             Request::AppendEntries(rpc) => {
-                Response::AppendEntries(self.raft.append_entries(rpc).await)
+                let answer = self.raft.append_entries(rpc).await;
+                let from_leader = matches!(&answer, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)));
+                if from_leader {
+                    self.election_timer.note_contact();
+                }
+                Response::AppendEntries(answer)
             }
-            Request::Vote(rpc) => Response::Vote(self.raft.vote(rpc).await),
+            Request::Vote(rpc) => {
+                let answer = self.raft.vote(rpc).await;
+                if matches!(&answer, Ok(response) if response.vote_granted) {
+                    self.election_timer.note_contact();
+                }
+                Response::Vote(answer)
+            }
             Request::InstallSnapshot(rpc) => {
-                Response::InstallSnapshot(self.raft.install_snapshot(rpc).await)
+                let answer = self.raft.install_snapshot(rpc).await;
+                if answer.is_ok() {
+                    self.election_timer.note_contact();
+                }
+                Response::InstallSnapshot(answer)
             }
+            Request::PreVote(rpc) => Response::PreVote(self.answer_pre_vote(rpc.candidate, &rpc)),
             Request::ClientWrite(command, proof) => Response::ClientWrite(match command.check() {
                 Err(rejection) => Err(WriteError::Invalid { rejection }),
                 Ok(()) => {

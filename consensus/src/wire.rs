@@ -12,6 +12,7 @@ use openraft::raft::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::election::PreVote;
 use crate::error::{AdminError, WriteError};
 use crate::ledger::{Applied, BearerToken, Command, OperatorAuditEntry, Token};
 use crate::status::ClusterStatus;
@@ -22,7 +23,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// the storage header of [`crate::codec::STORAGE_FORMAT_VERSION`] 2.
 /// 3: client writes carry their author's proof; API origins name a
 /// principal; operators read tokens and the audit log.
-pub const WIRE_VERSION: u16 = 3;
+/// 4: pre-votes.
+pub const WIRE_VERSION: u16 = 4;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]
@@ -61,6 +63,9 @@ pub enum Request {
     Admin(AdminOp),
     /// Liveness probe.
     Ping,
+    /// Would the receiver vote for the sender in the next term? (nodes only;
+    /// see [`crate::election`])
+    PreVote(PreVote),
 }
 
 /// The proof of an API client's credential, carried with its forwarded
@@ -117,6 +122,7 @@ impl Request {
             Request::Membership(_) => "membership",
             Request::Admin(_) => "admin",
             Request::Ping => "ping",
+            Request::PreVote(_) => "pre_vote",
         }
     }
 }
@@ -179,6 +185,8 @@ pub enum Response {
     Admin(Result<String, AdminError>),
     /// Answer to [`Request::Ping`].
     Pong,
+    /// Answer to [`Request::PreVote`]: granted or not.
+    PreVote(bool),
     /// The request was not served.
     Refused(Refusal),
 }

@@ -12,12 +12,12 @@
 //!    datagrams on its links and delivers them at the heal: turmoil cannot
 //!    stop one host's clock, so the paused node's own timers still run.
 //! 2. Nodes are turmoil hosts (`192.168.0.<id>`), each a [`ConsensusNode`](cordon_consensus::ConsensusNode)
-//!    over a [`SimSocket`], its redb database on a [`CrashDisk`]. A crash
-//!    drops the host's runtime (every task and socket, the open database)
-//!    and the disk forgets every write since its last sync; a restart
-//!    starts the node from what the disk kept. Appends are synced before
-//!    openraft hears of them, so what a crash loses is memory and the
-//!    writes made without a sync (the saved commit index).
+//!    over a [`SimSocket`], its log segments and redb database on a
+//!    [`NodeDisk`]. A crash drops the host's runtime (every task and
+//!    socket, the open database) and the disk forgets every write since its
+//!    last sync; a restart starts the node from what the disk kept. Appends
+//!    are synced before openraft hears of them, so what a crash loses is
+//!    memory and the writes made without a sync (the saved commit index).
 //! 3. Clients on their own host report incidents over QUIC with the
 //!    operator's certificate, retrying under the same request id, and
 //!    record a [`History`] in simulated time. What they report (kind,

@@ -8,6 +8,7 @@ mod crash_restart;
 mod lossy_links;
 mod minority_leader;
 mod one_way_cut;
+mod returning_node;
 mod socket;
 
 use std::sync::Arc;

@@ -1,18 +1,18 @@
 //! The durable Raft log: a segmented write-ahead log made for Raft.
 //!
 //! - **Group commit.** `append` puts its entries in memory and queues them
-//!   for the writer thread ([`writer`]); every write queued while one
+//!   for the writer thread (`writer.rs`); every write queued while one
 //!   `fdatasync` runs is committed by the next single one, and openraft is
 //!   told an entry is flushed only after the `fdatasync` that covers it has
 //!   returned. Appends do not wait for the disk, so a leader replicates an
 //!   entry to followers while it is being synced locally, and a follower
 //!   takes the next append while the previous one syncs.
 //! - **Pre-allocated segments.** Records go into files of zeros written
-//!   ahead of time ([`dir`]), so an append changes no block allocation and
+//!   ahead of time (`dir.rs`), so an append changes no block allocation and
 //!   an `fdatasync` flushes only data.
-//! - **Checksummed, chained records** ([`format`]); a restart replays the
+//! - **Checksummed, chained records** (`format.rs`); a restart replays the
 //!   segments and stops at a crash's torn tail.
-//! - **Reads from memory** ([`memory`]): the live log is the entries not yet
+//! - **Reads from memory** (`memory.rs`): the live log is the entries not yet
 //!   purged behind a snapshot.
 //! - The vote is synced before `save_vote` returns; the committed id is a
 //!   hint written without a sync of its own.
@@ -158,6 +158,12 @@ impl LogStore {
                 committed_index: Arc::new(AtomicU64::new(committed)),
             }),
         })
+    }
+
+    /// The last entry's log id (appended, flushed or not), or the last
+    /// purged id.
+    pub fn last_log_id(&self) -> Option<LogId> {
+        self.lock().0.last_log_id()
     }
 
     /// A shared view of the last committed index this node saved.
