@@ -5,8 +5,8 @@
 //! with a higher term that deposes the leader. Here openraft's own timer is
 //! off (`enable_elect = false`) and each node runs `run`:
 //!
-//! - A follower that has heard nothing from a leader (an append, a
-//!   snapshot chunk, or a vote it granted) for its election timeout (drawn
+//! - A follower that has heard nothing from a leader (an append from a
+//!   voter, a snapshot chunk, or a vote it granted) for its election timeout (drawn
 //!   from `raft.election_timeout_ms_min..max` each round) asks every other
 //!   voter for a **pre-vote**: "would you vote for me in the next term?"
 //! - A voter says yes only if it has not heard from a leader for at least
@@ -122,13 +122,8 @@ impl ConsensusNode {
     /// Whether this node should try to become leader: a voter that is not
     /// the leader.
     fn campaigns(&self) -> bool {
-        let metrics = self.raft().metrics().borrow().clone();
-        let is_voter = metrics
-            .membership_config
-            .membership()
-            .voter_ids()
-            .any(|id| id == self.id());
-        is_voter && metrics.state != ServerState::Leader
+        let is_leader = self.raft().metrics().borrow().state == ServerState::Leader;
+        self.is_voter(self.id()) && !is_leader
     }
 
     /// Asks every other voter for a pre-vote at once; true with a majority.

@@ -312,6 +312,17 @@ impl ConsensusNode {
         &self.reader
     }
 
+    /// Whether `id` is a voter of the membership this node knows.
+    pub(crate) fn is_voter(&self, id: NodeId) -> bool {
+        let metrics = self.raft.metrics().borrow().clone();
+        let is_voter = metrics
+            .membership_config
+            .membership()
+            .voter_ids()
+            .any(|voter| voter == id);
+        is_voter
+    }
+
     /// When this node last heard from a leader.
     pub(crate) fn election_timer(&self) -> &ElectionTimer {
         &self.election_timer
@@ -1054,9 +1065,12 @@ impl ConsensusNode {
     async fn serve(self: Arc<Self>, request: Request) -> Response {
         match request {
             Request::AppendEntries(rpc) => {
+                let sender = rpc.vote.leader_id().voted_for();
                 let answer = self.raft.append_entries(rpc).await;
                 let from_leader = matches!(&answer, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)));
-                if from_leader {
+                // A leader that removed itself goes on sending appends until
+                // another is elected: it does not hold off an election.
+                if from_leader && sender.is_some_and(|id| self.is_voter(id)) {
                     self.election_timer.note_contact();
                 }
                 Response::AppendEntries(answer)

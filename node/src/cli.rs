@@ -120,6 +120,14 @@ struct BenchArgs {
     /// measured (default with --cluster: the cluster file's data_dir).
     #[arg(long)]
     floor_dir: Option<PathBuf>,
+    /// Instead of the write path: start a local cluster of this binary,
+    /// SIGKILL its leader this many times and time each kill to the first
+    /// acknowledged report through a surviving node.
+    #[arg(long)]
+    failover_kills: Option<usize>,
+    /// Nodes of the local cluster --failover-kills starts.
+    #[arg(long, default_value_t = 3)]
+    failover_nodes: usize,
     /// Bytes of each append the floor syncs.
     #[arg(long, default_value_t = 512)]
     floor_entry_bytes: usize,
@@ -550,7 +558,12 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
         busy_ring_four,
         floor_dir,
         floor_entry_bytes,
+        failover_kills,
+        failover_nodes,
     } = args;
+    if let Some(kills) = failover_kills {
+        return bench_failover(kills, failover_nodes, json).await;
+    }
     if busy_ring_four && dispatch_rates.is_empty() {
         bail!("--busy-ring-four measures dispatch: give it --dispatch-rates too, e.g. --dispatch-rates 5,20 --busy-ring-four");
     }
@@ -574,13 +587,44 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     }
     let floor_dir = floor_dir.or(target.data_dir()?);
     let floor = bench_floor(&client, floor_dir.as_deref(), floor_entry_bytes).await?;
-    let levels = bench::run(client, &clients, requests, seed).await?;
-    let mut run = bench::BenchRun { floor, levels };
+    let term_before = bench::term(&client).await;
+    let levels = bench::run(client.clone(), &clients, requests, seed).await?;
+    let term_after = bench::term(&client).await;
+    let elections = term_before
+        .zip(term_after)
+        .map(|(before, after)| after.saturating_sub(before));
+    let mut run = bench::BenchRun {
+        floor,
+        levels,
+        elections,
+    };
     run.relate_to_floor();
     if json {
         println!("{}", serde_json::to_string_pretty(&run)?);
     } else {
         bench::print_table(&run);
+    }
+    Ok(())
+}
+
+/// `cordon bench --failover-kills N`: on a local cluster in a temporary folder.
+async fn bench_failover(kills: usize, nodes: usize, json: bool) -> anyhow::Result<()> {
+    if !(1..=1_000).contains(&kills) {
+        bail!("--failover-kills {kills}: use 1 to 1000 kills, e.g. 20");
+    }
+    if !(3..=7).contains(&nodes) {
+        bail!("--failover-nodes {nodes}: use 3 to 7 nodes (a kill must leave a majority)");
+    }
+    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
+    let dir = tempfile::Builder::new()
+        .prefix("cordon-failover-")
+        .tempdir()
+        .context("make a temporary folder")?;
+    let run = bench::failover::failover(&binary, dir.path(), nodes, kills).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&run)?);
+    } else {
+        bench::failover::print_failover(&run);
     }
     Ok(())
 }

@@ -3,9 +3,11 @@
 //! Every report is acknowledged only after commit, so this measures the
 //! whole write path: HTTP, forwarding, Raft replication and fsync.
 //! [`mod@dispatch`] measures dispatch instead: report to first attention;
-//! [`floor`] measures, in the same run, what a commit cannot beat.
+//! [`floor`] measures, in the same run, what a commit cannot beat;
+//! [`failover`] kills the leader of a local cluster, again and again.
 
 pub mod dispatch;
+pub mod failover;
 pub mod floor;
 
 pub use dispatch::{dispatch, print_dispatch_table};
@@ -14,6 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cordon_api::cluster::ClusterStatus;
 use cordon_config::district::District;
 use cordon_load::SteadyReports;
 use serde::Serialize;
@@ -41,6 +44,10 @@ pub struct LevelResult {
     pub max_ms: f64,
     /// The median as a multiple of the run's disk floor (one `fdatasync`).
     pub p50_over_floor: Option<f64>,
+    /// Raft log entries committed during the level per report committed
+    /// (the reports and whatever the actors proposed meanwhile: triage,
+    /// assignments, placement, the field's steps).
+    pub entries_per_report: Option<f64>,
 }
 
 /// A run: its floor and its levels.
@@ -50,6 +57,9 @@ pub struct BenchRun {
     pub floor: Option<floor::Floor>,
     /// One result per concurrency level.
     pub levels: Vec<LevelResult>,
+    /// Elections during the run (the term's rise, as the first node saw it):
+    /// a healthy cluster under load holds none.
+    pub elections: Option<u64>,
 }
 
 /// Runs `requests` reports at each concurrency level in `levels`: the
@@ -81,6 +91,7 @@ async fn level(
         &format!("bench-{run_id:08x}-c{clients}"),
     )?;
     let reports: Arc<Vec<_>> = Arc::new(reports.take(requests).collect());
+    let log_before = last_log_index(client).await;
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -112,7 +123,12 @@ async fn level(
         }
     }
     let elapsed = started.elapsed();
+    let log_after = last_log_index(client).await;
     latencies.sort();
+    let entries_per_report = log_before
+        .zip(log_after)
+        .filter(|_| !latencies.is_empty())
+        .map(|(before, after)| after.saturating_sub(before) as f64 / latencies.len() as f64);
     Ok(LevelResult {
         clients,
         committed: latencies.len(),
@@ -123,6 +139,7 @@ async fn level(
         p999_ms: percentile(&latencies, 99.9),
         max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
         p50_over_floor: None,
+        entries_per_report,
     })
 }
 
@@ -138,6 +155,18 @@ impl BenchRun {
     }
 }
 
+/// The first node's current term, if it answers.
+pub async fn term(client: &ApiClient) -> Option<u64> {
+    let status: ClusterStatus = client.get_from(0, "/v1/cluster").await.ok()?;
+    Some(status.term)
+}
+
+/// The first node's last log index, if it answers.
+async fn last_log_index(client: &ApiClient) -> Option<u64> {
+    let status: ClusterStatus = client.get_from(0, "/v1/cluster").await.ok()?;
+    status.last_log_index
+}
+
 /// The `p`-th percentile of `sorted`, in milliseconds (0 when empty).
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -147,7 +176,7 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1_000.0
 }
 
-/// Prints the floor, then the results as a table.
+/// Prints the floor, the elections, then the results as a table.
 pub fn print_table(run: &BenchRun) {
     if let Some(floor) = &run.floor {
         let rtt = floor
@@ -158,8 +187,11 @@ pub fn print_table(run: &BenchRun) {
             floor.entry_bytes, floor.fdatasync_p50_ms, floor.fdatasync_p99_ms
         );
     }
+    if let Some(elections) = run.elections {
+        println!("elections during the run: {elections}");
+    }
     println!(
-        "{:>8} {:>10} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "{:>8} {:>10} {:>7} {:>12} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12}",
         "clients",
         "committed",
         "failed",
@@ -168,14 +200,18 @@ pub fn print_table(run: &BenchRun) {
         "p99 ms",
         "p99.9 ms",
         "max ms",
-        "p50/floor"
+        "p50/floor",
+        "entries/rep"
     );
     for r in &run.levels {
         let ratio = r
             .p50_over_floor
             .map_or("-".to_string(), |x| format!("{x:.1}x"));
+        let entries = r
+            .entries_per_report
+            .map_or("-".to_string(), |x| format!("{x:.2}"));
         println!(
-            "{:>8} {:>10} {:>7} {:>12.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9}",
+            "{:>8} {:>10} {:>7} {:>12.1} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9} {:>12}",
             r.clients,
             r.committed,
             r.failed,
@@ -184,7 +220,8 @@ pub fn print_table(run: &BenchRun) {
             r.p99_ms,
             r.p999_ms,
             r.max_ms,
-            ratio
+            ratio,
+            entries
         );
     }
 }
