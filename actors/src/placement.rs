@@ -237,6 +237,9 @@ pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
             continue;
         }
         let members = context.node.member_ids();
+        if health.since.is_none() {
+            health.remember_previous_leader(context.node.last_leader_heard(), context.node_id());
+        }
         health.probe(&context, &members, heartbeat).await;
         let view = LedgerView::read(&context, &actors, &members);
         let moves = plan_round(&context, &cluster, &actors, &members, &health, &view);
@@ -384,6 +387,16 @@ impl Health {
         }
     }
 
+    /// On becoming leader: the previous leader was last heard when this
+    /// node last took an append from it, so its silence counts from then
+    /// (a killed, cut-off or paused leader loses its actors one detection
+    /// timeout after it fell silent, not after this node's election).
+    fn remember_previous_leader(&mut self, previous: Option<(NodeId, Instant)>, me: NodeId) {
+        if let Some((leader, heard)) = previous.filter(|(leader, _)| *leader != me) {
+            self.last_reply.insert(leader, heard);
+        }
+    }
+
     fn alive(&self, id: NodeId, now: Instant, detection: Duration) -> bool {
         match self.last_reply.get(&id) {
             Some(at) => now.duration_since(*at) <= detection,
@@ -412,6 +425,31 @@ mod tests {
         let order = [4, 1, 2];
         let alive = |id: NodeId| id != 4;
         assert_eq!(desired_node(&order, Some(4), &alive, &alive), Some(1));
+    }
+
+    #[test]
+    fn a_new_leader_counts_the_old_leaders_silence_from_its_last_append() {
+        // Phase 1: this node (2) last took an append from leader 1 at t0,
+        // and became leader 300 ms later; node 3 was never pinged yet.
+        let detection = Duration::from_millis(800);
+        let heard = Instant::now();
+        let elected = heard + Duration::from_millis(300);
+        let mut health = Health {
+            since: Some(elected),
+            ..Health::default()
+        };
+        health.remember_previous_leader(Some((1, heard)), 2);
+
+        // Phase 2: 850 ms after the last append, the old leader is gone;
+        // node 3 keeps the benefit of the doubt until 800 ms after the election.
+        let later = heard + Duration::from_millis(850);
+        assert!(!health.alive(1, later, detection));
+        assert!(health.alive(3, later, detection));
+
+        // Phase 3: a node that led itself remembers nothing of it.
+        let mut own = Health::default();
+        own.remember_previous_leader(Some((2, heard)), 2);
+        assert!(own.last_reply.is_empty());
     }
 
     #[test]

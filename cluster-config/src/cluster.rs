@@ -151,7 +151,7 @@ pub struct RaftTiming {
 impl Default for RaftTiming {
     fn default() -> Self {
         RaftTiming {
-            heartbeat_interval_ms: 50,
+            heartbeat_interval_ms: 100,
             election_timeout_ms_min: 150,
             election_timeout_ms_max: 300,
             install_snapshot_timeout_ms: 2_000,

@@ -52,6 +52,13 @@ pub(crate) struct ElectionTimer {
     timeout_ms: (u64, u64),
     /// The last time a leader was heard from (or this node started).
     last_contact: Mutex<Instant>,
+    /// When this node's last pre-vote round ended: the next waits a whole
+    /// timeout after it. Kept apart from `last_contact`, so a node that
+    /// just failed a round does not tell others it heard a leader.
+    last_round: Mutex<Option<Instant>>,
+    /// The last leader heard from, and when: a new leader's placement
+    /// counts the old leader's silence from then, not from its election.
+    last_leader: Mutex<Option<(NodeId, Instant)>>,
 }
 
 impl ElectionTimer {
@@ -59,12 +66,51 @@ impl ElectionTimer {
         ElectionTimer {
             timeout_ms: (timeout_ms_min, timeout_ms_max.max(timeout_ms_min)),
             last_contact: Mutex::new(Instant::now()),
+            last_round: Mutex::new(None),
+            last_leader: Mutex::new(None),
         }
     }
 
-    /// A leader was heard from now.
+    /// A leader (or a candidate this node voted for) was heard from now.
     pub(crate) fn note_contact(&self) {
         *self.lock() = Instant::now();
+    }
+
+    /// Leader `leader` was heard from now (an append it sent).
+    pub(crate) fn note_leader(&self, leader: NodeId) {
+        let now = Instant::now();
+        *self.lock() = now;
+        *self
+            .last_leader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((leader, now));
+    }
+
+    /// When the next pre-vote round may start at the earliest: a timeout
+    /// after a leader was last heard and after the last round.
+    fn quiet_since(&self) -> Instant {
+        let contact = *self.lock();
+        let round = *self
+            .last_round
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        round.map_or(contact, |round| round.max(contact))
+    }
+
+    /// A pre-vote round ended now.
+    fn note_round(&self) {
+        *self
+            .last_round
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+    }
+
+    /// The last leader heard from, and when.
+    pub(crate) fn last_leader(&self) -> Option<(NodeId, Instant)> {
+        *self
+            .last_leader
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether a leader was heard from within the shortest timeout.
@@ -99,9 +145,9 @@ impl ElectionTimer {
 pub(crate) async fn run(node: Weak<ConsensusNode>, timer: Arc<ElectionTimer>) {
     loop {
         let timeout = Duration::from_millis(timer.draw_ms());
-        let due = *timer.lock() + timeout;
+        let due = timer.quiet_since() + timeout;
         tokio::time::sleep_until(due).await;
-        if *timer.lock() + timeout > Instant::now() {
+        if timer.quiet_since() + timeout > Instant::now() {
             continue; // a leader was heard from meanwhile
         }
         let Some(node) = node.upgrade() else {
@@ -114,7 +160,7 @@ pub(crate) async fn run(node: Weak<ConsensusNode>, timer: Arc<ElectionTimer>) {
             }
         }
         // Whatever happened, the next round waits a whole timeout.
-        timer.note_contact();
+        timer.note_round();
     }
 }
 
@@ -127,6 +173,7 @@ impl ConsensusNode {
     }
 
     /// Asks every other voter for a pre-vote at once; true with a majority.
+    /// The asks still out when it is decided are dropped (aborted).
     async fn pre_vote_won(&self) -> bool {
         let metrics = self.raft().metrics().borrow().clone();
         let voters: Vec<_> = metrics.membership_config.membership().voter_ids().collect();
@@ -138,9 +185,15 @@ impl ConsensusNode {
         for peer in voters.iter().copied().filter(|id| *id != self.id()) {
             asks.spawn(self.ask_pre_vote(peer, request.clone()));
         }
-        let mut granted = 1; // its own
-        while let Some(answer) = asks.join_next().await {
+        // Decided as soon as a majority is reached or out of reach: a dead
+        // peer (the old leader) is not waited for.
+        let (mut granted, mut unanswered) = (1, asks.len()); // its own yes
+        while granted * 2 <= voters.len() && (granted + unanswered) * 2 > voters.len() {
+            let Some(answer) = asks.join_next().await else {
+                break;
+            };
             granted += usize::from(answer.unwrap_or(false));
+            unanswered -= 1;
         }
         granted * 2 > voters.len()
     }

@@ -323,6 +323,12 @@ impl ConsensusNode {
         is_voter
     }
 
+    /// The last other leader this node heard from (an append it sent), and
+    /// when.
+    pub fn last_leader_heard(&self) -> Option<(NodeId, Instant)> {
+        self.election_timer.last_leader()
+    }
+
     /// When this node last heard from a leader.
     pub(crate) fn election_timer(&self) -> &ElectionTimer {
         &self.election_timer
@@ -1066,12 +1072,21 @@ impl ConsensusNode {
         match request {
             Request::AppendEntries(rpc) => {
                 let sender = rpc.vote.leader_id().voted_for();
+                // Heard on arrival, not only once handled: a busy follower
+                // whose log work takes longer than a timeout is not without
+                // a leader.
+                let current_term = self.raft.metrics().borrow().current_term;
+                if let Some(leader) = sender.filter(|id| {
+                    rpc.vote.leader_id().get_term() >= current_term && self.is_voter(*id)
+                }) {
+                    self.election_timer.note_leader(leader);
+                }
                 let answer = self.raft.append_entries(rpc).await;
                 let from_leader = matches!(&answer, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)));
                 // A leader that removed itself goes on sending appends until
                 // another is elected: it does not hold off an election.
-                if from_leader && sender.is_some_and(|id| self.is_voter(id)) {
-                    self.election_timer.note_contact();
+                if let Some(leader) = sender.filter(|id| from_leader && self.is_voter(*id)) {
+                    self.election_timer.note_leader(leader);
                 }
                 Response::AppendEntries(answer)
             }

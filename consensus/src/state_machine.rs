@@ -183,12 +183,16 @@ impl StateMachine {
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<TypeConfig>, StorageError> {
-        let (data, last_log_id, last_membership) = {
-            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+        // Encoding a large ledger takes a while: on the blocking pool, so
+        // the node's runtime keeps sending heartbeats meanwhile.
+        let state = self.state.clone();
+        let (data, last_log_id, last_membership) = blocking(move || {
+            let state = state.read().unwrap_or_else(|p| p.into_inner());
             let data = codec::encode_versioned(&state.ledger)
                 .map_err(|e| StorageIOError::write_snapshot(None, any_error(e)))?;
-            (data, state.last_applied, state.membership.clone())
-        };
+            Ok((data, state.last_applied, state.membership.clone()))
+        })
+        .await?;
         let built = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match last_log_id {
             Some(log_id) => format!("{}-{}-{built}", log_id.leader_id.term, log_id.index),

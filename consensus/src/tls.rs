@@ -507,6 +507,24 @@ impl std::fmt::Debug for TlsIdentity {
 }
 
 impl TlsIdentity {
+    /// Key material for the QUIC endpoint's connection ids and stateless
+    /// resets, derived from the holder's private key: the same across
+    /// restarts of the node. A restarted node recognises the connection ids
+    /// its previous process handed out and answers a packet on such a
+    /// connection with a stateless reset its peer believes; the peer then
+    /// dials afresh at once instead of waiting out deadlines on a
+    /// connection nobody serves.
+    pub fn endpoint_secret(&self, purpose: &str) -> [u8; 32] {
+        let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+        context.update(b"cordon quic endpoint v1\0");
+        context.update(purpose.as_bytes());
+        context.update(b"\0");
+        context.update(self.key.secret_der());
+        let mut secret = [0u8; 32];
+        secret.copy_from_slice(context.finish().as_ref());
+        secret
+    }
+
     /// Loads `holder`'s certificate and key from `cert_dir` and the CA from `ca_cert`.
     pub fn load(
         cluster: &str,

@@ -197,7 +197,7 @@ impl Transport {
             }
         };
         let serves = matches!(identity.holder, PeerIdentity::Node(_));
-        let mut endpoint_config = quinn::EndpointConfig::default();
+        let mut endpoint_config = restart_stable_endpoint(identity);
         endpoint_config.rng_seed(config.rng_seed);
         let mut endpoint = Endpoint::new_with_abstract_socket(
             endpoint_config,
@@ -711,6 +711,25 @@ impl MissedDeadlines {
         self.datagrams_seen = datagrams_received;
         self.counted_at = now;
     }
+}
+
+/// An endpoint configuration whose connection ids and stateless-reset
+/// tokens are keyed by the holder's identity, so they survive a restart
+/// (see [`TlsIdentity::endpoint_secret`]).
+fn restart_stable_endpoint(identity: &TlsIdentity) -> quinn::EndpointConfig {
+    let reset_key = ring::hmac::Key::new(
+        ring::hmac::HMAC_SHA256,
+        &identity.endpoint_secret("stateless reset"),
+    );
+    let cid_secret = identity.endpoint_secret("connection ids");
+    let mut cid_key = [0u8; 8];
+    cid_key.copy_from_slice(&cid_secret[..8]);
+    let cid_key = u64::from_le_bytes(cid_key);
+    let mut endpoint_config = quinn::EndpointConfig::new(Arc::new(reset_key));
+    endpoint_config.cid_generator(move || {
+        Box::new(quinn_proto::HashedConnectionIdGenerator::from_key(cid_key))
+    });
+    endpoint_config
 }
 
 /// Binds a UDP socket, retrying briefly while the address is still held by
