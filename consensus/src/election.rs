@@ -50,85 +50,81 @@ pub(crate) struct ElectionTimer {
     /// The shortest and longest election timeout; equal when pinned (the
     /// deterministic simulation pins each node's).
     timeout_ms: (u64, u64),
+    heard: Mutex<Heard>,
+}
+
+/// What the timer has heard, and when.
+#[derive(Debug)]
+struct Heard {
     /// The last time a leader was heard from (or this node started).
-    last_contact: Mutex<Instant>,
+    contact: Instant,
     /// When this node's last pre-vote round ended: the next waits a whole
-    /// timeout after it. Kept apart from `last_contact`, so a node that
-    /// just failed a round does not tell others it heard a leader.
-    last_round: Mutex<Option<Instant>>,
+    /// timeout after it. Kept apart from `contact`, so a node that just
+    /// failed a round does not tell others it heard a leader.
+    round: Option<Instant>,
     /// The last leader heard from, and when: a new leader's placement
     /// counts the old leader's silence from then, not from its election.
-    last_leader: Mutex<Option<(NodeId, Instant)>>,
+    leader: Option<(NodeId, Instant)>,
 }
 
 impl ElectionTimer {
     pub(crate) fn new(timeout_ms_min: u64, timeout_ms_max: u64) -> ElectionTimer {
         ElectionTimer {
             timeout_ms: (timeout_ms_min, timeout_ms_max.max(timeout_ms_min)),
-            last_contact: Mutex::new(Instant::now()),
-            last_round: Mutex::new(None),
-            last_leader: Mutex::new(None),
+            heard: Mutex::new(Heard {
+                contact: Instant::now(),
+                round: None,
+                leader: None,
+            }),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Heard> {
+        // Each critical section leaves the instants whole.
+        self.heard.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A leader (or a candidate this node voted for) was heard from now.
     pub(crate) fn note_contact(&self) {
-        *self.lock() = Instant::now();
+        self.lock().contact = Instant::now();
     }
 
     /// Leader `leader` was heard from now (an append it sent).
     pub(crate) fn note_leader(&self, leader: NodeId) {
         let now = Instant::now();
-        *self.lock() = now;
-        *self
-            .last_leader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((leader, now));
+        let mut heard = self.lock();
+        heard.contact = now;
+        heard.leader = Some((leader, now));
+    }
+
+    /// A pre-vote round ended now.
+    fn note_round(&self) {
+        self.lock().round = Some(Instant::now());
     }
 
     /// When the next pre-vote round may start at the earliest: a timeout
     /// after a leader was last heard and after the last round.
     fn quiet_since(&self) -> Instant {
-        let contact = *self.lock();
-        let round = *self
-            .last_round
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        round.map_or(contact, |round| round.max(contact))
-    }
-
-    /// A pre-vote round ended now.
-    fn note_round(&self) {
-        *self
-            .last_round
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(Instant::now());
+        let heard = self.lock();
+        heard
+            .round
+            .map_or(heard.contact, |round| round.max(heard.contact))
     }
 
     /// The last leader heard from, and when.
     pub(crate) fn last_leader(&self) -> Option<(NodeId, Instant)> {
-        *self
-            .last_leader
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.lock().leader
     }
 
     /// Whether a leader was heard from within the shortest timeout.
     pub(crate) fn leader_heard_recently(&self) -> bool {
-        self.lock().elapsed() < Duration::from_millis(self.timeout_ms.0)
+        self.lock().contact.elapsed() < Duration::from_millis(self.timeout_ms.0)
     }
 
     /// The shortest election timeout (openraft's leader lease ends just
     /// before it).
     pub(crate) fn shortest_timeout_ms(&self) -> u64 {
         self.timeout_ms.0
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Instant> {
-        // An Instant is always whole.
-        self.last_contact
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A timeout for this round, drawn from the range (from the OS's
@@ -175,8 +171,14 @@ impl ConsensusNode {
     /// Asks every other voter for a pre-vote at once; true with a majority.
     /// The asks still out when it is decided are dropped (aborted).
     async fn pre_vote_won(&self) -> bool {
-        let metrics = self.raft().metrics().borrow().clone();
-        let voters: Vec<_> = metrics.membership_config.membership().voter_ids().collect();
+        let voters: Vec<_> = self
+            .raft()
+            .metrics()
+            .borrow()
+            .membership_config
+            .membership()
+            .voter_ids()
+            .collect();
         let request = PreVote {
             candidate: self.id(),
             last_log_id: self.last_log_id(),
@@ -198,13 +200,13 @@ impl ConsensusNode {
         granted * 2 > voters.len()
     }
 
-    /// This node's answer to a pre-vote from `candidate`.
-    pub(crate) fn answer_pre_vote(&self, candidate: NodeId, request: &PreVote) -> bool {
-        let metrics = self.raft().metrics().borrow().clone();
-        let granted = metrics.state != ServerState::Leader
+    /// This node's answer to a pre-vote.
+    pub(crate) fn answer_pre_vote(&self, request: &PreVote) -> bool {
+        let is_leader = self.raft().metrics().borrow().state == ServerState::Leader;
+        let granted = !is_leader
             && !self.election_timer().leader_heard_recently()
             && request.last_log_id >= self.last_log_id();
-        tracing::debug!(candidate, granted, "pre-vote");
+        tracing::debug!(candidate = request.candidate, granted, "pre-vote");
         granted
     }
 }

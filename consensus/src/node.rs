@@ -314,8 +314,9 @@ impl ConsensusNode {
 
     /// Whether `id` is a voter of the membership this node knows.
     pub(crate) fn is_voter(&self, id: NodeId) -> bool {
-        let metrics = self.raft.metrics().borrow().clone();
+        let metrics = self.raft.metrics();
         let is_voter = metrics
+            .borrow()
             .membership_config
             .membership()
             .voter_ids()
@@ -1068,27 +1069,33 @@ impl ConsensusNode {
         }
     }
 
+    /// Hands an append to openraft and notes a leader heard: on arrival,
+    /// not only once handled (a busy follower whose log work takes longer
+    /// than a timeout is not without a leader), and again after. Only a
+    /// voter counts: a leader that removed itself goes on sending appends
+    /// until another is elected, and must not hold off that election.
+    async fn append_entries_heard(
+        &self,
+        rpc: openraft::raft::AppendEntriesRequest<crate::types::TypeConfig>,
+    ) -> Result<AppendEntriesResponse<NodeId>, RaftError<NodeId>> {
+        let sender = rpc.vote.leader_id().voted_for();
+        let current_term = self.raft.metrics().borrow().current_term;
+        let not_stale = rpc.vote.leader_id().get_term() >= current_term;
+        if let Some(leader) = sender.filter(|id| not_stale && self.is_voter(*id)) {
+            self.election_timer.note_leader(leader);
+        }
+        let answer = self.raft.append_entries(rpc).await;
+        let accepted = matches!(&answer, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)));
+        if let Some(leader) = sender.filter(|id| accepted && self.is_voter(*id)) {
+            self.election_timer.note_leader(leader);
+        }
+        answer
+    }
+
     async fn serve(self: Arc<Self>, request: Request) -> Response {
         match request {
             Request::AppendEntries(rpc) => {
-                let sender = rpc.vote.leader_id().voted_for();
-                // Heard on arrival, not only once handled: a busy follower
-                // whose log work takes longer than a timeout is not without
-                // a leader.
-                let current_term = self.raft.metrics().borrow().current_term;
-                if let Some(leader) = sender.filter(|id| {
-                    rpc.vote.leader_id().get_term() >= current_term && self.is_voter(*id)
-                }) {
-                    self.election_timer.note_leader(leader);
-                }
-                let answer = self.raft.append_entries(rpc).await;
-                let from_leader = matches!(&answer, Ok(response) if !matches!(response, AppendEntriesResponse::HigherVote(_)));
-                // A leader that removed itself goes on sending appends until
-                // another is elected: it does not hold off an election.
-                if let Some(leader) = sender.filter(|id| from_leader && self.is_voter(*id)) {
-                    self.election_timer.note_leader(leader);
-                }
-                Response::AppendEntries(answer)
+                Response::AppendEntries(self.append_entries_heard(rpc).await)
             }
             Request::Vote(rpc) => {
                 let answer = self.raft.vote(rpc).await;
@@ -1104,7 +1111,7 @@ impl ConsensusNode {
                 }
                 Response::InstallSnapshot(answer)
             }
-            Request::PreVote(rpc) => Response::PreVote(self.answer_pre_vote(rpc.candidate, &rpc)),
+            Request::PreVote(rpc) => Response::PreVote(self.answer_pre_vote(&rpc)),
             Request::ClientWrite(command, proof) => Response::ClientWrite(match command.check() {
                 Err(rejection) => Err(WriteError::Invalid { rejection }),
                 Ok(()) => {

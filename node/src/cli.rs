@@ -587,9 +587,9 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     }
     let floor_dir = floor_dir.or(target.data_dir()?);
     let floor = bench_floor(&client, floor_dir.as_deref(), floor_entry_bytes).await?;
-    let term_before = bench::term(&client).await;
+    let term_before = bench::cluster_status(&client).await.map(|s| s.term);
     let levels = bench::run(client.clone(), &clients, requests, seed).await?;
-    let term_after = bench::term(&client).await;
+    let term_after = bench::cluster_status(&client).await.map(|s| s.term);
     let elections = term_before
         .zip(term_after)
         .map(|(before, after)| after.saturating_sub(before));
@@ -645,25 +645,10 @@ async fn bench_floor(
     if !(1..=1024 * 1024).contains(&entry_bytes) {
         bail!("--floor-entry-bytes {entry_bytes}: use 1 to 1048576 bytes");
     }
-    let owned = dir.to_path_buf();
-    let (p50, p99) = tokio::task::spawn_blocking(move || {
-        bench::floor::disk(&owned, entry_bytes, bench::floor::DISK_SAMPLES)
-    })
-    .await?
-    .with_context(|| format!("measure fdatasync in {} (--floor-dir)", dir.display()))?;
-    let rtt = match client.get_text_from(0, "/metrics").await {
-        Ok(text) => bench::floor::quic_rtt_p50_ms(&text),
-        Err(error) => {
-            eprintln!("no QUIC round trip in the floor: /metrics: {error}");
-            None
-        }
-    };
-    Ok(Some(bench::floor::Floor {
-        entry_bytes,
-        fdatasync_p50_ms: p50,
-        fdatasync_p99_ms: p99,
-        quic_rtt_p50_ms: rtt,
-    }))
+    let floor = bench::floor::measure(client, dir, entry_bytes)
+        .await
+        .with_context(|| format!("measure fdatasync in {} (--floor-dir)", dir.display()))?;
+    Ok(Some(floor))
 }
 
 fn certs(command: CertsCommand) -> anyhow::Result<()> {

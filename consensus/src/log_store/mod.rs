@@ -91,15 +91,19 @@ pub enum WriteMode {
 impl WriteMode {
     /// Inline in a current-thread runtime, group commit otherwise.
     pub fn for_current_runtime() -> WriteMode {
-        let current_thread = tokio::runtime::Handle::try_current().is_ok_and(|handle| {
-            handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread
-        });
-        if current_thread {
+        if on_current_thread_runtime() {
             WriteMode::Inline
         } else {
             WriteMode::GroupCommit
         }
     }
+}
+
+/// Whether the caller runs on a current-thread runtime (tests and the
+/// deterministic simulation), where storage work is done inline.
+fn on_current_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|handle| handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread)
 }
 
 /// Where writes go: the group-commit thread, or inline.
@@ -220,9 +224,7 @@ where
     F: FnOnce() -> Result<T, StorageError> + Send + 'static,
     T: Send + 'static,
 {
-    if tokio::runtime::Handle::current().runtime_flavor()
-        == tokio::runtime::RuntimeFlavor::CurrentThread
-    {
+    if on_current_thread_runtime() {
         return work();
     }
     tokio::task::spawn_blocking(work)

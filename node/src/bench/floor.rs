@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::percentile;
+use crate::client::ApiClient;
 
 /// Appends measured by [`disk`].
 pub const DISK_SAMPLES: usize = 1_000;
@@ -28,6 +29,29 @@ pub struct Floor {
     /// The median of the nodes' smoothed QUIC round trips to their peers,
     /// if the target's `/metrics` reported any.
     pub quic_rtt_p50_ms: Option<f64>,
+}
+
+/// The floor of this run: [`disk`] on `dir` (on the blocking pool), and
+/// the round trips in the first node's `/metrics` (none if it does not
+/// answer; said on stderr).
+pub async fn measure(client: &ApiClient, dir: &Path, entry_bytes: usize) -> std::io::Result<Floor> {
+    let owned = dir.to_path_buf();
+    let (p50, p99) = tokio::task::spawn_blocking(move || disk(&owned, entry_bytes, DISK_SAMPLES))
+        .await
+        .map_err(std::io::Error::other)??;
+    let quic_rtt_p50_ms = match client.get_text_from(0, "/metrics").await {
+        Ok(text) => quic_rtt_p50_ms(&text),
+        Err(error) => {
+            eprintln!("no QUIC round trip in the floor: /metrics: {error}");
+            None
+        }
+    };
+    Ok(Floor {
+        entry_bytes,
+        fdatasync_p50_ms: p50,
+        fdatasync_p99_ms: p99,
+        quic_rtt_p50_ms,
+    })
 }
 
 /// Appends `entry_bytes` to a new file in `dir` and syncs it, `samples`

@@ -91,7 +91,7 @@ async fn level(
         &format!("bench-{run_id:08x}-c{clients}"),
     )?;
     let reports: Arc<Vec<_>> = Arc::new(reports.take(requests).collect());
-    let log_before = last_log_index(client).await;
+    let log_before = cluster_status(client).await.and_then(|s| s.last_log_index);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -123,7 +123,7 @@ async fn level(
         }
     }
     let elapsed = started.elapsed();
-    let log_after = last_log_index(client).await;
+    let log_after = cluster_status(client).await.and_then(|s| s.last_log_index);
     latencies.sort();
     let entries_per_report = log_before
         .zip(log_after)
@@ -155,16 +155,9 @@ impl BenchRun {
     }
 }
 
-/// The first node's current term, if it answers.
-pub async fn term(client: &ApiClient) -> Option<u64> {
-    let status: ClusterStatus = client.get_from(0, "/v1/cluster").await.ok()?;
-    Some(status.term)
-}
-
-/// The first node's last log index, if it answers.
-async fn last_log_index(client: &ApiClient) -> Option<u64> {
-    let status: ClusterStatus = client.get_from(0, "/v1/cluster").await.ok()?;
-    status.last_log_index
+/// The first node's view of the cluster (term, last log index), if it answers.
+pub async fn cluster_status(client: &ApiClient) -> Option<ClusterStatus> {
+    client.get_from(0, "/v1/cluster").await.ok()
 }
 
 /// The `p`-th percentile of `sorted`, in milliseconds (0 when empty).
