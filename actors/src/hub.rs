@@ -5,8 +5,9 @@
 //! whose deadline passes with nobody on scene escalates outward.
 
 use cordon_consensus::ledger::{
-    Action, ApprovePlan, AssignUnit, Envelope, Escalate, Incident, IncidentId, IncidentStatus,
-    Ledger, Message, PlanLine, PlanParts, ProposePlan, Ring, StationId, TriageIncident,
+    Action, ApprovePlan, AssignUnit, Deadline, Envelope, Escalate, Incident, IncidentId,
+    IncidentStatus, Ledger, Message, PlanLine, PlanParts, ProposePlan, Ring, StationId,
+    TriageIncident,
 };
 
 use crate::actor::{ActorState, DispatchActor, Handled, TRIAGE_BATCH_MAX};
@@ -342,49 +343,20 @@ async fn assign_lines(
 
 /// The deadline watch: approves plans past their automatic-approval time and
 /// escalates incidents whose on-scene deadline passed with nobody on scene.
+/// It reads the ledger's index of open incidents' deadlines, so its work is
+/// the deadlines due, however many incidents were ever recorded.
 async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), ProposeError> {
     let now_ms = actor.context.now_ms();
-    let mut actions = Vec::new();
-    {
+    let actions: Vec<(String, Action)> = {
         let applied = actor.context.node.ledger().read();
-        for incident in applied.ledger.incidents().filter(|i| i.status.is_open()) {
-            if let Some(plan) = &incident.plan {
-                if plan.approved_index.is_none() && now_ms >= plan.auto_approve_at_ms {
-                    actions.push((
-                        format!("hub.e{}.approve.{}", state.epoch, incident.id.0),
-                        Action::ApprovePlan(ApprovePlan {
-                            incident_id: incident.id,
-                        }),
-                    ));
-                }
-            }
-            let overdue = incident
-                .on_scene_deadline_ms
-                .is_some_and(|deadline| now_ms > deadline)
-                && incident.on_scene_at_ms.is_none()
-                && matches!(
-                    incident.status,
-                    IncidentStatus::Assigned | IncidentStatus::EnRoute
-                );
-            let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
-            if let (true, Some(to_ring)) = (overdue, escalation::outward(ring)) {
-                actions.push((
-                    format!(
-                        "hub.e{}.deadline.{}.r{}",
-                        state.epoch,
-                        incident.id.0,
-                        ring.number()
-                    ),
-                    Action::Escalate(Escalate {
-                        incident_id: incident.id,
-                        to_ring,
-                        target_s: view::target_s(incident, to_ring, &actor.context.district),
-                        reason: "on-scene deadline passed with no unit on scene".into(),
-                    }),
-                ));
-            }
-        }
-    }
+        applied
+            .ledger
+            .deadlines_due(now_ms)
+            .filter_map(|(deadline, incident)| {
+                deadline_action(actor, state.epoch, deadline, incident)
+            })
+            .collect()
+    };
     for (request_id, action) in actions {
         match actor.act(state.epoch, request_id, action).await {
             Ok(applied) => {
@@ -395,4 +367,35 @@ async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), Propo
         }
     }
     Ok(())
+}
+
+/// What the watch proposes for a deadline reached: the plan's approval, or
+/// the escalation to the next ring out (none past the last ring).
+fn deadline_action(
+    actor: &DispatchActor,
+    epoch: u64,
+    deadline: Deadline,
+    incident: &Incident,
+) -> Option<(String, Action)> {
+    match deadline {
+        Deadline::PlanApproval => Some((
+            format!("hub.e{epoch}.approve.{}", incident.id.0),
+            Action::ApprovePlan(ApprovePlan {
+                incident_id: incident.id,
+            }),
+        )),
+        Deadline::OnScene => {
+            let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
+            let to_ring = escalation::outward(ring)?;
+            Some((
+                format!("hub.e{epoch}.deadline.{}.r{}", incident.id.0, ring.number()),
+                Action::Escalate(Escalate {
+                    incident_id: incident.id,
+                    to_ring,
+                    target_s: view::target_s(incident, to_ring, &actor.context.district),
+                    reason: "on-scene deadline passed with no unit on scene".into(),
+                }),
+            ))
+        }
+    }
 }

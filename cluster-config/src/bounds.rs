@@ -250,8 +250,28 @@ fn limits_bounds(limits: &Limits) -> Vec<Bounded> {
             "m",
         ),
     ];
+    bounds.extend(archive_bounds(limits));
     bounds.extend(quic_bounds(limits));
     bounds
+}
+
+fn archive_bounds(limits: &Limits) -> Vec<Bounded> {
+    vec![
+        bounded(
+            "limits.closed_incidents_kept_ms",
+            limits.closed_incidents_kept_ms,
+            0,
+            7 * DAY_MS,
+            "ms",
+        ),
+        bounded(
+            "limits.closed_incidents_kept_max",
+            limits.closed_incidents_kept_max,
+            0,
+            1_000_000,
+            "incidents",
+        ),
+    ]
 }
 
 fn quic_bounds(limits: &Limits) -> Vec<Bounded> {

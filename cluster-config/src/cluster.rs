@@ -203,6 +203,13 @@ pub struct Limits {
     /// (a report from a bridge or a boundary street); beyond it the API
     /// refuses the position, naming the district's bounds.
     pub district_margin_m: u32,
+    /// Ledger time a closed incident stays in the hot state (listed, in
+    /// snapshots) before it moves to the archive, where it is still read by
+    /// id. Set cluster-wide by the leader's roster load.
+    pub closed_incidents_kept_ms: u64,
+    /// Most closed incidents kept in the hot state; the longest closed move
+    /// to the archive first.
+    pub closed_incidents_kept_max: u32,
     /// Time a client has to send a request's head once it started sending
     /// it; a slower head is answered 408 and the connection closed.
     pub api_header_read_timeout_ms: u64,
@@ -260,6 +267,8 @@ impl Default for Limits {
             api_requests_inflight_max: 1_024,
             api_incidents_listed_max: 10_000,
             district_margin_m: 2_000,
+            closed_incidents_kept_ms: 60 * 60 * 1_000,
+            closed_incidents_kept_max: 10_000,
             api_header_read_timeout_ms: 10_000,
             api_body_read_timeout_ms: 10_000,
             api_idle_timeout_ms: 60_000,

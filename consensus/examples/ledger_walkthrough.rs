@@ -121,6 +121,7 @@ fn set_up(walk: &mut Walk) {
             station: Some(StationId::from(STATION)),
         }],
         area: None,
+        archive: None,
     };
     walk.apply(system.clone(), Action::LoadRoster(roster), Vec::new());
     let tokens = [

@@ -63,8 +63,12 @@ pub enum CodecError {
 /// mobilisation plan kept whole (each line's destination, the cordon points,
 /// facilities and shortfalls); 5 names the principal (name, roles,
 /// credential) of every API origin, a unit's station, and adds bearer
-/// tokens, the operator audit log and their actions.
-pub const STORAGE_FORMAT_VERSION: u16 = 5;
+/// tokens, the operator audit log and their actions; 6 keeps the Raft log
+/// in segments, adds the deadline watch, the archive of closed incidents
+/// (the policy a roster load sets, the index of archived batches, the
+/// refusal of a change to an archived incident) and forgets successful
+/// request ids after `SUCCESS_MEMORY_ENTRIES`.
+pub const STORAGE_FORMAT_VERSION: u16 = 6;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -26,6 +26,8 @@
 //! clock and draws no random number; nothing is acknowledged before it is
 //! committed on a majority of fsynced logs.
 
+mod archive_fetch;
+pub mod archive_store;
 pub mod codec;
 pub mod election;
 pub mod error;

@@ -22,8 +22,8 @@ use crate::election::{self, ElectionTimer, PreVote};
 use crate::error::{AdminError, WriteError};
 use crate::handshake::HandshakeLimits;
 use crate::ledger::{
-    Action, Applied, AuthError, Command, Origin, Principal, RecordOperatorAction, RequestId,
-    RetireNodeId,
+    Action, Applied, AuthError, Command, Incident, Origin, Principal, RecordOperatorAction,
+    RequestId, RetireNodeId,
 };
 use crate::log_store::{
     open_database, refuse_legacy_log, FsSegmentDir, LogStore, SegmentDir, WriteMode, SEGMENT_BYTES,
@@ -112,6 +112,8 @@ pub struct ConsensusNode {
     election_timer: Arc<ElectionTimer>,
     /// The Raft log, for the last log id a pre-vote compares.
     log: LogStore,
+    /// The state machine openraft drives, for the archive's batches.
+    state_machine: StateMachine,
 }
 
 /// The openraft configuration for a cluster file's timing and limits, with
@@ -198,6 +200,7 @@ impl ConsensusNode {
         let state_machine = StateMachine::open(db).map_err(|e| storage_error(e.to_string()))?;
         let committed_index = log_store.committed_index();
         let reader = state_machine.reader();
+        let machine = state_machine.clone();
 
         let identity = TlsIdentity::load(
             cluster.name(),
@@ -253,9 +256,11 @@ impl ConsensusNode {
             clock: options.clock.unwrap_or_else(|| Arc::new(unix_millis)),
             election_timer: election_timer.clone(),
             log,
+            state_machine: machine,
         });
         transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
         tokio::spawn(election::run(Arc::downgrade(&node), election_timer));
+        tokio::spawn(crate::archive_fetch::run(Arc::downgrade(&node)));
         node.initialize_once().await?;
         tracing::info!(node_id = id, quic_addr = %spec.quic_addr, "consensus node started");
         Ok(node)
@@ -358,6 +363,57 @@ impl ConsensusNode {
                 .call(peer, addr, Request::PreVote(request), within)
                 .await;
             matches!(answer, Ok(Response::PreVote(true)))
+        }
+    }
+
+    /// The state machine, for the archive's batches.
+    pub(crate) fn state_machine(&self) -> &StateMachine {
+        &self.state_machine
+    }
+
+    /// The other members, the leader first.
+    pub(crate) fn peers_leader_first(&self) -> Vec<NodeId> {
+        let metrics = self.raft.metrics().borrow().clone();
+        let mut peers: Vec<NodeId> = metrics
+            .membership_config
+            .membership()
+            .nodes()
+            .map(|(id, _)| *id)
+            .filter(|id| *id != self.id)
+            .collect();
+        peers.sort_by_key(|id| (Some(*id) != metrics.current_leader, *id));
+        peers
+    }
+
+    /// Sends `request` to member `peer` within the RPC timeout; `None` if
+    /// it is not a member or did not answer.
+    pub(crate) async fn call_peer(&self, peer: NodeId, request: Request) -> Option<Response> {
+        let addr = self.member_quic_addr(peer)?;
+        self.transport
+            .call(peer, addr, request, self.rpc_timeout)
+            .await
+            .ok()
+    }
+
+    /// Part of an archived batch for a peer fetching it.
+    async fn serve_archive_fetch(&self, seq: u64, skip: u64) -> Option<Vec<Incident>> {
+        let batch = {
+            let state = self.reader.read();
+            let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+            state.ledger.archive_batches().get(index)?.clone()
+        };
+        let store = self.reader.archive().clone();
+        let bytes_max = self.cluster.limits().snapshot_chunk_bytes_max as usize;
+        let skip = usize::try_from(skip).ok()?;
+        let part =
+            tokio::task::spawn_blocking(move || store.batch_part(&batch, skip, bytes_max)).await;
+        match part {
+            Ok(Ok(part)) => part,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, seq, "archive batch not served");
+                None
+            }
+            Err(_) => None,
         }
     }
 
@@ -1031,6 +1087,9 @@ impl ConsensusNode {
                         command.origin
                     ))
                 }
+                Request::ArchiveFetch { .. } => {
+                    refuse("archived incidents travel between members only".into())
+                }
                 _ => Ok(()),
             },
             (PeerIdentity::Node(id), None) => match request {
@@ -1127,6 +1186,9 @@ impl ConsensusNode {
             }
             Request::Admin(op) => Response::Admin(self.admin(op).await),
             Request::Ping => Response::Pong,
+            Request::ArchiveFetch { seq, skip } => {
+                Response::ArchiveFetch(self.serve_archive_fetch(seq, skip).await)
+            }
         }
     }
 }

@@ -6,9 +6,12 @@
 //! refused on install and on start, never misread.
 //!
 //! The ledger lives in memory behind a lock that readers share (the API reads
-//! it after a linearizable barrier). The latest snapshot is kept in the same
-//! redb file as the log, so a restarted node starts from it and openraft
-//! re-applies the committed entries after it.
+//! it after a linearizable barrier). The latest snapshot is kept in the
+//! node's redb file, so a restarted node starts from it and openraft
+//! re-applies the committed entries after it. The closed incidents the
+//! ledger archives go to the [`ArchiveStore`] in the same file; the
+//! snapshot holds only the hot state and the archive's index, so its size
+//! follows the district's present, not its history.
 
 use std::io::Cursor;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,8 +22,9 @@ use openraft::{EntryPayload, RaftSnapshotBuilder, StorageIOError};
 use redb::{Database, ReadableDatabase, TableDefinition};
 use serde::{Deserialize, Serialize};
 
+use crate::archive_store::{ArchiveError, ArchiveStore};
 use crate::codec;
-use crate::ledger::{Applied, Effect, Ledger};
+use crate::ledger::{Applied, ArchiveBatch, ArchivedBatch, Effect, Incident, IncidentId, Ledger};
 use crate::log_store::{any_error, blocking};
 use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
 
@@ -39,6 +43,19 @@ pub struct AppliedState {
     pub last_applied: Option<LogId>,
     /// The last membership applied.
     pub membership: StoredMembership,
+    /// Batches the ledger archived that are on their way to the store:
+    /// readers look here between the two.
+    archiving: Vec<ArchivedBatch>,
+}
+
+impl AppliedState {
+    /// An incident being archived right now, if it is one.
+    fn archiving(&self, incident_id: IncidentId) -> Option<&Incident> {
+        self.archiving
+            .iter()
+            .flat_map(|archived| &archived.incidents)
+            .find(|incident| incident.id == incident_id)
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -68,6 +85,10 @@ pub struct AppliedEvent {
 pub struct StateMachine {
     db: Arc<Database>,
     state: Arc<RwLock<AppliedState>>,
+    archive: ArchiveStore,
+    /// Archived batches the index names and the store lacks (after a
+    /// snapshot install): the node fetches them from peers.
+    archive_missing: Arc<std::sync::Mutex<Vec<ArchiveBatch>>>,
     snapshots_built: Arc<AtomicU64>,
     events: tokio::sync::broadcast::Sender<AppliedEvent>,
 }
@@ -76,6 +97,7 @@ pub struct StateMachine {
 #[derive(Clone)]
 pub struct LedgerReader {
     state: Arc<RwLock<AppliedState>>,
+    archive: ArchiveStore,
     events: tokio::sync::broadcast::Sender<AppliedEvent>,
 }
 
@@ -92,6 +114,25 @@ impl LedgerReader {
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AppliedEvent> {
         self.events.subscribe()
     }
+
+    /// An incident the ledger archived, read from this node's archive
+    /// store (blocking IO: call it off the async runtime's hot path, for
+    /// instance through `spawn_blocking`). `None` if it is not archived or
+    /// not yet fetched after a snapshot install.
+    pub fn archived_incident(
+        &self,
+        incident_id: IncidentId,
+    ) -> Result<Option<Incident>, ArchiveError> {
+        if let Some(incident) = self.read().archiving(incident_id) {
+            return Ok(Some(incident.clone()));
+        }
+        self.archive.incident(incident_id)
+    }
+
+    /// The node's archive store.
+    pub fn archive(&self) -> &ArchiveStore {
+        &self.archive
+    }
 }
 
 impl StateMachine {
@@ -104,6 +145,8 @@ impl StateMachine {
                 .increment(0);
         }
         let machine = StateMachine {
+            archive: ArchiveStore::new(db.clone()),
+            archive_missing: Arc::default(),
             db,
             state: Arc::new(RwLock::new(AppliedState::default())),
             snapshots_built: Arc::new(AtomicU64::new(0)),
@@ -112,6 +155,7 @@ impl StateMachine {
         if let Some(stored) = machine.read_stored_snapshot()? {
             let ledger: Ledger = codec::decode_versioned(&stored.data, SNAPSHOT_BYTES_MAX)
                 .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
+            machine.note_missing(&ledger)?;
             let mut state = machine.write_state();
             state.ledger = ledger;
             state.last_applied = stored.meta.last_log_id;
@@ -120,10 +164,114 @@ impl StateMachine {
         Ok(machine)
     }
 
+    /// Notes the batches `ledger`'s archive index names that the store
+    /// lacks: after a snapshot install, or a crash that lost unsynced ones.
+    fn note_missing(&self, ledger: &Ledger) -> Result<(), StorageError> {
+        let missing = self
+            .archive
+            .missing(ledger.archive_batches())
+            .map_err(|e| StorageIOError::read_state_machine(any_error(e)))?;
+        if !missing.is_empty() {
+            tracing::info!(
+                batches = missing.len(),
+                "archived batches to fetch from peers"
+            );
+        }
+        *self
+            .archive_missing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = missing;
+        Ok(())
+    }
+
+    /// The archived batches this node still has to fetch from peers.
+    pub fn archive_missing(&self) -> Vec<ArchiveBatch> {
+        self.archive_missing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Stores a batch fetched from a peer, once it matches the index's
+    /// digest, and stops missing it.
+    pub fn store_fetched(&self, archived: ArchivedBatch) -> Result<(), ArchiveError> {
+        self.archive.write(std::slice::from_ref(&archived))?;
+        self.archive_missing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|batch| batch.seq != archived.batch.seq);
+        Ok(())
+    }
+
+    /// The node's archive store.
+    pub fn archive(&self) -> &ArchiveStore {
+        &self.archive
+    }
+
+    /// Applies entries to the ledger under the state's lock, and moves what
+    /// the ledger archived to the batches on their way to the store.
+    fn apply_entries(
+        &self,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> (Vec<Applied>, Vec<AppliedEvent>) {
+        let mut state = self.write_state();
+        let mut answers = Vec::new();
+        let mut published = Vec::new();
+        for entry in entries {
+            state.last_applied = Some(entry.log_id);
+            let index = entry.log_id.index;
+            let answer = match entry.payload {
+                EntryPayload::Normal(command) => {
+                    let answer = state.ledger.apply(index, &command);
+                    if !answer.deduplicated {
+                        record_dispatch_metrics(&state.ledger, &command, &answer.effect);
+                        published.push(AppliedEvent {
+                            index,
+                            action: command.action.name(),
+                            effect: answer.effect.clone(),
+                        });
+                    }
+                    answer
+                }
+                EntryPayload::Membership(membership) => {
+                    state.membership = StoredMembership::new(Some(entry.log_id), membership);
+                    raft_internal(index)
+                }
+                EntryPayload::Blank => raft_internal(index),
+            };
+            answers.push(answer);
+        }
+        let archived = state.ledger.take_archived();
+        state.archiving.extend(archived);
+        (answers, published)
+    }
+
+    /// Writes the batches the last apply archived to the store; readers
+    /// find them in the applied state until then.
+    async fn store_archived(&self) -> Result<(), StorageError> {
+        let archiving = {
+            let state = self.state.read().unwrap_or_else(|p| p.into_inner());
+            if state.archiving.is_empty() {
+                return Ok(());
+            }
+            state.archiving.clone()
+        };
+        let store = self.archive.clone();
+        blocking(move || {
+            store
+                .write(&archiving)
+                .map_err(|e| StorageIOError::write_state_machine(any_error(e)).into())
+        })
+        .await?;
+        self.write_state().archiving.clear();
+        Ok(())
+    }
+
     /// A reader sharing this state machine's state.
     pub fn reader(&self) -> LedgerReader {
         LedgerReader {
             state: self.state.clone(),
+            archive: self.archive.clone(),
             events: self.events.clone(),
         }
     }
@@ -225,34 +373,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,
     {
-        let mut state = self.write_state();
-        let mut answers = Vec::new();
-        let mut published = Vec::new();
-        for entry in entries {
-            state.last_applied = Some(entry.log_id);
-            let index = entry.log_id.index;
-            let answer = match entry.payload {
-                EntryPayload::Normal(command) => {
-                    let answer = state.ledger.apply(index, &command);
-                    if !answer.deduplicated {
-                        record_dispatch_metrics(&state.ledger, &command, &answer.effect);
-                        published.push(AppliedEvent {
-                            index,
-                            action: command.action.name(),
-                            effect: answer.effect.clone(),
-                        });
-                    }
-                    answer
-                }
-                EntryPayload::Membership(membership) => {
-                    state.membership = StoredMembership::new(Some(entry.log_id), membership);
-                    raft_internal(index)
-                }
-                EntryPayload::Blank => raft_internal(index),
-            };
-            answers.push(answer);
-        }
-        drop(state);
+        let (answers, published) = self.apply_entries(entries);
+        self.store_archived().await?;
         for event in published {
             // No subscriber is fine; a lagging one loses the oldest events.
             let _ = self.events.send(event);
@@ -282,6 +404,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             data,
         })
         .await?;
+        self.note_missing(&ledger)?;
         let mut state = self.write_state();
         state.ledger = ledger;
         state.last_applied = meta.last_log_id;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::election::PreVote;
 use crate::error::{AdminError, WriteError};
-use crate::ledger::{Applied, BearerToken, Command, OperatorAuditEntry, Token};
+use crate::ledger::{Applied, BearerToken, Command, Incident, OperatorAuditEntry, Token};
 use crate::status::ClusterStatus;
 use crate::types::{NodeAddr, NodeId, TypeConfig};
 
@@ -24,7 +24,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 3: client writes carry their author's proof; API origins name a
 /// principal; operators read tokens and the audit log.
 /// 4: pre-votes.
-pub const WIRE_VERSION: u16 = 4;
+/// 5: archive batches fetched from peers; storage format 6 in snapshots.
+pub const WIRE_VERSION: u16 = 5;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,6 +67,14 @@ pub enum Request {
     /// Would the receiver vote for the sender in the next term? (nodes only;
     /// see [`crate::election`])
     PreVote(PreVote),
+    /// The incidents of an archived batch from the `skip`th on, as many as
+    /// fit a snapshot chunk (nodes only; see the private `archive_fetch` module).
+    ArchiveFetch {
+        /// The batch's sequence number in the archive index.
+        seq: u64,
+        /// Incidents of the batch already fetched.
+        skip: u64,
+    },
 }
 
 /// The proof of an API client's credential, carried with its forwarded
@@ -123,6 +132,7 @@ impl Request {
             Request::Admin(_) => "admin",
             Request::Ping => "ping",
             Request::PreVote(_) => "pre_vote",
+            Request::ArchiveFetch { .. } => "archive_fetch",
         }
     }
 }
@@ -187,6 +197,9 @@ pub enum Response {
     Pong,
     /// Answer to [`Request::PreVote`]: granted or not.
     PreVote(bool),
+    /// Answer to [`Request::ArchiveFetch`]: the part, or `None` if this
+    /// node does not hold the whole batch.
+    ArchiveFetch(Option<Vec<Incident>>),
     /// The request was not served.
     Refused(Refusal),
 }

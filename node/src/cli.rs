@@ -4,10 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{anyhow, bail, Context};
 use clap::{Args, Parser, Subcommand};
 use cordon_config::ClusterConfig;
-use cordon_consensus::ledger::Role;
+use cordon_consensus::ledger::{Role, BENCH_NOTE_BYTES_MAX};
 use cordon_consensus::tls::{self, PeerIdentity};
 use cordon_consensus::wire::{AdminOp, LedgerAnswer, LedgerQuery, MembershipChange};
 
@@ -137,6 +137,18 @@ struct BenchArgs {
     /// incident is assigned.
     #[arg(long)]
     busy_ring_four: bool,
+    /// Instead of incident reports: commit ledger-neutral notes straight to
+    /// the leader over QUIC with the operator certificate (needs
+    /// --cluster), the bare commit path to compare with a key-value put.
+    #[arg(long)]
+    raw: bool,
+    /// Bytes of each --raw note (and each --etcd value).
+    #[arg(long, default_value_t = 256)]
+    raw_bytes: usize,
+    /// Instead of Cordon: the same levels of --raw-bytes puts against the
+    /// etcd v3 member at this client URL (give the leader's), for comparison.
+    #[arg(long)]
+    etcd: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -374,10 +386,18 @@ struct ApiTarget {
 impl ApiTarget {
     /// The cluster file's data folder, with --cluster.
     fn data_dir(&self) -> anyhow::Result<Option<PathBuf>> {
-        let Some(path) = &self.cluster else {
-            return Ok(None);
-        };
-        Ok(Some(ClusterConfig::load(path)?.file().data_dir.clone()))
+        Ok(self
+            .cluster_config()?
+            .map(|cluster| cluster.file().data_dir.clone()))
+    }
+
+    /// The cluster file, with --cluster.
+    fn cluster_config(&self) -> anyhow::Result<Option<ClusterConfig>> {
+        self.cluster
+            .as_deref()
+            .map(ClusterConfig::load)
+            .transpose()
+            .map_err(Into::into)
     }
 
     fn client(&self, deadline: Duration) -> anyhow::Result<ApiClient> {
@@ -547,58 +567,94 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
 /// `cordon bench`: the write path by concurrency level, or dispatch by
 /// offered rate.
 async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
-    let BenchArgs {
-        target,
-        clients,
-        requests,
-        seed,
-        json,
-        dispatch_rates,
-        dispatch_seconds,
-        busy_ring_four,
-        floor_dir,
-        floor_entry_bytes,
-        failover_kills,
-        failover_nodes,
-    } = args;
-    if let Some(kills) = failover_kills {
-        return bench_failover(kills, failover_nodes, json).await;
+    if let Some(kills) = args.failover_kills {
+        return bench_failover(kills, args.failover_nodes, args.json).await;
     }
-    if busy_ring_four && dispatch_rates.is_empty() {
+    if args.busy_ring_four && args.dispatch_rates.is_empty() {
         bail!("--busy-ring-four measures dispatch: give it --dispatch-rates too, e.g. --dispatch-rates 5,20 --busy-ring-four");
     }
+    let clients = &args.clients;
     if clients.is_empty() || clients.iter().any(|c| *c == 0 || *c > 1_024) {
         bail!("--clients {clients:?}: use levels from 1 to 1024, e.g. 1,16,64");
     }
-    let client = target.client(Duration::from_secs(15))?;
-    if !dispatch_rates.is_empty() {
-        if dispatch_rates.iter().any(|r| !(*r > 0.0 && *r <= 5_000.0)) {
-            bail!("--dispatch-rates {dispatch_rates:?}: use rates above 0 and at most 5000 per second");
-        }
-        let seconds = Duration::from_secs(dispatch_seconds);
-        let results =
-            bench::dispatch(client, &dispatch_rates, seconds, seed, busy_ring_four).await?;
-        if json {
-            println!("{}", serde_json::to_string_pretty(&results)?);
-        } else {
-            bench::print_dispatch_table(&results);
-        }
-        return Ok(());
+    let raw_bytes = args.raw_bytes;
+    if !(1..=BENCH_NOTE_BYTES_MAX).contains(&raw_bytes) {
+        bail!("--raw-bytes {raw_bytes}: use 1 to {BENCH_NOTE_BYTES_MAX} bytes, e.g. 256");
     }
-    let floor_dir = floor_dir.or(target.data_dir()?);
-    let floor = bench_floor(&client, floor_dir.as_deref(), floor_entry_bytes).await?;
-    let term_before = bench::cluster_status(&client).await.map(|s| s.term);
-    let levels = bench::run(client.clone(), &clients, requests, seed).await?;
-    let term_after = bench::cluster_status(&client).await.map(|s| s.term);
+    if let Some(url) = &args.etcd {
+        return bench_etcd(url, clients, args.requests, raw_bytes, args.json).await;
+    }
+    let client = args.target.client(Duration::from_secs(15))?;
+    if args.dispatch_rates.is_empty() {
+        bench_writes(&args, &client).await
+    } else {
+        bench_dispatch(&args, client).await
+    }
+}
+
+/// `cordon bench --dispatch-rates R,...`: report to first attention.
+async fn bench_dispatch(args: &BenchArgs, client: ApiClient) -> anyhow::Result<()> {
+    let rates = &args.dispatch_rates;
+    if rates.iter().any(|r| !(*r > 0.0 && *r <= 5_000.0)) {
+        bail!("--dispatch-rates {rates:?}: use rates above 0 and at most 5000 per second");
+    }
+    let seconds = Duration::from_secs(args.dispatch_seconds);
+    let results = bench::dispatch(client, rates, seconds, args.seed, args.busy_ring_four).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    } else {
+        bench::print_dispatch_table(&results);
+    }
+    Ok(())
+}
+
+/// `cordon bench [--raw]`: the floor, then reports (or notes) by level.
+async fn bench_writes(args: &BenchArgs, client: &ApiClient) -> anyhow::Result<()> {
+    let floor_dir = args.floor_dir.clone().or(args.target.data_dir()?);
+    let floor = bench_floor(client, floor_dir.as_deref(), args.floor_entry_bytes).await?;
+    let term_before = bench::cluster_status(client).await.map(|s| s.term);
+    let levels = if args.raw {
+        let cluster = args.target.cluster_config()?.ok_or_else(|| {
+            anyhow!("--raw writes with the operator certificate: give --cluster FILE")
+        })?;
+        bench::raw::run(cluster, &args.clients, args.requests, args.raw_bytes).await?
+    } else {
+        bench::run(client.clone(), &args.clients, args.requests, args.seed).await?
+    };
+    let term_after = bench::cluster_status(client).await.map(|s| s.term);
     let elections = term_before
         .zip(term_after)
         .map(|(before, after)| after.saturating_sub(before));
     let mut run = bench::BenchRun {
+        what: if args.raw { "notes" } else { "reports" },
         floor,
         levels,
         elections,
     };
     run.relate_to_floor();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&run)?);
+    } else {
+        bench::print_table(&run);
+    }
+    Ok(())
+}
+
+/// `cordon bench --etcd URL`: the write levels against an etcd cluster.
+async fn bench_etcd(
+    url: &str,
+    clients: &[usize],
+    requests: usize,
+    value_bytes: usize,
+    json: bool,
+) -> anyhow::Result<()> {
+    let levels = bench::etcd::run(url, clients, requests, value_bytes).await?;
+    let run = bench::BenchRun {
+        what: "puts",
+        floor: None,
+        levels,
+        elections: None,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&run)?);
     } else {

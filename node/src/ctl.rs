@@ -137,6 +137,44 @@ impl Operator {
         bail!("the leader kept changing; retry")
     }
 
+    /// The leader, as the first node that knows one says.
+    pub async fn leader(&self) -> anyhow::Result<NodeId> {
+        self.find_leader().await
+    }
+
+    /// Node `id`'s last log index, if it answers.
+    pub async fn last_log_index(&self, id: NodeId) -> Option<u64> {
+        match self.call(id, Request::Status, CTL_REQUEST_TIMEOUT_MS).await {
+            Ok(Response::Status(status)) => status.last_log_index,
+            _ => None,
+        }
+    }
+
+    /// Proposes an operator action on node `id` (the leader) once, with
+    /// this request id; a refusal by the ledger is an error naming the rule.
+    pub async fn commit_on(
+        &self,
+        id: NodeId,
+        request_id: &str,
+        action: Action,
+    ) -> anyhow::Result<Applied> {
+        let command = Command::new(
+            RequestId(request_id.to_string()),
+            unix_millis(),
+            Origin::Operator,
+            action,
+        );
+        let request = Request::ClientWrite(command, None);
+        match self.call(id, request, CTL_REQUEST_TIMEOUT_MS).await? {
+            Response::ClientWrite(Ok(applied)) => match &applied.effect {
+                Effect::Rejected { rejection } => bail!("refused: {rejection}"),
+                _ => Ok(applied),
+            },
+            Response::ClientWrite(Err(error)) => bail!("{error}"),
+            other => bail!("unexpected answer {other:?}"),
+        }
+    }
+
     async fn find_leader(&self) -> anyhow::Result<NodeId> {
         for (_, view) in self.statuses().await {
             if let Ok(status) = view {

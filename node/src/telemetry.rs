@@ -143,8 +143,8 @@ pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>
     }
 }
 
-/// The gauges read from the replicated ledger: incidents and units by
-/// status, open incidents marked unresourced, pending messages per actor.
+/// The gauges read from the replicated ledger: incidents (archived ones
+/// included) and units by status, open incidents marked unresourced, pending messages per actor.
 /// Every node shows the same values (the ledger's, at its applied index):
 /// aggregate them across nodes with `max`, never `sum`.
 fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
@@ -159,6 +159,9 @@ fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
                 unresourced += 1;
             }
         }
+        let (resolved, cancelled) = applied.ledger.archived_by_status();
+        *incidents.entry("resolved".into()).or_default() += resolved as usize;
+        *incidents.entry("cancelled".into()).or_default() += cancelled as usize;
         let mut units: BTreeMap<String, usize> = BTreeMap::new();
         for unit in applied.ledger.units() {
             *units.entry(status_name(&unit.status)).or_default() += 1;

@@ -271,6 +271,7 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
             token_id: token_id.clone(),
         },
         Effect::OperatorActionRecorded => Wire::OperatorActionRecorded,
+        Effect::Noted { bytes } => Wire::Noted { bytes: *bytes },
         Effect::ActorFailed { actor, node, epoch } => Wire::ActorFailed {
             actor: actor.to_string(),
             node: *node,

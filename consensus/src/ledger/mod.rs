@@ -30,6 +30,7 @@
 
 pub mod access;
 pub mod actions;
+pub mod archive;
 pub mod audit;
 pub mod command;
 pub mod ids;
@@ -38,6 +39,7 @@ pub mod permission;
 mod requests;
 mod step;
 pub mod tokens;
+pub mod watch;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -45,11 +47,12 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
-    Action, ApprovePlan, AssignUnit, CancelIncident, Dismiss, Escalate, IssueToken, LoadRoster,
-    MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RecordOperatorAction, ReportActorFailed,
-    RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit, SetNodeDrained,
-    TriageIncident, UpdateUnitStatus,
+    Action, ApprovePlan, AssignUnit, BenchNote, CancelIncident, Dismiss, Escalate, IssueToken,
+    LoadRoster, MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RecordOperatorAction,
+    ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
+    SetNodeDrained, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
 };
+pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
 pub use command::{
     request_id_is_valid, Command, Origin, PLAN_CORDON_POINTS_MAX, PLAN_FACILITIES_MAX,
@@ -68,10 +71,13 @@ pub use model::{
 pub use permission::Proposers;
 pub use step::responder;
 pub use tokens::{AuthError, BearerToken, Token};
+pub use watch::Deadline;
 
-pub use requests::REJECTION_MEMORY_ENTRIES;
+use archive::Archive;
 use requests::{Fingerprint, Requests};
+pub use requests::{REJECTION_MEMORY_ENTRIES, SUCCESS_MEMORY_ENTRIES};
 use step::Step;
+use watch::DeadlineWatch;
 
 /// The replicated dispatch state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -98,6 +104,13 @@ pub struct Ledger {
     operator_audit: Vec<OperatorAuditEntry>,
     /// Where reported positions may lie, once the roster set it.
     area: Option<Area>,
+    /// Open incidents' deadlines by time, for the hub's watch.
+    watch: DeadlineWatch,
+    /// Closed incidents still hot and the index of those moved out.
+    archive: Archive,
+    /// Incidents the command being applied changed: re-indexed once it is.
+    #[serde(skip)]
+    touched: BTreeSet<IncidentId>,
 }
 
 impl Ledger {
@@ -106,9 +119,22 @@ impl Ledger {
     /// every node. A request id seen before is answered from the table of
     /// request ids: its first answer for the same request (a retry), a
     /// [`Rejection::RequestIdReused`] for a different one. A rejection is
-    /// remembered for [`REJECTION_MEMORY_ENTRIES`] entries, a success for good.
+    /// remembered for [`REJECTION_MEMORY_ENTRIES`] entries, a success for
+    /// [`SUCCESS_MEMORY_ENTRIES`].
+    ///
+    /// After the command, the incidents it changed are re-indexed in the
+    /// deadline watch, and every [`archive::ARCHIVE_EVERY_ENTRIES`] entries
+    /// the closed incidents past the [`ArchivePolicy`] move out (see
+    /// [`Ledger::take_archived`]).
     pub fn apply(&mut self, index: u64, command: &Command) -> Applied {
-        self.requests.forget_expired_rejections(index);
+        let applied = self.answer(index, command);
+        self.settle(index, command.proposed_at_ms);
+        applied
+    }
+
+    /// The answer to one command: remembered, or applied afresh.
+    fn answer(&mut self, index: u64, command: &Command) -> Applied {
+        self.requests.forget_expired(index);
         let fingerprint = Fingerprint::of(command);
         if let Some(answer) = self.requests.recall(command, fingerprint, index) {
             return answer;
@@ -151,6 +177,42 @@ impl Ledger {
         }
     }
 
+    /// Re-indexes the incidents the command changed and, when due, moves
+    /// closed incidents past the policy out to the archive.
+    fn settle(&mut self, index: u64, at_ms: u64) {
+        for incident_id in std::mem::take(&mut self.touched) {
+            self.watch
+                .update(incident_id, self.incidents.get(&incident_id));
+        }
+        if !self.archive.look_due(index) {
+            return;
+        }
+        let due = self.archive.take_due(at_ms);
+        if due.is_empty() {
+            return;
+        }
+        let incidents = due
+            .iter()
+            .filter_map(|incident_id| self.incidents.remove(incident_id))
+            .collect();
+        self.archive.seal(index, incidents);
+    }
+
+    /// The incident to change, noted for re-indexing after the command.
+    pub(crate) fn incident_mut(&mut self, incident_id: IncidentId) -> Option<&mut Incident> {
+        self.touched.insert(incident_id);
+        self.incidents.get_mut(&incident_id)
+    }
+
+    /// Why `incident_id` is not in the hot state: archived or never reported.
+    pub(crate) fn missing_incident(&self, incident_id: IncidentId) -> Rejection {
+        if self.is_archived(incident_id) {
+            Rejection::IncidentArchived { incident_id }
+        } else {
+            Rejection::UnknownIncident { incident_id }
+        }
+    }
+
     /// Removes the messages the (accepted) command handled.
     fn consume(&mut self, command: &Command) {
         if let Origin::Actor { actor, .. } = &command.origin {
@@ -162,19 +224,69 @@ impl Ledger {
         }
     }
 
-    /// One incident.
+    /// One incident of the hot state (open, or closed and not yet
+    /// archived); an archived one is in the node's archive store.
     pub fn incident(&self, id: IncidentId) -> Option<&Incident> {
         self.incidents.get(&id)
     }
 
-    /// All incidents in id order.
+    /// The hot state's incidents in id order.
     pub fn incidents(&self) -> impl DoubleEndedIterator<Item = &Incident> {
         self.incidents.values()
     }
 
-    /// Number of incidents.
+    /// Number of incidents in the hot state.
     pub fn incident_count(&self) -> usize {
         self.incidents.len()
+    }
+
+    /// Number of incidents ever reported (hot and archived).
+    pub fn incidents_reported(&self) -> u64 {
+        self.last_incident_id
+    }
+
+    /// True if the incident was reported, closed and moved to the archive.
+    pub fn is_archived(&self, id: IncidentId) -> bool {
+        id.0 >= 1 && id.0 <= self.last_incident_id && !self.incidents.contains_key(&id)
+    }
+
+    /// Archived incidents by status: (resolved, cancelled).
+    pub fn archived_by_status(&self) -> (u64, u64) {
+        self.archive.archived_by_status()
+    }
+
+    /// Closed incidents still in the hot state.
+    pub fn closed_hot_count(&self) -> usize {
+        self.archive.closed_hot_count()
+    }
+
+    /// The archive index: every batch moved out, oldest first.
+    pub fn archive_batches(&self) -> &[ArchiveBatch] {
+        self.archive.batches()
+    }
+
+    /// How long closed incidents stay hot.
+    pub fn archive_policy(&self) -> ArchivePolicy {
+        self.archive.policy
+    }
+
+    /// The batches archived since the last call, for the archive store.
+    /// The state machine takes them after every apply.
+    pub fn take_archived(&mut self) -> Vec<ArchivedBatch> {
+        self.archive.take_outbox()
+    }
+
+    /// The open incidents' deadlines reached at `now_ms`, earliest first:
+    /// the work of the hub's watch, however many incidents closed before.
+    pub fn deadlines_due(&self, now_ms: u64) -> impl Iterator<Item = (Deadline, &Incident)> {
+        self.watch
+            .due(now_ms)
+            .filter_map(|(deadline, id)| Some((deadline, self.incidents.get(&id)?)))
+    }
+
+    /// Deadlines the watch holds (open incidents only).
+    pub fn deadlines_watched(&self) -> usize {
+        self.watch.len()
     }
 
     /// One unit.
@@ -202,6 +314,11 @@ impl Ledger {
     /// [`REJECTION_MEMORY_ENTRIES`], one per log entry of the window.
     pub fn remembered_rejection_count(&self) -> usize {
         self.requests.rejection_count()
+    }
+
+    /// Number of successful requests remembered: at most [`SUCCESS_MEMORY_ENTRIES`].
+    pub fn remembered_success_count(&self) -> usize {
+        self.requests.success_count()
     }
 
     /// Where an actor runs.

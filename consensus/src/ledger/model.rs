@@ -42,6 +42,13 @@ pub enum Rejection {
         /// The incident.
         incident_id: IncidentId,
     },
+    /// The incident closed long enough ago to be archived: it reads back
+    /// but no longer changes.
+    #[error("incident {incident_id} is closed and archived: read it, report a new incident to act again")]
+    IncidentArchived {
+        /// The incident.
+        incident_id: IncidentId,
+    },
     /// The unit changed since the caller read it.
     #[error("unit {unit_id} is at version {actual}, not {expected}: read it again and retry")]
     VersionMismatch {
@@ -683,6 +690,11 @@ pub enum Effect {
     Dismissed {
         /// How many.
         count: u32,
+    },
+    /// A bench note was committed; the ledger is unchanged.
+    Noted {
+        /// The note's size.
+        bytes: u32,
     },
     /// A blank or membership entry of Raft's own; the ledger is unchanged.
     RaftInternal,

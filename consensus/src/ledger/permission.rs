@@ -170,11 +170,11 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::ledger::{
-        Action, ApprovePlan, AssignUnit, CancelIncident, Channel, Dismiss, Effect, Escalate,
-        IncidentId, IncidentKind, LoadRoster, MarkUnresourced, NewIncident, PlaceActor, PlanLine,
-        PlanParts, PlanRole, Position, ProposePlan, ReportActorFailed, RequestId, RequestMutualAid,
-        ResolveIncident, RetireNodeId, Ring, SetNodeDrained, StationId, TriageIncident, UnitId,
-        UnitStatus, UpdateUnitStatus,
+        Action, ApprovePlan, AssignUnit, BenchNote, CancelIncident, Channel, Dismiss, Effect,
+        Escalate, IncidentId, IncidentKind, LoadRoster, MarkUnresourced, NewIncident, PlaceActor,
+        PlanLine, PlanParts, PlanRole, Position, ProposePlan, ReportActorFailed, RequestId,
+        RequestMutualAid, ResolveIncident, RetireNodeId, Ring, SetNodeDrained, StationId,
+        TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
     };
     use crate::ledger::{
         Credential, IssueToken, Principal, RecordOperatorAction, RevokeToken, Role,
@@ -237,6 +237,7 @@ mod tests {
             Action::IssueToken(_) =>         [N, Y, N, N, N, N, N],
             Action::RevokeToken(_) =>        [N, Y, N, N, N, N, N],
             Action::RecordOperatorAction(_) => [Y, Y, N, N, N, N, N],
+            Action::BenchNote(_) =>          [N, Y, N, N, N, N, N],
         }
     }
 
@@ -267,6 +268,7 @@ mod tests {
             Action::LoadRoster(LoadRoster {
                 units: Vec::new(),
                 area: None,
+                archive: None,
             }),
             Action::RetireNodeId(RetireNodeId { node_id: 9 }),
             Action::TriageIncident(TriageIncident {
@@ -366,6 +368,9 @@ mod tests {
                 action: "add_learner".into(),
                 detail: "node 4".into(),
             }),
+            Action::BenchNote(BenchNote {
+                bytes: vec![7; 256],
+            }),
         ]
     }
 
@@ -374,7 +379,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 21);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -5,9 +5,11 @@
 //! request id used again for a different request is refused, naming where
 //! it was first used, and the first answer stays as it was.
 //!
-//! A success is remembered for good: it took effect, and a retry must never
-//! make it take effect twice. A rejection changed nothing, so it is
-//! remembered only for [`REJECTION_MEMORY_ENTRIES`] log entries: long
+//! A success is remembered for [`SUCCESS_MEMORY_ENTRIES`] log entries: it
+//! took effect, and a retry within any proposer's retry horizon must never
+//! make it take effect twice; remembering it longer would make the table
+//! (and every snapshot) grow with history. A rejection changed nothing, so
+//! it is remembered only for [`REJECTION_MEMORY_ENTRIES`] log entries: long
 //! enough that every retry of the same attempt gets the same answer, short
 //! enough that a retry after the world changed (the unit freed, the plan
 //! arrived) is applied afresh instead of replaying an old refusal.
@@ -33,6 +35,15 @@ use crate::codec;
 /// keeps an old refusal a while longer. It also bounds the remembered
 /// rejections to 10,000 (a few MB in a snapshot at most).
 pub const REJECTION_MEMORY_ENTRIES: u64 = 10_000;
+
+/// Log entries for which a successful request is remembered.
+///
+/// Why 100,000: proposers retry for about `limits.client_write_timeout_ms`
+/// (5 s by default, at most 10 minutes); 100,000 entries outlast the
+/// default timeout up to 20,000 commands a second, and the longest one up
+/// to 166 a second, while the table stays a few tens of MB at most,
+/// whatever the history.
+pub const SUCCESS_MEMORY_ENTRIES: u64 = 100_000;
 
 /// SHA-256 of a request's canonical encoding: its action and the pending
 /// messages it consumes. Not the proposer's time, origin or trace context:
@@ -69,6 +80,8 @@ pub(crate) struct Requests {
     /// The ids among `answers` whose answer is a rejection, by the log index
     /// of that answer, oldest first: the queue they are forgotten from.
     rejections: BTreeMap<u64, RequestId>,
+    /// The same for the successes.
+    successes: BTreeMap<u64, RequestId>,
 }
 
 impl Requests {
@@ -107,9 +120,12 @@ impl Requests {
         fingerprint: Fingerprint,
         answer: Applied,
     ) {
-        if matches!(answer.effect, Effect::Rejected { .. }) {
-            self.rejections.insert(answer.index, request_id.clone());
-        }
+        let queue = if matches!(answer.effect, Effect::Rejected { .. }) {
+            &mut self.rejections
+        } else {
+            &mut self.successes
+        };
+        queue.insert(answer.index, request_id.clone());
         self.answers.insert(
             request_id,
             Remembered {
@@ -120,21 +136,23 @@ impl Requests {
     }
 
     /// Forgets the rejections answered [`REJECTION_MEMORY_ENTRIES`] or more
-    /// entries before log `index`. Deterministic: a function of the index
-    /// alone, so every node forgets the same ones at the same entry.
-    pub(crate) fn forget_expired_rejections(&mut self, index: u64) {
-        while let Some(oldest) = self.rejections.first_entry() {
-            if index.saturating_sub(*oldest.key()) < REJECTION_MEMORY_ENTRIES {
-                break;
-            }
-            let rejected_index = *oldest.key();
-            let request_id = oldest.remove();
-            let forgotten = self.answers.remove(&request_id);
-            debug_assert!(
-                forgotten.is_some_and(|first| first.answer.index == rejected_index),
-                "the queue of rejections names {request_id} at {rejected_index}, the table does not"
-            );
-        }
+    /// entries before log `index`, and the successes answered
+    /// [`SUCCESS_MEMORY_ENTRIES`] or more before it. Deterministic: a
+    /// function of the index alone, so every node forgets the same ones at
+    /// the same entry.
+    pub(crate) fn forget_expired(&mut self, index: u64) {
+        forget_older(
+            &mut self.answers,
+            &mut self.rejections,
+            index,
+            REJECTION_MEMORY_ENTRIES,
+        );
+        forget_older(
+            &mut self.answers,
+            &mut self.successes,
+            index,
+            SUCCESS_MEMORY_ENTRIES,
+        );
     }
 
     /// Number of rejections remembered (at most [`REJECTION_MEMORY_ENTRIES`]).
@@ -142,8 +160,35 @@ impl Requests {
         self.rejections.len()
     }
 
+    /// Number of successes remembered (at most [`SUCCESS_MEMORY_ENTRIES`]).
+    pub(crate) fn success_count(&self) -> usize {
+        self.successes.len()
+    }
+
     /// The first answer to a request id, if it is remembered.
     pub(crate) fn answer(&self, request_id: &RequestId) -> Option<&Applied> {
         self.answers.get(request_id).map(|first| &first.answer)
+    }
+}
+
+/// Forgets the answers in `queue` given `memory_entries` or more entries
+/// before log `index`.
+fn forget_older(
+    answers: &mut BTreeMap<RequestId, Remembered>,
+    queue: &mut BTreeMap<u64, RequestId>,
+    index: u64,
+    memory_entries: u64,
+) {
+    while let Some(oldest) = queue.first_entry() {
+        if index.saturating_sub(*oldest.key()) < memory_entries {
+            break;
+        }
+        let answered_index = *oldest.key();
+        let request_id = oldest.remove();
+        let forgotten = answers.remove(&request_id);
+        debug_assert!(
+            forgotten.is_some_and(|first| first.answer.index == answered_index),
+            "the queue names {request_id} at {answered_index}, the table does not"
+        );
     }
 }

@@ -65,7 +65,7 @@ impl Ledger {
         let incident = self
             .incidents
             .get(&incident_id)
-            .ok_or(Rejection::UnknownIncident { incident_id })?;
+            .ok_or_else(|| self.missing_incident(incident_id))?;
         if !incident.status.is_open() {
             return Err(Rejection::WrongIncidentStatus {
                 incident_id,
@@ -87,7 +87,7 @@ impl Ledger {
         let from = self
             .incidents
             .get(&incident_id)
-            .ok_or(Rejection::UnknownIncident { incident_id })?
+            .ok_or_else(|| self.missing_incident(incident_id))?
             .status;
         if !from.may_become(to) {
             return Err(Rejection::IllegalIncidentTransition {
@@ -142,9 +142,11 @@ impl Ledger {
             from,
             to: status,
         } = moving;
+        if from.is_open() && !status.is_open() {
+            self.archive.closed(step.at_ms(), incident_id);
+        }
         let incident = self
-            .incidents
-            .get_mut(&incident_id)
+            .incident_mut(incident_id)
             .expect("a move is made only for an incident that exists");
         // The table's second look: nothing moved the incident since its
         // move was checked, and the move is one the table allows.

@@ -57,6 +57,7 @@ fn positions_outside_the_area_are_refused_by_the_ledger() {
             north_east: at(31.26, 121.50),
             name: "huangpu".into(),
         }),
+        archive: None,
     };
     ledger.apply(1, &command("roster", Action::LoadRoster(roster)));
 

@@ -37,6 +37,7 @@ fn roster_command() -> Command {
                 })
                 .collect(),
             area: None,
+            archive: None,
         }),
     )
 }

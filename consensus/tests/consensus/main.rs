@@ -1,5 +1,6 @@
 //! Integration tests of the consensus crate: one binary, a module per scenario.
 
+mod archive;
 mod area;
 mod cluster;
 mod handshake_flood;

@@ -39,6 +39,7 @@ impl Log {
         log.apply(Action::LoadRoster(LoadRoster {
             units: roster.to_vec(),
             area: None,
+            archive: None,
         }));
         log.apply(Action::ReportIncident(NewIncident {
             kind: IncidentKind::ExtremeAct,

@@ -131,6 +131,7 @@ fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
     let roster = LoadRoster {
         units: vec![team],
         area: None,
+        archive: None,
     };
     ledger.apply(2, &operator("roster", Action::LoadRoster(roster)));
     ledger.apply(3, &report("r-1", "crush at the Bund"));

@@ -94,6 +94,7 @@ fn small_ledger_log() -> Vec<Entry> {
                     station: None,
                 }],
                 area: None,
+                archive: None,
             }),
         ),
         report(2),
@@ -133,8 +134,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 5,
-        "principals in API origins, units' stations, tokens and the operator audit log are storage format 5"
+        STORAGE_FORMAT_VERSION, 6,
+        "the deadline watch, the archive's index and forgotten successes are storage format 6"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
@@ -149,14 +150,14 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     };
     assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 4 are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 5 are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&4u16.to_be_bytes());
+    older[4..6].copy_from_slice(&5u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 4,
-            expected: 5
+            found: 5,
+            expected: 6
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();
@@ -165,7 +166,7 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     let refused = target
         .install_snapshot(&snapshot.meta, Box::new(Cursor::new(older)))
         .await;
-    assert!(refused.is_err(), "a snapshot of format 4 was installed");
+    assert!(refused.is_err(), "a snapshot of format 5 was installed");
     assert_eq!(target.reader().read().ledger.incident_count(), 0);
 
     // Phase 4: a snapshot without the header (the format-1 layout) is refused too.

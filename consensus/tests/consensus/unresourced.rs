@@ -41,6 +41,7 @@ impl Log {
         log.system(Action::LoadRoster(LoadRoster {
             units: roster.to_vec(),
             area: None,
+            archive: None,
         }));
         log.system(Action::PlaceActor(PlaceActor {
             actor: RING_FOUR,

@@ -89,6 +89,11 @@ pub enum Effect {
         /// The epoch it failed under.
         epoch: u64,
     },
+    /// A bench note (`cordon bench --raw`) was committed; nothing changed.
+    Noted {
+        /// The note's size.
+        bytes: u32,
+    },
 }
 
 /// The data of one `applied` event.

@@ -90,15 +90,20 @@ pub struct IncidentsQuery {
     pub limit: Option<usize>,
 }
 
-/// `GET /v1/incidents`.
+/// `GET /v1/incidents`: the hot state's incidents (open ones, and closed
+/// ones until they move to the archive after the cluster's
+/// `limits.closed_incidents_kept_ms`); an archived incident is read by id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IncidentList {
     /// The last log index applied on the node answering.
     pub applied_index: Option<u64>,
-    /// Incidents ever recorded.
+    /// Incidents ever recorded, archived ones included.
     pub total: u64,
-    /// How many incidents are in each status.
+    /// How many incidents are in each status, archived ones included.
     pub by_status: BTreeMap<String, u64>,
+    /// Incidents moved to the archive (all closed; `GET /v1/incidents/{id}` reads them).
+    #[serde(default)]
+    pub archived: u64,
     /// The incidents asked for, newest first.
     pub incidents: Vec<Incident>,
 }

@@ -12,7 +12,7 @@ use cordon_api::incidents::{
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
     Action, ApprovePlan, CancelIncident, Channel, Command, Effect, IncidentId, IncidentKind,
-    IncidentStatus, NewIncident, RequestId, ResolveIncident, TimelineStep,
+    IncidentStatus, Ledger, NewIncident, RequestId, ResolveIncident, TimelineStep,
 };
 use cordon_consensus::node::unix_millis;
 
@@ -105,15 +105,47 @@ pub(super) async fn get_incident(
     let _permit = admit(&state)?;
     let id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     state.node.read_barrier().await?;
-    let ledger = state.node.ledger().read();
-    let incident = ledger.ledger.incident(id).ok_or_else(|| {
-        Failure::new(
+    let archived = {
+        let ledger = state.node.ledger().read();
+        if let Some(incident) = ledger.ledger.incident(id) {
+            return Ok(Json(wire::incident(incident)));
+        }
+        ledger.ledger.is_archived(id)
+    };
+    if !archived {
+        return Err(Failure::new(
             StatusCode::NOT_FOUND,
             "not_found",
             format!("no incident {id}: list incidents with GET /v1/incidents"),
-        )
-    })?;
-    Ok(Json(wire::incident(incident)))
+        ));
+    }
+    read_archived(&state, id).await.map(Json)
+}
+
+/// An archived incident from this node's archive store.
+async fn read_archived(
+    state: &ApiState,
+    id: IncidentId,
+) -> ApiResult<cordon_api::incidents::Incident> {
+    let reader = state.node.ledger().clone();
+    let read = tokio::task::spawn_blocking(move || reader.archived_incident(id))
+        .await
+        .map_err(|e| {
+            Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "archive_unreadable",
+                format!("archive read of {id}: {e}"),
+            )
+        })?;
+    match read {
+        Ok(Some(incident)) => Ok(wire::incident(&incident)),
+        Ok(None) => Err(Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "archive_catching_up",
+            format!("incident {id} is archived and this node is still fetching its archive from its peers: retry shortly or ask another node"),
+        )),
+        Err(error) => Err(Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "archive_unreadable", format!("archive read of {id}: {error}"))),
+    }
 }
 
 /// List incidents, newest first (linearizable read).
@@ -153,19 +185,32 @@ pub(super) async fn list_incidents(
         .collect();
     Ok(Json(IncidentList {
         applied_index: ledger.last_applied.map(|id| id.index),
-        total: ledger.ledger.incident_count() as u64,
-        by_status: by_status(ledger.ledger.incidents().map(|incident| incident.status)),
+        total: ledger.ledger.incidents_reported(),
+        by_status: by_status(&ledger.ledger),
+        archived: ledger
+            .ledger
+            .archive_batches()
+            .iter()
+            .map(|b| b.incident_ids.len() as u64)
+            .sum(),
         incidents,
     }))
 }
 
-/// How many incidents are in each status.
-fn by_status(
-    statuses: impl Iterator<Item = IncidentStatus>,
-) -> std::collections::BTreeMap<String, u64> {
+/// How many incidents are in each status, archived ones included.
+fn by_status(ledger: &Ledger) -> std::collections::BTreeMap<String, u64> {
     let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
-    for status in statuses {
-        *counts.entry(wire::name(&status)).or_default() += 1;
+    for incident in ledger.incidents() {
+        *counts.entry(wire::name(&incident.status)).or_default() += 1;
+    }
+    let (resolved, cancelled) = ledger.archived_by_status();
+    for (status, archived) in [
+        (IncidentStatus::Resolved, resolved),
+        (IncidentStatus::Cancelled, cancelled),
+    ] {
+        if archived > 0 {
+            *counts.entry(wire::name(&status)).or_default() += archived;
+        }
     }
     counts
 }

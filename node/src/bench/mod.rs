@@ -4,11 +4,15 @@
 //! whole write path: HTTP, forwarding, Raft replication and fsync.
 //! [`mod@dispatch`] measures dispatch instead: report to first attention;
 //! [`floor`] measures, in the same run, what a commit cannot beat;
-//! [`failover`] kills the leader of a local cluster, again and again.
+//! [`failover`] kills the leader of a local cluster, again and again;
+//! [`raw`] commits ledger-neutral notes, the bare commit path, and
+//! [`etcd`] puts the same sizes into an etcd cluster to compare.
 
 pub mod dispatch;
+pub mod etcd;
 pub mod failover;
 pub mod floor;
+pub mod raw;
 
 pub use dispatch::{dispatch, print_dispatch_table};
 
@@ -53,6 +57,9 @@ pub struct LevelResult {
 /// A run: its floor and its levels.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchRun {
+    /// What each client committed: `reports` (incident reports through the
+    /// API) or `notes` (`--raw`: ledger-neutral notes, the bare commit path).
+    pub what: &'static str,
     /// What a commit cannot beat on this machine, measured first.
     pub floor: Option<floor::Floor>,
     /// One result per concurrency level.
@@ -92,23 +99,50 @@ async fn level(
     )?;
     let reports: Arc<Vec<_>> = Arc::new(reports.take(requests).collect());
     let log_before = cluster_status(client).await.and_then(|s| s.last_log_index);
+    let reporter = client.clone();
+    let (latencies, failed, elapsed) = drive(clients, reports.len(), move |worker, n| {
+        let (client, reports) = (reporter.clone(), reports.clone());
+        async move { client.report(&reports[n], worker).await.is_ok() }
+    })
+    .await;
+    let log_after = cluster_status(client).await.and_then(|s| s.last_log_index);
+    let entries = log_before
+        .zip(log_after)
+        .map(|(before, after)| after.saturating_sub(before));
+    Ok(level_result(clients, latencies, failed, elapsed, entries))
+}
+
+/// Runs `requests` operations on `clients` concurrent workers: `op(worker,
+/// n)` does the `n`th and says whether it succeeded. Returns the
+/// successes' latencies, the failures and the time it all took.
+pub(crate) async fn drive<F, Fut>(
+    clients: usize,
+    requests: usize,
+    op: F,
+) -> (Vec<Duration>, usize, Duration)
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let op = Arc::new(op);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut workers = Vec::new();
     for worker in 0..clients {
-        let (client, reports, next) = (client.clone(), reports.clone(), next.clone());
+        let (op, next) = (op.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failed = 0;
             loop {
-                let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some(report) = reports.get(index) else {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= requests {
                     break;
-                };
+                }
                 let sent = Instant::now();
-                match client.report(report, worker).await {
-                    Ok(_) => latencies.push(sent.elapsed()),
-                    Err(_) => failed += 1,
+                if op(worker, n).await {
+                    latencies.push(sent.elapsed());
+                } else {
+                    failed += 1;
                 }
             }
             (latencies, failed)
@@ -122,14 +156,23 @@ async fn level(
             failed += worker_failed;
         }
     }
-    let elapsed = started.elapsed();
-    let log_after = cluster_status(client).await.and_then(|s| s.last_log_index);
+    (latencies, failed, started.elapsed())
+}
+
+/// A level's figures from its latencies, its failures, how long it took and
+/// the log entries committed meanwhile.
+pub(crate) fn level_result(
+    clients: usize,
+    mut latencies: Vec<Duration>,
+    failed: usize,
+    elapsed: Duration,
+    log_entries: Option<u64>,
+) -> LevelResult {
     latencies.sort();
-    let entries_per_report = log_before
-        .zip(log_after)
+    let entries_per_report = log_entries
         .filter(|_| !latencies.is_empty())
-        .map(|(before, after)| after.saturating_sub(before) as f64 / latencies.len() as f64);
-    Ok(LevelResult {
+        .map(|entries| entries as f64 / latencies.len() as f64);
+    LevelResult {
         clients,
         committed: latencies.len(),
         failed,
@@ -140,7 +183,7 @@ async fn level(
         max_ms: latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1_000.0),
         p50_over_floor: None,
         entries_per_report,
-    })
+    }
 }
 
 impl BenchRun {
@@ -188,13 +231,13 @@ pub fn print_table(run: &BenchRun) {
         "clients",
         "committed",
         "failed",
-        "reports/s",
+        format!("{}/s", run.what),
         "p50 ms",
         "p99 ms",
         "p99.9 ms",
         "max ms",
         "p50/floor",
-        "entries/rep"
+        "entries/each"
     );
     for r in &run.levels {
         let ratio = r

@@ -2,6 +2,7 @@
 //! and real redb files: one binary, a module per scenario.
 
 mod access;
+mod archive;
 mod bad_input;
 mod cli_errors;
 mod console;

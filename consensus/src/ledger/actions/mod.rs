@@ -12,7 +12,7 @@
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
 //! approve), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
-//! [`nodes`] (retired ids, draining), [`access`] (tokens, the operator
+//! [`nodes`] (retired ids, draining, bench notes), [`access`] (tokens, the operator
 //! audit log's notes).
 
 pub mod access;
@@ -29,7 +29,7 @@ pub use incidents::{
     CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
     TriageIncident,
 };
-pub use nodes::{RetireNodeId, SetNodeDrained};
+pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{ApprovePlan, ProposePlan};
 pub use units::{AssignUnit, LoadRoster, RosterUnit, UpdateUnitStatus};
@@ -103,6 +103,8 @@ pub enum Action {
     /// Operator (or a drill principal): note an action taken outside the
     /// ledger (membership, drills) in the operator audit log.
     RecordOperatorAction(RecordOperatorAction),
+    /// Operator: a note that changes nothing (`cordon bench --raw`).
+    BenchNote(BenchNote),
 }
 
 impl Action {
@@ -129,6 +131,7 @@ impl Action {
             Action::IssueToken(action) => action,
             Action::RevokeToken(action) => action,
             Action::RecordOperatorAction(action) => action,
+            Action::BenchNote(action) => action,
         }
     }
 
@@ -155,7 +158,8 @@ impl Action {
             | Action::PlaceActor(_)
             | Action::Dismiss(_)
             | Action::MarkUnresourced(_)
-            | Action::ReportActorFailed(_) => false,
+            | Action::ReportActorFailed(_)
+            | Action::BenchNote(_) => false,
         }
     }
 

@@ -62,10 +62,7 @@ impl Rules for Escalate {
         // An incident escalated before triage has no ring yet: "ring 0".
         let from = incident.ring.map_or(0, Ring::number);
         let station = incident.station.clone();
-        let incident = ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above");
+        let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.ring = Some(self.to_ring);
         incident.target_s = Some(self.target_s);
         // The next ring's first assignment starts a new on-scene deadline,

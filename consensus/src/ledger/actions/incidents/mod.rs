@@ -34,10 +34,7 @@ fn close(
     reason: &str,
 ) -> Outcome {
     let moving = ledger.incident_move(incident_id, status)?;
-    let incident = ledger
-        .incidents
-        .get_mut(&incident_id)
-        .expect("checked above");
+    let incident = ledger.incident_mut(incident_id).expect("checked above");
     // A closed incident waits for nobody.
     incident.unresourced = None;
     let units = std::mem::take(&mut incident.units);

@@ -46,8 +46,7 @@ impl Rules for RequestMutualAid {
             .clone()
             .unwrap_or_else(|| StationId(String::new()));
         ledger
-            .incidents
-            .get_mut(&incident_id)
+            .incident_mut(incident_id)
             .expect("checked above")
             .aid_asked
             .push(self.to_station.clone());

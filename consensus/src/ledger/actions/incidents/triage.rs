@@ -46,10 +46,7 @@ impl Rules for TriageIncident {
         let incident_id = self.incident_id;
         // Only a reported incident may be triaged (the status table).
         let moving = ledger.incident_move(incident_id, IncidentStatus::Triaged)?;
-        let incident = ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above");
+        let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.ring = Some(self.ring);
         incident.station = self.station.clone();
         incident.target_s = Some(self.target_s);

@@ -60,10 +60,7 @@ impl Rules for MarkUnresourced {
                 version: ledger.incidents[&incident_id].version,
             });
         }
-        let incident = ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above");
+        let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.unresourced = Some(Unresourced {
             since_ms: step.at_ms(),
             since_index: step.index,

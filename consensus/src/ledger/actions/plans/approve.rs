@@ -45,10 +45,7 @@ impl Rules for ApprovePlan {
                 })
             }
         }
-        let incident = ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above");
+        let incident = ledger.incident_mut(incident_id).expect("checked above");
         if let Some(plan) = incident.plan.as_mut() {
             plan.approved_index = Some(step.index);
         }

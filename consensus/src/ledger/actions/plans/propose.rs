@@ -58,10 +58,7 @@ impl Rules for ProposePlan {
         for line in &self.parts.lines {
             ledger.known_unit(&line.unit_id)?;
         }
-        let incident = ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above");
+        let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.plan = Some(Plan {
             parts: self.parts.clone(),
             auto_approve_at_ms: self.auto_approve_at_ms,

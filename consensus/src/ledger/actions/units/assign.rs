@@ -51,10 +51,7 @@ impl Rules for AssignUnit {
         unit.version += 1;
         unit.updated_at_ms = step.at_ms();
         unit.updated_index = step.index;
-        let incident = ledger
-            .incidents
-            .get_mut(&incident_id)
-            .expect("checked above");
+        let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.units.push(unit_id.clone());
         incident.assignments.push(Assignment {
             unit_id: unit_id.clone(),

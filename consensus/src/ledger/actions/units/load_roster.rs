@@ -8,7 +8,7 @@ use crate::ledger::ids::{Area, Position, Ring, StationId, UnitId, UnitStatus};
 use crate::ledger::model::{Effect, Rejection, Unit};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
-use crate::ledger::{actions::Rules, Ledger};
+use crate::ledger::{actions::Rules, ArchivePolicy, Ledger};
 
 /// A unit as loaded from the district model's roster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct LoadRoster {
     /// margin); reports and unit positions outside it are refused.
     #[serde(default)]
     pub area: Option<Area>,
+    /// How long closed incidents stay hot from now on, if it changes.
+    #[serde(default)]
+    pub archive: Option<ArchivePolicy>,
 }
 
 impl Rules for LoadRoster {
@@ -67,6 +70,9 @@ impl Rules for LoadRoster {
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         if let Some(area) = &self.area {
             ledger.area = Some(area.clone());
+        }
+        if let Some(policy) = self.archive {
+            ledger.archive.policy = policy;
         }
         let mut added = 0;
         for roster_unit in &self.units {

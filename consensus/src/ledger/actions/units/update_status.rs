@@ -97,7 +97,7 @@ struct Follow {
 impl Follow {
     /// Moves the incident with its unit.
     fn apply(self, ledger: &mut Ledger, step: &Step<'_>, unit_id: &UnitId) {
-        let Some(incident) = ledger.incidents.get_mut(&self.incident_id) else {
+        let Some(incident) = ledger.incident_mut(self.incident_id) else {
             return;
         };
         if self.releases {
