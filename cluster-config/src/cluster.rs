@@ -139,7 +139,8 @@ pub struct RaftTiming {
     pub election_timeout_ms_max: u64,
     /// Deadline for receiving one snapshot chunk (must exceed 200 ms).
     pub install_snapshot_timeout_ms: u64,
-    /// Build a snapshot after this many applied entries.
+    /// Build a snapshot after at least this many applied entries (more
+    /// for a large snapshot: see `cordon_consensus::snapshot_policy`).
     pub snapshot_logs_since_last: u64,
     /// Entries kept in the log behind a snapshot, so lagging followers catch
     /// up by log rather than by snapshot.

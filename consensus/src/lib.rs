@@ -37,6 +37,7 @@ pub mod ledger;
 pub mod log_store;
 pub mod network;
 pub mod node;
+pub mod snapshot_policy;
 pub mod state_machine;
 pub mod status;
 pub mod tls;

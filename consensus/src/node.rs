@@ -138,7 +138,9 @@ pub fn raft_config(
         election_timeout_min: lease_ms - 1,
         election_timeout_max: lease_ms,
         install_snapshot_timeout: timing.install_snapshot_timeout_ms,
-        snapshot_policy: SnapshotPolicy::LogsSinceLast(timing.snapshot_logs_since_last),
+        // Snapshots are triggered by crate::snapshot_policy, which scales
+        // the threshold with the snapshot's size.
+        snapshot_policy: SnapshotPolicy::Never,
         max_in_snapshot_log_to_keep: timing.logs_kept_after_snapshot_max,
         max_payload_entries: timing.entries_per_append_max,
         snapshot_max_chunk_size: u64::from(limits.snapshot_chunk_bytes_max),
@@ -261,6 +263,10 @@ impl ConsensusNode {
         transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
         tokio::spawn(election::run(Arc::downgrade(&node), election_timer));
         tokio::spawn(crate::archive_fetch::run(Arc::downgrade(&node)));
+        tokio::spawn(crate::snapshot_policy::run(
+            Arc::downgrade(&node),
+            timing.snapshot_logs_since_last,
+        ));
         node.initialize_once().await?;
         tracing::info!(node_id = id, quic_addr = %spec.quic_addr, "consensus node started");
         Ok(node)
@@ -1025,7 +1031,7 @@ impl ConsensusNode {
         }
     }
 
-    /// Builds a snapshot now (it is also built every `snapshot_logs_since_last` entries).
+    /// Builds a snapshot now (it is also built by [`crate::snapshot_policy`]).
     pub async fn trigger_snapshot(&self) -> Result<(), WriteError> {
         self.raft
             .trigger()

@@ -90,6 +90,8 @@ pub struct StateMachine {
     /// snapshot install): the node fetches them from peers.
     archive_missing: Arc<std::sync::Mutex<Vec<ArchiveBatch>>>,
     snapshots_built: Arc<AtomicU64>,
+    /// Size of the last snapshot built or installed, for the snapshot policy.
+    snapshot_bytes: Arc<AtomicU64>,
     events: tokio::sync::broadcast::Sender<AppliedEvent>,
 }
 
@@ -150,9 +152,13 @@ impl StateMachine {
             db,
             state: Arc::new(RwLock::new(AppliedState::default())),
             snapshots_built: Arc::new(AtomicU64::new(0)),
+            snapshot_bytes: Arc::new(AtomicU64::new(0)),
             events: tokio::sync::broadcast::channel(APPLIED_EVENTS_QUEUED_MAX).0,
         };
         if let Some(stored) = machine.read_stored_snapshot()? {
+            machine
+                .snapshot_bytes
+                .store(stored.data.len() as u64, Ordering::Relaxed);
             let ledger: Ledger = codec::decode_versioned(&stored.data, SNAPSHOT_BYTES_MAX)
                 .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
             machine.note_missing(&ledger)?;
@@ -182,6 +188,11 @@ impl StateMachine {
             .lock()
             .unwrap_or_else(|p| p.into_inner()) = missing;
         Ok(())
+    }
+
+    /// Size of the last snapshot built, installed or loaded, in bytes.
+    pub fn snapshot_bytes(&self) -> u64 {
+        self.snapshot_bytes.load(Ordering::Relaxed)
     }
 
     /// The archived batches this node still has to fetch from peers.
@@ -351,6 +362,8 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             last_membership,
             snapshot_id,
         };
+        self.snapshot_bytes
+            .store(data.len() as u64, Ordering::Relaxed);
         let stored = self.persist(StoredSnapshot { meta, data }).await?;
         tracing::info!(snapshot_id = %stored.meta.snapshot_id, bytes = stored.data.len(), "built snapshot");
         Ok(Snapshot {
@@ -396,6 +409,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError> {
         let data = snapshot.into_inner();
+        self.snapshot_bytes
+            .store(data.len() as u64, Ordering::Relaxed);
         let ledger: Ledger = codec::decode_versioned(&data, SNAPSHOT_BYTES_MAX)
             .map_err(|e| StorageIOError::read_snapshot(Some(meta.signature()), any_error(e)))?;
         // Persist first: once installed, the log before it may be purged.
