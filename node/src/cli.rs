@@ -149,6 +149,12 @@ struct BenchArgs {
     /// etcd v3 member at this client URL (give the leader's), for comparison.
     #[arg(long)]
     etcd: Option<String>,
+    /// Instead of a running cluster: start local clusters of these sizes
+    /// (comma-separated, 1 to 9 nodes) one after the other and commit
+    /// --raw notes at one --clients level on each; prints the p99's growth
+    /// and each node's resident memory.
+    #[arg(long, value_delimiter = ',')]
+    growth_nodes: Vec<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -584,6 +590,9 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.etcd {
         return bench_etcd(url, clients, args.requests, raw_bytes, args.json).await;
     }
+    if !args.growth_nodes.is_empty() {
+        return bench_growth(&args).await;
+    }
     let client = args.target.client(Duration::from_secs(15))?;
     if args.dispatch_rates.is_empty() {
         bench_writes(&args, &client).await
@@ -659,6 +668,37 @@ async fn bench_etcd(
         println!("{}", serde_json::to_string_pretty(&run)?);
     } else {
         bench::print_table(&run);
+    }
+    Ok(())
+}
+
+/// `cordon bench --growth-nodes 3,5,7`: local clusters in a temporary folder.
+async fn bench_growth(args: &BenchArgs) -> anyhow::Result<()> {
+    let sizes = &args.growth_nodes;
+    if sizes.iter().any(|n| !(1..=9).contains(n)) {
+        bail!("--growth-nodes {sizes:?}: use cluster sizes from 1 to 9, e.g. 3,5,7");
+    }
+    let [clients] = args.clients[..] else {
+        bail!("--growth-nodes measures one level: give one --clients value, e.g. --clients 16");
+    };
+    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
+    let dir = tempfile::Builder::new()
+        .prefix("cordon-growth-")
+        .tempdir()
+        .context("make a temporary folder")?;
+    let levels = bench::growth::growth(
+        &binary,
+        dir.path(),
+        sizes,
+        clients,
+        args.requests,
+        args.raw_bytes,
+    )
+    .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&levels)?);
+    } else {
+        bench::growth::print_growth(&levels);
     }
     Ok(())
 }

@@ -12,6 +12,9 @@ use serde::Serialize;
 use cordon_api::incidents::{ReportIncident, Reported};
 use cordon_api::ApiError;
 
+/// How long an event stream may last.
+const EVENT_STREAM_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Why a call failed for good.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -108,6 +111,14 @@ impl ApiClient {
             Some(token) => request.bearer_auth(token),
             None => request,
         }
+    }
+
+    /// A GET of an event stream (`/v1/events`) from the first node, with
+    /// this client's token and CA and no deadline (the stream lasts).
+    pub fn stream(&self, path: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}{}", self.urls[0], path);
+        self.request(reqwest::Method::GET, &url)
+            .timeout(EVENT_STREAM_TIMEOUT)
     }
 
     /// The base URLs.

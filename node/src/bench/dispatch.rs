@@ -287,9 +287,19 @@ fn incident_number(id: &str) -> Option<u64> {
 /// right away (resolve, then available).
 async fn watch(client: ApiClient, seen: Shared) {
     use futures_util::StreamExt;
-    let url = format!("{}/v1/events", client.urls()[0]);
-    let Ok(response) = reqwest::get(&url).await else {
-        return;
+    let response = match client.stream("/v1/events").send().await {
+        Ok(response) if response.status().is_success() => response,
+        Ok(response) => {
+            eprintln!(
+                "/v1/events answered {}: no dispatch is seen",
+                response.status()
+            );
+            return;
+        }
+        Err(error) => {
+            eprintln!("/v1/events: {error}: no dispatch is seen");
+            return;
+        }
     };
     let mut stream = response.bytes_stream();
     let mut buffer = String::new();

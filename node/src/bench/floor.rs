@@ -31,6 +31,16 @@ pub struct Floor {
     pub quic_rtt_p50_ms: Option<f64>,
 }
 
+impl Floor {
+    /// What one commit cannot beat: the leader's and a follower's appends
+    /// sync in parallel, and the follower's answer takes a round trip, so
+    /// one `fdatasync` plus one QUIC round trip (the `fdatasync` alone when
+    /// no round trip was reported).
+    pub fn commit_floor_ms(&self) -> f64 {
+        self.fdatasync_p50_ms + self.quic_rtt_p50_ms.unwrap_or(0.0)
+    }
+}
+
 /// The floor of this run: [`disk`] on `dir` (on the blocking pool), and
 /// the round trips in the first node's `/metrics` (none if it does not
 /// answer; said on stderr).

@@ -6,12 +6,14 @@
 //! [`floor`] measures, in the same run, what a commit cannot beat;
 //! [`failover`] kills the leader of a local cluster, again and again;
 //! [`raw`] commits ledger-neutral notes, the bare commit path, and
-//! [`etcd`] puts the same sizes into an etcd cluster to compare.
+//! [`etcd`] puts the same sizes into an etcd cluster to compare;
+//! [`growth`] runs the raw notes on local clusters of growing size.
 
 pub mod dispatch;
 pub mod etcd;
 pub mod failover;
 pub mod floor;
+pub mod growth;
 pub mod raw;
 
 pub use dispatch::{dispatch, print_dispatch_table};
@@ -46,7 +48,8 @@ pub struct LevelResult {
     pub p999_ms: f64,
     /// Slowest report.
     pub max_ms: f64,
-    /// The median as a multiple of the run's disk floor (one `fdatasync`).
+    /// The median as a multiple of the run's commit floor (one
+    /// `fdatasync` plus one QUIC round trip, [`floor::Floor::commit_floor_ms`]).
     pub p50_over_floor: Option<f64>,
     /// Raft log entries committed during the level per report committed
     /// (the reports and whatever the actors proposed meanwhile: triage,
@@ -193,7 +196,7 @@ impl BenchRun {
             return;
         };
         for level in &mut self.levels {
-            level.p50_over_floor = Some(level.p50_ms / floor.fdatasync_p50_ms);
+            level.p50_over_floor = Some(level.p50_ms / floor.commit_floor_ms());
         }
     }
 }
@@ -219,8 +222,8 @@ pub fn print_table(run: &BenchRun) {
             .quic_rtt_p50_ms
             .map_or("not reported".to_string(), |rtt| format!("{rtt:.3} ms"));
         println!(
-            "floor: fdatasync of a {}-byte append p50 {:.3} ms, p99 {:.3} ms; QUIC round trip p50 {rtt}",
-            floor.entry_bytes, floor.fdatasync_p50_ms, floor.fdatasync_p99_ms
+            "floor: fdatasync of a {}-byte append p50 {:.3} ms, p99 {:.3} ms; QUIC round trip p50 {rtt}; a commit's floor (one of each) {:.3} ms",
+            floor.entry_bytes, floor.fdatasync_p50_ms, floor.fdatasync_p99_ms, floor.commit_floor_ms()
         );
     }
     if let Some(elections) = run.elections {

@@ -24,6 +24,11 @@ const STATION_POINTS: [(&str, f64, f64); 5] = [
     ("huaihai-middle", 31.2225, 121.4709),
 ];
 
+/// How long a station's placement must hold before a scenario freezes its
+/// host: longer than `actors.move_back_after_ms` (5 s), so an actor about
+/// to return to a node resumed by the scenario before is not picked.
+const SETTLED_PLACEMENT_MS: u64 = 6_000;
+
 /// A station whose actor does not run on the leader, so stopping its node
 /// tests actor failover rather than an election. Actors that moved off a
 /// stopped node come back only after the hysteresis, so this may wait.
@@ -34,9 +39,16 @@ async fn station_off_leader(cluster: &Cluster) -> (&'static str, f64, f64, u64) 
                 .await
                 .ok()?;
             for (station, lat, lon) in STATION_POINTS {
-                let (node, _) = placement(&client, &format!("station:{station}")).await?;
-                if node != leader {
-                    return Some((station, lat, lon, node));
+                let actor = format!("station:{station}");
+                let placed = placement(&client, &actor).await?;
+                if placed.0 == leader {
+                    continue;
+                }
+                // A placement still moving (actors returning to a resumed
+                // node) is no host to freeze: it must hold past the move-back.
+                tokio::time::sleep(Duration::from_millis(SETTLED_PLACEMENT_MS)).await;
+                if placement(&client, &actor).await? == placed {
+                    return Some((station, lat, lon, placed.0));
                 }
             }
             None
