@@ -69,7 +69,7 @@ async fn fetch_batch(node: &Arc<ConsensusNode>, batch: &ArchiveBatch) -> Result<
             incidents,
         };
         let machine = node.state_machine().clone();
-        tokio::task::spawn_blocking(move || machine.store_fetched(archived))
+        crate::log_store::off_runtime(move || machine.store_fetched(archived))
             .await
             .map_err(|e| crate::archive_store::ArchiveError::Storage(e.to_string()))??;
         return Ok(());

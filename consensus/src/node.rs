@@ -412,7 +412,7 @@ impl ConsensusNode {
         let bytes_max = self.cluster.limits().snapshot_chunk_bytes_max as usize;
         let skip = usize::try_from(skip).ok()?;
         let part =
-            tokio::task::spawn_blocking(move || store.batch_part(&batch, skip, bytes_max)).await;
+            crate::log_store::off_runtime(move || store.batch_part(&batch, skip, bytes_max)).await;
         match part {
             Ok(Ok(part)) => part,
             Ok(Err(error)) => {

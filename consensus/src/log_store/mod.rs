@@ -224,12 +224,22 @@ where
     F: FnOnce() -> Result<T, StorageError> + Send + 'static,
     T: Send + 'static,
 {
-    if on_current_thread_runtime() {
-        return work();
-    }
-    tokio::task::spawn_blocking(work)
+    off_runtime(work)
         .await
         .map_err(|e| StorageError::from(StorageIOError::write(any_error(e))))?
+}
+
+/// Runs blocking work as [`blocking`] does, for work with its own error
+/// type; `Err` only if the work panicked.
+pub(crate) async fn off_runtime<T, F>(work: F) -> Result<T, tokio::task::JoinError>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    if on_current_thread_runtime() {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work).await
 }
 
 impl RaftLogReader<TypeConfig> for LogStore {
