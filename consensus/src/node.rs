@@ -377,6 +377,12 @@ impl ConsensusNode {
         &self.state_machine
     }
 
+    /// Archived batches this node still has to fetch from its peers (after
+    /// a snapshot install); 0 when its archive is whole.
+    pub fn archive_batches_missing(&self) -> usize {
+        self.state_machine.archive_missing_count()
+    }
+
     /// The other members, the leader first.
     pub(crate) fn peers_leader_first(&self) -> Vec<NodeId> {
         let metrics = self.raft.metrics().borrow().clone();

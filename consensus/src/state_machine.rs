@@ -203,6 +203,14 @@ impl StateMachine {
             .clone()
     }
 
+    /// How many archived batches this node still has to fetch.
+    pub fn archive_missing_count(&self) -> usize {
+        self.archive_missing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     /// Stores a batch fetched from a peer, once it matches the index's
     /// digest, and stops missing it.
     pub fn store_fetched(&self, archived: ArchivedBatch) -> Result<(), ArchiveError> {

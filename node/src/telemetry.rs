@@ -140,6 +140,8 @@ pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>
                 .set(rtt.as_secs_f64());
         }
         sample_ledger_gauges(&node);
+        metrics::gauge!("cordon_archive_batches_missing")
+            .set(node.archive_batches_missing() as f64);
     }
 }
 

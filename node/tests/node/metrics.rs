@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::support::start_cluster;
 
 /// The series every node must expose once it has dispatched an incident.
-const EXPECTED_SERIES: [&str; 19] = [
+const EXPECTED_SERIES: [&str; 20] = [
     "cordon_raft_term",
     "cordon_raft_is_leader",
     "cordon_raft_leader_id",
@@ -28,6 +28,7 @@ const EXPECTED_SERIES: [&str; 19] = [
     "cordon_incidents",
     "cordon_incidents_unresourced",
     "cordon_units",
+    "cordon_archive_batches_missing",
 ];
 
 /// Checks one exposition line: `name{labels} value` with a numeric value.
