@@ -83,66 +83,80 @@ impl ArchiveStore {
     /// One archived incident, if this node holds it.
     pub fn incident(&self, incident_id: IncidentId) -> Result<Option<Incident>, ArchiveError> {
         let txn = self.db.begin_read().map_err(storage)?;
-        let table = match txn.open_table(INCIDENTS) {
-            Ok(table) => table,
-            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-            Err(error) => return Err(storage(error)),
+        let Some(table) = open_if_there(&txn, INCIDENTS)? else {
+            return Ok(None);
         };
         let Some(bytes) = table.get(incident_id.0).map_err(storage)? else {
             return Ok(None);
         };
-        codec::decode(bytes.value(), INCIDENT_BYTES_MAX)
-            .map(Some)
-            .map_err(|error| ArchiveError::Corrupt {
-                incident_id,
-                reason: error.to_string(),
-            })
+        decode_incident(incident_id, bytes.value()).map(Some)
     }
 
     /// The incidents of `batch` from its `skip`th on, as many as fit in
     /// `bytes_max` (at least one); `None` unless the batch is complete here.
+    /// One read transaction; sizes are the stored encodings'.
     pub fn batch_part(
         &self,
         batch: &ArchiveBatch,
         skip: usize,
         bytes_max: usize,
     ) -> Result<Option<Vec<Incident>>, ArchiveError> {
-        if !self.is_complete(batch.seq)? {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let complete = open_if_there(&txn, COMPLETE)?;
+        let incidents = open_if_there(&txn, INCIDENTS)?;
+        let (Some(complete), Some(incidents)) = (complete, incidents) else {
+            return Ok(None);
+        };
+        if complete.get(batch.seq).map_err(storage)?.is_none() {
             return Ok(None);
         }
         let mut part = Vec::new();
         let mut bytes = 0usize;
         for &incident_id in batch.incident_ids.iter().skip(skip) {
-            let Some(incident) = self.incident(incident_id)? else {
+            let Some(stored) = incidents.get(incident_id.0).map_err(storage)? else {
                 return Ok(None);
             };
-            bytes += codec::encode(&incident).map_err(storage)?.len();
+            bytes += stored.value().len();
             if !part.is_empty() && bytes > bytes_max {
                 break;
             }
-            part.push(incident);
+            part.push(decode_incident(incident_id, stored.value())?);
         }
         Ok(Some(part))
     }
 
-    /// True if every incident of batch `seq` is stored here.
-    pub fn is_complete(&self, seq: u64) -> Result<bool, ArchiveError> {
-        let txn = self.db.begin_read().map_err(storage)?;
-        match txn.open_table(COMPLETE) {
-            Ok(table) => Ok(table.get(seq).map_err(storage)?.is_some()),
-            Err(redb::TableError::TableDoesNotExist(_)) => Ok(false),
-            Err(error) => Err(storage(error)),
-        }
-    }
-
-    /// The batches of `index` this node does not hold, oldest first.
+    /// The batches of `index` this node does not hold, oldest first (one
+    /// read transaction, however long the index).
     pub fn missing(&self, index: &[ArchiveBatch]) -> Result<Vec<ArchiveBatch>, ArchiveError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let Some(complete) = open_if_there(&txn, COMPLETE)? else {
+            return Ok(index.to_vec());
+        };
         let mut missing = Vec::new();
         for batch in index {
-            if !self.is_complete(batch.seq)? {
+            if complete.get(batch.seq).map_err(storage)?.is_none() {
                 missing.push(batch.clone());
             }
         }
         Ok(missing)
     }
+}
+
+/// A table of a read transaction, `None` if nothing was ever written to it.
+fn open_if_there<K: redb::Key + 'static, V: redb::Value + 'static>(
+    txn: &redb::ReadTransaction,
+    table: TableDefinition<K, V>,
+) -> Result<Option<redb::ReadOnlyTable<K, V>>, ArchiveError> {
+    match txn.open_table(table) {
+        Ok(table) => Ok(Some(table)),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(error) => Err(storage(error)),
+    }
+}
+
+fn decode_incident(incident_id: IncidentId, bytes: &[u8]) -> Result<Incident, ArchiveError> {
+    codec::decode(bytes, INCIDENT_BYTES_MAX).map_err(|error| ArchiveError::Corrupt {
+        incident_id,
+        reason: error.to_string(),
+    })
 }
