@@ -33,6 +33,7 @@
 pub mod actor;
 pub mod bounds;
 pub mod context;
+pub(crate) mod health;
 pub mod hub;
 pub mod placement;
 pub mod planning;

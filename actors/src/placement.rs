@@ -31,6 +31,7 @@ use cordon_consensus::ledger::{
 use tokio::time::Instant;
 
 use crate::context::NodeContext;
+use crate::health::{self, Health, SharedHealth};
 
 /// Every actor the district needs: the hub, one per station, the four rings
 /// and one per ring-4 team.
@@ -223,26 +224,39 @@ struct Move {
     replaces_failed: bool,
 }
 
-/// The leader's placement loop; idles on followers.
+/// The leader's placement loop; idles on followers. Every heartbeat it
+/// sends the pings that are not out yet and plans a round on the replies
+/// so far.
 pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
     let actors = district_actors(&context.district);
     let heartbeat = Duration::from_millis(context.timing.heartbeat_interval_ms);
-    let mut health = Health::default();
+    // A ping may take until a node counts as dead: a slow reply still
+    // proves the node alive when it comes.
+    let ping_deadline = Duration::from_millis(context.timing.detection_timeout_ms);
+    let mut health = SharedHealth::default();
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         if context.node.leader() != Some(context.node_id()) {
-            health = Health::default();
+            // A later term starts from no replies (pings still out write
+            // into the old one).
+            health = SharedHealth::default();
             continue;
         }
         let members = context.node.member_ids();
-        if health.since.is_none() {
-            health.remember_previous_leader(context.node.last_leader_heard(), context.node_id());
+        {
+            let mut state = health::lock(&health);
+            if state.since.is_none() {
+                state.remember_previous_leader(context.node.last_leader_heard(), context.node_id());
+            }
         }
-        health.probe(&context, &members, heartbeat).await;
+        health::send_pings(&health, &context, &members, ping_deadline);
         let view = LedgerView::read(&context, &actors, &members);
-        let moves = plan_round(&context, &cluster, &actors, &members, &health, &view);
+        let moves = {
+            let state = health::lock(&health);
+            plan_round(&context, &cluster, &actors, &members, &state, &view)
+        };
         // A round's moves are proposed together, so Raft commits them in a
         // few batches: one write at a time took 6 s to move the 19 actors of
         // a dead district server (the kill-leader drill).
@@ -274,21 +288,24 @@ fn plan_round(
     let alive = |id: NodeId| !drained.contains(&id) && health.alive(id, now, detection);
     let stably_alive =
         |id: NodeId| !drained.contains(&id) && health.stably_alive(id, now, detection, move_back);
+    let target_of = |actor: &ActorId| {
+        let failures = view.failures.get(actor).map_or(&[][..], Vec::as_slice);
+        let unfit = unfit_nodes(failures, now_ms, timing.failed_node_hold_ms);
+        let order = preference(actor, cluster, members);
+        let current = view.current.get(actor).map(|(node, _)| *node);
+        fit_node(&order, current, &unfit, &alive, &stably_alive)
+    };
+    // Teams live with the ring-4 actor that supervises them, and move in
+    // the same round as it.
+    let ring_four = target_of(&ActorId::Ring(Ring::SpecialPolice));
     let mut moves = Vec::new();
     for actor in actors {
         let placed = view.current.get(actor).copied();
         let failures = view.failures.get(actor).map_or(&[][..], Vec::as_slice);
         let unfit = unfit_nodes(failures, now_ms, timing.failed_node_hold_ms);
-        let target = if let ActorId::SpecialOps(_) = actor {
-            // Teams live with the ring-4 actor that supervises them.
-            match view.current.get(&ActorId::Ring(Ring::SpecialPolice)) {
-                Some((ring_four, _)) if alive(*ring_four) => Some(*ring_four),
-                _ => None,
-            }
-        } else {
-            let order = preference(actor, cluster, members);
-            let current = placed.map(|(node, _)| node);
-            fit_node(&order, current, &unfit, &alive, &stably_alive)
+        let target = match actor {
+            ActorId::SpecialOps(_) => ring_four,
+            _ => target_of(actor),
         };
         let Some(target) = target else {
             continue;
@@ -358,63 +375,6 @@ async fn place(context: &NodeContext, placement: &Move) {
     }
 }
 
-/// Heartbeat replies per node, as the leader sees them.
-#[derive(Default)]
-struct Health {
-    /// Leader start of observation: nodes get the benefit of the doubt for one detection timeout.
-    since: Option<Instant>,
-    last_reply: BTreeMap<NodeId, Instant>,
-    /// Start of the current unbroken run of replies.
-    alive_since: BTreeMap<NodeId, Instant>,
-}
-
-impl Health {
-    async fn probe(&mut self, context: &Arc<NodeContext>, members: &[NodeId], deadline: Duration) {
-        let started = Instant::now();
-        self.since.get_or_insert(started);
-        let mut probes = tokio::task::JoinSet::new();
-        for id in members.iter().copied() {
-            let context = context.clone();
-            probes.spawn(async move { (id, context.node.ping(id, deadline).await) });
-        }
-        while let Some(Ok((id, answered))) = probes.join_next().await {
-            if answered {
-                self.last_reply.insert(id, Instant::now());
-                self.alive_since.entry(id).or_insert(started);
-            } else {
-                self.alive_since.remove(&id);
-            }
-        }
-    }
-
-    /// On becoming leader: the previous leader was last heard when this
-    /// node last took an append from it, so its silence counts from then
-    /// (a killed, cut-off or paused leader loses its actors one detection
-    /// timeout after it fell silent, not after this node's election).
-    fn remember_previous_leader(&mut self, previous: Option<(NodeId, Instant)>, me: NodeId) {
-        if let Some((leader, heard)) = previous.filter(|(leader, _)| *leader != me) {
-            self.last_reply.insert(leader, heard);
-        }
-    }
-
-    fn alive(&self, id: NodeId, now: Instant, detection: Duration) -> bool {
-        match self.last_reply.get(&id) {
-            Some(at) => now.duration_since(*at) <= detection,
-            None => self
-                .since
-                .is_some_and(|since| now.duration_since(since) <= detection),
-        }
-    }
-
-    fn stably_alive(&self, id: NodeId, now: Instant, detection: Duration, hold: Duration) -> bool {
-        self.alive(id, now, detection)
-            && self
-                .alive_since
-                .get(&id)
-                .is_some_and(|since| now.duration_since(*since) >= hold)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -425,31 +385,6 @@ mod tests {
         let order = [4, 1, 2];
         let alive = |id: NodeId| id != 4;
         assert_eq!(desired_node(&order, Some(4), &alive, &alive), Some(1));
-    }
-
-    #[test]
-    fn a_new_leader_counts_the_old_leaders_silence_from_its_last_append() {
-        // Phase 1: this node (2) last took an append from leader 1 at t0,
-        // and became leader 300 ms later; node 3 was never pinged yet.
-        let detection = Duration::from_millis(800);
-        let heard = Instant::now();
-        let elected = heard + Duration::from_millis(300);
-        let mut health = Health {
-            since: Some(elected),
-            ..Health::default()
-        };
-        health.remember_previous_leader(Some((1, heard)), 2);
-
-        // Phase 2: 850 ms after the last append, the old leader is gone;
-        // node 3 keeps the benefit of the doubt until 800 ms after the election.
-        let later = heard + Duration::from_millis(850);
-        assert!(!health.alive(1, later, detection));
-        assert!(health.alive(3, later, detection));
-
-        // Phase 3: a node that led itself remembers nothing of it.
-        let mut own = Health::default();
-        own.remember_previous_leader(Some((2, heard)), 2);
-        assert!(own.last_reply.is_empty());
     }
 
     #[test]

@@ -315,8 +315,8 @@ impl Default for ActorTiming {
         ActorTiming {
             restarts_per_window_max: 3,
             restart_window_ms: 60_000,
-            heartbeat_interval_ms: 200,
-            detection_timeout_ms: 800,
+            heartbeat_interval_ms: 100,
+            detection_timeout_ms: 600,
             move_back_after_ms: 5_000,
             failed_node_hold_ms: 300_000,
             plan_auto_approve_ms: 30_000,

@@ -149,14 +149,18 @@ impl Api {
     }
 
     pub async fn views(&self) -> Vec<View> {
-        let probes: Vec<_> = (1..=self.urls.len()).map(|node| self.view(node)).collect();
-        let mut views = Vec::new();
-        for probe in probes {
-            if let Some(view) = probe.await {
-                views.push(view);
-            }
+        // All at once: an unreachable node's probe takes its whole timeout.
+        let mut probes = tokio::task::JoinSet::new();
+        for node in 1..=self.urls.len() {
+            let api = self.clone();
+            probes.spawn(async move { (node, api.view(node).await) });
         }
-        views
+        let mut views: Vec<(usize, View)> = Vec::new();
+        while let Some(Ok((node, view))) = probes.join_next().await {
+            views.extend(view.map(|view| (node, view)));
+        }
+        views.sort_by_key(|(node, _)| *node);
+        views.into_iter().map(|(_, view)| view).collect()
     }
 
     /// A leader that a majority of the nodes follow in its term, with a
@@ -284,9 +288,26 @@ impl Api {
     }
 
     /// Every actor's placement as node `node` reads it (after its read
-    /// barrier).
+    /// barrier), with the status its node's supervisor reports.
     pub async fn actors(&self, node: usize, timeout: Duration) -> Result<Vec<Placed>, String> {
-        let list: ActorList = self.get_json(node, "/v1/actors", timeout).await?;
+        self.actor_list(node, "/v1/actors", timeout).await
+    }
+
+    /// Every actor's placement as node `node` reads it (after its read
+    /// barrier), without asking the supervisors: no wait on a node the
+    /// drill cut off, and `status` is `unknown`.
+    pub async fn placements(&self, node: usize, timeout: Duration) -> Result<Vec<Placed>, String> {
+        self.actor_list(node, "/v1/actors?supervisors=false", timeout)
+            .await
+    }
+
+    async fn actor_list(
+        &self,
+        node: usize,
+        path: &str,
+        timeout: Duration,
+    ) -> Result<Vec<Placed>, String> {
+        let list: ActorList = self.get_json(node, path, timeout).await?;
         Ok(list
             .actors
             .into_iter()

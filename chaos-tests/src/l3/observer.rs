@@ -9,11 +9,14 @@ use std::time::{Duration, Instant};
 
 use super::api::Api;
 
-/// How often the observer samples leadership and placements, in ms.
+/// How often the observer samples leadership, in ms.
 const OBSERVE_EVERY_MS: u64 = 150;
-/// Placement reads in flight at once from the observer (each may wait on
-/// an unreachable peer for 1.5 s).
-const PLACEMENT_READS_INFLIGHT_MAX: usize = 8;
+/// How often the observer starts a placement read once a fault is in, in
+/// ms (the drills' "actors replaced" figure is late by up to this much).
+const PLACEMENTS_EVERY_MS: u64 = 50;
+/// Placement reads in flight at once from the observer (each may wait for
+/// a leader's read barrier).
+const PLACEMENT_READS_INFLIGHT_MAX: usize = 32;
 
 /// Watches the cluster in the background for the whole drill: leader
 /// changes, and (once a fault names its nodes) when the last actor left
@@ -47,8 +50,14 @@ impl Observer {
         })
     }
 
-    /// Samples until [`Observer::stop`].
+    /// Samples until [`Observer::stop`]: leadership and placements each on
+    /// their own beat, so a probe of an unreachable node never delays the
+    /// other.
     pub(crate) async fn run(self: Arc<Self>) {
+        tokio::join!(self.clone().watch_leaders(), self.watch_placements());
+    }
+
+    async fn watch_leaders(self: Arc<Self>) {
         while !self.stop.load(Ordering::Relaxed) {
             if let Some((leader, term)) = self.api.settled_leader(None).await {
                 if let Ok(mut leaders) = self.leaders.lock() {
@@ -60,8 +69,14 @@ impl Observer {
                     }
                 }
             }
-            self.probe_placements();
             tokio::time::sleep(Duration::from_millis(OBSERVE_EVERY_MS)).await;
+        }
+    }
+
+    async fn watch_placements(self: Arc<Self>) {
+        while !self.stop.load(Ordering::Relaxed) {
+            self.probe_placements();
+            tokio::time::sleep(Duration::from_millis(PLACEMENTS_EVERY_MS)).await;
         }
     }
 
@@ -101,7 +116,7 @@ impl Observer {
         tokio::spawn(async move {
             if let Ok(placed) = observer
                 .api
-                .actors(node as usize, Duration::from_secs(4))
+                .placements(node as usize, Duration::from_secs(4))
                 .await
             {
                 // The read barrier may wait for a leader, so the answer

@@ -2,7 +2,18 @@
 //! and `GET /v1/actors/local` (what this node's supervisor runs).
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
+
+/// Query of `GET /v1/actors`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActorsQuery {
+    /// `false`: placements from the ledger only, without asking each node's
+    /// supervisors (no wait on an unreachable node; `status` is `unknown`).
+    /// Default `true`.
+    pub supervisors: Option<bool>,
+}
 
 /// `GET /v1/actors`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,13 +1,15 @@
 //! Actors: placements from the ledger with what each node's supervisors
 //! report.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::{Extension, Json};
-use cordon_api::actors::{Actor, ActorFailure, ActorList, LocalActors, SupervisedActor};
+use cordon_api::actors::{
+    Actor, ActorFailure, ActorList, ActorsQuery, LocalActors, SupervisedActor,
+};
 use cordon_api::ApiError;
 use cordon_consensus::wire::Proof;
 
-use super::{admit, ApiResult, ApiState, Caller};
+use super::{admit, ApiResult, ApiState, Caller, Failure};
 use crate::wire;
 
 /// The actors this node supervises.
@@ -28,6 +30,7 @@ async fn local_report(state: &ApiState) -> LocalActors {
 /// Every actor: its placement from the ledger, plus what its node's
 /// supervisor reports (restarts, failures, the actor's own snapshot).
 #[utoipa::path(get, path = "/v1/actors", tag = "actors",
+    params(ActorsQuery),
     responses(
         (status = 200, description = "Every actor: node, epoch, pending messages, status, restarts, supervisor, state", body = ActorList),
         (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
@@ -35,11 +38,17 @@ async fn local_report(state: &ApiState) -> LocalActors {
 pub(super) async fn list_actors(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
+    query: Result<Query<ActorsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<ActorList>> {
     let _permit = admit(&state)?;
+    let Query(query) = query.map_err(|e| Failure::bad_input(e.body_text()))?;
     state.node.read_barrier().await?;
     let placements = ledger_placements(&state);
-    let reports = supervisor_reports(&state, &caller).await;
+    let reports = if query.supervisors.unwrap_or(true) {
+        supervisor_reports(&state, &caller).await
+    } else {
+        std::collections::BTreeMap::new()
+    };
     let actors = placements
         .into_iter()
         .map(|placed| {
@@ -89,8 +98,9 @@ fn ledger_placements(state: &ApiState) -> Vec<LedgerPlacement> {
 
 /// What every member's supervisors report, by (actor, node): an actor's
 /// report is the one of the node the ledger places it on. A member that
-/// does not answer reports nothing. Peers are asked with the caller's own
-/// token (a node's certificate grants no client role).
+/// does not answer reports nothing. Peers are asked all at once (an
+/// unreachable one costs one peer deadline, not one each) with the
+/// caller's own token (a node's certificate grants no client role).
 async fn supervisor_reports(
     state: &ApiState,
     caller: &Caller,
@@ -101,25 +111,36 @@ async fn supervisor_reports(
         Proof::Token(token) => Some(token),
         Proof::Certificate(_) => None,
     };
-    let mut reports = std::collections::BTreeMap::new();
-    for member in state.node.status().members {
-        let local = if member.id == state.node.id() {
-            Some(local_report(state).await)
-        } else if let Some(token) = token {
-            let url = format!(
-                "{}://{}/v1/actors/local",
-                state.peer_scheme, member.api_addr
-            );
-            let request = state.peers.get(&url).bearer_auth(token.text());
-            match request.send().await {
-                Ok(response) => response.json::<LocalActors>().await.ok(),
-                Err(_) => None,
+    let asked = state
+        .node
+        .status()
+        .members
+        .into_iter()
+        .map(|member| async move {
+            if member.id == state.node.id() {
+                Some(local_report(state).await)
+            } else if let Some(token) = token {
+                let url = format!(
+                    "{}://{}/v1/actors/local",
+                    state.peer_scheme, member.api_addr
+                );
+                let request = state.peers.get(&url).bearer_auth(token.text());
+                match request.send().await {
+                    Ok(response) => response.json::<LocalActors>().await.ok(),
+                    Err(_) => None,
+                }
+            } else {
+                None
             }
-        } else {
-            None
-        };
-        // A supervisor's report lists the teams its actors supervise too.
-        for report in local.into_iter().flat_map(|local| local.actors) {
+        });
+    let mut reports = std::collections::BTreeMap::new();
+    // A supervisor's report lists the teams its actors supervise too.
+    for local in futures_util::future::join_all(asked)
+        .await
+        .into_iter()
+        .flatten()
+    {
+        for report in local.actors {
             reports.insert((report.actor.clone(), report.node), report);
         }
     }

@@ -87,8 +87,10 @@ pub struct ApiState {
     rates: Arc<access::PrincipalRates>,
 }
 
-/// Deadline for asking a peer node for its local actors.
-const PEER_ACTORS_TIMEOUT_MS: u64 = 1_500;
+/// Deadline for asking a peer node for its local actors (a live peer
+/// answers from memory in a few ms; a dead one costs `GET /v1/actors`
+/// this much).
+const PEER_ACTORS_TIMEOUT_MS: u64 = 500;
 /// Deadline for the drill control server's answer.
 const DRILL_CONTROL_TIMEOUT_MS: u64 = 10_000;
 /// How long the drill control waits before silencing the node that asked
