@@ -155,6 +155,12 @@ struct BenchArgs {
     /// and each node's resident memory.
     #[arg(long, value_delimiter = ',')]
     growth_nodes: Vec<usize>,
+    /// Instead of a running cluster: start a local 3-node cluster, report
+    /// and cancel this many incidents (at one --clients level) and measure
+    /// each node's memory, a follower's catch-up after missing the last
+    /// tenth, and its restart with the whole history on disk.
+    #[arg(long)]
+    growth_incidents: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -593,6 +599,9 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     if !args.growth_nodes.is_empty() {
         return bench_growth(&args).await;
     }
+    if let Some(incidents) = args.growth_incidents {
+        return bench_history(&args, incidents).await;
+    }
     let client = args.target.client(Duration::from_secs(15))?;
     if args.dispatch_rates.is_empty() {
         bench_writes(&args, &client).await
@@ -699,6 +708,28 @@ async fn bench_growth(args: &BenchArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&levels)?);
     } else {
         bench::growth::print_growth(&levels);
+    }
+    Ok(())
+}
+
+/// `cordon bench --growth-incidents N`: a local cluster in a temporary folder.
+async fn bench_history(args: &BenchArgs, incidents: u64) -> anyhow::Result<()> {
+    if !(10..=10_000_000).contains(&incidents) {
+        bail!("--growth-incidents {incidents}: use 10 to 10000000 incidents, e.g. 1000000");
+    }
+    let [clients] = args.clients[..] else {
+        bail!("--growth-incidents drives one level: give one --clients value, e.g. --clients 64");
+    };
+    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
+    let dir = tempfile::Builder::new()
+        .prefix("cordon-history-")
+        .tempdir()
+        .context("make a temporary folder")?;
+    let bench = bench::history::history(&binary, dir.path(), incidents, clients).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&bench)?);
+    } else {
+        bench::history::print_history(&bench);
     }
     Ok(())
 }

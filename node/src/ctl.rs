@@ -144,8 +144,13 @@ impl Operator {
 
     /// Node `id`'s last log index, if it answers.
     pub async fn last_log_index(&self, id: NodeId) -> Option<u64> {
+        self.status(id).await?.last_log_index
+    }
+
+    /// Node `id`'s own view, if it answers.
+    pub async fn status(&self, id: NodeId) -> Option<ClusterStatus> {
         match self.call(id, Request::Status, CTL_REQUEST_TIMEOUT_MS).await {
-            Ok(Response::Status(status)) => status.last_log_index,
+            Ok(Response::Status(status)) => Some(*status),
             _ => None,
         }
     }

@@ -83,6 +83,22 @@ pub struct DispatchBench {
     pub rates: Vec<DispatchResult>,
     /// With `--busy-ring-four`: the drain after the teams were freed.
     pub drain: Option<Drain>,
+    /// Committed commands by action over the whole bench (the bench's own
+    /// resolves and unit status updates included).
+    pub actions: BTreeMap<String, u64>,
+    /// Of those, the bench's own writes (resolves, units made available).
+    pub own_writes: u64,
+}
+
+impl DispatchBench {
+    /// Commands committed per reported incident, leaving out the bench's
+    /// own writes (resolving incidents, freeing units).
+    pub fn entries_per_incident(&self) -> Option<f64> {
+        let reported: usize = self.rates.iter().map(|rate| rate.reported).sum();
+        let all: u64 = self.actions.values().sum();
+        let cluster = all.saturating_sub(self.own_writes);
+        (reported > 0).then(|| cluster as f64 / reported as f64)
+    }
 }
 
 /// When each incident (by number) was first attended to and assigned, as
@@ -92,6 +108,10 @@ struct Seen {
     attended: BTreeMap<u64, Instant>,
     assigned: BTreeMap<u64, Instant>,
     unresourced: BTreeSet<u64>,
+    /// Committed commands by action, as the event stream told.
+    actions: BTreeMap<String, u64>,
+    /// The bench's own writes committed (resolves, units made available).
+    own_writes: u64,
 }
 
 type Shared = Arc<Mutex<Seen>>;
@@ -110,7 +130,9 @@ pub async fn dispatch(
     // Give the event stream a moment to connect before the first report.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let teams = if busy_ring_four {
-        set_teams(&client, &ring_four_teams(&client).await?, "out_of_service").await
+        let teams = set_teams(&client, &ring_four_teams(&client).await?, "out_of_service").await;
+        seen.lock().await.own_writes += teams.len() as u64;
+        teams
     } else {
         Vec::new()
     };
@@ -124,9 +146,15 @@ pub async fn dispatch(
         None
     };
     watcher.abort();
+    let (actions, own_writes) = {
+        let seen = seen.lock().await;
+        (seen.actions.clone(), seen.own_writes)
+    };
     Ok(DispatchBench {
         rates: results,
         drain,
+        actions,
+        own_writes,
     })
 }
 
@@ -225,7 +253,8 @@ async fn is_late(client: &ApiClient, number: u64, latency: Option<Duration>) -> 
 /// assigned (or [`DRAIN_MS_MAX`] passes).
 async fn drain(client: &ApiClient, seen: &Shared, teams: &[String]) -> Drain {
     let freed_at = Instant::now();
-    set_teams(client, teams, "available").await;
+    let freed = set_teams(client, teams, "available").await;
+    seen.lock().await.own_writes += freed.len() as u64;
     loop {
         let (unresourced, left) = {
             let seen = seen.lock().await;
@@ -319,6 +348,12 @@ async fn watch(client: ApiClient, seen: Shared) {
 }
 
 async fn note(client: &ApiClient, seen: &Shared, event: Applied) {
+    *seen
+        .lock()
+        .await
+        .actions
+        .entry(event.action.clone())
+        .or_default() += 1;
     let Effect::IncidentUpdated {
         incident_id: number,
         ..
@@ -334,21 +369,22 @@ async fn note(client: &ApiClient, seen: &Shared, event: Applied) {
         return;
     }
     let now = Instant::now();
-    let mut seen = seen.lock().await;
+    let shared = seen;
+    let mut seen = shared.lock().await;
     seen.attended.entry(number).or_insert(now);
     match action {
         "mark_unresourced" => {
             seen.unresourced.insert(number);
         }
         "assign_unit" if seen.assigned.insert(number, now).is_none() => {
-            let client = client.clone();
-            tokio::spawn(async move { free_units(&client, number).await });
+            let (client, seen) = (client.clone(), shared.clone());
+            tokio::spawn(async move { free_units(&client, &seen, number).await });
         }
         _ => {}
     }
 }
 
-async fn free_units(client: &ApiClient, number: u64) {
+async fn free_units(client: &ApiClient, seen: &Shared, number: u64) {
     let id = format!("I-{number:06}");
     let Ok(incident) = client
         .get::<Incident>(&format!("/v1/incidents/{id}"), 0)
@@ -360,15 +396,22 @@ async fn free_units(client: &ApiClient, number: u64) {
         request_id: Some(format!("bench-resolve-{number}")),
         reason: Some("bench: freed at once".to_string()),
     };
-    let _ = client
-        .post::<Committed>(&format!("/v1/incidents/{id}/resolve"), &close, 0)
-        .await;
+    let mut committed = u64::from(
+        client
+            .post::<Committed>(&format!("/v1/incidents/{id}/resolve"), &close, 0)
+            .await
+            .is_ok(),
+    );
     for unit in &incident.units {
         let available = UnitStatusUpdate::new("available");
-        let _ = client
-            .post::<Committed>(&format!("/v1/units/{unit}/status"), &available, 0)
-            .await;
+        committed += u64::from(
+            client
+                .post::<Committed>(&format!("/v1/units/{unit}/status"), &available, 0)
+                .await
+                .is_ok(),
+        );
     }
+    seen.lock().await.own_writes += committed;
 }
 
 /// Prints the dispatch bench as tables.
@@ -413,6 +456,26 @@ pub fn print_dispatch_table(bench: &DispatchBench) {
             } else {
                 format!("; still without a unit: {}", drain.left.join(", "))
             }
+        );
+    }
+    print_actions(bench);
+}
+
+/// The commands committed during the bench, by action, and per incident.
+fn print_actions(bench: &DispatchBench) {
+    let listed: Vec<String> = bench
+        .actions
+        .iter()
+        .map(|(action, count)| format!("{action} {count}"))
+        .collect();
+    println!(
+        "commands committed: {} (the bench's own: {})",
+        listed.join(", "),
+        bench.own_writes
+    );
+    if let Some(per_incident) = bench.entries_per_incident() {
+        println!(
+            "per reported incident: {per_incident:.2} (without the bench's own resolves and unit status updates)"
         );
     }
 }

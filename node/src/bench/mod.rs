@@ -7,13 +7,15 @@
 //! [`failover`] kills the leader of a local cluster, again and again;
 //! [`raw`] commits ledger-neutral notes, the bare commit path, and
 //! [`etcd`] puts the same sizes into an etcd cluster to compare;
-//! [`growth`] runs the raw notes on local clusters of growing size.
+//! [`growth`] runs the raw notes on local clusters of growing size;
+//! [`history`] measures memory, restart and catch-up with a long history.
 
 pub mod dispatch;
 pub mod etcd;
 pub mod failover;
 pub mod floor;
 pub mod growth;
+pub mod history;
 pub mod raw;
 
 pub use dispatch::{dispatch, print_dispatch_table};
