@@ -230,9 +230,10 @@ struct Move {
 pub async fn run_controller(context: Arc<NodeContext>, cluster: ClusterConfig) {
     let actors = district_actors(&context.district);
     let heartbeat = Duration::from_millis(context.timing.heartbeat_interval_ms);
-    // A ping may take until a node counts as dead: a slow reply still
-    // proves the node alive when it comes.
-    let ping_deadline = Duration::from_millis(context.timing.detection_timeout_ms);
+    // Half the detection timeout: a ping lost or stuck is followed by
+    // another before its node counts as dead.
+    let ping_deadline =
+        Duration::from_millis(context.timing.detection_timeout_ms / 2).max(heartbeat);
     let mut health = SharedHealth::default();
     let mut ticker = tokio::time::interval(heartbeat);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

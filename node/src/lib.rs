@@ -18,6 +18,7 @@
 //! - [`bench`](mod@bench): `cordon bench`, committed-report throughput and latency.
 //! - [`openapi`]: the OpenAPI document of the HTTP API, kept in step with the router.
 //! - [`telemetry`]: tracing subscribers (only this crate installs them).
+//! - [`memory`]: gives the memory the node freed back to the operating system.
 
 pub mod api;
 pub mod api_tls;
@@ -30,6 +31,7 @@ pub mod demo;
 pub mod drill_control;
 pub mod http_server;
 pub mod local_cluster;
+pub mod memory;
 pub mod openapi;
 pub mod server;
 pub mod telemetry;

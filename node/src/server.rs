@@ -52,6 +52,7 @@ pub async fn run(
         .await
         .with_context(|| format!("start node {id}"))?;
     tokio::spawn(crate::telemetry::sample_gauges(node.clone()));
+    tokio::spawn(crate::memory::trim_freed_memory());
     let actors = Arc::new(
         ActorRuntime::start(node.clone(), &cluster, district)
             .await

@@ -87,7 +87,8 @@ impl NodeDisk {
 
     /// Opens the current incarnation's storage.
     pub fn storage(&self) -> Result<NodeStorage, redb::DatabaseError> {
-        let database = redb::Builder::new().create_with_backend(self.ledger.backend())?;
+        let database = cordon_consensus::log_store::database_builder()
+            .create_with_backend(self.ledger.backend())?;
         Ok(NodeStorage {
             database: Arc::new(database),
             log_dir: (self.log.clone(), SIM_SEGMENT_BYTES),

@@ -54,10 +54,22 @@ pub(crate) fn any_error(error: impl Display) -> AnyError {
     AnyError::error(error.to_string())
 }
 
+/// The page cache of a node's redb file, in bytes. redb's default is 1 GiB,
+/// which the archive's pages could fill as a node's history grows; the
+/// snapshot and the archive's index stay in the tens of MB.
+pub const LEDGER_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// How a node's redb file is opened: with [`LEDGER_CACHE_BYTES`] of cache.
+pub fn database_builder() -> redb::Builder {
+    let mut builder = redb::Builder::new();
+    builder.set_cache_size(LEDGER_CACHE_BYTES);
+    builder
+}
+
 /// Opens (or creates) the node's redb file, where the state machine keeps
-/// its snapshot.
+/// its snapshot and the archive.
 pub fn open_database(path: &Path) -> Result<Arc<Database>, redb::DatabaseError> {
-    Ok(Arc::new(Database::create(path)?))
+    Ok(Arc::new(database_builder().create(path)?))
 }
 
 /// The redb tables in which storage formats up to 5 kept the Raft log.
