@@ -681,6 +681,17 @@ async fn bench_etcd(
     Ok(())
 }
 
+/// This binary (to start local nodes with) and a temporary folder for
+/// their files, removed when dropped.
+fn local_bench_folder(prefix: &str) -> anyhow::Result<(PathBuf, tempfile::TempDir)> {
+    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
+    let dir = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .context("make a temporary folder")?;
+    Ok((binary, dir))
+}
+
 /// `cordon bench --growth-nodes 3,5,7`: local clusters in a temporary folder.
 async fn bench_growth(args: &BenchArgs) -> anyhow::Result<()> {
     let sizes = &args.growth_nodes;
@@ -690,11 +701,7 @@ async fn bench_growth(args: &BenchArgs) -> anyhow::Result<()> {
     let [clients] = args.clients[..] else {
         bail!("--growth-nodes measures one level: give one --clients value, e.g. --clients 16");
     };
-    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
-    let dir = tempfile::Builder::new()
-        .prefix("cordon-growth-")
-        .tempdir()
-        .context("make a temporary folder")?;
+    let (binary, dir) = local_bench_folder("cordon-growth-")?;
     let levels = bench::growth::growth(
         &binary,
         dir.path(),
@@ -720,11 +727,7 @@ async fn bench_history(args: &BenchArgs, incidents: u64) -> anyhow::Result<()> {
     let [clients] = args.clients[..] else {
         bail!("--growth-incidents drives one level: give one --clients value, e.g. --clients 64");
     };
-    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
-    let dir = tempfile::Builder::new()
-        .prefix("cordon-history-")
-        .tempdir()
-        .context("make a temporary folder")?;
+    let (binary, dir) = local_bench_folder("cordon-history-")?;
     let bench = bench::history::history(&binary, dir.path(), incidents, clients).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&bench)?);
@@ -742,11 +745,7 @@ async fn bench_failover(kills: usize, nodes: usize, json: bool) -> anyhow::Resul
     if !(3..=7).contains(&nodes) {
         bail!("--failover-nodes {nodes}: use 3 to 7 nodes (a kill must leave a majority)");
     }
-    let binary = std::env::current_exe().context("find this binary to start the nodes")?;
-    let dir = tempfile::Builder::new()
-        .prefix("cordon-failover-")
-        .tempdir()
-        .context("make a temporary folder")?;
+    let (binary, dir) = local_bench_folder("cordon-failover-")?;
     let run = bench::failover::failover(&binary, dir.path(), nodes, kills).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&run)?);

@@ -44,11 +44,7 @@ pub async fn growth(
         wait_all_ready(&client, Duration::from_secs(30)).await?;
         let cluster = processes.cluster.clone();
         let mut levels = raw::run(cluster, &[clients], requests, note_bytes).await?;
-        let rss_mb = processes
-            .processes()
-            .iter()
-            .filter_map(|process| process.pid.and_then(resident_mb))
-            .collect();
+        let rss_mb = resident_all(&mut processes);
         processes.stop();
         eprintln!("{nodes} nodes done");
         results.push(GrowthLevel {
@@ -58,6 +54,15 @@ pub async fn growth(
         });
     }
     Ok(results)
+}
+
+/// Each running node's resident memory in MB, in node order.
+pub fn resident_all(processes: &mut LocalProcesses) -> Vec<f64> {
+    processes
+        .processes()
+        .iter()
+        .filter_map(|process| process.pid.and_then(resident_mb))
+        .collect()
 }
 
 /// A process's resident memory in MB, from `/proc/PID/status`.

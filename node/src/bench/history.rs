@@ -25,7 +25,7 @@ use cordon_consensus::ledger::{
 use serde::Serialize;
 
 use super::drive;
-use super::growth::resident_mb;
+use super::growth::resident_all as resident;
 use crate::client::ApiClient;
 use crate::ctl::Operator;
 use crate::local_cluster::{wait_all_ready, wait_ready, LocalClusterOptions, LocalProcesses};
@@ -254,14 +254,6 @@ async fn archived(client: &ApiClient) -> u64 {
         .get::<cordon_api::incidents::IncidentList>("/v1/incidents?limit=1", 0)
         .await
         .map_or(0, |list| list.archived)
-}
-
-fn resident(processes: &mut LocalProcesses) -> Vec<f64> {
-    processes
-        .processes()
-        .iter()
-        .filter_map(|process| process.pid.and_then(resident_mb))
-        .collect()
 }
 
 /// Prints the history bench.
