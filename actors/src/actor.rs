@@ -28,9 +28,6 @@ use crate::waiting::Wait;
 
 /// Attempts at one message before the actor leaves it for the next wake.
 pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
-/// Triage messages the hub proposes at once.
-pub const TRIAGE_BATCH_MAX: usize = 64;
-
 /// What handling one pending message came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handled {
@@ -450,6 +447,18 @@ pub fn request_id(actor: &ActorId, epoch: u64, seq: u64, attempt: u32) -> String
     format!("{actor}.e{epoch}.m{seq}.a{attempt}")
 }
 
+/// The request id of `actor`'s one answer to the messages `seqs` (a
+/// burst triaged in one entry) under `epoch`: the first message names it
+/// and a tag of them all binds it to exactly that burst.
+pub fn batch_request_id(actor: &ActorId, epoch: u64, seqs: &[u64]) -> String {
+    let first = seqs.first().copied().unwrap_or(0);
+    let all: Vec<String> = seqs.iter().map(u64::to_string).collect();
+    format!(
+        "{actor}.e{epoch}.m{first}.b{:08x}",
+        text_tag(&all.join(","))
+    )
+}
+
 /// The request id of `actor`'s mark that message `seq`'s incident is
 /// unresourced, under `epoch`, for `reason`: one per message, incarnation
 /// and reason, in the actors' namespace like every id of [`request_id`].
@@ -492,7 +501,8 @@ mod tests {
             );
             let mark = unresourced_request_id(&actor, 99_999, 9_999_999_999, "why");
             let dismissal = dismiss_request_id(&actor, 99_999, 9_999_999_999, "why");
-            for id in [answer, mark, dismissal] {
+            let burst = batch_request_id(&actor, 99_999, &[9_999_999_999; 64]);
+            for id in [answer, mark, dismissal, burst] {
                 let command = Command::new(
                     RequestId(id.clone()),
                     0,

@@ -7,10 +7,10 @@
 use cordon_consensus::ledger::{
     Action, ApprovePlan, AssignUnit, Deadline, Envelope, Escalate, Incident, IncidentId,
     IncidentStatus, Ledger, Message, PlanLine, PlanParts, ProposePlan, Ring, StationId,
-    TriageIncident,
+    TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
 
-use crate::actor::{ActorState, DispatchActor, Handled, TRIAGE_BATCH_MAX};
+use crate::actor::{batch_request_id, ActorState, DispatchActor, Handled};
 use crate::context::ProposeError;
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::travel::TravelSpeeds;
@@ -35,8 +35,8 @@ impl Hub {
     }
 
     /// Triage steps are independent of each other, so a backlog is
-    /// proposed in concurrent batches (Raft batches them into one append);
-    /// returns the messages left for the one-at-a-time loop.
+    /// triaged in bursts of up to [`TRIAGE_BATCH_ITEMS_MAX`], one entry
+    /// each; returns the messages left for the one-at-a-time loop.
     pub(crate) async fn take_backlog(
         &self,
         actor: &DispatchActor,
@@ -47,25 +47,8 @@ impl Hub {
             .into_iter()
             .filter(|e| !state.done.contains(&e.seq))
             .partition(|e| matches!(e.message, Message::Triage { .. }));
-        for batch in triage_now.chunks(TRIAGE_BATCH_MAX) {
-            let epoch = state.epoch;
-            let outcomes =
-                futures_util::future::join_all(batch.iter().map(|envelope| async move {
-                    let Message::Triage { incident_id } = envelope.message else {
-                        unreachable!("partitioned on triage messages");
-                    };
-                    triage(actor, epoch, envelope, incident_id).await
-                }))
-                .await;
-            for (envelope, outcome) in batch.iter().zip(outcomes) {
-                match outcome {
-                    Ok(()) => {
-                        state.handled += 1;
-                        state.done.insert(envelope.seq);
-                    }
-                    Err(error) => actor.note_error(state, envelope, error),
-                }
-            }
+        for burst in triage_now.chunks(TRIAGE_BATCH_ITEMS_MAX) {
+            triage_burst(actor, state, burst).await;
         }
         rest
     }
@@ -87,7 +70,7 @@ async fn handle(
     envelope: &Envelope,
 ) -> Result<Handled, ProposeError> {
     let answered = match &envelope.message {
-        Message::Triage { incident_id } => triage(actor, state.epoch, envelope, *incident_id).await,
+        Message::Triage { .. } => triage(actor, state.epoch, envelope).await,
         Message::Dispatch { incident_id } => {
             return propose_plan(actor, state, envelope, *incident_id).await
         }
@@ -102,46 +85,137 @@ async fn handle(
     answered.map(|()| Handled::Done)
 }
 
+/// Triages a burst of messages in one entry. A message whose incident is
+/// no longer awaiting triage is dismissed alone; when the batch is refused
+/// (an incident closed between the read and the commit) each message is
+/// triaged on its own.
+async fn triage_burst(actor: &DispatchActor, state: &mut ActorState, burst: &[Envelope]) {
+    let mut ready = Vec::new();
+    let mut one_by_one = Vec::new();
+    {
+        let applied = actor.context.node.ledger().read();
+        for envelope in burst {
+            match triage_of(actor, &applied.ledger, envelope) {
+                Some(item) => ready.push((envelope, item)),
+                None => one_by_one.push(envelope),
+            }
+        }
+    }
+    if ready.len() < 2 {
+        one_by_one.extend(ready.into_iter().map(|(envelope, _)| envelope));
+        return triage_each(actor, state, &one_by_one).await;
+    }
+    match propose_batch(actor, state.epoch, &ready).await {
+        Ok(()) => {
+            for (envelope, _) in &ready {
+                state.handled += 1;
+                state.done.insert(envelope.seq);
+            }
+        }
+        Err(ProposeError::Rejected(rejection)) => {
+            tracing::info!(actor = %actor.id, %rejection, "triage batch refused; triaging one by one");
+            one_by_one.extend(ready.into_iter().map(|(envelope, _)| envelope));
+        }
+        Err(error) => {
+            // The next wake reads the ledger again and retries what is left.
+            return actor.note_error(state, ready[0].0, error);
+        }
+    }
+    triage_each(actor, state, &one_by_one).await;
+}
+
+/// Proposes the ready triages as one [`TriageBatch`] consuming their messages.
+async fn propose_batch(
+    actor: &DispatchActor,
+    epoch: u64,
+    ready: &[(&Envelope, TriageIncident)],
+) -> Result<(), ProposeError> {
+    let seqs: Vec<u64> = ready.iter().map(|(envelope, _)| envelope.seq).collect();
+    let request_id = batch_request_id(&actor.id, epoch, &seqs);
+    let items = ready.iter().map(|(_, item)| item.clone()).collect();
+    let action = Action::TriageBatch(TriageBatch { items });
+    let applied = actor
+        .context
+        .propose(&actor.id, epoch, request_id, action, seqs)
+        .await?;
+    tracing::info!(actor = %actor.id, index = applied.index, count = ready.len(), "triaged a burst");
+    Ok(())
+}
+
+/// Triages each message in its own entry, concurrently (Raft still
+/// appends them together).
+async fn triage_each(actor: &DispatchActor, state: &mut ActorState, envelopes: &[&Envelope]) {
+    let epoch = state.epoch;
+    let outcomes = futures_util::future::join_all(
+        envelopes
+            .iter()
+            .map(|envelope| async move { triage(actor, epoch, envelope).await }),
+    )
+    .await;
+    for (envelope, outcome) in envelopes.iter().zip(outcomes) {
+        match outcome {
+            Ok(()) => {
+                state.handled += 1;
+                state.done.insert(envelope.seq);
+            }
+            Err(error) => actor.note_error(state, envelope, error),
+        }
+    }
+}
+
+/// Triages one message in its own entry, or dismisses it when its
+/// incident is no longer awaiting triage.
 async fn triage(
     actor: &DispatchActor,
     epoch: u64,
     envelope: &Envelope,
-    incident_id: IncidentId,
 ) -> Result<(), ProposeError> {
-    let district = &actor.context.district;
-    let action = {
+    let item = {
         let applied = actor.context.node.ledger().read();
-        match applied.ledger.incident(incident_id) {
-            Some(incident) if incident.status == IncidentStatus::Reported => {
-                let facts = view::incident_facts(incident);
-                let triage = RunCardTable::standard().triage(&facts, district);
-                // The run card's first ring answers first; a force level beyond
-                // it escalates outward by message, leaving the hop in the audit trail.
-                let ring = triage.run_card.first_ring();
-                Some(Action::TriageIncident(TriageIncident {
-                    incident_id,
-                    ring,
-                    station: triage.station_id.clone().map(StationId),
-                    run_card: triage.run_card.id.clone(),
-                    target_s: district.on_scene_target_s(ring, &facts.position),
-                    major: triage.major,
-                }))
-            }
-            _ => None,
-        }
+        triage_of(actor, &applied.ledger, envelope)
     };
-    match action {
-        Some(action) => actor.answer(epoch, envelope, 0, action).await.map(|_| ()),
+    match item {
+        Some(item) => actor
+            .answer(epoch, envelope, 0, Action::TriageIncident(item))
+            .await
+            .map(|_| ()),
         None => {
-            actor
-                .dismiss(
-                    epoch,
-                    envelope,
-                    format!("{incident_id} is not awaiting triage"),
-                )
-                .await
+            let reason = match envelope.message {
+                Message::Triage { incident_id } => format!("{incident_id} is not awaiting triage"),
+                _ => "not a triage message".to_string(),
+            };
+            actor.dismiss(epoch, envelope, reason).await
         }
     }
+}
+
+/// The run cards' triage of a triage message's incident, if it is still
+/// awaiting triage in `ledger`.
+fn triage_of(
+    actor: &DispatchActor,
+    ledger: &Ledger,
+    envelope: &Envelope,
+) -> Option<TriageIncident> {
+    let Message::Triage { incident_id } = envelope.message else {
+        return None;
+    };
+    let incident = ledger
+        .incident(incident_id)
+        .filter(|incident| incident.status == IncidentStatus::Reported)?;
+    let district = &actor.context.district;
+    let facts = view::incident_facts(incident);
+    let triage = RunCardTable::standard().triage(&facts, district);
+    // The run card's first ring answers first; a force level beyond it
+    // escalates outward by message, leaving the hop in the audit trail.
+    let ring = triage.run_card.first_ring();
+    Some(TriageIncident {
+        incident_id,
+        ring,
+        station: triage.station_id.clone().map(StationId),
+        run_card: triage.run_card.id.clone(),
+        target_s: district.on_scene_target_s(ring, &facts.position),
+        major: triage.major,
+    })
 }
 
 async fn propose_plan(

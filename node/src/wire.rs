@@ -277,6 +277,7 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
             node: *node,
             epoch: *epoch,
         },
+        Effect::IncidentsTriaged { count } => Wire::IncidentsTriaged { count: *count },
     }
 }
 

@@ -50,7 +50,8 @@ pub use actions::{
     Action, ApprovePlan, AssignUnit, BenchNote, CancelIncident, Dismiss, Escalate, IssueToken,
     LoadRoster, MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RecordOperatorAction,
     ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
-    SetNodeDrained, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
+    SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
+    TRIAGE_BATCH_ITEMS_MAX,
 };
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;

@@ -725,6 +725,11 @@ pub enum Effect {
         /// The epoch it failed under.
         epoch: u64,
     },
+    /// A burst of incidents was triaged (each has its timeline step).
+    IncidentsTriaged {
+        /// How many.
+        count: u32,
+    },
 }
 
 /// The answer to a command, identical for every retry of its request id.

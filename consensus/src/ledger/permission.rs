@@ -174,7 +174,7 @@ mod tests {
         Escalate, IncidentId, IncidentKind, LoadRoster, MarkUnresourced, NewIncident, PlaceActor,
         PlanLine, PlanParts, PlanRole, Position, ProposePlan, ReportActorFailed, RequestId,
         RequestMutualAid, ResolveIncident, RetireNodeId, Ring, SetNodeDrained, StationId,
-        TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
+        TriageBatch, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
     };
     use crate::ledger::{
         Credential, IssueToken, Principal, RecordOperatorAction, RevokeToken, Role,
@@ -238,6 +238,7 @@ mod tests {
             Action::RevokeToken(_) =>        [N, Y, N, N, N, N, N],
             Action::RecordOperatorAction(_) => [Y, Y, N, N, N, N, N],
             Action::BenchNote(_) =>          [N, Y, N, N, N, N, N],
+            Action::TriageBatch(_) =>        [N, Y, N, Y, N, N, N],
         }
     }
 
@@ -371,6 +372,16 @@ mod tests {
             Action::BenchNote(BenchNote {
                 bytes: vec![7; 256],
             }),
+            Action::TriageBatch(TriageBatch {
+                items: vec![TriageIncident {
+                    incident_id: IncidentId(1),
+                    ring: Ring::StreetPatrol,
+                    station: Some("bund".into()),
+                    run_card: "theft".into(),
+                    target_s: 300,
+                    major: false,
+                }],
+            }),
         ]
     }
 
@@ -379,7 +390,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 21);
+        assert_eq!(names.len(), 22);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -12,4 +12,5 @@ mod request_ids;
 mod snapshot;
 mod storage_suite;
 mod transport_identity;
+mod triage_batch;
 mod unresourced;

@@ -94,6 +94,12 @@ pub enum Effect {
         /// The note's size.
         bytes: u32,
     },
+    /// The hub triaged a burst of incidents in one entry; each incident
+    /// changed as by its own triage.
+    IncidentsTriaged {
+        /// How many.
+        count: u32,
+    },
 }
 
 /// The data of one `applied` event.

@@ -8,7 +8,7 @@
 //! `Rules::proposers` has no default, so every action decides who may
 //! propose it; the permission table's test lists every action.
 //!
-//! Folders: [`incidents`] (report, triage, escalate, mutual aid, mark
+//! Folders: [`incidents`] (report, triage one or a burst, escalate, mutual aid, mark
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
 //! approve), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use access::{IssueToken, RecordOperatorAction, RevokeToken};
 pub use incidents::{
     CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
-    TriageIncident,
+    TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
@@ -105,6 +105,8 @@ pub enum Action {
     RecordOperatorAction(RecordOperatorAction),
     /// Operator: a note that changes nothing (`cordon bench --raw`).
     BenchNote(BenchNote),
+    /// Hub: triage a burst of incidents in one entry, all or none.
+    TriageBatch(TriageBatch),
 }
 
 impl Action {
@@ -132,6 +134,7 @@ impl Action {
             Action::RevokeToken(action) => action,
             Action::RecordOperatorAction(action) => action,
             Action::BenchNote(action) => action,
+            Action::TriageBatch(action) => action,
         }
     }
 
@@ -159,7 +162,8 @@ impl Action {
             | Action::Dismiss(_)
             | Action::MarkUnresourced(_)
             | Action::ReportActorFailed(_)
-            | Action::BenchNote(_) => false,
+            | Action::BenchNote(_)
+            | Action::TriageBatch(_) => false,
         }
     }
 

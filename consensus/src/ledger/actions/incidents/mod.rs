@@ -1,4 +1,4 @@
-//! Actions on incidents: report, triage, escalate, ask a neighbour for
+//! Actions on incidents: report, triage (one or a burst), escalate, ask a neighbour for
 //! mutual aid, mark unresourced, resolve and cancel. Each moves an incident along its life
 //! and leaves a hash-chained step in its timeline.
 
@@ -8,6 +8,7 @@ mod mutual_aid;
 mod report;
 mod resolve;
 mod triage;
+mod triage_batch;
 mod unresourced;
 
 pub use cancel::CancelIncident;
@@ -16,6 +17,7 @@ pub use mutual_aid::RequestMutualAid;
 pub use report::NewIncident;
 pub use resolve::ResolveIncident;
 pub use triage::TriageIncident;
+pub use triage_batch::{TriageBatch, TRIAGE_BATCH_ITEMS_MAX};
 pub use unresourced::MarkUnresourced;
 
 use crate::ledger::ids::{IncidentId, IncidentStatus, UnitStatus};

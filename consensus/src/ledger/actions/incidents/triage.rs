@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::command::check_text;
 use crate::ledger::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId};
 use crate::ledger::model::TimelineStep;
-use crate::ledger::model::{Message, Rejection};
+use crate::ledger::model::{Effect, Message, Rejection};
 use crate::ledger::permission::Proposers;
-use crate::ledger::step::{responder, Outcome, Step};
+use crate::ledger::step::{responder, Move, Outcome, Step};
 use crate::ledger::{actions::Rules, Ledger};
 
 /// Hub: classify an incident and hand it to a ring (or its station).
@@ -43,10 +43,21 @@ impl Rules for TriageIncident {
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
-        let incident_id = self.incident_id;
         // Only a reported incident may be triaged (the status table).
-        let moving = ledger.incident_move(incident_id, IncidentStatus::Triaged)?;
-        let incident = ledger.incident_mut(incident_id).expect("checked above");
+        let moving = ledger.incident_move(self.incident_id, IncidentStatus::Triaged)?;
+        Ok(self.commit(ledger, step, moving))
+    }
+}
+
+impl TriageIncident {
+    /// Records the triage the status table allowed (`moving`): ring,
+    /// station, target, the timeline step, and the dispatch message to the
+    /// responder (or to the hub for a major incident's plan).
+    pub(super) fn commit(&self, ledger: &mut Ledger, step: &Step<'_>, moving: Move) -> Effect {
+        let incident_id = self.incident_id;
+        let incident = ledger
+            .incident_mut(incident_id)
+            .expect("a move is made only for an incident that exists");
         incident.ring = Some(self.ring);
         incident.station = self.station.clone();
         incident.target_s = Some(self.target_s);
@@ -58,11 +69,9 @@ impl Rules for TriageIncident {
             responder(self.ring, self.station.clone())
         };
         ledger.enqueue(step, to, Message::Dispatch { incident_id });
-        Ok(effect)
+        effect
     }
-}
 
-impl TriageIncident {
     /// The timeline's reason: ring, station, run card and target.
     fn reason(&self) -> String {
         format!(
