@@ -507,6 +507,7 @@ pub fn main() -> ExitCode {
         die_quietly_on_closed_stdout();
     }
     let telemetry = telemetry::init(cli.log_json, instance.as_deref());
+    crate::memory::tune_allocator();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -54,6 +54,9 @@ pub struct HistoryBench {
     pub rss_half_mb: Vec<f64>,
     /// The live nodes' resident memory after the last incident, MB.
     pub rss_after_mb: Vec<f64>,
+    /// Each node's heap in use after half the incidents, MB, as its
+    /// allocator counts it (`cordon_heap_in_use_bytes`, up to 5 s old).
+    pub heap_half_mb: Vec<f64>,
     /// Each node's resident memory at the end (after the catch-up and the
     /// restart), MB.
     pub rss_end_mb: Vec<f64>,
@@ -92,6 +95,7 @@ pub async fn history(
     let started = Instant::now();
     let mut failed = drive_incidents(&operator, 0..half, clients).await?;
     let rss_half_mb = resident(&mut processes);
+    let heap_half_mb = heap_in_use_mb(&client, HISTORY_NODES).await;
     failed += drive_incidents(&operator, half..most, clients).await?;
     let follower_index = log_index(&operator, FOLLOWER_KILLED).await?;
     processes.kill(FOLLOWER_KILLED);
@@ -116,6 +120,7 @@ pub async fn history(
         rss_idle_mb,
         rss_half_mb,
         rss_after_mb,
+        heap_half_mb,
         rss_end_mb,
         archived,
         missed_entries,
@@ -230,15 +235,31 @@ async fn restart_and_catch_up(
 
 /// True when node `index` (0-based) reports no archived batch missing.
 async fn archive_whole(client: &ApiClient, index: usize) -> bool {
-    let Ok(metrics) = client.get_text_from(index, "/metrics").await else {
-        return false;
-    };
+    gauge(client, index, "cordon_archive_batches_missing")
+        .await
+        .is_some_and(|missing| missing == 0.0)
+}
+
+/// Each of the first `nodes` nodes' heap in use, MB (nodes that do not
+/// answer are left out).
+async fn heap_in_use_mb(client: &ApiClient, nodes: usize) -> Vec<f64> {
+    let mut heaps = Vec::new();
+    for index in 0..nodes {
+        if let Some(bytes) = gauge(client, index, "cordon_heap_in_use_bytes").await {
+            heaps.push(bytes / 1e6);
+        }
+    }
+    heaps
+}
+
+/// The value of the unlabelled gauge `name` on node `index` (0-based).
+async fn gauge(client: &ApiClient, index: usize, name: &str) -> Option<f64> {
+    let metrics = client.get_text_from(index, "/metrics").await.ok()?;
     metrics
         .lines()
-        .find(|line| line.starts_with("cordon_archive_batches_missing"))
+        .find(|line| line.split_whitespace().next() == Some(name))
         .and_then(|line| line.split_whitespace().last())
         .and_then(|value| value.parse::<f64>().ok())
-        .is_some_and(|missing| missing == 0.0)
 }
 
 async fn log_index(operator: &Operator, id: u64) -> anyhow::Result<u64> {
@@ -276,6 +297,11 @@ pub fn print_history(bench: &HistoryBench) {
         mb(&bench.rss_half_mb),
         mb(&bench.rss_after_mb),
         mb(&bench.rss_end_mb)
+    );
+    println!(
+        "node heap in use MB after {} incidents (the allocator's count): {}",
+        bench.incidents / 2,
+        mb(&bench.heap_half_mb)
     );
     println!(
         "catch-up of node {FOLLOWER_KILLED} after missing the last tenth ({} entries): {} ms",
