@@ -53,6 +53,9 @@ pub async fn run(
         .with_context(|| format!("start node {id}"))?;
     tokio::spawn(crate::telemetry::sample_gauges(node.clone()));
     tokio::spawn(crate::memory::trim_freed_memory());
+    if let Some(handle) = metrics.clone() {
+        tokio::spawn(crate::telemetry::keep_metrics_up(handle));
+    }
     let actors = Arc::new(
         ActorRuntime::start(node.clone(), &cluster, district)
             .await

@@ -109,6 +109,25 @@ pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle
         .ok()
 }
 
+/// How often the recorder folds the histogram samples recorded since into
+/// their buckets, in ms.
+pub const METRICS_UPKEEP_INTERVAL_MS: u64 = 5_000;
+
+/// Folds recorded histogram samples into their buckets every
+/// [`METRICS_UPKEEP_INTERVAL_MS`] until the process stops. The recorder
+/// keeps each sample until the next upkeep or scrape, so a node nobody
+/// scrapes would otherwise hold every sample since it started (on a
+/// leader, 16 MB after 200 000 incidents).
+pub async fn keep_metrics_up(handle: metrics_exporter_prometheus::PrometheusHandle) {
+    let mut ticker =
+        tokio::time::interval(std::time::Duration::from_millis(METRICS_UPKEEP_INTERVAL_MS));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        handle.run_upkeep();
+    }
+}
+
 /// How often gauges are sampled from Raft, the ledger and the transport.
 pub const METRICS_SAMPLE_INTERVAL_MS: u64 = 1_000;
 
