@@ -272,15 +272,20 @@ mod tests {
                 archive: None,
             }),
             Action::RetireNodeId(RetireNodeId { node_id: 9 }),
-            Action::TriageIncident(TriageIncident {
-                incident_id: IncidentId(1),
-                ring: Ring::StreetPatrol,
-                station: Some("bund".into()),
-                run_card: "theft".into(),
-                target_s: 300,
-                major: false,
-            }),
+            Action::TriageIncident(theft_triage()),
         ]
+    }
+
+    /// A street-patrol triage of incident 1 at the Bund station.
+    fn theft_triage() -> TriageIncident {
+        TriageIncident {
+            incident_id: IncidentId(1),
+            ring: Ring::StreetPatrol,
+            station: Some("bund".into()),
+            run_card: "theft".into(),
+            target_s: 300,
+            major: false,
+        }
     }
 
     fn dispatch_and_cluster_actions() -> Vec<Action> {
@@ -373,14 +378,7 @@ mod tests {
                 bytes: vec![7; 256],
             }),
             Action::TriageBatch(TriageBatch {
-                items: vec![TriageIncident {
-                    incident_id: IncidentId(1),
-                    ring: Ring::StreetPatrol,
-                    station: Some("bund".into()),
-                    run_card: "theft".into(),
-                    target_s: 300,
-                    major: false,
-                }],
+                items: vec![theft_triage()],
             }),
         ]
     }
