@@ -15,6 +15,7 @@
 //! arrived) is applied afresh instead of replaying an old refusal.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ring::digest::{digest, SHA256};
 use serde::{Deserialize, Serialize};
@@ -73,15 +74,20 @@ struct Remembered {
     fingerprint: Fingerprint,
 }
 
+/// A request id as the table keeps it: one allocation shared by the table
+/// and its forgetting queue (100 000 successes are remembered, so a second
+/// copy of each id costs megabytes). It encodes exactly as a [`RequestId`].
+type SharedId = Arc<str>;
+
 /// Every request id the ledger remembers, with its first answer.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Requests {
-    answers: BTreeMap<RequestId, Remembered>,
+    answers: BTreeMap<SharedId, Remembered>,
     /// The ids among `answers` whose answer is a rejection, by the log index
     /// of that answer, oldest first: the queue they are forgotten from.
-    rejections: BTreeMap<u64, RequestId>,
+    rejections: BTreeMap<u64, SharedId>,
     /// The same for the successes.
-    successes: BTreeMap<u64, RequestId>,
+    successes: BTreeMap<u64, SharedId>,
 }
 
 impl Requests {
@@ -94,7 +100,7 @@ impl Requests {
         fingerprint: Fingerprint,
         index: u64,
     ) -> Option<Applied> {
-        let first = self.answers.get(&command.request_id)?;
+        let first = self.answers.get(command.request_id.0.as_str())?;
         if first.fingerprint == fingerprint {
             return Some(Applied {
                 deduplicated: true,
@@ -125,6 +131,7 @@ impl Requests {
         } else {
             &mut self.successes
         };
+        let request_id: SharedId = Arc::from(request_id.0);
         queue.insert(answer.index, request_id.clone());
         self.answers.insert(
             request_id,
@@ -167,15 +174,17 @@ impl Requests {
 
     /// The first answer to a request id, if it is remembered.
     pub(crate) fn answer(&self, request_id: &RequestId) -> Option<&Applied> {
-        self.answers.get(request_id).map(|first| &first.answer)
+        self.answers
+            .get(request_id.0.as_str())
+            .map(|first| &first.answer)
     }
 }
 
 /// Forgets the answers in `queue` given `memory_entries` or more entries
 /// before log `index`.
 fn forget_older(
-    answers: &mut BTreeMap<RequestId, Remembered>,
-    queue: &mut BTreeMap<u64, RequestId>,
+    answers: &mut BTreeMap<SharedId, Remembered>,
+    queue: &mut BTreeMap<u64, SharedId>,
     index: u64,
     memory_entries: u64,
 ) {
