@@ -32,7 +32,8 @@ pub fn tune_allocator() {
 
 /// Trims the allocator's free memory every [`MEMORY_TRIM_INTERVAL_MS`]
 /// until the process stops (on a blocking thread: a trim walks every
-/// arena and may take a few ms).
+/// arena and may take a few ms), then publishes the allocator's account
+/// after the trim (`cordon_heap_in_use_bytes`, `cordon_heap_free_bytes`).
 pub async fn trim_freed_memory() {
     let mut ticker =
         tokio::time::interval(std::time::Duration::from_millis(MEMORY_TRIM_INTERVAL_MS));
