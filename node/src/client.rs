@@ -1,7 +1,12 @@
 //! An HTTP client of the API that fails over between nodes. Writes carry a
 //! request id, so a retry after a timeout or a lost node is safe: the ledger
 //! applies a request id once and answers every retry the same.
+//!
+//! A node that does not answer in time (frozen, overloaded, cut off: its
+//! kernel may still accept the connection) is suspected for a while and
+//! tried after the others, so only the first request pays its timeout.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -14,6 +19,14 @@ use cordon_api::ApiError;
 
 /// How long an event stream may last.
 const EVENT_STREAM_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// How long the first try at each node may take. Every later pass over the
+/// nodes doubles it, so a request that is slow everywhere (a large read on
+/// a loaded cluster) still completes within the client's deadline.
+const FIRST_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long a node that failed to answer is tried after the others.
+const SUSPECT_FOR: Duration = Duration::from_secs(5);
 
 /// Why a call failed for good.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +66,8 @@ pub struct ApiClient {
     deadline: Duration,
     /// The bearer token sent with every request.
     token: Option<String>,
+    /// Per URL, until when it is tried last; shared by clones.
+    suspects: Arc<Mutex<Vec<Option<tokio::time::Instant>>>>,
 }
 
 impl ApiClient {
@@ -73,9 +88,10 @@ impl ApiClient {
                     format!("http://{url}")
                 }
             })
-            .collect();
+            .collect::<Vec<String>>();
         Ok(ApiClient {
             http,
+            suspects: Arc::new(Mutex::new(vec![None; urls.len()])),
             urls,
             deadline,
             token: None,
@@ -210,31 +226,59 @@ impl ApiClient {
         start: usize,
     ) -> Result<serde_json::Value, ClientError> {
         let give_up = tokio::time::Instant::now() + self.deadline;
-        let mut attempt = start;
+        let mut attempt_timeout = FIRST_ATTEMPT_TIMEOUT;
         let mut last = String::from("no attempt made");
-        while tokio::time::Instant::now() < give_up {
-            let url = format!("{}{}", self.urls[attempt % self.urls.len()], path);
-            let mut request = self.request(method.clone(), &url);
-            if let Some(body) = &body {
-                request = request.json(body);
+        loop {
+            for index in self.try_order(start) {
+                let left = give_up.saturating_duration_since(tokio::time::Instant::now());
+                if left.is_zero() {
+                    return Err(ClientError::Exhausted {
+                        after: self.deadline,
+                        last,
+                    });
+                }
+                let url = format!("{}{}", self.urls[index], path);
+                let mut request = self
+                    .request(method.clone(), &url)
+                    .timeout(attempt_timeout.min(left));
+                if let Some(body) = &body {
+                    request = request.json(body);
+                }
+                match request.send().await {
+                    Ok(response) => match decode(response).await {
+                        Ok(value) => {
+                            self.suspect(index, None);
+                            return Ok(value);
+                        }
+                        Err((true, error)) => last = format!("{url}: {error}"),
+                        Err((false, error)) => return Err(error),
+                    },
+                    Err(error) => {
+                        self.suspect(index, Some(tokio::time::Instant::now() + SUSPECT_FOR));
+                        last = format!("{url}: {error}");
+                    }
+                }
             }
-            match request.send().await {
-                Ok(response) => match decode(response).await {
-                    Ok(value) => return Ok(value),
-                    Err((true, error)) => last = format!("{url}: {error}"),
-                    Err((false, error)) => return Err(error),
-                },
-                Err(error) => last = format!("{url}: {error}"),
-            }
-            attempt += 1;
-            if attempt % self.urls.len() == start % self.urls.len() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            attempt_timeout = (attempt_timeout * 2).min(self.deadline);
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Err(ClientError::Exhausted {
-            after: self.deadline,
-            last,
-        })
+    }
+
+    /// Every node once, from `start` on, those not suspected first.
+    fn try_order(&self, start: usize) -> Vec<usize> {
+        let now = tokio::time::Instant::now();
+        let suspects = self.suspects.lock().unwrap_or_else(PoisonError::into_inner);
+        let suspected = |index: &usize| suspects[*index].is_some_and(|until| until > now);
+        let rotation = (0..self.urls.len()).map(|offset| (start + offset) % self.urls.len());
+        let (mut order, later): (Vec<usize>, Vec<usize>) =
+            rotation.partition(|index| !suspected(index));
+        order.extend(later);
+        order
+    }
+
+    /// Marks node `index` suspected until `until`, or clears it.
+    fn suspect(&self, index: usize, until: Option<tokio::time::Instant>) {
+        self.suspects.lock().unwrap_or_else(PoisonError::into_inner)[index] = until;
     }
 }
 
@@ -287,4 +331,61 @@ async fn decode(response: reqwest::Response) -> Result<serde_json::Value, (bool,
             message: error.message,
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// A listener that takes connections and never answers, as a frozen
+    /// node's kernel does; counts the connections it took.
+    async fn frozen_node() -> (String, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let taken = Arc::new(AtomicUsize::new(0));
+        let counter = taken.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+                held.push(socket);
+            }
+        });
+        (url, taken)
+    }
+
+    async fn live_node() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let app =
+            axum::Router::new().route("/v1/ping", axum::routing::get(|| async { "\"pong\"" }));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_node_that_does_not_answer_is_tried_last_after_its_first_timeout() {
+        // Phase 1: the first node takes the connection and never answers;
+        // the request is served by the second after one attempt timeout.
+        let (frozen, taken) = frozen_node().await;
+        let client =
+            ApiClient::new(vec![frozen, live_node().await], Duration::from_secs(20)).unwrap();
+        let first: String = client.get("/v1/ping", 0).await.unwrap();
+        assert_eq!(first, "pong");
+        assert_eq!(taken.load(Ordering::SeqCst), 1);
+
+        // Phase 2: later requests from it, and from a clone, start at the
+        // live node although they name the frozen one first.
+        for client in [client.clone(), client] {
+            let again: String = client.get("/v1/ping", 0).await.unwrap();
+            assert_eq!(again, "pong");
+        }
+        assert_eq!(
+            taken.load(Ordering::SeqCst),
+            1,
+            "the suspected node was tried again"
+        );
+    }
 }

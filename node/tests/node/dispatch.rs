@@ -295,7 +295,8 @@ async fn killed_station_node_is_replaced_within_two_seconds(cluster: &Cluster) {
     );
     assert!(
         replaced_after <= REPLACED_WITHIN,
-        "re-placed after {replaced_after:?}"
+        "re-placed after {replaced_after:?}\n{}",
+        cluster.log_tails()
     );
     assigned_once(&cluster.wait_assigned(&id).await);
 }
