@@ -13,14 +13,23 @@
 //! Coordinates are WGS-84 `[lat, lon]` pairs ([`LatLon`]).
 
 mod geo;
+pub mod streets;
 mod validate;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 pub use geo::{LatLon, EARTH_RADIUS_M};
+use streets::{CrowdRule, StreetGraph, StreetsSpec};
 
 /// The embedded default district file (Huangpu, Shanghai).
 pub const EMBEDDED_DISTRICT_TOML: &str = include_str!("../district/huangpu.toml");
+/// The name its street file goes by.
+pub const EMBEDDED_STREETS_FILE: &str = "huangpu-streets.toml";
+/// The embedded district's street file: its curated main streets.
+pub const EMBEDDED_STREETS_TOML: &str = include_str!("../district/huangpu-streets.toml");
 
 // Limits and the source's commitments, kept together so their relations are
 // visible. The counts and targets come from the district's own account
@@ -28,8 +37,8 @@ pub const EMBEDDED_DISTRICT_TOML: &str = include_str!("../district/huangpu.toml"
 // points, 20+ hospitals, ring 4 on scene within 3 minutes, the pedestrian
 // street within 1 minute.
 
-/// The only district file version this build reads.
-pub const DISTRICT_FILE_VERSION: u32 = 1;
+/// The only district file version this build reads (2 added the street graph).
+pub const DISTRICT_FILE_VERSION: u32 = 2;
 /// Responsibility zones per police station.
 pub const ZONES_PER_STATION: usize = 3;
 /// Patrol groups (ring 3) per responsibility zone.
@@ -68,6 +77,23 @@ pub enum DistrictError {
         /// toml's report, with line, column and the offending snippet.
         message: String,
     },
+    /// A district or street file could not be read.
+    #[error("cannot read {file}: {message}")]
+    Read {
+        /// The file's path.
+        file: String,
+        /// The system's report.
+        message: String,
+    },
+    /// The district's street file is not TOML or GeoJSON, or does not
+    /// match its schema.
+    #[error("street file {file} does not parse: {message}")]
+    StreetsParse {
+        /// The street file named by the district file.
+        file: String,
+        /// The parser's report, with line and column.
+        message: String,
+    },
     /// The file parses but breaks a rule of the model.
     #[error("{field}: {value} (fix: {fix})")]
     Invalid {
@@ -84,7 +110,9 @@ impl DistrictError {
     /// The field path of an `Invalid` error; `None` for a parse error.
     pub fn field(&self) -> Option<&str> {
         match self {
-            DistrictError::Parse { .. } => None,
+            DistrictError::Parse { .. }
+            | DistrictError::Read { .. }
+            | DistrictError::StreetsParse { .. } => None,
             DistrictError::Invalid { field, .. } => Some(field),
         }
     }
@@ -117,6 +145,26 @@ pub struct DistrictSpec {
     pub hospitals: Vec<Facility>,
     /// Safe houses in key areas (ring 2): shelter, fast alarm, first aid.
     pub safe_houses: Vec<Facility>,
+    /// The street file, relative to this file: Cordon's TOML form
+    /// (`.toml`) or a GeoJSON road layer (`.geojson`). Required; defaults
+    /// to empty only so a file of an older version reads as far as its
+    /// version check.
+    #[serde(default)]
+    pub streets: String,
+    /// How crowds slow travel through sensitive areas, by time of day.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crowd_rules: Vec<CrowdRule>,
+    /// The district's local time ahead of UTC, in minutes (Shanghai: 480),
+    /// for the crowd rules' times of day. Required; defaults only so a
+    /// file of an older version reads as far as its version check.
+    #[serde(default)]
+    pub utc_offset_min: Option<i32>,
+}
+
+fn parse_spec(text: &str) -> Result<DistrictSpec, DistrictError> {
+    toml::from_str(text).map_err(|error| DistrictError::Parse {
+        message: error.to_string(),
+    })
 }
 
 impl DistrictSpec {
@@ -436,11 +484,13 @@ impl std::fmt::Display for Crew {
 }
 
 /// How a unit moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TravelMode {
     /// On foot.
     Foot,
+    /// Electric bicycle or scooter.
+    EBike,
     /// Four-wheel electric patrol cart.
     ECart,
     /// Car or assault vehicle.
@@ -448,12 +498,31 @@ pub enum TravelMode {
 }
 
 impl TravelMode {
+    /// Every mode, slowest first.
+    pub const ALL: [TravelMode; 4] = [
+        TravelMode::Foot,
+        TravelMode::EBike,
+        TravelMode::ECart,
+        TravelMode::Car,
+    ];
+
     /// The mode's name as written in a district file.
     pub const fn as_str(self) -> &'static str {
         match self {
             TravelMode::Foot => "foot",
+            TravelMode::EBike => "e_bike",
             TravelMode::ECart => "e_cart",
             TravelMode::Car => "car",
+        }
+    }
+
+    /// Its position in [`TravelMode::ALL`], to index per-mode tables.
+    pub const fn index(self) -> usize {
+        match self {
+            TravelMode::Foot => 0,
+            TravelMode::EBike => 1,
+            TravelMode::ECart => 2,
+            TravelMode::Car => 3,
         }
     }
 }
@@ -564,39 +633,82 @@ impl std::fmt::Display for FacilityKind {
     }
 }
 
-/// A validated district: every reference resolves and every ring is present,
-/// so the look-ups below cannot fail on the data.
+/// A validated district: every reference resolves, every ring is present
+/// and its street graph reaches every point of interest, so the look-ups
+/// below cannot fail on the data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct District {
     /// Invariant: passed `validate`, rings sorted by ring number.
     spec: DistrictSpec,
+    /// The street file as read.
+    #[serde(skip)]
+    streets: StreetsSpec,
+    /// The graph it validated into.
+    #[serde(skip)]
+    graph: Arc<StreetGraph>,
 }
 
 impl District {
     /// The embedded default district (Huangpu, Shanghai).
     ///
     /// # Panics
-    /// Only if the embedded file is broken, which `tests/district.rs` prevents.
+    /// Only if the embedded files are broken, which `tests/district.rs` prevents.
     pub fn embedded() -> District {
         District::from_toml_str(EMBEDDED_DISTRICT_TOML)
             .unwrap_or_else(|error| panic!("embedded district/huangpu.toml is broken: {error}"))
     }
 
-    /// Parses a district file and validates it.
-    pub fn from_toml_str(text: &str) -> Result<District, DistrictError> {
-        let spec: DistrictSpec = toml::from_str(text).map_err(|error| DistrictError::Parse {
-            message: error.to_string(),
-        })?;
-        District::from_spec(spec)
+    /// Reads the district file at `path` and the street file it names
+    /// (relative to it), and validates both.
+    pub fn load(path: &Path) -> Result<District, DistrictError> {
+        let read = |path: &Path| {
+            std::fs::read_to_string(path).map_err(|error| DistrictError::Read {
+                file: path.display().to_string(),
+                message: error.to_string(),
+            })
+        };
+        let spec = parse_spec(&read(path)?)?;
+        let streets_path = path.parent().unwrap_or(Path::new(".")).join(&spec.streets);
+        let streets = StreetsSpec::parse(&spec.streets, &read(&streets_path)?)?;
+        District::with_streets(spec, streets)
     }
 
-    /// Validates a spec and wraps it.
-    pub fn from_spec(mut spec: DistrictSpec) -> Result<District, DistrictError> {
+    /// Parses a district file and validates it. Its street file must be
+    /// one embedded in this build ([`EMBEDDED_STREETS_FILE`]); a district
+    /// with its own street file is read with [`District::load`].
+    pub fn from_toml_str(text: &str) -> Result<District, DistrictError> {
+        District::from_spec(parse_spec(text)?)
+    }
+
+    /// Validates a spec and wraps it, with the embedded street file it
+    /// names (see [`District::from_toml_str`]).
+    pub fn from_spec(spec: DistrictSpec) -> Result<District, DistrictError> {
+        if spec.streets != EMBEDDED_STREETS_FILE {
+            return Err(DistrictError::Invalid {
+                field: "district.streets".into(),
+                value: format!("\"{}\" is not a street file embedded in this build", spec.streets),
+                fix: format!("load the district from its file, next to its street file, or name the embedded \"{EMBEDDED_STREETS_FILE}\""),
+            });
+        }
+        let streets = StreetsSpec::parse(EMBEDDED_STREETS_FILE, EMBEDDED_STREETS_TOML)?;
+        District::with_streets(spec, streets)
+    }
+
+    /// Validates a spec and its street file (as read from `spec.streets`).
+    pub fn with_streets(
+        mut spec: DistrictSpec,
+        streets: StreetsSpec,
+    ) -> Result<District, DistrictError> {
         spec.validate()?;
+        let graph = StreetGraph::build(&spec.streets, &streets, &spec)?;
         // Validation saw each ring exactly once; sorting lets `ring` index.
         spec.rings.sort_by_key(|ring_spec| ring_spec.ring);
-        Ok(District { spec })
+        Ok(District {
+            spec,
+            streets,
+            graph: Arc::new(graph),
+        })
     }
 
     /// The validated spec.
@@ -607,6 +719,22 @@ impl District {
     /// Unwraps the spec, e.g. to edit it and validate again.
     pub fn into_spec(self) -> DistrictSpec {
         self.spec
+    }
+
+    /// The street file as read.
+    pub fn streets_spec(&self) -> &StreetsSpec {
+        &self.streets
+    }
+
+    /// The validated street graph.
+    pub fn streets(&self) -> &Arc<StreetGraph> {
+        &self.graph
+    }
+
+    /// The district's local time ahead of UTC, in minutes.
+    pub fn utc_offset_min(&self) -> i32 {
+        // Validation refused a district without one.
+        self.spec.utc_offset_min.unwrap_or_default()
     }
 
     /// District name.

@@ -382,16 +382,16 @@ mod planted_errors {
         assert!(message.contains("line"), "{message}");
     }
 
-    // A file of another version is refused, naming `version`.
+    // A file of another version (the first, without streets) is refused, naming `version`.
     #[test]
     fn wrong_version() {
-        let text = EMBEDDED_DISTRICT_TOML.replacen("\nversion = 1\n", "\nversion = 2\n", 1);
+        let text = EMBEDDED_DISTRICT_TOML.replacen("\nversion = 2\n", "\nversion = 1\n", 1);
         assert_ne!(text, EMBEDDED_DISTRICT_TOML, "the version line was found");
 
-        let error = District::from_toml_str(&text).expect_err("version 2 is refused");
+        let error = District::from_toml_str(&text).expect_err("version 1 is refused");
 
         assert_eq!(field_of(&error), "district.version");
-        assert!(error.to_string().contains("found 2, expected 1"), "{error}");
+        assert!(error.to_string().contains("found 1, expected 2"), "{error}");
     }
 
     // A unit naming a station that does not exist is refused, listing the real ones.

@@ -161,6 +161,11 @@ struct BenchArgs {
     /// tenth, and its restart with the whole history on disk.
     #[arg(long)]
     growth_incidents: Option<u64>,
+    /// Instead of a cluster: place this many units (e.g. 100000) on the
+    /// embedded district's street graph and time finding the quickest
+    /// available one for random scenes, and one point-to-point travel time.
+    #[arg(long)]
+    routing_units: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -580,6 +585,9 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
 /// `cordon bench`: the write path by concurrency level, or dispatch by
 /// offered rate.
 async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(units) = args.routing_units {
+        return bench_routing(units, args.seed, args.json);
+    }
     if let Some(kills) = args.failover_kills {
         return bench_failover(kills, args.failover_nodes, args.json).await;
     }
@@ -609,6 +617,20 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         bench_dispatch(&args, client).await
     }
+}
+
+/// `cordon bench --routing-units N`: travel-time queries, no cluster.
+fn bench_routing(units: usize, seed: u64, json: bool) -> anyhow::Result<()> {
+    if !(1..=10_000_000).contains(&units) {
+        bail!("--routing-units {units}: place 1 to 10000000 units, e.g. 100000");
+    }
+    let run = bench::routing::run(units, seed);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&run)?);
+    } else {
+        bench::routing::print(&run);
+    }
+    Ok(())
 }
 
 /// `cordon bench --dispatch-rates R,...`: report to first attention.

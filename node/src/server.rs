@@ -16,15 +16,16 @@ use crate::http_server::ConnectionLimits;
 
 /// Loads the district named by the cluster file, or the embedded one.
 pub fn load_district(cluster: &ClusterConfig) -> anyhow::Result<District> {
-    match cluster.district_file() {
-        None => Ok(District::embedded()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("read district file {}", path.display()))?;
-            District::from_toml_str(&text)
-                .with_context(|| format!("load district file {}", path.display()))
-        }
+    let district = match cluster.district_file() {
+        None => District::embedded(),
+        Some(path) => District::load(path)
+            .with_context(|| format!("load district file {}", path.display()))?,
+    };
+    // Pieces no point of interest needs are kept, and said.
+    for piece in district.streets().pieces() {
+        tracing::warn!(%piece, streets = district.spec().streets, "street graph: a piece is cut off");
     }
+    Ok(district)
 }
 
 /// Runs node `id` of the cluster file at `cluster_path` until a signal;

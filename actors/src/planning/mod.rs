@@ -27,6 +27,7 @@ pub mod facts;
 mod geometry;
 pub mod index;
 pub mod mobilisation;
+pub mod router;
 pub mod run_cards;
 pub mod select;
 pub mod travel;

@@ -31,12 +31,16 @@ pub struct TravelSpeeds {
     /// 60 s anywhere on a 1.5 km street from six posts, up to about 125 m
     /// away, which a fast walk (1.6 m/s) cannot keep.
     pub foot_m_per_s: f64,
+    /// Electric bicycle or scooter in dense streets.
+    pub e_bike_m_per_s: f64,
     /// Four-wheel electric patrol cart in dense streets.
     pub e_cart_m_per_s: f64,
     /// Car or assault vehicle in the dense centre, crossings included.
     pub car_m_per_s: f64,
     /// From assignment to moving off, on foot.
     pub foot_turnout_s: u32,
+    /// From assignment to moving off, by e-bike.
+    pub e_bike_turnout_s: u32,
     /// From assignment to moving off, by e-cart.
     pub e_cart_turnout_s: u32,
     /// From assignment to moving off, by car (crew mounting, engine start).
@@ -54,9 +58,11 @@ impl Default for TravelSpeeds {
     fn default() -> Self {
         TravelSpeeds {
             foot_m_per_s: 2.5,
+            e_bike_m_per_s: 4.5,
             e_cart_m_per_s: 4.0,
             car_m_per_s: 6.0,
             foot_turnout_s: 5,
+            e_bike_turnout_s: 8,
             e_cart_turnout_s: 10,
             car_turnout_s: 15,
             detour_factor: 1.2,
@@ -71,6 +77,7 @@ impl TravelSpeeds {
     pub fn speed_m_per_s(&self, mode: TravelMode) -> f64 {
         match mode {
             TravelMode::Foot => self.foot_m_per_s,
+            TravelMode::EBike => self.e_bike_m_per_s,
             TravelMode::ECart => self.e_cart_m_per_s,
             TravelMode::Car => self.car_m_per_s,
         }
@@ -80,6 +87,7 @@ impl TravelSpeeds {
     pub fn turnout_s(&self, mode: TravelMode) -> u32 {
         match mode {
             TravelMode::Foot => self.foot_turnout_s,
+            TravelMode::EBike => self.e_bike_turnout_s,
             TravelMode::ECart => self.e_cart_turnout_s,
             TravelMode::Car => self.car_turnout_s,
         }
@@ -90,6 +98,7 @@ impl TravelSpeeds {
     pub fn validate(&self) -> Result<(), InvalidTravelSpeeds> {
         let speeds = [
             ("foot_m_per_s", self.foot_m_per_s),
+            ("e_bike_m_per_s", self.e_bike_m_per_s),
             ("e_cart_m_per_s", self.e_cart_m_per_s),
             ("car_m_per_s", self.car_m_per_s),
         ];

@@ -127,3 +127,30 @@ pub(crate) fn polygon_centroid(polygon: &[LatLon]) -> Option<LatLon> {
         origin.lon + lon_sum / six_area,
     ))
 }
+
+/// Distance in metres from `point` to the segment `a`-`b`, and where along
+/// it the nearest point lies (0 at `a`, 1 at `b`). Uses a local plane
+/// through `a` (equirectangular), exact to well under a metre at district scale.
+pub(crate) fn distance_to_segment_m(point: &LatLon, a: &LatLon, b: &LatLon) -> (f64, f64) {
+    let metres_per_degree = EARTH_RADIUS_M.to_radians();
+    let east = metres_per_degree * a.lat.to_radians().cos();
+    let plane = |p: &LatLon| ((p.lon - a.lon) * east, (p.lat - a.lat) * metres_per_degree);
+    let (bx, by) = plane(b);
+    let (px, py) = plane(point);
+    let squared = bx * bx + by * by;
+    let along = if squared > 0.0 {
+        ((px * bx + py * by) / squared).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (dx, dy) = (px - along * bx, py - along * by);
+    ((dx * dx + dy * dy).sqrt(), along)
+}
+
+/// Distance in metres from `point` to the nearest edge of `polygon`'s outline.
+pub(crate) fn distance_to_outline_m(polygon: &[LatLon], point: &LatLon) -> f64 {
+    let count = polygon.len();
+    (0..count)
+        .map(|index| distance_to_segment_m(point, &polygon[index], &polygon[(index + 1) % count]).0)
+        .fold(f64::INFINITY, f64::min)
+}

@@ -17,7 +17,7 @@ use super::{
 
 type Checked = Result<(), DistrictError>;
 
-fn invalid(
+pub(crate) fn invalid(
     field: impl Into<String>,
     value: impl Into<String>,
     fix: impl Into<String>,
@@ -55,7 +55,8 @@ pub(super) fn validate(spec: &DistrictSpec) -> Checked {
         &spec.safe_houses,
         FacilityKind::SafeHouse,
     )?;
-    checker.hospital_count()
+    checker.hospital_count()?;
+    checker.streets_and_crowds()
 }
 
 struct Checker<'a> {
@@ -70,7 +71,7 @@ impl<'a> Checker<'a> {
             return Err(invalid(
                 "district.version",
                 format!("found {}, expected {DISTRICT_FILE_VERSION}", self.spec.version),
-                format!("set `version = {DISTRICT_FILE_VERSION}`; this build reads district file version {DISTRICT_FILE_VERSION} only"),
+                format!("set `version = {DISTRICT_FILE_VERSION}` and name the street file (`streets = \"streets.toml\"` or a `.geojson` road layer); this build reads district file version {DISTRICT_FILE_VERSION} only"),
             ));
         }
         non_empty("district.name", &self.spec.name)
@@ -565,13 +566,7 @@ impl<'a> Checker<'a> {
 
     /// Records `id`, refusing a malformed or already used one.
     fn id(&mut self, field: &str, id: &'a str) -> Checked {
-        let is_slug = !id.is_empty()
-            && !id.starts_with('-')
-            && !id.ends_with('-')
-            && id
-                .bytes()
-                .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-');
-        if !is_slug {
+        if !is_slug(id) {
             return Err(invalid(
                 field,
                 format!("\"{id}\" is not a slug"),
@@ -598,6 +593,59 @@ impl<'a> Checker<'a> {
                 format!("{point} lies outside the district bounds"),
                 "move it inside `district.bounds` (check the [lat, lon] order), or extend the bounds",
             ));
+        }
+        Ok(())
+    }
+
+    fn streets_and_crowds(&self) -> Checked {
+        if self.spec.streets.trim().is_empty() {
+            return Err(invalid(
+                "district.streets",
+                "the file name is empty",
+                "name the street file next to this one, e.g. `streets = \"huangpu-streets.toml\"`",
+            ));
+        }
+        match self.spec.utc_offset_min {
+            Some(offset) if (-720..=840).contains(&offset) && offset % 15 == 0 => {}
+            found => {
+                return Err(invalid(
+                    "district.utc_offset_min",
+                    found.map_or_else(|| "missing".to_owned(), |offset| offset.to_string()),
+                    "give the district's local time ahead of UTC in minutes, a multiple of 15 from -720 to 840 (Shanghai: 480)",
+                ))
+            }
+        }
+        for (index, rule) in self.spec.crowd_rules.iter().enumerate() {
+            let field = format!("district.crowd_rules[{index}]");
+            if !self
+                .spec
+                .sensitive_areas
+                .iter()
+                .any(|area| area.id == rule.area)
+            {
+                return Err(invalid(
+                    format!("{field}.area"),
+                    format!("\"{}\" is not a sensitive area", rule.area),
+                    "name one of district.sensitive_areas by its id",
+                ));
+            }
+            if rule.from == rule.to {
+                return Err(invalid(
+                    format!("{field}.to"),
+                    format!("equals `from` ({})", rule.from),
+                    "give the end of the crowded hours; a rule past midnight ends before it starts",
+                ));
+            }
+            for mode in TravelMode::ALL {
+                let factor = rule.factor(mode);
+                if !(0.0..=1.0).contains(&factor) {
+                    return Err(invalid(
+                        format!("{field}.{mode}"),
+                        format!("{factor}"),
+                        "a crowd slows travel by a factor from 0 (closed) to 1 (no slower)",
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -666,7 +714,17 @@ fn patrol_group(field: &str, unit: &Unit, station: Option<&Station>) -> Checked 
     Ok(())
 }
 
-fn non_empty(field: &str, text: &str) -> Checked {
+/// Lowercase a-z, 0-9 and inner '-'.
+pub(crate) fn is_slug(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-')
+}
+
+pub(crate) fn non_empty(field: &str, text: &str) -> Checked {
     if text.trim().is_empty() {
         return Err(invalid(
             field,
@@ -688,7 +746,7 @@ fn force_level(field: &str, level: u8) -> Checked {
     Ok(())
 }
 
-fn coordinate(field: &str, point: &LatLon) -> Checked {
+pub(crate) fn coordinate(field: &str, point: &LatLon) -> Checked {
     if !point.is_in_range() {
         return Err(invalid(
             field,

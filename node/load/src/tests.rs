@@ -286,6 +286,7 @@ fn api_body_is_what_the_node_accepts() {
 fn surge_needs_the_bund() {
     let mut spec = embedded().into_spec();
     spec.sensitive_areas.retain(|area| area.id != BUND_AREA_ID);
+    spec.crowd_rules.retain(|rule| rule.area != BUND_AREA_ID);
     let district = District::from_spec(spec).expect("still a valid district");
 
     assert!(LoadGenerator::new(

@@ -8,7 +8,8 @@
 //! [`raw`] commits ledger-neutral notes, the bare commit path, and
 //! [`etcd`] puts the same sizes into an etcd cluster to compare;
 //! [`growth`] runs the raw notes on local clusters of growing size;
-//! [`history`] measures memory, restart and catch-up with a long history.
+//! [`history`] measures memory, restart and catch-up with a long history;
+//! [`routing`] times travel-time queries on the street graph (no cluster).
 
 pub mod dispatch;
 pub mod etcd;
@@ -17,6 +18,7 @@ pub mod floor;
 pub mod growth;
 pub mod history;
 pub mod raw;
+pub mod routing;
 
 pub use dispatch::{dispatch, print_dispatch_table};
 

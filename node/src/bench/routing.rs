@@ -1,0 +1,186 @@
+//! `cordon bench --routing-units N`: travel-time queries on the embedded
+//! district's street graph, no cluster needed. Places N units (seeded
+//! positions inside the district, the district's mix of modes and turnouts)
+//! and times, per query, finding the unit that is on scene first among the
+//! available half, for random scenes; and one point-to-point travel time.
+//! Rounds are repeated so the spread shows.
+
+use std::time::{Duration, Instant};
+
+use cordon_actors::planning::router::{LocalTime, StreetRouter, UnitOnStreets};
+use cordon_actors::planning::TravelSpeeds;
+use cordon_config::district::{District, LatLon, TravelMode};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+/// Scenes asked per round.
+const QUERIES_PER_ROUND: usize = 2_000;
+/// Rounds of queries.
+const ROUNDS: usize = 3;
+
+/// One round's figures.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoutingRound {
+    /// Median microseconds to find the quickest available unit.
+    pub quickest_p50_us: f64,
+    /// 99th percentile of the same.
+    pub quickest_p99_us: f64,
+    /// Median microseconds of one point-to-point travel time.
+    pub travel_p50_us: f64,
+    /// 99th percentile of the same.
+    pub travel_p99_us: f64,
+    /// Queries that found no answer (none expected: the graph is connected).
+    pub unanswered: usize,
+}
+
+/// The whole run.
+#[derive(Clone, Debug, Serialize)]
+pub struct RoutingRun {
+    /// Units placed.
+    pub units: usize,
+    /// Street nodes and directed edges of the graph.
+    pub nodes: usize,
+    /// Directed edges.
+    pub edges: usize,
+    /// Milliseconds to build the router (R-trees and graphs per mode).
+    pub router_build_ms: f64,
+    /// Milliseconds to place the units on the streets.
+    pub place_ms: f64,
+    /// One result per round.
+    pub rounds: Vec<RoutingRound>,
+}
+
+/// Runs the routing bench with `units` units and `seed`.
+pub fn run(units: usize, seed: u64) -> RoutingRun {
+    let district = District::embedded();
+    let started = Instant::now();
+    let router = StreetRouter::new(&district);
+    let router_build_ms = ms(started.elapsed());
+    let travel = router.under(&router.regime_at(&LocalTime {
+        month: 6,
+        day: 1,
+        minute: 10 * 60,
+    }));
+    let mut rng = StdRng::seed_from_u64(seed);
+    let fleet: Vec<UnitOnStreets> = (0..units)
+        .map(|_| random_unit(&district, &mut rng))
+        .collect();
+    let started = Instant::now();
+    let placed = travel.place(&fleet);
+    let place_ms = ms(started.elapsed());
+    let rounds = (0..ROUNDS)
+        .map(|_| {
+            let scenes: Vec<LatLon> = (0..QUERIES_PER_ROUND)
+                .map(|_| inside(&district, &mut rng))
+                .collect();
+            let (mut quickest, lost_units) = timed(&scenes, |scene| {
+                travel
+                    .quickest(&placed, scene, |unit| unit % 2 == 0)
+                    .is_some()
+            });
+            let (mut point, lost_trips) = timed(&scenes, |scene| {
+                travel
+                    .travel_s(&fleet[0].position, scene, TravelMode::Car)
+                    .is_some()
+            });
+            RoutingRound {
+                unanswered: lost_units + lost_trips,
+                quickest_p50_us: percentile_us(&mut quickest, 0.50),
+                quickest_p99_us: percentile_us(&mut quickest, 0.99),
+                travel_p50_us: percentile_us(&mut point, 0.50),
+                travel_p99_us: percentile_us(&mut point, 0.99),
+            }
+        })
+        .collect();
+    RoutingRun {
+        units,
+        nodes: district.streets().nodes().len(),
+        edges: district.streets().edges().len(),
+        router_build_ms,
+        place_ms,
+        rounds,
+    }
+}
+
+/// Prints the run as a table.
+pub fn print(run: &RoutingRun) {
+    println!(
+        "street graph: {} nodes, {} directed edges; router built in {:.1} ms; {} units placed in {:.1} ms",
+        run.nodes, run.edges, run.router_build_ms, run.units, run.place_ms
+    );
+    println!("round  quickest p50 us  quickest p99 us  travel p50 us  travel p99 us  unanswered");
+    for (index, round) in run.rounds.iter().enumerate() {
+        println!(
+            "{:>5}  {:>15.1}  {:>15.1}  {:>13.1}  {:>13.1}  {:>10}",
+            index + 1,
+            round.quickest_p50_us,
+            round.quickest_p99_us,
+            round.travel_p50_us,
+            round.travel_p99_us,
+            round.unanswered
+        );
+    }
+}
+
+/// A unit somewhere in the district: 70 % on foot, 20 % by patrol cart,
+/// 10 % by car (the embedded district's mix), with its mode's turnout.
+fn random_unit(district: &District, rng: &mut StdRng) -> UnitOnStreets {
+    let mode = match rng.random_range(0..10) {
+        0..=6 => TravelMode::Foot,
+        7 | 8 => TravelMode::ECart,
+        _ => TravelMode::Car,
+    };
+    UnitOnStreets {
+        position: inside(district, rng),
+        mode,
+        turnout_s: TravelSpeeds::default().turnout_s(mode),
+    }
+}
+
+/// A uniform random position inside the district's bounds.
+fn inside(district: &District, rng: &mut StdRng) -> LatLon {
+    let bounds = district.bounds();
+    let (lat_min, lat_max) = span(bounds.iter().map(|p| p.lat));
+    let (lon_min, lon_max) = span(bounds.iter().map(|p| p.lon));
+    loop {
+        let at = LatLon::new(
+            rng.random_range(lat_min..lat_max),
+            rng.random_range(lon_min..lon_max),
+        );
+        if district.contains(&at) {
+            return at;
+        }
+    }
+}
+
+fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::MAX, f64::MIN), |(low, high), value| {
+        (low.min(value), high.max(value))
+    })
+}
+
+/// Each query's duration, and how many found no answer.
+fn timed(scenes: &[LatLon], mut query: impl FnMut(&LatLon) -> bool) -> (Vec<Duration>, usize) {
+    let mut unanswered = 0;
+    let durations = scenes
+        .iter()
+        .map(|scene| {
+            let started = Instant::now();
+            let answered = std::hint::black_box(query(scene));
+            unanswered += usize::from(!answered);
+            started.elapsed()
+        })
+        .collect();
+    (durations, unanswered)
+}
+
+fn percentile_us(samples: &mut [Duration], quantile: f64) -> f64 {
+    samples.sort_unstable();
+    let rank = ((samples.len() as f64 * quantile).ceil() as usize).clamp(1, samples.len());
+    samples[rank - 1].as_secs_f64() * 1e6
+}
+
+fn ms(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1e3
+}
