@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::actor::ActorSnapshot;
+use crate::planning::{CoverageBook, LocalTime, StreetRouter, TravelModel, Turnouts};
 use crate::waiting::WaitIndex;
 use cordon_config::district::District;
 use cordon_config::ActorTiming;
@@ -37,6 +38,10 @@ pub struct NodeContext {
     pub node: Arc<ConsensusNode>,
     /// The district model.
     pub district: Arc<District>,
+    /// The district's streets prepared for routing, built once.
+    pub router: Arc<StreetRouter>,
+    /// Coverage rows kept between questions (the API's and the responders').
+    pub coverage: std::sync::Mutex<CoverageBook>,
     /// Supervision and placement timing.
     pub timing: ActorTiming,
     /// Each local actor's latest published view.
@@ -83,6 +88,16 @@ impl NodeContext {
     /// Unix milliseconds by the node's clock (simulated in the simulation).
     pub fn now_ms(&self) -> u64 {
         self.node.now_ms()
+    }
+
+    /// Travel as it is now: the streets under the crowds of this hour.
+    pub fn travel_now(&self) -> TravelModel<'_> {
+        let time = LocalTime::at(self.now_ms(), self.district.utc_offset_min());
+        TravelModel::new(
+            &self.router,
+            &self.router.regime_at(&time),
+            Turnouts::default(),
+        )
     }
 
     /// Proposes `action` as `actor` under `epoch`, consuming the given

@@ -13,7 +13,6 @@ use cordon_consensus::ledger::{
 use crate::actor::{batch_request_id, ActorState, DispatchActor, Handled};
 use crate::context::ProposeError;
 use crate::planning::run_cards::RunCardTable;
-use crate::planning::travel::TravelSpeeds;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
 use crate::waiting::Wait;
@@ -313,8 +312,8 @@ fn plan_parts(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Pl
     let facts = view::incident_facts(incident);
     let triage = RunCardTable::standard().triage(&facts, district);
     let candidates = view::candidates(ledger, district);
-    let speeds = TravelSpeeds::default();
-    let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &speeds);
+    let travel = actor.context.travel_now();
+    let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &travel);
     view::plan_parts(&plan)
 }
 

@@ -13,10 +13,12 @@ use cordon_consensus::ledger::{
 
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::context::ProposeError;
+use crate::planning::choose::{choose_coverage_aware, DispatchPolicy};
 use crate::planning::escalation::{decide, Attempt, Decision};
+use crate::planning::facts::{CandidateUnit, IncidentFacts};
 use crate::planning::run_cards::RunCardTable;
-use crate::planning::select::{select, Scope};
-use crate::planning::travel::TravelSpeeds;
+use crate::planning::select::{NoCandidate, Planner, RankedUnit, Scope, Selection};
+use crate::planning::travel::TravelModel;
 use crate::view;
 use crate::waiting::Wait;
 
@@ -98,8 +100,8 @@ fn plan_step(
     let facts = view::incident_facts(incident);
     let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
     let candidates = view::candidates(ledger, district);
-    let speeds = TravelSpeeds::default();
-    let selection = select(&facts, ring, scope, &candidates, district, &speeds);
+    let travel = actor.context.travel_now();
+    let selection = choose_unit(actor, &facts, ring, scope, &candidates, &travel);
     let run_card = RunCardTable::standard().triage(&facts, district).run_card;
     let mut attempt = Attempt::ring_wide();
     attempt.stations_asked = incident.aid_asked.iter().map(|id| id.0.clone()).collect();
@@ -109,6 +111,40 @@ fn plan_step(
     let decision = decide(&facts, ring, &selection, district, &run_card, &attempt);
     let read_index = applied.last_applied.map_or(0, |log_id| log_id.index);
     step_of(decision, incident, ledger, district, read_index)
+}
+
+/// The unit to send by the cluster's dispatch policy: the closest, or
+/// (coverage-aware) the one among those in time whose departure costs the
+/// least coverage, territory first below ring 4.
+fn choose_unit(
+    actor: &DispatchActor,
+    facts: &IncidentFacts,
+    ring: Ring,
+    scope: &Scope,
+    candidates: &[CandidateUnit],
+    travel: &TravelModel<'_>,
+) -> Result<Selection, NoCandidate> {
+    let context = &actor.context;
+    let planner = Planner::new(&context.district, travel, candidates);
+    match context.timing.dispatch_policy {
+        DispatchPolicy::ClosestIdle => planner.select(facts, ring, scope),
+        DispatchPolicy::CoverageAware => {
+            planner.select_with(facts, ring, scope, |ranked, target_s| {
+                let ids: Vec<&str> = ranked.iter().map(|r| r.unit.id.as_str()).collect();
+                let losses = context
+                    .coverage
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .departure_losses_ppm(travel, candidates, &ids);
+                let loss_of = |r: &RankedUnit<'_>| {
+                    ids.iter()
+                        .position(|id| *id == r.unit.id)
+                        .map_or(0, |at| losses[at])
+                };
+                choose_coverage_aware(ranked, target_s, ring != Ring::SpecialPolice, loss_of)
+            })
+        }
+    }
 }
 
 /// The step a planning decision for `incident` comes to, on the ledger read

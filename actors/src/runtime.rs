@@ -46,6 +46,8 @@ impl ActorRuntime {
         let district = Arc::new(district);
         let context = Arc::new(NodeContext {
             node: node.clone(),
+            router: Arc::new(crate::planning::StreetRouter::new(&district)),
+            coverage: std::sync::Mutex::new(crate::planning::CoverageBook::new(&district)),
             district: district.clone(),
             timing: cluster.actors().clone(),
             snapshots: Default::default(),

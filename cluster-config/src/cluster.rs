@@ -308,6 +308,20 @@ pub struct ActorTiming {
     pub plan_auto_approve_ms: u64,
     /// Period of the hub's deadline watch.
     pub deadline_watch_interval_ms: u64,
+    /// How a responder chooses among the units that can respond.
+    pub dispatch_policy: DispatchPolicy,
+}
+
+/// How a unit is chosen among those that can respond.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DispatchPolicy {
+    /// The quickest unit (territory, then id, break ties).
+    #[default]
+    ClosestIdle,
+    /// Among the units on scene within the target with time to spare, the
+    /// one whose departure costs the district the least coverage.
+    CoverageAware,
 }
 
 impl Default for ActorTiming {
@@ -321,6 +335,7 @@ impl Default for ActorTiming {
             failed_node_hold_ms: 300_000,
             plan_auto_approve_ms: 30_000,
             deadline_watch_interval_ms: 500,
+            dispatch_policy: DispatchPolicy::ClosestIdle,
         }
     }
 }

@@ -12,6 +12,7 @@
 //!
 //! Coordinates are WGS-84 `[lat, lon]` pairs ([`LatLon`]).
 
+pub mod demand;
 mod geo;
 pub mod streets;
 mod validate;

@@ -90,6 +90,42 @@ enum Commands {
     Incident(IncidentCommand),
     /// Measure committed incident reports per second and their latency.
     Bench(BenchArgs),
+    /// Replay a seeded district day or the New Year surge offline through
+    /// the dispatch planning code, once per policy, and compare them.
+    Replay(ReplayArgs),
+}
+
+/// What `cordon replay` replays and how it reports.
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// The load: `ordinary` (a district day) or `new-year` (the countdown surge on top).
+    #[arg(long, default_value = "ordinary")]
+    profile: String,
+    /// Seed of the incidents and of the times on scene.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Local start time, `HH:MM`.
+    #[arg(long, default_value = "00:00")]
+    start: String,
+    /// Minutes to replay (1 to 10080).
+    #[arg(long, default_value_t = 1440)]
+    minutes: u32,
+    /// Multiplies the load's rates.
+    #[arg(long, default_value_t = 1.0)]
+    rate_scale: f64,
+    /// The policies, comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "closest-idle,coverage-aware,coverage-aware-move-up"
+    )]
+    policies: Vec<crate::replay::ReplayPolicy>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Also write the response-time distributions to this SVG file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
 }
 
 /// What `cordon bench` measures and against which cluster.
@@ -579,6 +615,7 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
         Commands::Token { cluster, command } => token_command(cluster, command).await,
         Commands::Incident(command) => incident(command).await,
         Commands::Bench(args) => bench_command(args).await,
+        Commands::Replay(args) => replay_command(&args),
     }
 }
 
@@ -617,6 +654,51 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
     } else {
         bench_dispatch(&args, client).await
     }
+}
+
+/// `cordon replay`: the policies compared on one seeded load.
+fn replay_command(args: &ReplayArgs) -> anyhow::Result<()> {
+    let profile: cordon_load::LoadProfile = args.profile.parse().map_err(|error| {
+        anyhow!(
+            "--profile {}: {error} (use ordinary or new-year)",
+            args.profile
+        )
+    })?;
+    let start: cordon_load::ClockTime = args
+        .start
+        .parse()
+        .map_err(|error| anyhow!("--start {}: {error} (write HH:MM, e.g. 20:00)", args.start))?;
+    if !(1..=cordon_load::LOAD_MINUTES_MAX).contains(&args.minutes) {
+        bail!(
+            "--minutes {}: replay 1 to {} minutes",
+            args.minutes,
+            cordon_load::LOAD_MINUTES_MAX
+        );
+    }
+    if args.policies.is_empty() {
+        bail!(
+            "--policies: name at least one of closest-idle, coverage-aware, coverage-aware-move-up"
+        );
+    }
+    let scenario = crate::replay::Scenario {
+        profile,
+        seed: args.seed,
+        start,
+        minutes: args.minutes,
+        rate_scale: args.rate_scale,
+    };
+    let district = cordon_config::District::embedded();
+    let report = crate::replay::run(&district, &scenario, &args.policies)?;
+    if let Some(path) = &args.svg {
+        std::fs::write(path, crate::replay::svg(&report))
+            .with_context(|| format!("write the plot to {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        crate::replay::print(&report);
+    }
+    Ok(())
 }
 
 /// `cordon bench --routing-units N`: travel-time queries, no cluster.

@@ -33,6 +33,7 @@ pub mod http_server;
 pub mod local_cluster;
 pub mod memory;
 pub mod openapi;
+pub mod replay;
 pub mod server;
 pub mod telemetry;
 pub mod wire;

@@ -92,53 +92,6 @@ fn bounding_box_centre(points: &[LatLon]) -> LatLon {
     LatLon::new((lat_min + lat_max) / 2.0, (lon_min + lon_max) / 2.0)
 }
 
-/// Where a point falls relative to a polyline.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Projection {
-    /// Distance from the point to the nearest point of the line.
-    pub offset_m: f64,
-    /// Distance along the line from its first point to that nearest point.
-    pub along_m: f64,
-}
-
-/// A polyline in a local frame with its cumulative lengths, for projecting
-/// points onto it.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Polyline {
-    points: Vec<LocalPoint>,
-    /// `start_m[i]`: length of the line from its first point to point `i`.
-    start_m: Vec<f64>,
-}
-
-impl Polyline {
-    /// A polyline through `points`, in order.
-    pub fn new(points: Vec<LocalPoint>) -> Polyline {
-        let mut start_m = Vec::with_capacity(points.len());
-        let mut length_m = 0.0;
-        for (index, point) in points.iter().enumerate() {
-            if index > 0 {
-                length_m += points[index - 1].distance_m(point);
-            }
-            start_m.push(length_m);
-        }
-        Polyline { points, start_m }
-    }
-
-    /// The nearest point of the line to `point`; `None` for a line of fewer
-    /// than two points. The first segment wins a tie.
-    pub fn project(&self, point: &LocalPoint) -> Option<Projection> {
-        let mut best: Option<Projection> = None;
-        for (index, pair) in self.points.windows(2).enumerate() {
-            let (offset_m, fraction) = project_on_segment(point, &pair[0], &pair[1]);
-            let along_m = self.start_m[index] + fraction * pair[0].distance_m(&pair[1]);
-            if best.is_none_or(|best| offset_m < best.offset_m) {
-                best = Some(Projection { offset_m, along_m });
-            }
-        }
-        best
-    }
-}
-
 /// Distance from `point` to the segment `a`-`b`, and how far along the
 /// segment (0 at `a`, 1 at `b`) its nearest point lies.
 fn project_on_segment(point: &LocalPoint, a: &LocalPoint, b: &LocalPoint) -> (f64, f64) {
@@ -209,22 +162,10 @@ mod tests {
         );
     }
 
-    // Projection onto an L-shaped line reports the offset and the length along it.
+    // The distance to a square's outline is to its nearest side.
     #[test]
-    fn polyline_projection() {
+    fn distance_to_a_square() {
         let point = |east_m, north_m| LocalPoint { east_m, north_m };
-        let line = Polyline::new(vec![
-            point(0.0, 0.0),
-            point(100.0, 0.0),
-            point(100.0, 100.0),
-        ]);
-        let projection = line.project(&point(110.0, 40.0)).expect("two segments");
-        assert!((projection.offset_m - 10.0).abs() < 1e-9);
-        assert!((projection.along_m - 140.0).abs() < 1e-9);
-        assert_eq!(
-            Polyline::new(vec![point(0.0, 0.0)]).project(&point(1.0, 1.0)),
-            None
-        );
         let square = [
             point(0.0, 0.0),
             point(10.0, 0.0),

@@ -17,10 +17,10 @@ use std::collections::BTreeSet;
 use cordon_config::district::{District, Facility, LatLon, Ring, TravelMode};
 
 use super::facts::{CandidateUnit, IncidentFacts};
-use super::geometry::LocalPoint;
+use super::geometry::{LocalFrame, LocalPoint};
 use super::run_cards::{RingResponse, Role, RunCard};
 use super::select::{Planner, Scope};
-use super::travel::{TravelModel, TravelSpeeds};
+use super::travel::TravelModel;
 use super::{CORDON_RADIUS_M, MOBILISATION_FORCE_LEVEL_MIN, PLAN_FACILITIES_COUNT};
 
 /// One unit's part in a plan.
@@ -97,10 +97,10 @@ pub fn plan(
     run_card: &RunCard,
     units: &[CandidateUnit],
     district: &District,
-    speeds: &TravelSpeeds,
+    model: &TravelModel<'_>,
 ) -> MobilisationPlan {
-    let planner = Planner::new(district, speeds, units);
-    let cordon = cordon_points(&incident.position, district, speeds);
+    let planner = Planner::new(district, model, units);
+    let cordon = cordon_points(&incident.position, district);
     let mut used: BTreeSet<&str> = BTreeSet::new();
     let mut lines = Vec::new();
     let mut shortfalls = Vec::new();
@@ -245,17 +245,12 @@ fn fill<'a>(
     filled
 }
 
-/// Cordon points [`CORDON_RADIUS_M`] from `position` along the street grid's
-/// north, east, south and west, in that order; points outside the district
-/// are left out.
-pub fn cordon_points(position: &LatLon, district: &District, speeds: &TravelSpeeds) -> Vec<LatLon> {
-    let model = TravelModel::for_district(district, speeds);
-    let frame = model.frame();
+/// Cordon points [`CORDON_RADIUS_M`] from `position` to the north, east,
+/// south and west, in that order; points outside the district are left out.
+pub fn cordon_points(position: &LatLon, district: &District) -> Vec<LatLon> {
+    let frame = LocalFrame::for_district(district);
     let centre = frame.to_local(position);
-    let (sin, cos) = speeds.grid_rotation_deg.to_radians().sin_cos();
-    // Grid north is north turned clockwise by the rotation; grid east is a
-    // quarter turn further.
-    let directions = [(sin, cos), (cos, -sin), (-sin, -cos), (-cos, sin)];
+    let directions = [(0.0, 1.0), (1.0, 0.0), (0.0, -1.0), (-1.0, 0.0)];
     directions
         .into_iter()
         .map(|(east, north)| LocalPoint {
@@ -325,6 +320,7 @@ mod tests {
     use super::*;
     use crate::planning::facts::{candidates_at_home, IncidentKind};
     use crate::planning::run_cards::triage;
+    use crate::planning::{StreetRouter, TravelModel};
 
     fn incident(kind: IncidentKind, force_level: u8, position: LatLon) -> IncidentFacts {
         IncidentFacts {
@@ -348,7 +344,13 @@ mod tests {
             district,
         )
         .run_card;
-        plan(incident, &card, units, district, &TravelSpeeds::default())
+        plan(
+            incident,
+            &card,
+            units,
+            district,
+            &TravelModel::calm(&StreetRouter::new(district)),
+        )
     }
 
     // Plans for extreme acts and crowd danger across the district never use a
@@ -432,7 +434,7 @@ mod tests {
     fn cordon_points_stay_in_the_district() {
         let district = District::embedded();
         let on_bund = LatLon::new(31.2405, 121.4875);
-        let points = cordon_points(&on_bund, &district, &TravelSpeeds::default());
+        let points = cordon_points(&on_bund, &district);
         assert_eq!(points.len(), 3, "{points:?}");
         assert!(points.iter().all(|p| district.contains(p)));
     }

@@ -11,22 +11,29 @@
 //!
 //! Modules:
 //! - [`facts`]: the inputs: incident kind and facts, candidate units.
-//! - [`travel`]: estimated travel time over the street grid and main axes.
+//! - [`router`]: routes on the district's street graph under the crowds of the hour.
+//! - [`travel`]: a unit's time to be on scene: turnout plus route.
 //! - [`index`]: a uniform-grid spatial index to shortlist nearby units.
 //! - [`select`](mod@select): the best unit of a ring for an incident ("territory first").
+//! - [`choose`]: the dispatch policy: closest-idle, or coverage-aware.
+//! - [`follow`]: an incident through every responder's decision at once (the replay's).
 //! - [`escalation`]: assign, ask for mutual aid, or escalate outward.
 //! - [`run_cards`]: response plans by kind, priority and area; triage.
 //! - [`mobilisation`]: force-mobilisation plans for major incidents.
-//! - [`coverage`](mod@coverage): where no available unit reaches the target in time.
+//! - [`coverage`](mod@coverage): how much of the demand each police ring reaches in time.
+//! - [`move_up`]: moving idle units to posts when a ring's coverage falls.
 //!
 //! The limits below are kept together so their relations stay visible.
 
+pub mod choose;
 pub mod coverage;
 pub mod escalation;
 pub mod facts;
+pub mod follow;
 mod geometry;
 pub mod index;
 pub mod mobilisation;
+pub mod move_up;
 pub mod router;
 pub mod run_cards;
 pub mod select;
@@ -34,14 +41,20 @@ pub mod travel;
 
 use cordon_config::district::{FORCE_LEVEL_MAX, PEDESTRIAN_STREET_ON_SCENE_TARGET_S};
 
-pub use coverage::{coverage, CoverageGap, CoverageReport, RingCoverage, COVERAGE_RINGS};
+pub use choose::{choose_coverage_aware, DispatchPolicy, COVERAGE_AWARE_SLACK_S};
+pub use coverage::{
+    demand_points, BestMove, CoverageBook, CoverageGap, CoverageReport, DemandKind, DemandPoint,
+    RingCoverage, COVERAGE_RINGS,
+};
 pub use escalation::{
     decide, minimum_ring, neighbour_stations, outward, Attempt, Decision, EscalationReason,
 };
 pub use facts::{candidates_at_home, requires_police, CandidateUnit, IncidentFacts, IncidentKind};
+pub use follow::{follow, Outcome};
 pub use geometry::{LocalFrame, LocalPoint};
 pub use index::{GridIndex, Nearby};
 pub use mobilisation::{cordon_points, plan, FacilityEta, MobilisationPlan, PlanLine, Shortfall};
+pub use router::{CrowdRegime, LocalTime, StreetRouter, Travel};
 pub use run_cards::{
     in_sensitive_area, triage, AreaCondition, InvalidRunCard, RingResponse, Role, RunCard,
     RunCardTable, Triage,
@@ -49,7 +62,7 @@ pub use run_cards::{
 pub use select::{
     select, NoCandidate, NoCandidateReason, Planner, RankedUnit, Scope, Selection, Territory,
 };
-pub use travel::{eta_s, InvalidTravelSpeeds, TravelModel, TravelSpeeds};
+pub use travel::{TravelModel, Turnouts, UNREACHABLE_S};
 
 /// Units shortlisted by straight-line distance before travel times are
 /// estimated; every ring-4 unit of the embedded district fits.
@@ -70,18 +83,9 @@ pub const PLAN_FACILITIES_COUNT: usize = 2;
 pub const MOBILISATION_FORCE_LEVEL_MIN: u8 = 7;
 /// Default width of a coverage sample cell.
 pub const COVERAGE_CELL_M: f64 = 200.0;
-/// Farthest a point may lie from a main axis and still travel along it.
-pub const AXIS_SNAP_M: f64 = 40.0;
-/// Spacing of the samples that measure how much of a trip is in a crowd.
-pub const CROWD_SAMPLE_SPACING_M: f64 = 25.0;
-/// Most samples per trip for the crowd measure.
-pub const CROWD_SAMPLES_MAX: usize = 64;
 
 // Relations between the limits, checked at compile time.
 // The deployment preference must never swallow the tightest target.
 const _: () = assert!(DEPLOYMENT_PREFERENCE_MARGIN_S < PEDESTRIAN_STREET_ON_SCENE_TARGET_S);
-// Snapping to an axis is for points on the street, far inside a block.
-const _: () = assert!(AXIS_SNAP_M < INDEX_CELL_M && AXIS_SNAP_M < COVERAGE_CELL_M);
 const _: () = assert!(MUTUAL_AID_STATIONS_MAX >= 1 && SHORTLIST_UNITS_MAX >= 1);
 const _: () = assert!(MOBILISATION_FORCE_LEVEL_MIN <= FORCE_LEVEL_MAX);
-const _: () = assert!(CROWD_SAMPLE_SPACING_M > 0.0 && CROWD_SAMPLES_MAX >= 1);

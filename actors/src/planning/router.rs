@@ -30,6 +30,14 @@ use super::geometry::LocalFrame;
 /// per second (the same hurried pace as on the network).
 pub const KERB_WALK_M_PER_S: f64 = 2.5;
 
+/// Farthest two points may lie apart, in a straight line, for a crew to
+/// walk between them directly (through the lanes and courtyards the street
+/// graph leaves out) instead of by the streets.
+pub const DIRECT_WALK_M_MAX: f64 = 300.0;
+
+/// A direct walk's length over the straight line: lanes are not straight.
+pub const DIRECT_WALK_DETOUR_FACTOR: f64 = 1.3;
+
 /// Deciseconds in a second: edge times are whole deciseconds.
 const DECISECONDS_PER_S: f64 = 10.0;
 
@@ -63,7 +71,8 @@ pub struct StreetRouter {
     edge_area: Vec<Option<usize>>,
     /// The district's crowd rules, by area index.
     rules: Vec<(usize, CrowdRule)>,
-    areas: usize,
+    /// The sensitive areas' outlines, by area index.
+    areas: Vec<cordon_config::district::SensitiveArea>,
 }
 
 impl std::fmt::Debug for StreetRouter {
@@ -203,7 +212,7 @@ impl StreetRouter {
             networks,
             edge_area,
             rules,
-            areas: areas.len(),
+            areas: areas.to_vec(),
         }
     }
 
@@ -212,10 +221,20 @@ impl StreetRouter {
         &self.streets
     }
 
+    /// The local frame its segments are laid out in.
+    pub fn frame(&self) -> &LocalFrame {
+        &self.frame
+    }
+
+    /// No crowds anywhere.
+    pub fn calm(&self) -> CrowdRegime {
+        CrowdRegime::calm(self.areas.len())
+    }
+
     /// The crowds at `time`: for each area and mode the lowest factor of
     /// the rules active then.
     pub fn regime_at(&self, time: &LocalTime) -> CrowdRegime {
-        let mut regime = CrowdRegime::calm(self.areas);
+        let mut regime = CrowdRegime::calm(self.areas.len());
         for (area, rule) in self
             .rules
             .iter()
@@ -250,6 +269,7 @@ impl StreetRouter {
             .collect();
         Travel {
             router: self,
+            regime: regime.clone(),
             weights,
         }
     }
@@ -331,11 +351,17 @@ fn seconds(deciseconds: u64) -> u32 {
 /// Travel times under one crowd regime.
 pub struct Travel<'r> {
     router: &'r StreetRouter,
+    regime: CrowdRegime,
     /// `weights[mode][edge]`: deciseconds, `None` where the mode may not pass.
     weights: Vec<Vec<Option<u32>>>,
 }
 
-impl Travel<'_> {
+impl<'r> Travel<'r> {
+    /// The router this travel runs on.
+    pub fn router(&self) -> &'r StreetRouter {
+        self.router
+    }
+
     /// The nearest segment `mode` may use to `at` now (crowds and closures
     /// can shut one: then the crew walks from the next); `None` only if
     /// every street of the mode is shut.
@@ -365,14 +391,96 @@ impl Travel<'_> {
         })
     }
 
-    /// Seconds, rounded up, to travel by `mode` from `from` to `to` (no
-    /// turnout); `None` when the crowds shut every way.
-    pub fn travel_s(&self, from: &LatLon, to: &LatLon, mode: TravelMode) -> Option<u32> {
+    /// Seconds, rounded up, to travel by `mode` on the streets from `from`
+    /// to `to` (no turnout), the walks to and from the kerb included; `None`
+    /// when the crowds or closures shut every way.
+    pub fn by_streets_s(&self, from: &LatLon, to: &LatLon, mode: TravelMode) -> Option<u32> {
+        self.by_streets_ds(from, to, mode).map(seconds)
+    }
+
+    /// Seconds, rounded up, to walk straight from `from` to `to` when they
+    /// are within [`DIRECT_WALK_M_MAX`] (no turnout); `None` when farther or
+    /// shut by the crowds.
+    pub fn direct_walk_s(&self, from: &LatLon, to: &LatLon) -> Option<u32> {
+        self.direct_walk_ds(from, to).map(seconds)
+    }
+
+    fn by_streets_ds(&self, from: &LatLon, to: &LatLon, mode: TravelMode) -> Option<u64> {
         let (start, end) = (self.snap(from, mode)?, self.snap(to, mode)?);
         let route_ds = self.route_ds(&start, &end, mode)?;
-        Some(seconds(
-            walk_ds(start.gap_m) + route_ds + walk_ds(end.gap_m),
-        ))
+        Some(walk_ds(start.gap_m) + route_ds + walk_ds(end.gap_m))
+    }
+
+    /// Deciseconds to walk straight from `from` to `to` when they are within
+    /// [`DIRECT_WALK_M_MAX`], slowed by the crowds at either end.
+    fn direct_walk_ds(&self, from: &LatLon, to: &LatLon) -> Option<u64> {
+        let frame = &self.router.frame;
+        let straight_m = frame.to_local(from).distance_m(&frame.to_local(to));
+        if straight_m > DIRECT_WALK_M_MAX {
+            return None;
+        }
+        let factor = self
+            .router
+            .areas
+            .iter()
+            .enumerate()
+            .filter(|(_, area)| area.contains(from) || area.contains(to))
+            .map(|(index, _)| self.regime.factor(index, TravelMode::Foot))
+            .fold(1.0, f64::min);
+        (factor > 0.0).then(|| {
+            let walk_s = straight_m * DIRECT_WALK_DETOUR_FACTOR / (KERB_WALK_M_PER_S * factor);
+            (walk_s * DECISECONDS_PER_S).ceil() as u64
+        })
+    }
+
+    /// Seconds by `mode` on the streets from `from` to each target (given
+    /// as its snap for `mode`), kerb walks included, no turnout: what
+    /// [`Travel::by_streets_s`] says for each, from one search. `None` where
+    /// beyond `cutoff_s` or out of reach.
+    pub fn times_to(
+        &self,
+        from: &LatLon,
+        mode: TravelMode,
+        targets: &[Option<Snap>],
+        cutoff_s: u32,
+    ) -> Vec<Option<u32>> {
+        let Some(start) = self.snap(from, mode) else {
+            return vec![None; targets.len()];
+        };
+        let (start_walk, cutoff_ds) = (walk_ds(start.gap_m), u64::from(cutoff_s) * 10);
+        // Every node within the cutoff is settled, with its exact cost,
+        // before the search stops.
+        let cost = self.search(
+            mode,
+            &self.leave(&start, mode),
+            Direction::Outgoing,
+            |_, at| start_walk + at > cutoff_ds,
+        );
+        let to = |end: &Snap| {
+            let via = self
+                .arrive(end, mode)
+                .into_iter()
+                .filter_map(|(node, extra)| {
+                    let at = cost[node as usize];
+                    (at != u64::MAX).then(|| at + extra)
+                });
+            let route = self
+                .along_same_segment(&start, end, mode)
+                .into_iter()
+                .chain(via)
+                .min()?;
+            let total = start_walk + route + walk_ds(end.gap_m);
+            (total <= cutoff_ds).then(|| seconds(total))
+        };
+        targets
+            .iter()
+            .map(|target| target.as_ref().and_then(to))
+            .collect()
+    }
+
+    /// The crowd regime this travel is under.
+    pub fn regime(&self) -> &CrowdRegime {
+        &self.regime
     }
 
     /// Deciseconds over the network between two snaps.
@@ -501,8 +609,10 @@ pub struct UnitOnStreets {
     pub position: LatLon,
     /// How it moves.
     pub mode: TravelMode,
-    /// Seconds from the call to moving off.
+    /// Seconds from the call to moving off by its mode.
     pub turnout_s: u32,
+    /// Seconds from the call to setting off on foot (a direct walk).
+    pub walk_turnout_s: u32,
 }
 
 /// A mode's segment: (mode index, its two nodes, lower first).
@@ -522,6 +632,11 @@ pub struct PlacedUnits {
     /// Units by the segment they stand on: (unit index, its snap, its
     /// deciseconds to set off: turnout plus the walk to the kerb).
     on_segment: std::collections::BTreeMap<SegmentKey, Vec<UnitOnSegment>>,
+    /// Every unit by its position in the local frame, for direct walks:
+    /// (unit index, position, walking turnout in deciseconds).
+    nearby: RTree<GeomWithData<[f64; 2], (u32, LatLon, u64)>>,
+    /// The quickest walking turnout of any unit, in deciseconds.
+    turnout_min_ds: u64,
 }
 
 impl Travel<'_> {
@@ -531,7 +646,23 @@ impl Travel<'_> {
         let mut placed = PlacedUnits {
             at_node: vec![vec![Vec::new(); nodes]; TravelMode::ALL.len()],
             on_segment: Default::default(),
+            nearby: RTree::new(),
+            turnout_min_ds: units
+                .iter()
+                .map(|unit| u64::from(unit.walk_turnout_s) * 10)
+                .min()
+                .unwrap_or(0),
         };
+        let nearby = units.iter().enumerate().map(|(index, unit)| {
+            let local = self.router.frame.to_local(&unit.position);
+            let data = (
+                index as u32,
+                unit.position,
+                u64::from(unit.walk_turnout_s) * 10,
+            );
+            GeomWithData::new([local.east_m, local.north_m], data)
+        });
+        placed.nearby = RTree::bulk_load(nearby.collect());
         for (index, unit) in units.iter().enumerate() {
             let Some(snap) = self.snap(&unit.position, unit.mode) else {
                 continue;
@@ -556,8 +687,9 @@ impl Travel<'_> {
         placed
     }
 
-    /// The unit `accept` admits that can be on scene at `to` first, turnout
-    /// included, with that time in seconds; ties go to the lower index.
+    /// The unit `accept` admits that can be on scene at `to` first, by the
+    /// streets or walking straight there, turnout included, with that time
+    /// in seconds; ties go to the lower index.
     pub fn quickest(
         &self,
         placed: &PlacedUnits,
@@ -574,12 +706,47 @@ impl Travel<'_> {
             };
             let found = self.quickest_by(placed, &end, mode, &accept);
             let arrive = found.map(|(ds, unit)| (ds + walk_ds(end.gap_m), unit));
-            best = match (best, arrive) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            best = best.into_iter().chain(arrive).min();
         }
-        best.map(|(ds, unit)| (unit, seconds(ds)))
+        let direct = self.quickest_direct(placed, to, best, &accept);
+        best.into_iter()
+            .chain(direct)
+            .min()
+            .map(|(ds, unit)| (unit, seconds(ds)))
+    }
+
+    /// The quickest admitted unit walking straight to `to`, if any beats
+    /// `best`: nearest units first, until none left could.
+    fn quickest_direct(
+        &self,
+        placed: &PlacedUnits,
+        to: &LatLon,
+        mut best: Option<(u64, u32)>,
+        accept: &impl Fn(u32) -> bool,
+    ) -> Option<(u64, u32)> {
+        let local = self.router.frame.to_local(to);
+        let point = [local.east_m, local.north_m];
+        let mut found = None;
+        for near in placed.nearby.nearest_neighbor_iter(point) {
+            let [east_m, north_m] = *near.geom();
+            let straight_m = (east_m - point[0]).hypot(north_m - point[1]);
+            let unslowed_ds =
+                straight_m * DIRECT_WALK_DETOUR_FACTOR / KERB_WALK_M_PER_S * DECISECONDS_PER_S;
+            let bound = placed.turnout_min_ds + unslowed_ds.floor() as u64;
+            if straight_m > DIRECT_WALK_M_MAX || best.is_some_and(|(best, _)| bound > best) {
+                break;
+            }
+            let (unit, position, turnout_ds) = near.data;
+            let Some(walk_ds) = self.direct_walk_ds(&position, to).filter(|_| accept(unit)) else {
+                continue;
+            };
+            let candidate = (turnout_ds + walk_ds, unit);
+            if best.is_none_or(|best| candidate < best) {
+                best = Some(candidate);
+                found = Some(candidate);
+            }
+        }
+        found
     }
 
     /// The quickest admitted unit of `mode` to the snap `end`, in

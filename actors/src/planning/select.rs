@@ -20,7 +20,7 @@ use cordon_config::district::{District, DutyMode, LatLon, Ring, Station, Zone};
 
 use super::facts::{CandidateUnit, IncidentFacts};
 use super::index::GridIndex;
-use super::travel::{TravelModel, TravelSpeeds};
+use super::travel::TravelModel;
 use super::{DEPLOYMENT_PREFERENCE_MARGIN_S, INDEX_CELL_M, SHORTLIST_UNITS_MAX};
 
 /// Whose units a selection may take.
@@ -144,14 +144,17 @@ impl std::error::Error for NoCandidate {}
 #[derive(Debug, Clone)]
 pub struct Planner<'a> {
     district: &'a District,
-    model: TravelModel<'a>,
+    model: &'a TravelModel<'a>,
     index: GridIndex<'a>,
 }
 
 impl<'a> Planner<'a> {
     /// A planner over `units` in `district`.
-    pub fn new(district: &'a District, speeds: &TravelSpeeds, units: &'a [CandidateUnit]) -> Self {
-        let model = TravelModel::for_district(district, speeds);
+    pub fn new(
+        district: &'a District,
+        model: &'a TravelModel<'a>,
+        units: &'a [CandidateUnit],
+    ) -> Self {
         let index = GridIndex::new(*model.frame(), INDEX_CELL_M, units);
         Planner {
             district,
@@ -166,8 +169,8 @@ impl<'a> Planner<'a> {
     }
 
     /// The travel model.
-    pub fn model(&self) -> &TravelModel<'a> {
-        &self.model
+    pub fn model(&self) -> &'a TravelModel<'a> {
+        self.model
     }
 
     /// The units planned over.
@@ -219,23 +222,36 @@ impl<'a> Planner<'a> {
         ranked
     }
 
-    /// The best available unit of `ring` in `scope` for `incident`.
+    /// The best available unit of `ring` in `scope` for `incident`: the
+    /// first ranked (closest-idle).
     pub fn select(
         &self,
         incident: &IncidentFacts,
         ring: Ring,
         scope: &Scope,
     ) -> Result<Selection, NoCandidate> {
+        self.select_with(incident, ring, scope, |_, _| 0)
+    }
+
+    /// The unit `choose` picks (an index into the ranked units, given with
+    /// the target) among the available units of `ring` in `scope`.
+    pub fn select_with(
+        &self,
+        incident: &IncidentFacts,
+        ring: Ring,
+        scope: &Scope,
+        choose: impl FnOnce(&[RankedUnit<'a>], u32) -> usize,
+    ) -> Result<Selection, NoCandidate> {
         let ranked = self.rank(&incident.position, ring, scope, &BTreeSet::new());
-        let Some(best) = ranked.first() else {
+        let target_s = self.district.on_scene_target_s(ring, &incident.position);
+        let Some(chosen) = ranked.get(choose(&ranked, target_s)).or(ranked.first()) else {
             return Err(self.no_candidate(ring, scope));
         };
-        let target_s = self.district.on_scene_target_s(ring, &incident.position);
         Ok(Selection {
-            unit_id: best.unit.id.clone(),
-            eta_s: best.eta_s,
+            unit_id: chosen.unit.id.clone(),
+            eta_s: chosen.eta_s,
             target_s,
-            meets_target: best.eta_s <= target_s,
+            meets_target: chosen.eta_s <= target_s,
             considered: ranked.len(),
         })
     }
@@ -274,9 +290,9 @@ pub fn select(
     scope: &Scope,
     units: &[CandidateUnit],
     district: &District,
-    speeds: &TravelSpeeds,
+    model: &TravelModel<'_>,
 ) -> Result<Selection, NoCandidate> {
-    Planner::new(district, speeds, units).select(incident, ring, scope)
+    Planner::new(district, model, units).select(incident, ring, scope)
 }
 
 #[cfg(test)]
@@ -285,6 +301,7 @@ mod tests {
 
     use super::*;
     use crate::planning::facts::{candidates_at_home, IncidentKind};
+    use crate::planning::{StreetRouter, TravelModel};
 
     const PEDESTRIAN_STREET_MIDPOINT: LatLon = LatLon::new(31.2394, 121.4760);
 
@@ -310,7 +327,7 @@ mod tests {
             &Scope::Ring,
             &units,
             &district,
-            &TravelSpeeds::default(),
+            &TravelModel::calm(&StreetRouter::new(&district)),
         )
         .expect("ring 3 has units");
         let unit = district.unit(&selection.unit_id).expect("a district unit");
@@ -336,17 +353,18 @@ mod tests {
         let district = District::embedded();
         let mut units = candidates_at_home(&district);
         let incident = incident_at(LatLon::new(31.2250, 121.4800));
-        let speeds = TravelSpeeds::default();
+        let router = StreetRouter::new(&district);
+        let travel = TravelModel::calm(&router);
         let first = select(
             &incident,
             Ring::SpecialPolice,
             &Scope::Ring,
             &units,
             &district,
-            &speeds,
+            &travel,
         )
         .expect("ring 4");
-        let planner = Planner::new(&district, &speeds, &units);
+        let planner = Planner::new(&district, &travel, &units);
         let ranked = planner.rank(
             &incident.position,
             Ring::SpecialPolice,
@@ -366,7 +384,7 @@ mod tests {
             &Scope::Ring,
             &units,
             &district,
-            &speeds,
+            &travel,
         )
         .expect("ring 4");
         assert_ne!(second.unit_id, first.unit_id);
@@ -380,7 +398,9 @@ mod tests {
         let units = candidates_at_home(&district);
         let incident = incident_at(LatLon::new(31.2250, 121.4800));
         let scope = Scope::Station("xiaodongmen".to_owned());
-        let planner = Planner::new(&district, &TravelSpeeds::default(), &units);
+        let router = StreetRouter::new(&district);
+        let travel = TravelModel::calm(&router);
+        let planner = Planner::new(&district, &travel, &units);
         let ranked = planner.rank(
             &incident.position,
             Ring::StreetPatrol,
@@ -414,7 +434,7 @@ mod tests {
             &Scope::Ring,
             &units,
             &district,
-            &TravelSpeeds::default(),
+            &TravelModel::calm(&StreetRouter::new(&district)),
         )
         .expect_err("ring 4 all out");
         assert_eq!(
@@ -427,7 +447,7 @@ mod tests {
             &Scope::Ring,
             &[],
             &district,
-            &TravelSpeeds::default(),
+            &TravelModel::calm(&StreetRouter::new(&district)),
         )
         .expect_err("no units");
         assert_eq!(nobody.reason, NoCandidateReason::NoUnitInScope);
@@ -443,7 +463,9 @@ mod tests {
             .expect("in a zone");
         assert_eq!(home_zone.0.duty_mode, DutyMode::Deployment);
         let units = candidates_at_home(&district);
-        let planner = Planner::new(&district, &TravelSpeeds::default(), &units);
+        let router = StreetRouter::new(&district);
+        let travel = TravelModel::calm(&router);
+        let planner = Planner::new(&district, &travel, &units);
         let ranked = planner.rank(
             &PEDESTRIAN_STREET_MIDPOINT,
             Ring::StreetPatrol,
@@ -476,7 +498,8 @@ mod tests {
     fn selection_is_deterministic() {
         let district = District::embedded();
         let units = candidates_at_home(&district);
-        let speeds = TravelSpeeds::default();
+        let router = StreetRouter::new(&district);
+        let travel = TravelModel::calm(&router);
         for station in district.stations() {
             let incident = incident_at(station.position);
             let once = select(
@@ -485,7 +508,7 @@ mod tests {
                 &Scope::Ring,
                 &units,
                 &district,
-                &speeds,
+                &travel,
             );
             let twice = select(
                 &incident,
@@ -493,7 +516,7 @@ mod tests {
                 &Scope::Ring,
                 &units,
                 &district,
-                &speeds,
+                &travel,
             );
             assert_eq!(once, twice);
         }

@@ -11,6 +11,7 @@
 //! - [`incidents`]: reporting, reading, listing and closing incidents,
 //!   their assignments, plans and audit timelines.
 //! - [`units`]: units and their status updates.
+//! - [`coverage`]: how much of the district's demand each police ring reaches in time.
 //! - [`actors`]: actor placements and what supervisors report.
 //! - [`cluster`]: the cluster's state and readiness.
 //! - [`drills`]: drill offers, actor faults and node drills.
@@ -19,6 +20,7 @@
 pub mod access;
 pub mod actors;
 pub mod cluster;
+pub mod coverage;
 pub mod drills;
 pub mod error;
 pub mod events;

@@ -12,11 +12,10 @@ use rand::rngs::StdRng;
 use rand::Rng;
 
 use super::generator::on_ledger_grid;
-use super::rates::{
-    duty_mode_weight, AREA_CROWD_DEFAULT, ORDINARY_AREA_SHARE, ORDINARY_POINT_SHARE,
-    ORDINARY_ZONE_SHARE,
-};
 use super::BUND_NEAR_M;
+use cordon_config::district::demand::{
+    area_crowd, duty_mode_weight, ORDINARY_AREA_SHARE, ORDINARY_POINT_SHARE, ORDINARY_ZONE_SHARE,
+};
 
 /// A place reports are drawn in, with the district's own geometry check.
 #[derive(Clone, Debug)]
@@ -146,11 +145,6 @@ pub(super) fn surge_places(bund: &SensitiveArea, street: &SensitiveArea) -> Vec<
         .into_iter()
         .map(|area| (Place::Area(area.clone()), area_crowd(area)))
         .collect()
-}
-
-/// Most people in `area` at once, from the district file where it says.
-pub(super) fn area_crowd(area: &SensitiveArea) -> f64 {
-    f64::from(area.crowd_capacity.unwrap_or(AREA_CROWD_DEFAULT))
 }
 
 pub(super) fn uniform_in_box(rng: &mut StdRng, polygon: &[LatLon]) -> LatLon {

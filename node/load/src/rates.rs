@@ -2,7 +2,6 @@
 //! sizes, not call volumes), with the reasoning beside each, and the rate
 //! curves over the time of day.
 
-use cordon_config::district::DutyMode;
 use cordon_consensus::ledger::{Channel, IncidentKind};
 
 use super::MINUTES_PER_DAY;
@@ -44,28 +43,8 @@ pub(super) const SURGE_SHAPE: [(f64, f64); 10] = [
     (75.0, 0.0),
 ];
 
-/// Crowd assumed for a sensitive area whose file gives no capacity (the
-/// source has figures only for the Bund and Nanjing Road): a busy tourist
-/// area, a third of the Bund's.
-pub(super) const AREA_CROWD_DEFAULT: u32 = 20_000;
-
-/// Share of ordinary reports inside the sensitive areas: a third, from about
-/// a twentieth of the district's surface. The three shares sum to 1.
-pub(super) const ORDINARY_AREA_SHARE: f64 = 0.35;
-/// Share of ordinary reports within a one-minute point's cover radius.
-pub(super) const ORDINARY_POINT_SHARE: f64 = 0.15;
-/// Share of ordinary reports spread over the stations' zones.
-pub(super) const ORDINARY_ZONE_SHARE: f64 = 0.50;
-
-/// Relative weight of a zone by its station's duty mode: the modes scale the
-/// patrol to the trouble expected.
-pub(super) const fn duty_mode_weight(mode: DutyMode) -> f64 {
-    match mode {
-        DutyMode::Basic => 1.0,
-        DutyMode::Overlay => 2.0,
-        DutyMode::Deployment => 4.0,
-    }
-}
+// Where ordinary reports come from (areas, points, zones) is the district's
+// demand account: `cordon_config::district::demand`, shared with coverage.
 
 /// Local hours (from, to) of the night mix of kinds.
 pub(super) const NIGHT_HOURS: (u32, u32) = (22, 6);

@@ -2,6 +2,9 @@
 //! API bodies, flags and the district it needs.
 
 use cordon_api::incidents::ReportIncident;
+use cordon_config::district::demand::{
+    ORDINARY_AREA_SHARE, ORDINARY_POINT_SHARE, ORDINARY_ZONE_SHARE,
+};
 use cordon_config::district::{LatLon, BUND_AREA_ID};
 use cordon_config::District;
 use cordon_consensus::ledger::{Action, Channel, IncidentKind, Position};

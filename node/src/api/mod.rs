@@ -38,6 +38,7 @@ use cordon_actors::bounds::DistrictBounds;
 mod access;
 mod actors;
 mod cluster;
+mod coverage;
 mod drills;
 mod guard;
 mod incidents;
@@ -192,6 +193,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         approve_plan, cancel_incident, get_incident, list_incidents, report_incident,
         resolve_incident,
     };
+    use coverage::coverage;
     use units::{list_units, update_unit_status};
     use axum::http::Method;
     use Access::{Authenticated, Needs, Public};
@@ -205,6 +207,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
         route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
         route("/v1/units/{id}/status", Method::POST, Needs(Right::UpdateUnit), post(update_unit_status)),
+        route("/v1/coverage", Method::GET, Needs(Right::Read), get(coverage)),
         route("/v1/actors", Method::GET, Needs(Right::Read), get(list_actors)),
         route("/v1/actors/local", Method::GET, Needs(Right::Read), get(local_actors)),
         route("/v1/drills", Method::GET, Needs(Right::Read), get(drills)),
@@ -235,7 +238,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     paths(
         incidents::report_incident, incidents::list_incidents, incidents::get_incident,
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
-        units::list_units, units::update_unit_status, actors::list_actors,
+        units::list_units, units::update_unit_status, coverage::coverage, actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,
         cluster::events, cluster::cluster, cluster::district, cluster::whoami, cluster::audit,

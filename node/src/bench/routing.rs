@@ -3,12 +3,14 @@
 //! positions inside the district, the district's mix of modes and turnouts)
 //! and times, per query, finding the unit that is on scene first among the
 //! available half, for random scenes; and one point-to-point travel time.
-//! Rounds are repeated so the spread shows.
+//! Rounds are repeated so the spread shows. Then coverage: the first report
+//! on the embedded district's own units (a search from each), and each
+//! report after one unit's status changes.
 
 use std::time::{Duration, Instant};
 
 use cordon_actors::planning::router::{LocalTime, StreetRouter, UnitOnStreets};
-use cordon_actors::planning::TravelSpeeds;
+use cordon_actors::planning::{candidates_at_home, CoverageBook, TravelModel, Turnouts};
 use cordon_config::district::{District, LatLon, TravelMode};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -49,6 +51,25 @@ pub struct RoutingRun {
     pub place_ms: f64,
     /// One result per round.
     pub rounds: Vec<RoutingRound>,
+    /// Coverage of the district's own units.
+    pub coverage: CoverageTimes,
+}
+
+/// Coverage reports timed.
+#[derive(Clone, Debug, Serialize)]
+pub struct CoverageTimes {
+    /// Demand points.
+    pub points: usize,
+    /// Milliseconds of the first report (a search from every unit).
+    pub first_ms: f64,
+    /// Status changes timed.
+    pub changes: usize,
+    /// Median milliseconds of a report after one unit's status changed.
+    pub after_change_p50_ms: f64,
+    /// 99th percentile of the same.
+    pub after_change_p99_ms: f64,
+    /// Slowest.
+    pub after_change_max_ms: f64,
 }
 
 /// Runs the routing bench with `units` units and `seed`.
@@ -81,7 +102,7 @@ pub fn run(units: usize, seed: u64) -> RoutingRun {
             });
             let (mut point, lost_trips) = timed(&scenes, |scene| {
                 travel
-                    .travel_s(&fleet[0].position, scene, TravelMode::Car)
+                    .by_streets_s(&fleet[0].position, scene, TravelMode::Car)
                     .is_some()
             });
             RoutingRound {
@@ -93,13 +114,45 @@ pub fn run(units: usize, seed: u64) -> RoutingRun {
             }
         })
         .collect();
+    let coverage = time_coverage(&district, &router);
     RoutingRun {
+        coverage,
         units,
         nodes: district.streets().nodes().len(),
         edges: district.streets().edges().len(),
         router_build_ms,
         place_ms,
         rounds,
+    }
+}
+
+/// Times coverage on the district's own units: the first report, then one
+/// report after each unit in turn goes out of service and back.
+fn time_coverage(district: &District, router: &StreetRouter) -> CoverageTimes {
+    let model = TravelModel::calm(router);
+    let mut units = candidates_at_home(district);
+    let mut book = CoverageBook::new(district);
+    let started = Instant::now();
+    book.report(&model, &units);
+    let first_ms = ms(started.elapsed());
+    let mut after_change = Vec::with_capacity(units.len() * 2);
+    for index in 0..units.len() {
+        for available in [false, true] {
+            units[index].available = available;
+            let started = Instant::now();
+            std::hint::black_box(book.report(&model, &units));
+            after_change.push(started.elapsed());
+        }
+    }
+    let changes = after_change.len();
+    let max = after_change.iter().max().copied().unwrap_or_default();
+    CoverageTimes {
+        points: book.points().len(),
+        first_ms,
+        changes,
+        after_change_p50_ms: percentile_us(&mut after_change, 0.50) / 1e3,
+        after_change_p99_ms: percentile_us(&mut after_change, 0.99) / 1e3,
+        after_change_max_ms: ms(max),
     }
 }
 
@@ -121,6 +174,16 @@ pub fn print(run: &RoutingRun) {
             round.unanswered
         );
     }
+    let coverage = &run.coverage;
+    println!(
+        "coverage of {} demand points: first report {:.1} ms; after one status change (x{}): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        coverage.points,
+        coverage.first_ms,
+        coverage.changes,
+        coverage.after_change_p50_ms,
+        coverage.after_change_p99_ms,
+        coverage.after_change_max_ms
+    );
 }
 
 /// A unit somewhere in the district: 70 % on foot, 20 % by patrol cart,
@@ -134,7 +197,8 @@ fn random_unit(district: &District, rng: &mut StdRng) -> UnitOnStreets {
     UnitOnStreets {
         position: inside(district, rng),
         mode,
-        turnout_s: TravelSpeeds::default().turnout_s(mode),
+        turnout_s: Turnouts::default().of(mode),
+        walk_turnout_s: Turnouts::default().of(TravelMode::Foot),
     }
 }
 

@@ -13,7 +13,7 @@
 // the page right when the stream is down or an event was dropped.
 
 import { clock } from './format.js';
-import { COVERAGE_CELL_M, MapView, TRAVEL } from './map.js';
+import { MapView } from './map.js';
 import { ClusterPanel, Drawer, IncidentList, renderStatusLegend } from './panels.js';
 
 const INCIDENTS_LISTED = 200;
@@ -22,7 +22,7 @@ const FALLBACK_REFRESH_MS = 3000;
 const STREAM_RETRY_MS = 3000;
 const DISTRICT_RETRY_MS = 2000;
 const TICK_MS = 1000;
-const ALL = ['cluster', 'units', 'incidents', 'actors'];
+const ALL = ['cluster', 'units', 'incidents', 'actors', 'coverage'];
 
 // The token lives in sessionStorage only: this tab keeps it until the tab
 // closes or the user logs out. Never a cookie (the browser would send it by
@@ -39,6 +39,7 @@ const data = {
   actors: null,
   cluster: null,
   drills: null, // GET /v1/drills: {actors, nodes}; fixed while the node runs
+  coverage: null, // GET /v1/coverage: per police ring, the demand reached in time and the gaps
   servingReachable: true,
 };
 const errors = new Map();
@@ -121,6 +122,9 @@ const LOADERS = {
   drills: async () => {
     data.drills = await getJson('/v1/drills');
   },
+  coverage: async () => {
+    data.coverage = await getJson('/v1/coverage');
+  },
 };
 
 /** Loads one dataset; a failure keeps the last copy on screen and says why. */
@@ -172,11 +176,11 @@ function affectedBy(action) {
   switch (action) {
     case 'update_unit_status':
     case 'load_roster':
-      return ['units'];
+      return ['units', 'coverage'];
     case 'assign_unit':
     case 'resolve_incident':
     case 'cancel_incident':
-      return ['incidents', 'units'];
+      return ['incidents', 'units', 'coverage'];
     case 'place_actor':
     case 'set_node_drained':
     case 'dismiss':
@@ -274,6 +278,7 @@ function render(kinds) {
   const now = Date.now();
   if (kinds.includes('drills')) view.cluster.setDrills(data.drills);
   if (kinds.includes('units')) renderUnits();
+  if (kinds.includes('coverage')) renderCoverage();
   if (kinds.includes('incidents')) renderIncidents(now);
   renderCluster(now);
   renderErrors();
@@ -283,7 +288,6 @@ function render(kinds) {
 function renderUnits() {
   view.map.setUnits(data.units);
   renderStatusLegend(data.units);
-  renderCoverage();
 }
 
 function renderIncidents(now) {
@@ -314,19 +318,26 @@ function renderHeat(now) {
 }
 
 function renderCoverage() {
-  const gaps = view.map.setCoverage(
-    data.units,
+  const coverage = data.coverage;
+  view.map.setCoverage(
+    coverage,
     document.getElementById('gaps-ring3').checked,
     document.getElementById('gaps-ring4').checked,
   );
-  const m = TRAVEL.modes;
-  const t = view.map.ringTargets;
-  document.getElementById('coverage-note').textContent =
-    `Now ${gaps.ring3} of ${gaps.cells} cells lack ring 3, ${gaps.ring4} lack ring 4. ` +
-    `A ${COVERAGE_CELL_M} m cell is a gap when no available unit of the ring reaches it within its target ` +
-    `(ring 3: ${t.get(3)} s, ring 4: ${t.get(4)} s, less on the pedestrian street and at one-minute points), ` +
-    `by straight line × ${TRAVEL.detour} at ${m.foot.speed_m_per_s} (foot), ${m.e_cart.speed_m_per_s} (e-cart), ` +
-    `${m.car.speed_m_per_s} (car) m/s plus turnout. Dispatch itself routes on the street grid.`;
+  const note = document.getElementById('coverage-note');
+  if (!coverage) {
+    note.textContent = 'Coverage not read yet.';
+    return;
+  }
+  const ring = (n) => coverage.rings.find((r) => r.ring === n);
+  const line = (r) => `ring ${r.ring} reaches ${(100 * r.demand_covered_share).toFixed(1)} % of the demand ` +
+    `(${r.points_covered} of ${r.points_total} points within ${r.target_s} s, less on the pedestrian street and at one-minute points)`;
+  note.dataset.ring3Share = ring(3).demand_covered_share;
+  note.dataset.ring4Share = ring(4).demand_covered_share;
+  note.textContent = `Now ${line(ring(3))}; ${line(ring(4))}. ` +
+    (coverage.regime === 'crowds' ? 'Crowd rules slow travel now. ' : '') +
+    'Computed by the dispatch planner on the street graph from the available units; ' +
+    'a shaded cell is demand no available unit of the ring reaches in time.';
 }
 
 function renderErrors() {

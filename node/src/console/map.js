@@ -11,24 +11,6 @@ const M_PER_DEG_LON_AT_EQUATOR = 111_320;
 
 /** Side of a call heat cell. */
 const HEAT_CELL_M = 250;
-/** Side of a coverage cell, the same as the planner's coverage report. */
-export const COVERAGE_CELL_M = 200;
-
-/**
- * The coverage estimate's travel model: straight-line distance times a
- * detour factor, at a speed per travel mode, plus turnout. These are the
- * planner's default speeds; the planner itself routes on the street grid,
- * so the map's gaps are an approximation (the legend says so).
- */
-export const TRAVEL = {
-  detour: 1.2,
-  modes: {
-    foot: { speed_m_per_s: 2.5, turnout_s: 5 },
-    e_cart: { speed_m_per_s: 4.0, turnout_s: 10 },
-    car: { speed_m_per_s: 6.0, turnout_s: 15 },
-  },
-};
-
 const STATUS_COLOUR = new Map(UNIT_STATUSES.map(([status, , colour]) => [status, colour]));
 
 /** Equirectangular projection of [lat, lon] to metres east and south of the bounds' north-west corner. */
@@ -72,12 +54,6 @@ function centroid(points) {
   return [sum[0] / points.length, sum[1] / points.length];
 }
 
-/** Estimated seconds for a unit of `mode` to cover `distance_m` (see TRAVEL). */
-export function travelSeconds(mode, distance_m) {
-  const m = TRAVEL.modes[mode] ?? TRAVEL.modes.foot;
-  return m.turnout_s + (distance_m * TRAVEL.detour) / m.speed_m_per_s;
-}
-
 export class MapView {
   /**
    * @param {SVGSVGElement} root the #map element
@@ -110,7 +86,6 @@ export class MapView {
     // district so a bigger district does not get microscopic markers.
     this.u = Math.max(width, height) / 850;
     this.outline = district.bounds.map((p) => this.proj.xy(p));
-    this.travelMode = new Map(district.units.map((unit) => [unit.id, unit.travel_mode]));
     this.drawOutline();
     this.drawZones(district.stations);
     this.drawAreas(district.sensitive_areas);
@@ -118,7 +93,6 @@ export class MapView {
     this.drawPoints(district.one_minute_points);
     this.drawFacilities(district.hospitals, 'hospital');
     this.drawFacilities(district.safe_houses, 'safe-house');
-    this.coverageCells = this.buildCoverageCells(district);
   }
 
   drawOutline() {
@@ -346,68 +320,30 @@ export class MapView {
   }
 
   /**
-   * The cells of the coverage grid that lie inside the district, each with
-   * its ring-3 and ring-4 on-scene targets: the ring's target, tightened by
-   * any sensitive area or one-minute point covering the cell (as the
-   * district model defines them). Computed once: the model does not change.
+   * Coverage gaps as GET /v1/coverage gives them: the demand points each
+   * police ring does not reach within its target, computed by the
+   * dispatch planner on the street graph. A zone cell or area sample is a
+   * square of its side; a one-minute point's sample a small disc.
    */
-  buildCoverageCells(district) {
-    const ringTarget = new Map(district.rings.map((ring) => [ring.ring, ring]));
-    this.ringTargets = new Map(district.rings.map((ring) => [ring.ring, ring.on_scene_target_s]));
-    const areas = district.sensitive_areas
-      .filter((area) => area.on_scene_target_s)
-      .map((area) => ({ polygon: area.polygon.map((p) => this.proj.xy(p)), target: area.on_scene_target_s }));
-    const points = district.one_minute_points.map((point) => ({ at: this.proj.xy(point.position), r: point.cover_radius_m, target: point.on_scene_target_s }));
-    const cells = [];
-    for (let y = 0; y < this.proj.height; y += COVERAGE_CELL_M) {
-      for (let x = 0; x < this.proj.width; x += COVERAGE_CELL_M) {
-        const centre = [x + COVERAGE_CELL_M / 2, y + COVERAGE_CELL_M / 2];
-        if (!contains(this.outline, centre)) continue;
-        const tight = Math.min(
-          ...areas.filter((area) => contains(area.polygon, centre)).map((area) => area.target),
-          ...points.filter((p) => Math.hypot(p.at[0] - centre[0], p.at[1] - centre[1]) <= p.r).map((p) => p.target),
-        );
-        const target = (ring) => {
-          const spec = ringTarget.get(ring);
-          return spec.area_targets_apply ? Math.min(spec.on_scene_target_s, tight) : spec.on_scene_target_s;
-        };
-        cells.push({ x, y, centre, target3: target(3), target4: target(4) });
-      }
-    }
-    return cells;
-  }
-
-  /**
-   * Coverage gaps: cells no available unit of ring 3 (or ring 4) can reach
-   * within the cell's target, by the straight-line estimate of TRAVEL.
-   * About a thousand cells times a few dozen units: cheap enough to redo on
-   * every units refresh. Returns the gap counts for the legend.
-   */
-  setCoverage(units, showRing3, showRing4) {
+  setCoverage(coverage, showRing3, showRing4) {
     this.layers.gaps.replaceChildren();
-    const available = (ring) => units
-      .filter((unit) => unit.ring === ring && unit.status === 'available' && !unit.assigned_to)
-      .map((unit) => ({ at: this.proj.xy([unit.lat, unit.lon]), mode: this.travelMode.get(unit.id) ?? 'foot' }));
-    const fastest = (candidates, centre) => Math.min(Infinity, ...candidates.map((unit) =>
-      travelSeconds(unit.mode, Math.hypot(unit.at[0] - centre[0], unit.at[1] - centre[1]))));
-    const ring3 = available(3);
-    const ring4 = available(4);
-    const gaps = { ring3: 0, ring4: 0, cells: this.coverageCells.length };
-    for (const cell of this.coverageCells) {
-      const gap3 = fastest(ring3, cell.centre) > cell.target3;
-      const gap4 = fastest(ring4, cell.centre) > cell.target4;
-      gaps.ring3 += Number(gap3);
-      gaps.ring4 += Number(gap4);
-      if (gap3 && showRing3) this.layers.gaps.append(this.gapCell(cell, 3, cell.target3));
-      if (gap4 && showRing4) this.layers.gaps.append(this.gapCell(cell, 4, cell.target4));
+    const shown = { 3: showRing3, 4: showRing4 };
+    for (const ring of coverage?.rings ?? []) {
+      if (!shown[ring.ring]) continue;
+      for (const gap of ring.gaps) this.layers.gaps.append(this.gapMark(gap, ring.ring));
     }
-    return gaps;
   }
 
-  gapCell(cell, ring, target) {
-    return svg('rect', {
-      class: `gap gap-r${ring}`, 'data-ring': ring,
-      x: cell.x, y: cell.y, width: COVERAGE_CELL_M, height: COVERAGE_CELL_M,
-    }, svg('title', { text: `no available ring-${ring} unit within ${target} s (estimate)` }));
+  gapMark(gap, ring) {
+    const [x, y] = this.proj.xy([gap.lat, gap.lon]);
+    const eta = gap.best_eta_s === null ? `none within the ring's target` : `best ${gap.best_eta_s} s`;
+    const title = svg('title', { text: `no available ring-${ring} unit within ${gap.target_s} s (${eta}; ${gap.demand_ppm} ppm of demand)` });
+    const common = { class: `gap gap-r${ring}`, 'data-ring': ring };
+    if (gap.cell_m > 0) {
+      const side = gap.cell_m;
+      return svg('rect', { ...common, x: x - side / 2, y: y - side / 2, width: side, height: side }, title);
+    }
+    return svg('circle', { ...common, cx: x, cy: y, r: 30 }, title);
   }
+
 }

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
+use cordon_api::coverage::Coverage;
 use cordon_api::drills::{DrillDone, DrillOffer, NodeProcess, NodeProcesses};
 use cordon_api::incidents::{Incident, Origin, ReportIncident};
 use cordon_api::units::UnitList;
@@ -138,6 +139,30 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         ))
         .await;
     assert_units_match(&drawn, &units);
+    // The coverage note and the gaps drawn are the API's answer (the units
+    // stay put now: the incidents above were assigned before the page opened).
+    let coverage = cluster
+        .client
+        .get::<Coverage>("/v1/coverage", 0)
+        .await
+        .unwrap();
+    let gaps: usize = coverage.rings.iter().map(|ring| ring.gaps.len()).sum();
+    let note = browser
+        .wait_for(&first, "the coverage gaps and note from GET /v1/coverage", &format!(
+            "document.querySelectorAll('#map .gap').length === {gaps} && \
+             (({{dataset: d}}) => ({{ring3: Number(d.ring3Share), ring4: Number(d.ring4Share)}}))(document.getElementById('coverage-note'))"
+        ))
+        .await;
+    assert_eq!(
+        note["ring3"].as_f64(),
+        Some(coverage.rings[0].demand_covered_share),
+        "{note}"
+    );
+    assert_eq!(
+        note["ring4"].as_f64(),
+        Some(coverage.rings[1].demand_covered_share),
+        "{note}"
+    );
     for id in &ordinary {
         // Assigned before the page opened, so the page and the API agree.
         let incident = cluster.incident(id).await;
@@ -518,6 +543,14 @@ async fn check_assets(base: &str, token: &str) {
         );
         assert_eq!(response.headers()["location"], CONSOLE_PATH, "{path}");
     }
+    let map = ASSETS
+        .iter()
+        .find(|asset| asset.path.ends_with("/map.js"))
+        .unwrap();
+    assert!(
+        !map.body.contains("travelSeconds") && !map.body.contains("detour"),
+        "the console must draw coverage from GET /v1/coverage, not estimate it"
+    );
     let page = ASSETS[0].body;
     assert!(
         !page.contains("http://") && !page.contains("https://"),

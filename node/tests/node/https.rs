@@ -168,11 +168,17 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
     .unwrap();
     let client = insecure.client(Duration::from_secs(20)).unwrap();
     wait_ready(&client, WAIT_MAX).await.unwrap();
-    let log = std::fs::read_to_string(insecure_dir.path().join("node-1.log")).unwrap();
-    assert!(
-        log.contains("--insecure-http") && log.contains("in clear"),
-        "node 1 did not warn about plain HTTP"
-    );
+    // The cluster may be ready on nodes 2 and 3 before node 1 has logged.
+    let warned = || {
+        let log =
+            std::fs::read_to_string(insecure_dir.path().join("node-1.log")).unwrap_or_default();
+        log.contains("--insecure-http") && log.contains("in clear")
+    };
+    let give_up = std::time::Instant::now() + WAIT_MAX;
+    while !warned() && std::time::Instant::now() < give_up {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(warned(), "node 1 did not warn about plain HTTP");
 }
 
 /// GET `url` with `http` and read the answer as `T`.

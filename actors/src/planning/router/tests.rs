@@ -70,9 +70,15 @@ fn a_one_way_street_sends_cars_round_the_block_but_not_walkers() {
     let (router_before, router_after) = (StreetRouter::new(&before), StreetRouter::new(&after));
     let (two_way, one_way) = (calm(&router_before), calm(&router_after));
 
-    let car_before = two_way.travel_s(&near_b, &near_a, TravelMode::Car).unwrap();
-    let car_after = one_way.travel_s(&near_b, &near_a, TravelMode::Car).unwrap();
-    let with_flow = one_way.travel_s(&near_a, &near_b, TravelMode::Car).unwrap();
+    let car_before = two_way
+        .by_streets_s(&near_b, &near_a, TravelMode::Car)
+        .unwrap();
+    let car_after = one_way
+        .by_streets_s(&near_b, &near_a, TravelMode::Car)
+        .unwrap();
+    let with_flow = one_way
+        .by_streets_s(&near_a, &near_b, TravelMode::Car)
+        .unwrap();
 
     assert!(
         car_after > car_before,
@@ -80,11 +86,13 @@ fn a_one_way_street_sends_cars_round_the_block_but_not_walkers() {
     );
     assert_eq!(
         with_flow,
-        two_way.travel_s(&near_a, &near_b, TravelMode::Car).unwrap()
+        two_way
+            .by_streets_s(&near_a, &near_b, TravelMode::Car)
+            .unwrap()
     );
     assert_eq!(
-        one_way.travel_s(&near_b, &near_a, TravelMode::Foot),
-        two_way.travel_s(&near_b, &near_a, TravelMode::Foot)
+        one_way.by_streets_s(&near_b, &near_a, TravelMode::Foot),
+        two_way.by_streets_s(&near_b, &near_a, TravelMode::Foot)
     );
 }
 
@@ -163,9 +171,9 @@ fn a_closed_bridge_cuts_off_what_lies_beyond() {
     let open = calm(&router);
     let closed = calm(&router).with_closed(|way| way.bridge && way.id == "test-bridge");
 
-    assert!(open.travel_s(&away, &island, TravelMode::Car).is_some());
-    assert_eq!(closed.travel_s(&away, &island, TravelMode::Car), None);
-    assert_eq!(closed.travel_s(&away, &island, TravelMode::Foot), None);
+    assert!(open.by_streets_s(&away, &island, TravelMode::Car).is_some());
+    assert_eq!(closed.by_streets_s(&away, &island, TravelMode::Car), None);
+    assert_eq!(closed.by_streets_s(&away, &island, TravelMode::Foot), None);
 }
 
 // The New Year's Eve rules shut cars out of the Bund and slow walkers there
@@ -203,8 +211,8 @@ fn new_years_eve_shuts_cars_out_of_the_bund_and_slows_walkers() {
     );
     let car_snap = night.snap(&from, TravelMode::Car).unwrap();
     assert!(car_snap.gap_m > usual.snap(&from, TravelMode::Car).unwrap().gap_m);
-    let walk_night = night.travel_s(&from, &to, TravelMode::Foot).unwrap();
-    let walk_usual = usual.travel_s(&from, &to, TravelMode::Foot).unwrap();
+    let walk_night = night.by_streets_s(&from, &to, TravelMode::Foot).unwrap();
+    let walk_usual = usual.by_streets_s(&from, &to, TravelMode::Foot).unwrap();
     assert!(
         walk_night > walk_usual,
         "night {walk_night} s, usual {walk_usual} s"
@@ -279,7 +287,7 @@ proptest! {
     // asking every unit's travel time finds, with the same seconds.
     #[test]
     fn the_quickest_unit_is_the_one_every_unit_asked_finds(
-        seed_units in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0, 0usize..4, 0u32..20), 1..40),
+        seed_units in proptest::collection::vec((0.0f64..1.0, 0.0f64..1.0, 0usize..4, 0u32..20, 0u32..20), 1..40),
         scene in (0.0f64..1.0, 0.0f64..1.0),
     ) {
         let district = embedded();
@@ -288,7 +296,12 @@ proptest! {
         let place = |(x, y): (f64, f64)| LatLon::new(31.205 + 0.035 * y, 121.462 + 0.03 * x);
         let units: Vec<UnitOnStreets> = seed_units
             .iter()
-            .map(|(x, y, mode, turnout_s)| UnitOnStreets { position: place((*x, *y)), mode: TravelMode::ALL[*mode], turnout_s: *turnout_s })
+            .map(|(x, y, mode, turnout_s, walk_turnout_s)| UnitOnStreets {
+                position: place((*x, *y)),
+                mode: TravelMode::ALL[*mode],
+                turnout_s: *turnout_s,
+                walk_turnout_s: *walk_turnout_s,
+            })
             .collect();
         let scene = place(scene);
 
@@ -300,8 +313,9 @@ proptest! {
             .enumerate()
             .filter(|(index, _)| index % 3 != 1)
             .filter_map(|(index, unit)| {
-                let eta = unit.turnout_s + travel.travel_s(&unit.position, &scene, unit.mode)?;
-                Some((eta, index as u32))
+                let driving = travel.by_streets_s(&unit.position, &scene, unit.mode).map(|s| s + unit.turnout_s);
+                let walking = travel.direct_walk_s(&unit.position, &scene).map(|s| s + unit.walk_turnout_s);
+                Some((driving.into_iter().chain(walking).min()?, index as u32))
             })
             .min();
         prop_assert_eq!(found.map(|(_, eta)| eta), asked.map(|(eta, _)| eta));

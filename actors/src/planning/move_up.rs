@@ -1,0 +1,192 @@
+//! Move-up: when a police ring's coverage falls below its floor, idle units
+//! move to posts that restore it. Ring 4 moves its roving vehicles and the
+//! standby squad across the district (its point teams keep their points);
+//! ring 3 moves a station's patrol groups within the station's own zones.
+//!
+//! [`propose_move_ups`] is the pure rule: the coverage book's best move of
+//! a movable unit to a post, kept if it gains at least
+//! [`MOVE_UP_GAIN_PPM_MIN`] of the demand and the unit gets there within
+//! [`MOVE_UP_TRAVEL_S_MAX`]; at most [`MOVE_UPS_PER_ROUND_MAX`] per ring and round.
+
+use std::collections::BTreeSet;
+
+use cordon_config::district::streets::StreetClass;
+use cordon_config::district::{District, LatLon, Ring, UnitKind};
+
+use super::coverage::CoverageBook;
+use super::facts::CandidateUnit;
+use super::travel::TravelModel;
+
+/// Ring 4's coverage floor: below it, ring 4 moves up.
+pub const MOVE_UP_FLOOR_RING4: f64 = 0.95;
+/// Ring 3's coverage floor.
+pub const MOVE_UP_FLOOR_RING3: f64 = 0.90;
+/// Least demand a move must gain, net, in parts per million (half a percent).
+pub const MOVE_UP_GAIN_PPM_MIN: i64 = 5_000;
+/// Longest drive to a post, in seconds.
+pub const MOVE_UP_TRAVEL_S_MAX: u32 = 600;
+/// Most moves per ring in one round.
+pub const MOVE_UPS_PER_ROUND_MAX: usize = 2;
+
+/// A unit to send to a post.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MoveUp {
+    /// The unit's id.
+    pub unit_id: String,
+    /// Where it goes.
+    pub post: LatLon,
+    /// The post's name.
+    pub post_name: String,
+    /// The ring's demand gained, net, in parts per million.
+    pub gain_ppm: i64,
+    /// Its drive there, in seconds.
+    pub travel_s: u32,
+}
+
+/// A named place a unit can wait at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// Where.
+    pub at: LatLon,
+    /// What it is ("Xizang Middle Rd x Nanjing E Rd", a station, a point).
+    pub name: String,
+}
+
+/// The posts of `district`: every named crossing of its arterials and main
+/// streets, its stations and its one-minute points, inside the district,
+/// in that order.
+pub fn posts(district: &District) -> Vec<Post> {
+    let streets = district.streets();
+    let mut crossing: BTreeSet<u32> = BTreeSet::new();
+    for edge in streets.edges() {
+        if matches!(
+            streets.way_of(edge).class,
+            StreetClass::Arterial | StreetClass::Main
+        ) {
+            crossing.insert(edge.from);
+        }
+    }
+    let named = crossing.into_iter().filter_map(|node| {
+        let node = &streets.nodes()[node as usize];
+        let name = node.name.clone()?;
+        Some(Post { at: node.at, name })
+    });
+    let stations = district.stations().iter().map(|station| Post {
+        at: station.position,
+        name: format!("{} station", station.name),
+    });
+    let points = district.one_minute_points().iter().map(|point| Post {
+        at: point.position,
+        name: point.name.clone(),
+    });
+    named
+        .chain(stations)
+        .chain(points)
+        .filter(|post| district.contains(&post.at))
+        .collect()
+}
+
+/// Whether `unit` may be moved up: ring 4's roving vehicles and standby
+/// squad, ring 3's patrol groups.
+pub fn movable(unit: &CandidateUnit) -> bool {
+    matches!(
+        unit.kind,
+        UnitKind::RovingSpecialVehicle | UnitKind::StandbySquad | UnitKind::PatrolGroup
+    )
+}
+
+/// The moves that lift `ring`'s coverage, if it is below its floor: at most
+/// [`MOVE_UPS_PER_ROUND_MAX`], each the best left after the one before.
+/// Ring 3's units stay within their own station's zones.
+pub fn propose_move_ups(
+    book: &mut CoverageBook,
+    model: &TravelModel<'_>,
+    district: &District,
+    units: &[CandidateUnit],
+    ring: Ring,
+    posts: &[Post],
+) -> Vec<MoveUp> {
+    let floor = match ring {
+        Ring::SpecialPolice => MOVE_UP_FLOOR_RING4,
+        Ring::StreetPatrol => MOVE_UP_FLOOR_RING3,
+        _ => return Vec::new(),
+    };
+    let mut units = units.to_vec();
+    let mut moves = Vec::new();
+    while moves.len() < MOVE_UPS_PER_ROUND_MAX {
+        let report = book.report(model, &units);
+        if report
+            .ring(ring)
+            .is_none_or(|coverage| coverage.demand_covered_share() >= floor)
+        {
+            break;
+        }
+        let Some(found) = best_reachable_move(book, model, district, &units, ring, posts) else {
+            break;
+        };
+        units[found.0].position = posts[found.1].at;
+        moves.push(MoveUp {
+            unit_id: units[found.0].id.clone(),
+            post: posts[found.1].at,
+            post_name: posts[found.1].name.clone(),
+            gain_ppm: found.2,
+            travel_s: found.3,
+        });
+    }
+    moves
+}
+
+/// The best move, by unit: each movable available unit of `ring` tries the
+/// posts it may take and reach in time. (unit, post, gain, travel).
+fn best_reachable_move(
+    book: &mut CoverageBook,
+    model: &TravelModel<'_>,
+    district: &District,
+    units: &[CandidateUnit],
+    ring: Ring,
+    posts: &[Post],
+) -> Option<(usize, usize, i64, u32)> {
+    let mut best: Option<(usize, usize, i64, u32)> = None;
+    for (index, unit) in units.iter().enumerate() {
+        if !(unit.available && unit.ring == ring && movable(unit)) {
+            continue;
+        }
+        let allowed: Vec<(usize, u32)> = posts
+            .iter()
+            .enumerate()
+            .filter(|(_, post)| within_scope(unit, &post.at, district))
+            .filter_map(|(at, post)| {
+                let travel_s =
+                    model
+                        .travel()
+                        .by_streets_s(&unit.position, &post.at, unit.travel_mode)?;
+                (travel_s <= MOVE_UP_TRAVEL_S_MAX && unit.position.distance_m(&post.at) > 1.0)
+                    .then_some((at, travel_s))
+            })
+            .collect();
+        let offered: Vec<LatLon> = allowed.iter().map(|(at, _)| posts[*at].at).collect();
+        let Some(found) = book.best_move(model, units, ring, &[index], &offered) else {
+            continue;
+        };
+        let candidate = (
+            index,
+            allowed[found.post].0,
+            found.gain_ppm,
+            allowed[found.post].1,
+        );
+        if found.gain_ppm >= MOVE_UP_GAIN_PPM_MIN && best.is_none_or(|best| candidate.2 > best.2) {
+            best = Some(candidate);
+        }
+    }
+    best
+}
+
+/// Ring 3 keeps to its station's zones; ring 4 goes anywhere.
+fn within_scope(unit: &CandidateUnit, post: &LatLon, district: &District) -> bool {
+    match (&unit.station, unit.ring) {
+        (Some(station), Ring::StreetPatrol) => district
+            .station_for(post)
+            .is_some_and(|owner| owner.id == *station),
+        _ => true,
+    }
+}

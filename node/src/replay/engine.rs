@@ -1,0 +1,420 @@
+//! One seeded district day (or night) replayed offline under one dispatch
+//! policy: the same incidents from `cordon-load`, triaged by the standard
+//! run cards, each followed through the responders' decisions
+//! (`planning::follow`) on the street graph under the crowds of the hour,
+//! with units busy for a seeded time on scene and driving back to their
+//! post after. Pure and deterministic: no clock, no runtime; a seed gives
+//! the same numbers every time.
+//!
+//! Simplified on purpose: an assignment happens the moment the report is
+//! in (the cluster takes milliseconds); a major incident sends its first
+//! responder only (its mobilisation plan is not replayed); a unit driving
+//! back is available, and counted where it was until it arrives.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+
+use cordon_actors::planning::move_up::{posts, propose_move_ups, Post};
+use cordon_actors::planning::router::{CrowdRegime, LocalTime, StreetRouter};
+use cordon_actors::planning::run_cards::Triage;
+use cordon_actors::planning::{
+    candidates_at_home, choose_coverage_aware, follow, CandidateUnit, CoverageBook, IncidentFacts,
+    Outcome, RunCardTable, TravelModel, Turnouts,
+};
+use cordon_config::district::{District, LatLon, Ring};
+use cordon_consensus::ledger::IncidentKind;
+use cordon_load::{LoadGenerator, LoadPlan, LoadProfile, ScheduledReport};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// How often move-up looks at coverage, in simulated milliseconds.
+pub const MOVE_UP_ROUND_MS: u64 = 60_000;
+/// Mixed into the seed for the times on scene, so they are drawn apart from
+/// the load's own choices.
+const ON_SCENE_SEED_SALT: u64 = 0x0005_eed0_f5ce;
+/// Shortest and longest time on scene, in seconds.
+pub const ON_SCENE_S_RANGE: (f64, f64) = (180.0, 3.0 * 3600.0);
+
+/// A dispatch policy the replay compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReplayPolicy {
+    /// The quickest unit.
+    ClosestIdle,
+    /// The unit in time whose departure costs the least coverage.
+    CoverageAware,
+    /// Coverage-aware, and idle units move up when a ring's coverage falls.
+    CoverageAwareMoveUp,
+}
+
+/// What to replay.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The load's profile.
+    pub profile: LoadProfile,
+    /// Its seed (also of the times on scene).
+    pub seed: u64,
+    /// The local start time, `HH:MM`.
+    pub start: cordon_load::ClockTime,
+    /// Minutes of load.
+    pub minutes: u32,
+    /// Multiplies the load's rates.
+    pub rate_scale: f64,
+}
+
+/// One response, as measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Response {
+    /// The ring that responded.
+    pub ring: Ring,
+    /// Seconds from the report to on scene (waiting for a free unit included).
+    pub response_s: u32,
+    /// The ring's target there.
+    pub target_s: u32,
+    /// Whether it waited for a unit to free.
+    pub waited: bool,
+}
+
+/// A replay's raw results.
+#[derive(Debug, Clone, Default)]
+pub struct Replayed {
+    /// Every response.
+    pub responses: Vec<Response>,
+    /// Incidents never answered before the end.
+    pub unanswered: usize,
+    /// Busy seconds of the police rings' units.
+    pub police_busy_s: f64,
+    /// Police units times the replay's seconds.
+    pub police_unit_s: f64,
+    /// Move-ups made.
+    pub move_ups: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Report(usize),
+    /// A unit leaves the scene: available there, driving to its post.
+    Clear(usize),
+    /// A unit reaches its post.
+    AtPost(usize),
+    MoveUpRound,
+}
+
+struct Waiting {
+    report: usize,
+    since_ms: u64,
+}
+
+/// The replay's world.
+struct World<'d> {
+    district: &'d District,
+    router: StreetRouter,
+    units: Vec<CandidateUnit>,
+    /// Where each unit returns to: home, or its move-up post.
+    posts: Vec<LatLon>,
+    busy_since_ms: Vec<Option<u64>>,
+    book: CoverageBook,
+    post_list: Vec<Post>,
+    policy: ReplayPolicy,
+    queue: BinaryHeap<Reverse<(u64, u64, Event)>>,
+    sequence: u64,
+    waiting: VecDeque<Waiting>,
+    rng: StdRng,
+    first_day: (u8, u8),
+    start_minute: u64,
+    out: Replayed,
+}
+
+/// Replays `scenario` under `policy`.
+pub fn replay(
+    district: &District,
+    scenario: &Scenario,
+    policy: ReplayPolicy,
+) -> anyhow::Result<Replayed> {
+    let mut plan = LoadPlan::new(scenario.profile, scenario.seed, scenario.start);
+    plan.rate_scale = scenario.rate_scale;
+    let reports = LoadGenerator::new(district, &plan)?.reports_within_minutes(scenario.minutes);
+    let units = candidates_at_home(district);
+    let mut world = World {
+        district,
+        router: StreetRouter::new(district),
+        posts: units.iter().map(|unit| unit.position).collect(),
+        busy_since_ms: vec![None; units.len()],
+        units,
+        book: CoverageBook::new(district),
+        post_list: posts(district),
+        policy,
+        queue: BinaryHeap::new(),
+        sequence: 0,
+        waiting: VecDeque::new(),
+        rng: StdRng::seed_from_u64(scenario.seed ^ ON_SCENE_SEED_SALT),
+        first_day: match scenario.profile {
+            LoadProfile::NewYearSurge => (12, 31),
+            _ => (6, 1),
+        },
+        start_minute: u64::from(scenario.start.minute_of_day()),
+        out: Replayed::default(),
+    };
+    for (index, report) in reports.iter().enumerate() {
+        world.schedule(report.offset_ms, Event::Report(index));
+    }
+    let end_ms = u64::from(scenario.minutes) * 60_000;
+    if policy == ReplayPolicy::CoverageAwareMoveUp {
+        world.schedule(0, Event::MoveUpRound);
+    }
+    while let Some(Reverse((at_ms, _, event))) = world.queue.pop() {
+        world.handle(at_ms, event, &reports, end_ms);
+    }
+    world.finish(end_ms);
+    Ok(world.out)
+}
+
+impl World<'_> {
+    fn schedule(&mut self, at_ms: u64, event: Event) {
+        self.sequence += 1;
+        self.queue.push(Reverse((at_ms, self.sequence, event)));
+    }
+
+    fn handle(&mut self, at_ms: u64, event: Event, reports: &[ScheduledReport], end_ms: u64) {
+        match event {
+            Event::Report(index) => {
+                if !self.dispatch(at_ms, index, at_ms, reports) {
+                    self.waiting.push_back(Waiting {
+                        report: index,
+                        since_ms: at_ms,
+                    });
+                }
+            }
+            Event::Clear(unit) => {
+                self.release(unit, at_ms);
+                let travel = self.travel_s(unit, at_ms);
+                self.schedule(at_ms + u64::from(travel) * 1_000, Event::AtPost(unit));
+                self.serve_waiting(at_ms, reports);
+            }
+            Event::AtPost(unit) => {
+                if self.busy_since_ms[unit].is_none() {
+                    self.units[unit].position = self.posts[unit];
+                }
+            }
+            Event::MoveUpRound => {
+                self.move_up(at_ms);
+                if at_ms + MOVE_UP_ROUND_MS < end_ms {
+                    self.schedule(at_ms + MOVE_UP_ROUND_MS, Event::MoveUpRound);
+                }
+            }
+        }
+    }
+
+    /// Sends a unit to report `index` if one can go; records the response
+    /// (from `reported_ms`). False when every ring is out of units.
+    fn dispatch(
+        &mut self,
+        at_ms: u64,
+        index: usize,
+        reported_ms: u64,
+        reports: &[ScheduledReport],
+    ) -> bool {
+        let report = &reports[index];
+        let facts = facts_of(report);
+        let triage: Triage = RunCardTable::standard().triage(&facts, self.district);
+        let regime = self.regime_at(at_ms);
+        let model = TravelModel::new(&self.router, &regime, Turnouts::default());
+        let outcome = {
+            let (units, book, policy) = (&self.units, &mut self.book, self.policy);
+            let mut choose =
+                |ranked: &[cordon_actors::planning::RankedUnit<'_>], target_s: u32, ring: Ring| {
+                    if policy == ReplayPolicy::ClosestIdle {
+                        return 0;
+                    }
+                    let ids: Vec<&str> = ranked.iter().map(|r| r.unit.id.as_str()).collect();
+                    let losses = book.departure_losses_ppm(&model, units, &ids);
+                    choose_coverage_aware(ranked, target_s, ring != Ring::SpecialPolice, |r| {
+                        ids.iter()
+                            .position(|id| *id == r.unit.id)
+                            .map_or(0, |at| losses[at])
+                    })
+                };
+            follow(&facts, &triage, self.district, &model, units, &mut choose)
+        };
+        let Outcome::Assigned {
+            unit_id,
+            ring,
+            eta_s,
+            target_s,
+            ..
+        } = outcome
+        else {
+            return false;
+        };
+        let Some(unit) = self.units.iter().position(|unit| unit.id == unit_id) else {
+            return false;
+        };
+        let waited_s = ((at_ms - reported_ms) / 1_000) as u32;
+        self.out.responses.push(Response {
+            ring,
+            response_s: waited_s + eta_s,
+            target_s,
+            waited: at_ms > reported_ms,
+        });
+        self.units[unit].available = false;
+        self.busy_since_ms[unit] = Some(at_ms);
+        let on_scene_s = self.on_scene_s(facts.kind);
+        self.units[unit].position = facts.position;
+        let clear_ms = at_ms + (u64::from(eta_s) + on_scene_s) * 1_000;
+        self.schedule(clear_ms, Event::Clear(unit));
+        true
+    }
+
+    fn serve_waiting(&mut self, at_ms: u64, reports: &[ScheduledReport]) {
+        let mut still = VecDeque::new();
+        while let Some(waiting) = self.waiting.pop_front() {
+            if !self.dispatch(at_ms, waiting.report, waiting.since_ms, reports) {
+                still.push_back(waiting);
+            }
+        }
+        self.waiting = still;
+    }
+
+    fn release(&mut self, unit: usize, at_ms: u64) {
+        if let Some(since) = self.busy_since_ms[unit].take() {
+            if is_police(self.units[unit].ring) {
+                self.out.police_busy_s += (at_ms - since) as f64 / 1_000.0;
+            }
+        }
+        self.units[unit].available = true;
+    }
+
+    /// Seconds for `unit` to drive from where it is to its post.
+    fn travel_s(&mut self, unit: usize, at_ms: u64) -> u32 {
+        let regime = self.regime_at(at_ms);
+        let model = TravelModel::new(&self.router, &regime, Turnouts::default());
+        let (from, mode, post) = (
+            self.units[unit].position,
+            self.units[unit].travel_mode,
+            self.posts[unit],
+        );
+        model.travel().by_streets_s(&from, &post, mode).unwrap_or(0)
+    }
+
+    fn move_up(&mut self, at_ms: u64) {
+        let regime = self.regime_at(at_ms);
+        let moves: Vec<_> = {
+            let model = TravelModel::new(&self.router, &regime, Turnouts::default());
+            [Ring::SpecialPolice, Ring::StreetPatrol]
+                .into_iter()
+                .flat_map(|ring| {
+                    propose_move_ups(
+                        &mut self.book,
+                        &model,
+                        self.district,
+                        &self.units,
+                        ring,
+                        &self.post_list,
+                    )
+                })
+                .collect()
+        };
+        for move_up in moves {
+            let Some(unit) = self
+                .units
+                .iter()
+                .position(|unit| unit.id == move_up.unit_id)
+            else {
+                continue;
+            };
+            self.posts[unit] = move_up.post;
+            self.out.move_ups += 1;
+            self.schedule(
+                at_ms + u64::from(move_up.travel_s) * 1_000,
+                Event::AtPost(unit),
+            );
+        }
+    }
+
+    /// The crowds at `at_ms` into the replay.
+    fn regime_at(&self, at_ms: u64) -> CrowdRegime {
+        let minutes = self.start_minute + at_ms / 60_000;
+        let (month, day) = if minutes >= 24 * 60 {
+            next_day(self.first_day)
+        } else {
+            self.first_day
+        };
+        let time = LocalTime {
+            month,
+            day,
+            minute: (minutes % (24 * 60)) as u16,
+        };
+        self.router.regime_at(&time)
+    }
+
+    /// A seeded time on scene for `kind`: exponential around its mean, clamped.
+    fn on_scene_s(&mut self, kind: IncidentKind) -> u64 {
+        let mean_s = on_scene_mean_s(kind);
+        let draw: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        (-mean_s * draw.ln()).clamp(ON_SCENE_S_RANGE.0, ON_SCENE_S_RANGE.1) as u64
+    }
+
+    fn finish(&mut self, end_ms: u64) {
+        for unit in 0..self.units.len() {
+            if self.busy_since_ms[unit].is_some() {
+                self.release(unit, end_ms.max(self.busy_since_ms[unit].unwrap_or(end_ms)));
+            }
+        }
+        let police = self
+            .units
+            .iter()
+            .filter(|unit| is_police(unit.ring))
+            .count();
+        self.out.police_unit_s = police as f64 * end_ms as f64 / 1_000.0;
+        self.out.unanswered = self.waiting.len();
+    }
+}
+
+fn is_police(ring: Ring) -> bool {
+    matches!(ring, Ring::StreetPatrol | Ring::SpecialPolice)
+}
+
+fn next_day((month, day): (u8, u8)) -> (u8, u8) {
+    match (month, day) {
+        (12, 31) => (1, 1),
+        (month, day) => (month, day + 1),
+    }
+}
+
+/// Mean minutes on scene by kind, in seconds (our estimates: a theft
+/// report and its statement about 25 minutes, a fire or an extreme act an
+/// hour or more).
+fn on_scene_mean_s(kind: IncidentKind) -> f64 {
+    let minutes = match kind {
+        IncidentKind::Disturbance | IncidentKind::Other => 15.0,
+        IncidentKind::Medical | IncidentKind::Hazard => 20.0,
+        IncidentKind::Theft => 25.0,
+        IncidentKind::TrafficAccident | IncidentKind::Assault | IncidentKind::CrowdCrush => 30.0,
+        IncidentKind::MissingPerson => 40.0,
+        IncidentKind::Fire | IncidentKind::SuspiciousObject => 45.0,
+        IncidentKind::ExtremeAct => 60.0,
+    };
+    minutes * 60.0
+}
+
+fn facts_of(report: &ScheduledReport) -> IncidentFacts {
+    let incident = &report.incident;
+    IncidentFacts {
+        kind: incident.kind,
+        priority: incident.priority,
+        force_level: incident.force_level,
+        position: LatLon::new(incident.location.lat(), incident.location.lon()),
+    }
+}
+
+/// Responses by ring, for the table.
+pub fn by_ring(responses: &[Response]) -> BTreeMap<u8, Vec<Response>> {
+    let mut rings: BTreeMap<u8, Vec<Response>> = BTreeMap::new();
+    for response in responses {
+        rings
+            .entry(response.ring.number())
+            .or_default()
+            .push(*response);
+    }
+    rings
+}
