@@ -27,6 +27,9 @@ pub const MOVE_UP_GAIN_PPM_MIN: i64 = 5_000;
 pub const MOVE_UP_TRAVEL_S_MAX: u32 = 600;
 /// Most moves per ring in one round.
 pub const MOVE_UPS_PER_ROUND_MAX: usize = 2;
+/// How long a moved unit is left where it was sent before it may be moved
+/// again, in milliseconds: crews are not kept driving round the district.
+pub const MOVE_UP_COOLDOWN_MS: u64 = 20 * 60_000;
 
 /// A unit to send to a post.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +100,8 @@ pub fn movable(unit: &CandidateUnit) -> bool {
 
 /// The moves that lift `ring`'s coverage, if it is below its floor: at most
 /// [`MOVE_UPS_PER_ROUND_MAX`], each the best left after the one before.
-/// Ring 3's units stay within their own station's zones.
+/// Ring 3's units stay within their own station's zones; units in `resting`
+/// (moved within [`MOVE_UP_COOLDOWN_MS`], or still on their way) stay put.
 pub fn propose_move_ups(
     book: &mut CoverageBook,
     model: &TravelModel<'_>,
@@ -105,6 +109,7 @@ pub fn propose_move_ups(
     units: &[CandidateUnit],
     ring: Ring,
     posts: &[Post],
+    resting: &BTreeSet<String>,
 ) -> Vec<MoveUp> {
     let floor = match ring {
         Ring::SpecialPolice => MOVE_UP_FLOOR_RING4,
@@ -121,7 +126,8 @@ pub fn propose_move_ups(
         {
             break;
         }
-        let Some(found) = best_reachable_move(book, model, district, &units, ring, posts) else {
+        let Some(found) = best_reachable_move(book, model, district, &units, ring, posts, resting)
+        else {
             break;
         };
         units[found.0].position = posts[found.1].at;
@@ -145,10 +151,11 @@ fn best_reachable_move(
     units: &[CandidateUnit],
     ring: Ring,
     posts: &[Post],
+    resting: &BTreeSet<String>,
 ) -> Option<(usize, usize, i64, u32)> {
     let mut best: Option<(usize, usize, i64, u32)> = None;
     for (index, unit) in units.iter().enumerate() {
-        if !(unit.available && unit.ring == ring && movable(unit)) {
+        if !(unit.available && unit.ring == ring && movable(unit)) || resting.contains(&unit.id) {
             continue;
         }
         let allowed: Vec<(usize, u32)> = posts

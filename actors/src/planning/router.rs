@@ -637,6 +637,10 @@ pub struct PlacedUnits {
     nearby: RTree<GeomWithData<[f64; 2], (u32, LatLon, u64)>>,
     /// The quickest walking turnout of any unit, in deciseconds.
     turnout_min_ds: u64,
+    /// Per mode, the least any unit takes to set off (turnout and walk to
+    /// the kerb), in deciseconds: a mode that cannot beat a time found is
+    /// not searched.
+    set_off_min_ds: [u64; 4],
 }
 
 impl Travel<'_> {
@@ -647,6 +651,7 @@ impl Travel<'_> {
             at_node: vec![vec![Vec::new(); nodes]; TravelMode::ALL.len()],
             on_segment: Default::default(),
             nearby: RTree::new(),
+            set_off_min_ds: [u64::MAX; 4],
             turnout_min_ds: units
                 .iter()
                 .map(|unit| u64::from(unit.walk_turnout_s) * 10)
@@ -668,6 +673,8 @@ impl Travel<'_> {
                 continue;
             };
             let set_off = u64::from(unit.turnout_s) * 10 + walk_ds(snap.gap_m);
+            let slot = &mut placed.set_off_min_ds[unit.mode.index()];
+            *slot = (*slot).min(set_off);
             let index = index as u32;
             for (node, seed) in self.leave(&snap, unit.mode) {
                 placed.at_node[unit.mode.index()][node as usize].push((set_off + seed, index));
@@ -696,23 +703,23 @@ impl Travel<'_> {
         to: &LatLon,
         accept: impl Fn(u32) -> bool,
     ) -> Option<(u32, u32)> {
-        let mut best: Option<(u64, u32)> = None;
+        // The nearest crews on foot first: their time bounds every search.
+        let mut best: Option<(u64, u32)> = self.quickest_direct(placed, to, None, &accept);
         for mode in TravelMode::ALL {
-            if placed.at_node[mode.index()].iter().all(Vec::is_empty) {
+            let set_off_min = placed.set_off_min_ds[mode.index()];
+            if set_off_min == u64::MAX || best.is_some_and(|(ds, _)| set_off_min > ds) {
                 continue;
             }
             let Some(end) = self.snap(to, mode) else {
                 continue;
             };
-            let found = self.quickest_by(placed, &end, mode, &accept);
-            let arrive = found.map(|(ds, unit)| (ds + walk_ds(end.gap_m), unit));
+            let end_walk = walk_ds(end.gap_m);
+            let limit = best.map(|(ds, _)| ds.saturating_sub(end_walk));
+            let found = self.quickest_by(placed, &end, mode, limit, &accept);
+            let arrive = found.map(|(ds, unit)| (ds + end_walk, unit));
             best = best.into_iter().chain(arrive).min();
         }
-        let direct = self.quickest_direct(placed, to, best, &accept);
-        best.into_iter()
-            .chain(direct)
-            .min()
-            .map(|(ds, unit)| (unit, seconds(ds)))
+        best.map(|(ds, unit)| (unit, seconds(ds)))
     }
 
     /// The quickest admitted unit walking straight to `to`, if any beats
@@ -751,12 +758,14 @@ impl Travel<'_> {
 
     /// The quickest admitted unit of `mode` to the snap `end`, in
     /// deciseconds to the kerb there: a search back from `end` that stops
-    /// once no unit nearer in time can remain.
+    /// once no unit nearer in time can remain, or past `limit` (a time
+    /// already found elsewhere).
     fn quickest_by(
         &self,
         placed: &PlacedUnits,
         end: &Snap,
         mode: TravelMode,
+        limit: Option<u64>,
         accept: &impl Fn(u32) -> bool,
     ) -> Option<(u64, u32)> {
         let keep = |best: &mut Option<(u64, u32)>, candidate: (u64, u32)| {
@@ -784,6 +793,7 @@ impl Travel<'_> {
                     keep(&mut best, (start + cost, *unit));
                 }
                 best.is_some_and(|(best, _)| cost >= best)
+                    || limit.is_some_and(|limit| cost > limit)
             },
         );
         best

@@ -14,7 +14,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use cordon_actors::planning::move_up::{posts, propose_move_ups, Post};
+use cordon_actors::planning::move_up::{posts, propose_move_ups, Post, MOVE_UP_COOLDOWN_MS};
 use cordon_actors::planning::router::{CrowdRegime, LocalTime, StreetRouter};
 use cordon_actors::planning::run_cards::Triage;
 use cordon_actors::planning::{
@@ -23,7 +23,7 @@ use cordon_actors::planning::{
 };
 use cordon_config::district::{District, LatLon, Ring};
 use cordon_consensus::ledger::IncidentKind;
-use cordon_load::{LoadGenerator, LoadPlan, LoadProfile, ScheduledReport};
+use cordon_load::{LoadGenerator, LoadPlan, LoadProfile, LoadSource, ScheduledReport};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -32,6 +32,10 @@ pub const MOVE_UP_ROUND_MS: u64 = 60_000;
 /// Mixed into the seed for the times on scene, so they are drawn apart from
 /// the load's own choices.
 const ON_SCENE_SEED_SALT: u64 = 0x0005_eed0_f5ce;
+/// Mean minutes on scene of a surge incident: in the countdown crowd a lost
+/// child is handed back, a faint treated and carried out, a pickpocket
+/// handed over, and the officers are back on the crowd (our estimate).
+pub const SURGE_ON_SCENE_MEAN_MIN: f64 = 8.0;
 /// Shortest and longest time on scene, in seconds.
 pub const ON_SCENE_S_RANGE: (f64, f64) = (180.0, 3.0 * 3600.0);
 
@@ -113,6 +117,8 @@ struct World<'d> {
     /// Where each unit returns to: home, or its move-up post.
     posts: Vec<LatLon>,
     busy_since_ms: Vec<Option<u64>>,
+    /// When each unit was last moved up.
+    moved_at_ms: Vec<Option<u64>>,
     book: CoverageBook,
     post_list: Vec<Post>,
     policy: ReplayPolicy,
@@ -140,6 +146,7 @@ pub fn replay(
         router: StreetRouter::new(district),
         posts: units.iter().map(|unit| unit.position).collect(),
         busy_since_ms: vec![None; units.len()],
+        moved_at_ms: vec![None; units.len()],
         units,
         book: CoverageBook::new(district),
         post_list: posts(district),
@@ -258,7 +265,7 @@ impl World<'_> {
         });
         self.units[unit].available = false;
         self.busy_since_ms[unit] = Some(at_ms);
-        let on_scene_s = self.on_scene_s(facts.kind);
+        let on_scene_s = self.on_scene_s(facts.kind, report.source);
         self.units[unit].position = facts.position;
         let clear_ms = at_ms + (u64::from(eta_s) + on_scene_s) * 1_000;
         self.schedule(clear_ms, Event::Clear(unit));
@@ -298,6 +305,13 @@ impl World<'_> {
 
     fn move_up(&mut self, at_ms: u64) {
         let regime = self.regime_at(at_ms);
+        let resting: std::collections::BTreeSet<String> = self
+            .units
+            .iter()
+            .zip(&self.moved_at_ms)
+            .filter(|(_, moved)| moved.is_some_and(|moved| at_ms < moved + MOVE_UP_COOLDOWN_MS))
+            .map(|(unit, _)| unit.id.clone())
+            .collect();
         let moves: Vec<_> = {
             let model = TravelModel::new(&self.router, &regime, Turnouts::default());
             [Ring::SpecialPolice, Ring::StreetPatrol]
@@ -310,6 +324,7 @@ impl World<'_> {
                         &self.units,
                         ring,
                         &self.post_list,
+                        &resting,
                     )
                 })
                 .collect()
@@ -323,6 +338,7 @@ impl World<'_> {
                 continue;
             };
             self.posts[unit] = move_up.post;
+            self.moved_at_ms[unit] = Some(at_ms);
             self.out.move_ups += 1;
             self.schedule(
                 at_ms + u64::from(move_up.travel_s) * 1_000,
@@ -348,8 +364,11 @@ impl World<'_> {
     }
 
     /// A seeded time on scene for `kind`: exponential around its mean, clamped.
-    fn on_scene_s(&mut self, kind: IncidentKind) -> u64 {
-        let mean_s = on_scene_mean_s(kind);
+    fn on_scene_s(&mut self, kind: IncidentKind, source: LoadSource) -> u64 {
+        let mean_s = match source {
+            LoadSource::Surge => SURGE_ON_SCENE_MEAN_MIN * 60.0,
+            LoadSource::Ordinary => on_scene_mean_s(kind),
+        };
         let draw: f64 = self.rng.random_range(f64::EPSILON..1.0);
         (-mean_s * draw.ln()).clamp(ON_SCENE_S_RANGE.0, ON_SCENE_S_RANGE.1) as u64
     }
