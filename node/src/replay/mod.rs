@@ -55,6 +55,9 @@ pub struct RingResult {
     pub p90_s: u32,
     /// Ring 4 only: share on scene within 180 s.
     pub within_180_s_share: Option<f64>,
+    /// Incidents it answered under a tighter target than its own (60 s on
+    /// the pedestrian street and at the one-minute points).
+    pub tight_target_incidents: usize,
 }
 
 /// The whole replay.
@@ -142,12 +145,14 @@ fn ring_result(ring: u8, responses: &[Response]) -> RingResult {
     times.sort_unstable();
     let rank = ((times.len() as f64 * 0.9).ceil() as usize).clamp(1, times.len().max(1));
     let within_180 = responses.iter().filter(|r| r.response_s <= 180).count();
+    let loosest = responses.iter().map(|r| r.target_s).max().unwrap_or(0);
     RingResult {
         ring,
         incidents: responses.len(),
         within_target_share: share(within, responses.len()),
         p90_s: times.get(rank - 1).copied().unwrap_or(0),
         within_180_s_share: (ring == 4).then(|| share(within_180, responses.len())),
+        tight_target_incidents: responses.iter().filter(|r| r.target_s < loosest).count(),
     }
 }
 
@@ -180,9 +185,10 @@ pub fn print(report: &ReplayReport) {
             .iter()
             .map(|r| {
                 format!(
-                    "r{} {} {:.1}% {}",
+                    "r{} {} ({} tight) {:.1}% {}",
                     r.ring,
                     r.incidents,
+                    r.tight_target_incidents,
                     100.0 * r.within_target_share,
                     r.p90_s
                 )
