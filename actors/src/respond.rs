@@ -14,7 +14,7 @@ use cordon_consensus::ledger::{
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::context::ProposeError;
 use crate::planning::choose::{choose_coverage_aware, DispatchPolicy};
-use crate::planning::escalation::{decide, Attempt, Decision};
+use crate::planning::escalation::{decide, outer_offer, Attempt, Decision};
 use crate::planning::facts::{CandidateUnit, IncidentFacts};
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::select::{NoCandidate, Planner, RankedUnit, Scope, Selection};
@@ -107,6 +107,13 @@ fn plan_step(
     attempt.stations_asked = incident.aid_asked.iter().map(|id| id.0.clone()).collect();
     if let Some(station) = own_station.or(incident.station.as_ref().map(StationId::as_str)) {
         attempt.stations_asked.push(station.to_string());
+    }
+    if selection
+        .as_ref()
+        .is_ok_and(|selection| !selection.meets_target)
+    {
+        let planner = Planner::new(district, &travel, &candidates);
+        attempt.outer = outer_offer(&planner, &facts.position, ring);
     }
     let decision = decide(&facts, ring, &selection, district, &run_card, &attempt);
     let read_index = applied.last_applied.map_or(0, |log_id| log_id.index);

@@ -1,7 +1,7 @@
 //! Which unit goes, among those that can: the dispatch policy.
 //!
 //! Closest-idle sends the unit ranked first (quickest, then territory, then
-//! id; see [`super::select`]). Coverage-aware dispatch, when more than one
+//! id; see [`mod@super::select`]). Coverage-aware dispatch, when more than one
 //! unit can be on scene within the target, sends the one whose departure
 //! costs the district the least coverage, so the next call nearby still has
 //! someone: the rule is [`choose_coverage_aware`], with its inputs named

@@ -17,7 +17,11 @@
 //!    next neighbouring station not yet asked is asked. Neighbours are the
 //!    [`MUTUAL_AID_STATIONS_MAX`] stations, other than the one whose zone
 //!    holds the incident, whose zones come nearest the incident.
-//! 6. **Outward**: otherwise the incident moves out one ring. Ring 4 is last:
+//! 6. **No faster ring**: when the ring's best unit misses the target and
+//!    the attempt knows what the next ring out offers ([`OuterOffer`]), and
+//!    that is no quicker (or nothing), the ring's best unit is assigned,
+//!    flagged as a breach: sending the incident on would only make it later.
+//! 7. **Outward**: otherwise the incident moves out one ring. Ring 4 is last:
 //!    its best unit is assigned even when it misses the 3-minute target, and
 //!    the breach is flagged; with no ring-4 unit available at all the rings
 //!    are exhausted and the hub must hold the incident for the commander.
@@ -27,7 +31,7 @@ use cordon_config::district::{District, LatLon, Ring, Station};
 use super::facts::{IncidentFacts, IncidentKind};
 use super::geometry::{distance_to_outline_m, LocalFrame, LocalPoint};
 use super::run_cards::RunCard;
-use super::select::{NoCandidate, Selection};
+use super::select::{NoCandidate, Planner, Scope, Selection};
 use super::MUTUAL_AID_STATIONS_MAX;
 
 /// What has been tried for an incident at its current ring.
@@ -39,6 +43,31 @@ pub struct Attempt {
     /// station, then each station asked for mutual aid. Empty when the
     /// selection took units from the whole ring.
     pub stations_asked: Vec<String>,
+    /// What the next ring out could send, if the responder looked.
+    pub outer: OuterOffer,
+}
+
+/// What the next ring out could send for the incident now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OuterOffer {
+    /// Not looked at: a missed target moves the incident out.
+    #[default]
+    Unknown,
+    /// No unit of the next ring is available.
+    Nobody,
+    /// The next ring's quickest available unit, its ETA in seconds.
+    Best(u32),
+}
+
+impl OuterOffer {
+    /// Whether the next ring would be on scene sooner than `eta_s`.
+    fn beats(self, eta_s: u32) -> bool {
+        match self {
+            OuterOffer::Unknown => true,
+            OuterOffer::Nobody => false,
+            OuterOffer::Best(outer_s) => outer_s < eta_s,
+        }
+    }
 }
 
 impl Attempt {
@@ -52,6 +81,7 @@ impl Attempt {
         Attempt {
             deadline_passed: false,
             stations_asked: vec![station_id.to_owned()],
+            outer: OuterOffer::Unknown,
         }
     }
 }
@@ -150,6 +180,11 @@ pub fn decide(
             return Decision::MutualAid { from_station };
         }
     }
+    if let Ok(selection) = selection {
+        if outward(ring).is_some() && !attempt.outer.beats(selection.eta_s) {
+            return assign(selection, true);
+        }
+    }
     match outward(ring) {
         Some(to_ring) => Decision::Escalate {
             to_ring,
@@ -157,6 +192,18 @@ pub fn decide(
         },
         None => last_resort(selection),
     }
+}
+
+/// What the next ring out than `ring` offers at `to`: the ETA of its
+/// quickest available unit (any station's), or nobody.
+pub fn outer_offer(planner: &Planner<'_>, to: &LatLon, ring: Ring) -> OuterOffer {
+    let Some(outer) = outward(ring) else {
+        return OuterOffer::Nobody;
+    };
+    planner
+        .rank(to, outer, &Scope::Ring, &std::collections::BTreeSet::new())
+        .first()
+        .map_or(OuterOffer::Nobody, |best| OuterOffer::Best(best.eta_s))
 }
 
 /// The innermost ring that may handle `kind` at `force_level`: the first
@@ -552,6 +599,59 @@ mod tests {
 
     // A passed deadline moves the incident out one ring; at ring 4 the best
     // unit is assigned and the breach flagged.
+    // A ring-3 unit that misses the target is still sent, as a breach, when
+    // ring 4's quickest is no sooner or ring 4 has nobody; with ring 4
+    // quicker, or not looked at, the incident moves out.
+    #[test]
+    fn a_missed_target_moves_out_only_to_a_faster_ring() {
+        let district = District::embedded();
+        let incident = facts(IncidentKind::Theft, 2, TIANZIFANG);
+        let run_card = card(&incident, &district);
+        let selection = Ok(Selection {
+            unit_id: "tianzifang-1-a".into(),
+            eta_s: 90,
+            target_s: 60,
+            meets_target: false,
+            considered: 3,
+        });
+        let decide_with = |outer| {
+            let attempt = Attempt {
+                outer,
+                ..Attempt::ring_wide()
+            };
+            decide(
+                &incident,
+                Ring::StreetPatrol,
+                &selection,
+                &district,
+                &run_card,
+                &attempt,
+            )
+        };
+        let breach = Decision::Assign {
+            unit_id: "tianzifang-1-a".into(),
+            eta_s: 90,
+            target_s: 60,
+            breach: true,
+        };
+
+        assert_eq!(decide_with(OuterOffer::Best(120)), breach);
+        assert_eq!(decide_with(OuterOffer::Best(90)), breach);
+        assert_eq!(decide_with(OuterOffer::Nobody), breach);
+        for outer in [OuterOffer::Best(45), OuterOffer::Unknown] {
+            assert!(
+                matches!(
+                    decide_with(outer),
+                    Decision::Escalate {
+                        to_ring: Ring::SpecialPolice,
+                        ..
+                    }
+                ),
+                "{outer:?}"
+            );
+        }
+    }
+
     #[test]
     fn deadline_passed_escalates_then_breaches() {
         let district = District::embedded();

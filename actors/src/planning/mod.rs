@@ -16,7 +16,7 @@
 //! - [`index`]: a uniform-grid spatial index to shortlist nearby units.
 //! - [`select`](mod@select): the best unit of a ring for an incident ("territory first").
 //! - [`choose`]: the dispatch policy: closest-idle, or coverage-aware.
-//! - [`follow`]: an incident through every responder's decision at once (the replay's).
+//! - [`mod@follow`]: an incident through every responder's decision at once (the replay's).
 //! - [`escalation`]: assign, ask for mutual aid, or escalate outward.
 //! - [`run_cards`]: response plans by kind, priority and area; triage.
 //! - [`mobilisation`]: force-mobilisation plans for major incidents.

@@ -180,8 +180,9 @@ pub struct Assignment {
     pub eta_s: u32,
     /// The on-scene target in seconds when it was made.
     pub target_s: u32,
-    /// Ring 4's last resort: assigned although it misses the target (or
-    /// the deadline passed), with no ring left to escalate to.
+    /// Assigned although it misses the target (or the deadline passed):
+    /// ring 4 with no ring left to escalate to, or an inner ring when the
+    /// next ring out would be no sooner.
     #[serde(default)]
     pub breach: bool,
 }

@@ -22,8 +22,9 @@ pub struct AssignUnit {
     pub expected_unit_version: u64,
     /// Estimated time to reach the scene.
     pub eta_s: u32,
-    /// Ring 4's last resort: assigned although it misses the on-scene
-    /// target (or the deadline passed), with no ring left to escalate to.
+    /// Assigned although it misses the on-scene target (or the deadline
+    /// passed): ring 4 with no ring left to escalate to, or an inner ring
+    /// when the next ring out would be no sooner.
     pub breach: bool,
 }
 
@@ -67,10 +68,10 @@ impl Rules for AssignUnit {
         let reason = format!(
             "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s{}",
             unit_ring.number(),
-            if self.breach {
-                ", breach: no ring left"
-            } else {
-                ""
+            match (self.breach, unit_ring) {
+                (false, _) => "",
+                (true, Ring::SpecialPolice) => ", breach: no ring left",
+                (true, _) => ", breach: no faster ring",
             }
         );
         let effect = ledger.record(
