@@ -197,3 +197,138 @@ fn within_scope(unit: &CandidateUnit, post: &LatLon, district: &District) -> boo
         _ => true,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use cordon_config::district::District;
+
+    use super::*;
+    use crate::planning::facts::candidates_at_home;
+    use crate::planning::router::StreetRouter;
+
+    fn share(
+        book: &mut CoverageBook,
+        model: &TravelModel<'_>,
+        units: &[CandidateUnit],
+        ring: Ring,
+    ) -> f64 {
+        book.report(model, units)
+            .ring(ring)
+            .unwrap()
+            .demand_covered_share()
+    }
+
+    /// The units with `moves` made.
+    fn moved(units: &[CandidateUnit], moves: &[MoveUp]) -> Vec<CandidateUnit> {
+        let mut units = units.to_vec();
+        for move_up in moves {
+            let unit = units
+                .iter_mut()
+                .find(|unit| unit.id == move_up.unit_id)
+                .unwrap();
+            unit.position = move_up.post;
+        }
+        units
+    }
+
+    // With the southern ring-4 units taken, ring 4 moves up to two roving
+    // vehicles or the standby squad (never a point team) within ten
+    // minutes' drive, and its coverage rises by at least the minimum gain.
+    #[test]
+    fn below_its_floor_ring_four_moves_roving_units_and_gains_coverage() {
+        let district = District::embedded();
+        let router = StreetRouter::new(&district);
+        let model = TravelModel::calm(&router);
+        let mut units = candidates_at_home(&district);
+        for unit in units
+            .iter_mut()
+            .filter(|u| u.ring == Ring::SpecialPolice && u.position.lat < 31.215)
+        {
+            unit.available = false;
+        }
+        let mut book = CoverageBook::new(&district);
+        let posts = posts(&district);
+        let before = share(&mut book, &model, &units, Ring::SpecialPolice);
+
+        let moves = propose_move_ups(
+            &mut book,
+            &model,
+            &district,
+            &units,
+            Ring::SpecialPolice,
+            &posts,
+            &BTreeSet::new(),
+        );
+
+        assert!(
+            !moves.is_empty() && moves.len() <= MOVE_UPS_PER_ROUND_MAX,
+            "{moves:?}"
+        );
+        for move_up in &moves {
+            let unit = district.unit(&move_up.unit_id).unwrap();
+            assert!(
+                matches!(
+                    unit.kind,
+                    UnitKind::RovingSpecialVehicle | UnitKind::StandbySquad
+                ),
+                "{move_up:?}"
+            );
+            assert!(
+                move_up.travel_s <= MOVE_UP_TRAVEL_S_MAX
+                    && move_up.gain_ppm >= MOVE_UP_GAIN_PPM_MIN
+            );
+        }
+        let after = share(
+            &mut book,
+            &model,
+            &moved(&units, &moves),
+            Ring::SpecialPolice,
+        );
+        assert!(
+            after >= before + MOVE_UP_GAIN_PPM_MIN as f64 / 1e6,
+            "{before} -> {after}"
+        );
+    }
+
+    // Ring 3's groups move only within their own station's zones, and a
+    // resting unit stays where it is.
+    #[test]
+    fn ring_three_keeps_to_its_station_and_resting_units_stay() {
+        let district = District::embedded();
+        let router = StreetRouter::new(&district);
+        let model = TravelModel::calm(&router);
+        let units = candidates_at_home(&district);
+        let mut book = CoverageBook::new(&district);
+        let posts = posts(&district);
+
+        let moves = propose_move_ups(
+            &mut book,
+            &model,
+            &district,
+            &units,
+            Ring::StreetPatrol,
+            &posts,
+            &BTreeSet::new(),
+        );
+
+        assert!(!moves.is_empty());
+        for move_up in &moves {
+            let unit = district.unit(&move_up.unit_id).unwrap();
+            let post_station = district
+                .station_for(&move_up.post)
+                .map(|station| station.id.clone());
+            assert_eq!(post_station, unit.station, "{move_up:?}");
+        }
+        let resting: BTreeSet<String> = units.iter().map(|unit| unit.id.clone()).collect();
+        let none = propose_move_ups(
+            &mut book,
+            &model,
+            &district,
+            &units,
+            Ring::StreetPatrol,
+            &posts,
+            &resting,
+        );
+        assert!(none.is_empty(), "{none:?}");
+    }
+}
