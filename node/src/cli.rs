@@ -126,6 +126,10 @@ struct ReplayArgs {
     /// Also write the response-time distributions to this SVG file.
     #[arg(long)]
     svg: Option<PathBuf>,
+    /// Instead: search better homes for ring 4's roving vehicles and standby
+    /// squad (greedy moves from their homes, calm hour) and print them.
+    #[arg(long)]
+    layout: bool,
 }
 
 /// What `cordon bench` measures and against which cluster.
@@ -658,6 +662,10 @@ async fn bench_command(args: BenchArgs) -> anyhow::Result<()> {
 
 /// `cordon replay`: the policies compared on one seeded load.
 fn replay_command(args: &ReplayArgs) -> anyhow::Result<()> {
+    if args.layout {
+        crate::replay::print_layout(&cordon_config::District::embedded());
+        return Ok(());
+    }
     let profile: cordon_load::LoadProfile = args.profile.parse().map_err(|error| {
         anyhow!(
             "--profile {}: {error} (use ordinary or new-year)",

@@ -142,6 +142,41 @@ pub fn propose_move_ups(
     moves
 }
 
+/// Most moves in a layout search.
+pub const LAYOUT_MOVES_MAX: usize = 24;
+
+/// Better homes for `ring`'s movable units: moves made one at a time from
+/// the current positions, each the best left (any unit, any post it may
+/// take within [`MOVE_UP_TRAVEL_S_MAX`]), until none gains
+/// [`MOVE_UP_GAIN_PPM_MIN`]: a greedy hill climb, so a local optimum.
+pub fn improve_layout(
+    book: &mut CoverageBook,
+    model: &TravelModel<'_>,
+    district: &District,
+    units: &[CandidateUnit],
+    ring: Ring,
+    posts: &[Post],
+) -> Vec<MoveUp> {
+    let mut units = units.to_vec();
+    let mut moves = Vec::new();
+    while moves.len() < LAYOUT_MOVES_MAX {
+        let Some(found) =
+            best_reachable_move(book, model, district, &units, ring, posts, &BTreeSet::new())
+        else {
+            break;
+        };
+        units[found.0].position = posts[found.1].at;
+        moves.push(MoveUp {
+            unit_id: units[found.0].id.clone(),
+            post: posts[found.1].at,
+            post_name: posts[found.1].name.clone(),
+            gain_ppm: found.2,
+            travel_s: found.3,
+        });
+    }
+    moves
+}
+
 /// The best move, by unit: each movable available unit of `ring` tries the
 /// posts it may take and reach in time. (unit, post, gain, travel).
 fn best_reachable_move(

@@ -211,6 +211,59 @@ pub fn print(report: &ReplayReport) {
     }
 }
 
+/// A better ring-4 layout for `district` at a calm hour: the greedy moves of
+/// its roving vehicles and standby squad from their homes, with ring 4's
+/// coverage before and after; printed, and each final home as the district
+/// file would say it.
+pub fn print_layout(district: &District) {
+    use cordon_actors::planning::move_up::{improve_layout, posts};
+    use cordon_actors::planning::{candidates_at_home, CoverageBook, StreetRouter, TravelModel};
+    use cordon_config::district::Ring;
+
+    let router = StreetRouter::new(district);
+    let model = TravelModel::calm(&router);
+    let mut units = candidates_at_home(district);
+    let mut book = CoverageBook::new(district);
+    let share = |book: &mut CoverageBook, units: &[cordon_actors::planning::CandidateUnit]| {
+        book.report(&model, units)
+            .ring(Ring::SpecialPolice)
+            .map_or(0.0, |ring| ring.demand_covered_share())
+    };
+    let before = share(&mut book, &units);
+    let moves = improve_layout(
+        &mut book,
+        &model,
+        district,
+        &units,
+        Ring::SpecialPolice,
+        &posts(district),
+    );
+    for move_up in &moves {
+        println!(
+            "move {} to {} [{:.5}, {:.5}]: +{:.2} % of demand",
+            move_up.unit_id,
+            move_up.post_name,
+            move_up.post.lat,
+            move_up.post.lon,
+            move_up.gain_ppm as f64 / 1e4
+        );
+        if let Some(unit) = units.iter_mut().find(|unit| unit.id == move_up.unit_id) {
+            unit.position = move_up.post;
+        }
+    }
+    let after = share(&mut book, &units);
+    println!("ring 4 reaches {:.1} % of the demand within target from its homes; {:.1} % after the moves", 100.0 * before, 100.0 * after);
+    for unit in units
+        .iter()
+        .filter(|unit| moves.iter().any(|m| m.unit_id == unit.id))
+    {
+        println!(
+            "{}: home = [{:.5}, {:.5}]",
+            unit.id, unit.position.lat, unit.position.lon
+        );
+    }
+}
+
 /// The response-time distributions of every policy as an SVG document.
 pub fn svg(report: &ReplayReport) -> String {
     svg::cdf(report)
