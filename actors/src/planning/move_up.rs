@@ -130,16 +130,27 @@ pub fn propose_move_ups(
         else {
             break;
         };
-        units[found.0].position = posts[found.1].at;
-        moves.push(MoveUp {
-            unit_id: units[found.0].id.clone(),
-            post: posts[found.1].at,
-            post_name: posts[found.1].name.clone(),
-            gain_ppm: found.2,
-            travel_s: found.3,
-        });
+        moves.push(make_move(&mut units, posts, found));
     }
     moves
+}
+
+/// Moves the unit of `found` (unit, post, gain, travel) to its post in
+/// `units`, and says so.
+fn make_move(
+    units: &mut [CandidateUnit],
+    posts: &[Post],
+    found: (usize, usize, i64, u32),
+) -> MoveUp {
+    let (unit, post, gain_ppm, travel_s) = found;
+    units[unit].position = posts[post].at;
+    MoveUp {
+        unit_id: units[unit].id.clone(),
+        post: posts[post].at,
+        post_name: posts[post].name.clone(),
+        gain_ppm,
+        travel_s,
+    }
 }
 
 /// Most moves in a layout search.
@@ -165,14 +176,7 @@ pub fn improve_layout(
         else {
             break;
         };
-        units[found.0].position = posts[found.1].at;
-        moves.push(MoveUp {
-            unit_id: units[found.0].id.clone(),
-            post: posts[found.1].at,
-            post_name: posts[found.1].name.clone(),
-            gain_ppm: found.2,
-            travel_s: found.3,
-        });
+        moves.push(make_move(&mut units, posts, found));
     }
     moves
 }
