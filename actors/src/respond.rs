@@ -13,12 +13,11 @@ use cordon_consensus::ledger::{
 
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::context::ProposeError;
-use crate::planning::choose::{choose_coverage_aware, DispatchPolicy};
+use crate::planning::choose::{choose_by_coverage, DispatchPolicy};
 use crate::planning::escalation::{decide, outer_offer, Attempt, Decision};
-use crate::planning::facts::{CandidateUnit, IncidentFacts};
+use crate::planning::facts::IncidentFacts;
 use crate::planning::run_cards::RunCardTable;
-use crate::planning::select::{NoCandidate, Planner, RankedUnit, Scope, Selection};
-use crate::planning::travel::TravelModel;
+use crate::planning::select::{NoCandidate, Planner, Scope, Selection};
 use crate::view;
 use crate::waiting::Wait;
 
@@ -101,7 +100,8 @@ fn plan_step(
     let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
     let candidates = view::candidates(ledger, district);
     let travel = actor.context.travel_now();
-    let selection = choose_unit(actor, &facts, ring, scope, &candidates, &travel);
+    let planner = Planner::new(district, &travel, &candidates);
+    let selection = choose_unit(actor, &planner, &facts, ring, scope);
     let run_card = RunCardTable::standard().triage(&facts, district).run_card;
     let mut attempt = Attempt::ring_wide();
     attempt.stations_asked = incident.aid_asked.iter().map(|id| id.0.clone()).collect();
@@ -112,7 +112,6 @@ fn plan_step(
         .as_ref()
         .is_ok_and(|selection| !selection.meets_target)
     {
-        let planner = Planner::new(district, &travel, &candidates);
         attempt.outer = outer_offer(&planner, &facts.position, ring);
     }
     let decision = decide(&facts, ring, &selection, district, &run_card, &attempt);
@@ -125,30 +124,28 @@ fn plan_step(
 /// least coverage, territory first below ring 4.
 fn choose_unit(
     actor: &DispatchActor,
+    planner: &Planner<'_>,
     facts: &IncidentFacts,
     ring: Ring,
     scope: &Scope,
-    candidates: &[CandidateUnit],
-    travel: &TravelModel<'_>,
 ) -> Result<Selection, NoCandidate> {
     let context = &actor.context;
-    let planner = Planner::new(&context.district, travel, candidates);
     match context.timing.dispatch_policy {
         DispatchPolicy::ClosestIdle => planner.select(facts, ring, scope),
         DispatchPolicy::CoverageAware => {
             planner.select_with(facts, ring, scope, |ranked, target_s| {
-                let ids: Vec<&str> = ranked.iter().map(|r| r.unit.id.as_str()).collect();
-                let losses = context
+                let mut book = context
                     .coverage
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .departure_losses_ppm(travel, candidates, &ids);
-                let loss_of = |r: &RankedUnit<'_>| {
-                    ids.iter()
-                        .position(|id| *id == r.unit.id)
-                        .map_or(0, |at| losses[at])
-                };
-                choose_coverage_aware(ranked, target_s, ring != Ring::SpecialPolice, loss_of)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                choose_by_coverage(
+                    &mut book,
+                    planner.model(),
+                    planner.units(),
+                    ranked,
+                    target_s,
+                    ring,
+                )
             })
         }
     }

@@ -9,9 +9,13 @@
 //! late than policies that weigh coverage (Jagtenberg et al. 2017); the
 //! replay measures it for this district.
 
+use cordon_config::district::Ring;
 pub use cordon_config::DispatchPolicy;
 
+use super::coverage::CoverageBook;
+use super::facts::CandidateUnit;
 use super::select::{RankedUnit, Territory};
+use super::travel::TravelModel;
 
 /// Seconds a coverage-aware choice keeps in hand below the target: a unit
 /// is a candidate only if it is on scene this much before the target, so
@@ -53,6 +57,27 @@ pub fn choose_coverage_aware(
         .filter(|index| !territory_first || ranked[*index].territory == best_territory)
         .min_by_key(|index| (loss_ppm(&ranked[*index]), *index))
         .unwrap_or(0)
+}
+
+/// [`choose_coverage_aware`] for `ring`, each unit's loss from `book` over
+/// `units` under `model`'s travel, territory first below ring 4: the choice
+/// the responders and the replay make.
+pub fn choose_by_coverage(
+    book: &mut CoverageBook,
+    model: &TravelModel<'_>,
+    units: &[CandidateUnit],
+    ranked: &[RankedUnit<'_>],
+    target_s: u32,
+    ring: Ring,
+) -> usize {
+    let ids: Vec<&str> = ranked.iter().map(|r| r.unit.id.as_str()).collect();
+    let losses = book.departure_losses_ppm(model, units, &ids);
+    let loss_of = |r: &RankedUnit<'_>| {
+        ids.iter()
+            .position(|id| *id == r.unit.id)
+            .map_or(0, |at| losses[at])
+    };
+    choose_coverage_aware(ranked, target_s, ring != Ring::SpecialPolice, loss_of)
 }
 
 #[cfg(test)]

@@ -280,6 +280,8 @@ type RowKey = (String, i64, i64, TravelMode, Ring);
 #[derive(Debug, Clone)]
 pub struct CoverageBook {
     points: Vec<DemandPoint>,
+    /// Each ring's largest target over the points: no ETA beyond it covers.
+    ring_targets_s: [u32; 2],
     regime: Option<CrowdRegime>,
     /// `snaps[mode][point]`.
     snaps: Vec<Vec<Option<Snap>>>,
@@ -304,8 +306,17 @@ pub struct BestMove {
 impl CoverageBook {
     /// A book over `district`'s demand, with no rows yet.
     pub fn new(district: &District) -> CoverageBook {
+        let points = demand_points(district);
+        let ring_targets_s = [0, 1].map(|slot| {
+            points
+                .iter()
+                .map(|point| point.targets_s[slot])
+                .max()
+                .unwrap_or(0)
+        });
         CoverageBook {
-            points: demand_points(district),
+            ring_targets_s,
+            points,
             regime: None,
             snaps: Vec::new(),
             rows: BTreeMap::new(),
@@ -345,15 +356,7 @@ impl CoverageBook {
         candidates: &[&str],
     ) -> Vec<u64> {
         let rows = self.rows_of(model, units);
-        let mut covering: Vec<[u32; 2]> = vec![[0; 2]; self.points.len()];
-        for (slot, key) in &rows {
-            for (point, eta_s) in &self.rows[key] {
-                let point = *point as usize;
-                if *eta_s <= self.points[point].targets_s[*slot] {
-                    covering[point][*slot] += 1;
-                }
-            }
-        }
+        let covering = self.covering(&rows);
         candidates
             .iter()
             .map(|id| {
@@ -362,9 +365,7 @@ impl CoverageBook {
                 };
                 let loss: f64 = self.rows[key]
                     .iter()
-                    .filter(|(point, eta_s)| {
-                        *eta_s <= self.points[*point as usize].targets_s[*slot]
-                    })
+                    .filter(|entry| self.within(*slot, entry))
                     .map(|(point, _)| {
                         let point = *point as usize;
                         let others = covering[point][*slot].saturating_sub(1);
@@ -391,18 +392,7 @@ impl CoverageBook {
     ) -> Option<BestMove> {
         let slot = COVERAGE_RINGS.iter().position(|r| *r == ring)?;
         let rows = self.rows_of(model, units);
-        let within = |points: &[DemandPoint], (point, eta_s): &(u32, u32)| {
-            *eta_s <= points[*point as usize].targets_s[slot]
-        };
-        let mut covering = vec![0u32; self.points.len()];
-        for (_, key) in rows.iter().filter(|(s, _)| *s == slot) {
-            for entry in self.rows[key]
-                .iter()
-                .filter(|entry| within(&self.points, entry))
-            {
-                covering[entry.0 as usize] += 1;
-            }
-        }
+        let covering: Vec<u32> = self.covering(&rows).iter().map(|k| k[slot]).collect();
         let mut best: Option<BestMove> = None;
         for &unit_index in movable {
             let unit = &units[unit_index];
@@ -415,7 +405,7 @@ impl CoverageBook {
             };
             let mut own = vec![false; self.points.len()];
             let mut loss = 0i64;
-            for entry in own_row.iter().filter(|entry| within(&self.points, entry)) {
+            for entry in own_row.iter().filter(|entry| self.within(slot, entry)) {
                 own[entry.0 as usize] = true;
                 if covering[entry.0 as usize] == 1 {
                     loss += i64::from(self.points[entry.0 as usize].weight_ppm);
@@ -434,7 +424,7 @@ impl CoverageBook {
                 }
                 let gain: i64 = self.post_rows[&key]
                     .iter()
-                    .filter(|entry| within(&self.points, entry))
+                    .filter(|entry| self.within(slot, entry))
                     .filter(|(point, _)| {
                         covering[*point as usize] - u32::from(own[*point as usize]) == 0
                     })
@@ -529,11 +519,28 @@ impl CoverageBook {
     /// A ring's largest target over the points: no ETA beyond it covers.
     fn ring_target_s(&self, ring: Ring) -> u32 {
         let slot = COVERAGE_RINGS.iter().position(|r| *r == ring).unwrap_or(0);
-        self.points
-            .iter()
-            .map(|point| point.targets_s[slot])
-            .max()
-            .unwrap_or(0)
+        self.ring_targets_s[slot]
+    }
+
+    /// Whether a row's (point, ETA) is within the point's target for the
+    /// ring of `slot`.
+    fn within(&self, slot: usize, (point, eta_s): &(u32, u32)) -> bool {
+        *eta_s <= self.points[*point as usize].targets_s[slot]
+    }
+
+    /// Per point and ring slot, how many of the rows' units reach it within
+    /// its target.
+    fn covering(&self, rows: &[(usize, RowKey)]) -> Vec<[u32; 2]> {
+        let mut covering = vec![[0; 2]; self.points.len()];
+        for (slot, key) in rows {
+            for entry in self.rows[key]
+                .iter()
+                .filter(|entry| self.within(*slot, entry))
+            {
+                covering[entry.0 as usize][*slot] += 1;
+            }
+        }
+        covering
     }
 
     fn tally(&self, best: &[[Option<u32>; 2]], calm: bool) -> CoverageReport {

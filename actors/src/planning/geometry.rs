@@ -94,7 +94,7 @@ fn bounding_box_centre(points: &[LatLon]) -> LatLon {
 
 /// Distance from `point` to the segment `a`-`b`, and how far along the
 /// segment (0 at `a`, 1 at `b`) its nearest point lies.
-fn project_on_segment(point: &LocalPoint, a: &LocalPoint, b: &LocalPoint) -> (f64, f64) {
+pub(crate) fn project_on_segment(point: &LocalPoint, a: &LocalPoint, b: &LocalPoint) -> (f64, f64) {
     let (dx, dy) = (b.east_m - a.east_m, b.north_m - a.north_m);
     let length_sq = dx * dx + dy * dy;
     let fraction = if length_sq == 0.0 {

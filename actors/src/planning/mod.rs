@@ -41,7 +41,9 @@ pub mod travel;
 
 use cordon_config::district::{FORCE_LEVEL_MAX, PEDESTRIAN_STREET_ON_SCENE_TARGET_S};
 
-pub use choose::{choose_coverage_aware, DispatchPolicy, COVERAGE_AWARE_SLACK_S};
+pub use choose::{
+    choose_by_coverage, choose_coverage_aware, DispatchPolicy, COVERAGE_AWARE_SLACK_S,
+};
 pub use coverage::{
     demand_points, BestMove, CoverageBook, CoverageGap, CoverageReport, DemandKind, DemandPoint,
     RingCoverage, COVERAGE_RINGS,

@@ -24,7 +24,7 @@ use petgraph::Direction;
 use rstar::primitives::{GeomWithData, Line};
 use rstar::RTree;
 
-use super::geometry::LocalFrame;
+use super::geometry::{project_on_segment, LocalFrame, LocalPoint};
 
 /// Walking speed on the gap between a position and its street, in metres
 /// per second (the same hurried pace as on the network).
@@ -374,16 +374,12 @@ impl<'r> Travel<'r> {
             .segments
             .nearest_neighbor_iter(point)
             .find(|segment| open(segment.data.a_to_b) || open(segment.data.b_to_a))?;
-        let [ax, ay] = nearest.geom().from;
-        let [bx, by] = nearest.geom().to;
-        let (dx, dy) = (bx - ax, by - ay);
-        let squared = dx * dx + dy * dy;
-        let along = if squared > 0.0 {
-            (((point[0] - ax) * dx + (point[1] - ay) * dy) / squared).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        let gap_m = (point[0] - ax - along * dx).hypot(point[1] - ay - along * dy);
+        let plane = |[east_m, north_m]: [f64; 2]| LocalPoint { east_m, north_m };
+        let (gap_m, along) = project_on_segment(
+            &local,
+            &plane(nearest.geom().from),
+            &plane(nearest.geom().to),
+        );
         Some(Snap {
             ends: nearest.data,
             along,

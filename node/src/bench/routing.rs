@@ -95,22 +95,22 @@ pub fn run(units: usize, seed: u64) -> RoutingRun {
             let scenes: Vec<LatLon> = (0..QUERIES_PER_ROUND)
                 .map(|_| inside(&district, &mut rng))
                 .collect();
-            let (mut quickest, lost_units) = timed(&scenes, |scene| {
+            let (quickest, lost_units) = timed(&scenes, |scene| {
                 travel
                     .quickest(&placed, scene, |unit| unit % 2 == 0)
                     .is_some()
             });
-            let (mut point, lost_trips) = timed(&scenes, |scene| {
+            let (point, lost_trips) = timed(&scenes, |scene| {
                 travel
                     .by_streets_s(&fleet[0].position, scene, TravelMode::Car)
                     .is_some()
             });
             RoutingRound {
                 unanswered: lost_units + lost_trips,
-                quickest_p50_us: percentile_us(&mut quickest, 0.50),
-                quickest_p99_us: percentile_us(&mut quickest, 0.99),
-                travel_p50_us: percentile_us(&mut point, 0.50),
-                travel_p99_us: percentile_us(&mut point, 0.99),
+                quickest_p50_us: super::percentile(&quickest, 50.0) * 1e3,
+                quickest_p99_us: super::percentile(&quickest, 99.0) * 1e3,
+                travel_p50_us: super::percentile(&point, 50.0) * 1e3,
+                travel_p99_us: super::percentile(&point, 99.0) * 1e3,
             }
         })
         .collect();
@@ -144,14 +144,15 @@ fn time_coverage(district: &District, router: &StreetRouter) -> CoverageTimes {
             after_change.push(started.elapsed());
         }
     }
+    after_change.sort_unstable();
     let changes = after_change.len();
     let max = after_change.iter().max().copied().unwrap_or_default();
     CoverageTimes {
         points: book.points().len(),
         first_ms,
         changes,
-        after_change_p50_ms: percentile_us(&mut after_change, 0.50) / 1e3,
-        after_change_p99_ms: percentile_us(&mut after_change, 0.99) / 1e3,
+        after_change_p50_ms: super::percentile(&after_change, 50.0),
+        after_change_p99_ms: super::percentile(&after_change, 99.0),
         after_change_max_ms: ms(max),
     }
 }
@@ -224,10 +225,10 @@ fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
     })
 }
 
-/// Each query's duration, and how many found no answer.
+/// Each query's duration, shortest first, and how many found no answer.
 fn timed(scenes: &[LatLon], mut query: impl FnMut(&LatLon) -> bool) -> (Vec<Duration>, usize) {
     let mut unanswered = 0;
-    let durations = scenes
+    let mut durations: Vec<Duration> = scenes
         .iter()
         .map(|scene| {
             let started = Instant::now();
@@ -236,13 +237,8 @@ fn timed(scenes: &[LatLon], mut query: impl FnMut(&LatLon) -> bool) -> (Vec<Dura
             started.elapsed()
         })
         .collect();
+    durations.sort_unstable();
     (durations, unanswered)
-}
-
-fn percentile_us(samples: &mut [Duration], quantile: f64) -> f64 {
-    samples.sort_unstable();
-    let rank = ((samples.len() as f64 * quantile).ceil() as usize).clamp(1, samples.len());
-    samples[rank - 1].as_secs_f64() * 1e6
 }
 
 fn ms(elapsed: Duration) -> f64 {

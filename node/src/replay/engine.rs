@@ -18,7 +18,7 @@ use cordon_actors::planning::move_up::{posts, propose_move_ups, Post, MOVE_UP_CO
 use cordon_actors::planning::router::{CrowdRegime, LocalTime, StreetRouter};
 use cordon_actors::planning::run_cards::Triage;
 use cordon_actors::planning::{
-    candidates_at_home, choose_coverage_aware, follow, CandidateUnit, CoverageBook, IncidentFacts,
+    candidates_at_home, choose_by_coverage, follow, CandidateUnit, CoverageBook, IncidentFacts,
     Outcome, RunCardTable, TravelModel, Turnouts,
 };
 use cordon_config::district::{District, LatLon, Ring};
@@ -36,6 +36,11 @@ const ON_SCENE_SEED_SALT: u64 = 0x0005_eed0_f5ce;
 /// child is handed back, a faint treated and carried out, a pickpocket
 /// handed over, and the officers are back on the crowd (our estimate).
 pub const SURGE_ON_SCENE_MEAN_MIN: f64 = 8.0;
+/// The day an ordinary replay runs on: 2026-06-01 00:00 local time (an
+/// ordinary Monday), in milliseconds since 1970-01-01 00:00 local.
+const ORDINARY_DAY_LOCAL_MS: u64 = 1_780_272_000_000;
+/// The day the New Year replay starts on: 2026-12-31 00:00 local time.
+const NEW_YEARS_EVE_LOCAL_MS: u64 = 1_798_675_200_000;
 /// Shortest and longest time on scene, in seconds.
 pub const ON_SCENE_S_RANGE: (f64, f64) = (180.0, 3.0 * 3600.0);
 
@@ -126,8 +131,8 @@ struct World<'d> {
     sequence: u64,
     waiting: VecDeque<Waiting>,
     rng: StdRng,
-    first_day: (u8, u8),
-    start_minute: u64,
+    /// Local time at the start, as milliseconds since 1970-01-01 00:00 local.
+    start_local_ms: u64,
     out: Replayed,
 }
 
@@ -155,11 +160,10 @@ pub fn replay(
         sequence: 0,
         waiting: VecDeque::new(),
         rng: StdRng::seed_from_u64(scenario.seed ^ ON_SCENE_SEED_SALT),
-        first_day: match scenario.profile {
-            LoadProfile::NewYearSurge => (12, 31),
-            _ => (6, 1),
-        },
-        start_minute: u64::from(scenario.start.minute_of_day()),
+        start_local_ms: match scenario.profile {
+            LoadProfile::NewYearSurge => NEW_YEARS_EVE_LOCAL_MS,
+            LoadProfile::Ordinary => ORDINARY_DAY_LOCAL_MS,
+        } + u64::from(scenario.start.minute_of_day()) * 60_000,
         out: Replayed::default(),
     };
     for (index, report) in reports.iter().enumerate() {
@@ -233,13 +237,7 @@ impl World<'_> {
                     if policy == ReplayPolicy::ClosestIdle {
                         return 0;
                     }
-                    let ids: Vec<&str> = ranked.iter().map(|r| r.unit.id.as_str()).collect();
-                    let losses = book.departure_losses_ppm(&model, units, &ids);
-                    choose_coverage_aware(ranked, target_s, ring != Ring::SpecialPolice, |r| {
-                        ids.iter()
-                            .position(|id| *id == r.unit.id)
-                            .map_or(0, |at| losses[at])
-                    })
+                    choose_by_coverage(book, &model, units, ranked, target_s, ring)
                 };
             follow(&facts, &triage, self.district, &model, units, &mut choose)
         };
@@ -349,17 +347,7 @@ impl World<'_> {
 
     /// The crowds at `at_ms` into the replay.
     fn regime_at(&self, at_ms: u64) -> CrowdRegime {
-        let minutes = self.start_minute + at_ms / 60_000;
-        let (month, day) = if minutes >= 24 * 60 {
-            next_day(self.first_day)
-        } else {
-            self.first_day
-        };
-        let time = LocalTime {
-            month,
-            day,
-            minute: (minutes % (24 * 60)) as u16,
-        };
+        let time = LocalTime::at(self.start_local_ms + at_ms, 0);
         self.router.regime_at(&time)
     }
 
@@ -391,13 +379,6 @@ impl World<'_> {
 
 fn is_police(ring: Ring) -> bool {
     matches!(ring, Ring::StreetPatrol | Ring::SpecialPolice)
-}
-
-fn next_day((month, day): (u8, u8)) -> (u8, u8) {
-    match (month, day) {
-        (12, 31) => (1, 1),
-        (month, day) => (month, day + 1),
-    }
 }
 
 /// Mean minutes on scene by kind, in seconds (our estimates: a theft
