@@ -70,11 +70,6 @@ impl<'r> TravelModel<'r> {
         TravelModel::new(router, &router.calm(), Turnouts::default())
     }
 
-    /// This model with `travel` instead (e.g. with closures).
-    pub fn with_travel(self, travel: Travel<'r>) -> Self {
-        TravelModel { travel, ..self }
-    }
-
     /// The local frame the streets are laid out in.
     pub fn frame(&self) -> &LocalFrame {
         self.travel.router().frame()
