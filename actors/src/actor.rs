@@ -44,7 +44,7 @@ pub enum Handled {
 pub enum ActorMsg {
     /// New pending messages may be in the ledger: read and handle them.
     Wake,
-    /// Periodic work (the hub's deadline watch).
+    /// Periodic work (the hub's deadline watch, the move-up rounds).
     Tick,
     /// Reply with an observable snapshot.
     Snapshot(RpcReplyPort<ActorSnapshot>),
@@ -121,6 +121,8 @@ pub struct ActorState {
     pub retry: bool,
     /// The teams it supervises (the ring-4 actor only).
     pub teams: Option<Supervision>,
+    /// When its next move-up round is due, Unix ms (rings 3 and 4).
+    pub next_move_up_ms: u64,
 }
 
 impl DispatchActor {
@@ -224,7 +226,7 @@ impl DispatchActor {
         request_id(&self.id, epoch, seq, attempt)
     }
 
-    /// Periodic work: the role's own (the hub's deadline watch), a retry
+    /// Periodic work: the role's own (the hub's deadline watch, the rings' move-ups), a retry
     /// of messages a failure left pending, and the same for the teams this
     /// actor supervises. Messages waiting for a unit are not looked at here:
     /// the unit watcher wakes their actor when a unit frees.
@@ -382,6 +384,7 @@ impl Actor for DispatchActor {
             waiting: BTreeSet::new(),
             retry: false,
             teams,
+            next_move_up_ms: 0,
         })
     }
 

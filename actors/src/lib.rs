@@ -19,7 +19,8 @@
 //! - [`actor`]: the one actor shape every kind shares (the ledger-backed
 //!   queue); [`role`]: the kind, chosen once from the actor's id; [`hub`],
 //!   [`station`], [`ring`], [`special_ops`]: what each kind does;
-//!   [`respond`]: the dispatch step stations and rings share.
+//!   [`respond`]: the dispatch step stations and rings share;
+//!   [`move_up_round`]: rings 3 and 4 proposing move-ups.
 //! - [`supervisor`], [`runtime`], [`placement`], [`context`]: supervision,
 //!   the node's runtime, placement and fencing, the node context (what every actor on a node uses).
 //! - [`planning`]: dispatch planning as pure functions; [`view`]: the
@@ -35,6 +36,7 @@ pub mod bounds;
 pub mod context;
 pub(crate) mod health;
 pub mod hub;
+pub mod move_up_round;
 pub mod placement;
 pub mod planning;
 pub mod respond;

@@ -42,6 +42,21 @@ impl Ring {
         }
     }
 
+    /// Rings 3 and 4 look at their coverage for a move-up.
+    pub(crate) async fn tick(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+    ) -> Result<(), ProposeError> {
+        use cordon_consensus::ledger::Ring as LedgerRing;
+        match self.ring {
+            LedgerRing::StreetPatrol | LedgerRing::SpecialPolice => {
+                crate::move_up_round::move_up_round(actor, state, self.ring).await
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Ring 4 supervises the special-ops teams placed on its node, with the
     /// node supervisor's policy; the other rings supervise nobody.
     pub(crate) fn supervision(&self, context: &Arc<NodeContext>) -> Option<Supervision> {

@@ -70,7 +70,7 @@ impl Role {
         }
     }
 
-    /// Periodic work (only the hub has any: its deadline watch).
+    /// Periodic work: the hub's deadline watch, the move-up rounds of rings 3 and 4.
     pub(crate) async fn tick(
         &self,
         actor: &DispatchActor,
@@ -78,7 +78,8 @@ impl Role {
     ) -> Result<(), ProposeError> {
         match self {
             Role::Hub(hub) => hub.tick(actor, state).await,
-            Role::Station(_) | Role::Ring(_) | Role::Team(_) => Ok(()),
+            Role::Ring(ring) => ring.tick(actor, state).await,
+            Role::Station(_) | Role::Team(_) => Ok(()),
         }
     }
 

@@ -109,7 +109,7 @@ fn plan_role(role: Role) -> PlanRole {
 /// A position in the ledger's integer form. Planning positions come from
 /// the validated district and the ledger's own incidents; one out of range
 /// is refused by the ledger's check of the plan, not clamped here.
-fn position(point: &LatLon) -> Position {
+pub(crate) fn position(point: &LatLon) -> Position {
     // `as` saturates; the ledger's range check catches what lies outside.
     Position {
         lat_e7: (point.lat * 1e7).round() as i32,

@@ -393,5 +393,12 @@ fn actor_bounds(actors: &ActorTiming) -> Vec<Bounded> {
             MINUTE_MS,
             "ms",
         ),
+        bounded(
+            "actors.move_up_interval_ms",
+            actors.move_up_interval_ms,
+            100,
+            60 * MINUTE_MS,
+            "ms",
+        ),
     ]
 }

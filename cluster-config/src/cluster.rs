@@ -310,6 +310,35 @@ pub struct ActorTiming {
     pub deadline_watch_interval_ms: u64,
     /// How a responder chooses among the units that can respond.
     pub dispatch_policy: DispatchPolicy,
+    /// Whether rings 3 and 4 propose move-ups when their coverage falls
+    /// below its floor, and who approves them.
+    pub move_up: MoveUpApproval,
+    /// How often rings 3 and 4 look at their coverage for a move-up.
+    pub move_up_interval_ms: u64,
+}
+
+/// Whether rings propose move-ups, and who approves them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MoveUpApproval {
+    /// No move-ups: units wait where they are.
+    #[default]
+    Off,
+    /// Proposed and approved in one entry: the units get their posts at once.
+    Automatic,
+    /// Proposed, then approved (or declined) by a commander.
+    Commander,
+}
+
+impl MoveUpApproval {
+    /// Its name in the cluster file (`automatic`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MoveUpApproval::Off => "off",
+            MoveUpApproval::Automatic => "automatic",
+            MoveUpApproval::Commander => "commander",
+        }
+    }
 }
 
 /// How a unit is chosen among those that can respond.
@@ -336,6 +365,8 @@ impl Default for ActorTiming {
             plan_auto_approve_ms: 30_000,
             deadline_watch_interval_ms: 500,
             dispatch_policy: DispatchPolicy::ClosestIdle,
+            move_up: MoveUpApproval::Off,
+            move_up_interval_ms: 15_000,
         }
     }
 }

@@ -67,8 +67,10 @@ pub enum CodecError {
 /// in segments, adds the deadline watch, the archive of closed incidents
 /// (the policy a roster load sets, the index of archived batches, the
 /// refusal of a change to an archived incident) and forgets successful
-/// request ids after `SUCCESS_MEMORY_ENTRIES`.
-pub const STORAGE_FORMAT_VERSION: u16 = 6;
+/// request ids after `SUCCESS_MEMORY_ENTRIES`; 7 adds move-ups (three
+/// actions, two effects, two rejections, the ledger's move-ups and a
+/// unit's post).
+pub const STORAGE_FORMAT_VERSION: u16 = 7;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -25,7 +25,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// principal; operators read tokens and the audit log.
 /// 4: pre-votes.
 /// 5: archive batches fetched from peers; storage format 6 in snapshots.
-pub const WIRE_VERSION: u16 = 5;
+/// 6: move-up actions and effects; storage format 7 in snapshots.
+pub const WIRE_VERSION: u16 = 6;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

@@ -106,7 +106,13 @@ async fn start(options: &DemoOptions, dir: &Path) -> anyhow::Result<(DrillContro
         drills: true,
         ..LocalClusterOptions::new(&binary, dir, options.nodes)
     };
-    let control = LocalProcesses::start_with_drill_control(cluster, |_| {}).await?;
+    // The demo dispatches as the replay says works best: coverage-aware
+    // choice and move-ups, approved automatically so the map shows them.
+    let control = LocalProcesses::start_with_drill_control(cluster, |file| {
+        file.actors.dispatch_policy = cordon_config::DispatchPolicy::CoverageAware;
+        file.actors.move_up = cordon_config::MoveUpApproval::Automatic;
+    })
+    .await?;
     let urls = control.processes().lock().await.api_urls();
     let client = ApiClient::new(urls, Duration::from_secs(10))?;
     let leader = wait_ready(&client, Duration::from_secs(30)).await?;
@@ -311,7 +317,8 @@ const RETURN_S: u64 = 4;
 
 /// Plays the field: assigned units report en route, arrive after their ETA
 /// (sped up tenfold), stay on scene, the incident is resolved, and they
-/// return to their home position and report available.
+/// return to their post (their home, or where a move-up sent them) and
+/// report available; an idle unit given a new post drives there.
 async fn simulate_field(client: ApiClient) {
     let mut field = Field::default();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -330,6 +337,10 @@ async fn simulate_field(client: ApiClient) {
     }
 }
 
+/// Metres an idle unit drives towards a new post per second of the demo
+/// (sped up tenfold, as the trips to incidents are).
+const MOVE_UP_STEP_M: f64 = 150.0;
+
 /// What the simulated field remembers of each unit: its home position and
 /// since when it has been in its status.
 #[derive(Default)]
@@ -346,6 +357,10 @@ impl Field {
             .homes
             .entry(unit.id.clone())
             .or_insert((unit.lat, unit.lon));
+        let post = unit
+            .post
+            .as_ref()
+            .map_or(home, |post| (post.lat, post.lon));
         let entered = self
             .since
             .entry(unit.id.clone())
@@ -373,9 +388,30 @@ impl Field {
             ("returning", _) | ("on_scene" | "en_route", None)
                 if elapsed >= Duration::from_secs(RETURN_S) =>
             {
-                Some(UnitStatusUpdate::new("available").at(home.0, home.1))
+                Some(UnitStatusUpdate::new("available").at(post.0, post.1))
+            }
+            ("available", None) => {
+                let (lat, lon) = step_towards((unit.lat, unit.lon), post, MOVE_UP_STEP_M)?;
+                Some(UnitStatusUpdate::new("available").at(lat, lon))
             }
             _ => None,
         }
     }
+}
+
+/// The point `step_m` metres from `from` towards `to` (or `to` when nearer),
+/// or none when `from` is within 20 m of `to` already.
+fn step_towards(from: (f64, f64), to: (f64, f64), step_m: f64) -> Option<(f64, f64)> {
+    const METRES_PER_DEGREE: f64 = 111_320.0;
+    let east_m = (to.1 - from.1) * METRES_PER_DEGREE * from.0.to_radians().cos();
+    let north_m = (to.0 - from.0) * METRES_PER_DEGREE;
+    let distance_m = east_m.hypot(north_m);
+    if distance_m < 20.0 {
+        return None;
+    }
+    let share = (step_m / distance_m).min(1.0);
+    Some((
+        from.0 + (to.0 - from.0) * share,
+        from.1 + (to.1 - from.1) * share,
+    ))
 }

@@ -225,6 +225,42 @@ pub fn unit(unit: &Unit) -> cordon_api::units::Unit {
         version: unit.version,
         updated_at_ms: unit.updated_at_ms,
         updated_index: unit.updated_index,
+        post: unit.post.as_ref().map(|post| cordon_api::units::UnitPost {
+            lat: post.position.lat(),
+            lon: post.position.lon(),
+            name: post.name.clone(),
+            move_up_id: post.move_up_id,
+            since_ms: post.since_ms,
+        }),
+    }
+}
+
+/// One move-up.
+pub fn move_up(move_up: &ledger::MoveUp) -> cordon_api::move_ups::MoveUp {
+    let parts = &move_up.parts;
+    cordon_api::move_ups::MoveUp {
+        id: move_up.id,
+        ring: parts.ring.number(),
+        status: move_up.status.to_string(),
+        lines: parts
+            .lines
+            .iter()
+            .map(|line| cordon_api::move_ups::MoveUpLine {
+                unit_id: line.unit_id.0.clone(),
+                lat: line.post.lat(),
+                lon: line.post.lon(),
+                post_name: line.post_name.clone(),
+                travel_s: line.travel_s,
+            })
+            .collect(),
+        coverage_before: f64::from(parts.coverage_before_ppm) / 1e6,
+        coverage_after: f64::from(parts.coverage_after_ppm) / 1e6,
+        reason: parts.reason.clone(),
+        proposed_by: move_up.proposed_by.clone(),
+        proposed_at_ms: move_up.proposed_at_ms,
+        decided_by: move_up.decided_by.clone(),
+        decided_at_ms: move_up.decided_at_ms,
+        note: move_up.note.clone(),
     }
 }
 
@@ -278,6 +314,14 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
             epoch: *epoch,
         },
         Effect::IncidentsTriaged { count } => Wire::IncidentsTriaged { count: *count },
+        Effect::MoveUpProposed { move_up_id, status } => Wire::MoveUpProposed {
+            move_up_id: *move_up_id,
+            status: status.to_string(),
+        },
+        Effect::MoveUpDecided { move_up_id, status } => Wire::MoveUpDecided {
+            move_up_id: *move_up_id,
+            status: status.to_string(),
+        },
     }
 }
 

@@ -89,6 +89,8 @@ pub enum Right {
     UpdateUnit,
     /// Approve a mobilisation plan.
     ApprovePlan,
+    /// Approve or decline a move-up.
+    ApproveMoveUp,
     /// Resolve or cancel an incident (station: its own station's).
     CloseIncident,
     /// Inject drill faults.
@@ -97,12 +99,13 @@ pub enum Right {
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 7] = [
+    pub const ALL: [Right; 8] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
         Right::UpdateUnit,
         Right::ApprovePlan,
+        Right::ApproveMoveUp,
         Right::CloseIncident,
         Right::Drill,
     ];
@@ -115,6 +118,7 @@ impl Right {
             Right::Report => "report",
             Right::UpdateUnit => "update_unit",
             Right::ApprovePlan => "approve_plan",
+            Right::ApproveMoveUp => "approve_move_up",
             Right::CloseIncident => "close_incident",
             Right::Drill => "drill",
         }
@@ -145,6 +149,7 @@ impl RoleKind {
             Right::Report =>        matches!(self, Reporter | Dispatcher | Commander | Station),
             Right::UpdateUnit =>    matches!(self, Dispatcher | Commander | Station | Field),
             Right::ApprovePlan =>   matches!(self, Commander),
+            Right::ApproveMoveUp => matches!(self, Commander),
             Right::CloseIncident => matches!(self, Dispatcher | Commander | Station),
             Right::Drill =>         matches!(self, Drill),
         }

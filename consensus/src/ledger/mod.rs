@@ -35,6 +35,7 @@ pub mod audit;
 pub mod command;
 pub mod ids;
 pub mod model;
+pub mod move_ups;
 pub mod permission;
 mod requests;
 mod step;
@@ -47,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
-    Action, ApprovePlan, AssignUnit, BenchNote, CancelIncident, Dismiss, Escalate, IssueToken,
+    Action, ApproveMoveUp, ApprovePlan, AssignUnit, DeclineMoveUp, ProposeMoveUp, BenchNote, CancelIncident, Dismiss, Escalate, IssueToken,
     LoadRoster, MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RecordOperatorAction,
     ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
     SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
@@ -69,6 +70,7 @@ pub use model::{
     Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall, Rejection,
     TimelineEntry, TimelineStep, Unit, Unresourced,
 };
+pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;
 pub use step::responder;
 pub use tokens::{AuthError, BearerToken, Token};
@@ -109,6 +111,9 @@ pub struct Ledger {
     watch: DeadlineWatch,
     /// Closed incidents still hot and the index of those moved out.
     archive: Archive,
+    /// Move-ups by id: every one awaiting a decision and the newest
+    /// decided ones (`move_ups::MOVE_UPS_KEPT_MAX`).
+    move_ups: BTreeMap<u64, MoveUp>,
     /// Incidents the command being applied changed: re-indexed once it is.
     #[serde(skip)]
     touched: BTreeSet<IncidentId>,
@@ -293,6 +298,16 @@ impl Ledger {
     /// One unit.
     pub fn unit(&self, id: &UnitId) -> Option<&Unit> {
         self.units.get(id)
+    }
+
+    /// The move-ups kept, oldest first.
+    pub fn move_ups(&self) -> impl DoubleEndedIterator<Item = &MoveUp> {
+        self.move_ups.values()
+    }
+
+    /// The move-up `id`, if it is still kept.
+    pub fn move_up(&self, id: u64) -> Option<&MoveUp> {
+        self.move_ups.get(&id)
     }
 
     /// All units in id order.

@@ -36,6 +36,20 @@ pub enum Rejection {
         /// The unit.
         unit_id: UnitId,
     },
+    /// No move-up has this id (or it was long since decided and forgotten).
+    #[error("move-up {move_up_id} is unknown: use an id from GET /v1/move-ups")]
+    UnknownMoveUp {
+        /// The id asked for.
+        move_up_id: u64,
+    },
+    /// The move-up was already decided (approved, declined or superseded).
+    #[error("move-up {move_up_id} is already {status}: only a proposed move-up can be approved or declined; see GET /v1/move-ups for the current one")]
+    MoveUpDecided {
+        /// The move-up.
+        move_up_id: u64,
+        /// Where it stands.
+        status: crate::ledger::move_ups::MoveUpStatus,
+    },
     /// The incident does not exist.
     #[error("incident {incident_id} is unknown")]
     UnknownIncident {
@@ -534,6 +548,9 @@ pub struct Unit {
     pub updated_at_ms: u64,
     /// Log index of the last change.
     pub updated_index: u64,
+    /// Where it waits while idle, once a move-up gave it a post; none
+    /// means its home in the district model.
+    pub post: Option<crate::ledger::move_ups::UnitPost>,
 }
 
 /// Where an actor runs.
@@ -702,6 +719,20 @@ pub enum Effect {
     Rejected {
         /// Why.
         rejection: Rejection,
+    },
+    /// A move-up was proposed (and approved at once when automatic).
+    MoveUpProposed {
+        /// Its id.
+        move_up_id: u64,
+        /// Where it stands.
+        status: crate::ledger::move_ups::MoveUpStatus,
+    },
+    /// A commander approved or declined a move-up.
+    MoveUpDecided {
+        /// Its id.
+        move_up_id: u64,
+        /// Where it stands now.
+        status: crate::ledger::move_ups::MoveUpStatus,
     },
     /// A bearer token was issued.
     TokenIssued {

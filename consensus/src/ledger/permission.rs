@@ -177,7 +177,8 @@ mod tests {
         TriageBatch, TriageIncident, UnitId, UnitStatus, UpdateUnitStatus,
     };
     use crate::ledger::{
-        Credential, IssueToken, Principal, RecordOperatorAction, RevokeToken, Role,
+        ApproveMoveUp, Credential, DeclineMoveUp, IssueToken, MoveUpLine, MoveUpParts, Principal,
+        ProposeMoveUp, RecordOperatorAction, RevokeToken, Role,
     };
 
     /// The origins of the table's columns, in order.
@@ -239,6 +240,9 @@ mod tests {
             Action::RecordOperatorAction(_) => [Y, Y, N, N, N, N, N],
             Action::BenchNote(_) =>          [N, Y, N, N, N, N, N],
             Action::TriageBatch(_) =>        [N, Y, N, Y, N, N, N],
+            Action::ProposeMoveUp(_) =>      [N, Y, Y, Y, Y, Y, Y],
+            Action::ApproveMoveUp(_) =>      [Y, Y, N, N, N, N, N],
+            Action::DeclineMoveUp(_) =>      [Y, Y, N, N, N, N, N],
         }
     }
 
@@ -380,6 +384,26 @@ mod tests {
             Action::TriageBatch(TriageBatch {
                 items: vec![theft_triage()],
             }),
+            Action::ProposeMoveUp(ProposeMoveUp {
+                parts: MoveUpParts {
+                    ring: Ring::SpecialPolice,
+                    lines: vec![MoveUpLine {
+                        unit_id: UnitId("unit-1".into()),
+                        post: Position::from_degrees(31.24, 121.48).unwrap(),
+                        post_name: "Bund".into(),
+                        travel_s: 120,
+                    }],
+                    coverage_before_ppm: 900_000,
+                    coverage_after_ppm: 950_000,
+                    reason: "why".into(),
+                },
+                approve_now: false,
+            }),
+            Action::ApproveMoveUp(ApproveMoveUp { move_up_id: 1 }),
+            Action::DeclineMoveUp(DeclineMoveUp {
+                move_up_id: 1,
+                reason: "why".into(),
+            }),
         ]
     }
 
@@ -388,7 +412,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 22);
+        assert_eq!(names.len(), 25);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

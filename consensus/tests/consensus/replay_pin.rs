@@ -33,7 +33,11 @@ use ring::digest::{Context, SHA256};
 ///   (no route does). Origins are hashed into the timelines, so no switch
 ///   gives the old digest back; the accepted actions still cover every
 ///   handler (asserted below): 5f35bccb….
-const PINNED_DIGEST: &str = "5f35bccbf72637c17486bef98b51d0dbf6b6a48d2d37dd6d9f4b59a60c4cb0c8";
+/// - storage format 7 (#13): move-ups. With a unit's empty post left out of
+///   the ledger's form, the old sequences gave 5f35bccb… again; then the
+///   sequences gained seeded move-ups and a tail of them, and the ledger's
+///   form its move-ups: 624828da….
+const PINNED_DIGEST: &str = "624828da5e675856e843da761483a031f0b5e00f289182b429ca4ae52c6ced22";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -181,7 +185,26 @@ fn action(rng: &mut Seeded) -> String {
                 1 + rng.below(4)
             ),
         },
+        6 => {
+            let id = 3 + rng.below(COMMANDS_PER_SEQUENCE);
+            move_up_action(rng, id)
+        }
         _ => incident_action(rng, incident),
+    }
+}
+
+/// A move-up of ring 3 or 4 proposed (approved at once or not), or the
+/// move-up proposed at log index `id` approved or declined.
+fn move_up_action(rng: &mut Seeded, id: u64) -> String {
+    match rng.below(4) {
+        0 | 1 => format!(
+            r#"{{"ProposeMoveUp": {{"parts": {{"ring": {}, "lines": [{{"unit_id": "unit-{}", "post": {POSITION}, "post_name": "Bund", "travel_s": 120}}], "coverage_before_ppm": 900000, "coverage_after_ppm": 950000, "reason": "below the floor"}}, "approve_now": {}}}}}"#,
+            3 + rng.below(2),
+            rng.below(6),
+            rng.below(2) == 0
+        ),
+        2 => format!(r#"{{"ApproveMoveUp": {{"move_up_id": {id}}}}}"#),
+        _ => format!(r#"{{"DeclineMoveUp": {{"move_up_id": {id}, "reason": "keep it"}}}}"#),
     }
 }
 
@@ -202,8 +225,10 @@ fn command(rng: &mut Seeded, at_ms: u64) -> Command {
 
 /// The tail of every sequence from `index` on: ring 4 placed under a fresh
 /// epoch marks each incident unresourced (twice, so a repeated mark is
-/// covered). Seeded actor origins rarely hold the current epoch, so the
-/// marks come after the seeded commands rather than among them.
+/// covered), then proposes three move-ups of its unit and ring 3's: one a
+/// commander approves, one superseded and the next declined. Seeded actor
+/// origins rarely hold the current epoch and seeded ids rarely name a
+/// proposal, so these come after the seeded commands rather than among them.
 fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
     let place = r#"{"PlaceActor": {"actor": {"ring": 4}, "node": 1, "epoch": 99}}"#.to_string();
     let marks = (0..8).map(|i| {
@@ -212,8 +237,24 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
             1 + i % 4
         )
     });
+    let ring_four = r#"{"actor": {"actor": {"ring": 4}, "epoch": 99, "node": 1}}"#;
+    let commander = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
+    let first_move_up = index + 9;
+    let propose = |ring: u8, unit: u8| {
+        format!(
+            r#"{{"ProposeMoveUp": {{"parts": {{"ring": {ring}, "lines": [{{"unit_id": "unit-{unit}", "post": {POSITION}, "post_name": "Bund", "travel_s": 90}}], "coverage_before_ppm": 800000, "coverage_after_ppm": 960000, "reason": "below the floor"}}, "approve_now": false}}}}"#
+        )
+    };
+    let move_ups = [
+        (ring_four, propose(4, 0)),
+        (commander, format!(r#"{{"ApproveMoveUp": {{"move_up_id": {first_move_up}}}}}"#)),
+        (ring_four, propose(3, 2)),
+        (ring_four, propose(3, 2)),
+        (commander, format!(r#"{{"DeclineMoveUp": {{"move_up_id": {}, "reason": "keep them"}}}}"#, first_move_up + 3)),
+    ];
     std::iter::once((r#"{"system": {"node": 1}}"#, place))
-        .chain(marks.map(|mark| (r#"{"actor": {"actor": {"ring": 4}, "epoch": 99, "node": 1}}"#, mark)))
+        .chain(marks.map(move |mark| (ring_four, mark)))
+        .chain(move_ups)
         .zip(index..)
         .map(|((origin, action), index)| {
             let json = format!(
@@ -254,7 +295,9 @@ fn ledger_json(ledger: &Ledger) -> String {
     let nodes: Vec<_> = (0..6)
         .map(|node| (ledger.is_retired_node_id(node), ledger.is_drained(node)))
         .collect();
-    let json = serde_json::to_string(&(incidents, units, placements, pending, nodes)).unwrap();
+    let move_ups: Vec<_> = ledger.move_ups().collect();
+    let json = serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups))
+        .unwrap();
     steps_by_name(json, ledger)
 }
 
@@ -309,6 +352,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 16, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 19, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

@@ -134,8 +134,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 6,
-        "the deadline watch, the archive's index and forgotten successes are storage format 6"
+        STORAGE_FORMAT_VERSION, 7,
+        "move-ups and a unit's post are storage format 7"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.

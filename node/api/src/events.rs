@@ -100,6 +100,20 @@ pub enum Effect {
         /// How many.
         count: u32,
     },
+    /// A ring proposed a move-up (approved at once when automatic).
+    MoveUpProposed {
+        /// Its id (see `GET /v1/move-ups`).
+        move_up_id: u64,
+        /// `proposed` or `approved`.
+        status: String,
+    },
+    /// A commander approved or declined a move-up.
+    MoveUpDecided {
+        /// Its id.
+        move_up_id: u64,
+        /// `approved` or `declined`.
+        status: String,
+    },
 }
 
 /// The data of one `applied` event.

@@ -11,6 +11,7 @@
 //! - [`incidents`]: reporting, reading, listing and closing incidents,
 //!   their assignments, plans and audit timelines.
 //! - [`units`]: units and their status updates.
+//! - [`move_ups`]: relocations of idle units that restore a ring's coverage.
 //! - [`coverage`]: how much of the district's demand each police ring reaches in time.
 //! - [`actors`]: actor placements and what supervisors report.
 //! - [`cluster`]: the cluster's state and readiness.
@@ -25,6 +26,7 @@ pub mod drills;
 pub mod error;
 pub mod events;
 pub mod incidents;
+pub mod move_ups;
 pub mod units;
 
 pub use error::ApiError;

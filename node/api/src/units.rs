@@ -75,4 +75,23 @@ pub struct Unit {
     pub updated_at_ms: u64,
     /// The log index of its last change.
     pub updated_index: u64,
+    /// Where it waits while idle since a move-up sent it there; absent:
+    /// its home in the district model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post: Option<UnitPost>,
+}
+
+/// A unit's post, given by an approved move-up.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitPost {
+    /// Latitude, WGS-84 degrees.
+    pub lat: f64,
+    /// Longitude, WGS-84 degrees.
+    pub lon: f64,
+    /// Its name, e.g. `Henan Middle Rd x Yan'an E Rd`.
+    pub name: String,
+    /// The move-up that set it.
+    pub move_up_id: u64,
+    /// When it was set (Unix ms).
+    pub since_ms: u64,
 }

@@ -42,6 +42,7 @@ mod coverage;
 mod drills;
 mod guard;
 mod incidents;
+mod move_ups;
 mod streams;
 mod units;
 
@@ -194,6 +195,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         resolve_incident,
     };
     use coverage::coverage;
+    use move_ups::{approve_move_up, decline_move_up, list_move_ups};
     use units::{list_units, update_unit_status};
     use axum::http::Method;
     use Access::{Authenticated, Needs, Public};
@@ -208,6 +210,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
         route("/v1/units/{id}/status", Method::POST, Needs(Right::UpdateUnit), post(update_unit_status)),
         route("/v1/coverage", Method::GET, Needs(Right::Read), get(coverage)),
+        route("/v1/move-ups", Method::GET, Needs(Right::Read), get(list_move_ups)),
+        route("/v1/move-ups/{id}/approve", Method::POST, Needs(Right::ApproveMoveUp), post(approve_move_up)),
+        route("/v1/move-ups/{id}/decline", Method::POST, Needs(Right::ApproveMoveUp), post(decline_move_up)),
         route("/v1/actors", Method::GET, Needs(Right::Read), get(list_actors)),
         route("/v1/actors/local", Method::GET, Needs(Right::Read), get(local_actors)),
         route("/v1/drills", Method::GET, Needs(Right::Read), get(drills)),
@@ -238,7 +243,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
     paths(
         incidents::report_incident, incidents::list_incidents, incidents::get_incident,
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
-        units::list_units, units::update_unit_status, coverage::coverage, actors::list_actors,
+        units::list_units, units::update_unit_status, coverage::coverage,
+        move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
+        actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,
         cluster::events, cluster::cluster, cluster::district, cluster::whoami, cluster::audit,
@@ -249,7 +256,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     modifiers(&BearerAuth),
     tags(
         (name = "incidents", description = "Report, read, close incidents; approve plans"),
-        (name = "units", description = "Units and their status from the field"),
+        (name = "units", description = "Units and their status from the field; coverage; move-ups"),
         (name = "actors", description = "Actor placements and supervision"),
         (name = "drills", description = "Drill faults (nodes started with --drills)"),
         (name = "cluster", description = "Cluster state, readiness, metrics, events"),

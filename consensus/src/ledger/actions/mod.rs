@@ -10,13 +10,14 @@
 //!
 //! Folders: [`incidents`] (report, triage one or a burst, escalate, mutual aid, mark
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
-//! approve), [`placement`] (where actors run, their pending messages,
+//! approve), [`move_ups`] (propose, approve, decline), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
 //! [`nodes`] (retired ids, draining, bench notes), [`access`] (tokens, the operator
 //! audit log's notes).
 
 pub mod access;
 pub mod incidents;
+pub mod move_ups;
 pub mod nodes;
 pub mod placement;
 pub mod plans;
@@ -29,6 +30,7 @@ pub use incidents::{
     CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
     TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
+pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{ApprovePlan, ProposePlan};
@@ -107,6 +109,12 @@ pub enum Action {
     BenchNote(BenchNote),
     /// Hub: triage a burst of incidents in one entry, all or none.
     TriageBatch(TriageBatch),
+    /// Ring 3 or 4: relocate idle units to posts that restore its coverage.
+    ProposeMoveUp(ProposeMoveUp),
+    /// A commander approves a proposed move-up.
+    ApproveMoveUp(ApproveMoveUp),
+    /// A commander declines a proposed move-up.
+    DeclineMoveUp(DeclineMoveUp),
 }
 
 impl Action {
@@ -135,6 +143,9 @@ impl Action {
             Action::RecordOperatorAction(action) => action,
             Action::BenchNote(action) => action,
             Action::TriageBatch(action) => action,
+            Action::ProposeMoveUp(action) => action,
+            Action::ApproveMoveUp(action) => action,
+            Action::DeclineMoveUp(action) => action,
         }
     }
 
@@ -163,7 +174,10 @@ impl Action {
             | Action::MarkUnresourced(_)
             | Action::ReportActorFailed(_)
             | Action::BenchNote(_)
-            | Action::TriageBatch(_) => false,
+            | Action::TriageBatch(_)
+            | Action::ProposeMoveUp(_)
+            | Action::ApproveMoveUp(_)
+            | Action::DeclineMoveUp(_) => false,
         }
     }
 

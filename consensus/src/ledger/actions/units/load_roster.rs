@@ -92,6 +92,7 @@ impl Rules for LoadRoster {
                     version: 1,
                     updated_at_ms: step.at_ms(),
                     updated_index: step.index,
+                    post: None,
                 },
             );
         }

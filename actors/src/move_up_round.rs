@@ -1,0 +1,189 @@
+//! The move-up round of rings 3 and 4: every `actors.move_up_interval_ms`,
+//! the ring reads its units from the ledger and, when its coverage is below
+//! its floor, proposes the moves of [`crate::planning::move_up`] as one
+//! `ProposeMoveUp` with its reason: approved in the same entry when the
+//! cluster says `actors.move_up = "automatic"`, left for a commander when
+//! it says `"commander"`.
+
+use std::collections::BTreeSet;
+use std::sync::PoisonError;
+
+use cordon_config::district::LatLon;
+use cordon_config::MoveUpApproval;
+use cordon_consensus::ledger::{
+    Action, Ledger, MoveUpLine, MoveUpParts, MoveUpStatus, Position, ProposeMoveUp, Ring, UnitId,
+};
+
+use crate::actor::{ActorState, DispatchActor};
+use crate::context::{NodeContext, ProposeError};
+use crate::planning::facts::CandidateUnit;
+use crate::planning::move_up::{
+    posts, propose_move_ups, MoveUp, MOVE_UP_COOLDOWN_MS, MOVE_UP_FLOOR_RING3, MOVE_UP_FLOOR_RING4,
+};
+use crate::view;
+
+/// A proposal awaiting a commander stands this long before the ring
+/// proposes afresh (superseding it), in milliseconds.
+pub const MOVE_UP_PROPOSAL_STANDS_MS: u64 = 10 * 60_000;
+/// A unit farther than this from its post is still on its way there and is
+/// not moved again, in metres.
+pub const MOVE_UP_ARRIVED_M: f64 = 100.0;
+
+/// Runs `ring`'s round if it is due: proposes a move-up when the ring's
+/// coverage is below its floor and a move gains enough.
+pub(crate) async fn move_up_round(
+    actor: &DispatchActor,
+    state: &mut ActorState,
+    ring: Ring,
+) -> Result<(), ProposeError> {
+    let context = &actor.context;
+    let approval = context.timing.move_up;
+    let now_ms = context.now_ms();
+    if approval == MoveUpApproval::Off || now_ms < state.next_move_up_ms {
+        return Ok(());
+    }
+    state.next_move_up_ms = now_ms + context.timing.move_up_interval_ms;
+    let (units, resting) = {
+        let applied = context.node.ledger().read();
+        if awaits_commander(&applied.ledger, ring, now_ms) {
+            return Ok(());
+        }
+        let units = view::candidates(&applied.ledger, &context.district);
+        (units, resting(&applied.ledger, ring, now_ms))
+    };
+    let Some(parts) = plan(context, &units, ring, &resting) else {
+        return Ok(());
+    };
+    let approve_now = approval == MoveUpApproval::Automatic;
+    tracing::info!(actor = %actor.id, reason = %parts.reason, moves = parts.lines.len(), approve_now, "proposing a move-up");
+    let request_id = format!("{}.{}.move-up.{now_ms}", actor.id, state.epoch);
+    let action = Action::ProposeMoveUp(ProposeMoveUp { parts, approve_now });
+    match actor.act(state.epoch, request_id, action).await {
+        Ok(applied) => {
+            tracing::info!(actor = %actor.id, index = applied.index, effect = ?applied.effect, "move-up applied");
+            Ok(())
+        }
+        Err(error) if error.is_fenced() => Err(error),
+        Err(error) => {
+            tracing::info!(actor = %actor.id, %error, "move-up not applied; the next round looks again");
+            Ok(())
+        }
+    }
+}
+
+/// True while a proposal of `ring` younger than
+/// [`MOVE_UP_PROPOSAL_STANDS_MS`] waits for a commander.
+fn awaits_commander(ledger: &Ledger, ring: Ring, now_ms: u64) -> bool {
+    ledger.move_ups().any(|move_up| {
+        move_up.parts.ring == ring
+            && move_up.status == MoveUpStatus::Proposed
+            && now_ms < move_up.proposed_at_ms + MOVE_UP_PROPOSAL_STANDS_MS
+    })
+}
+
+/// The units of `ring` that stay put: moved within
+/// [`MOVE_UP_COOLDOWN_MS`], or not yet at their post.
+fn resting(ledger: &Ledger, ring: Ring, now_ms: u64) -> BTreeSet<String> {
+    ledger
+        .units()
+        .filter(|unit| unit.ring == ring)
+        .filter(|unit| {
+            unit.post.as_ref().is_some_and(|post| {
+                now_ms < post.since_ms + MOVE_UP_COOLDOWN_MS
+                    || latlon(&unit.position).distance_m(&latlon(&post.position))
+                        > MOVE_UP_ARRIVED_M
+            })
+        })
+        .map(|unit| unit.id.0.clone())
+        .collect()
+}
+
+/// The move-up to propose for `ring`, if its coverage is below its floor
+/// and a move gains enough.
+fn plan(
+    context: &NodeContext,
+    units: &[CandidateUnit],
+    ring: Ring,
+    resting: &BTreeSet<String>,
+) -> Option<MoveUpParts> {
+    let model = context.travel_now();
+    let posts = posts(&context.district);
+    let mut book = context
+        .coverage
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let moves = propose_move_ups(
+        &mut book,
+        &model,
+        &context.district,
+        units,
+        ring,
+        &posts,
+        resting,
+    );
+    if moves.is_empty() {
+        return None;
+    }
+    let share = |units: &[CandidateUnit], book: &mut crate::planning::CoverageBook| {
+        book.report(&model, units)
+            .ring(ring)
+            .map_or(0.0, |coverage| coverage.demand_covered_share())
+    };
+    let before = share(units, &mut book);
+    let after = share(&moved(units, &moves), &mut book);
+    Some(parts(ring, &moves, before, after))
+}
+
+/// `units` with `moves` made.
+fn moved(units: &[CandidateUnit], moves: &[MoveUp]) -> Vec<CandidateUnit> {
+    let mut units = units.to_vec();
+    for move_up in moves {
+        if let Some(unit) = units.iter_mut().find(|unit| unit.id == move_up.unit_id) {
+            unit.position = move_up.post;
+        }
+    }
+    units
+}
+
+/// The ledger's form of a move-up, with its reason.
+fn parts(ring: Ring, moves: &[MoveUp], before: f64, after: f64) -> MoveUpParts {
+    let floor = if ring == Ring::SpecialPolice {
+        MOVE_UP_FLOOR_RING4
+    } else {
+        MOVE_UP_FLOOR_RING3
+    };
+    let reason = format!(
+        "ring {} reaches {:.1} % of the district's demand within its target, below its floor of {:.0} %; moving {} idle unit(s) lifts it to {:.1} %",
+        ring.number(),
+        before * 100.0,
+        floor * 100.0,
+        moves.len(),
+        after * 100.0
+    );
+    let lines = moves
+        .iter()
+        .map(|move_up| MoveUpLine {
+            unit_id: UnitId(move_up.unit_id.clone()),
+            post: view::position(&move_up.post),
+            post_name: move_up.post_name.clone(),
+            travel_s: move_up.travel_s,
+        })
+        .collect();
+    MoveUpParts {
+        ring,
+        lines,
+        coverage_before_ppm: ppm(before),
+        coverage_after_ppm: ppm(after),
+        reason,
+    }
+}
+
+/// A share as parts per million.
+fn ppm(share: f64) -> u32 {
+    (share.clamp(0.0, 1.0) * 1e6).round() as u32
+}
+
+/// A ledger position as the planner's.
+fn latlon(position: &Position) -> LatLon {
+    LatLon::new(position.lat(), position.lon())
+}
