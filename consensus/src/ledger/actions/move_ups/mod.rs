@@ -42,7 +42,10 @@ impl Ledger {
                 return Err(crate::ledger::command::out_of_range(
                     &format!("lines[{index}].unit_id"),
                     &line.unit_id,
-                    &format!("a ring-{} move-up moves ring-{} units only", parts.ring, parts.ring),
+                    &format!(
+                        "a ring-{ring} move-up moves ring-{ring} units only",
+                        ring = parts.ring.number()
+                    ),
                 ));
             }
             if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
@@ -100,3 +103,6 @@ impl Ledger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
