@@ -1,6 +1,7 @@
 //! The move-up round of rings 3 and 4: every `actors.move_up_interval_ms`,
 //! the ring reads its units from the ledger and, when its coverage is below
-//! its floor, proposes the moves of [`crate::planning::move_up`] as one
+//! its trigger (its floor, or 3 points under its coverage at home when the
+//! home layout misses the floor), proposes the moves of [`crate::planning::move_up`] as one
 //! `ProposeMoveUp` with its reason: approved in the same entry when the
 //! cluster says `actors.move_up = "automatic"`, left for a commander when
 //! it says `"commander"`.
@@ -18,7 +19,7 @@ use crate::actor::{ActorState, DispatchActor};
 use crate::context::{NodeContext, ProposeError};
 use crate::planning::facts::CandidateUnit;
 use crate::planning::move_up::{
-    posts, propose_move_ups, MoveUp, MOVE_UP_COOLDOWN_MS, MOVE_UP_FLOOR_RING3, MOVE_UP_FLOOR_RING4,
+    home_share, posts, propose_move_ups, trigger_share, MoveUp, Round, MOVE_UP_COOLDOWN_MS,
 };
 use crate::view;
 
@@ -112,15 +113,15 @@ fn plan(
         .coverage
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    let moves = propose_move_ups(
-        &mut book,
-        &model,
-        &context.district,
-        units,
+    let home = home_share(&mut book, &model, &context.district, ring);
+    let trigger = trigger_share(ring, home)?;
+    let round = Round {
         ring,
-        &posts,
+        trigger_share: trigger,
+        posts: &posts,
         resting,
-    );
+    };
+    let moves = propose_move_ups(&mut book, &model, &context.district, units, &round);
     if moves.is_empty() {
         return None;
     }
@@ -131,7 +132,7 @@ fn plan(
     };
     let before = share(units, &mut book);
     let after = share(&moved(units, &moves), &mut book);
-    Some(parts(ring, &moves, before, after))
+    Some(parts(ring, &moves, before, after, trigger))
 }
 
 /// `units` with `moves` made.
@@ -146,17 +147,12 @@ fn moved(units: &[CandidateUnit], moves: &[MoveUp]) -> Vec<CandidateUnit> {
 }
 
 /// The ledger's form of a move-up, with its reason.
-fn parts(ring: Ring, moves: &[MoveUp], before: f64, after: f64) -> MoveUpParts {
-    let floor = if ring == Ring::SpecialPolice {
-        MOVE_UP_FLOOR_RING4
-    } else {
-        MOVE_UP_FLOOR_RING3
-    };
+fn parts(ring: Ring, moves: &[MoveUp], before: f64, after: f64, trigger: f64) -> MoveUpParts {
     let reason = format!(
-        "ring {} reaches {:.1} % of the district's demand within its target, below its floor of {:.0} %; moving {} idle unit(s) lifts it to {:.1} %",
+        "ring {} reaches {:.1} % of the district's demand within its target, below its move-up trigger of {:.1} %; moving {} idle unit(s) lifts it to {:.1} %",
         ring.number(),
         before * 100.0,
-        floor * 100.0,
+        trigger * 100.0,
         moves.len(),
         after * 100.0
     );

@@ -18,7 +18,7 @@ pub mod cluster;
 pub mod district;
 
 pub use cluster::{
-    ActorTiming, ClusterConfig, ClusterFile, ConfigError, DispatchPolicy, Limits, MoveUpApproval, NodeId,
-    NodeRole, NodeSpec, RaftTiming, TlsFiles,
+    ActorTiming, ClusterConfig, ClusterFile, ConfigError, DispatchPolicy, Limits, MoveUpApproval,
+    NodeId, NodeRole, NodeSpec, RaftTiming, TlsFiles,
 };
 pub use district::{District, DistrictError};

@@ -357,10 +357,7 @@ impl Field {
             .homes
             .entry(unit.id.clone())
             .or_insert((unit.lat, unit.lon));
-        let post = unit
-            .post
-            .as_ref()
-            .map_or(home, |post| (post.lat, post.lon));
+        let post = unit.post.as_ref().map_or(home, |post| (post.lat, post.lon));
         let entered = self
             .since
             .entry(unit.id.clone())

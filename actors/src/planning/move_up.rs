@@ -7,6 +7,11 @@
 //! a movable unit to a post, kept if it gains at least
 //! [`MOVE_UP_GAIN_PPM_MIN`] of the demand and the unit gets there within
 //! [`MOVE_UP_TRAVEL_S_MAX`]; at most [`MOVE_UPS_PER_ROUND_MAX`] per ring and round.
+//! A round starts only when the ring's coverage is below its trigger
+//! ([`trigger_share`]): its floor, or, where the units at home reach less
+//! than the floor, [`MOVE_UP_HOME_DROP`] below what they reach at home, so
+//! move-up restores what busy units took away rather than redrawing the
+//! district's layout (that is [`improve_layout`]'s work, done offline).
 
 use std::collections::BTreeSet;
 
@@ -21,6 +26,9 @@ use super::travel::TravelModel;
 pub const MOVE_UP_FLOOR_RING4: f64 = 0.95;
 /// Ring 3's coverage floor.
 pub const MOVE_UP_FLOOR_RING3: f64 = 0.90;
+/// How far below its coverage at home a ring whose home layout misses its
+/// floor may fall before it moves up, as a share of demand (3 points).
+pub const MOVE_UP_HOME_DROP: f64 = 0.03;
 /// Least demand a move must gain, net, in parts per million (half a percent).
 pub const MOVE_UP_GAIN_PPM_MIN: i64 = 5_000;
 /// Longest drive to a post, in seconds.
@@ -89,6 +97,45 @@ pub fn posts(district: &District) -> Vec<Post> {
         .collect()
 }
 
+/// The share of demand below which `ring` moves up: its floor, or
+/// [`MOVE_UP_HOME_DROP`] below `home_share` (its coverage with every unit
+/// available at home) when that is lower. None for rings 1 and 2.
+pub fn trigger_share(ring: Ring, home_share: f64) -> Option<f64> {
+    let floor = match ring {
+        Ring::SpecialPolice => MOVE_UP_FLOOR_RING4,
+        Ring::StreetPatrol => MOVE_UP_FLOOR_RING3,
+        _ => return None,
+    };
+    Some(floor.min(home_share - MOVE_UP_HOME_DROP))
+}
+
+/// `ring`'s share of demand covered in time with every unit available at home.
+pub fn home_share(
+    book: &mut CoverageBook,
+    model: &TravelModel<'_>,
+    district: &District,
+    ring: Ring,
+) -> f64 {
+    let home = super::facts::candidates_at_home(district);
+    book.report(model, &home)
+        .ring(ring)
+        .map_or(0.0, |coverage| coverage.demand_covered_share())
+}
+
+/// What a move-up round of one ring works with.
+#[derive(Debug, Clone, Copy)]
+pub struct Round<'a> {
+    /// The ring.
+    pub ring: Ring,
+    /// The share of demand below which it moves up ([`trigger_share`]).
+    pub trigger_share: f64,
+    /// Where its units may go.
+    pub posts: &'a [Post],
+    /// Units that stay put (moved within [`MOVE_UP_COOLDOWN_MS`], or still
+    /// on their way).
+    pub resting: &'a BTreeSet<String>,
+}
+
 /// Whether `unit` may be moved up: ring 4's roving vehicles and standby
 /// squad, ring 3's patrol groups.
 pub fn movable(unit: &CandidateUnit) -> bool {
@@ -98,31 +145,30 @@ pub fn movable(unit: &CandidateUnit) -> bool {
     )
 }
 
-/// The moves that lift `ring`'s coverage, if it is below its floor: at most
-/// [`MOVE_UPS_PER_ROUND_MAX`], each the best left after the one before.
-/// Ring 3's units stay within their own station's zones; units in `resting`
-/// (moved within [`MOVE_UP_COOLDOWN_MS`], or still on their way) stay put.
+/// The moves that lift the round's ring's coverage, while it is below the
+/// round's trigger: at most [`MOVE_UPS_PER_ROUND_MAX`], each the best left
+/// after the one before. Ring 3's units stay within their own station's
+/// zones; resting units stay put.
 pub fn propose_move_ups(
     book: &mut CoverageBook,
     model: &TravelModel<'_>,
     district: &District,
     units: &[CandidateUnit],
-    ring: Ring,
-    posts: &[Post],
-    resting: &BTreeSet<String>,
+    round: &Round<'_>,
 ) -> Vec<MoveUp> {
-    let floor = match ring {
-        Ring::SpecialPolice => MOVE_UP_FLOOR_RING4,
-        Ring::StreetPatrol => MOVE_UP_FLOOR_RING3,
-        _ => return Vec::new(),
-    };
+    let Round {
+        ring,
+        trigger_share,
+        posts,
+        resting,
+    } = *round;
     let mut units = units.to_vec();
     let mut moves = Vec::new();
     while moves.len() < MOVE_UPS_PER_ROUND_MAX {
         let report = book.report(model, &units);
         if report
             .ring(ring)
-            .is_none_or(|coverage| coverage.demand_covered_share() >= floor)
+            .is_none_or(|coverage| coverage.demand_covered_share() >= trigger_share)
         {
             break;
         }
@@ -270,11 +316,47 @@ mod tests {
         units
     }
 
+    /// The round of `ring` with its trigger from its coverage at home.
+    fn round<'a>(
+        book: &mut CoverageBook,
+        model: &TravelModel<'_>,
+        district: &District,
+        ring: Ring,
+        posts: &'a [Post],
+        resting: &'a BTreeSet<String>,
+    ) -> Round<'a> {
+        let home = home_share(book, model, district, ring);
+        Round {
+            ring,
+            trigger_share: trigger_share(ring, home).unwrap(),
+            posts,
+            resting,
+        }
+    }
+
+    // With every unit at home no ring moves up: the trigger sits below
+    // what the home layout reaches, so move-up answers a drop, not the layout.
+    #[test]
+    fn at_home_no_ring_moves_up() {
+        let district = District::embedded();
+        let router = StreetRouter::new(&district);
+        let model = TravelModel::calm(&router);
+        let units = candidates_at_home(&district);
+        let mut book = CoverageBook::new(&district);
+        let (posts, resting) = (posts(&district), BTreeSet::new());
+
+        for ring in [Ring::StreetPatrol, Ring::SpecialPolice] {
+            let round = round(&mut book, &model, &district, ring, &posts, &resting);
+            let moves = propose_move_ups(&mut book, &model, &district, &units, &round);
+            assert!(moves.is_empty(), "{ring:?}: {moves:?}");
+        }
+    }
+
     // With the southern ring-4 units taken, ring 4 moves up to two roving
     // vehicles or the standby squad (never a point team) within ten
     // minutes' drive, and its coverage rises by at least the minimum gain.
     #[test]
-    fn below_its_floor_ring_four_moves_roving_units_and_gains_coverage() {
+    fn below_its_trigger_ring_four_moves_roving_units_and_gains_coverage() {
         let district = District::embedded();
         let router = StreetRouter::new(&district);
         let model = TravelModel::calm(&router);
@@ -286,18 +368,19 @@ mod tests {
             unit.available = false;
         }
         let mut book = CoverageBook::new(&district);
-        let posts = posts(&district);
-        let before = share(&mut book, &model, &units, Ring::SpecialPolice);
-
-        let moves = propose_move_ups(
+        let (posts, resting) = (posts(&district), BTreeSet::new());
+        let round = round(
             &mut book,
             &model,
             &district,
-            &units,
             Ring::SpecialPolice,
             &posts,
-            &BTreeSet::new(),
+            &resting,
         );
+        let before = share(&mut book, &model, &units, Ring::SpecialPolice);
+        assert!(before < round.trigger_share, "{before} {round:?}");
+
+        let moves = propose_move_ups(&mut book, &model, &district, &units, &round);
 
         assert!(
             !moves.is_empty() && moves.len() <= MOVE_UPS_PER_ROUND_MAX,
@@ -329,26 +412,33 @@ mod tests {
         );
     }
 
-    // Ring 3's groups move only within their own station's zones, and a
-    // resting unit stays where it is.
+    // With the Bund station's northern groups taken, ring 3's groups move
+    // only within their own station's zones, and a resting unit stays put.
     #[test]
     fn ring_three_keeps_to_its_station_and_resting_units_stay() {
         let district = District::embedded();
         let router = StreetRouter::new(&district);
         let model = TravelModel::calm(&router);
-        let units = candidates_at_home(&district);
+        let mut units = candidates_at_home(&district);
+        for unit in units
+            .iter_mut()
+            .filter(|u| u.ring == Ring::StreetPatrol && u.position.lat > 31.228)
+        {
+            unit.available = false;
+        }
         let mut book = CoverageBook::new(&district);
         let posts = posts(&district);
-
-        let moves = propose_move_ups(
+        let nobody = BTreeSet::new();
+        let round = round(
             &mut book,
             &model,
             &district,
-            &units,
             Ring::StreetPatrol,
             &posts,
-            &BTreeSet::new(),
+            &nobody,
         );
+
+        let moves = propose_move_ups(&mut book, &model, &district, &units, &round);
 
         assert!(!moves.is_empty());
         for move_up in &moves {
@@ -358,16 +448,12 @@ mod tests {
                 .map(|station| station.id.clone());
             assert_eq!(post_station, unit.station, "{move_up:?}");
         }
-        let resting: BTreeSet<String> = units.iter().map(|unit| unit.id.clone()).collect();
-        let none = propose_move_ups(
-            &mut book,
-            &model,
-            &district,
-            &units,
-            Ring::StreetPatrol,
-            &posts,
-            &resting,
-        );
+        let everyone: BTreeSet<String> = units.iter().map(|unit| unit.id.clone()).collect();
+        let resting_round = Round {
+            resting: &everyone,
+            ..round
+        };
+        let none = propose_move_ups(&mut book, &model, &district, &units, &resting_round);
         assert!(none.is_empty(), "{none:?}");
     }
 }

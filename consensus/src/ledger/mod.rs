@@ -48,11 +48,11 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
-    Action, ApproveMoveUp, ApprovePlan, AssignUnit, DeclineMoveUp, ProposeMoveUp, BenchNote, CancelIncident, Dismiss, Escalate, IssueToken,
-    LoadRoster, MarkUnresourced, NewIncident, PlaceActor, ProposePlan, RecordOperatorAction,
-    ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
-    SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
-    TRIAGE_BATCH_ITEMS_MAX,
+    Action, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote, CancelIncident, DeclineMoveUp,
+    Dismiss, Escalate, IssueToken, LoadRoster, MarkUnresourced, NewIncident, PlaceActor,
+    ProposeMoveUp, ProposePlan, RecordOperatorAction, ReportActorFailed, RequestMutualAid,
+    ResolveIncident, RetireNodeId, RevokeToken, RosterUnit, SetNodeDrained, TriageBatch,
+    TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX, TRIAGE_BATCH_ITEMS_MAX,
 };
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;

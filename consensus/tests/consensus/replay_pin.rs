@@ -247,10 +247,19 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
     };
     let move_ups = [
         (ring_four, propose(4, 0)),
-        (commander, format!(r#"{{"ApproveMoveUp": {{"move_up_id": {first_move_up}}}}}"#)),
+        (
+            commander,
+            format!(r#"{{"ApproveMoveUp": {{"move_up_id": {first_move_up}}}}}"#),
+        ),
         (ring_four, propose(3, 2)),
         (ring_four, propose(3, 2)),
-        (commander, format!(r#"{{"DeclineMoveUp": {{"move_up_id": {}, "reason": "keep them"}}}}"#, first_move_up + 3)),
+        (
+            commander,
+            format!(
+                r#"{{"DeclineMoveUp": {{"move_up_id": {}, "reason": "keep them"}}}}"#,
+                first_move_up + 3
+            ),
+        ),
     ];
     std::iter::once((r#"{"system": {"node": 1}}"#, place))
         .chain(marks.map(move |mark| (ring_four, mark)))
@@ -296,8 +305,8 @@ fn ledger_json(ledger: &Ledger) -> String {
         .map(|node| (ledger.is_retired_node_id(node), ledger.is_drained(node)))
         .collect();
     let move_ups: Vec<_> = ledger.move_ups().collect();
-    let json = serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups))
-        .unwrap();
+    let json =
+        serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups)).unwrap();
     steps_by_name(json, ledger)
 }
 

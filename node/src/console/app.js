@@ -14,7 +14,7 @@
 
 import { clock } from './format.js';
 import { MapView } from './map.js';
-import { ClusterPanel, Drawer, IncidentList, renderStatusLegend } from './panels.js';
+import { ClusterPanel, Drawer, IncidentList, MoveUpPanel, renderStatusLegend } from './panels.js';
 
 const INCIDENTS_LISTED = 200;
 const REFRESH_SPACING_MS = 500;
@@ -22,7 +22,7 @@ const FALLBACK_REFRESH_MS = 3000;
 const STREAM_RETRY_MS = 3000;
 const DISTRICT_RETRY_MS = 2000;
 const TICK_MS = 1000;
-const ALL = ['cluster', 'units', 'incidents', 'actors', 'coverage'];
+const ALL = ['cluster', 'units', 'incidents', 'actors', 'coverage', 'moveUps'];
 
 // The token lives in sessionStorage only: this tab keeps it until the tab
 // closes or the user logs out. Never a cookie (the browser would send it by
@@ -125,6 +125,9 @@ const LOADERS = {
   coverage: async () => {
     data.coverage = await getJson('/v1/coverage');
   },
+  moveUps: async () => {
+    data.moveUps = await getJson('/v1/move-ups');
+  },
 };
 
 /** Loads one dataset; a failure keeps the last copy on screen and says why. */
@@ -187,6 +190,10 @@ function affectedBy(action) {
       return ['actors'];
     case 'retire_node_id':
       return [];
+    case 'propose_move_up':
+    case 'approve_move_up':
+    case 'decline_move_up':
+      return ['moveUps', 'units', 'coverage'];
     default: // reports, triage, escalation, mutual aid, plans
       return ['incidents'];
   }
@@ -279,6 +286,7 @@ function render(kinds) {
   if (kinds.includes('drills')) view.cluster.setDrills(data.drills);
   if (kinds.includes('units')) renderUnits();
   if (kinds.includes('coverage')) renderCoverage();
+  if (kinds.includes('moveUps')) view.moveUps.render(data.moveUps);
   if (kinds.includes('incidents')) renderIncidents(now);
   renderCluster(now);
   renderErrors();
@@ -374,6 +382,17 @@ async function refreshDrawer(now) {
     view.drawer.show(await getJson(`/v1/incidents/${encodeURIComponent(id)}`), Date.now());
   } catch (error) {
     if (selectedId === id) view.drawer.showError(error.message);
+  }
+}
+
+/** A commander approves or declines a move-up; the ledger records who and when. */
+async function decideMoveUp(id, verb) {
+  try {
+    const answer = await request('POST', `/v1/move-ups/${encodeURIComponent(id)}/${verb}`);
+    requestRefresh('moveUps', 'units', 'coverage');
+    return { state: 'done', message: `Move-up ${id} ${verb === 'approve' ? 'approved' : 'declined'} at log index ${answer.log_index}.` };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
   }
 }
 
@@ -540,6 +559,7 @@ async function startConsole() {
   view.map = new MapView(document.getElementById('map'), selectIncident);
   view.cluster = new ClusterPanel({ drillNode });
   view.list = new IncidentList(selectIncident);
+  view.moveUps = new MoveUpPanel(may('approve_move_up') ? decideMoveUp : null);
   view.drawer = new Drawer({ approvePlan: may('approve_plan') ? approvePlan : null, onClose: closeDrawer });
   wireControls();
   tick();

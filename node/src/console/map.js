@@ -65,7 +65,7 @@ export class MapView {
     this.layers = {};
     // Paint order: what an operator must never lose sight of (units,
     // incidents) goes last, on top of the shaded overlays.
-    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'axes', 'points', 'facilities', 'labels', 'units', 'incidents']) {
+    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'axes', 'points', 'facilities', 'labels', 'posts', 'units', 'incidents']) {
       this.layers[name] = root.appendChild(svg('g', { id: `layer-${name}`, class: 'layer' }));
     }
     this.unitNodes = new Map();
@@ -193,6 +193,33 @@ export class MapView {
       }
     }
     this.units = units;
+    this.drawPosts(units);
+  }
+
+  /**
+   * The posts move-ups gave units: a hollow ring at the post and, while the
+   * unit is away from it, a dashed line from the unit to its post.
+   */
+  drawPosts(units) {
+    const u = this.u;
+    const marks = [];
+    for (const unit of units) {
+      const post = unit.post;
+      if (!post) continue;
+      const [px, py] = this.proj.xy([post.lat, post.lon]);
+      const [x, y] = this.proj.xy([unit.lat, unit.lon]);
+      if (Math.hypot(px - x, py - y) > 25) {
+        marks.push(svg('line', {
+          class: 'post-link', 'data-unit': unit.id,
+          x1: x.toFixed(1), y1: y.toFixed(1), x2: px.toFixed(1), y2: py.toFixed(1),
+        }));
+      }
+      marks.push(svg('circle', {
+        class: 'post', 'data-unit': unit.id, 'data-move-up': post.move_up_id,
+        cx: px.toFixed(1), cy: py.toFixed(1), r: 7 * u,
+      }, svg('title', { text: `${unit.id}'s post: ${post.name} (move-up ${post.move_up_id})` })));
+    }
+    this.layers.posts.replaceChildren(...marks);
   }
 
   createUnit(unit) {
@@ -210,10 +237,12 @@ export class MapView {
     node.dataset.status = unit.status;
     node.dataset.ring = unit.ring;
     node.dataset.assignedTo = unit.assigned_to ?? '';
+    node.dataset.post = unit.post?.name ?? '';
     node.style.transform = `translate(${x.toFixed(1)}px, ${y.toFixed(1)}px)`;
     node.firstChild.setAttribute('fill', STATUS_COLOUR.get(unit.status) ?? '#000');
     const assignment = unit.assigned_to ? `, assigned to ${unit.assigned_to}` : '';
-    node.lastChild.textContent = `${unit.id} (ring ${unit.ring}): ${words(unit.status)}${assignment}`;
+    const post = unit.post ? `; post ${unit.post.name} (move-up ${unit.post.move_up_id})` : '';
+    node.lastChild.textContent = `${unit.id} (ring ${unit.ring}): ${words(unit.status)}${assignment}${post}`;
   }
 
   /** Draws the open incidents; closed ones leave the map (they stay in the heat map). */

@@ -542,3 +542,54 @@ export function renderStatusLegend(units) {
     return el('li', { 'data-status': status }, swatch, `${label} `, el('span', { class: 'muted mono', text: counts.get(status) ?? 0 }));
   }));
 }
+
+/** Shares of demand as the move-up list shows them (0.884 -> "88.4 %"). */
+const percent = (share) => `${(share * 100).toFixed(1)} %`;
+
+/**
+ * The move-ups: how they are approved, and the newest few with their units,
+ * posts and reason; a proposal awaiting a commander has Approve and Decline
+ * buttons for a caller who may decide (`decide(id, verb)` resolves to
+ * {state, message}; null: no buttons).
+ */
+export class MoveUpPanel {
+  constructor(decide) {
+    this.decide = decide;
+  }
+
+  render(answer) {
+    if (!answer) return;
+    const mode = { off: 'off', automatic: 'approved automatically', commander: 'approved by a commander' }[answer.approval] ?? answer.approval;
+    document.getElementById('move-up-mode').textContent = mode;
+    const shown = answer.move_ups.slice(0, 6);
+    const items = shown.map((moveUp) => this.item(moveUp));
+    if (!items.length) items.push(el('li', { class: 'muted', text: answer.approval === 'off' ? 'Move-ups are off (actors.move_up).' : 'None yet: every ring is above its trigger.' }));
+    document.getElementById('move-up-list').replaceChildren(...items);
+  }
+
+  item(moveUp) {
+    const units = moveUp.lines.map((line) => `${line.unit_id} → ${line.post_name} (${Math.round(line.travel_s / 60)} min)`).join('; ');
+    const decided = moveUp.decided_by ? ` by ${moveUp.decided_by} at ${clock(moveUp.decided_at_ms)}` : '';
+    const note = moveUp.note ? ` (${moveUp.note})` : '';
+    return el('li', { 'data-move-up': moveUp.id, 'data-status': moveUp.status },
+      el('div', { text: `#${moveUp.id} ring ${moveUp.ring}: ${words(moveUp.status)}${decided}${note}` }),
+      el('div', { class: 'muted', text: `${units}; ${percent(moveUp.coverage_before)} → ${percent(moveUp.coverage_after)}` }),
+      el('div', { class: 'muted', text: moveUp.reason }),
+      moveUp.status === 'proposed' && this.decide ? this.buttons(moveUp.id) : null);
+  }
+
+  buttons(id) {
+    const button = (verb, label, cls) => {
+      const node = el('button', { type: 'button', class: cls, 'data-verb': verb, text: label });
+      node.addEventListener('click', async () => {
+        node.disabled = true;
+        const result = await this.decide(id, verb);
+        const line = document.getElementById('move-up-result');
+        line.textContent = result.message;
+        line.className = result.state === 'failed' ? 'note error' : 'note';
+      });
+      return node;
+    };
+    return el('div', { class: 'actions' }, button('approve', 'Approve', 'primary'), button('decline', 'Decline', ''));
+  }
+}

@@ -14,7 +14,9 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 
-use cordon_actors::planning::move_up::{posts, propose_move_ups, Post, MOVE_UP_COOLDOWN_MS};
+use cordon_actors::planning::move_up::{
+    home_share, posts, propose_move_ups, trigger_share, Post, Round, MOVE_UP_COOLDOWN_MS,
+};
 use cordon_actors::planning::router::{CrowdRegime, LocalTime, StreetRouter};
 use cordon_actors::planning::run_cards::Triage;
 use cordon_actors::planning::{
@@ -312,20 +314,27 @@ impl World<'_> {
             .collect();
         let moves: Vec<_> = {
             let model = TravelModel::new(&self.router, &regime, Turnouts::default());
-            [Ring::SpecialPolice, Ring::StreetPatrol]
-                .into_iter()
-                .flat_map(|ring| {
-                    propose_move_ups(
-                        &mut self.book,
-                        &model,
-                        self.district,
-                        &self.units,
-                        ring,
-                        &self.post_list,
-                        &resting,
-                    )
-                })
-                .collect()
+            let mut moves = Vec::new();
+            for ring in [Ring::SpecialPolice, Ring::StreetPatrol] {
+                let home = home_share(&mut self.book, &model, self.district, ring);
+                let Some(trigger_share) = trigger_share(ring, home) else {
+                    continue;
+                };
+                let round = Round {
+                    ring,
+                    trigger_share,
+                    posts: &self.post_list,
+                    resting: &resting,
+                };
+                moves.extend(propose_move_ups(
+                    &mut self.book,
+                    &model,
+                    self.district,
+                    &self.units,
+                    &round,
+                ));
+            }
+            moves
         };
         for move_up in moves {
             let Some(unit) = self

@@ -13,6 +13,7 @@ mod https;
 mod kill_leader;
 mod lifecycle;
 mod metrics;
+mod move_up;
 mod operations;
 mod plans;
 mod positions;

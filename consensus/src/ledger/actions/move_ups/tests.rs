@@ -5,18 +5,23 @@
 use crate::ledger::ids::{Position, Ring, UnitId, UnitStatus};
 use crate::ledger::model::{Effect, Rejection};
 use crate::ledger::move_ups::{MoveUpLine, MoveUpParts, MoveUpStatus};
+use crate::ledger::Ledger;
 use crate::ledger::{
     Action, ActorId, ApproveMoveUp, Command, DeclineMoveUp, LoadRoster, Origin, ProposeMoveUp,
     RequestId, RosterUnit, UpdateUnitStatus,
 };
-use crate::ledger::Ledger;
 
 fn at(lat: f64, lon: f64) -> Position {
     Position::from_degrees(lat, lon).unwrap()
 }
 
 fn command(index: u64, origin: Origin, action: Action) -> Command {
-    Command::new(RequestId(format!("req-{index}")), index * 1_000, origin, action)
+    Command::new(
+        RequestId(format!("req-{index}")),
+        index * 1_000,
+        origin,
+        action,
+    )
 }
 
 fn ring_four() -> Origin {
@@ -52,7 +57,10 @@ fn ledger() -> Ledger {
     });
     for (index, action) in [(1, roster), (2, place)] {
         let applied = ledger.apply(index, &command(index, Origin::System { node: 1 }, action));
-        assert!(!matches!(applied.effect, Effect::Rejected { .. }), "{applied:?}");
+        assert!(
+            !matches!(applied.effect, Effect::Rejected { .. }),
+            "{applied:?}"
+        );
     }
     ledger
 }
@@ -111,14 +119,21 @@ fn an_automatic_move_up_gives_its_units_their_posts_in_the_same_entry() {
     let rover = ledger.unit(&UnitId("rover-1".into())).unwrap();
     assert_eq!(rover.version, before + 1);
     let move_up = ledger.move_up(3).unwrap();
-    assert!(move_up.decided_by.as_deref().unwrap().starts_with("automatic"));
+    assert!(move_up
+        .decided_by
+        .as_deref()
+        .unwrap()
+        .starts_with("automatic"));
 }
 
 #[test]
 fn a_commander_approves_once_and_a_second_approval_is_refused() {
     // Phase 1: proposed for a commander, nothing moves yet.
     let mut ledger = ledger();
-    ledger.apply(3, &command(3, ring_four(), propose(&["rover-1", "rover-2"], false)));
+    ledger.apply(
+        3,
+        &command(3, ring_four(), propose(&["rover-1", "rover-2"], false)),
+    );
     assert_eq!(ledger.move_up(3).unwrap().status, MoveUpStatus::Proposed);
     assert_eq!(post_of(&ledger, "rover-1"), None);
 
@@ -191,12 +206,22 @@ fn a_busy_unit_another_rings_unit_or_a_unit_named_twice_is_refused() {
     ledger.apply(3, &command(3, Origin::Operator, out));
 
     let busy = ledger.apply(4, &command(4, ring_four(), propose(&["rover-2"], true)));
-    assert!(matches!(rejection(busy.effect), Rejection::UnitUnavailable { .. }));
+    assert!(matches!(
+        rejection(busy.effect),
+        Rejection::UnitUnavailable { .. }
+    ));
     let other_ring = ledger.apply(5, &command(5, ring_four(), propose(&["group-1"], true)));
     let other_ring = rejection(other_ring.effect).to_string();
-    assert!(other_ring.contains("moves ring-4 units only"), "{other_ring}");
+    assert!(
+        other_ring.contains("moves ring-4 units only"),
+        "{other_ring}"
+    );
     let twice = propose(&["rover-1", "rover-1"], true);
-    assert!(twice.check().unwrap_err().to_string().contains("name each unit once"));
+    assert!(twice
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("name each unit once"));
 
     assert_eq!(ledger.move_ups().count(), 0);
     assert_eq!(post_of(&ledger, "rover-1"), None);
@@ -207,7 +232,10 @@ fn approval_of_a_proposal_whose_unit_went_busy_is_refused() {
     // The proposal is stale once a unit is sent elsewhere: approving it
     // moves nobody, and the ring proposes afresh.
     let mut ledger = ledger();
-    ledger.apply(3, &command(3, ring_four(), propose(&["rover-1", "rover-2"], false)));
+    ledger.apply(
+        3,
+        &command(3, ring_four(), propose(&["rover-1", "rover-2"], false)),
+    );
     let out = Action::UpdateUnitStatus(UpdateUnitStatus {
         unit_id: UnitId("rover-2".into()),
         status: UnitStatus::OutOfService,
@@ -219,7 +247,10 @@ fn approval_of_a_proposal_whose_unit_went_busy_is_refused() {
     let approve = Action::ApproveMoveUp(ApproveMoveUp { move_up_id: 3 });
     let refused = ledger.apply(5, &command(5, Origin::Operator, approve));
 
-    assert!(matches!(rejection(refused.effect), Rejection::UnitUnavailable { .. }));
+    assert!(matches!(
+        rejection(refused.effect),
+        Rejection::UnitUnavailable { .. }
+    ));
     assert_eq!(ledger.move_up(3).unwrap().status, MoveUpStatus::Proposed);
     assert_eq!(post_of(&ledger, "rover-1"), None);
 }
