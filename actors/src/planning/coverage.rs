@@ -223,16 +223,41 @@ pub struct RingCoverage {
     pub demand_ppm_total: u64,
     /// Demand covered, in parts per million.
     pub demand_ppm_covered: u64,
+    /// Demand an available unit reaches within the ring's own target
+    /// (`target_s`) wherever a stricter local target (a one-minute point's
+    /// 60 s) applies: the ring's district-wide promise, 3 minutes for ring 4.
+    pub demand_ppm_within_ring_target: u64,
 }
 
 impl RingCoverage {
     /// The share of the demand covered, 0 to 1 (0 with no demand).
     pub fn demand_covered_share(&self) -> f64 {
-        if self.demand_ppm_total == 0 {
-            return 0.0;
-        }
-        self.demand_ppm_covered as f64 / self.demand_ppm_total as f64
+        share(self.demand_ppm_covered, self.demand_ppm_total)
     }
+
+    /// The share of the demand reached within the ring's own target, 0 to 1.
+    pub fn ring_target_share(&self) -> f64 {
+        share(self.demand_ppm_within_ring_target, self.demand_ppm_total)
+    }
+}
+
+/// `part` of `total` (0 with no total).
+fn share(part: u64, total: u64) -> f64 {
+    if total == 0 {
+        return 0.0;
+    }
+    part as f64 / total as f64
+}
+
+/// What a coverage question counts as covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Each point within its own target (60 s on a one-minute point's
+    /// disc, the ring's target elsewhere): the coverage dispatch keeps.
+    LocalTargets,
+    /// Each point within the ring's own target: its district-wide promise
+    /// (3 minutes anywhere for ring 4), which a layout is drawn for.
+    RingTarget,
 }
 
 /// A demand point a ring does not reach in time.
@@ -379,20 +404,29 @@ impl CoverageBook {
     }
 
     /// The best move of one of `movable` (indices into `units`, available
-    /// units of `ring`) to one of `posts` for `ring`'s coverage: the demand
-    /// its row from the post newly covers, less the demand only it covers
-    /// where it stands. `None` when nothing is movable.
+    /// units of `ring`) to one of `posts` for `ring`'s coverage under
+    /// `objective`: the demand its row from the post newly covers, less the
+    /// demand only it covers where it stands. `None` when nothing is movable.
     pub fn best_move(
         &mut self,
         model: &TravelModel<'_>,
         units: &[CandidateUnit],
-        ring: Ring,
+        (ring, objective): (Ring, Objective),
         movable: &[usize],
         posts: &[LatLon],
     ) -> Option<BestMove> {
         let slot = COVERAGE_RINGS.iter().position(|r| *r == ring)?;
         let rows = self.rows_of(model, units);
-        let covering: Vec<u32> = self.covering(&rows).iter().map(|k| k[slot]).collect();
+        let within = |book: &CoverageBook, entry: &(u32, u32)| match objective {
+            Objective::LocalTargets => book.within(slot, entry),
+            // Rows hold only the points within the ring's own target.
+            Objective::RingTarget => true,
+        };
+        let covering: Vec<u32> = self
+            .covering_by(&rows, |book, _, entry| within(book, entry))
+            .iter()
+            .map(|k| k[slot])
+            .collect();
         let mut best: Option<BestMove> = None;
         for &unit_index in movable {
             let unit = &units[unit_index];
@@ -405,7 +439,7 @@ impl CoverageBook {
             };
             let mut own = vec![false; self.points.len()];
             let mut loss = 0i64;
-            for entry in own_row.iter().filter(|entry| self.within(slot, entry)) {
+            for entry in own_row.iter().filter(|entry| within(self, entry)) {
                 own[entry.0 as usize] = true;
                 if covering[entry.0 as usize] == 1 {
                     loss += i64::from(self.points[entry.0 as usize].weight_ppm);
@@ -424,7 +458,7 @@ impl CoverageBook {
                 }
                 let gain: i64 = self.post_rows[&key]
                     .iter()
-                    .filter(|entry| self.within(slot, entry))
+                    .filter(|entry| within(self, entry))
                     .filter(|(point, _)| {
                         covering[*point as usize] - u32::from(own[*point as usize]) == 0
                     })
@@ -531,11 +565,21 @@ impl CoverageBook {
     /// Per point and ring slot, how many of the rows' units reach it within
     /// its target.
     fn covering(&self, rows: &[(usize, RowKey)]) -> Vec<[u32; 2]> {
+        self.covering_by(rows, |book, slot, entry| book.within(slot, entry))
+    }
+
+    /// Per point and ring slot, how many of the rows' units reach it as
+    /// `counts` says.
+    fn covering_by(
+        &self,
+        rows: &[(usize, RowKey)],
+        counts: impl Fn(&CoverageBook, usize, &(u32, u32)) -> bool,
+    ) -> Vec<[u32; 2]> {
         let mut covering = vec![[0; 2]; self.points.len()];
         for (slot, key) in rows {
             for entry in self.rows[key]
                 .iter()
-                .filter(|entry| self.within(*slot, entry))
+                .filter(|entry| counts(self, *slot, entry))
             {
                 covering[entry.0 as usize][*slot] += 1;
             }
@@ -554,10 +598,15 @@ impl CoverageBook {
                 points_covered: 0,
                 demand_ppm_total: 0,
                 demand_ppm_covered: 0,
+                demand_ppm_within_ring_target: 0,
             };
             for (point, best) in self.points.iter().zip(best) {
                 let target_s = point.targets_s[slot];
                 coverage.demand_ppm_total += u64::from(point.weight_ppm);
+                // A row holds only the points within the ring's own target.
+                if best[slot].is_some() {
+                    coverage.demand_ppm_within_ring_target += u64::from(point.weight_ppm);
+                }
                 if best[slot].is_some_and(|eta_s| eta_s <= target_s) {
                     coverage.points_covered += 1;
                     coverage.demand_ppm_covered += u64::from(point.weight_ppm);

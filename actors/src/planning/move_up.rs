@@ -18,7 +18,7 @@ use std::collections::BTreeSet;
 use cordon_config::district::streets::StreetClass;
 use cordon_config::district::{District, LatLon, Ring, UnitKind};
 
-use super::coverage::CoverageBook;
+use super::coverage::{CoverageBook, Objective};
 use super::facts::CandidateUnit;
 use super::travel::TravelModel;
 
@@ -136,6 +136,23 @@ pub struct Round<'a> {
     pub resting: &'a BTreeSet<String>,
 }
 
+impl<'a> Round<'a> {
+    /// A round of `ring` with its trigger, over `posts`, none resting.
+    pub fn new(
+        ring: Ring,
+        trigger_share: f64,
+        posts: &'a [Post],
+        resting: &'a BTreeSet<String>,
+    ) -> Round<'a> {
+        Round {
+            ring,
+            trigger_share,
+            posts,
+            resting,
+        }
+    }
+}
+
 /// Whether `unit` may be moved up: ring 4's roving vehicles and standby
 /// squad, ring 3's patrol groups.
 pub fn movable(unit: &CandidateUnit) -> bool {
@@ -160,7 +177,7 @@ pub fn propose_move_ups(
         ring,
         trigger_share,
         posts,
-        resting,
+        ..
     } = *round;
     let mut units = units.to_vec();
     let mut moves = Vec::new();
@@ -172,7 +189,8 @@ pub fn propose_move_ups(
         {
             break;
         }
-        let Some(found) = best_reachable_move(book, model, district, &units, ring, posts, resting)
+        let objective = (ring, Objective::LocalTargets);
+        let Some(found) = best_reachable_move(book, model, district, &units, objective, round)
         else {
             break;
         };
@@ -202,7 +220,8 @@ fn make_move(
 /// Most moves in a layout search.
 pub const LAYOUT_MOVES_MAX: usize = 24;
 
-/// Better homes for `ring`'s movable units: moves made one at a time from
+/// Better homes for `ring`'s movable units, for its district-wide promise
+/// (each point within the ring's own target): moves made one at a time from
 /// the current positions, each the best left (any unit, any post it may
 /// take within [`MOVE_UP_TRAVEL_S_MAX`]), until none gains
 /// [`MOVE_UP_GAIN_PPM_MIN`]: a greedy hill climb, so a local optimum.
@@ -216,9 +235,11 @@ pub fn improve_layout(
 ) -> Vec<MoveUp> {
     let mut units = units.to_vec();
     let mut moves = Vec::new();
+    let nobody = BTreeSet::new();
+    let round = Round::new(ring, 1.0, posts, &nobody);
     while moves.len() < LAYOUT_MOVES_MAX {
-        let Some(found) =
-            best_reachable_move(book, model, district, &units, ring, posts, &BTreeSet::new())
+        let objective = (ring, Objective::RingTarget);
+        let Some(found) = best_reachable_move(book, model, district, &units, objective, &round)
         else {
             break;
         };
@@ -227,17 +248,77 @@ pub fn improve_layout(
     moves
 }
 
-/// The best move, by unit: each movable available unit of `ring` tries the
-/// posts it may take and reach in time. (unit, post, gain, travel).
+/// Most vehicles [`vehicles_to_reach`] adds.
+pub const ADDED_VEHICLES_MAX: usize = 40;
+
+/// How many more vehicles like `like` (a unit of `units`) `ring` would need,
+/// and where, to reach `target_share` of the demand in time: added one at a
+/// time, each at the post that covers the most demand left within the
+/// ring's own target (its district-wide promise), until the
+/// share is reached or [`ADDED_VEHICLES_MAX`] are added (a greedy answer,
+/// so an upper bound on the least number). Returns each added vehicle's
+/// post with the ring's share once it is there, and the units with them.
+pub fn vehicles_to_reach(
+    book: &mut CoverageBook,
+    model: &TravelModel<'_>,
+    units: &[CandidateUnit],
+    like: &str,
+    target_share: f64,
+    posts: &[Post],
+) -> (Vec<(Post, f64)>, Vec<CandidateUnit>) {
+    let Some(template) = units.iter().find(|unit| unit.id == like).cloned() else {
+        return (Vec::new(), units.to_vec());
+    };
+    let ring = template.ring;
+    let offered: Vec<LatLon> = posts.iter().map(|post| post.at).collect();
+    let mut units = units.to_vec();
+    let mut added = Vec::new();
+    while added.len() < ADDED_VEHICLES_MAX {
+        let share = book
+            .report(model, &units)
+            .ring(ring)
+            .map_or(0.0, |coverage| coverage.ring_target_share());
+        if share >= target_share {
+            break;
+        }
+        // A new vehicle beside the template covers nothing new, so its
+        // best move's gain is what it adds at the post.
+        units.push(CandidateUnit {
+            id: format!("added-{}", added.len() + 1),
+            available: true,
+            ..template.clone()
+        });
+        let newest = units.len() - 1;
+        let objective = (ring, Objective::RingTarget);
+        let Some(found) = book.best_move(model, &units, objective, &[newest], &offered) else {
+            break;
+        };
+        if found.gain_ppm <= 0 {
+            units.pop();
+            break;
+        }
+        units[newest].position = offered[found.post];
+        let share = book
+            .report(model, &units)
+            .ring(ring)
+            .map_or(0.0, |coverage| coverage.ring_target_share());
+        added.push((posts[found.post].clone(), share));
+    }
+    (added, units)
+}
+
+/// The best move, by unit: each movable available unit of the round's ring
+/// that is not resting tries the posts it may take and reach in time, for
+/// the ring's coverage under the objective. (unit, post, gain, travel).
 fn best_reachable_move(
     book: &mut CoverageBook,
     model: &TravelModel<'_>,
     district: &District,
     units: &[CandidateUnit],
-    ring: Ring,
-    posts: &[Post],
-    resting: &BTreeSet<String>,
+    (ring, objective): (Ring, Objective),
+    round: &Round<'_>,
 ) -> Option<(usize, usize, i64, u32)> {
+    let (posts, resting) = (round.posts, round.resting);
     let mut best: Option<(usize, usize, i64, u32)> = None;
     for (index, unit) in units.iter().enumerate() {
         if !(unit.available && unit.ring == ring && movable(unit)) || resting.contains(&unit.id) {
@@ -257,7 +338,8 @@ fn best_reachable_move(
             })
             .collect();
         let offered: Vec<LatLon> = allowed.iter().map(|(at, _)| posts[*at].at).collect();
-        let Some(found) = book.best_move(model, units, ring, &[index], &offered) else {
+        let Some(found) = book.best_move(model, units, (ring, objective), &[index], &offered)
+        else {
             continue;
         };
         let candidate = (

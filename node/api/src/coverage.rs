@@ -25,8 +25,12 @@ pub struct RingCoverage {
     pub ring: u8,
     /// The ring's on-scene target away from areas and points, in seconds.
     pub target_s: u32,
-    /// The share of the district's demand reached within target, 0 to 1.
+    /// The share of the district's demand reached within target, 0 to 1
+    /// (on a one-minute point's disc, within its 60 s).
     pub demand_covered_share: f64,
+    /// The share reached within the ring's own target (`target_s`)
+    /// everywhere: its district-wide promise, 3 minutes for ring 4.
+    pub ring_target_share: f64,
     /// Demand points sampled.
     pub points_total: usize,
     /// Points reached within target.

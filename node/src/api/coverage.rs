@@ -59,6 +59,7 @@ fn wire(report: &CoverageReport, read_index: u64) -> Coverage {
             ring: ring.ring.number(),
             target_s: ring.target_s,
             demand_covered_share: ring.demand_covered_share(),
+            ring_target_share: ring.ring_target_share(),
             points_total: ring.points_total,
             points_covered: ring.points_covered,
             gaps: report

@@ -2,8 +2,7 @@
 // placements, and in `cordon demo` the drill buttons), the incident list,
 // the incident drawer with its audit trail and the whole plan (units and
 // where they go, cordon points, hospitals and safe houses, shortfalls) with
-// its approval, and the
-// legend's counts.
+// its approval, the move-ups with their approval, and the legend's counts.
 
 import {
   el, clock, deadlineState, origin, words, replaceRows, UNIT_STATUSES, OPEN_INCIDENT_STATUSES,
@@ -571,7 +570,7 @@ export class MoveUpPanel {
     const units = moveUp.lines.map((line) => `${line.unit_id} → ${line.post_name} (${Math.round(line.travel_s / 60)} min)`).join('; ');
     const decided = moveUp.decided_by ? ` by ${moveUp.decided_by} at ${clock(moveUp.decided_at_ms)}` : '';
     const note = moveUp.note ? ` (${moveUp.note})` : '';
-    return el('li', { 'data-move-up': moveUp.id, 'data-status': moveUp.status },
+    return el('li', { 'data-move-up': moveUp.id, 'data-ring': moveUp.ring, 'data-status': moveUp.status },
       el('div', { text: `#${moveUp.id} ring ${moveUp.ring}: ${words(moveUp.status)}${decided}${note}` }),
       el('div', { class: 'muted', text: `${units}; ${percent(moveUp.coverage_before)} → ${percent(moveUp.coverage_after)}` }),
       el('div', { class: 'muted', text: moveUp.reason }),

@@ -27,8 +27,9 @@ use cordon_api::actors::ActorList;
 use cordon_api::cluster::ClusterStatus;
 use cordon_api::coverage::Coverage;
 use cordon_api::drills::{DrillDone, DrillOffer, NodeProcess, NodeProcesses};
-use cordon_api::incidents::{Incident, Origin, ReportIncident};
-use cordon_api::units::UnitList;
+use cordon_api::incidents::{Committed, Incident, Origin, ReportIncident};
+use cordon_api::move_ups::MoveUpList;
+use cordon_api::units::{UnitList, UnitStatusUpdate};
 use cordon_api::ApiError;
 use cordon_node::client::ApiClient;
 use cordon_node::console::{ASSETS, CONSOLE_PATH};
@@ -239,6 +240,12 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     approve_in_drawer(&mut browser, &first, &cluster, &major).await;
     browser.save(&first, &artifacts, "3-incident-drawer").await;
     browser.assert_clean(&first, &leader_url);
+
+    // Phase 7b: ring 4's southern units go off duty; its move-up appears in
+    // the move-up panel, the commander approves it there, and the map shows
+    // the moved unit's post, then the unit at its post.
+    move_up_in_console(&mut browser, &first, &cluster).await;
+    browser.save(&first, &artifacts, "3b-move-up").await;
 
     // Phase 8: kill the leader with the Kill button of its row in its own
     // console; the answer arrives before the kill, then the console says the node is down.
@@ -472,7 +479,11 @@ async fn start_cluster() -> Cluster<DrillControl> {
             drills: true,
             ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
         },
-        |file| file.actors.plan_auto_approve_ms = 120_000,
+        |file| {
+            file.actors.plan_auto_approve_ms = 120_000;
+            file.actors.move_up = cordon_config::MoveUpApproval::Commander;
+            file.actors.move_up_interval_ms = 1_000;
+        },
     )
     .await
     .unwrap();
@@ -895,6 +906,78 @@ async fn report_major(cluster: &Cluster<DrillControl>) -> String {
         description: Some("crowd surge on the river wall <script>not code</script>".into()),
     };
     cluster.client.report(&report, 0).await.unwrap().incident_id
+}
+
+/// Takes ring 4's available southern units off duty, approves the ring's
+/// move-up from the console's panel, checks the API gave the units their
+/// posts and that the map shows each post, with a dashed line while the
+/// unit is away and none once it reports from there; then puts the
+/// southern units back on duty.
+async fn move_up_in_console(browser: &mut Browser, page: &Page, cluster: &Cluster<DrillControl>) {
+    let south = cluster
+        .unit_ids(|unit| unit.ring == 4 && unit.lat < 31.215 && unit.status == "available")
+        .await;
+    crate::support::set_status(&cluster.client, &south, "out_of_service").await;
+    let proposed = browser
+        .wait_for(page, "ring 4's move-up awaiting approval", "\
+            (li => li && li.querySelector('button[data-verb=approve]') && Number(li.dataset.moveUp)) \
+            (document.querySelector('#move-up-list li[data-ring=\"4\"][data-status=proposed]'))")
+        .await;
+    let id = proposed.as_u64().expect("a move-up id");
+    browser
+        .eval(page, &format!(
+            "document.querySelector('#move-up-list li[data-move-up=\"{id}\"] button[data-verb=approve]').click()"
+        ))
+        .await;
+    browser
+        .wait_for(page, "the move-up shown approved", &format!(
+            "document.querySelector('#move-up-list li[data-move-up=\"{id}\"]')?.dataset.status === 'approved'"
+        ))
+        .await;
+    let list = cluster
+        .client
+        .get::<MoveUpList>("/v1/move-ups", 0)
+        .await
+        .unwrap();
+    let move_up = list.move_ups.iter().find(|m| m.id == id).unwrap();
+    assert_eq!(move_up.status, "approved", "{move_up:?}");
+    assert!(move_up
+        .decided_by
+        .as_deref()
+        .unwrap()
+        .contains(crate::support::TEST_PRINCIPAL));
+    for line in &move_up.lines {
+        let unit = &line.unit_id;
+        let shown = browser
+            .wait_for(
+                page,
+                &format!("{unit}'s post and the way there"),
+                &format!(
+                    "document.querySelector('#map .post[data-unit=\"{unit}\"]') && \
+                 document.querySelector('#map .post-link[data-unit=\"{unit}\"]') && \
+                 document.querySelector('#map .unit[data-id=\"{unit}\"]').dataset.post"
+                ),
+            )
+            .await;
+        assert_eq!(shown.as_str(), Some(line.post_name.as_str()), "{unit}");
+        let arrived = UnitStatusUpdate::new("available").at(line.lat, line.lon);
+        cluster
+            .client
+            .post::<Committed>(&format!("/v1/units/{unit}/status"), &arrived, 0)
+            .await
+            .unwrap();
+        browser
+            .wait_for(
+                page,
+                &format!("{unit} at its post"),
+                &format!(
+                    "document.querySelector('#map .post[data-unit=\"{unit}\"]') && \
+                 !document.querySelector('#map .post-link[data-unit=\"{unit}\"]')"
+                ),
+            )
+            .await;
+    }
+    crate::support::set_status(&cluster.client, &south, "available").await;
 }
 
 /// Opens the major incident's drawer by clicking its marker, checks the
