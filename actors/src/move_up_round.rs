@@ -128,7 +128,7 @@ fn plan(
     let share = |units: &[CandidateUnit], book: &mut crate::planning::CoverageBook| {
         book.report(&model, units)
             .ring(ring)
-            .map_or(0.0, |coverage| coverage.demand_covered_share())
+            .map_or(0.0, |coverage| coverage.ring_target_share())
     };
     let before = share(units, &mut book);
     let after = share(&moved(units, &moves), &mut book);

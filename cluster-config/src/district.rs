@@ -824,6 +824,12 @@ impl District {
         self.zone_for(position).map(|(station, _)| station)
     }
 
+    /// The ring of a one-minute point's team (its first team unit's).
+    fn point_ring(&self, point: &ResponsePoint) -> Option<Ring> {
+        let team = point.team_unit_ids.first()?;
+        self.unit(team).map(|unit| unit.ring)
+    }
+
     /// What `ring` promises.
     pub fn ring(&self, ring: Ring) -> &RingSpec {
         &self.spec.rings[ring.index()]
@@ -832,6 +838,9 @@ impl District {
     /// The tightest on-scene target, in seconds, for `ring` at `position`:
     /// an area-specific target (a sensitive area containing the position, or a
     /// one-minute point covering it) if the ring honours those, else the ring's.
+    /// A one-minute point's target binds only the ring of its team (ring 4's
+    /// joint teams): it is that team's promise, so a ring-3 incident beside a
+    /// point keeps ring 3's target and is not sent outward for missing 60 s.
     pub fn on_scene_target_s(&self, ring: Ring, position: &LatLon) -> u32 {
         let ring_spec = self.ring(ring);
         if !ring_spec.area_targets_apply {
@@ -846,7 +855,7 @@ impl District {
             .spec
             .one_minute_points
             .iter()
-            .filter(|point| point.covers(position))
+            .filter(|point| point.covers(position) && self.point_ring(point) == Some(ring))
             .map(|point| point.on_scene_target_s);
         area_targets
             .chain(point_targets)

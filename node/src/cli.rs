@@ -104,6 +104,10 @@ struct ReplayArgs {
     /// Seed of the incidents and of the times on scene.
     #[arg(long, default_value_t = 2026)]
     seed: u64,
+    /// Replay this many seeds, from `--seed` up, and print each policy's
+    /// figures as mean [min-max] over them (1 to 100).
+    #[arg(long, default_value_t = 1)]
+    seeds: u32,
     /// Local start time, `HH:MM`.
     #[arg(long, default_value = "00:00")]
     start: String,
@@ -696,6 +700,9 @@ fn replay_command(args: &ReplayArgs) -> anyhow::Result<()> {
         rate_scale: args.rate_scale,
     };
     let district = cordon_config::District::embedded();
+    if args.seeds != 1 {
+        return replay_seeds(args, &district, &scenario);
+    }
     let report = crate::replay::run(&district, &scenario, &args.policies)?;
     if let Some(path) = &args.svg {
         std::fs::write(path, crate::replay::svg(&report))
@@ -705,6 +712,34 @@ fn replay_command(args: &ReplayArgs) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         crate::replay::print(&report);
+    }
+    Ok(())
+}
+
+/// `cordon replay --seeds N`: the same scenario over N seeds, with spread.
+fn replay_seeds(
+    args: &ReplayArgs,
+    district: &cordon_config::District,
+    scenario: &crate::replay::Scenario,
+) -> anyhow::Result<()> {
+    if !(1..=100).contains(&args.seeds) {
+        bail!("--seeds {}: replay 1 to 100 seeds", args.seeds);
+    }
+    if args.svg.is_some() {
+        bail!("--svg draws one seed's replay: drop --seeds, or pass --seeds 1");
+    }
+    let mut reports = Vec::new();
+    for offset in 0..u64::from(args.seeds) {
+        let seeded = crate::replay::Scenario {
+            seed: scenario.seed + offset,
+            ..scenario.clone()
+        };
+        reports.push(crate::replay::run(district, &seeded, &args.policies)?);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    } else {
+        crate::replay::print_spread(&reports);
     }
     Ok(())
 }

@@ -119,7 +119,7 @@ pub fn home_share(
     let home = super::facts::candidates_at_home(district);
     book.report(model, &home)
         .ring(ring)
-        .map_or(0.0, |coverage| coverage.demand_covered_share())
+        .map_or(0.0, |coverage| coverage.ring_target_share())
 }
 
 /// What a move-up round of one ring works with.
@@ -185,11 +185,11 @@ pub fn propose_move_ups(
         let report = book.report(model, &units);
         if report
             .ring(ring)
-            .is_none_or(|coverage| coverage.demand_covered_share() >= trigger_share)
+            .is_none_or(|coverage| coverage.ring_target_share() >= trigger_share)
         {
             break;
         }
-        let objective = (ring, Objective::LocalTargets);
+        let objective = (ring, Objective::RingTarget);
         let Some(found) = best_reachable_move(book, model, district, &units, objective, round)
         else {
             break;
@@ -382,7 +382,7 @@ mod tests {
         book.report(model, units)
             .ring(ring)
             .unwrap()
-            .demand_covered_share()
+            .ring_target_share()
     }
 
     /// The units with `moves` made.

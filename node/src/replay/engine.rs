@@ -78,6 +78,9 @@ pub struct Scenario {
 pub struct Response {
     /// The ring that responded.
     pub ring: Ring,
+    /// The ring triage sent the incident to (an inner ring's incident may
+    /// be answered by an outer ring that gets there sooner).
+    pub triaged: Ring,
     /// Seconds from the report to on scene (waiting for a free unit included).
     pub response_s: u32,
     /// The ring's target there.
@@ -259,6 +262,7 @@ impl World<'_> {
         let waited_s = ((at_ms - reported_ms) / 1_000) as u32;
         self.out.responses.push(Response {
             ring,
+            triaged: triage.ring,
             response_s: waited_s + eta_s,
             target_s,
             waited: at_ms > reported_ms,

@@ -10,7 +10,7 @@
 pub mod engine;
 mod svg;
 
-use cordon_config::district::District;
+use cordon_config::district::{District, Ring};
 use serde::Serialize;
 
 use engine::{by_ring, Replayed, Response};
@@ -35,6 +35,11 @@ pub struct PolicyResult {
     pub police_utilisation: f64,
     /// Move-ups made.
     pub move_ups: usize,
+    /// Ring 4's promise: of the incidents triaged to ring 4, the share with
+    /// a ring-4 unit on scene within 180 s (none without such incidents).
+    pub ring4_within_180_s_share: Option<f64>,
+    /// Incidents triaged to ring 4.
+    pub ring4_incidents: usize,
     /// Per ring that answered.
     pub rings: Vec<RingResult>,
     /// Response times, for the plot (not in the JSON).
@@ -53,8 +58,6 @@ pub struct RingResult {
     pub within_target_share: f64,
     /// 90th-percentile response time, seconds (nearest rank).
     pub p90_s: u32,
-    /// Ring 4 only: share on scene within 180 s.
-    pub within_180_s_share: Option<f64>,
     /// Incidents it answered under a tighter target than its own (60 s on
     /// the pedestrian street and at the one-minute points).
     pub tight_target_incidents: usize,
@@ -114,6 +117,11 @@ fn summarise(policy: ReplayPolicy, replayed: Replayed) -> PolicyResult {
         .filter(|r| r.response_s > r.target_s)
         .count();
     let incidents = replayed.responses.len();
+    let ring4: Vec<&Response> = replayed
+        .responses
+        .iter()
+        .filter(|r| r.triaged == Ring::SpecialPolice)
+        .collect();
     let rings = by_ring(&replayed.responses)
         .into_iter()
         .map(|(ring, responses)| ring_result(ring, &responses))
@@ -131,6 +139,13 @@ fn summarise(policy: ReplayPolicy, replayed: Replayed) -> PolicyResult {
             0.0
         },
         move_ups: replayed.move_ups,
+        ring4_within_180_s_share: (!ring4.is_empty()).then(|| {
+            share(
+                ring4.iter().filter(|r| r.response_s <= 180).count(),
+                ring4.len(),
+            )
+        }),
+        ring4_incidents: ring4.len(),
         rings,
         responses: replayed.responses,
     }
@@ -144,14 +159,12 @@ fn ring_result(ring: u8, responses: &[Response]) -> RingResult {
     let mut times: Vec<u32> = responses.iter().map(|r| r.response_s).collect();
     times.sort_unstable();
     let rank = ((times.len() as f64 * 0.9).ceil() as usize).clamp(1, times.len().max(1));
-    let within_180 = responses.iter().filter(|r| r.response_s <= 180).count();
     let loosest = responses.iter().map(|r| r.target_s).max().unwrap_or(0);
     RingResult {
         ring,
         incidents: responses.len(),
         within_target_share: share(within, responses.len()),
         p90_s: times.get(rank - 1).copied().unwrap_or(0),
-        within_180_s_share: (ring == 4).then(|| share(within_180, responses.len())),
         tight_target_incidents: responses.iter().filter(|r| r.target_s < loosest).count(),
     }
 }
@@ -175,11 +188,7 @@ pub fn print(report: &ReplayReport) {
         "policy", "incidents", "late", "vs c-i", "waited", "util", "moves", "ring4<=3m"
     );
     for policy in &report.policies {
-        let ring4 = policy
-            .rings
-            .iter()
-            .find(|r| r.ring == 4)
-            .and_then(|r| r.within_180_s_share);
+        let ring4 = policy.ring4_within_180_s_share;
         let per_ring: Vec<String> = policy
             .rings
             .iter()
@@ -209,6 +218,67 @@ pub fn print(report: &ReplayReport) {
             per_ring.join(" | ")
         );
     }
+}
+
+/// Each policy's figures over several seeds' reports (of the same
+/// scenario otherwise) as mean [min-max].
+pub fn print_spread(reports: &[ReplayReport]) {
+    let Some(first) = reports.first() else {
+        return;
+    };
+    println!(
+        "replay: {} from {} for {} min, seeds {}-{}, rate x{}; mean [min-max] over {} seeds",
+        first.profile,
+        first.start,
+        first.minutes,
+        first.seed,
+        first.seed + reports.len() as u64 - 1,
+        first.rate_scale,
+        reports.len()
+    );
+    println!(
+        "{:<24} {:>22} {:>22} {:>22} {:>22} {:>12}",
+        "policy",
+        "late %",
+        "late vs closest-idle",
+        "ring 3 within target %",
+        "ring 4 within 3 min %",
+        "move-ups"
+    );
+    for (index, policy) in first.policies.iter().enumerate() {
+        let of = |pick: &dyn Fn(&PolicyResult) -> Option<f64>| {
+            let values: Vec<f64> = reports
+                .iter()
+                .filter_map(|report| report.policies.get(index).and_then(pick))
+                .collect();
+            spread(&values)
+        };
+        println!(
+            "{:<24} {:>22} {:>22} {:>22} {:>22} {:>12}",
+            format!("{:?}", policy.policy),
+            of(&|p| Some(100.0 * p.late_fraction)),
+            of(&|p| p.late_vs_closest_idle),
+            of(&|p| {
+                p.rings
+                    .iter()
+                    .find(|r| r.ring == 3)
+                    .map(|r| 100.0 * r.within_target_share)
+            }),
+            of(&|p| p.ring4_within_180_s_share.map(|share| 100.0 * share)),
+            of(&|p| Some(p.move_ups as f64)),
+        );
+    }
+}
+
+/// "mean [min-max]" of `values`, "-" with none.
+fn spread(values: &[f64]) -> String {
+    if values.is_empty() {
+        return "-".to_owned();
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!("{mean:.2} [{min:.2}-{max:.2}]")
 }
 
 /// A better ring-4 layout for `district` at a calm hour, for its promise of

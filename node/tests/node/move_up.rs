@@ -11,7 +11,7 @@ use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
 use cordon_config::MoveUpApproval;
 use cordon_node::client::{ApiClient, ClientError};
 
-use crate::support::{set_status, start_cluster_with, TEST_PRINCIPAL};
+use crate::support::{set_status, start_cluster_with, Cluster, TEST_PRINCIPAL};
 
 /// Ring 4's share of demand covered in time, now.
 async fn ring_four_share(client: &ApiClient) -> f64 {
@@ -105,15 +105,24 @@ async fn a_coverage_drop_is_answered_by_a_move_up_committed_in_the_ledger() {
 
     // Phase 5: a dispatcher may not decide a move-up (403 naming the
     // role), and a decided move-up cannot be decided again (409).
+    decisions_are_the_commanders_and_made_once(&cluster, move_up.id).await;
+}
+
+/// A dispatcher's decision on move-up `id` is refused naming the role that
+/// may decide; a second approval is refused as already decided.
+async fn decisions_are_the_commanders_and_made_once(cluster: &Cluster, id: u64) {
     let dispatcher = cluster
         .processes
         .issue_token("dispatcher-li", &["dispatcher"])
         .await
         .unwrap();
     let as_dispatcher = cluster.client.clone().with_token(&dispatcher);
-    let path = format!("/v1/move-ups/{}/decline", move_up.id);
     let refused = as_dispatcher
-        .post::<Committed>(&path, &serde_json::json!({}), 0)
+        .post::<Committed>(
+            &format!("/v1/move-ups/{id}/decline"),
+            &serde_json::json!({}),
+            0,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -123,7 +132,7 @@ async fn a_coverage_drop_is_answered_by_a_move_up_committed_in_the_ledger() {
     let again = cluster
         .client
         .post::<Committed>(
-            &format!("/v1/move-ups/{}/approve", move_up.id),
+            &format!("/v1/move-ups/{id}/approve"),
             &serde_json::json!({}),
             0,
         )
