@@ -289,6 +289,8 @@ mod on_scene_targets {
 
         assert_eq!(district.on_scene_target_s(Ring::SpecialPolice, &near), 60);
         assert_eq!(district.on_scene_target_s(Ring::SpecialPolice, &far), 180);
+        // The point's minute is its ring-4 team's promise: ring 3 keeps its own.
+        assert_eq!(district.on_scene_target_s(Ring::StreetPatrol, &near), 300);
     }
 
     // The community rings keep their own target even on the pedestrian street.
