@@ -547,6 +547,11 @@ pub struct SensitiveArea {
     /// A tighter on-scene target inside the area, in seconds, if promised.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_scene_target_s: Option<u32>,
+    /// The ring whose promise that target is (the pedestrian street's
+    /// minute is ring 3's squadron's); absent: every ring that honours
+    /// area targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_ring: Option<Ring>,
     /// Most people present at once, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crowd_capacity: Option<u32>,
@@ -839,8 +844,10 @@ impl District {
     /// an area-specific target (a sensitive area containing the position, or a
     /// one-minute point covering it) if the ring honours those, else the ring's.
     /// A one-minute point's target binds only the ring of its team (ring 4's
-    /// joint teams): it is that team's promise, so a ring-3 incident beside a
-    /// point keeps ring 3's target and is not sent outward for missing 60 s.
+    /// joint teams), an area's only its `target_ring` when it names one: a
+    /// target is the promise of the units that keep it, so a ring-3
+    /// incident beside a point keeps ring 3's target, and a ring-4 incident
+    /// on the pedestrian street ring 4's 3 minutes.
     pub fn on_scene_target_s(&self, ring: Ring, position: &LatLon) -> u32 {
         let ring_spec = self.ring(ring);
         if !ring_spec.area_targets_apply {
@@ -850,6 +857,7 @@ impl District {
             .spec
             .sensitive_areas
             .iter()
+            .filter(|area| area.target_ring.is_none_or(|owner| owner == ring))
             .filter_map(|area| area.on_scene_target_s.filter(|_| area.contains(position)));
         let point_targets = self
             .spec

@@ -251,9 +251,10 @@ mod on_scene_targets {
     /// A residential lane in Wuliqiao, over a kilometre from any one-minute point.
     const WULIQIAO: LatLon = LatLon::new(31.2000, 121.4650);
 
-    // The pedestrian street's 60 s binds the police rings; elsewhere ring 4 promises 180 s.
+    // The pedestrian street's 60 s is ring 3's (its squadron's promise);
+    // ring 4 promises 180 s there (away from its points) and everywhere else.
     #[test]
-    fn street_is_one_minute_elsewhere_three() {
+    fn street_is_one_minute_for_ring_three_and_three_for_ring_four() {
         let district = District::embedded();
 
         assert_eq!(
@@ -262,7 +263,7 @@ mod on_scene_targets {
         );
         assert_eq!(
             district.on_scene_target_s(Ring::SpecialPolice, &STREET_MIDPOINT),
-            60
+            180
         );
         assert_eq!(
             district.on_scene_target_s(Ring::SpecialPolice, &WULIQIAO),
@@ -394,6 +395,37 @@ mod planted_errors {
 
         assert_eq!(field_of(&error), "district.version");
         assert!(error.to_string().contains("found 1, expected 2"), "{error}");
+    }
+
+    // An area's target ring must own a target and honour area targets.
+    #[test]
+    fn target_ring_without_target_or_for_a_community_ring() {
+        let mut spec = embedded_spec();
+        let index = spec
+            .sensitive_areas
+            .iter()
+            .position(|area| area.on_scene_target_s.is_none())
+            .expect("an area without a target");
+        spec.sensitive_areas[index].target_ring = Some(Ring::StreetPatrol);
+        let error = rejection(spec);
+        assert_eq!(
+            field_of(&error),
+            format!("district.sensitive_areas[{index}].target_ring")
+        );
+        assert!(error.to_string().contains("names no target"), "{error}");
+
+        let mut spec = embedded_spec();
+        let street = spec
+            .sensitive_areas
+            .iter()
+            .position(|area| area.on_scene_target_s.is_some())
+            .expect("the pedestrian street");
+        spec.sensitive_areas[street].target_ring = Some(Ring::Guardian);
+        let error = rejection(spec);
+        assert!(
+            error.to_string().contains("does not honour area targets"),
+            "{error}"
+        );
     }
 
     // A unit naming a station that does not exist is refused, listing the real ones.

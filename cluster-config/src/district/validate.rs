@@ -8,11 +8,12 @@ use std::collections::HashMap;
 
 use super::geo::{polygon_centroid, polygon_contains};
 use super::{
-    Crew, DistrictError, DistrictSpec, DutyMode, Facility, FacilityKind, LatLon, Ring, Station,
-    TravelMode, Unit, UnitKind, AXIS_POINTS_MIN, DISTRICT_FILE_VERSION, FORCE_LEVEL_MAX,
-    HOSPITALS_COUNT_MIN, ONE_MINUTE_POINTS_COUNT, ONE_MINUTE_POINT_ON_SCENE_TARGET_S,
-    PATROL_GROUPS_PER_ZONE, PEDESTRIAN_STREET_AREA_ID, PEDESTRIAN_STREET_ON_SCENE_TARGET_S,
-    POINT_COVER_RADIUS_M_MAX, POLYGON_POINTS_MIN, RING4_ON_SCENE_TARGET_S, ZONES_PER_STATION,
+    Crew, DistrictError, DistrictSpec, DutyMode, Facility, FacilityKind, LatLon, Ring,
+    SensitiveArea, Station, TravelMode, Unit, UnitKind, AXIS_POINTS_MIN, DISTRICT_FILE_VERSION,
+    FORCE_LEVEL_MAX, HOSPITALS_COUNT_MIN, ONE_MINUTE_POINTS_COUNT,
+    ONE_MINUTE_POINT_ON_SCENE_TARGET_S, PATROL_GROUPS_PER_ZONE, PEDESTRIAN_STREET_AREA_ID,
+    PEDESTRIAN_STREET_ON_SCENE_TARGET_S, POINT_COVER_RADIUS_M_MAX, POLYGON_POINTS_MIN,
+    RING4_ON_SCENE_TARGET_S, ZONES_PER_STATION,
 };
 
 type Checked = Result<(), DistrictError>;
@@ -260,6 +261,9 @@ impl<'a> Checker<'a> {
                     "found 0",
                     "give the target in seconds above 0, or leave it out to use the ring's",
                 ));
+            }
+            if let Some(ring) = area.target_ring {
+                self.target_ring(&field, area, ring)?;
             }
             if area.crowd_capacity == Some(0) {
                 return Err(invalid(
@@ -581,6 +585,31 @@ impl<'a> Checker<'a> {
             ));
         }
         self.ids.insert(id, field.to_owned());
+        Ok(())
+    }
+
+    /// An area's `target_ring` needs a target to own, and a ring that
+    /// honours area targets.
+    fn target_ring(&self, field: &str, area: &SensitiveArea, ring: Ring) -> Checked {
+        if area.on_scene_target_s.is_none() {
+            return Err(invalid(
+                format!("{field}.target_ring"),
+                format!("ring {} names no target", ring.number()),
+                "give the area an on_scene_target_s for that ring, or leave target_ring out",
+            ));
+        }
+        let honours = self
+            .spec
+            .rings
+            .iter()
+            .any(|spec| spec.ring == ring && spec.area_targets_apply);
+        if !honours {
+            return Err(invalid(
+                format!("{field}.target_ring"),
+                format!("ring {} does not honour area targets", ring.number()),
+                "name a ring with area_targets_apply = true (3 or 4 in Huangpu), or set it on that ring",
+            ));
+        }
         Ok(())
     }
 

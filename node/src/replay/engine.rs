@@ -83,7 +83,8 @@ pub struct Response {
     pub triaged: Ring,
     /// Seconds from the report to on scene (waiting for a free unit included).
     pub response_s: u32,
-    /// The ring's target there.
+    /// The on-scene target there of the ring triage chose: what the
+    /// incident was promised, whichever ring answered.
     pub target_s: u32,
     /// Whether it waited for a unit to free.
     pub waited: bool,
@@ -250,7 +251,6 @@ impl World<'_> {
             unit_id,
             ring,
             eta_s,
-            target_s,
             ..
         } = outcome
         else {
@@ -263,8 +263,12 @@ impl World<'_> {
         self.out.responses.push(Response {
             ring,
             triaged: triage.ring,
+            // The promise the incident was triaged under, whoever answers:
+            // an escalation neither relaxes nor tightens what was promised.
+            target_s: self
+                .district
+                .on_scene_target_s(triage.ring, &facts.position),
             response_s: waited_s + eta_s,
-            target_s,
             waited: at_ms > reported_ms,
         });
         self.units[unit].available = false;

@@ -87,6 +87,16 @@ fn propose(units: &[&str], approve_now: bool) -> Action {
     })
 }
 
+/// `unit` reported out of service.
+fn off_duty(unit: &str) -> Action {
+    Action::UpdateUnitStatus(UpdateUnitStatus {
+        unit_id: UnitId(unit.into()),
+        status: UnitStatus::OutOfService,
+        position: None,
+        expected_version: None,
+    })
+}
+
 fn post_of(ledger: &Ledger, unit: &str) -> Option<u64> {
     let unit = ledger.unit(&UnitId(unit.into())).unwrap();
     unit.post.as_ref().map(|post| post.move_up_id)
@@ -197,12 +207,7 @@ fn a_newer_proposal_supersedes_and_a_declined_one_moves_nobody() {
 fn a_busy_unit_another_rings_unit_or_a_unit_named_twice_is_refused() {
     // Each refusal changes nothing: no move-up is kept, no post set.
     let mut ledger = ledger();
-    let out = Action::UpdateUnitStatus(UpdateUnitStatus {
-        unit_id: UnitId("rover-2".into()),
-        status: UnitStatus::OutOfService,
-        position: None,
-        expected_version: None,
-    });
+    let out = off_duty("rover-2");
     ledger.apply(3, &command(3, Origin::Operator, out));
 
     let busy = ledger.apply(4, &command(4, ring_four(), propose(&["rover-2"], true)));
@@ -236,12 +241,7 @@ fn approval_of_a_proposal_whose_unit_went_busy_is_refused() {
         3,
         &command(3, ring_four(), propose(&["rover-1", "rover-2"], false)),
     );
-    let out = Action::UpdateUnitStatus(UpdateUnitStatus {
-        unit_id: UnitId("rover-2".into()),
-        status: UnitStatus::OutOfService,
-        position: None,
-        expected_version: None,
-    });
+    let out = off_duty("rover-2");
     ledger.apply(4, &command(4, Origin::Operator, out));
 
     let approve = Action::ApproveMoveUp(ApproveMoveUp { move_up_id: 3 });
