@@ -150,14 +150,15 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     };
     assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 5 are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 6 (before move-ups)
+    // are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&5u16.to_be_bytes());
+    older[4..6].copy_from_slice(&6u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 5,
-            expected: 6
+            found: 6,
+            expected: 7
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();
@@ -166,7 +167,7 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     let refused = target
         .install_snapshot(&snapshot.meta, Box::new(Cursor::new(older)))
         .await;
-    assert!(refused.is_err(), "a snapshot of format 5 was installed");
+    assert!(refused.is_err(), "a snapshot of format 6 was installed");
     assert_eq!(target.reader().read().ledger.incident_count(), 0);
 
     // Phase 4: a snapshot without the header (the format-1 layout) is refused too.
