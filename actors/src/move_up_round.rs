@@ -31,7 +31,9 @@ pub const MOVE_UP_PROPOSAL_STANDS_MS: u64 = 10 * 60_000;
 pub const MOVE_UP_ARRIVED_M: f64 = 100.0;
 
 /// Runs `ring`'s round if it is due: proposes a move-up when the ring's
-/// coverage is below its floor and a move gains enough.
+/// coverage is below its trigger and a move gains enough. The planning runs
+/// inline: after the first round the book holds every post's row, and a
+/// round is a few coverage reports (well under a millisecond each).
 pub(crate) async fn move_up_round(
     actor: &DispatchActor,
     state: &mut ActorState,
@@ -99,7 +101,7 @@ fn resting(ledger: &Ledger, ring: Ring, now_ms: u64) -> BTreeSet<String> {
         .collect()
 }
 
-/// The move-up to propose for `ring`, if its coverage is below its floor
+/// The move-up to propose for `ring`, if its coverage is below its trigger
 /// and a move gains enough.
 fn plan(
     context: &NodeContext,
