@@ -31,9 +31,9 @@ pub const MOVE_UP_PROPOSAL_STANDS_MS: u64 = 10 * 60_000;
 pub const MOVE_UP_ARRIVED_M: f64 = 100.0;
 
 /// Runs `ring`'s round if it is due: proposes a move-up when the ring's
-/// coverage is below its trigger and a move gains enough. The planning runs
-/// inline: after the first round the book holds every post's row, and a
-/// round is a few coverage reports (well under a millisecond each).
+/// coverage is below its trigger and a move gains enough. The planning
+/// takes 5-10 ms with a ring's units out (`cordon bench --routing-units`),
+/// so it runs on the blocking pool, off the threads that carry Raft and QUIC.
 pub(crate) async fn move_up_round(
     actor: &DispatchActor,
     state: &mut ActorState,
@@ -54,8 +54,15 @@ pub(crate) async fn move_up_round(
         let units = view::candidates(&applied.ledger, &context.district);
         (units, resting(&applied.ledger, ring, now_ms))
     };
-    let Some(parts) = plan(context, &units, ring, &resting) else {
-        return Ok(());
+    let planner = context.clone();
+    let planned = tokio::task::spawn_blocking(move || plan(&planner, &units, ring, &resting)).await;
+    let parts = match planned {
+        Ok(Some(parts)) => parts,
+        Ok(None) => return Ok(()),
+        Err(error) => {
+            tracing::warn!(actor = %actor.id, %error, "move-up planning failed; the next round tries again");
+            return Ok(());
+        }
     };
     let approve_now = approval == MoveUpApproval::Automatic;
     tracing::info!(actor = %actor.id, reason = %parts.reason, moves = parts.lines.len(), approve_now, "proposing a move-up");

@@ -70,6 +70,13 @@ pub struct CoverageTimes {
     pub after_change_p99_ms: f64,
     /// Slowest.
     pub after_change_max_ms: f64,
+    /// A ring-4 move-up round with its southern units out: the first (every
+    /// post's row computed), in milliseconds.
+    pub move_up_first_ms: f64,
+    /// Median of the rounds after it (the rows kept).
+    pub move_up_p50_ms: f64,
+    /// Slowest of them.
+    pub move_up_max_ms: f64,
 }
 
 /// Runs the routing bench with `units` units and `seed`.
@@ -147,6 +154,8 @@ fn time_coverage(district: &District, router: &StreetRouter) -> CoverageTimes {
     after_change.sort_unstable();
     let changes = after_change.len();
     let max = after_change.iter().max().copied().unwrap_or_default();
+    let (move_up_first_ms, mut rounds) = time_move_up(district, &model, &mut book, &units);
+    rounds.sort_unstable();
     CoverageTimes {
         points: book.points().len(),
         first_ms,
@@ -154,7 +163,49 @@ fn time_coverage(district: &District, router: &StreetRouter) -> CoverageTimes {
         after_change_p50_ms: super::percentile(&after_change, 50.0),
         after_change_p99_ms: super::percentile(&after_change, 99.0),
         after_change_max_ms: ms(max),
+        move_up_first_ms,
+        move_up_p50_ms: super::percentile(&rounds, 50.0),
+        move_up_max_ms: ms(rounds.last().copied().unwrap_or_default()),
     }
+}
+
+/// Rounds of the ring-4 move-up timed after the first.
+const MOVE_UP_ROUNDS: usize = 20;
+
+/// Times ring 4's move-up round (as its actor runs it: the home share, the
+/// trigger, the proposal) with the units south of Fuxing Road out: the
+/// first round's milliseconds, and the durations of the rounds after it.
+fn time_move_up(
+    district: &District,
+    model: &TravelModel<'_>,
+    book: &mut CoverageBook,
+    units: &[cordon_actors::planning::CandidateUnit],
+) -> (f64, Vec<Duration>) {
+    use cordon_actors::planning::move_up::{
+        home_share, posts, propose_move_ups, trigger_share, Round,
+    };
+    use cordon_config::district::Ring;
+
+    let mut units = units.to_vec();
+    for unit in units
+        .iter_mut()
+        .filter(|unit| unit.ring == Ring::SpecialPolice && unit.position.lat < 31.215)
+    {
+        unit.available = false;
+    }
+    let posts = posts(district);
+    let nobody = std::collections::BTreeSet::new();
+    let mut round = || {
+        let started = Instant::now();
+        let home = home_share(book, model, district, Ring::SpecialPolice);
+        let trigger = trigger_share(Ring::SpecialPolice, home).unwrap_or(0.0);
+        let round = Round::new(Ring::SpecialPolice, trigger, &posts, &nobody);
+        std::hint::black_box(propose_move_ups(book, model, district, &units, &round));
+        started.elapsed()
+    };
+    let first = ms(round());
+    let rest = (0..MOVE_UP_ROUNDS).map(|_| round()).collect();
+    (first, rest)
 }
 
 /// Prints the run as a table.
@@ -184,6 +235,10 @@ pub fn print(run: &RoutingRun) {
         coverage.after_change_p50_ms,
         coverage.after_change_p99_ms,
         coverage.after_change_max_ms
+    );
+    println!(
+        "a ring-4 move-up round, its southern units out: first {:.1} ms; then (x{MOVE_UP_ROUNDS}) p50 {:.2} ms, max {:.2} ms",
+        coverage.move_up_first_ms, coverage.move_up_p50_ms, coverage.move_up_max_ms
     );
 }
 
