@@ -81,13 +81,18 @@ pub(crate) async fn move_up_round(
     }
 }
 
-/// True while a proposal of `ring` younger than
-/// [`MOVE_UP_PROPOSAL_STANDS_MS`] waits for a commander.
+/// True while a proposal of `ring` waits for a commander, or a commander
+/// declined one, within [`MOVE_UP_PROPOSAL_STANDS_MS`]: a commander is not
+/// asked again every round, nor straight after saying no.
 fn awaits_commander(ledger: &Ledger, ring: Ring, now_ms: u64) -> bool {
+    let standing = |since_ms: u64| now_ms < since_ms + MOVE_UP_PROPOSAL_STANDS_MS;
     ledger.move_ups().any(|move_up| {
         move_up.parts.ring == ring
-            && move_up.status == MoveUpStatus::Proposed
-            && now_ms < move_up.proposed_at_ms + MOVE_UP_PROPOSAL_STANDS_MS
+            && match move_up.status {
+                MoveUpStatus::Proposed => standing(move_up.proposed_at_ms),
+                MoveUpStatus::Declined => move_up.decided_at_ms.is_some_and(standing),
+                MoveUpStatus::Approved | MoveUpStatus::Superseded => false,
+            }
     })
 }
 
@@ -191,4 +196,113 @@ fn ppm(share: f64) -> u32 {
 /// A ledger position as the planner's.
 fn latlon(position: &Position) -> LatLon {
     LatLon::new(position.lat(), position.lon())
+}
+
+#[cfg(test)]
+mod tests {
+    use cordon_consensus::ledger::{
+        ActorId, Command, DeclineMoveUp, LoadRoster, Origin, PlaceActor, RequestId, RosterUnit,
+    };
+
+    use super::*;
+
+    const MINUTE_MS: u64 = 60_000;
+
+    fn apply(ledger: &mut Ledger, index: u64, at_ms: u64, origin: Origin, action: Action) {
+        let command = Command::new(RequestId(format!("r-{index}")), at_ms, origin, action);
+        let applied = ledger.apply(index, &command);
+        assert!(
+            !matches!(
+                applied.effect,
+                cordon_consensus::ledger::Effect::Rejected { .. }
+            ),
+            "{applied:?}"
+        );
+    }
+
+    /// A ledger whose ring 4 proposed a move-up of its rover at `at_ms`.
+    fn proposed_at(at_ms: u64) -> Ledger {
+        let home = Position::from_degrees(31.23, 121.48).unwrap();
+        let mut ledger = Ledger::default();
+        let system = Origin::System { node: 1 };
+        let roster = Action::LoadRoster(LoadRoster {
+            units: vec![RosterUnit {
+                id: UnitId("rover".into()),
+                home,
+                ring: Ring::SpecialPolice,
+                station: None,
+            }],
+            area: None,
+            archive: None,
+        });
+        apply(&mut ledger, 1, 0, system.clone(), roster);
+        let actor = ActorId::Ring(Ring::SpecialPolice);
+        let place = Action::PlaceActor(PlaceActor {
+            actor: actor.clone(),
+            node: 1,
+            epoch: 1,
+        });
+        apply(&mut ledger, 2, 0, system, place);
+        let parts = MoveUpParts {
+            ring: Ring::SpecialPolice,
+            lines: vec![MoveUpLine {
+                unit_id: UnitId("rover".into()),
+                post: home,
+                post_name: "Bund".into(),
+                travel_s: 60,
+            }],
+            coverage_before_ppm: 800_000,
+            coverage_after_ppm: 850_000,
+            reason: "below its trigger".into(),
+        };
+        let origin = Origin::Actor {
+            actor,
+            epoch: 1,
+            node: 1,
+        };
+        let propose = Action::ProposeMoveUp(ProposeMoveUp {
+            parts,
+            approve_now: false,
+        });
+        apply(&mut ledger, 3, at_ms, origin, propose);
+        ledger
+    }
+
+    // A waiting proposal holds the ring's next one for ten minutes; a
+    // decline holds it for ten minutes from the decline.
+    #[test]
+    fn a_commander_is_not_asked_again_while_a_proposal_waits_or_after_a_no() {
+        let mut ledger = proposed_at(MINUTE_MS);
+        assert!(awaits_commander(
+            &ledger,
+            Ring::SpecialPolice,
+            2 * MINUTE_MS
+        ));
+        assert!(!awaits_commander(
+            &ledger,
+            Ring::StreetPatrol,
+            2 * MINUTE_MS
+        ));
+        assert!(!awaits_commander(
+            &ledger,
+            Ring::SpecialPolice,
+            12 * MINUTE_MS
+        ));
+
+        let decline = Action::DeclineMoveUp(DeclineMoveUp {
+            move_up_id: 3,
+            reason: "keep it at the Bund".into(),
+        });
+        apply(&mut ledger, 4, 5 * MINUTE_MS, Origin::Operator, decline);
+        assert!(awaits_commander(
+            &ledger,
+            Ring::SpecialPolice,
+            14 * MINUTE_MS
+        ));
+        assert!(!awaits_commander(
+            &ledger,
+            Ring::SpecialPolice,
+            16 * MINUTE_MS
+        ));
+    }
 }
