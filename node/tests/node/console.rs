@@ -151,7 +151,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     let note = browser
         .wait_for(&first, "the coverage gaps and note from GET /v1/coverage", &format!(
             "document.querySelectorAll('#map .gap').length === {gaps} && \
-             (({{dataset: d}}) => ({{ring3: Number(d.ring3Share), ring4: Number(d.ring4Share)}}))(document.getElementById('coverage-note'))"
+             (({{dataset: d}}) => ({{ring3: Number(d.ring3Share), ring4: Number(d.ring4Share), promise4: Number(d.ring4Promise)}}))(document.getElementById('coverage-note'))"
         ))
         .await;
     assert_eq!(
@@ -162,6 +162,11 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     assert_eq!(
         note["ring4"].as_f64(),
         Some(coverage.rings[1].demand_covered_share),
+        "{note}"
+    );
+    assert_eq!(
+        note["promise4"].as_f64(),
+        Some(coverage.rings[1].ring_target_share),
         "{note}"
     );
     for id in &ordinary {
