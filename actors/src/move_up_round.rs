@@ -9,17 +9,17 @@
 use std::collections::BTreeSet;
 use std::sync::PoisonError;
 
-use cordon_config::district::LatLon;
 use cordon_config::MoveUpApproval;
 use cordon_consensus::ledger::{
-    Action, Ledger, MoveUpLine, MoveUpParts, MoveUpStatus, Position, ProposeMoveUp, Ring, UnitId,
+    Action, Ledger, MoveUpLine, MoveUpParts, MoveUpStatus, ProposeMoveUp, Ring, UnitId,
 };
 
 use crate::actor::{ActorState, DispatchActor};
 use crate::context::{NodeContext, ProposeError};
 use crate::planning::facts::CandidateUnit;
 use crate::planning::move_up::{
-    home_share, posts, propose_move_ups, trigger_share, MoveUp, Round, MOVE_UP_COOLDOWN_MS,
+    home_share, posts, propose_move_ups, trigger_share, with_moves, MoveUp, Round,
+    MOVE_UP_COOLDOWN_MS,
 };
 use crate::view;
 
@@ -105,7 +105,7 @@ fn resting(ledger: &Ledger, ring: Ring, now_ms: u64) -> BTreeSet<String> {
         .filter(|unit| {
             unit.post.as_ref().is_some_and(|post| {
                 now_ms < post.since_ms + MOVE_UP_COOLDOWN_MS
-                    || latlon(&unit.position).distance_m(&latlon(&post.position))
+                    || view::latlon(&unit.position).distance_m(&view::latlon(&post.position))
                         > MOVE_UP_ARRIVED_M
             })
         })
@@ -139,25 +139,11 @@ fn plan(
     if moves.is_empty() {
         return None;
     }
-    let share = |units: &[CandidateUnit], book: &mut crate::planning::CoverageBook| {
-        book.report(&model, units)
-            .ring(ring)
-            .map_or(0.0, |coverage| coverage.ring_target_share())
-    };
-    let before = share(units, &mut book);
-    let after = share(&moved(units, &moves), &mut book);
+    let before = book.report(&model, units).ring_target_share(ring);
+    let after = book
+        .report(&model, &with_moves(units, &moves))
+        .ring_target_share(ring);
     Some(parts(ring, &moves, before, after, trigger))
-}
-
-/// `units` with `moves` made.
-fn moved(units: &[CandidateUnit], moves: &[MoveUp]) -> Vec<CandidateUnit> {
-    let mut units = units.to_vec();
-    for move_up in moves {
-        if let Some(unit) = units.iter_mut().find(|unit| unit.id == move_up.unit_id) {
-            unit.position = move_up.post;
-        }
-    }
-    units
 }
 
 /// The ledger's form of a move-up, with its reason.
@@ -193,15 +179,11 @@ fn ppm(share: f64) -> u32 {
     (share.clamp(0.0, 1.0) * 1e6).round() as u32
 }
 
-/// A ledger position as the planner's.
-fn latlon(position: &Position) -> LatLon {
-    LatLon::new(position.lat(), position.lon())
-}
-
 #[cfg(test)]
 mod tests {
     use cordon_consensus::ledger::{
-        ActorId, Command, DeclineMoveUp, LoadRoster, Origin, PlaceActor, RequestId, RosterUnit,
+        ActorId, Command, DeclineMoveUp, LoadRoster, Origin, PlaceActor, Position, RequestId,
+        RosterUnit,
     };
 
     use super::*;

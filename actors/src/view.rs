@@ -42,7 +42,7 @@ pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
             let mut candidate = CandidateUnit::at_home(unit);
             match ledger.unit(&UnitId(unit.id.clone())) {
                 Some(record) => {
-                    candidate.position = LatLon::new(record.position.lat(), record.position.lon());
+                    candidate.position = latlon(&record.position);
                     candidate.available =
                         record.status == UnitStatus::Available && record.assigned_to.is_none();
                 }
@@ -104,6 +104,11 @@ fn plan_role(role: Role) -> PlanRole {
         Role::Reinforcement => PlanRole::Reinforcement,
         Role::Cordon => PlanRole::Cordon,
     }
+}
+
+/// A ledger position as the planner's.
+pub(crate) fn latlon(position: &Position) -> LatLon {
+    LatLon::new(position.lat(), position.lon())
 }
 
 /// A position in the ledger's integer form. Planning positions come from

@@ -294,6 +294,12 @@ impl CoverageReport {
     pub fn ring(&self, ring: Ring) -> Option<&RingCoverage> {
         self.rings.iter().find(|coverage| coverage.ring == ring)
     }
+
+    /// `ring`'s share of demand within its own target (0 for a ring not
+    /// covered).
+    pub fn ring_target_share(&self, ring: Ring) -> f64 {
+        self.ring(ring).map_or(0.0, RingCoverage::ring_target_share)
+    }
 }
 
 /// A row's key: the unit, where it is (to 1e-7 degrees), how it moves and

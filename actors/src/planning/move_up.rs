@@ -117,9 +117,7 @@ pub fn home_share(
     ring: Ring,
 ) -> f64 {
     let home = super::facts::candidates_at_home(district);
-    book.report(model, &home)
-        .ring(ring)
-        .map_or(0.0, |coverage| coverage.ring_target_share())
+    book.report(model, &home).ring_target_share(ring)
 }
 
 /// What a move-up round of one ring works with.
@@ -217,6 +215,17 @@ fn make_move(
     }
 }
 
+/// `units` with `moves` made: each moved unit at its post.
+pub fn with_moves(units: &[CandidateUnit], moves: &[MoveUp]) -> Vec<CandidateUnit> {
+    let mut units = units.to_vec();
+    for move_up in moves {
+        if let Some(unit) = units.iter_mut().find(|unit| unit.id == move_up.unit_id) {
+            unit.position = move_up.post;
+        }
+    }
+    units
+}
+
 /// Most moves in a layout search.
 pub const LAYOUT_MOVES_MAX: usize = 24;
 
@@ -274,10 +283,7 @@ pub fn vehicles_to_reach(
     let mut units = units.to_vec();
     let mut added = Vec::new();
     while added.len() < ADDED_VEHICLES_MAX {
-        let share = book
-            .report(model, &units)
-            .ring(ring)
-            .map_or(0.0, |coverage| coverage.ring_target_share());
+        let share = book.report(model, &units).ring_target_share(ring);
         if share >= target_share {
             break;
         }
@@ -298,10 +304,7 @@ pub fn vehicles_to_reach(
             break;
         }
         units[newest].position = offered[found.post];
-        let share = book
-            .report(model, &units)
-            .ring(ring)
-            .map_or(0.0, |coverage| coverage.ring_target_share());
+        let share = book.report(model, &units).ring_target_share(ring);
         added.push((posts[found.post].clone(), share));
     }
     (added, units)
@@ -383,19 +386,6 @@ mod tests {
             .ring(ring)
             .unwrap()
             .ring_target_share()
-    }
-
-    /// The units with `moves` made.
-    fn moved(units: &[CandidateUnit], moves: &[MoveUp]) -> Vec<CandidateUnit> {
-        let mut units = units.to_vec();
-        for move_up in moves {
-            let unit = units
-                .iter_mut()
-                .find(|unit| unit.id == move_up.unit_id)
-                .unwrap();
-            unit.position = move_up.post;
-        }
-        units
     }
 
     /// The round of `ring` with its trigger from its coverage at home.
@@ -485,7 +475,7 @@ mod tests {
         let after = share(
             &mut book,
             &model,
-            &moved(&units, &moves),
+            &with_moves(&units, &moves),
             Ring::SpecialPolice,
         );
         assert!(

@@ -17,8 +17,8 @@ use cordon_consensus::ledger::{
 use cordon_consensus::node::unix_millis;
 
 use super::{
-    admit, body, commit, committed, parse_enum, position, request_id, ApiResult, ApiState, Caller,
-    Failure,
+    admit, body, commit, committed, optional_body, parse_enum, position, request_id, ApiResult,
+    ApiState, Caller, Failure,
 };
 use crate::wire;
 
@@ -224,15 +224,7 @@ async fn close_incident(
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
-    let body: CloseIncident = if payload.is_empty() {
-        CloseIncident::default()
-    } else {
-        serde_json::from_slice(&payload).map_err(|e| {
-            Failure::bad_input(format!(
-                "request body: {e}: send {{\"reason\": \"...\"}} or nothing"
-            ))
-        })?
-    };
+    let body: CloseIncident = optional_body(&payload)?;
     let reason = body.reason.unwrap_or_else(|| {
         if resolve {
             "resolved".into()

@@ -462,6 +462,19 @@ async fn commit(state: &ApiState, command: Command, caller: &Caller) -> ApiResul
     }
 }
 
+/// A body that may be left out (`{"reason": "..."}` or nothing): the
+/// default when empty, else parsed, or a refusal naming what to send.
+fn optional_body<T: Default + serde::de::DeserializeOwned>(payload: &[u8]) -> ApiResult<T> {
+    if payload.is_empty() {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(payload).map_err(|e| {
+        Failure::bad_input(format!(
+            "request body: {e}: send {{\"reason\": \"...\"}} or nothing"
+        ))
+    })
+}
+
 /// The answer to a command that changed something.
 fn committed(applied: &Applied) -> Json<Committed> {
     Json(wire::committed(applied))

@@ -9,7 +9,7 @@ use cordon_api::ApiError;
 use cordon_consensus::ledger::{self, Action, Command, RequestId};
 use cordon_consensus::node::unix_millis;
 
-use super::{admit, commit, committed, ApiResult, ApiState, Caller, Failure};
+use super::{admit, commit, committed, optional_body, ApiResult, ApiState, Caller, Failure};
 use crate::wire;
 
 /// Move-ups awaiting a decision and the newest decided, newest first
@@ -68,15 +68,7 @@ pub(super) async fn decline_move_up(
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let move_up_id = move_up_id(&id)?;
-    let body: DeclineMoveUp = if payload.is_empty() {
-        DeclineMoveUp::default()
-    } else {
-        serde_json::from_slice(&payload).map_err(|e| {
-            Failure::bad_input(format!(
-                "request body: {e}: send {{\"reason\": \"...\"}} or nothing"
-            ))
-        })?
-    };
+    let body: DeclineMoveUp = optional_body(&payload)?;
     let command = Command::new(
         RequestId(format!("decline-move-up-{move_up_id}")),
         unix_millis(),

@@ -303,8 +303,7 @@ pub fn print_layout(district: &District) {
     let mut book = CoverageBook::new(district);
     let share = |book: &mut CoverageBook, units: &[cordon_actors::planning::CandidateUnit]| {
         book.report(&model, units)
-            .ring(Ring::SpecialPolice)
-            .map_or(0.0, |ring| ring.ring_target_share())
+            .ring_target_share(Ring::SpecialPolice)
     };
     let before = share(&mut book, &units);
     let moves = improve_layout(
