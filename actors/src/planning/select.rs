@@ -439,7 +439,7 @@ mod tests {
         .expect_err("ring 4 all out");
         assert_eq!(
             error.reason,
-            NoCandidateReason::NoneAvailable { in_scope: 16 }
+            NoCandidateReason::NoneAvailable { in_scope: 27 }
         );
         let nobody = select(
             &incident_at(PEDESTRIAN_STREET_MIDPOINT),

@@ -129,7 +129,10 @@ mod tests {
         let district = District::embedded();
         let router = StreetRouter::new(&district);
         let model = TravelModel::calm(&router);
-        let squad_post = district.unit("nanjing-road-squad-3").expect("squad 3").home;
+        let squad_post = district
+            .unit("nanjing-road-squad-3-a")
+            .expect("squad 3")
+            .home;
 
         let eta_s = model.eta_s(&squad_post, TravelMode::Foot, &PEDESTRIAN_STREET_MIDPOINT);
 
@@ -188,7 +191,10 @@ mod tests {
             TravelModel::calm(&router),
             TravelModel::new(&router, &router.regime_at(&countdown), Turnouts::default()),
         );
-        let squad_post = district.unit("nanjing-road-squad-3").expect("squad 3").home;
+        let squad_post = district
+            .unit("nanjing-road-squad-3-a")
+            .expect("squad 3")
+            .home;
         let on_street = |model: &TravelModel| {
             model.eta_s(&squad_post, TravelMode::Foot, &PEDESTRIAN_STREET_MIDPOINT)
         };

@@ -148,9 +148,7 @@ pub fn replay(
     scenario: &Scenario,
     policy: ReplayPolicy,
 ) -> anyhow::Result<Replayed> {
-    let mut plan = LoadPlan::new(scenario.profile, scenario.seed, scenario.start);
-    plan.rate_scale = scenario.rate_scale;
-    let reports = LoadGenerator::new(district, &plan)?.reports_within_minutes(scenario.minutes);
+    let reports = reports_of(district, scenario)?;
     let units = candidates_at_home(district);
     let mut world = World {
         district,
@@ -166,10 +164,7 @@ pub fn replay(
         sequence: 0,
         waiting: VecDeque::new(),
         rng: StdRng::seed_from_u64(scenario.seed ^ ON_SCENE_SEED_SALT),
-        start_local_ms: match scenario.profile {
-            LoadProfile::NewYearSurge => NEW_YEARS_EVE_LOCAL_MS,
-            LoadProfile::Ordinary => ORDINARY_DAY_LOCAL_MS,
-        } + u64::from(scenario.start.minute_of_day()) * 60_000,
+        start_local_ms: start_local_ms(scenario),
         out: Replayed::default(),
     };
     for (index, report) in reports.iter().enumerate() {
@@ -184,6 +179,52 @@ pub fn replay(
     }
     world.finish(end_ms);
     Ok(world.out)
+}
+
+/// The scenario's reports, in time order.
+fn reports_of(district: &District, scenario: &Scenario) -> anyhow::Result<Vec<ScheduledReport>> {
+    let mut plan = LoadPlan::new(scenario.profile, scenario.seed, scenario.start);
+    plan.rate_scale = scenario.rate_scale;
+    Ok(LoadGenerator::new(district, &plan)?.reports_within_minutes(scenario.minutes))
+}
+
+/// The scenario's start, as milliseconds since 1970-01-01 00:00 local.
+fn start_local_ms(scenario: &Scenario) -> u64 {
+    let day_ms = match scenario.profile {
+        LoadProfile::NewYearSurge => NEW_YEARS_EVE_LOCAL_MS,
+        LoadProfile::Ordinary => ORDINARY_DAY_LOCAL_MS,
+    };
+    day_ms + u64::from(scenario.start.minute_of_day()) * 60_000
+}
+
+/// Of the scenario's incidents, how many would be late even if each found
+/// every unit free at home and the quickest went, under the crowds of its
+/// hour: (late, incidents). The lateness that the street graph, the
+/// turnouts and the homes leave, whatever a policy chooses. A policy that
+/// sends units home after every job cannot do much better (a unit driving
+/// back can now and then be nearer than its home); only moving units
+/// elsewhere can.
+pub fn late_with_every_unit_free(
+    district: &District,
+    scenario: &Scenario,
+) -> anyhow::Result<(usize, usize)> {
+    let reports = reports_of(district, scenario)?;
+    let router = StreetRouter::new(district);
+    let units = candidates_at_home(district);
+    let start_ms = start_local_ms(scenario);
+    let mut late = 0;
+    for report in &reports {
+        let facts = facts_of(report);
+        let triage = RunCardTable::standard().triage(&facts, district);
+        let regime = router.regime_at(&LocalTime::at(start_ms + report.offset_ms, 0));
+        let model = TravelModel::new(&router, &regime, Turnouts::default());
+        let outcome = follow(&facts, &triage, district, &model, &units, &mut |_, _, _| 0);
+        let target_s = district.on_scene_target_s(triage.ring, &facts.position);
+        if !matches!(outcome, Outcome::Assigned { eta_s, .. } if eta_s <= target_s) {
+            late += 1;
+        }
+    }
+    Ok((late, reports.len()))
 }
 
 impl World<'_> {

@@ -79,6 +79,13 @@ pub struct ReplayReport {
     pub minutes: u32,
     /// The load's rate scale.
     pub rate_scale: f64,
+    /// Share of the incidents late even if each found every unit free at
+    /// home ([`engine::late_with_every_unit_free`]): the lateness no choice
+    /// of unit removes.
+    pub late_with_every_unit_free: f64,
+    /// That share over closest-idle's late fraction: the least
+    /// `late_vs_closest_idle` a policy that sends units home can reach.
+    pub late_with_every_unit_free_vs_closest_idle: Option<f64>,
     /// One entry per policy, in the order asked.
     pub policies: Vec<PolicyResult>,
 }
@@ -103,7 +110,13 @@ pub fn run(
             .filter(|base| *base > 0.0)
             .map(|base| result.late_fraction / base);
     }
+    let (late_free, incidents) = engine::late_with_every_unit_free(district, scenario)?;
+    let late_with_every_unit_free = share(late_free, incidents);
     Ok(ReplayReport {
+        late_with_every_unit_free,
+        late_with_every_unit_free_vs_closest_idle: baseline
+            .filter(|base| *base > 0.0)
+            .map(|base| late_with_every_unit_free / base),
         profile: scenario.profile.to_string(),
         seed: scenario.seed,
         start: scenario.start.to_string(),
@@ -223,6 +236,13 @@ pub fn print(report: &ReplayReport) {
             per_ring.join(" | ")
         );
     }
+    println!(
+        "late even with every unit free at home: {:.2}% ({} closest-idle's)",
+        100.0 * report.late_with_every_unit_free,
+        report
+            .late_with_every_unit_free_vs_closest_idle
+            .map_or("-".to_owned(), |ratio| format!("{ratio:.2}x"))
+    );
 }
 
 /// Each policy's figures over several seeds' reports (of the same
@@ -273,6 +293,20 @@ pub fn print_spread(reports: &[ReplayReport]) {
             of(&|p| Some(p.move_ups as f64)),
         );
     }
+    let free: Vec<f64> = reports
+        .iter()
+        .map(|report| 100.0 * report.late_with_every_unit_free)
+        .collect();
+    let free_ratio: Vec<f64> = reports
+        .iter()
+        .filter_map(|report| report.late_with_every_unit_free_vs_closest_idle)
+        .collect();
+    println!(
+        "{:<24} {:>22} {:>22}",
+        "every unit free at home",
+        spread(&free),
+        spread(&free_ratio)
+    );
 }
 
 /// "mean [min-max]" of `values`, "-" with none.
@@ -432,7 +466,8 @@ mod tests {
     }
 
     // Every policy runs on an evening's load; a seed gives the same JSON
-    // twice; every incident is answered and each answered one counted once.
+    // twice; every incident is answered and each answered one counted once;
+    // the lateness left with every unit free is no more than closest-idle's.
     #[test]
     fn a_seed_replays_the_same_for_every_policy() {
         let district = District::embedded();
@@ -459,5 +494,8 @@ mod tests {
             first.policies[0].late_fraction > 0.0
         );
         assert!(svg(&first).contains("<polyline"));
+        // Every unit free at home is the best a unit can be placed for each
+        // incident alone: closest-idle on the same evening is no better.
+        assert!(first.late_with_every_unit_free <= first.policies[0].late_fraction);
     }
 }
