@@ -14,7 +14,7 @@ use cordon_consensus::ledger::{
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
 use crate::context::ProposeError;
 use crate::planning::choose::{choose_by_coverage, DispatchPolicy};
-use crate::planning::escalation::{decide, outer_offer, Attempt, Decision};
+use crate::planning::escalation::{decide, look_further, Attempt, Decision};
 use crate::planning::facts::IncidentFacts;
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::select::{NoCandidate, Planner, Scope, Selection};
@@ -108,12 +108,7 @@ fn plan_step(
     if let Some(station) = own_station.or(incident.station.as_ref().map(StationId::as_str)) {
         attempt.stations_asked.push(station.to_string());
     }
-    if selection
-        .as_ref()
-        .is_ok_and(|selection| !selection.meets_target)
-    {
-        attempt.outer = outer_offer(&planner, &facts.position, ring);
-    }
+    look_further(&planner, &facts.position, ring, &selection, &mut attempt);
     let decision = decide(&facts, ring, &selection, district, &run_card, &attempt);
     let read_index = applied.last_applied.map_or(0, |log_id| log_id.index);
     step_of(decision, incident, ledger, district, read_index)

@@ -17,11 +17,17 @@
 //!    next neighbouring station not yet asked is asked. Neighbours are the
 //!    [`MUTUAL_AID_STATIONS_MAX`] stations, other than the one whose zone
 //!    holds the incident, whose zones come nearest the incident.
-//! 6. **No faster ring**: when the ring's best unit misses the target and
+//! 6. **Farther aid**: at ring 3, when every neighbour has been asked and
+//!    the attempt knows a station not yet asked with a group quicker than
+//!    the selection (or the selection found nobody), and the next ring out
+//!    is no quicker than that group, that station is asked: on a surge
+//!    night a station's incident goes to a free group across the district
+//!    rather than waiting for ring 4.
+//! 7. **No faster ring**: when the ring's best unit misses the target and
 //!    the attempt knows what the next ring out offers ([`OuterOffer`]), and
 //!    that is no quicker (or nothing), the ring's best unit is assigned,
 //!    flagged as a breach: sending the incident on would only make it later.
-//! 7. **Outward**: otherwise the incident moves out one ring. Ring 4 is last:
+//! 8. **Outward**: otherwise the incident moves out one ring. Ring 4 is last:
 //!    its best unit is assigned even when it misses the 3-minute target, and
 //!    the breach is flagged; with no ring-4 unit available at all the rings
 //!    are exhausted and the hub must hold the incident for the commander.
@@ -45,6 +51,18 @@ pub struct Attempt {
     pub stations_asked: Vec<String>,
     /// What the next ring out could send, if the responder looked.
     pub outer: OuterOffer,
+    /// Ring 3's quickest group at a station not yet asked, if the responder
+    /// looked and there is one.
+    pub farther: Option<FartherAid>,
+}
+
+/// A station not yet asked that has a group free for the incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FartherAid {
+    /// The station.
+    pub station: String,
+    /// Its quickest available group's ETA, in seconds.
+    pub eta_s: u32,
 }
 
 /// What the next ring out could send for the incident now.
@@ -82,6 +100,7 @@ impl Attempt {
             deadline_passed: false,
             stations_asked: vec![station_id.to_owned()],
             outer: OuterOffer::Unknown,
+            farther: None,
         }
     }
 }
@@ -179,6 +198,9 @@ pub fn decide(
         if let Some(from_station) = next_neighbour(&incident.position, district, attempt) {
             return Decision::MutualAid { from_station };
         }
+        if let Some(from_station) = farther_station(selection, attempt) {
+            return Decision::MutualAid { from_station };
+        }
     }
     if let Ok(selection) = selection {
         if outward(ring).is_some() && !attempt.outer.beats(selection.eta_s) {
@@ -192,6 +214,66 @@ pub fn decide(
         },
         None => last_resort(selection),
     }
+}
+
+/// Fills in what the responder of `ring` looks at when its `selection`
+/// misses the target or finds nobody: the next ring's offer and, at ring 3
+/// after the stations in `attempt`, the quickest station not yet asked.
+pub fn look_further(
+    planner: &Planner<'_>,
+    to: &LatLon,
+    ring: Ring,
+    selection: &Result<Selection, NoCandidate>,
+    attempt: &mut Attempt,
+) {
+    if selection
+        .as_ref()
+        .is_ok_and(|selection| selection.meets_target)
+    {
+        return;
+    }
+    attempt.outer = outer_offer(planner, to, ring);
+    if ring == Ring::StreetPatrol && !attempt.stations_asked.is_empty() {
+        attempt.farther = farther_aid(planner, to, &attempt.stations_asked);
+    }
+}
+
+/// Ring 3's quickest available group at `to` of a station not in `asked`.
+fn farther_aid(planner: &Planner<'_>, to: &LatLon, asked: &[String]) -> Option<FartherAid> {
+    let excluded: std::collections::BTreeSet<&str> = planner
+        .units()
+        .iter()
+        .filter(|unit| {
+            unit.station
+                .as_ref()
+                .is_none_or(|station| asked.contains(station))
+        })
+        .map(|unit| unit.id.as_str())
+        .collect();
+    planner
+        .rank(to, Ring::StreetPatrol, &Scope::Ring, &excluded)
+        .into_iter()
+        .min_by_key(|ranked| ranked.eta_s)
+        .and_then(|ranked| {
+            Some(FartherAid {
+                station: ranked.unit.station.clone()?,
+                eta_s: ranked.eta_s,
+            })
+        })
+}
+
+/// The farther station to ask: one the attempt found quicker than the
+/// selection (or any, when the selection found nobody) that the next ring
+/// out does not beat.
+fn farther_station(
+    selection: &Result<Selection, NoCandidate>,
+    attempt: &Attempt,
+) -> Option<String> {
+    let farther = attempt.farther.as_ref()?;
+    let quicker = selection
+        .as_ref()
+        .map_or(true, |selection| farther.eta_s < selection.eta_s);
+    (quicker && !attempt.outer.beats(farther.eta_s)).then(|| farther.station.clone())
 }
 
 /// What the next ring out than `ring` offers at `to`: the ETA of its
@@ -594,6 +676,78 @@ mod tests {
                 }
             ),
             "{decision:?}"
+        );
+    }
+
+    // With the station and both neighbours out of groups near Tianzifang and
+    // ring 4 all taken, the station with the quickest free group across the
+    // district is asked rather than the incident waiting; with ring 4 free
+    // and sooner, the incident moves out to it instead.
+    #[test]
+    fn after_the_neighbours_a_farther_station_is_asked_unless_ring_4_is_sooner() {
+        let district = District::embedded();
+        let router = StreetRouter::new(&district);
+        let travel = TravelModel::calm(&router);
+        let incident = facts(IncidentKind::Theft, 3, TIANZIFANG);
+        let run_card = card(&incident, &district);
+        let home = district
+            .station_for(&TIANZIFANG)
+            .expect("in a zone")
+            .id
+            .clone();
+        let mut attempt = Attempt::by_station(&home);
+        attempt.stations_asked.extend(
+            neighbour_stations(&TIANZIFANG, &district)
+                .iter()
+                .map(|station| station.id.clone()),
+        );
+        let mut units = candidates_at_home(&district);
+        mark_unavailable_within(&mut units, &TIANZIFANG, Ring::StreetPatrol, 1500.0);
+        let last_asked = Scope::Station(attempt.stations_asked.last().expect("asked").clone());
+        let decide_on = |units: &[CandidateUnit], mut attempt: Attempt| {
+            let planner = Planner::new(&district, &travel, units);
+            let selection = planner.select(&incident, Ring::StreetPatrol, &last_asked);
+            look_further(
+                &planner,
+                &TIANZIFANG,
+                Ring::StreetPatrol,
+                &selection,
+                &mut attempt,
+            );
+            let decision = decide(
+                &incident,
+                Ring::StreetPatrol,
+                &selection,
+                &district,
+                &run_card,
+                &attempt,
+            );
+            (decision, attempt.farther)
+        };
+
+        let ring_4_free = decide_on(&units, attempt.clone());
+        assert!(
+            matches!(
+                ring_4_free.0,
+                Decision::Escalate {
+                    to_ring: Ring::SpecialPolice,
+                    ..
+                }
+            ),
+            "{ring_4_free:?}"
+        );
+
+        for unit in units.iter_mut().filter(|u| u.ring == Ring::SpecialPolice) {
+            unit.available = false;
+        }
+        let (decision, farther) = decide_on(&units, attempt.clone());
+        let farther = farther.expect("a station not asked has a free group");
+        assert!(!attempt.stations_asked.contains(&farther.station));
+        assert_eq!(
+            decision,
+            Decision::MutualAid {
+                from_station: farther.station
+            }
         );
     }
 

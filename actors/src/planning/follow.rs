@@ -9,7 +9,7 @@
 
 use cordon_config::district::{District, Ring};
 
-use super::escalation::{decide, outer_offer, Attempt, Decision};
+use super::escalation::{decide, look_further, Attempt, Decision};
 use super::facts::{CandidateUnit, IncidentFacts};
 use super::run_cards::Triage;
 use super::select::{Planner, RankedUnit, Scope};
@@ -60,12 +60,7 @@ pub fn follow(
         let selection = planner.select_with(facts, ring, &scope, |ranked, target_s| {
             choose(ranked, target_s, ring)
         });
-        if selection
-            .as_ref()
-            .is_ok_and(|selection| !selection.meets_target)
-        {
-            attempt.outer = outer_offer(&planner, &facts.position, ring);
-        }
+        look_further(&planner, &facts.position, ring, &selection, &mut attempt);
         match decide(
             facts,
             ring,
