@@ -14,6 +14,7 @@
 
 pub mod demand;
 mod geo;
+pub mod sensors;
 pub mod streets;
 mod validate;
 
@@ -160,6 +161,9 @@ pub struct DistrictSpec {
     /// file of an older version reads as far as its version check.
     #[serde(default)]
     pub utc_offset_min: Option<i32>,
+    /// Where the risk-sensing net counts people; none is allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crowd_sensors: Vec<sensors::CrowdSensor>,
 }
 
 fn parse_spec(text: &str) -> Result<DistrictSpec, DistrictError> {

@@ -69,8 +69,9 @@ pub enum CodecError {
 /// refusal of a change to an archived incident) and forgets successful
 /// request ids after `SUCCESS_MEMORY_ENTRIES`; 7 adds move-ups (three
 /// actions, two effects, two rejections, the ledger's move-ups and a
-/// unit's post).
-pub const STORAGE_FORMAT_VERSION: u16 = 7;
+/// unit's post); 8 adds crowd counts (an action, an effect, a rejection and
+/// the ledger's counts per sensor).
+pub const STORAGE_FORMAT_VERSION: u16 = 8;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -93,6 +93,9 @@ enum Commands {
     /// Replay a seeded district day or the New Year surge offline through
     /// the dispatch planning code, once per policy, and compare them.
     Replay(ReplayArgs),
+    /// Crowd forecasts: evaluate the models on a counts file.
+    #[command(subcommand)]
+    Forecast(crate::forecast_cli::ForecastCommand),
 }
 
 /// What `cordon replay` replays and how it reports.
@@ -624,6 +627,7 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
         Commands::Incident(command) => incident(command).await,
         Commands::Bench(args) => bench_command(args).await,
         Commands::Replay(args) => replay_command(&args),
+        Commands::Forecast(command) => crate::forecast_cli::run(command),
     }
 }
 

@@ -29,6 +29,7 @@ pub mod console;
 pub mod ctl;
 pub mod demo;
 pub mod drill_control;
+pub mod forecast_cli;
 pub mod http_server;
 pub mod local_cluster;
 pub mod memory;

@@ -322,6 +322,10 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
             move_up_id: *move_up_id,
             status: status.to_string(),
         },
+        Effect::CrowdCounted { kept, resent } => Wire::CrowdCounted {
+            kept: *kept,
+            resent: *resent,
+        },
     }
 }
 

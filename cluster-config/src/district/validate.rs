@@ -57,6 +57,7 @@ pub(super) fn validate(spec: &DistrictSpec) -> Checked {
         FacilityKind::SafeHouse,
     )?;
     checker.hospital_count()?;
+    checker.crowd_sensors()?;
     checker.streets_and_crowds()
 }
 
@@ -569,6 +570,16 @@ impl<'a> Checker<'a> {
     }
 
     /// Records `id`, refusing a malformed or already used one.
+    fn crowd_sensors(&mut self) -> Checked {
+        for (index, sensor) in self.spec.crowd_sensors.iter().enumerate() {
+            let field = format!("district.crowd_sensors[{index}]");
+            self.id(&format!("{field}.id"), &sensor.id)?;
+            non_empty(&format!("{field}.name"), &sensor.name)?;
+            self.inside(&format!("{field}.position"), &sensor.position)?;
+        }
+        Ok(())
+    }
+
     fn id(&mut self, field: &str, id: &'a str) -> Checked {
         if !is_slug(id) {
             return Err(invalid(

@@ -95,11 +95,13 @@ pub enum Right {
     CloseIncident,
     /// Inject drill faults.
     Drill,
+    /// Record crowd counts (a reporter: from the risk-warning channel).
+    RecordCrowdCounts,
 }
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 8] = [
+    pub const ALL: [Right; 9] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
@@ -108,6 +110,7 @@ impl Right {
         Right::ApproveMoveUp,
         Right::CloseIncident,
         Right::Drill,
+        Right::RecordCrowdCounts,
     ];
 
     /// The right's name in refusals and `GET /v1/whoami`.
@@ -121,6 +124,7 @@ impl Right {
             Right::ApproveMoveUp => "approve_move_up",
             Right::CloseIncident => "close_incident",
             Right::Drill => "drill",
+            Right::RecordCrowdCounts => "record_crowd_counts",
         }
     }
 }
@@ -152,6 +156,7 @@ impl RoleKind {
             Right::ApproveMoveUp => matches!(self, Commander),
             Right::CloseIncident => matches!(self, Dispatcher | Commander | Station),
             Right::Drill =>         matches!(self, Drill),
+            Right::RecordCrowdCounts => matches!(self, Reporter | Commander),
         }
     }
 

@@ -33,6 +33,7 @@ pub mod actions;
 pub mod archive;
 pub mod audit;
 pub mod command;
+pub mod crowd;
 pub mod ids;
 pub mod model;
 pub mod move_ups;
@@ -48,11 +49,12 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
-    Action, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote, CancelIncident, DeclineMoveUp,
-    Dismiss, Escalate, IssueToken, LoadRoster, MarkUnresourced, NewIncident, PlaceActor,
-    ProposeMoveUp, ProposePlan, RecordOperatorAction, ReportActorFailed, RequestMutualAid,
-    ResolveIncident, RetireNodeId, RevokeToken, RosterUnit, SetNodeDrained, TriageBatch,
-    TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX, TRIAGE_BATCH_ITEMS_MAX,
+    Action, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote, CancelIncident, CrowdReading,
+    DeclineMoveUp, Dismiss, Escalate, IssueToken, LoadRoster, MarkUnresourced, NewIncident,
+    PlaceActor, ProposeMoveUp, ProposePlan, RecordCrowdCounts, RecordOperatorAction,
+    ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
+    SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
+    CROWD_READINGS_MAX, TRIAGE_BATCH_ITEMS_MAX,
 };
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
@@ -114,6 +116,8 @@ pub struct Ledger {
     /// Move-ups by id: every one awaiting a decision and the newest
     /// decided ones (`move_ups::MOVE_UPS_KEPT_MAX`).
     move_ups: BTreeMap<u64, MoveUp>,
+    /// Crowd counts per sensor, downsampled with age.
+    crowd: crowd::CrowdCounts,
     /// Incidents the command being applied changed: re-indexed once it is.
     #[serde(skip)]
     touched: BTreeSet<IncidentId>,
@@ -308,6 +312,11 @@ impl Ledger {
     /// The move-up `id`, if it is still kept.
     pub fn move_up(&self, id: u64) -> Option<&MoveUp> {
         self.move_ups.get(&id)
+    }
+
+    /// The crowd counts kept.
+    pub fn crowd(&self) -> &crowd::CrowdCounts {
+        &self.crowd
     }
 
     /// All units in id order.

@@ -206,6 +206,14 @@ pub enum Rejection {
         /// Who proposed it.
         origin: String,
     },
+    /// A sensor's minute already has another count.
+    #[error("sensor {sensor} already has a different count for the minute at {at_ms} ms: a minute is counted once; resend the same count, or leave that minute out")]
+    CrowdCountConflict {
+        /// The sensor.
+        sensor: String,
+        /// The minute, ms since 1970 UTC.
+        at_ms: u64,
+    },
 }
 
 /// What an incident can become, for the refusal of a move the table forbids.
@@ -760,6 +768,13 @@ pub enum Effect {
     IncidentsTriaged {
         /// How many.
         count: u32,
+    },
+    /// Crowd counts were kept.
+    CrowdCounted {
+        /// Readings kept now.
+        kept: u32,
+        /// Readings already kept with the same count (a resend).
+        resent: u32,
     },
 }
 

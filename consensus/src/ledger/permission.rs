@@ -7,7 +7,7 @@
 use super::access::{Credential, Principal, Right, Scope};
 use super::actions::Action;
 use super::command::{Command, Origin};
-use super::ids::ActorId;
+use super::ids::{ActorId, Channel};
 use super::model::Rejection;
 use super::Ledger;
 
@@ -161,6 +161,10 @@ impl Ledger {
             Action::ResolveIncident(close) => incident(close.incident_id),
             Action::CancelIncident(close) => incident(close.incident_id),
             Action::ApprovePlan(approve) => incident(approve.incident_id),
+            // Counts come from the risk-sensing net: its channel's reporters.
+            Action::RecordCrowdCounts(_) => Scope::Report {
+                channel: Channel::RiskWarning,
+            },
             _ => Scope::Any,
         }
     }
@@ -243,6 +247,7 @@ mod tests {
             Action::ProposeMoveUp(_) =>      [N, Y, Y, Y, Y, Y, Y],
             Action::ApproveMoveUp(_) =>      [Y, Y, N, N, N, N, N],
             Action::DeclineMoveUp(_) =>      [Y, Y, N, N, N, N, N],
+            Action::RecordCrowdCounts(_) =>  [Y, Y, N, N, N, N, N],
         }
     }
 
@@ -404,6 +409,14 @@ mod tests {
                 move_up_id: 1,
                 reason: "why".into(),
             }),
+            Action::RecordCrowdCounts(crate::ledger::RecordCrowdCounts {
+                source: "gate counters".into(),
+                readings: vec![crate::ledger::CrowdReading {
+                    sensor: "yuyuan-gates".into(),
+                    at_ms: 60_000,
+                    count: 1_200,
+                }],
+            }),
         ]
     }
 
@@ -412,7 +425,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 25);
+        assert_eq!(names.len(), 26);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

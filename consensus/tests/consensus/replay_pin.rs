@@ -37,7 +37,11 @@ use ring::digest::{Context, SHA256};
 ///   the ledger's form, the old sequences gave 5f35bccb… again; then the
 ///   sequences gained seeded move-ups and a tail of them, and the ledger's
 ///   form its move-ups: 36a9d80f….
-const PINNED_DIGEST: &str = "36a9d80fef16de8ac5ca6ec112c63f9b1ea535fc2fed7db94f789a00eec74667";
+/// - storage format 8 (#14): crowd counts. With the new ledger field and
+///   action in place, the old sequences gave 36a9d80f… again; then the tail
+///   gained three crowd batches (kept, resent, refused for a conflicting
+///   minute) and the ledger's form its counts: 7c940d5d….
+const PINNED_DIGEST: &str = "7c940d5d7153be567e690070006169f0a0dcef22564d3a6535ea219a6dcb36be";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -261,9 +265,22 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
             ),
         ),
     ];
+    // Crowd counts at the tail's first minutes: kept, resent, then a
+    // conflicting minute refused whole.
+    let counts = |count: u32| {
+        format!(
+            r#"{{"RecordCrowdCounts": {{"source": "cameras", "readings": [{{"sensor": "bund-north", "at_ms": 0, "count": {count}}}, {{"sensor": "bund-south", "at_ms": 60000, "count": 40}}]}}}}"#
+        )
+    };
+    let crowd = [
+        (commander, counts(30)),
+        (commander, counts(30)),
+        (commander, counts(31)),
+    ];
     std::iter::once((r#"{"system": {"node": 1}}"#, place))
         .chain(marks.map(move |mark| (ring_four, mark)))
         .chain(move_ups)
+        .chain(crowd)
         .zip(index..)
         .map(|((origin, action), index)| {
             let json = format!(
@@ -305,8 +322,10 @@ fn ledger_json(ledger: &Ledger) -> String {
         .map(|node| (ledger.is_retired_node_id(node), ledger.is_drained(node)))
         .collect();
     let move_ups: Vec<_> = ledger.move_ups().collect();
-    let json =
-        serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups)).unwrap();
+    let crowd: Vec<_> = ledger.crowd().sensors().collect();
+    let json = serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups))
+        .unwrap()
+        + &serde_json::to_string(&crowd).unwrap();
     steps_by_name(json, ledger)
 }
 
@@ -361,6 +380,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 19, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 20, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

@@ -114,6 +114,13 @@ pub enum Effect {
         /// `approved` or `declined`.
         status: String,
     },
+    /// A feed's crowd counts were kept.
+    CrowdCounted {
+        /// Readings kept now.
+        kept: u32,
+        /// Readings already kept with the same count.
+        resent: u32,
+    },
 }
 
 /// The data of one `applied` event.

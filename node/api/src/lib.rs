@@ -12,6 +12,7 @@
 //!   their assignments, plans and audit timelines.
 //! - [`units`]: units and their status updates.
 //! - [`move_ups`]: relocations of idle units that restore a ring's coverage.
+//! - [`crowd`]: crowd counts of the risk-sensing net's sensors.
 //! - [`coverage`]: how much of the district's demand each police ring reaches in time.
 //! - [`actors`]: actor placements and what supervisors report.
 //! - [`cluster`]: the cluster's state and readiness.
@@ -22,6 +23,7 @@ pub mod access;
 pub mod actors;
 pub mod cluster;
 pub mod coverage;
+pub mod crowd;
 pub mod drills;
 pub mod error;
 pub mod events;

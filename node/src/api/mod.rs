@@ -39,6 +39,7 @@ mod access;
 mod actors;
 mod cluster;
 mod coverage;
+mod crowd;
 mod drills;
 mod guard;
 mod incidents;
@@ -195,6 +196,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         resolve_incident,
     };
     use coverage::coverage;
+    use crowd::{list_sensors, read_counts, record_counts};
     use move_ups::{approve_move_up, decline_move_up, list_move_ups};
     use units::{list_units, update_unit_status};
     use axum::http::Method;
@@ -213,6 +215,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/move-ups", Method::GET, Needs(Right::Read), get(list_move_ups)),
         route("/v1/move-ups/{id}/approve", Method::POST, Needs(Right::ApproveMoveUp), post(approve_move_up)),
         route("/v1/move-ups/{id}/decline", Method::POST, Needs(Right::ApproveMoveUp), post(decline_move_up)),
+        route("/v1/crowd/counts", Method::POST, Needs(Right::RecordCrowdCounts), post(record_counts)),
+        route("/v1/crowd/counts", Method::GET, Needs(Right::Read), get(read_counts)),
+        route("/v1/crowd/sensors", Method::GET, Needs(Right::Read), get(list_sensors)),
         route("/v1/actors", Method::GET, Needs(Right::Read), get(list_actors)),
         route("/v1/actors/local", Method::GET, Needs(Right::Read), get(local_actors)),
         route("/v1/drills", Method::GET, Needs(Right::Read), get(drills)),
@@ -245,6 +250,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         units::list_units, units::update_unit_status, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
+        crowd::record_counts, crowd::read_counts, crowd::list_sensors,
         actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,
@@ -257,6 +263,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     tags(
         (name = "incidents", description = "Report, read, close incidents; approve plans"),
         (name = "units", description = "Units and their status from the field; coverage; move-ups"),
+        (name = "crowd", description = "Crowd counts of the risk-sensing net"),
         (name = "actors", description = "Actor placements and supervision"),
         (name = "drills", description = "Drill faults (nodes started with --drills)"),
         (name = "cluster", description = "Cluster state, readiness, metrics, events"),

@@ -6,6 +6,7 @@ mod archive;
 mod bad_input;
 mod cli_errors;
 mod console;
+mod crowd;
 mod demo;
 mod dispatch;
 mod http_limits;

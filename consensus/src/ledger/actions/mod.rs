@@ -10,12 +10,13 @@
 //!
 //! Folders: [`incidents`] (report, triage one or a burst, escalate, mutual aid, mark
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
-//! approve), [`move_ups`] (propose, approve, decline), [`placement`] (where actors run, their pending messages,
+//! approve), [`move_ups`] (propose, approve, decline), [`crowd`] (record counts), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
 //! [`nodes`] (retired ids, draining, bench notes), [`access`] (tokens, the operator
 //! audit log's notes).
 
 pub mod access;
+pub mod crowd;
 pub mod incidents;
 pub mod move_ups;
 pub mod nodes;
@@ -26,6 +27,7 @@ pub mod units;
 use serde::{Deserialize, Serialize};
 
 pub use access::{IssueToken, RecordOperatorAction, RevokeToken};
+pub use crowd::{CrowdReading, RecordCrowdCounts, CROWD_CLOCK_SKEW_MS, CROWD_READINGS_MAX};
 pub use incidents::{
     CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
     TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
@@ -115,6 +117,8 @@ pub enum Action {
     ApproveMoveUp(ApproveMoveUp),
     /// A commander declines a proposed move-up.
     DeclineMoveUp(DeclineMoveUp),
+    /// A risk-sensing feed records a batch of crowd counts.
+    RecordCrowdCounts(RecordCrowdCounts),
 }
 
 impl Action {
@@ -146,6 +150,7 @@ impl Action {
             Action::ProposeMoveUp(action) => action,
             Action::ApproveMoveUp(action) => action,
             Action::DeclineMoveUp(action) => action,
+            Action::RecordCrowdCounts(action) => action,
         }
     }
 
@@ -177,7 +182,8 @@ impl Action {
             | Action::TriageBatch(_)
             | Action::ProposeMoveUp(_)
             | Action::ApproveMoveUp(_)
-            | Action::DeclineMoveUp(_) => false,
+            | Action::DeclineMoveUp(_)
+            | Action::RecordCrowdCounts(_) => false,
         }
     }
 

@@ -1,0 +1,305 @@
+//! A rolling-origin evaluation: at origins spread through each series,
+//! every model forecasts from the weeks before and is scored at each
+//! horizon against what was counted, by MAPE and MASE, beside
+//! seasonal-naive. The "chosen" row is the model a forecaster would pick
+//! per series and horizon by the backtest so far: at each origin, the one
+//! with the lowest MAPE over the earlier origins (seasonal-naive until
+//! [`CHOOSE_AFTER_ORIGINS`] have been scored).
+
+use std::collections::BTreeMap;
+
+use crate::models::{forecast, Model};
+use crate::series::Series;
+
+/// Origins scored before the choice trusts the backtest.
+pub const CHOOSE_AFTER_ORIGINS: usize = 8;
+
+/// What to evaluate.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvalPlan {
+    /// Horizons, in steps ahead (1 = the next step).
+    pub horizons_steps: Vec<usize>,
+    /// Weeks of history each forecast sees.
+    pub history_weeks: usize,
+    /// Steps between origins; not a multiple of a day, so origins fall at
+    /// every hour of the day and every day of the week in turn.
+    pub origin_every_steps: usize,
+    /// The prediction interval's level.
+    pub level: f64,
+}
+
+impl EvalPlan {
+    /// Hourly counts: 1 hour, 24 hours and 7 days ahead, 8 weeks of
+    /// history, an origin every 31 hours, 80 % intervals.
+    pub fn hourly() -> EvalPlan {
+        EvalPlan {
+            horizons_steps: vec![1, 24, 168],
+            history_weeks: 8,
+            origin_every_steps: 31,
+            level: 0.8,
+        }
+    }
+}
+
+/// One model's score at one horizon.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Score {
+    /// The model's name, or "chosen".
+    pub model: String,
+    /// Steps ahead.
+    pub horizon_steps: usize,
+    /// Mean absolute percentage error over counts above zero, percent.
+    pub mape_pct: f64,
+    /// Mean absolute error over the history's seasonal-naive one.
+    pub mase: f64,
+    /// Share of counts inside the prediction interval.
+    pub coverage: f64,
+    /// Forecasts scored.
+    pub scored: usize,
+    /// MAPE over seasonal-naive's at the same horizon.
+    pub vs_seasonal_naive: f64,
+}
+
+/// One series' scores.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SeriesScores {
+    /// Its id.
+    pub id: String,
+    /// Origins tried.
+    pub origins: usize,
+    /// Per model and horizon.
+    pub scores: Vec<Score>,
+}
+
+/// The whole evaluation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EvalReport {
+    /// The plan.
+    pub plan: EvalPlan,
+    /// Per series.
+    pub series: Vec<SeriesScores>,
+    /// Every series' forecasts pooled.
+    pub pooled: Vec<Score>,
+}
+
+/// One forecast's errors at a horizon: absolute percentage error (None for
+/// a zero count), absolute scaled error, inside the interval.
+#[derive(Debug, Clone, Copy)]
+struct Error {
+    ape: Option<f64>,
+    ase: f64,
+    inside: bool,
+}
+
+/// Errors per (model name, horizon index), per origin in order.
+type Errors = BTreeMap<(String, usize), Vec<Option<Error>>>;
+
+/// Evaluates every model on every series under `plan`.
+pub fn evaluate(series: &BTreeMap<String, Series>, plan: &EvalPlan) -> EvalReport {
+    let mut pooled: Errors = BTreeMap::new();
+    let mut reports = Vec::new();
+    for (id, one) in series {
+        let (origins, errors) = backtest(one, plan);
+        for (key, list) in &errors {
+            pooled.entry(key.clone()).or_default().extend(list);
+        }
+        reports.push(SeriesScores {
+            id: id.clone(),
+            origins,
+            scores: scores(&errors, plan),
+        });
+    }
+    EvalReport {
+        plan: plan.clone(),
+        series: reports,
+        pooled: scores(&pooled, plan),
+    }
+}
+
+/// Every model's errors at every origin of `series`, and the chosen
+/// model's; with the number of origins.
+fn backtest(series: &Series, plan: &EvalPlan) -> (usize, Errors) {
+    let history = plan.history_weeks * series.week_steps();
+    let longest = plan.horizons_steps.iter().copied().max().unwrap_or(1);
+    let mut errors: Errors = BTreeMap::new();
+    let mut origins = 0;
+    let mut origin = history;
+    while origin + longest <= series.values.len() {
+        origins += 1;
+        let past = series.window(origin - history, origin);
+        let scale = seasonal_naive_mae(&past);
+        for model in Model::ALL {
+            let predicted = forecast(model, &past, longest, plan.level).ok();
+            for (index, &h) in plan.horizons_steps.iter().enumerate() {
+                let error = predicted.as_ref().and_then(|f| {
+                    let actual = series.values[origin + h - 1]?;
+                    error_of(
+                        actual,
+                        f.point[h - 1],
+                        (f.lower[h - 1], f.upper[h - 1]),
+                        scale,
+                    )
+                });
+                errors
+                    .entry((model.name().to_owned(), index))
+                    .or_default()
+                    .push(error);
+            }
+        }
+        origin += plan.origin_every_steps.max(1);
+    }
+    add_chosen(&mut errors, plan.horizons_steps.len());
+    (origins, errors)
+}
+
+fn error_of(actual: f64, point: f64, (lower, upper): (f64, f64), scale: f64) -> Option<Error> {
+    (scale > 0.0).then(|| Error {
+        ape: (actual > 0.0).then(|| (actual - point).abs() / actual),
+        ase: (actual - point).abs() / scale,
+        inside: (lower..=upper).contains(&actual),
+    })
+}
+
+/// The mean absolute week-on-week change of the counts in `past`.
+fn seasonal_naive_mae(past: &Series) -> f64 {
+    let week = past.week_steps();
+    let changes: Vec<f64> = (week..past.values.len())
+        .filter_map(|t| Some((past.values[t]? - past.values[t - week]?).abs()))
+        .collect();
+    if changes.is_empty() {
+        0.0
+    } else {
+        changes.iter().sum::<f64>() / changes.len() as f64
+    }
+}
+
+/// Adds the "chosen" errors: at each origin, per horizon, the errors of the
+/// model with the lowest MAPE over the earlier origins.
+fn add_chosen(errors: &mut Errors, horizons: usize) {
+    for index in 0..horizons {
+        let per_model: Vec<(&'static str, &Vec<Option<Error>>)> = Model::ALL
+            .iter()
+            .filter_map(|m| Some((m.name(), errors.get(&(m.name().to_owned(), index))?)))
+            .collect();
+        let origins = per_model.first().map_or(0, |(_, list)| list.len());
+        let chosen: Vec<Option<Error>> = (0..origins)
+            .map(|origin| {
+                let best = best_before(&per_model, origin);
+                per_model
+                    .iter()
+                    .find(|(name, _)| *name == best)
+                    .and_then(|(_, list)| list[origin])
+            })
+            .collect();
+        errors.insert(("chosen".to_owned(), index), chosen);
+    }
+}
+
+/// The model with the lowest MAPE over origins before `origin`;
+/// seasonal-naive until enough have been scored.
+fn best_before(per_model: &[(&'static str, &Vec<Option<Error>>)], origin: usize) -> &'static str {
+    let mut best = (Model::SeasonalNaive.name(), f64::INFINITY);
+    for (name, list) in per_model {
+        let apes: Vec<f64> = list[..origin]
+            .iter()
+            .flatten()
+            .filter_map(|e| e.ape)
+            .collect();
+        if apes.len() < CHOOSE_AFTER_ORIGINS {
+            return Model::SeasonalNaive.name();
+        }
+        let mape = apes.iter().sum::<f64>() / apes.len() as f64;
+        if mape < best.1 {
+            best = (name, mape);
+        }
+    }
+    best.0
+}
+
+/// Scores from errors, with each model's MAPE over seasonal-naive's.
+fn scores(errors: &Errors, plan: &EvalPlan) -> Vec<Score> {
+    let mut out: Vec<Score> = Vec::new();
+    for ((model, index), list) in errors {
+        let scored: Vec<Error> = list.iter().flatten().copied().collect();
+        let apes: Vec<f64> = scored.iter().filter_map(|e| e.ape).collect();
+        out.push(Score {
+            model: model.clone(),
+            horizon_steps: plan.horizons_steps[*index],
+            mape_pct: 100.0 * mean(&apes),
+            mase: mean(&scored.iter().map(|e| e.ase).collect::<Vec<_>>()),
+            coverage: mean(
+                &scored
+                    .iter()
+                    .map(|e| f64::from(u8::from(e.inside)))
+                    .collect::<Vec<_>>(),
+            ),
+            scored: scored.len(),
+            vs_seasonal_naive: f64::NAN,
+        });
+    }
+    for index in 0..out.len() {
+        let baseline = out
+            .iter()
+            .find(|s| {
+                s.model == Model::SeasonalNaive.name()
+                    && s.horizon_steps == out[index].horizon_steps
+            })
+            .map_or(f64::NAN, |s| s.mape_pct);
+        out[index].vs_seasonal_naive = out[index].mape_pct / baseline;
+    }
+    out.sort_by(|a, b| (a.horizon_steps, &a.model).cmp(&(b.horizon_steps, &b.model)));
+    out
+}
+
+fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        f64::NAN
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A weekly pattern growing 1 % a week: seasonal-naive is about 1 % off,
+    // and every model is scored at every origin and horizon.
+    #[test]
+    fn a_repeating_week_scores_every_model_at_every_horizon() {
+        // A weekly shape growing 1 % a week.
+        let values: Vec<Option<f64>> = (0..24 * 7 * 12)
+            .map(|t| {
+                let shape = 100.0 + 50.0 * ((t % 168) as f64 / 10.0).sin().abs();
+                Some((shape * 1.01_f64.powi(t / 168)).round())
+            })
+            .collect();
+        let series = BTreeMap::from([(
+            "s".to_owned(),
+            Series {
+                start_local_s: 0,
+                step_s: 3_600,
+                values,
+            },
+        )]);
+        let plan = EvalPlan {
+            origin_every_steps: 97,
+            ..EvalPlan::hourly()
+        };
+
+        let report = evaluate(&series, &plan);
+
+        assert_eq!(report.series[0].origins, 6);
+        assert_eq!(report.pooled.len(), 3 * (Model::ALL.len() + 1));
+        let naive: Vec<&Score> = report
+            .pooled
+            .iter()
+            .filter(|s| s.model == "seasonal-naive")
+            .collect();
+        assert!(
+            naive.iter().all(|s| (0.5..1.5).contains(&s.mape_pct)),
+            "{naive:?}"
+        );
+        assert!(report.pooled.iter().all(|s| s.scored == 6), "{report:?}");
+    }
+}

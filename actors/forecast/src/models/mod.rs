@@ -1,0 +1,314 @@
+//! The forecasting models, each a pure function of a history: the
+//! seasonal-naive baseline every result is compared with, a weekly
+//! profile with a recent-level nowcast, and MSTL (daily and weekly seasons)
+//! with an ETS trend from `augurs`.
+
+use augurs::ets::AutoETS;
+use augurs::mstl::MSTLModel;
+use augurs::prelude::*;
+
+use crate::series::Series;
+
+/// Weeks of the same hour the weekly profile takes its median over.
+pub const PROFILE_WEEKS: usize = 4;
+/// Half-life of the weight of a recent departure from the profile, in
+/// hours: the last couple of hours say most about the next.
+pub const NOWCAST_HALF_LIFE_H: f64 = 2.0;
+/// Half-life over the horizon of that departure, in hours: a crowd
+/// running above its usual level stays so for the evening, not the week.
+pub const NOWCAST_DECAY_HALF_LIFE_H: f64 = 6.0;
+/// Weeks of history MSTL is fitted on (its cost grows with the length).
+pub const MSTL_WEEKS: usize = 8;
+
+/// A forecasting model.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Model {
+    /// The same step a week earlier: the baseline.
+    SeasonalNaive,
+    /// The median of the same step over the last [`PROFILE_WEEKS`] weeks,
+    /// moved by how far the last hours ran above or below it (a nowcast
+    /// that fades over the horizon).
+    WeeklyProfile,
+    /// MSTL with daily and weekly seasons and an AutoETS trend, fitted on
+    /// the last [`MSTL_WEEKS`] weeks.
+    Mstl,
+}
+
+impl Model {
+    /// Every model, the baseline first.
+    pub const ALL: [Model; 3] = [Model::SeasonalNaive, Model::WeeklyProfile, Model::Mstl];
+
+    /// Its name on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::SeasonalNaive => "seasonal-naive",
+            Model::WeeklyProfile => "weekly-profile",
+            Model::Mstl => "mstl-ets",
+        }
+    }
+}
+
+/// A forecast: counts per step after the history, with a prediction
+/// interval at `level`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Forecast {
+    /// The expected count per step (the median on the log scale).
+    pub point: Vec<f64>,
+    /// The interval's lower bound per step.
+    pub lower: Vec<f64>,
+    /// Its upper bound per step.
+    pub upper: Vec<f64>,
+    /// The interval's coverage, 0 to 1.
+    pub level: f64,
+}
+
+/// Why a model could not forecast.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ForecastError {
+    /// Too little history.
+    #[error(
+        "{model} needs at least {needed} steps of history, {had} given: count for longer first"
+    )]
+    ShortHistory {
+        /// The model's name.
+        model: &'static str,
+        /// Steps needed.
+        needed: usize,
+        /// Steps given.
+        had: usize,
+    },
+    /// The level is outside (0, 1).
+    #[error("interval level {level} is not between 0 and 1 (exclusive): use e.g. 0.8 or 0.95")]
+    Level {
+        /// The level asked for.
+        level: f64,
+    },
+    /// The model failed inside.
+    #[error("{model} failed: {reason}")]
+    Fit {
+        /// The model's name.
+        model: &'static str,
+        /// What it said.
+        reason: String,
+    },
+}
+
+/// Forecasts `steps` steps after `history` with `model`, with intervals at
+/// `level`.
+pub fn forecast(
+    model: Model,
+    history: &Series,
+    steps: usize,
+    level: f64,
+) -> Result<Forecast, ForecastError> {
+    if !(level > 0.0 && level < 1.0) {
+        return Err(ForecastError::Level { level });
+    }
+    let week = history.week_steps();
+    let needed = match model {
+        Model::SeasonalNaive | Model::WeeklyProfile => week + 1,
+        Model::Mstl => 2 * week,
+    };
+    if history.values.len() < needed {
+        return Err(ForecastError::ShortHistory {
+            model: model.name(),
+            needed,
+            had: history.values.len(),
+        });
+    }
+    let log = history.log_filled();
+    let z = normal_quantile(0.5 + level / 2.0);
+    match model {
+        Model::SeasonalNaive => Ok(seasonal_naive(&log, week, steps, level, z)),
+        Model::WeeklyProfile => Ok(weekly_profile(&log, history, steps, level, z)),
+        Model::Mstl => mstl(&log, history, steps, level),
+    }
+}
+
+/// The same step a week earlier; the interval from the spread of
+/// week-on-week changes, wider for each further week.
+fn seasonal_naive(log: &[f64], week: usize, steps: usize, level: f64, z: f64) -> Forecast {
+    let n = log.len();
+    let changes: Vec<f64> = (week..n).map(|t| log[t] - log[t - week]).collect();
+    let sigma = std_dev(&changes);
+    let mut out = Vec::with_capacity(steps);
+    for h in 0..steps {
+        let back = n + (h % week) - week;
+        let weeks_ahead = (h / week + 1) as f64;
+        out.push((log[back], z * sigma * weeks_ahead.sqrt()));
+    }
+    from_log(&out, level)
+}
+
+/// The weekly profile at each step ahead, moved by the faded nowcast.
+fn weekly_profile(log: &[f64], history: &Series, steps: usize, level: f64, z: f64) -> Forecast {
+    let n = log.len();
+    let week = history.week_steps();
+    let steps_per_hour = 3_600.0 / f64::from(history.step_s);
+    let departures: Vec<f64> = (week..n)
+        .map(|t| log[t] - profile_at(log, t, week))
+        .collect();
+    let recent = recent_departure(&departures, NOWCAST_HALF_LIFE_H * steps_per_hour);
+    let sigma = std_dev(&departures);
+    let decay = 0.5_f64.powf(1.0 / (NOWCAST_DECAY_HALF_LIFE_H * steps_per_hour));
+    let mut extended = log.to_vec();
+    let mut out = Vec::with_capacity(steps);
+    for h in 0..steps {
+        let base = profile_at(&extended, n + h, week);
+        extended.push(base);
+        let nudge = recent * decay.powi(h as i32 + 1);
+        out.push((base + nudge, z * sigma));
+    }
+    from_log(&out, level)
+}
+
+/// The median of the values at `t` minus 1 to [`PROFILE_WEEKS`] weeks that
+/// exist.
+fn profile_at(log: &[f64], t: usize, week: usize) -> f64 {
+    let mut past: Vec<f64> = (1..=PROFILE_WEEKS)
+        .filter_map(|k| t.checked_sub(k * week).map(|i| log[i]))
+        .collect();
+    median(&mut past)
+}
+
+/// An exponentially weighted mean of the last departures, newest weighing
+/// most, with a half-life of `half_life_steps`.
+fn recent_departure(departures: &[f64], half_life_steps: f64) -> f64 {
+    let keep = 0.5_f64.powf(1.0 / half_life_steps.max(1.0));
+    let (mut sum, mut weights, mut weight) = (0.0, 0.0, 1.0);
+    for departure in departures
+        .iter()
+        .rev()
+        .take((half_life_steps * 8.0) as usize + 1)
+    {
+        sum += weight * departure;
+        weights += weight;
+        weight *= keep;
+    }
+    if weights > 0.0 {
+        sum / weights
+    } else {
+        0.0
+    }
+}
+
+/// MSTL with daily and weekly seasons and an AutoETS trend, on the log
+/// scale.
+fn mstl(
+    log: &[f64],
+    history: &Series,
+    steps: usize,
+    level: f64,
+) -> Result<Forecast, ForecastError> {
+    let week = history.week_steps();
+    let fit_from = log.len().saturating_sub(MSTL_WEEKS * week);
+    let failed = |reason: String| ForecastError::Fit {
+        model: Model::Mstl.name(),
+        reason,
+    };
+    let trend = AutoETS::non_seasonal().into_trend_model();
+    let model = MSTLModel::new(vec![history.day_steps(), week], trend);
+    let fitted = model
+        .fit(&log[fit_from..])
+        .map_err(|error| failed(error.to_string()))?;
+    let predicted = fitted
+        .predict(steps, level)
+        .map_err(|error| failed(error.to_string()))?;
+    let intervals = predicted
+        .intervals
+        .ok_or_else(|| failed("no intervals".to_owned()))?;
+    let back = |values: &[f64]| values.iter().map(|v| v.exp_m1().max(0.0)).collect();
+    Ok(Forecast {
+        point: back(&predicted.point),
+        lower: back(&intervals.lower),
+        upper: back(&intervals.upper),
+        level,
+    })
+}
+
+/// Counts from (centre, half-width) pairs on the log scale.
+fn from_log(log: &[(f64, f64)], level: f64) -> Forecast {
+    let count = |x: f64| x.exp_m1().max(0.0);
+    Forecast {
+        point: log.iter().map(|(c, _)| count(*c)).collect(),
+        lower: log.iter().map(|(c, w)| count(c - w)).collect(),
+        upper: log.iter().map(|(c, w)| count(c + w)).collect(),
+        level,
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    }
+}
+
+fn std_dev(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64;
+    var.sqrt()
+}
+
+/// The standard normal quantile at `p` (Acklam's rational approximation,
+/// relative error below 1.2e-9).
+fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969_683_028_665_376e1,
+        2.209_460_984_245_205e2,
+        -2.759_285_104_469_687e2,
+        1.383_577_518_672_69e2,
+        -3.066_479_806_614_716e1,
+        2.506_628_277_459_239,
+    ];
+    const B: [f64; 5] = [
+        -5.447_609_879_822_406e1,
+        1.615_858_368_580_409e2,
+        -1.556_989_798_598_866e2,
+        6.680_131_188_771_972e1,
+        -1.328_068_155_288_572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784_894_002_430_293e-3,
+        -3.223_964_580_411_365e-1,
+        -2.400_758_277_161_838,
+        -2.549_732_539_343_734,
+        4.374_664_141_464_968,
+        2.938_163_982_698_783,
+    ];
+    const D: [f64; 4] = [
+        7.784_695_709_041_462e-3,
+        3.224_671_290_700_398e-1,
+        2.445_134_137_142_996,
+        3.754_408_661_907_416,
+    ];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use super::*;
+
+const HOUR_S: u32 = 3_600;
+const WEEK: usize = 168;
+
+/// A weekly shape: quiet nights, a midday and an evening peak, busier
+/// weekends.
+fn shape(t: usize) -> f64 {
+    let hour = (t % 24) as f64;
+    let weekend = if (t / 24) % 7 >= 5 { 1.5 } else { 1.0 };
+    let day = 200.0 * (-((hour - 13.0) / 3.0).powi(2)).exp()
+        + 150.0 * (-((hour - 19.0) / 2.0).powi(2)).exp();
+    (20.0 + day) * weekend
+}
+
+fn series(values: Vec<Option<f64>>) -> Series {
+    Series {
+        start_local_s: 0,
+        step_s: HOUR_S,
+        values,
+    }
+}
+
+fn weeks(n: usize) -> Vec<Option<f64>> {
+    (0..n * WEEK).map(|t| Some(shape(t).round())).collect()
+}
+
+fn assert_sane(forecast: &Forecast, steps: usize) {
+    assert_eq!(forecast.point.len(), steps);
+    for h in 0..steps {
+        let (low, point, high) = (forecast.lower[h], forecast.point[h], forecast.upper[h]);
+        assert!(point.is_finite() && point >= 0.0, "step {h}: {point}");
+        assert!(
+            low <= point && point <= high,
+            "step {h}: {low} {point} {high}"
+        );
+    }
+}
+
+// On a week that repeats exactly, seasonal-naive gives last week back and
+// the weekly profile the same, each with a sane interval.
+#[test]
+fn a_repeating_week_is_forecast_as_it_was() {
+    let history = series(weeks(5));
+
+    for model in [Model::SeasonalNaive, Model::WeeklyProfile] {
+        let forecast = forecast(model, &history, 48, 0.8).unwrap();
+
+        assert_sane(&forecast, 48);
+        for h in 0..48 {
+            let expected = shape(5 * WEEK + h).round();
+            assert!((forecast.point[h] - expected).abs() < 0.5, "{model:?} {h}");
+        }
+    }
+}
+
+// After the crowd doubles for the last day, the weekly profile's next hour
+// follows the new level much more closely than seasonal-naive, and a week
+// out it has faded back toward the usual week.
+#[test]
+fn a_level_shift_moves_the_nowcast_and_fades() {
+    let mut values = weeks(5);
+    let shifted_from = values.len() - 24;
+    for (t, value) in values.iter_mut().enumerate().skip(shifted_from) {
+        *value = Some((2.0 * shape(t)).round());
+    }
+    let history = series(values);
+    let next_doubled = 2.0 * shape(5 * WEEK);
+
+    let profile = forecast(Model::WeeklyProfile, &history, WEEK, 0.8).unwrap();
+    let naive = forecast(Model::SeasonalNaive, &history, WEEK, 0.8).unwrap();
+
+    let error = |f: &Forecast| (f.point[0] - next_doubled).abs();
+    assert!(
+        error(&profile) < 0.25 * error(&naive),
+        "{} {}",
+        profile.point[0],
+        naive.point[0]
+    );
+    let last = WEEK - 1;
+    let usual = shape(5 * WEEK + last);
+    assert!((profile.point[last] - usual).abs() / usual < 0.1);
+}
+
+// Gaps (a missing day and scattered hours) leave every model forecasting
+// finite, non-negative counts inside their intervals.
+#[test]
+fn gaps_are_filled_and_every_model_forecasts() {
+    let mut values = weeks(9);
+    for t in (3 * WEEK..3 * WEEK + 24).chain([500, 777, 1_300]) {
+        values[t] = None;
+    }
+    let history = series(values);
+
+    for model in Model::ALL {
+        let forecast = forecast(model, &history, WEEK, 0.9).unwrap();
+
+        assert_sane(&forecast, WEEK);
+    }
+}
+
+// MSTL on a repeating week growing 2 % a week forecasts the next day within
+// 10 % of the truth.
+#[test]
+fn mstl_follows_seasons_and_trend() {
+    let values: Vec<Option<f64>> = (0..8 * WEEK)
+        .map(|t| Some((shape(t) * 1.02_f64.powf(t as f64 / WEEK as f64)).round()))
+        .collect();
+    let history = series(values);
+
+    let forecast = forecast(Model::Mstl, &history, 24, 0.8).unwrap();
+
+    assert_sane(&forecast, 24);
+    for h in 0..24 {
+        let t = 8 * WEEK + h;
+        let truth = shape(t) * 1.02_f64.powf(t as f64 / WEEK as f64);
+        assert!(
+            (forecast.point[h] - truth).abs() / truth < 0.1,
+            "{h}: {} vs {truth}",
+            forecast.point[h]
+        );
+    }
+}
+
+// Too little history and a level outside (0, 1) are refused by name.
+#[test]
+fn short_history_and_a_bad_level_are_refused() {
+    let short = series(weeks(1));
+    let enough = series(weeks(3));
+
+    let error = forecast(Model::Mstl, &short, 24, 0.8).unwrap_err();
+    assert!(
+        error.to_string().contains("needs at least 336 steps"),
+        "{error}"
+    );
+    let error = forecast(Model::SeasonalNaive, &enough, 24, 1.5).unwrap_err();
+    assert_eq!(error, ForecastError::Level { level: 1.5 });
+}
+
+// The normal quantile matches the tables.
+#[test]
+fn normal_quantiles() {
+    assert!((normal_quantile(0.975) - 1.959_964).abs() < 1e-5);
+    assert!((normal_quantile(0.9) - 1.281_552).abs() < 1e-5);
+    assert!(normal_quantile(0.5).abs() < 1e-12);
+    assert!((normal_quantile(0.001) + 3.090_232).abs() < 1e-5);
+}
