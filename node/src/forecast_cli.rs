@@ -30,23 +30,94 @@ pub enum ForecastCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Time each model's 7-day forecast of one series from 8 weeks of
+    /// hourly history, at origins spread through the counts: p50, p99, max.
+    Bench {
+        /// The counts, as for `eval`.
+        #[arg(long)]
+        counts: PathBuf,
+        /// Forecasts timed per model.
+        #[arg(long, default_value_t = 200)]
+        forecasts: usize,
+    },
 }
 
 /// Runs a `cordon forecast` command.
 pub fn run(command: ForecastCommand) -> anyhow::Result<()> {
-    let ForecastCommand::Eval {
-        counts,
-        areas,
-        origin_every_h,
-        json,
-    } = command;
+    match command {
+        ForecastCommand::Eval {
+            counts,
+            areas,
+            origin_every_h,
+            json,
+        } => eval(&counts, &areas, origin_every_h, json),
+        ForecastCommand::Bench { counts, forecasts } => bench(&counts, forecasts),
+    }
+}
+
+fn read_counts(
+    counts: &PathBuf,
+) -> anyhow::Result<std::collections::BTreeMap<String, cordon_forecast::Series>> {
+    let text = std::fs::read_to_string(counts)
+        .with_context(|| format!("read the counts file {}", counts.display()))?;
+    cordon_forecast::counts_csv::parse(&text, HOURLY_STEP_S)
+        .with_context(|| format!("{}", counts.display()))
+}
+
+/// `cordon forecast bench`: each model's time for one 7-day forecast.
+fn bench(counts: &PathBuf, forecasts: usize) -> anyhow::Result<()> {
+    use cordon_forecast::{forecast, Model};
+    if !(1..=10_000).contains(&forecasts) {
+        bail!("--forecasts {forecasts}: time 1 to 10000 forecasts per model, e.g. 200");
+    }
+    let series = read_counts(counts)?;
+    let history = EvalPlan::hourly().history_weeks * 168;
+    let origins: Vec<(&cordon_forecast::Series, usize)> = series
+        .values()
+        .flat_map(|one| {
+            (history..one.values.len())
+                .step_by(97)
+                .map(move |o| (one, o))
+        })
+        .take(forecasts)
+        .collect();
+    println!(
+        "forecast bench: {} forecasts per model, 168 hourly steps ahead from {history} hours of history",
+        origins.len()
+    );
+    for model in Model::ALL {
+        let mut times_us: Vec<u128> = origins
+            .iter()
+            .map(|(one, origin)| {
+                let past = one.window(origin - history, *origin);
+                let started = std::time::Instant::now();
+                let _ = forecast(model, &past, 168, 0.8);
+                started.elapsed().as_micros()
+            })
+            .collect();
+        times_us.sort_unstable();
+        let at = |q: f64| times_us[((times_us.len() - 1) as f64 * q).round() as usize] as f64 / 1e3;
+        println!(
+            "{:<16} p50 {:>7.2} ms  p99 {:>7.2} ms  max {:>7.2} ms",
+            model.name(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
+    }
+    Ok(())
+}
+
+fn eval(
+    counts: &PathBuf,
+    areas: &[String],
+    origin_every_h: usize,
+    json: bool,
+) -> anyhow::Result<()> {
     if origin_every_h == 0 || origin_every_h > 24 * 28 {
         bail!("--origin-every-h {origin_every_h}: use 1 to 672 hours, e.g. 31");
     }
-    let text = std::fs::read_to_string(&counts)
-        .with_context(|| format!("read the counts file {}", counts.display()))?;
-    let mut series = cordon_forecast::counts_csv::parse(&text, HOURLY_STEP_S)
-        .with_context(|| format!("{}", counts.display()))?;
+    let mut series = read_counts(counts)?;
     if !areas.is_empty() {
         if let Some(unknown) = areas.iter().find(|id| !series.contains_key(*id)) {
             let known: Vec<&String> = series.keys().collect();
@@ -80,7 +151,7 @@ fn print(report: &EvalReport) {
         100.0 * plan.level
     );
     println!(
-        "{:<24} {:>8} {:<16} {:>8} {:>7} {:>9} {:>8} {:>8}",
+        "{:<34} {:>8} {:<16} {:>8} {:>7} {:>9} {:>8} {:>8}",
         "series", "horizon", "model", "MAPE %", "MASE", "vs naive", "in int.", "scored"
     );
     for one in &report.series {
@@ -95,7 +166,7 @@ fn print(report: &EvalReport) {
 fn print_scores(label: &str, scores: &[Score]) {
     for score in scores {
         println!(
-            "{:<24} {:>7}h {:<16} {:>8.2} {:>7.3} {:>8.2}x {:>7.1}% {:>8}",
+            "{:<34} {:>7}h {:<16} {:>8.2} {:>7.3} {:>8.2}x {:>7.1}% {:>8}",
             label,
             score.horizon_steps,
             score.model,

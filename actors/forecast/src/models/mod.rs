@@ -35,11 +35,20 @@ pub enum Model {
     /// MSTL with daily and weekly seasons and an AutoETS trend, fitted on
     /// the last [`MSTL_WEEKS`] weeks.
     Mstl,
+    /// The weekly profile and MSTL combined: the mean of their forecasts on
+    /// the log scale (an equal-weight combination, which forecasting
+    /// competitions have long found steadier than either model alone).
+    Combined,
 }
 
 impl Model {
     /// Every model, the baseline first.
-    pub const ALL: [Model; 3] = [Model::SeasonalNaive, Model::WeeklyProfile, Model::Mstl];
+    pub const ALL: [Model; 4] = [
+        Model::SeasonalNaive,
+        Model::WeeklyProfile,
+        Model::Mstl,
+        Model::Combined,
+    ];
 
     /// Its name on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -47,6 +56,7 @@ impl Model {
             Model::SeasonalNaive => "seasonal-naive",
             Model::WeeklyProfile => "weekly-profile",
             Model::Mstl => "mstl-ets",
+            Model::Combined => "combined",
         }
     }
 }
@@ -110,7 +120,7 @@ pub fn forecast(
     let week = history.week_steps();
     let needed = match model {
         Model::SeasonalNaive | Model::WeeklyProfile => week + 1,
-        Model::Mstl => 2 * week,
+        Model::Mstl | Model::Combined => 2 * week,
     };
     if history.values.len() < needed {
         return Err(ForecastError::ShortHistory {
@@ -125,6 +135,26 @@ pub fn forecast(
         Model::SeasonalNaive => Ok(seasonal_naive(&log, week, steps, level, z)),
         Model::WeeklyProfile => Ok(weekly_profile(&log, history, steps, level, z)),
         Model::Mstl => mstl(&log, history, steps, level),
+        Model::Combined => {
+            let profile = weekly_profile(&log, history, steps, level, z);
+            Ok(combine(&profile, &mstl(&log, history, steps, level)?))
+        }
+    }
+}
+
+/// The mean of two forecasts on the log scale, point and bounds.
+fn combine(a: &Forecast, b: &Forecast) -> Forecast {
+    let mean = |x: &[f64], y: &[f64]| -> Vec<f64> {
+        x.iter()
+            .zip(y)
+            .map(|(x, y)| ((x.ln_1p() + y.ln_1p()) / 2.0).exp_m1())
+            .collect()
+    };
+    Forecast {
+        point: mean(&a.point, &b.point),
+        lower: mean(&a.lower, &b.lower),
+        upper: mean(&a.upper, &b.upper),
+        level: a.level,
     }
 }
 
@@ -209,7 +239,11 @@ fn mstl(
         model: Model::Mstl.name(),
         reason,
     };
-    let trend = AutoETS::non_seasonal().into_trend_model();
+    // Additive errors: on the log scale a multiplicative error would count
+    // the crowd's proportions twice (and halves the search).
+    let trend = AutoETS::new(1, "AZN")
+        .map_err(|error| failed(error.to_string()))?
+        .into_trend_model();
     let model = MSTLModel::new(vec![history.day_steps(), week], trend);
     let fitted = model
         .fit(&log[fit_from..])
