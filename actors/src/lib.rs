@@ -34,6 +34,7 @@
 pub mod actor;
 pub mod bounds;
 pub mod context;
+pub mod crowd;
 pub(crate) mod health;
 pub mod hub;
 pub mod move_up_round;

@@ -57,6 +57,8 @@ pub enum CrowdArea<'d> {
     Zone(&'d super::Zone),
     /// A station's territory (its three zones).
     Station(&'d super::Station),
+    /// An ad-hoc polygon, at least three corners.
+    Polygon(Vec<LatLon>),
 }
 
 impl District {
@@ -107,6 +109,7 @@ impl CrowdArea<'_> {
             CrowdArea::Sensitive(area) => area.contains(position),
             CrowdArea::Zone(zone) => zone.contains(position),
             CrowdArea::Station(station) => station.zones.iter().any(|zone| zone.contains(position)),
+            CrowdArea::Polygon(corners) => super::geo::polygon_contains(corners, position),
         }
     }
 
@@ -116,6 +119,7 @@ impl CrowdArea<'_> {
             CrowdArea::Sensitive(area) => &area.id,
             CrowdArea::Zone(zone) => &zone.id,
             CrowdArea::Station(station) => &station.id,
+            CrowdArea::Polygon(_) => "polygon",
         }
     }
 
@@ -123,7 +127,7 @@ impl CrowdArea<'_> {
     pub fn capacity(&self) -> Option<u32> {
         match self {
             CrowdArea::Sensitive(area) => area.crowd_capacity,
-            CrowdArea::Zone(_) | CrowdArea::Station(_) => None,
+            CrowdArea::Zone(_) | CrowdArea::Station(_) | CrowdArea::Polygon(_) => None,
         }
     }
 }

@@ -107,3 +107,81 @@ pub struct CrowdCountsQuery {
     /// To (Unix ms, exclusive); now when left out.
     pub to_ms: Option<u64>,
 }
+
+/// `GET /v1/crowd/forecast`'s query.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CrowdForecastQuery {
+    /// A sensitive area, zone or station.
+    pub area: Option<String>,
+    /// Or one sensor.
+    pub sensor: Option<String>,
+    /// Or an ad-hoc polygon: `lat,lon;lat,lon;lat,lon[;...]` (WGS-84, at
+    /// least three corners): the sum of the sensors inside.
+    pub polygon: Option<String>,
+    /// Minutes ahead, 1 to 10080 (7 days); 60 when left out. Up to 60 the
+    /// minute nowcast answers, beyond it the hourly models.
+    pub horizon_min: Option<u32>,
+}
+
+/// `GET /v1/crowd/forecast`: an area's forecast with its intervals, its
+/// bands and the first crossing into a higher one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CrowdForecast {
+    /// What was asked for (an id, or `polygon`).
+    pub of: String,
+    /// The sensors summed.
+    pub sensors: Vec<String>,
+    /// The model: `nowcast` (minutes), `combined` or `weekly-profile` (hours).
+    pub model: String,
+    /// Seconds between points.
+    pub step_s: u32,
+    /// The prediction intervals' coverage, 0 to 1.
+    pub level: f64,
+    /// The newest count of every sensor, summed.
+    pub latest: Option<CrowdPoint>,
+    /// The area's capacity (people at once), where the district gives one.
+    pub capacity: Option<u32>,
+    /// Its bands, where it has a capacity.
+    pub bands: Option<CrowdBands>,
+    /// The band of the latest count (`low`, `medium`, `high`).
+    pub band_now: Option<String>,
+    /// The first step the forecast enters a higher band, if it does.
+    pub crossing: Option<CrowdCrossing>,
+    /// The forecast, oldest first.
+    pub points: Vec<CrowdForecastPoint>,
+}
+
+/// Density bands, in people.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CrowdBands {
+    /// From here the band is medium.
+    pub medium_from: f64,
+    /// From here it is high.
+    pub high_from: f64,
+}
+
+/// A forecast crossing into a higher band.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CrowdCrossing {
+    /// `medium` or `high`.
+    pub band: String,
+    /// When (Unix ms).
+    pub at_ms: u64,
+    /// The probability the count is in that band or above then, 0.5 to 1.
+    pub confidence: f64,
+}
+
+/// One forecast step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CrowdForecastPoint {
+    /// The step's start (Unix ms).
+    pub at_ms: u64,
+    /// The expected count.
+    pub count: f64,
+    /// The interval's lower bound.
+    pub lower: f64,
+    /// Its upper bound.
+    pub upper: f64,
+}

@@ -5,20 +5,25 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use cordon_api::crowd::{
-    CrowdCountBatch, CrowdCounted, CrowdCountsQuery, CrowdPoint, CrowdSensor, CrowdSensorList,
-    CrowdSeries,
+    CrowdBands, CrowdCountBatch, CrowdCounted, CrowdCountsQuery, CrowdCrossing, CrowdForecast,
+    CrowdForecastPoint, CrowdForecastQuery, CrowdPoint, CrowdSensor, CrowdSensorList, CrowdSeries,
 };
 use cordon_api::ApiError;
+use cordon_config::district::sensors::CrowdArea;
+use cordon_config::district::LatLon;
 use cordon_config::District;
 use cordon_consensus::ledger::actions::CROWD_CLOCK_SKEW_MS;
+use cordon_consensus::ledger::crowd::SensorCounts;
 use cordon_consensus::ledger::crowd::{CrowdCounts, MINUTE_MS};
 use cordon_consensus::ledger::{
     Action, Command, CrowdReading, Effect, RecordCrowdCounts, CROWD_READINGS_MAX,
 };
 use cordon_consensus::node::unix_millis;
+use cordon_forecast::Bands;
 
 use super::{admit, body, commit, request_id, ApiResult, ApiState, Caller, Failure};
 
@@ -254,4 +259,150 @@ fn summed(
             .collect()
     };
     (points(minutes), points(hours))
+}
+
+/// The longest ad-hoc polygon, in corners.
+const POLYGON_CORNERS_MAX: usize = 100;
+
+/// An area's crowd forecast with its bands and the first crossing into a
+/// higher one (computed on the node answering, from its applied ledger
+/// after a read barrier: every node answers the same).
+#[utoipa::path(get, path = "/v1/crowd/forecast", tag = "crowd",
+    params(CrowdForecastQuery),
+    responses(
+        (status = 200, description = "The forecast", body = CrowdForecast),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn forecast(
+    State(state): State<ApiState>,
+    query: Result<Query<CrowdForecastQuery>, QueryRejection>,
+) -> ApiResult<Json<CrowdForecast>> {
+    let _permit = admit(&state)?;
+    let Query(query) = query.map_err(|e| Failure::bad_input(e.body_text()))?;
+    let district = &state.actors.context().district;
+    let (of, sensors, capacity) = forecast_area_of(district, &query)?;
+    let horizon_min = query.horizon_min.unwrap_or(60);
+    state.node.read_barrier().await?;
+    let counts: Vec<Option<SensorCounts>> = {
+        let applied = state.node.ledger().read();
+        let crowd = applied.ledger.crowd();
+        sensors.iter().map(|id| crowd.sensor(id).cloned()).collect()
+    };
+    let now_ms = unix_millis();
+    let area = tokio::task::spawn_blocking(move || {
+        let counts: Vec<Option<&SensorCounts>> = counts.iter().map(Option::as_ref).collect();
+        cordon_actors::crowd::forecast_counts(&counts, now_ms, horizon_min)
+    })
+    .await
+    .map_err(|error| Failure::bad_input(format!("the forecast failed: {error}")))?
+    .map_err(|error| {
+        Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot_forecast",
+            error.to_string(),
+        )
+    })?;
+    Ok(Json(forecast_body(of, sensors, capacity, &area)))
+}
+
+/// The answer for `area`'s forecast.
+fn forecast_body(
+    of: String,
+    sensors: Vec<String>,
+    capacity: Option<u32>,
+    area: &cordon_actors::crowd::AreaForecast,
+) -> CrowdForecast {
+    let bands = capacity.map(Bands::of_capacity);
+    let crossing = bands.as_ref().and_then(|bands| area.crossing(bands));
+    let f = &area.forecast;
+    CrowdForecast {
+        of,
+        sensors,
+        model: area.model.name().to_string(),
+        step_s: (area.step_ms / 1_000) as u32,
+        level: f.level,
+        latest: area
+            .latest
+            .map(|(at_ms, count)| CrowdPoint { at_ms, count }),
+        capacity,
+        band_now: bands.as_ref().map(|bands| {
+            let now = area.latest.map_or(0.0, |(_, count)| count);
+            bands.band(now).as_str().to_string()
+        }),
+        bands: bands.map(|bands| CrowdBands {
+            medium_from: bands.medium_from,
+            high_from: bands.high_from,
+        }),
+        crossing: crossing.map(|crossing| CrowdCrossing {
+            band: crossing.band.as_str().to_string(),
+            at_ms: area.at_ms(crossing.step),
+            confidence: crossing.confidence,
+        }),
+        points: (0..f.point.len())
+            .map(|step| CrowdForecastPoint {
+                at_ms: area.at_ms(step),
+                count: f.point[step],
+                lower: f.lower[step],
+                upper: f.upper[step],
+            })
+            .collect(),
+    }
+}
+
+/// The area, sensor or polygon a forecast is asked for: its name, its
+/// sensors and its capacity.
+fn forecast_area_of(
+    district: &District,
+    query: &CrowdForecastQuery,
+) -> ApiResult<(String, Vec<String>, Option<u32>)> {
+    let Some(polygon) = &query.polygon else {
+        let counts_query = CrowdCountsQuery {
+            sensor: query.sensor.clone(),
+            area: query.area.clone(),
+            ..CrowdCountsQuery::default()
+        };
+        return sensors_of(district, &counts_query);
+    };
+    if query.area.is_some() || query.sensor.is_some() {
+        return Err(Failure::bad_input(
+            "name exactly one of area=, sensor= or polygon=",
+        ));
+    }
+    let area = CrowdArea::Polygon(polygon_corners(polygon)?);
+    let sensors = district
+        .sensors_in(&area)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    Ok(("polygon".to_string(), sensors, None))
+}
+
+/// `lat,lon;lat,lon;...` as corners, or what is wrong with it.
+fn polygon_corners(text: &str) -> ApiResult<Vec<LatLon>> {
+    let bad = |why: String| {
+        Failure::bad_input(format!(
+            "polygon {why}: write 3 to {POLYGON_CORNERS_MAX} corners as lat,lon;lat,lon;lat,lon (WGS-84 degrees)"
+        ))
+    };
+    let corners: Vec<&str> = text.split(';').collect();
+    if !(3..=POLYGON_CORNERS_MAX).contains(&corners.len()) {
+        return Err(bad(format!("has {} corners", corners.len())));
+    }
+    corners
+        .iter()
+        .enumerate()
+        .map(|(index, corner)| {
+            let (lat, lon) = corner
+                .split_once(',')
+                .and_then(|(lat, lon)| {
+                    Some((
+                        lat.trim().parse::<f64>().ok()?,
+                        lon.trim().parse::<f64>().ok()?,
+                    ))
+                })
+                .filter(|(lat, lon)| (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon))
+                .ok_or_else(|| bad(format!("corner {index} {corner:?} is not lat,lon")))?;
+            Ok(LatLon::new(lat, lon))
+        })
+        .collect()
 }

@@ -196,7 +196,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         resolve_incident,
     };
     use coverage::coverage;
-    use crowd::{list_sensors, read_counts, record_counts};
+    use crowd::{forecast, list_sensors, read_counts, record_counts};
     use move_ups::{approve_move_up, decline_move_up, list_move_ups};
     use units::{list_units, update_unit_status};
     use axum::http::Method;
@@ -218,6 +218,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/crowd/counts", Method::POST, Needs(Right::RecordCrowdCounts), post(record_counts)),
         route("/v1/crowd/counts", Method::GET, Needs(Right::Read), get(read_counts)),
         route("/v1/crowd/sensors", Method::GET, Needs(Right::Read), get(list_sensors)),
+        route("/v1/crowd/forecast", Method::GET, Needs(Right::Read), get(forecast)),
         route("/v1/actors", Method::GET, Needs(Right::Read), get(list_actors)),
         route("/v1/actors/local", Method::GET, Needs(Right::Read), get(local_actors)),
         route("/v1/drills", Method::GET, Needs(Right::Read), get(drills)),
@@ -250,7 +251,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         units::list_units, units::update_unit_status, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
-        crowd::record_counts, crowd::read_counts, crowd::list_sensors,
+        crowd::record_counts, crowd::read_counts, crowd::list_sensors, crowd::forecast,
         actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,

@@ -3,7 +3,7 @@
 //! field with nothing half-kept; a resend is harmless; only the feed and
 //! commanders may record.
 
-use cordon_api::crowd::{CrowdCounted, CrowdSensorList, CrowdSeries};
+use cordon_api::crowd::{CrowdCounted, CrowdForecast, CrowdSensorList, CrowdSeries};
 use cordon_node::client::{ApiClient, ClientError};
 use serde_json::{json, Value};
 
@@ -163,4 +163,88 @@ async fn bad_batches_are_refused(feed: &ApiClient, now: u64) {
         conflict.contains("already has a different count"),
         "{conflict}"
     );
+}
+
+// Yesterday the riverside filled to 60 000 ten minutes after this time of
+// day; today it stands at its usual 30 000. A half-hour forecast, asked of
+// another node, follows yesterday's rise and warns of the high band about
+// ten minutes ahead; an ad-hoc polygon around one camera forecasts that
+// camera alone; a bad polygon and a horizon past 7 days are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forecast_from_any_node_warns_of_the_rise_the_profile_foresees() {
+    // Phase 1: 26 hours of minute counts of the three Bund cameras.
+    let cluster = start_cluster().await;
+    let feed = feed(&cluster).await;
+    let (last, now) = last_minutes();
+    let day = 24 * 60 * MINUTE_MS;
+    let surge = (now - day + 10 * MINUTE_MS)..(now - day + 40 * MINUTE_MS);
+    let cameras = [
+        "bund-waibaidu-camera",
+        "bund-chen-yi-square-camera",
+        "bund-signal-tower-camera",
+    ];
+    let mut counts = Vec::new();
+    for at_ms in (last - 26 * 60 * MINUTE_MS..=last).step_by(MINUTE_MS as usize) {
+        let each = if surge.contains(&at_ms) {
+            20_000
+        } else {
+            10_000
+        };
+        for camera in cameras {
+            counts.push(json!({"sensor": camera, "at_ms": at_ms, "count": each}));
+        }
+    }
+    for chunk in counts.chunks(800) {
+        feed.post::<CrowdCounted>("/v1/crowd/counts", &batch(json!(chunk)), 0)
+            .await
+            .unwrap();
+    }
+
+    // Phase 2: node 2 forecasts the next half hour of the riverside.
+    let forecast: CrowdForecast = cluster
+        .client
+        .get_from(2, "/v1/crowd/forecast?area=bund-riverside&horizon_min=30")
+        .await
+        .unwrap();
+    assert_eq!(forecast.model, "nowcast");
+    assert_eq!(forecast.band_now.as_deref(), Some("low"));
+    assert_eq!(forecast.latest.as_ref().map(|p| p.count), Some(30_000.0));
+    assert!(forecast.points.len() >= 30, "{}", forecast.points.len());
+    let crossing = forecast.crossing.expect("a warning of the rise");
+    assert_eq!(crossing.band, "high");
+    let ahead_min = (crossing.at_ms as i64 - now as i64) / MINUTE_MS as i64;
+    assert!(
+        (9..=11).contains(&ahead_min),
+        "crosses {ahead_min} min ahead"
+    );
+    assert!(crossing.confidence >= 0.5);
+
+    // Phase 3: a polygon around one camera forecasts it alone; bad asks are
+    // refused naming the fix.
+    let around = "31.2410,121.4860;31.2410,121.4876;31.2430,121.4876;31.2430,121.4860";
+    let one: CrowdForecast = cluster
+        .client
+        .get(
+            &format!("/v1/crowd/forecast?polygon={around}&horizon_min=5"),
+            0,
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.sensors, vec!["bund-chen-yi-square-camera".to_string()]);
+    assert_eq!(one.capacity, None);
+    let bad = cluster
+        .client
+        .get::<CrowdForecast>("/v1/crowd/forecast?polygon=31.24,121.48;31.25", 0)
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("lat,lon;lat,lon;lat,lon"), "{bad}");
+    let far = cluster
+        .client
+        .get::<CrowdForecast>(
+            "/v1/crowd/forecast?area=bund-riverside&horizon_min=20000",
+            0,
+        )
+        .await
+        .unwrap_err();
+    assert!(far.to_string().contains("1 to 10080 minutes"), "{far}");
 }

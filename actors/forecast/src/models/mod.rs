@@ -17,6 +17,14 @@ pub const NOWCAST_HALF_LIFE_H: f64 = 2.0;
 /// Half-life over the horizon of that departure, in hours: a crowd
 /// running above its usual level stays so for the evening, not the week.
 pub const NOWCAST_DECAY_HALF_LIFE_H: f64 = 6.0;
+/// Days of the same minute the nowcast's profile takes its median over (the
+/// ledger keeps 8 days of minutes).
+pub const NOWCAST_DAYS: usize = 7;
+/// Half-life of a departure's weight in the minute nowcast, in minutes.
+pub const NOWCAST_MINUTES_HALF_LIFE_MIN: f64 = 10.0;
+/// Half-life over the horizon of that departure, in minutes: within the
+/// hour a surge keeps most of its lead.
+pub const NOWCAST_MINUTES_DECAY_HALF_LIFE_MIN: f64 = 60.0;
 /// Weeks of history MSTL is fitted on (its cost grows with the length).
 pub const MSTL_WEEKS: usize = 8;
 
@@ -35,6 +43,11 @@ pub enum Model {
     /// MSTL with daily and weekly seasons and an AutoETS trend, fitted on
     /// the last [`MSTL_WEEKS`] weeks.
     Mstl,
+    /// For the next minutes of minute counts: the median of the same minute
+    /// over the last [`NOWCAST_DAYS`] days, moved by how far the last
+    /// minutes ran above or below it (half-life
+    /// [`NOWCAST_MINUTES_HALF_LIFE_MIN`]), fading over the horizon.
+    Nowcast,
     /// The weekly profile and MSTL combined: the mean of their forecasts on
     /// the log scale (an equal-weight combination, which forecasting
     /// competitions have long found steadier than either model alone).
@@ -42,7 +55,8 @@ pub enum Model {
 }
 
 impl Model {
-    /// Every model, the baseline first.
+    /// Every model for hourly counts, the baseline first (the nowcast is
+    /// for minute counts).
     pub const ALL: [Model; 4] = [
         Model::SeasonalNaive,
         Model::WeeklyProfile,
@@ -57,6 +71,7 @@ impl Model {
             Model::WeeklyProfile => "weekly-profile",
             Model::Mstl => "mstl-ets",
             Model::Combined => "combined",
+            Model::Nowcast => "nowcast",
         }
     }
 }
@@ -119,6 +134,7 @@ pub fn forecast(
     }
     let week = history.week_steps();
     let needed = match model {
+        Model::Nowcast => history.day_steps() + 1,
         Model::SeasonalNaive | Model::WeeklyProfile => week + 1,
         Model::Mstl | Model::Combined => 2 * week,
     };
@@ -133,10 +149,23 @@ pub fn forecast(
     let z = normal_quantile(0.5 + level / 2.0);
     match model {
         Model::SeasonalNaive => Ok(seasonal_naive(&log, week, steps, level, z)),
-        Model::WeeklyProfile => Ok(weekly_profile(&log, history, steps, level, z)),
+        Model::WeeklyProfile => Ok(profile_nowcast(
+            &log,
+            Shape::weekly(history),
+            steps,
+            level,
+            z,
+        )),
+        Model::Nowcast => Ok(profile_nowcast(
+            &log,
+            Shape::daily_minutes(history),
+            steps,
+            level,
+            z,
+        )),
         Model::Mstl => mstl(&log, history, steps, level),
         Model::Combined => {
-            let profile = weekly_profile(&log, history, steps, level, z);
+            let profile = profile_nowcast(&log, Shape::weekly(history), steps, level, z);
             Ok(combine(&profile, &mstl(&log, history, steps, level)?))
         }
     }
@@ -173,21 +202,54 @@ fn seasonal_naive(log: &[f64], week: usize, steps: usize, level: f64, z: f64) ->
     from_log(&out, level)
 }
 
-/// The weekly profile at each step ahead, moved by the faded nowcast.
-fn weekly_profile(log: &[f64], history: &Series, steps: usize, level: f64, z: f64) -> Forecast {
+/// How a profile-and-nowcast model reads a series: its season, how many
+/// seasons back its median takes, and how fast a departure from the
+/// profile weighs in and fades, in steps.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    season: usize,
+    seasons_back: usize,
+    half_life_steps: f64,
+    decay_half_life_steps: f64,
+}
+
+impl Shape {
+    /// The weekly profile of hourly (or finer) counts.
+    fn weekly(history: &Series) -> Shape {
+        let steps_per_hour = 3_600.0 / f64::from(history.step_s);
+        Shape {
+            season: history.week_steps(),
+            seasons_back: PROFILE_WEEKS,
+            half_life_steps: NOWCAST_HALF_LIFE_H * steps_per_hour,
+            decay_half_life_steps: NOWCAST_DECAY_HALF_LIFE_H * steps_per_hour,
+        }
+    }
+
+    /// The daily profile of minute counts, for the next minutes.
+    fn daily_minutes(history: &Series) -> Shape {
+        let steps_per_minute = 60.0 / f64::from(history.step_s);
+        Shape {
+            season: history.day_steps(),
+            seasons_back: NOWCAST_DAYS,
+            half_life_steps: NOWCAST_MINUTES_HALF_LIFE_MIN * steps_per_minute,
+            decay_half_life_steps: NOWCAST_MINUTES_DECAY_HALF_LIFE_MIN * steps_per_minute,
+        }
+    }
+}
+
+/// The profile at each step ahead, moved by the faded nowcast.
+fn profile_nowcast(log: &[f64], shape: Shape, steps: usize, level: f64, z: f64) -> Forecast {
     let n = log.len();
-    let week = history.week_steps();
-    let steps_per_hour = 3_600.0 / f64::from(history.step_s);
-    let departures: Vec<f64> = (week..n)
-        .map(|t| log[t] - profile_at(log, t, week))
+    let departures: Vec<f64> = (shape.season..n)
+        .map(|t| log[t] - profile_at(log, t, shape))
         .collect();
-    let recent = recent_departure(&departures, NOWCAST_HALF_LIFE_H * steps_per_hour);
+    let recent = recent_departure(&departures, shape.half_life_steps);
     let sigma = std_dev(&departures);
-    let decay = 0.5_f64.powf(1.0 / (NOWCAST_DECAY_HALF_LIFE_H * steps_per_hour));
+    let decay = 0.5_f64.powf(1.0 / shape.decay_half_life_steps.max(1.0));
     let mut extended = log.to_vec();
     let mut out = Vec::with_capacity(steps);
     for h in 0..steps {
-        let base = profile_at(&extended, n + h, week);
+        let base = profile_at(&extended, n + h, shape);
         extended.push(base);
         let nudge = recent * decay.powi(h as i32 + 1);
         out.push((base + nudge, z * sigma));
@@ -195,11 +257,11 @@ fn weekly_profile(log: &[f64], history: &Series, steps: usize, level: f64, z: f6
     from_log(&out, level)
 }
 
-/// The median of the values at `t` minus 1 to [`PROFILE_WEEKS`] weeks that
+/// The median of the values at `t` minus 1 to `seasons_back` seasons that
 /// exist.
-fn profile_at(log: &[f64], t: usize, week: usize) -> f64 {
-    let mut past: Vec<f64> = (1..=PROFILE_WEEKS)
-        .filter_map(|k| t.checked_sub(k * week).map(|i| log[i]))
+fn profile_at(log: &[f64], t: usize, shape: Shape) -> f64 {
+    let mut past: Vec<f64> = (1..=shape.seasons_back)
+        .filter_map(|k| t.checked_sub(k * shape.season).map(|i| log[i]))
         .collect();
     median(&mut past)
 }
@@ -298,7 +360,7 @@ fn std_dev(values: &[f64]) -> f64 {
 
 /// The standard normal quantile at `p` (Acklam's rational approximation,
 /// relative error below 1.2e-9).
-fn normal_quantile(p: f64) -> f64 {
+pub(crate) fn normal_quantile(p: f64) -> f64 {
     const A: [f64; 6] = [
         -3.969_683_028_665_376e1,
         2.209_460_984_245_205e2,

@@ -145,3 +145,50 @@ fn normal_quantiles() {
     assert!(normal_quantile(0.5).abs() < 1e-12);
     assert!((normal_quantile(0.001) + 3.090_232).abs() < 1e-5);
 }
+
+// On minute counts, a crowd running at twice its usual level for the last
+// half hour makes the nowcast's next minutes follow it, fading toward the
+// daily profile over the following hours.
+#[test]
+fn the_minute_nowcast_follows_a_surge() {
+    let day = 24 * 60;
+    let usual = |t: usize| {
+        50.0 + 40.0
+            * ((t % day) as f64 / day as f64 * std::f64::consts::TAU)
+                .sin()
+                .abs()
+    };
+    let mut values: Vec<Option<f64>> = (0..3 * day).map(|t| Some(usual(t).round())).collect();
+    let surge_from = values.len() - 30;
+    for (t, value) in values.iter_mut().enumerate().skip(surge_from) {
+        *value = Some((2.0 * usual(t)).round());
+    }
+    let history = Series {
+        start_local_s: 0,
+        step_s: 60,
+        values,
+    };
+
+    let forecast = forecast(Model::Nowcast, &history, 6 * 60, 0.8).unwrap();
+
+    assert_sane(&forecast, 6 * 60);
+    let next = 2.0 * usual(3 * day);
+    assert!(
+        (forecast.point[0] - next).abs() / next < 0.15,
+        "{} vs {next}",
+        forecast.point[0]
+    );
+    let later = usual(3 * day + 6 * 60 - 1);
+    assert!((forecast.point[6 * 60 - 1] - later).abs() / later < 0.15);
+    let short = Series {
+        values: history.values[..day].to_vec(),
+        ..history
+    };
+    assert!(forecast_err(&short).contains("needs at least 1441 steps"));
+}
+
+fn forecast_err(history: &Series) -> String {
+    forecast(Model::Nowcast, history, 10, 0.8)
+        .unwrap_err()
+        .to_string()
+}
