@@ -70,7 +70,8 @@ pub enum CodecError {
 /// request ids after `SUCCESS_MEMORY_ENTRIES`; 7 adds move-ups (three
 /// actions, two effects, two rejections, the ledger's move-ups and a
 /// unit's post); 8 adds crowd counts (an action, an effect, a rejection and
-/// the ledger's counts per sensor).
+/// the ledger's counts per sensor) and the hazard register (six actions, two
+/// effects, two rejections, the hazards and the tally cleared per day).
 pub const STORAGE_FORMAT_VERSION: u16 = 8;
 
 /// The first bytes of a versioned encoding, before the version.

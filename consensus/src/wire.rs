@@ -26,7 +26,7 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 4: pre-votes.
 /// 5: archive batches fetched from peers; storage format 6 in snapshots.
 /// 6: move-up actions and effects; storage format 7 in snapshots.
-/// 7: crowd counts (an action, an effect, a rejection); storage format 8.
+/// 7: crowd counts and the hazard register; storage format 8.
 pub const WIRE_VERSION: u16 = 7;
 
 /// A request frame.

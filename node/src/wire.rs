@@ -322,6 +322,14 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
             move_up_id: *move_up_id,
             status: status.to_string(),
         },
+        Effect::HazardChanged { hazard_id, stage } => Wire::HazardChanged {
+            hazard_id: *hazard_id,
+            stage: stage.clone(),
+        },
+        Effect::HazardEscalated { hazard_id, level } => Wire::HazardEscalated {
+            hazard_id: *hazard_id,
+            level: *level,
+        },
         Effect::CrowdCounted { kept, resent } => Wire::CrowdCounted {
             kept: *kept,
             resent: *resent,

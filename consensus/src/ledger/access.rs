@@ -97,11 +97,14 @@ pub enum Right {
     Drill,
     /// Record crowd counts (a reporter: from the risk-warning channel).
     RecordCrowdCounts,
+    /// Work the hazard register (a reporter or field unit: report only; a
+    /// field unit: verify what it was pushed; a station: its own ground).
+    HandleHazards,
 }
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 9] = [
+    pub const ALL: [Right; 10] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
@@ -111,6 +114,7 @@ impl Right {
         Right::CloseIncident,
         Right::Drill,
         Right::RecordCrowdCounts,
+        Right::HandleHazards,
     ];
 
     /// The right's name in refusals and `GET /v1/whoami`.
@@ -125,6 +129,7 @@ impl Right {
             Right::CloseIncident => "close_incident",
             Right::Drill => "drill",
             Right::RecordCrowdCounts => "record_crowd_counts",
+            Right::HandleHazards => "handle_hazards",
         }
     }
 }
@@ -157,6 +162,7 @@ impl RoleKind {
             Right::CloseIncident => matches!(self, Dispatcher | Commander | Station),
             Right::Drill =>         matches!(self, Drill),
             Right::RecordCrowdCounts => matches!(self, Reporter | Commander),
+            Right::HandleHazards => matches!(self, Reporter | Dispatcher | Commander | Station | Field),
         }
     }
 

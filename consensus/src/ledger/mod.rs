@@ -34,6 +34,7 @@ pub mod archive;
 pub mod audit;
 pub mod command;
 pub mod crowd;
+pub mod hazards;
 pub mod ids;
 pub mod model;
 pub mod move_ups;
@@ -55,6 +56,9 @@ pub use actions::{
     ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
     SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
     CROWD_READINGS_MAX, TRIAGE_BATCH_ITEMS_MAX,
+};
+pub use actions::{
+    ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
 };
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
@@ -118,6 +122,10 @@ pub struct Ledger {
     move_ups: BTreeMap<u64, MoveUp>,
     /// Crowd counts per sensor, downsampled with age.
     crowd: crowd::CrowdCounts,
+    /// The hazard register: every open hazard and the newest closed ones.
+    hazards: BTreeMap<u64, hazards::Hazard>,
+    /// Hazards cleared per area and UTC day (days since 1970).
+    hazards_cleared: BTreeMap<(String, u64), u32>,
     /// Incidents the command being applied changed: re-indexed once it is.
     #[serde(skip)]
     touched: BTreeSet<IncidentId>,
@@ -317,6 +325,21 @@ impl Ledger {
     /// The crowd counts kept.
     pub fn crowd(&self) -> &crowd::CrowdCounts {
         &self.crowd
+    }
+
+    /// The hazards kept, oldest first.
+    pub fn hazards(&self) -> impl DoubleEndedIterator<Item = &hazards::Hazard> {
+        self.hazards.values()
+    }
+
+    /// The hazard `id`, if it is kept.
+    pub fn hazard(&self, id: u64) -> Option<&hazards::Hazard> {
+        self.hazards.get(&id)
+    }
+
+    /// Hazards cleared, per (area, UTC day since 1970).
+    pub fn hazards_cleared(&self) -> &BTreeMap<(String, u64), u32> {
+        &self.hazards_cleared
     }
 
     /// All units in id order.

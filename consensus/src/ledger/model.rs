@@ -206,6 +206,22 @@ pub enum Rejection {
         /// Who proposed it.
         origin: String,
     },
+    /// No hazard has this id (or it closed long ago and was forgotten).
+    #[error("hazard {hazard_id} is unknown: use an id from GET /v1/hazards")]
+    UnknownHazard {
+        /// The id asked for.
+        hazard_id: u64,
+    },
+    /// The hazard's stage may not move this way.
+    #[error("hazard {hazard_id} is {stage} and cannot become {wanted}: detected -> verifying -> confirmed or false_alarm; confirmed -> in_hand or cleared; in_hand -> cleared")]
+    HazardStage {
+        /// The hazard.
+        hazard_id: u64,
+        /// Where it stands.
+        stage: String,
+        /// Where the action would take it.
+        wanted: String,
+    },
     /// A sensor's minute already has another count.
     #[error("sensor {sensor} already has a different count for the minute at {at_ms} ms: a minute is counted once; resend the same count, or leave that minute out")]
     CrowdCountConflict {
@@ -768,6 +784,20 @@ pub enum Effect {
     IncidentsTriaged {
         /// How many.
         count: u32,
+    },
+    /// A hazard entered a stage.
+    HazardChanged {
+        /// Its id.
+        hazard_id: u64,
+        /// The stage now.
+        stage: String,
+    },
+    /// A hazard past its deadline was escalated.
+    HazardEscalated {
+        /// Its id.
+        hazard_id: u64,
+        /// 1 the station, 2 the hub.
+        level: u8,
     },
     /// Crowd counts were kept.
     CrowdCounted {

@@ -5,7 +5,7 @@
 //! action's scope ([`crate::ledger::access`]).
 
 use super::access::{Credential, Principal, Right, Scope};
-use super::actions::Action;
+use super::actions::{Action, ClearHazard, EscalateHazard, PushHazard, TakeHazardMeasure};
 use super::command::{Command, Origin};
 use super::ids::{ActorId, Channel};
 use super::model::Rejection;
@@ -141,6 +141,23 @@ impl Ledger {
         Ok(())
     }
 
+    /// What verifying hazard `hazard_id` acts on: its verifier unit (so the
+    /// unit pushed may verify), else its station's ground.
+    fn verifier_scope(&self, hazard_id: u64) -> Scope {
+        let hazard = self.hazards.get(&hazard_id);
+        let station = hazard.and_then(|h| h.station.clone());
+        match hazard.and_then(|h| h.verifier.as_ref()) {
+            Some(crate::ledger::hazards::Verifier::Unit(unit)) => Scope::Unit {
+                unit: unit.clone(),
+                station: self.units.get(unit).and_then(|u| u.station.clone()),
+            },
+            Some(crate::ledger::hazards::Verifier::Station(verifier)) => Scope::Incident {
+                station: Some(verifier.clone()),
+            },
+            None => Scope::Incident { station },
+        }
+    }
+
     /// What a client's action acts on, for the scoped roles: a report's
     /// channel, a unit and its station, an incident's station.
     fn client_scope(&self, action: &Action) -> Scope {
@@ -165,6 +182,13 @@ impl Ledger {
             Action::RecordCrowdCounts(_) => Scope::Report {
                 channel: Channel::RiskWarning,
             },
+            Action::PushHazard(PushHazard { hazard_id, .. })
+            | Action::TakeHazardMeasure(TakeHazardMeasure { hazard_id, .. })
+            | Action::ClearHazard(ClearHazard { hazard_id, .. })
+            | Action::EscalateHazard(EscalateHazard { hazard_id }) => Scope::Incident {
+                station: self.hazards.get(hazard_id).and_then(|h| h.station.clone()),
+            },
+            Action::VerifyHazard(verify) => self.verifier_scope(verify.hazard_id),
             _ => Scope::Any,
         }
     }
@@ -248,6 +272,12 @@ mod tests {
             Action::ApproveMoveUp(_) =>      [Y, Y, N, N, N, N, N],
             Action::DeclineMoveUp(_) =>      [Y, Y, N, N, N, N, N],
             Action::RecordCrowdCounts(_) =>  [Y, Y, N, N, N, N, N],
+            Action::ReportHazard(_) =>       [Y, Y, Y, Y, Y, Y, Y],
+            Action::PushHazard(_) =>         [Y, Y, Y, Y, Y, Y, Y],
+            Action::VerifyHazard(_) =>       [Y, Y, Y, Y, Y, Y, Y],
+            Action::TakeHazardMeasure(_) =>  [Y, Y, Y, Y, Y, Y, Y],
+            Action::ClearHazard(_) =>        [Y, Y, Y, Y, Y, Y, Y],
+            Action::EscalateHazard(_) =>     [Y, Y, Y, Y, Y, Y, Y],
         }
     }
 
@@ -418,6 +448,42 @@ mod tests {
                 }],
             }),
         ]
+        .into_iter()
+        .chain(hazard_actions())
+        .collect()
+    }
+
+    fn hazard_actions() -> Vec<Action> {
+        use crate::ledger::hazards::{HazardSource, MeasureKind, Verifier};
+        vec![
+            Action::ReportHazard(crate::ledger::ReportHazard {
+                area: "bund-riverside".into(),
+                position: None,
+                station: Some("bund".into()),
+                source: HazardSource::Patrol,
+                summary: "a crowd pressing on the river wall".into(),
+            }),
+            Action::PushHazard(crate::ledger::PushHazard {
+                hazard_id: 1,
+                verifier: Verifier::Station("bund".into()),
+            }),
+            Action::VerifyHazard(crate::ledger::VerifyHazard {
+                hazard_id: 1,
+                confirmed: true,
+                seen: "packed at the stairs".into(),
+            }),
+            Action::TakeHazardMeasure(crate::ledger::TakeHazardMeasure {
+                hazard_id: 1,
+                kind: MeasureKind::FlowControl,
+                unit_id: None,
+                note: "one-way up the stairs".into(),
+            }),
+            Action::ClearHazard(crate::ledger::ClearHazard {
+                hazard_id: 1,
+                note: "eased".into(),
+            }),
+            Action::EscalateHazard(crate::ledger::EscalateHazard { hazard_id: 1 }),
+        ]
     }
 
     #[test]
@@ -425,7 +491,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 26);
+        assert_eq!(names.len(), 32);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -41,7 +41,12 @@ use ring::digest::{Context, SHA256};
 ///   action in place, the old sequences gave 36a9d80f… again; then the tail
 ///   gained three crowd batches (kept, resent, refused for a conflicting
 ///   minute) and the ledger's form its counts: 7c940d5d….
-const PINNED_DIGEST: &str = "7c940d5d7153be567e690070006169f0a0dcef22564d3a6535ea219a6dcb36be";
+/// - the hazard register (#14, same format): with its actions and fields in
+///   place the sequences gave 7c940d5d… again; then the tail gained a hazard
+///   round the loop (and a clearing refused before its confirmation, an
+///   escalation refused before its deadline) and the ledger's form its
+///   hazards: 1ccd983f….
+const PINNED_DIGEST: &str = "1ccd983fac4cd2570ab4dec44e464f29725071a0b7802565f8f990383c110a8b";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -227,6 +232,54 @@ fn command(rng: &mut Seeded, at_ms: u64) -> Command {
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
+/// The tail's risk-sensing commands by `commander`: crowd counts at the
+/// first minutes (kept, resent, then a conflicting minute refused whole),
+/// and hazard `first_hazard` round the loop with an illegal move refused.
+fn risk_sensing_tail(commander: &'static str, first_hazard: u64) -> Vec<(&'static str, String)> {
+    // Crowd counts at the tail's first minutes: kept, resent, then a
+    // conflicting minute refused whole.
+    let counts = |count: u32| {
+        format!(
+            r#"{{"RecordCrowdCounts": {{"source": "cameras", "readings": [{{"sensor": "bund-north", "at_ms": 0, "count": {count}}}, {{"sensor": "bund-south", "at_ms": 60000, "count": 40}}]}}}}"#
+        )
+    };
+    let crowd = [
+        (commander, counts(30)),
+        (commander, counts(30)),
+        (commander, counts(31)),
+    ];
+    // A hazard round the loop, and an illegal move refused.
+    let on_hazard = |action: &str, rest: &str| {
+        format!(r#"{{"{action}": {{"hazard_id": {first_hazard}{rest}}}}}"#)
+    };
+    let report = r#"{"ReportHazard": {"area": "bund-riverside", "position": null, "station": "bund", "source": "patrol", "summary": "packed stairs"}}"#;
+    let hazards = [
+        (commander, report.to_string()),
+        (
+            commander,
+            on_hazard("ClearHazard", r#", "note": "too soon""#),
+        ),
+        (
+            commander,
+            on_hazard("PushHazard", r#", "verifier": {"station": "bund"}"#),
+        ),
+        (
+            commander,
+            on_hazard("VerifyHazard", r#", "confirmed": true, "seen": "packed""#),
+        ),
+        (
+            commander,
+            on_hazard(
+                "TakeHazardMeasure",
+                r#", "kind": "flow_control", "unit_id": null, "note": "one-way""#,
+            ),
+        ),
+        (commander, on_hazard("ClearHazard", r#", "note": "eased""#)),
+        (commander, on_hazard("EscalateHazard", "")),
+    ];
+    crowd.into_iter().chain(hazards).collect()
+}
+
 /// The tail of every sequence from `index` on: ring 4 placed under a fresh
 /// epoch marks each incident unresourced (twice, so a repeated mark is
 /// covered), then proposes three move-ups of its unit and ring 3's: one a
@@ -265,22 +318,11 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
             ),
         ),
     ];
-    // Crowd counts at the tail's first minutes: kept, resent, then a
-    // conflicting minute refused whole.
-    let counts = |count: u32| {
-        format!(
-            r#"{{"RecordCrowdCounts": {{"source": "cameras", "readings": [{{"sensor": "bund-north", "at_ms": 0, "count": {count}}}, {{"sensor": "bund-south", "at_ms": 60000, "count": 40}}]}}}}"#
-        )
-    };
-    let crowd = [
-        (commander, counts(30)),
-        (commander, counts(30)),
-        (commander, counts(31)),
-    ];
+    let risk = risk_sensing_tail(commander, first_move_up + 8);
     std::iter::once((r#"{"system": {"node": 1}}"#, place))
         .chain(marks.map(move |mark| (ring_four, mark)))
         .chain(move_ups)
-        .chain(crowd)
+        .chain(risk)
         .zip(index..)
         .map(|((origin, action), index)| {
             let json = format!(
@@ -323,9 +365,10 @@ fn ledger_json(ledger: &Ledger) -> String {
         .collect();
     let move_ups: Vec<_> = ledger.move_ups().collect();
     let crowd: Vec<_> = ledger.crowd().sensors().collect();
+    let hazards: Vec<_> = ledger.hazards().collect();
     let json = serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups))
         .unwrap()
-        + &serde_json::to_string(&crowd).unwrap();
+        + &serde_json::to_string(&(crowd, hazards)).unwrap();
     steps_by_name(json, ledger)
 }
 
@@ -380,6 +423,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 20, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 25, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

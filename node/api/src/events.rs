@@ -114,6 +114,20 @@ pub enum Effect {
         /// `approved` or `declined`.
         status: String,
     },
+    /// A hazard entered a stage.
+    HazardChanged {
+        /// Its id.
+        hazard_id: u64,
+        /// `detected`, `verifying`, `confirmed`, `in_hand`, `cleared` or `false_alarm`.
+        stage: String,
+    },
+    /// A hazard past its stage deadline was escalated.
+    HazardEscalated {
+        /// Its id.
+        hazard_id: u64,
+        /// 1 its station, 2 the district hub.
+        level: u8,
+    },
     /// A feed's crowd counts were kept.
     CrowdCounted {
         /// Readings kept now.

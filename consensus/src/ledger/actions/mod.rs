@@ -10,13 +10,14 @@
 //!
 //! Folders: [`incidents`] (report, triage one or a burst, escalate, mutual aid, mark
 //! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
-//! approve), [`move_ups`] (propose, approve, decline), [`crowd`] (record counts), [`placement`] (where actors run, their pending messages,
+//! approve), [`move_ups`] (propose, approve, decline), [`crowd`] (record counts), [`hazards`] (the hazard loop), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
 //! [`nodes`] (retired ids, draining, bench notes), [`access`] (tokens, the operator
 //! audit log's notes).
 
 pub mod access;
 pub mod crowd;
+pub mod hazards;
 pub mod incidents;
 pub mod move_ups;
 pub mod nodes;
@@ -28,6 +29,9 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{IssueToken, RecordOperatorAction, RevokeToken};
 pub use crowd::{CrowdReading, RecordCrowdCounts, CROWD_CLOCK_SKEW_MS, CROWD_READINGS_MAX};
+pub use hazards::{
+    ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
+};
 pub use incidents::{
     CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
     TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
@@ -119,6 +123,18 @@ pub enum Action {
     DeclineMoveUp(DeclineMoveUp),
     /// A risk-sensing feed records a batch of crowd counts.
     RecordCrowdCounts(RecordCrowdCounts),
+    /// A hazard detected enters the register.
+    ReportHazard(ReportHazard),
+    /// A hazard is pushed to its verifier.
+    PushHazard(PushHazard),
+    /// The verifier confirms a hazard or finds a false alarm.
+    VerifyHazard(VerifyHazard),
+    /// A measure is taken against a confirmed hazard.
+    TakeHazardMeasure(TakeHazardMeasure),
+    /// A hazard is cleared at the source.
+    ClearHazard(ClearHazard),
+    /// A hazard past its stage deadline is escalated.
+    EscalateHazard(EscalateHazard),
 }
 
 impl Action {
@@ -151,6 +167,12 @@ impl Action {
             Action::ApproveMoveUp(action) => action,
             Action::DeclineMoveUp(action) => action,
             Action::RecordCrowdCounts(action) => action,
+            Action::ReportHazard(action) => action,
+            Action::PushHazard(action) => action,
+            Action::VerifyHazard(action) => action,
+            Action::TakeHazardMeasure(action) => action,
+            Action::ClearHazard(action) => action,
+            Action::EscalateHazard(action) => action,
         }
     }
 
@@ -183,7 +205,13 @@ impl Action {
             | Action::ProposeMoveUp(_)
             | Action::ApproveMoveUp(_)
             | Action::DeclineMoveUp(_)
-            | Action::RecordCrowdCounts(_) => false,
+            | Action::RecordCrowdCounts(_)
+            | Action::ReportHazard(_)
+            | Action::PushHazard(_)
+            | Action::VerifyHazard(_)
+            | Action::TakeHazardMeasure(_)
+            | Action::ClearHazard(_)
+            | Action::EscalateHazard(_) => false,
         }
     }
 
