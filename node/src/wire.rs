@@ -420,3 +420,65 @@ fn actor_state(state: &ActorSnapshot) -> cordon_api::actors::ActorState {
         children: state.children.iter().map(supervised_actor).collect(),
     }
 }
+
+/// A hazard of the register.
+pub fn hazard(hazard: &ledger::hazards::Hazard) -> cordon_api::hazards::Hazard {
+    use cordon_api::hazards::{Hazard as Wire, HazardMeasure, HazardStep, HazardWarning};
+    use ledger::hazards::{HazardSource, Verifier};
+    let (source, warning) = match &hazard.source {
+        HazardSource::CrowdWarning {
+            band,
+            expected_at_ms,
+            confidence_ppm,
+            expected_count,
+        } => (
+            "crowd_warning",
+            Some(HazardWarning {
+                band: band.clone(),
+                expected_at_ms: *expected_at_ms,
+                confidence: f64::from(*confidence_ppm) / 1e6,
+                expected_count: *expected_count,
+            }),
+        ),
+        HazardSource::Sensor => ("sensor", None),
+        HazardSource::Report => ("report", None),
+        HazardSource::Patrol => ("patrol", None),
+    };
+    Wire {
+        id: hazard.id,
+        area: hazard.area.clone(),
+        station: hazard.station.as_ref().map(ToString::to_string),
+        lat: hazard.position.map(|p| p.lat()),
+        lon: hazard.position.map(|p| p.lon()),
+        source: source.to_string(),
+        warning,
+        summary: hazard.summary.clone(),
+        stage: hazard.stage.as_str().to_string(),
+        deadline_ms: hazard.deadline_ms,
+        verifier: hazard.verifier.as_ref().map(|verifier| match verifier {
+            Verifier::Station(station) => format!("station:{station}"),
+            Verifier::Unit(unit) => format!("unit:{unit}"),
+        }),
+        escalation_level: hazard.escalation_level,
+        measures: hazard
+            .measures
+            .iter()
+            .map(|(kind, unit, note)| HazardMeasure {
+                kind: name(kind),
+                unit_id: unit.as_ref().map(|unit| unit.0.clone()),
+                note: note.clone(),
+            })
+            .collect(),
+        trail: hazard
+            .trail
+            .iter()
+            .map(|step| HazardStep {
+                at_ms: step.at_ms,
+                index: step.index,
+                by: step.by.clone(),
+                stage: step.stage.as_str().to_string(),
+                note: step.note.clone(),
+            })
+            .collect(),
+    }
+}

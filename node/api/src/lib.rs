@@ -13,6 +13,7 @@
 //! - [`units`]: units and their status updates.
 //! - [`move_ups`]: relocations of idle units that restore a ring's coverage.
 //! - [`crowd`]: crowd counts of the risk-sensing net's sensors.
+//! - [`hazards`]: the hazard register of the risk-sensing net.
 //! - [`coverage`]: how much of the district's demand each police ring reaches in time.
 //! - [`actors`]: actor placements and what supervisors report.
 //! - [`cluster`]: the cluster's state and readiness.
@@ -27,6 +28,7 @@ pub mod crowd;
 pub mod drills;
 pub mod error;
 pub mod events;
+pub mod hazards;
 pub mod incidents;
 pub mod move_ups;
 pub mod units;

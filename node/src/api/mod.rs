@@ -42,6 +42,7 @@ mod coverage;
 mod crowd;
 mod drills;
 mod guard;
+mod hazards;
 mod incidents;
 mod move_ups;
 mod streams;
@@ -197,6 +198,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
     };
     use coverage::coverage;
     use crowd::{forecast, list_sensors, read_counts, record_counts};
+    use hazards::{
+        clear_hazard, escalate_hazard, list_hazards, push_hazard, report_hazard, take_measure,
+        verify_hazard,
+    };
     use move_ups::{approve_move_up, decline_move_up, list_move_ups};
     use units::{list_units, update_unit_status};
     use axum::http::Method;
@@ -219,6 +224,13 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/crowd/counts", Method::GET, Needs(Right::Read), get(read_counts)),
         route("/v1/crowd/sensors", Method::GET, Needs(Right::Read), get(list_sensors)),
         route("/v1/crowd/forecast", Method::GET, Needs(Right::Read), get(forecast)),
+        route("/v1/hazards", Method::GET, Needs(Right::Read), get(list_hazards)),
+        route("/v1/hazards", Method::POST, Needs(Right::HandleHazards), post(report_hazard)),
+        route("/v1/hazards/{id}/push", Method::POST, Needs(Right::HandleHazards), post(push_hazard)),
+        route("/v1/hazards/{id}/verify", Method::POST, Needs(Right::HandleHazards), post(verify_hazard)),
+        route("/v1/hazards/{id}/measures", Method::POST, Needs(Right::HandleHazards), post(take_measure)),
+        route("/v1/hazards/{id}/clear", Method::POST, Needs(Right::HandleHazards), post(clear_hazard)),
+        route("/v1/hazards/{id}/escalate", Method::POST, Needs(Right::HandleHazards), post(escalate_hazard)),
         route("/v1/actors", Method::GET, Needs(Right::Read), get(list_actors)),
         route("/v1/actors/local", Method::GET, Needs(Right::Read), get(local_actors)),
         route("/v1/drills", Method::GET, Needs(Right::Read), get(drills)),
@@ -252,6 +264,9 @@ pub fn api_routes() -> Vec<ApiRoute> {
         units::list_units, units::update_unit_status, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
         crowd::record_counts, crowd::read_counts, crowd::list_sensors, crowd::forecast,
+        hazards::list_hazards, hazards::report_hazard, hazards::push_hazard,
+        hazards::verify_hazard, hazards::take_measure, hazards::clear_hazard,
+        hazards::escalate_hazard,
         actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,
@@ -264,7 +279,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     tags(
         (name = "incidents", description = "Report, read, close incidents; approve plans"),
         (name = "units", description = "Units and their status from the field; coverage; move-ups"),
-        (name = "crowd", description = "Crowd counts of the risk-sensing net"),
+        (name = "crowd", description = "Crowd counts, forecasts and the hazard register of the risk-sensing net"),
         (name = "actors", description = "Actor placements and supervision"),
         (name = "drills", description = "Drill faults (nodes started with --drills)"),
         (name = "cluster", description = "Cluster state, readiness, metrics, events"),

@@ -9,6 +9,7 @@ mod console;
 mod crowd;
 mod demo;
 mod dispatch;
+mod hazards;
 mod http_limits;
 mod https;
 mod kill_leader;

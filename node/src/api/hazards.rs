@@ -1,0 +1,310 @@
+//! The hazard register: the list with the day's tally, a hazard reported,
+//! and each stage of the loop (push, verify, measures, clear, escalate).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::Extension;
+use axum::Json;
+use cordon_api::hazards::{
+    ClearHazard, ClearedTally, HazardList, PushHazard, ReportHazard, TakeMeasure, VerifyHazard,
+};
+use cordon_api::incidents::Committed;
+use cordon_api::ApiError;
+use cordon_config::district::sensors::CrowdArea;
+use cordon_config::District;
+use cordon_consensus::ledger::hazards::{HazardSource, MeasureKind, Verifier};
+use cordon_consensus::ledger::{self, Action, Command, StationId, UnitId};
+use cordon_consensus::node::unix_millis;
+
+use super::{
+    admit, body, commit, committed, optional_body, parse_enum, position, request_id, ApiResult,
+    ApiState, Caller, Failure,
+};
+use crate::wire;
+
+/// The register: open hazards first, oldest first, then the newest closed;
+/// and the hazards cleared per area and day (linearizable read).
+#[utoipa::path(get, path = "/v1/hazards", tag = "crowd",
+    responses(
+        (status = 200, description = "The hazard register", body = HazardList),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn list_hazards(State(state): State<ApiState>) -> ApiResult<Json<HazardList>> {
+    let _permit = admit(&state)?;
+    state.node.read_barrier().await?;
+    let applied = state.node.ledger().read();
+    let ledger = &applied.ledger;
+    let (open, closed): (Vec<_>, Vec<_>) = ledger.hazards().partition(|h| !h.stage.is_closed());
+    let hazards = open
+        .into_iter()
+        .chain(closed.into_iter().rev())
+        .map(wire::hazard)
+        .collect();
+    let cleared = ledger
+        .hazards_cleared()
+        .iter()
+        .map(|((area, day), cleared)| ClearedTally {
+            area: area.clone(),
+            date: utc_date(*day),
+            cleared: *cleared,
+        })
+        .collect();
+    Ok(Json(HazardList { hazards, cleared }))
+}
+
+/// Report a hazard seen: it enters the register awaiting a verifier.
+#[utoipa::path(post, path = "/v1/hazards", tag = "crowd",
+    request_body = ReportHazard,
+    responses(
+        (status = 200, description = "Committed: the hazard's id is the log index", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn report_hazard(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    payload: Result<Json<ReportHazard>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let report = body(payload)?;
+    let district = &state.actors.context().district;
+    let area = district.crowd_area(&report.area).ok_or_else(|| {
+        Failure::bad_input(format!(
+            "area {:?} is not a sensitive area, zone or station of the district: see GET /v1/district",
+            report.area
+        ))
+    })?;
+    let at = match (report.lat, report.lon) {
+        (Some(lat), Some(lon)) => Some(position(&state, lat, lon)?),
+        (None, None) => None,
+        _ => return Err(Failure::bad_input("give both lat and lon, or neither")),
+    };
+    let source = parse_enum::<HazardSource>("source", &report.source, "patrol, report, sensor")?;
+    let action = Action::ReportHazard(ledger::ReportHazard {
+        area: report.area.clone(),
+        position: at,
+        station: station_of(district, &area, at.as_ref()),
+        source,
+        summary: report.summary,
+    });
+    let command = Command::new(
+        request_id(report.request_id)?,
+        unix_millis(),
+        caller.origin.clone(),
+        action,
+    );
+    Ok(committed(&commit(&state, command, &caller).await?))
+}
+
+/// The station whose ground the hazard is on: where it was seen, else the
+/// area's own station, else the station holding the area's middle.
+fn station_of(
+    district: &District,
+    area: &CrowdArea<'_>,
+    at: Option<&ledger::Position>,
+) -> Option<StationId> {
+    let seen = at.map(|p| cordon_config::district::LatLon::new(p.lat(), p.lon()));
+    let middle = match area {
+        CrowdArea::Station(station) => return Some(StationId(station.id.clone())),
+        CrowdArea::Zone(zone) => middle(&zone.polygon),
+        CrowdArea::Sensitive(sensitive) => middle(&sensitive.polygon),
+        CrowdArea::Polygon(corners) => middle(corners),
+    };
+    let point = seen.unwrap_or(middle);
+    district
+        .station_for(&point)
+        .map(|station| StationId(station.id.clone()))
+}
+
+/// The mean of a polygon's corners.
+fn middle(corners: &[cordon_config::district::LatLon]) -> cordon_config::district::LatLon {
+    let n = corners.len().max(1) as f64;
+    let lat = corners.iter().map(|c| c.lat).sum::<f64>() / n;
+    let lon = corners.iter().map(|c| c.lon).sum::<f64>() / n;
+    cordon_config::district::LatLon::new(lat, lon)
+}
+
+/// Push a hazard to its verifier: a station's patrol or one unit.
+#[utoipa::path(post, path = "/v1/hazards/{id}/push", tag = "crowd",
+    params(("id" = u64, Path, description = "The hazard's id, from GET /v1/hazards")),
+    request_body = PushHazard,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn push_hazard(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<PushHazard>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let hazard_id = hazard_id(&id)?;
+    let push = body(payload)?;
+    let verifier = match (push.station, push.unit_id) {
+        (Some(station), None) => {
+            if !state
+                .actors
+                .context()
+                .district
+                .stations()
+                .iter()
+                .any(|s| s.id == station)
+            {
+                return Err(Failure::bad_input(format!(
+                    "station {station:?} is not a station of the district: see GET /v1/district"
+                )));
+            }
+            Verifier::Station(StationId(station))
+        }
+        (None, Some(unit)) => Verifier::Unit(UnitId(unit)),
+        _ => {
+            return Err(Failure::bad_input(
+                "name exactly one verifier: station or unit_id",
+            ))
+        }
+    };
+    let action = Action::PushHazard(ledger::PushHazard {
+        hazard_id,
+        verifier,
+    });
+    stage_command(&state, &caller, action).await
+}
+
+/// The verifier's finding: confirmed, or a false alarm, and what was seen.
+#[utoipa::path(post, path = "/v1/hazards/{id}/verify", tag = "crowd",
+    params(("id" = u64, Path, description = "The hazard's id, from GET /v1/hazards")),
+    request_body = VerifyHazard,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn verify_hazard(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<VerifyHazard>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let hazard_id = hazard_id(&id)?;
+    let finding = body(payload)?;
+    let action = Action::VerifyHazard(ledger::VerifyHazard {
+        hazard_id,
+        confirmed: finding.confirmed,
+        seen: finding.seen,
+    });
+    stage_command(&state, &caller, action).await
+}
+
+/// A measure against a confirmed hazard.
+#[utoipa::path(post, path = "/v1/hazards/{id}/measures", tag = "crowd",
+    params(("id" = u64, Path, description = "The hazard's id, from GET /v1/hazards")),
+    request_body = TakeMeasure,
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn take_measure(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<TakeMeasure>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let hazard_id = hazard_id(&id)?;
+    let measure = body(payload)?;
+    let kind = parse_enum::<MeasureKind>(
+        "kind",
+        &measure.kind,
+        "pre_position, flow_control, closure, other",
+    )?;
+    let action = Action::TakeHazardMeasure(ledger::TakeHazardMeasure {
+        hazard_id,
+        kind,
+        unit_id: measure.unit_id.map(UnitId),
+        note: measure.note,
+    });
+    stage_command(&state, &caller, action).await
+}
+
+/// Clear a hazard at the source.
+#[utoipa::path(post, path = "/v1/hazards/{id}/clear", tag = "crowd",
+    params(("id" = u64, Path, description = "The hazard's id, from GET /v1/hazards")),
+    request_body(content = Option<ClearHazard>, description = "Optional: how", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn clear_hazard(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let hazard_id = hazard_id(&id)?;
+    let clear: ClearHazard = optional_body(&payload)?;
+    let action = Action::ClearHazard(ledger::ClearHazard {
+        hazard_id,
+        note: clear.note.unwrap_or_else(|| "cleared".to_string()),
+    });
+    stage_command(&state, &caller, action).await
+}
+
+/// Escalate a hazard whose stage deadline passed.
+#[utoipa::path(post, path = "/v1/hazards/{id}/escalate", tag = "crowd",
+    params(("id" = u64, Path, description = "The hazard's id, from GET /v1/hazards")),
+    responses(
+        (status = 200, description = "Committed", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn escalate_hazard(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let hazard_id = hazard_id(&id)?;
+    let action = Action::EscalateHazard(ledger::EscalateHazard { hazard_id });
+    stage_command(&state, &caller, action).await
+}
+
+/// Commits a caller's move of a hazard. Each is its own request (a move
+/// refused now may be right later, so no id is tied to the hazard); the
+/// ledger's transition table refuses a repeated move.
+async fn stage_command(
+    state: &ApiState,
+    caller: &Caller,
+    action: Action,
+) -> ApiResult<Json<Committed>> {
+    let command = Command::new(
+        request_id(None)?,
+        unix_millis(),
+        caller.origin.clone(),
+        action,
+    );
+    Ok(committed(&commit(state, command, caller).await?))
+}
+
+/// A hazard id from the path, or a refusal naming the fix.
+fn hazard_id(id: &str) -> ApiResult<u64> {
+    id.parse().map_err(|_| {
+        Failure::bad_input(format!(
+            "hazard id {id:?} is not a number: use an id from GET /v1/hazards"
+        ))
+    })
+}
+
+/// `YYYY-MM-DD` of the UTC day `day` days after 1970-01-01.
+fn utc_date(day: u64) -> String {
+    // Civil from days (proleptic Gregorian).
+    let z = day as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}

@@ -1,0 +1,141 @@
+//! The hazard loop through the API: a patrol reports a hazard at the Bund
+//! riverside, the station pushes it to the zone's guardians, the guardians
+//! confirm it, the station controls the flow and clears it; the trail on
+//! another node has every step with who; an illegal move is refused; the
+//! day's tally counts the clearing; another station may not touch it.
+
+use cordon_api::hazards::HazardList;
+use cordon_api::incidents::Committed;
+use cordon_node::client::{ApiClient, ClientError};
+use serde_json::json;
+
+use crate::support::{start_cluster, Cluster};
+
+async fn as_role(cluster: &Cluster, name: &str, role: &str) -> ApiClient {
+    let token = cluster.processes.issue_token(name, &[role]).await.unwrap();
+    cluster.client.clone().with_token(&token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hazard_goes_round_the_loop_through_the_api() {
+    // Phase 1: a patrol reports packed stairs at the riverside; it is on
+    // the Bund station's ground.
+    let cluster = start_cluster().await;
+    let station = as_role(&cluster, "bund-room", "station:bund").await;
+    let reported = station
+        .post::<Committed>(
+            "/v1/hazards",
+            &json!({"area": "bund-riverside", "lat": 31.2420, "lon": 121.4868,
+                    "source": "patrol", "summary": "the Chen Yi Square stairs are packed"}),
+            0,
+        )
+        .await
+        .unwrap();
+    let id = reported.log_index;
+
+    // Phase 2: an illegal move (clearing before verification) is refused
+    // naming the stage; another station may not push it.
+    wrong_moves_are_refused(&cluster, &station, id).await;
+
+    // Phase 3: pushed to the zone's guardians, who confirm it; the station
+    // controls the flow and clears it.
+    let guardians = cluster
+        .unit_ids(|unit| unit.ring == 1 && unit.id.starts_with("bund-"))
+        .await;
+    let verifier = guardians.first().expect("a Bund guardian group").clone();
+    station
+        .post::<Committed>(
+            &format!("/v1/hazards/{id}/push"),
+            &json!({"unit_id": verifier}),
+            0,
+        )
+        .await
+        .unwrap();
+    let field = as_role(&cluster, "guardians", &format!("field:{verifier}")).await;
+    field
+        .post::<Committed>(
+            &format!("/v1/hazards/{id}/verify"),
+            &json!({"confirmed": true, "seen": "people pressing on the stairs"}),
+            0,
+        )
+        .await
+        .unwrap();
+    station
+        .post::<Committed>(
+            &format!("/v1/hazards/{id}/measures"),
+            &json!({"kind": "flow_control", "note": "one-way up the stairs"}),
+            0,
+        )
+        .await
+        .unwrap();
+    station
+        .post::<Committed>(
+            &format!("/v1/hazards/{id}/clear"),
+            &json!({"note": "eased"}),
+            0,
+        )
+        .await
+        .unwrap();
+
+    // Phase 4: another node shows the whole trail, who did each step, and
+    // the day's tally.
+    the_trail_is_complete(&cluster, id, &verifier).await;
+}
+
+/// Clearing before verification is refused naming the stage; another
+/// station may not push the Bund's hazard.
+async fn wrong_moves_are_refused(cluster: &Cluster, station: &ApiClient, id: u64) {
+    let early = station
+        .post::<Committed>(&format!("/v1/hazards/{id}/clear"), &json!({}), 0)
+        .await
+        .unwrap_err();
+    assert!(
+        early
+            .to_string()
+            .contains("is detected and cannot become cleared"),
+        "{early}"
+    );
+    let other = as_role(cluster, "yuyuan-room", "station:yuyuan").await;
+    let refused = other
+        .post::<Committed>(
+            &format!("/v1/hazards/{id}/push"),
+            &json!({"station": "yuyuan"}),
+            0,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ClientError::Refused { code, .. } if code == "forbidden"),
+        "{refused}"
+    );
+}
+
+/// Hazard `id` on node 1: cleared on the Bund's ground, every stage on its
+/// trail with who moved it, and the riverside's tally of one.
+async fn the_trail_is_complete(cluster: &Cluster, id: u64, verifier: &str) {
+    let list: HazardList = cluster.client.get_from(1, "/v1/hazards").await.unwrap();
+    let hazard = list.hazards.iter().find(|h| h.id == id).unwrap();
+    assert_eq!(hazard.stage, "cleared");
+    assert_eq!(hazard.station.as_deref(), Some("bund"));
+    let stages: Vec<&str> = hazard.trail.iter().map(|s| s.stage.as_str()).collect();
+    assert_eq!(
+        stages,
+        ["detected", "verifying", "confirmed", "in_hand", "cleared"]
+    );
+    assert!(
+        hazard.trail[2].by.contains(&format!("field:{verifier}")),
+        "{:?}",
+        hazard.trail[2]
+    );
+    assert!(
+        hazard.trail[4].by.contains("station:bund"),
+        "{:?}",
+        hazard.trail[4]
+    );
+    let tally = list
+        .cleared
+        .iter()
+        .find(|t| t.area == "bund-riverside")
+        .unwrap();
+    assert_eq!(tally.cleared, 1);
+}
