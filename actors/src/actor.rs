@@ -123,6 +123,8 @@ pub struct ActorState {
     pub teams: Option<Supervision>,
     /// When its next move-up round is due, Unix ms (rings 3 and 4).
     pub next_move_up_ms: u64,
+    /// When the forecaster next looks (0: at its first tick).
+    pub next_forecast_ms: u64,
 }
 
 impl DispatchActor {
@@ -385,6 +387,7 @@ impl Actor for DispatchActor {
             retry: false,
             teams,
             next_move_up_ms: 0,
+            next_forecast_ms: 0,
         })
     }
 

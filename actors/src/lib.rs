@@ -35,6 +35,7 @@ pub mod actor;
 pub mod bounds;
 pub mod context;
 pub mod crowd;
+pub mod forecaster;
 pub(crate) mod health;
 pub mod hub;
 pub mod move_up_round;

@@ -33,8 +33,8 @@ use tokio::time::Instant;
 use crate::context::NodeContext;
 use crate::health::{self, Health, SharedHealth};
 
-/// Every actor the district needs: the hub, one per station, the four rings
-/// and one per ring-4 team.
+/// Every actor the district needs: the hub, one per station, the four
+/// rings, the forecaster and one per ring-4 team.
 pub fn district_actors(district: &District) -> Vec<ActorId> {
     let mut actors = vec![ActorId::Hub];
     actors.extend(
@@ -44,6 +44,7 @@ pub fn district_actors(district: &District) -> Vec<ActorId> {
             .map(|s| ActorId::Station(StationId(s.id.clone()))),
     );
     actors.extend(Ring::ALL.iter().map(|ring| ActorId::Ring(*ring)));
+    actors.push(ActorId::Forecaster);
     actors.extend(
         district
             .units()

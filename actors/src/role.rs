@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::actor::{ActorState, DispatchActor, Handled};
 use crate::context::{NodeContext, ProposeError};
+use crate::forecaster::Forecaster;
 use crate::hub::Hub;
 use crate::ring::Ring;
 use crate::special_ops::Team;
@@ -26,6 +27,8 @@ pub enum Role {
     Ring(Ring),
     /// A ring-4 special-ops team.
     Team(Team),
+    /// The risk-sensing net: crowd warnings and the hazards' deadlines.
+    Forecaster(Forecaster),
 }
 
 impl Role {
@@ -38,6 +41,7 @@ impl Role {
             }),
             ActorId::Ring(ring) => Role::Ring(Ring { ring: *ring }),
             ActorId::SpecialOps(unit) => Role::Team(Team { unit: unit.clone() }),
+            ActorId::Forecaster => Role::Forecaster(Forecaster),
         }
     }
 
@@ -53,6 +57,7 @@ impl Role {
             Role::Station(station) => station.handle(actor, state, envelope).await,
             Role::Ring(ring) => ring.handle(actor, state, envelope).await,
             Role::Team(team) => team.handle(actor, state, envelope).await,
+            Role::Forecaster(forecaster) => forecaster.handle(actor, state, envelope).await,
         }
     }
 
@@ -66,11 +71,12 @@ impl Role {
     ) -> Vec<Envelope> {
         match self {
             Role::Hub(hub) => hub.take_backlog(actor, state, pending).await,
-            Role::Station(_) | Role::Ring(_) | Role::Team(_) => pending,
+            Role::Station(_) | Role::Ring(_) | Role::Team(_) | Role::Forecaster(_) => pending,
         }
     }
 
-    /// Periodic work: the hub's deadline watch, the move-up rounds of rings 3 and 4.
+    /// Periodic work: the hub's deadline watch, the move-up rounds of rings
+    /// 3 and 4, the forecaster's warnings and hazard deadlines.
     pub(crate) async fn tick(
         &self,
         actor: &DispatchActor,
@@ -79,6 +85,7 @@ impl Role {
         match self {
             Role::Hub(hub) => hub.tick(actor, state).await,
             Role::Ring(ring) => ring.tick(actor, state).await,
+            Role::Forecaster(forecaster) => forecaster.tick(actor, state).await,
             Role::Station(_) | Role::Team(_) => Ok(()),
         }
     }
@@ -87,7 +94,7 @@ impl Role {
     pub(crate) fn supervision(&self, context: &Arc<NodeContext>) -> Option<Supervision> {
         match self {
             Role::Ring(ring) => ring.supervision(context),
-            Role::Hub(_) | Role::Station(_) | Role::Team(_) => None,
+            Role::Hub(_) | Role::Station(_) | Role::Team(_) | Role::Forecaster(_) => None,
         }
     }
 }

@@ -386,6 +386,15 @@ fn actor_bounds(actors: &ActorTiming) -> Vec<Bounded> {
             DAY_MS,
             "ms",
         ),
+    ]
+    .into_iter()
+    .chain(round_bounds(actors))
+    .collect()
+}
+
+/// The periods of the actors' rounds.
+fn round_bounds(actors: &ActorTiming) -> Vec<Bounded> {
+    vec![
         bounded(
             "actors.deadline_watch_interval_ms",
             actors.deadline_watch_interval_ms,
@@ -396,6 +405,13 @@ fn actor_bounds(actors: &ActorTiming) -> Vec<Bounded> {
         bounded(
             "actors.move_up_interval_ms",
             actors.move_up_interval_ms,
+            100,
+            60 * MINUTE_MS,
+            "ms",
+        ),
+        bounded(
+            "actors.forecast_interval_ms",
+            actors.forecast_interval_ms,
             100,
             60 * MINUTE_MS,
             "ms",

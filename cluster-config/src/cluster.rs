@@ -315,6 +315,9 @@ pub struct ActorTiming {
     pub move_up: MoveUpApproval,
     /// How often rings 3 and 4 look at their coverage for a move-up.
     pub move_up_interval_ms: u64,
+    /// How often the forecaster re-forecasts the sensitive areas and looks
+    /// at the hazard register's deadlines.
+    pub forecast_interval_ms: u64,
 }
 
 /// Whether rings propose move-ups, and who approves them.
@@ -367,6 +370,7 @@ impl Default for ActorTiming {
             dispatch_policy: DispatchPolicy::ClosestIdle,
             move_up: MoveUpApproval::Off,
             move_up_interval_ms: 15_000,
+            forecast_interval_ms: 60_000,
         }
     }
 }

@@ -487,6 +487,8 @@ pub enum ActorId {
     Ring(Ring),
     /// A special-ops team, by its unit id.
     SpecialOps(String),
+    /// The risk-sensing net's forecaster.
+    Forecaster,
 }
 
 impl fmt::Display for ActorId {
@@ -496,6 +498,7 @@ impl fmt::Display for ActorId {
             ActorId::Station(id) => write!(f, "station:{id}"),
             ActorId::Ring(ring) => write!(f, "ring:{}", ring.number()),
             ActorId::SpecialOps(unit) => write!(f, "special-ops:{unit}"),
+            ActorId::Forecaster => f.write_str("forecaster"),
         }
     }
 }
@@ -505,10 +508,12 @@ impl std::str::FromStr for ActorId {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = || {
-            format!("{text:?} is not an actor id (e.g. hub, station:bund, ring:3, special-ops:point-bund-1)")
+            format!("{text:?} is not an actor id (e.g. hub, station:bund, ring:3, special-ops:point-bund-1, forecaster)")
         };
-        if text == "hub" {
-            return Ok(ActorId::Hub);
+        match text {
+            "hub" => return Ok(ActorId::Hub),
+            "forecaster" => return Ok(ActorId::Forecaster),
+            _ => {}
         }
         let (kind, name) = text.split_once(':').ok_or_else(bad)?;
         match kind {

@@ -9,6 +9,7 @@ mod console;
 mod crowd;
 mod demo;
 mod dispatch;
+mod forecaster;
 mod hazards;
 mod http_limits;
 mod https;

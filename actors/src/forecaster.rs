@@ -1,0 +1,243 @@
+//! The forecaster, the risk-sensing net's actor. Every
+//! `actors.forecast_interval_ms` it forecasts the next hour of every
+//! sensitive area that has a capacity and sensors, and when a forecast
+//! crosses into a higher density band it reports a hazard with the
+//! warning (band, expected time, confidence, count), unless one of that
+//! band or higher is open for the area; and it escalates each open hazard
+//! whose stage deadline passed (to its station, then the hub). It keeps no
+//! state of its own: after a move it reads the register again.
+
+use cordon_consensus::ledger::crowd::SensorCounts;
+use cordon_consensus::ledger::hazards::{Hazard, HazardSource};
+use cordon_consensus::ledger::{
+    Action, Envelope, EscalateHazard, Ledger, Position, ReportHazard, StationId,
+};
+use cordon_forecast::{Band, Bands};
+
+use crate::actor::{ActorState, DispatchActor, Handled};
+use crate::context::{NodeContext, ProposeError};
+use crate::crowd::{forecast_counts, AreaForecast};
+
+/// How far ahead a warning looks, in minutes: the nowcast's hour.
+pub const WARNING_HORIZON_MIN: u32 = 60;
+/// After a warning's hazard closes, the area is not warned of the same
+/// band again for this long, in milliseconds: the people who cleared it are
+/// not handed the same crowd again straight away.
+pub const WARNING_QUIET_MS: u64 = 30 * 60_000;
+/// The highest hazard escalation (the district hub).
+const ESCALATION_LEVEL_MAX: u8 = 2;
+
+/// The forecaster's role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Forecaster;
+
+/// A warning to report: an area's crossing into a higher band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    /// The area.
+    pub area: String,
+    /// The station holding the area's middle.
+    pub station: Option<StationId>,
+    /// The band.
+    pub band: Band,
+    /// When (Unix ms).
+    pub expected_at_ms: u64,
+    /// Its probability.
+    pub confidence: f64,
+    /// The count expected then.
+    pub expected_count: f64,
+}
+
+/// One area to look at: its id, station, bands and its sensors' counts.
+type AreaCounts = (String, Option<StationId>, Bands, Vec<Option<SensorCounts>>);
+
+impl Forecaster {
+    /// The forecaster has no messages; any sent to it is dismissed.
+    pub(crate) async fn handle(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+        envelope: &Envelope,
+    ) -> Result<Handled, ProposeError> {
+        let reason = format!("the forecaster does not handle {:?}", envelope.message);
+        actor.dismiss(state.epoch, envelope, reason).await?;
+        Ok(Handled::Done)
+    }
+
+    /// Warns of crossings and escalates overdue hazards, when due.
+    pub(crate) async fn tick(
+        &self,
+        actor: &DispatchActor,
+        state: &mut ActorState,
+    ) -> Result<(), ProposeError> {
+        let context = &actor.context;
+        let now_ms = context.now_ms();
+        if now_ms < state.next_forecast_ms {
+            return Ok(());
+        }
+        state.next_forecast_ms = now_ms + context.timing.forecast_interval_ms;
+        let (areas, overdue) = {
+            let applied = context.node.ledger().read();
+            (
+                areas_to_watch(context, &applied.ledger),
+                overdue(&applied.ledger, now_ms),
+            )
+        };
+        for hazard_id in overdue {
+            let action = Action::EscalateHazard(EscalateHazard { hazard_id });
+            let request_id = format!("{}.{}.escalate.{hazard_id}.{now_ms}", actor.id, state.epoch);
+            proposed(actor.act(state.epoch, request_id, action).await, actor)?;
+        }
+        let warnings = tokio::task::spawn_blocking(move || warnings(&areas, now_ms))
+            .await
+            .unwrap_or_default();
+        for warning in warnings {
+            let still_new = {
+                let applied = context.node.ledger().read();
+                !already_warned(&applied.ledger, &warning, now_ms)
+            };
+            if still_new {
+                let request_id = format!(
+                    "{}.{}.warn.{}.{now_ms}",
+                    actor.id, state.epoch, warning.area
+                );
+                let action = Action::ReportHazard(report(&warning));
+                proposed(actor.act(state.epoch, request_id, action).await, actor)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Passes a fencing error on (the actor moved); logs any other refusal.
+fn proposed(
+    result: Result<cordon_consensus::ledger::Applied, ProposeError>,
+    actor: &DispatchActor,
+) -> Result<(), ProposeError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_fenced() => Err(error),
+        Err(error) => {
+            tracing::info!(actor = %actor.id, %error, "not applied; the next look tries again");
+            Ok(())
+        }
+    }
+}
+
+/// The sensitive areas with a capacity and sensors, with their counts.
+fn areas_to_watch(context: &NodeContext, ledger: &Ledger) -> Vec<AreaCounts> {
+    use cordon_config::district::sensors::CrowdArea;
+    let district = &context.district;
+    district
+        .sensitive_areas()
+        .iter()
+        .filter_map(|area| {
+            let capacity = area.crowd_capacity?;
+            let sensors = district.sensors_in(&CrowdArea::Sensitive(area));
+            if sensors.is_empty() {
+                return None;
+            }
+            let counts = sensors
+                .iter()
+                .map(|id| ledger.crowd().sensor(id).cloned())
+                .collect();
+            let middle = middle(&area.polygon);
+            let station = district
+                .station_for(&middle)
+                .map(|station| StationId(station.id.clone()));
+            Some((
+                area.id.clone(),
+                station,
+                Bands::of_capacity(capacity),
+                counts,
+            ))
+        })
+        .collect()
+}
+
+fn middle(corners: &[cordon_config::district::LatLon]) -> cordon_config::district::LatLon {
+    let n = corners.len().max(1) as f64;
+    cordon_config::district::LatLon::new(
+        corners.iter().map(|c| c.lat).sum::<f64>() / n,
+        corners.iter().map(|c| c.lon).sum::<f64>() / n,
+    )
+}
+
+/// The crossings the next hour's forecasts show. An area with too few
+/// counts for a forecast is skipped (it has nothing to warn of yet).
+pub fn warnings(areas: &[AreaCounts], now_ms: u64) -> Vec<Warning> {
+    areas
+        .iter()
+        .filter_map(|(area, station, bands, counts)| {
+            let counts: Vec<Option<&SensorCounts>> = counts.iter().map(Option::as_ref).collect();
+            let forecast: AreaForecast =
+                forecast_counts(&counts, now_ms, WARNING_HORIZON_MIN).ok()?;
+            let crossing = forecast.crossing(bands)?;
+            Some(Warning {
+                area: area.clone(),
+                station: station.clone(),
+                band: crossing.band,
+                expected_at_ms: forecast.at_ms(crossing.step),
+                confidence: crossing.confidence,
+                expected_count: forecast.forecast.point[crossing.step],
+            })
+        })
+        .collect()
+}
+
+/// Whether a hazard already warns of `warning`'s band (or a higher one)
+/// in its area: open, or closed within [`WARNING_QUIET_MS`].
+fn already_warned(ledger: &Ledger, warning: &Warning, now_ms: u64) -> bool {
+    ledger.hazards().any(|hazard: &Hazard| {
+        let closed_at = hazard.trail.last().map_or(0, |step| step.at_ms);
+        let standing = !hazard.stage.is_closed() || now_ms < closed_at + WARNING_QUIET_MS;
+        standing
+            && hazard.area == warning.area
+            && matches!(&hazard.source, HazardSource::CrowdWarning { band, .. }
+                if band_rank(band) >= band_rank(warning.band.as_str()))
+    })
+}
+
+fn band_rank(band: &str) -> u8 {
+    match band {
+        "high" => 2,
+        "medium" => 1,
+        _ => 0,
+    }
+}
+
+/// The open hazards whose stage deadline passed and that can still go up.
+fn overdue(ledger: &Ledger, now_ms: u64) -> Vec<u64> {
+    ledger
+        .hazards()
+        .filter(|hazard| {
+            hazard.escalation_level < ESCALATION_LEVEL_MAX
+                && hazard
+                    .deadline_ms
+                    .is_some_and(|deadline| now_ms >= deadline)
+        })
+        .map(|hazard| hazard.id)
+        .collect()
+}
+
+/// The hazard report of a warning.
+fn report(warning: &Warning) -> ReportHazard {
+    ReportHazard {
+        area: warning.area.clone(),
+        position: None::<Position>,
+        station: warning.station.clone(),
+        source: HazardSource::CrowdWarning {
+            band: warning.band.as_str().to_string(),
+            expected_at_ms: warning.expected_at_ms,
+            confidence_ppm: (warning.confidence * 1e6).round() as u32,
+            expected_count: warning.expected_count.round() as u32,
+        },
+        summary: format!(
+            "{} forecast to reach its {} band (about {:.0} people) with {:.0} % confidence",
+            warning.area,
+            warning.band.as_str(),
+            warning.expected_count,
+            100.0 * warning.confidence
+        ),
+    }
+}
