@@ -12,7 +12,7 @@ use cordon_api::cluster::ClusterStatus;
 use cordon_api::incidents::{CloseIncident, Committed, Incident, IncidentList};
 use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
 use cordon_config::district::District;
-use cordon_load::SteadyReports;
+use cordon_load::{CrowdFeed, SteadyReports};
 use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::client::ApiClient;
@@ -82,9 +82,11 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
             None
         }
     };
-    if let Some((control, client)) = started {
+    if let Some((control, client, crowd)) = started {
+        let counts = CrowdFeed::new(&District::embedded(), options.seed);
         let reason = tokio::select! {
             () = feed(&options, &client, reports) => "the feed ended",
+            () = crowd_loop(crowd, counts) => "the crowd feed ended",
             reason = stop.stop_requested() => reason,
         };
         say!("stopping the demo cluster ({reason})");
@@ -100,7 +102,10 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
 
 /// Starts the cluster with its drill control, waits for a leader and
 /// prints how to reach it. Dropping what it returns stops the nodes.
-async fn start(options: &DemoOptions, dir: &Path) -> anyhow::Result<(DrillControl, ApiClient)> {
+async fn start(
+    options: &DemoOptions,
+    dir: &Path,
+) -> anyhow::Result<(DrillControl, ApiClient, ApiClient)> {
     let binary = std::env::current_exe().context("find the cordon binary")?;
     let cluster = LocalClusterOptions {
         drills: true,
@@ -124,11 +129,24 @@ async fn start(options: &DemoOptions, dir: &Path) -> anyhow::Result<(DrillContro
         .find(|(name, _, _)| *name == DEMO_FEED_PRINCIPAL)
         .map(|(_, _, token)| token.as_str())
         .context("the feed's token was issued")?;
-    Ok((control, client.with_token(feed_token)))
+    let crowd_token = tokens
+        .iter()
+        .find(|(name, _, _)| *name == DEMO_CROWD_PRINCIPAL)
+        .map(|(_, _, token)| token.as_str())
+        .context("the crowd feed's token was issued")?;
+    let crowd = client.clone().with_token(crowd_token);
+    Ok((control, client.with_token(feed_token), crowd))
 }
 
 /// The principal the demo's synthetic feed and simulated field act as.
 const DEMO_FEED_PRINCIPAL: &str = "demo-feed";
+/// The principal the demo's synthetic crowd counts come from.
+const DEMO_CROWD_PRINCIPAL: &str = "risk-platform";
+/// Days of crowd counts the demo backfills at start, so forecasts have a
+/// history: the ledger keeps 8 days of minutes, older ones as hourly means.
+const CROWD_BACKFILL_DAYS: u64 = 15;
+/// Readings per batch (what fits in the default 64 KiB body).
+const CROWD_BATCH_READINGS: usize = 800;
 
 /// One principal per role, each with its token, printed by the banner:
 /// (name, role, token).
@@ -145,6 +163,7 @@ async fn issue_demo_tokens(
         ("drill-team", "drill"),
         ("viewer-wu", "viewer"),
         (DEMO_FEED_PRINCIPAL, "dispatcher"),
+        (DEMO_CROWD_PRINCIPAL, "reporter:risk_warning"),
     ];
     let processes = control.processes().lock().await;
     let mut tokens = Vec::new();
@@ -160,6 +179,52 @@ async fn feed(options: &DemoOptions, client: &ApiClient, reports: SteadyReports)
         feed_loop(client.clone(), reports, options.rate),
         simulate_field(client.clone())
     );
+}
+
+/// Backfills [`CROWD_BACKFILL_DAYS`] of crowd counts (each minute of the
+/// last 8 days, an hour's first minute before), then posts each minute's
+/// counts as it ends. A refused batch is said and skipped; the feed goes on.
+async fn crowd_loop(client: ApiClient, feed: CrowdFeed) {
+    let now = cordon_consensus::node::unix_millis;
+    let minute_ms = 60_000;
+    let start = now() - now() % minute_ms;
+    let recent_from = start - 8 * 24 * 60 * minute_ms;
+    let times = (start - CROWD_BACKFILL_DAYS * 24 * 60 * minute_ms..start)
+        .step_by(minute_ms as usize)
+        .filter(|at| *at >= recent_from || at % (60 * minute_ms) == 0);
+    let readings: Vec<serde_json::Value> = times
+        .flat_map(|at| feed.minute(at).into_iter().map(move |(sensor, count)| (sensor, at, count)))
+        .map(|(sensor, at_ms, count)| serde_json::json!({"sensor": sensor, "at_ms": at_ms, "count": count}))
+        .collect();
+    for chunk in readings.chunks(CROWD_BATCH_READINGS) {
+        post_counts(&client, chunk).await;
+    }
+    say!(
+        "crowd counts: {} readings backfilled over {CROWD_BACKFILL_DAYS} days",
+        readings.len()
+    );
+    let mut next = start;
+    loop {
+        let wait = (next + minute_ms).saturating_sub(now());
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let minute: Vec<serde_json::Value> = feed
+            .minute(next)
+            .into_iter()
+            .map(|(sensor, count)| serde_json::json!({"sensor": sensor, "at_ms": next, "count": count}))
+            .collect();
+        post_counts(&client, &minute).await;
+        next += minute_ms;
+    }
+}
+
+async fn post_counts(client: &ApiClient, counts: &[serde_json::Value]) {
+    let batch = serde_json::json!({"source": "demo crowd feed", "counts": counts});
+    if let Err(error) = client
+        .post::<cordon_api::crowd::CrowdCounted>("/v1/crowd/counts", &batch, 0)
+        .await
+    {
+        say!("crowd counts refused: {error}");
+    }
 }
 
 /// Prints the leader, term and applied index the cluster ends with.

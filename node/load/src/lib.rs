@@ -43,6 +43,7 @@
 //! ([`ScheduledReport`]), `steady` ([`SteadyReports`]), `summary`
 //! ([`LoadSummary`] per bucket).
 
+pub mod crowd;
 mod generator;
 mod places;
 mod plan;
@@ -53,6 +54,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
+pub use crowd::CrowdFeed;
 pub use generator::LoadGenerator;
 pub use plan::{ClockTime, LoadError, LoadPlan, LoadProfile};
 pub use report::{LoadSource, ScheduledReport};

@@ -1,4 +1,5 @@
-//! `cordon demo` on its own runs incidents through their whole lifecycle.
+//! `cordon demo` on its own runs incidents through their whole lifecycle
+//! and feeds the crowd sensors.
 
 use std::process::Command;
 
@@ -29,6 +30,12 @@ fn the_demo_runs_incidents_through_their_whole_lifecycle() {
             || last.contains("\"assigned\""),
         "{stdout}"
     );
+    // Its crowd feed backfilled the sensors' history without a refusal.
+    assert!(
+        stdout.contains("crowd counts: ") && stdout.contains("readings backfilled over 15 days"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("crowd counts refused"), "{stdout}");
     // Its banner gives the console's URL and a token for one principal of each role.
     assert!(stdout.contains("/console/"), "{stdout}");
     for role in [
@@ -37,6 +44,7 @@ fn the_demo_runs_incidents_through_their_whole_lifecycle() {
         "station:bund",
         "field:bund-1-a",
         "reporter:emergency_call",
+        "reporter:risk_warning",
         "operator",
         "drill",
         "viewer",
