@@ -12,9 +12,10 @@
 // the page only needs to look current; a slow periodic refresh (3 s) keeps
 // the page right when the stream is down or an event was dropped.
 
-import { clock } from './format.js';
+import { clock, el } from './format.js';
 import { MapView } from './map.js';
 import { ClusterPanel, Drawer, IncidentList, MoveUpPanel, renderStatusLegend } from './panels.js';
+import { CrowdChart, HazardPanel, hazardPath } from './crowd.js';
 
 const INCIDENTS_LISTED = 200;
 const REFRESH_SPACING_MS = 500;
@@ -22,7 +23,11 @@ const FALLBACK_REFRESH_MS = 3000;
 const STREAM_RETRY_MS = 3000;
 const DISTRICT_RETRY_MS = 2000;
 const TICK_MS = 1000;
-const ALL = ['cluster', 'units', 'incidents', 'actors', 'coverage', 'moveUps'];
+const ALL = ['cluster', 'units', 'incidents', 'actors', 'coverage', 'moveUps', 'crowd', 'hazards'];
+/** Hours of counts the crowd chart shows before the forecast. */
+const CROWD_PAST_HOURS = 3;
+/** Minutes of counts read to know whether the nowcast can answer (a day and an hour). */
+const NOWCAST_HISTORY_MIN = 25 * 60;
 
 // The token lives in sessionStorage only: this tab keeps it until the tab
 // closes or the user logs out. Never a cookie (the browser would send it by
@@ -72,30 +77,31 @@ function authorization(token) {
 }
 
 /** One request with `token`; its JSON answer, or an ApiError. */
-async function send(method, path, token) {
+async function send(method, path, token, body) {
   let response;
   try {
     const headers = { accept: 'application/json', ...authorization(token) };
     // A change says it is JSON (even with no body): the node refuses any
     // other state-changing request, so no other site can forge one.
     if (method !== 'GET') headers['content-type'] = 'application/json';
-    response = await fetch(path, { method, cache: 'no-store', headers });
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    response = await fetch(path, { method, cache: 'no-store', headers, body: payload });
   } catch (error) {
     throw new ApiError(`${path}: this node does not answer (${error.message})`, 0);
   }
-  const body = await response.json().catch(() => null);
+  const answer = await response.json().catch(() => null);
   if (!response.ok) {
     // The API's errors are {code, message}; the message says what to do.
-    const reason = body?.message ?? response.statusText;
-    throw new ApiError(`${path}: ${body?.code ?? response.status}: ${reason}`, response.status, reason);
+    const reason = answer?.message ?? response.statusText;
+    throw new ApiError(`${path}: ${answer?.code ?? response.status}: ${reason}`, response.status, reason);
   }
-  return body;
+  return answer;
 }
 
 /** A request as the logged-in caller; a 401 (token revoked or expired) ends the session. */
-async function request(method, path) {
+async function request(method, path, body) {
   try {
-    return await send(method, path, session.token);
+    return await send(method, path, session.token, body);
   } catch (error) {
     if (error.status === 401) logOut(error.reason);
     throw error;
@@ -127,6 +133,21 @@ const LOADERS = {
   },
   moveUps: async () => {
     data.moveUps = await getJson('/v1/move-ups');
+  },
+  crowd: async () => {
+    const area = encodeURIComponent(document.getElementById('crowd-area').value || 'bund-riverside');
+    // A day and a bit of minutes: the nowcast needs a day of them, so the
+    // forecast is asked only when they are there (it would answer 422).
+    const from = Date.now() - NOWCAST_HISTORY_MIN * 60 * 1000;
+    const counts = await getJson(`/v1/crowd/counts?area=${area}&from_ms=${from}`);
+    const shownFrom = Date.now() - CROWD_PAST_HOURS * 3600 * 1000;
+    data.crowdCounts = { ...counts, minutes: counts.minutes.filter((p) => p.at_ms >= shownFrom) };
+    data.crowdForecast = counts.minutes.length > 24 * 60
+      ? await getJson(`/v1/crowd/forecast?area=${area}&horizon_min=60`)
+      : null;
+  },
+  hazards: async () => {
+    data.hazards = await getJson('/v1/hazards');
   },
 };
 
@@ -194,6 +215,15 @@ function affectedBy(action) {
     case 'approve_move_up':
     case 'decline_move_up':
       return ['moveUps', 'units', 'coverage'];
+    case 'record_crowd_counts':
+      return ['crowd'];
+    case 'report_hazard':
+    case 'push_hazard':
+    case 'verify_hazard':
+    case 'take_hazard_measure':
+    case 'clear_hazard':
+    case 'escalate_hazard':
+      return ['hazards'];
     default: // reports, triage, escalation, mutual aid, plans
       return ['incidents'];
   }
@@ -287,6 +317,11 @@ function render(kinds) {
   if (kinds.includes('units')) renderUnits();
   if (kinds.includes('coverage')) renderCoverage();
   if (kinds.includes('moveUps')) view.moveUps.render(data.moveUps);
+  if (kinds.includes('crowd')) view.crowd.render(data.crowdCounts, data.crowdForecast);
+  if (kinds.includes('hazards')) {
+    view.hazards.render(data.hazards, now);
+    view.map.setHazards(data.hazards?.hazards ?? []);
+  }
   if (kinds.includes('incidents')) renderIncidents(now);
   renderCluster(now);
   renderErrors();
@@ -385,6 +420,17 @@ async function refreshDrawer(now) {
     view.drawer.show(await getJson(`/v1/incidents/${encodeURIComponent(id)}`), Date.now());
   } catch (error) {
     if (selectedId === id) view.drawer.showError(error.message);
+  }
+}
+
+/** A move of a hazard along the loop; the ledger records who and when. */
+async function moveHazard(id, verb, body) {
+  try {
+    const answer = await request('POST', hazardPath(id, verb), body);
+    requestRefresh('hazards');
+    return { state: 'done', message: `Hazard ${id}: ${verb} at log index ${answer.log_index}.` };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
   }
 }
 
@@ -534,7 +580,16 @@ async function loadDistrict() {
   }
 }
 
+/** The crowd chart's choice of areas: the sensitive areas with a capacity. */
+function fillCrowdAreas(district) {
+  const select = document.getElementById('crowd-area');
+  const areas = district.sensitive_areas.filter((area) => area.crowd_capacity);
+  select.replaceChildren(...areas.map((area) => el('option', { value: area.id, text: area.name })));
+  requestRefresh('crowd');
+}
+
 function wireControls() {
+  document.getElementById('crowd-area').addEventListener('change', () => requestRefresh('crowd'));
   document.getElementById('heat-window').addEventListener('change', () => renderHeat(Date.now()));
   document.getElementById('gaps-ring3').addEventListener('change', renderCoverage);
   document.getElementById('gaps-ring4').addEventListener('change', renderCoverage);
@@ -563,6 +618,8 @@ async function startConsole() {
   view.cluster = new ClusterPanel({ drillNode });
   view.list = new IncidentList(selectIncident);
   view.moveUps = new MoveUpPanel(may('approve_move_up') ? decideMoveUp : null);
+  view.crowd = new CrowdChart(document.getElementById('crowd-chart'), document.getElementById('crowd-note'));
+  view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null);
   view.drawer = new Drawer({ approvePlan: may('approve_plan') ? approvePlan : null, onClose: closeDrawer });
   wireControls();
   tick();
@@ -572,6 +629,7 @@ async function startConsole() {
   document.getElementById('district-name').textContent = district.name;
   document.title = `Cordon · ${district.name}`;
   view.map.setDistrict(district);
+  fillCrowdAreas(district);
   requestRefresh(...everything());
   followEvents();
   setInterval(() => requestRefresh(...everything()), FALLBACK_REFRESH_MS);

@@ -65,7 +65,7 @@ export class MapView {
     this.layers = {};
     // Paint order: what an operator must never lose sight of (units,
     // incidents) goes last, on top of the shaded overlays.
-    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'axes', 'points', 'facilities', 'labels', 'posts', 'units', 'incidents']) {
+    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'axes', 'points', 'facilities', 'labels', 'posts', 'hazards', 'units', 'incidents']) {
       this.layers[name] = root.appendChild(svg('g', { id: `layer-${name}`, class: 'layer' }));
     }
     this.unitNodes = new Map();
@@ -354,6 +354,32 @@ export class MapView {
    * dispatch planner on the street graph. A zone cell or area sample is a
    * square of its side; a one-minute point's sample a small disc.
    */
+  /**
+   * The open hazards: a warning triangle where each was seen, or at the
+   * middle of its area; a crowd warning's area outlined in its band.
+   */
+  setHazards(hazards) {
+    this.layers.hazards.replaceChildren();
+    if (!this.proj) return;
+    for (const hazard of hazards.filter((h) => !['cleared', 'false_alarm'].includes(h.stage))) {
+      const area = this.district.sensitive_areas.find((a) => a.id === hazard.area);
+      const corners = area ? area.polygon.map((p) => this.proj.xy(p)) : null;
+      const [x, y] = hazard.lat !== null && hazard.lat !== undefined
+        ? this.proj.xy([hazard.lat, hazard.lon])
+        : corners ? centroid(corners) : [null, null];
+      if (x === null) continue;
+      const band = hazard.warning?.band ?? 'seen';
+      if (corners && hazard.warning) {
+        this.layers.hazards.append(svg('polygon', { class: `hazard-area band-${band}`, 'data-hazard': hazard.id, points: pointsAttr(corners) }));
+      }
+      const s = 14 * this.u;
+      this.layers.hazards.append(svg('polygon', {
+        class: `hazard band-${band}`, 'data-hazard': hazard.id, 'data-stage': hazard.stage,
+        points: pointsAttr([[x, y - s], [x + s, y + s * 0.8], [x - s, y + s * 0.8]]),
+      }, svg('title', { text: `hazard #${hazard.id} ${hazard.area}: ${hazard.stage}; ${hazard.summary}` })));
+    }
+  }
+
   setCoverage(coverage, showRing3, showRing4) {
     this.layers.gaps.replaceChildren();
     const shown = { 3: showRing3, 4: showRing4 };

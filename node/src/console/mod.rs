@@ -82,6 +82,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("panels.js"),
     },
     Asset {
+        path: "/console/crowd.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("crowd.js"),
+    },
+    Asset {
         path: "/console/favicon.svg",
         content_type: SVG,
         body: include_str!("favicon.svg"),

@@ -252,6 +252,21 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     move_up_in_console(&mut browser, &first, &cluster).await;
     browser.save(&first, &artifacts, "3b-move-up").await;
 
+    // Phase 7c: the riverside's counts show it filling within the hour;
+    // the crowd chart draws the counts, the forecast and the bands, the
+    // forecaster's warning appears in the hazard register and on the map,
+    // and the commander works it round the loop from the panel.
+    crowd_and_hazards_in_console(&mut browser, &first, &cluster).await;
+    browser
+        .eval(
+            &first,
+            "document.getElementById('crowd-panel').scrollIntoView()",
+        )
+        .await;
+    browser
+        .save(&first, &artifacts, "3c-crowd-and-hazards")
+        .await;
+
     // Phase 8: kill the leader with the Kill button of its row in its own
     // console; the answer arrives before the kill, then the console says the node is down.
     browser
@@ -488,6 +503,7 @@ async fn start_cluster() -> Cluster<DrillControl> {
             file.actors.plan_auto_approve_ms = 120_000;
             file.actors.move_up = cordon_config::MoveUpApproval::Commander;
             file.actors.move_up_interval_ms = 1_000;
+            file.actors.forecast_interval_ms = 500;
         },
     )
     .await
@@ -911,6 +927,67 @@ async fn report_major(cluster: &Cluster<DrillControl>) -> String {
         description: Some("crowd surge on the river wall <script>not code</script>".into()),
     };
     cluster.client.report(&report, 0).await.unwrap().incident_id
+}
+
+/// Posts a day of Bund counts that rose at this time yesterday; waits for
+/// the chart (counts, forecast, both bands) and the forecaster's warning in
+/// the register and on the map; pushes, confirms and clears it with the
+/// panel's buttons, checking the API's trail after each.
+async fn crowd_and_hazards_in_console(
+    browser: &mut Browser,
+    page: &Page,
+    cluster: &Cluster<DrillControl>,
+) {
+    let token = cluster
+        .processes
+        .processes()
+        .lock()
+        .await
+        .issue_token("risk-platform", &["reporter:risk_warning"])
+        .await
+        .unwrap();
+    crate::support::post_a_day_that_rose_now(&cluster.client.clone().with_token(&token)).await;
+    browser
+        .eval(page, "document.getElementById('drawer-close').click()")
+        .await;
+    browser
+        .wait_for(page, "the crowd chart with its forecast and bands", "\
+            document.querySelector('#crowd-chart polyline[data-series=forecast]')?.getAttribute('points')?.length > 10 && \
+            document.querySelector('#crowd-chart polyline[data-series=counts]') && \
+            document.querySelectorAll('#crowd-chart line[data-band]').length === 2")
+        .await;
+    let id = browser
+        .wait_for(page, "the forecaster's warning in the register and on the map", "\
+            (li => li && document.querySelector(`#map .hazard[data-hazard=\"${li.dataset.hazard}\"]`) && Number(li.dataset.hazard)) \
+            (document.querySelector('#hazard-list li[data-area=bund-riverside][data-stage=detected]'))")
+        .await
+        .as_u64()
+        .expect("a hazard id");
+    for (verb, stage) in [
+        ("push", "verifying"),
+        ("confirm", "confirmed"),
+        ("clear", "cleared"),
+    ] {
+        browser
+            .eval(page, &format!(
+                "document.querySelector('#hazard-list li[data-hazard=\"{id}\"] button[data-verb={verb}]').click()"
+            ))
+            .await;
+        browser
+            .wait_for(page, &format!("the hazard {stage}"), &format!(
+                "document.querySelector('#hazard-list li[data-hazard=\"{id}\"]')?.dataset.stage === '{stage}'"
+            ))
+            .await;
+    }
+    let list = cluster
+        .client
+        .get::<cordon_api::hazards::HazardList>("/v1/hazards", 0)
+        .await
+        .unwrap();
+    let hazard = list.hazards.iter().find(|h| h.id == id).unwrap();
+    let stages: Vec<&str> = hazard.trail.iter().map(|s| s.stage.as_str()).collect();
+    assert_eq!(stages, ["detected", "verifying", "confirmed", "cleared"]);
+    assert!(hazard.trail[3].by.contains(crate::support::TEST_PRINCIPAL));
 }
 
 /// Takes ring 4's available southern units off duty, approves the ring's

@@ -6,48 +6,12 @@
 use std::time::Duration;
 
 use cordon_api::actors::ActorList;
-use cordon_api::crowd::CrowdCounted;
 use cordon_api::hazards::{Hazard, HazardList};
 use cordon_api::incidents::Committed;
 use cordon_node::client::ApiClient;
 use serde_json::json;
 
-use crate::support::{start_cluster_with, Cluster};
-
-const MINUTE_MS: u64 = 60_000;
-
-/// 26 hours of the three Bund cameras at 10 000 each, except 20 000 each
-/// from ten to forty minutes past this time yesterday.
-async fn post_a_day_that_rose_now(feed: &ApiClient) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    let last = now - now % MINUTE_MS - MINUTE_MS;
-    let yesterday =
-        (now - 24 * 60 * MINUTE_MS + 10 * MINUTE_MS)..(now - 24 * 60 * MINUTE_MS + 40 * MINUTE_MS);
-    let cameras = [
-        "bund-waibaidu-camera",
-        "bund-chen-yi-square-camera",
-        "bund-signal-tower-camera",
-    ];
-    let mut counts = Vec::new();
-    for at_ms in (last - 26 * 60 * MINUTE_MS..=last).step_by(MINUTE_MS as usize) {
-        let each = if yesterday.contains(&at_ms) {
-            20_000
-        } else {
-            10_000
-        };
-        counts
-            .extend(cameras.map(|camera| json!({"sensor": camera, "at_ms": at_ms, "count": each})));
-    }
-    for chunk in counts.chunks(800) {
-        let batch = json!({"source": "bund cameras", "counts": chunk});
-        feed.post::<CrowdCounted>("/v1/crowd/counts", &batch, 0)
-            .await
-            .unwrap();
-    }
-}
+use crate::support::{post_a_day_that_rose_now, start_cluster_with, Cluster};
 
 /// The riverside's crowd warnings in the register.
 async fn warnings(client: &ApiClient) -> Option<Vec<Hazard>> {
