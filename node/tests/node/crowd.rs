@@ -7,7 +7,7 @@ use cordon_api::crowd::{CrowdCounted, CrowdForecast, CrowdSensorList, CrowdSerie
 use cordon_node::client::{ApiClient, ClientError};
 use serde_json::{json, Value};
 
-use crate::support::{start_cluster, Cluster};
+use crate::support::{post_a_day_that_rose_now, start_cluster, Cluster};
 
 const MINUTE_MS: u64 = 60_000;
 
@@ -175,30 +175,8 @@ async fn a_forecast_from_any_node_warns_of_the_rise_the_profile_foresees() {
     // Phase 1: 26 hours of minute counts of the three Bund cameras.
     let cluster = start_cluster().await;
     let feed = feed(&cluster).await;
-    let (last, now) = last_minutes();
-    let day = 24 * 60 * MINUTE_MS;
-    let surge = (now - day + 10 * MINUTE_MS)..(now - day + 40 * MINUTE_MS);
-    let cameras = [
-        "bund-waibaidu-camera",
-        "bund-chen-yi-square-camera",
-        "bund-signal-tower-camera",
-    ];
-    let mut counts = Vec::new();
-    for at_ms in (last - 26 * 60 * MINUTE_MS..=last).step_by(MINUTE_MS as usize) {
-        let each = if surge.contains(&at_ms) {
-            20_000
-        } else {
-            10_000
-        };
-        for camera in cameras {
-            counts.push(json!({"sensor": camera, "at_ms": at_ms, "count": each}));
-        }
-    }
-    for chunk in counts.chunks(800) {
-        feed.post::<CrowdCounted>("/v1/crowd/counts", &batch(json!(chunk)), 0)
-            .await
-            .unwrap();
-    }
+    let (_, now) = last_minutes();
+    post_a_day_that_rose_now(&feed).await;
 
     // Phase 2: node 2 forecasts the next half hour of the riverside.
     let forecast: CrowdForecast = cluster
