@@ -141,9 +141,8 @@ fn areas_to_watch(context: &NodeContext, ledger: &Ledger) -> Vec<AreaCounts> {
                 .iter()
                 .map(|id| ledger.crowd().sensor(id).cloned())
                 .collect();
-            let middle = middle(&area.polygon);
             let station = district
-                .station_for(&middle)
+                .station_of_area(&CrowdArea::Sensitive(area), None)
                 .map(|station| StationId(station.id.clone()));
             Some((
                 area.id.clone(),
@@ -153,14 +152,6 @@ fn areas_to_watch(context: &NodeContext, ledger: &Ledger) -> Vec<AreaCounts> {
             ))
         })
         .collect()
-}
-
-fn middle(corners: &[cordon_config::district::LatLon]) -> cordon_config::district::LatLon {
-    let n = corners.len().max(1) as f64;
-    cordon_config::district::LatLon::new(
-        corners.iter().map(|c| c.lat).sum::<f64>() / n,
-        corners.iter().map(|c| c.lon).sum::<f64>() / n,
-    )
 }
 
 /// The crossings the next hour's forecasts show. An area with too few

@@ -91,6 +91,28 @@ impl District {
         None
     }
 
+    /// The station whose ground holds `at`, else the area's middle (a
+    /// station is its own): whose hazard it is.
+    pub fn station_of_area(
+        &self,
+        area: &CrowdArea<'_>,
+        at: Option<&LatLon>,
+    ) -> Option<&super::Station> {
+        if let CrowdArea::Station(station) = area {
+            return self.stations().iter().find(|s| s.id == station.id);
+        }
+        let corners = match area {
+            CrowdArea::Sensitive(sensitive) => &sensitive.polygon,
+            CrowdArea::Zone(zone) => &zone.polygon,
+            CrowdArea::Polygon(corners) => corners,
+            CrowdArea::Station(_) => return None,
+        };
+        let point = at
+            .copied()
+            .or_else(|| super::geo::polygon_centroid(corners))?;
+        self.station_for(&point)
+    }
+
     /// The ids of the sensors inside `area`.
     pub fn sensors_in(&self, area: &CrowdArea<'_>) -> Vec<&str> {
         self.spec

@@ -103,24 +103,9 @@ fn station_of(
     at: Option<&ledger::Position>,
 ) -> Option<StationId> {
     let seen = at.map(|p| cordon_config::district::LatLon::new(p.lat(), p.lon()));
-    let middle = match area {
-        CrowdArea::Station(station) => return Some(StationId(station.id.clone())),
-        CrowdArea::Zone(zone) => middle(&zone.polygon),
-        CrowdArea::Sensitive(sensitive) => middle(&sensitive.polygon),
-        CrowdArea::Polygon(corners) => middle(corners),
-    };
-    let point = seen.unwrap_or(middle);
     district
-        .station_for(&point)
+        .station_of_area(area, seen.as_ref())
         .map(|station| StationId(station.id.clone()))
-}
-
-/// The mean of a polygon's corners.
-fn middle(corners: &[cordon_config::district::LatLon]) -> cordon_config::district::LatLon {
-    let n = corners.len().max(1) as f64;
-    let lat = corners.iter().map(|c| c.lat).sum::<f64>() / n;
-    let lon = corners.iter().map(|c| c.lon).sum::<f64>() / n;
-    cordon_config::district::LatLon::new(lat, lon)
 }
 
 /// Push a hazard to its verifier: a station's patrol or one unit.

@@ -23,6 +23,8 @@ pub mod move_ups;
 pub mod nodes;
 pub mod placement;
 pub mod plans;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod units;
 
 use serde::{Deserialize, Serialize};

@@ -2,11 +2,12 @@
 //! resend harmless, a conflicting minute refused, counts downsampled with
 //! age, and the right to record them.
 
-use crate::ledger::access::{Credential, Principal, Role};
+use crate::ledger::access::Role;
+use crate::ledger::actions::testing::{apply, client, rejection};
 use crate::ledger::crowd::{HOUR_MS, MINUTE_COUNTS_KEPT_MS, MINUTE_MS};
 use crate::ledger::ids::Channel;
 use crate::ledger::model::{Effect, Rejection};
-use crate::ledger::{Action, Command, CrowdReading, Ledger, Origin, RecordCrowdCounts, RequestId};
+use crate::ledger::{Action, CrowdReading, Ledger, Origin, RecordCrowdCounts};
 
 /// 2026-12-31 20:00 UTC, a whole hour.
 const NOW_MS: u64 = 1_798_747_200_000;
@@ -24,32 +25,6 @@ fn batch(readings: Vec<CrowdReading>) -> Action {
         source: "bund cameras".into(),
         readings,
     })
-}
-
-fn apply(ledger: &mut Ledger, index: u64, at_ms: u64, origin: Origin, action: Action) -> Effect {
-    let command = Command::new(RequestId(format!("req-{index}")), at_ms, origin, action);
-    ledger.apply(index, &command).effect
-}
-
-fn rejection(effect: Effect) -> Rejection {
-    match effect {
-        Effect::Rejected { rejection } => rejection,
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
-fn client(roles: Vec<Role>) -> Origin {
-    Origin::Api {
-        node: 1,
-        client: "10.0.0.7:5000".into(),
-        principal: Principal {
-            name: "risk-platform".into(),
-            roles,
-            credential: Credential::Certificate {
-                fingerprint: "ab".repeat(32),
-            },
-        },
-    }
 }
 
 // A batch is kept whole; the same batch again changes nothing; a batch with

@@ -3,43 +3,18 @@
 //! it; every illegal move is refused changing nothing; a missed deadline
 //! escalates to the station, then the hub; only the right people act.
 
-use crate::ledger::access::{Credential, Principal, Role};
+use crate::ledger::access::Role;
+use crate::ledger::actions::testing::{apply, client, rejection};
 use crate::ledger::hazards::{HazardSource, HazardStage, MeasureKind, Verifier};
 use crate::ledger::ids::{Position, Ring, UnitId};
 use crate::ledger::model::{Effect, Rejection};
 use crate::ledger::{
-    Action, ClearHazard, Command, EscalateHazard, Ledger, LoadRoster, Origin, PushHazard,
-    ReportHazard, RequestId, RosterUnit, TakeHazardMeasure, VerifyHazard,
+    Action, ClearHazard, EscalateHazard, Ledger, LoadRoster, Origin, PushHazard, ReportHazard,
+    RosterUnit, TakeHazardMeasure, VerifyHazard,
 };
 
 const T0_MS: u64 = 1_798_747_200_000;
 const MINUTE_MS: u64 = 60_000;
-
-fn apply(ledger: &mut Ledger, index: u64, at_ms: u64, origin: Origin, action: Action) -> Effect {
-    let command = Command::new(RequestId(format!("r-{index}")), at_ms, origin, action);
-    ledger.apply(index, &command).effect
-}
-
-fn rejection(effect: Effect) -> Rejection {
-    match effect {
-        Effect::Rejected { rejection } => rejection,
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-}
-
-fn client(roles: Vec<Role>) -> Origin {
-    Origin::Api {
-        node: 1,
-        client: "10.0.0.8:5000".into(),
-        principal: Principal {
-            name: "someone".into(),
-            roles,
-            credential: Credential::Certificate {
-                fingerprint: "cd".repeat(32),
-            },
-        },
-    }
-}
 
 /// A ledger with one guardian unit of the Bund station, and hazard 2
 /// reported at the riverside on the Bund station's ground.
