@@ -218,4 +218,4 @@ fn grid(from_ms: u64, until_ms: u64, step_ms: u64, value: impl Fn(u64) -> Option
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

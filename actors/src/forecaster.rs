@@ -1,9 +1,10 @@
 //! The forecaster, the risk-sensing net's actor. Every
 //! `actors.forecast_interval_ms` it forecasts the next hour of every
-//! sensitive area that has a capacity and sensors, and when a forecast
-//! crosses into a higher density band it reports a hazard with the
-//! warning (band, expected time, confidence, count), unless one of that
-//! band or higher is open for the area; and it escalates each open hazard
+//! sensitive area that has a capacity and sensors, and when its latest
+//! count is in a band above low, or a forecast crosses into a higher one,
+//! it reports a hazard with the warning (band, expected time, confidence,
+//! count), unless one of that band or higher is open for the area (or
+//! closed within [`WARNING_QUIET_MS`]); and it escalates each open hazard
 //! whose stage deadline passed (to its station, then the hub). It keeps no
 //! state of its own: after a move it reads the register again.
 
@@ -163,6 +164,9 @@ pub fn warnings(areas: &[AreaCounts], now_ms: u64) -> Vec<Warning> {
             let counts: Vec<Option<&SensorCounts>> = counts.iter().map(Option::as_ref).collect();
             let forecast: AreaForecast =
                 forecast_counts(&counts, now_ms, WARNING_HORIZON_MIN).ok()?;
+            if let Some(live) = live_warning(area, station, bands, &forecast) {
+                return Some(live);
+            }
             let crossing = forecast.crossing(bands)?;
             Some(Warning {
                 area: area.clone(),
@@ -174,6 +178,26 @@ pub fn warnings(areas: &[AreaCounts], now_ms: u64) -> Vec<Warning> {
             })
         })
         .collect()
+}
+
+/// A warning of the band the latest count is already in, when above low:
+/// the crowd got there before a forecast said so (or faster).
+fn live_warning(
+    area: &str,
+    station: &Option<StationId>,
+    bands: &Bands,
+    forecast: &AreaForecast,
+) -> Option<Warning> {
+    let (at_ms, count) = forecast.latest?;
+    let band = bands.band(count);
+    (band > Band::Low).then(|| Warning {
+        area: area.to_string(),
+        station: station.clone(),
+        band,
+        expected_at_ms: at_ms,
+        confidence: 1.0,
+        expected_count: count,
+    })
 }
 
 /// Whether a hazard already warns of `warning`'s band (or a higher one)
@@ -230,5 +254,52 @@ fn report(warning: &Warning) -> ReportHazard {
             warning.expected_count,
             100.0 * warning.confidence
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cordon_consensus::ledger::crowd::MINUTE_MS;
+
+    use super::*;
+    use crate::crowd::tests::{ledger_with, minutes_until, NOW_MS};
+
+    fn watched(ledger: &Ledger, sensor: &str, capacity: u32) -> AreaCounts {
+        let counts = vec![ledger.crowd().sensor(sensor).cloned()];
+        (
+            "riverside".to_string(),
+            Some(StationId("bund".into())),
+            Bands::of_capacity(capacity),
+            counts,
+        )
+    }
+
+    // A crowd already in its medium band warns at once, sure; a crowd the
+    // profile says will fill warns ahead, at the crossing; a quiet crowd
+    // and one without a day of counts do not warn.
+    #[test]
+    fn warnings_come_from_the_latest_count_or_the_forecast() {
+        let times = minutes_until(NOW_MS, 2);
+        let filling = NOW_MS - 24 * 60 * MINUTE_MS + 20 * MINUTE_MS;
+        let ledger = ledger_with(&["cam"], &times, |_, at| {
+            if (filling..filling + 30 * MINUTE_MS).contains(&at) {
+                1_100.0
+            } else {
+                500.0
+            }
+        });
+        let short = ledger_with(&["cam"], &minutes_until(NOW_MS, 0)[..0], |_, _| 0.0);
+
+        let live = warnings(&[watched(&ledger, "cam", 800)], NOW_MS);
+        let ahead = warnings(&[watched(&ledger, "cam", 1_200)], NOW_MS);
+        let quiet = warnings(&[watched(&ledger, "cam", 5_000)], NOW_MS);
+        let none = warnings(&[watched(&short, "cam", 800)], NOW_MS);
+
+        assert_eq!((live[0].band, live[0].confidence), (Band::Medium, 1.0));
+        assert_eq!(live[0].expected_at_ms, NOW_MS - MINUTE_MS);
+        assert_eq!(ahead[0].band, Band::Medium);
+        let minutes_ahead = (ahead[0].expected_at_ms - NOW_MS) / MINUTE_MS;
+        assert!((19..=21).contains(&minutes_ahead), "{:?}", ahead[0]);
+        assert!(quiet.is_empty() && none.is_empty());
     }
 }

@@ -5,17 +5,21 @@ use cordon_consensus::ledger::{
 use super::*;
 
 /// 2026-12-31 20:00 UTC, a whole hour.
-const NOW_MS: u64 = 1_798_747_200_000;
+pub(crate) const NOW_MS: u64 = 1_798_747_200_000;
 const DAY_MS: u64 = 24 * HOUR_MS;
 
 /// A daily shape: quiet at night, busy in the evening.
-fn usual(at_ms: u64) -> f64 {
+pub(crate) fn usual(at_ms: u64) -> f64 {
     let hour = (at_ms % DAY_MS) as f64 / HOUR_MS as f64;
     200.0 + 800.0 * (-((hour - 19.0) / 3.0).powi(2)).exp()
 }
 
 /// A ledger holding `count(sensor, at)` for each sensor at each time.
-fn ledger_with(sensors: &[&str], times: &[u64], count: impl Fn(&str, u64) -> f64) -> Ledger {
+pub(crate) fn ledger_with(
+    sensors: &[&str],
+    times: &[u64],
+    count: impl Fn(&str, u64) -> f64,
+) -> Ledger {
     let mut readings: Vec<CrowdReading> = Vec::new();
     for at_ms in times {
         for sensor in sensors {
@@ -47,7 +51,7 @@ fn ledger_with(sensors: &[&str], times: &[u64], count: impl Fn(&str, u64) -> f64
     ledger
 }
 
-fn minutes_until(now_ms: u64, days: u64) -> Vec<u64> {
+pub(crate) fn minutes_until(now_ms: u64, days: u64) -> Vec<u64> {
     (now_ms - days * DAY_MS..now_ms)
         .step_by(MINUTE_MS as usize)
         .collect()
