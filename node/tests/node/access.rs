@@ -234,7 +234,11 @@ async fn only_the_right_roles_may_act_and_the_trail_names_them() {
     assert_eq!(me.principal.name, "officer-zhang");
     assert_eq!(
         me.rights,
-        vec!["read".to_string(), "update_unit".to_string()]
+        vec![
+            "read".to_string(),
+            "update_unit".to_string(),
+            "handle_hazards".to_string()
+        ]
     );
 
     // Phase 6: a revoked token is refused on every node at once after the
