@@ -4,14 +4,15 @@
 //! count is in a band above low, or a forecast crosses into a higher one,
 //! it reports a hazard with the warning (band, expected time, confidence,
 //! count), unless one of that band or higher is open for the area (or
-//! closed within [`WARNING_QUIET_MS`]); and it escalates each open hazard
+//! closed within [`WARNING_QUIET_MS`]), and pushes it at once to the
+//! station whose ground the area is on; and it escalates each open hazard
 //! whose stage deadline passed (to its station, then the hub). It keeps no
 //! state of its own: after a move it reads the register again.
 
 use cordon_consensus::ledger::crowd::SensorCounts;
-use cordon_consensus::ledger::hazards::{Hazard, HazardSource};
+use cordon_consensus::ledger::hazards::{Hazard, HazardSource, Verifier};
 use cordon_consensus::ledger::{
-    Action, Envelope, EscalateHazard, Ledger, Position, ReportHazard, StationId,
+    Action, Envelope, EscalateHazard, Ledger, Position, PushHazard, ReportHazard, StationId,
 };
 use cordon_forecast::{Band, Bands};
 
@@ -103,11 +104,32 @@ impl Forecaster {
                     actor.id, state.epoch, warning.area
                 );
                 let action = Action::ReportHazard(report(&warning));
-                proposed(actor.act(state.epoch, request_id, action).await, actor)?;
+                let reported = actor.act(state.epoch, request_id, action).await;
+                if let (Ok(applied), Some(station)) = (&reported, &warning.station) {
+                    push_to_station(actor, state, applied.index, station, now_ms).await?;
+                }
+                proposed(reported, actor)?;
             }
         }
         Ok(())
     }
+}
+
+/// Pushes the warning's hazard `hazard_id` to its station's patrol at
+/// once: a forecast warning does not wait for a person to route it.
+async fn push_to_station(
+    actor: &DispatchActor,
+    state: &ActorState,
+    hazard_id: u64,
+    station: &StationId,
+    now_ms: u64,
+) -> Result<(), ProposeError> {
+    let action = Action::PushHazard(PushHazard {
+        hazard_id,
+        verifier: Verifier::Station(station.clone()),
+    });
+    let request_id = format!("{}.{}.push.{hazard_id}.{now_ms}", actor.id, state.epoch);
+    proposed(actor.act(state.epoch, request_id, action).await, actor)
 }
 
 /// Passes a fencing error on (the actor moved); logs any other refusal.

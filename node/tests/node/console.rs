@@ -931,8 +931,9 @@ async fn report_major(cluster: &Cluster<DrillControl>) -> String {
 
 /// Posts a day of Bund counts that rose at this time yesterday; waits for
 /// the chart (counts, forecast, both bands) and the forecaster's warning in
-/// the register and on the map; pushes, confirms and clears it with the
-/// panel's buttons, checking the API's trail after each.
+/// the register (pushed to the Bund station at once) and on the map;
+/// confirms and clears it with the panel's buttons, checking the API's
+/// trail after each.
 async fn crowd_and_hazards_in_console(
     browser: &mut Browser,
     page: &Page,
@@ -959,15 +960,11 @@ async fn crowd_and_hazards_in_console(
     let id = browser
         .wait_for(page, "the forecaster's warning in the register and on the map", "\
             (li => li && document.querySelector(`#map .hazard[data-hazard=\"${li.dataset.hazard}\"]`) && Number(li.dataset.hazard)) \
-            (document.querySelector('#hazard-list li[data-area=bund-riverside][data-stage=detected]'))")
+            (document.querySelector('#hazard-list li[data-area=bund-riverside][data-stage=verifying]'))")
         .await
         .as_u64()
         .expect("a hazard id");
-    for (verb, stage) in [
-        ("push", "verifying"),
-        ("confirm", "confirmed"),
-        ("clear", "cleared"),
-    ] {
+    for (verb, stage) in [("confirm", "confirmed"), ("clear", "cleared")] {
         browser
             .eval(page, &format!(
                 "document.querySelector('#hazard-list li[data-hazard=\"{id}\"] button[data-verb={verb}]').click()"
