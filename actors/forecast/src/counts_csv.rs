@@ -130,14 +130,10 @@ pub fn local_seconds(text: &str) -> Option<i64> {
     let mut hms = clock.split(':');
     let (hour, minute) = (number(hms.next()?)?, number(hms.next()?)?);
     let second = hms.next().map_or(Some(0), number)?;
-    let valid = ymd.next().is_none()
-        && hms.next().is_none()
-        && (1..=12).contains(&month)
-        && (1..=31).contains(&day)
-        && hour < 24
-        && minute < 60
-        && second < 60;
-    valid.then(|| days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second)
+    let valid =
+        ymd.next().is_none() && hms.next().is_none() && hour < 24 && minute < 60 && second < 60;
+    let days = valid.then(|| days_since_1970(year, month, day)).flatten()?;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 /// `rest` without a trailing `+HH:MM` or `-HH:MM` offset, if it has one.
@@ -157,15 +153,16 @@ fn number(text: &str) -> Option<i64> {
         .flatten()
 }
 
-/// Days from 1970-01-01 to the civil date (proleptic Gregorian).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+/// Days from 1970-01-01 to the civil date; `None` for a date that does
+/// not exist (a 13th month, 31 February).
+fn days_since_1970(year: i64, month: i64, day: i64) -> Option<i64> {
+    let month = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date =
+        time::Date::from_calendar_date(i32::try_from(year).ok()?, month, u8::try_from(day).ok()?)
+            .ok()?;
+    Some(i64::from(
+        date.to_julian_day() - time::OffsetDateTime::UNIX_EPOCH.date().to_julian_day(),
+    ))
 }
 
 #[cfg(test)]

@@ -123,14 +123,8 @@ fn countdown_share(local_ms: u64) -> f64 {
 
 /// The month and day of the day `days` after 1970-01-01.
 fn month_day(days: u64) -> (u32, u32) {
-    let z = days as i64 + 719_468;
-    let doe = z - z.div_euclid(146_097) * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (month, day)
+    let date = (time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(days as i64)).date();
+    (u32::from(u8::from(date.month())), u32::from(date.day()))
 }
 
 /// A number in [0, 1) from the seed, the sensor and the minute (SplitMix64).

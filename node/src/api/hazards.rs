@@ -281,15 +281,11 @@ fn hazard_id(id: &str) -> ApiResult<u64> {
 
 /// `YYYY-MM-DD` of the UTC day `day` days after 1970-01-01.
 fn utc_date(day: u64) -> String {
-    // Civil from days (proleptic Gregorian).
-    let z = day as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    let date = (time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day as i64)).date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    )
 }
