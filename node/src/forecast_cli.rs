@@ -22,6 +22,10 @@ pub enum ForecastCommand {
         /// Only these sensors or areas, comma-separated.
         #[arg(long, value_delimiter = ',')]
         areas: Vec<String>,
+        /// An event calendar: a CSV with the header `event,start,end`, one
+        /// row per occurrence in local time; adds the event-calendar model.
+        #[arg(long)]
+        events: Option<PathBuf>,
         /// Hours between origins (not a multiple of 24, so origins visit
         /// every hour of the day).
         #[arg(long, default_value_t = 31)]
@@ -48,9 +52,13 @@ pub fn run(command: ForecastCommand) -> anyhow::Result<()> {
         ForecastCommand::Eval {
             counts,
             areas,
+            events,
             origin_every_h,
             json,
-        } => eval(&counts, &areas, origin_every_h, json),
+        } => {
+            let calendar = read_events(events.as_ref())?;
+            eval(&counts, &areas, &calendar, origin_every_h, json)
+        }
         ForecastCommand::Bench { counts, forecasts } => bench(&counts, forecasts),
     }
 }
@@ -62,6 +70,15 @@ fn read_counts(
         .with_context(|| format!("read the counts file {}", counts.display()))?;
     cordon_forecast::counts_csv::parse(&text, HOURLY_STEP_S)
         .with_context(|| format!("{}", counts.display()))
+}
+
+fn read_events(events: Option<&PathBuf>) -> anyhow::Result<cordon_forecast::Calendar> {
+    let Some(events) = events else {
+        return Ok(cordon_forecast::Calendar::default());
+    };
+    let text = std::fs::read_to_string(events)
+        .with_context(|| format!("read the events file {}", events.display()))?;
+    cordon_forecast::Calendar::parse_csv(&text).with_context(|| format!("{}", events.display()))
 }
 
 /// `cordon forecast bench`: each model's time for one 7-day forecast.
@@ -111,6 +128,7 @@ fn bench(counts: &PathBuf, forecasts: usize) -> anyhow::Result<()> {
 fn eval(
     counts: &PathBuf,
     areas: &[String],
+    calendar: &cordon_forecast::Calendar,
     origin_every_h: usize,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -132,7 +150,7 @@ fn eval(
         origin_every_steps: origin_every_h,
         ..EvalPlan::hourly()
     };
-    let report = evaluate(&series, &plan);
+    let report = evaluate(&series, &plan, calendar);
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -8,11 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::models::{forecast, Model};
+use crate::events::Calendar;
+use crate::models::{forecast_with_calendar, Model};
 use crate::series::Series;
 
 /// Origins scored before the choice trusts the backtest.
 pub const CHOOSE_AFTER_ORIGINS: usize = 8;
+/// Weeks of history the event calendar learns its effects from (the other
+/// models see the plan's `history_weeks`).
+pub const EVENT_HISTORY_WEEKS: usize = 52;
 
 /// What to evaluate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -94,12 +98,27 @@ struct Error {
 /// Errors per (model name, horizon index), per origin in order.
 type Errors = BTreeMap<(String, usize), Vec<Option<Error>>>;
 
-/// Evaluates every model on every series under `plan`.
-pub fn evaluate(series: &BTreeMap<String, Series>, plan: &EvalPlan) -> EvalReport {
+/// The models evaluated: every hourly model, and the event calendar when
+/// there are events.
+pub fn models(calendar: &Calendar) -> Vec<Model> {
+    let mut models = Model::ALL.to_vec();
+    if !calendar.is_empty() {
+        models.push(Model::EventCalendar);
+    }
+    models
+}
+
+/// Evaluates every model on every series under `plan`, the event calendar
+/// with `calendar` when it holds events.
+pub fn evaluate(
+    series: &BTreeMap<String, Series>,
+    plan: &EvalPlan,
+    calendar: &Calendar,
+) -> EvalReport {
     let mut pooled: Errors = BTreeMap::new();
     let mut reports = Vec::new();
     for (id, one) in series {
-        let (origins, errors) = backtest(one, plan);
+        let (origins, errors) = backtest(one, plan, calendar);
         for (key, list) in &errors {
             pooled.entry(key.clone()).or_default().extend(list);
         }
@@ -118,8 +137,10 @@ pub fn evaluate(series: &BTreeMap<String, Series>, plan: &EvalPlan) -> EvalRepor
 
 /// Every model's errors at every origin of `series`, and the chosen
 /// model's; with the number of origins.
-fn backtest(series: &Series, plan: &EvalPlan) -> (usize, Errors) {
+fn backtest(series: &Series, plan: &EvalPlan, calendar: &Calendar) -> (usize, Errors) {
+    let models = models(calendar);
     let history = plan.history_weeks * series.week_steps();
+    let event_history = EVENT_HISTORY_WEEKS * series.week_steps();
     let longest = plan.horizons_steps.iter().copied().max().unwrap_or(1);
     let mut errors: Errors = BTreeMap::new();
     let mut origins = 0;
@@ -127,9 +148,15 @@ fn backtest(series: &Series, plan: &EvalPlan) -> (usize, Errors) {
     while origin + longest <= series.values.len() {
         origins += 1;
         let past = series.window(origin - history, origin);
+        let long_past = series.window(origin.saturating_sub(event_history), origin);
         let scale = seasonal_naive_mae(&past);
-        for model in Model::ALL {
-            let predicted = forecast(model, &past, longest, plan.level).ok();
+        for &model in &models {
+            let seen = if model == Model::EventCalendar {
+                &long_past
+            } else {
+                &past
+            };
+            let predicted = forecast_with_calendar(model, seen, calendar, longest, plan.level).ok();
             for (index, &h) in plan.horizons_steps.iter().enumerate() {
                 let error = predicted.as_ref().and_then(|f| {
                     let actual = series.values[origin + h - 1]?;
@@ -148,7 +175,7 @@ fn backtest(series: &Series, plan: &EvalPlan) -> (usize, Errors) {
         }
         origin += plan.origin_every_steps.max(1);
     }
-    add_chosen(&mut errors, plan.horizons_steps.len());
+    add_chosen(&mut errors, &models, plan.horizons_steps.len());
     (origins, errors)
 }
 
@@ -175,9 +202,9 @@ fn seasonal_naive_mae(past: &Series) -> f64 {
 
 /// Adds the "chosen" errors: at each origin, per horizon, the errors of the
 /// model with the lowest MAPE over the earlier origins.
-fn add_chosen(errors: &mut Errors, horizons: usize) {
+fn add_chosen(errors: &mut Errors, models: &[Model], horizons: usize) {
     for index in 0..horizons {
-        let per_model: Vec<(&'static str, &Vec<Option<Error>>)> = Model::ALL
+        let per_model: Vec<(&'static str, &Vec<Option<Error>>)> = models
             .iter()
             .filter_map(|m| Some((m.name(), errors.get(&(m.name().to_owned(), index))?)))
             .collect();
@@ -287,7 +314,7 @@ mod tests {
             ..EvalPlan::hourly()
         };
 
-        let report = evaluate(&series, &plan);
+        let report = evaluate(&series, &plan, &Calendar::default());
 
         assert_eq!(report.series[0].origins, 6);
         assert_eq!(report.pooled.len(), 3 * (Model::ALL.len() + 1));

@@ -1,12 +1,14 @@
 //! The forecasting models, each a pure function of a history: the
 //! seasonal-naive baseline every result is compared with, a weekly
-//! profile with a recent-level nowcast, and MSTL (daily and weekly seasons)
-//! with an ETS trend from `augurs`.
+//! profile with a recent-level nowcast, MSTL (daily and weekly seasons)
+//! with an ETS trend from `augurs`, and the event calendar on top of their
+//! combination.
 
 use augurs::ets::AutoETS;
 use augurs::mstl::MSTLModel;
 use augurs::prelude::*;
 
+use crate::events::{self, Calendar};
 use crate::series::Series;
 
 /// Weeks of the same hour the weekly profile takes its median over.
@@ -27,6 +29,9 @@ pub const NOWCAST_MINUTES_HALF_LIFE_MIN: f64 = 10.0;
 pub const NOWCAST_MINUTES_DECAY_HALF_LIFE_MIN: f64 = 60.0;
 /// Weeks of history MSTL is fitted on (its cost grows with the length).
 pub const MSTL_WEEKS: usize = 8;
+/// Weeks of (cleaned) history the event calendar's combination sees; its
+/// effects are learned from the whole history handed in.
+pub const EVENT_BASE_WEEKS: usize = 8;
 
 /// A forecasting model.
 #[derive(
@@ -52,6 +57,10 @@ pub enum Model {
     /// the log scale (an equal-weight combination, which forecasting
     /// competitions have long found steadier than either model alone).
     Combined,
+    /// The combination forecast from a history with the calendar's events
+    /// taken out, each coming event step then multiplied by the event's
+    /// effect learned from its earlier occurrences (see [`crate::events`]).
+    EventCalendar,
 }
 
 impl Model {
@@ -72,6 +81,7 @@ impl Model {
             Model::Mstl => "mstl-ets",
             Model::Combined => "combined",
             Model::Nowcast => "nowcast",
+            Model::EventCalendar => "event-calendar",
         }
     }
 }
@@ -122,10 +132,22 @@ pub enum ForecastError {
 }
 
 /// Forecasts `steps` steps after `history` with `model`, with intervals at
-/// `level`.
+/// `level`; the event calendar with no events is the combination.
 pub fn forecast(
     model: Model,
     history: &Series,
+    steps: usize,
+    level: f64,
+) -> Result<Forecast, ForecastError> {
+    forecast_with_calendar(model, history, &Calendar::default(), steps, level)
+}
+
+/// Forecasts as [`forecast`] does, the event calendar with `calendar`'s
+/// events (the other models do not read it).
+pub fn forecast_with_calendar(
+    model: Model,
+    history: &Series,
+    calendar: &Calendar,
     steps: usize,
     level: f64,
 ) -> Result<Forecast, ForecastError> {
@@ -136,7 +158,7 @@ pub fn forecast(
     let needed = match model {
         Model::Nowcast => history.day_steps() + 1,
         Model::SeasonalNaive | Model::WeeklyProfile => week + 1,
-        Model::Mstl | Model::Combined => 2 * week,
+        Model::Mstl | Model::Combined | Model::EventCalendar => 2 * week,
     };
     if history.values.len() < needed {
         return Err(ForecastError::ShortHistory {
@@ -168,7 +190,43 @@ pub fn forecast(
             let profile = profile_nowcast(&log, Shape::weekly(history), steps, level, z);
             Ok(combine(&profile, &mstl(&log, history, steps, level)?))
         }
+        Model::EventCalendar => event_calendar(&log, history, calendar, steps, level),
     }
+}
+
+/// The combination on the history with the events cleaned out, each
+/// coming event step moved by its learned effect.
+fn event_calendar(
+    log: &[f64],
+    history: &Series,
+    calendar: &Calendar,
+    steps: usize,
+    level: f64,
+) -> Result<Forecast, ForecastError> {
+    let learned = events::learn(history, log, calendar);
+    let from = log
+        .len()
+        .saturating_sub(EVENT_BASE_WEEKS * history.week_steps());
+    let step_s = i64::from(history.step_s);
+    let cleaned = Series {
+        start_local_s: history.start_local_s + from as i64 * step_s,
+        step_s: history.step_s,
+        values: learned.cleaned[from..]
+            .iter()
+            .map(|v| Some(v.exp_m1()))
+            .collect(),
+    };
+    let mut out = forecast(Model::Combined, &cleaned, steps, level)?;
+    for h in 0..steps {
+        let at_s = history.start_local_s + (log.len() + h) as i64 * step_s;
+        if let Some(effect) = learned.effect_at(calendar, at_s, history.step_s) {
+            let scale = |x: f64| ((x + 1.0) * effect.exp() - 1.0).max(0.0);
+            out.point[h] = scale(out.point[h]);
+            out.lower[h] = scale(out.lower[h]);
+            out.upper[h] = scale(out.upper[h]);
+        }
+    }
+    Ok(out)
 }
 
 /// The mean of two forecasts on the log scale, point and bounds.

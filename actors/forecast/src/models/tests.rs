@@ -192,3 +192,55 @@ fn forecast_err(history: &Series) -> String {
         .unwrap_err()
         .to_string()
 }
+
+// A fair that trebles the crowd from 10:00 to 13:00 on three Wednesdays:
+// the event calendar forecasts the fourth at about three times the usual
+// level and the hours around it as usual, while the combination, which
+// has no calendar, does not see it coming.
+#[test]
+fn the_event_calendar_puts_a_learned_effect_on_a_coming_occurrence() {
+    let fair_weeks = [2, 4, 6];
+    let fair = |t: usize| {
+        let week = t / WEEK;
+        let wednesday_10 = week * WEEK + 2 * 24 + 10;
+        (fair_weeks.contains(&week) || week == 9) && (wednesday_10..wednesday_10 + 3).contains(&t)
+    };
+    let values: Vec<Option<f64>> = (0..9 * WEEK)
+        .map(|t| Some((shape(t) * if fair(t) { 3.0 } else { 1.0 }).round()))
+        .collect();
+    let history = series(values);
+    let occurrences = fair_weeks
+        .iter()
+        .chain(&[9])
+        .map(|week| crate::Occurrence {
+            event: "fair".to_owned(),
+            start_local_s: ((week * WEEK + 2 * 24 + 10) * 3_600) as i64,
+            end_local_s: ((week * WEEK + 2 * 24 + 13) * 3_600) as i64,
+        })
+        .collect();
+    let calendar = crate::Calendar::new(occurrences).unwrap();
+
+    let steps = WEEK;
+    let with =
+        forecast_with_calendar(Model::EventCalendar, &history, &calendar, steps, 0.8).unwrap();
+    let without = forecast(Model::Combined, &history, steps, 0.8).unwrap();
+
+    assert_sane(&with, steps);
+    let fair_step = 2 * 24 + 11;
+    let usual = shape(9 * WEEK + fair_step);
+    let ratio = with.point[fair_step] / usual;
+    assert!(
+        (2.6..3.4).contains(&ratio),
+        "with the calendar: {ratio:.2}x"
+    );
+    assert!(
+        without.point[fair_step] / usual < 1.6,
+        "{}",
+        without.point[fair_step]
+    );
+    let before = with.point[fair_step - 3] / shape(9 * WEEK + fair_step - 3);
+    assert!(
+        (0.8..1.25).contains(&before),
+        "the hour before: {before:.2}x"
+    );
+}
