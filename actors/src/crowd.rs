@@ -1,11 +1,21 @@
 //! An area's crowd counts from the ledger as a series, and its forecast:
 //! the next hour from the minutes (the nowcast), longer horizons from the
-//! hours (the weekly profile and MSTL combined), with the area's density
-//! bands and the first crossing into a higher one. Pure: the ledger's
-//! counts and a time in, a forecast out; any node answers the same.
+//! hours with the model a short backtest on the area's own counts chose
+//! (the event calendar among them when events fill the area), with the
+//! area's density bands and the first crossing into a higher one. Pure
+//! apart from the remembered choices: the ledger's counts and a time in, a
+//! forecast out; any node answers the same.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use cordon_config::district::District;
 use cordon_consensus::ledger::crowd::{CrowdCounts, SensorCounts, HOUR_MS, MINUTE_MS};
-use cordon_forecast::{forecast, Band, Bands, Crossing, Forecast, ForecastError, Model, Series};
+use cordon_forecast::eval::{choose, Choice, EVENT_HISTORY_WEEKS};
+use cordon_forecast::{
+    forecast_with_calendar, Band, Bands, Calendar, Crossing, Forecast, ForecastError, Model,
+    Occurrence, Series,
+};
 
 /// The longest horizon the minute nowcast serves, in minutes; beyond it the
 /// hourly models do.
@@ -14,6 +24,11 @@ pub const NOWCAST_HORIZON_MIN_MAX: u32 = 60;
 pub const HORIZON_MIN_MAX: u32 = 7 * 24 * 60;
 /// Weeks of hourly history a forecast sees.
 pub const HOURLY_HISTORY_WEEKS: u64 = 8;
+/// How long a backtest's choice of model stands, in milliseconds: a day.
+pub const CHOICE_KEPT_MS: u64 = 24 * HOUR_MS;
+/// Choices remembered at most (areas times horizon classes; polygons make
+/// new areas).
+pub const CHOICES_KEPT_MAX: usize = 1_024;
 /// Days of minutes a nowcast sees (the ledger keeps 8).
 pub const MINUTE_HISTORY_DAYS: u64 = 8;
 /// The prediction intervals' level.
@@ -32,6 +47,82 @@ pub struct AreaForecast {
     pub forecast: Forecast,
     /// The newest count summed over every sensor: (time, people).
     pub latest: Option<(u64, f64)>,
+    /// The backtest that chose the hourly model, when there was enough to
+    /// test on.
+    pub choice: Option<Choice>,
+}
+
+/// What an area's forecast knows besides its counts: the district's clock
+/// (crowds follow local time) and the events that fill the area.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AreaSetting {
+    /// Local time ahead of UTC, in minutes.
+    pub utc_offset_min: i32,
+    /// The occurrences of the events that fill the area.
+    pub calendar: Calendar,
+}
+
+impl AreaSetting {
+    /// The setting of the area holding `sensors` in `district`.
+    pub fn of(district: &District, sensors: &[&str]) -> AreaSetting {
+        let occurrences = district
+            .crowd_events_at(sensors)
+            .into_iter()
+            .flat_map(|event| {
+                event.occurrences.iter().filter_map(|window| {
+                    let (start_local_s, end_local_s) = window.local_seconds()?;
+                    Some(Occurrence {
+                        event: event.id.clone(),
+                        start_local_s,
+                        end_local_s,
+                    })
+                })
+            })
+            .collect();
+        AreaSetting {
+            utc_offset_min: district.utc_offset_min(),
+            // The district file's validation holds every occurrence to the
+            // calendar's own rules; a file that slipped through forecasts
+            // without its events rather than not at all.
+            calendar: Calendar::new(occurrences).unwrap_or_default(),
+        }
+    }
+}
+
+/// An area (its sensor ids) and a horizon class, in hours.
+type ChoiceKey = (Vec<String>, usize);
+
+/// The hourly model each area and horizon class was last given by its
+/// backtest, kept for [`CHOICE_KEPT_MS`] (a backtest fits MSTL a few dozen
+/// times; a forecast should not).
+#[derive(Debug, Default)]
+pub struct ModelChoices {
+    chosen: Mutex<BTreeMap<ChoiceKey, (u64, Option<Choice>)>>,
+}
+
+impl ModelChoices {
+    /// The choice for `key` made within the last day, or a new one.
+    fn get_or_choose(
+        &self,
+        key: ChoiceKey,
+        now_ms: u64,
+        choose: impl FnOnce() -> Option<Choice>,
+    ) -> Option<Choice> {
+        let fresh = |at_ms: u64| now_ms.saturating_sub(at_ms) < CHOICE_KEPT_MS;
+        if let Ok(chosen) = self.chosen.lock() {
+            if let Some((_, choice)) = chosen.get(&key).filter(|(at_ms, _)| fresh(*at_ms)) {
+                return *choice;
+            }
+        }
+        let choice = choose();
+        if let Ok(mut chosen) = self.chosen.lock() {
+            chosen.retain(|_, (at_ms, _)| fresh(*at_ms));
+            if chosen.len() < CHOICES_KEPT_MAX {
+                chosen.insert(key, (now_ms, choice));
+            }
+        }
+        choice
+    }
 }
 
 /// Why an area cannot be forecast.
@@ -72,17 +163,25 @@ impl AreaForecast {
 pub fn forecast_area(
     crowd: &CrowdCounts,
     sensors: &[&str],
+    setting: &AreaSetting,
     now_ms: u64,
     horizon_min: u32,
 ) -> Result<AreaForecast, CrowdForecastError> {
-    let counts: Vec<Option<&SensorCounts>> = sensors.iter().map(|id| crowd.sensor(id)).collect();
-    forecast_counts(&counts, now_ms, horizon_min)
+    let counts: Vec<(String, Option<&SensorCounts>)> = sensors
+        .iter()
+        .map(|id| ((*id).to_owned(), crowd.sensor(id)))
+        .collect();
+    let choices = ModelChoices::default();
+    forecast_counts(&counts, setting, &choices, now_ms, horizon_min)
 }
 
-/// Forecasts the sum of the sensors whose counts are `counts` (`None` for
-/// a sensor with none kept) for the `horizon_min` minutes after `now_ms`.
+/// Forecasts the sum of the sensors whose counts are `counts` (by id;
+/// `None` for a sensor with none kept) for the `horizon_min` minutes after
+/// `now_ms`, reusing `choices` of the hourly model.
 pub fn forecast_counts(
-    counts: &[Option<&SensorCounts>],
+    counts: &[(String, Option<&SensorCounts>)],
+    setting: &AreaSetting,
+    choices: &ModelChoices,
     now_ms: u64,
     horizon_min: u32,
 ) -> Result<AreaForecast, CrowdForecastError> {
@@ -92,47 +191,103 @@ pub fn forecast_counts(
     if counts.is_empty() {
         return Err(CrowdForecastError::NoSensors);
     }
+    let ids: Vec<String> = counts.iter().map(|(id, _)| id.clone()).collect();
     let sensors = counts.len();
-    let counts: Vec<&SensorCounts> = counts.iter().flatten().copied().collect();
+    let counts: Vec<&SensorCounts> = counts.iter().filter_map(|(_, c)| *c).collect();
     let latest = latest_sum(&counts, sensors);
+    let offset_s = i64::from(setting.utc_offset_min) * 60;
     let end_ms = now_ms + u64::from(horizon_min) * MINUTE_MS;
-    let (model, step_ms, series) = if horizon_min <= NOWCAST_HORIZON_MIN_MAX {
+    let calendar = &setting.calendar;
+    let (model, choice, step_ms, series) = if horizon_min <= NOWCAST_HORIZON_MIN_MAX {
         let from_ms = now_ms.saturating_sub(MINUTE_HISTORY_DAYS * 24 * HOUR_MS);
-        (
-            Model::Nowcast,
-            MINUTE_MS,
-            minutes(&counts, sensors, from_ms, now_ms),
-        )
+        let series = minutes(&counts, sensors, from_ms, now_ms);
+        (Model::Nowcast, None, MINUTE_MS, local(series, offset_s))
     } else {
-        let from_ms = now_ms.saturating_sub(HOURLY_HISTORY_WEEKS * 7 * 24 * HOUR_MS);
-        let series = hours(&counts, sensors, from_ms, now_ms);
-        (hourly_model(&series), HOUR_MS, series)
+        let weeks = if calendar.is_empty() {
+            HOURLY_HISTORY_WEEKS
+        } else {
+            EVENT_HISTORY_WEEKS as u64
+        };
+        let from_ms = now_ms.saturating_sub(weeks * 7 * 24 * HOUR_MS);
+        let series = local(hours(&counts, sensors, from_ms, now_ms), offset_s);
+        let class = horizon_class_h(horizon_min);
+        let choice =
+            choices.get_or_choose((ids, class), now_ms, || choose(&series, calendar, class));
+        let model = if event_ahead(&series, calendar, end_ms, offset_s) {
+            Model::EventCalendar
+        } else {
+            choice.map_or_else(|| fallback_model(&series, calendar), |c| c.model)
+        };
+        (model, choice, HOUR_MS, seen_by(model, series))
     };
-    let first_at_ms = series_end_ms(&series, step_ms);
+    let first_at_ms = series_end_ms(&series, step_ms, offset_s);
     let steps = end_ms.saturating_sub(first_at_ms).div_ceil(step_ms).max(1) as usize;
-    let forecast = forecast(model, &series, steps, INTERVAL_LEVEL)?;
+    let forecast = forecast_with_calendar(model, &series, calendar, steps, INTERVAL_LEVEL)?;
     Ok(AreaForecast {
         model,
         step_ms,
         first_at_ms,
         forecast,
         latest,
+        choice,
     })
 }
 
-/// The hourly model a series of `len` hours supports: the combination with
-/// two weeks, the weekly profile with one.
-fn hourly_model(series: &Series) -> Model {
-    if series.values.len() >= 2 * series.week_steps() {
-        Model::Combined
-    } else {
-        Model::WeeklyProfile
+/// The horizon a backtest scores a forecast of `horizon_min` minutes at,
+/// in hours: the next hour for the next hours, a day for the next days, a
+/// week beyond.
+fn horizon_class_h(horizon_min: u32) -> usize {
+    match horizon_min.div_ceil(60) {
+        0..=6 => 1,
+        7..=72 => 24,
+        _ => 168,
     }
 }
 
-/// The time just after the series' last step.
-fn series_end_ms(series: &Series, step_ms: u64) -> u64 {
-    (series.start_local_s.max(0) as u64) * 1_000 + series.values.len() as u64 * step_ms
+/// Whether one of the area's events falls between the series' end and
+/// `end_ms` (UTC) with two weeks of hours to forecast from: then the event
+/// calendar forecasts, whatever the backtest chose, since the backtest's
+/// recent hours held no event to score and only the calendar knows one is
+/// coming.
+fn event_ahead(series: &Series, calendar: &Calendar, end_ms: u64, offset_s: i64) -> bool {
+    let from_s = series.start_local_s + (series.values.len() as i64) * i64::from(series.step_s);
+    let to_s = (end_ms / 1_000) as i64 + offset_s;
+    series.values.len() >= 2 * series.week_steps() && calendar.any_between(from_s, to_s)
+}
+
+/// The model when a backtest could not choose: the event calendar (or,
+/// with no events, the combination) with two weeks, the weekly profile
+/// with one.
+fn fallback_model(series: &Series, calendar: &Calendar) -> Model {
+    if series.values.len() < 2 * series.week_steps() {
+        Model::WeeklyProfile
+    } else if calendar.is_empty() {
+        Model::Combined
+    } else {
+        Model::EventCalendar
+    }
+}
+
+/// The hours `model` forecasts from: all of them for the event calendar,
+/// the last [`HOURLY_HISTORY_WEEKS`] for the others.
+fn seen_by(model: Model, series: Series) -> Series {
+    let keep = HOURLY_HISTORY_WEEKS as usize * series.week_steps();
+    if model == Model::EventCalendar || series.values.len() <= keep {
+        return series;
+    }
+    let len = series.values.len();
+    series.window(len - keep, len)
+}
+
+/// `series` (in UTC) on the district's local clock.
+fn local(mut series: Series, offset_s: i64) -> Series {
+    series.start_local_s += offset_s;
+    series
+}
+
+/// The UTC time just after the series' last step.
+fn series_end_ms(series: &Series, step_ms: u64, offset_s: i64) -> u64 {
+    ((series.start_local_s - offset_s).max(0) as u64) * 1_000 + series.values.len() as u64 * step_ms
 }
 
 /// The newest minute every sensor counted, summed.

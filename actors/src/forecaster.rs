@@ -18,7 +18,7 @@ use cordon_forecast::{Band, Bands};
 
 use crate::actor::{ActorState, DispatchActor, Handled};
 use crate::context::{NodeContext, ProposeError};
-use crate::crowd::{forecast_counts, AreaForecast};
+use crate::crowd::{forecast_counts, AreaForecast, AreaSetting, ModelChoices};
 
 /// How far ahead a warning looks, in minutes: the nowcast's hour.
 pub const WARNING_HORIZON_MIN: u32 = 60;
@@ -50,8 +50,20 @@ pub struct Warning {
     pub expected_count: f64,
 }
 
-/// One area to look at: its id, station, bands and its sensors' counts.
-type AreaCounts = (String, Option<StationId>, Bands, Vec<Option<SensorCounts>>);
+/// One area to look at.
+#[derive(Debug, Clone)]
+pub struct AreaCounts {
+    /// Its id.
+    pub area: String,
+    /// The station holding its middle.
+    pub station: Option<StationId>,
+    /// Its density bands.
+    pub bands: Bands,
+    /// Its clock and events.
+    pub setting: AreaSetting,
+    /// Its sensors' counts, by id (`None` for a sensor with none kept).
+    pub counts: Vec<(String, Option<SensorCounts>)>,
+}
 
 impl Forecaster {
     /// The forecaster has no messages; any sent to it is dismissed.
@@ -162,17 +174,18 @@ fn areas_to_watch(context: &NodeContext, ledger: &Ledger) -> Vec<AreaCounts> {
             }
             let counts = sensors
                 .iter()
-                .map(|id| ledger.crowd().sensor(id).cloned())
+                .map(|id| ((*id).to_owned(), ledger.crowd().sensor(id).cloned()))
                 .collect();
             let station = district
                 .station_of_area(&CrowdArea::Sensitive(area), None)
                 .map(|station| StationId(station.id.clone()));
-            Some((
-                area.id.clone(),
+            Some(AreaCounts {
+                area: area.id.clone(),
                 station,
-                Bands::of_capacity(capacity),
+                bands: Bands::of_capacity(capacity),
+                setting: AreaSetting::of(district, &sensors),
                 counts,
-            ))
+            })
         })
         .collect()
 }
@@ -180,12 +193,24 @@ fn areas_to_watch(context: &NodeContext, ledger: &Ledger) -> Vec<AreaCounts> {
 /// The crossings the next hour's forecasts show. An area with too few
 /// counts for a forecast is skipped (it has nothing to warn of yet).
 pub fn warnings(areas: &[AreaCounts], now_ms: u64) -> Vec<Warning> {
+    // The next hour is the nowcast's: no hourly model is chosen.
+    let choices = ModelChoices::default();
     areas
         .iter()
-        .filter_map(|(area, station, bands, counts)| {
-            let counts: Vec<Option<&SensorCounts>> = counts.iter().map(Option::as_ref).collect();
+        .filter_map(|watched| {
+            let AreaCounts {
+                area,
+                station,
+                bands,
+                setting,
+                counts,
+            } = watched;
+            let counts: Vec<(String, Option<&SensorCounts>)> = counts
+                .iter()
+                .map(|(id, c)| (id.clone(), c.as_ref()))
+                .collect();
             let forecast: AreaForecast =
-                forecast_counts(&counts, now_ms, WARNING_HORIZON_MIN).ok()?;
+                forecast_counts(&counts, setting, &choices, now_ms, WARNING_HORIZON_MIN).ok()?;
             if let Some(live) = live_warning(area, station, bands, &forecast) {
                 return Some(live);
             }
@@ -287,13 +312,13 @@ mod tests {
     use crate::crowd::tests::{ledger_with, minutes_until, NOW_MS};
 
     fn watched(ledger: &Ledger, sensor: &str, capacity: u32) -> AreaCounts {
-        let counts = vec![ledger.crowd().sensor(sensor).cloned()];
-        (
-            "riverside".to_string(),
-            Some(StationId("bund".into())),
-            Bands::of_capacity(capacity),
-            counts,
-        )
+        AreaCounts {
+            area: "riverside".to_string(),
+            station: Some(StationId("bund".into())),
+            bands: Bands::of_capacity(capacity),
+            setting: AreaSetting::default(),
+            counts: vec![(sensor.to_owned(), ledger.crowd().sensor(sensor).cloned())],
+        }
     }
 
     // A crowd already in its medium band warns at once, sure; a crowd the

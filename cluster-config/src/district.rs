@@ -13,6 +13,7 @@
 //! Coordinates are WGS-84 `[lat, lon]` pairs ([`LatLon`]).
 
 pub mod demand;
+pub mod events;
 mod geo;
 pub mod sensors;
 pub mod streets;
@@ -164,6 +165,9 @@ pub struct DistrictSpec {
     /// Where the risk-sensing net counts people; none is allowed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crowd_sensors: Vec<sensors::CrowdSensor>,
+    /// The major events that fill its areas; none is allowed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub crowd_events: Vec<events::CrowdEvent>,
 }
 
 fn parse_spec(text: &str) -> Result<DistrictSpec, DistrictError> {

@@ -15,8 +15,9 @@ use crate::series::Series;
 /// Origins scored before the choice trusts the backtest.
 pub const CHOOSE_AFTER_ORIGINS: usize = 8;
 /// Weeks of history the event calendar learns its effects from (the other
-/// models see the plan's `history_weeks`).
-pub const EVENT_HISTORY_WEEKS: usize = 52;
+/// models see the plan's `history_weeks`): a year, and the weeks before a
+/// year-old occurrence that give its usual level.
+pub const EVENT_HISTORY_WEEKS: usize = 53 + crate::events::USUAL_WEEKS;
 
 /// What to evaluate.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -140,7 +141,6 @@ pub fn evaluate(
 fn backtest(series: &Series, plan: &EvalPlan, calendar: &Calendar) -> (usize, Errors) {
     let models = models(calendar);
     let history = plan.history_weeks * series.week_steps();
-    let event_history = EVENT_HISTORY_WEEKS * series.week_steps();
     let longest = plan.horizons_steps.iter().copied().max().unwrap_or(1);
     let mut errors: Errors = BTreeMap::new();
     let mut origins = 0;
@@ -148,15 +148,11 @@ fn backtest(series: &Series, plan: &EvalPlan, calendar: &Calendar) -> (usize, Er
     while origin + longest <= series.values.len() {
         origins += 1;
         let past = series.window(origin - history, origin);
-        let long_past = series.window(origin.saturating_sub(event_history), origin);
         let scale = seasonal_naive_mae(&past);
         for &model in &models {
-            let seen = if model == Model::EventCalendar {
-                &long_past
-            } else {
-                &past
-            };
-            let predicted = forecast_with_calendar(model, seen, calendar, longest, plan.level).ok();
+            let seen = seen_by(model, series, origin, plan.history_weeks);
+            let predicted =
+                forecast_with_calendar(model, &seen, calendar, longest, plan.level).ok();
             for (index, &h) in plan.horizons_steps.iter().enumerate() {
                 let error = predicted.as_ref().and_then(|f| {
                     let actual = series.values[origin + h - 1]?;
@@ -177,6 +173,79 @@ fn backtest(series: &Series, plan: &EvalPlan, calendar: &Calendar) -> (usize, Er
     }
     add_chosen(&mut errors, &models, plan.horizons_steps.len());
     (origins, errors)
+}
+
+/// The history `model` sees at `origin`: `history_weeks` weeks, or
+/// [`EVENT_HISTORY_WEEKS`] for the event calendar, which learns from them.
+fn seen_by(model: Model, series: &Series, origin: usize, history_weeks: usize) -> Series {
+    let weeks = if model == Model::EventCalendar {
+        EVENT_HISTORY_WEEKS
+    } else {
+        history_weeks
+    };
+    series.window(origin.saturating_sub(weeks * series.week_steps()), origin)
+}
+
+/// Origins a live choice of model scores.
+pub const CHOICE_ORIGINS: usize = 8;
+/// Steps between a live choice's origins (31 hours on hourly counts).
+pub const CHOICE_ORIGIN_EVERY_STEPS: usize = 31;
+/// Weeks of history each of a live choice's forecasts needs at least.
+pub const CHOICE_HISTORY_WEEKS_MIN: usize = 2;
+
+/// The model a live forecast uses, chosen by a short backtest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Choice {
+    /// The model with the lowest MAPE.
+    pub model: Model,
+    /// Its MAPE over the origins, percent.
+    pub mape_pct: f64,
+    /// Seasonal-naive's over the same origins, percent.
+    pub seasonal_naive_mape_pct: f64,
+    /// Forecasts scored per model.
+    pub scored: usize,
+}
+
+/// Chooses the model for a forecast `horizon_steps` ahead of `series`: each
+/// model forecasts from the last [`CHOICE_ORIGINS`] origins that leave the
+/// horizon inside the series, and the one with the lowest MAPE there wins
+/// (seasonal-naive on a tie). `None` when the series is too short to test.
+pub fn choose(series: &Series, calendar: &Calendar, horizon_steps: usize) -> Option<Choice> {
+    let horizon_steps = horizon_steps.max(1);
+    let span = (CHOICE_ORIGINS - 1) * CHOICE_ORIGIN_EVERY_STEPS + horizon_steps;
+    let first = series.values.len().checked_sub(span)?;
+    if first < CHOICE_HISTORY_WEEKS_MIN * series.week_steps() {
+        return None;
+    }
+    let origins: Vec<usize> = (0..CHOICE_ORIGINS)
+        .map(|k| first + k * CHOICE_ORIGIN_EVERY_STEPS)
+        .collect();
+    let mape = |model: Model| -> (f64, usize) {
+        let apes: Vec<f64> = origins
+            .iter()
+            .filter_map(|&origin| {
+                let seen = seen_by(model, series, origin, EvalPlan::hourly().history_weeks);
+                let f = forecast_with_calendar(model, &seen, calendar, horizon_steps, 0.8).ok()?;
+                let actual = series.values[origin + horizon_steps - 1].filter(|a| *a > 0.0)?;
+                Some((actual - f.point[horizon_steps - 1]).abs() / actual)
+            })
+            .collect();
+        (100.0 * mean(&apes), apes.len())
+    };
+    let (baseline, scored) = mape(Model::SeasonalNaive);
+    let mut best = (Model::SeasonalNaive, baseline);
+    for model in models(calendar).into_iter().skip(1) {
+        let (score, _) = mape(model);
+        if score < best.1 {
+            best = (model, score);
+        }
+    }
+    (scored > 0).then_some(Choice {
+        model: best.0,
+        mape_pct: best.1,
+        seasonal_naive_mape_pct: baseline,
+        scored,
+    })
 }
 
 fn error_of(actual: f64, point: f64, (lower, upper): (f64, f64), scale: f64) -> Option<Error> {
@@ -289,6 +358,35 @@ fn mean(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // On a daily shape whose level doubled a week ago, the live choice
+    // prefers a model that follows the new level to seasonal-naive, and a
+    // series too short to test has no choice.
+    #[test]
+    fn a_live_choice_follows_the_backtest() {
+        let values: Vec<Option<f64>> = (0..24 * 7 * 6)
+            .map(|t| {
+                let shape = 100.0 + 50.0 * ((t % 24) as f64 / 4.0).sin().abs();
+                let level = if t >= 24 * 7 * 5 { 2.0 } else { 1.0 };
+                Some((shape * level).round())
+            })
+            .collect();
+        let series = Series {
+            start_local_s: 0,
+            step_s: 3_600,
+            values,
+        };
+
+        let choice = choose(&series, &Calendar::default(), 1).unwrap();
+
+        assert_ne!(choice.model, Model::SeasonalNaive, "{choice:?}");
+        assert!(
+            choice.mape_pct < choice.seasonal_naive_mape_pct,
+            "{choice:?}"
+        );
+        assert_eq!(choice.scored, CHOICE_ORIGINS);
+        assert!(choose(&series.window(0, 24 * 14), &Calendar::default(), 1).is_none());
+    }
 
     // A weekly pattern growing 1 % a week: seasonal-naive is about 1 % off,
     // and every model is scored at every origin and horizon.

@@ -24,7 +24,7 @@ pub const OCCURRENCES_MAX: usize = 10_000;
 
 /// One occurrence of an event: from `start_local_s` up to `end_local_s`,
 /// local civil time as seconds since 1970-01-01 00:00 local.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occurrence {
     /// The event's name; occurrences with one name share what is learned.
     pub event: String,
@@ -94,7 +94,13 @@ impl Calendar {
         for occurrence in &occurrences {
             check(0, occurrence)?;
         }
-        occurrences.sort();
+        occurrences.sort_by(|a, b| {
+            (a.start_local_s, a.end_local_s, &a.event).cmp(&(
+                b.start_local_s,
+                b.end_local_s,
+                &b.event,
+            ))
+        });
         Ok(Calendar { occurrences })
     }
 
@@ -125,6 +131,13 @@ impl Calendar {
     /// Its occurrences, in order of start.
     pub fn occurrences(&self) -> &[Occurrence] {
         &self.occurrences
+    }
+
+    /// Whether an occurrence overlaps local seconds `from_s` up to `to_s`.
+    pub fn any_between(&self, from_s: i64, to_s: i64) -> bool {
+        self.occurrences
+            .iter()
+            .any(|o| o.start_local_s < to_s && from_s < o.end_local_s)
     }
 
     /// The occurrence covering local second `at_s` and how many steps of
@@ -268,7 +281,7 @@ mod tests {
     #[test]
     fn a_csv_reads_and_bad_rows_are_named() {
         let text = "event,start,end\n\
-            lantern,2026-03-03T17:00,2026-03-03T23:00\n\
+            autumn-fair,2026-03-03T17:00,2026-03-03T23:00\n\
             countdown,2025-12-31T20:00+08:00,2026-01-01T02:00+08:00\n";
 
         let calendar = Calendar::parse_csv(text).unwrap();

@@ -69,7 +69,14 @@ fn the_next_half_hour_follows_a_surge() {
         usual(at) * if at >= surge_from { 2.0 } else { 1.0 }
     });
 
-    let area = forecast_area(ledger.crowd(), &["east", "west"], NOW_MS, 30).unwrap();
+    let area = forecast_area(
+        ledger.crowd(),
+        &["east", "west"],
+        &AreaSetting::default(),
+        NOW_MS,
+        30,
+    )
+    .unwrap();
 
     assert_eq!(area.model, Model::Nowcast);
     assert_eq!(area.first_at_ms, NOW_MS);
@@ -96,6 +103,7 @@ fn a_week_ahead_comes_from_the_hours() {
     let area = forecast_area(
         ledger.crowd(),
         &["gates"],
+        &AreaSetting::default(),
         NOW_MS + 10 * MINUTE_MS,
         HORIZON_MIN_MAX,
     )
@@ -125,9 +133,23 @@ fn what_cannot_be_forecast_says_why() {
         |_, _| 9.0,
     );
 
-    let none = forecast_area(ledger.crowd(), &[], NOW_MS, 30).unwrap_err();
-    let zero = forecast_area(two_hours.crowd(), &["gates"], NOW_MS, 0).unwrap_err();
-    let short = forecast_area(two_hours.crowd(), &["gates"], NOW_MS, 600).unwrap_err();
+    let none = forecast_area(ledger.crowd(), &[], &AreaSetting::default(), NOW_MS, 30).unwrap_err();
+    let zero = forecast_area(
+        two_hours.crowd(),
+        &["gates"],
+        &AreaSetting::default(),
+        NOW_MS,
+        0,
+    )
+    .unwrap_err();
+    let short = forecast_area(
+        two_hours.crowd(),
+        &["gates"],
+        &AreaSetting::default(),
+        NOW_MS,
+        600,
+    )
+    .unwrap_err();
 
     assert_eq!(none, CrowdForecastError::NoSensors);
     assert!(zero.to_string().contains("1 to 10080 minutes"), "{zero}");
@@ -148,7 +170,14 @@ fn a_rising_evening_crosses_into_a_higher_band() {
     let ledger = ledger_with(&["gates"], &times, |_, at| usual(at));
     let bands = Bands::of_capacity(1_200);
 
-    let area = forecast_area(ledger.crowd(), &["gates"], NOW_MS - 5 * HOUR_MS, 8 * 60).unwrap();
+    let area = forecast_area(
+        ledger.crowd(),
+        &["gates"],
+        &AreaSetting::default(),
+        NOW_MS - 5 * HOUR_MS,
+        8 * 60,
+    )
+    .unwrap();
     let crossing = area.crossing(&bands).unwrap();
 
     assert_eq!(crossing.band, Band::Medium);
@@ -159,4 +188,54 @@ fn a_rising_evening_crosses_into_a_higher_band() {
         usual(at)
     );
     assert!(usual(at - HOUR_MS) < bands.medium_from * 1.1);
+}
+
+// Last year's countdown filled the Bund five-fold from 19:00 to 02:00
+// local time (UTC+8). Three days before this year's, the week-ahead
+// forecast with the embedded district's calendar is the event calendar's
+// and expects the crowd five-fold again at 23:00 local, and the usual crowd
+// at 17:00; without the calendar nothing is expected.
+#[test]
+fn the_week_ahead_expects_the_countdown_from_last_year() {
+    let now_ms = 1_798_430_400_000; // 2026-12-28 04:00 UTC, 12:00 local
+    let last_countdown = 1_767_178_800_000..1_767_204_000_000; // 2025-12-31 11:00-18:00 UTC
+    let times: Vec<u64> = (now_ms - 56 * 7 * DAY_MS..now_ms)
+        .step_by(HOUR_MS as usize)
+        .collect();
+    let camera = "bund-chen-yi-square-camera";
+    let ledger = ledger_with(&[camera], &times, |_, at| {
+        usual(at)
+            * if last_countdown.contains(&at) {
+                5.0
+            } else {
+                1.0
+            }
+    });
+    let district = cordon_config::District::embedded();
+
+    let setting = AreaSetting::of(&district, &[camera]);
+    let with = forecast_area(ledger.crowd(), &[camera], &setting, now_ms, HORIZON_MIN_MAX).unwrap();
+    let without = forecast_area(
+        ledger.crowd(),
+        &[camera],
+        &AreaSetting::default(),
+        now_ms,
+        HORIZON_MIN_MAX,
+    )
+    .unwrap();
+
+    assert_eq!(setting.utc_offset_min, 480);
+    assert_eq!(with.model, Model::EventCalendar);
+    let at = |utc_ms: u64| ((utc_ms - with.first_at_ms) / HOUR_MS) as usize;
+    let countdown_23h = 1_798_729_200_000; // 2026-12-31 15:00 UTC
+    let before_17h = 1_798_707_600_000; // 2026-12-31 09:00 UTC
+    let ratio = with.forecast.point[at(countdown_23h)] / usual(countdown_23h);
+    assert!(
+        (4.0..6.0).contains(&ratio),
+        "with the calendar: {ratio:.2}x"
+    );
+    let before = with.forecast.point[at(before_17h)] / usual(before_17h);
+    assert!((0.85..1.15).contains(&before), "before it: {before:.2}x");
+    let plain = without.forecast.point[at(countdown_23h)] / usual(countdown_23h);
+    assert!(plain < 1.5, "without the calendar: {plain:.2}x");
 }

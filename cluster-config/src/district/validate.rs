@@ -58,6 +58,7 @@ pub(super) fn validate(spec: &DistrictSpec) -> Checked {
     )?;
     checker.hospital_count()?;
     checker.crowd_sensors()?;
+    super::events::validate(spec)?;
     checker.streets_and_crowds()
 }
 

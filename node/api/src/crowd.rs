@@ -133,8 +133,13 @@ pub struct CrowdForecast {
     pub of: String,
     /// The sensors summed.
     pub sensors: Vec<String>,
-    /// The model: `nowcast` (minutes), `combined` or `weekly-profile` (hours).
+    /// The model: `nowcast` (minutes); for hours the one a backtest on the
+    /// area's own counts chose (`seasonal-naive`, `weekly-profile`,
+    /// `mstl-ets`, `combined`, `event-calendar`).
     pub model: String,
+    /// The backtest that chose an hourly model, when the area had counts
+    /// enough to test on.
+    pub backtest: Option<CrowdBacktest>,
     /// Seconds between points.
     pub step_s: u32,
     /// The prediction intervals' coverage, 0 to 1.
@@ -151,6 +156,18 @@ pub struct CrowdForecast {
     pub crossing: Option<CrowdCrossing>,
     /// The forecast, oldest first.
     pub points: Vec<CrowdForecastPoint>,
+}
+
+/// How the hourly model was chosen: its error and seasonal-naive's on the
+/// area's last forecasts at the same horizon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CrowdBacktest {
+    /// The chosen model's mean absolute percentage error.
+    pub mape_pct: f64,
+    /// Seasonal-naive's over the same forecasts.
+    pub seasonal_naive_mape_pct: f64,
+    /// Forecasts scored per model.
+    pub forecasts: usize,
 }
 
 /// Density bands, in people.

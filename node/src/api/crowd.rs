@@ -8,9 +8,11 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
+use cordon_actors::crowd::{forecast_counts, AreaSetting};
 use cordon_api::crowd::{
-    CrowdBands, CrowdCountBatch, CrowdCounted, CrowdCountsQuery, CrowdCrossing, CrowdForecast,
-    CrowdForecastPoint, CrowdForecastQuery, CrowdPoint, CrowdSensor, CrowdSensorList, CrowdSeries,
+    CrowdBacktest, CrowdBands, CrowdCountBatch, CrowdCounted, CrowdCountsQuery, CrowdCrossing,
+    CrowdForecast, CrowdForecastPoint, CrowdForecastQuery, CrowdPoint, CrowdSensor,
+    CrowdSensorList, CrowdSeries,
 };
 use cordon_api::ApiError;
 use cordon_config::district::sensors::CrowdArea;
@@ -283,15 +285,24 @@ pub(super) async fn forecast(
     let (of, sensors, capacity) = forecast_area_of(district, &query)?;
     let horizon_min = query.horizon_min.unwrap_or(60);
     state.node.read_barrier().await?;
-    let counts: Vec<Option<SensorCounts>> = {
+    let counts: Vec<(String, Option<SensorCounts>)> = {
         let applied = state.node.ledger().read();
         let crowd = applied.ledger.crowd();
-        sensors.iter().map(|id| crowd.sensor(id).cloned()).collect()
+        sensors
+            .iter()
+            .map(|id| (id.clone(), crowd.sensor(id).cloned()))
+            .collect()
     };
+    let ids: Vec<&str> = sensors.iter().map(String::as_str).collect();
+    let setting = AreaSetting::of(district, &ids);
     let now_ms = unix_millis();
+    let choices = state.model_choices.clone();
     let area = tokio::task::spawn_blocking(move || {
-        let counts: Vec<Option<&SensorCounts>> = counts.iter().map(Option::as_ref).collect();
-        cordon_actors::crowd::forecast_counts(&counts, now_ms, horizon_min)
+        let counts: Vec<(String, Option<&SensorCounts>)> = counts
+            .iter()
+            .map(|(id, c)| (id.clone(), c.as_ref()))
+            .collect();
+        forecast_counts(&counts, &setting, &choices, now_ms, horizon_min)
     })
     .await
     .map_err(|error| Failure::bad_input(format!("the forecast failed: {error}")))?
@@ -319,6 +330,11 @@ fn forecast_body(
         of,
         sensors,
         model: area.model.name().to_string(),
+        backtest: area.choice.map(|choice| CrowdBacktest {
+            mape_pct: choice.mape_pct,
+            seasonal_naive_mape_pct: choice.seasonal_naive_mape_pct,
+            forecasts: choice.scored,
+        }),
         step_s: (area.step_ms / 1_000) as u32,
         level: f.level,
         latest: area

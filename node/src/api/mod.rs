@@ -89,6 +89,8 @@ pub struct ApiState {
     shutdown: tokio::sync::watch::Receiver<bool>,
     /// Per-principal request rates.
     rates: Arc<access::PrincipalRates>,
+    /// The hourly crowd model each area's backtest chose, kept a day.
+    model_choices: Arc<cordon_actors::crowd::ModelChoices>,
 }
 
 /// Deadline for asking a peer node for its local actors (a live peer
@@ -144,6 +146,7 @@ pub fn router(
         })),
         shutdown,
         rates: Arc::new(access::PrincipalRates::new(&limits)),
+        model_choices: Arc::default(),
     };
     let mut router = Router::new();
     for route in api_routes() {
