@@ -71,8 +71,10 @@ pub enum CodecError {
 /// actions, two effects, two rejections, the ledger's move-ups and a
 /// unit's post); 8 adds crowd counts (an action, an effect, a rejection and
 /// the ledger's counts per sensor) and the hazard register (six actions, two
-/// effects, two rejections, the hazards and the tally cleared per day).
-pub const STORAGE_FORMAT_VERSION: u16 = 8;
+/// effects, two rejections, the hazards and the tally cleared per day); 9
+/// has a unit's post say what set it (a move-up or a hazard's
+/// pre-position measure) and the measure say where its unit waits.
+pub const STORAGE_FORMAT_VERSION: u16 = 9;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -27,7 +27,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 5: archive batches fetched from peers; storage format 6 in snapshots.
 /// 6: move-up actions and effects; storage format 7 in snapshots.
 /// 7: crowd counts and the hazard register; storage format 8.
-pub const WIRE_VERSION: u16 = 7;
+/// 8: a pre-position measure says where its unit waits; storage format 9.
+pub const WIRE_VERSION: u16 = 8;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 use cordon_actors::actor::ActorSnapshot;
 use cordon_actors::supervisor::ChildSnapshot;
+use cordon_consensus::ledger::move_ups::PostSetBy;
 use cordon_consensus::ledger::{self, audit, Effect, Incident, Origin, Unit};
 use cordon_consensus::state_machine::AppliedEvent;
 use cordon_consensus::{ClusterStatus, MemberStatus};
@@ -229,7 +230,14 @@ pub fn unit(unit: &Unit) -> cordon_api::units::Unit {
             lat: post.position.lat(),
             lon: post.position.lon(),
             name: post.name.clone(),
-            move_up_id: post.move_up_id,
+            move_up_id: match post.set_by {
+                PostSetBy::MoveUp(id) => Some(id),
+                PostSetBy::Hazard(_) => None,
+            },
+            hazard_id: match post.set_by {
+                PostSetBy::Hazard(id) => Some(id),
+                PostSetBy::MoveUp(_) => None,
+            },
             since_ms: post.since_ms,
         }),
     }

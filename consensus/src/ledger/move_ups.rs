@@ -88,15 +88,26 @@ pub struct MoveUp {
     pub note: Option<String>,
 }
 
-/// A unit's post, set by an approved move-up: where it waits while idle.
+/// A unit's post, set by an approved move-up or a hazard's pre-position
+/// measure: where it waits while idle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitPost {
     /// Where.
     pub position: Position,
     /// The post's name.
     pub name: String,
-    /// The move-up that set it.
-    pub move_up_id: u64,
+    /// What set it.
+    pub set_by: PostSetBy,
     /// When it was set, Unix ms.
     pub since_ms: u64,
+}
+
+/// What gave a unit its post.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PostSetBy {
+    /// An approved move-up, by id.
+    MoveUp(u64),
+    /// A pre-position measure against a hazard, by the hazard's id; lifted
+    /// when the hazard closes.
+    Hazard(u64),
 }

@@ -476,6 +476,7 @@ mod tests {
                 hazard_id: 1,
                 kind: MeasureKind::FlowControl,
                 unit_id: None,
+                at: None,
                 note: "one-way up the stairs".into(),
             }),
             Action::ClearHazard(crate::ledger::ClearHazard {

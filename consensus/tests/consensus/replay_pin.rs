@@ -46,7 +46,10 @@ use ring::digest::{Context, SHA256};
 ///   round the loop (and a clearing refused before its confirmation, an
 ///   escalation refused before its deadline) and the ledger's form its
 ///   hazards: 1ccd983f….
-const PINNED_DIGEST: &str = "1ccd983fac4cd2570ab4dec44e464f29725071a0b7802565f8f990383c110a8b";
+/// - posts set by a hazard (#14, storage format 9): a unit's post says
+///   what set it (a move-up or a hazard) instead of a move-up id, so the
+///   tail's approved move-up encodes its post with the kind: 5707b27c….
+const PINNED_DIGEST: &str = "5707b27c913cf35dcf766d876062606bb54c4db0c01e3d3987a81c967dd9587e";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 

@@ -148,6 +148,13 @@ pub struct TakeMeasure {
     /// The unit, for `pre_position` only.
     #[serde(default)]
     pub unit_id: Option<String>,
+    /// Where it waits (latitude), for `pre_position` only; the hazard's
+    /// position when left out.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    /// Where it waits (longitude), with `lat`.
+    #[serde(default)]
+    pub lon: Option<f64>,
     /// What.
     pub note: String,
 }

@@ -81,7 +81,8 @@ pub struct Unit {
     pub post: Option<UnitPost>,
 }
 
-/// A unit's post, given by an approved move-up.
+/// A unit's post, given by an approved move-up or a hazard's pre-position
+/// measure.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UnitPost {
     /// Latitude, WGS-84 degrees.
@@ -90,8 +91,13 @@ pub struct UnitPost {
     pub lon: f64,
     /// Its name, e.g. `Henan Middle Rd x Yan'an E Rd`.
     pub name: String,
-    /// The move-up that set it.
-    pub move_up_id: u64,
+    /// The move-up that set it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub move_up_id: Option<u64>,
+    /// The hazard whose pre-position measure set it, if one did; lifted
+    /// when the hazard closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hazard_id: Option<u64>,
     /// When it was set (Unix ms).
     pub since_ms: u64,
 }

@@ -73,11 +73,7 @@ pub(super) async fn report_hazard(
             report.area
         ))
     })?;
-    let at = match (report.lat, report.lon) {
-        (Some(lat), Some(lon)) => Some(position(&state, lat, lon)?),
-        (None, None) => None,
-        _ => return Err(Failure::bad_input("give both lat and lon, or neither")),
-    };
+    let at = optional_position(&state, report.lat, report.lon)?;
     let source = parse_enum::<HazardSource>("source", &report.source, "patrol, report, sensor")?;
     let action = Action::ReportHazard(ledger::ReportHazard {
         area: report.area.clone(),
@@ -202,13 +198,29 @@ pub(super) async fn take_measure(
         &measure.kind,
         "pre_position, flow_control, closure, other",
     )?;
+    let at = optional_position(&state, measure.lat, measure.lon)?;
     let action = Action::TakeHazardMeasure(ledger::TakeHazardMeasure {
         hazard_id,
         kind,
         unit_id: measure.unit_id.map(UnitId),
+        at,
         note: measure.note,
     });
     stage_command(&state, &caller, action).await
+}
+
+/// The position `lat`, `lon` inside the district, or none when both are
+/// left out.
+fn optional_position(
+    state: &ApiState,
+    lat: Option<f64>,
+    lon: Option<f64>,
+) -> ApiResult<Option<ledger::Position>> {
+    match (lat, lon) {
+        (Some(lat), Some(lon)) => Ok(Some(position(state, lat, lon)?)),
+        (None, None) => Ok(None),
+        _ => Err(Failure::bad_input("give both lat and lon, or neither")),
+    }
 }
 
 /// Clear a hazard at the source.

@@ -215,9 +215,10 @@ export class MapView {
         }));
       }
       marks.push(svg('circle', {
-        class: 'post', 'data-unit': unit.id, 'data-move-up': post.move_up_id,
+        class: 'post', 'data-unit': unit.id,
+        'data-move-up': post.move_up_id ?? '', 'data-hazard': post.hazard_id ?? '',
         cx: px.toFixed(1), cy: py.toFixed(1), r: 7 * u,
-      }, svg('title', { text: `${unit.id}'s post: ${post.name} (move-up ${post.move_up_id})` })));
+      }, svg('title', { text: `${unit.id}'s post: ${post.name} (${postReason(post)})` })));
     }
     this.layers.posts.replaceChildren(...marks);
   }
@@ -241,7 +242,7 @@ export class MapView {
     node.style.transform = `translate(${x.toFixed(1)}px, ${y.toFixed(1)}px)`;
     node.firstChild.setAttribute('fill', STATUS_COLOUR.get(unit.status) ?? '#000');
     const assignment = unit.assigned_to ? `, assigned to ${unit.assigned_to}` : '';
-    const post = unit.post ? `; post ${unit.post.name} (move-up ${unit.post.move_up_id})` : '';
+    const post = unit.post ? `; post ${unit.post.name} (${postReason(unit.post)})` : '';
     node.lastChild.textContent = `${unit.id} (ring ${unit.ring}): ${words(unit.status)}${assignment}${post}`;
   }
 
@@ -401,4 +402,9 @@ export class MapView {
     return svg('circle', { ...common, cx: x, cy: y, r: 30 }, title);
   }
 
+}
+
+/** What set a unit's post, in words. */
+function postReason(post) {
+  return post.hazard_id != null ? `pre-positioned for hazard ${post.hazard_id}` : `move-up ${post.move_up_id}`;
 }

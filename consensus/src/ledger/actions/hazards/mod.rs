@@ -19,7 +19,9 @@ pub use verify::VerifyHazard;
 
 use crate::ledger::command::check_text;
 use crate::ledger::hazards::{HazardStage, HazardStep, HAZARDS_CLOSED_KEPT_MAX};
+use crate::ledger::ids::UnitId;
 use crate::ledger::model::{Effect, Rejection};
+use crate::ledger::move_ups::{PostSetBy, UnitPost};
 use crate::ledger::step::{Outcome, Step};
 use crate::ledger::Ledger;
 
@@ -57,11 +59,41 @@ impl Ledger {
                 .entry((hazard.area.clone(), day))
                 .or_default() += 1;
         }
+        if stage.is_closed() {
+            self.lift_posts(step, hazard_id);
+        }
         self.forget_closed_hazards();
         Ok(Effect::HazardChanged {
             hazard_id,
             stage: stage.as_str().to_string(),
         })
+    }
+
+    /// Gives `unit_id` its `post`.
+    fn set_post(&mut self, unit_id: &UnitId, post: UnitPost, step: &Step<'_>) {
+        if let Some(unit) = self.units.get_mut(unit_id) {
+            unit.post = Some(post);
+            unit.version += 1;
+            unit.updated_at_ms = step.at_ms();
+            unit.updated_index = step.index;
+        }
+    }
+
+    /// Lifts the posts the hazard's pre-position measures set: the units
+    /// wait at home again.
+    fn lift_posts(&mut self, step: &Step<'_>, hazard_id: u64) {
+        for unit in self.units.values_mut() {
+            let set_by_it = unit
+                .post
+                .as_ref()
+                .is_some_and(|post| post.set_by == PostSetBy::Hazard(hazard_id));
+            if set_by_it {
+                unit.post = None;
+                unit.version += 1;
+                unit.updated_at_ms = step.at_ms();
+                unit.updated_index = step.index;
+            }
+        }
     }
 
     /// Forgets the oldest closed hazards past [`HAZARDS_CLOSED_KEPT_MAX`].

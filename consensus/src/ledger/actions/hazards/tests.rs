@@ -91,6 +91,7 @@ fn a_hazard_goes_round_the_loop_with_a_complete_trail() {
         hazard_id: 2,
         kind: MeasureKind::FlowControl,
         unit_id: None,
+        at: None,
         note: "one-way up the stairs, entry metered".into(),
     });
     apply(
@@ -285,4 +286,89 @@ fn only_the_right_people_work_a_hazard() {
         assert!(matches!(rejection(refused), Rejection::NotPermitted { .. }));
     }
     assert_eq!(ledger.hazard(2).unwrap().stage, HazardStage::Verifying);
+}
+
+/// A pre-position measure against hazard 2 for `unit`, waiting at `at`.
+fn pre_position(unit: &str, at: Option<Position>) -> Action {
+    Action::TakeHazardMeasure(TakeHazardMeasure {
+        hazard_id: 2,
+        kind: MeasureKind::PrePosition,
+        unit_id: Some(UnitId(unit.into())),
+        at,
+        note: "wait at the foot of the stairs".into(),
+    })
+}
+
+// A pre-position measure gives an available unit a post where it waits
+// (the hazard has no position, so the measure says where); a busy or
+// unknown unit, or no place to wait, is refused changing nothing; the
+// hazard's clearing lifts the post.
+#[test]
+fn a_pre_positioned_unit_waits_at_its_post_until_the_hazard_closes() {
+    let mut ledger = ledger_with_hazard();
+    let station = client(vec![Role::Station {
+        station: "bund".into(),
+    }]);
+    apply(&mut ledger, 3, T0_MS, station.clone(), push_to_guardians());
+    let verify = Action::VerifyHazard(VerifyHazard {
+        hazard_id: 2,
+        confirmed: true,
+        seen: "the stairs are packed".into(),
+    });
+    apply(&mut ledger, 4, T0_MS, station.clone(), verify);
+    let stairs = Position::from_degrees(31.2421, 121.4869).unwrap();
+
+    let nowhere = rejection(apply(
+        &mut ledger,
+        5,
+        T0_MS,
+        station.clone(),
+        pre_position("bund-1-guardians", None),
+    ));
+    let unknown = rejection(apply(
+        &mut ledger,
+        6,
+        T0_MS,
+        station.clone(),
+        pre_position("no-such-unit", Some(stairs)),
+    ));
+    apply(
+        &mut ledger,
+        7,
+        T0_MS + MINUTE_MS,
+        station.clone(),
+        pre_position("bund-1-guardians", Some(stairs)),
+    );
+    let posted = ledger
+        .unit(&UnitId("bund-1-guardians".into()))
+        .unwrap()
+        .post
+        .clone();
+    let clear = Action::ClearHazard(ClearHazard {
+        hazard_id: 2,
+        note: "flow eased".into(),
+    });
+    apply(&mut ledger, 8, T0_MS + 30 * MINUTE_MS, station, clear);
+
+    assert!(
+        nowhere
+            .to_string()
+            .contains("say where the unit is to wait"),
+        "{nowhere}"
+    );
+    assert!(
+        matches!(unknown, Rejection::UnknownUnit { .. }),
+        "{unknown:?}"
+    );
+    assert_eq!(ledger.hazard(2).unwrap().measures.len(), 1);
+    let posted = posted.expect("a post");
+    assert_eq!(posted.position, stairs);
+    assert_eq!(posted.set_by, crate::ledger::move_ups::PostSetBy::Hazard(2));
+    assert_eq!(
+        ledger
+            .unit(&UnitId("bund-1-guardians".into()))
+            .unwrap()
+            .post,
+        None
+    );
 }

@@ -77,7 +77,7 @@ impl Ledger {
             unit.post = Some(UnitPost {
                 position: line.post,
                 name: line.post_name,
-                move_up_id,
+                set_by: crate::ledger::move_ups::PostSetBy::MoveUp(move_up_id),
                 since_ms: step.at_ms(),
             });
             unit.version += 1;

@@ -99,7 +99,10 @@ fn off_duty(unit: &str) -> Action {
 
 fn post_of(ledger: &Ledger, unit: &str) -> Option<u64> {
     let unit = ledger.unit(&UnitId(unit.into())).unwrap();
-    unit.post.as_ref().map(|post| post.move_up_id)
+    unit.post.as_ref().and_then(|post| match post.set_by {
+        crate::ledger::move_ups::PostSetBy::MoveUp(id) => Some(id),
+        crate::ledger::move_ups::PostSetBy::Hazard(_) => None,
+    })
 }
 
 fn rejection(effect: Effect) -> Rejection {
