@@ -6,6 +6,8 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use cordon_forecast::eval::{evaluate, EvalPlan, EvalReport, Score};
 
+mod district_bench;
+
 /// Counts of one step per hour, the step `forecast eval` reads.
 const HOURLY_STEP_S: u32 = 3_600;
 
@@ -44,6 +46,18 @@ pub enum ForecastCommand {
         #[arg(long, default_value_t = 200)]
         forecasts: usize,
     },
+    /// Time re-forecasting every area of the embedded district that holds
+    /// a sensor (next hour and next 7 days), on eight weeks of the demo
+    /// feed's counts: the first round (which chooses each area's model by
+    /// backtest) and the rounds after.
+    BenchDistrict {
+        /// Rounds to time.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// The crowd feed's seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 /// Runs a `cordon forecast` command.
@@ -60,6 +74,7 @@ pub fn run(command: ForecastCommand) -> anyhow::Result<()> {
             eval(&counts, &areas, &calendar, origin_every_h, json)
         }
         ForecastCommand::Bench { counts, forecasts } => bench(&counts, forecasts),
+        ForecastCommand::BenchDistrict { rounds, seed } => district_bench::run(rounds, seed),
     }
 }
 
