@@ -40,6 +40,9 @@ pub struct Warning {
     pub area: String,
     /// The station holding the area's middle.
     pub station: Option<StationId>,
+    /// The area's middle, where its hazard is reported (and a unit
+    /// pre-positioned against it waits unless told otherwise).
+    pub centre: Option<Position>,
     /// The band.
     pub band: Band,
     /// When (Unix ms).
@@ -57,6 +60,8 @@ pub struct AreaCounts {
     pub area: String,
     /// The station holding its middle.
     pub station: Option<StationId>,
+    /// Its middle.
+    pub centre: Option<Position>,
     /// Its density bands.
     pub bands: Bands,
     /// Its clock and events.
@@ -179,9 +184,13 @@ fn areas_to_watch(context: &NodeContext, ledger: &Ledger) -> Vec<AreaCounts> {
             let station = district
                 .station_of_area(&CrowdArea::Sensitive(area), None)
                 .map(|station| StationId(station.id.clone()));
+            let centre = area
+                .centre()
+                .and_then(|c| Position::from_degrees(c.lat, c.lon).ok());
             Some(AreaCounts {
                 area: area.id.clone(),
                 station,
+                centre,
                 bands: Bands::of_capacity(capacity),
                 setting: AreaSetting::of(district, &sensors),
                 counts,
@@ -198,26 +207,27 @@ pub fn warnings(areas: &[AreaCounts], now_ms: u64) -> Vec<Warning> {
     areas
         .iter()
         .filter_map(|watched| {
-            let AreaCounts {
-                area,
-                station,
-                bands,
-                setting,
-                counts,
-            } = watched;
-            let counts: Vec<(String, Option<&SensorCounts>)> = counts
+            let counts: Vec<(String, Option<&SensorCounts>)> = watched
+                .counts
                 .iter()
                 .map(|(id, c)| (id.clone(), c.as_ref()))
                 .collect();
-            let forecast: AreaForecast =
-                forecast_counts(&counts, setting, &choices, now_ms, WARNING_HORIZON_MIN).ok()?;
-            if let Some(live) = live_warning(area, station, bands, &forecast) {
+            let forecast: AreaForecast = forecast_counts(
+                &counts,
+                &watched.setting,
+                &choices,
+                now_ms,
+                WARNING_HORIZON_MIN,
+            )
+            .ok()?;
+            if let Some(live) = live_warning(watched, &forecast) {
                 return Some(live);
             }
-            let crossing = forecast.crossing(bands)?;
+            let crossing = forecast.crossing(&watched.bands)?;
             Some(Warning {
-                area: area.clone(),
-                station: station.clone(),
+                area: watched.area.clone(),
+                station: watched.station.clone(),
+                centre: watched.centre,
                 band: crossing.band,
                 expected_at_ms: forecast.at_ms(crossing.step),
                 confidence: crossing.confidence,
@@ -229,17 +239,13 @@ pub fn warnings(areas: &[AreaCounts], now_ms: u64) -> Vec<Warning> {
 
 /// A warning of the band the latest count is already in, when above low:
 /// the crowd got there before a forecast said so (or faster).
-fn live_warning(
-    area: &str,
-    station: &Option<StationId>,
-    bands: &Bands,
-    forecast: &AreaForecast,
-) -> Option<Warning> {
+fn live_warning(watched: &AreaCounts, forecast: &AreaForecast) -> Option<Warning> {
     let (at_ms, count) = forecast.latest?;
-    let band = bands.band(count);
+    let band = watched.bands.band(count);
     (band > Band::Low).then(|| Warning {
-        area: area.to_string(),
-        station: station.clone(),
+        area: watched.area.clone(),
+        station: watched.station.clone(),
+        centre: watched.centre,
         band,
         expected_at_ms: at_ms,
         confidence: 1.0,
@@ -286,7 +292,7 @@ fn overdue(ledger: &Ledger, now_ms: u64) -> Vec<u64> {
 fn report(warning: &Warning) -> ReportHazard {
     ReportHazard {
         area: warning.area.clone(),
-        position: None::<Position>,
+        position: warning.centre,
         station: warning.station.clone(),
         source: HazardSource::CrowdWarning {
             band: warning.band.as_str().to_string(),
@@ -315,6 +321,7 @@ mod tests {
         AreaCounts {
             area: "riverside".to_string(),
             station: Some(StationId("bund".into())),
+            centre: None,
             bands: Bands::of_capacity(capacity),
             setting: AreaSetting::default(),
             counts: vec![(sensor.to_owned(), ledger.crowd().sensor(sensor).cloned())],

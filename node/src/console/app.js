@@ -427,7 +427,7 @@ async function refreshDrawer(now) {
 async function moveHazard(id, verb, body) {
   try {
     const answer = await request('POST', hazardPath(id, verb), body);
-    requestRefresh('hazards');
+    requestRefresh('hazards', 'units');
     return { state: 'done', message: `Hazard ${id}: ${verb} at log index ${answer.log_index}.` };
   } catch (error) {
     return { state: 'failed', message: error.message };
@@ -619,7 +619,7 @@ async function startConsole() {
   view.list = new IncidentList(selectIncident);
   view.moveUps = new MoveUpPanel(may('approve_move_up') ? decideMoveUp : null);
   view.crowd = new CrowdChart(document.getElementById('crowd-chart'), document.getElementById('crowd-note'));
-  view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null);
+  view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null, () => data.units ?? []);
   view.drawer = new Drawer({ approvePlan: may('approve_plan') ? approvePlan : null, onClose: closeDrawer });
   wireControls();
   tick();

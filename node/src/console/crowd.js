@@ -67,9 +67,13 @@ function summary(forecast) {
 
 /** The hazard register, with the moves the caller may make. */
 export class HazardPanel {
-  /** @param {((id: number, verb: string, body: object) => Promise<{state: string, message: string}>)|null} act */
-  constructor(act) {
+  /**
+   * @param {((id: number, verb: string, body: object) => Promise<{state: string, message: string}>)|null} act
+   * @param {() => Array<object>} units the units as last read, for a pre-position
+   */
+  constructor(act, units = () => []) {
     this.act = act;
+    this.units = units;
   }
 
   render(answer, now) {
@@ -101,8 +105,8 @@ export class HazardPanel {
     const moves = {
       detected: [['push', 'Push to station', { station: hazard.station }]],
       verifying: [['confirm', 'Confirm', { confirmed: true, seen: 'confirmed from the console' }], ['false', 'False alarm', { confirmed: false, seen: 'nothing found' }]],
-      confirmed: [['measure', 'Flow control', { kind: 'flow_control', note: 'flow control from the console' }], ['clear', 'Clear', { note: 'cleared from the console' }]],
-      in_hand: [['clear', 'Clear', { note: 'cleared from the console' }]],
+      confirmed: [['measure', 'Flow control', { kind: 'flow_control', note: 'flow control from the console' }], this.prePosition(hazard), ['clear', 'Clear', { note: 'cleared from the console' }]],
+      in_hand: [this.prePosition(hazard), ['clear', 'Clear', { note: 'cleared from the console' }]],
     }[hazard.stage] ?? [];
     if (!moves.length) return null;
     const row = el('div', { class: 'actions' });
@@ -110,7 +114,10 @@ export class HazardPanel {
       const node = el('button', { type: 'button', 'data-verb': verb, text: label });
       node.addEventListener('click', async () => {
         node.disabled = true;
-        const result = await this.act(hazard.id, verb, body);
+        const payload = typeof body === 'function' ? body() : body;
+        const result = payload
+          ? await this.act(hazard.id, verb, payload)
+          : { state: 'failed', message: `Hazard ${hazard.id}: no free patrol group to send (or the hazard has no place); send one from its unit card.` };
         const line = document.getElementById('hazard-result');
         line.textContent = result.message;
         line.className = result.state === 'failed' ? 'note error' : 'note';
@@ -119,10 +126,22 @@ export class HazardPanel {
     }
     return row;
   }
+
+  /** The pre-position move: the free patrol group (ring 3) nearest the hazard, chosen on click. */
+  prePosition(hazard) {
+    return ['pre_position', 'Pre-position nearest patrol', () => {
+      if (hazard.lat == null || hazard.lon == null) return null;
+      const scale = Math.cos(hazard.lat * Math.PI / 180);
+      const away = (u) => Math.hypot(u.lat - hazard.lat, (u.lon - hazard.lon) * scale);
+      const free = this.units().filter((u) => u.ring === 3 && u.status === 'available' && !u.assigned_to && !u.post?.hazard_id);
+      const nearest = free.sort((a, b) => away(a) - away(b))[0];
+      return nearest && { kind: 'pre_position', unit_id: nearest.id, note: `${nearest.id} waits at the hazard (from the console)` };
+    }];
+  }
 }
 
 /** The API path of a hazard move. */
 export function hazardPath(id, verb) {
-  const action = { push: 'push', confirm: 'verify', false: 'verify', measure: 'measures', clear: 'clear' }[verb];
+  const action = { push: 'push', confirm: 'verify', false: 'verify', measure: 'measures', pre_position: 'measures', clear: 'clear' }[verb];
   return `/v1/hazards/${encodeURIComponent(id)}/${action}`;
 }

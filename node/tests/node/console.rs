@@ -932,8 +932,8 @@ async fn report_major(cluster: &Cluster<DrillControl>) -> String {
 /// Posts a day of Bund counts that rose at this time yesterday; waits for
 /// the chart (counts, forecast, both bands) and the forecaster's warning in
 /// the register (pushed to the Bund station at once) and on the map;
-/// confirms and clears it with the panel's buttons, checking the API's
-/// trail after each.
+/// confirms it, pre-positions the nearest free patrol and clears it with
+/// the panel's buttons, checking the API's trail after each.
 async fn crowd_and_hazards_in_console(
     browser: &mut Browser,
     page: &Page,
@@ -964,7 +964,11 @@ async fn crowd_and_hazards_in_console(
         .await
         .as_u64()
         .expect("a hazard id");
-    for (verb, stage) in [("confirm", "confirmed"), ("clear", "cleared")] {
+    for (verb, stage) in [
+        ("confirm", "confirmed"),
+        ("pre_position", "in_hand"),
+        ("clear", "cleared"),
+    ] {
         browser
             .eval(page, &format!(
                 "document.querySelector('#hazard-list li[data-hazard=\"{id}\"] button[data-verb={verb}]').click()"
@@ -983,8 +987,14 @@ async fn crowd_and_hazards_in_console(
         .unwrap();
     let hazard = list.hazards.iter().find(|h| h.id == id).unwrap();
     let stages: Vec<&str> = hazard.trail.iter().map(|s| s.stage.as_str()).collect();
-    assert_eq!(stages, ["detected", "verifying", "confirmed", "cleared"]);
+    assert_eq!(
+        stages,
+        ["detected", "verifying", "confirmed", "in_hand", "cleared"]
+    );
     assert!(hazard.trail[3].by.contains(crate::support::TEST_PRINCIPAL));
+    let measure = &hazard.measures[0];
+    assert_eq!(measure.kind, "pre_position");
+    assert!(measure.unit_id.is_some(), "{:?}", hazard.measures);
 }
 
 /// Takes ring 4's available southern units off duty, approves the ring's
