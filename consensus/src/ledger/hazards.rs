@@ -21,6 +21,12 @@ pub const HAZARD_CLEAR_WITHIN_MS: u64 = 2 * 3_600_000;
 /// Closed hazards kept for reading; older ones are forgotten (their
 /// counts per area and day stay in the tally).
 pub const HAZARDS_CLOSED_KEPT_MAX: usize = 500;
+/// The tally of hazards cleared counts per area and quarter hour (UTC), in
+/// milliseconds: fine enough that any district's local day (offsets are
+/// whole quarter hours) is a sum of slots.
+pub const CLEARED_SLOT_MS: u64 = 15 * 60_000;
+/// How long the tally keeps a slot, in milliseconds: two years.
+pub const CLEARED_KEPT_MS: u64 = 2 * 366 * 86_400_000;
 /// Most measures on one hazard.
 pub const HAZARD_MEASURES_MAX: usize = 32;
 /// Longest area id, in bytes.

@@ -124,7 +124,8 @@ pub struct Ledger {
     crowd: crowd::CrowdCounts,
     /// The hazard register: every open hazard and the newest closed ones.
     hazards: BTreeMap<u64, hazards::Hazard>,
-    /// Hazards cleared per area and UTC day (days since 1970).
+    /// Hazards cleared per area and quarter hour (quarter hours since
+    /// 1970 UTC, so any district's local days add up from them).
     hazards_cleared: BTreeMap<(String, u64), u32>,
     /// Incidents the command being applied changed: re-indexed once it is.
     #[serde(skip)]
@@ -337,7 +338,8 @@ impl Ledger {
         self.hazards.get(&id)
     }
 
-    /// Hazards cleared, per (area, UTC day since 1970).
+    /// Hazards cleared, per (area, quarter hour since 1970 UTC; see
+    /// [`hazards::CLEARED_SLOT_MS`]).
     pub fn hazards_cleared(&self) -> &BTreeMap<(String, u64), u32> {
         &self.hazards_cleared
     }

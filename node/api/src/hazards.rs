@@ -18,7 +18,7 @@ pub struct HazardList {
 pub struct ClearedTally {
     /// The area.
     pub area: String,
-    /// The UTC day, `YYYY-MM-DD`.
+    /// The district's local day, `YYYY-MM-DD`.
     pub date: String,
     /// How many.
     pub cleared: u32,

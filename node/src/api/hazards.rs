@@ -1,6 +1,8 @@
 //! The hazard register: the list with the day's tally, a hazard reported,
 //! and each stage of the loop (push, verify, measures, clear, escalate).
 
+use std::collections::BTreeMap;
+
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::Extension;
@@ -12,7 +14,7 @@ use cordon_api::incidents::Committed;
 use cordon_api::ApiError;
 use cordon_config::district::sensors::CrowdArea;
 use cordon_config::District;
-use cordon_consensus::ledger::hazards::{HazardSource, MeasureKind, Verifier};
+use cordon_consensus::ledger::hazards::{HazardSource, MeasureKind, Verifier, CLEARED_SLOT_MS};
 use cordon_consensus::ledger::{self, Action, Command, StationId, UnitId};
 use cordon_consensus::node::unix_millis;
 
@@ -40,16 +42,28 @@ pub(super) async fn list_hazards(State(state): State<ApiState>) -> ApiResult<Jso
         .chain(closed.into_iter().rev())
         .map(wire::hazard)
         .collect();
-    let cleared = ledger
-        .hazards_cleared()
-        .iter()
-        .map(|((area, day), cleared)| ClearedTally {
-            area: area.clone(),
-            date: utc_date(*day),
-            cleared: *cleared,
-        })
-        .collect();
+    let offset_min = state.actors.context().district.utc_offset_min();
+    let cleared = local_days(ledger.hazards_cleared(), offset_min);
     Ok(Json(HazardList { hazards, cleared }))
+}
+
+/// The tally per area and local day (`offset_min` ahead of UTC), from its
+/// quarter-hour slots.
+fn local_days(slots: &BTreeMap<(String, u64), u32>, offset_min: i32) -> Vec<ClearedTally> {
+    let mut days: BTreeMap<(String, i64), u32> = BTreeMap::new();
+    for ((area, slot), cleared) in slots {
+        let local_ms = (slot * CLEARED_SLOT_MS) as i64 + i64::from(offset_min) * 60_000;
+        *days
+            .entry((area.clone(), local_ms.div_euclid(86_400_000)))
+            .or_default() += cleared;
+    }
+    days.into_iter()
+        .map(|((area, day), cleared)| ClearedTally {
+            area,
+            date: date_of(day),
+            cleared,
+        })
+        .collect()
 }
 
 /// Report a hazard seen: it enters the register awaiting a verifier.
@@ -291,13 +305,36 @@ fn hazard_id(id: &str) -> ApiResult<u64> {
     })
 }
 
-/// `YYYY-MM-DD` of the UTC day `day` days after 1970-01-01.
-fn utc_date(day: u64) -> String {
-    let date = (time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day as i64)).date();
+/// `YYYY-MM-DD` of the day `day` days after 1970-01-01.
+fn date_of(day: i64) -> String {
+    let date = (time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day)).date();
     format!(
         "{:04}-{:02}-{:02}",
         date.year(),
         u8::from(date.month()),
         date.day()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Two clearings a quarter hour apart either side of midnight in
+    // Shanghai (UTC+8) fall on two local days, though on one UTC day.
+    #[test]
+    fn the_tally_adds_up_local_days() {
+        let slot = |utc_ms: u64| ("bund-riverside".to_string(), utc_ms / CLEARED_SLOT_MS);
+        let before_midnight = 1_798_732_800_000 - 10 * 60_000; // 2026-12-31 15:50 UTC
+        let after_midnight = 1_798_732_800_000 + 5 * 60_000; // 16:05 UTC
+        let slots = BTreeMap::from([(slot(before_midnight), 2), (slot(after_midnight), 1)]);
+
+        let days = local_days(&slots, 480);
+        let utc_days = local_days(&slots, 0);
+
+        let dates: Vec<(&str, u32)> = days.iter().map(|t| (t.date.as_str(), t.cleared)).collect();
+        assert_eq!(dates, [("2026-12-31", 2), ("2027-01-01", 1)]);
+        assert_eq!(utc_days.len(), 1);
+        assert_eq!(utc_days[0].cleared, 3);
+    }
 }

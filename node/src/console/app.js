@@ -629,6 +629,7 @@ async function startConsole() {
   document.getElementById('district-name').textContent = district.name;
   document.title = `Cordon · ${district.name}`;
   view.map.setDistrict(district);
+  view.hazards.offsetMin = district.utc_offset_min ?? 0;
   fillCrowdAreas(district);
   requestRefresh(...everything());
   followEvents();

@@ -74,6 +74,8 @@ export class HazardPanel {
   constructor(act, units = () => []) {
     this.act = act;
     this.units = units;
+    /** The district's local time ahead of UTC, in minutes: its days are the tally's. */
+    this.offsetMin = 0;
   }
 
   render(answer, now) {
@@ -82,9 +84,9 @@ export class HazardPanel {
     const items = shown.map((hazard) => this.item(hazard, now));
     if (!items.length) items.push(el('li', { class: 'muted', text: 'No hazards: the register is clear.' }));
     document.getElementById('hazard-list').replaceChildren(...items);
-    const today = answer.cleared.filter((t) => t.date === new Date(now).toISOString().slice(0, 10));
-    const cleared = today.reduce((sum, t) => sum + t.cleared, 0);
-    document.getElementById('hazards-cleared').textContent = `${cleared} cleared today (UTC)`;
+    const date = new Date(now + this.offsetMin * 60_000).toISOString().slice(0, 10);
+    const cleared = answer.cleared.filter((t) => t.date === date).reduce((sum, t) => sum + t.cleared, 0);
+    document.getElementById('hazards-cleared').textContent = `${cleared} cleared today`;
   }
 
   item(hazard, now) {

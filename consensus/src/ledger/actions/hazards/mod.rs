@@ -18,15 +18,14 @@ pub use report::ReportHazard;
 pub use verify::VerifyHazard;
 
 use crate::ledger::command::check_text;
-use crate::ledger::hazards::{HazardStage, HazardStep, HAZARDS_CLOSED_KEPT_MAX};
+use crate::ledger::hazards::{
+    HazardStage, HazardStep, CLEARED_KEPT_MS, CLEARED_SLOT_MS, HAZARDS_CLOSED_KEPT_MAX,
+};
 use crate::ledger::ids::UnitId;
 use crate::ledger::model::{Effect, Rejection};
 use crate::ledger::move_ups::{PostSetBy, UnitPost};
 use crate::ledger::step::{Outcome, Step};
 use crate::ledger::Ledger;
-
-/// Milliseconds in a day, for the tally of hazards cleared per day (UTC).
-pub const DAY_MS: u64 = 86_400_000;
 
 impl Ledger {
     /// Moves hazard `hazard_id` to `stage`, with `note` on its trail, or
@@ -53,11 +52,13 @@ impl Ledger {
         change(hazard);
         hazard.enter(stage, trail_step(step, stage, note));
         if stage == HazardStage::Cleared {
-            let day = step.at_ms() / DAY_MS;
+            let slot = step.at_ms() / CLEARED_SLOT_MS;
             *self
                 .hazards_cleared
-                .entry((hazard.area.clone(), day))
+                .entry((hazard.area.clone(), slot))
                 .or_default() += 1;
+            let oldest = step.at_ms().saturating_sub(CLEARED_KEPT_MS) / CLEARED_SLOT_MS;
+            self.hazards_cleared.retain(|(_, slot), _| *slot >= oldest);
         }
         if stage.is_closed() {
             self.lift_posts(step, hazard_id);

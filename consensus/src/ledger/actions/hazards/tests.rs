@@ -130,11 +130,11 @@ fn a_hazard_goes_round_the_loop_with_a_complete_trail() {
     );
     assert_eq!(hazard.trail[2].note, "the Chen Yi Square stairs are packed");
     assert_eq!(hazard.deadline_ms, None);
-    let day = (T0_MS + 40 * MINUTE_MS) / super::DAY_MS;
+    let slot = (T0_MS + 40 * MINUTE_MS) / crate::ledger::hazards::CLEARED_SLOT_MS;
     assert_eq!(
         ledger
             .hazards_cleared()
-            .get(&("bund-riverside".into(), day)),
+            .get(&("bund-riverside".into(), slot)),
         Some(&1)
     );
 }
