@@ -201,6 +201,9 @@ impl ConsensusNode {
         let log_store = open_log(&data_dir, options.log_dir)?;
         let state_machine = StateMachine::open(db).map_err(|e| storage_error(e.to_string()))?;
         let committed_index = log_store.committed_index();
+        let dispatch_metrics = state_machine.dispatch_metrics();
+        // Whatever this node applied before it stopped is in its log.
+        dispatch_metrics.set_replayed_until(log_store.last_log_id().map_or(0, |id| id.index));
         let reader = state_machine.reader();
         let machine = state_machine.clone();
 
@@ -262,6 +265,7 @@ impl ConsensusNode {
         });
         transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
         tokio::spawn(election::run(Arc::downgrade(&node), election_timer));
+        tokio::spawn(follow_leadership(node.raft.metrics(), dispatch_metrics));
         tokio::spawn(crate::archive_fetch::run(Arc::downgrade(&node)));
         tokio::spawn(crate::snapshot_policy::run(
             Arc::downgrade(&node),
@@ -1241,4 +1245,20 @@ pub fn unix_millis() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// Keeps `gate` told whether this node leads, as Raft's metrics change,
+/// until Raft shuts down.
+async fn follow_leadership(
+    mut metrics: tokio::sync::watch::Receiver<crate::types::RaftMetrics>,
+    gate: Arc<crate::state_machine::DispatchMetricsGate>,
+) {
+    loop {
+        let leading = metrics.borrow_and_update().state == openraft::ServerState::Leader;
+        gate.set_leading(leading);
+        if metrics.changed().await.is_err() {
+            gate.set_leading(false);
+            return;
+        }
+    }
 }

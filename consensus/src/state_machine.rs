@@ -93,6 +93,38 @@ pub struct StateMachine {
     /// Size of the last snapshot built or installed, for the snapshot policy.
     snapshot_bytes: Arc<AtomicU64>,
     events: tokio::sync::broadcast::Sender<AppliedEvent>,
+    /// Whether this node records an applied entry's dispatch metrics.
+    dispatch_metrics: Arc<DispatchMetricsGate>,
+}
+
+/// Whether a node records the dispatch metrics of an entry it applies:
+/// only while it leads, so each event counts once across the cluster, and
+/// never for an entry its log had committed when it opened (a replay: the
+/// leader of the time recorded it). Entries a new leader applied as a
+/// follower before it rose were the old leader's to record; one the old
+/// leader applied just before it fell and the new one only after it rose
+/// counts twice (at most the entries of one election).
+#[derive(Debug, Default)]
+pub struct DispatchMetricsGate {
+    leading: std::sync::atomic::AtomicBool,
+    replayed_until: AtomicU64,
+}
+
+impl DispatchMetricsGate {
+    /// Says whether this node leads.
+    pub fn set_leading(&self, leading: bool) {
+        self.leading.store(leading, Ordering::Relaxed);
+    }
+
+    /// Marks entries up to `index` as replays.
+    pub fn set_replayed_until(&self, index: u64) {
+        self.replayed_until.store(index, Ordering::Relaxed);
+    }
+
+    /// Whether the entry at `index` is this node's to record.
+    fn records(&self, index: u64) -> bool {
+        self.leading.load(Ordering::Relaxed) && index > self.replayed_until.load(Ordering::Relaxed)
+    }
 }
 
 /// A read-only view of the applied state for the API and status reports.
@@ -146,6 +178,10 @@ impl StateMachine {
             metrics::counter!("cordon_on_scene_target_breaches_total", "ring" => ring.to_string())
                 .increment(0);
         }
+        for channel in crate::ledger::Channel::ALL {
+            metrics::counter!("cordon_incidents_reported_total", "channel" => channel.as_str())
+                .increment(0);
+        }
         let machine = StateMachine {
             archive: ArchiveStore::new(db.clone()),
             archive_missing: Arc::default(),
@@ -154,6 +190,7 @@ impl StateMachine {
             snapshots_built: Arc::new(AtomicU64::new(0)),
             snapshot_bytes: Arc::new(AtomicU64::new(0)),
             events: tokio::sync::broadcast::channel(APPLIED_EVENTS_QUEUED_MAX).0,
+            dispatch_metrics: Arc::default(),
         };
         if let Some(stored) = machine.read_stored_snapshot()? {
             machine
@@ -227,6 +264,11 @@ impl StateMachine {
         &self.archive
     }
 
+    /// The gate on recording dispatch metrics, for the node to set.
+    pub fn dispatch_metrics(&self) -> Arc<DispatchMetricsGate> {
+        self.dispatch_metrics.clone()
+    }
+
     /// Applies entries to the ledger under the state's lock, and moves what
     /// the ledger archived to the batches on their way to the store.
     fn apply_entries(
@@ -243,7 +285,9 @@ impl StateMachine {
                 EntryPayload::Normal(command) => {
                     let answer = state.ledger.apply(index, &command);
                     if !answer.deduplicated {
-                        record_dispatch_metrics(&state.ledger, &command, &answer.effect);
+                        if self.dispatch_metrics.records(index) {
+                            record_dispatch_metrics(&state.ledger, &command, &answer.effect);
+                        }
                         published.push(AppliedEvent {
                             index,
                             action: command.action.name(),
@@ -454,11 +498,20 @@ fn raft_internal(index: u64) -> Applied {
     }
 }
 
-/// Dispatch timings observed as commands apply: report to first assignment,
-/// report to first unit on scene, and on-scene target breaches per ring.
-/// Times are the proposers' stamps, so they are the same on every node.
+/// Dispatch events observed as commands apply: incidents reported per
+/// channel, report to first assignment, report to first unit on scene, and
+/// on-scene target breaches per ring. Times are the proposers' stamps, so
+/// they are the same on every node; [`DispatchMetricsGate`] says which node
+/// records them.
 fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, effect: &Effect) {
     use crate::ledger::{Action, Ring, UnitStatus, UpdateUnitStatus};
+    if let (Action::ReportIncident(report), Effect::IncidentReported { .. }) =
+        (&command.action, effect)
+    {
+        metrics::counter!("cordon_incidents_reported_total", "channel" => report.channel.as_str())
+            .increment(1);
+        return;
+    }
     let Effect::IncidentUpdated { incident_id, .. } = effect else {
         if let (
             Action::UpdateUnitStatus(UpdateUnitStatus {

@@ -551,14 +551,21 @@ pub fn parse_lat_lon(text: &str) -> anyhow::Result<(f64, f64)> {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let instance = match &cli.command {
-        Commands::Run { node, .. } => Some(format!("node-{node}")),
-        _ => None,
+    let service = match &cli.command {
+        Commands::Run { node, cluster, .. } => telemetry::Service {
+            instance: Some(format!("node-{node}")),
+            // The cluster file is read (and its errors reported) again
+            // when the node starts; here only its name is wanted.
+            namespace: cordon_config::ClusterConfig::load(cluster)
+                .ok()
+                .map(|config| config.name().to_owned()),
+        },
+        _ => telemetry::Service::default(),
     };
     if !matches!(cli.command, Commands::Run { .. } | Commands::Demo { .. }) {
         die_quietly_on_closed_stdout();
     }
-    let telemetry = telemetry::init(cli.log_json, instance.as_deref());
+    let telemetry = telemetry::init(cli.log_json, &service);
     crate::memory::tune_allocator();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

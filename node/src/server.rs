@@ -48,7 +48,7 @@ pub async fn run(
             )
         })?
         .clone();
-    let metrics = crate::telemetry::install_metrics();
+    let metrics = crate::telemetry::install_metrics(cluster.name());
     let node = ConsensusNode::start(&cluster, id, NodeOptions::default())
         .await
         .with_context(|| format!("start node {id}"))?;

@@ -290,6 +290,10 @@ fn surge_needs_the_bund() {
     let mut spec = embedded().into_spec();
     spec.sensitive_areas.retain(|area| area.id != BUND_AREA_ID);
     spec.crowd_rules.retain(|rule| rule.area != BUND_AREA_ID);
+    for event in &mut spec.crowd_events {
+        event.areas.retain(|area| area != BUND_AREA_ID);
+    }
+    spec.crowd_events.retain(|event| !event.areas.is_empty());
     let district = District::from_spec(spec).expect("still a valid district");
 
     assert!(LoadGenerator::new(

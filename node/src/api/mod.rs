@@ -29,7 +29,6 @@ use cordon_consensus::ledger::{
 use cordon_consensus::{ConsensusNode, WriteError};
 use serde::Deserialize;
 use tokio::sync::Semaphore;
-use tracing::Instrument;
 
 use crate::wire;
 pub use access::{Access, Caller};
@@ -43,6 +42,7 @@ mod crowd;
 mod drills;
 mod guard;
 mod hazards;
+mod http_telemetry;
 mod incidents;
 mod move_ups;
 mod streams;
@@ -156,11 +156,12 @@ pub fn router(
     }
     Ok(router
         .merge(crate::console::routes())
+        .route_layer(axum::middleware::from_fn(http_telemetry::route_span))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::middleware::from_fn(request_span))
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
+        .layer(axum::middleware::from_fn(http_telemetry::request_metrics))
         .with_state(state))
 }
 
@@ -316,23 +317,6 @@ impl utoipa::Modify for BearerAuth {
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object)))]
 async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
     Json(crate::openapi::document())
-}
-
-/// One span per request, joined to the caller's trace when the request
-/// carries a W3C `traceparent` header.
-async fn request_span(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let span = tracing::info_span!(
-        "http_request",
-        method = %request.method(),
-        path = %request.uri().path(),
-    );
-    let traceparent = request
-        .headers()
-        .get("traceparent")
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string);
-    cordon_consensus::trace::set_remote_parent(&span, traceparent.as_deref());
-    next.run(request).instrument(span).await
 }
 
 /// A failed request: status code plus the JSON body.

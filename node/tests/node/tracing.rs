@@ -1,5 +1,8 @@
 //! One incident's journey across nodes is one trace: spans exported over
-//! OTLP by two different nodes carry the trace id the reporter sent.
+//! OTLP by two different nodes carry the trace id the reporter sent, and
+//! the HTTP span follows the OpenTelemetry conventions (named by method and
+//! route, with the status; the environment's service name; the caller's
+//! `tracestate` kept).
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -45,6 +48,10 @@ async fn one_incident_is_one_trace_across_nodes() {
     let env = vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT".to_string(), endpoint),
         ("OTEL_BSP_SCHEDULE_DELAY".to_string(), "200".to_string()),
+        (
+            "OTEL_SERVICE_NAME".to_string(),
+            "cordon-under-test".to_string(),
+        ),
     ];
     let processes = LocalProcesses::start(
         LocalClusterOptions {
@@ -77,6 +84,7 @@ async fn one_incident_is_one_trace_across_nodes() {
         .post(&url)
         .bearer_auth(&token)
         .header("traceparent", &traceparent)
+        .header("tracestate", "caller=kept-7")
         .json(&serde_json::json!({ "request_id": "traced-1", "kind": "theft", "lat": 31.2394, "lon": 121.4760 }))
         .send()
         .await
@@ -115,4 +123,28 @@ async fn one_incident_is_one_trace_across_nodes() {
         nodes.contains(&follower) && nodes.contains(&leader),
         "{nodes:?}"
     );
+
+    // Phase 4: the follower's HTTP span is named by method and route, says
+    // the route and status, keeps the caller's tracestate, and the
+    // environment's service name stands.
+    let traced: Vec<u8> = bodies
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|body| contains(body, &trace_bytes))
+        .flatten()
+        .copied()
+        .collect();
+    let missing: Vec<&str> = [
+        "POST /v1/incidents",
+        "http.route",
+        "http.response.status_code",
+        "caller=kept-7",
+        "cordon-under-test",
+        "service.namespace",
+    ]
+    .into_iter()
+    .filter(|needle| !contains(&traced, needle.as_bytes()))
+    .collect();
+    assert!(missing.is_empty(), "not in the exported spans: {missing:?}");
 }

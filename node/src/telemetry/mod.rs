@@ -1,5 +1,9 @@
 //! Telemetry: tracing subscribers (logs, OTLP span export) and Prometheus
-//! metrics. Only this crate installs them; libraries only emit.
+//! metrics (every family in [`catalog`]). Only this crate installs them;
+//! libraries only emit.
+
+pub mod catalog;
+mod process;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::KeyValue;
@@ -33,8 +37,8 @@ impl Telemetry {
 /// and quinn at `warn`), and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, an
 /// OpenTelemetry layer exporting spans over OTLP/HTTP with its own filter
 /// (per-layer filters, so the log level never hides spans from the exporter).
-/// `instance` names this process in exported spans (e.g. `node-2`).
-pub fn init(json: bool, instance: Option<&str>) -> Telemetry {
+/// `service` names this process in exported spans.
+pub fn init(json: bool, service: &Service) -> Telemetry {
     let log_filter = || {
         EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| EnvFilter::new("info,openraft=warn,quinn=warn"))
@@ -54,7 +58,7 @@ pub fn init(json: bool, instance: Option<&str>) -> Telemetry {
     let provider = std::env::var(OTLP_ENDPOINT_ENV)
         .ok()
         .filter(|v| !v.is_empty())
-        .and_then(|_| otlp_provider(instance));
+        .and_then(|_| otlp_provider(service));
     let spans = provider.as_ref().map(|provider| {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer("cordon"))
@@ -70,7 +74,20 @@ pub fn init(json: bool, instance: Option<&str>) -> Telemetry {
     Telemetry { provider }
 }
 
-fn otlp_provider(instance: Option<&str>) -> Option<SdkTracerProvider> {
+/// What exported spans say of this process, beyond what the environment
+/// (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`) says.
+#[derive(Debug, Clone, Default)]
+pub struct Service {
+    /// `service.instance.id`, e.g. `node-2`.
+    pub instance: Option<String>,
+    /// `service.namespace`: the cluster's name.
+    pub namespace: Option<String>,
+}
+
+/// The service name when the environment gives none.
+const DEFAULT_SERVICE_NAME: &str = "cordon";
+
+fn otlp_provider(service: &Service) -> Option<SdkTracerProvider> {
     // The exporter reads the endpoint from the environment; its batch
     // processor runs on its own thread with the blocking HTTP client.
     let exporter = match opentelemetry_otlp::SpanExporter::builder()
@@ -83,10 +100,27 @@ fn otlp_provider(instance: Option<&str>) -> Option<SdkTracerProvider> {
             return None;
         }
     };
-    let mut resource = Resource::builder().with_service_name("cordon");
-    if let Some(instance) = instance {
-        resource =
-            resource.with_attribute(KeyValue::new("service.instance.id", instance.to_string()));
+    // The builder reads OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES;
+    // ours only fill what they leave out.
+    let from_env = Resource::builder().build();
+    let named = |key: &'static str| {
+        from_env
+            .get(&opentelemetry::Key::from_static_str(key))
+            .is_some()
+    };
+    let mut resource = Resource::builder();
+    let env_names_service = std::env::var("OTEL_SERVICE_NAME").is_ok_and(|v| !v.is_empty())
+        || std::env::var("OTEL_RESOURCE_ATTRIBUTES").is_ok_and(|v| v.contains("service.name="));
+    if !env_names_service {
+        resource = resource.with_service_name(DEFAULT_SERVICE_NAME);
+    }
+    for (key, value) in [
+        ("service.instance.id", &service.instance),
+        ("service.namespace", &service.namespace),
+    ] {
+        if let Some(value) = value.as_ref().filter(|_| !named(key)) {
+            resource = resource.with_attribute(KeyValue::new(key, value.clone()));
+        }
     }
     Some(
         SdkTracerProvider::builder()
@@ -96,17 +130,23 @@ fn otlp_provider(instance: Option<&str>) -> Option<SdkTracerProvider> {
     )
 }
 
-/// Installs the Prometheus recorder; `/metrics` renders its handle.
-/// Returns `None` when a recorder is already installed (tests).
-pub fn install_metrics() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
-    metrics_exporter_prometheus::PrometheusBuilder::new()
-        .set_buckets(&[
-            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-            30.0, 60.0, 180.0, 300.0, 600.0,
-        ])
-        .ok()?
-        .install_recorder()
-        .ok()
+/// Installs the Prometheus recorder with each family's help and buckets,
+/// and sets the build-info gauge (with the `cluster` it serves, which
+/// dashboards pick nodes by); `/metrics` renders its handle. Returns `None`
+/// when a recorder is already installed (tests).
+pub fn install_metrics(cluster: &str) -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    let builder = catalog::with_buckets(metrics_exporter_prometheus::PrometheusBuilder::new());
+    let handle = builder.ok()?.install_recorder().ok()?;
+    catalog::describe();
+    metrics::gauge!(
+        "cordon_build_info",
+        "cluster" => cluster.to_owned(),
+        "version" => env!("CARGO_PKG_VERSION"),
+        "storage_format" => cordon_consensus::codec::STORAGE_FORMAT_VERSION.to_string(),
+        "wire_version" => cordon_consensus::wire::WIRE_VERSION.to_string(),
+    )
+    .set(1.0);
+    Some(handle)
 }
 
 /// How often the recorder folds the histogram samples recorded since into
@@ -132,8 +172,8 @@ pub async fn keep_metrics_up(handle: metrics_exporter_prometheus::PrometheusHand
 pub const METRICS_SAMPLE_INTERVAL_MS: u64 = 1_000;
 
 /// Samples gauges until the process stops: Raft term, leader, indexes and
-/// replication lag per peer; QUIC connections and RTT; and the ledger's
-/// gauges (`sample_ledger_gauges`).
+/// replication lag per peer; QUIC connections and RTT; the ledger's gauges
+/// (`sample_ledger_gauges`); the process's.
 pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>) {
     let mut ticker =
         tokio::time::interval(std::time::Duration::from_millis(METRICS_SAMPLE_INTERVAL_MS));
@@ -149,30 +189,36 @@ pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>
         metrics::gauge!("cordon_raft_applied_index").set(status.applied_index.unwrap_or(0) as f64);
         for member in &status.members {
             if let Some(lag) = member.lag {
-                metrics::gauge!("cordon_raft_replication_lag_entries", "peer" => member.id.to_string()).set(lag as f64);
+                metrics::gauge!("cordon_raft_replication_lag_entries", "peer_id" => member.id.to_string()).set(lag as f64);
             }
         }
         let connections = node.connection_stats();
         metrics::gauge!("cordon_quic_connections").set(connections.len() as f64);
         for (peer, rtt) in connections {
-            metrics::gauge!("cordon_quic_rtt_seconds", "peer" => peer.to_string())
+            metrics::gauge!("cordon_quic_rtt_seconds", "peer_addr" => peer.to_string())
                 .set(rtt.as_secs_f64());
         }
         sample_ledger_gauges(&node);
         metrics::gauge!("cordon_archive_batches_missing")
             .set(node.archive_batches_missing() as f64);
+        process::sample();
     }
 }
 
 /// The gauges read from the replicated ledger: incidents (archived ones
-/// included) and units by status, open incidents marked unresourced, pending messages per actor.
-/// Every node shows the same values (the ledger's, at its applied index):
-/// aggregate them across nodes with `max`, never `sum`.
+/// included) and units by status, every status set (zero included) on
+/// every sample, open incidents marked unresourced, pending messages per
+/// actor. Every node shows the same values (the ledger's, at its applied
+/// index): aggregate them across nodes with `max`, never `sum`.
 fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
+    use cordon_consensus::ledger::{IncidentStatus, UnitStatus};
     use std::collections::BTreeMap;
     let (incidents, unresourced, units, pending) = {
         let applied = node.ledger().read();
-        let mut incidents: BTreeMap<String, usize> = BTreeMap::new();
+        let mut incidents: BTreeMap<String, usize> = IncidentStatus::ALL
+            .iter()
+            .map(|status| (status_name(status), 0))
+            .collect();
         let mut unresourced = 0usize;
         for incident in applied.ledger.incidents() {
             *incidents.entry(status_name(&incident.status)).or_default() += 1;
@@ -183,7 +229,10 @@ fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
         let (resolved, cancelled) = applied.ledger.archived_by_status();
         *incidents.entry("resolved".into()).or_default() += resolved as usize;
         *incidents.entry("cancelled".into()).or_default() += cancelled as usize;
-        let mut units: BTreeMap<String, usize> = BTreeMap::new();
+        let mut units: BTreeMap<String, usize> = UnitStatus::ALL
+            .iter()
+            .map(|status| (status_name(status), 0))
+            .collect();
         for unit in applied.ledger.units() {
             *units.entry(status_name(&unit.status)).or_default() += 1;
         }
