@@ -83,7 +83,8 @@ pub struct Committed {
 #[into_params(parameter_in = Query)]
 pub struct IncidentsQuery {
     /// Only incidents in this status: `reported`, `triaged`, `assigned`,
-    /// `en_route`, `on_scene`, `escalated`, `resolved` or `cancelled`.
+    /// `en_route`, `on_scene`, `escalated`, `resolved` or `cancelled`; or
+    /// `open` for every open one (all but resolved and cancelled).
     pub status: Option<String>,
     /// At most this many, newest first (capped by the node's
     /// `api_incidents_listed_max`).

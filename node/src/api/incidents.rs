@@ -161,13 +161,19 @@ pub(super) async fn list_incidents(
 ) -> ApiResult<Json<IncidentList>> {
     let _permit = admit(&state)?;
     let Query(query) = query.map_err(|e| Failure::bad_input(e.body_text()))?;
-    let status: Option<IncidentStatus> = match &query.status {
+    let wanted: Option<Vec<IncidentStatus>> = match query.status.as_deref() {
         None => None,
-        Some(name) => Some(parse_enum(
+        Some("open") => Some(
+            IncidentStatus::ALL
+                .into_iter()
+                .filter(|status| status.is_open())
+                .collect(),
+        ),
+        Some(name) => Some(vec![parse_enum(
             "status",
             name,
-            "reported, triaged, assigned, en_route, on_scene, escalated, resolved, cancelled",
-        )?),
+            "reported, triaged, assigned, en_route, on_scene, escalated, resolved, cancelled, or open",
+        )?]),
     };
     let limit = query
         .limit
@@ -179,7 +185,11 @@ pub(super) async fn list_incidents(
         .ledger
         .incidents()
         .rev()
-        .filter(|incident| status.is_none_or(|wanted| incident.status == wanted))
+        .filter(|incident| {
+            wanted
+                .as_ref()
+                .is_none_or(|wanted| wanted.contains(&incident.status))
+        })
         .take(limit)
         .map(wire::incident)
         .collect();

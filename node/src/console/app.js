@@ -110,6 +110,28 @@ async function request(method, path, body) {
 
 const getJson = (path) => request('GET', path);
 
+/** Incidents the stream said changed since the last read, by number. */
+const changedIncidents = new Set();
+/** Whether the incident list must be read whole (first load, a gap in the stream, an unknown change). */
+let incidentsStale = true;
+/** More changed incidents than this are read as one list rather than one by one. */
+const INCIDENT_DELTAS_MAX = 25;
+
+/** Reads only the incidents the stream said changed, and puts them in the list. */
+async function loadIncidentDeltas() {
+  const numbers = [...changedIncidents];
+  changedIncidents.clear();
+  const fresh = await Promise.all(numbers.map((n) => getJson(`/v1/incidents/I-${String(n).padStart(6, '0')}`)));
+  const byId = new Map(data.incidents.map((incident) => [incident.id, incident]));
+  const added = [];
+  for (const incident of fresh) {
+    if (byId.has(incident.id)) byId.set(incident.id, incident);
+    else added.push(incident);
+  }
+  data.incidents = [...added.reverse(), ...byId.values()];
+  data.incidentsTotal += added.length;
+}
+
 const LOADERS = {
   cluster: async () => {
     data.cluster = await getJson('/v1/cluster');
@@ -118,9 +140,18 @@ const LOADERS = {
     data.units = (await getJson('/v1/units')).units;
   },
   incidents: async () => {
-    const answer = await getJson(`/v1/incidents?limit=${INCIDENTS_LISTED}`);
-    data.incidents = answer.incidents;
-    data.incidentsTotal = answer.total;
+    if (!incidentsStale && changedIncidents.size <= INCIDENT_DELTAS_MAX) return loadIncidentDeltas();
+    incidentsStale = false;
+    changedIncidents.clear();
+    // Every open incident, however old, and the latest ones besides (the
+    // closed among them show below the open).
+    const [open, latest] = await Promise.all([
+      getJson('/v1/incidents?status=open'),
+      getJson(`/v1/incidents?limit=${INCIDENTS_LISTED}`),
+    ]);
+    const seen = new Set(open.incidents.map((incident) => incident.id));
+    data.incidents = [...open.incidents, ...latest.incidents.filter((incident) => !seen.has(incident.id))];
+    data.incidentsTotal = latest.total;
   },
   actors: async () => {
     data.actors = (await getJson('/v1/actors')).actors;
@@ -251,6 +282,7 @@ async function followEvents() {
     }
     if (response.ok && response.body) {
       setLive('live');
+      incidentsStale = true;
       requestRefresh(...ALL); // whatever happened while disconnected
       await readEvents(response.body, onEvent);
     }
@@ -262,8 +294,19 @@ async function followEvents() {
 }
 
 function onEvent(type, data) {
-  if (type === 'applied') requestRefresh('cluster', ...affectedBy(JSON.parse(data).action));
-  else if (type === 'lagged') requestRefresh(...ALL);
+  if (type === 'applied') {
+    const applied = JSON.parse(data);
+    const kinds = affectedBy(applied.action);
+    if (kinds.includes('incidents')) {
+      const effect = Object.values(applied.effect ?? {})[0];
+      if (effect?.incident_id != null) changedIncidents.add(effect.incident_id);
+      else incidentsStale = true;
+    }
+    requestRefresh('cluster', ...kinds);
+  } else if (type === 'lagged') {
+    incidentsStale = true;
+    requestRefresh(...ALL);
+  }
 }
 
 /**
@@ -633,7 +676,15 @@ async function startConsole() {
   fillCrowdAreas(district);
   requestRefresh(...everything());
   followEvents();
-  setInterval(() => requestRefresh(...everything()), FALLBACK_REFRESH_MS);
+  // While the stream is live it says what changed; only the cluster's own
+  // state (peers, lag) is re-read on the clock. Without it, everything is.
+  setInterval(() => {
+    if (document.getElementById('live').dataset.state === 'live') requestRefresh('cluster');
+    else {
+      incidentsStale = true;
+      requestRefresh(...everything());
+    }
+  }, FALLBACK_REFRESH_MS);
 }
 
 /** Resumes the session this tab holds (the page was reloaded), or asks for a token. */

@@ -266,7 +266,7 @@ export class IncidentList {
       return row;
     }));
     document.getElementById('incident-counts').textContent =
-      `${open.length} open of the latest ${incidents.length} (${total} in the ledger)`;
+      `${open.length} open (every one), ${closed.length} recently closed (${total} in the ledger)`;
   }
 
   row(incident, now, selected) {
