@@ -31,6 +31,7 @@ pub mod archive_store;
 pub mod codec;
 pub mod election;
 pub mod error;
+pub mod event_feed;
 pub mod handshake;
 pub mod invariants;
 pub mod ledger;

@@ -64,13 +64,12 @@ struct StoredSnapshot {
     data: Vec<u8>,
 }
 
-/// Capacity of the applied-event channel; a subscriber that falls further
-/// behind misses events (and is told how many) rather than slowing apply.
-pub const APPLIED_EVENTS_QUEUED_MAX: usize = 4_096;
+pub use crate::event_feed::APPLIED_EVENTS_QUEUED_MAX;
+use crate::event_feed::{EventFeed, Resumed};
 
 /// One applied command, as published to subscribers (API event streams,
 /// metrics). Published after the ledger changed; never blocks apply.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct AppliedEvent {
     /// The log index.
     pub index: u64,
@@ -92,7 +91,7 @@ pub struct StateMachine {
     snapshots_built: Arc<AtomicU64>,
     /// Size of the last snapshot built or installed, for the snapshot policy.
     snapshot_bytes: Arc<AtomicU64>,
-    events: tokio::sync::broadcast::Sender<AppliedEvent>,
+    events: Arc<EventFeed>,
     /// Whether this node records an applied entry's dispatch metrics.
     dispatch_metrics: Arc<DispatchMetricsGate>,
 }
@@ -132,7 +131,7 @@ impl DispatchMetricsGate {
 pub struct LedgerReader {
     state: Arc<RwLock<AppliedState>>,
     archive: ArchiveStore,
-    events: tokio::sync::broadcast::Sender<AppliedEvent>,
+    events: Arc<EventFeed>,
 }
 
 impl LedgerReader {
@@ -147,6 +146,15 @@ impl LedgerReader {
     /// Subscribes to applied commands from now on.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<AppliedEvent> {
         self.events.subscribe()
+    }
+
+    /// Subscribes to applied commands from now on, with the kept ones
+    /// after log index `last_seen` (a stream resuming), or the gap.
+    pub fn resume(
+        &self,
+        last_seen: u64,
+    ) -> (tokio::sync::broadcast::Receiver<AppliedEvent>, Resumed) {
+        self.events.resume(last_seen)
     }
 
     /// An incident the ledger archived, read from this node's archive
@@ -189,7 +197,7 @@ impl StateMachine {
             state: Arc::new(RwLock::new(AppliedState::default())),
             snapshots_built: Arc::new(AtomicU64::new(0)),
             snapshot_bytes: Arc::new(AtomicU64::new(0)),
-            events: tokio::sync::broadcast::channel(APPLIED_EVENTS_QUEUED_MAX).0,
+            events: Arc::new(EventFeed::new(0)),
             dispatch_metrics: Arc::default(),
         };
         if let Some(stored) = machine.read_stored_snapshot()? {
@@ -203,6 +211,9 @@ impl StateMachine {
             state.ledger = ledger;
             state.last_applied = stored.meta.last_log_id;
             state.membership = stored.meta.last_membership.clone();
+            machine
+                .events
+                .skipped_to(stored.meta.last_log_id.map_or(0, |id| id.index));
         }
         Ok(machine)
     }
@@ -441,8 +452,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         let (answers, published) = self.apply_entries(entries);
         self.store_archived().await?;
         for event in published {
-            // No subscriber is fine; a lagging one loses the oldest events.
-            let _ = self.events.send(event);
+            self.events.publish(event);
         }
         Ok(answers)
     }
@@ -476,6 +486,10 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         state.ledger = ledger;
         state.last_applied = meta.last_log_id;
         state.membership = meta.last_membership.clone();
+        // A snapshot's entries publish no events: a stream that resumes
+        // from before it has a gap.
+        self.events
+            .skipped_to(meta.last_log_id.map_or(0, |id| id.index));
         tracing::info!(snapshot_id = %meta.snapshot_id, "installed snapshot");
         Ok(())
     }

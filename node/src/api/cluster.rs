@@ -17,10 +17,13 @@ use super::{ApiResult, ApiState, Caller, Failure};
 use crate::wire;
 
 /// Server-sent events: one `applied` event per command applied on this
-/// node (data: [`cordon_api::events::Applied`]), or `lagged` when the
-/// stream fell behind (data: [`cordon_api::events::Lagged`]). Streams are
-/// capped per client address, per principal and in total; they end when
-/// the node stops or the caller's token is revoked.
+/// node (data: [`cordon_api::events::Applied`]), its id the log index, or
+/// `lagged` when the stream fell behind (data:
+/// [`cordon_api::events::Lagged`]). A stream opened with `Last-Event-ID`
+/// (a log index) starts with the kept events after it, or with `lagged`
+/// when they are no longer kept (on any node: the ids are the cluster's).
+/// Streams are capped per client address, per principal and in total;
+/// they end when the node stops or the caller's token is revoked.
 #[utoipa::path(get, path = "/v1/events", tag = "cluster",
     responses(
         (status = 200, description = "text/event-stream of `applied` events (data: Applied) and `lagged` events (data: Lagged)", content_type = "text/event-stream", body = String),
@@ -31,6 +34,7 @@ pub(super) async fn events(
     State(state): State<ApiState>,
     ConnectInfo(client): ConnectInfo<SocketAddr>,
     Extension(caller): Extension<Caller>,
+    headers: axum::http::HeaderMap,
 ) -> Result<
     Sse<impl futures_util::Stream<Item = Result<SseEvent, std::convert::Infallible>>>,
     Failure,
@@ -38,7 +42,15 @@ pub(super) async fn events(
     let ticket = state
         .event_streams
         .open(client.ip(), &caller.principal.name)?;
-    let receiver = state.node.ledger().subscribe();
+    let last_seen = last_event_id(&headers)?;
+    let (receiver, backlog) = match last_seen {
+        None => (state.node.ledger().subscribe(), Vec::new()),
+        Some(last_seen) => {
+            let (receiver, resumed) = state.node.ledger().resume(last_seen);
+            (receiver, backlog_events(resumed))
+        }
+    };
+    let last_seen = last_seen.unwrap_or(0);
     let mut shutdown = state.shutdown.clone();
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
@@ -47,27 +59,70 @@ pub(super) async fn events(
     let stream = futures_util::stream::unfold((receiver, ticket), move |(mut receiver, ticket)| {
         let (node, proof) = (node.clone(), caller.proof.clone());
         async move {
-            let received = receiver.recv().await;
-            // A stream ends with the commit that revokes its token (or when the token expires).
-            if node.authenticate(&proof).is_err() {
-                return None;
-            }
-            let event = match received {
-                Ok(event) => SseEvent::default()
-                    .event("applied")
-                    .data(serde_json::to_string(&wire::applied_event(&event)).unwrap_or_default()),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                    let lagged = cordon_api::events::Lagged { missed };
-                    SseEvent::default()
-                        .event("lagged")
-                        .data(serde_json::to_string(&lagged).unwrap_or_default())
+            let event = loop {
+                let received = receiver.recv().await;
+                // A stream ends with the commit that revokes its token (or when the token expires).
+                if node.authenticate(&proof).is_err() {
+                    return None;
                 }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                match received {
+                    // A node still replaying its log after a restart
+                    // publishes what a resuming client saw already.
+                    Ok(event) if event.index <= last_seen => continue,
+                    Ok(event) => break applied_sse(&event),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                        break lagged_sse(missed)
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                }
             };
             Some((Ok(event), (receiver, ticket)))
         }
     });
-    Ok(Sse::new(stream.take_until(stopping)).keep_alive(KeepAlive::default()))
+    let backlog = futures_util::stream::iter(backlog.into_iter().map(Ok));
+    Ok(Sse::new(backlog.chain(stream).take_until(stopping)).keep_alive(KeepAlive::default()))
+}
+
+/// The `Last-Event-ID` a resuming stream sends: the log index of the last
+/// event it saw.
+fn last_event_id(headers: &axum::http::HeaderMap) -> Result<Option<u64>, Failure> {
+    let Some(value) = headers.get("last-event-id") else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            Failure::bad_input(
+                "Last-Event-ID is not a log index: send the id of the last event received, or none",
+            )
+        })
+}
+
+/// The events a resuming stream starts with.
+fn backlog_events(resumed: cordon_consensus::event_feed::Resumed) -> Vec<SseEvent> {
+    match resumed {
+        cordon_consensus::event_feed::Resumed::Events(events) => {
+            events.iter().map(applied_sse).collect()
+        }
+        cordon_consensus::event_feed::Resumed::Gap { missed } => vec![lagged_sse(missed)],
+    }
+}
+
+fn applied_sse(event: &cordon_consensus::state_machine::AppliedEvent) -> SseEvent {
+    SseEvent::default()
+        .event("applied")
+        .id(event.index.to_string())
+        .data(serde_json::to_string(&wire::applied_event(event)).unwrap_or_default())
+}
+
+fn lagged_sse(missed: u64) -> SseEvent {
+    let lagged = cordon_api::events::Lagged { missed };
+    SseEvent::default()
+        .event("lagged")
+        .data(serde_json::to_string(&lagged).unwrap_or_default())
 }
 
 /// Who the caller is: its principal, roles and rights (the console shows

@@ -271,9 +271,12 @@ function affectedBy(action) {
  */
 async function followEvents() {
   try {
+    // Resuming after the last event seen: the node sends what was missed
+    // (or `lagged` when it no longer keeps it) instead of a full reload.
+    const resume = lastEventId === null ? {} : { 'last-event-id': lastEventId };
     const response = await fetch('/v1/events', {
       cache: 'no-store',
-      headers: { accept: 'text/event-stream', ...authorization(session.token) },
+      headers: { accept: 'text/event-stream', ...authorization(session.token), ...resume },
     });
     if (response.status === 401) {
       const body = await response.json().catch(() => null);
@@ -282,8 +285,10 @@ async function followEvents() {
     }
     if (response.ok && response.body) {
       setLive('live');
-      incidentsStale = true;
-      requestRefresh(...ALL); // whatever happened while disconnected
+      if (lastEventId === null) {
+        incidentsStale = true;
+        requestRefresh(...ALL); // the first connection: read everything once
+      }
       await readEvents(response.body, onEvent);
     }
   } catch {
@@ -293,7 +298,11 @@ async function followEvents() {
   setTimeout(followEvents, STREAM_RETRY_MS);
 }
 
-function onEvent(type, data) {
+/** The log index of the last event received, sent as Last-Event-ID on reconnecting. */
+let lastEventId = null;
+
+function onEvent(type, data, id) {
+  if (id) lastEventId = id;
   if (type === 'applied') {
     const applied = JSON.parse(data);
     const kinds = affectedBy(applied.action);
@@ -311,8 +320,8 @@ function onEvent(type, data) {
 
 /**
  * Reads a text/event-stream body until it ends, calling `dispatch(type,
- * data)` for each event: `event:` names it, `data:` lines make its data, a
- * blank line ends it, a line starting with `:` is a comment (the node's
+ * data, id)` for each event: `event:` names it, `data:` lines make its data,
+ * `id:` its id (the log index), a blank line ends it, a line starting with `:` is a comment (the node's
  * keep-alive). Chunks may split lines anywhere, even a CR LF pair.
  */
 async function readEvents(body, dispatch) {
@@ -321,6 +330,7 @@ async function readEvents(body, dispatch) {
   let pending = '';
   let type = 'message';
   let data = [];
+  let id = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
@@ -330,9 +340,10 @@ async function readEvents(body, dispatch) {
     pending = lines.pop();
     for (const line of lines) {
       if (line === '') {
-        if (data.length) dispatch(type, data.join('\n'));
+        if (data.length) dispatch(type, data.join('\n'), id);
         type = 'message';
         data = [];
+        id = '';
         continue;
       }
       if (line.startsWith(':')) continue;
@@ -341,6 +352,7 @@ async function readEvents(body, dispatch) {
       const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
       if (field === 'event') type = text;
       else if (field === 'data') data.push(text);
+      else if (field === 'id') id = text;
     }
   }
 }
@@ -483,6 +495,17 @@ async function decideMoveUp(id, verb) {
     const answer = await request('POST', `/v1/move-ups/${encodeURIComponent(id)}/${verb}`);
     requestRefresh('moveUps', 'units', 'coverage');
     return { state: 'done', message: `Move-up ${id} ${verb === 'approve' ? 'approved' : 'declined'} at log index ${answer.log_index}.` };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
+  }
+}
+
+/** A dispatcher resolves or cancels an incident with a reason; its units are released. */
+async function closeIncident(id, verb, reason) {
+  try {
+    const answer = await request('POST', `/v1/incidents/${encodeURIComponent(id)}/${verb}`, { reason });
+    requestRefresh('incidents', 'units', 'coverage');
+    return { state: 'done', message: `${verb === 'resolve' ? 'Resolved' : 'Cancelled'} at log index ${answer.log_index}.` };
   } catch (error) {
     return { state: 'failed', message: error.message };
   }
@@ -663,7 +686,11 @@ async function startConsole() {
   view.moveUps = new MoveUpPanel(may('approve_move_up') ? decideMoveUp : null);
   view.crowd = new CrowdChart(document.getElementById('crowd-chart'), document.getElementById('crowd-note'));
   view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null, () => data.units ?? []);
-  view.drawer = new Drawer({ approvePlan: may('approve_plan') ? approvePlan : null, onClose: closeDrawer });
+  view.drawer = new Drawer({
+    approvePlan: may('approve_plan') ? approvePlan : null,
+    closeIncident: may('close_incident') ? closeIncident : null,
+    onClose: closeDrawer,
+  });
   wireControls();
   tick();
   setInterval(tick, TICK_MS);

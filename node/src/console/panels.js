@@ -386,9 +386,15 @@ function planFacilities(plan) {
  * incident whose plan waits for a commander, the approval button.
  */
 export class Drawer {
-  /** `approvePlan(id)` resolves to {state, message}; null when the caller may not approve (no button then). */
-  constructor({ approvePlan, onClose }) {
+  /**
+   * `approvePlan(id)` and `closeIncident(id, verb, reason)` (verb `resolve`
+   * or `cancel`) resolve to {state, message}; null when the caller may not
+   * (no button then).
+   */
+  constructor({ approvePlan, closeIncident, onClose }) {
     this.approvePlan = approvePlan;
+    this.closeIncident = closeIncident;
+    this.closing = null; // { state, message } of the last resolve or cancel
     this.root = document.getElementById('drawer');
     this.body = document.getElementById('drawer-body');
     this.title = document.getElementById('drawer-title');
@@ -406,6 +412,7 @@ export class Drawer {
       this.id = id;
       this.incident = null;
       this.approval = null;
+      this.closing = null;
       this.title.textContent = id;
       this.body.replaceChildren(el('p', { class: 'muted', text: 'loading…' }));
     }
@@ -438,6 +445,7 @@ export class Drawer {
       this.facts(incident, now),
       incident.description ? el('p', { class: 'description', text: incident.description }) : null,
       this.plan(incident),
+      this.closeActions(incident),
       this.timeline(incident),
     ];
     this.body.replaceChildren(...parts.filter((part) => part !== null));
@@ -482,6 +490,30 @@ export class Drawer {
       planLines(plan),
       planCordon(plan),
       planFacilities(plan));
+  }
+
+  /** Resolve and cancel, with the reason the audit trail keeps, for an open incident. */
+  closeActions(incident) {
+    const outcome = this.closing
+      ? el('p', { id: 'close-result', class: this.closing.state === 'failed' ? 'error' : 'muted', text: this.closing.message })
+      : null;
+    if (!this.closeIncident || !OPEN_INCIDENT_STATUSES.has(incident.status)) return outcome;
+    const reason = el('input', { id: 'close-reason', type: 'text', maxlength: 200, placeholder: 'reason (kept on the audit trail)' });
+    const button = (verb, label) => {
+      const node = el('button', { type: 'button', id: `${verb}-incident`, 'data-verb': verb, text: label });
+      node.disabled = this.closing?.state === 'pending';
+      node.addEventListener('click', async () => {
+        this.closing = { state: 'pending', message: `${label.toLowerCase()}…` };
+        const why = reason.value.trim() || `${verb}d from the console`;
+        this.dirty = true;
+        this.render(Date.now());
+        this.closing = await this.closeIncident(incident.id, verb, why);
+        this.dirty = true;
+      });
+      return node;
+    };
+    return el('section', { class: 'close-actions' },
+      reason, button('resolve', 'Resolve'), button('cancel', 'Cancel incident'), outcome);
   }
 
   approveButton(incident) {

@@ -246,6 +246,13 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     browser.save(&first, &artifacts, "3-incident-drawer").await;
     browser.assert_clean(&first, &leader_url);
 
+    // Phase 7a: an ordinary incident is resolved from its drawer with a
+    // reason, which its audit trail keeps.
+    resolve_in_drawer(&mut browser, &first, &cluster, &ordinary[0]).await;
+    browser
+        .save(&first, &artifacts, "3a-resolved-from-drawer")
+        .await;
+
     // Phase 7b: ring 4's southern units go off duty; its move-up appears in
     // the move-up panel, the commander approves it there, and the map shows
     // the moved unit's post, then the unit at its post.
@@ -1072,6 +1079,50 @@ async fn move_up_in_console(browser: &mut Browser, page: &Page, cluster: &Cluste
 /// Opens the major incident's drawer by clicking its marker, checks the
 /// audit trail against the API, clicks "Approve plan" and sees the ledger
 /// record the approval from this API client.
+/// Opens incident `id`'s drawer from the map, types a reason and presses
+/// Resolve; waits for the drawer to show it resolved and checks the API's
+/// trail ends with the resolution and its reason.
+async fn resolve_in_drawer(
+    browser: &mut Browser,
+    page: &Page,
+    cluster: &Cluster<DrillControl>,
+    id: &str,
+) {
+    browser
+        .eval(
+            page,
+            &format!(
+                "document.querySelector('#map .incident[data-id=\"{id}\"]')\
+             .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}))"
+            ),
+        )
+        .await;
+    browser
+        .wait_for(page, "the drawer's Resolve button", &format!(
+            "document.querySelector('#drawer-body')?.dataset.id === '{id}' && !!document.querySelector('#resolve-incident')"
+        ))
+        .await;
+    browser
+        .eval(page, "document.getElementById('close-reason').value = 'wallet found, returned to its owner'; \
+            document.getElementById('resolve-incident').click()")
+        .await;
+    browser
+        .wait_for(
+            page,
+            "the drawer showing it resolved",
+            "\
+            document.querySelector('#drawer-body')?.dataset.status === 'resolved'",
+        )
+        .await;
+    let incident = cluster.incident(id).await;
+    assert_eq!(incident.status, "resolved");
+    let last = incident.timeline.last().expect("a timeline");
+    assert!(
+        last.reason.contains("wallet found, returned to its owner"),
+        "{last:?}"
+    );
+}
+
 async fn approve_in_drawer(
     browser: &mut Browser,
     page: &Page,

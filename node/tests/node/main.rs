@@ -10,6 +10,7 @@ mod console;
 mod crowd;
 mod demo;
 mod dispatch;
+mod events;
 mod forecaster;
 mod hazards;
 mod http_limits;

@@ -126,16 +126,7 @@ impl<P> Cluster<P> {
         lon: f64,
         force_level: u8,
     ) -> String {
-        let report = ReportIncident {
-            request_id: Some(request_id.into()),
-            kind: kind.into(),
-            priority: Some(6),
-            force_level: Some(force_level),
-            lat,
-            lon,
-            channel: None,
-            description: None,
-        };
+        let report = report_of(request_id, kind, (lat, lon), force_level);
         self.client.report(&report, 0).await.unwrap().incident_id
     }
 
@@ -208,6 +199,30 @@ impl<P> Cluster<P> {
             .await
             .unwrap_or_else(|| panic!("{actor} is not placed"))
     }
+}
+
+/// A priority-6 report of `kind` at `(lat, lon)`.
+pub fn report_of(
+    request_id: &str,
+    kind: &str,
+    (lat, lon): (f64, f64),
+    force_level: u8,
+) -> ReportIncident {
+    ReportIncident {
+        request_id: Some(request_id.into()),
+        kind: kind.into(),
+        priority: Some(6),
+        force_level: Some(force_level),
+        lat,
+        lon,
+        channel: None,
+        description: None,
+    }
+}
+
+/// A theft near People's Square, force level 1.
+pub fn theft(request_id: &str) -> ReportIncident {
+    report_of(request_id, "theft", (31.2394, 121.4760), 1)
 }
 
 /// The steps of an incident's timeline.

@@ -1,0 +1,93 @@
+//! A broken event stream resumes where it left off: `GET /v1/events` with
+//! `Last-Event-ID` (a log index) starts with the events applied after it,
+//! each with its log index as id, on any node; a malformed id is refused.
+
+use std::time::Duration;
+
+use cordon_api::incidents::IncidentList;
+
+use crate::support::start_cluster;
+
+/// Reads an event stream's body until `enough` says the text so far is
+/// enough, or `within` passes; returns the text.
+async fn read_stream(
+    mut response: reqwest::Response,
+    within: Duration,
+    enough: impl Fn(&str) -> bool,
+) -> String {
+    let mut text = String::new();
+    let give_up = tokio::time::Instant::now() + within;
+    while !enough(&text) {
+        let chunk = tokio::time::timeout_at(give_up, response.chunk()).await;
+        match chunk {
+            Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    text
+}
+
+/// The ids of the `applied` events in an event stream's text.
+fn applied_ids(text: &str) -> Vec<u64> {
+    text.split("\n\n")
+        .filter(|event| event.lines().any(|line| line == "event: applied"))
+        .filter_map(|event| {
+            event
+                .lines()
+                .find_map(|line| line.strip_prefix("id: "))
+                .and_then(|id| id.parse().ok())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumes_after_the_last_event_it_saw_on_any_node() {
+    // Phase 1: two incidents are reported; the first one's log index is
+    // where a client's stream broke.
+    let cluster = start_cluster().await;
+    let first = cluster
+        .client
+        .report(&crate::support::theft("resume-1"), 0)
+        .await
+        .unwrap();
+    cluster
+        .client
+        .report(&crate::support::theft("resume-2"), 0)
+        .await
+        .unwrap();
+    let list: IncidentList = cluster.client.get("/v1/incidents", 0).await.unwrap();
+    let applied = list.applied_index.unwrap();
+
+    // Phase 2: on every node, a stream opened with the last id seen starts
+    // with the events after it, in order, through the applied index.
+    for node in 0..3 {
+        let response = reqwest::Client::new()
+            .get(format!("{}/v1/events", cluster.client.urls()[node]))
+            .bearer_auth(cluster.token())
+            .header("last-event-id", first.log_index.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "node {}", node + 1);
+        let text = read_stream(response, Duration::from_secs(10), |text| {
+            applied_ids(text).last().is_some_and(|id| *id >= applied)
+        })
+        .await;
+        let ids = applied_ids(&text);
+        assert!(!ids.is_empty(), "node {}: {text}", node + 1);
+        assert!(ids[0] > first.log_index, "node {}: {ids:?}", node + 1);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        assert!(ids.last().is_some_and(|id| *id >= applied), "{ids:?}");
+    }
+
+    // Phase 3: an id that is no log index is refused, naming the header.
+    let refused = reqwest::Client::new()
+        .get(format!("{}/v1/events", cluster.client.urls()[0]))
+        .bearer_auth(cluster.token())
+        .header("last-event-id", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("Last-Event-ID"));
+}
