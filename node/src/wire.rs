@@ -490,3 +490,39 @@ pub fn hazard(hazard: &ledger::hazards::Hazard) -> cordon_api::hazards::Hazard {
             .collect(),
     }
 }
+
+/// The street graph as a map: each way with its pieces, once per pair of
+/// adjacent nodes whichever way it runs.
+pub fn street_map(
+    graph: &cordon_config::district::streets::StreetGraph,
+) -> cordon_api::cluster::StreetMap {
+    let nodes = graph.nodes();
+    let mut ways: Vec<cordon_api::cluster::StreetWay> = graph
+        .ways()
+        .iter()
+        .map(|way| cordon_api::cluster::StreetWay {
+            id: way.id.clone(),
+            name: way.name.clone(),
+            class: way.class.as_str().to_string(),
+            segments: Vec::new(),
+        })
+        .collect();
+    let mut drawn = std::collections::BTreeSet::new();
+    for edge in graph.edges() {
+        let pair = (edge.way, edge.from.min(edge.to), edge.from.max(edge.to));
+        if !drawn.insert(pair) {
+            continue;
+        }
+        let at = |index: u32| {
+            let node = &nodes[index as usize];
+            [node.at.lat, node.at.lon]
+        };
+        if let Some(way) = ways.get_mut(edge.way as usize) {
+            way.segments.push([at(edge.from), at(edge.to)]);
+        }
+    }
+    cordon_api::cluster::StreetMap {
+        name: graph.name().to_string(),
+        ways,
+    }
+}

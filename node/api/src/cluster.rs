@@ -1,4 +1,4 @@
-//! The cluster: `GET /v1/cluster` and `GET /readyz`.
+//! The cluster: `GET /v1/cluster`, `GET /readyz` and the district's street map.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -56,4 +56,28 @@ pub struct Ready {
     pub ready: bool,
     /// The leader.
     pub leader_id: u64,
+}
+
+/// `GET /v1/district/streets`: the district's streets as the router knows
+/// them, for maps: each way's name, class and straight pieces.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StreetMap {
+    /// The street file's name.
+    pub name: String,
+    /// Its ways.
+    pub ways: Vec<StreetWay>,
+}
+
+/// One named way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StreetWay {
+    /// Its id in the street file.
+    pub id: String,
+    /// The street's name.
+    pub name: String,
+    /// `arterial`, `main`, `street`, `lane` or `pedestrian`.
+    pub class: String,
+    /// Its pieces between adjacent nodes, each `[[lat, lon], [lat, lon]]`
+    /// (WGS-84 degrees), once whichever way it may be travelled.
+    pub segments: Vec<[[f64; 2]; 2]>,
 }

@@ -201,6 +201,16 @@ pub(super) async fn district(State(state): State<ApiState>) -> Json<serde_json::
     Json(serde_json::to_value(state.actors.context().district.as_ref()).unwrap_or_default())
 }
 
+/// The district's streets as the router knows them (names, classes and
+/// pieces), for maps; the same on every node.
+#[utoipa::path(get, path = "/v1/district/streets", tag = "cluster",
+    responses((status = 200, description = "The street map", body = cordon_api::cluster::StreetMap)))]
+pub(super) async fn district_streets(
+    State(state): State<ApiState>,
+) -> Json<cordon_api::cluster::StreetMap> {
+    Json(wire::street_map(state.actors.context().district.streets()))
+}
+
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "cluster",
     responses((status = 200, description = "ok", content_type = "text/plain", body = String)))]

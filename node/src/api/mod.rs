@@ -194,7 +194,10 @@ pub struct ApiRoute {
 #[rustfmt::skip] // reason: the table reads as rows
 pub fn api_routes() -> Vec<ApiRoute> {
     use actors::{list_actors, local_actors};
-    use cluster::{audit, cluster, district, events, healthz, prometheus_metrics, readyz, whoami};
+    use cluster::{
+        audit, cluster, district, district_streets, events, healthz, prometheus_metrics, readyz,
+        whoami,
+    };
     use drills::{drill_node, drills, fault_actor, plant_bug};
     use incidents::{
         approve_plan, cancel_incident, get_incident, list_incidents, report_incident,
@@ -244,6 +247,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/events", Method::GET, Needs(Right::Read), get(events)),
         route("/v1/cluster", Method::GET, Needs(Right::Read), get(cluster)),
         route("/v1/district", Method::GET, Needs(Right::Read), get(district)),
+        route("/v1/district/streets", Method::GET, Needs(Right::Read), get(district_streets)),
         route("/v1/whoami", Method::GET, Authenticated, get(whoami)),
         route("/v1/audit", Method::GET, Needs(Right::ReadAudit), get(audit)),
         route("/v1/openapi.json", Method::GET, Public, get(openapi_document)),
@@ -274,7 +278,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         actors::list_actors,
         actors::local_actors, drills::drills, drills::fault_actor, drills::plant_bug,
         drills::drill_node,
-        cluster::events, cluster::cluster, cluster::district, cluster::whoami, cluster::audit,
+        cluster::events, cluster::cluster, cluster::district, cluster::district_streets,
+        cluster::whoami, cluster::audit,
         openapi_document,
         cluster::prometheus_metrics, cluster::healthz, cluster::readyz,
     ),

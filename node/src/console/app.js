@@ -646,6 +646,17 @@ async function loadDistrict() {
   }
 }
 
+/** Draws the street map once; the map works without it until it arrives. */
+async function loadStreets() {
+  try {
+    view.map.setStreets(await getJson('/v1/district/streets'));
+    errors.delete('streets');
+  } catch (error) {
+    errors.set('streets', `streets: ${error.message}`);
+    renderErrors();
+  }
+}
+
 /** The crowd chart's choice of areas: the sensitive areas with a capacity. */
 function fillCrowdAreas(district) {
   const select = document.getElementById('crowd-area');
@@ -699,6 +710,7 @@ async function startConsole() {
   document.getElementById('district-name').textContent = district.name;
   document.title = `Cordon · ${district.name}`;
   view.map.setDistrict(district);
+  loadStreets();
   view.hazards.offsetMin = district.utc_offset_min ?? 0;
   fillCrowdAreas(district);
   requestRefresh(...everything());

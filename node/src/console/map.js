@@ -54,6 +54,11 @@ function centroid(points) {
   return [sum[0] / points.length, sum[1] / points.length];
 }
 
+/** The street classes whose names the map writes. */
+const STREET_CLASSES_NAMED = new Set(['arterial', 'main', 'street']);
+/** Street names' size, in the map's nominal pixels. */
+const STREET_NAME_EM = 7;
+
 export class MapView {
   /**
    * @param {SVGSVGElement} root the #map element
@@ -65,7 +70,7 @@ export class MapView {
     this.layers = {};
     // Paint order: what an operator must never lose sight of (units,
     // incidents) goes last, on top of the shaded overlays.
-    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'axes', 'points', 'facilities', 'labels', 'posts', 'hazards', 'units', 'incidents']) {
+    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'streets', 'axes', 'points', 'facilities', 'labels', 'posts', 'hazards', 'units', 'incidents']) {
       this.layers[name] = root.appendChild(svg('g', { id: `layer-${name}`, class: 'layer' }));
     }
     this.unitNodes = new Map();
@@ -128,6 +133,48 @@ export class MapView {
         class: 'area-label', x, y: y + 14 * this.u, 'font-size': 9 * this.u, 'text-anchor': 'middle', text: area.name,
       }));
     }
+  }
+
+  /**
+   * Draws the street map (`GET /v1/district/streets`): every piece of every
+   * way by its class, and the name of each arterial, main road and street
+   * once, along its longest piece (turned to read left to right).
+   */
+  setStreets(map) {
+    const lines = [];
+    const names = [];
+    for (const way of map.ways) {
+      let longest = null;
+      let total = 0;
+      for (const [a, b] of way.segments) {
+        const [x1, y1] = this.proj.xy(a);
+        const [x2, y2] = this.proj.xy(b);
+        lines.push(svg('line', { class: `street street-${way.class}`, 'data-way': way.id, x1, y1, x2, y2 }));
+        const length = Math.hypot(x2 - x1, y2 - y1);
+        total += length;
+        if (!longest || length > longest.length) longest = { x1, y1, x2, y2, length };
+      }
+      // A name goes on a street at least as long as the name is wide.
+      const nameWidth = STREET_NAME_EM * 0.55 * way.name.length * this.u;
+      if (longest && STREET_CLASSES_NAMED.has(way.class) && total > nameWidth) {
+        names.push(this.streetName(way, longest));
+      }
+    }
+    this.layers.streets.replaceChildren(...lines);
+    this.layers.labels.append(...names);
+  }
+
+  /** A way's name at the middle of `piece`, upright. */
+  streetName(way, { x1, y1, x2, y2 }) {
+    let angle = Math.atan2(y2 - y1, x2 - x1) * 180 / Math.PI;
+    if (angle > 90) angle -= 180;
+    if (angle < -90) angle += 180;
+    const [x, y] = [(x1 + x2) / 2, (y1 + y2) / 2];
+    return svg('text', {
+      class: 'street-name', 'data-way': way.id, x, y, dy: -2 * this.u, 'font-size': STREET_NAME_EM * this.u,
+      'text-anchor': 'middle', transform: `rotate(${angle.toFixed(1)} ${x.toFixed(1)} ${y.toFixed(1)})`,
+      text: way.name,
+    });
   }
 
   drawAxes(axes) {

@@ -221,6 +221,20 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
              !document.querySelector('#drill-status').hidden",
         )
         .await;
+    // The map draws the street graph's pieces and writes the main streets'
+    // names along them.
+    let streets = browser
+        .wait_for(&first, "the streets with their names", "\
+            (names => document.querySelectorAll('#map line.street').length > 200 && names.length > 15 && names) \
+            ([...document.querySelectorAll('#map text.street-name')].map(t => t.textContent))")
+        .await;
+    let names: Vec<&str> = streets
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|name| name.as_str())
+        .collect();
+    assert!(names.contains(&"Xizang Middle Road"), "{names:?}");
     browser.save(&first, &artifacts, "1-leader-console").await;
 
     // Phase 5: a viewer's console: a wrong token is refused with the node's
