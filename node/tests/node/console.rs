@@ -236,6 +236,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .collect();
     assert!(names.contains(&"Xizang Middle Road"), "{names:?}");
     browser.save(&first, &artifacts, "1-leader-console").await;
+    queue_at_1280x720(&mut browser, &first, &artifacts).await;
 
     // Phase 5: a viewer's console: a wrong token is refused with the node's
     // message; the viewer's token shows the records and the plan awaiting
@@ -1093,6 +1094,39 @@ async fn move_up_in_console(browser: &mut Browser, page: &Page, cluster: &Cluste
 /// Opens the major incident's drawer by clicking its marker, checks the
 /// audit trail against the API, clicks "Approve plan" and sees the ledger
 /// record the approval from this API client.
+/// At 1280x720 the incident queue is on screen with room for at least ten
+/// rows, every open incident's row inside it; the window goes back to
+/// 1400x900 after a screenshot.
+async fn queue_at_1280x720(browser: &mut Browser, page: &Page, artifacts: &std::path::Path) {
+    let size = |width: u32, height: u32| json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
+    browser
+        .call(
+            Some(page),
+            "Emulation.setDeviceMetricsOverride",
+            size(1280, 720),
+        )
+        .await;
+    let queue = browser
+        .wait_for(page, "the queue on screen at 1280x720", "\
+            (box => box.top >= 0 && box.bottom <= innerHeight && innerWidth === 1280 && ({ \
+              height: box.height, \
+              row: document.querySelector('#incident-list tbody tr')?.getBoundingClientRect().height, \
+              rows: document.querySelectorAll('#incident-list tbody tr').length })) \
+            (document.querySelector('#incidents-panel .scroll').getBoundingClientRect())")
+        .await;
+    let row = queue["row"].as_f64().expect("a row");
+    let height = queue["height"].as_f64().unwrap();
+    assert!(height >= 10.0 * row, "{queue}");
+    browser.save(page, artifacts, "1b-queue-at-1280x720").await;
+    browser
+        .call(
+            Some(page),
+            "Emulation.setDeviceMetricsOverride",
+            size(1400, 900),
+        )
+        .await;
+}
+
 /// Opens incident `id`'s drawer from the map, types a reason and presses
 /// Resolve; waits for the drawer to show it resolved and checks the API's
 /// trail ends with the resolution and its reason.
