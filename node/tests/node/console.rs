@@ -1127,15 +1127,8 @@ async fn queue_at_1280x720(browser: &mut Browser, page: &Page, artifacts: &std::
         .await;
 }
 
-/// Opens incident `id`'s drawer from the map, types a reason and presses
-/// Resolve; waits for the drawer to show it resolved and checks the API's
-/// trail ends with the resolution and its reason.
-async fn resolve_in_drawer(
-    browser: &mut Browser,
-    page: &Page,
-    cluster: &Cluster<DrillControl>,
-    id: &str,
-) {
+/// Clicks incident `id`'s marker on the map, which opens its drawer.
+async fn open_drawer_from_map(browser: &mut Browser, page: &Page, id: &str) {
     browser
         .eval(
             page,
@@ -1145,6 +1138,18 @@ async fn resolve_in_drawer(
             ),
         )
         .await;
+}
+
+/// Opens incident `id`'s drawer from the map, types a reason and presses
+/// Resolve; waits for the drawer to show it resolved and checks the API's
+/// trail ends with the resolution and its reason.
+async fn resolve_in_drawer(
+    browser: &mut Browser,
+    page: &Page,
+    cluster: &Cluster<DrillControl>,
+    id: &str,
+) {
+    open_drawer_from_map(browser, page, id).await;
     browser
         .wait_for(page, "the drawer's Resolve button", &format!(
             "document.querySelector('#drawer-body')?.dataset.id === '{id}' && !!document.querySelector('#resolve-incident')"
@@ -1177,15 +1182,7 @@ async fn approve_in_drawer(
     cluster: &Cluster<DrillControl>,
     id: &str,
 ) {
-    browser
-        .eval(
-            page,
-            &format!(
-                "document.querySelector('#map .incident[data-id=\"{id}\"]')\
-             .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}))"
-            ),
-        )
-        .await;
+    open_drawer_from_map(browser, page, id).await;
     let drawer = browser
         .wait_for(page, "the drawer with a verified chain and the approve button", "\
             document.querySelector('#timeline-verified')?.dataset.verified === 'true' && \
