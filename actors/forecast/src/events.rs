@@ -250,16 +250,7 @@ fn usual_level(cleaned: &[f64], t: usize, week: usize) -> Option<f64> {
     let mut past: Vec<f64> = (1..=USUAL_WEEKS)
         .filter_map(|k| t.checked_sub(k * week).map(|i| cleaned[i]))
         .collect();
-    if past.is_empty() {
-        return None;
-    }
-    past.sort_by(f64::total_cmp);
-    let mid = past.len() / 2;
-    Some(if past.len() % 2 == 0 {
-        (past[mid - 1] + past[mid]) / 2.0
-    } else {
-        past[mid]
-    })
+    (!past.is_empty()).then(|| crate::models::median(&mut past))
 }
 
 #[cfg(test)]

@@ -23,6 +23,14 @@ impl Step<'_> {
     pub(crate) fn at_ms(&self) -> u64 {
         self.command.proposed_at_ms
     }
+
+    /// Records that `unit` changed in this step: a new version, stamped
+    /// with the step's time and log index.
+    pub(crate) fn stamp(&self, unit: &mut Unit) {
+        unit.version += 1;
+        unit.updated_at_ms = self.at_ms();
+        unit.updated_index = self.index;
+    }
 }
 
 /// What applying one action gives: its effect, or why nothing changed.

@@ -394,7 +394,8 @@ fn from_log(log: &[(f64, f64)], level: f64) -> Forecast {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
+/// The median of `values` (sorted in place); 0 when empty.
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {
         return 0.0;
     }

@@ -74,9 +74,7 @@ impl Ledger {
     fn set_post(&mut self, unit_id: &UnitId, post: UnitPost, step: &Step<'_>) {
         if let Some(unit) = self.units.get_mut(unit_id) {
             unit.post = Some(post);
-            unit.version += 1;
-            unit.updated_at_ms = step.at_ms();
-            unit.updated_index = step.index;
+            step.stamp(unit);
         }
     }
 
@@ -90,9 +88,7 @@ impl Ledger {
                 .is_some_and(|post| post.set_by == PostSetBy::Hazard(hazard_id));
             if set_by_it {
                 unit.post = None;
-                unit.version += 1;
-                unit.updated_at_ms = step.at_ms();
-                unit.updated_index = step.index;
+                step.stamp(unit);
             }
         }
     }

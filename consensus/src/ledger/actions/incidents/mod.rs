@@ -50,9 +50,7 @@ fn close(
             if unit.assigned_to == Some(incident_id) {
                 unit.assigned_to = None;
                 unit.status = released;
-                unit.version += 1;
-                unit.updated_at_ms = step.at_ms();
-                unit.updated_index = step.index;
+                step.stamp(unit);
             }
         }
     }

@@ -80,9 +80,7 @@ impl Ledger {
                 set_by: crate::ledger::move_ups::PostSetBy::MoveUp(move_up_id),
                 since_ms: step.at_ms(),
             });
-            unit.version += 1;
-            unit.updated_at_ms = step.at_ms();
-            unit.updated_index = step.index;
+            step.stamp(unit);
         }
     }
 

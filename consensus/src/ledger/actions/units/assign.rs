@@ -49,9 +49,7 @@ impl Rules for AssignUnit {
         let unit_ring = unit.ring;
         unit.status = UnitStatus::Dispatched;
         unit.assigned_to = Some(incident_id);
-        unit.version += 1;
-        unit.updated_at_ms = step.at_ms();
-        unit.updated_index = step.index;
+        step.stamp(unit);
         let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.units.push(unit_id.clone());
         incident.assignments.push(Assignment {

@@ -64,9 +64,7 @@ impl Rules for UpdateUnitStatus {
         if let Some(position) = self.position {
             unit.position = position;
         }
-        unit.version += 1;
-        unit.updated_at_ms = step.at_ms();
-        unit.updated_index = step.index;
+        step.stamp(unit);
         if releases {
             unit.assigned_to = None;
         }
