@@ -73,8 +73,10 @@ pub enum CodecError {
 /// the ledger's counts per sensor) and the hazard register (six actions, two
 /// effects, two rejections, the hazards and the tally cleared per day); 9
 /// has a unit's post say what set it (a move-up or a hazard's
-/// pre-position measure) and the measure say where its unit waits.
-pub const STORAGE_FORMAT_VERSION: u16 = 9;
+/// pre-position measure) and the measure say where its unit waits; 10
+/// adds notes and the acknowledgement of an unresourced wait (two actions,
+/// two timeline steps and the acknowledgement on the mark).
+pub const STORAGE_FORMAT_VERSION: u16 = 10;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -28,7 +28,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 6: move-up actions and effects; storage format 7 in snapshots.
 /// 7: crowd counts and the hazard register; storage format 8.
 /// 8: a pre-position measure says where its unit waits; storage format 9.
-pub const WIRE_VERSION: u16 = 8;
+/// 9: notes and acknowledgements of unresourced waits; storage format 10.
+pub const WIRE_VERSION: u16 = 9;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

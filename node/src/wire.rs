@@ -44,7 +44,8 @@ pub fn rejection(rejection: &ledger::Rejection) -> String {
 }
 
 /// One incident with its assignments, plan and verified timeline.
-pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
+/// An incident as the API shows it, with its `address` on the streets.
+pub fn incident(incident: &Incident, address: Option<String>) -> cordon_api::incidents::Incident {
     let report = &incident.report;
     cordon_api::incidents::Incident {
         id: incident.id.to_string(),
@@ -55,6 +56,7 @@ pub fn incident(incident: &Incident) -> cordon_api::incidents::Incident {
         lon: report.location.lon(),
         channel: name(&report.channel),
         description: report.description.clone(),
+        address,
         status: name(&incident.status),
         version: incident.version,
         request_id: client_request_id(&incident.request_id),
@@ -95,6 +97,13 @@ fn unresourced(mark: &ledger::Unresourced) -> cordon_api::incidents::Unresourced
         since_ms: mark.since_ms,
         since_index: mark.since_index,
         reason: mark.reason.clone(),
+        acknowledged: mark.acknowledged.as_ref().map(|ack| {
+            cordon_api::incidents::Acknowledgement {
+                by: ack.by.clone(),
+                at_ms: ack.at_ms,
+                index: ack.index,
+            }
+        }),
     }
 }
 
@@ -220,6 +229,7 @@ pub fn unit(unit: &Unit) -> cordon_api::units::Unit {
         id: unit.id.0.clone(),
         ring: unit.ring.number(),
         status: name(&unit.status),
+        next_statuses: unit.status.next_statuses().iter().map(name).collect(),
         assigned_to: unit.assigned_to.map(|id| id.to_string()),
         lat: unit.position.lat(),
         lon: unit.position.lon(),

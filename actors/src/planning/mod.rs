@@ -22,6 +22,7 @@
 //! - [`mobilisation`]: force-mobilisation plans for major incidents.
 //! - [`coverage`](mod@coverage): how much of the demand each police ring reaches in time.
 //! - [`move_up`]: moving idle units to posts when a ring's coverage falls.
+//! - [`recommend`]: the units a dispatcher may send by hand, per ring.
 //!
 //! The limits below are kept together so their relations stay visible.
 
@@ -34,6 +35,7 @@ mod geometry;
 pub mod index;
 pub mod mobilisation;
 pub mod move_up;
+pub mod recommend;
 pub mod router;
 pub mod run_cards;
 pub mod select;
@@ -56,7 +58,8 @@ pub use follow::{follow, Outcome};
 pub use geometry::{LocalFrame, LocalPoint};
 pub use index::{GridIndex, Nearby};
 pub use mobilisation::{cordon_points, plan, FacilityEta, MobilisationPlan, PlanLine, Shortfall};
-pub use router::{CrowdRegime, LocalTime, StreetRouter, Travel};
+pub use recommend::{Recommended, RECOMMENDED_PER_RING_MAX};
+pub use router::{Address, CrowdRegime, LocalTime, StreetRouter, Travel};
 pub use run_cards::{
     in_sensitive_area, triage, AreaCondition, InvalidRunCard, RingResponse, Role, RunCard,
     RunCardTable, Triage,

@@ -814,5 +814,9 @@ impl<'r> Travel<'r> {
     }
 }
 
+mod address;
+
+pub use address::Address;
+
 #[cfg(test)]
 mod tests;

@@ -100,11 +100,14 @@ pub enum Right {
     /// Work the hazard register (a reporter or field unit: report only; a
     /// field unit: verify what it was pushed; a station: its own ground).
     HandleHazards,
+    /// Work an incident by hand: assign a unit, add a note, acknowledge an
+    /// unresourced wait (station: its own station's incidents).
+    Dispatch,
 }
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 10] = [
+    pub const ALL: [Right; 11] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
@@ -115,6 +118,7 @@ impl Right {
         Right::Drill,
         Right::RecordCrowdCounts,
         Right::HandleHazards,
+        Right::Dispatch,
     ];
 
     /// The right's name in refusals and `GET /v1/whoami`.
@@ -130,6 +134,7 @@ impl Right {
             Right::Drill => "drill",
             Right::RecordCrowdCounts => "record_crowd_counts",
             Right::HandleHazards => "handle_hazards",
+            Right::Dispatch => "dispatch",
         }
     }
 }
@@ -163,6 +168,7 @@ impl RoleKind {
             Right::Drill =>         matches!(self, Drill),
             Right::RecordCrowdCounts => matches!(self, Reporter | Commander),
             Right::HandleHazards => matches!(self, Reporter | Dispatcher | Commander | Station | Field),
+            Right::Dispatch =>      matches!(self, Dispatcher | Commander | Station),
         }
     }
 

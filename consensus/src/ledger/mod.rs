@@ -50,12 +50,12 @@ use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
-    Action, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote, CancelIncident, CrowdReading,
-    DeclineMoveUp, Dismiss, Escalate, IssueToken, LoadRoster, MarkUnresourced, NewIncident,
-    PlaceActor, ProposeMoveUp, ProposePlan, RecordCrowdCounts, RecordOperatorAction,
-    ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId, RevokeToken, RosterUnit,
-    SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus, BENCH_NOTE_BYTES_MAX,
-    CROWD_READINGS_MAX, TRIAGE_BATCH_ITEMS_MAX,
+    AcknowledgeUnresourced, Action, AddNote, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote,
+    CancelIncident, CrowdReading, DeclineMoveUp, Dismiss, Escalate, IssueToken, LoadRoster,
+    MarkUnresourced, NewIncident, PlaceActor, ProposeMoveUp, ProposePlan, RecordCrowdCounts,
+    RecordOperatorAction, ReportActorFailed, RequestMutualAid, ResolveIncident, RetireNodeId,
+    RevokeToken, RosterUnit, SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus,
+    BENCH_NOTE_BYTES_MAX, CROWD_READINGS_MAX, TRIAGE_BATCH_ITEMS_MAX,
 };
 pub use actions::{
     ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
@@ -72,9 +72,9 @@ pub use ids::{
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    ActorFailure, Applied, Assignment, Effect, Envelope, FacilityKind, Incident, Message,
-    Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall, Rejection,
-    TimelineEntry, TimelineStep, Unit, Unresourced,
+    Acknowledgement, ActorFailure, Applied, Assignment, Effect, Envelope, FacilityKind, Incident,
+    Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
+    Rejection, TimelineEntry, TimelineStep, Unit, Unresourced,
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;

@@ -335,6 +335,10 @@ pub enum TimelineStep {
     /// No unit of any ring can respond: shown to commanders, retried when
     /// a unit frees.
     Unresourced,
+    /// A person wrote a note on the incident.
+    Note,
+    /// A person acknowledged the unresourced wait and owns it.
+    UnresourcedAcknowledged,
 }
 
 impl TimelineStep {
@@ -355,6 +359,8 @@ impl TimelineStep {
             TimelineStep::Resolved => "resolved",
             TimelineStep::Cancelled => "cancelled",
             TimelineStep::Unresourced => "unresourced",
+            TimelineStep::Note => "note",
+            TimelineStep::UnresourcedAcknowledged => "unresourced_acknowledged",
         }
     }
 
@@ -505,6 +511,19 @@ pub struct Unresourced {
     pub since_index: u64,
     /// Why no unit can respond, in words.
     pub reason: String,
+    /// Who owns the wait, once a person acknowledged it.
+    pub acknowledged: Option<Acknowledgement>,
+}
+
+/// A person's acknowledgement of something that asked for attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    /// The origin that acknowledged, as the trail names it.
+    pub by: String,
+    /// When, Unix ms (the proposer's stamp).
+    pub at_ms: u64,
+    /// The log index of the acknowledgement.
+    pub index: u64,
 }
 
 /// An incident as the ledger holds it.

@@ -178,6 +178,9 @@ impl Ledger {
             Action::ResolveIncident(close) => incident(close.incident_id),
             Action::CancelIncident(close) => incident(close.incident_id),
             Action::ApprovePlan(approve) => incident(approve.incident_id),
+            Action::AssignUnit(assign) => incident(assign.incident_id),
+            Action::AddNote(note) => incident(note.incident_id),
+            Action::AcknowledgeUnresourced(ack) => incident(ack.incident_id),
             // Counts come from the risk-sensing net: its channel's reporters.
             Action::RecordCrowdCounts(_) => Scope::Report {
                 channel: Channel::RiskWarning,
@@ -251,7 +254,7 @@ mod tests {
             Action::LoadRoster(_) =>         [N, Y, Y, N, N, N, N],
             Action::RetireNodeId(_) =>       [N, Y, Y, N, N, N, N],
             Action::TriageIncident(_) =>     [N, Y, N, Y, N, N, N],
-            Action::AssignUnit(_) =>         [N, Y, Y, Y, Y, Y, Y],
+            Action::AssignUnit(_) =>         [Y, Y, Y, Y, Y, Y, Y],
             Action::Escalate(_) =>           [N, Y, Y, Y, Y, Y, Y],
             Action::RequestMutualAid(_) =>   [N, Y, Y, Y, Y, Y, Y],
             Action::ProposePlan(_) =>        [N, Y, N, Y, N, N, N],
@@ -278,6 +281,8 @@ mod tests {
             Action::TakeHazardMeasure(_) =>  [Y, Y, Y, Y, Y, Y, Y],
             Action::ClearHazard(_) =>        [Y, Y, Y, Y, Y, Y, Y],
             Action::EscalateHazard(_) =>     [Y, Y, Y, Y, Y, Y, Y],
+            Action::AddNote(_) =>            [Y, Y, Y, Y, Y, Y, Y],
+            Action::AcknowledgeUnresourced(_) => [Y, Y, Y, Y, Y, Y, Y],
         }
     }
 
@@ -484,6 +489,13 @@ mod tests {
                 note: "eased".into(),
             }),
             Action::EscalateHazard(crate::ledger::EscalateHazard { hazard_id: 1 }),
+            Action::AddNote(crate::ledger::AddNote {
+                incident_id: IncidentId(1),
+                text: "caller says two more are hurt".into(),
+            }),
+            Action::AcknowledgeUnresourced(crate::ledger::AcknowledgeUnresourced {
+                incident_id: IncidentId(1),
+            }),
         ]
     }
 
@@ -492,7 +504,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 32);
+        assert_eq!(names.len(), 34);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

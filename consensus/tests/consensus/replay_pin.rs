@@ -49,7 +49,14 @@ use ring::digest::{Context, SHA256};
 /// - posts set by a hazard (#14, storage format 9): a unit's post says
 ///   what set it (a move-up or a hazard) instead of a move-up id, so the
 ///   tail's approved move-up encodes its post with the kind: 5707b27c….
-const PINNED_DIGEST: &str = "5707b27c913cf35dcf766d876062606bb54c4db0c01e3d3987a81c967dd9587e";
+/// - notes and owned waits (#15, storage format 10): an API client with
+///   `dispatch` may assign again (a dispatcher's own choice, on the unit's
+///   version), and an unresourced mark carries its acknowledgement. With
+///   assignment back to the cluster's alone and an absent acknowledgement
+///   left out of the ledger's form, the sequences gave 5707b27c… again; then
+///   the tail gained an acknowledgement (twice) and two notes (one empty):
+///   9835a6fa….
+const PINNED_DIGEST: &str = "9835a6fa60f7d05d56dfd890b0b5ac257ad88179586dcb663b498acd7ccecae3";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -322,10 +329,31 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
         ),
     ];
     let risk = risk_sensing_tail(commander, first_move_up + 8);
+    // A person's hand: the first marked wait owned (then owned again,
+    // refused), a note, and an empty note refused.
+    let hands = [
+        (
+            commander,
+            r#"{"AcknowledgeUnresourced": {"incident_id": 1}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"AcknowledgeUnresourced": {"incident_id": 1}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"AddNote": {"incident_id": 2, "text": "caller rang again"}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"AddNote": {"incident_id": 2, "text": " "}}"#.to_string(),
+        ),
+    ];
     std::iter::once((r#"{"system": {"node": 1}}"#, place))
         .chain(marks.map(move |mark| (ring_four, mark)))
         .chain(move_ups)
         .chain(risk)
+        .chain(hands)
         .zip(index..)
         .map(|((origin, action), index)| {
             let json = format!(
@@ -426,6 +454,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 25, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 27, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

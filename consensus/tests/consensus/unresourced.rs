@@ -1,13 +1,14 @@
 //! Dispatch never strands an incident, as the ledger records it: a
 //! responder's "no unit anywhere" is a visible, audited mark that the next
 //! answer clears, and an escalation moves the on-scene target (and with it
-//! the next deadline) to the new ring's.
+//! the next deadline) to the new ring's. A person may acknowledge the wait
+//! (once, by name), and notes go on an open incident's trail.
 
 use cordon_consensus::ledger::{
-    audit, Action, ActorId, Applied, AssignUnit, Channel, Command, Effect, Escalate, IncidentId,
-    IncidentKind, IncidentStatus, Ledger, LoadRoster, MarkUnresourced, NewIncident, Origin,
-    PlaceActor, Position, RequestId, ResolveIncident, Ring, RosterUnit, TimelineStep,
-    TriageIncident, UnitId,
+    audit, AcknowledgeUnresourced, Action, ActorId, AddNote, Applied, AssignUnit, Channel, Command,
+    Effect, Escalate, IncidentId, IncidentKind, IncidentStatus, Ledger, LoadRoster,
+    MarkUnresourced, NewIncident, Origin, PlaceActor, Position, RequestId, ResolveIncident, Ring,
+    RosterUnit, TimelineStep, TriageIncident, UnitId,
 };
 
 const INCIDENT: IncidentId = IncidentId(1);
@@ -67,11 +68,17 @@ impl Log {
         log
     }
 
-    fn apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
+    /// Applies `action`, accepted or not.
+    fn try_apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
         self.index += 1;
         let request_id = RequestId(format!("req-{}", self.index));
         let command = Command::new(request_id, at_ms, origin, action);
-        let applied = self.ledger.apply(self.index, &command);
+        self.ledger.apply(self.index, &command)
+    }
+
+    /// Applies `action`, which must be accepted.
+    fn apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
+        let applied = self.try_apply(origin, action, at_ms);
         assert!(
             !matches!(applied.effect, Effect::Rejected { .. }),
             "{applied:?}"
@@ -230,5 +237,95 @@ fn an_escalation_without_a_target_is_refused_naming_the_fix() {
     assert!(
         error.contains("target_s = 0") && error.contains("district model"),
         "{error}"
+    );
+}
+
+#[test]
+fn a_person_acknowledges_an_unresourced_wait_once_and_the_trail_says_who() {
+    // Phase 1: nothing waits yet, so there is nothing to acknowledge: refused.
+    let mut log = Log::with_incident(Ring::SpecialPolice, 180);
+    let acknowledge = Action::AcknowledgeUnresourced(AcknowledgeUnresourced {
+        incident_id: INCIDENT,
+    });
+    let early = log.try_apply(Origin::Operator, acknowledge.clone(), 4_000);
+    assert!(
+        matches!(&early.effect, Effect::Rejected { rejection } if rejection.to_string().contains("not waiting for a unit")),
+        "{early:?}"
+    );
+
+    // Phase 2: ring 4 marks it; the operator acknowledges: the mark keeps
+    // its reason and gains who and when; the trail names the operator.
+    log.ring_four(mark("no ring-4 team available"), 5_000);
+    let acknowledged = log.apply(Origin::Operator, acknowledge.clone(), 7_000);
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    let owner = incident
+        .unresourced
+        .as_ref()
+        .and_then(|wait| wait.acknowledged.clone());
+    let owner = owner.expect("acknowledged");
+    assert_eq!((owner.at_ms, owner.index), (7_000, acknowledged.index));
+    assert_eq!(owner.by, Origin::Operator.to_string());
+    assert_eq!(
+        log.steps(),
+        [
+            "reported",
+            "triaged",
+            "unresourced",
+            "unresourced_acknowledged"
+        ]
+    );
+    assert_eq!(
+        log.ledger.pending_for(&RING_FOUR).count(),
+        1,
+        "the dispatch still waits"
+    );
+
+    // Phase 3: a second acknowledgement is refused and names the owner; an
+    // assignment then clears the whole mark and the trail verifies.
+    let twice = log.try_apply(Origin::Operator, acknowledge, 8_000);
+    assert!(
+        matches!(&twice.effect, Effect::Rejected { rejection } if rejection.to_string().contains("acknowledged already by")),
+        "{twice:?}"
+    );
+    log.ring_four(assign("team-1", true), 12_000);
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    assert_eq!(incident.unresourced, None);
+    assert_eq!(audit::verify(&incident.timeline), Ok(()));
+}
+
+#[test]
+fn a_note_goes_on_an_open_incidents_trail_and_an_empty_or_late_one_is_refused() {
+    // Phase 1: an empty note is refused before it is proposed, naming the fix.
+    let mut log = Log::with_incident(Ring::StreetPatrol, 300);
+    let note = |text: &str| {
+        Action::AddNote(AddNote {
+            incident_id: INCIDENT,
+            text: text.into(),
+        })
+    };
+    let error = note("  ").check().unwrap_err().to_string();
+    assert!(
+        error.contains("text") && error.contains("write the note"),
+        "{error}"
+    );
+
+    // Phase 2: a note is a step with the words as its reason; the status stays.
+    log.operator(note("caller says a second man is hurt"));
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    let last = incident.timeline.last().unwrap();
+    assert_eq!(last.step, TimelineStep::Note);
+    assert_eq!(last.reason, "caller says a second man is hurt");
+    assert_eq!(incident.status, IncidentStatus::Triaged);
+
+    // Phase 3: a resolved incident takes no more notes.
+    log.operator(Action::ResolveIncident(ResolveIncident {
+        incident_id: INCIDENT,
+        reason: "handled".into(),
+    }));
+    let late = log.try_apply(Origin::Operator, note("one more thing"), 9_000);
+    assert!(matches!(late.effect, Effect::Rejected { .. }), "{late:?}");
+    assert_eq!(
+        audit::verify(&log.ledger.incident(INCIDENT).unwrap().timeline),
+        Ok(())
     );
 }

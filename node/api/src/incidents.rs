@@ -1,6 +1,7 @@
 //! Incidents: `POST /v1/incidents` (report), `GET /v1/incidents` (list),
 //! `GET /v1/incidents/{id}` (one, with its audit timeline), resolve and
-//! cancel, and the mobilisation plan's approval.
+//! cancel, assign a unit (from the recommendations), add a note,
+//! acknowledge an unresourced wait, and the mobilisation plan's approval.
 
 use std::collections::BTreeMap;
 
@@ -68,6 +69,73 @@ pub struct CloseIncident {
     pub reason: Option<String>,
 }
 
+/// Body of `POST /v1/incidents/{id}/assign`: send this unit.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignUnit {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The unit, e.g. `bund-1-a`: an available one (see the
+    /// recommendations).
+    pub unit_id: String,
+}
+
+/// Body of `POST /v1/incidents/{id}/notes`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddNote {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The note, 1 to 2000 bytes.
+    #[schema(max_length = 2000)]
+    pub text: String,
+}
+
+/// Body of `POST /v1/incidents/{id}/acknowledge` (optional).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledge {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// `GET /v1/incidents/{id}/recommendations`: the units a dispatcher may
+/// send, quickest first within each ring, the incident's own ring first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Recommendations {
+    /// The incident.
+    pub incident_id: String,
+    /// The ring responsible now (1-4), if triaged.
+    pub ring: Option<u8>,
+    /// The log index the units were read at.
+    pub read_index: u64,
+    /// The units, best first.
+    pub units: Vec<Recommendation>,
+}
+
+/// One unit a dispatcher may send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Recommendation {
+    /// The unit.
+    pub unit_id: String,
+    /// Its ring (1-4).
+    pub ring: u8,
+    /// Its station, if a station owns it.
+    pub station: Option<String>,
+    /// Estimated seconds to the scene by the street graph, turnout included.
+    pub eta_s: u32,
+    /// The ring's on-scene target at the incident, seconds.
+    pub target_s: u32,
+    /// True when `eta_s` is within `target_s`.
+    pub meets_target: bool,
+    /// `own_zone`, `own_station` or `elsewhere`: how close the unit is to
+    /// the incident's ground.
+    pub territory: String,
+}
+
 /// The answer to a command that changed something.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Committed {
@@ -128,6 +196,10 @@ pub struct Incident {
     pub channel: String,
     /// Free text.
     pub description: String,
+    /// Where it is on the streets: the nearest street and a cross street,
+    /// e.g. `Nanjing East Road near Henan Middle Road`.
+    #[serde(default)]
+    pub address: Option<String>,
     /// `reported`, `triaged`, `assigned`, `en_route`, `on_scene`,
     /// `escalated`, `resolved` or `cancelled`.
     pub status: String,
@@ -198,6 +270,20 @@ pub struct Unresourced {
     /// Why no unit can respond, e.g. `every ring exhausted: none of the 12
     /// units of ring 4 in scope is available`.
     pub reason: String,
+    /// Who owns the wait, once a person acknowledged it.
+    #[serde(default)]
+    pub acknowledged: Option<Acknowledgement>,
+}
+
+/// A person's acknowledgement.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Acknowledgement {
+    /// Who, as the audit trail names them.
+    pub by: String,
+    /// When (Unix ms, stamped by the proposer).
+    pub at_ms: u64,
+    /// The log index of the acknowledgement.
+    pub index: u64,
 }
 
 /// A mobilisation plan, whole: who goes where, where the cordon stands,

@@ -63,6 +63,10 @@ pub struct Unit {
     pub ring: u8,
     /// Its status, e.g. `available`.
     pub status: String,
+    /// The statuses a status report may move it to now, by the unit state
+    /// machine (APCO/NENA): what a field screen offers as buttons.
+    #[serde(default)]
+    pub next_statuses: Vec<String>,
     /// The incident it is assigned to, e.g. `I-000042`.
     pub assigned_to: Option<String>,
     /// Last known latitude, WGS-84 degrees.

@@ -11,8 +11,8 @@ use cordon_api::incidents::{
 };
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
-    Action, ApprovePlan, CancelIncident, Channel, Command, Effect, IncidentId, IncidentKind,
-    IncidentStatus, Ledger, NewIncident, RequestId, ResolveIncident, TimelineStep,
+    Action, ApprovePlan, CancelIncident, Channel, Command, Effect, Incident, IncidentId,
+    IncidentKind, IncidentStatus, Ledger, NewIncident, RequestId, ResolveIncident, TimelineStep,
 };
 use cordon_consensus::node::unix_millis;
 
@@ -108,7 +108,7 @@ pub(super) async fn get_incident(
     let archived = {
         let ledger = state.node.ledger().read();
         if let Some(incident) = ledger.ledger.incident(id) {
-            return Ok(Json(wire::incident(incident)));
+            return Ok(Json(addressed(&state, incident)));
         }
         ledger.ledger.is_archived(id)
     };
@@ -138,7 +138,7 @@ async fn read_archived(
             )
         })?;
     match read {
-        Ok(Some(incident)) => Ok(wire::incident(&incident)),
+        Ok(Some(incident)) => Ok(addressed(state, &incident)),
         Ok(None) => Err(Failure::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "archive_catching_up",
@@ -191,7 +191,7 @@ pub(super) async fn list_incidents(
                 .is_none_or(|wanted| wanted.contains(&incident.status))
         })
         .take(limit)
-        .map(wire::incident)
+        .map(|incident| addressed(&state, incident))
         .collect();
     Ok(Json(IncidentList {
         applied_index: ledger.last_applied.map(|id| id.index),
@@ -205,6 +205,14 @@ pub(super) async fn list_incidents(
             .sum(),
         incidents,
     }))
+}
+
+/// An incident as the API shows it, with its address on the streets.
+fn addressed(state: &ApiState, incident: &Incident) -> cordon_api::incidents::Incident {
+    let location = &incident.report.location;
+    let at = cordon_config::district::LatLon::new(location.lat(), location.lon());
+    let address = state.actors.context().router.address(&at);
+    wire::incident(incident, address.map(|address| address.to_string()))
 }
 
 /// How many incidents are in each status, archived ones included.

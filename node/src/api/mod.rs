@@ -39,6 +39,7 @@ mod actors;
 mod cluster;
 mod coverage;
 mod crowd;
+mod dispatch;
 mod drills;
 mod guard;
 mod hazards;
@@ -220,6 +221,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/incidents/{id}", Method::GET, Needs(Right::Read), get(get_incident)),
         route("/v1/incidents/{id}/resolve", Method::POST, Needs(Right::CloseIncident), post(resolve_incident)),
         route("/v1/incidents/{id}/cancel", Method::POST, Needs(Right::CloseIncident), post(cancel_incident)),
+        route("/v1/incidents/{id}/recommendations", Method::GET, Needs(Right::Read), get(dispatch::recommendations)),
+        route("/v1/incidents/{id}/assign", Method::POST, Needs(Right::Dispatch), post(dispatch::assign_unit)),
+        route("/v1/incidents/{id}/notes", Method::POST, Needs(Right::Dispatch), post(dispatch::add_note)),
+        route("/v1/incidents/{id}/acknowledge", Method::POST, Needs(Right::Dispatch), post(dispatch::acknowledge_unresourced)),
         route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
         route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
         route("/v1/units/{id}/status", Method::POST, Needs(Right::UpdateUnit), post(update_unit_status)),
@@ -269,6 +274,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
     paths(
         incidents::report_incident, incidents::list_incidents, incidents::get_incident,
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
+        dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
+        dispatch::acknowledge_unresourced,
         units::list_units, units::update_unit_status, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
         crowd::record_counts, crowd::read_counts, crowd::list_sensors, crowd::forecast,
@@ -286,7 +293,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     components(schemas(cordon_api::events::Applied, cordon_api::events::Lagged)),
     modifiers(&BearerAuth),
     tags(
-        (name = "incidents", description = "Report, read, close incidents; approve plans"),
+        (name = "incidents", description = "Report, read, close incidents; recommended units, assign, notes, acknowledge; approve plans"),
         (name = "units", description = "Units and their status from the field; coverage; move-ups"),
         (name = "crowd", description = "Crowd counts, forecasts and the hazard register of the risk-sensing net"),
         (name = "actors", description = "Actor placements and supervision"),

@@ -16,6 +16,9 @@ import { clock, el } from './format.js';
 import { MapView } from './map.js';
 import { ClusterPanel, Drawer, IncidentList, MoveUpPanel, renderStatusLegend } from './panels.js';
 import { CrowdChart, HazardPanel, hazardPath } from './crowd.js';
+import { DispatchActions } from './dispatch.js';
+import { Search } from './search.js';
+import { ReportForm } from './report.js';
 
 const INCIDENTS_LISTED = 200;
 const REFRESH_SPACING_MS = 500;
@@ -43,6 +46,8 @@ const data = {
   incidentsTotal: 0,
   actors: null,
   cluster: null,
+  district: null, // GET /v1/district, once
+  streets: null, // GET /v1/district/streets, once
   drills: null, // GET /v1/drills: {actors, nodes}; fixed while the node runs
   coverage: null, // GET /v1/coverage: per police ring, the demand reached in time and the gaps
   servingReachable: true,
@@ -386,6 +391,8 @@ function render(kinds) {
 function renderUnits() {
   view.map.setUnits(data.units);
   renderStatusLegend(data.units);
+  // The drawer lists its incident's units with their statuses.
+  if (selectedId) view.drawer.redraw();
 }
 
 function renderIncidents(now) {
@@ -522,6 +529,17 @@ async function approvePlan(id) {
   }
 }
 
+/** What the drawer's dispatch controls call: reads and writes as the caller; a write refreshes what it moves. */
+const dispatchApi = {
+  getJson,
+  units: () => data.units ?? [],
+  async post(path, body) {
+    const answer = await request('POST', path, body);
+    requestRefresh('incidents', 'units', 'coverage');
+    return answer;
+  },
+};
+
 const DRILLED = { kill: 'killed', pause: 'paused', resume: 'resumed', restart: 'restarted' };
 
 /** A node drill through this node (which forwards it to the demo's drill control); no confirmation, this is the demo. */
@@ -541,6 +559,16 @@ async function drillNode(id, action) {
   } catch (error) {
     return { state: 'failed', message: error.message };
   }
+}
+
+/** A search result: an incident opens in the drawer; a unit, street or place is marked on the map (a busy unit opens its incident too). */
+function showFound(result) {
+  if (result.kind === 'incident') {
+    selectIncident(result.id);
+    return;
+  }
+  if (data.district) view.map.showFound(result);
+  if (result.kind === 'unit' && result.assignedTo) selectIncident(result.assignedTo);
 }
 
 function closeDrawer() {
@@ -649,7 +677,8 @@ async function loadDistrict() {
 /** Draws the street map once; the map works without it until it arrives. */
 async function loadStreets() {
   try {
-    view.map.setStreets(await getJson('/v1/district/streets'));
+    data.streets = await getJson('/v1/district/streets');
+    view.map.setStreets(data.streets);
     errors.delete('streets');
   } catch (error) {
     errors.set('streets', `streets: ${error.message}`);
@@ -700,12 +729,21 @@ async function startConsole() {
   view.drawer = new Drawer({
     approvePlan: may('approve_plan') ? approvePlan : null,
     closeIncident: may('close_incident') ? closeIncident : null,
+    dispatch: may('dispatch') ? new DispatchActions(dispatchApi, () => view.drawer.redraw(), may('update_unit')) : null,
     onClose: closeDrawer,
   });
+  if (may('report')) {
+    document.getElementById('report-panel').hidden = false;
+    view.report = new ReportForm(document.getElementById('report-body'), () => ({ streets: data.streets, district: data.district }),
+      (body) => dispatchApi.post('/v1/incidents', body), selectIncident);
+  }
+  view.search = new Search(document.getElementById('search'), document.getElementById('search-results'),
+    () => ({ incidents: data.incidents, units: data.units, streets: data.streets, district: data.district }), showFound);
   wireControls();
   tick();
   setInterval(tick, TICK_MS);
   const district = await loadDistrict();
+  data.district = district;
   errors.delete('district');
   document.getElementById('district-name').textContent = district.name;
   document.title = `Cordon · ${district.name}`;

@@ -70,7 +70,7 @@ export class MapView {
     this.layers = {};
     // Paint order: what an operator must never lose sight of (units,
     // incidents) goes last, on top of the shaded overlays.
-    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'streets', 'axes', 'points', 'facilities', 'labels', 'posts', 'hazards', 'units', 'incidents']) {
+    for (const name of ['base', 'heat', 'gaps', 'areas', 'zones', 'streets', 'axes', 'points', 'facilities', 'labels', 'posts', 'hazards', 'units', 'incidents', 'found']) {
       this.layers[name] = root.appendChild(svg('g', { id: `layer-${name}`, class: 'layer' }));
     }
     this.unitNodes = new Map();
@@ -359,6 +359,18 @@ export class MapView {
   /** Called every second: only countdown texts change, nothing is fetched. */
   tick(now) {
     for (const [id, node] of this.incidentNodes) this.updateCountdown(node, this.incidents.get(id), now);
+  }
+
+  /** Marks a unit, street or place a search found, until the next one. */
+  showFound(result) {
+    for (const line of this.layers.streets.querySelectorAll('.street.found')) line.classList.remove('found');
+    if (result.kind === 'street') {
+      for (const line of this.layers.streets.querySelectorAll(`[data-way="${CSS.escape(result.id)}"]`)) line.classList.add('found');
+    }
+    const [x, y] = this.proj.xy([result.lat, result.lon]);
+    this.layers.found.replaceChildren(
+      svg('circle', { class: 'found-ring', cx: x, cy: y, r: 14 * this.u }),
+      svg('text', { class: 'found-label', x, y: y - 18 * this.u, 'text-anchor': 'middle', 'font-size': 10 * this.u, text: result.label }));
   }
 
   setSelected(id) {

@@ -87,6 +87,21 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("crowd.js"),
     },
     Asset {
+        path: "/console/dispatch.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("dispatch.js"),
+    },
+    Asset {
+        path: "/console/search.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("search.js"),
+    },
+    Asset {
+        path: "/console/report.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("report.js"),
+    },
+    Asset {
         path: "/console/favicon.svg",
         content_type: SVG,
         body: include_str!("favicon.svg"),

@@ -391,8 +391,9 @@ export class Drawer {
    * or `cancel`) resolve to {state, message}; null when the caller may not
    * (no button then).
    */
-  constructor({ approvePlan, closeIncident, onClose }) {
+  constructor({ approvePlan, closeIncident, dispatch, onClose }) {
     this.approvePlan = approvePlan;
+    this.dispatch = dispatch; // DispatchActions, or null for a caller without `dispatch`
     this.closeIncident = closeIncident;
     this.closing = null; // { state, message } of the last resolve or cancel
     this.root = document.getElementById('drawer');
@@ -413,6 +414,7 @@ export class Drawer {
       this.incident = null;
       this.approval = null;
       this.closing = null;
+      this.closeReason = null;
       this.title.textContent = id;
       this.body.replaceChildren(el('p', { class: 'muted', text: 'loading…' }));
     }
@@ -438,17 +440,30 @@ export class Drawer {
     this.body.replaceChildren(el('p', { class: 'error', text: message }));
   }
 
+  /** Draws the shown incident again (an action's answer arrived). */
+  redraw() {
+    if (this.incident) this.render(Date.now());
+  }
+
   render(now) {
     const incident = this.incident;
     this.title.textContent = `${incident.id} · ${words(incident.kind)}`;
+    // A field being typed in keeps its focus and caret through a redraw.
+    const focused = this.body.contains(document.activeElement) ? document.activeElement : null;
+    const caret = focused && 'selectionStart' in focused ? [focused.selectionStart, focused.selectionEnd] : null;
     const parts = [
       this.facts(incident, now),
       incident.description ? el('p', { class: 'description', text: incident.description }) : null,
+      this.dispatch ? this.dispatch.section(incident) : null,
       this.plan(incident),
       this.closeActions(incident),
       this.timeline(incident),
     ];
     this.body.replaceChildren(...parts.filter((part) => part !== null));
+    if (focused && this.body.contains(focused)) {
+      focused.focus();
+      if (caret) focused.setSelectionRange(...caret);
+    }
     this.body.dataset.id = incident.id;
     this.body.dataset.status = incident.status;
   }
@@ -460,6 +475,7 @@ export class Drawer {
       incident.unresourced
         ? ['unresourced', `since ${clock(incident.unresourced.since_ms)} (log index ${incident.unresourced.since_index}): ${incident.unresourced.reason}`]
         : null,
+      ['address', incident.address ?? '—'],
       ['ring · priority · force', `${incident.ring ?? '—'} · ${incident.priority} · ${incident.force_level}`],
       ['station', incident.station ?? '—'],
       ['channel', words(incident.channel)],
@@ -498,7 +514,9 @@ export class Drawer {
       ? el('p', { id: 'close-result', class: this.closing.state === 'failed' ? 'error' : 'muted', text: this.closing.message })
       : null;
     if (!this.closeIncident || !OPEN_INCIDENT_STATUSES.has(incident.status)) return outcome;
-    const reason = el('input', { id: 'close-reason', type: 'text', maxlength: 200, placeholder: 'reason (kept on the audit trail)' });
+    // One field per incident shown, so a redraw keeps what is typed.
+    this.closeReason ??= el('input', { id: 'close-reason', type: 'text', maxlength: 200, placeholder: 'reason (kept on the audit trail)' });
+    const reason = this.closeReason;
     const button = (verb, label) => {
       const node = el('button', { type: 'button', id: `${verb}-incident`, 'data-verb': verb, text: label });
       node.disabled = this.closing?.state === 'pending';

@@ -10,6 +10,9 @@
 //! to the login screen when its token is revoked, and a reporter's page
 //! says it may only report. A page of another site whose forms post
 //! approve, resolve and cancel to a node is refused and changes nothing.
+//! The dispatcher's hand (`console/hand.rs`): search opens an incident, the
+//! report form reports one at a street found by name, and its drawer sends
+//! a recommended unit and keeps a note.
 //!
 //! Headless Chromium is driven over the DevTools protocol on a pipe
 //! (`--remote-debugging-pipe`), which lets the test wait for what the page
@@ -42,7 +45,9 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::support::{Cluster, WAIT_MAX};
+use crate::support::{Cluster, TEST_PRINCIPAL, WAIT_MAX};
+
+mod hand;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Longest wait for one DevTools command's answer.
@@ -288,6 +293,25 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     browser
         .save(&first, &artifacts, "3c-crowd-and-hazards")
         .await;
+
+    // Phase 7d: the dispatcher's hand: the search box opens an incident by
+    // its number; the report form reports a theft at a street found by
+    // name; its drawer sends a recommended unit and keeps a note, both on
+    // the trail under the logged-in principal.
+    hand::search_opens_an_incident(&mut browser, &first, &ordinary[1]).await;
+    let reported = hand::report_from_the_form(&mut browser, &first).await;
+    hand::assign_and_note_from_the_drawer(
+        &mut browser,
+        &first,
+        &cluster,
+        &reported,
+        TEST_PRINCIPAL,
+    )
+    .await;
+    browser
+        .save(&first, &artifacts, "3d-dispatch-from-the-drawer")
+        .await;
+    browser.assert_clean(&first, &leader_url);
 
     // Phase 8: kill the leader with the Kill button of its row in its own
     // console; the answer arrives before the kill, then the console says the node is down.

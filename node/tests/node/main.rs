@@ -12,6 +12,7 @@ mod demo;
 mod dispatch;
 mod events;
 mod forecaster;
+mod hand_dispatch;
 mod hazards;
 mod http_limits;
 mod https;

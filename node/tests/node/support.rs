@@ -31,6 +31,33 @@ pub async fn start_cluster() -> Cluster {
     start_cluster_with(|_| {}).await
 }
 
+/// A cluster on the embedded district without its crowd rules: travel is
+/// as in calm hours whatever the time of day, for a test of a target that
+/// the evening crowds (18:00-22:00 in Shanghai, 10:00-14:00 UTC) make late.
+pub async fn start_calm_cluster() -> Cluster {
+    start_cluster_with(|file| {
+        use cordon_config::district::{
+            EMBEDDED_DISTRICT_TOML, EMBEDDED_STREETS_FILE, EMBEDDED_STREETS_TOML,
+        };
+        let blocks: Vec<&str> = EMBEDDED_DISTRICT_TOML.split("\n\n").collect();
+        let calm: Vec<&str> = blocks
+            .iter()
+            .copied()
+            .filter(|block| !block.trim_start().starts_with("[[crowd_rules]]"))
+            .collect();
+        assert!(
+            calm.len() < blocks.len(),
+            "the embedded district has crowd rules to drop"
+        );
+        let dir = file.data_dir.join("calm-district");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("calm.toml"), calm.join("\n\n")).unwrap();
+        std::fs::write(dir.join(EMBEDDED_STREETS_FILE), EMBEDDED_STREETS_TOML).unwrap();
+        file.district = Some(dir.join("calm.toml"));
+    })
+    .await
+}
+
 /// Like [`start_cluster`], with `tune` applied to the cluster file first.
 pub async fn start_cluster_with(tune: impl FnOnce(&mut cordon_config::ClusterFile)) -> Cluster {
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@
 //! propose it; the permission table's test lists every action.
 //!
 //! Folders: [`incidents`] (report, triage one or a burst, escalate, mutual aid, mark
-//! unresourced, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
+//! unresourced and acknowledge it, notes, resolve, cancel), [`units`] (roster, status, assignment), [`plans`] (propose,
 //! approve), [`move_ups`] (propose, approve, decline), [`crowd`] (record counts), [`hazards`] (the hazard loop), [`placement`] (where actors run, their pending messages,
 //! their failures past the restart budget),
 //! [`nodes`] (retired ids, draining, bench notes), [`access`] (tokens, the operator
@@ -35,8 +35,8 @@ pub use hazards::{
     ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
 };
 pub use incidents::{
-    CancelIncident, Escalate, MarkUnresourced, NewIncident, RequestMutualAid, ResolveIncident,
-    TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
+    AcknowledgeUnresourced, AddNote, CancelIncident, Escalate, MarkUnresourced, NewIncident,
+    RequestMutualAid, ResolveIncident, TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
 pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
@@ -137,6 +137,10 @@ pub enum Action {
     ClearHazard(ClearHazard),
     /// A hazard past its stage deadline is escalated.
     EscalateHazard(EscalateHazard),
+    /// A person adds a note to an open incident.
+    AddNote(AddNote),
+    /// A person owns an unresourced incident's wait.
+    AcknowledgeUnresourced(AcknowledgeUnresourced),
 }
 
 impl Action {
@@ -175,6 +179,8 @@ impl Action {
             Action::TakeHazardMeasure(action) => action,
             Action::ClearHazard(action) => action,
             Action::EscalateHazard(action) => action,
+            Action::AddNote(action) => action,
+            Action::AcknowledgeUnresourced(action) => action,
         }
     }
 
@@ -213,7 +219,9 @@ impl Action {
             | Action::VerifyHazard(_)
             | Action::TakeHazardMeasure(_)
             | Action::ClearHazard(_)
-            | Action::EscalateHazard(_) => false,
+            | Action::EscalateHazard(_)
+            | Action::AddNote(_)
+            | Action::AcknowledgeUnresourced(_) => false,
         }
     }
 

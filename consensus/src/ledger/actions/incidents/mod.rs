@@ -1,19 +1,23 @@
 //! Actions on incidents: report, triage (one or a burst), escalate, ask a neighbour for
-//! mutual aid, mark unresourced, resolve and cancel. Each moves an incident along its life
+//! mutual aid, mark unresourced and acknowledge it, add a note, resolve and cancel. Each moves an incident along its life
 //! and leaves a hash-chained step in its timeline.
 
+mod acknowledge;
 mod cancel;
 mod escalate;
 mod mutual_aid;
+mod note;
 mod report;
 mod resolve;
 mod triage;
 mod triage_batch;
 mod unresourced;
 
+pub use acknowledge::AcknowledgeUnresourced;
 pub use cancel::CancelIncident;
 pub use escalate::Escalate;
 pub use mutual_aid::RequestMutualAid;
+pub use note::AddNote;
 pub use report::NewIncident;
 pub use resolve::ResolveIncident;
 pub use triage::TriageIncident;

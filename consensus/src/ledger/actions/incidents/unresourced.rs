@@ -65,6 +65,7 @@ impl Rules for MarkUnresourced {
             since_ms: step.at_ms(),
             since_index: step.index,
             reason: self.reason.clone(),
+            acknowledged: None,
         });
         Ok(ledger.record(step, moving, TimelineStep::Unresourced, self.reason.clone()))
     }

@@ -11,7 +11,8 @@ use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Move, Outcome, Step};
 use crate::ledger::{actions::Rules, Ledger};
 
-/// Station, ring or hub: assign a unit, conditional on its version.
+/// Station, ring, hub or a dispatcher: assign a unit, conditional on its
+/// version.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AssignUnit {
     /// The incident.
@@ -34,8 +35,9 @@ impl Rules for AssignUnit {
     }
 
     fn proposers(&self) -> Proposers {
-        // Responder actors assign (no API route does).
-        Proposers::Cluster
+        // Responder actors assign; so does a person with dispatch (a station:
+        // on its own incidents) choosing from the recommended units.
+        Proposers::Anyone(crate::ledger::access::Right::Dispatch)
     }
 
     fn check(&self) -> Result<(), Rejection> {

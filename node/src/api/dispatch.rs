@@ -1,0 +1,211 @@
+//! A dispatcher's own hand on an incident: the recommended units with their
+//! ETAs on the street graph, assigning one, notes, and acknowledging an
+//! unresourced wait. Every write is a ledger command under the caller's
+//! principal, so the trail says who did it.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Extension;
+use axum::Json;
+use cordon_actors::planning::{Planner, Recommended, Territory, RECOMMENDED_PER_RING_MAX};
+use cordon_api::incidents::{
+    Acknowledge, AddNote, AssignUnit, Committed, Recommendation, Recommendations,
+};
+use cordon_api::ApiError;
+use cordon_config::district::LatLon;
+use cordon_consensus::ledger::{self, Action, Command, Incident, IncidentId, Ledger, UnitId};
+use cordon_consensus::node::unix_millis;
+
+use super::{
+    admit, body, commit, committed, optional_body, request_id, ApiResult, ApiState, Caller, Failure,
+};
+
+/// The units a dispatcher may send, quickest first within each ring, the
+/// incident's own ring first (linearizable read).
+#[utoipa::path(get, path = "/v1/incidents/{id}/recommendations", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    responses(
+        (status = 200, description = "Available units with their ETAs and targets", body = Recommendations),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn recommendations(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Recommendations>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    state.node.read_barrier().await?;
+    let context = state.actors.context().clone();
+    let applied = state.node.ledger().read();
+    let incident = open_incident(&applied.ledger, incident_id)?;
+    let units = cordon_actors::view::candidates(&applied.ledger, &context.district);
+    let travel = context.travel_now();
+    let planner = Planner::new(&context.district, &travel, &units);
+    let at = cordon_actors::view::incident_facts(incident).position;
+    let recommended = planner.recommend(&at, incident.ring, RECOMMENDED_PER_RING_MAX);
+    Ok(Json(Recommendations {
+        incident_id: incident_id.to_string(),
+        ring: incident.ring.map(ledger::Ring::number),
+        read_index: applied.last_applied.map_or(0, |log_id| log_id.index),
+        units: recommended.iter().map(recommendation).collect(),
+    }))
+}
+
+fn recommendation(recommended: &Recommended<'_>) -> Recommendation {
+    let Recommended { ranked, target_s } = *recommended;
+    Recommendation {
+        unit_id: ranked.unit.id.clone(),
+        ring: ranked.unit.ring.number(),
+        station: ranked.unit.station.clone(),
+        eta_s: ranked.eta_s,
+        target_s,
+        meets_target: ranked.eta_s <= target_s,
+        territory: match ranked.territory {
+            Territory::OwnZone => "own_zone",
+            Territory::OwnStation => "own_station",
+            Territory::Elsewhere => "elsewhere",
+        }
+        .to_owned(),
+    }
+}
+
+/// An open incident of the ledger, or the refusal that says why not.
+fn open_incident(ledger: &Ledger, incident_id: IncidentId) -> ApiResult<&Incident> {
+    match ledger.incident(incident_id) {
+        Some(incident) if incident.status.is_open() => Ok(incident),
+        Some(incident) => Err(Failure::new(
+            StatusCode::CONFLICT,
+            "rejected",
+            format!("{incident_id} is {}: only an open incident takes units", crate::wire::name(&incident.status)),
+        )),
+        None => Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no open incident {incident_id}: list open incidents with GET /v1/incidents?status=open"),
+        )),
+    }
+}
+
+/// Send an available unit to an incident; its ETA is estimated on the
+/// street graph now and the assignment is made on the unit's version read
+/// with it, so a unit another dispatcher or a responder took first is
+/// refused (409), never sent twice.
+#[utoipa::path(post, path = "/v1/incidents/{id}/assign", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = AssignUnit, description = "The unit to send", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn assign_unit(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<AssignUnit>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let asked = body(payload)?;
+    state.node.read_barrier().await?;
+    let action = assignment(&state, incident_id, &asked.unit_id)?;
+    let command = Command::new(
+        request_id(asked.request_id)?,
+        unix_millis(),
+        caller.origin.clone(),
+        action,
+    );
+    let applied = commit(&state, command, &caller).await?;
+    Ok(committed(&applied))
+}
+
+/// The assignment of `unit_id` to `incident_id` as the ledger stands now:
+/// the unit's version, its ETA from where it is, and whether it misses the
+/// incident's on-scene target.
+fn assignment(state: &ApiState, incident_id: IncidentId, unit_id: &str) -> ApiResult<Action> {
+    let context = state.actors.context();
+    let applied = state.node.ledger().read();
+    let incident = open_incident(&applied.ledger, incident_id)?;
+    let Some(unit) = applied.ledger.unit(&UnitId(unit_id.to_owned())) else {
+        return Err(Failure::bad_input(format!(
+            "unit_id {unit_id:?} is unknown: choose one of GET /v1/incidents/{incident_id}/recommendations"
+        )));
+    };
+    let Some(known) = context.district.unit(unit_id) else {
+        return Err(Failure::bad_input(format!(
+            "unit_id {unit_id:?} is not in the district model"
+        )));
+    };
+    let at = cordon_actors::view::incident_facts(incident).position;
+    let from = LatLon::new(unit.position.lat(), unit.position.lon());
+    let eta_s = context.travel_now().eta_s(&from, known.travel_mode, &at);
+    let target_s = incident
+        .target_s
+        .unwrap_or_else(|| context.district.on_scene_target_s(known.ring, &at));
+    Ok(Action::AssignUnit(ledger::AssignUnit {
+        incident_id,
+        unit_id: unit.id.clone(),
+        expected_unit_version: unit.version,
+        eta_s,
+        breach: eta_s > target_s,
+    }))
+}
+
+/// Add a note to an open incident's trail.
+#[utoipa::path(post, path = "/v1/incidents/{id}/notes", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = AddNote, description = "The note", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn add_note(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<AddNote>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let note = body(payload)?;
+    let action = Action::AddNote(ledger::AddNote {
+        incident_id,
+        text: note.text,
+    });
+    let command = Command::new(
+        request_id(note.request_id)?,
+        unix_millis(),
+        caller.origin.clone(),
+        action,
+    );
+    let applied = commit(&state, command, &caller).await?;
+    Ok(committed(&applied))
+}
+
+/// Acknowledge that an open incident has no unit to send, and own the wait.
+#[utoipa::path(post, path = "/v1/incidents/{id}/acknowledge", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = Option<Acknowledge>, description = "Optional: a request id", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn acknowledge_unresourced(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: axum::body::Bytes,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let asked: Acknowledge = optional_body(&payload)?;
+    let action = Action::AcknowledgeUnresourced(ledger::AcknowledgeUnresourced { incident_id });
+    let command = Command::new(
+        request_id(asked.request_id)?,
+        unix_millis(),
+        caller.origin.clone(),
+        action,
+    );
+    let applied = commit(&state, command, &caller).await?;
+    Ok(committed(&applied))
+}
