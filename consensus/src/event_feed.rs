@@ -117,6 +117,7 @@ mod tests {
 
     fn event(index: u64) -> AppliedEvent {
         AppliedEvent {
+            incidents: Vec::new(),
             index,
             action: "report_incident",
             effect: Effect::IncidentReported {

@@ -77,6 +77,19 @@ pub struct AppliedEvent {
     pub action: &'static str,
     /// What applying it did.
     pub effect: Effect,
+    /// The incidents a batch changed, which its effect does not name (the
+    /// hub's triage of a burst); empty for every other action.
+    pub incidents: Vec<crate::ledger::IncidentId>,
+}
+
+/// The incidents a batch action changes, for [`AppliedEvent::incidents`].
+fn batch_incidents(action: &crate::ledger::Action) -> Vec<crate::ledger::IncidentId> {
+    match action {
+        crate::ledger::Action::TriageBatch(batch) => {
+            batch.items.iter().map(|item| item.incident_id).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// The state machine handle given to openraft; clones share the state.
@@ -303,6 +316,7 @@ impl StateMachine {
                             index,
                             action: command.action.name(),
                             effect: answer.effect.clone(),
+                            incidents: batch_incidents(&command.action),
                         });
                     }
                     answer

@@ -60,7 +60,7 @@ enum Commands {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Incidents per second (0: no synthetic feed).
-        #[arg(long, default_value_t = 5.0)]
+        #[arg(long, default_value_t = demo::DEMO_RATE_PER_S)]
         rate: f64,
         /// Stop after this many seconds (default: run until Ctrl-C).
         #[arg(long)]

@@ -29,6 +29,9 @@ macro_rules! say {
     }};
 }
 
+/// Incidents the demo reports per second unless told otherwise.
+pub const DEMO_RATE_PER_S: f64 = 5.0;
+
 /// Demo settings from the command line.
 #[derive(Clone, Debug)]
 pub struct DemoOptions {
@@ -85,7 +88,7 @@ pub async fn run(options: DemoOptions) -> anyhow::Result<()> {
     if let Some((control, client, crowd)) = started {
         let counts = CrowdFeed::new(&District::embedded(), options.seed);
         let reason = tokio::select! {
-            () = feed(&options, &client, reports) => "the feed ended",
+            () = feed(&client, reports, options.rate) => "the feed ended",
             () = crowd_loop(crowd, counts) => "the crowd feed ended",
             reason = stop.stop_requested() => reason,
         };
@@ -174,11 +177,22 @@ async fn issue_demo_tokens(
 }
 
 /// The synthetic reports and the simulated field units (neither ends).
-async fn feed(options: &DemoOptions, client: &ApiClient, reports: SteadyReports) {
+async fn feed(client: &ApiClient, reports: SteadyReports, rate: f64) {
     tokio::join!(
-        feed_loop(client.clone(), reports, options.rate),
+        feed_loop(client.clone(), reports, rate),
         simulate_field(client.clone())
     );
+}
+
+/// The demo's load on any cluster: the seeded reports of `seed` at `rate`
+/// a second and the simulated field units, sent as `client` (its token
+/// needs `report` and `update_unit`, a dispatcher's). Never ends; tests
+/// run it beside their own cluster for as long as they measure.
+pub async fn drive(client: &ApiClient, seed: u64, rate: f64) -> anyhow::Result<()> {
+    let reports = SteadyReports::new(&District::embedded(), seed, &format!("demo-{seed}"))
+        .context("plan the demo's incident feed")?;
+    feed(client, reports, rate).await;
+    Ok(())
 }
 
 /// Backfills [`CROWD_BACKFILL_DAYS`] of crowd counts (each minute of the

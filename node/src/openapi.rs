@@ -125,7 +125,7 @@ mod tests {
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["status", "limit"]);
+        assert_eq!(names, ["status", "limit", "ids", "timeline"]);
         for schema in [
             "Incident",
             "TimelineEntry",

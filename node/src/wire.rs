@@ -361,6 +361,7 @@ pub fn applied_event(event: &AppliedEvent) -> cordon_api::events::Applied {
         index: event.index,
         action: event.action.to_string(),
         effect: effect(&event.effect),
+        incidents: event.incidents.iter().map(|id| id.0).collect(),
     }
 }
 

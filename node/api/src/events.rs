@@ -146,6 +146,10 @@ pub struct Applied {
     pub action: String,
     /// What applying it did.
     pub effect: Effect,
+    /// The incidents a batch changed, which its effect does not name (the
+    /// hub's triage of a burst, `incidents_triaged`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub incidents: Vec<u64>,
 }
 
 /// The data of a `lagged` event: the stream skipped events.

@@ -157,6 +157,13 @@ pub struct IncidentsQuery {
     /// At most this many, newest first (capped by the node's
     /// `api_incidents_listed_max`).
     pub limit: Option<usize>,
+    /// Only these incidents, by number or id, comma-separated
+    /// (`17,I-000018`), at most 100: what an event stream said changed.
+    /// Archived ones are not listed (read them by id).
+    pub ids: Option<String>,
+    /// `false` leaves the timelines out (every `timeline` empty,
+    /// `timeline_verified` still checked): a board's read. Default `true`.
+    pub timeline: Option<bool>,
 }
 
 /// `GET /v1/incidents`: the hot state's incidents (open ones, and closed

@@ -80,8 +80,15 @@ pub(super) async fn events(
         }
     });
     let backlog = futures_util::stream::iter(backlog.into_iter().map(Ok));
-    Ok(Sse::new(backlog.chain(stream).take_until(stopping)).keep_alive(KeepAlive::default()))
+    let keep_alive =
+        KeepAlive::new().interval(std::time::Duration::from_millis(EVENT_KEEP_ALIVE_MS));
+    Ok(Sse::new(backlog.chain(stream).take_until(stopping)).keep_alive(keep_alive))
 }
+
+/// How often a quiet event stream sends a comment: a console that hears
+/// nothing for two of these takes its node for silent and moves to another
+/// (about 3 bytes per keep-alive).
+pub const EVENT_KEEP_ALIVE_MS: u64 = 2_000;
 
 /// The `Last-Event-ID` a resuming stream sends: the log index of the last
 /// event it saw.

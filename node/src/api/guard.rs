@@ -5,11 +5,13 @@
 //!   naming the allowed hosts (DNS rebinding: a page of another site that
 //!   made its name resolve to this node).
 //! - A state-changing request (POST, PUT, DELETE, PATCH) with an `Origin`
-//!   must come from this node's own origin (the console) or a public name;
-//!   else 403 naming the origin. No `Origin` is a non-browser client.
+//!   must come from a console of the cluster (this node's own origin, a
+//!   member's, or a public name); else 403 naming the origin. No `Origin`
+//!   is a non-browser client.
 //! - A state-changing request must say `Content-Type: application/json`,
 //!   with or without a body; else 415. A browser cannot send that across
-//!   sites without a CORS preflight, which this API never grants.
+//!   sites without a CORS preflight, which this API grants only to the
+//!   members' consoles (see `cors.rs`).
 //! - A state-changing request's body must be empty, `null` or a JSON object
 //!   (serde would read an array as a struct's fields in order); else 400.
 //! - The body must arrive within `limits.api_body_read_timeout_ms` (else
@@ -27,6 +29,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 
+use super::cors::{self, MemberOrigins};
 use super::Failure;
 
 /// The hosts and body limits the guard checks against.
@@ -39,6 +42,8 @@ pub struct Guard {
     /// The port of `api_addr`, when it is a wildcard address: any IP
     /// literal with this port is allowed (a literal cannot be rebound).
     wildcard_port: Option<u16>,
+    /// The cluster's consoles, which may call this node from their pages.
+    members: MemberOrigins,
     body_read_timeout: Duration,
     body_bytes_max: usize,
 }
@@ -48,6 +53,7 @@ impl Guard {
     pub fn new(
         api_addr: SocketAddr,
         public_hosts: &[String],
+        members: MemberOrigins,
         limits: &cordon_config::Limits,
     ) -> Guard {
         let port = api_addr.port();
@@ -71,6 +77,7 @@ impl Guard {
             hosts,
             names,
             wildcard_port: api_addr.ip().is_unspecified().then_some(port),
+            members,
             body_read_timeout: Duration::from_millis(limits.api_body_read_timeout_ms),
             body_bytes_max: limits.api_body_bytes_max as usize,
         }
@@ -124,7 +131,7 @@ impl Guard {
         }
     }
 
-    /// A browser's `Origin` must be this node's own origin (or a public name).
+    /// A browser's `Origin` must be this node's own origin, a member's or a public name.
     fn check_origin(&self, headers: &HeaderMap) -> Result<(), Failure> {
         let Some(origin) = headers.get(header::ORIGIN) else {
             return Ok(());
@@ -139,7 +146,11 @@ impl Guard {
             .or_else(|| origin.strip_prefix("https://"))
             .filter(|authority| !authority.contains('/'));
         match authority {
-            Some(authority) if authority.eq_ignore_ascii_case(host) || self.allows(authority) => {
+            Some(authority)
+                if authority.eq_ignore_ascii_case(host)
+                    || self.allows(authority)
+                    || self.members.admits(origin) =>
+            {
                 Ok(())
             }
             _ => Err(Failure::new(
@@ -147,7 +158,8 @@ impl Guard {
                 "origin_refused",
                 format!(
                     "Origin {origin:?} is another site: this node takes changes only from \
-                     pages it serves itself (http://{host}) or from clients that send no Origin"
+                     the cluster's own consoles (http://{host} and the other members') or from \
+                     clients that send no Origin"
                 ),
             )),
         }
@@ -155,7 +167,7 @@ impl Guard {
 }
 
 /// `host:port` split at the port, if there is one (IPv6 literals are bracketed).
-fn split_port(host: &str) -> (&str, Option<u16>) {
+pub(super) fn split_port(host: &str) -> (&str, Option<u16>) {
     match host.rsplit_once(':') {
         Some((name, port)) if !name.contains(':') || name.ends_with(']') => {
             (name, port.parse().ok())
@@ -188,7 +200,8 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
     ))
 }
 
-/// The middleware: Host, then Origin and Content-Type of changes, then the body.
+/// The middleware: Host, a member console's preflight, then Origin and
+/// Content-Type of changes, then the body; a member console may read the answer.
 pub(super) async fn guard(
     State(guard): State<Arc<Guard>>,
     request: Request,
@@ -197,6 +210,21 @@ pub(super) async fn guard(
     if let Err(refused) = guard.check_host(request.headers()) {
         return refused.into_response();
     }
+    let member = guard.members.granted(request.headers());
+    if cors::is_preflight(request.method(), request.headers()) {
+        if let Some(origin) = member {
+            return cors::preflight(origin);
+        }
+    }
+    let mut response = checked(&guard, request, next).await;
+    if let Some(origin) = member {
+        cors::grant(response.headers_mut(), origin);
+    }
+    response
+}
+
+/// Origin and Content-Type of changes, then the body, then the handler.
+async fn checked(guard: &Guard, request: Request, next: Next) -> Response {
     if changes_state(request.method()) {
         let checked = guard
             .check_origin(request.headers())
@@ -207,7 +235,7 @@ pub(super) async fn guard(
     }
     let changes = changes_state(request.method());
     let (parts, body) = request.into_parts();
-    match read_body(&guard, body).await {
+    match read_body(guard, body).await {
         Ok(bytes) if changes && !is_object_or_empty(&bytes) => Failure::bad_input(
             "the request body must be a JSON object ({...}) or empty: arrays, strings and \
              numbers are not requests; see GET /v1/openapi.json",
@@ -291,6 +319,7 @@ mod tests {
         let guard = Guard::new(
             "10.0.0.5:8080".parse().unwrap(),
             &public,
+            MemberOrigins::new([], &[], false),
             &cordon_config::Limits::default(),
         );
         for good in [
@@ -318,6 +347,7 @@ mod tests {
         let wildcard = Guard::new(
             "0.0.0.0:8080".parse().unwrap(),
             &[],
+            MemberOrigins::new([], &[], false),
             &cordon_config::Limits::default(),
         );
         assert!(wildcard.allows("192.168.1.20:8080"));

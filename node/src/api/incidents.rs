@@ -179,19 +179,31 @@ pub(super) async fn list_incidents(
         .limit
         .unwrap_or(state.incidents_listed_max)
         .min(state.incidents_listed_max);
+    let ids = query.ids.as_deref().map(listed_ids).transpose()?;
     state.node.read_barrier().await?;
     let ledger = state.node.ledger().read();
-    let incidents: Vec<_> = ledger
-        .ledger
-        .incidents()
-        .rev()
+    let chosen: Box<dyn Iterator<Item = &Incident>> = match &ids {
+        Some(ids) => Box::new(
+            ids.iter()
+                .rev()
+                .filter_map(|id| ledger.ledger.incident(*id)),
+        ),
+        None => Box::new(ledger.ledger.incidents().rev()),
+    };
+    let incidents: Vec<_> = chosen
         .filter(|incident| {
             wanted
                 .as_ref()
                 .is_none_or(|wanted| wanted.contains(&incident.status))
         })
         .take(limit)
-        .map(|incident| addressed(&state, incident))
+        .map(|incident| {
+            let mut shown = addressed(&state, incident);
+            if query.timeline == Some(false) {
+                shown.timeline.clear();
+            }
+            shown
+        })
         .collect();
     Ok(Json(IncidentList {
         applied_index: ledger.last_applied.map(|id| id.index),
@@ -205,6 +217,34 @@ pub(super) async fn list_incidents(
             .sum(),
         incidents,
     }))
+}
+
+/// Incidents a list may name at once (`ids=`).
+const LISTED_IDS_MAX: usize = 100;
+
+/// The incidents of `ids=` (`17,I-000018`), or the refusal naming the bad one.
+fn listed_ids(ids: &str) -> ApiResult<std::collections::BTreeSet<IncidentId>> {
+    let parts: Vec<&str> = ids
+        .split(',')
+        .filter(|part| !part.trim().is_empty())
+        .collect();
+    if parts.len() > LISTED_IDS_MAX {
+        return Err(Failure::bad_input(format!(
+            "ids names {} incidents: ask for at most {LISTED_IDS_MAX} at once",
+            parts.len()
+        )));
+    }
+    parts
+        .into_iter()
+        .map(|part| {
+            let part = part.trim();
+            let parsed = match part.parse::<u64>() {
+                Ok(number) => Ok(IncidentId(number)),
+                Err(_) => part.parse::<IncidentId>(),
+            };
+            parsed.map_err(|e| Failure::bad_input(format!("ids: {part:?} is not an incident: {e}")))
+        })
+        .collect()
 }
 
 /// An incident as the API shows it, with its address on the streets.

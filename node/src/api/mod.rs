@@ -37,6 +37,7 @@ use cordon_actors::bounds::DistrictBounds;
 mod access;
 mod actors;
 mod cluster;
+mod cors;
 mod coverage;
 mod crowd;
 mod dispatch;
@@ -121,9 +122,16 @@ pub fn router(
         .cluster()
         .node(node.id())
         .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |spec| spec.api_addr);
+    let members = cors::MemberOrigins::new(
+        node.cluster().nodes().iter().map(|spec| spec.api_addr),
+        node.cluster().api_public_hosts(),
+        https,
+    );
+    let console = crate::console::routes(&members.connect_src())?;
     let guard = Arc::new(guard::Guard::new(
         api_addr,
         node.cluster().api_public_hosts(),
+        members,
         &limits,
     ));
     let district_bounds = Arc::new(DistrictBounds::new(
@@ -156,11 +164,14 @@ pub fn router(
         router = router.route(route.path, route.handler.route_layer(layer));
     }
     Ok(router
-        .merge(crate::console::routes())
+        .merge(console)
         .route_layer(axum::middleware::from_fn(http_telemetry::route_span))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
+        // gzip for a client that asks (every browser): JSON shrinks several
+        // times; event streams are left as they are, so no event waits.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(DefaultBodyLimit::max(limits.api_body_bytes_max as usize))
         .layer(axum::middleware::from_fn(http_telemetry::request_metrics))
         .with_state(state))

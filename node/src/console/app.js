@@ -1,5 +1,7 @@
-// The console's data flow. Everything comes from the JSON API of the node
-// serving this page (same origin, no other host is ever contacted):
+// The console's data flow. Everything comes from the JSON API of one node
+// of the cluster: the node that served this page, until it stops answering;
+// then another member (serving.js), and the page says so. No other host is
+// ever contacted:
 //   GET /v1/whoami at login (who the token names and what it may do);
 //   GET /v1/district and /v1/drills once; /v1/units, /v1/incidents,
 //   /v1/actors and /v1/cluster on demand; the /v1/events stream says when
@@ -19,6 +21,7 @@ import { CrowdChart, HazardPanel, hazardPath } from './crowd.js';
 import { DispatchActions } from './dispatch.js';
 import { Search } from './search.js';
 import { ReportForm } from './report.js';
+import { Serving } from './serving.js';
 
 const INCIDENTS_LISTED = 200;
 const REFRESH_SPACING_MS = 500;
@@ -26,6 +29,14 @@ const FALLBACK_REFRESH_MS = 3000;
 const STREAM_RETRY_MS = 3000;
 const DISTRICT_RETRY_MS = 2000;
 const TICK_MS = 1000;
+/** A request not answered by then is abandoned: its node is taken for silent. */
+const REQUEST_TIMEOUT_MS = 8000;
+/** An event stream silent this long (two keep-alives) means its node is: move. */
+const STREAM_SILENCE_MS = 4500;
+/** How often the stream's silence is checked. */
+const STREAM_CHECK_MS = 1000;
+/** How long to wait before looking again when no member answers. */
+const MOVE_RETRY_MS = 1000;
 const ALL = ['cluster', 'units', 'incidents', 'actors', 'coverage', 'moveUps', 'crowd', 'hazards'];
 /** Hours of counts the crowd chart shows before the forecast. */
 const CROWD_PAST_HOURS = 3;
@@ -55,6 +66,8 @@ const data = {
 const errors = new Map();
 const view = {};
 let selectedId = null;
+/** The node this console talks to, and the others it can move to. */
+const serving = new Serving();
 
 /** The caller once logged in: {token, principal: {name, roles, credential}, rights: Set}. */
 let session = null;
@@ -90,9 +103,11 @@ async function send(method, path, token, body) {
     // other state-changing request, so no other site can forge one.
     if (method !== 'GET') headers['content-type'] = 'application/json';
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    response = await fetch(path, { method, cache: 'no-store', headers, body: payload });
+    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    response = await fetch(serving.url(path), { method, cache: 'no-store', headers, body: payload, signal });
   } catch (error) {
-    throw new ApiError(`${path}: this node does not answer (${error.message})`, 0);
+    const node = serving.nodeId === null ? 'this node' : `node ${serving.nodeId}`;
+    throw new ApiError(`${path}: ${node} does not answer (${error.message})`, 0);
   }
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
@@ -103,12 +118,18 @@ async function send(method, path, token, body) {
   return answer;
 }
 
-/** A request as the logged-in caller; a 401 (token revoked or expired) ends the session. */
+/**
+ * A request as the logged-in caller; a 401 (token revoked or expired) ends
+ * the session, and no answer at all moves the console to another node (the
+ * request itself is not repeated: a refresh reads again, a person decides
+ * about a write).
+ */
 async function request(method, path, body) {
   try {
     return await send(method, path, session.token, body);
   } catch (error) {
     if (error.status === 401) logOut(error.reason);
+    if (error.unreachable) nodeLost(error.message);
     throw error;
   }
 }
@@ -122,11 +143,12 @@ let incidentsStale = true;
 /** More changed incidents than this are read as one list rather than one by one. */
 const INCIDENT_DELTAS_MAX = 25;
 
-/** Reads only the incidents the stream said changed, and puts them in the list. */
+/** Reads only the incidents the stream said changed (in one request, without timelines), and puts them in the list. */
 async function loadIncidentDeltas() {
   const numbers = [...changedIncidents];
   changedIncidents.clear();
-  const fresh = await Promise.all(numbers.map((n) => getJson(`/v1/incidents/I-${String(n).padStart(6, '0')}`)));
+  if (numbers.length === 0) return;
+  const fresh = (await getJson(`/v1/incidents?ids=${numbers.join(',')}&timeline=false`)).incidents;
   const byId = new Map(data.incidents.map((incident) => [incident.id, incident]));
   const added = [];
   for (const incident of fresh) {
@@ -140,6 +162,7 @@ async function loadIncidentDeltas() {
 const LOADERS = {
   cluster: async () => {
     data.cluster = await getJson('/v1/cluster');
+    serving.learn(data.cluster);
   },
   units: async () => {
     data.units = (await getJson('/v1/units')).units;
@@ -148,11 +171,13 @@ const LOADERS = {
     if (!incidentsStale && changedIncidents.size <= INCIDENT_DELTAS_MAX) return loadIncidentDeltas();
     incidentsStale = false;
     changedIncidents.clear();
+    // Counted, so a test can tell a delta from a full reload.
+    document.body.dataset.fullLoads = Number(document.body.dataset.fullLoads ?? 0) + 1;
     // Every open incident, however old, and the latest ones besides (the
     // closed among them show below the open).
     const [open, latest] = await Promise.all([
-      getJson('/v1/incidents?status=open'),
-      getJson(`/v1/incidents?limit=${INCIDENTS_LISTED}`),
+      getJson('/v1/incidents?status=open&timeline=false'),
+      getJson(`/v1/incidents?limit=${INCIDENTS_LISTED}&timeline=false`),
     ]);
     const seen = new Set(open.incidents.map((incident) => incident.id));
     data.incidents = [...open.incidents, ...latest.incidents.filter((incident) => !seen.has(incident.id))];
@@ -208,11 +233,23 @@ let refreshTimer = null;
 let refreshing = false;
 let lastRefreshAt = 0;
 
-/** Marks datasets stale; they are re-read together, at most every REFRESH_SPACING_MS. */
+/**
+ * Datasets that change with every unit's move but are read as a whole are
+ * re-read at most this often (ms): in a surge every second brings dozens of
+ * unit moves, and the picture need not follow each one.
+ */
+const KIND_SPACING_MS = { units: 2000, coverage: 10000 };
+/** When each dataset was last read. */
+const loadedAt = new Map();
+
+/** Marks datasets stale; they are re-read together, at most every REFRESH_SPACING_MS (some less often). */
 function requestRefresh(...kinds) {
   for (const kind of kinds) dirty.add(kind);
   if (refreshTimer !== null || refreshing) return; // the running or planned refresh will pick them up
-  const wait = Math.max(0, lastRefreshAt + REFRESH_SPACING_MS - Date.now());
+  const now = Date.now();
+  const due = (kind) => (loadedAt.get(kind) ?? 0) + (KIND_SPACING_MS[kind] ?? 0);
+  const earliest = Math.min(...[...dirty].map(due));
+  const wait = Math.max(0, lastRefreshAt + REFRESH_SPACING_MS - now, earliest - now);
   refreshTimer = setTimeout(runRefresh, wait);
 }
 
@@ -220,8 +257,12 @@ async function runRefresh() {
   refreshTimer = null;
   refreshing = true;
   lastRefreshAt = Date.now();
-  const kinds = [...dirty];
-  dirty.clear();
+  const ready = (kind) => Date.now() >= (loadedAt.get(kind) ?? 0) + (KIND_SPACING_MS[kind] ?? 0);
+  const kinds = [...dirty].filter(ready);
+  for (const kind of kinds) {
+    dirty.delete(kind);
+    loadedAt.set(kind, Date.now());
+  }
   try {
     const loaded = await Promise.all(kinds.map(load));
     render(kinds.filter((_, i) => loaded[i]));
@@ -246,7 +287,13 @@ function affectedBy(action) {
     case 'dismiss':
       return ['actors'];
     case 'retire_node_id':
+    case 'record_operator_action':
+    case 'issue_token':
+    case 'revoke_token':
+    case 'bench_note':
       return [];
+    case 'report_actor_failed':
+      return ['actors'];
     case 'propose_move_up':
     case 'approve_move_up':
     case 'decline_move_up':
@@ -260,7 +307,7 @@ function affectedBy(action) {
     case 'clear_hazard':
     case 'escalate_hazard':
       return ['hazards'];
-    default: // reports, triage, escalation, mutual aid, plans
+    default: // reports, triage, escalation, mutual aid, plans, marks, notes
       return ['incidents'];
   }
 }
@@ -270,17 +317,25 @@ function affectedBy(action) {
 /**
  * Follows /v1/events; every applied command moves the indexes, so the
  * cluster is always re-read. EventSource cannot send an Authorization
- * header, so the stream is a fetch whose body is read as it arrives. When
- * it ends or fails (the node stopped, the token was revoked) the page polls
- * and tries again after STREAM_RETRY_MS; a 401 ends the session.
+ * header, so the stream is a fetch whose body is read as it arrives. A
+ * stream that ends (the node stopping) is opened again at once; one that
+ * breaks or falls silent past STREAM_SILENCE_MS (the node sends a
+ * keep-alive every 2 s) means its node is gone: the console moves to
+ * another member and resumes there after the last event it saw. Any other
+ * refusal is tried again after STREAM_RETRY_MS; a 401 ends the session.
  */
 async function followEvents() {
+  const controller = new AbortController();
+  const current = { controller, heardAt: Date.now(), live: false, moved: false };
+  stream = current;
+  let next = STREAM_RETRY_MS;
   try {
     // Resuming after the last event seen: the node sends what was missed
     // (or `lagged` when it no longer keeps it) instead of a full reload.
     const resume = lastEventId === null ? {} : { 'last-event-id': lastEventId };
-    const response = await fetch('/v1/events', {
+    const response = await fetch(serving.url('/v1/events'), {
       cache: 'no-store',
+      signal: controller.signal,
       headers: { accept: 'text/event-stream', ...authorization(session.token), ...resume },
     });
     if (response.status === 401) {
@@ -290,17 +345,84 @@ async function followEvents() {
     }
     if (response.ok && response.body) {
       setLive('live');
+      current.live = true;
+      streamDownAt = Infinity;
       if (lastEventId === null) {
         incidentsStale = true;
         requestRefresh(...ALL); // the first connection: read everything once
       }
-      await readEvents(response.body, onEvent);
+      await readEvents(response.body, onEvent, () => { current.heardAt = Date.now(); });
+      next = 0; // ended by the node (stopping): open it again at once
     }
   } catch {
-    // The node stopped answering, or the connection broke mid-stream.
+    // The node stopped answering, the connection broke, or it fell silent
+    // (unless the console already moved, which closed this stream).
+    setLive('polling');
+    if (!current.moved) await nodeLost(`node ${serving.nodeId}'s event stream broke or fell silent`);
+    next = 0;
   }
+  if (current.live) streamDownAt = Date.now();
+  current.live = false;
   setLive('polling');
-  setTimeout(followEvents, STREAM_RETRY_MS);
+  setTimeout(followEvents, next);
+}
+
+/** The open event stream: its abort switch, when it was last heard, whether it is live. */
+let stream = null;
+/** When the last live stream ended (0: none was ever live). */
+let streamDownAt = 0;
+
+/** Aborts a live stream that has been silent too long (its node is paused or cut off). */
+function watchStream() {
+  if (stream?.live && Date.now() - stream.heardAt > STREAM_SILENCE_MS) stream.controller.abort();
+}
+
+/** The move under way, if any: concurrent failures wait for the same one. */
+let moving = null;
+
+/** The serving node does not answer: move to another member (once for all who noticed). */
+function nodeLost(why) {
+  moving ??= moveNode(why).finally(() => {
+    moving = null;
+  });
+  return moving;
+}
+
+async function moveNode(why) {
+  data.servingReachable = false;
+  renderCluster(Date.now());
+  for (;;) {
+    const move = await serving.move(why);
+    if (move) {
+      data.servingReachable = true;
+      announceMove(move);
+      // A stream still open to the old node (paused, not dead) is closed;
+      // followEvents opens the next one on the new node.
+      if (stream) {
+        stream.moved = true;
+        stream.controller.abort();
+      }
+      // The stream resumes on the new node after the last event seen; the
+      // lists are read there again, the incidents only as the stream says.
+      requestRefresh(...everything().filter((kind) => kind !== 'incidents'));
+      return move;
+    }
+    errors.set('serving', `no member of the cluster answers (tried after: ${why}); trying again`);
+    renderErrors();
+    await new Promise((resolve) => setTimeout(resolve, MOVE_RETRY_MS));
+  }
+}
+
+/** Says on screen which node the console moved from and to, when and why. */
+function announceMove(move) {
+  errors.delete('serving');
+  renderErrors();
+  const note = document.getElementById('moved');
+  note.hidden = false;
+  note.dataset.from = move.from;
+  note.dataset.to = move.to;
+  note.textContent = `moved from node ${move.from} at ${clock(move.at)}: it stopped answering`;
+  note.title = move.why;
 }
 
 /** The log index of the last event received, sent as Last-Event-ID on reconnecting. */
@@ -310,11 +432,15 @@ function onEvent(type, data, id) {
   if (id) lastEventId = id;
   if (type === 'applied') {
     const applied = JSON.parse(data);
-    const kinds = affectedBy(applied.action);
+    // An effect is `"name"` or `{"name": {...}}`; a refusal changed nothing.
+    const [effect, detail] = typeof applied.effect === 'string'
+      ? [applied.effect, null]
+      : (Object.entries(applied.effect ?? {})[0] ?? [null, null]);
+    const kinds = effect === 'rejected' || effect === 'raft_internal' ? [] : affectedBy(applied.action);
     if (kinds.includes('incidents')) {
-      const effect = Object.values(applied.effect ?? {})[0];
-      if (effect?.incident_id != null) changedIncidents.add(effect.incident_id);
-      else incidentsStale = true;
+      const ids = detail?.incident_id != null ? [detail.incident_id] : (applied.incidents ?? []);
+      for (const id of ids) changedIncidents.add(id);
+      if (ids.length === 0) incidentsStale = true; // changed, but which is not said: read the board
     }
     requestRefresh('cluster', ...kinds);
   } else if (type === 'lagged') {
@@ -328,8 +454,9 @@ function onEvent(type, data, id) {
  * data, id)` for each event: `event:` names it, `data:` lines make its data,
  * `id:` its id (the log index), a blank line ends it, a line starting with `:` is a comment (the node's
  * keep-alive). Chunks may split lines anywhere, even a CR LF pair.
+ * `heard()` is called on every chunk (keep-alives included).
  */
-async function readEvents(body, dispatch) {
+async function readEvents(body, dispatch, heard) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let pending = '';
@@ -339,6 +466,7 @@ async function readEvents(body, dispatch) {
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    heard();
     pending += decoder.decode(value, { stream: true });
     // A CR at the very end may be the first half of a CR LF: wait for more.
     const lines = pending.split(/\r\n|\r(?!$)|\n/);
@@ -470,12 +598,16 @@ function selectIncident(id) {
   refreshDrawer(Date.now());
 }
 
-/** Uses the listed copy when the incident is among the latest; reads it alone otherwise. */
+/**
+ * The board holds incidents without their timelines: the drawer reads its
+ * incident whole, again only when the board shows a newer version of it.
+ */
 async function refreshDrawer(now) {
   const id = selectedId;
   const listed = data.incidents.find((incident) => incident.id === id);
-  if (listed) {
-    view.drawer.show(listed, now);
+  const shown = view.drawer.incident;
+  if (listed && shown?.id === id && shown.version === listed.version) {
+    view.drawer.show(shown, now);
     return;
   }
   try {
@@ -551,7 +683,7 @@ async function drillNode(id, action) {
       return {
         state: 'done',
         message: `node ${answer.node}: ${action} in ${answer.after_ms} ms (pid ${answer.pid}). It serves this console, ` +
-          'which will stop answering: open another node\'s console to watch the failover.',
+          'which will move to another node when it stops answering.',
       };
     }
     const pid = action === 'restart' ? answer.pid : answer.previous_pid;
@@ -742,6 +874,7 @@ async function startConsole() {
   wireControls();
   tick();
   setInterval(tick, TICK_MS);
+  setInterval(watchStream, STREAM_CHECK_MS);
   const district = await loadDistrict();
   data.district = district;
   errors.delete('district');
@@ -755,9 +888,10 @@ async function startConsole() {
   followEvents();
   // While the stream is live it says what changed; only the cluster's own
   // state (peers, lag) is re-read on the clock. Without it, everything is.
+  // A move to another node is not a gap: the stream resumes there.
   setInterval(() => {
-    if (document.getElementById('live').dataset.state === 'live') requestRefresh('cluster');
-    else {
+    if (stream?.live) requestRefresh('cluster');
+    else if (!moving && Date.now() - streamDownAt >= FALLBACK_REFRESH_MS) {
       incidentsStale = true;
       requestRefresh(...everything());
     }

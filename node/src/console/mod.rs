@@ -25,7 +25,9 @@
 //! nothing from elsewhere (no CDN, no map tiles), and the content security
 //! policy sent with it makes the browser refuse to, should that ever change.
 
-use axum::http::header;
+use std::future::ready;
+
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -102,45 +104,61 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("report.js"),
     },
     Asset {
+        path: "/console/serving.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("serving.js"),
+    },
+    Asset {
         path: "/console/favicon.svg",
         content_type: SVG,
         body: include_str!("favicon.svg"),
     },
 ];
 
-/// Only this node may be fetched from, scripts and styles come from files
-/// (no inline code), and the page may not be framed.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; \
-     frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+/// The page's Content-Security-Policy: only the cluster's members may be
+/// fetched from (`connect_src`: this node and the others, to move to one
+/// when this one stops answering), scripts and styles come from files (no
+/// inline code), and the page may not be framed.
+fn content_security_policy(connect_src: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src {connect_src}; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    )
+}
 
-/// The console's routes. They need no state, so they merge into a router of
-/// any state type.
-pub fn routes<S>() -> Router<S>
+/// The console's routes, whose page may connect to `connect_src` (the CSP
+/// sources of the cluster's members). They need no state, so they merge
+/// into a router of any state type.
+pub fn routes<S>(connect_src: &str) -> anyhow::Result<Router<S>>
 where
     S: Clone + Send + Sync + 'static,
 {
+    let policy = HeaderValue::from_str(&content_security_policy(connect_src))?;
     let redirect = || async { Redirect::to(CONSOLE_PATH) };
     let mut router = Router::new()
         .route("/", get(redirect))
         .route("/console", get(redirect));
     for asset in ASSETS {
-        router = router.route(asset.path, get(move || async move { serve(asset) }));
+        let policy = policy.clone();
+        router = router.route(asset.path, get(move || ready(serve(asset, policy.clone()))));
     }
-    router
+    Ok(router)
 }
 
-fn serve(asset: &'static Asset) -> Response {
-    (
+fn serve(asset: &'static Asset, policy: HeaderValue) -> Response {
+    let mut response = (
         [
             (header::CONTENT_TYPE, asset.content_type),
             // Revalidate on every load: after a node is upgraded its console
             // must match its API, never a cached older copy.
             (header::CACHE_CONTROL, "no-cache"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
         ],
         asset.body,
     )
-        .into_response()
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy);
+    response
 }
