@@ -5,9 +5,9 @@
 //! whose deadline passes with nobody on scene escalates outward.
 
 use cordon_consensus::ledger::{
-    Action, ApprovePlan, AssignUnit, Deadline, Envelope, Escalate, Incident, IncidentId,
-    IncidentStatus, Ledger, Message, PlanLine, PlanParts, ProposePlan, Ring, StationId,
-    TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
+    timer_due_ms, Action, AlertKind, ApprovePlan, AssignUnit, Deadline, Envelope, Escalate,
+    Incident, IncidentId, IncidentStatus, Ledger, Message, PlanLine, PlanParts, ProposePlan,
+    RaiseUnitTimer, Ring, StationId, TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
 
 use crate::actor::{batch_request_id, ActorState, DispatchActor, Handled};
@@ -414,20 +414,24 @@ async fn assign_lines(
     Ok(assigned)
 }
 
-/// The deadline watch: approves plans past their automatic-approval time and
-/// escalates incidents whose on-scene deadline passed with nobody on scene.
-/// It reads the ledger's index of open incidents' deadlines, so its work is
-/// the deadlines due, however many incidents were ever recorded.
+/// The deadline watch: approves plans past their automatic-approval time,
+/// escalates incidents whose on-scene deadline passed with nobody on scene,
+/// and raises the alert of a unit whose timer ran out. It reads the
+/// ledger's index of open incidents' deadlines, so its work is the
+/// deadlines due, however many incidents were ever recorded (and the
+/// roster's units, a fixed few hundred).
 async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), ProposeError> {
     let now_ms = actor.context.now_ms();
     let actions: Vec<(String, Action)> = {
         let applied = actor.context.node.ledger().read();
-        applied
+        let deadlines = applied
             .ledger
             .deadlines_due(now_ms)
             .filter_map(|(deadline, incident)| {
                 deadline_action(actor, state.epoch, deadline, incident)
-            })
+            });
+        deadlines
+            .chain(timers_due(actor, state.epoch, &applied.ledger, now_ms))
             .collect()
     };
     for (request_id, action) in actions {
@@ -440,6 +444,44 @@ async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), Propo
         }
     }
     Ok(())
+}
+
+/// The units' timers that ran out at `now_ms` (one per unit, on a unit
+/// without an alert): each raised on the unit's version read here.
+fn timers_due(
+    actor: &DispatchActor,
+    epoch: u64,
+    ledger: &Ledger,
+    now_ms: u64,
+) -> Vec<(String, Action)> {
+    let timing = &actor.context.timing;
+    let timers = [
+        (AlertKind::AckOverdue, timing.ack_timeout_ms),
+        (AlertKind::CheckInOverdue, timing.check_in_interval_ms),
+        (AlertKind::ParOverdue, timing.par_interval_ms),
+    ];
+    ledger
+        .units()
+        .filter(|unit| unit.alert.is_none())
+        .filter_map(|unit| {
+            let (kind, after_ms) = timers.into_iter().find(|(kind, after_ms)| {
+                timer_due_ms(unit, *kind, *after_ms).is_some_and(|due| due <= now_ms)
+            })?;
+            let request_id = format!(
+                "hub.e{epoch}.timer.{}.{}.v{}",
+                unit.id.0,
+                kind.name(),
+                unit.version
+            );
+            let action = Action::RaiseUnitTimer(RaiseUnitTimer {
+                unit_id: unit.id.clone(),
+                kind,
+                expected_version: unit.version,
+                after_ms,
+            });
+            Some((request_id, action))
+        })
+        .collect()
 }
 
 /// What the watch proposes for a deadline reached: the plan's approval, or

@@ -416,5 +416,26 @@ fn round_bounds(actors: &ActorTiming) -> Vec<Bounded> {
             60 * MINUTE_MS,
             "ms",
         ),
+        bounded(
+            "actors.ack_timeout_ms",
+            actors.ack_timeout_ms,
+            1_000,
+            60 * MINUTE_MS,
+            "ms",
+        ),
+        bounded(
+            "actors.check_in_interval_ms",
+            actors.check_in_interval_ms,
+            1_000,
+            24 * 60 * MINUTE_MS,
+            "ms",
+        ),
+        bounded(
+            "actors.par_interval_ms",
+            actors.par_interval_ms,
+            1_000,
+            24 * 60 * MINUTE_MS,
+            "ms",
+        ),
     ]
 }

@@ -318,6 +318,15 @@ pub struct ActorTiming {
     /// How often the forecaster re-forecasts the sensitive areas and looks
     /// at the hazard register's deadlines.
     pub forecast_interval_ms: u64,
+    /// A dispatched unit whose crew has not acknowledged within this long
+    /// raises an alert on the dispatchers' consoles.
+    pub ack_timeout_ms: u64,
+    /// A unit on scene this long without a check-in (or a status report)
+    /// raises an alert.
+    pub check_in_interval_ms: u64,
+    /// A special-operations team (ring 4) on scene owes a personnel
+    /// accountability report (PAR: a check-in) this often.
+    pub par_interval_ms: u64,
 }
 
 /// Whether rings propose move-ups, and who approves them.
@@ -371,6 +380,9 @@ impl Default for ActorTiming {
             move_up: MoveUpApproval::Off,
             move_up_interval_ms: 15_000,
             forecast_interval_ms: 60_000,
+            ack_timeout_ms: 60_000,
+            check_in_interval_ms: 20 * 60_000,
+            par_interval_ms: 10 * 60_000,
         }
     }
 }

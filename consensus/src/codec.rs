@@ -75,8 +75,10 @@ pub enum CodecError {
 /// has a unit's post say what set it (a move-up or a hazard's
 /// pre-position measure) and the measure say where its unit waits; 10
 /// adds notes and the acknowledgement of an unresourced wait (two actions,
-/// two timeline steps and the acknowledgement on the mark).
-pub const STORAGE_FORMAT_VERSION: u16 = 10;
+/// two timeline steps and the acknowledgement on the mark); 11 adds the
+/// field's voice and the unit timers (five actions, three timeline steps, a
+/// unit's status time, last check-in, alert and last clearing).
+pub const STORAGE_FORMAT_VERSION: u16 = 11;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -29,7 +29,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 7: crowd counts and the hazard register; storage format 8.
 /// 8: a pre-position measure says where its unit waits; storage format 9.
 /// 9: notes and acknowledgements of unresourced waits; storage format 10.
-pub const WIRE_VERSION: u16 = 9;
+/// 10: unit timers, alarms, check-ins and field notes; storage format 11.
+pub const WIRE_VERSION: u16 = 10;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

@@ -141,6 +141,12 @@ async fn start(
     Ok((control, client.with_token(feed_token), crowd))
 }
 
+/// The unit whose crew the demo's `officer-zhang` token plays on the field
+/// screen; the simulated field never moves it.
+const DEMO_FIELD_UNIT: &str = "bund-1-a";
+/// That crew's role.
+const DEMO_FIELD_ROLE: &str = "field:bund-1-a";
+
 /// The principal the demo's synthetic feed and simulated field act as.
 const DEMO_FEED_PRINCIPAL: &str = "demo-feed";
 /// The principal the demo's synthetic crowd counts come from.
@@ -160,7 +166,7 @@ async fn issue_demo_tokens(
         ("commander-qian", "commander"),
         ("dispatcher-li", "dispatcher"),
         ("bund-room", "station:bund"),
-        ("officer-zhang", "field:bund-1-a"),
+        ("officer-zhang", DEMO_FIELD_ROLE),
         ("gateway-110", "reporter:emergency_call"),
         ("operator-wang", "operator"),
         ("drill-team", "drill"),
@@ -406,7 +412,8 @@ async fn simulate_field(client: ApiClient) {
         let Ok(units) = client.get::<UnitList>("/v1/units", 0).await else {
             continue;
         };
-        for unit in &units.units {
+        // The field-screen unit is a person's: the simulation leaves it be.
+        for unit in units.units.iter().filter(|unit| unit.id != DEMO_FIELD_UNIT) {
             if let Some(update) = field.next_step(&client, unit).await {
                 let _ = client
                     .post::<Committed>(&format!("/v1/units/{}/status", unit.id), &update, 0)

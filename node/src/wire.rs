@@ -230,6 +230,17 @@ pub fn unit(unit: &Unit) -> cordon_api::units::Unit {
         ring: unit.ring.number(),
         status: name(&unit.status),
         next_statuses: unit.status.next_statuses().iter().map(name).collect(),
+        status_since_ms: unit.status_since_ms,
+        checked_in_ms: unit.checked_in_ms,
+        alert: unit
+            .alert
+            .as_ref()
+            .map(|alert| cordon_api::units::UnitAlert {
+                kind: alert.kind.name().to_owned(),
+                since_ms: alert.since_ms,
+                index: alert.index,
+                incident_id: alert.incident_id.map(|id| id.to_string()),
+            }),
         assigned_to: unit.assigned_to.map(|id| id.to_string()),
         lat: unit.position.lat(),
         lon: unit.position.lon(),

@@ -49,6 +49,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
+pub use actions::{timer_due_ms, CheckIn, ClearUnitAlert, FieldNote, RaiseAlarm, RaiseUnitTimer};
 pub use actions::{
     AcknowledgeUnresourced, Action, AddNote, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote,
     CancelIncident, CrowdReading, DeclineMoveUp, Dismiss, Escalate, IssueToken, LoadRoster,
@@ -72,9 +73,9 @@ pub use ids::{
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    Acknowledgement, ActorFailure, Applied, Assignment, Effect, Envelope, FacilityKind, Incident,
-    Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
-    Rejection, TimelineEntry, TimelineStep, Unit, Unresourced,
+    Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, Effect, Envelope, FacilityKind,
+    Incident, Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
+    Rejection, TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced,
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;

@@ -339,6 +339,22 @@ pub enum TimelineStep {
     Note,
     /// A person acknowledged the unresourced wait and owns it.
     UnresourcedAcknowledged,
+    /// A unit's crew acknowledged its assignment.
+    UnitAcknowledged {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// A unit asks the dispatcher's attention: a timer ran out (no
+    /// acknowledgement, no check-in, no PAR) or its crew pressed the alarm.
+    UnitAlert {
+        /// The unit.
+        unit_id: UnitId,
+    },
+    /// A dispatcher saw a unit's alert and cleared it.
+    UnitAlertCleared {
+        /// The unit.
+        unit_id: UnitId,
+    },
 }
 
 impl TimelineStep {
@@ -361,6 +377,9 @@ impl TimelineStep {
             TimelineStep::Unresourced => "unresourced",
             TimelineStep::Note => "note",
             TimelineStep::UnresourcedAcknowledged => "unresourced_acknowledged",
+            TimelineStep::UnitAcknowledged { .. } => "unit_acknowledged",
+            TimelineStep::UnitAlert { .. } => "unit_alert",
+            TimelineStep::UnitAlertCleared { .. } => "unit_alert_cleared",
         }
     }
 
@@ -370,7 +389,10 @@ impl TimelineStep {
             TimelineStep::Assigned { unit_id }
             | TimelineStep::EnRoute { unit_id }
             | TimelineStep::OnScene { unit_id }
-            | TimelineStep::UnitReleased { unit_id } => Some(unit_id),
+            | TimelineStep::UnitReleased { unit_id }
+            | TimelineStep::UnitAcknowledged { unit_id }
+            | TimelineStep::UnitAlert { unit_id }
+            | TimelineStep::UnitAlertCleared { unit_id } => Some(unit_id),
             _ => None,
         }
     }
@@ -594,6 +616,64 @@ pub struct Unit {
     /// Where it waits while idle, once a move-up gave it a post; none
     /// means its home in the district model.
     pub post: Option<crate::ledger::move_ups::UnitPost>,
+    /// When its status last changed, Unix ms (a report of the same status
+    /// with a new position does not change it).
+    pub status_since_ms: u64,
+    /// Its crew's last check-in (a PAR is one), Unix ms.
+    pub checked_in_ms: Option<u64>,
+    /// What asks the dispatcher's attention about it now, if anything.
+    pub alert: Option<UnitAlert>,
+    /// When a dispatcher last cleared an alert of it, Unix ms: its timers
+    /// run again from then.
+    pub alert_cleared_ms: Option<u64>,
+}
+
+/// Why a unit asks the dispatcher's attention.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Dispatched, and its crew has not acknowledged in time.
+    AckOverdue,
+    /// On scene past the check-in interval without a check-in.
+    CheckInOverdue,
+    /// A special-operations team on scene missed its personnel
+    /// accountability report (PAR).
+    ParOverdue,
+    /// Its crew pressed the alarm: officers need help.
+    Panic,
+}
+
+impl AlertKind {
+    /// Every kind, timers first.
+    pub const ALL: [AlertKind; 4] = [
+        AlertKind::AckOverdue,
+        AlertKind::CheckInOverdue,
+        AlertKind::ParOverdue,
+        AlertKind::Panic,
+    ];
+
+    /// Its name in the API and the trail (`ack_overdue`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            AlertKind::AckOverdue => "ack_overdue",
+            AlertKind::CheckInOverdue => "check_in_overdue",
+            AlertKind::ParOverdue => "par_overdue",
+            AlertKind::Panic => "panic",
+        }
+    }
+}
+
+/// A unit's alert: what, since when, and the incident it was on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitAlert {
+    /// Why.
+    pub kind: AlertKind,
+    /// When it was raised, Unix ms.
+    pub since_ms: u64,
+    /// The log index that raised it.
+    pub index: u64,
+    /// The incident the unit was assigned to, if any.
+    pub incident_id: Option<IncidentId>,
 }
 
 /// Where an actor runs.

@@ -181,6 +181,16 @@ impl Ledger {
             Action::AssignUnit(assign) => incident(assign.incident_id),
             Action::AddNote(note) => incident(note.incident_id),
             Action::AcknowledgeUnresourced(ack) => incident(ack.incident_id),
+            Action::RaiseAlarm(crate::ledger::RaiseAlarm { unit_id })
+            | Action::CheckIn(crate::ledger::CheckIn { unit_id })
+            | Action::ClearUnitAlert(crate::ledger::ClearUnitAlert { unit_id })
+            | Action::FieldNote(crate::ledger::FieldNote { unit_id, .. }) => Scope::Unit {
+                unit: unit_id.clone(),
+                station: self
+                    .units
+                    .get(unit_id)
+                    .and_then(|unit| unit.station.clone()),
+            },
             // Counts come from the risk-sensing net: its channel's reporters.
             Action::RecordCrowdCounts(_) => Scope::Report {
                 channel: Channel::RiskWarning,
@@ -283,6 +293,11 @@ mod tests {
             Action::EscalateHazard(_) =>     [Y, Y, Y, Y, Y, Y, Y],
             Action::AddNote(_) =>            [Y, Y, Y, Y, Y, Y, Y],
             Action::AcknowledgeUnresourced(_) => [Y, Y, Y, Y, Y, Y, Y],
+            Action::RaiseUnitTimer(_) =>     [N, Y, N, Y, N, N, N],
+            Action::RaiseAlarm(_) =>         [Y, Y, Y, Y, Y, Y, Y],
+            Action::CheckIn(_) =>            [Y, Y, Y, Y, Y, Y, Y],
+            Action::ClearUnitAlert(_) =>     [Y, Y, Y, Y, Y, Y, Y],
+            Action::FieldNote(_) =>          [Y, Y, Y, Y, Y, Y, Y],
         }
     }
 
@@ -496,6 +511,25 @@ mod tests {
             Action::AcknowledgeUnresourced(crate::ledger::AcknowledgeUnresourced {
                 incident_id: IncidentId(1),
             }),
+            Action::RaiseUnitTimer(crate::ledger::RaiseUnitTimer {
+                unit_id: UnitId("unit-1".into()),
+                kind: crate::ledger::AlertKind::AckOverdue,
+                expected_version: 1,
+                after_ms: 60_000,
+            }),
+            Action::RaiseAlarm(crate::ledger::RaiseAlarm {
+                unit_id: UnitId("unit-1".into()),
+            }),
+            Action::CheckIn(crate::ledger::CheckIn {
+                unit_id: UnitId("unit-1".into()),
+            }),
+            Action::ClearUnitAlert(crate::ledger::ClearUnitAlert {
+                unit_id: UnitId("unit-1".into()),
+            }),
+            Action::FieldNote(crate::ledger::FieldNote {
+                unit_id: UnitId("unit-1".into()),
+                text: "the door was forced".into(),
+            }),
         ]
     }
 
@@ -504,7 +538,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 34);
+        assert_eq!(names.len(), 39);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -6,8 +6,10 @@
 
 use super::audit;
 use super::command::Command;
-use super::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId, UnitId};
-use super::model::{Effect, Envelope, Incident, Message, Rejection, TimelineStep, Unit};
+use super::ids::{ActorId, IncidentId, IncidentStatus, Ring, StationId, UnitId, UnitStatus};
+use super::model::{
+    AlertKind, Effect, Envelope, Incident, Message, Rejection, TimelineStep, Unit, UnitAlert,
+};
 use super::Ledger;
 
 /// The context of one apply: index, time and origin of the command.
@@ -30,6 +32,24 @@ impl Step<'_> {
         unit.version += 1;
         unit.updated_at_ms = self.at_ms();
         unit.updated_index = self.index;
+    }
+
+    /// Sets a unit's status and stamps it; a new status starts its timers
+    /// afresh and ends a timer's alert (a crew's alarm stays until a
+    /// dispatcher clears it).
+    pub(crate) fn set_status(&self, unit: &mut Unit, status: UnitStatus) {
+        if unit.status != status {
+            unit.status = status;
+            unit.status_since_ms = self.at_ms();
+            if unit
+                .alert
+                .as_ref()
+                .is_some_and(|alert| alert.kind != AlertKind::Panic)
+            {
+                unit.alert = None;
+            }
+        }
+        self.stamp(unit);
     }
 }
 
@@ -138,6 +158,55 @@ impl Ledger {
 
     /// Sets the status the move allows, appends a timeline entry
     /// (hash-chained) and bumps the version.
+    /// Sets `unit_id`'s alert (a crew's alarm replaces any other) and says
+    /// so on the trail of the open incident it is assigned to.
+    pub(crate) fn raise_unit_alert(
+        &mut self,
+        step: &Step<'_>,
+        unit_id: &UnitId,
+        kind: AlertKind,
+        reason: String,
+    ) -> Effect {
+        let unit = self
+            .units
+            .get_mut(unit_id)
+            .expect("the caller checked the unit");
+        let incident_id = unit.assigned_to;
+        unit.alert = Some(UnitAlert {
+            kind,
+            since_ms: step.at_ms(),
+            index: step.index,
+            incident_id,
+        });
+        step.stamp(unit);
+        let version = unit.version;
+        let alert = TimelineStep::UnitAlert {
+            unit_id: unit_id.clone(),
+        };
+        self.record_on_open(step, incident_id, alert, reason);
+        Effect::UnitUpdated {
+            unit_id: unit_id.clone(),
+            version,
+        }
+    }
+
+    /// Records a step on `incident_id`'s trail when there is one and it is
+    /// still open (a closed incident's trail stays closed).
+    pub(crate) fn record_on_open(
+        &mut self,
+        step: &Step<'_>,
+        incident_id: Option<IncidentId>,
+        timeline_step: TimelineStep,
+        reason: String,
+    ) {
+        let Some(incident_id) = incident_id else {
+            return;
+        };
+        if let Ok(moving) = self.incident_stay(incident_id, "record a unit's alert") {
+            self.record(step, moving, timeline_step, reason);
+        }
+    }
+
     pub(crate) fn record(
         &mut self,
         step: &Step<'_>,

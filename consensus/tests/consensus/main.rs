@@ -13,4 +13,5 @@ mod snapshot;
 mod storage_suite;
 mod transport_identity;
 mod triage_batch;
+mod unit_alerts;
 mod unresourced;

@@ -11,19 +11,19 @@ use cordon_consensus::ledger::{
     RosterUnit, TimelineStep, TriageIncident, UnitId,
 };
 
-const INCIDENT: IncidentId = IncidentId(1);
+pub(crate) const INCIDENT: IncidentId = IncidentId(1);
 const RING_FOUR: ActorId = ActorId::Ring(Ring::SpecialPolice);
 
 /// A ledger and the next log index to apply at.
-struct Log {
-    ledger: Ledger,
+pub(crate) struct Log {
+    pub(crate) ledger: Ledger,
     index: u64,
 }
 
 impl Log {
     /// A ledger with one ring-3 and one ring-4 unit, ring 4's actor placed,
     /// and one assault reported and triaged to `ring` with `target_s`.
-    fn with_incident(ring: Ring, target_s: u32) -> Log {
+    pub(crate) fn with_incident(ring: Ring, target_s: u32) -> Log {
         let mut log = Log {
             ledger: Ledger::default(),
             index: 0,
@@ -69,7 +69,7 @@ impl Log {
     }
 
     /// Applies `action`, accepted or not.
-    fn try_apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
+    pub(crate) fn try_apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
         self.index += 1;
         let request_id = RequestId(format!("req-{}", self.index));
         let command = Command::new(request_id, at_ms, origin, action);
@@ -77,7 +77,7 @@ impl Log {
     }
 
     /// Applies `action`, which must be accepted.
-    fn apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
+    pub(crate) fn apply(&mut self, origin: Origin, action: Action, at_ms: u64) -> Applied {
         let applied = self.try_apply(origin, action, at_ms);
         assert!(
             !matches!(applied.effect, Effect::Rejected { .. }),
@@ -90,7 +90,7 @@ impl Log {
         self.apply(Origin::System { node: 1 }, action, 1_000)
     }
 
-    fn operator(&mut self, action: Action) -> Applied {
+    pub(crate) fn operator(&mut self, action: Action) -> Applied {
         self.apply(Origin::Operator, action, 2_000)
     }
 
@@ -104,7 +104,7 @@ impl Log {
         self.apply(origin, action, at_ms)
     }
 
-    fn steps(&self) -> Vec<&'static str> {
+    pub(crate) fn steps(&self) -> Vec<&'static str> {
         let incident = self.ledger.incident(INCIDENT).unwrap();
         incident.timeline.iter().map(|e| e.step.name()).collect()
     }
@@ -117,7 +117,7 @@ fn mark(reason: &str) -> Action {
     })
 }
 
-fn assign(unit: &str, breach: bool) -> Action {
+pub(crate) fn assign(unit: &str, breach: bool) -> Action {
     Action::AssignUnit(AssignUnit {
         incident_id: INCIDENT,
         unit_id: UnitId(unit.into()),

@@ -79,6 +79,15 @@ pub struct Unit {
     pub updated_at_ms: u64,
     /// The log index of its last change.
     pub updated_index: u64,
+    /// When its status last changed (Unix ms).
+    #[serde(default)]
+    pub status_since_ms: u64,
+    /// Its crew's last check-in (or PAR), Unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_in_ms: Option<u64>,
+    /// What asks the dispatcher's attention about it now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<UnitAlert>,
     /// Where it waits while idle since a move-up sent it there; absent:
     /// its home in the district model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,4 +113,43 @@ pub struct UnitPost {
     pub hazard_id: Option<u64>,
     /// When it was set (Unix ms).
     pub since_ms: u64,
+}
+
+/// A unit's alert on the dispatchers' consoles.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct UnitAlert {
+    /// `ack_overdue` (dispatched, not acknowledged in time),
+    /// `check_in_overdue` (on scene without a check-in), `par_overdue` (a
+    /// ring-4 team's PAR missed) or `panic` (its crew pressed the alarm).
+    pub kind: String,
+    /// When it was raised (Unix ms).
+    pub since_ms: u64,
+    /// The log index that raised it.
+    pub index: u64,
+    /// The incident the unit was on, e.g. `I-000042`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_id: Option<String>,
+}
+
+/// Body of `POST /v1/units/{id}/notes`: a note from the unit on the trail
+/// of the incident it is on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldNote {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The note, 1 to 2000 bytes.
+    #[schema(max_length = 2000)]
+    pub text: String,
+}
+
+/// Body of the unit's one-word requests (`check-in`, `alarm`,
+/// `alert/clear`), optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitRequest {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }

@@ -42,6 +42,7 @@ mod coverage;
 mod crowd;
 mod dispatch;
 mod drills;
+mod field;
 mod guard;
 mod hazards;
 mod http_telemetry;
@@ -239,6 +240,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
         route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
         route("/v1/units/{id}/status", Method::POST, Needs(Right::UpdateUnit), post(update_unit_status)),
+        route("/v1/units/{id}/check-in", Method::POST, Needs(Right::UpdateUnit), post(field::check_in)),
+        route("/v1/units/{id}/notes", Method::POST, Needs(Right::UpdateUnit), post(field::field_note)),
+        route("/v1/units/{id}/alarm", Method::POST, Needs(Right::UpdateUnit), post(field::raise_alarm)),
+        route("/v1/units/{id}/alert/clear", Method::POST, Needs(Right::Dispatch), post(field::clear_alert)),
         route("/v1/coverage", Method::GET, Needs(Right::Read), get(coverage)),
         route("/v1/move-ups", Method::GET, Needs(Right::Read), get(list_move_ups)),
         route("/v1/move-ups/{id}/approve", Method::POST, Needs(Right::ApproveMoveUp), post(approve_move_up)),
@@ -287,7 +292,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
         dispatch::acknowledge_unresourced,
-        units::list_units, units::update_unit_status, coverage::coverage,
+        units::list_units, units::update_unit_status, field::check_in, field::field_note,
+        field::raise_alarm, field::clear_alert, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
         crowd::record_counts, crowd::read_counts, crowd::list_sensors, crowd::forecast,
         hazards::list_hazards, hazards::report_hazard, hazards::push_hazard,

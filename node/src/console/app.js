@@ -22,6 +22,8 @@ import { DispatchActions } from './dispatch.js';
 import { Search } from './search.js';
 import { ReportForm } from './report.js';
 import { Serving } from './serving.js';
+import { AlertPanel } from './alerts.js';
+import { FieldScreen } from './field.js';
 
 const INCIDENTS_LISTED = 200;
 const REFRESH_SPACING_MS = 500;
@@ -278,6 +280,11 @@ function affectedBy(action) {
     case 'update_unit_status':
     case 'load_roster':
       return ['units', 'coverage'];
+    case 'raise_unit_timer':
+    case 'raise_alarm':
+    case 'check_in':
+    case 'clear_unit_alert':
+      return ['units', 'incidents']; // the alert list, and the trail of the unit's incident
     case 'assign_unit':
     case 'resolve_incident':
     case 'cancel_incident':
@@ -347,7 +354,8 @@ async function followEvents() {
       setLive('live');
       current.live = true;
       streamDownAt = Infinity;
-      if (lastEventId === null) {
+      if (view.field) view.field.refresh();
+      else if (lastEventId === null) {
         incidentsStale = true;
         requestRefresh(...ALL); // the first connection: read everything once
       }
@@ -404,7 +412,8 @@ async function moveNode(why) {
       }
       // The stream resumes on the new node after the last event seen; the
       // lists are read there again, the incidents only as the stream says.
-      requestRefresh(...everything().filter((kind) => kind !== 'incidents'));
+      if (view.field) view.field.refresh();
+      else requestRefresh(...everything().filter((kind) => kind !== 'incidents'));
       return move;
     }
     errors.set('serving', `no member of the cluster answers (tried after: ${why}); trying again`);
@@ -422,6 +431,7 @@ function announceMove(move) {
   note.dataset.from = move.from;
   note.dataset.to = move.to;
   note.textContent = `moved from node ${move.from} at ${clock(move.at)}: it stopped answering`;
+  document.getElementById('serving-node').textContent = `node ${move.to}`;
   note.title = move.why;
 }
 
@@ -430,6 +440,10 @@ let lastEventId = null;
 
 function onEvent(type, data, id) {
   if (id) lastEventId = id;
+  if (view.field) {
+    refreshField();
+    return;
+  }
   if (type === 'applied') {
     const applied = JSON.parse(data);
     // An effect is `"name"` or `{"name": {...}}`; a refusal changed nothing.
@@ -519,6 +533,7 @@ function render(kinds) {
 function renderUnits() {
   view.map.setUnits(data.units);
   renderStatusLegend(data.units);
+  view.alerts.render(data.units);
   // The drawer lists its incident's units with their statuses.
   if (selectedId) view.drawer.redraw();
 }
@@ -628,6 +643,16 @@ async function moveHazard(id, verb, body) {
   }
 }
 
+/** A dispatcher clears a unit's alert; the trail of its incident says who. */
+async function clearAlert(unitId) {
+  try {
+    const answer = await dispatchApi.post(`/v1/units/${encodeURIComponent(unitId)}/alert/clear`);
+    return { state: 'done', message: `cleared at log index ${answer.log_index}` };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
+  }
+}
+
 /** A commander approves or declines a move-up; the ledger records who and when. */
 async function decideMoveUp(id, verb) {
   try {
@@ -719,8 +744,12 @@ function showScreen(screen) {
   document.body.dataset.screen = screen;
   document.getElementById('login').hidden = screen !== 'login';
   document.getElementById('report-only').hidden = screen !== 'report-only';
-  for (const id of ['console', 'serving', 'live', 'district-name']) {
+  document.getElementById('field').hidden = screen !== 'field';
+  for (const id of ['console', 'district-name', 'search-box']) {
     document.getElementById(id).hidden = screen !== 'console';
+  }
+  for (const id of ['serving', 'live']) {
+    document.getElementById(id).hidden = screen !== 'console' && screen !== 'field';
   }
   document.getElementById('principal').hidden = screen === 'login';
 }
@@ -787,8 +816,39 @@ function start(token, who) {
     showScreen('report-only');
     return;
   }
+  // A unit's own terminal gets the field screen, not the dispatch board.
+  const units = roles.filter((role) => role.startsWith('field:')).map((role) => role.slice('field:'.length));
+  if (units.length === roles.length) {
+    showScreen('field');
+    document.getElementById('serving-node').textContent = `node ${who.node}`;
+    document.getElementById('serving-role').hidden = true;
+    startField(units[0]);
+    return;
+  }
   showScreen('console');
   startConsole();
+}
+
+/** The field screen of `unitId`: read now, and again whenever the stream says anything changed. */
+function startField(unitId) {
+  // The field screen reads and writes for itself (no board to refresh).
+  const fieldApi = { getJson, post: (path, body) => request('POST', path, body) };
+  view.field = new FieldScreen(document.getElementById('field'), fieldApi, unitId);
+  view.field.refresh();
+  // The members to move to if this node stops answering.
+  getJson('/v1/cluster').then((cluster) => serving.learn(cluster)).catch(() => {});
+  followEvents();
+  setInterval(watchStream, STREAM_CHECK_MS);
+}
+
+let fieldRefreshTimer = null;
+
+/** Re-reads the field screen at most every REFRESH_SPACING_MS. */
+function refreshField() {
+  fieldRefreshTimer ??= setTimeout(() => {
+    fieldRefreshTimer = null;
+    view.field.refresh();
+  }, REFRESH_SPACING_MS);
 }
 
 // ---------------------------------------------------------------- boot
@@ -856,6 +916,7 @@ async function startConsole() {
   view.cluster = new ClusterPanel({ drillNode });
   view.list = new IncidentList(selectIncident);
   view.moveUps = new MoveUpPanel(may('approve_move_up') ? decideMoveUp : null);
+  view.alerts = new AlertPanel(document.getElementById('alerts-panel'), may('dispatch') ? clearAlert : null, selectIncident);
   view.crowd = new CrowdChart(document.getElementById('crowd-chart'), document.getElementById('crowd-note'));
   view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null, () => data.units ?? []);
   view.drawer = new Drawer({

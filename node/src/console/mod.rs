@@ -109,6 +109,16 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("serving.js"),
     },
     Asset {
+        path: "/console/alerts.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("alerts.js"),
+    },
+    Asset {
+        path: "/console/field.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("field.js"),
+    },
+    Asset {
         path: "/console/favicon.svg",
         content_type: SVG,
         body: include_str!("favicon.svg"),

@@ -83,6 +83,7 @@ pub const FAMILIES: &[Family] = &[
     family("cordon_archive_batches_missing", Gauge, None, "Archived incident batches the index names and this node's store lacks"),
     family("cordon_incidents", Gauge, None, "Incidents in the ledger by status (archived ones included); the same on every node: aggregate with max"),
     family("cordon_incidents_unresourced", Gauge, None, "Open incidents no ring has a unit for"),
+    family("cordon_unit_alerts", Gauge, None, "Units with an alert, by kind: ack_overdue, check_in_overdue, par_overdue, panic"),
     family("cordon_incidents_reported_total", Counter, None, "Incidents reported, by channel; counted by the leader that applied them, so sum across nodes"),
     family("cordon_units", Gauge, None, "Units by status; the same on every node: aggregate with max"),
     family("cordon_report_to_assignment_seconds", Histogram(ASSIGNMENT_SECONDS), Some(Unit::Seconds), "Report to first assignment; recorded by the leader, so sum across nodes"),

@@ -211,9 +211,9 @@ pub async fn sample_gauges(node: std::sync::Arc<cordon_consensus::ConsensusNode>
 /// actor. Every node shows the same values (the ledger's, at its applied
 /// index): aggregate them across nodes with `max`, never `sum`.
 fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
-    use cordon_consensus::ledger::{IncidentStatus, UnitStatus};
+    use cordon_consensus::ledger::{AlertKind, IncidentStatus, UnitStatus};
     use std::collections::BTreeMap;
-    let (incidents, unresourced, units, pending) = {
+    let (incidents, unresourced, units, pending, alerts) = {
         let applied = node.ledger().read();
         let mut incidents: BTreeMap<String, usize> = IncidentStatus::ALL
             .iter()
@@ -233,16 +233,24 @@ fn sample_ledger_gauges(node: &cordon_consensus::ConsensusNode) {
             .iter()
             .map(|status| (status_name(status), 0))
             .collect();
+        let mut alerts: BTreeMap<&'static str, usize> =
+            AlertKind::ALL.iter().map(|kind| (kind.name(), 0)).collect();
         for unit in applied.ledger.units() {
             *units.entry(status_name(&unit.status)).or_default() += 1;
+            if let Some(alert) = &unit.alert {
+                *alerts.entry(alert.kind.name()).or_default() += 1;
+            }
         }
         let pending: Vec<(String, usize)> = applied
             .ledger
             .placements()
             .map(|(actor, _)| (actor.to_string(), applied.ledger.pending_for(actor).count()))
             .collect();
-        (incidents, unresourced, units, pending)
+        (incidents, unresourced, units, pending, alerts)
     };
+    for (kind, count) in alerts {
+        metrics::gauge!("cordon_unit_alerts", "kind" => kind).set(count as f64);
+    }
     for (status, count) in incidents {
         metrics::gauge!("cordon_incidents", "status" => status).set(count as f64);
     }

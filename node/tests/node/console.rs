@@ -51,6 +51,7 @@ use crate::support::{Cluster, TEST_PRINCIPAL, WAIT_MAX};
 
 mod bytes;
 mod failover;
+mod field;
 mod hand;
 
 const CHROMIUM: &str = "/usr/bin/chromium";

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::support::start_cluster;
 
 /// The series every node must expose once it has dispatched an incident.
-const EXPECTED_SERIES: [&str; 20] = [
+const EXPECTED_SERIES: [&str; 21] = [
     "cordon_raft_term",
     "cordon_raft_is_leader",
     "cordon_raft_leader_id",
@@ -27,6 +27,7 @@ const EXPECTED_SERIES: [&str; 20] = [
     "cordon_on_scene_target_breaches_total",
     "cordon_incidents",
     "cordon_incidents_unresourced",
+    "cordon_unit_alerts",
     "cordon_units",
     "cordon_archive_batches_missing",
 ];

@@ -42,7 +42,10 @@ pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{ApprovePlan, ProposePlan};
-pub use units::{AssignUnit, LoadRoster, RosterUnit, UpdateUnitStatus};
+pub use units::{
+    timer_due_ms, AssignUnit, CheckIn, ClearUnitAlert, FieldNote, LoadRoster, RaiseAlarm,
+    RaiseUnitTimer, RosterUnit, UpdateUnitStatus,
+};
 
 use super::model::Rejection;
 use super::permission::Proposers;
@@ -141,6 +144,16 @@ pub enum Action {
     AddNote(AddNote),
     /// A person owns an unresourced incident's wait.
     AcknowledgeUnresourced(AcknowledgeUnresourced),
+    /// The hub: a unit's timer ran out.
+    RaiseUnitTimer(RaiseUnitTimer),
+    /// A unit's crew pressed the alarm.
+    RaiseAlarm(RaiseAlarm),
+    /// A unit's crew checks in (a PAR).
+    CheckIn(CheckIn),
+    /// A dispatcher clears a unit's alert.
+    ClearUnitAlert(ClearUnitAlert),
+    /// A unit's crew writes on its incident's trail.
+    FieldNote(FieldNote),
 }
 
 impl Action {
@@ -181,6 +194,11 @@ impl Action {
             Action::EscalateHazard(action) => action,
             Action::AddNote(action) => action,
             Action::AcknowledgeUnresourced(action) => action,
+            Action::RaiseUnitTimer(action) => action,
+            Action::RaiseAlarm(action) => action,
+            Action::CheckIn(action) => action,
+            Action::ClearUnitAlert(action) => action,
+            Action::FieldNote(action) => action,
         }
     }
 
@@ -221,7 +239,12 @@ impl Action {
             | Action::ClearHazard(_)
             | Action::EscalateHazard(_)
             | Action::AddNote(_)
-            | Action::AcknowledgeUnresourced(_) => false,
+            | Action::AcknowledgeUnresourced(_)
+            | Action::RaiseUnitTimer(_)
+            | Action::RaiseAlarm(_)
+            | Action::CheckIn(_)
+            | Action::ClearUnitAlert(_)
+            | Action::FieldNote(_) => false,
         }
     }
 

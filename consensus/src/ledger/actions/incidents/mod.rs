@@ -53,8 +53,7 @@ fn close(
         if let Some(unit) = ledger.units.get_mut(unit_id) {
             if unit.assigned_to == Some(incident_id) {
                 unit.assigned_to = None;
-                unit.status = released;
-                step.stamp(unit);
+                step.set_status(unit, released);
             }
         }
     }

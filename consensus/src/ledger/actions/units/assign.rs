@@ -49,9 +49,8 @@ impl Rules for AssignUnit {
         let (moving, target_s) = self.check_state(ledger)?;
         let unit = ledger.units.get_mut(unit_id).expect("checked above");
         let unit_ring = unit.ring;
-        unit.status = UnitStatus::Dispatched;
         unit.assigned_to = Some(incident_id);
-        step.stamp(unit);
+        step.set_status(unit, UnitStatus::Dispatched);
         let incident = ledger.incident_mut(incident_id).expect("checked above");
         incident.units.push(unit_id.clone());
         incident.assignments.push(Assignment {

@@ -93,6 +93,10 @@ impl Rules for LoadRoster {
                     updated_at_ms: step.at_ms(),
                     updated_index: step.index,
                     post: None,
+                    status_since_ms: step.at_ms(),
+                    checked_in_ms: None,
+                    alert: None,
+                    alert_cleared_ms: None,
                 },
             );
         }

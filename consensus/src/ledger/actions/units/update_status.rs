@@ -60,11 +60,10 @@ impl Rules for UpdateUnitStatus {
             None => None,
         };
         let unit = ledger.units.get_mut(&self.unit_id).expect("checked above");
-        unit.status = self.status;
         if let Some(position) = self.position {
             unit.position = position;
         }
-        step.stamp(unit);
+        step.set_status(unit, self.status);
         if releases {
             unit.assigned_to = None;
         }
@@ -159,6 +158,13 @@ impl UpdateUnitStatus {
                 unit_id: unit_id.clone(),
             };
             Some((moving, released, reason))
+        } else if status == UnitStatus::Acknowledged && ledger.units[unit_id].status != status {
+            // The crew confirmed the assignment: the trail says when.
+            let moving = ledger.incident_stay(incident_id, "acknowledge an assignment")?;
+            let acknowledged = TimelineStep::UnitAcknowledged {
+                unit_id: unit_id.clone(),
+            };
+            Some((moving, acknowledged, reason))
         } else {
             let next = match status {
                 UnitStatus::EnRoute => Some(IncidentStatus::EnRoute),

@@ -1,0 +1,130 @@
+// The field screen: one unit's phone-sized page for a caller whose role is
+// `field:<unit>`. Its assignment arrives live (the event stream says when
+// to read again); the status buttons are the moves the unit state machine
+// allows now (`next_statuses`); the crew checks in (a ring-4 team's PAR),
+// writes notes on its incident's trail, and has an alarm that asks twice.
+
+import { clock, el, words } from './format.js';
+
+/** How long the alarm button waits for its second press, ms. */
+const ALARM_CONFIRM_MS = 5000;
+/** Statuses a crew reports by a big button, with their labels. */
+const STATUS_LABEL = {
+  acknowledged: 'Acknowledge',
+  en_route: 'En route',
+  on_scene: 'On scene',
+  transporting: 'Transporting',
+  returning: 'Returning',
+  available: 'Available',
+  out_of_service: 'Out of service',
+};
+
+export class FieldScreen {
+  /** `api` is {getJson(path), post(path, body)} as the logged-in crew. */
+  constructor(root, api, unitId) {
+    this.root = root;
+    this.api = api;
+    this.unitId = unitId;
+    this.unit = null;
+    this.incident = null;
+    this.outcome = null;
+    this.alarmArmedUntil = 0;
+    this.note = el('textarea', { id: 'field-note-text', rows: 2, maxlength: 2000, placeholder: 'note for the incident (what you found)' });
+  }
+
+  /** Reads the unit and its incident again, then draws. */
+  async refresh() {
+    try {
+      const units = (await this.api.getJson('/v1/units')).units;
+      this.unit = units.find((unit) => unit.id === this.unitId) ?? null;
+      const id = this.unit?.assigned_to;
+      this.incident = id ? await this.api.getJson(`/v1/incidents/${encodeURIComponent(id)}`) : null;
+    } catch (error) {
+      this.outcome = { state: 'failed', message: error.message };
+    }
+    this.render();
+  }
+
+  render() {
+    const unit = this.unit;
+    if (!unit) {
+      this.root.replaceChildren(el('p', { class: 'error', text: `Unit ${this.unitId} is not on the roster.` }));
+      return;
+    }
+    this.root.dataset.status = unit.status;
+    this.root.dataset.assignedTo = unit.assigned_to ?? '';
+    const parts = [
+      el('header', { class: 'field-head' }, el('h2', { text: unit.id }),
+        el('span', { id: 'field-status', class: `badge unit-${unit.status}`, text: words(unit.status) })),
+      unit.alert ? el('p', { id: 'field-alert', class: 'error', text: `Alert: ${words(unit.alert.kind)} since ${clock(unit.alert.since_ms)}` }) : null,
+      this.assignment(),
+      this.buttons(unit),
+      this.outcome ? el('p', { id: 'field-result', class: this.outcome.state === 'failed' ? 'error' : 'muted', role: 'status', text: this.outcome.message }) : null,
+      this.alarm(),
+    ];
+    this.root.replaceChildren(...parts.filter((part) => part !== null));
+  }
+
+  /** The incident the unit is on: what, where, and the notes so far. */
+  assignment() {
+    const incident = this.incident;
+    if (!incident) return el('p', { id: 'field-idle', class: 'muted', text: 'No assignment: waiting for dispatch.' });
+    const mine = incident.assignments.filter((a) => a.unit_id === this.unitId).at(-1);
+    const notes = incident.timeline.filter((entry) => entry.step === 'note');
+    const send = el('button', { type: 'button', id: 'field-note', text: 'Send note' });
+    send.addEventListener('click', () => {
+      const text = this.note.value.trim();
+      if (text) this.write(`/v1/units/${encodeURIComponent(this.unitId)}/notes`, { text }, 'Note sent', () => { this.note.value = ''; });
+    });
+    return el('section', { id: 'field-assignment', 'data-id': incident.id, class: 'card' },
+      el('h3', { text: `${incident.id} · ${words(incident.kind)} · priority ${incident.priority}` }),
+      el('p', { class: 'field-where', text: incident.address ?? `${incident.lat.toFixed(5)}, ${incident.lon.toFixed(5)}` }),
+      incident.description ? el('p', { text: incident.description }) : null,
+      mine ? el('p', { class: 'muted', text: `ETA ${mine.eta_s} s, target ${mine.target_s} s; on scene by ${clock(incident.on_scene_deadline_ms)}` }) : null,
+      notes.length ? el('ul', { class: 'field-notes' }, ...notes.map((entry) => el('li', { text: `${clock(entry.at_ms)} ${entry.reason}` }))) : null,
+      el('div', { class: 'field-note' }, this.note, send));
+  }
+
+  /** The statuses the unit may report now, the check-in (a PAR for ring 4). */
+  buttons(unit) {
+    const statuses = unit.next_statuses.filter((status) => STATUS_LABEL[status]).map((status) => {
+      const button = el('button', { type: 'button', class: 'field-button', id: `status-${status}`, 'data-status': status, text: STATUS_LABEL[status] });
+      button.addEventListener('click', () => this.write(
+        `/v1/units/${encodeURIComponent(unit.id)}/status`, { status, expected_version: unit.version }, words(status)));
+      return button;
+    });
+    const checkIn = el('button', { type: 'button', class: 'field-button', id: 'check-in', text: unit.ring === 4 ? 'PAR: all accounted' : 'Check in' });
+    checkIn.addEventListener('click', () => this.write(`/v1/units/${encodeURIComponent(unit.id)}/check-in`, undefined, 'Checked in'));
+    return el('div', { class: 'field-buttons' }, ...statuses, checkIn);
+  }
+
+  /** The alarm: the first press arms it, a second within 5 s raises it. */
+  alarm() {
+    const armed = Date.now() < this.alarmArmedUntil;
+    const button = el('button', { type: 'button', id: 'alarm', class: `alarm${armed ? ' armed' : ''}`, text: armed ? 'Press again: raise the ALARM' : 'Alarm (officers need help)' });
+    button.addEventListener('click', () => {
+      if (Date.now() < this.alarmArmedUntil) {
+        this.alarmArmedUntil = 0;
+        this.write(`/v1/units/${encodeURIComponent(this.unitId)}/alarm`, undefined, 'ALARM raised');
+      } else {
+        this.alarmArmedUntil = Date.now() + ALARM_CONFIRM_MS;
+        this.render();
+        setTimeout(() => this.render(), ALARM_CONFIRM_MS);
+      }
+    });
+    return button;
+  }
+
+  async write(path, body, done, after) {
+    this.outcome = { state: 'pending', message: 'sending…' };
+    this.render();
+    try {
+      const answer = await this.api.post(path, body);
+      this.outcome = { state: 'done', message: `${done} at log index ${answer.log_index}.` };
+      after?.();
+    } catch (error) {
+      this.outcome = { state: 'failed', message: error.message };
+    }
+    await this.refresh();
+  }
+}
