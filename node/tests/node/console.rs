@@ -47,8 +47,9 @@ use tokio::process::{Child, ChildStdin, Command};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::support::{Cluster, TEST_PRINCIPAL, WAIT_MAX};
+use crate::support::{Cluster, WAIT_MAX};
 
+mod board;
 mod bytes;
 mod failover;
 mod field;
@@ -299,33 +300,36 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .save(&first, &artifacts, "3c-crowd-and-hazards")
         .await;
 
-    // Phase 7d: the dispatcher's hand: the search box opens an incident by
-    // its number; the report form reports a theft at a street found by
-    // name; its drawer sends a recommended unit and keeps a note, both on
-    // the trail under the logged-in principal.
-    hand::search_opens_an_incident(&mut browser, &first, &ordinary[1]).await;
-    let reported = hand::report_from_the_form(&mut browser, &first).await;
+    // Phase 7d: a dispatcher's desk at 1280x720 (a dispatcher who may also
+    // drill): the search box opens an incident by its number; the report
+    // form reports a theft at a street found by name; its drawer sends a
+    // recommended unit and keeps a note, both on the trail under the
+    // dispatcher's name.
+    let desk = hand::dispatchers_desk(&mut browser, &cluster, &leader_url).await;
+    hand::search_opens_an_incident(&mut browser, &desk, &ordinary[1]).await;
+    let reported = hand::report_from_the_form(&mut browser, &desk).await;
     hand::assign_and_note_from_the_drawer(
         &mut browser,
-        &first,
+        &desk,
         &cluster,
         &reported,
-        TEST_PRINCIPAL,
+        hand::DISPATCHER,
     )
     .await;
     browser
-        .save(&first, &artifacts, "3d-dispatch-from-the-drawer")
+        .save(&desk, &artifacts, "3d-dispatch-from-the-drawer")
         .await;
-    browser.assert_clean(&first, &leader_url);
+    browser.assert_clean(&desk, &leader_url);
 
-    // Phase 8: kill the leader with the Kill button of its row in its own
-    // console; the answer arrives before the kill; within 5 s the console
-    // says it moved to another member, then shows the new leader and keeps
-    // following the cluster from the stream where it left off.
+    // Phase 8: kill the leader with the Kill button of its row in the
+    // dispatcher's console it serves; the answer arrives before the kill;
+    // within 5 s the console says it moved to another member, then shows
+    // the new leader and keeps following the cluster from the stream where
+    // it left off.
     let new_leader =
-        failover::console_moves_when_its_node_dies(&mut browser, &first, &cluster, leader).await;
+        failover::console_moves_when_its_node_dies(&mut browser, &desk, &cluster, leader).await;
     browser
-        .save(&first, &artifacts, "3e-moved-after-leader-kill")
+        .save(&desk, &artifacts, "3e-moved-after-leader-kill")
         .await;
 
     // Phase 9: a new incident is assigned and shows on the new leader's own console.

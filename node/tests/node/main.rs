@@ -4,7 +4,6 @@
 mod access;
 mod archive;
 mod bad_input;
-mod board;
 mod cli_errors;
 mod console;
 mod crowd;

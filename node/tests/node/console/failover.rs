@@ -107,6 +107,14 @@ async fn kill_from_console(
     cluster: &Cluster<DrillControl>,
     leader: u64,
 ) -> Instant {
+    let button = format!("#members button.drill[data-node=\"{leader}\"][data-action=\"kill\"]");
+    browser
+        .wait_for(
+            page,
+            "the leader's Kill button",
+            &format!("!!document.querySelector('{button}')"),
+        )
+        .await;
     browser
         .eval(page, &format!(
             "document.querySelector('#members button.drill[data-node=\"{leader}\"][data-action=\"kill\"]').click()"

@@ -10,6 +10,44 @@ use cordon_node::drill_control::DrillControl;
 use super::{Browser, Page};
 use crate::support::Cluster;
 
+/// The dispatcher of the desk phases (a dispatcher who may also drill).
+pub(super) const DISPATCHER: &str = "dispatcher-li";
+
+/// A dispatcher's console on `base` at 1280x720, logged in, its board and
+/// drill buttons drawn.
+pub(super) async fn dispatchers_desk(
+    browser: &mut Browser,
+    cluster: &Cluster<DrillControl>,
+    base: &str,
+) -> Page {
+    let token = cluster
+        .processes
+        .processes()
+        .lock()
+        .await
+        .issue_token(DISPATCHER, &["dispatcher", "drill"])
+        .await
+        .unwrap();
+    let desk = browser.open(base).await;
+    let size = serde_json::json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false });
+    browser
+        .call(Some(&desk), "Emulation.setDeviceMetricsOverride", size)
+        .await;
+    let caller = browser.log_in(&desk, &token).await;
+    assert_eq!(caller, format!("{DISPATCHER} (dispatcher, drill)"));
+    browser
+        .wait_for(
+            &desk,
+            "the desk's board and drill buttons",
+            "\
+            document.getElementById('live').dataset.state === 'live' && \
+            document.querySelectorAll('#members button.drill').length > 0 && \
+            document.querySelectorAll('#incident-list tbody tr').length > 0",
+        )
+        .await;
+    desk
+}
+
 /// Types `text` into the input `selector` as a person would (an input event).
 fn type_js(selector: &str, text: &str) -> String {
     format!(

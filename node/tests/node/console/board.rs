@@ -1,10 +1,12 @@
 //! Every open incident stays on the board: an incident still open behind
 //! 500 newer ones is listed by `GET /v1/incidents?status=open` (what the
-//! console loads), though the newest 500 do not hold it.
+//! console loads), though the newest 500 do not hold it, and a console in
+//! a real browser at 1280x720 shows it in its queue and on its map.
 
 use cordon_api::incidents::{Committed, IncidentList};
 use serde_json::json;
 
+use super::{artifacts_dir, Browser, CHROMIUM};
 use crate::support::start_cluster;
 
 /// Newer incidents reported and cancelled after the open one.
@@ -59,4 +61,32 @@ async fn an_old_open_incident_is_on_the_board_behind_500_newer_ones() {
         .iter()
         .all(|i| i.status != "cancelled" && i.status != "resolved"));
     assert!(refused.to_string().contains("or open"), "{refused}");
+
+    // Phase 3: a console at 1280x720 has it in its queue and on its map.
+    let artifacts = artifacts_dir();
+    let Some(mut browser) = Browser::launch(&artifacts).await else {
+        eprintln!("board test: SKIPPED the browser part: {CHROMIUM} does not exist (install it with `apt-get install -y chromium`)");
+        return;
+    };
+    let base = cluster.client.urls()[0].clone();
+    let page = browser.open(&base).await;
+    let size = json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false });
+    browser
+        .call(Some(&page), "Emulation.setDeviceMetricsOverride", size)
+        .await;
+    browser.log_in(&page, cluster.token()).await;
+    browser
+        .wait_for(
+            &page,
+            "the old open incident in the queue and on the map",
+            &format!(
+                "!!document.querySelector('#incident-list tr[data-id=\"{old}\"]') && \
+             !!document.querySelector('#map .incident[data-id=\"{old}\"]')"
+            ),
+        )
+        .await;
+    browser
+        .save(&page, &artifacts, "7-old-open-incident-on-the-board")
+        .await;
+    browser.assert_clean(&page, &base);
 }
