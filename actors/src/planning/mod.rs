@@ -59,7 +59,7 @@ pub use geometry::{LocalFrame, LocalPoint};
 pub use index::{GridIndex, Nearby};
 pub use mobilisation::{cordon_points, plan, FacilityEta, MobilisationPlan, PlanLine, Shortfall};
 pub use recommend::{Recommended, RECOMMENDED_PER_RING_MAX};
-pub use router::{Address, CrowdRegime, LocalTime, StreetRouter, Travel};
+pub use router::{Address, CrowdRegime, LocalTime, RouteTrace, StreetRouter, Travel};
 pub use run_cards::{
     in_sensitive_area, triage, AreaCondition, InvalidRunCard, RingResponse, Role, RunCard,
     RunCardTable, Triage,

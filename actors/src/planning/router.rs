@@ -815,8 +815,10 @@ impl<'r> Travel<'r> {
 }
 
 mod address;
+mod trace;
 
 pub use address::Address;
+pub use trace::RouteTrace;
 
 #[cfg(test)]
 mod tests;

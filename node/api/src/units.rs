@@ -153,3 +153,21 @@ pub struct UnitRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
 }
+
+/// `GET /v1/units/{id}/route`: the way for a unit to its incident by the
+/// streets now (its travel mode, the crowds of the hour).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct UnitRoute {
+    /// The unit.
+    pub unit_id: String,
+    /// The incident it is assigned to.
+    pub incident_id: String,
+    /// How it travels: `foot`, `e_bike`, `e_cart` or `car`.
+    pub mode: String,
+    /// Seconds on the way by the streets (no turnout).
+    pub travel_s: u32,
+    /// The way, `[lat, lon]` WGS-84 degrees, from the unit to the scene.
+    pub points: Vec<[f64; 2]>,
+    /// The streets to take, in order.
+    pub streets: Vec<String>,
+}

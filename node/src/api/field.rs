@@ -7,13 +7,13 @@ use axum::extract::{Path, State};
 use axum::Extension;
 use axum::Json;
 use cordon_api::incidents::Committed;
-use cordon_api::units::{FieldNote, UnitRequest};
+use cordon_api::units::{FieldNote, UnitRequest, UnitRoute};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{self, Action, Command, UnitId};
 use cordon_consensus::node::unix_millis;
 
 use super::{
-    admit, body, commit, committed, optional_body, request_id, ApiResult, ApiState, Caller,
+    admit, body, commit, committed, optional_body, request_id, ApiResult, ApiState, Caller, Failure,
 };
 
 /// Proposes `action` for the caller under the request id it sent.
@@ -123,4 +123,87 @@ pub(super) async fn field_note(
         text: note.text,
     });
     propose(&state, &caller, note.request_id, action).await
+}
+
+/// The way for a unit to the incident it is assigned to, by the streets
+/// now (its travel mode, the crowds of the hour): the points to draw and
+/// the streets in order (linearizable read).
+#[utoipa::path(get, path = "/v1/units/{id}/route", tag = "units",
+    params(("id" = String, Path, description = "Unit id, e.g. bund-1-a")),
+    responses(
+        (status = 200, description = "The route", body = UnitRoute),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn unit_route(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<UnitRoute>> {
+    let _permit = admit(&state)?;
+    state.node.read_barrier().await?;
+    let context = state.actors.context().clone();
+    let (from, to, incident_id) = route_ends(&state, &id)?;
+    let Some(known) = context.district.unit(&id) else {
+        return Err(Failure::bad_input(format!(
+            "unit {id:?} is not in the district model"
+        )));
+    };
+    let mode = known.travel_mode;
+    let travel = context.travel_now();
+    let Some(trace) = travel.travel().trace(&from, &to, mode) else {
+        return Err(Failure::new(
+            axum::http::StatusCode::CONFLICT,
+            "no_route",
+            format!("no way for {id} by {} now: the crowds or closures shut every street; send it on foot or another unit", crate::wire::name(&mode)),
+        ));
+    };
+    Ok(Json(UnitRoute {
+        unit_id: id,
+        incident_id: incident_id.to_string(),
+        mode: crate::wire::name(&mode),
+        travel_s: trace.seconds,
+        points: trace
+            .points
+            .iter()
+            .map(|point| [point.lat, point.lon])
+            .collect(),
+        streets: trace.streets,
+    }))
+}
+
+/// Where unit `id` is and where its incident is, or why it has no route.
+fn route_ends(
+    state: &ApiState,
+    id: &str,
+) -> ApiResult<(
+    cordon_config::district::LatLon,
+    cordon_config::district::LatLon,
+    ledger::IncidentId,
+)> {
+    use cordon_config::district::LatLon;
+    let applied = state.node.ledger().read();
+    let Some(unit) = applied.ledger.unit(&UnitId(id.to_owned())) else {
+        let message = format!("no unit {id}: list units with GET /v1/units");
+        return Err(Failure::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "not_found",
+            message,
+        ));
+    };
+    let incident = unit
+        .assigned_to
+        .and_then(|incident_id| applied.ledger.incident(incident_id));
+    let Some(incident) = incident else {
+        let message = format!("unit {id} is not assigned to an open incident: it has no route");
+        return Err(Failure::new(
+            axum::http::StatusCode::CONFLICT,
+            "no_assignment",
+            message,
+        ));
+    };
+    let at = |position: &ledger::Position| LatLon::new(position.lat(), position.lon());
+    Ok((
+        at(&unit.position),
+        at(&incident.report.location),
+        incident.id,
+    ))
 }

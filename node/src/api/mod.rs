@@ -205,6 +205,7 @@ pub struct ApiRoute {
 /// holds which right). The router is built from it, the OpenAPI document is
 /// checked against it, and `cordon routes` prints it, so they cannot drift.
 #[rustfmt::skip] // reason: the table reads as rows
+#[expect(clippy::too_many_lines, reason = "the route table: one row per route, read as one")]
 pub fn api_routes() -> Vec<ApiRoute> {
     use actors::{list_actors, local_actors};
     use cluster::{
@@ -240,6 +241,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
         route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
         route("/v1/units/{id}/status", Method::POST, Needs(Right::UpdateUnit), post(update_unit_status)),
+        route("/v1/units/{id}/route", Method::GET, Needs(Right::Read), get(field::unit_route)),
         route("/v1/units/{id}/check-in", Method::POST, Needs(Right::UpdateUnit), post(field::check_in)),
         route("/v1/units/{id}/notes", Method::POST, Needs(Right::UpdateUnit), post(field::field_note)),
         route("/v1/units/{id}/alarm", Method::POST, Needs(Right::UpdateUnit), post(field::raise_alarm)),
@@ -293,7 +295,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
         dispatch::acknowledge_unresourced,
         units::list_units, units::update_unit_status, field::check_in, field::field_note,
-        field::raise_alarm, field::clear_alert, coverage::coverage,
+        field::raise_alarm, field::clear_alert, field::unit_route, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,
         crowd::record_counts, crowd::read_counts, crowd::list_sensors, crowd::forecast,
         hazards::list_hazards, hazards::report_hazard, hazards::push_hazard,

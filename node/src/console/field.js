@@ -4,7 +4,7 @@
 // allows now (`next_statuses`); the crew checks in (a ring-4 team's PAR),
 // writes notes on its incident's trail, and has an alarm that asks twice.
 
-import { clock, el, words } from './format.js';
+import { clock, el, svg, words } from './format.js';
 
 /** How long the alarm button waits for its second press, ms. */
 const ALARM_CONFIRM_MS = 5000;
@@ -27,6 +27,7 @@ export class FieldScreen {
     this.unitId = unitId;
     this.unit = null;
     this.incident = null;
+    this.route = null; // GET /v1/units/{id}/route, or {error}
     this.outcome = null;
     this.alarmArmedUntil = 0;
     this.note = el('textarea', { id: 'field-note-text', rows: 2, maxlength: 2000, placeholder: 'note for the incident (what you found)' });
@@ -39,6 +40,7 @@ export class FieldScreen {
       this.unit = units.find((unit) => unit.id === this.unitId) ?? null;
       const id = this.unit?.assigned_to;
       this.incident = id ? await this.api.getJson(`/v1/incidents/${encodeURIComponent(id)}`) : null;
+      this.route = id ? await this.api.getJson(`/v1/units/${encodeURIComponent(this.unitId)}/route`).catch((error) => ({ error: error.reason })) : null;
     } catch (error) {
       this.outcome = { state: 'failed', message: error.message };
     }
@@ -81,8 +83,20 @@ export class FieldScreen {
       el('p', { class: 'field-where', text: incident.address ?? `${incident.lat.toFixed(5)}, ${incident.lon.toFixed(5)}` }),
       incident.description ? el('p', { text: incident.description }) : null,
       mine ? el('p', { class: 'muted', text: `ETA ${mine.eta_s} s, target ${mine.target_s} s; on scene by ${clock(incident.on_scene_deadline_ms)}` }) : null,
+      this.routeView(),
       notes.length ? el('ul', { class: 'field-notes' }, ...notes.map((entry) => el('li', { text: `${clock(entry.at_ms)} ${entry.reason}` }))) : null,
       el('div', { class: 'field-note' }, this.note, send));
+  }
+
+  /** The way to the scene by the streets now: the streets in order and a sketch of the line. */
+  routeView() {
+    const route = this.route;
+    if (!route) return null;
+    if (route.error) return el('p', { id: 'field-route', class: 'error', text: `No route: ${route.error}` });
+    const minutes = Math.max(1, Math.round(route.travel_s / 60));
+    return el('div', { id: 'field-route', 'data-streets': route.streets.length },
+      el('p', {}, el('strong', { text: `Route, about ${minutes} min by ${words(route.mode)}: ` }), route.streets.join(' → ')),
+      route.points.length > 2 ? routeSketch(route.points) : null);
   }
 
   /** The statuses the unit may report now, the check-in (a PAR for ring 4). */
@@ -127,4 +141,23 @@ export class FieldScreen {
     }
     await this.refresh();
   }
+}
+
+/** The route's line, north up, scaled to fit, with the start and the scene marked. */
+function routeSketch(points) {
+  const [width, height, pad] = [360, 140, 8];
+  const lats = points.map((p) => p[0]);
+  const lons = points.map((p) => p[1]);
+  const kx = Math.cos((Math.max(...lats) + Math.min(...lats)) / 2 * Math.PI / 180);
+  const spanX = (Math.max(...lons) - Math.min(...lons)) * kx || 1e-6;
+  const spanY = (Math.max(...lats) - Math.min(...lats)) || 1e-6;
+  const scale = Math.min((width - 2 * pad) / spanX, (height - 2 * pad) / spanY);
+  const xy = ([lat, lon]) => [pad + (lon - Math.min(...lons)) * kx * scale, pad + (Math.max(...lats) - lat) * scale];
+  const line = points.map(xy).map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
+  const [sx, sy] = xy(points[0]);
+  const [ex, ey] = xy(points.at(-1));
+  return svg('svg', { class: 'route-sketch', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': 'the route from the unit to the scene' },
+    svg('polyline', { points: line, class: 'route-line' }),
+    svg('circle', { cx: sx, cy: sy, r: 5, class: 'route-start' }),
+    svg('circle', { cx: ex, cy: ey, r: 6, class: 'route-scene' }));
 }

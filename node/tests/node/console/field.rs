@@ -1,6 +1,7 @@
 //! The field screen in a real browser: a unit's crew logs in with its
 //! `field:` token and gets its own phone-sized page; an assignment arrives
-//! live; Acknowledge, En route and On scene follow the unit state machine
+//! live with its route on the street graph; Acknowledge, En route and On
+//! scene follow the unit state machine
 //! and reach the incident's trail under the crew's name. A crew that does
 //! not acknowledge in time raises an alert on a dispatcher's console, which
 //! the dispatcher clears there; the trail keeps both.
@@ -61,8 +62,9 @@ async fn a_crew_works_its_assignment_and_a_missed_acknowledgement_alerts_the_dis
     // a dispatcher): the assignment arrives on the page by itself.
     let id = assigned_to_field_unit(&cluster, &dispatcher).await;
     browser
-        .wait_for(&phone, "the assignment on the field screen", &format!(
-            "document.getElementById('field-assignment')?.dataset.id === '{id}' && !!document.getElementById('status-acknowledged')"
+        .wait_for(&phone, "the assignment and its route on the field screen", &format!(
+            "document.getElementById('field-assignment')?.dataset.id === '{id}' && !!document.getElementById('status-acknowledged') && \
+             Number(document.getElementById('field-route')?.dataset.streets) > 1"
         ))
         .await;
     browser.save(&phone, &artifacts, "6-field-assignment").await;
@@ -91,7 +93,7 @@ async fn a_crew_works_its_assignment_and_a_missed_acknowledgement_alerts_the_dis
     browser.assert_clean(&desk, &base);
 }
 
-/// Reports an incident at the field unit's position and makes sure the unit
+/// Reports an incident near the field unit's position and makes sure the unit
 /// is on it (a responder may have sent it; else the dispatcher does).
 async fn assigned_to_field_unit(cluster: &Cluster, dispatcher: &str) -> String {
     let units: UnitList = cluster.client.get("/v1/units", 0).await.unwrap();
@@ -100,9 +102,9 @@ async fn assigned_to_field_unit(cluster: &Cluster, dispatcher: &str) -> String {
         .iter()
         .find(|unit| unit.id == FIELD_UNIT)
         .expect("the field unit");
-    let id = cluster
-        .report("field-1", "theft", home.lat, home.lon, 1)
-        .await;
+    // A few hundred metres inland of its home, so it has a way to drive.
+    let (lat, lon) = (home.lat - 0.003, home.lon - 0.003);
+    let id = cluster.report("field-1", "theft", lat, lon, 1).await;
     let incident = cluster.wait_assigned(&id).await;
     if !incident.units.iter().any(|unit| unit == FIELD_UNIT) {
         let send = AssignUnit {
