@@ -155,6 +155,18 @@ pub(crate) fn out_of_range(field: &str, value: impl fmt::Display, fix: &str) -> 
     }
 }
 
+/// Refuses a note that is empty (or blank) or longer than [`TEXT_BYTES_MAX`].
+pub(crate) fn check_note(field: &str, text: &str) -> Result<(), Rejection> {
+    if text.trim().is_empty() {
+        return Err(out_of_range(
+            field,
+            "an empty note",
+            "write the note's words",
+        ));
+    }
+    check_text(field, text)
+}
+
 /// Refuses free text longer than [`TEXT_BYTES_MAX`].
 pub(crate) fn check_text(field: &str, text: &str) -> Result<(), Rejection> {
     if text.len() > TEXT_BYTES_MAX {

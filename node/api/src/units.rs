@@ -131,19 +131,6 @@ pub struct UnitAlert {
     pub incident_id: Option<String>,
 }
 
-/// Body of `POST /v1/units/{id}/notes`: a note from the unit on the trail
-/// of the incident it is on.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FieldNote {
-    /// Makes the request idempotent; generated when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// The note, 1 to 2000 bytes.
-    #[schema(max_length = 2000)]
-    pub text: String,
-}
-
 /// Body of the unit's one-word requests (`check-in`, `alarm`,
 /// `alert/clear`), optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

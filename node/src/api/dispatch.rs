@@ -14,12 +14,9 @@ use cordon_api::incidents::{
 };
 use cordon_api::ApiError;
 use cordon_config::district::LatLon;
-use cordon_consensus::ledger::{self, Action, Command, Incident, IncidentId, Ledger, UnitId};
-use cordon_consensus::node::unix_millis;
+use cordon_consensus::ledger::{self, Action, Incident, IncidentId, Ledger, UnitId};
 
-use super::{
-    admit, body, commit, committed, optional_body, request_id, ApiResult, ApiState, Caller, Failure,
-};
+use super::{admit, body, optional_body, propose, ApiResult, ApiState, Caller, Failure};
 
 /// The units a dispatcher may send, quickest first within each ring, the
 /// incident's own ring first (linearizable read).
@@ -109,14 +106,7 @@ pub(super) async fn assign_unit(
     let asked = body(payload)?;
     state.node.read_barrier().await?;
     let action = assignment(&state, incident_id, &asked.unit_id)?;
-    let command = Command::new(
-        request_id(asked.request_id)?,
-        unix_millis(),
-        caller.origin.clone(),
-        action,
-    );
-    let applied = commit(&state, command, &caller).await?;
-    Ok(committed(&applied))
+    propose(&state, &caller, asked.request_id, action).await
 }
 
 /// The assignment of `unit_id` to `incident_id` as the ledger stands now:
@@ -172,14 +162,7 @@ pub(super) async fn add_note(
         incident_id,
         text: note.text,
     });
-    let command = Command::new(
-        request_id(note.request_id)?,
-        unix_millis(),
-        caller.origin.clone(),
-        action,
-    );
-    let applied = commit(&state, command, &caller).await?;
-    Ok(committed(&applied))
+    propose(&state, &caller, note.request_id, action).await
 }
 
 /// Acknowledge that an open incident has no unit to send, and own the wait.
@@ -200,12 +183,5 @@ pub(super) async fn acknowledge_unresourced(
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     let asked: Acknowledge = optional_body(&payload)?;
     let action = Action::AcknowledgeUnresourced(ledger::AcknowledgeUnresourced { incident_id });
-    let command = Command::new(
-        request_id(asked.request_id)?,
-        unix_millis(),
-        caller.origin.clone(),
-        action,
-    );
-    let applied = commit(&state, command, &caller).await?;
-    Ok(committed(&applied))
+    propose(&state, &caller, asked.request_id, action).await
 }

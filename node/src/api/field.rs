@@ -6,32 +6,13 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::Extension;
 use axum::Json;
+use cordon_api::incidents::AddNote;
 use cordon_api::incidents::Committed;
-use cordon_api::units::{FieldNote, UnitRequest, UnitRoute};
+use cordon_api::units::{UnitRequest, UnitRoute};
 use cordon_api::ApiError;
-use cordon_consensus::ledger::{self, Action, Command, UnitId};
-use cordon_consensus::node::unix_millis;
+use cordon_consensus::ledger::{self, Action, UnitId};
 
-use super::{
-    admit, body, commit, committed, optional_body, request_id, ApiResult, ApiState, Caller, Failure,
-};
-
-/// Proposes `action` for the caller under the request id it sent.
-async fn propose(
-    state: &ApiState,
-    caller: &Caller,
-    given: Option<String>,
-    action: Action,
-) -> ApiResult<Json<Committed>> {
-    let command = Command::new(
-        request_id(given)?,
-        unix_millis(),
-        caller.origin.clone(),
-        action,
-    );
-    let applied = commit(state, command, caller).await?;
-    Ok(committed(&applied))
-}
+use super::{admit, body, optional_body, propose, ApiResult, ApiState, Caller, Failure};
 
 /// The unit's crew checks in (a ring-4 team's PAR): its check-in and PAR
 /// timers start again, and an overdue check-in or PAR alert ends.
@@ -105,7 +86,7 @@ pub(super) async fn clear_alert(
 /// A note from the unit on the trail of the incident it is assigned to.
 #[utoipa::path(post, path = "/v1/units/{id}/notes", tag = "units",
     params(("id" = String, Path, description = "Unit id, e.g. bund-1-a")),
-    request_body(content = FieldNote, description = "The note", content_type = "application/json"),
+    request_body(content = AddNote, description = "The note", content_type = "application/json"),
     responses(
         (status = 200, description = "Committed: log index and effect", body = Committed),
         (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
@@ -114,7 +95,7 @@ pub(super) async fn field_note(
     State(state): State<ApiState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    payload: Result<Json<FieldNote>, JsonRejection>,
+    payload: Result<Json<AddNote>, JsonRejection>,
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let note = body(payload)?;

@@ -503,6 +503,24 @@ async fn commit(state: &ApiState, command: Command, caller: &Caller) -> ApiResul
     }
 }
 
+/// Proposes `action` as the caller under the request id it sent (or a
+/// fresh one) and answers what it did once applied.
+async fn propose(
+    state: &ApiState,
+    caller: &Caller,
+    given: Option<String>,
+    action: cordon_consensus::ledger::Action,
+) -> ApiResult<Json<Committed>> {
+    let command = Command::new(
+        request_id(given)?,
+        cordon_consensus::node::unix_millis(),
+        caller.origin.clone(),
+        action,
+    );
+    let applied = commit(state, command, caller).await?;
+    Ok(committed(&applied))
+}
+
 /// A body that may be left out (`{"reason": "..."}` or nothing): the
 /// default when empty, else parsed, or a refusal naming what to send.
 fn optional_body<T: Default + serde::de::DeserializeOwned>(payload: &[u8]) -> ApiResult<T> {

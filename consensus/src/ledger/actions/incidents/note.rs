@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::command::{check_text, out_of_range};
+use crate::ledger::command::check_note;
 use crate::ledger::ids::IncidentId;
 use crate::ledger::model::{Rejection, TimelineStep};
 use crate::ledger::permission::Proposers;
@@ -30,14 +30,7 @@ impl Rules for AddNote {
     }
 
     fn check(&self) -> Result<(), Rejection> {
-        if self.text.trim().is_empty() {
-            return Err(out_of_range(
-                "text",
-                "an empty note",
-                "write the note's words",
-            ));
-        }
-        check_text("text", &self.text)
+        check_note("text", &self.text)
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
