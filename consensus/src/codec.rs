@@ -77,7 +77,8 @@ pub enum CodecError {
 /// adds notes and the acknowledgement of an unresourced wait (two actions,
 /// two timeline steps and the acknowledgement on the mark); 11 adds the
 /// field's voice and the unit timers (five actions, three timeline steps, a
-/// unit's status time, last check-in, alert and last clearing).
+/// unit's status time, last check-in, alert and last clearing) and the
+/// amendment of a plan (an action and a timeline step).
 pub const STORAGE_FORMAT_VERSION: u16 = 11;
 
 /// The first bytes of a versioned encoding, before the version.

@@ -49,7 +49,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
-pub use actions::{timer_due_ms, CheckIn, ClearUnitAlert, FieldNote, RaiseAlarm, RaiseUnitTimer};
+pub use actions::{
+    timer_due_ms, AmendPlan, CheckIn, ClearUnitAlert, FieldNote, RaiseAlarm, RaiseUnitTimer,
+};
 pub use actions::{
     AcknowledgeUnresourced, Action, AddNote, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote,
     CancelIncident, CrowdReading, DeclineMoveUp, Dismiss, Escalate, IssueToken, LoadRoster,

@@ -355,6 +355,8 @@ pub enum TimelineStep {
         /// The unit.
         unit_id: UnitId,
     },
+    /// A commander changed the plan awaiting approval.
+    PlanAmended,
 }
 
 impl TimelineStep {
@@ -380,6 +382,7 @@ impl TimelineStep {
             TimelineStep::UnitAcknowledged { .. } => "unit_acknowledged",
             TimelineStep::UnitAlert { .. } => "unit_alert",
             TimelineStep::UnitAlertCleared { .. } => "unit_alert_cleared",
+            TimelineStep::PlanAmended => "plan_amended",
         }
     }
 

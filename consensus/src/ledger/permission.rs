@@ -178,6 +178,7 @@ impl Ledger {
             Action::ResolveIncident(close) => incident(close.incident_id),
             Action::CancelIncident(close) => incident(close.incident_id),
             Action::ApprovePlan(approve) => incident(approve.incident_id),
+            Action::AmendPlan(amend) => incident(amend.incident_id),
             Action::AssignUnit(assign) => incident(assign.incident_id),
             Action::AddNote(note) => incident(note.incident_id),
             Action::AcknowledgeUnresourced(ack) => incident(ack.incident_id),
@@ -298,6 +299,7 @@ mod tests {
             Action::CheckIn(_) =>            [Y, Y, Y, Y, Y, Y, Y],
             Action::ClearUnitAlert(_) =>     [Y, Y, Y, Y, Y, Y, Y],
             Action::FieldNote(_) =>          [Y, Y, Y, Y, Y, Y, Y],
+            Action::AmendPlan(_) =>          [Y, Y, N, N, N, N, N],
         }
     }
 
@@ -530,6 +532,11 @@ mod tests {
                 unit_id: UnitId("unit-1".into()),
                 text: "the door was forced".into(),
             }),
+            Action::AmendPlan(crate::ledger::AmendPlan {
+                incident_id: IncidentId(1),
+                drop_units: vec![UnitId("unit-1".into())],
+                add_lines: Vec::new(),
+            }),
         ]
     }
 
@@ -538,7 +545,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 39);
+        assert_eq!(names.len(), 40);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -1,12 +1,13 @@
 //! A mobilisation plan is kept whole in the ledger: its units with their
 //! destinations, the cordon points, the nearest hospitals and safe houses,
 //! and the shortfalls; a plan part beyond its bound is refused with the
-//! field, the size found and the bound.
+//! field, the size found and the bound; a commander may amend a plan until
+//! it is approved.
 
 use cordon_consensus::ledger::{
-    Action, Channel, Command, Effect, FacilityKind, IncidentId, IncidentKind, Ledger, LoadRoster,
-    NewIncident, Origin, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall, Position,
-    ProposePlan, Rejection, RequestId, Ring, RosterUnit, TriageIncident, UnitId,
+    Action, AmendPlan, Channel, Command, Effect, FacilityKind, IncidentId, IncidentKind, Ledger,
+    LoadRoster, NewIncident, Origin, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
+    Position, ProposePlan, Rejection, RequestId, Ring, RosterUnit, TriageIncident, UnitId,
     PLAN_CORDON_POINTS_MAX, PLAN_FACILITY_TEXT_BYTES_MAX,
 };
 
@@ -202,4 +203,72 @@ fn an_oversized_plan_part_is_refused_with_a_clear_error() {
     // Phase 3: the whole plan within its bounds is then accepted.
     let effect = log.apply(propose(whole_plan()));
     assert!(!matches!(effect, Effect::Rejected { .. }), "{effect:?}");
+}
+
+#[test]
+fn a_commander_amends_a_plan_before_approving_it_and_not_after() {
+    // Phase 1: a plan of team-1 only awaits approval.
+    let mut log = Log::with_major_incident();
+    let mut parts = whole_plan();
+    parts.lines.retain(|line| line.unit_id.0 == "team-1");
+    log.apply(propose(parts));
+    let amend = |drop: &[&str], add: &[&str]| {
+        Action::AmendPlan(AmendPlan {
+            incident_id: INCIDENT,
+            drop_units: drop.iter().map(|unit| UnitId((*unit).into())).collect(),
+            add_lines: add
+                .iter()
+                .map(|unit| PlanLine {
+                    ring: Ring::StreetPatrol,
+                    unit_id: UnitId((*unit).into()),
+                    eta_s: 90,
+                    role: PlanRole::Reinforcement,
+                    destination: scene(),
+                })
+                .collect(),
+        })
+    };
+
+    // Phase 2: dropping a unit the plan does not name, or adding one it
+    // names, is refused naming the unit; nothing changes.
+    let refused = rejection(log.apply(amend(&["patrol-1"], &[])));
+    assert!(refused.to_string().contains("patrol-1"), "{refused}");
+    let refused = rejection(log.apply(amend(&[], &["team-1"])));
+    assert!(refused.to_string().contains("team-1"), "{refused}");
+    assert!(
+        amend(&[], &[]).check().is_err(),
+        "an amendment that changes nothing"
+    );
+
+    // Phase 3: team-1 off, patrol-1 on: the plan holds patrol-1 alone and
+    // the trail says who changed what.
+    log.apply(amend(&["team-1"], &["patrol-1"]));
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    let lines: Vec<&str> = incident
+        .plan
+        .as_ref()
+        .unwrap()
+        .parts
+        .lines
+        .iter()
+        .map(|line| line.unit_id.0.as_str())
+        .collect();
+    assert_eq!(lines, ["patrol-1"]);
+    let last = incident.timeline.last().unwrap();
+    assert_eq!(last.step.name(), "plan_amended");
+    assert!(
+        last.reason.contains("dropped team-1; added patrol-1"),
+        "{}",
+        last.reason
+    );
+
+    // Phase 4: once approved, the plan is no longer amended.
+    log.apply(Action::ApprovePlan(cordon_consensus::ledger::ApprovePlan {
+        incident_id: INCIDENT,
+    }));
+    let refused = rejection(log.apply(amend(&["patrol-1"], &[])));
+    assert!(
+        refused.to_string().contains("no plan awaits approval"),
+        "{refused}"
+    );
 }

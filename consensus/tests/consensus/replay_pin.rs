@@ -61,7 +61,10 @@ use ring::digest::{Context, SHA256};
 ///   ledger's form and the trail's step for a crew's acknowledgement off,
 ///   the sequences gave 9835a6fa… again; then the tail gained
 ///   `field_tail`: a3d14512….
-const PINNED_DIGEST: &str = "a3d14512e923dc6e382fd2c7c493805e8939199164cf6b37b1f961fc3570512a";
+/// - a commander's amendment of a plan (#15, same format): with the action
+///   in place the sequences gave a3d14512… again; then `field_tail` gained
+///   an amendment of incident 1's plan: 8f003fa7….
+const PINNED_DIGEST: &str = "8f003fa79e687597ac04d8fd682026aeb5a57260b2f483eeb41b6c16140d0043";
 const SEQUENCES: u64 = 150;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
@@ -248,8 +251,9 @@ fn command(rng: &mut Seeded, at_ms: u64) -> Command {
 }
 
 /// The field's voice by `commander`: an alarm, a check-in, the alarm
-/// cleared (then cleared again, refused), a note from the unit, and a timer
-/// the commander may not raise (only the hub or the operator may).
+/// cleared (then cleared again, refused), a note from the unit, a timer
+/// the commander may not raise (only the hub or the operator may), and an
+/// amendment of incident 1's plan.
 fn field_tail(commander: &'static str) -> Vec<(&'static str, String)> {
     [
         r#"{"RaiseAlarm": {"unit_id": "unit-0"}}"#,
@@ -258,6 +262,7 @@ fn field_tail(commander: &'static str) -> Vec<(&'static str, String)> {
         r#"{"ClearUnitAlert": {"unit_id": "unit-0"}}"#,
         r#"{"FieldNote": {"unit_id": "unit-0", "text": "door forced"}}"#,
         r#"{"RaiseUnitTimer": {"unit_id": "unit-0", "kind": "ack_overdue", "expected_version": 1, "after_ms": 60000}}"#,
+        r#"{"AmendPlan": {"incident_id": 1, "drop_units": ["unit-0"], "add_lines": []}}"#,
     ]
     .into_iter()
     .map(|action| (commander, action.to_string()))
@@ -477,6 +482,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 31, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 32, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

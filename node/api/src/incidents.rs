@@ -81,6 +81,22 @@ pub struct AssignUnit {
     pub unit_id: String,
 }
 
+/// Body of `POST /v1/plans/{id}/amend`: units off and onto a plan that
+/// awaits approval.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendPlan {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Units to take off the plan, e.g. `["point-bund-1"]`.
+    #[serde(default)]
+    pub drop: Vec<String>,
+    /// Units to add, each sent to the scene as reinforcement.
+    #[serde(default)]
+    pub add: Vec<String>,
+}
+
 /// Body of `POST /v1/incidents/{id}/notes`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::Json;
 use cordon_actors::planning::{Planner, Recommended, Territory, RECOMMENDED_PER_RING_MAX};
 use cordon_api::incidents::{
-    Acknowledge, AddNote, AssignUnit, Committed, Recommendation, Recommendations,
+    Acknowledge, AddNote, AmendPlan, AssignUnit, Committed, Recommendation, Recommendations,
 };
 use cordon_api::ApiError;
 use cordon_config::district::LatLon;
@@ -184,4 +184,67 @@ pub(super) async fn acknowledge_unresourced(
     let asked: Acknowledge = optional_body(&payload)?;
     let action = Action::AcknowledgeUnresourced(ledger::AcknowledgeUnresourced { incident_id });
     propose(&state, &caller, asked.request_id, action).await
+}
+
+/// Amend a major incident's plan that awaits approval: units off it, units
+/// onto it (sent to the scene as reinforcement, their ETAs estimated on the
+/// street graph now).
+#[utoipa::path(post, path = "/v1/plans/{id}/amend", tag = "incidents",
+    params(("id" = String, Path, description = "The major incident's id, e.g. I-000042")),
+    request_body(content = AmendPlan, description = "Units to drop and to add", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn amend_plan(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<AmendPlan>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let asked = body(payload)?;
+    state.node.read_barrier().await?;
+    let action = amendment(&state, incident_id, &asked)?;
+    propose(&state, &caller, asked.request_id, action).await
+}
+
+/// The amendment as the ledger takes it: each added unit's line to the
+/// scene with its ETA from where it is now.
+fn amendment(state: &ApiState, incident_id: IncidentId, asked: &AmendPlan) -> ApiResult<Action> {
+    let context = state.actors.context();
+    let applied = state.node.ledger().read();
+    let incident = open_incident(&applied.ledger, incident_id)?;
+    let at = cordon_actors::view::incident_facts(incident).position;
+    let travel = context.travel_now();
+    let add_lines = asked
+        .add
+        .iter()
+        .map(|unit_id| {
+            let unknown = || {
+                Failure::bad_input(format!(
+                    "add: unit {unit_id:?} is unknown: list units with GET /v1/units"
+                ))
+            };
+            let unit = applied
+                .ledger
+                .unit(&UnitId(unit_id.clone()))
+                .ok_or_else(unknown)?;
+            let known = context.district.unit(unit_id).ok_or_else(unknown)?;
+            let from = LatLon::new(unit.position.lat(), unit.position.lon());
+            Ok(ledger::PlanLine {
+                ring: unit.ring,
+                unit_id: unit.id.clone(),
+                eta_s: travel.eta_s(&from, known.travel_mode, &at),
+                role: ledger::PlanRole::Reinforcement,
+                destination: incident.report.location,
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(Action::AmendPlan(ledger::AmendPlan {
+        incident_id,
+        drop_units: asked.drop.iter().map(|unit| UnitId(unit.clone())).collect(),
+        add_lines,
+    }))
 }

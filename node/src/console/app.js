@@ -675,6 +675,17 @@ async function closeIncident(id, verb, reason) {
   }
 }
 
+/** A commander amends a plan awaiting approval; the trail says who changed what. */
+async function amendPlan(id, change) {
+  try {
+    const answer = await request('POST', `/v1/plans/${encodeURIComponent(id)}/amend`, change);
+    requestRefresh('incidents');
+    return { state: 'done', message: `Amended at log index ${answer.log_index}.` };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
+  }
+}
+
 /** A commander approves a major incident's plan; the ledger records who (this API client) and when. */
 async function approvePlan(id) {
   try {
@@ -921,6 +932,7 @@ async function startConsole() {
   view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null, () => data.units ?? []);
   view.drawer = new Drawer({
     approvePlan: may('approve_plan') ? approvePlan : null,
+    amendPlan: may('approve_plan') ? amendPlan : null,
     closeIncident: may('close_incident') ? closeIncident : null,
     dispatch: may('dispatch') ? new DispatchActions(dispatchApi, () => view.drawer.redraw(), may('update_unit')) : null,
     onClose: closeDrawer,

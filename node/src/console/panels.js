@@ -391,8 +391,9 @@ export class Drawer {
    * or `cancel`) resolve to {state, message}; null when the caller may not
    * (no button then).
    */
-  constructor({ approvePlan, closeIncident, dispatch, onClose }) {
+  constructor({ approvePlan, amendPlan, closeIncident, dispatch, onClose }) {
     this.approvePlan = approvePlan;
+    this.amendPlan = amendPlan; // (id, {drop, add}) => {state, message}, or null
     this.dispatch = dispatch; // DispatchActions, or null for a caller without `dispatch`
     this.closeIncident = closeIncident;
     this.closing = null; // { state, message } of the last resolve or cancel
@@ -415,6 +416,8 @@ export class Drawer {
       this.approval = null;
       this.closing = null;
       this.closeReason = null;
+      this.amendFields = null;
+      this.amending = null;
       this.title.textContent = id;
       this.body.replaceChildren(el('p', { class: 'muted', text: 'loading…' }));
     }
@@ -500,6 +503,7 @@ export class Drawer {
       el('h3', {}, `Mobilisation plan (${plan.lines.length} units) `, shortBadge(plan)),
       status,
       !approved && open && this.approvePlan ? this.approveButton(incident) : null,
+      !approved && open && this.amendPlan ? this.amendForm(incident) : null,
       // Once the ledger shows the approval, the status line above says it all.
       this.approval && !approved ? el('p', { id: 'approve-result', class: this.approval.state === 'failed' ? 'error' : 'muted', text: this.approval.message }) : null,
       planShortfalls(plan),
@@ -532,6 +536,30 @@ export class Drawer {
     };
     return el('section', { class: 'close-actions' },
       reason, button('resolve', 'Resolve'), button('cancel', 'Cancel incident'), outcome);
+  }
+
+  /** Units off and onto the plan before it is approved (ids, comma-separated). */
+  amendForm(incident) {
+    this.amendFields ??= {
+      drop: el('input', { id: 'amend-drop', type: 'text', placeholder: 'units to drop (ids, comma-separated)' }),
+      add: el('input', { id: 'amend-add', type: 'text', placeholder: 'units to add' }),
+    };
+    const ids = (field) => field.value.split(',').map((id) => id.trim()).filter(Boolean);
+    const button = el('button', { type: 'button', id: 'amend-plan', text: 'Amend plan' });
+    button.disabled = this.amending?.state === 'pending';
+    button.addEventListener('click', async () => {
+      this.amending = { state: 'pending', message: 'amending…' };
+      this.dirty = true;
+      this.render(Date.now());
+      this.amending = await this.amendPlan(incident.id, { drop: ids(this.amendFields.drop), add: ids(this.amendFields.add) });
+      if (this.amending.state === 'done') {
+        this.amendFields.drop.value = '';
+        this.amendFields.add.value = '';
+      }
+      this.dirty = true;
+    });
+    return el('div', { class: 'amend-plan' }, this.amendFields.drop, this.amendFields.add, button,
+      this.amending ? el('p', { id: 'amend-result', class: this.amending.state === 'failed' ? 'error' : 'muted', text: this.amending.message }) : null);
   }
 
   approveButton(incident) {

@@ -1,10 +1,11 @@
 //! A major incident's mobilisation plan reaches the API whole (cordon
 //! points, each unit's destination, hospitals and safe houses, shortfalls),
-//! and its size follows the incident's force level.
+//! and its size follows the incident's force level; a commander may amend
+//! it before approving it.
 
-use cordon_api::incidents::{Incident, Plan};
+use cordon_api::incidents::{AmendPlan, Committed, Incident, Plan};
 
-use crate::support::{set_status, start_cluster};
+use crate::support::{set_status, start_cluster, start_cluster_with};
 
 /// The incident's plan, which must be there.
 fn plan(incident: &Incident) -> &Plan {
@@ -78,4 +79,90 @@ async fn a_major_plan_is_whole_in_the_api_and_sized_by_force_level() {
     );
     assert_eq!(count(short_plan, 4, "first_response"), 0);
     assert!(!short_plan.cordon_points.is_empty() && count(short_plan, 3, "cordon") > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
+async fn a_commander_amends_a_plan_and_its_approval_sends_what_they_chose() {
+    // Phase 1: a major incident's plan waits for a commander (no automatic
+    // approval during the test).
+    let cluster = start_cluster_with(|file| file.actors.plan_auto_approve_ms = 120_000).await;
+    let id = cluster
+        .report("plan-amend", "extreme_act", 31.2394, 121.4760, 3)
+        .await;
+    let planned = cluster.wait_plan(&id).await;
+    let dropped = plan(&planned).lines[0].unit_id.clone();
+    let named: Vec<String> = plan(&planned)
+        .lines
+        .iter()
+        .map(|line| line.unit_id.clone())
+        .collect();
+    let spare = cluster
+        .unit_ids(|unit| unit.ring == 4 && unit.status == "available" && !named.contains(&unit.id))
+        .await;
+    let added = spare
+        .first()
+        .expect("a ring-4 team the plan left out")
+        .clone();
+
+    // Phase 2: a viewer may not amend; the commander drops one unit and adds
+    // another; the plan and the trail say so.
+    let viewer = cluster
+        .processes
+        .issue_token("viewer-wu", &["viewer"])
+        .await
+        .unwrap();
+    let path = format!("/v1/plans/{id}/amend");
+    let change = AmendPlan {
+        request_id: None,
+        drop: vec![dropped.clone()],
+        add: vec![added.clone()],
+    };
+    let refused = cluster
+        .client
+        .clone()
+        .with_token(&viewer)
+        .post::<Committed>(&path, &change, 0)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("forbidden"), "{refused}");
+    let _: Committed = cluster.client.post(&path, &change, 0).await.unwrap();
+    let amended = cluster.incident(&id).await;
+    let lines: Vec<&str> = plan(&amended)
+        .lines
+        .iter()
+        .map(|line| line.unit_id.as_str())
+        .collect();
+    assert!(
+        !lines.contains(&dropped.as_str()) && lines.contains(&added.as_str()),
+        "{lines:?}"
+    );
+    let step = amended
+        .timeline
+        .iter()
+        .find(|entry| entry.step == "plan_amended")
+        .expect("on the trail");
+    assert!(
+        step.reason
+            .contains(&format!("dropped {dropped}; added {added}")),
+        "{}",
+        step.reason
+    );
+
+    // Phase 3: approved, the hub sends the added unit and not the dropped one.
+    let _: Committed = cluster
+        .client
+        .post(
+            &format!("/v1/plans/{id}/approve"),
+            &serde_json::json!({}),
+            0,
+        )
+        .await
+        .unwrap();
+    let sent = cluster
+        .wait_incident(&id, "with the added unit assigned", |incident| {
+            incident.units.contains(&added)
+        })
+        .await;
+    assert!(!sent.units.contains(&dropped), "{:?}", sent.units);
 }

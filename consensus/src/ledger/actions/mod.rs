@@ -41,7 +41,7 @@ pub use incidents::{
 pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
-pub use plans::{ApprovePlan, ProposePlan};
+pub use plans::{AmendPlan, ApprovePlan, ProposePlan};
 pub use units::{
     timer_due_ms, AssignUnit, CheckIn, ClearUnitAlert, FieldNote, LoadRoster, RaiseAlarm,
     RaiseUnitTimer, RosterUnit, UpdateUnitStatus,
@@ -154,6 +154,8 @@ pub enum Action {
     ClearUnitAlert(ClearUnitAlert),
     /// A unit's crew writes on its incident's trail.
     FieldNote(FieldNote),
+    /// A commander amends a plan awaiting approval.
+    AmendPlan(AmendPlan),
 }
 
 impl Action {
@@ -199,6 +201,7 @@ impl Action {
             Action::CheckIn(action) => action,
             Action::ClearUnitAlert(action) => action,
             Action::FieldNote(action) => action,
+            Action::AmendPlan(action) => action,
         }
     }
 
@@ -244,7 +247,8 @@ impl Action {
             | Action::RaiseAlarm(_)
             | Action::CheckIn(_)
             | Action::ClearUnitAlert(_)
-            | Action::FieldNote(_) => false,
+            | Action::FieldNote(_)
+            | Action::AmendPlan(_) => false,
         }
     }
 
