@@ -38,19 +38,29 @@ pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
     district
         .units()
         .iter()
-        .map(|unit| {
-            let mut candidate = CandidateUnit::at_home(unit);
-            match ledger.unit(&UnitId(unit.id.clone())) {
-                Some(record) => {
-                    candidate.position = latlon(&record.position);
-                    candidate.available =
-                        record.status == UnitStatus::Available && record.assigned_to.is_none();
-                }
-                None => candidate.available = false,
-            }
-            candidate
-        })
+        .map(|unit| joined(ledger, unit))
         .collect()
+}
+
+/// Unit `unit_id` of the district with its ledger status and last known
+/// position; `None` when the district has no such unit.
+pub fn candidate(ledger: &Ledger, district: &District, unit_id: &str) -> Option<CandidateUnit> {
+    district.unit(unit_id).map(|unit| joined(ledger, unit))
+}
+
+/// A district unit joined with its ledger record (unavailable when the
+/// ledger does not know it yet).
+fn joined(ledger: &Ledger, unit: &cordon_config::district::Unit) -> CandidateUnit {
+    let mut candidate = CandidateUnit::at_home(unit);
+    match ledger.unit(&UnitId(unit.id.clone())) {
+        Some(record) => {
+            candidate.position = latlon(&record.position);
+            candidate.available =
+                record.status == UnitStatus::Available && record.assigned_to.is_none();
+        }
+        None => candidate.available = false,
+    }
+    candidate
 }
 
 /// A mobilisation plan as the ledger keeps it: every line with its

@@ -9,14 +9,14 @@ use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
 use cordon_actors::planning::{Planner, Recommended, Territory, RECOMMENDED_PER_RING_MAX};
+use cordon_actors::view;
 use cordon_api::incidents::{
     Acknowledge, AddNote, AmendPlan, AssignUnit, Committed, Recommendation, Recommendations,
 };
 use cordon_api::ApiError;
-use cordon_config::district::LatLon;
 use cordon_consensus::ledger::{self, Action, Incident, IncidentId, Ledger, UnitId};
 
-use super::{admit, body, optional_body, propose, ApiResult, ApiState, Caller, Failure};
+use super::{admit, body, propose, propose_bare, ApiResult, ApiState, Caller, Failure};
 
 /// The units a dispatcher may send, quickest first within each ring, the
 /// incident's own ring first (linearizable read).
@@ -36,10 +36,10 @@ pub(super) async fn recommendations(
     let context = state.actors.context().clone();
     let applied = state.node.ledger().read();
     let incident = open_incident(&applied.ledger, incident_id)?;
-    let units = cordon_actors::view::candidates(&applied.ledger, &context.district);
+    let units = view::candidates(&applied.ledger, &context.district);
     let travel = context.travel_now();
     let planner = Planner::new(&context.district, &travel, &units);
-    let at = cordon_actors::view::incident_facts(incident).position;
+    let at = view::incident_facts(incident).position;
     let recommended = planner.recommend(&at, incident.ring, RECOMMENDED_PER_RING_MAX);
     Ok(Json(Recommendations {
         incident_id: incident_id.to_string(),
@@ -116,19 +116,20 @@ fn assignment(state: &ApiState, incident_id: IncidentId, unit_id: &str) -> ApiRe
     let context = state.actors.context();
     let applied = state.node.ledger().read();
     let incident = open_incident(&applied.ledger, incident_id)?;
-    let Some(unit) = applied.ledger.unit(&UnitId(unit_id.to_owned())) else {
-        return Err(Failure::bad_input(format!(
+    let unknown = || {
+        Failure::bad_input(format!(
             "unit_id {unit_id:?} is unknown: choose one of GET /v1/incidents/{incident_id}/recommendations"
-        )));
+        ))
     };
-    let Some(known) = context.district.unit(unit_id) else {
-        return Err(Failure::bad_input(format!(
-            "unit_id {unit_id:?} is not in the district model"
-        )));
-    };
-    let at = cordon_actors::view::incident_facts(incident).position;
-    let from = LatLon::new(unit.position.lat(), unit.position.lon());
-    let eta_s = context.travel_now().eta_s(&from, known.travel_mode, &at);
+    let unit = applied
+        .ledger
+        .unit(&UnitId(unit_id.to_owned()))
+        .ok_or_else(unknown)?;
+    let known = view::candidate(&applied.ledger, &context.district, unit_id).ok_or_else(unknown)?;
+    let at = view::incident_facts(incident).position;
+    let eta_s = context
+        .travel_now()
+        .eta_s(&known.position, known.travel_mode, &at);
     let target_s = incident
         .target_s
         .unwrap_or_else(|| context.district.on_scene_target_s(known.ring, &at));
@@ -181,9 +182,8 @@ pub(super) async fn acknowledge_unresourced(
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
-    let asked: Acknowledge = optional_body(&payload)?;
     let action = Action::AcknowledgeUnresourced(ledger::AcknowledgeUnresourced { incident_id });
-    propose(&state, &caller, asked.request_id, action).await
+    propose_bare(&state, &caller, &payload, action).await
 }
 
 /// Amend a major incident's plan that awaits approval: units off it, units
@@ -216,7 +216,7 @@ fn amendment(state: &ApiState, incident_id: IncidentId, asked: &AmendPlan) -> Ap
     let context = state.actors.context();
     let applied = state.node.ledger().read();
     let incident = open_incident(&applied.ledger, incident_id)?;
-    let at = cordon_actors::view::incident_facts(incident).position;
+    let at = view::incident_facts(incident).position;
     let travel = context.travel_now();
     let add_lines = asked
         .add
@@ -231,12 +231,12 @@ fn amendment(state: &ApiState, incident_id: IncidentId, asked: &AmendPlan) -> Ap
                 .ledger
                 .unit(&UnitId(unit_id.clone()))
                 .ok_or_else(unknown)?;
-            let known = context.district.unit(unit_id).ok_or_else(unknown)?;
-            let from = LatLon::new(unit.position.lat(), unit.position.lon());
+            let known =
+                view::candidate(&applied.ledger, &context.district, unit_id).ok_or_else(unknown)?;
             Ok(ledger::PlanLine {
                 ring: unit.ring,
                 unit_id: unit.id.clone(),
-                eta_s: travel.eta_s(&from, known.travel_mode, &at),
+                eta_s: travel.eta_s(&known.position, known.travel_mode, &at),
                 role: ledger::PlanRole::Reinforcement,
                 destination: incident.report.location,
             })

@@ -12,7 +12,7 @@ use cordon_api::units::{UnitRequest, UnitRoute};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{self, Action, UnitId};
 
-use super::{admit, body, optional_body, propose, ApiResult, ApiState, Caller, Failure};
+use super::{admit, body, propose, propose_bare, ApiResult, ApiState, Caller, Failure};
 
 /// The unit's crew checks in (a ring-4 team's PAR): its check-in and PAR
 /// timers start again, and an overdue check-in or PAR alert ends.
@@ -30,11 +30,10 @@ pub(super) async fn check_in(
     payload: axum::body::Bytes,
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
-    let asked: UnitRequest = optional_body(&payload)?;
     let action = Action::CheckIn(ledger::CheckIn {
         unit_id: UnitId(id),
     });
-    propose(&state, &caller, asked.request_id, action).await
+    propose_bare(&state, &caller, &payload, action).await
 }
 
 /// The unit's crew presses the alarm: officers need help. It shows on every
@@ -53,11 +52,10 @@ pub(super) async fn raise_alarm(
     payload: axum::body::Bytes,
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
-    let asked: UnitRequest = optional_body(&payload)?;
     let action = Action::RaiseAlarm(ledger::RaiseAlarm {
         unit_id: UnitId(id),
     });
-    propose(&state, &caller, asked.request_id, action).await
+    propose_bare(&state, &caller, &payload, action).await
 }
 
 /// A dispatcher clears a unit's alert (a timer's or the alarm); its timers
@@ -76,11 +74,10 @@ pub(super) async fn clear_alert(
     payload: axum::body::Bytes,
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
-    let asked: UnitRequest = optional_body(&payload)?;
     let action = Action::ClearUnitAlert(ledger::ClearUnitAlert {
         unit_id: UnitId(id),
     });
-    propose(&state, &caller, asked.request_id, action).await
+    propose_bare(&state, &caller, &payload, action).await
 }
 
 /// A note from the unit on the trail of the incident it is assigned to.

@@ -522,6 +522,18 @@ async fn propose(
     Ok(committed(&applied))
 }
 
+/// Proposes `action` for a request whose body may be left out or hold only
+/// a request id (`{"request_id": "..."}`).
+async fn propose_bare(
+    state: &ApiState,
+    caller: &Caller,
+    payload: &[u8],
+    action: cordon_consensus::ledger::Action,
+) -> ApiResult<Json<Committed>> {
+    let asked: cordon_api::units::UnitRequest = optional_body(payload)?;
+    propose(state, caller, asked.request_id, action).await
+}
+
 /// A body that may be left out (`{"reason": "..."}` or nothing): the
 /// default when empty, else parsed, or a refusal naming what to send.
 fn optional_body<T: Default + serde::de::DeserializeOwned>(payload: &[u8]) -> ApiResult<T> {

@@ -14,7 +14,7 @@
 // the page only needs to look current; a slow periodic refresh (3 s) keeps
 // the page right when the stream is down or an event was dropped.
 
-import { clock, el } from './format.js';
+import { clock, el, outcome } from './format.js';
 import { MapView } from './map.js';
 import { ClusterPanel, Drawer, IncidentList, MoveUpPanel, renderStatusLegend } from './panels.js';
 import { CrowdChart, HazardPanel, hazardPath } from './crowd.js';
@@ -632,69 +632,47 @@ async function refreshDrawer(now) {
   }
 }
 
+/** A write as the caller that re-reads `kinds` once committed; what its control then says. */
+function write(path, body, kinds, said) {
+  const written = request('POST', path, body).then((answer) => {
+    requestRefresh(...kinds);
+    return answer;
+  });
+  return outcome(written, said);
+}
+
 /** A move of a hazard along the loop; the ledger records who and when. */
-async function moveHazard(id, verb, body) {
-  try {
-    const answer = await request('POST', hazardPath(id, verb), body);
-    requestRefresh('hazards', 'units');
-    return { state: 'done', message: `Hazard ${id}: ${verb} at log index ${answer.log_index}.` };
-  } catch (error) {
-    return { state: 'failed', message: error.message };
-  }
+function moveHazard(id, verb, body) {
+  return write(hazardPath(id, verb), body, ['hazards', 'units'], (a) => `Hazard ${id}: ${verb} at log index ${a.log_index}.`);
 }
 
 /** A dispatcher clears a unit's alert; the trail of its incident says who. */
-async function clearAlert(unitId) {
-  try {
-    const answer = await dispatchApi.post(`/v1/units/${encodeURIComponent(unitId)}/alert/clear`);
-    return { state: 'done', message: `cleared at log index ${answer.log_index}` };
-  } catch (error) {
-    return { state: 'failed', message: error.message };
-  }
+function clearAlert(unitId) {
+  return write(`/v1/units/${encodeURIComponent(unitId)}/alert/clear`, undefined, ['incidents', 'units', 'coverage'],
+    (a) => `cleared at log index ${a.log_index}`);
 }
 
 /** A commander approves or declines a move-up; the ledger records who and when. */
-async function decideMoveUp(id, verb) {
-  try {
-    const answer = await request('POST', `/v1/move-ups/${encodeURIComponent(id)}/${verb}`);
-    requestRefresh('moveUps', 'units', 'coverage');
-    return { state: 'done', message: `Move-up ${id} ${verb === 'approve' ? 'approved' : 'declined'} at log index ${answer.log_index}.` };
-  } catch (error) {
-    return { state: 'failed', message: error.message };
-  }
+function decideMoveUp(id, verb) {
+  return write(`/v1/move-ups/${encodeURIComponent(id)}/${verb}`, undefined, ['moveUps', 'units', 'coverage'],
+    (a) => `Move-up ${id} ${verb === 'approve' ? 'approved' : 'declined'} at log index ${a.log_index}.`);
 }
 
 /** A dispatcher resolves or cancels an incident with a reason; its units are released. */
-async function closeIncident(id, verb, reason) {
-  try {
-    const answer = await request('POST', `/v1/incidents/${encodeURIComponent(id)}/${verb}`, { reason });
-    requestRefresh('incidents', 'units', 'coverage');
-    return { state: 'done', message: `${verb === 'resolve' ? 'Resolved' : 'Cancelled'} at log index ${answer.log_index}.` };
-  } catch (error) {
-    return { state: 'failed', message: error.message };
-  }
+function closeIncident(id, verb, reason) {
+  return write(`/v1/incidents/${encodeURIComponent(id)}/${verb}`, { reason }, ['incidents', 'units', 'coverage'],
+    (a) => `${verb === 'resolve' ? 'Resolved' : 'Cancelled'} at log index ${a.log_index}.`);
 }
 
 /** A commander amends a plan awaiting approval; the trail says who changed what. */
-async function amendPlan(id, change) {
-  try {
-    const answer = await request('POST', `/v1/plans/${encodeURIComponent(id)}/amend`, change);
-    requestRefresh('incidents');
-    return { state: 'done', message: `Amended at log index ${answer.log_index}.` };
-  } catch (error) {
-    return { state: 'failed', message: error.message };
-  }
+function amendPlan(id, change) {
+  return write(`/v1/plans/${encodeURIComponent(id)}/amend`, change, ['incidents'], (a) => `Amended at log index ${a.log_index}.`);
 }
 
 /** A commander approves a major incident's plan; the ledger records who (this API client) and when. */
-async function approvePlan(id) {
-  try {
-    const answer = await request('POST', `/v1/plans/${encodeURIComponent(id)}/approve`);
-    requestRefresh('incidents');
-    return { state: 'done', message: `Approval committed at log index ${answer.log_index}.` };
-  } catch (error) {
-    return { state: 'failed', message: error.message };
-  }
+function approvePlan(id) {
+  return write(`/v1/plans/${encodeURIComponent(id)}/approve`, undefined, ['incidents'],
+    (a) => `Approval committed at log index ${a.log_index}.`);
 }
 
 /** What the drawer's dispatch controls call: reads and writes as the caller; a write refreshes what it moves. */

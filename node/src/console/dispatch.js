@@ -5,7 +5,7 @@
 // right (the node refuses anyway); every write goes through the same API as
 // the logged-in principal, and the trail below names them.
 
-import { el, OPEN_INCIDENT_STATUSES, words } from './format.js';
+import { el, OPEN_INCIDENT_STATUSES, outcome, words } from './format.js';
 
 /** Longest note the ledger keeps, bytes. */
 const NOTE_BYTES_MAX = 2000;
@@ -152,13 +152,8 @@ export class DispatchActions {
   async write(path, body, done, after) {
     this.outcome = { state: 'pending', message: 'sending…' };
     this.changed();
-    try {
-      const answer = await this.api.post(path, body);
-      this.outcome = { state: 'done', message: `${done} at log index ${answer.log_index}.` };
-      after?.();
-    } catch (error) {
-      this.outcome = { state: 'failed', message: error.message };
-    }
+    this.outcome = await outcome(this.api.post(path, body), (answer) => `${done} at log index ${answer.log_index}.`);
+    if (this.outcome.state === 'done') after?.();
     this.changed();
   }
 }

@@ -4,7 +4,7 @@
 // allows now (`next_statuses`); the crew checks in (a ring-4 team's PAR),
 // writes notes on its incident's trail, and has an alarm that asks twice.
 
-import { clock, el, svg, words } from './format.js';
+import { clock, el, outcome, svg, words } from './format.js';
 
 /** How long the alarm button waits for its second press, ms. */
 const ALARM_CONFIRM_MS = 5000;
@@ -132,13 +132,8 @@ export class FieldScreen {
   async write(path, body, done, after) {
     this.outcome = { state: 'pending', message: 'sending…' };
     this.render();
-    try {
-      const answer = await this.api.post(path, body);
-      this.outcome = { state: 'done', message: `${done} at log index ${answer.log_index}.` };
-      after?.();
-    } catch (error) {
-      this.outcome = { state: 'failed', message: error.message };
-    }
+    this.outcome = await outcome(this.api.post(path, body), (answer) => `${done} at log index ${answer.log_index}.`);
+    if (this.outcome.state === 'done') after?.();
     await this.refresh();
   }
 }

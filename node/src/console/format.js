@@ -103,3 +103,15 @@ export function words(snake) {
 export function replaceRows(tbody, rows) {
   tbody.replaceChildren(...rows);
 }
+
+/**
+ * What a control says after a write: `done(answer)` once committed, the
+ * node's own reason when refused or unanswered.
+ */
+export async function outcome(write, done) {
+  try {
+    return { state: 'done', message: done(await write) };
+  } catch (error) {
+    return { state: 'failed', message: error.message };
+  }
+}

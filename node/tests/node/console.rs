@@ -404,27 +404,9 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .await;
 
     // Phase 11: the killed node is restarted from the new leader's console and catches up.
-    browser
-        .eval(
-            &second,
-            &format!(
-                "document.querySelector('#members button.drill[data-node=\"{leader}\"][data-action=\"restart\"]').click()"
-            ),
-        )
-        .await;
-    let status = browser
-        .wait_for(
-            &second,
-            "the drill status line saying the node restarted",
-            "document.querySelector('#drill-status').dataset.state === 'done' && \
-             document.querySelector('#drill-status').textContent",
-        )
-        .await;
+    let status = press_drill(&mut browser, &second, leader, "restart").await;
     assert!(
-        status
-            .as_str()
-            .unwrap()
-            .contains(&format!("node {leader}: restarted")),
+        status.contains(&format!("node {leader}: restarted")),
         "{status}"
     );
     browser
@@ -503,6 +485,26 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
          node {leader} restarted; artifacts in {}",
         artifacts.display()
     );
+}
+
+/// Presses the `action` drill button of node `node` in `page`; returns the
+/// drill status line once it says the drill was done.
+async fn press_drill(browser: &mut Browser, page: &Page, node: u64, action: &str) -> String {
+    browser
+        .eval(page, &format!(
+            "document.querySelector('#members button.drill[data-node=\"{node}\"][data-action=\"{action}\"]').click()"
+        ))
+        .await;
+    let status = browser
+        .wait_for(
+            page,
+            &format!("the drill status line after {action}"),
+            "\
+            document.querySelector('#drill-status').dataset.state === 'done' && \
+            document.querySelector('#drill-status').textContent",
+        )
+        .await;
+    status.as_str().expect("the status line").to_owned()
 }
 
 async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> T {

@@ -64,14 +64,20 @@ impl StreetRouter {
         })
     }
 
-    /// A street other than `street` that meets node `node`, the most
+    /// A street other than `street` that meets node `node` (on foot, in
+    /// or out: the node's own edges, not a scan of the graph), the most
     /// important class first, then by name.
     fn crossing(&self, node: u32, street: &str) -> Option<String> {
-        self.streets
-            .edges()
-            .iter()
-            .filter(|edge| edge.from == node || edge.to == node)
-            .map(|edge| self.streets.way_of(edge))
+        let graph = &self.networks[TravelMode::Foot.index()].graph;
+        let at = petgraph::graph::NodeIndex::new(node as usize);
+        let edges = self.streets.edges();
+        [petgraph::Direction::Outgoing, petgraph::Direction::Incoming]
+            .into_iter()
+            .flat_map(|direction| graph.edges_directed(at, direction))
+            .map(|edge| {
+                self.streets
+                    .way_of(&edges[*petgraph::visit::EdgeRef::weight(&edge) as usize])
+            })
             .filter(|way| way.name != street)
             .min_by(|a, b| {
                 let rank = |class| StreetClass::ALL.iter().position(|c| *c == class);

@@ -9,7 +9,7 @@ use cordon_node::drill_control::DrillControl;
 use cordon_node::local_cluster::ProcessState;
 use tokio::time::Instant;
 
-use super::{incident_marker, wait_new_leader, Browser, Page, LANDMARKS};
+use super::{incident_marker, press_drill, wait_new_leader, Browser, Page, LANDMARKS};
 use crate::support::Cluster;
 
 /// The longest a console may take to move after its node dies.
@@ -115,25 +115,9 @@ async fn kill_from_console(
             &format!("!!document.querySelector('{button}')"),
         )
         .await;
-    browser
-        .eval(page, &format!(
-            "document.querySelector('#members button.drill[data-node=\"{leader}\"][data-action=\"kill\"]').click()"
-        ))
-        .await;
-    let status = browser
-        .wait_for(
-            page,
-            "the drill status line saying the kill is under way",
-            "\
-            document.querySelector('#drill-status').dataset.state === 'done' && \
-            document.querySelector('#drill-status').textContent",
-        )
-        .await;
+    let status = press_drill(browser, page, leader, "kill").await;
     assert!(
-        status
-            .as_str()
-            .unwrap()
-            .contains(&format!("node {leader}: kill in")),
+        status.contains(&format!("node {leader}: kill in")),
         "{status}"
     );
     cluster
