@@ -7,8 +7,8 @@
 
 use cordon_config::district::District;
 use cordon_consensus::ledger::{
-    Action, AssignUnit, Dismiss, Envelope, Escalate, Incident, IncidentId, IncidentStatus, Ledger,
-    Rejection, RequestMutualAid, Ring, StationId, UnitId,
+    Action, AssignUnit, Dismiss, Envelope, Escalate, Incident, IncidentId, Ledger, Rejection,
+    RequestMutualAid, Ring, StationId, UnitId,
 };
 
 use crate::actor::{ActorState, DispatchActor, Handled, ATTEMPTS_PER_MESSAGE_MAX};
@@ -87,10 +87,7 @@ fn plan_step(
     let Some(incident) = ledger.incident(incident_id) else {
         return Step::Moot(format!("incident {incident_id} is unknown"));
     };
-    if !matches!(
-        incident.status,
-        IncidentStatus::Triaged | IncidentStatus::Escalated
-    ) {
+    if !incident.awaits_unit() {
         return Step::Moot(format!(
             "incident {incident_id} is already {:?}",
             incident.status

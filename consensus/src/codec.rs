@@ -78,8 +78,9 @@ pub enum CodecError {
 /// two timeline steps and the acknowledgement on the mark); 11 adds the
 /// field's voice and the unit timers (five actions, three timeline steps, a
 /// unit's status time, last check-in, alert and last clearing) and the
-/// amendment of a plan (an action and a timeline step).
-pub const STORAGE_FORMAT_VERSION: u16 = 11;
+/// amendment of a plan (an action and a timeline step); 12 adds the
+/// reassignment of a busy unit (an action).
+pub const STORAGE_FORMAT_VERSION: u16 = 12;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -574,7 +574,10 @@ fn record_dispatch_metrics(ledger: &Ledger, command: &crate::ledger::Command, ef
         }
         return;
     };
-    if let Action::AssignUnit(_) = command.action {
+    if matches!(
+        command.action,
+        Action::AssignUnit(_) | Action::ReassignUnit(_)
+    ) {
         if let Some(incident) = ledger
             .incident(*incident_id)
             .filter(|i| i.assignments.len() == 1)

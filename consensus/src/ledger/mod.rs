@@ -51,6 +51,7 @@ use serde::{Deserialize, Serialize};
 pub use access::{Credential, Principal, Right, Role, RoleKind, Scope};
 pub use actions::{
     timer_due_ms, AmendPlan, CheckIn, ClearUnitAlert, FieldNote, RaiseAlarm, RaiseUnitTimer,
+    ReassignUnit,
 };
 pub use actions::{
     AcknowledgeUnresourced, Action, AddNote, ApproveMoveUp, ApprovePlan, AssignUnit, BenchNote,

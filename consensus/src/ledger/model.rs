@@ -595,6 +595,18 @@ pub struct Incident {
     pub timeline: Vec<TimelineEntry>,
 }
 
+impl Incident {
+    /// True while the incident waits for a unit: triaged or escalated and
+    /// not yet staffed, or staffed on paper but left with no unit before
+    /// any arrived (its unit was reassigned elsewhere).
+    pub fn awaits_unit(&self) -> bool {
+        match self.status {
+            IncidentStatus::Triaged | IncidentStatus::Escalated => true,
+            status => status.is_staffed() && self.units.is_empty() && self.on_scene_at_ms.is_none(),
+        }
+    }
+}
+
 /// A unit as the ledger holds it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Unit {

@@ -180,6 +180,18 @@ impl Ledger {
             Action::ApprovePlan(approve) => incident(approve.incident_id),
             Action::AmendPlan(amend) => incident(amend.incident_id),
             Action::AssignUnit(assign) => incident(assign.incident_id),
+            // A station moves its units only between its own incidents.
+            Action::ReassignUnit(reassign) => {
+                let (to, from) = (
+                    incident(reassign.assign.incident_id),
+                    incident(reassign.from_incident_id),
+                );
+                if to == from {
+                    to
+                } else {
+                    Scope::Incident { station: None }
+                }
+            }
             Action::AddNote(note) => incident(note.incident_id),
             Action::AcknowledgeUnresourced(ack) => incident(ack.incident_id),
             Action::RaiseAlarm(crate::ledger::RaiseAlarm { unit_id })
@@ -300,6 +312,7 @@ mod tests {
             Action::ClearUnitAlert(_) =>     [Y, Y, Y, Y, Y, Y, Y],
             Action::FieldNote(_) =>          [Y, Y, Y, Y, Y, Y, Y],
             Action::AmendPlan(_) =>          [Y, Y, N, N, N, N, N],
+            Action::ReassignUnit(_) =>       [Y, Y, Y, Y, Y, Y, Y],
         }
     }
 
@@ -472,7 +485,30 @@ mod tests {
         ]
         .into_iter()
         .chain(hazard_actions())
+        .chain(hand_actions())
         .collect()
+    }
+
+    /// A commander's amendment of a plan and a dispatcher's reassignment.
+    fn hand_actions() -> Vec<Action> {
+        vec![
+            Action::AmendPlan(crate::ledger::AmendPlan {
+                incident_id: IncidentId(1),
+                drop_units: vec![UnitId("unit-1".into())],
+                add_lines: Vec::new(),
+            }),
+            Action::ReassignUnit(crate::ledger::ReassignUnit {
+                assign: AssignUnit {
+                    incident_id: IncidentId(2),
+                    unit_id: UnitId("unit-1".into()),
+                    expected_unit_version: 3,
+                    eta_s: 40,
+                    breach: false,
+                },
+                from_incident_id: IncidentId(1),
+                reason: "a higher priority".into(),
+            }),
+        ]
     }
 
     fn hazard_actions() -> Vec<Action> {
@@ -532,11 +568,6 @@ mod tests {
                 unit_id: UnitId("unit-1".into()),
                 text: "the door was forced".into(),
             }),
-            Action::AmendPlan(crate::ledger::AmendPlan {
-                incident_id: IncidentId(1),
-                drop_units: vec![UnitId("unit-1".into())],
-                add_lines: Vec::new(),
-            }),
         ]
     }
 
@@ -545,7 +576,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 40);
+        assert_eq!(names.len(), 41);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -7,6 +7,7 @@ mod handshake_flood;
 mod ledger_properties;
 mod log_store;
 mod plans;
+mod reassign;
 mod replay_pin;
 mod request_ids;
 mod snapshot;

@@ -64,8 +64,14 @@ use ring::digest::{Context, SHA256};
 /// - a commander's amendment of a plan (#15, same format): with the action
 ///   in place the sequences gave a3d14512… again; then `field_tail` gained
 ///   an amendment of incident 1's plan: 8f003fa7….
-const PINNED_DIGEST: &str = "8f003fa79e687597ac04d8fd682026aeb5a57260b2f483eeb41b6c16140d0043";
+/// - the reassignment of a busy unit (#15, storage format 12): with the
+///   action, the refactored assignment and a responder's view of an
+///   incident awaiting a unit in place the sequences gave 8f003fa7… again;
+///   then every sequence gained `reassign_tail`: 632ce653….
+const PINNED_DIGEST: &str = "632ce653ff4d8893380febbecff2195c4a9907c07e5d5c19df9732809e1da1fa";
 const SEQUENCES: u64 = 150;
+/// The API origin of the tails' commander (the token `token()` issues).
+const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
 const COMMANDS_PER_SEQUENCE: u64 = 120;
 
 /// xorshift64*: a small deterministic generator, the same on every machine.
@@ -269,6 +275,47 @@ fn field_tail(commander: &'static str) -> Vec<(&'static str, String)> {
     .collect()
 }
 
+/// After every other tail (the first incident id it reports is `next`):
+/// unit 9 joins the roster, two incidents are reported and triaged, a
+/// commander sends unit 9 to the first, then takes it to the second (and
+/// once more, refused: it is no longer there). Built once the sequence has
+/// run, since the seeded commands decide how many incidents came before.
+fn reassign_tail(next: u64) -> Vec<(&'static str, String)> {
+    let system = r#"{"system": {"node": 1}}"#;
+    let report = format!(
+        r#"{{"ReportIncident": {{"kind": "theft", "priority": 5, "force_level": 1, "location": {POSITION}, "channel": "emergency_call", "description": "tail"}}}}"#
+    );
+    let triage = |id: u64| {
+        format!(
+            r#"{{"TriageIncident": {{"incident_id": {id}, "ring": 3, "station": null, "run_card": "theft", "target_s": 300, "major": false}}}}"#
+        )
+    };
+    let reassign = format!(
+        r#"{{"ReassignUnit": {{"assign": {{"incident_id": {}, "unit_id": "unit-9", "expected_unit_version": 2, "eta_s": 60, "breach": false}}, "from_incident_id": {next}, "reason": "a more urgent call"}}}}"#,
+        next + 1
+    );
+    vec![
+        (
+            system,
+            format!(
+                r#"{{"LoadRoster": {{"units": [{{"id": "unit-9", "home": {POSITION}, "ring": 3}}]}}}}"#
+            ),
+        ),
+        (r#""operator""#, report.clone()),
+        (r#""operator""#, report),
+        (r#""operator""#, triage(next)),
+        (r#""operator""#, triage(next + 1)),
+        (
+            COMMANDER,
+            format!(
+                r#"{{"AssignUnit": {{"incident_id": {next}, "unit_id": "unit-9", "expected_unit_version": 1, "eta_s": 60, "breach": false}}}}"#
+            ),
+        ),
+        (COMMANDER, reassign.clone()),
+        (COMMANDER, reassign),
+    ]
+}
+
 /// The tail's risk-sensing commands by `commander`: crowd counts at the
 /// first minutes (kept, resent, then a conflicting minute refused whole),
 /// and hazard `first_hazard` round the loop with an illegal move refused.
@@ -332,7 +379,7 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
         )
     });
     let ring_four = r#"{"actor": {"actor": {"ring": 4}, "epoch": 99, "node": 1}}"#;
-    let commander = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
+    let commander = COMMANDER;
     let first_move_up = index + 9;
     let propose = |ring: u8, unit: u8| {
         format!(
@@ -376,12 +423,21 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
             r#"{"AddNote": {"incident_id": 2, "text": " "}}"#.to_string(),
         ),
     ];
-    std::iter::once((r#"{"system": {"node": 1}}"#, place))
+    let tail = std::iter::once((r#"{"system": {"node": 1}}"#, place))
         .chain(marks.map(move |mark| (ring_four, mark)))
         .chain(move_ups)
         .chain(risk)
         .chain(hands)
-        .chain(field_tail(commander))
+        .chain(field_tail(commander));
+    tail_commands(tail, index)
+}
+
+/// A tail's `(origin, action)` pairs as commands from log index `index` on.
+fn tail_commands(
+    tail: impl IntoIterator<Item = (&'static str, String)>,
+    index: u64,
+) -> impl Iterator<Item = (u64, Command)> {
+    tail.into_iter()
         .zip(index..)
         .map(|((origin, action), index)| {
             let json = format!(
@@ -466,9 +522,19 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         let seeded = (3..COMMANDS_PER_SEQUENCE + 3)
             .map(|index| (index, command(&mut rng, 1_000 + index * 7_000)));
         let last = COMMANDS_PER_SEQUENCE + 3;
+        let mut next_index = last;
         for (index, command) in seeded.chain(marks(last)) {
             let answer = ledger.apply(index, &command);
             if !answer.deduplicated && !matches!(answer.effect, Effect::Rejected { .. }) {
+                *accepted.entry(command.action.name()).or_default() += 1;
+            }
+            total.update(serde_json::to_string(&answer).unwrap().as_bytes());
+            next_index = index + 1;
+        }
+        let tail = reassign_tail(ledger.incidents_reported() + 1);
+        for (index, command) in tail_commands(tail, next_index) {
+            let answer = ledger.apply(index, &command);
+            if !matches!(answer.effect, Effect::Rejected { .. }) {
                 *accepted.entry(command.action.name()).or_default() += 1;
             }
             total.update(serde_json::to_string(&answer).unwrap().as_bytes());
@@ -482,6 +548,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 32, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 33, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

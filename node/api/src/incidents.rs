@@ -77,8 +77,14 @@ pub struct AssignUnit {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
     /// The unit, e.g. `bund-1-a`: an available one (see the
-    /// recommendations).
+    /// recommendations), or one busy on another incident when
+    /// `reassign_reason` says why it is taken from there.
     pub unit_id: String,
+    /// Takes a unit working another open incident off it (reassignment):
+    /// why, on both incidents' trails. That incident's dispatch goes back
+    /// to its responder when it keeps no unit and none has arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reassign_reason: Option<String>,
 }
 
 /// Body of `POST /v1/plans/{id}/amend`: units off and onto a plan that

@@ -105,14 +105,16 @@ pub(super) async fn assign_unit(
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     let asked = body(payload)?;
     state.node.read_barrier().await?;
-    let action = assignment(&state, incident_id, &asked.unit_id)?;
+    let action = assignment(&state, incident_id, &asked)?;
     propose(&state, &caller, asked.request_id, action).await
 }
 
-/// The assignment of `unit_id` to `incident_id` as the ledger stands now:
-/// the unit's version, its ETA from where it is, and whether it misses the
-/// incident's on-scene target.
-fn assignment(state: &ApiState, incident_id: IncidentId, unit_id: &str) -> ApiResult<Action> {
+/// The assignment of the unit asked for to `incident_id` as the ledger
+/// stands now: the unit's version, its ETA from where it is, and whether it
+/// misses the incident's on-scene target; a reassignment when the unit
+/// works another open incident and the caller said why.
+fn assignment(state: &ApiState, incident_id: IncidentId, asked: &AssignUnit) -> ApiResult<Action> {
+    let unit_id = asked.unit_id.as_str();
     let context = state.actors.context();
     let applied = state.node.ledger().read();
     let incident = open_incident(&applied.ledger, incident_id)?;
@@ -133,13 +135,32 @@ fn assignment(state: &ApiState, incident_id: IncidentId, unit_id: &str) -> ApiRe
     let target_s = incident
         .target_s
         .unwrap_or_else(|| context.district.on_scene_target_s(known.ring, &at));
-    Ok(Action::AssignUnit(ledger::AssignUnit {
+    let assign = ledger::AssignUnit {
         incident_id,
         unit_id: unit.id.clone(),
         expected_unit_version: unit.version,
         eta_s,
         breach: eta_s > target_s,
-    }))
+    };
+    let busy_on = unit
+        .assigned_to
+        .filter(|from| *from != incident_id && unit.status != ledger::UnitStatus::Available);
+    match (busy_on, asked.reassign_reason.as_deref()) {
+        (None, _) => Ok(Action::AssignUnit(assign)),
+        (Some(from), Some(reason)) => Ok(Action::ReassignUnit(ledger::ReassignUnit {
+            assign,
+            from_incident_id: from,
+            reason: reason.to_owned(),
+        })),
+        (Some(from), None) => Err(Failure::new(
+            StatusCode::CONFLICT,
+            "unit_busy",
+            format!(
+                "{unit_id} works {from} ({}): to take it from there send reassign_reason saying why, or choose an available unit",
+                crate::wire::name(&unit.status)
+            ),
+        )),
+    }
 }
 
 /// Add a note to an open incident's trail.

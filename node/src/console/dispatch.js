@@ -10,6 +10,11 @@ import { el, OPEN_INCIDENT_STATUSES, outcome, words } from './format.js';
 /** Longest note the ledger keeps, bytes. */
 const NOTE_BYTES_MAX = 2000;
 
+/** Busy units offered for reassignment: the nearest this many. */
+const BUSY_OFFERED_MAX = 8;
+/** The statuses of a unit working an incident, which a dispatcher may take it from. */
+const WORKING = new Set(['dispatched', 'acknowledged', 'en_route', 'on_scene']);
+
 /** `own_zone` -> what a dispatcher calls it. */
 const TERRITORY = { own_zone: 'own zone', own_station: 'own station', elsewhere: '' };
 
@@ -29,6 +34,7 @@ export class DispatchActions {
     this.loadingVersion = null;
     this.outcome = null; // {state, message} of the last write
     this.note = el('textarea', { id: 'note-text', rows: 2, maxlength: NOTE_BYTES_MAX, placeholder: 'note for the audit trail (what the caller added, what the unit saw)' });
+    this.reason = el('input', { id: 'reassign-reason', type: 'text', maxlength: NOTE_BYTES_MAX, placeholder: 'why (on both trails)' });
   }
 
   /** The controls for `incident`, or null when it is closed. */
@@ -39,6 +45,7 @@ export class DispatchActions {
       this.acknowledgement(incident),
       this.moveUnits ? this.unitsOn(incident) : null,
       this.recommendations(incident),
+      this.reassignForm(incident),
       this.noteForm(incident),
       this.outcome ? el('p', { id: 'dispatch-result', class: this.outcome.state === 'failed' ? 'error' : 'muted', role: 'status', text: this.outcome.message }) : null);
   }
@@ -50,6 +57,7 @@ export class DispatchActions {
       this.recommended = null;
       this.outcome = null;
       this.note.value = '';
+      this.reason.value = '';
     }
     const version = incident.version;
     const current = this.recommended?.version === version || this.loadingVersion === version;
@@ -119,6 +127,38 @@ export class DispatchActions {
       el('table', { id: 'incident-units' }, el('tbody', {}, ...rows)));
   }
 
+  /**
+   * Take a police unit working another incident (a more urgent call): the
+   * nearest busy ones as the crow flies (the node works out the ETA by the
+   * streets), and the reason, which goes on both incidents' trails.
+   */
+  reassignForm(incident) {
+    const busy = this.api.units()
+      .filter((unit) => unit.ring >= 3 && WORKING.has(unit.status) && unit.assigned_to && unit.assigned_to !== incident.id)
+      .map((unit) => ({ unit, m: metresBetween(unit, incident) }))
+      .sort((a, b) => a.m - b.m)
+      .slice(0, BUSY_OFFERED_MAX);
+    if (busy.length === 0) return null;
+    const choice = el('select', { id: 'reassign-unit', 'aria-label': 'busy unit to take' },
+      ...busy.map(({ unit, m }) => el('option', {
+        value: unit.id, text: `${unit.id} (ring ${unit.ring}) ${words(unit.status)} on ${unit.assigned_to}, ${Math.round(m / 10) * 10} m`,
+      })));
+    const button = el('button', { type: 'button', id: 'reassign', text: 'Take' });
+    button.disabled = this.outcome?.state === 'pending';
+    button.addEventListener('click', () => {
+      const reason = this.reason.value.trim();
+      if (!reason) {
+        this.outcome = { state: 'failed', message: 'Say why the unit is taken from its incident.' };
+        this.changed();
+        return;
+      }
+      this.write(`/v1/incidents/${encodeURIComponent(incident.id)}/assign`, { unit_id: choice.value, reassign_reason: reason },
+        `${choice.value} taken to ${incident.id}`, () => { this.reason.value = ''; });
+    });
+    return el('details', { class: 'reassign-form' }, el('summary', { text: 'Take a busy unit from another incident' }),
+      el('div', { class: 'reassign-row' }, choice, this.reason, button));
+  }
+
   noteForm(incident) {
     const button = el('button', { type: 'button', id: 'add-note', text: 'Add note' });
     button.disabled = this.outcome?.state === 'pending';
@@ -156,4 +196,12 @@ export class DispatchActions {
     if (this.outcome.state === 'done') after?.();
     this.changed();
   }
+}
+
+/** Straight-line distance between two {lat, lon}, metres (equirectangular: a district is small). */
+function metresBetween(a, b) {
+  const M_PER_DEG = 111_195;
+  const dLat = (a.lat - b.lat) * M_PER_DEG;
+  const dLon = (a.lon - b.lon) * M_PER_DEG * Math.cos(((a.lat + b.lat) / 2) * Math.PI / 180);
+  return Math.hypot(dLat, dLon);
 }

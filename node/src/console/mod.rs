@@ -2,7 +2,9 @@
 //! which redirects there).
 //!
 //! The console is a static page (HTML, CSS and a few vanilla JavaScript
-//! modules) that draws the district map, units, open incidents, a call heat
+//! modules) that draws the district map (Leaflet and its marker-cluster
+//! plugin, pinned by `vendor/package-lock.json` and copied into `vendor/` by
+//! `vendor/update.sh`), units, open incidents, a call heat
 //! map, coverage gaps, an incident drawer with its audit trail, and the
 //! cluster panel, using only the JSON API of the node that serves it
 //! (`/v1/whoami`, `/v1/district`, `/v1/units`, `/v1/incidents`,
@@ -59,9 +61,29 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("index.html"),
     },
     Asset {
+        path: "/console/vendor/leaflet.css",
+        content_type: CSS,
+        body: include_str!("vendor/leaflet.css"),
+    },
+    Asset {
+        path: "/console/vendor/MarkerCluster.css",
+        content_type: CSS,
+        body: include_str!("vendor/MarkerCluster.css"),
+    },
+    Asset {
         path: "/console/console.css",
         content_type: CSS,
         body: include_str!("console.css"),
+    },
+    Asset {
+        path: "/console/vendor/leaflet.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("vendor/leaflet.js"),
+    },
+    Asset {
+        path: "/console/vendor/leaflet.markercluster.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("vendor/leaflet.markercluster.js"),
     },
     Asset {
         path: "/console/app.js",
@@ -77,6 +99,11 @@ pub const ASSETS: &[Asset] = &[
         path: "/console/map.js",
         content_type: JAVASCRIPT,
         body: include_str!("map.js"),
+    },
+    Asset {
+        path: "/console/marks.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("marks.js"),
     },
     Asset {
         path: "/console/panels.js",

@@ -29,7 +29,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use cordon_api::actors::ActorList;
-use cordon_api::cluster::ClusterStatus;
+use cordon_api::cluster::{ClusterStatus, StreetMap};
 use cordon_api::coverage::Coverage;
 use cordon_api::drills::{DrillDone, DrillOffer, NodeProcess, NodeProcesses};
 use cordon_api::incidents::{Committed, Incident, Origin, ReportIncident};
@@ -144,10 +144,13 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
         .await
         .unwrap();
     let unit_count = units.units.len();
+    // Every unit is on the map, as its own marker or counted in a cluster
+    // (the Bund's units crowd into clusters at the district's zoom).
     let drawn = browser
         .wait_for(&first, "every unit drawn", &format!(
-            "document.querySelectorAll('#map .unit[data-id][data-status]').length >= {unit_count} && \
-             [...document.querySelectorAll('#map .unit')].map(n => [n.dataset.id, n.dataset.status])"
+            "(d => d.own.length + d.clustered.length >= {unit_count} && d) \
+             ({{ own: [...document.querySelectorAll('#map .unit[data-id][data-status]')].map(n => [n.dataset.id, n.dataset.status]), \
+                clustered: [...document.querySelectorAll('#map .cluster-units[data-ids]')].flatMap(c => c.dataset.ids.split(' ')) }})"
         ))
         .await;
     assert_units_match(&drawn, &units);
@@ -232,12 +235,19 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
              !document.querySelector('#drill-status').hidden",
         )
         .await;
-    // The map draws the street graph's pieces and writes the main streets'
-    // names along them.
+    // The map draws every way of the street graph and writes the main
+    // streets' names along them.
+    let ways = cluster
+        .client
+        .get::<StreetMap>("/v1/district/streets", 0)
+        .await
+        .unwrap()
+        .ways
+        .len();
     let streets = browser
-        .wait_for(&first, "the streets with their names", "\
-            (names => document.querySelectorAll('#map line.street').length > 200 && names.length > 15 && names) \
-            ([...document.querySelectorAll('#map text.street-name')].map(t => t.textContent))")
+        .wait_for(&first, "the streets with their names", &format!("\
+            (names => document.querySelectorAll('#map path.street[data-way]').length === {ways} && names.length > 15 && names) \
+            ([...document.querySelectorAll('#map .street-name')].map(t => t.textContent))"))
         .await;
     let names: Vec<&str> = streets
         .as_array()
@@ -711,15 +721,7 @@ async fn viewer_sees_no_control(browser: &mut Browser, page: &Page, token: &str,
             &format!("({}) && ({})", incident_marker(major), members_js("up", 3)),
         )
         .await;
-    browser
-        .eval(
-            page,
-            &format!(
-                "document.querySelector('#map .incident[data-id=\"{major}\"]')\
-                 .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}))"
-            ),
-        )
-        .await;
+    open_drawer_from_map(browser, page, major).await;
     browser
         .wait_for(
             page,
@@ -1072,7 +1074,8 @@ async fn move_up_in_console(browser: &mut Browser, page: &Page, cluster: &Cluste
                 &format!(
                     "document.querySelector('#map .post[data-unit=\"{unit}\"]') && \
                  document.querySelector('#map .post-link[data-unit=\"{unit}\"]') && \
-                 document.querySelector('#map .unit[data-id=\"{unit}\"]').dataset.post"
+                 {}?.dataset.post",
+                    reveal_js("unit", unit)
                 ),
             )
             .await;
@@ -1136,11 +1139,12 @@ async fn queue_at_1280x720(browser: &mut Browser, page: &Page, artifacts: &std::
 /// Clicks incident `id`'s marker on the map, which opens its drawer.
 async fn open_drawer_from_map(browser: &mut Browser, page: &Page, id: &str) {
     browser
-        .eval(
+        .wait_for(
             page,
+            &format!("{id}'s own marker, clicked"),
             &format!(
-                "document.querySelector('#map .incident[data-id=\"{id}\"]')\
-             .dispatchEvent(new MouseEvent('click', {{ bubbles: true }}))"
+                "(n => n && (n.dispatchEvent(new MouseEvent('click', {{ bubbles: true }})), true))({})",
+                reveal_js("incident", id)
             ),
         )
         .await;
@@ -1270,8 +1274,20 @@ async fn wait_new_leader(cluster: &Cluster<DrillControl>, old: u64) -> u64 {
 /// JS: the incident's marker as {status, ring, units}, or null.
 fn incident_marker(id: &str) -> String {
     format!(
-        "(() => {{ const n = document.querySelector('#map .incident[data-id=\"{id}\"][data-status]'); \
-         return n && {{ status: n.dataset.status, ring: n.dataset.ring, units: n.dataset.units }}; }})()"
+        "(() => {{ const n = {}; \
+         return n && n.dataset.status && {{ status: n.dataset.status, ring: n.dataset.ring, units: n.dataset.units }}; }})()",
+        reveal_js("incident", id)
+    )
+}
+
+/// JS: the map marker of the incident or unit (`kind`) `id`, or null while
+/// it is inside a cluster, which this clicks, as a dispatcher would, to zoom
+/// in on it; polled, it reaches the marker.
+fn reveal_js(kind: &str, id: &str) -> String {
+    format!(
+        "(() => {{ const own = document.querySelector('#map .{kind}[data-id=\"{id}\"]'); if (own) return own; \
+         document.querySelector('#map .cluster[data-ids~=\"{id}\"]')?.dispatchEvent(new MouseEvent('click', {{ bubbles: true }})); \
+         return null; }})()"
     )
 }
 
@@ -1288,6 +1304,9 @@ fn members_js(health: &str, count: usize) -> String {
     )
 }
 
+/// Checks the map's units, `{own: [[id, status]], clustered: [id]}`,
+/// against the API's: each unit once, a marker's status a real one, and
+/// both kinds present (clustering happens, and not to everything).
 fn assert_units_match(drawn: &Value, units: &UnitList) {
     let statuses = [
         "available",
@@ -1299,14 +1318,16 @@ fn assert_units_match(drawn: &Value, units: &UnitList) {
         "returning",
         "out_of_service",
     ];
-    let mut drawn_ids: Vec<&str> = drawn
-        .as_array()
-        .unwrap()
+    let own = drawn["own"].as_array().unwrap();
+    let clustered = drawn["clustered"].as_array().unwrap();
+    assert!(!own.is_empty() && !clustered.is_empty(), "{drawn}");
+    let mut drawn_ids: Vec<&str> = own
         .iter()
         .map(|pair| {
             assert!(statuses.contains(&pair[1].as_str().unwrap()), "{pair}");
             pair[0].as_str().unwrap()
         })
+        .chain(clustered.iter().map(|id| id.as_str().unwrap()))
         .collect();
     let mut api_ids: Vec<&str> = units.units.iter().map(|unit| unit.id.as_str()).collect();
     drawn_ids.sort_unstable();
@@ -1544,7 +1565,16 @@ impl Browser {
                     dom.as_str().unwrap_or_default(),
                 )
                 .unwrap();
-                panic!("timed out waiting for {what}: the page is in target/console-artifacts/timeout.html; last answer {answer}");
+                let thrown: Vec<&Value> = self
+                    .events
+                    .iter()
+                    .filter(|event| {
+                        event["sessionId"] == page.session.as_str()
+                            && (event["method"] == "Runtime.exceptionThrown"
+                                || event["params"]["type"] == "error")
+                    })
+                    .collect();
+                panic!("timed out waiting for {what}: the page is in target/console-artifacts/timeout.html; last answer {answer}; the page's errors {thrown:?}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

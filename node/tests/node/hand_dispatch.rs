@@ -2,7 +2,9 @@
 //! units with their ETAs on the street graph; a dispatcher owns an
 //! unresourced wait, writes a note and sends a recommended unit; the trail
 //! names them at every step; a unit is never sent twice, and a role without
-//! the `dispatch` right is refused.
+//! the `dispatch` right is refused. A busy unit is taken to another incident
+//! only when the dispatcher says why, and the incident it left is
+//! dispatched again.
 
 use cordon_api::incidents::{
     Acknowledge, AddNote, AssignUnit, Committed, Incident, Origin, Recommendations,
@@ -97,6 +99,7 @@ async fn a_dispatcher_owns_a_wait_writes_a_note_and_sends_a_recommended_unit() {
     let send = AssignUnit {
         request_id: None,
         unit_id: unit_id.clone(),
+        reassign_reason: None,
     };
     assert_eq!(
         refusal(viewer.post::<Committed>(&assign, &send, 0).await).0,
@@ -154,6 +157,7 @@ async fn a_dispatcher_owns_a_wait_writes_a_note_and_sends_a_recommended_unit() {
     let ghost = AssignUnit {
         request_id: None,
         unit_id: "no-such-unit".into(),
+        reassign_reason: None,
     };
     let (code, message) = refusal(dispatcher.post::<Committed>(&assign, &ghost, 0).await);
     assert_eq!(code, "invalid_input");
@@ -163,4 +167,55 @@ async fn a_dispatcher_owns_a_wait_writes_a_note_and_sends_a_recommended_unit() {
         again.units.iter().all(|unit| unit.unit_id != unit_id),
         "{again:#?}"
     );
+
+    // Phase 7: a more urgent call nearby. Taking the busy unit without a
+    // reason is refused naming where it works; with one, it moves: on the
+    // new incident, off the first (both trails say who and why), and the
+    // first incident's dispatch goes back to ring 4, which marks it
+    // unresourced again.
+    let urgent = cluster
+        .report("hand-2", "assault", 31.2205, 121.4755, 1)
+        .await;
+    let take = format!("/v1/incidents/{urgent}/assign");
+    let (code, message) = refusal(dispatcher.post::<Committed>(&take, &send, 0).await);
+    assert_eq!(code, "unit_busy", "{message}");
+    assert!(
+        message.contains(&id) && message.contains("reassign_reason"),
+        "{message}"
+    );
+    let reassign = AssignUnit {
+        reassign_reason: Some("a knife at the next corner".into()),
+        ..send.clone()
+    };
+    let _: Committed = dispatcher.post(&take, &reassign, 0).await.unwrap();
+    let taken = cluster.incident(&urgent).await;
+    assert!(taken.units.contains(&unit_id), "{taken:#?}");
+    let moved_in = taken
+        .timeline
+        .iter()
+        .find(|entry| entry.step == "assigned" && entry.reason.starts_with(&unit_id))
+        .unwrap();
+    assert_eq!(who(&moved_in.origin), "dispatcher-li");
+    assert!(
+        moved_in.reason.contains(&format!("reassigned from {id}")),
+        "{}",
+        moved_in.reason
+    );
+    let left = cluster
+        .wait_incident(&id, "the first incident waiting again", |incident| {
+            incident.units.is_empty() && incident.unresourced.is_some()
+        })
+        .await;
+    let released = left
+        .timeline
+        .iter()
+        .find(|entry| entry.step == "unit_released")
+        .unwrap();
+    assert_eq!(who(&released.origin), "dispatcher-li");
+    assert!(
+        released.reason.contains("a knife at the next corner"),
+        "{}",
+        released.reason
+    );
+    assert!(left.timeline_verified && taken.timeline_verified);
 }

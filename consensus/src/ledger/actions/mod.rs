@@ -44,7 +44,7 @@ pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{AmendPlan, ApprovePlan, ProposePlan};
 pub use units::{
     timer_due_ms, AssignUnit, CheckIn, ClearUnitAlert, FieldNote, LoadRoster, RaiseAlarm,
-    RaiseUnitTimer, RosterUnit, UpdateUnitStatus,
+    RaiseUnitTimer, ReassignUnit, RosterUnit, UpdateUnitStatus,
 };
 
 use super::model::Rejection;
@@ -156,6 +156,8 @@ pub enum Action {
     FieldNote(FieldNote),
     /// A commander amends a plan awaiting approval.
     AmendPlan(AmendPlan),
+    /// A dispatcher moves a busy unit from one incident to another.
+    ReassignUnit(ReassignUnit),
 }
 
 impl Action {
@@ -202,6 +204,7 @@ impl Action {
             Action::ClearUnitAlert(action) => action,
             Action::FieldNote(action) => action,
             Action::AmendPlan(action) => action,
+            Action::ReassignUnit(action) => action,
         }
     }
 
@@ -248,7 +251,8 @@ impl Action {
             | Action::CheckIn(_)
             | Action::ClearUnitAlert(_)
             | Action::FieldNote(_)
-            | Action::AmendPlan(_) => false,
+            | Action::AmendPlan(_)
+            | Action::ReassignUnit(_) => false,
         }
     }
 

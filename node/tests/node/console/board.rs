@@ -81,7 +81,7 @@ async fn an_old_open_incident_is_on_the_board_behind_500_newer_ones() {
             "the old open incident in the queue and on the map",
             &format!(
                 "!!document.querySelector('#incident-list tr[data-id=\"{old}\"]') && \
-             !!document.querySelector('#map .incident[data-id=\"{old}\"]')"
+             !!document.querySelector('#map .incident[data-id=\"{old}\"], #map .cluster-incidents[data-ids~=\"{old}\"]')"
             ),
         )
         .await;

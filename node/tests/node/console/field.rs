@@ -110,6 +110,7 @@ async fn assigned_to_field_unit(cluster: &Cluster, dispatcher: &str) -> String {
         let send = AssignUnit {
             request_id: None,
             unit_id: FIELD_UNIT.into(),
+            reassign_reason: None,
         };
         let desk = cluster.client.clone().with_token(dispatcher);
         let _: Committed = desk

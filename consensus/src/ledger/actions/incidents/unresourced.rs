@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::check_text;
-use crate::ledger::ids::{IncidentId, IncidentStatus};
+use crate::ledger::ids::IncidentId;
 use crate::ledger::model::{Effect, Rejection, TimelineStep, Unresourced};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -39,11 +39,9 @@ impl Rules for MarkUnresourced {
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
         let incident_id = self.incident_id;
         let incident = ledger.open_incident(incident_id, "mark unresourced")?;
-        // Only an incident waiting for its first unit can lack one.
-        if !matches!(
-            incident.status,
-            IncidentStatus::Triaged | IncidentStatus::Escalated
-        ) {
+        // Only an incident waiting for a unit can lack one (its first, or
+        // another after its unit was taken elsewhere before arriving).
+        if !incident.awaits_unit() {
             return Err(Rejection::WrongIncidentStatus {
                 incident_id,
                 status: incident.status,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::ids::{ActorId, IncidentId, IncidentStatus, Ring, UnitId, UnitStatus};
 use crate::ledger::model::TimelineStep;
-use crate::ledger::model::{Assignment, Message, Rejection};
+use crate::ledger::model::{Assignment, Effect, Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Move, Outcome, Step};
 use crate::ledger::{actions::Rules, Ledger};
@@ -45,8 +45,26 @@ impl Rules for AssignUnit {
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
-        let (incident_id, unit_id, eta_s) = (self.incident_id, &self.unit_id, self.eta_s);
         let (moving, target_s) = self.check_state(ledger)?;
+        Ok(self.send(ledger, step, moving, target_s, ""))
+    }
+}
+
+impl AssignUnit {
+    /// Sends the unit the rules allowed (`moving`, measured against
+    /// `target_s`): dispatched, on the incident's units and assignments, the
+    /// on-scene deadline started by the first one, the trail's reason (with
+    /// `how`, e.g. where a reassigned unit came from), and a special-ops
+    /// team told. Changes the ledger only after every check passed.
+    pub(super) fn send(
+        &self,
+        ledger: &mut Ledger,
+        step: &Step<'_>,
+        moving: Move,
+        target_s: u32,
+        how: &str,
+    ) -> Effect {
+        let (incident_id, unit_id, eta_s) = (self.incident_id, &self.unit_id, self.eta_s);
         let unit = ledger.units.get_mut(unit_id).expect("checked above");
         let unit_ring = unit.ring;
         unit.assigned_to = Some(incident_id);
@@ -65,7 +83,7 @@ impl Rules for AssignUnit {
             incident.on_scene_deadline_ms = Some(step.at_ms() + u64::from(target_s) * 1_000);
         }
         let reason = format!(
-            "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s{}",
+            "{unit_id} (ring {}), eta {eta_s} s, target {target_s} s{}{how}",
             unit_ring.number(),
             match (self.breach, unit_ring) {
                 (false, _) => "",
@@ -91,37 +109,49 @@ impl Rules for AssignUnit {
                 },
             );
         }
-        Ok(effect)
+        effect
     }
-}
 
-impl AssignUnit {
     /// The rules that need the ledger: the incident may become assigned (a
     /// triaged or escalated one; one already staffed keeps its status), the
     /// unit exists at the expected version and is free. Returns the
     /// incident's move and the on-scene target the assignment is measured
     /// against.
     fn check_state(&self, ledger: &Ledger) -> Result<(Move, u32), Rejection> {
+        let (moving, target_s) = self.check_incident_and_version(ledger)?;
+        let unit = &ledger.units[&self.unit_id];
+        let unit_id = &self.unit_id;
+        if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
+            return Err(Rejection::UnitUnavailable {
+                unit_id: unit_id.clone(),
+                status: unit.status,
+                assigned_to: unit.assigned_to,
+            });
+        }
+        Ok((moving, target_s))
+    }
+
+    /// The incident may take the unit (it becomes assigned, or keeps its
+    /// staffed status) and the unit exists at the expected version. Returns
+    /// the incident's move and the on-scene target.
+    pub(super) fn check_incident_and_version(
+        &self,
+        ledger: &Ledger,
+    ) -> Result<(Move, u32), Rejection> {
         let (incident_id, unit_id) = (self.incident_id, &self.unit_id);
         let moving = match ledger.incident(incident_id).map(|incident| incident.status) {
             Some(status) if status.is_staffed() => ledger.incident_stay(incident_id, "assign")?,
             _ => ledger.incident_move(incident_id, IncidentStatus::Assigned)?,
         };
-        let incident = &ledger.incidents[&incident_id];
-        let target_s = incident.target_s.unwrap_or(self.eta_s);
+        let target_s = ledger.incidents[&incident_id]
+            .target_s
+            .unwrap_or(self.eta_s);
         let unit = ledger.known_unit(unit_id)?;
         if unit.version != self.expected_unit_version {
             return Err(Rejection::VersionMismatch {
                 unit_id: unit_id.clone(),
                 expected: self.expected_unit_version,
                 actual: unit.version,
-            });
-        }
-        if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
-            return Err(Rejection::UnitUnavailable {
-                unit_id: unit_id.clone(),
-                status: unit.status,
-                assigned_to: unit.assigned_to,
             });
         }
         Ok((moving, target_s))

@@ -9,6 +9,7 @@ mod check_in;
 mod clear_alert;
 mod field_note;
 mod load_roster;
+mod reassign;
 mod timer;
 mod update_status;
 
@@ -18,5 +19,6 @@ pub use check_in::CheckIn;
 pub use clear_alert::ClearUnitAlert;
 pub use field_note::FieldNote;
 pub use load_roster::{LoadRoster, RosterUnit};
+pub use reassign::ReassignUnit;
 pub use timer::{timer_due_ms, RaiseUnitTimer};
 pub use update_status::UpdateUnitStatus;
