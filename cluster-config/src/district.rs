@@ -162,6 +162,11 @@ pub struct DistrictSpec {
     /// file of an older version reads as far as its version check.
     #[serde(default)]
     pub utc_offset_min: Option<i32>,
+    /// The district's agency identifier (a domain name) in documents
+    /// exchanged with other CAD systems (NENA EIDO), e.g.
+    /// `huangpu.cordon.example`; absent: `cordon.invalid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
     /// Where the risk-sensing net counts people; none is allowed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub crowd_sensors: Vec<sensors::CrowdSensor>,
@@ -743,6 +748,11 @@ impl District {
     /// The validated street graph.
     pub fn streets(&self) -> &Arc<StreetGraph> {
         &self.graph
+    }
+
+    /// The agency identifier in documents exchanged with other CAD systems.
+    pub fn agency(&self) -> &str {
+        self.spec.agency.as_deref().unwrap_or("cordon.invalid")
     }
 
     /// The district's local time ahead of UTC, in minutes.

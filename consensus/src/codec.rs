@@ -79,7 +79,8 @@ pub enum CodecError {
 /// field's voice and the unit timers (five actions, three timeline steps, a
 /// unit's status time, last check-in, alert and last clearing) and the
 /// amendment of a plan (an action and a timeline step); 12 adds the
-/// reassignment of a busy unit (an action).
+/// reassignment of a busy unit and the import of a partner's incident (two
+/// actions, and an incident's partner tracking identifier).
 pub const STORAGE_FORMAT_VERSION: u16 = 12;
 
 /// The first bytes of a versioned encoding, before the version.

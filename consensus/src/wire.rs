@@ -30,7 +30,8 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 8: a pre-position measure says where its unit waits; storage format 9.
 /// 9: notes and acknowledgements of unresourced waits; storage format 10.
 /// 10: unit timers, alarms, check-ins and field notes; storage format 11.
-/// 11: the reassignment of a busy unit; storage format 12.
+/// 11: the reassignment of a busy unit, a partner's incident imported;
+/// storage format 12.
 pub const WIRE_VERSION: u16 = 11;
 
 /// A request frame.

@@ -77,6 +77,7 @@ pub fn incident(incident: &Incident, address: Option<String>) -> cordon_api::inc
         major: incident.major,
         plan: incident.plan.as_ref().map(plan),
         unresourced: incident.unresourced.as_ref().map(unresourced),
+        tracking_id: incident.tracking_id.clone(),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
         timeline: incident.timeline.iter().map(timeline_entry).collect(),
     }

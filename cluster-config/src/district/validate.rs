@@ -59,6 +59,7 @@ pub(super) fn validate(spec: &DistrictSpec) -> Checked {
     checker.hospital_count()?;
     checker.crowd_sensors()?;
     super::events::validate(spec)?;
+    checker.agency()?;
     checker.streets_and_crowds()
 }
 
@@ -634,6 +635,26 @@ impl<'a> Checker<'a> {
                 format!("{point} lies outside the district bounds"),
                 "move it inside `district.bounds` (check the [lat, lon] order), or extend the bounds",
             ));
+        }
+        Ok(())
+    }
+
+    /// The agency identifier, if given, is a domain name.
+    fn agency(&self) -> Checked {
+        if let Some(agency) = &self.spec.agency {
+            let domain = !agency.is_empty()
+                && agency.len() <= 253
+                && agency.split('.').all(|label| {
+                    !label.is_empty()
+                        && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if !domain {
+                return Err(invalid(
+                    "district.agency",
+                    agency,
+                    "give a domain name of letters, digits, '-' and '.', e.g. `agency = \"huangpu.cordon.example\"`",
+                ));
+            }
         }
         Ok(())
     }

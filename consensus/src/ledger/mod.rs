@@ -64,6 +64,7 @@ pub use actions::{
 pub use actions::{
     ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
 };
+pub use actions::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
 pub use command::{

@@ -593,6 +593,9 @@ pub struct Incident {
     pub unresourced: Option<Unresourced>,
     /// Every step.
     pub timeline: Vec<TimelineEntry>,
+    /// The tracking identifier of the partner system it came from (an
+    /// EIDO document's `$id`), if it was imported.
+    pub tracking_id: Option<String>,
 }
 
 impl Incident {

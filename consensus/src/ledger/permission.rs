@@ -168,6 +168,9 @@ impl Ledger {
             Action::ReportIncident(report) => Scope::Report {
                 channel: report.channel,
             },
+            Action::ImportIncident(import) => Scope::Report {
+                channel: import.report.channel,
+            },
             Action::UpdateUnitStatus(update) => Scope::Unit {
                 unit: update.unit_id.clone(),
                 station: self
@@ -313,6 +316,7 @@ mod tests {
             Action::FieldNote(_) =>          [Y, Y, Y, Y, Y, Y, Y],
             Action::AmendPlan(_) =>          [Y, Y, N, N, N, N, N],
             Action::ReassignUnit(_) =>       [Y, Y, Y, Y, Y, Y, Y],
+            Action::ImportIncident(_) =>     [Y, Y, Y, Y, Y, Y, Y],
         }
     }
 
@@ -508,6 +512,19 @@ mod tests {
                 from_incident_id: IncidentId(1),
                 reason: "a higher priority".into(),
             }),
+            Action::ImportIncident(crate::ledger::ImportIncident {
+                tracking_id: "urn:emergency:uid:incidentid:X1:partner.example".into(),
+                report: NewIncident {
+                    kind: IncidentKind::Medical,
+                    priority: 5,
+                    force_level: 1,
+                    location: Position::from_degrees(31.24, 121.49).unwrap(),
+                    channel: Channel::PartnerFeed,
+                    description: "from a hospital".into(),
+                },
+                notes: Vec::new(),
+                closed: None,
+            }),
         ]
     }
 
@@ -576,7 +593,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 41);
+        assert_eq!(names.len(), 42);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

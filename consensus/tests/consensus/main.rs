@@ -4,6 +4,7 @@ mod archive;
 mod area;
 mod cluster;
 mod handshake_flood;
+mod import;
 mod ledger_properties;
 mod log_store;
 mod plans;

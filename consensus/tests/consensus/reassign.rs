@@ -18,7 +18,7 @@ const RING_THREE: ActorId = ActorId::Ring(Ring::StreetPatrol);
 fn report_urgent(log: &mut Log) {
     log.operator(Action::ReportIncident(NewIncident {
         kind: IncidentKind::Assault,
-        priority: 1,
+        priority: 9,
         force_level: 3,
         location: Position::from_degrees(31.2400, 121.4770).unwrap(),
         channel: Channel::EmergencyCall,

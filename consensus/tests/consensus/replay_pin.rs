@@ -67,8 +67,13 @@ use ring::digest::{Context, SHA256};
 /// - the reassignment of a busy unit (#15, storage format 12): with the
 ///   action, the refactored assignment and a responder's view of an
 ///   incident awaiting a unit in place the sequences gave 8f003fa7… again;
-///   then every sequence gained `reassign_tail`: 632ce653….
-const PINNED_DIGEST: &str = "632ce653ff4d8893380febbecff2195c4a9907c07e5d5c19df9732809e1da1fa";
+///   then every sequence gained a tail reassigning unit 9: 632ce653….
+/// - a partner's incident imported from an EIDO document (#16, same
+///   format): with the action in place and the incident's new
+///   `tracking_id` left out of the ledger's form the sequences gave
+///   632ce653… again; then the tail (now `late_tail`) gained three imports:
+///   fb488acd….
+const PINNED_DIGEST: &str = "fb488acd31db7be9a2f722320e6839a7bc111fd0d2191d588361c1921a16159b";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
@@ -278,9 +283,11 @@ fn field_tail(commander: &'static str) -> Vec<(&'static str, String)> {
 /// After every other tail (the first incident id it reports is `next`):
 /// unit 9 joins the roster, two incidents are reported and triaged, a
 /// commander sends unit 9 to the first, then takes it to the second (and
-/// once more, refused: it is no longer there). Built once the sequence has
-/// run, since the seeded commands decide how many incidents came before.
-fn reassign_tail(next: u64) -> Vec<(&'static str, String)> {
+/// once more, refused: it is no longer there); then a partner's incident is
+/// imported, imported again with a new note, and closed by the partner.
+/// Built once the sequence has run, since the seeded commands decide how
+/// many incidents came before.
+fn late_tail(next: u64) -> Vec<(&'static str, String)> {
     let system = r#"{"system": {"node": 1}}"#;
     let report = format!(
         r#"{{"ReportIncident": {{"kind": "theft", "priority": 5, "force_level": 1, "location": {POSITION}, "channel": "emergency_call", "description": "tail"}}}}"#
@@ -313,7 +320,20 @@ fn reassign_tail(next: u64) -> Vec<(&'static str, String)> {
         ),
         (COMMANDER, reassign.clone()),
         (COMMANDER, reassign),
+        (r#""operator""#, import(r#"[]"#, "null")),
+        (
+            r#""operator""#,
+            import(r#"[{"id": "n1", "text": "patient violent"}]"#, "null"),
+        ),
+        (r#""operator""#, import(r#"[]"#, r#""resolved""#)),
     ]
+}
+
+/// A partner's document about its incident H42, with `notes` and `closed`.
+fn import(notes: &str, closed: &str) -> String {
+    format!(
+        r#"{{"ImportIncident": {{"tracking_id": "urn:emergency:uid:incidentid:H42:renji.example", "report": {{"kind": "medical", "priority": 7, "force_level": 1, "location": {POSITION}, "channel": "partner_feed", "description": "from the hospital"}}, "notes": {notes}, "closed": {closed}}}}}"#
+    )
 }
 
 /// The tail's risk-sensing commands by `commander`: crowd counts at the
@@ -531,7 +551,7 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
             total.update(serde_json::to_string(&answer).unwrap().as_bytes());
             next_index = index + 1;
         }
-        let tail = reassign_tail(ledger.incidents_reported() + 1);
+        let tail = late_tail(ledger.incidents_reported() + 1);
         for (index, command) in tail_commands(tail, next_index) {
             let answer = ledger.apply(index, &command);
             if !matches!(answer.effect, Effect::Rejected { .. }) {
@@ -548,6 +568,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 33, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 34, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

@@ -265,6 +265,10 @@ pub struct Incident {
     /// resolution or cancellation clears it.
     #[serde(default)]
     pub unresourced: Option<Unresourced>,
+    /// The partner system's tracking identifier (an EIDO document's `$id`)
+    /// of an incident taken in at `POST /v1/eido`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_id: Option<String>,
     /// True when the timeline's hash chain verifies.
     pub timeline_verified: bool,
     /// The audit trail, oldest first.

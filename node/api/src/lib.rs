@@ -26,6 +26,7 @@ pub mod cluster;
 pub mod coverage;
 pub mod crowd;
 pub mod drills;
+pub mod eido;
 pub mod error;
 pub mod events;
 pub mod hazards;

@@ -102,13 +102,21 @@ pub(super) async fn get_incident(
     State(state): State<ApiState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<cordon_api::incidents::Incident>> {
-    let _permit = admit(&state)?;
     let id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    read_incident(&state, id).await.map(Json)
+}
+
+/// Incident `id` as the API shows it, hot or archived (linearizable).
+pub(super) async fn read_incident(
+    state: &ApiState,
+    id: IncidentId,
+) -> ApiResult<cordon_api::incidents::Incident> {
+    let _permit = admit(state)?;
     state.node.read_barrier().await?;
     let archived = {
         let ledger = state.node.ledger().read();
         if let Some(incident) = ledger.ledger.incident(id) {
-            return Ok(Json(addressed(&state, incident)));
+            return Ok(addressed(state, incident));
         }
         ledger.ledger.is_archived(id)
     };
@@ -119,7 +127,7 @@ pub(super) async fn get_incident(
             format!("no incident {id}: list incidents with GET /v1/incidents"),
         ));
     }
-    read_archived(&state, id).await.map(Json)
+    read_archived(state, id).await
 }
 
 /// An archived incident from this node's archive store.

@@ -42,6 +42,7 @@ mod coverage;
 mod crowd;
 mod dispatch;
 mod drills;
+mod eido;
 mod field;
 mod guard;
 mod hazards;
@@ -238,6 +239,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/incidents/{id}/assign", Method::POST, Needs(Right::Dispatch), post(dispatch::assign_unit)),
         route("/v1/incidents/{id}/notes", Method::POST, Needs(Right::Dispatch), post(dispatch::add_note)),
         route("/v1/incidents/{id}/acknowledge", Method::POST, Needs(Right::Dispatch), post(dispatch::acknowledge_unresourced)),
+        route("/v1/incidents/{id}/eido", Method::GET, Needs(Right::Read), get(eido::export)),
+        route("/v1/eido", Method::POST, Needs(Right::Report), post(eido::import)),
         route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
         route("/v1/plans/{id}/amend", Method::POST, Needs(Right::ApprovePlan), post(dispatch::amend_plan)),
         route("/v1/units", Method::GET, Needs(Right::Read), get(list_units)),
@@ -294,7 +297,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         incidents::report_incident, incidents::list_incidents, incidents::get_incident,
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
-        dispatch::acknowledge_unresourced, dispatch::amend_plan,
+        dispatch::acknowledge_unresourced, dispatch::amend_plan, eido::export, eido::import,
         units::list_units, units::update_unit_status, field::check_in, field::field_note,
         field::raise_alarm, field::clear_alert, field::unit_route, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,

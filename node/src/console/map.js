@@ -335,8 +335,8 @@ export class MapView {
         fresh.push(mark.marker);
       }
       mark.marker.options.incident = incident;
-      // The most urgent on top where markers overlap.
-      mark.marker.setZIndexOffset(1000 * (10 - incident.priority));
+      // The highest priority (10 the most urgent) on top where markers overlap.
+      mark.marker.setZIndexOffset(1000 * incident.priority);
       updateIncidentElement(mark.node, incident, incident.id === this.selectedId, now);
       moveTo(mark.marker, incident.lat, incident.lon);
     }

@@ -122,12 +122,12 @@ export function unitClusterIcon(cluster) {
 }
 
 /**
- * A cluster of open incidents: how many, the most urgent priority among
- * them, and a red ring when any is past its on-scene deadline.
+ * A cluster of open incidents: how many, the highest priority among them
+ * (10 the most urgent), and a red ring when any is past its on-scene deadline.
  */
 export function incidentClusterIcon(cluster) {
   const incidents = cluster.getAllChildMarkers().map((marker) => marker.options.incident);
-  const top = Math.min(...incidents.map((incident) => incident.priority));
+  const top = Math.max(...incidents.map((incident) => incident.priority));
   const now = Date.now();
   const breached = incidents.filter((incident) => deadlineState(incident, now).breached).length;
   const node = el('div', {

@@ -9,6 +9,7 @@ mod console;
 mod crowd;
 mod demo;
 mod dispatch;
+mod eido;
 mod events;
 mod forecaster;
 mod hand_dispatch;

@@ -38,6 +38,7 @@ pub use incidents::{
     AcknowledgeUnresourced, AddNote, CancelIncident, Escalate, MarkUnresourced, NewIncident,
     RequestMutualAid, ResolveIncident, TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
+pub use incidents::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
@@ -158,6 +159,8 @@ pub enum Action {
     AmendPlan(AmendPlan),
     /// A dispatcher moves a busy unit from one incident to another.
     ReassignUnit(ReassignUnit),
+    /// A partner system's incident (an EIDO document): created or updated.
+    ImportIncident(ImportIncident),
 }
 
 impl Action {
@@ -205,6 +208,7 @@ impl Action {
             Action::FieldNote(action) => action,
             Action::AmendPlan(action) => action,
             Action::ReassignUnit(action) => action,
+            Action::ImportIncident(action) => action,
         }
     }
 
@@ -252,7 +256,8 @@ impl Action {
             | Action::ClearUnitAlert(_)
             | Action::FieldNote(_)
             | Action::AmendPlan(_)
-            | Action::ReassignUnit(_) => false,
+            | Action::ReassignUnit(_)
+            | Action::ImportIncident(_) => false,
         }
     }
 

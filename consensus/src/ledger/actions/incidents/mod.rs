@@ -1,10 +1,11 @@
 //! Actions on incidents: report, triage (one or a burst), escalate, ask a neighbour for
-//! mutual aid, mark unresourced and acknowledge it, add a note, resolve and cancel. Each moves an incident along its life
+//! mutual aid, mark unresourced and acknowledge it, add a note, resolve and cancel, and import a partner's incident. Each moves an incident along its life
 //! and leaves a hash-chained step in its timeline.
 
 mod acknowledge;
 mod cancel;
 mod escalate;
+mod import;
 mod mutual_aid;
 mod note;
 mod report;
@@ -16,6 +17,7 @@ mod unresourced;
 pub use acknowledge::AcknowledgeUnresourced;
 pub use cancel::CancelIncident;
 pub use escalate::Escalate;
+pub use import::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use mutual_aid::RequestMutualAid;
 pub use note::AddNote;
 pub use report::NewIncident;

@@ -56,6 +56,23 @@ impl Rules for NewIncident {
     }
 
     fn apply(&self, ledger: &mut Ledger, step: &Step<'_>) -> Outcome {
+        let reason = format!("{} reported by {:?}", self.kind.name(), self.channel);
+        let incident_id = self.enter(ledger, step, reason, None)?;
+        Ok(Effect::IncidentReported { incident_id })
+    }
+}
+
+impl NewIncident {
+    /// Enters the report as a new incident (`reason` on its first step,
+    /// `tracking_id` when a partner system sent it) and hands it to the hub
+    /// for triage. Returns its id.
+    pub(super) fn enter(
+        &self,
+        ledger: &mut Ledger,
+        step: &Step<'_>,
+        reason: String,
+        tracking_id: Option<String>,
+    ) -> Result<IncidentId, Rejection> {
         ledger.check_position("location", &self.location)?;
         ledger.last_incident_id += 1;
         let id = IncidentId(ledger.last_incident_id);
@@ -68,7 +85,7 @@ impl Rules for NewIncident {
             &step.command.request_id,
             TimelineStep::Reported,
             IncidentStatus::Reported,
-            format!("{} reported by {:?}", self.kind.name(), self.channel),
+            reason,
         );
         let incident = Incident {
             id,
@@ -90,9 +107,10 @@ impl Rules for NewIncident {
             plan: None,
             unresourced: None,
             timeline,
+            tracking_id,
         };
         ledger.incidents.insert(id, incident);
         ledger.enqueue(step, ActorId::Hub, Message::Triage { incident_id: id });
-        Ok(Effect::IncidentReported { incident_id: id })
+        Ok(id)
     }
 }
