@@ -147,6 +147,7 @@ fn plan(plan: &ledger::Plan) -> cordon_api::incidents::Plan {
         units_short: parts.units_short(),
         auto_approve_at_ms: plan.auto_approve_at_ms,
         approved_index: plan.approved_index,
+        approved_level: plan.approved_level.as_ref().map(ToString::to_string),
     }
 }
 

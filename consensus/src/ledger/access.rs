@@ -162,7 +162,7 @@ impl RoleKind {
             Right::ReadAudit =>     matches!(self, Commander | Operator),
             Right::Report =>        matches!(self, Reporter | Dispatcher | Commander | Station),
             Right::UpdateUnit =>    matches!(self, Dispatcher | Commander | Station | Field),
-            Right::ApprovePlan =>   matches!(self, Commander),
+            Right::ApprovePlan =>   matches!(self, Commander | Station),
             Right::ApproveMoveUp => matches!(self, Commander),
             Right::CloseIncident => matches!(self, Dispatcher | Commander | Station),
             Right::Drill =>         matches!(self, Drill),
@@ -536,11 +536,15 @@ mod tests {
 
     #[test]
     fn a_refusal_names_the_roles_that_would_do() {
-        // A viewer asking to approve is told that only a commander may.
+        // A viewer asking to approve a plan at the Bund is told that the
+        // district (a commander) or the Bund station's room may.
+        let bund = Scope::Incident {
+            station: Some(StationId("bund".into())),
+        };
         let denied = principal(&["viewer"])
-            .may(Right::ApprovePlan, &Scope::Any)
+            .may(Right::ApprovePlan, &bund)
             .unwrap_err();
-        assert_eq!(denied.needed, "commander");
+        assert_eq!(denied.needed, "commander or station:bund");
         assert!(
             denied.to_string().contains("may not approve_plan"),
             "{denied}"

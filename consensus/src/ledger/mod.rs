@@ -77,9 +77,9 @@ pub use ids::{
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, Effect, Envelope, FacilityKind,
-    Incident, Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
-    Rejection, TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced,
+    Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, CommandLevel, Effect, Envelope,
+    FacilityKind, Incident, Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole,
+    PlanShortfall, Rejection, TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced,
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;

@@ -506,6 +506,65 @@ pub struct Plan {
     pub auto_approve_at_ms: u64,
     /// Log index at which it was approved.
     pub approved_index: Option<u64>,
+    /// The level of command that approved it.
+    pub approved_level: Option<CommandLevel>,
+}
+
+/// A level of the two-level command: the district command centre (a
+/// commander), a station's command room, the hub's automatic approval when
+/// nobody decided in time, or the operator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CommandLevel {
+    /// The district command centre.
+    District,
+    /// A station's command room.
+    Station {
+        /// The station.
+        station: StationId,
+    },
+    /// The hub, when the plan's automatic-approval time came.
+    Automatic,
+    /// The operator.
+    Operator,
+}
+
+impl CommandLevel {
+    /// The level `origin` commands at: a client with a commander role is
+    /// the district (whatever else it holds), one with a station role that
+    /// station's room; the operator; any actor or node is automatic.
+    pub fn of(origin: &Origin) -> CommandLevel {
+        use super::access::Role;
+        match origin {
+            Origin::Api { principal, .. } => {
+                if principal.roles.contains(&Role::Commander) {
+                    return CommandLevel::District;
+                }
+                principal
+                    .roles
+                    .iter()
+                    .find_map(|role| match role {
+                        Role::Station { station } => Some(CommandLevel::Station {
+                            station: station.clone(),
+                        }),
+                        _ => None,
+                    })
+                    .unwrap_or(CommandLevel::District)
+            }
+            Origin::Operator => CommandLevel::Operator,
+            Origin::System { .. } | Origin::Actor { .. } => CommandLevel::Automatic,
+        }
+    }
+}
+
+impl std::fmt::Display for CommandLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CommandLevel::District => f.write_str("district"),
+            CommandLevel::Station { station } => write!(f, "station:{}", station.as_str()),
+            CommandLevel::Automatic => f.write_str("automatic"),
+            CommandLevel::Operator => f.write_str("operator"),
+        }
+    }
 }
 
 /// One assignment of a unit to an incident.

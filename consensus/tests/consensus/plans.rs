@@ -2,13 +2,15 @@
 //! destinations, the cordon points, the nearest hospitals and safe houses,
 //! and the shortfalls; a plan part beyond its bound is refused with the
 //! field, the size found and the bound; a commander may amend a plan until
-//! it is approved.
+//! it is approved; a station's command room approves its own station's
+//! plans only, the district any, and the plan names the level.
 
 use cordon_consensus::ledger::{
-    Action, AmendPlan, Channel, Command, Effect, FacilityKind, IncidentId, IncidentKind, Ledger,
-    LoadRoster, NewIncident, Origin, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
-    Position, ProposePlan, Rejection, RequestId, Ring, RosterUnit, TriageIncident, UnitId,
-    PLAN_CORDON_POINTS_MAX, PLAN_FACILITY_TEXT_BYTES_MAX,
+    Action, AmendPlan, ApprovePlan, Channel, Command, CommandLevel, Credential, Effect,
+    FacilityKind, IncidentId, IncidentKind, Ledger, LoadRoster, NewIncident, Origin, PlanFacility,
+    PlanLine, PlanParts, PlanRole, PlanShortfall, Position, Principal, ProposePlan, Rejection,
+    RequestId, Ring, Role, RosterUnit, StationId, TriageIncident, UnitId, PLAN_CORDON_POINTS_MAX,
+    PLAN_FACILITY_TEXT_BYTES_MAX,
 };
 
 const INCIDENT: IncidentId = IncidentId(1);
@@ -23,6 +25,11 @@ impl Log {
     /// A ledger with one ring-4 and one ring-3 unit and one major extreme
     /// act reported and triaged to ring 4.
     fn with_major_incident() -> Log {
+        Log::with_major_incident_at(None)
+    }
+
+    /// The same, the incident owned by `station`.
+    fn with_major_incident_at(station: Option<&str>) -> Log {
         let mut log = Log {
             ledger: Ledger::default(),
             index: 0,
@@ -53,7 +60,7 @@ impl Log {
         log.apply(Action::TriageIncident(TriageIncident {
             incident_id: INCIDENT,
             ring: Ring::SpecialPolice,
-            station: None,
+            station: station.map(StationId::from),
             run_card: "extreme-act-anywhere-p0".into(),
             target_s: 180,
             major: true,
@@ -63,11 +70,78 @@ impl Log {
 
     /// Applies `action` as the operator at the next index.
     fn apply(&mut self, action: Action) -> Effect {
+        self.apply_as(Origin::Operator, action)
+    }
+
+    /// Applies `action` from `origin` at the next index.
+    fn apply_as(&mut self, origin: Origin, action: Action) -> Effect {
         self.index += 1;
         let request_id = RequestId(format!("req-{}", self.index));
-        let command = Command::new(request_id, 2_000, Origin::Operator, action);
+        let command = Command::new(request_id, 2_000, origin, action);
         self.ledger.apply(self.index, &command).effect
     }
+}
+
+/// An API client holding `role`, by a certificate the node verified.
+fn client(name: &str, role: Role) -> Origin {
+    Origin::Api {
+        node: 1,
+        client: "10.0.0.7:40000".into(),
+        principal: Principal {
+            name: name.into(),
+            roles: vec![role],
+            credential: Credential::Certificate {
+                fingerprint: "00112233445566ff".into(),
+            },
+        },
+    }
+}
+
+fn station_room(station: &str) -> Role {
+    Role::Station {
+        station: StationId::from(station),
+    }
+}
+
+fn approve() -> Action {
+    Action::ApprovePlan(ApprovePlan {
+        incident_id: INCIDENT,
+    })
+}
+
+#[test]
+fn a_station_room_approves_its_own_plans_and_the_district_any() {
+    // Phase 1: the Bund station's incident has a plan awaiting approval.
+    let mut log = Log::with_major_incident_at(Some("bund"));
+    log.apply(propose(whole_plan()));
+
+    // Phase 2: Xiaodongmen's room is refused, told who may; nothing changes.
+    let refused =
+        rejection(log.apply_as(client("room-xdm", station_room("xiaodongmen")), approve()));
+    assert!(refused.to_string().contains("station:bund"), "{refused}");
+    let plan = log.ledger.incident(INCIDENT).unwrap().plan.clone().unwrap();
+    assert_eq!((plan.approved_index, plan.approved_level), (None, None));
+
+    // Phase 3: the Bund's own room approves, and the plan names its level.
+    log.apply_as(client("room-bund", station_room("bund")), approve());
+    let plan = log.ledger.incident(INCIDENT).unwrap().plan.clone().unwrap();
+    assert!(plan.approved_index.is_some());
+    let level = plan.approved_level.unwrap();
+    assert_eq!(
+        level,
+        CommandLevel::Station {
+            station: StationId::from("bund")
+        }
+    );
+    assert_eq!(level.to_string(), "station:bund");
+
+    // Phase 4: on a second ledger, Xiaodongmen's plan is approved by the
+    // district command centre, whatever station owns it.
+    let mut log = Log::with_major_incident_at(Some("xiaodongmen"));
+    log.apply(propose(whole_plan()));
+    log.apply_as(client("commander-qian", Role::Commander), approve());
+    let plan = log.ledger.incident(INCIDENT).unwrap().plan.clone().unwrap();
+    assert_eq!(plan.approved_level, Some(CommandLevel::District));
 }
 
 fn scene() -> Position {

@@ -73,7 +73,11 @@ use ring::digest::{Context, SHA256};
 ///   `tracking_id` left out of the ledger's form the sequences gave
 ///   632ce653… again; then the tail (now `late_tail`) gained three imports:
 ///   fb488acd….
-const PINNED_DIGEST: &str = "fb488acd31db7be9a2f722320e6839a7bc111fd0d2191d588361c1921a16159b";
+/// - the level of command that approved a plan (#16, same format): with the
+///   plan's new `approved_level` left out of the ledger's form the
+///   sequences gave fb488acd… again; with it (district, station, automatic
+///   or operator, as each sequence approved): a18ed810….
+const PINNED_DIGEST: &str = "a18ed810cfe6122e56a26c4991f843e08fcba6fda5c152d1db91c1f847078f1d";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;

@@ -340,6 +340,11 @@ pub struct Plan {
     pub auto_approve_at_ms: u64,
     /// The log index of its approval.
     pub approved_index: Option<u64>,
+    /// The level of command that approved it: `district` (a commander),
+    /// `station:<id>` (that station's command room), `automatic` (nobody
+    /// decided before the automatic-approval time) or `operator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_level: Option<String>,
 }
 
 /// One unit of a plan.

@@ -353,12 +353,18 @@ pub(super) async fn cancel_incident(
     close_incident(state, caller, id, payload, false).await
 }
 
-/// The request id of approving `incident_id`'s plan as it stands: one per
-/// plan (bound to the incident's version, so a double click is answered
-/// once and a re-planned incident needs a new approval). Nothing is
-/// proposed, and nothing remembered, while no plan awaits approval: an
-/// approval pressed too early cannot poison the later one.
-async fn approval_request_id(state: &ApiState, incident_id: IncidentId) -> ApiResult<RequestId> {
+/// The request id of `approver`'s approval of `incident_id`'s plan as it
+/// stands: one per plan and approver (bound to the incident's version, so a
+/// double click is answered once and a re-planned incident needs a new
+/// approval; and to the approver, so a station room refused for another
+/// station's plan cannot poison the approval of the room or commander who
+/// may). Nothing is proposed, and nothing remembered, while no plan awaits
+/// approval: an approval pressed too early cannot poison the later one.
+async fn approval_request_id(
+    state: &ApiState,
+    incident_id: IncidentId,
+    approver: &str,
+) -> ApiResult<RequestId> {
     state.node.read_barrier().await?;
     let ledger = state.node.ledger().read();
     let Some(incident) = ledger.ledger.incident(incident_id) else {
@@ -381,7 +387,7 @@ async fn approval_request_id(state: &ApiState, incident_id: IncidentId) -> ApiRe
             .map(|entry| entry.request_id.clone())
             .unwrap_or_else(|| RequestId(format!("approve-{}.approved", incident_id.0)))),
         Some(_) => Ok(RequestId(format!(
-            "approve-{}.v{}",
+            "approve-{}.v{}.{approver}",
             incident_id.0, incident.version
         ))),
     }
@@ -401,7 +407,7 @@ pub(super) async fn approve_plan(
 ) -> ApiResult<Json<Committed>> {
     let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
-    let request_id = approval_request_id(&state, incident_id).await?;
+    let request_id = approval_request_id(&state, incident_id, &caller.principal.name).await?;
     let command = Command::new(
         request_id,
         unix_millis(),

@@ -496,8 +496,9 @@ export class Drawer {
     const plan = incident.plan;
     const approved = plan.approved_index !== null && plan.approved_index !== undefined;
     const status = approved
-      ? el('p', { id: 'plan-status', 'data-approved': true, class: 'ok', text: `Approved at log index ${plan.approved_index}.` })
-      : el('p', { id: 'plan-status', 'data-approved': false, text: `Awaiting a commander; approved automatically at ${clock(plan.auto_approve_at_ms)}.` });
+      ? el('p', { id: 'plan-status', 'data-approved': true, 'data-level': plan.approved_level ?? '', class: 'ok',
+        text: `Approved at log index ${plan.approved_index}${plan.approved_level ? ` by the ${levelWords(plan.approved_level)}` : ''}.` })
+      : el('p', { id: 'plan-status', 'data-approved': false, text: `Awaiting the district or the station's command room; approved automatically at ${clock(plan.auto_approve_at_ms)}.` });
     const open = OPEN_INCIDENT_STATUSES.has(incident.status);
     return el('section', { class: 'plan' },
       el('h3', {}, `Mobilisation plan (${plan.lines.length} units) `, shortBadge(plan)),
@@ -669,4 +670,12 @@ export class MoveUpPanel {
     };
     return el('div', { class: 'actions' }, button('approve', 'Approve', 'primary'), button('decline', 'Decline', ''));
   }
+}
+
+/** A plan's approving level in words: `station:bund` -> "bund station's command room". */
+function levelWords(level) {
+  if (level === 'district') return 'district command centre';
+  if (level === 'automatic') return 'automatic approval (nobody decided in time)';
+  if (level.startsWith('station:')) return `${level.slice('station:'.length)} station's command room`;
+  return level;
 }

@@ -1,7 +1,8 @@
 //! A major incident's mobilisation plan reaches the API whole (cordon
 //! points, each unit's destination, hospitals and safe houses, shortfalls),
 //! and its size follows the incident's force level; a commander may amend
-//! it before approving it.
+//! it before approving it, and a station's command room approves its own
+//! station's plans only (the plan names the level that approved it).
 
 use cordon_api::incidents::{AmendPlan, Committed, Incident, Plan};
 
@@ -149,16 +150,50 @@ async fn a_commander_amends_a_plan_and_its_approval_sends_what_they_chose() {
         step.reason
     );
 
-    // Phase 3: approved, the hub sends the added unit and not the dropped one.
-    let _: Committed = cluster
-        .client
-        .post(
-            &format!("/v1/plans/{id}/approve"),
-            &serde_json::json!({}),
-            0,
-        )
+    // Phase 3: another station's command room may not approve it, told
+    // who may; the owning station's room approves, and the plan names that
+    // level of command.
+    let owner = planned
+        .station
+        .clone()
+        .expect("a station owns the incident");
+    let other = if owner == "bund" {
+        "nanjing-east"
+    } else {
+        "bund"
+    };
+    let room = |station: String| {
+        let cluster = &cluster;
+        async move {
+            let role = format!("station:{station}");
+            let token = cluster
+                .processes
+                .issue_token(&format!("room-{station}"), &[role.as_str()])
+                .await
+                .unwrap();
+            cluster.client.clone().with_token(&token)
+        }
+    };
+    let approve = format!("/v1/plans/{id}/approve");
+    let refused = room(other.to_owned())
+        .await
+        .post::<Committed>(&approve, &serde_json::json!({}), 0)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("forbidden") && refused.contains(&format!("station:{owner}")),
+        "{refused}"
+    );
+    let _: Committed = room(owner.clone())
+        .await
+        .post(&approve, &serde_json::json!({}), 0)
         .await
         .unwrap();
+    let level = plan(&cluster.incident(&id).await).approved_level.clone();
+    assert_eq!(level, Some(format!("station:{owner}")));
+
+    // Phase 4: approved, the hub sends the added unit and not the dropped one.
     let sent = cluster
         .wait_incident(&id, "with the added unit assigned", |incident| {
             incident.units.contains(&added)

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::ids::{ActorId, IncidentId};
-use crate::ledger::model::TimelineStep;
+use crate::ledger::model::{CommandLevel, TimelineStep};
 use crate::ledger::model::{Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{Outcome, Step};
@@ -23,7 +23,9 @@ impl Rules for ApprovePlan {
     }
 
     fn proposers(&self) -> Proposers {
-        // Commanders (the ledger checks a client's role), the hub at the automatic time.
+        // Commanders (the district), a station's room on its own station's
+        // incidents (the ledger checks a client's role and scope), the hub
+        // at the automatic time.
         Proposers::Anyone(crate::ledger::access::Right::ApprovePlan)
     }
 
@@ -48,6 +50,7 @@ impl Rules for ApprovePlan {
         let incident = ledger.incident_mut(incident_id).expect("checked above");
         if let Some(plan) = incident.plan.as_mut() {
             plan.approved_index = Some(step.index);
+            plan.approved_level = Some(CommandLevel::of(&step.command.origin));
         }
         let effect = ledger.record(
             step,

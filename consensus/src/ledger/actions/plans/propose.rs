@@ -63,6 +63,7 @@ impl Rules for ProposePlan {
             parts: self.parts.clone(),
             auto_approve_at_ms: self.auto_approve_at_ms,
             approved_index: None,
+            approved_level: None,
         });
         Ok(ledger.record(
             step,
