@@ -2,16 +2,20 @@
 //! cards, proposes force-mobilisation plans for major incidents and
 //! dispatches them once approved (by a commander, or automatically after
 //! `plan_auto_approve_ms`), and watches on-scene deadlines: an incident
-//! whose deadline passes with nobody on scene escalates outward.
+//! whose deadline passes with nobody on scene escalates outward. It starts
+//! the golden four hours of an incident of public concern at triage and
+//! reminds of its public release until one is made.
 
 use cordon_consensus::ledger::{
     timer_due_ms, Action, AlertKind, ApprovePlan, AssignUnit, Deadline, Envelope, Escalate,
-    Incident, IncidentId, IncidentStatus, Ledger, Message, PlanLine, PlanParts, ProposePlan,
-    RaiseUnitTimer, Ring, StationId, TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
+    FlagPublicConcern, Incident, IncidentId, IncidentStatus, Ledger, Message, PlanLine, PlanParts,
+    ProposePlan, RaiseUnitTimer, RemindPublicInfo, Ring, StationId, TriageBatch, TriageIncident,
+    TRIAGE_BATCH_ITEMS_MAX,
 };
 
 use crate::actor::{batch_request_id, ActorState, DispatchActor, Handled};
 use crate::context::ProposeError;
+use crate::planning::public_concern::public_concern;
 use crate::planning::run_cards::RunCardTable;
 use crate::planning::{escalation, mobilisation};
 use crate::view;
@@ -110,6 +114,13 @@ async fn triage_burst(actor: &DispatchActor, state: &mut ActorState, burst: &[En
                 state.handled += 1;
                 state.done.insert(envelope.seq);
             }
+            let concerns = ready
+                .iter()
+                .filter_map(|(_, (_, concern))| concern.clone())
+                .collect();
+            if let Err(error) = flag_public_concerns(actor, state.epoch, concerns).await {
+                tracing::info!(actor = %actor.id, %error, "public concerns not flagged");
+            }
         }
         Err(ProposeError::Rejected(rejection)) => {
             tracing::info!(actor = %actor.id, %rejection, "triage batch refused; triaging one by one");
@@ -127,11 +138,11 @@ async fn triage_burst(actor: &DispatchActor, state: &mut ActorState, burst: &[En
 async fn propose_batch(
     actor: &DispatchActor,
     epoch: u64,
-    ready: &[(&Envelope, TriageIncident)],
+    ready: &[(&Envelope, (TriageIncident, Option<Concern>))],
 ) -> Result<(), ProposeError> {
     let seqs: Vec<u64> = ready.iter().map(|(envelope, _)| envelope.seq).collect();
     let request_id = batch_request_id(&actor.id, epoch, &seqs);
-    let items = ready.iter().map(|(_, item)| item.clone()).collect();
+    let items = ready.iter().map(|(_, (item, _))| item.clone()).collect();
     let action = Action::TriageBatch(TriageBatch { items });
     let applied = actor
         .context
@@ -174,10 +185,12 @@ async fn triage(
         triage_of(actor, &applied.ledger, envelope)
     };
     match item {
-        Some(item) => actor
-            .answer(epoch, envelope, 0, Action::TriageIncident(item))
-            .await
-            .map(|_| ()),
+        Some((item, concern)) => {
+            actor
+                .answer(epoch, envelope, 0, Action::TriageIncident(item))
+                .await?;
+            flag_public_concerns(actor, epoch, concern.into_iter().collect()).await
+        }
         None => {
             let reason = match envelope.message {
                 Message::Triage { incident_id } => format!("{incident_id} is not awaiting triage"),
@@ -188,13 +201,17 @@ async fn triage(
     }
 }
 
+/// A public-concern flag to propose once its incident is triaged.
+type Concern = FlagPublicConcern;
+
 /// The run cards' triage of a triage message's incident, if it is still
-/// awaiting triage in `ledger`.
+/// awaiting triage in `ledger`, with its public-concern flag if the
+/// incident is of public concern.
 fn triage_of(
     actor: &DispatchActor,
     ledger: &Ledger,
     envelope: &Envelope,
-) -> Option<TriageIncident> {
+) -> Option<(TriageIncident, Option<Concern>)> {
     let Message::Triage { incident_id } = envelope.message else {
         return None;
     };
@@ -207,14 +224,41 @@ fn triage_of(
     // The run card's first ring answers first; a force level beyond it
     // escalates outward by message, leaving the hop in the audit trail.
     let ring = triage.run_card.first_ring();
-    Some(TriageIncident {
+    let concern = public_concern(&facts, triage.major, district).map(|why| FlagPublicConcern {
+        incident_id,
+        why,
+        within_ms: actor.context.timing.public_info_within_ms,
+    });
+    let item = TriageIncident {
         incident_id,
         ring,
         station: triage.station_id.clone().map(StationId),
         run_card: triage.run_card.id.clone(),
         target_s: district.on_scene_target_s(ring, &facts.position),
         major: triage.major,
-    })
+    };
+    Some((item, concern))
+}
+
+/// Starts the golden four hours of the incidents just triaged that are of
+/// public concern (a refusal, e.g. one closed meanwhile, is logged only).
+async fn flag_public_concerns(
+    actor: &DispatchActor,
+    epoch: u64,
+    concerns: Vec<Concern>,
+) -> Result<(), ProposeError> {
+    for flag in concerns {
+        let request_id = format!("hub.e{epoch}.concern.{}", flag.incident_id.0);
+        match actor
+            .act(epoch, request_id, Action::FlagPublicConcern(flag))
+            .await
+        {
+            Ok(_) => {}
+            Err(error) if error.is_fenced() => return Err(error),
+            Err(error) => tracing::info!(%error, "public concern not flagged"),
+        }
+    }
+    Ok(())
 }
 
 async fn propose_plan(
@@ -499,6 +543,16 @@ fn deadline_action(
                 incident_id: incident.id,
             }),
         )),
+        Deadline::PublicInfo => {
+            let reminder = incident.public_info.as_ref()?.reminders + 1;
+            Some((
+                format!("hub.e{epoch}.public.{}.r{reminder}", incident.id.0),
+                Action::RemindPublicInfo(RemindPublicInfo {
+                    incident_id: incident.id,
+                    reminder,
+                }),
+            ))
+        }
         Deadline::OnScene => {
             let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
             let to_ring = escalation::outward(ring)?;

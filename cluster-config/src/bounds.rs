@@ -437,5 +437,12 @@ fn round_bounds(actors: &ActorTiming) -> Vec<Bounded> {
             24 * 60 * MINUTE_MS,
             "ms",
         ),
+        bounded(
+            "actors.public_info_within_ms",
+            actors.public_info_within_ms,
+            1_000,
+            24 * 60 * MINUTE_MS,
+            "ms",
+        ),
     ]
 }

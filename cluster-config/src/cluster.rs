@@ -327,6 +327,14 @@ pub struct ActorTiming {
     /// A special-operations team (ring 4) on scene owes a personnel
     /// accountability report (PAR: a check-in) this often.
     pub par_interval_ms: u64,
+    /// An incident of public concern owes its first authoritative public
+    /// release this long after its report (the golden four hours).
+    pub public_info_within_ms: u64,
+}
+
+/// The golden four hours, in ms.
+fn golden_four_hours_ms() -> u64 {
+    4 * 60 * 60_000
 }
 
 /// Whether rings propose move-ups, and who approves them.
@@ -383,6 +391,7 @@ impl Default for ActorTiming {
             ack_timeout_ms: 60_000,
             check_in_interval_ms: 20 * 60_000,
             par_interval_ms: 10 * 60_000,
+            public_info_within_ms: golden_four_hours_ms(),
         }
     }
 }

@@ -78,8 +78,27 @@ pub fn incident(incident: &Incident, address: Option<String>) -> cordon_api::inc
         plan: incident.plan.as_ref().map(plan),
         unresourced: incident.unresourced.as_ref().map(unresourced),
         tracking_id: incident.tracking_id.clone(),
+        public_info: incident.public_info.as_ref().map(public_info),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
         timeline: incident.timeline.iter().map(timeline_entry).collect(),
+    }
+}
+
+fn public_info(info: &ledger::PublicInfo) -> cordon_api::incidents::PublicInfo {
+    cordon_api::incidents::PublicInfo {
+        why: info.why.clone(),
+        since_ms: info.since_ms,
+        due_ms: info.due_ms,
+        reminders: info.reminders,
+        overdue: info.overdue(),
+        release: info
+            .release
+            .as_ref()
+            .map(|release| cordon_api::incidents::PublicReleaseMade {
+                text: release.text.clone(),
+                approved_by: release.approved_by.clone(),
+                at_ms: release.at_ms,
+            }),
     }
 }
 

@@ -35,6 +35,7 @@ mod geometry;
 pub mod index;
 pub mod mobilisation;
 pub mod move_up;
+pub mod public_concern;
 pub mod recommend;
 pub mod router;
 pub mod run_cards;

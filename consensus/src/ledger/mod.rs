@@ -64,6 +64,7 @@ pub use actions::{
 pub use actions::{
     ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
 };
+pub use actions::{FlagPublicConcern, ReleasePublicInfo, RemindPublicInfo};
 pub use actions::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
@@ -79,7 +80,8 @@ pub use ids::{
 pub use model::{
     Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, CommandLevel, Effect, Envelope,
     FacilityKind, Incident, Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole,
-    PlanShortfall, Rejection, TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced,
+    PlanShortfall, PublicInfo, PublicRelease, Rejection, TimelineEntry, TimelineStep, Unit,
+    UnitAlert, Unresourced, PUBLIC_INFO_REMINDERS,
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;

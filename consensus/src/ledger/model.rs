@@ -357,6 +357,13 @@ pub enum TimelineStep {
     },
     /// A commander changed the plan awaiting approval.
     PlanAmended,
+    /// The incident is of public concern: its first authoritative public
+    /// release is due within the golden four hours.
+    PublicConcern,
+    /// The hub's reminder that the public release is due (or overdue).
+    PublicInfoReminder,
+    /// The first authoritative public release, with who approved it.
+    PublicInfoReleased,
 }
 
 impl TimelineStep {
@@ -383,6 +390,9 @@ impl TimelineStep {
             TimelineStep::UnitAlert { .. } => "unit_alert",
             TimelineStep::UnitAlertCleared { .. } => "unit_alert_cleared",
             TimelineStep::PlanAmended => "plan_amended",
+            TimelineStep::PublicConcern => "public_concern",
+            TimelineStep::PublicInfoReminder => "public_info_reminder",
+            TimelineStep::PublicInfoReleased => "public_info_released",
         }
     }
 
@@ -655,6 +665,61 @@ pub struct Incident {
     /// The tracking identifier of the partner system it came from (an
     /// EIDO document's `$id`), if it was imported.
     pub tracking_id: Option<String>,
+    /// The public-information timer of an incident of public concern.
+    pub public_info: Option<PublicInfo>,
+}
+
+/// The golden four hours: an incident of public concern owes the public its
+/// first authoritative release within a time from its report. The hub
+/// reminds at half and three quarters of it, and marks it overdue at the
+/// end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicInfo {
+    /// Why it is of public concern (its kind, size, place, or who flagged it).
+    pub why: String,
+    /// When the clock started: the report (Unix ms).
+    pub since_ms: u64,
+    /// When the first release is due (Unix ms).
+    pub due_ms: u64,
+    /// Reminders given: 1 at half the time, 2 at three quarters, 3 at the
+    /// end (overdue).
+    pub reminders: u8,
+    /// The first authoritative release, once made.
+    pub release: Option<PublicRelease>,
+}
+
+/// Reminders the hub gives before a release is overdue, the last one
+/// marking it overdue.
+pub const PUBLIC_INFO_REMINDERS: u8 = 3;
+
+impl PublicInfo {
+    /// When the next reminder is due, while no release was made.
+    pub fn next_reminder_ms(&self) -> Option<u64> {
+        if self.release.is_some() || self.reminders >= PUBLIC_INFO_REMINDERS {
+            return None;
+        }
+        let span = self.due_ms.saturating_sub(self.since_ms);
+        let fraction_per_mille: u64 = [500, 750, 1000][usize::from(self.reminders)];
+        Some(self.since_ms + span * fraction_per_mille / 1000)
+    }
+
+    /// True once the due time passed without a release (the last reminder).
+    pub fn overdue(&self) -> bool {
+        self.release.is_none() && self.reminders >= PUBLIC_INFO_REMINDERS
+    }
+}
+
+/// A public release: its text, who approved it and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicRelease {
+    /// The release.
+    pub text: String,
+    /// Who approved it (the proposing principal).
+    pub approved_by: String,
+    /// When (Unix ms).
+    pub at_ms: u64,
+    /// The log index.
+    pub index: u64,
 }
 
 impl Incident {

@@ -183,6 +183,8 @@ impl Ledger {
             Action::ApprovePlan(approve) => incident(approve.incident_id),
             Action::AmendPlan(amend) => incident(amend.incident_id),
             Action::AssignUnit(assign) => incident(assign.incident_id),
+            Action::FlagPublicConcern(flag) => incident(flag.incident_id),
+            Action::ReleasePublicInfo(release) => incident(release.incident_id),
             // A station moves its units only between its own incidents.
             Action::ReassignUnit(reassign) => {
                 let (to, from) = (
@@ -317,6 +319,9 @@ mod tests {
             Action::AmendPlan(_) =>          [Y, Y, N, N, N, N, N],
             Action::ReassignUnit(_) =>       [Y, Y, Y, Y, Y, Y, Y],
             Action::ImportIncident(_) =>     [Y, Y, Y, Y, Y, Y, Y],
+            Action::FlagPublicConcern(_) =>  [Y, Y, Y, Y, Y, Y, Y],
+            Action::RemindPublicInfo(_) =>   [N, Y, N, Y, N, N, N],
+            Action::ReleasePublicInfo(_) =>  [Y, Y, N, N, N, N, N],
         }
     }
 
@@ -525,6 +530,19 @@ mod tests {
                 notes: Vec::new(),
                 closed: None,
             }),
+            Action::FlagPublicConcern(crate::ledger::FlagPublicConcern {
+                incident_id: IncidentId(1),
+                why: "a crowd crush at the Bund".into(),
+                within_ms: 4 * 3_600_000,
+            }),
+            Action::RemindPublicInfo(crate::ledger::RemindPublicInfo {
+                incident_id: IncidentId(1),
+                reminder: 1,
+            }),
+            Action::ReleasePublicInfo(crate::ledger::ReleasePublicInfo {
+                incident_id: IncidentId(1),
+                text: "Police are at the scene; avoid the riverside.".into(),
+            }),
         ]
     }
 
@@ -593,7 +611,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 42);
+        assert_eq!(names.len(), 45);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

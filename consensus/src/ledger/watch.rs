@@ -21,6 +21,8 @@ pub enum Deadline {
     PlanApproval,
     /// A unit must be on scene by this time, or the incident escalates.
     OnScene,
+    /// The public-information timer's next reminder.
+    PublicInfo,
 }
 
 impl Deadline {
@@ -42,11 +44,19 @@ impl Deadline {
                         IncidentStatus::Assigned | IncidentStatus::EnRoute
                     )
             }),
+            Deadline::PublicInfo => incident
+                .public_info
+                .as_ref()
+                .and_then(super::model::PublicInfo::next_reminder_ms),
         }
     }
 }
 
-const DEADLINES: [Deadline; 2] = [Deadline::PlanApproval, Deadline::OnScene];
+const DEADLINES: [Deadline; 3] = [
+    Deadline::PlanApproval,
+    Deadline::OnScene,
+    Deadline::PublicInfo,
+];
 
 /// Open incidents' deadlines by time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -79,11 +89,11 @@ impl DeadlineWatch {
     /// The deadlines reached at `now_ms` (at or before it), earliest first.
     pub(crate) fn due(&self, now_ms: u64) -> impl Iterator<Item = (Deadline, IncidentId)> + '_ {
         self.by_time
-            .range(..=(now_ms, IncidentId(u64::MAX), Deadline::OnScene))
+            .range(..=(now_ms, IncidentId(u64::MAX), Deadline::PublicInfo))
             .map(|&(_, incident_id, deadline)| (deadline, incident_id))
     }
 
-    /// Deadlines watched (one incident may wait on both kinds).
+    /// Deadlines watched (one incident may wait on several kinds).
     pub(crate) fn len(&self) -> usize {
         self.by_time.len()
     }

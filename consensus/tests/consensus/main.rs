@@ -8,6 +8,7 @@ mod import;
 mod ledger_properties;
 mod log_store;
 mod plans;
+mod public_info;
 mod reassign;
 mod replay_pin;
 mod request_ids;

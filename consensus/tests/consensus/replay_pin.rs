@@ -77,7 +77,11 @@ use ring::digest::{Context, SHA256};
 ///   plan's new `approved_level` left out of the ledger's form the
 ///   sequences gave fb488acd… again; with it (district, station, automatic
 ///   or operator, as each sequence approved): a18ed810….
-const PINNED_DIGEST: &str = "a18ed810cfe6122e56a26c4991f843e08fcba6fda5c152d1db91c1f847078f1d";
+/// - the golden four hours (#16, same format): with the actions in place
+///   and the incident's new `public_info` left out of the ledger's form the
+///   sequences gave a18ed810… again; then `late_tail` gained a flag, two
+///   reminders and two releases: 1ab06873….
+const PINNED_DIGEST: &str = "1ab06873cc5c45632fb4649356f689f80cf8e98c2bc782c95b960e4421be340a";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
@@ -288,7 +292,9 @@ fn field_tail(commander: &'static str) -> Vec<(&'static str, String)> {
 /// unit 9 joins the roster, two incidents are reported and triaged, a
 /// commander sends unit 9 to the first, then takes it to the second (and
 /// once more, refused: it is no longer there); then a partner's incident is
-/// imported, imported again with a new note, and closed by the partner.
+/// imported, imported again with a new note, and closed by the partner; and
+/// the first incident is flagged of public concern, reminded (twice, the
+/// second refused) and released (twice, the second refused).
 /// Built once the sequence has run, since the seeded commands decide how
 /// many incidents came before.
 fn late_tail(next: u64) -> Vec<(&'static str, String)> {
@@ -330,7 +336,21 @@ fn late_tail(next: u64) -> Vec<(&'static str, String)> {
             import(r#"[{"id": "n1", "text": "patient violent"}]"#, "null"),
         ),
         (r#""operator""#, import(r#"[]"#, r#""resolved""#)),
+        (COMMANDER, public("FlagPublicConcern", r#""why": "a crowd at the river wall", "within_ms": 14400000"#)),
+        (r#""operator""#, public("RemindPublicInfo", r#""reminder": 1"#)),
+        (r#""operator""#, public("RemindPublicInfo", r#""reminder": 1"#)),
+        (COMMANDER, public("ReleasePublicInfo", r#""text": "avoid the river wall""#)),
+        (COMMANDER, public("ReleasePublicInfo", r#""text": "again""#)),
     ]
+    .into_iter()
+    .map(|(origin, action)| (origin, action.replace("{next}", &next.to_string())))
+    .collect()
+}
+
+/// A public-information action `name` on the tail's first incident
+/// (`{next}`, filled in by the tail) with `fields`.
+fn public(name: &str, fields: &str) -> String {
+    format!(r#"{{"{name}": {{"incident_id": {{next}}, {fields}}}}}"#)
 }
 
 /// A partner's document about its incident H42, with `notes` and `closed`.
@@ -572,6 +592,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 34, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 37, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

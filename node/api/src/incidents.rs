@@ -115,6 +115,62 @@ pub struct AddNote {
     pub text: String,
 }
 
+/// Body of `POST /v1/incidents/{id}/public-concern`: why the incident is of
+/// public concern (its golden four hours start from its report).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagPublicConcern {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Why, 1 to 2000 bytes, e.g. `video of the crush is spreading online`.
+    #[schema(max_length = 2000)]
+    pub why: String,
+}
+
+/// Body of `POST /v1/incidents/{id}/public-release`: the first
+/// authoritative public release, approved by the caller.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublicRelease {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The release's text, 1 to 2000 bytes.
+    #[schema(max_length = 2000)]
+    pub text: String,
+}
+
+/// An incident's public-information timer (the golden four hours).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicInfo {
+    /// Why the incident is of public concern.
+    pub why: String,
+    /// When the clock started: the report (Unix ms).
+    pub since_ms: u64,
+    /// When the first authoritative release is due (Unix ms).
+    pub due_ms: u64,
+    /// Reminders the hub gave (at half and three quarters of the time, and
+    /// the third at the end).
+    pub reminders: u8,
+    /// True once the due time passed without a release.
+    pub overdue: bool,
+    /// The release, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<PublicReleaseMade>,
+}
+
+/// A public release as the trail keeps it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PublicReleaseMade {
+    /// The release.
+    pub text: String,
+    /// Who approved it.
+    pub approved_by: String,
+    /// When (Unix ms).
+    pub at_ms: u64,
+}
+
 /// Body of `POST /v1/incidents/{id}/acknowledge` (optional).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -269,6 +325,9 @@ pub struct Incident {
     /// of an incident taken in at `POST /v1/eido`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking_id: Option<String>,
+    /// The golden four hours of an incident of public concern.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_info: Option<PublicInfo>,
     /// True when the timeline's hash chain verifies.
     pub timeline_verified: bool,
     /// The audit trail, oldest first.

@@ -2,6 +2,8 @@
 // acknowledged its dispatch, checked in on scene or given its PAR in time,
 // or that pressed the alarm. Shown above everything in the side column
 // until a dispatcher clears the alert (POST /v1/units/{id}/alert/clear).
+// Below them, the incidents whose first public release is overdue (the
+// golden four hours), until a commander records it.
 
 import { clock, el } from './format.js';
 
@@ -26,12 +28,22 @@ export class AlertPanel {
     this.outcome = new Map(); // unit id -> message of the last clear
   }
 
-  render(units) {
+  render(units, incidents) {
     const alerted = units.filter((unit) => unit.alert)
       .sort((a, b) => (b.alert.kind === 'panic') - (a.alert.kind === 'panic') || a.alert.since_ms - b.alert.since_ms);
-    this.root.hidden = alerted.length === 0;
-    this.root.dataset.count = alerted.length;
-    this.list.replaceChildren(...alerted.map((unit) => this.item(unit)));
+    const silent = incidents.filter((incident) => incident.public_info?.overdue)
+      .sort((a, b) => a.public_info.due_ms - b.public_info.due_ms);
+    this.root.hidden = alerted.length + silent.length === 0;
+    this.root.dataset.count = alerted.length + silent.length;
+    this.list.replaceChildren(...alerted.map((unit) => this.item(unit)), ...silent.map((incident) => this.overdue(incident)));
+  }
+
+  /** An incident of public concern whose first release is overdue. */
+  overdue(incident) {
+    const open = el('button', { type: 'button', class: 'link', text: incident.id });
+    open.addEventListener('click', () => this.open(incident.id));
+    return el('li', { class: 'unit-alert alert-public', 'data-incident': incident.id, 'data-kind': 'public_info_overdue' },
+      open, ` public release overdue since ${clock(incident.public_info.due_ms)}: ${incident.public_info.why}`);
   }
 
   item(unit) {

@@ -23,6 +23,7 @@ import { Search } from './search.js';
 import { ReportForm } from './report.js';
 import { Serving } from './serving.js';
 import { AlertPanel } from './alerts.js';
+import { PublicInfoSection } from './public.js';
 import { FieldScreen } from './field.js';
 
 const INCIDENTS_LISTED = 200;
@@ -533,13 +534,14 @@ function render(kinds) {
 function renderUnits() {
   view.map.setUnits(data.units);
   renderStatusLegend(data.units);
-  view.alerts.render(data.units);
+  view.alerts.render(data.units, data.incidents ?? []);
   // The drawer lists its incident's units with their statuses.
   if (selectedId) view.drawer.redraw();
 }
 
 function renderIncidents(now) {
   view.map.setIncidents(data.incidents, now);
+  view.alerts.render(data.units ?? [], data.incidents);
   view.list.render(data.incidents, data.incidentsTotal, now, selectedId);
   renderHeat(now);
   if (selectedId) refreshDrawer(now);
@@ -913,6 +915,7 @@ async function startConsole() {
     amendPlan: may('approve_plan') ? amendPlan : null,
     closeIncident: may('close_incident') ? closeIncident : null,
     dispatch: may('dispatch') ? new DispatchActions(dispatchApi, () => view.drawer.redraw(), may('update_unit')) : null,
+    publicInfo: new PublicInfoSection(may('approve_plan') ? (path, body) => dispatchApi.post(path, body) : null, () => view.drawer.redraw()),
     onClose: closeDrawer,
   });
   if (may('report')) {

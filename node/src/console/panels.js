@@ -391,8 +391,9 @@ export class Drawer {
    * or `cancel`) resolve to {state, message}; null when the caller may not
    * (no button then).
    */
-  constructor({ approvePlan, amendPlan, closeIncident, dispatch, onClose }) {
+  constructor({ approvePlan, amendPlan, closeIncident, dispatch, publicInfo, onClose }) {
     this.approvePlan = approvePlan;
+    this.publicInfo = publicInfo; // PublicInfoSection
     this.amendPlan = amendPlan; // (id, {drop, add}) => {state, message}, or null
     this.dispatch = dispatch; // DispatchActions, or null for a caller without `dispatch`
     this.closeIncident = closeIncident;
@@ -457,6 +458,7 @@ export class Drawer {
     const parts = [
       this.facts(incident, now),
       incident.description ? el('p', { class: 'description', text: incident.description }) : null,
+      this.publicInfo.section(incident, now),
       this.dispatch ? this.dispatch.section(incident) : null,
       this.plan(incident),
       this.closeActions(incident),
@@ -604,6 +606,7 @@ export class Drawer {
   }
 
   tick(now) {
+    this.publicInfo.tick(this.incident, now);
     const countdown = document.getElementById('drawer-countdown');
     if (!countdown || !this.incident) return;
     countdown.textContent = this.countdownLabel(this.incident, now);

@@ -54,6 +54,7 @@ mod bytes;
 mod failover;
 mod field;
 mod hand;
+mod public;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Longest wait for one DevTools command's answer.

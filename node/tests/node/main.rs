@@ -23,6 +23,7 @@ mod move_up;
 mod operations;
 mod plans;
 mod positions;
+mod public_info;
 mod replace;
 mod request_ids;
 mod support;

@@ -23,6 +23,7 @@ pub mod move_ups;
 pub mod nodes;
 pub mod placement;
 pub mod plans;
+pub mod public;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod units;
@@ -43,6 +44,7 @@ pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{AmendPlan, ApprovePlan, ProposePlan};
+pub use public::{FlagPublicConcern, ReleasePublicInfo, RemindPublicInfo};
 pub use units::{
     timer_due_ms, AssignUnit, CheckIn, ClearUnitAlert, FieldNote, LoadRoster, RaiseAlarm,
     RaiseUnitTimer, ReassignUnit, RosterUnit, UpdateUnitStatus,
@@ -161,6 +163,12 @@ pub enum Action {
     ReassignUnit(ReassignUnit),
     /// A partner system's incident (an EIDO document): created or updated.
     ImportIncident(ImportIncident),
+    /// The hub's rule or a person in command starts the golden four hours.
+    FlagPublicConcern(FlagPublicConcern),
+    /// The hub reminds that a public release is due, or overdue.
+    RemindPublicInfo(RemindPublicInfo),
+    /// A person in command records the first public release.
+    ReleasePublicInfo(ReleasePublicInfo),
 }
 
 impl Action {
@@ -209,6 +217,9 @@ impl Action {
             Action::AmendPlan(action) => action,
             Action::ReassignUnit(action) => action,
             Action::ImportIncident(action) => action,
+            Action::FlagPublicConcern(action) => action,
+            Action::RemindPublicInfo(action) => action,
+            Action::ReleasePublicInfo(action) => action,
         }
     }
 
@@ -257,7 +268,10 @@ impl Action {
             | Action::FieldNote(_)
             | Action::AmendPlan(_)
             | Action::ReassignUnit(_)
-            | Action::ImportIncident(_) => false,
+            | Action::ImportIncident(_)
+            | Action::FlagPublicConcern(_)
+            | Action::RemindPublicInfo(_)
+            | Action::ReleasePublicInfo(_) => false,
         }
     }
 

@@ -108,6 +108,7 @@ impl NewIncident {
             unresourced: None,
             timeline,
             tracking_id,
+            public_info: None,
         };
         ledger.incidents.insert(id, incident);
         ledger.enqueue(step, ActorId::Hub, Message::Triage { incident_id: id });
