@@ -7,20 +7,22 @@
 //! reminds of its public release until one is made.
 
 use cordon_consensus::ledger::{
-    timer_due_ms, Action, AlertKind, ApprovePlan, AssignUnit, Deadline, Envelope, Escalate,
-    FlagPublicConcern, Incident, IncidentId, IncidentStatus, Ledger, Message, PlanLine, PlanParts,
-    ProposePlan, RaiseUnitTimer, RemindPublicInfo, Ring, StationId, TriageBatch, TriageIncident,
-    TRIAGE_BATCH_ITEMS_MAX,
+    timer_due_ms, Action, AlertKind, ApprovePlan, AssignUnit, Channel, Deadline, Envelope,
+    Escalate, FlagPublicConcern, Incident, IncidentId, IncidentStatus, Ledger, Message, PlanLine,
+    PlanParts, ProposePlan, RaiseUnitTimer, RemindPublicInfo, Ring, StationId, TriageBatch,
+    TriageIncident, UnitId, TRIAGE_BATCH_ITEMS_MAX,
 };
 
 use crate::actor::{batch_request_id, ActorState, DispatchActor, Handled};
 use crate::context::ProposeError;
 use crate::planning::public_concern::public_concern;
 use crate::planning::run_cards::RunCardTable;
+use crate::planning::select::{Planner, Scope};
 use crate::planning::{escalation, mobilisation};
 use crate::view;
 use crate::waiting::Wait;
 use cordon_consensus::state_machine::AppliedState;
+use std::collections::BTreeSet;
 
 /// The hub's role: it holds no state of its own (the ledger holds it all).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,12 +116,9 @@ async fn triage_burst(actor: &DispatchActor, state: &mut ActorState, burst: &[En
                 state.handled += 1;
                 state.done.insert(envelope.seq);
             }
-            let concerns = ready
-                .iter()
-                .filter_map(|(_, (_, concern))| concern.clone())
-                .collect();
-            if let Err(error) = flag_public_concerns(actor, state.epoch, concerns).await {
-                tracing::info!(actor = %actor.id, %error, "public concerns not flagged");
+            let triaged: Vec<Triaged> = ready.iter().map(|(_, triaged)| triaged.clone()).collect();
+            if let Err(error) = after_triage(actor, state.epoch, &triaged).await {
+                tracing::info!(actor = %actor.id, %error, "after the triage batch");
             }
         }
         Err(ProposeError::Rejected(rejection)) => {
@@ -138,11 +137,14 @@ async fn triage_burst(actor: &DispatchActor, state: &mut ActorState, burst: &[En
 async fn propose_batch(
     actor: &DispatchActor,
     epoch: u64,
-    ready: &[(&Envelope, (TriageIncident, Option<Concern>))],
+    ready: &[(&Envelope, Triaged)],
 ) -> Result<(), ProposeError> {
     let seqs: Vec<u64> = ready.iter().map(|(envelope, _)| envelope.seq).collect();
     let request_id = batch_request_id(&actor.id, epoch, &seqs);
-    let items = ready.iter().map(|(_, (item, _))| item.clone()).collect();
+    let items = ready
+        .iter()
+        .map(|(_, triaged)| triaged.item.clone())
+        .collect();
     let action = Action::TriageBatch(TriageBatch { items });
     let applied = actor
         .context
@@ -185,11 +187,16 @@ async fn triage(
         triage_of(actor, &applied.ledger, envelope)
     };
     match item {
-        Some((item, concern)) => {
+        Some(triaged) => {
             actor
-                .answer(epoch, envelope, 0, Action::TriageIncident(item))
+                .answer(
+                    epoch,
+                    envelope,
+                    0,
+                    Action::TriageIncident(triaged.item.clone()),
+                )
                 .await?;
-            flag_public_concerns(actor, epoch, concern.into_iter().collect()).await
+            after_triage(actor, epoch, &[triaged]).await
         }
         None => {
             let reason = match envelope.message {
@@ -204,14 +211,21 @@ async fn triage(
 /// A public-concern flag to propose once its incident is triaged.
 type Concern = FlagPublicConcern;
 
+/// What the hub does for one incident at triage.
+#[derive(Clone)]
+struct Triaged {
+    /// The triage itself.
+    item: TriageIncident,
+    /// Its public-concern flag, if it is of public concern.
+    concern: Option<Concern>,
+    /// A safe house's alarm: the nearest ring-2 and ring-3 units go at once.
+    first_response: bool,
+}
+
 /// The run cards' triage of a triage message's incident, if it is still
 /// awaiting triage in `ledger`, with its public-concern flag if the
 /// incident is of public concern.
-fn triage_of(
-    actor: &DispatchActor,
-    ledger: &Ledger,
-    envelope: &Envelope,
-) -> Option<(TriageIncident, Option<Concern>)> {
+fn triage_of(actor: &DispatchActor, ledger: &Ledger, envelope: &Envelope) -> Option<Triaged> {
     let Message::Triage { incident_id } = envelope.message else {
         return None;
     };
@@ -237,7 +251,94 @@ fn triage_of(
         target_s: district.on_scene_target_s(ring, &facts.position),
         major: triage.major,
     };
-    Some((item, concern))
+    let first_response = incident.report.channel == Channel::SafeHouseAlarm;
+    Some(Triaged {
+        item,
+        concern,
+        first_response,
+    })
+}
+
+/// After the triage commit: a safe house's alarm gets its nearest units,
+/// and an incident of public concern its golden four hours.
+async fn after_triage(
+    actor: &DispatchActor,
+    epoch: u64,
+    triaged: &[Triaged],
+) -> Result<(), ProposeError> {
+    for done in triaged.iter().filter(|done| done.first_response) {
+        send_first_response(actor, epoch, done.item.incident_id).await?;
+    }
+    let concerns = triaged
+        .iter()
+        .filter_map(|done| done.concern.clone())
+        .collect();
+    flag_public_concerns(actor, epoch, concerns).await
+}
+
+/// A safe house's alarm: the nearest available ring-2 and ring-3 units
+/// (by the street graph) are sent at once, each on its version; a ring with
+/// none available, or a unit taken first, leaves the incident to its
+/// responder.
+async fn send_first_response(
+    actor: &DispatchActor,
+    epoch: u64,
+    incident_id: IncidentId,
+) -> Result<(), ProposeError> {
+    let sends = first_response(actor, epoch, incident_id);
+    for (request_id, action) in sends {
+        match actor.act(epoch, request_id, action).await {
+            Ok(applied) => {
+                tracing::info!(%incident_id, index = applied.index, "safe-house alarm: unit sent")
+            }
+            Err(error) if error.is_fenced() => return Err(error),
+            Err(error) => tracing::info!(%incident_id, %error, "safe-house alarm: unit not sent"),
+        }
+    }
+    Ok(())
+}
+
+/// The assignments of a safe house's alarm: the nearest available unit of
+/// ring 2 and of ring 3, as the ledger stands now.
+fn first_response(
+    actor: &DispatchActor,
+    epoch: u64,
+    incident_id: IncidentId,
+) -> Vec<(String, Action)> {
+    let applied = actor.context.node.ledger().read();
+    let Some(incident) = applied.ledger.incident(incident_id) else {
+        return Vec::new();
+    };
+    let district = &actor.context.district;
+    let units = view::candidates(&applied.ledger, district);
+    let travel = actor.context.travel_now();
+    let planner = Planner::new(district, &travel, &units);
+    let at = view::incident_facts(incident).position;
+    [Ring::MassPrevention, Ring::StreetPatrol]
+        .into_iter()
+        .filter_map(|ring| {
+            let nearest = planner
+                .rank(&at, ring, &Scope::Ring, &BTreeSet::new())
+                .into_iter()
+                .next()?;
+            let unit = applied.ledger.unit(&UnitId(nearest.unit.id.clone()))?;
+            let action = Action::AssignUnit(AssignUnit {
+                incident_id,
+                unit_id: unit.id.clone(),
+                expected_unit_version: unit.version,
+                eta_s: nearest.eta_s,
+                breach: nearest.eta_s > district.on_scene_target_s(ring, &at),
+            });
+            Some((
+                format!(
+                    "hub.e{epoch}.safe-house.{}.r{}",
+                    incident_id.0,
+                    ring.number()
+                ),
+                action,
+            ))
+        })
+        .collect()
 }
 
 /// Starts the golden four hours of the incidents just triaged that are of

@@ -269,15 +269,20 @@ pub enum Channel {
     RiskWarning,
     /// A partner company's feed.
     PartnerFeed,
+    /// A safe house's alarm button (refuge, quick alarm and first aid in
+    /// key areas): raised at the safe house, top priority, and the hub sends
+    /// the nearest ring-2 and ring-3 units at once.
+    SafeHouseAlarm,
 }
 
 impl Channel {
     /// Every channel.
-    pub const ALL: [Channel; 4] = [
+    pub const ALL: [Channel; 5] = [
         Channel::EmergencyCall,
         Channel::CommunityReport,
         Channel::RiskWarning,
         Channel::PartnerFeed,
+        Channel::SafeHouseAlarm,
     ];
 
     /// The channel's name (its snake-case serde name, as the API and roles
@@ -288,6 +293,7 @@ impl Channel {
             Channel::CommunityReport => "community_report",
             Channel::RiskWarning => "risk_warning",
             Channel::PartnerFeed => "partner_feed",
+            Channel::SafeHouseAlarm => "safe_house_alarm",
         }
     }
 }

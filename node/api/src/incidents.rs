@@ -44,6 +44,23 @@ pub struct ReportIncident {
     pub description: Option<String>,
 }
 
+/// Body of `POST /v1/safe-houses/{id}/alarm` (optional): what the safe
+/// house's keeper says, if anything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SafeHouseAlarm {
+    /// Makes the alarm idempotent (a button pressed twice); generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The incident kind, if known (default `other`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Free text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub description: Option<String>,
+}
+
 /// The answer to a committed report (201, or 200 for a retried request id).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reported {

@@ -43,26 +43,39 @@ pub(super) async fn report_incident(
         Some(name) => parse_enum(
             "channel",
             name,
-            "emergency_call, community_report, risk_warning, partner_feed",
+            "emergency_call, community_report, risk_warning, partner_feed, safe_house_alarm",
         )?,
     };
+    let incident = NewIncident {
+        kind,
+        priority: report.priority.unwrap_or(5),
+        force_level: report.force_level.unwrap_or(1),
+        location: position(&state, report.lat, report.lon)?,
+        channel,
+        description: report.description.unwrap_or_default(),
+    };
+    enter(&state, &caller, report.request_id, incident).await
+}
+
+/// Commits `incident` as a report by `caller` (under its request id, if
+/// it gave one): 201 with the new incident, or 200 for a request id
+/// reported before.
+pub(super) async fn enter(
+    state: &ApiState,
+    caller: &Caller,
+    given: Option<String>,
+    incident: NewIncident,
+) -> ApiResult<(StatusCode, Json<Reported>)> {
     let command = Command {
-        request_id: request_id(report.request_id)?,
+        request_id: request_id(given)?,
         proposed_at_ms: unix_millis(),
         origin: caller.origin.clone(),
-        action: Action::ReportIncident(NewIncident {
-            kind,
-            priority: report.priority.unwrap_or(5),
-            force_level: report.force_level.unwrap_or(1),
-            location: position(&state, report.lat, report.lon)?,
-            channel,
-            description: report.description.unwrap_or_default(),
-        }),
+        action: Action::ReportIncident(incident),
         consumes: Vec::new(),
         traceparent: cordon_consensus::trace::current_traceparent(),
     };
     let request_id = wire::client_request_id(&command.request_id);
-    let applied = commit(&state, command, &caller).await?;
+    let applied = commit(state, command, caller).await?;
     // The ledger refuses a request id used before for another request
     // (`commit` answers that 409), so an applied report reported an incident.
     let Effect::IncidentReported { incident_id } = applied.effect else {
