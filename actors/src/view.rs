@@ -3,6 +3,8 @@
 //! [`CandidateUnit`]s; a [`MobilisationPlan`] becomes the ledger's
 //! [`PlanParts`]. Planning stays pure; this is the only adapter.
 
+use std::collections::BTreeSet;
+
 use cordon_config::district::{District, LatLon};
 use cordon_consensus::ledger::{
     FacilityKind, Incident, Ledger, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
@@ -33,30 +35,80 @@ pub fn target_s(incident: &Incident, ring: Ring, district: &District) -> u32 {
 }
 
 /// Every district unit with its ledger status and last known position.
-/// Units the ledger does not know yet count as unavailable.
+/// Units the ledger does not know yet count as unavailable, and so does a
+/// ring-1 or ring-2 team with members on the roster none of whom is on
+/// duty now.
 pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
+    let staffing = Staffing::now(ledger, district);
     district
         .units()
         .iter()
-        .map(|unit| joined(ledger, unit))
+        .map(|unit| joined(ledger, unit, &staffing))
         .collect()
 }
 
 /// Unit `unit_id` of the district with its ledger status and last known
 /// position; `None` when the district has no such unit.
 pub fn candidate(ledger: &Ledger, district: &District, unit_id: &str) -> Option<CandidateUnit> {
-    district.unit(unit_id).map(|unit| joined(ledger, unit))
+    let staffing = Staffing::now(ledger, district);
+    district
+        .unit(unit_id)
+        .map(|unit| joined(ledger, unit, &staffing))
+}
+
+/// Which teams have members on the roster, and which of them have one on
+/// duty and available at a time.
+pub struct Staffing<'a> {
+    rostered: BTreeSet<&'a str>,
+    on_duty: BTreeSet<&'a str>,
+}
+
+impl<'a> Staffing<'a> {
+    /// The teams' staffing at `at_ms` in the district's local time.
+    pub fn at(ledger: &'a Ledger, district: &District, at_ms: u64) -> Staffing<'a> {
+        let offset = district.utc_offset_min();
+        let mut staffing = Staffing {
+            rostered: BTreeSet::new(),
+            on_duty: BTreeSet::new(),
+        };
+        for member in ledger.members() {
+            let Some(team) = &member.team else { continue };
+            staffing.rostered.insert(team.0.as_str());
+            if member.on_duty(at_ms, offset) {
+                staffing.on_duty.insert(team.0.as_str());
+            }
+        }
+        staffing
+    }
+
+    /// The teams' staffing now (the roster is read only when it has members).
+    pub fn now(ledger: &'a Ledger, district: &District) -> Staffing<'a> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_millis() as u64);
+        Staffing::at(ledger, district, now_ms)
+    }
+
+    /// False for a team with members on the roster, none on duty.
+    pub fn staffed(&self, unit_id: &str) -> bool {
+        !self.rostered.contains(unit_id) || self.on_duty.contains(unit_id)
+    }
 }
 
 /// A district unit joined with its ledger record (unavailable when the
 /// ledger does not know it yet).
-fn joined(ledger: &Ledger, unit: &cordon_config::district::Unit) -> CandidateUnit {
+fn joined(
+    ledger: &Ledger,
+    unit: &cordon_config::district::Unit,
+    staffing: &Staffing<'_>,
+) -> CandidateUnit {
     let mut candidate = CandidateUnit::at_home(unit);
     match ledger.unit(&UnitId(unit.id.clone())) {
         Some(record) => {
             candidate.position = latlon(&record.position);
-            candidate.available =
-                record.status == UnitStatus::Available && record.assigned_to.is_none();
+            candidate.available = record.status == UnitStatus::Available
+                && record.assigned_to.is_none()
+                && staffing.staffed(&unit.id);
         }
         None => candidate.available = false,
     }

@@ -166,7 +166,27 @@ impl ApiClient {
             error: format!("the request body does not serialise: {error}"),
         })?;
         let answer = self
-            .send(reqwest::Method::POST, path, Some(body), start)
+            .send(
+                reqwest::Method::POST,
+                path,
+                Some(Payload::Json(body)),
+                start,
+            )
+            .await?;
+        typed(path, answer)
+    }
+
+    /// POST a CSV file (a roster file), failing over between nodes, and
+    /// read the answer as `T`.
+    pub async fn post_csv<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        text: &str,
+        start: usize,
+    ) -> Result<T, ClientError> {
+        let payload = Payload::Csv(text.to_owned());
+        let answer = self
+            .send(reqwest::Method::POST, path, Some(payload), start)
             .await?;
         typed(path, answer)
     }
@@ -222,7 +242,7 @@ impl ApiClient {
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<Payload>,
         start: usize,
     ) -> Result<serde_json::Value, ClientError> {
         let give_up = tokio::time::Instant::now() + self.deadline;
@@ -241,9 +261,13 @@ impl ApiClient {
                 let mut request = self
                     .request(method.clone(), &url)
                     .timeout(attempt_timeout.min(left));
-                if let Some(body) = &body {
-                    request = request.json(body);
-                }
+                request = match &body {
+                    Some(Payload::Json(json)) => request.json(json),
+                    Some(Payload::Csv(text)) => request
+                        .header(reqwest::header::CONTENT_TYPE, "text/csv")
+                        .body(text.clone()),
+                    None => request,
+                };
                 match request.send().await {
                     Ok(response) => match decode(response).await {
                         Ok(value) => {
@@ -298,6 +322,14 @@ fn typed<T: DeserializeOwned>(path: &str, answer: serde_json::Value) -> Result<T
 }
 
 /// Decodes an answer; the flag says whether another node may do better.
+/// A request's body.
+enum Payload {
+    /// JSON.
+    Json(serde_json::Value),
+    /// A CSV file.
+    Csv(String),
+}
+
 async fn decode(response: reqwest::Response) -> Result<serde_json::Value, (bool, ClientError)> {
     let status = response.status();
     let text = response.text().await.map_err(|e| {

@@ -384,6 +384,7 @@ pub fn effect(effect: &Effect) -> cordon_api::events::Effect {
             kept: *kept,
             resent: *resent,
         },
+        Effect::MembersLoaded { count } => Wire::MembersLoaded { count: *count },
     }
 }
 

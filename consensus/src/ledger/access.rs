@@ -103,11 +103,13 @@ pub enum Right {
     /// Work an incident by hand: assign a unit, add a note, acknowledge an
     /// unresourced wait (station: its own station's incidents).
     Dispatch,
+    /// Manage the roster of people of rings 1 and 2.
+    ManageRoster,
 }
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 11] = [
+    pub const ALL: [Right; 12] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
@@ -119,6 +121,7 @@ impl Right {
         Right::RecordCrowdCounts,
         Right::HandleHazards,
         Right::Dispatch,
+        Right::ManageRoster,
     ];
 
     /// The right's name in refusals and `GET /v1/whoami`.
@@ -135,6 +138,7 @@ impl Right {
             Right::RecordCrowdCounts => "record_crowd_counts",
             Right::HandleHazards => "handle_hazards",
             Right::Dispatch => "dispatch",
+            Right::ManageRoster => "manage_roster",
         }
     }
 }
@@ -169,6 +173,7 @@ impl RoleKind {
             Right::RecordCrowdCounts => matches!(self, Reporter | Commander),
             Right::HandleHazards => matches!(self, Reporter | Dispatcher | Commander | Station | Field),
             Right::Dispatch =>      matches!(self, Dispatcher | Commander | Station),
+            Right::ManageRoster =>  matches!(self, Commander),
         }
     }
 

@@ -40,6 +40,7 @@ pub mod model;
 pub mod move_ups;
 pub mod permission;
 mod requests;
+pub mod roster;
 mod step;
 pub mod tokens;
 pub mod watch;
@@ -66,6 +67,7 @@ pub use actions::{
 };
 pub use actions::{FlagPublicConcern, ReleasePublicInfo, RemindPublicInfo};
 pub use actions::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
+pub use actions::{LoadMembers, SetMemberAvailability, ROSTER_MEMBERS_MAX};
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
 pub use command::{
@@ -85,6 +87,7 @@ pub use model::{
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;
+pub use roster::{Member, MemberRole, Shift};
 pub use step::responder;
 pub use tokens::{AuthError, BearerToken, Token};
 pub use watch::Deadline;
@@ -134,6 +137,8 @@ pub struct Ledger {
     /// Hazards cleared per area and quarter hour (quarter hours since
     /// 1970 UTC, so any district's local days add up from them).
     hazards_cleared: BTreeMap<(String, u64), u32>,
+    /// The roster of people of rings 1 and 2, by member id.
+    members: BTreeMap<String, roster::Member>,
     /// Incidents the command being applied changed: re-indexed once it is.
     #[serde(skip)]
     touched: BTreeSet<IncidentId>,
@@ -338,6 +343,11 @@ impl Ledger {
     /// The hazards kept, oldest first.
     pub fn hazards(&self) -> impl DoubleEndedIterator<Item = &hazards::Hazard> {
         self.hazards.values()
+    }
+
+    /// The roster of people of rings 1 and 2, by id.
+    pub fn members(&self) -> impl Iterator<Item = &roster::Member> {
+        self.members.values()
     }
 
     /// The hazard `id`, if it is kept.

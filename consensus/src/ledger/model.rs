@@ -1047,6 +1047,11 @@ pub enum Effect {
         /// Readings already kept with the same count (a resend).
         resent: u32,
     },
+    /// Members of the roster were added, replaced or changed.
+    MembersLoaded {
+        /// How many.
+        count: u32,
+    },
 }
 
 /// The answer to a command, identical for every retry of its request id.

@@ -322,6 +322,8 @@ mod tests {
             Action::FlagPublicConcern(_) =>  [Y, Y, Y, Y, Y, Y, Y],
             Action::RemindPublicInfo(_) =>   [N, Y, N, Y, N, N, N],
             Action::ReleasePublicInfo(_) =>  [Y, Y, N, N, N, N, N],
+            Action::LoadMembers(_) =>        [Y, Y, N, N, N, N, N],
+            Action::SetMemberAvailability(_) => [Y, Y, N, N, N, N, N],
         }
     }
 
@@ -543,6 +545,23 @@ mod tests {
                 incident_id: IncidentId(1),
                 text: "Police are at the scene; avoid the riverside.".into(),
             }),
+            Action::LoadMembers(crate::ledger::LoadMembers {
+                members: vec![crate::ledger::Member {
+                    id: "bund-volunteer-wang".into(),
+                    name: "Wang Li".into(),
+                    role: crate::ledger::MemberRole::Volunteer,
+                    team: None,
+                    area: Some("bund".into()),
+                    contact: "app:wang.li".into(),
+                    skills: vec!["first_aid".into()],
+                    shifts: Vec::new(),
+                    available: true,
+                }],
+            }),
+            Action::SetMemberAvailability(crate::ledger::SetMemberAvailability {
+                member_id: "bund-volunteer-wang".into(),
+                available: false,
+            }),
         ]
     }
 
@@ -611,7 +630,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 45);
+        assert_eq!(names.len(), 47);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

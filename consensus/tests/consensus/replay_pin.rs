@@ -81,7 +81,11 @@ use ring::digest::{Context, SHA256};
 ///   and the incident's new `public_info` left out of the ledger's form the
 ///   sequences gave a18ed810… again; then `late_tail` gained a flag, two
 ///   reminders and two releases: 1ab06873….
-const PINNED_DIGEST: &str = "1ab06873cc5c45632fb4649356f689f80cf8e98c2bc782c95b960e4421be340a";
+/// - the roster of people (#16, same format): with the actions and the
+///   ledger's members in place the sequences gave 1ab06873… again; then
+///   `late_tail` gained a load and two availability changes (dc7549d5…)
+///   and the ledger's form the roster: af02eeb7….
+const PINNED_DIGEST: &str = "af02eeb7c938aea081c1150d849a011fbe71fe44495a11f5c42015b32e27148e";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
@@ -294,7 +298,8 @@ fn field_tail(commander: &'static str) -> Vec<(&'static str, String)> {
 /// once more, refused: it is no longer there); then a partner's incident is
 /// imported, imported again with a new note, and closed by the partner; and
 /// the first incident is flagged of public concern, reminded (twice, the
-/// second refused) and released (twice, the second refused).
+/// second refused) and released (twice, the second refused); and a member
+/// is loaded onto the roster and made unavailable (an unknown one refused).
 /// Built once the sequence has run, since the seeded commands decide how
 /// many incidents came before.
 fn late_tail(next: u64) -> Vec<(&'static str, String)> {
@@ -341,11 +346,17 @@ fn late_tail(next: u64) -> Vec<(&'static str, String)> {
         (r#""operator""#, public("RemindPublicInfo", r#""reminder": 1"#)),
         (COMMANDER, public("ReleasePublicInfo", r#""text": "avoid the river wall""#)),
         (COMMANDER, public("ReleasePublicInfo", r#""text": "again""#)),
+        (COMMANDER, ROSTER.to_string()),
+        (COMMANDER, r#"{"SetMemberAvailability": {"member_id": "wang", "available": false}}"#.to_string()),
+        (COMMANDER, r#"{"SetMemberAvailability": {"member_id": "nobody", "available": true}}"#.to_string()),
     ]
     .into_iter()
     .map(|(origin, action)| (origin, action.replace("{next}", &next.to_string())))
     .collect()
 }
+
+/// One member without a team.
+const ROSTER: &str = r#"{"LoadMembers": {"members": [{"id": "wang", "name": "Wang Li", "role": "volunteer", "team": null, "area": "bund", "contact": "app:wang", "skills": ["first_aid"], "shifts": [{"days": 31, "start_min": 480, "end_min": 960}], "available": true}]}}"#;
 
 /// A public-information action `name` on the tail's first incident
 /// (`{next}`, filled in by the tail) with `fields`.
@@ -527,7 +538,8 @@ fn ledger_json(ledger: &Ledger) -> String {
     let hazards: Vec<_> = ledger.hazards().collect();
     let json = serde_json::to_string(&(incidents, units, placements, pending, nodes, move_ups))
         .unwrap()
-        + &serde_json::to_string(&(crowd, hazards)).unwrap();
+        + &serde_json::to_string(&(crowd, hazards)).unwrap()
+        + &serde_json::to_string(&ledger.members().collect::<Vec<_>>()).unwrap();
     steps_by_name(json, ledger)
 }
 
@@ -592,6 +604,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 37, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 39, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

@@ -135,6 +135,11 @@ pub enum Effect {
         /// Readings already kept with the same count.
         resent: u32,
     },
+    /// Members of the roster were added, replaced or changed.
+    MembersLoaded {
+        /// How many.
+        count: u32,
+    },
 }
 
 /// The data of one `applied` event.

@@ -32,6 +32,7 @@ pub mod events;
 pub mod hazards;
 pub mod incidents;
 pub mod move_ups;
+pub mod roster;
 pub mod units;
 
 pub use error::ApiError;

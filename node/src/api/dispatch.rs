@@ -128,6 +128,7 @@ fn assignment(state: &ApiState, incident_id: IncidentId, asked: &AssignUnit) -> 
         .unit(&UnitId(unit_id.to_owned()))
         .ok_or_else(unknown)?;
     let known = view::candidate(&applied.ledger, &context.district, unit_id).ok_or_else(unknown)?;
+    super::roster::check_staffed(state, &applied.ledger, unit_id)?;
     let at = view::incident_facts(incident).position;
     let eta_s = context
         .travel_now()

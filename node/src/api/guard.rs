@@ -181,12 +181,25 @@ fn changes_state(method: &Method) -> bool {
     [Method::POST, Method::PUT, Method::DELETE, Method::PATCH].contains(method)
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
+/// The routes that take a file instead of JSON, and its type: a type no
+/// HTML form can send, so a cross-site page still cannot forge the request.
+const FILE_ROUTES: [(&str, &str); 1] = [("/v1/roster", "text/csv")];
+
+/// The file type route `path` takes, if it takes a file.
+fn file_type(path: &str) -> Option<&'static str> {
+    FILE_ROUTES
+        .iter()
+        .find(|(route, _)| *route == path)
+        .map(|(_, file)| *file)
+}
+
+fn check_content_type(path: &str, headers: &HeaderMap) -> Result<(), Failure> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
     let essence = content_type.map(|value| value.split(';').next().unwrap_or_default().trim());
-    if essence.is_some_and(|essence| essence.eq_ignore_ascii_case("application/json")) {
+    let accepted = file_type(path).unwrap_or("application/json");
+    if essence.is_some_and(|essence| essence.eq_ignore_ascii_case(accepted)) {
         return Ok(());
     }
     Err(Failure::new(
@@ -194,7 +207,7 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), Failure> {
         "unsupported_media_type",
         format!(
             "Content-Type {} is not accepted: a request that changes state must send \
-             Content-Type: application/json, also when it has no body",
+             Content-Type: {accepted}, also when it has no body",
             content_type.map_or_else(|| "(none)".to_string(), |value| format!("{value:?}"))
         ),
     ))
@@ -228,15 +241,16 @@ async fn checked(guard: &Guard, request: Request, next: Next) -> Response {
     if changes_state(request.method()) {
         let checked = guard
             .check_origin(request.headers())
-            .and_then(|()| check_content_type(request.headers()));
+            .and_then(|()| check_content_type(request.uri().path(), request.headers()));
         if let Err(refused) = checked {
             return refused.into_response();
         }
     }
-    let changes = changes_state(request.method());
+    // A JSON change must be an object; a file route's body is its file.
+    let json_change = changes_state(request.method()) && file_type(request.uri().path()).is_none();
     let (parts, body) = request.into_parts();
     match read_body(guard, body).await {
-        Ok(bytes) if changes && !is_object_or_empty(&bytes) => Failure::bad_input(
+        Ok(bytes) if json_change && !is_object_or_empty(&bytes) => Failure::bad_input(
             "the request body must be a JSON object ({...}) or empty: arrays, strings and \
              numbers are not requests; see GET /v1/openapi.json",
         )

@@ -50,6 +50,7 @@ mod http_telemetry;
 mod incidents;
 mod move_ups;
 mod public_info;
+mod roster;
 mod safe_houses;
 mod streams;
 mod units;
@@ -243,6 +244,10 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/incidents/{id}/acknowledge", Method::POST, Needs(Right::Dispatch), post(dispatch::acknowledge_unresourced)),
         route("/v1/incidents/{id}/eido", Method::GET, Needs(Right::Read), get(eido::export)),
         route("/v1/eido", Method::POST, Needs(Right::Report), post(eido::import)),
+        route("/v1/roster", Method::GET, Needs(Right::Read), get(roster::read)),
+        route("/v1/roster", Method::POST, Needs(Right::ManageRoster), post(roster::load)),
+        route("/v1/roster/csv", Method::GET, Needs(Right::Read), get(roster::read_csv)),
+        route("/v1/roster/{id}/availability", Method::POST, Needs(Right::ManageRoster), post(roster::availability)),
         route("/v1/safe-houses/{id}/alarm", Method::POST, Needs(Right::Report), post(safe_houses::alarm)),
         route("/v1/incidents/{id}/public-concern", Method::POST, Needs(Right::ApprovePlan), post(public_info::flag)),
         route("/v1/incidents/{id}/public-release", Method::POST, Needs(Right::ApprovePlan), post(public_info::release)),
@@ -304,6 +309,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
         dispatch::acknowledge_unresourced, dispatch::amend_plan, eido::export, eido::import,
         public_info::flag, public_info::release, safe_houses::alarm,
+        roster::read, roster::read_csv, roster::load, roster::availability,
         units::list_units, units::update_unit_status, field::check_in, field::field_note,
         field::raise_alarm, field::clear_alert, field::unit_route, coverage::coverage,
         move_ups::list_move_ups, move_ups::approve_move_up, move_ups::decline_move_up,

@@ -26,6 +26,7 @@ mod positions;
 mod public_info;
 mod replace;
 mod request_ids;
+mod roster;
 mod safe_house;
 mod support;
 mod tracing;

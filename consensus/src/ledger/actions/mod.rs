@@ -24,6 +24,7 @@ pub mod nodes;
 pub mod placement;
 pub mod plans;
 pub mod public;
+pub mod roster;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod units;
@@ -45,6 +46,7 @@ pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
 pub use plans::{AmendPlan, ApprovePlan, ProposePlan};
 pub use public::{FlagPublicConcern, ReleasePublicInfo, RemindPublicInfo};
+pub use roster::{LoadMembers, SetMemberAvailability, ROSTER_MEMBERS_MAX};
 pub use units::{
     timer_due_ms, AssignUnit, CheckIn, ClearUnitAlert, FieldNote, LoadRoster, RaiseAlarm,
     RaiseUnitTimer, ReassignUnit, RosterUnit, UpdateUnitStatus,
@@ -169,6 +171,10 @@ pub enum Action {
     RemindPublicInfo(RemindPublicInfo),
     /// A person in command records the first public release.
     ReleasePublicInfo(ReleasePublicInfo),
+    /// Add or replace members of the roster of people (rings 1 and 2).
+    LoadMembers(LoadMembers),
+    /// A member can, or cannot, come.
+    SetMemberAvailability(SetMemberAvailability),
 }
 
 impl Action {
@@ -220,6 +226,8 @@ impl Action {
             Action::FlagPublicConcern(action) => action,
             Action::RemindPublicInfo(action) => action,
             Action::ReleasePublicInfo(action) => action,
+            Action::LoadMembers(action) => action,
+            Action::SetMemberAvailability(action) => action,
         }
     }
 
@@ -271,7 +279,9 @@ impl Action {
             | Action::ImportIncident(_)
             | Action::FlagPublicConcern(_)
             | Action::RemindPublicInfo(_)
-            | Action::ReleasePublicInfo(_) => false,
+            | Action::ReleasePublicInfo(_)
+            | Action::LoadMembers(_)
+            | Action::SetMemberAvailability(_) => false,
         }
     }
 
