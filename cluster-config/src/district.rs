@@ -34,6 +34,11 @@ pub const EMBEDDED_STREETS_FILE: &str = "huangpu-streets.toml";
 /// The embedded district's street file: its curated main streets.
 pub const EMBEDDED_STREETS_TOML: &str = include_str!("../district/huangpu-streets.toml");
 
+/// The embedded district's roster of people of rings 1 and 2 (a roster
+/// file: who serves in each guardian, volunteer and hospital-post team, and
+/// their shifts), which `cordon demo` loads. Names are invented.
+pub const EMBEDDED_ROSTER_CSV: &str = include_str!("../district/huangpu-roster.csv");
+
 // Limits and the source's commitments, kept together so their relations are
 // visible. The counts and targets come from the district's own account
 // (see shared/DOMAIN.md): 3 zones x 2 patrol groups per station, 11 one-minute

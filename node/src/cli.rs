@@ -88,6 +88,9 @@ enum Commands {
     /// Report or read incidents through the HTTP API.
     #[command(subcommand)]
     Incident(IncidentCommand),
+    /// Load or export the roster of people of rings 1 and 2 (a CSV file).
+    #[command(subcommand)]
+    Roster(RosterCommand),
     /// Measure committed incident reports per second and their latency.
     Bench(BenchArgs),
     /// Replay a seeded district day or the New Year surge offline through
@@ -533,6 +536,23 @@ enum IncidentCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum RosterCommand {
+    /// Load a roster file (CSV: id,name,role,team,area,contact,skills,shifts,available):
+    /// its members are added, or replaced by id; a bad row loads nothing.
+    Import {
+        #[command(flatten)]
+        target: ApiTarget,
+        /// The roster file.
+        file: PathBuf,
+    },
+    /// Print the roster as a roster file (CSV).
+    Export {
+        #[command(flatten)]
+        target: ApiTarget,
+    },
+}
+
 /// Parses `LAT,LON`.
 pub fn parse_lat_lon(text: &str) -> anyhow::Result<(f64, f64)> {
     let parts: Vec<&str> = text.split(',').map(str::trim).collect();
@@ -632,6 +652,7 @@ async fn dispatch(command: Commands) -> anyhow::Result<()> {
         Commands::Ctl { cluster, command } => ctl_command(&cluster, command).await,
         Commands::Token { cluster, command } => token_command(cluster, command).await,
         Commands::Incident(command) => incident(command).await,
+        Commands::Roster(command) => roster(command).await,
         Commands::Bench(args) => bench_command(args).await,
         Commands::Replay(args) => replay_command(&args),
         Commands::Forecast(command) => crate::forecast_cli::run(command),
@@ -1169,6 +1190,29 @@ async fn token_command(cluster: Option<PathBuf>, command: TokenCommand) -> anyho
         TokenCommand::Revoke { id, reason } => {
             let index = operator.revoke_token(&id, &reason).await?;
             println!("token {id} revoked at log index {index}: every node refuses it from this commit on");
+            Ok(())
+        }
+    }
+}
+
+async fn roster(command: RosterCommand) -> anyhow::Result<()> {
+    match command {
+        RosterCommand::Import { target, file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("read the roster file {}", file.display()))?;
+            let committed: cordon_api::incidents::Committed = target
+                .client(Duration::from_secs(15))?
+                .post_csv("/v1/roster", &text, 0)
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&committed)?);
+            Ok(())
+        }
+        RosterCommand::Export { target } => {
+            let csv: String = target
+                .client(Duration::from_secs(15))?
+                .get("/v1/roster/csv", 0)
+                .await?;
+            print!("{csv}");
             Ok(())
         }
     }

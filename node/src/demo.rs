@@ -125,6 +125,7 @@ async fn start(
     let client = ApiClient::new(urls, Duration::from_secs(10))?;
     let leader = wait_ready(&client, Duration::from_secs(30)).await?;
     let tokens = issue_demo_tokens(&control).await?;
+    load_roster(&client, &tokens).await?;
     print_banner(options, &control, leader, dir, &tokens).await;
     // The feed reports from the 110 gateway and moves units as a dispatcher would.
     let feed_token = tokens
@@ -139,6 +140,26 @@ async fn start(
         .context("the crowd feed's token was issued")?;
     let crowd = client.clone().with_token(crowd_token);
     Ok((control, client.with_token(feed_token), crowd))
+}
+
+/// Loads the embedded district's roster of people as the demo's commander.
+async fn load_roster(client: &ApiClient, tokens: &[(&str, &str, String)]) -> anyhow::Result<()> {
+    let commander = tokens
+        .iter()
+        .find(|(_, role, _)| *role == "commander")
+        .map(|(_, _, token)| token.as_str())
+        .context("the commander's token was issued")?;
+    let _: cordon_api::incidents::Committed = client
+        .clone()
+        .with_token(commander)
+        .post_csv(
+            "/v1/roster",
+            cordon_config::district::EMBEDDED_ROSTER_CSV,
+            0,
+        )
+        .await
+        .context("load the district's roster of people")?;
+    Ok(())
 }
 
 /// The unit whose crew the demo's `officer-zhang` token plays on the field
@@ -497,4 +518,42 @@ fn step_towards(from: (f64, f64), to: (f64, f64), step_m: f64) -> Option<(f64, f
         from.0 + (to.0 - from.0) * share,
         from.1 + (to.1 - from.1) * share,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use cordon_config::district::{District, Ring, EMBEDDED_ROSTER_CSV};
+
+    #[test]
+    fn the_demo_roster_staffs_every_community_team_of_the_district() {
+        // Every row reads, every team is a ring-1 or ring-2 unit of the
+        // embedded district, and every such unit has members.
+        let members =
+            cordon_api::roster::parse_csv(EMBEDDED_ROSTER_CSV).expect("the roster file reads");
+        let district = District::embedded();
+        let community: Vec<&str> = district
+            .units()
+            .iter()
+            .filter(|unit| matches!(unit.ring, Ring::Guardian | Ring::MassPrevention))
+            .map(|unit| unit.id.as_str())
+            .collect();
+        for member in &members {
+            let team = member
+                .team
+                .as_deref()
+                .expect("every demo member serves in a team");
+            assert!(
+                community.contains(&team),
+                "{} serves in {team}, not a ring-1 or ring-2 unit",
+                member.id
+            );
+            assert!(!member.shifts.is_empty(), "{} has no shift", member.id);
+        }
+        for unit in community {
+            assert!(
+                members.iter().any(|m| m.team.as_deref() == Some(unit)),
+                "{unit} has nobody on the roster"
+            );
+        }
+    }
 }

@@ -24,6 +24,7 @@ import { ReportForm } from './report.js';
 import { Serving } from './serving.js';
 import { AlertPanel } from './alerts.js';
 import { PublicInfoSection } from './public.js';
+import { DutyPanel, DUTY_REFRESH_MS } from './duty.js';
 import { FieldScreen } from './field.js';
 
 const INCIDENTS_LISTED = 200;
@@ -677,6 +678,17 @@ function approvePlan(id) {
     (a) => `Approval committed at log index ${a.log_index}.`);
 }
 
+/** Reads the roster of people and shows who is on duty in each area. */
+async function refreshDuty() {
+  try {
+    view.duty.render(await getJson('/v1/roster'));
+    errors.delete('roster');
+  } catch (error) {
+    errors.set('roster', `roster: ${error.message}`);
+    renderErrors();
+  }
+}
+
 /** What the drawer's dispatch controls call: reads and writes as the caller; a write refreshes what it moves. */
 const dispatchApi = {
   getJson,
@@ -907,6 +919,9 @@ async function startConsole() {
   view.cluster = new ClusterPanel({ drillNode });
   view.list = new IncidentList(selectIncident);
   view.moveUps = new MoveUpPanel(may('approve_move_up') ? decideMoveUp : null);
+  view.duty = new DutyPanel(document.getElementById('duty-panel'));
+  refreshDuty();
+  setInterval(refreshDuty, DUTY_REFRESH_MS);
   view.alerts = new AlertPanel(document.getElementById('alerts-panel'), may('dispatch') ? clearAlert : null, selectIncident);
   view.crowd = new CrowdChart(document.getElementById('crowd-chart'), document.getElementById('crowd-note'));
   view.hazards = new HazardPanel(may('handle_hazards') ? moveHazard : null, () => data.units ?? []);

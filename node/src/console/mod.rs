@@ -141,6 +141,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("alerts.js"),
     },
     Asset {
+        path: "/console/duty.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("duty.js"),
+    },
+    Asset {
         path: "/console/public.js",
         content_type: JAVASCRIPT,
         body: include_str!("public.js"),
