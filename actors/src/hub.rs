@@ -9,8 +9,8 @@
 use cordon_consensus::ledger::{
     timer_due_ms, Action, AlertKind, ApprovePlan, AssignUnit, Channel, Deadline, Envelope,
     Escalate, FlagPublicConcern, Incident, IncidentId, IncidentStatus, Ledger, Message, PlanLine,
-    PlanParts, ProposePlan, RaiseUnitTimer, RemindPublicInfo, Ring, StationId, TriageBatch,
-    TriageIncident, UnitId, TRIAGE_BATCH_ITEMS_MAX,
+    PlanParts, ProposePlan, RaiseUnitTimer, RemindPublicInfo, ReportHazard, Ring, StationId,
+    TriageBatch, TriageIncident, UnitId, TRIAGE_BATCH_ITEMS_MAX,
 };
 
 use crate::actor::{batch_request_id, ActorState, DispatchActor, Handled};
@@ -21,6 +21,7 @@ use crate::planning::select::{Planner, Scope};
 use crate::planning::{escalation, mobilisation};
 use crate::view;
 use crate::waiting::Wait;
+use cordon_consensus::ledger::hazards::{HazardSource, HazardStage};
 use cordon_consensus::state_machine::AppliedState;
 use std::collections::BTreeSet;
 
@@ -220,6 +221,8 @@ struct Triaged {
     concern: Option<Concern>,
     /// A safe house's alarm: the nearest ring-2 and ring-3 units go at once.
     first_response: bool,
+    /// A risk warning's hazard item, when its area has no open one.
+    hazard: Option<ReportHazard>,
 }
 
 /// The run cards' triage of a triage message's incident, if it is still
@@ -252,15 +255,62 @@ fn triage_of(actor: &DispatchActor, ledger: &Ledger, envelope: &Envelope) -> Opt
         major: triage.major,
     };
     let first_response = incident.report.channel == Channel::SafeHouseAlarm;
+    let hazard = (incident.report.channel == Channel::RiskWarning)
+        .then(|| risk_hazard(ledger, district, incident, &item))
+        .flatten();
     Some(Triaged {
         item,
         concern,
         first_response,
+        hazard,
     })
 }
 
-/// After the triage commit: a safe house's alarm gets its nearest units,
-/// and an incident of public concern its golden four hours.
+/// A risk warning opens a hazard item in the register, in the sensitive
+/// area it lies in (or its station's ground), unless that area already has
+/// an open one.
+fn risk_hazard(
+    ledger: &Ledger,
+    district: &cordon_config::district::District,
+    incident: &Incident,
+    item: &TriageIncident,
+) -> Option<ReportHazard> {
+    let at = view::incident_facts(incident).position;
+    let area = district
+        .sensitive_areas()
+        .iter()
+        .find(|area| area.contains(&at))
+        .map(|area| area.id.clone())
+        .or_else(|| item.station.as_ref().map(|station| station.0.clone()))?;
+    let open = ledger.hazards().any(|hazard| {
+        hazard.area == area
+            && !matches!(hazard.stage, HazardStage::Cleared | HazardStage::FalseAlarm)
+    });
+    let words: String = incident
+        .report
+        .description
+        .chars()
+        .take(RISK_SUMMARY_CHARS_MAX)
+        .collect();
+    (!open).then(|| ReportHazard {
+        area,
+        position: Some(incident.report.location),
+        station: item.station.clone(),
+        source: HazardSource::Report,
+        summary: format!(
+            "risk warning {} ({}): {words}",
+            incident.id,
+            incident.report.kind.name()
+        ),
+    })
+}
+
+/// How much of a risk warning's words its hazard item carries.
+const RISK_SUMMARY_CHARS_MAX: usize = 300;
+
+/// After the triage commit: a safe house's alarm gets its nearest units, a
+/// risk warning its hazard item, and an incident of public concern its
+/// golden four hours.
 async fn after_triage(
     actor: &DispatchActor,
     epoch: u64,
@@ -268,6 +318,20 @@ async fn after_triage(
 ) -> Result<(), ProposeError> {
     for done in triaged.iter().filter(|done| done.first_response) {
         send_first_response(actor, epoch, done.item.incident_id).await?;
+    }
+    for (done, hazard) in triaged
+        .iter()
+        .filter_map(|done| Some((done, done.hazard.clone()?)))
+    {
+        let request_id = format!("hub.e{epoch}.risk.{}", done.item.incident_id.0);
+        match actor
+            .act(epoch, request_id, Action::ReportHazard(hazard))
+            .await
+        {
+            Ok(_) => {}
+            Err(error) if error.is_fenced() => return Err(error),
+            Err(error) => tracing::info!(%error, "risk warning's hazard not opened"),
+        }
     }
     let concerns = triaged
         .iter()

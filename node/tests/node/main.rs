@@ -4,6 +4,7 @@
 mod access;
 mod archive;
 mod bad_input;
+mod channels;
 mod cli_errors;
 mod console;
 mod crowd;
