@@ -137,3 +137,62 @@ async fn an_incident_goes_out_as_eido_and_a_partner_document_comes_in_once() {
     let (code, _) = refusal(gateway.post::<EidoImported>("/v1/eido", &other, 0).await);
     assert_eq!(code, "forbidden");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incident_exported_by_one_cluster_is_reproduced_by_another() {
+    // Phase 1: cluster A's assault, with a note, closed; its EIDO document.
+    let a = start_cluster().await;
+    let id = a.report("round-1", "assault", 31.2290, 121.4760, 1).await;
+    a.wait_assigned(&id).await;
+    let note = AddNote {
+        request_id: None,
+        text: "the suspect wore a red jacket".into(),
+    };
+    let _: Committed = a
+        .client
+        .post(&format!("/v1/incidents/{id}/notes"), &note, 0)
+        .await
+        .unwrap();
+    let close = cordon_api::incidents::CloseIncident {
+        request_id: None,
+        reason: Some("arrested".into()),
+    };
+    let _: Committed = a
+        .client
+        .post(&format!("/v1/incidents/{id}/resolve"), &close, 0)
+        .await
+        .unwrap();
+    let sent: Eido = a
+        .client
+        .get(&format!("/v1/incidents/{id}/eido"), 0)
+        .await
+        .unwrap();
+    let original = a.incident(&id).await;
+
+    // Phase 2: cluster B's partner feed takes it in: the same kind,
+    // priority, place and note, closed as A closed it, under A's tracking
+    // identifier; the same document again changes nothing.
+    let b = start_cluster().await;
+    let feed = partner(&b).await;
+    let taken: EidoImported = feed.post("/v1/eido", &sent, 0).await.unwrap();
+    assert!(taken.created);
+    let copy = b.incident(&taken.incident_id).await;
+    assert_eq!(
+        (copy.kind.as_str(), copy.priority),
+        (original.kind.as_str(), original.priority)
+    );
+    assert!((copy.lat - original.lat).abs() < 1e-6 && (copy.lon - original.lon).abs() < 1e-6);
+    assert_eq!(copy.status, "resolved");
+    assert_eq!(copy.tracking_id.as_deref(), Some(sent.prologue.id.as_str()));
+    let notes: Vec<&str> = copy
+        .timeline
+        .iter()
+        .filter(|e| e.step == "note")
+        .map(|e| e.reason.as_str())
+        .collect();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].ends_with(&note.text), "{notes:?}");
+    let again: EidoImported = feed.post("/v1/eido", &sent, 0).await.unwrap();
+    assert!(!again.created && again.incident_id == taken.incident_id);
+    assert_eq!(b.incident(&taken.incident_id).await.version, copy.version);
+}
