@@ -91,28 +91,19 @@ fn a_partner_incident_is_created_once_updated_by_its_notes_and_closed_by_the_par
 
     // Phase 4: a document that closes to anything but resolved or
     // cancelled, or has an empty note, is refused whole.
-    let refused = log.try_apply(
-        Origin::Operator,
+    for bad in [
         document(&[], Some(IncidentStatus::OnScene)),
-        8_000,
-    );
-    assert!(
-        matches!(
-            refused.effect,
-            Effect::Rejected {
-                rejection: Rejection::OutOfRange { .. }
-            }
-        ),
-        "{refused:?}"
-    );
-    let refused = log.try_apply(Origin::Operator, document(&[("n4", " ")], None), 8_000);
-    assert!(
-        matches!(
-            refused.effect,
-            Effect::Rejected {
-                rejection: Rejection::OutOfRange { .. }
-            }
-        ),
-        "{refused:?}"
-    );
+        document(&[("n4", " ")], None),
+    ] {
+        let refused = log.try_apply(Origin::Operator, bad, 8_000);
+        assert!(
+            matches!(
+                refused.effect,
+                Effect::Rejected {
+                    rejection: Rejection::OutOfRange { .. }
+                }
+            ),
+            "{refused:?}"
+        );
+    }
 }

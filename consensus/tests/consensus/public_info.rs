@@ -37,6 +37,12 @@ fn release(text: &str) -> Action {
     })
 }
 
+/// The incident's public-information timer, which must be set.
+fn public_info(log: &Log) -> cordon_consensus::ledger::PublicInfo {
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    incident.public_info.clone().expect("flagged")
+}
+
 /// The public-information deadlines due at `now_ms`.
 fn due(log: &Log, now_ms: u64) -> usize {
     log.ledger
@@ -60,13 +66,7 @@ fn a_flagged_incident_is_reminded_in_order_and_marked_overdue_without_a_release(
     let reported = log.ledger.incident(INCIDENT).unwrap().reported_at_ms;
     log.operator(flag());
     log.operator(flag());
-    let info = log
-        .ledger
-        .incident(INCIDENT)
-        .unwrap()
-        .public_info
-        .clone()
-        .unwrap();
+    let info = public_info(&log);
     assert_eq!(
         (info.since_ms, info.due_ms),
         (reported, reported + FOUR_HOURS_MS)
@@ -111,13 +111,7 @@ fn a_release_stops_the_clock_and_names_who_approved_it() {
     // names who approved it, and a second release is refused.
     log.operator(flag());
     log.operator(release("Police are at the scene; avoid the river wall."));
-    let info = log
-        .ledger
-        .incident(INCIDENT)
-        .unwrap()
-        .public_info
-        .clone()
-        .unwrap();
+    let info = public_info(&log);
     let made = info.release.clone().unwrap();
     assert_eq!(made.text, "Police are at the scene; avoid the river wall.");
     assert_eq!(made.approved_by, "operator");

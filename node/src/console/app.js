@@ -534,6 +534,7 @@ function render(kinds) {
 
 function renderUnits() {
   view.map.setUnits(data.units);
+  view.map.setFacilityStates(data.units, data.incidents);
   renderStatusLegend(data.units);
   view.alerts.render(data.units, data.incidents ?? []);
   // The drawer lists its incident's units with their statuses.
@@ -542,6 +543,7 @@ function renderUnits() {
 
 function renderIncidents(now) {
   view.map.setIncidents(data.incidents, now);
+  view.map.setFacilityStates(data.units, data.incidents);
   view.alerts.render(data.units ?? [], data.incidents);
   view.list.render(data.incidents, data.incidentsTotal, now, selectedId);
   renderHeat(now);

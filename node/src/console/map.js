@@ -94,6 +94,7 @@ export class MapView {
     this.unitMarks = new Map();
     this.incidentMarks = new Map();
     this.ways = new Map();
+    this.facilityMarks = new Map();
     this.names = [];
     this.selectedId = null;
     this.addControls();
@@ -207,6 +208,31 @@ export class MapView {
     for (const facility of facilities) {
       const mark = el('span', { class: `facility ${kind}`, 'data-id': facility.id, title: facility.name, text: glyph });
       L.marker(facility.position, { icon: iconOf(mark, 16), pane: 'facilities', keyboard: false }).addTo(this.layers.facilities);
+      this.facilityMarks.set(facility.id, { node: mark, facility, kind });
+    }
+  }
+
+  /**
+   * The live state of hospitals and safe houses: a hospital shows its police
+   * post's status (the ring-1 unit `<hospital id>-post`), a safe house
+   * whether its alarm is raised (an open `safe_house_alarm` incident at it).
+   */
+  setFacilityStates(units, incidents) {
+    const unitById = new Map((units ?? []).map((unit) => [unit.id, unit]));
+    const alarms = (incidents ?? []).filter((incident) => incident.channel === 'safe_house_alarm'
+      && OPEN_INCIDENT_STATUSES.has(incident.status));
+    for (const { node, facility, kind } of this.facilityMarks.values()) {
+      if (kind === 'hospital') {
+        const post = unitById.get(`${facility.id}-post`);
+        node.dataset.postStatus = post?.status ?? '';
+        node.title = post ? `${facility.name}; police post ${post.id}: ${post.status.replaceAll('_', ' ')}` : facility.name;
+      } else {
+        const [lat, lon] = facility.position;
+        const alarm = alarms.find((incident) => Math.abs(incident.lat - lat) < 1e-6 && Math.abs(incident.lon - lon) < 1e-6);
+        node.dataset.alarm = alarm?.id ?? '';
+        node.classList.toggle('alarm', Boolean(alarm));
+        node.title = alarm ? `${facility.name}: ALARM (${alarm.id})` : facility.name;
+      }
     }
   }
 

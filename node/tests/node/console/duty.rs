@@ -1,6 +1,7 @@
 //! Who is on duty, in a real browser: with a roster loaded, a viewer's
 //! console lists each area with how many of its members are on duty now and
-//! who they are.
+//! who they are; the map shows hospitals with their police post's status
+//! and a safe house whose alarm is raised.
 
 use cordon_api::incidents::Committed;
 use cordon_api::roster::CSV_HEADER;
@@ -9,7 +10,7 @@ use super::{artifacts_dir, Browser, CHROMIUM};
 use crate::support::start_cluster;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_console_shows_who_is_on_duty_in_each_area() {
+async fn the_console_shows_who_is_on_duty_and_the_state_of_hospitals_and_safe_houses() {
     // Phase 1: two Bund guardians, one on duty round the clock, one unable
     // to come; a viewer's console.
     let cluster = start_cluster().await;
@@ -46,4 +47,29 @@ async fn the_console_shows_who_is_on_duty_in_each_area() {
         .eval(&page, "document.querySelector('#duty-list li.duty-area[data-area=bund] details').open = true; document.getElementById('duty-panel').scrollIntoView()")
         .await;
     browser.save(&page, &artifacts, "9-on-duty-by-area").await;
+
+    // Phase 3: a hospital shows its police post's status; the safe house
+    // whose alarm is pressed shows it raised, naming the incident.
+    browser
+        .wait_for(&page, "the Renji hospital's post status", "document.querySelector('#map .facility.hospital[data-id=renji-hospital-west]')?.dataset.postStatus === 'available'")
+        .await;
+    let house = "safe-house-nanjing-road-zhejiang-road";
+    let raised: cordon_api::incidents::Reported = cluster
+        .client
+        .post(
+            &format!("/v1/safe-houses/{house}/alarm"),
+            &cordon_api::incidents::SafeHouseAlarm::default(),
+            0,
+        )
+        .await
+        .unwrap();
+    let alarm = browser
+        .wait_for(&page, "the safe house's alarm on the map", &format!(
+            "document.querySelector('#map .facility.safe-house.alarm[data-id={house}]')?.dataset.alarm"
+        ))
+        .await;
+    assert_eq!(alarm.as_str(), Some(raised.incident_id.as_str()));
+    browser
+        .save(&page, &artifacts, "9a-safe-house-alarm-on-the-map")
+        .await;
 }

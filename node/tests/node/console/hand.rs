@@ -13,8 +13,8 @@ use crate::support::Cluster;
 /// The dispatcher of the desk phases (a dispatcher who may also drill).
 pub(super) const DISPATCHER: &str = "dispatcher-li";
 
-/// A dispatcher's console on `base` at 1280x720, logged in, its board and
-/// drill buttons drawn.
+/// A dispatcher's console on `base` at 1280x720, logged in, its board,
+/// drill buttons and named streets drawn.
 pub(super) async fn dispatchers_desk(
     browser: &mut Browser,
     cluster: &Cluster<DrillControl>,
@@ -45,6 +45,23 @@ pub(super) async fn dispatchers_desk(
             document.querySelectorAll('#incident-list tbody tr').length > 0",
         )
         .await;
+    // The desk's map draws the streets and, at this size too, their names.
+    let names = browser
+        .wait_for(
+            &desk,
+            "the desk's streets with their names",
+            "(names => document.querySelectorAll('#map path.street').length > 50 && names.length >= 5 && names) \
+             ([...document.querySelectorAll('#map .street-name')].map(n => n.textContent))",
+        )
+        .await;
+    assert!(
+        names
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|name| name == "Xizang Middle Road"),
+        "{names}"
+    );
     desk
 }
 
