@@ -9,7 +9,7 @@ use cordon_api::incidents::{AddNote, Committed, Incident};
 use cordon_node::client::ClientError;
 use serde_json::Value;
 
-use crate::support::{start_cluster, Cluster};
+use crate::support::{start_cluster, start_single_node_cluster, Cluster};
 
 /// The code and message of a refused request.
 fn refusal<T: std::fmt::Debug>(answer: Result<T, ClientError>) -> (String, String) {
@@ -169,10 +169,10 @@ async fn an_incident_exported_by_one_cluster_is_reproduced_by_another() {
         .unwrap();
     let original = a.incident(&id).await;
 
-    // Phase 2: cluster B's partner feed takes it in: the same kind,
+    // Phase 2: cluster B (a single node) takes it in from its partner feed: the same kind,
     // priority, place and note, closed as A closed it, under A's tracking
     // identifier; the same document again changes nothing.
-    let b = start_cluster().await;
+    let b = start_single_node_cluster().await;
     let feed = partner(&b).await;
     let taken: EidoImported = feed.post("/v1/eido", &sent, 0).await.unwrap();
     assert!(taken.created);

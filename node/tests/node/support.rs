@@ -60,11 +60,26 @@ pub async fn start_calm_cluster() -> Cluster {
 
 /// Like [`start_cluster`], with `tune` applied to the cluster file first.
 pub async fn start_cluster_with(tune: impl FnOnce(&mut cordon_config::ClusterFile)) -> Cluster {
+    start_cluster_of(3, tune).await
+}
+
+/// A single-node cluster: for a test that needs a second cluster only as a
+/// partner system, at a third of the processes (the machine runs two tests
+/// at once, and an overloaded one elects leaders spuriously).
+pub async fn start_single_node_cluster() -> Cluster {
+    start_cluster_of(1, |_| {}).await
+}
+
+/// A cluster of `nodes` processes, with `tune` applied to the cluster file.
+async fn start_cluster_of(
+    nodes: usize,
+    tune: impl FnOnce(&mut cordon_config::ClusterFile),
+) -> Cluster {
     let dir = tempfile::tempdir().unwrap();
     let processes = LocalProcesses::start(
         LocalClusterOptions {
             drills: true,
-            ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
+            ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), nodes)
         },
         tune,
     )

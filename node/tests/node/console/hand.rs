@@ -59,7 +59,7 @@ pub(super) async fn dispatchers_desk(
             .as_array()
             .unwrap()
             .iter()
-            .any(|name| name == "Xizang Middle Road"),
+            .any(|name| name == "Henan South Road"),
         "{names}"
     );
     desk
