@@ -399,7 +399,7 @@ pub struct Sender<'a> {
 mod build;
 mod check;
 
-pub use check::Intake;
+pub use check::{Closure, Intake};
 
 #[cfg(test)]
 mod tests;

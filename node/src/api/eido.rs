@@ -8,7 +8,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
-use cordon_api::eido::{Eido, EidoImported, Intake, Sender};
+use cordon_api::eido::{Closure, Eido, EidoImported, Intake, Sender};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
     self, Action, Channel, Effect, ImportIncident, ImportedNote, IncidentId, IncidentKind,
@@ -118,11 +118,10 @@ fn refused(problems: Vec<cordon_api::eido::Problem>) -> Failure {
 /// The ledger's import of what the document says.
 fn imported(state: &ApiState, intake: &Intake) -> ApiResult<ImportIncident> {
     let kind: IncidentKind = intake.kind.parse().map_err(Failure::bad_input)?;
-    let closed = match intake.closed {
-        Some("cancelled") => Some(IncidentStatus::Cancelled),
-        Some(_) => Some(IncidentStatus::Resolved),
-        None => None,
-    };
+    let closed = intake.closed.map(|closure| match closure {
+        Closure::Resolved => IncidentStatus::Resolved,
+        Closure::Cancelled => IncidentStatus::Cancelled,
+    });
     Ok(ImportIncident {
         tracking_id: intake.tracking_id.clone(),
         report: NewIncident {

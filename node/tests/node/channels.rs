@@ -41,12 +41,9 @@ async fn a_risk_warning_opens_a_hazard_item_and_each_report_counts_under_its_cha
     // Phase 1: the risk-sensing platform warns of a crowd at the Bund: once
     // triaged, its hazard item is open in the register, naming the warning.
     let cluster = start_cluster().await;
-    let token = cluster
-        .processes
-        .issue_token("risk-platform", &["reporter:risk_warning"])
-        .await
-        .unwrap();
-    let platform = cluster.client.clone().with_token(&token);
+    let platform = cluster
+        .client_as("risk-platform", &["reporter:risk_warning"])
+        .await;
     let first = report(&platform, "risk-1", "crowd_crush", "risk_warning").await;
     cluster
         .wait_incident(&first, "triaged", |incident| incident.status != "reported")

@@ -6,26 +6,14 @@
 
 use cordon_api::eido::{Eido, EidoImported};
 use cordon_api::incidents::{AddNote, Committed, Incident};
-use cordon_node::client::ClientError;
 use serde_json::Value;
 
-use crate::support::{start_cluster, start_single_node_cluster, Cluster};
-
-/// The code and message of a refused request.
-fn refusal<T: std::fmt::Debug>(answer: Result<T, ClientError>) -> (String, String) {
-    match answer {
-        Err(ClientError::Refused { code, message }) => (code, message),
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
+use crate::support::{refusal, start_cluster, start_single_node_cluster, Cluster};
 
 async fn partner(cluster: &Cluster) -> cordon_node::client::ApiClient {
-    let token = cluster
-        .processes
-        .issue_token("renji-hospital-feed", &["reporter:partner_feed"])
+    cluster
+        .client_as("renji-hospital-feed", &["reporter:partner_feed"])
         .await
-        .unwrap();
-    cluster.client.clone().with_token(&token)
 }
 
 const PARTNER_TRACKING: &str = "urn:emergency:uid:incidentid:RJ2026120701:renji.hospital.example";
@@ -126,12 +114,9 @@ async fn an_incident_goes_out_as_eido_and_a_partner_document_comes_in_once() {
     );
 
     // Phase 5: a reporter of another channel may not send documents in.
-    let token = cluster
-        .processes
-        .issue_token("gateway-110", &["reporter:emergency_call"])
-        .await
-        .unwrap();
-    let gateway = cluster.client.clone().with_token(&token);
+    let gateway = cluster
+        .client_as("gateway-110", &["reporter:emergency_call"])
+        .await;
     let mut other = theirs.clone();
     other["$id"] = "urn:emergency:uid:incidentid:GW1:gateway.example".into();
     let (code, _) = refusal(gateway.post::<EidoImported>("/v1/eido", &other, 0).await);

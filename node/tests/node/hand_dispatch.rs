@@ -9,17 +9,8 @@
 use cordon_api::incidents::{
     Acknowledge, AddNote, AssignUnit, Committed, Incident, Origin, Recommendations,
 };
-use cordon_node::client::{ApiClient, ClientError};
 
-use crate::support::{set_status, start_cluster, Cluster};
-
-/// The error code of a refused request, or a panic naming what came back.
-fn refusal<T: std::fmt::Debug>(answer: Result<T, ClientError>) -> (String, String) {
-    match answer {
-        Err(ClientError::Refused { code, message }) => (code, message),
-        other => panic!("expected a refusal, got {other:?}"),
-    }
-}
+use crate::support::{refusal, set_status, start_cluster};
 
 /// The principal named by a trail entry's origin.
 fn who(origin: &Origin) -> &str {
@@ -29,19 +20,14 @@ fn who(origin: &Origin) -> &str {
     }
 }
 
-async fn as_role(cluster: &Cluster, name: &str, role: &str) -> ApiClient {
-    let token = cluster.processes.issue_token(name, &[role]).await.unwrap();
-    cluster.client.clone().with_token(&token)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn a_dispatcher_owns_a_wait_writes_a_note_and_sends_a_recommended_unit() {
     // Phase 1: three nodes; every ring-4 team out of service; an assault no
     // ring can answer escalates to ring 4 and waits, unresourced.
     let cluster = start_cluster().await;
-    let dispatcher = as_role(&cluster, "dispatcher-li", "dispatcher").await;
-    let viewer = as_role(&cluster, "viewer-wu", "viewer").await;
+    let dispatcher = cluster.client_as("dispatcher-li", &["dispatcher"]).await;
+    let viewer = cluster.client_as("viewer-wu", &["viewer"]).await;
     let ring_four = cluster.unit_ids(|unit| unit.ring == 4).await;
     set_status(&cluster.client, &ring_four, "out_of_service").await;
     let id = cluster

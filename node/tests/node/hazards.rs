@@ -13,17 +13,12 @@ use serde_json::json;
 
 use crate::support::{start_cluster, Cluster};
 
-async fn as_role(cluster: &Cluster, name: &str, role: &str) -> ApiClient {
-    let token = cluster.processes.issue_token(name, &[role]).await.unwrap();
-    cluster.client.clone().with_token(&token)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hazard_goes_round_the_loop_through_the_api() {
     // Phase 1: a patrol reports packed stairs at the riverside; it is on
     // the Bund station's ground.
     let cluster = start_cluster().await;
-    let station = as_role(&cluster, "bund-room", "station:bund").await;
+    let station = cluster.client_as("bund-room", &["station:bund"]).await;
     let reported = station
         .post::<Committed>(
             "/v1/hazards",
@@ -54,7 +49,9 @@ async fn a_hazard_goes_round_the_loop_through_the_api() {
         )
         .await
         .unwrap();
-    let field = as_role(&cluster, "guardians", &format!("field:{verifier}")).await;
+    let field = cluster
+        .client_as("guardians", &[&format!("field:{verifier}")])
+        .await;
     field
         .post::<Committed>(
             &format!("/v1/hazards/{id}/verify"),
@@ -132,7 +129,7 @@ async fn wrong_moves_are_refused(cluster: &Cluster, station: &ApiClient, id: u64
             .contains("is detected and cannot become cleared"),
         "{early}"
     );
-    let other = as_role(cluster, "yuyuan-room", "station:yuyuan").await;
+    let other = cluster.client_as("yuyuan-room", &["station:yuyuan"]).await;
     let refused = other
         .post::<Committed>(
             &format!("/v1/hazards/{id}/push"),

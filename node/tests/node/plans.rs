@@ -108,21 +108,14 @@ async fn a_commander_amends_a_plan_and_its_approval_sends_what_they_chose() {
 
     // Phase 2: a viewer may not amend; the commander drops one unit and adds
     // another; the plan and the trail say so.
-    let viewer = cluster
-        .processes
-        .issue_token("viewer-wu", &["viewer"])
-        .await
-        .unwrap();
+    let viewer = cluster.client_as("viewer-wu", &["viewer"]).await;
     let path = format!("/v1/plans/{id}/amend");
     let change = AmendPlan {
         request_id: None,
         drop: vec![dropped.clone()],
         add: vec![added.clone()],
     };
-    let refused = cluster
-        .client
-        .clone()
-        .with_token(&viewer)
+    let refused = viewer
         .post::<Committed>(&path, &change, 0)
         .await
         .unwrap_err();
@@ -162,20 +155,13 @@ async fn a_commander_amends_a_plan_and_its_approval_sends_what_they_chose() {
     } else {
         "bund"
     };
-    let room = |station: String| {
+    let room = |station: &str| {
+        let (name, role) = (format!("room-{station}"), format!("station:{station}"));
         let cluster = &cluster;
-        async move {
-            let role = format!("station:{station}");
-            let token = cluster
-                .processes
-                .issue_token(&format!("room-{station}"), &[role.as_str()])
-                .await
-                .unwrap();
-            cluster.client.clone().with_token(&token)
-        }
+        async move { cluster.client_as(&name, &[role.as_str()]).await }
     };
     let approve = format!("/v1/plans/{id}/approve");
-    let refused = room(other.to_owned())
+    let refused = room(other)
         .await
         .post::<Committed>(&approve, &serde_json::json!({}), 0)
         .await
@@ -185,7 +171,7 @@ async fn a_commander_amends_a_plan_and_its_approval_sends_what_they_chose() {
         refused.contains("forbidden") && refused.contains(&format!("station:{owner}")),
         "{refused}"
     );
-    let _: Committed = room(owner.clone())
+    let _: Committed = room(&owner)
         .await
         .post(&approve, &serde_json::json!({}), 0)
         .await

@@ -70,15 +70,8 @@ async fn a_missed_public_release_is_overdue_and_a_release_in_time_stops_the_cloc
         text: "Police are at the river wall; keep away from the stairs.".into(),
     };
     let path = format!("/v1/incidents/{kept}/public-release");
-    let viewer = cluster
-        .processes
-        .issue_token("viewer-wu", &["viewer"])
-        .await
-        .unwrap();
-    let refused = cluster
-        .client
-        .clone()
-        .with_token(&viewer)
+    let viewer = cluster.client_as("viewer-wu", &["viewer"]).await;
+    let refused = viewer
         .post::<Committed>(&path, &release, 0)
         .await
         .unwrap_err();

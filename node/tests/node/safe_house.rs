@@ -13,16 +13,12 @@ use crate::support::start_cluster;
 const HOUSE: &str = "safe-house-nanjing-road-zhejiang-road";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn a_safe_house_alarm_sends_the_nearest_ring_two_and_ring_three_units_at_once() {
     // Phase 1: the alarm box of the Zhejiang Road safe house presses.
     let cluster = start_cluster().await;
-    let token = cluster
-        .processes
-        .issue_token("safe-house-box-7", &["reporter:safe_house_alarm"])
-        .await
-        .unwrap();
-    let alarm_box = cluster.client.clone().with_token(&token);
+    let alarm_box = cluster
+        .client_as("safe-house-box-7", &["reporter:safe_house_alarm"])
+        .await;
     let path = format!("/v1/safe-houses/{HOUSE}/alarm");
     let press = SafeHouseAlarm {
         request_id: Some("box-7-press-1".into()),
@@ -70,14 +66,9 @@ async fn a_safe_house_alarm_sends_the_nearest_ring_two_and_ring_three_units_at_o
     let again: Reported = alarm_box.post(&path, &press, 0).await.unwrap();
     assert!(again.deduplicated && again.incident_id == id, "{again:?}");
     let gateway = cluster
-        .processes
-        .issue_token("gateway-110", &["reporter:emergency_call"])
-        .await
-        .unwrap();
-    let refused = cluster
-        .client
-        .clone()
-        .with_token(&gateway)
+        .client_as("gateway-110", &["reporter:emergency_call"])
+        .await;
+    let refused = gateway
         .post::<Reported>(&path, &SafeHouseAlarm::default(), 0)
         .await;
     assert!(

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use cordon_api::actors::ActorList;
 use cordon_api::incidents::{Committed, Incident, IncidentList, Origin, ReportIncident};
 use cordon_api::units::{Unit, UnitList, UnitStatusUpdate};
-use cordon_node::client::ApiClient;
+use cordon_node::client::{ApiClient, ClientError};
 use cordon_node::local_cluster::{wait_ready, LocalClusterOptions, LocalProcesses};
 
 /// The principal the scenarios act as, and its roles: a commander (who
@@ -112,6 +112,24 @@ async fn start_cluster_of(
         )
         .await;
     cluster
+}
+
+impl Cluster {
+    /// A client of this cluster acting as `name` with `roles` (a token
+    /// issued for it).
+    pub async fn client_as(&self, name: &str, roles: &[&str]) -> ApiClient {
+        let token = self.processes.issue_token(name, roles).await.unwrap();
+        self.client.clone().with_token(&token)
+    }
+}
+
+/// The error code and message of a refused request, or a panic naming what
+/// came back.
+pub fn refusal<T: std::fmt::Debug>(answer: Result<T, ClientError>) -> (String, String) {
+    match answer {
+        Err(ClientError::Refused { code, message }) => (code, message),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
 }
 
 impl<P> Cluster<P> {

@@ -29,8 +29,17 @@ pub struct Intake {
     pub description: String,
     /// Its notes: `$id` and text, oldest first.
     pub notes: Vec<(String, String)>,
-    /// `Some("resolved" | "cancelled")` when the partner closed it.
-    pub closed: Option<&'static str>,
+    /// How the partner closed it, if it did.
+    pub closed: Option<Closure>,
+}
+
+/// How a partner closed an incident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closure {
+    /// Closed (`Closed`): resolved.
+    Resolved,
+    /// Withdrawn (`Cancelled`).
+    Cancelled,
 }
 
 /// Collects problems with their paths.
@@ -372,11 +381,11 @@ fn check_prologue(
 }
 
 /// How the partner closed the incident, if it did.
-fn closed(statuses: &[String]) -> Option<&'static str> {
+fn closed(statuses: &[String]) -> Option<Closure> {
     if statuses.iter().any(|s| s == "Cancelled") {
-        Some("cancelled")
+        Some(Closure::Cancelled)
     } else if statuses.iter().any(|s| s == "Closed") {
-        Some("resolved")
+        Some(Closure::Resolved)
     } else {
         None
     }

@@ -151,8 +151,8 @@ fn a_hundred_seeded_incidents_write_valid_documents_that_read_back() {
             .collect();
         assert_eq!(notes, trail);
         let closed = match incident.status.as_str() {
-            "resolved" => Some("resolved"),
-            "cancelled" => Some("cancelled"),
+            "resolved" => Some(super::Closure::Resolved),
+            "cancelled" => Some(super::Closure::Cancelled),
             _ => None,
         };
         assert_eq!(intake.closed, closed, "{}", incident.status);
