@@ -505,19 +505,21 @@ enum IncidentCommand {
         #[command(flatten)]
         target: ApiTarget,
         /// Kind: theft, assault, disturbance, crowd_crush, medical, fire,
-        /// traffic_accident, missing_person, suspicious_object, extreme_act, hazard, other.
+        /// traffic_accident, missing_person, suspicious_object, extreme_act, hazard, other
+        /// (default: the channel's, see `GET /v1/channels`; a 110 call must name one).
         #[arg(long)]
-        kind: String,
+        kind: Option<String>,
         /// Location as LAT,LON (WGS-84), e.g. 31.2394,121.4760.
         #[arg(long, allow_hyphen_values = true)]
         at: String,
-        /// Priority 0-10.
-        #[arg(long, default_value_t = 5)]
-        priority: u8,
+        /// Priority 0-10 (default: the channel's; raised to the channel's floor).
+        #[arg(long)]
+        priority: Option<u8>,
         /// Force level 0-10.
         #[arg(long, default_value_t = 1)]
         force_level: u8,
-        /// Channel: emergency_call, community_report, risk_warning, partner_feed.
+        /// Channel: emergency_call, community_report, risk_warning, partner_feed,
+        /// safe_house_alarm.
         #[arg(long, default_value = "emergency_call")]
         channel: String,
         /// Free text.
@@ -1236,7 +1238,7 @@ async fn incident(command: IncidentCommand) -> anyhow::Result<()> {
                     request_id.unwrap_or_else(|| format!("cli-{:032x}", rand::random::<u128>())),
                 ),
                 kind,
-                priority: Some(priority),
+                priority,
                 force_level: Some(force_level),
                 lat,
                 lon,

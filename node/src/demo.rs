@@ -194,6 +194,8 @@ async fn issue_demo_tokens(
         ("viewer-wu", "viewer"),
         (DEMO_FEED_PRINCIPAL, "dispatcher"),
         (DEMO_CROWD_PRINCIPAL, "reporter:risk_warning"),
+        ("guardian-huang", "member:bund-1-guardians-1"),
+        ("city-ops-huangpu", "city_ops"),
     ];
     let processes = control.processes().lock().await;
     let mut tokens = Vec::new();

@@ -19,6 +19,7 @@
 //! - [`mod@follow`]: an incident through every responder's decision at once (the replay's).
 //! - [`escalation`]: assign, ask for mutual aid, or escalate outward.
 //! - [`run_cards`]: response plans by kind, priority and area; triage.
+//! - [`channel_rules`]: each intake channel's default kind and priority.
 //! - [`mobilisation`]: force-mobilisation plans for major incidents.
 //! - [`coverage`](mod@coverage): how much of the demand each police ring reaches in time.
 //! - [`move_up`]: moving idle units to posts when a ring's coverage falls.
@@ -26,6 +27,7 @@
 //!
 //! The limits below are kept together so their relations stay visible.
 
+pub mod channel_rules;
 pub mod choose;
 pub mod coverage;
 pub mod escalation;

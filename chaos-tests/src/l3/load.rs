@@ -117,7 +117,7 @@ impl Load {
         });
         let mut body = generated.unwrap_or_else(|| ReportIncident {
             request_id: None,
-            kind: "theft".to_string(),
+            kind: Some("theft".to_string()),
             priority: Some(4),
             force_level: Some(2),
             lat: point.0,

@@ -51,6 +51,21 @@ pub enum Role {
     Drill,
     /// Reads only.
     Viewer,
+    /// A member of the community forces on their phone: reports from the
+    /// community channel and reports hazards; while the roster puts them in
+    /// a team, acts for the team's unit as its field role does (its status,
+    /// check-ins, notes, and verifying what the team was pushed).
+    Member {
+        /// The member's roster id.
+        member: String,
+    },
+    /// A city-operations centre, a partner: receives the incidents that
+    /// concern it (the district's centre all of them, a subdistrict's
+    /// those of its station) and changes nothing.
+    CityOps {
+        /// The station whose subdistrict it serves; `None`: the district's.
+        station: Option<StationId>,
+    },
 }
 
 /// A role without its scope: a column of the rights table.
@@ -72,6 +87,10 @@ pub enum RoleKind {
     Drill,
     /// [`Role::Viewer`].
     Viewer,
+    /// [`Role::Member`].
+    Member,
+    /// [`Role::CityOps`].
+    CityOps,
 }
 
 /// What a request or a client's ledger action needs.
@@ -105,11 +124,14 @@ pub enum Right {
     Dispatch,
     /// Manage the roster of people of rings 1 and 2.
     ManageRoster,
+    /// Receive the partner feed of incidents that concern a city-operations
+    /// centre (a subdistrict's centre: its station's only).
+    PartnerFeed,
 }
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 12] = [
+    pub const ALL: [Right; 13] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
@@ -122,6 +144,7 @@ impl Right {
         Right::HandleHazards,
         Right::Dispatch,
         Right::ManageRoster,
+        Right::PartnerFeed,
     ];
 
     /// The right's name in refusals and `GET /v1/whoami`.
@@ -139,13 +162,14 @@ impl Right {
             Right::HandleHazards => "handle_hazards",
             Right::Dispatch => "dispatch",
             Right::ManageRoster => "manage_roster",
+            Right::PartnerFeed => "partner_feed",
         }
     }
 }
 
 impl RoleKind {
     /// Every role kind, in table order.
-    pub const ALL: [RoleKind; 8] = [
+    pub const ALL: [RoleKind; 10] = [
         RoleKind::Reporter,
         RoleKind::Dispatcher,
         RoleKind::Commander,
@@ -154,26 +178,29 @@ impl RoleKind {
         RoleKind::Operator,
         RoleKind::Drill,
         RoleKind::Viewer,
+        RoleKind::Member,
+        RoleKind::CityOps,
     ];
 
     /// The rights table: which role holds which right. The one place that
     /// says it; no wildcard, so a new right or role needs its row.
     #[rustfmt::skip] // reason: the table reads as rows and columns
     pub fn grants(self, right: Right) -> bool {
-        use RoleKind::{Commander, Dispatcher, Drill, Field, Operator, Reporter, Station, Viewer};
+        use RoleKind::{CityOps, Commander, Dispatcher, Drill, Field, Member, Operator, Reporter, Station, Viewer};
         match right {
-            Right::Read =>          matches!(self, Dispatcher | Commander | Station | Field | Operator | Drill | Viewer),
+            Right::Read =>          matches!(self, Dispatcher | Commander | Station | Field | Operator | Drill | Viewer | Member),
             Right::ReadAudit =>     matches!(self, Commander | Operator),
-            Right::Report =>        matches!(self, Reporter | Dispatcher | Commander | Station),
-            Right::UpdateUnit =>    matches!(self, Dispatcher | Commander | Station | Field),
+            Right::Report =>        matches!(self, Reporter | Dispatcher | Commander | Station | Member),
+            Right::UpdateUnit =>    matches!(self, Dispatcher | Commander | Station | Field | Member),
             Right::ApprovePlan =>   matches!(self, Commander | Station),
             Right::ApproveMoveUp => matches!(self, Commander),
             Right::CloseIncident => matches!(self, Dispatcher | Commander | Station),
             Right::Drill =>         matches!(self, Drill),
             Right::RecordCrowdCounts => matches!(self, Reporter | Commander),
-            Right::HandleHazards => matches!(self, Reporter | Dispatcher | Commander | Station | Field),
+            Right::HandleHazards => matches!(self, Reporter | Dispatcher | Commander | Station | Field | Member),
             Right::Dispatch =>      matches!(self, Dispatcher | Commander | Station),
             Right::ManageRoster =>  matches!(self, Commander),
+            Right::PartnerFeed =>   matches!(self, Commander | Operator | CityOps),
         }
     }
 
@@ -188,6 +215,8 @@ impl RoleKind {
             RoleKind::Operator => "operator",
             RoleKind::Drill => "drill",
             RoleKind::Viewer => "viewer",
+            RoleKind::Member => "member",
+            RoleKind::CityOps => "city_ops",
         }
     }
 
@@ -212,6 +241,8 @@ impl Role {
             Role::Operator => RoleKind::Operator,
             Role::Drill => RoleKind::Drill,
             Role::Viewer => RoleKind::Viewer,
+            Role::Member { .. } => RoleKind::Member,
+            Role::CityOps { .. } => RoleKind::CityOps,
         }
     }
 
@@ -222,6 +253,11 @@ impl Role {
         }
         match (self, scope) {
             (Role::Reporter { channel }, Scope::Report { channel: asked }) => channel == asked,
+            // A member reports as the community; their team's unit is
+            // theirs through the field role the ledger adds while the
+            // roster puts them in it (`Ledger::acting_principal`).
+            (Role::Member { .. }, scope) => member_may_act_on(scope),
+            (Role::CityOps { .. }, scope) => matches!(scope, Scope::Any),
             (Role::Field { unit }, Scope::Unit { unit: asked, .. }) => unit == asked,
             (Role::Station { station }, Scope::Unit { station: asked, .. })
             | (Role::Station { station }, Scope::Incident { station: asked }) => {
@@ -241,6 +277,10 @@ impl fmt::Display for Role {
             Role::Reporter { channel } => write!(f, "reporter:{}", channel.as_str()),
             Role::Station { station } => write!(f, "station:{}", station.as_str()),
             Role::Field { unit } => write!(f, "field:{}", unit.0),
+            Role::Member { member } => write!(f, "member:{member}"),
+            Role::CityOps {
+                station: Some(station),
+            } => write!(f, "city_ops:{}", station.as_str()),
             other => f.write_str(other.kind().as_str()),
         }
     }
@@ -248,8 +288,9 @@ impl fmt::Display for Role {
 
 /// How to write a role, for parse errors.
 pub const ROLE_SYNTAX: &str =
-    "reporter:<emergency_call|community_report|risk_warning|partner_feed>, \
-     dispatcher, commander, station:<station id>, field:<unit id>, operator, drill or viewer";
+    "reporter:<emergency_call|community_report|risk_warning|partner_feed|safe_house_alarm>, \
+     dispatcher, commander, station:<station id>, field:<unit id>, operator, drill, viewer, \
+     member:<member id>, city_ops (the district's centre) or city_ops:<station id> (a subdistrict's)";
 
 impl FromStr for Role {
     type Err = String;
@@ -279,6 +320,13 @@ impl FromStr for Role {
             }),
             ("field", scope) => Ok(Role::Field {
                 unit: UnitId(scoped(scope)?),
+            }),
+            ("member", scope) => Ok(Role::Member {
+                member: scoped(scope)?,
+            }),
+            ("city_ops", None) => Ok(Role::CityOps { station: None }),
+            ("city_ops", scope) => Ok(Role::CityOps {
+                station: Some(StationId(scoped(scope)?)),
             }),
             ("dispatcher", None) => Ok(Role::Dispatcher),
             ("commander", None) => Ok(Role::Commander),
@@ -374,6 +422,7 @@ impl Principal {
         }
         let needed: Vec<String> = RoleKind::holders(right)
             .into_iter()
+            .filter(|kind| *kind != RoleKind::Member || member_may_act_on(scope))
             .map(|kind| match (kind, scope) {
                 (RoleKind::Reporter, Scope::Report { channel }) => {
                     format!("reporter:{}", channel.as_str())
@@ -427,6 +476,16 @@ impl fmt::Display for Principal {
     }
 }
 
+/// True when a member's own role (not the field role of their team) can
+/// act on `scope`: nothing in particular, or a community report.
+fn member_may_act_on(scope: &Scope) -> bool {
+    match scope {
+        Scope::Any => true,
+        Scope::Report { channel } => *channel == Channel::CommunityReport,
+        Scope::Unit { .. } | Scope::Incident { .. } => false,
+    }
+}
+
 fn scope_text(scope: &Scope) -> String {
     match scope {
         Scope::Any => String::new(),
@@ -475,6 +534,9 @@ mod tests {
             "operator",
             "drill",
             "viewer",
+            "member:bund-1-volunteer-wang",
+            "city_ops",
+            "city_ops:bund",
         ] {
             let role: Role = text.parse().unwrap();
             assert_eq!(role.to_string(), text);
@@ -565,6 +627,19 @@ mod tests {
         assert_eq!(
             denied.needed,
             "reporter:risk_warning or dispatcher or commander or station"
+        );
+        // A member reports only as the community: named for that channel.
+        let denied = principal(&["viewer"])
+            .may(
+                Right::Report,
+                &Scope::Report {
+                    channel: Channel::CommunityReport,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(
+            denied.needed,
+            "reporter:community_report or dispatcher or commander or station or member"
         );
     }
 

@@ -4,7 +4,7 @@
 //! for an API client, its credential and the rights of its roles on the
 //! action's scope ([`crate::ledger::access`]).
 
-use super::access::{Credential, Principal, Right, Scope};
+use super::access::{Credential, Principal, Right, Role, Scope};
 use super::actions::{Action, ClearHazard, EscalateHazard, PushHazard, TakeHazardMeasure};
 use super::command::{Command, Origin};
 use super::ids::{ActorId, Channel};
@@ -107,7 +107,7 @@ impl Ledger {
             (Origin::Api { principal, .. }, Some(right)) => {
                 self.check_credential(principal, command.proposed_at_ms)?;
                 let scope = self.client_scope(&command.action);
-                principal
+                self.acting_principal(principal)
                     .may(right, &scope)
                     .map_err(|denied| Rejection::NotPermitted {
                         why: denied.to_string(),
@@ -139,6 +139,23 @@ impl Ledger {
             )));
         }
         Ok(())
+    }
+
+    /// `principal` with, for each of its member roles, the field role of
+    /// the member's team while the roster puts them in one: a member acts
+    /// for their team's unit on their phone. Judged at the command, so a
+    /// member moved to another team acts for the new one from then on.
+    fn acting_principal(&self, principal: &Principal) -> Principal {
+        let mut acting = principal.clone();
+        for role in &principal.roles {
+            let Role::Member { member } = role else {
+                continue;
+            };
+            if let Some(team) = self.members.get(member).and_then(|m| m.team.clone()) {
+                acting.roles.push(Role::Field { unit: team });
+            }
+        }
+        acting
     }
 
     /// What verifying hazard `hazard_id` acts on: its verifier unit (so the

@@ -403,3 +403,15 @@ pub use check::{Closure, Intake};
 
 #[cfg(test)]
 mod tests;
+
+/// `GET /v1/partners/city-ops/incidents`: what a city-operations centre
+/// receives, each incident as an EIDO document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PartnerFeed {
+    /// Whose feed: `district` or the station whose subdistrict it serves.
+    pub centre: String,
+    /// What concerns a city-operations centre, in words.
+    pub concerns: String,
+    /// The open incidents that concern it, newest first.
+    pub incidents: Vec<Eido>,
+}

@@ -19,9 +19,14 @@ pub struct ReportIncident {
     pub request_id: Option<String>,
     /// Incident kind: `theft`, `assault`, `disturbance`, `crowd_crush`,
     /// `medical`, `fire`, `traffic_accident`, `missing_person`,
-    /// `suspicious_object`, `extreme_act`, `hazard` or `other`.
-    pub kind: String,
-    /// 0 to 10; default 5.
+    /// `suspicious_object`, `extreme_act`, `hazard` or `other`. When
+    /// absent, the channel's default kind (a 110 call has none: it must
+    /// name one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// 0 to 10; when absent, the channel's default (5 for a 110 call).
+    /// Raised to the channel's floor (6 for a risk warning, 10 for a
+    /// safe-house alarm).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 10)]
     pub priority: Option<u8>,
@@ -35,7 +40,9 @@ pub struct ReportIncident {
     /// Longitude, WGS-84 degrees.
     #[schema(minimum = -180, maximum = 180)]
     pub lon: f64,
-    /// `emergency_call` (default), `community_report`, `risk_warning`, `partner_feed`.
+    /// `emergency_call` (default), `community_report`, `risk_warning`,
+    /// `partner_feed` or `safe_house_alarm`; its rule is listed by
+    /// `GET /v1/channels`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// Free text.
@@ -72,6 +79,36 @@ pub struct Reported {
     pub request_id: String,
     /// True when this request id had already been reported.
     pub deduplicated: bool,
+    /// What the channel's rule supplied or raised, in words (a default
+    /// kind or priority, a priority raised to the channel's floor); empty
+    /// when the report named both and nothing was raised.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_rule: Vec<String>,
+}
+
+/// One intake channel's rule (`GET /v1/channels`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelRule {
+    /// The channel, e.g. `risk_warning`.
+    pub channel: String,
+    /// The role its principal holds to report on it, e.g. `reporter:risk_warning`.
+    pub reporter_role: String,
+    /// The kind a report takes when it names none; absent: it must name one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_kind: Option<String>,
+    /// The priority a report takes when it gives none.
+    pub default_priority: u8,
+    /// A lower priority is raised to this one.
+    pub priority_floor: u8,
+    /// What the hub does with a report from it after triage, in words.
+    pub triage: String,
+}
+
+/// Every intake channel's rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelRules {
+    /// One per channel.
+    pub channels: Vec<ChannelRule>,
 }
 
 /// Body of `POST /v1/incidents/{id}/resolve` and `/cancel` (optional).

@@ -64,7 +64,7 @@ impl ScheduledReport {
         let incident = &self.incident;
         ReportIncident {
             request_id: Some(self.request_id.clone()),
-            kind: incident.kind.name().to_string(),
+            kind: Some(incident.kind.name().to_string()),
             priority: Some(incident.priority),
             force_level: Some(incident.force_level),
             lat: incident.location.lat(),

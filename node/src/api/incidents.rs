@@ -6,8 +6,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Extension;
 use axum::Json;
+use cordon_actors::planning::channel_rules::{ChannelRule, Ruled};
 use cordon_api::incidents::{
-    CloseIncident, Committed, IncidentList, IncidentsQuery, ReportIncident, Reported,
+    ChannelRules, CloseIncident, Committed, IncidentList, IncidentsQuery, ReportIncident, Reported,
 };
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
@@ -37,7 +38,6 @@ pub(super) async fn report_incident(
 ) -> ApiResult<(StatusCode, Json<Reported>)> {
     let _permit = admit(&state)?;
     let report = body(payload)?;
-    let kind: IncidentKind = report.kind.parse().map_err(Failure::bad_input)?;
     let channel: Channel = match &report.channel {
         None => Channel::default(),
         Some(name) => parse_enum(
@@ -46,15 +46,73 @@ pub(super) async fn report_incident(
             "emergency_call, community_report, risk_warning, partner_feed, safe_house_alarm",
         )?,
     };
+    let ruled = by_channel_rule(channel, report.kind.as_deref(), report.priority)?;
     let incident = NewIncident {
-        kind,
-        priority: report.priority.unwrap_or(5),
+        kind: ruled.kind,
+        priority: ruled.priority,
         force_level: report.force_level.unwrap_or(1),
         location: position(&state, report.lat, report.lon)?,
         channel,
         description: report.description.unwrap_or_default(),
     };
-    enter(&state, &caller, report.request_id, incident).await
+    let (status, Json(mut reported)) = enter(&state, &caller, report.request_id, incident).await?;
+    reported.channel_rule = ruled.applied;
+    Ok((status, Json(reported)))
+}
+
+/// The report's kind and priority under its channel's rule: a missing kind
+/// or priority takes the channel's default, a priority below the channel's
+/// floor is raised to it; a missing kind on a channel without a default
+/// is a 400 naming the field.
+pub(super) fn by_channel_rule(
+    channel: Channel,
+    kind: Option<&str>,
+    priority: Option<u8>,
+) -> ApiResult<Ruled> {
+    let kind: Option<IncidentKind> = kind
+        .map(str::parse)
+        .transpose()
+        .map_err(Failure::bad_input)?;
+    ChannelRule::of(channel)
+        .apply(kind, priority)
+        .map_err(|missing| Failure::bad_input(missing.to_string()))
+}
+
+/// Every intake channel's rule: its reporter role, default kind and
+/// priority, and priority floor.
+#[utoipa::path(get, path = "/v1/channels", tag = "incidents",
+    responses(
+        (status = 200, description = "One rule per channel", body = ChannelRules),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn channels() -> Json<ChannelRules> {
+    let channels = ChannelRule::all()
+        .into_iter()
+        .map(|rule| cordon_api::incidents::ChannelRule {
+            channel: rule.channel.as_str().to_string(),
+            reporter_role: format!("reporter:{}", rule.channel.as_str()),
+            default_kind: rule.default_kind.map(|kind| kind.name().to_string()),
+            default_priority: rule.default_priority,
+            priority_floor: rule.priority_floor,
+            triage: triage_words(rule.channel).to_string(),
+        })
+        .collect();
+    Json(ChannelRules { channels })
+}
+
+/// What the hub does with a channel's report after triage.
+fn triage_words(channel: Channel) -> &'static str {
+    match channel {
+        Channel::EmergencyCall | Channel::CommunityReport | Channel::PartnerFeed => {
+            "the run card's first ring responds"
+        }
+        Channel::RiskWarning => {
+            "the run card's first ring responds, and the area's hazard register opens an item (one open an area)"
+        }
+        Channel::SafeHouseAlarm => {
+            "the nearest ring-2 and ring-3 units are sent at once, beside the run card's first ring"
+        }
+    }
 }
 
 /// Commits `incident` as a report by `caller` (under its request id, if
@@ -100,6 +158,7 @@ pub(super) async fn enter(
             log_index: applied.index,
             request_id,
             deduplicated: applied.deduplicated,
+            channel_rule: Vec::new(),
         }),
     ))
 }
@@ -269,7 +328,7 @@ fn listed_ids(ids: &str) -> ApiResult<std::collections::BTreeSet<IncidentId>> {
 }
 
 /// An incident as the API shows it, with its address on the streets.
-fn addressed(state: &ApiState, incident: &Incident) -> cordon_api::incidents::Incident {
+pub(super) fn addressed(state: &ApiState, incident: &Incident) -> cordon_api::incidents::Incident {
     let location = &incident.report.location;
     let at = cordon_config::district::LatLon::new(location.lat(), location.lon());
     let address = state.actors.context().router.address(&at);

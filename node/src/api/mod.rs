@@ -49,6 +49,7 @@ mod hazards;
 mod http_telemetry;
 mod incidents;
 mod move_ups;
+mod partners;
 mod public_info;
 mod roster;
 mod safe_houses;
@@ -249,6 +250,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/roster/csv", Method::GET, Needs(Right::Read), get(roster::read_csv)),
         route("/v1/roster/{id}/availability", Method::POST, Needs(Right::ManageRoster), post(roster::availability)),
         route("/v1/safe-houses/{id}/alarm", Method::POST, Needs(Right::Report), post(safe_houses::alarm)),
+        route("/v1/channels", Method::GET, Needs(Right::Read), get(incidents::channels)),
+        route("/v1/partners/city-ops/incidents", Method::GET, Needs(Right::PartnerFeed), get(partners::city_ops_feed)),
         route("/v1/incidents/{id}/public-concern", Method::POST, Needs(Right::ApprovePlan), post(public_info::flag)),
         route("/v1/incidents/{id}/public-release", Method::POST, Needs(Right::ApprovePlan), post(public_info::release)),
         route("/v1/plans/{id}/approve", Method::POST, Needs(Right::ApprovePlan), post(approve_plan)),
@@ -308,7 +311,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
         dispatch::acknowledge_unresourced, dispatch::amend_plan, eido::export, eido::import,
-        public_info::flag, public_info::release, safe_houses::alarm,
+        public_info::flag, public_info::release, safe_houses::alarm, incidents::channels, partners::city_ops_feed,
         roster::read, roster::read_csv, roster::load, roster::availability,
         units::list_units, units::update_unit_status, field::check_in, field::field_note,
         field::raise_alarm, field::clear_alert, field::unit_route, coverage::coverage,

@@ -9,8 +9,9 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use cordon_api::incidents::{Reported, SafeHouseAlarm};
 use cordon_api::ApiError;
-use cordon_consensus::ledger::{Channel, IncidentKind, NewIncident, SCALE_MAX};
+use cordon_consensus::ledger::{Channel, NewIncident};
 
+use super::incidents::by_channel_rule;
 use super::{admit, optional_body, position, ApiResult, ApiState, Caller, Failure};
 
 /// Raise a safe house's alarm: an incident at the safe house, priority 10.
@@ -46,15 +47,10 @@ pub(super) async fn alarm(
             ),
         ));
     };
-    let kind: IncidentKind = asked
-        .kind
-        .as_deref()
-        .unwrap_or("other")
-        .parse()
-        .map_err(Failure::bad_input)?;
+    let ruled = by_channel_rule(Channel::SafeHouseAlarm, asked.kind.as_deref(), None)?;
     let incident = NewIncident {
-        kind,
-        priority: SCALE_MAX,
+        kind: ruled.kind,
+        priority: ruled.priority,
         force_level: 1,
         location: position(&state, house.position.lat, house.position.lon)?,
         channel: Channel::SafeHouseAlarm,

@@ -823,22 +823,35 @@ function start(token, who) {
   }
   // A unit's own terminal gets the field screen, not the dispatch board.
   const units = roles.filter((role) => role.startsWith('field:')).map((role) => role.slice('field:'.length));
-  if (units.length === roles.length) {
+  // A member of the community forces on their phone: their team's field screen.
+  const members = roles.filter((role) => role.startsWith('member:')).map((role) => role.slice('member:'.length));
+  if (units.length + members.length === roles.length) {
     showScreen('field');
     document.getElementById('serving-node').textContent = `node ${who.node}`;
     document.getElementById('serving-role').hidden = true;
-    startField(units[0]);
+    if (units.length) startField(units[0], null);
+    else memberTeam(members[0]).then((member) => startField(member?.team ?? null, member ?? { id: members[0] }));
     return;
   }
   showScreen('console');
   startConsole();
 }
 
-/** The field screen of `unitId`: read now, and again whenever the stream says anything changed. */
-function startField(unitId) {
+/** The member `id` on the roster (with their team), or null when the roster does not name them. */
+async function memberTeam(id) {
+  const roster = await getJson('/v1/roster').catch(() => ({ members: [] }));
+  return roster.members.find((member) => member.id === id) ?? null;
+}
+
+/**
+ * The field screen of `unitId` (a member's team, or null for a member in
+ * no team), and of `member` when a member holds the phone: read now, and
+ * again whenever the stream says anything changed.
+ */
+function startField(unitId, member) {
   // The field screen reads and writes for itself (no board to refresh).
   const fieldApi = { getJson, post: (path, body) => request('POST', path, body) };
-  view.field = new FieldScreen(document.getElementById('field'), fieldApi, unitId);
+  view.field = new FieldScreen(document.getElementById('field'), fieldApi, unitId, member);
   view.field.refresh();
   // The members to move to if this node stops answering.
   getJson('/v1/cluster').then((cluster) => serving.learn(cluster)).catch(() => {});

@@ -3,6 +3,9 @@
 // to read again); the status buttons are the moves the unit state machine
 // allows now (`next_statuses`); the crew checks in (a ring-4 team's PAR),
 // writes notes on its incident's trail, and has an alarm that asks twice.
+// Hazards pushed to the unit for verification are answered here. A member
+// of the community forces (`member:<id>`) gets their team's screen and a
+// form to report a hazard where they stand.
 
 import { clock, el, outcome, svg, words } from './format.js';
 
@@ -21,16 +24,20 @@ const STATUS_LABEL = {
 
 export class FieldScreen {
   /** `api` is {getJson(path), post(path, body)} as the logged-in crew. */
-  constructor(root, api, unitId) {
+  constructor(root, api, unitId, member = null) {
     this.root = root;
     this.api = api;
     this.unitId = unitId;
+    this.member = member; // {id, name, team, area} from the roster, for a member's phone
     this.unit = null;
+    this.toVerify = []; // hazards pushed to the unit, waiting for its finding
     this.incident = null;
     this.route = null; // GET /v1/units/{id}/route, or {error}
     this.outcome = null;
     this.alarmArmedUntil = 0;
     this.note = el('textarea', { id: 'field-note-text', rows: 2, maxlength: 2000, placeholder: 'note for the incident (what you found)' });
+    this.seen = el('textarea', { id: 'verify-seen', rows: 2, maxlength: 2000, placeholder: 'what you saw on the spot' });
+    this.hazardText = el('textarea', { id: 'member-hazard-text', rows: 2, maxlength: 2000, placeholder: 'the hazard you see (blocked exit, crowd building, loose railing…)' });
   }
 
   /** Reads the unit and its incident again, then draws. */
@@ -38,6 +45,8 @@ export class FieldScreen {
     try {
       const units = (await this.api.getJson('/v1/units')).units;
       this.unit = units.find((unit) => unit.id === this.unitId) ?? null;
+      const hazards = (await this.api.getJson('/v1/hazards')).hazards;
+      this.toVerify = hazards.filter((hazard) => hazard.stage === 'verifying' && hazard.verifier === `unit:${this.unitId}`);
       const id = this.unit?.assigned_to;
       this.incident = id ? await this.api.getJson(`/v1/incidents/${encodeURIComponent(id)}`) : null;
       this.route = id ? await this.api.getJson(`/v1/units/${encodeURIComponent(this.unitId)}/route`).catch((error) => ({ error: error.reason })) : null;
@@ -50,7 +59,8 @@ export class FieldScreen {
   render() {
     const unit = this.unit;
     if (!unit) {
-      this.root.replaceChildren(el('p', { class: 'error', text: `Unit ${this.unitId} is not on the roster.` }));
+      const who = this.member ? `Member ${this.member.id} is in no team on the roster.` : `Unit ${this.unitId} is not on the roster.`;
+      this.root.replaceChildren(el('p', { class: 'error', text: who }), this.memberReport());
       return;
     }
     this.root.dataset.status = unit.status;
@@ -59,10 +69,13 @@ export class FieldScreen {
       el('header', { class: 'field-head' }, el('h2', { text: unit.id }),
         el('span', { id: 'field-status', class: `badge unit-${unit.status}`, text: words(unit.status) })),
       unit.alert ? el('p', { id: 'field-alert', class: 'error', text: `Alert: ${words(unit.alert.kind)} since ${clock(unit.alert.since_ms)}` }) : null,
+      this.member ? el('p', { id: 'field-member', class: 'muted', text: `${this.member.name ?? this.member.id} for team ${unit.id}` }) : null,
       this.assignment(),
+      this.verification(),
       this.buttons(unit),
       this.outcome ? el('p', { id: 'field-result', class: this.outcome.state === 'failed' ? 'error' : 'muted', role: 'status', text: this.outcome.message }) : null,
       this.alarm(),
+      this.memberReport(),
     ];
     this.root.replaceChildren(...parts.filter((part) => part !== null));
   }
@@ -97,6 +110,43 @@ export class FieldScreen {
     return el('div', { id: 'field-route', 'data-streets': route.streets.length },
       el('p', {}, el('strong', { text: `Route, about ${minutes} min by ${words(route.mode)}: ` }), route.streets.join(' → ')),
       route.points.length > 2 ? routeSketch(route.points) : null);
+  }
+
+  /** The hazards pushed to the unit for verification: confirm or a false alarm, with what was seen. */
+  verification() {
+    if (!this.toVerify.length) return null;
+    const answer = (hazard, confirmed) => {
+      const seen = this.seen.value.trim();
+      if (!seen) {
+        this.outcome = { state: 'failed', message: 'Say what you saw on the spot first.' };
+        this.render();
+        return;
+      }
+      this.write(`/v1/hazards/${hazard.id}/verify`, { confirmed, seen }, confirmed ? 'Hazard confirmed' : 'False alarm', () => { this.seen.value = ''; });
+    };
+    const items = this.toVerify.map((hazard) => {
+      const confirm = el('button', { type: 'button', class: 'field-button', id: `verify-confirm-${hazard.id}`, text: 'Confirm: it is there' });
+      confirm.addEventListener('click', () => answer(hazard, true));
+      const falseAlarm = el('button', { type: 'button', class: 'field-button', id: `verify-false-${hazard.id}`, text: 'False alarm' });
+      falseAlarm.addEventListener('click', () => answer(hazard, false));
+      const due = hazard.deadline_ms ? ` · answer by ${clock(hazard.deadline_ms)}` : '';
+      return el('li', { 'data-hazard': hazard.id }, el('p', { text: `H-${hazard.id} · ${words(hazard.area)}: ${hazard.summary}${due}` }), confirm, falseAlarm);
+    });
+    return el('section', { id: 'field-verify', class: 'card' }, el('h3', { text: 'Please verify' }), el('ul', {}, ...items), this.seen);
+  }
+
+  /** A member's hazard report from where they serve (their team's place, else their area). */
+  memberReport() {
+    if (!this.member) return null;
+    const send = el('button', { type: 'button', id: 'member-hazard-send', text: 'Report the hazard' });
+    send.addEventListener('click', () => {
+      const summary = this.hazardText.value.trim();
+      const area = this.member.area ?? this.unit?.station;
+      if (!summary || !area) return;
+      const at = this.unit ? { lat: this.unit.lat, lon: this.unit.lon } : {};
+      this.write('/v1/hazards', { area, source: 'report', summary, ...at }, 'Hazard reported', () => { this.hazardText.value = ''; });
+    });
+    return el('section', { id: 'member-hazard', class: 'card' }, el('h3', { text: 'Report a hazard' }), this.hazardText, send);
   }
 
   /** The statuses the unit may report now, the check-in (a PAR for ring 4). */

@@ -68,7 +68,7 @@ async fn post(
 fn report_body(request_id: &str, channel: &str) -> serde_json::Value {
     serde_json::to_value(ReportIncident {
         request_id: Some(request_id.into()),
-        kind: "theft".into(),
+        kind: Some("theft".into()),
         priority: Some(4),
         force_level: Some(1),
         lat: 31.2394,

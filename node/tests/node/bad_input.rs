@@ -294,7 +294,7 @@ fn body_cases(targets: &Targets) -> Vec<Case> {
         post("lone surrogate escape", P, report_raw("description", r#""\ud800""#)).is(&[400], "description: unexpected end of hex escape"),
         post("duplicate field", P, r#"{"kind": "theft", "kind": "fire", "lat": 31.2394, "lon": 121.476}"#).is(&[400], "duplicate field `kind`"),
         post("unknown field", P, report(json!({"colour": "red"}))).is(&[400], "unknown field `colour`"),
-        post("missing kind", P, report(json!({"kind": null}))).is(&[400], "missing field `kind`"),
+        post("missing kind on a 110 call", P, report(json!({"kind": null}))).is(&[400], "kind is missing: a report on channel emergency_call must name its kind"),
         post("missing lat", P, report(json!({"lat": null}))).is(&[400], "missing field `lat`"),
         post("lat as a string", P, report(json!({"lat": "31.2394"}))).is(&[400], "lat: invalid type: string"),
         post("lat null", P, report_raw("lat", "null")).is(&[400], "lat: invalid type: null"),

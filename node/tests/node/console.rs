@@ -950,7 +950,7 @@ async fn serve_page(page: String) -> (String, tokio::task::JoinHandle<()>) {
 async fn report_major(cluster: &Cluster<DrillControl>) -> String {
     let report = ReportIncident {
         request_id: Some("console-major".into()),
-        kind: "crowd_crush".into(),
+        kind: Some("crowd_crush".into()),
         priority: Some(9),
         force_level: Some(7),
         lat: 31.2422,

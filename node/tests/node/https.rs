@@ -71,7 +71,7 @@ async fn the_api_is_https_by_default_and_plain_http_is_refused() {
     for (index, url) in urls.iter().enumerate() {
         let report = ReportIncident {
             request_id: Some(format!("https-{index}")),
-            kind: "theft".into(),
+            kind: Some("theft".into()),
             priority: Some(4),
             force_level: Some(1),
             lat: 31.2394,

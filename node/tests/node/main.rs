@@ -19,6 +19,7 @@ mod http_limits;
 mod https;
 mod kill_leader;
 mod lifecycle;
+mod members;
 mod metrics;
 mod move_up;
 mod operations;

@@ -52,7 +52,7 @@ async fn drain_snapshot_and_transfer_leadership() {
             for i in 0..12 {
                 let report = cordon_api::incidents::ReportIncident {
                     request_id: Some(format!("drain-{i}")),
-                    kind: "theft".into(),
+                    kind: Some("theft".into()),
                     priority: Some(5),
                     force_level: Some(1),
                     lat: 31.2422,

@@ -16,7 +16,7 @@ async fn positions_outside_the_district_are_refused_with_its_bounds() {
     // Phase 2: a report at (0, 0), a GPS fix with no signal, is refused.
     let report = ReportIncident {
         request_id: Some("null-island".into()),
-        kind: "theft".into(),
+        kind: Some("theft".into()),
         priority: None,
         force_level: None,
         lat: 0.0,

@@ -77,7 +77,7 @@ async fn client_ids_cannot_forge_server_ids_and_approval_is_idempotent() {
 async fn a_too_long_id_is_refused(client: &ApiClient) {
     let report = ReportIncident {
         request_id: Some("x".repeat(127)),
-        kind: "theft".into(),
+        kind: Some("theft".into()),
         priority: None,
         force_level: None,
         lat: 31.2394,
@@ -99,7 +99,7 @@ async fn a_too_long_id_is_refused(client: &ApiClient) {
 async fn a_reused_id_is_refused(client: &ApiClient, id: &str) {
     let first_report = ReportIncident {
         request_id: Some("approve-1".into()),
-        kind: "crowd_crush".into(),
+        kind: Some("crowd_crush".into()),
         priority: Some(6),
         force_level: Some(7),
         lat: 31.2422,
@@ -111,7 +111,7 @@ async fn a_reused_id_is_refused(client: &ApiClient, id: &str) {
     assert!(retried.deduplicated, "{retried:?}");
     assert_eq!(retried.incident_id, id);
     let another = ReportIncident {
-        kind: "theft".into(),
+        kind: Some("theft".into()),
         ..first_report
     };
     match client.report(&another, 0).await {

@@ -270,7 +270,7 @@ pub fn report_of(
 ) -> ReportIncident {
     ReportIncident {
         request_id: Some(request_id.into()),
-        kind: kind.into(),
+        kind: Some(kind.into()),
         priority: Some(6),
         force_level: Some(force_level),
         lat,
