@@ -132,7 +132,7 @@ export class FieldScreen {
       const due = hazard.deadline_ms ? ` · answer by ${clock(hazard.deadline_ms)}` : '';
       return el('li', { 'data-hazard': hazard.id }, el('p', { text: `H-${hazard.id} · ${words(hazard.area)}: ${hazard.summary}${due}` }), confirm, falseAlarm);
     });
-    return el('section', { id: 'field-verify', class: 'card' }, el('h3', { text: 'Please verify' }), el('ul', {}, ...items), this.seen);
+    return el('section', { id: 'field-verify', class: 'card' }, el('h3', { text: 'Please verify' }), this.seen, el('ul', {}, ...items));
   }
 
   /** A member's hazard report from where they serve (their team's place, else their area). */

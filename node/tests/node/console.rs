@@ -55,6 +55,7 @@ mod duty;
 mod failover;
 mod field;
 mod hand;
+mod member;
 mod public;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
