@@ -79,8 +79,31 @@ pub fn incident(incident: &Incident, address: Option<String>) -> cordon_api::inc
         unresourced: incident.unresourced.as_ref().map(unresourced),
         tracking_id: incident.tracking_id.clone(),
         public_info: incident.public_info.as_ref().map(public_info),
+        asks: incident.asks.iter().zip(1..).map(district_ask).collect(),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
         timeline: incident.timeline.iter().map(timeline_entry).collect(),
+    }
+}
+
+fn district_ask((ask, number): (&ledger::DistrictAsk, u32)) -> cordon_api::incidents::DistrictAsk {
+    cordon_api::incidents::DistrictAsk {
+        number,
+        by: ask.by.clone(),
+        level: ask.level.to_string(),
+        at_ms: ask.at_ms,
+        ring: ask.ring.number(),
+        units: ask.units,
+        reason: ask.reason.clone(),
+        answer: ask
+            .answer
+            .as_ref()
+            .map(|answer| cordon_api::incidents::DistrictAnswer {
+                by: answer.by.clone(),
+                level: answer.level.to_string(),
+                at_ms: answer.at_ms,
+                granted: answer.granted,
+                note: answer.note.clone(),
+            }),
     }
 }
 

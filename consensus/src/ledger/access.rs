@@ -127,11 +127,13 @@ pub enum Right {
     /// Receive the partner feed of incidents that concern a city-operations
     /// centre (a subdistrict's centre: its station's only).
     PartnerFeed,
+    /// Command at the district level: answer a station room's ask for more.
+    CommandDistrict,
 }
 
 impl Right {
     /// Every right, in table order.
-    pub const ALL: [Right; 13] = [
+    pub const ALL: [Right; 14] = [
         Right::Read,
         Right::ReadAudit,
         Right::Report,
@@ -145,6 +147,7 @@ impl Right {
         Right::Dispatch,
         Right::ManageRoster,
         Right::PartnerFeed,
+        Right::CommandDistrict,
     ];
 
     /// The right's name in refusals and `GET /v1/whoami`.
@@ -163,6 +166,7 @@ impl Right {
             Right::Dispatch => "dispatch",
             Right::ManageRoster => "manage_roster",
             Right::PartnerFeed => "partner_feed",
+            Right::CommandDistrict => "command_district",
         }
     }
 }
@@ -201,6 +205,7 @@ impl RoleKind {
             Right::Dispatch =>      matches!(self, Dispatcher | Commander | Station),
             Right::ManageRoster =>  matches!(self, Commander),
             Right::PartnerFeed =>   matches!(self, Commander | Operator | CityOps),
+            Right::CommandDistrict => matches!(self, Commander),
         }
     }
 

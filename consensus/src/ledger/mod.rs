@@ -62,6 +62,7 @@ pub use actions::{
     RevokeToken, RosterUnit, SetNodeDrained, TriageBatch, TriageIncident, UpdateUnitStatus,
     BENCH_NOTE_BYTES_MAX, CROWD_READINGS_MAX, TRIAGE_BATCH_ITEMS_MAX,
 };
+pub use actions::{AnswerDistrictAsk, AskDistrict, ASKS_PER_INCIDENT_MAX, ASK_UNITS_MAX};
 pub use actions::{
     ClearHazard, EscalateHazard, PushHazard, ReportHazard, TakeHazardMeasure, VerifyHazard,
 };
@@ -80,10 +81,10 @@ pub use ids::{
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, CommandLevel, Effect, Envelope,
-    FacilityKind, Incident, Message, Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole,
-    PlanShortfall, PublicInfo, PublicRelease, Rejection, TimelineEntry, TimelineStep, Unit,
-    UnitAlert, Unresourced, PUBLIC_INFO_REMINDERS,
+    Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, CommandLevel, DistrictAnswer,
+    DistrictAsk, Effect, Envelope, FacilityKind, Incident, Message, Placement, Plan, PlanFacility,
+    PlanLine, PlanParts, PlanRole, PlanShortfall, PublicInfo, PublicRelease, Rejection,
+    TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced, PUBLIC_INFO_REMINDERS,
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;

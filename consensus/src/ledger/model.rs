@@ -364,6 +364,10 @@ pub enum TimelineStep {
     PublicInfoReminder,
     /// The first authoritative public release, with who approved it.
     PublicInfoReleased,
+    /// A station's command room asked the district for more.
+    AskedDistrict,
+    /// The district answered a station room's ask.
+    DistrictAnswered,
 }
 
 impl TimelineStep {
@@ -393,6 +397,8 @@ impl TimelineStep {
             TimelineStep::PublicConcern => "public_concern",
             TimelineStep::PublicInfoReminder => "public_info_reminder",
             TimelineStep::PublicInfoReleased => "public_info_released",
+            TimelineStep::AskedDistrict => "asked_district",
+            TimelineStep::DistrictAnswered => "district_answered",
         }
     }
 
@@ -667,6 +673,45 @@ pub struct Incident {
     pub tracking_id: Option<String>,
     /// The public-information timer of an incident of public concern.
     pub public_info: Option<PublicInfo>,
+    /// What a station's command room asked of the district for it, in
+    /// order (an ask's number is its place here, from 1).
+    pub asks: Vec<DistrictAsk>,
+}
+
+/// A station's command room asking the district command centre for more:
+/// units of a ring, and why. The district grants or declines it; both
+/// name their level of command.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictAsk {
+    /// Who asked (the origin, as the trail names it).
+    pub by: String,
+    /// The level that asked.
+    pub level: CommandLevel,
+    /// When, Unix ms.
+    pub at_ms: u64,
+    /// The ring asked of.
+    pub ring: Ring,
+    /// How many more units.
+    pub units: u8,
+    /// Why.
+    pub reason: String,
+    /// The district's answer, once given.
+    pub answer: Option<DistrictAnswer>,
+}
+
+/// The district's answer to an ask.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictAnswer {
+    /// Who answered.
+    pub by: String,
+    /// The level that answered (the district).
+    pub level: CommandLevel,
+    /// When, Unix ms.
+    pub at_ms: u64,
+    /// True: granted (the district sends the units); false: declined.
+    pub granted: bool,
+    /// What the district said.
+    pub note: String,
 }
 
 /// The golden four hours: an incident of public concern owes the public its

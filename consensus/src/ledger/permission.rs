@@ -216,6 +216,7 @@ impl Ledger {
             }
             Action::AddNote(note) => incident(note.incident_id),
             Action::AcknowledgeUnresourced(ack) => incident(ack.incident_id),
+            Action::AskDistrict(ask) => incident(ask.incident_id),
             Action::RaiseAlarm(crate::ledger::RaiseAlarm { unit_id })
             | Action::CheckIn(crate::ledger::CheckIn { unit_id })
             | Action::ClearUnitAlert(crate::ledger::ClearUnitAlert { unit_id })
@@ -328,6 +329,8 @@ mod tests {
             Action::EscalateHazard(_) =>     [Y, Y, Y, Y, Y, Y, Y],
             Action::AddNote(_) =>            [Y, Y, Y, Y, Y, Y, Y],
             Action::AcknowledgeUnresourced(_) => [Y, Y, Y, Y, Y, Y, Y],
+            Action::AskDistrict(_) =>        [Y, Y, Y, Y, Y, Y, Y],
+            Action::AnswerDistrictAsk(_) =>  [Y, Y, Y, Y, Y, Y, Y],
             Action::RaiseUnitTimer(_) =>     [N, Y, N, Y, N, N, N],
             Action::RaiseAlarm(_) =>         [Y, Y, Y, Y, Y, Y, Y],
             Action::CheckIn(_) =>            [Y, Y, Y, Y, Y, Y, Y],
@@ -620,6 +623,18 @@ mod tests {
             Action::AcknowledgeUnresourced(crate::ledger::AcknowledgeUnresourced {
                 incident_id: IncidentId(1),
             }),
+            Action::AskDistrict(crate::ledger::AskDistrict {
+                incident_id: IncidentId(1),
+                ring: Ring::SpecialPolice,
+                units: 2,
+                reason: "the crowd at the stairs is past our patrols".into(),
+            }),
+            Action::AnswerDistrictAsk(crate::ledger::AnswerDistrictAsk {
+                incident_id: IncidentId(1),
+                ask: 1,
+                granted: true,
+                note: "two special-ops teams from the Bund points".into(),
+            }),
             Action::RaiseUnitTimer(crate::ledger::RaiseUnitTimer {
                 unit_id: UnitId("unit-1".into()),
                 kind: crate::ledger::AlertKind::AckOverdue,
@@ -647,7 +662,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 47);
+        assert_eq!(names.len(), 49);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

@@ -85,7 +85,12 @@ use ring::digest::{Context, SHA256};
 ///   ledger's members in place the sequences gave 1ab06873… again; then
 ///   `late_tail` gained a load and two availability changes (dc7549d5…)
 ///   and the ledger's form the roster: af02eeb7….
-const PINNED_DIGEST: &str = "af02eeb7c938aea081c1150d849a011fbe71fe44495a11f5c42015b32e27148e";
+/// - a station room's ask of the district (#16, same format): with the
+///   actions in place and the incident's `asks` left out of the ledger's
+///   form the sequences gave af02eeb7… again; then `late_tail` gained two
+///   asks (one refused) and two answers (one refused), and the form the
+///   asks: 6f8e5d6a….
+const PINNED_DIGEST: &str = "6f8e5d6a98dac3416a6505020aa7b4c35a7ba06da7e9592e5539ad6fec850498";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
@@ -458,9 +463,20 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
         ),
     ];
     let risk = risk_sensing_tail(commander, first_move_up + 8);
-    // A person's hand: the first marked wait owned (then owned again,
-    // refused), a note, and an empty note refused.
-    let hands = [
+    let tail = std::iter::once((r#"{"system": {"node": 1}}"#, place))
+        .chain(marks.map(move |mark| (ring_four, mark)))
+        .chain(move_ups)
+        .chain(risk)
+        .chain(hand_tail(commander))
+        .chain(field_tail(commander));
+    tail_commands(tail, index)
+}
+
+/// A person's hand: the first marked wait owned (then owned again,
+/// refused), a note, and an empty note refused; then the district asked
+/// for more (zero units refused), granted once.
+fn hand_tail(commander: &'static str) -> Vec<(&'static str, String)> {
+    vec![
         (
             commander,
             r#"{"AcknowledgeUnresourced": {"incident_id": 1}}"#.to_string(),
@@ -477,14 +493,24 @@ fn marks(index: u64) -> impl Iterator<Item = (u64, Command)> {
             commander,
             r#"{"AddNote": {"incident_id": 2, "text": " "}}"#.to_string(),
         ),
-    ];
-    let tail = std::iter::once((r#"{"system": {"node": 1}}"#, place))
-        .chain(marks.map(move |mark| (ring_four, mark)))
-        .chain(move_ups)
-        .chain(risk)
-        .chain(hands)
-        .chain(field_tail(commander));
-    tail_commands(tail, index)
+        // The district asked for more (zero units refused), granted once.
+        (
+            commander,
+            r#"{"AskDistrict": {"incident_id": 2, "ring": 4, "units": 0, "reason": "more"}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"AskDistrict": {"incident_id": 2, "ring": 4, "units": 2, "reason": "the crowd is past our patrols"}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"AnswerDistrictAsk": {"incident_id": 2, "ask": 1, "granted": true, "note": "two teams come"}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"AnswerDistrictAsk": {"incident_id": 2, "ask": 1, "granted": false, "note": "again"}}"#.to_string(),
+        ),
+    ]
 }
 
 /// A tail's `(origin, action)` pairs as commands from log index `index` on.
@@ -604,6 +630,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 39, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 41, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

@@ -169,6 +169,77 @@ pub struct AddNote {
     pub text: String,
 }
 
+/// Body of `POST /v1/incidents/{id}/ask-district`: a station's command
+/// room asks the district for more units of a ring.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskDistrict {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The ring asked of, 1 to 4.
+    #[schema(minimum = 1, maximum = 4)]
+    pub ring: u8,
+    /// How many more units, 1 to 20.
+    #[schema(minimum = 1, maximum = 20)]
+    pub units: u8,
+    /// Why, 1 to 2000 bytes.
+    #[schema(max_length = 2000)]
+    pub reason: String,
+}
+
+/// Body of `POST /v1/incidents/{id}/asks/{ask}/answer`: the district's
+/// answer to a station room's ask.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerAsk {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// True: granted; false: declined.
+    pub granted: bool,
+    /// Which units come, or why not, 1 to 2000 bytes.
+    #[schema(max_length = 2000)]
+    pub note: String,
+}
+
+/// A station room's ask of the district, with its answer once given.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DistrictAsk {
+    /// Its number on the incident, from 1.
+    pub number: u32,
+    /// Who asked, as the trail names them.
+    pub by: String,
+    /// The level of command that asked, e.g. `station:bund`.
+    pub level: String,
+    /// When, Unix ms.
+    pub at_ms: u64,
+    /// The ring asked of.
+    pub ring: u8,
+    /// How many more units.
+    pub units: u8,
+    /// Why.
+    pub reason: String,
+    /// The answer, once given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<DistrictAnswer>,
+}
+
+/// The district's answer to an ask.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DistrictAnswer {
+    /// Who answered.
+    pub by: String,
+    /// The level that answered: `district`.
+    pub level: String,
+    /// When, Unix ms.
+    pub at_ms: u64,
+    /// Granted or declined.
+    pub granted: bool,
+    /// What the district said.
+    pub note: String,
+}
+
 /// Body of `POST /v1/incidents/{id}/public-concern`: why the incident is of
 /// public concern (its golden four hours start from its report).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -382,6 +453,9 @@ pub struct Incident {
     /// The golden four hours of an incident of public concern.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_info: Option<PublicInfo>,
+    /// What a station's command room asked of the district, numbered from 1.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub asks: Vec<DistrictAsk>,
     /// True when the timeline's hash chain verifies.
     pub timeline_verified: bool,
     /// The audit trail, oldest first.

@@ -11,9 +11,11 @@ use axum::Json;
 use cordon_actors::planning::{Planner, Recommended, Territory, RECOMMENDED_PER_RING_MAX};
 use cordon_actors::view;
 use cordon_api::incidents::{
-    Acknowledge, AddNote, AmendPlan, AssignUnit, Committed, Recommendation, Recommendations,
+    Acknowledge, AddNote, AmendPlan, AnswerAsk, AskDistrict, AssignUnit, Committed, Recommendation,
+    Recommendations,
 };
 use cordon_api::ApiError;
+use cordon_config::district::Ring;
 use cordon_consensus::ledger::{self, Action, Incident, IncidentId, Ledger, UnitId};
 
 use super::{admit, body, propose, propose_bare, ApiResult, ApiState, Caller, Failure};
@@ -206,6 +208,66 @@ pub(super) async fn acknowledge_unresourced(
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     let action = Action::AcknowledgeUnresourced(ledger::AcknowledgeUnresourced { incident_id });
     propose_bare(&state, &caller, &payload, action).await
+}
+
+/// A station's command room asks the district for more units of a ring
+/// for one of its open incidents, saying why.
+#[utoipa::path(post, path = "/v1/incidents/{id}/ask-district", tag = "incidents",
+    params(("id" = String, Path, description = "Incident id, e.g. I-000042")),
+    request_body(content = AskDistrict, description = "The ring, how many units, and why", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn ask_district(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    payload: Result<Json<AskDistrict>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let ask = body(payload)?;
+    let ring = Ring::ALL
+        .into_iter()
+        .find(|ring| ring.number() == ask.ring)
+        .ok_or_else(|| Failure::bad_input(format!("ring {} is unknown: use 1 to 4", ask.ring)))?;
+    let action = Action::AskDistrict(ledger::AskDistrict {
+        incident_id,
+        ring,
+        units: ask.units,
+        reason: ask.reason,
+    });
+    propose(&state, &caller, ask.request_id, action).await
+}
+
+/// The district command centre grants or declines a station room's ask.
+#[utoipa::path(post, path = "/v1/incidents/{id}/asks/{ask}/answer", tag = "incidents",
+    params(
+        ("id" = String, Path, description = "Incident id, e.g. I-000042"),
+        ("ask" = u32, Path, description = "The ask's number on the incident, from 1"),
+    ),
+    request_body(content = AnswerAsk, description = "Granted or declined, and what the district says", content_type = "application/json"),
+    responses(
+        (status = 200, description = "Committed: log index and effect", body = Committed),
+        (status = "default", description = "An error: what is wrong and how to fix it", body = ApiError),
+    ))]
+pub(super) async fn answer_ask(
+    State(state): State<ApiState>,
+    Extension(caller): Extension<Caller>,
+    Path((id, ask)): Path<(String, u32)>,
+    payload: Result<Json<AnswerAsk>, JsonRejection>,
+) -> ApiResult<Json<Committed>> {
+    let _permit = admit(&state)?;
+    let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
+    let answer = body(payload)?;
+    let action = Action::AnswerDistrictAsk(ledger::AnswerDistrictAsk {
+        incident_id,
+        ask,
+        granted: answer.granted,
+        note: answer.note,
+    });
+    propose(&state, &caller, answer.request_id, action).await
 }
 
 /// Amend a major incident's plan that awaits approval: units off it, units

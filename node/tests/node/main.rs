@@ -10,6 +10,7 @@ mod console;
 mod crowd;
 mod demo;
 mod dispatch;
+mod district_asks;
 mod eido;
 mod events;
 mod forecaster;

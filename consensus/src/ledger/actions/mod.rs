@@ -40,6 +40,7 @@ pub use incidents::{
     AcknowledgeUnresourced, AddNote, CancelIncident, Escalate, MarkUnresourced, NewIncident,
     RequestMutualAid, ResolveIncident, TriageBatch, TriageIncident, TRIAGE_BATCH_ITEMS_MAX,
 };
+pub use incidents::{AnswerDistrictAsk, AskDistrict, ASKS_PER_INCIDENT_MAX, ASK_UNITS_MAX};
 pub use incidents::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
@@ -175,6 +176,10 @@ pub enum Action {
     LoadMembers(LoadMembers),
     /// A member can, or cannot, come.
     SetMemberAvailability(SetMemberAvailability),
+    /// A station's command room asks the district for more.
+    AskDistrict(AskDistrict),
+    /// The district grants or declines a station room's ask.
+    AnswerDistrictAsk(AnswerDistrictAsk),
 }
 
 impl Action {
@@ -228,6 +233,8 @@ impl Action {
             Action::ReleasePublicInfo(action) => action,
             Action::LoadMembers(action) => action,
             Action::SetMemberAvailability(action) => action,
+            Action::AskDistrict(action) => action,
+            Action::AnswerDistrictAsk(action) => action,
         }
     }
 
@@ -281,7 +288,9 @@ impl Action {
             | Action::RemindPublicInfo(_)
             | Action::ReleasePublicInfo(_)
             | Action::LoadMembers(_)
-            | Action::SetMemberAvailability(_) => false,
+            | Action::SetMemberAvailability(_)
+            | Action::AskDistrict(_)
+            | Action::AnswerDistrictAsk(_) => false,
         }
     }
 

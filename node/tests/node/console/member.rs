@@ -54,6 +54,7 @@ async fn hazards(cluster: &Cluster) -> HazardList {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn a_member_verifies_and_reports_a_hazard_from_the_phone() {
     // Phase 1: the member on the roster, a hazard pushed to their team.
     let cluster = start_cluster().await;

@@ -109,6 +109,7 @@ impl NewIncident {
             timeline,
             tracking_id,
             public_info: None,
+            asks: Vec::new(),
         };
         ledger.incidents.insert(id, incident);
         ledger.enqueue(step, ActorId::Hub, Message::Triage { incident_id: id });
