@@ -4,7 +4,9 @@
 //! `plan_auto_approve_ms`), and watches on-scene deadlines: an incident
 //! whose deadline passes with nobody on scene escalates outward. It starts
 //! the golden four hours of an incident of public concern at triage and
-//! reminds of its public release until one is made.
+//! reminds of its public release until one is made. It raises the units'
+//! timers: an unacknowledged dispatch, a missed check-in or PAR, and a
+//! hospital post's missed patrol round.
 
 use cordon_consensus::ledger::{
     timer_due_ms, Action, AlertKind, ApprovePlan, AssignUnit, Channel, Deadline, Envelope,
@@ -669,13 +671,18 @@ fn timers_due(
         (AlertKind::CheckInOverdue, timing.check_in_interval_ms),
         (AlertKind::ParOverdue, timing.par_interval_ms),
     ];
+    let round = (AlertKind::RoundOverdue, timing.hospital_round_every_ms);
     ledger
         .units()
         .filter(|unit| unit.alert.is_none())
         .filter_map(|unit| {
-            let (kind, after_ms) = timers.into_iter().find(|(kind, after_ms)| {
-                timer_due_ms(unit, *kind, *after_ms).is_some_and(|due| due <= now_ms)
-            })?;
+            let walks_rounds = is_hospital_post(&actor.context.district, &unit.id);
+            let (kind, after_ms) = timers
+                .into_iter()
+                .chain(walks_rounds.then_some(round))
+                .find(|(kind, after_ms)| {
+                    timer_due_ms(unit, *kind, *after_ms).is_some_and(|due| due <= now_ms)
+                })?;
             let request_id = format!(
                 "hub.e{epoch}.timer.{}.{}.v{}",
                 unit.id.0,
@@ -691,6 +698,14 @@ fn timers_due(
             Some((request_id, action))
         })
         .collect()
+}
+
+/// True when `unit_id` is a police post at a hospital, which walks patrol
+/// rounds of the hospital.
+fn is_hospital_post(district: &cordon_config::district::District, unit_id: &UnitId) -> bool {
+    district.units().iter().any(|unit| {
+        unit.kind == cordon_config::district::UnitKind::HospitalPost && unit.id == unit_id.0
+    })
 }
 
 /// What the watch proposes for a deadline reached: the plan's approval, or

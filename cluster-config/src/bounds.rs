@@ -444,5 +444,12 @@ fn round_bounds(actors: &ActorTiming) -> Vec<Bounded> {
             24 * 60 * MINUTE_MS,
             "ms",
         ),
+        bounded(
+            "actors.hospital_round_every_ms",
+            actors.hospital_round_every_ms,
+            1_000,
+            24 * 60 * MINUTE_MS,
+            "ms",
+        ),
     ]
 }

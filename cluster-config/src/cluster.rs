@@ -330,6 +330,10 @@ pub struct ActorTiming {
     /// An incident of public concern owes its first authoritative public
     /// release this long after its report (the golden four hours).
     pub public_info_within_ms: u64,
+    /// The police post at a hospital walks a patrol round of the hospital
+    /// (wards, emergency entrance, car park) this often: a post at the
+    /// hospital whose last round (a check-in) is older raises an alert.
+    pub hospital_round_every_ms: u64,
 }
 
 /// The golden four hours, in ms.
@@ -392,6 +396,7 @@ impl Default for ActorTiming {
             check_in_interval_ms: 20 * 60_000,
             par_interval_ms: 10 * 60_000,
             public_info_within_ms: golden_four_hours_ms(),
+            hospital_round_every_ms: 2 * 60 * 60_000,
         }
     }
 }
@@ -429,8 +434,34 @@ pub struct ClusterFile {
     /// Actor supervision and placement timing.
     #[serde(default)]
     pub actors: ActorTiming,
+    /// Neighbouring districts that take mutual-aid requests as NENA EIDO
+    /// documents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neighbours: Vec<NeighbourLink>,
     /// The nodes.
     pub nodes: Vec<NodeSpec>,
+}
+
+/// A neighbouring district's dispatch system (a Cordon cluster or any CAD
+/// that takes NENA EIDO documents), asked for mutual aid by the district
+/// command centre: the incident goes to it as an EIDO document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeighbourLink {
+    /// Slug id, e.g. `jingan`.
+    pub id: String,
+    /// Its name, e.g. `Jing'an District`.
+    pub name: String,
+    /// Where it takes EIDO documents, e.g.
+    /// `https://cad.jingan.example:7443/v1/eido`.
+    pub eido_url: String,
+    /// A file holding the bearer token the neighbour issued to this
+    /// district (a `reporter:partner_feed` principal of a Cordon cluster).
+    pub token_file: PathBuf,
+    /// The CA certificate (PEM) that signs the neighbour's certificate,
+    /// for an `https` URL; absent: the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// A validated, immutable cluster configuration. Relative paths of the file
@@ -482,6 +513,13 @@ impl ClusterConfig {
                 *district = base_dir.join(&*district);
             }
         }
+        for link in &mut file.neighbours {
+            for path in std::iter::once(&mut link.token_file).chain(link.ca_cert.as_mut()) {
+                if path.is_relative() {
+                    *path = base_dir.join(&*path);
+                }
+            }
+        }
         Ok(ClusterConfig { file })
     }
 
@@ -516,6 +554,7 @@ impl ClusterConfig {
                 cert_dir: dir.join("certs"),
             },
             api_public_hosts: Vec::new(),
+            neighbours: Vec::new(),
             raft: RaftTiming::default(),
             limits: Limits::default(),
             actors: ActorTiming::default(),
@@ -589,6 +628,11 @@ impl ClusterConfig {
         &self.file.api_public_hosts
     }
 
+    /// The neighbouring districts asked for mutual aid as EIDO documents.
+    pub fn neighbours(&self) -> &[NeighbourLink] {
+        &self.file.neighbours
+    }
+
     /// Checks that every station server names a station of the district model.
     pub fn check_stations(&self, district: &crate::District) -> Result<(), ConfigError> {
         for (index, node) in self.file.nodes.iter().enumerate() {
@@ -643,7 +687,58 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
     validate_limits(&file.limits, &file.raft)?;
     validate_http_limits(&file.limits)?;
     validate_public_hosts(&file.api_public_hosts)?;
+    validate_neighbours(&file.neighbours)?;
     validate_actor_timing(&file.actors)
+}
+
+/// Neighbour ids are unique slugs; names are given; URLs are http(s).
+fn validate_neighbours(links: &[NeighbourLink]) -> Result<(), ConfigError> {
+    let mut ids = BTreeSet::new();
+    for (index, link) in links.iter().enumerate() {
+        let at = |field: &str| format!("neighbours[{index}].{field}");
+        let slug = !link.id.is_empty()
+            && link.id.len() <= 40
+            && link
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !slug {
+            return Err(invalid(
+                at("id"),
+                format!("{:?}", link.id),
+                "a neighbour's id names it in the API and on the trail",
+                "use 1-40 characters of a-z, 0-9 and '-'",
+            ));
+        }
+        if !ids.insert(link.id.as_str()) {
+            return Err(invalid(
+                at("id"),
+                format!("{:?}", link.id),
+                "two neighbours share this id",
+                "give each neighbour its own id",
+            ));
+        }
+        if link.name.trim().is_empty() {
+            return Err(invalid(
+                at("name"),
+                "\"\"",
+                "a neighbour needs a name",
+                "write its name",
+            ));
+        }
+        let url_ok = ["http://", "https://"]
+            .iter()
+            .any(|scheme| link.eido_url.starts_with(scheme) && link.eido_url.len() > scheme.len());
+        if !url_ok {
+            return Err(invalid(
+                at("eido_url"),
+                format!("{:?}", link.eido_url),
+                "not an http(s) URL",
+                "write the URL where it takes EIDO documents, e.g. https://cad.example:7443/v1/eido",
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[expect(clippy::too_many_lines, reason = "predates the line limit")]
@@ -1029,6 +1124,50 @@ mod tests {
             Err(ConfigError::Invalid { field, .. }) => Some(field),
             Err(other) => panic!("{other}"),
         }
+    }
+
+    // A neighbour needs a slug id of its own, a name and an http(s) URL;
+    // its relative token path resolves against the file's folder.
+    #[test]
+    fn neighbours_are_checked_field_by_field() {
+        let link = |id: &str, name: &str, url: &str| NeighbourLink {
+            id: id.into(),
+            name: name.into(),
+            eido_url: url.into(),
+            token_file: PathBuf::from("jingan.token"),
+            ca_cert: None,
+        };
+        let good = link(
+            "jingan",
+            "Jing'an District",
+            "https://cad.jingan.example/v1/eido",
+        );
+        let with = |links: Vec<NeighbourLink>| refused_field(move |f| f.neighbours = links);
+        assert_eq!(with(vec![good.clone()]), None);
+        let cases = [
+            (vec![link("Jing An", "x", "http://a")], "neighbours[0].id"),
+            (vec![good.clone(), good.clone()], "neighbours[1].id"),
+            (vec![link("jingan", " ", "http://a")], "neighbours[0].name"),
+            (
+                vec![link("jingan", "x", "ftp://a")],
+                "neighbours[0].eido_url",
+            ),
+            (
+                vec![link("jingan", "x", "https://")],
+                "neighbours[0].eido_url",
+            ),
+        ];
+        for (links, field) in cases {
+            assert_eq!(with(links).as_deref(), Some(field));
+        }
+        let dir = Path::new("/tmp/cordon-config-test");
+        let mut file = ClusterConfig::local("t", dir, &[(1, 2), (3, 4), (5, 6)])
+            .unwrap()
+            .file()
+            .clone();
+        file.neighbours = vec![good];
+        let config = ClusterConfig::from_file(file, dir).unwrap();
+        assert_eq!(config.neighbours()[0].token_file, dir.join("jingan.token"));
     }
 
     // The defaults pass; each HTTP limit is refused at zero and past its

@@ -19,6 +19,6 @@ pub mod district;
 
 pub use cluster::{
     ActorTiming, ClusterConfig, ClusterFile, ConfigError, DispatchPolicy, Limits, MoveUpApproval,
-    NodeId, NodeRole, NodeSpec, RaftTiming, TlsFiles,
+    NeighbourLink, NodeId, NodeRole, NodeSpec, RaftTiming, TlsFiles,
 };
 pub use district::{District, DistrictError};

@@ -437,6 +437,17 @@ async fn simulate_field(client: ApiClient) {
         };
         // The field-screen unit is a person's: the simulation leaves it be.
         for unit in units.units.iter().filter(|unit| unit.id != DEMO_FIELD_UNIT) {
+            // A hospital post reminded of its patrol round walks it.
+            if unit
+                .alert
+                .as_ref()
+                .is_some_and(|alert| alert.kind == "round_overdue")
+            {
+                let path = format!("/v1/units/{}/check-in", unit.id);
+                let _ = client
+                    .post::<Committed>(&path, &serde_json::json!({}), 0)
+                    .await;
+            }
             if let Some(update) = field.next_step(&client, unit).await {
                 let _ = client
                     .post::<Committed>(&format!("/v1/units/{}/status", unit.id), &update, 0)

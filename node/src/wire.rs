@@ -80,8 +80,30 @@ pub fn incident(incident: &Incident, address: Option<String>) -> cordon_api::inc
         tracking_id: incident.tracking_id.clone(),
         public_info: incident.public_info.as_ref().map(public_info),
         asks: incident.asks.iter().zip(1..).map(district_ask).collect(),
+        district_aid: incident.district_aid.iter().map(district_aid).collect(),
         timeline_verified: audit::verify(&incident.timeline).is_ok(),
         timeline: incident.timeline.iter().map(timeline_entry).collect(),
+    }
+}
+
+/// A mutual-aid request to a neighbour as the API shows it.
+pub fn district_aid(aid: &ledger::DistrictAid) -> cordon_api::incidents::DistrictAidSent {
+    let (their_incident_id, failure) = match &aid.delivery {
+        ledger::AidDelivery::Delivered { their_incident_id } => {
+            (Some(their_incident_id.clone()), None)
+        }
+        ledger::AidDelivery::Failed { why } => (None, Some(why.clone())),
+    };
+    cordon_api::incidents::DistrictAidSent {
+        neighbour: aid.neighbour.clone(),
+        by: aid.by.clone(),
+        at_ms: aid.at_ms,
+        units: aid.units,
+        reason: aid.reason.clone(),
+        tracking_id: aid.tracking_id.clone(),
+        their_incident_id,
+        failure,
+        log_index: None,
     }
 }
 

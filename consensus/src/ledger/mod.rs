@@ -69,6 +69,7 @@ pub use actions::{
 pub use actions::{FlagPublicConcern, ReleasePublicInfo, RemindPublicInfo};
 pub use actions::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use actions::{LoadMembers, SetMemberAvailability, ROSTER_MEMBERS_MAX};
+pub use actions::{RecordDistrictAid, DISTRICT_AID_PER_INCIDENT_MAX, NEIGHBOUR_ID_BYTES_MAX};
 pub use archive::{ArchiveBatch, ArchivePolicy, ArchivedBatch};
 pub use audit::OperatorAuditEntry;
 pub use command::{
@@ -81,10 +82,11 @@ pub use ids::{
     StationId, UnitId, UnitStatus,
 };
 pub use model::{
-    Acknowledgement, ActorFailure, AlertKind, Applied, Assignment, CommandLevel, DistrictAnswer,
-    DistrictAsk, Effect, Envelope, FacilityKind, Incident, Message, Placement, Plan, PlanFacility,
-    PlanLine, PlanParts, PlanRole, PlanShortfall, PublicInfo, PublicRelease, Rejection,
-    TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced, PUBLIC_INFO_REMINDERS,
+    Acknowledgement, ActorFailure, AidDelivery, AlertKind, Applied, Assignment, CommandLevel,
+    DistrictAid, DistrictAnswer, DistrictAsk, Effect, Envelope, FacilityKind, Incident, Message,
+    Placement, Plan, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall, PublicInfo,
+    PublicRelease, Rejection, TimelineEntry, TimelineStep, Unit, UnitAlert, Unresourced,
+    PUBLIC_INFO_REMINDERS,
 };
 pub use move_ups::{MoveUp, MoveUpLine, MoveUpParts, MoveUpStatus, UnitPost};
 pub use permission::Proposers;

@@ -368,6 +368,8 @@ pub enum TimelineStep {
     AskedDistrict,
     /// The district answered a station room's ask.
     DistrictAnswered,
+    /// Mutual aid was asked of a neighbouring district (an EIDO document).
+    DistrictAidRequested,
 }
 
 impl TimelineStep {
@@ -399,6 +401,7 @@ impl TimelineStep {
             TimelineStep::PublicInfoReleased => "public_info_released",
             TimelineStep::AskedDistrict => "asked_district",
             TimelineStep::DistrictAnswered => "district_answered",
+            TimelineStep::DistrictAidRequested => "district_aid_requested",
         }
     }
 
@@ -676,6 +679,43 @@ pub struct Incident {
     /// What a station's command room asked of the district for it, in
     /// order (an ask's number is its place here, from 1).
     pub asks: Vec<DistrictAsk>,
+    /// Mutual aid asked of neighbouring districts, in order.
+    pub district_aid: Vec<DistrictAid>,
+}
+
+/// Mutual aid asked of a neighbouring district: the incident went to it as
+/// an EIDO document carrying the request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictAid {
+    /// The neighbour's id (the cluster file's `neighbours`).
+    pub neighbour: String,
+    /// Who asked, as the trail names them.
+    pub by: String,
+    /// When, Unix ms.
+    pub at_ms: u64,
+    /// How many units.
+    pub units: u8,
+    /// Why.
+    pub reason: String,
+    /// The document's tracking identifier.
+    pub tracking_id: String,
+    /// Whether the neighbour took it.
+    pub delivery: AidDelivery,
+}
+
+/// What became of a mutual-aid request sent to a neighbour.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AidDelivery {
+    /// The neighbour took the document: its incident.
+    Delivered {
+        /// The neighbour's incident id.
+        their_incident_id: String,
+    },
+    /// It could not be delivered: why (ring the neighbour instead).
+    Failed {
+        /// What went wrong.
+        why: String,
+    },
 }
 
 /// A station's command room asking the district command centre for more:
@@ -828,14 +868,18 @@ pub enum AlertKind {
     ParOverdue,
     /// Its crew pressed the alarm: officers need help.
     Panic,
+    /// A hospital's police post, at its post, has not walked its patrol
+    /// round of the hospital (a check-in) in time.
+    RoundOverdue,
 }
 
 impl AlertKind {
     /// Every kind, timers first.
-    pub const ALL: [AlertKind; 4] = [
+    pub const ALL: [AlertKind; 5] = [
         AlertKind::AckOverdue,
         AlertKind::CheckInOverdue,
         AlertKind::ParOverdue,
+        AlertKind::RoundOverdue,
         AlertKind::Panic,
     ];
 
@@ -846,6 +890,7 @@ impl AlertKind {
             AlertKind::CheckInOverdue => "check_in_overdue",
             AlertKind::ParOverdue => "par_overdue",
             AlertKind::Panic => "panic",
+            AlertKind::RoundOverdue => "round_overdue",
         }
     }
 }

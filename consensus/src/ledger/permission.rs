@@ -331,6 +331,7 @@ mod tests {
             Action::AcknowledgeUnresourced(_) => [Y, Y, Y, Y, Y, Y, Y],
             Action::AskDistrict(_) =>        [Y, Y, Y, Y, Y, Y, Y],
             Action::AnswerDistrictAsk(_) =>  [Y, Y, Y, Y, Y, Y, Y],
+            Action::RecordDistrictAid(_) =>  [Y, Y, Y, Y, Y, Y, Y],
             Action::RaiseUnitTimer(_) =>     [N, Y, N, Y, N, N, N],
             Action::RaiseAlarm(_) =>         [Y, Y, Y, Y, Y, Y, Y],
             Action::CheckIn(_) =>            [Y, Y, Y, Y, Y, Y, Y],
@@ -517,7 +518,37 @@ mod tests {
         .into_iter()
         .chain(hazard_actions())
         .chain(hand_actions())
+        .chain(two_level_actions())
         .collect()
+    }
+
+    /// A station room's ask of the district, its answer, and mutual aid
+    /// asked of a neighbouring district.
+    fn two_level_actions() -> Vec<Action> {
+        vec![
+            Action::AskDistrict(crate::ledger::AskDistrict {
+                incident_id: IncidentId(1),
+                ring: Ring::SpecialPolice,
+                units: 2,
+                reason: "the crowd at the stairs is past our patrols".into(),
+            }),
+            Action::AnswerDistrictAsk(crate::ledger::AnswerDistrictAsk {
+                incident_id: IncidentId(1),
+                ask: 1,
+                granted: true,
+                note: "two special-ops teams from the Bund points".into(),
+            }),
+            Action::RecordDistrictAid(crate::ledger::RecordDistrictAid {
+                incident_id: IncidentId(1),
+                neighbour: "jingan".into(),
+                units: 4,
+                reason: "the countdown crowd spills over Yan'an Road".into(),
+                tracking_id: "urn:emergency:uid:incidentid:I000001:huangpu.cordon.example".into(),
+                delivery: crate::ledger::AidDelivery::Delivered {
+                    their_incident_id: "I-000007".into(),
+                },
+            }),
+        ]
     }
 
     /// A commander's amendment of a plan and a dispatcher's reassignment.
@@ -623,18 +654,6 @@ mod tests {
             Action::AcknowledgeUnresourced(crate::ledger::AcknowledgeUnresourced {
                 incident_id: IncidentId(1),
             }),
-            Action::AskDistrict(crate::ledger::AskDistrict {
-                incident_id: IncidentId(1),
-                ring: Ring::SpecialPolice,
-                units: 2,
-                reason: "the crowd at the stairs is past our patrols".into(),
-            }),
-            Action::AnswerDistrictAsk(crate::ledger::AnswerDistrictAsk {
-                incident_id: IncidentId(1),
-                ask: 1,
-                granted: true,
-                note: "two special-ops teams from the Bund points".into(),
-            }),
             Action::RaiseUnitTimer(crate::ledger::RaiseUnitTimer {
                 unit_id: UnitId("unit-1".into()),
                 kind: crate::ledger::AlertKind::AckOverdue,
@@ -662,7 +681,7 @@ mod tests {
         // The samples cover each action once, so the table's test sees every row.
         let names: std::collections::BTreeSet<_> =
             one_of_each_action().iter().map(Action::name).collect();
-        assert_eq!(names.len(), 49);
+        assert_eq!(names.len(), 50);
         assert_eq!(one_of_each_action().len(), names.len());
     }
 

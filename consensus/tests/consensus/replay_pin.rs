@@ -90,7 +90,12 @@ use ring::digest::{Context, SHA256};
 ///   form the sequences gave af02eeb7… again; then `late_tail` gained two
 ///   asks (one refused) and two answers (one refused), and the form the
 ///   asks: 6f8e5d6a….
-const PINNED_DIGEST: &str = "6f8e5d6a98dac3416a6505020aa7b4c35a7ba06da7e9592e5539ad6fec850498";
+/// - mutual aid asked of neighbouring districts (#16, same format): with
+///   the action in place and the incident's `district_aid` left out of the
+///   ledger's form the sequences gave 6f8e5d6a… again; then `late_tail`
+///   gained two requests (one reached, one not) and a refused one, and the
+///   form the requests: 6c2146a1….
+const PINNED_DIGEST: &str = "6c2146a128e1a95fb6befdc9e0863ec423f37f8dcf907bfa57e8a21ca0963462";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;
@@ -510,6 +515,20 @@ fn hand_tail(commander: &'static str) -> Vec<(&'static str, String)> {
             commander,
             r#"{"AnswerDistrictAsk": {"incident_id": 2, "ask": 1, "granted": false, "note": "again"}}"#.to_string(),
         ),
+        // Mutual aid asked of two neighbours (one reached, one not), and a
+        // request for no units refused.
+        (
+            commander,
+            r#"{"RecordDistrictAid": {"incident_id": 2, "neighbour": "jingan", "units": 4, "reason": "spill-over", "tracking_id": "urn:emergency:uid:incidentid:I000002:huangpu.cordon.example", "delivery": {"Delivered": {"their_incident_id": "I-000007"}}}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"RecordDistrictAid": {"incident_id": 2, "neighbour": "xuhui", "units": 2, "reason": "ferry", "tracking_id": "urn:emergency:uid:incidentid:I000002:huangpu.cordon.example", "delivery": {"Failed": {"why": "no answer"}}}}"#.to_string(),
+        ),
+        (
+            commander,
+            r#"{"RecordDistrictAid": {"incident_id": 2, "neighbour": "xuhui", "units": 0, "reason": "ferry", "tracking_id": "urn:emergency:uid:incidentid:I000002:huangpu.cordon.example", "delivery": {"Failed": {"why": "no answer"}}}}"#.to_string(),
+        ),
     ]
 }
 
@@ -630,6 +649,6 @@ fn seeded_sequences_replay_to_the_pinned_ledgers() {
         .map(|b| format!("{b:02x}"))
         .collect();
     // The sequences reach every action, so the pin covers every handler.
-    assert_eq!(accepted.len(), 41, "accepted actions: {accepted:?}");
+    assert_eq!(accepted.len(), 42, "accepted actions: {accepted:?}");
     assert_eq!(hex, PINNED_DIGEST, "the ledger's behaviour changed");
 }

@@ -203,6 +203,67 @@ pub struct AnswerAsk {
     pub note: String,
 }
 
+/// Body of `POST /v1/incidents/{id}/district-aid`: the district command
+/// centre asks a neighbouring district for mutual aid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskNeighbour {
+    /// Makes the request idempotent; generated when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The neighbour's id (`GET /v1/neighbours`).
+    pub neighbour: String,
+    /// How many units, 1 to 20.
+    #[schema(minimum = 1, maximum = 20)]
+    pub units: u8,
+    /// Why, 1 to 2000 bytes.
+    #[schema(max_length = 2000)]
+    pub reason: String,
+}
+
+/// A mutual-aid request sent to a neighbouring district as an EIDO
+/// document, and whether the neighbour took it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DistrictAidSent {
+    /// The neighbour's id.
+    pub neighbour: String,
+    /// Who asked.
+    pub by: String,
+    /// When, Unix ms.
+    pub at_ms: u64,
+    /// How many units.
+    pub units: u8,
+    /// Why.
+    pub reason: String,
+    /// The EIDO document's tracking identifier.
+    pub tracking_id: String,
+    /// The neighbour's incident, when it took the document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub their_incident_id: Option<String>,
+    /// Why it could not be delivered, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
+    /// The log index of the record (in the answer to the request).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_index: Option<u64>,
+}
+
+/// A neighbouring district that takes mutual-aid requests.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Neighbour {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// `GET /v1/neighbours`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Neighbours {
+    /// The neighbours configured in the cluster file.
+    pub neighbours: Vec<Neighbour>,
+}
+
 /// A station room's ask of the district, with its answer once given.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DistrictAsk {
@@ -456,6 +517,9 @@ pub struct Incident {
     /// What a station's command room asked of the district, numbered from 1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub asks: Vec<DistrictAsk>,
+    /// Mutual aid asked of neighbouring districts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub district_aid: Vec<DistrictAidSent>,
     /// True when the timeline's hash chain verifies.
     pub timeline_verified: bool,
     /// The audit trail, oldest first.

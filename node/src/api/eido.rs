@@ -33,6 +33,11 @@ pub(super) async fn export(
 ) -> ApiResult<Json<Eido>> {
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     let incident = super::incidents::read_incident(&state, incident_id).await?;
+    Ok(Json(document(&state, &incident)))
+}
+
+/// `incident` as this node's EIDO document.
+pub(super) fn document(state: &ApiState, incident: &cordon_api::incidents::Incident) -> Eido {
     let units: Vec<_> = {
         let ledger = state.node.ledger().read();
         incident
@@ -49,7 +54,7 @@ pub(super) async fn export(
         element: &element,
         units: &units,
     };
-    Ok(Json(Eido::of_incident(&incident, &sender)))
+    Eido::of_incident(incident, &sender)
 }
 
 /// Take in a partner's EIDO document: a new tracking identifier creates an

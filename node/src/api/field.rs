@@ -14,8 +14,9 @@ use cordon_consensus::ledger::{self, Action, UnitId};
 
 use super::{admit, body, propose, propose_bare, ApiResult, ApiState, Caller, Failure};
 
-/// The unit's crew checks in (a ring-4 team's PAR): its check-in and PAR
-/// timers start again, and an overdue check-in or PAR alert ends.
+/// The unit's crew checks in (a ring-4 team's PAR, a hospital post's
+/// patrol round): its check-in, PAR and round timers start again, and an
+/// overdue check-in, PAR or round alert ends.
 #[utoipa::path(post, path = "/v1/units/{id}/check-in", tag = "units",
     params(("id" = String, Path, description = "Unit id, e.g. bund-1-a")),
     request_body(content = Option<UnitRequest>, description = "Optional: a request id", content_type = "application/json"),

@@ -41,6 +41,7 @@ mod cors;
 mod coverage;
 mod crowd;
 mod dispatch;
+mod district_aid;
 mod drills;
 mod eido;
 mod field;
@@ -99,6 +100,8 @@ pub struct ApiState {
     rates: Arc<access::PrincipalRates>,
     /// The hourly crowd model each area's backtest chose, kept a day.
     model_choices: Arc<cordon_actors::crowd::ModelChoices>,
+    /// The neighbouring districts asked for mutual aid.
+    neighbours: Arc<Vec<district_aid::NeighbourClient>>,
 }
 
 /// Deadline for asking a peer node for its local actors (a live peer
@@ -144,6 +147,7 @@ pub fn router(
         &actors.context().district,
         limits.district_margin_m,
     ));
+    let neighbours = Arc::new(district_aid::clients(node.cluster().neighbours())?);
     let state = ApiState {
         node,
         actors,
@@ -162,6 +166,7 @@ pub fn router(
         shutdown,
         rates: Arc::new(access::PrincipalRates::new(&limits)),
         model_choices: Arc::default(),
+        neighbours,
     };
     let mut router = Router::new();
     for route in api_routes() {
@@ -245,6 +250,8 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/incidents/{id}/acknowledge", Method::POST, Needs(Right::Dispatch), post(dispatch::acknowledge_unresourced)),
         route("/v1/incidents/{id}/ask-district", Method::POST, Needs(Right::Dispatch), post(dispatch::ask_district)),
         route("/v1/incidents/{id}/asks/{ask}/answer", Method::POST, Needs(Right::CommandDistrict), post(dispatch::answer_ask)),
+        route("/v1/incidents/{id}/district-aid", Method::POST, Needs(Right::CommandDistrict), post(district_aid::ask_neighbour)),
+        route("/v1/neighbours", Method::GET, Needs(Right::Read), get(district_aid::list_neighbours)),
         route("/v1/incidents/{id}/eido", Method::GET, Needs(Right::Read), get(eido::export)),
         route("/v1/eido", Method::POST, Needs(Right::Report), post(eido::import)),
         route("/v1/roster", Method::GET, Needs(Right::Read), get(roster::read)),
@@ -312,7 +319,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         incidents::report_incident, incidents::list_incidents, incidents::get_incident,
         incidents::resolve_incident, incidents::cancel_incident, incidents::approve_plan,
         dispatch::recommendations, dispatch::assign_unit, dispatch::add_note,
-        dispatch::acknowledge_unresourced, dispatch::amend_plan, dispatch::ask_district, dispatch::answer_ask, eido::export, eido::import,
+        dispatch::acknowledge_unresourced, dispatch::amend_plan, dispatch::ask_district, dispatch::answer_ask, district_aid::ask_neighbour, district_aid::list_neighbours, eido::export, eido::import,
         public_info::flag, public_info::release, safe_houses::alarm, incidents::channels, partners::city_ops_feed,
         roster::read, roster::read_csv, roster::load, roster::availability,
         units::list_units, units::update_unit_status, field::check_in, field::field_note,

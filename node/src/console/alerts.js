@@ -13,6 +13,7 @@ const ALERT_TEXT = {
   check_in_overdue: 'on scene, no check-in',
   par_overdue: 'no PAR (personnel accountability)',
   panic: 'ALARM: officers need help',
+  round_overdue: 'hospital post: patrol round overdue',
 };
 
 export class AlertPanel {

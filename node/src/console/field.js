@@ -157,7 +157,9 @@ export class FieldScreen {
         `/v1/units/${encodeURIComponent(unit.id)}/status`, { status, expected_version: unit.version }, words(status)));
       return button;
     });
-    const checkIn = el('button', { type: 'button', class: 'field-button', id: 'check-in', text: unit.ring === 4 ? 'PAR: all accounted' : 'Check in' });
+    const walksRounds = unit.id.endsWith('-post') && unit.ring === 1;
+    const checkInText = unit.ring === 4 ? 'PAR: all accounted' : walksRounds ? 'Round done (hospital patrolled)' : 'Check in';
+    const checkIn = el('button', { type: 'button', class: 'field-button', id: 'check-in', text: checkInText });
     checkIn.addEventListener('click', () => this.write(`/v1/units/${encodeURIComponent(unit.id)}/check-in`, undefined, 'Checked in'));
     return el('div', { class: 'field-buttons' }, ...statuses, checkIn);
   }

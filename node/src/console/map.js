@@ -225,7 +225,11 @@ export class MapView {
       if (kind === 'hospital') {
         const post = unitById.get(`${facility.id}-post`);
         node.dataset.postStatus = post?.status ?? '';
-        node.title = post ? `${facility.name}; police post ${post.id}: ${post.status.replaceAll('_', ' ')}` : facility.name;
+        node.dataset.postAlert = post?.alert?.kind ?? '';
+        const round = post?.checked_in_ms ? `, last round ${new Date(post.checked_in_ms).toTimeString().slice(0, 5)}` : '';
+        const late = post?.alert?.kind === 'round_overdue' ? ', ROUND OVERDUE' : '';
+        node.classList.toggle('alarm', post?.alert?.kind === 'round_overdue');
+        node.title = post ? `${facility.name}; police post ${post.id}: ${post.status.replaceAll('_', ' ')}${round}${late}` : facility.name;
       } else {
         const [lat, lon] = facility.position;
         const alarm = alarms.find((incident) => Math.abs(incident.lat - lat) < 1e-6 && Math.abs(incident.lon - lon) < 1e-6);

@@ -42,6 +42,7 @@ pub use incidents::{
 };
 pub use incidents::{AnswerDistrictAsk, AskDistrict, ASKS_PER_INCIDENT_MAX, ASK_UNITS_MAX};
 pub use incidents::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
+pub use incidents::{RecordDistrictAid, DISTRICT_AID_PER_INCIDENT_MAX, NEIGHBOUR_ID_BYTES_MAX};
 pub use move_ups::{ApproveMoveUp, DeclineMoveUp, ProposeMoveUp};
 pub use nodes::{BenchNote, RetireNodeId, SetNodeDrained, BENCH_NOTE_BYTES_MAX};
 pub use placement::{Dismiss, PlaceActor, ReportActorFailed};
@@ -180,6 +181,8 @@ pub enum Action {
     AskDistrict(AskDistrict),
     /// The district grants or declines a station room's ask.
     AnswerDistrictAsk(AnswerDistrictAsk),
+    /// The district asked a neighbouring district for mutual aid.
+    RecordDistrictAid(RecordDistrictAid),
 }
 
 impl Action {
@@ -235,6 +238,7 @@ impl Action {
             Action::SetMemberAvailability(action) => action,
             Action::AskDistrict(action) => action,
             Action::AnswerDistrictAsk(action) => action,
+            Action::RecordDistrictAid(action) => action,
         }
     }
 
@@ -290,7 +294,8 @@ impl Action {
             | Action::LoadMembers(_)
             | Action::SetMemberAvailability(_)
             | Action::AskDistrict(_)
-            | Action::AnswerDistrictAsk(_) => false,
+            | Action::AnswerDistrictAsk(_)
+            | Action::RecordDistrictAid(_) => false,
         }
     }
 

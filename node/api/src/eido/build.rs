@@ -192,3 +192,27 @@ fn resources(
         })
         .collect()
 }
+
+impl Eido {
+    /// Adds a note of the sender's (`part` names it within the incident,
+    /// e.g. `aidrequest1`), referenced from the incident component: how a
+    /// request to the receiver (a mutual-aid request) travels in the
+    /// document, since EIDO has no component for requests.
+    pub fn add_note(&mut self, part: &str, at_ms: u64, text: &str) {
+        let Some(incident) = self.incident_component.as_mut() else {
+            return;
+        };
+        let ids = Ids {
+            incident: alnum(incident.internal_incident_id.as_deref().unwrap_or_default()),
+            agency: &self.prologue.updated_by_agency_reference.target,
+        };
+        let note = NotesComponent {
+            prologue: ids.prologue(ids.component(part), at_ms),
+            notes_action_comments: text.to_owned(),
+        };
+        incident
+            .notes_reference
+            .push(Reference::to(&note.prologue.id));
+        self.notes_component.push(note);
+    }
+}

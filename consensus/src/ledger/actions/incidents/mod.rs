@@ -1,11 +1,12 @@
 //! Actions on incidents: report, triage (one or a burst), escalate, ask a neighbour for
-//! mutual aid, mark unresourced and acknowledge it, add a note, ask the district for more and answer that, resolve and cancel, and import a partner's incident. Each moves an incident along its life
+//! mutual aid, mark unresourced and acknowledge it, add a note, ask the district for more and answer that, ask a neighbouring district for mutual aid, resolve and cancel, and import a partner's incident. Each moves an incident along its life
 //! and leaves a hash-chained step in its timeline.
 
 mod acknowledge;
 mod answer_ask;
 mod ask_district;
 mod cancel;
+mod district_aid;
 mod escalate;
 mod import;
 mod mutual_aid;
@@ -20,6 +21,7 @@ pub use acknowledge::AcknowledgeUnresourced;
 pub use answer_ask::AnswerDistrictAsk;
 pub use ask_district::{AskDistrict, ASKS_PER_INCIDENT_MAX, ASK_UNITS_MAX};
 pub use cancel::CancelIncident;
+pub use district_aid::{RecordDistrictAid, DISTRICT_AID_PER_INCIDENT_MAX, NEIGHBOUR_ID_BYTES_MAX};
 pub use escalate::Escalate;
 pub use import::{ImportIncident, ImportedNote, IMPORTED_NOTES_MAX, TRACKING_ID_BYTES_MAX};
 pub use mutual_aid::RequestMutualAid;

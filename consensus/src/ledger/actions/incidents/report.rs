@@ -110,6 +110,7 @@ impl NewIncident {
             tracking_id,
             public_info: None,
             asks: Vec::new(),
+            district_aid: Vec::new(),
         };
         ledger.incidents.insert(id, incident);
         ledger.enqueue(step, ActorId::Hub, Message::Triage { incident_id: id });

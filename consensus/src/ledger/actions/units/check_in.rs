@@ -1,6 +1,7 @@
 //! Check in: a unit's crew says all is well (a special-operations team's
-//! PAR: every member accounted for). Its check-in and PAR timers start
-//! again, and an overdue check-in or PAR alert ends.
+//! PAR: every member accounted for; a hospital post's patrol round done).
+//! Its check-in, PAR and round timers start again, and an overdue
+//! check-in, PAR or round alert ends.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +36,11 @@ impl Rules for CheckIn {
         ledger.known_unit(&self.unit_id)?;
         let unit = ledger.units.get_mut(&self.unit_id).expect("checked above");
         unit.checked_in_ms = Some(step.at_ms());
-        let overdue = [AlertKind::CheckInOverdue, AlertKind::ParOverdue];
+        let overdue = [
+            AlertKind::CheckInOverdue,
+            AlertKind::ParOverdue,
+            AlertKind::RoundOverdue,
+        ];
         if unit
             .alert
             .as_ref()

@@ -1,6 +1,6 @@
 //! Raise unit timer: a unit's timer ran out (dispatched and not
 //! acknowledged, on scene without a check-in, a special-operations team
-//! without its PAR). The hub's watch proposes it on the unit's version it
+//! without its PAR, a hospital's police post without its patrol round). The hub's watch proposes it on the unit's version it
 //! read, so a status report or check-in that came first wins and nothing
 //! is raised.
 
@@ -40,7 +40,7 @@ impl Rules for RaiseUnitTimer {
             return Err(out_of_range(
                 "kind",
                 "panic",
-                "a timer is ack_overdue, check_in_overdue or par_overdue",
+                "a timer is ack_overdue, check_in_overdue, par_overdue or round_overdue",
             ));
         }
         Ok(())
@@ -79,6 +79,11 @@ impl Rules for RaiseUnitTimer {
                 self.unit_id,
                 self.after_ms / 1_000
             ),
+            AlertKind::RoundOverdue => format!(
+                "{}: no patrol round of the hospital for {} min",
+                self.unit_id,
+                self.after_ms / 60_000
+            ),
         };
         Ok(ledger.raise_unit_alert(step, &self.unit_id, self.kind, reason))
     }
@@ -86,13 +91,18 @@ impl Rules for RaiseUnitTimer {
 
 /// When `unit`'s `kind` timer of `after_ms` runs out, if the unit runs it
 /// now: from its status change, its last check-in or the last clearing of
-/// an alert, whichever is latest.
+/// an alert, whichever is latest. The round timer runs on any available
+/// ring-1 unit as far as the ledger knows; the hub, which has the
+/// district, raises it only on hospitals' police posts.
 pub fn timer_due_ms(unit: &Unit, kind: AlertKind, after_ms: u64) -> Option<u64> {
     let runs = match kind {
         AlertKind::AckOverdue => unit.status == UnitStatus::Dispatched,
         AlertKind::CheckInOverdue => unit.status == UnitStatus::OnScene,
         AlertKind::ParOverdue => {
             unit.status == UnitStatus::OnScene && unit.ring == Ring::SpecialPolice
+        }
+        AlertKind::RoundOverdue => {
+            unit.status == UnitStatus::Available && unit.ring == Ring::Guardian
         }
         AlertKind::Panic => false,
     };
