@@ -573,6 +573,21 @@ impl CommandLevel {
             Origin::System { .. } | Origin::Actor { .. } => CommandLevel::Automatic,
         }
     }
+
+    /// The level a responder's own decision (an escalation) is taken at,
+    /// in words: a station's actor decides for its command room, every
+    /// other actor (the hub, a ring, a team) for the district, both
+    /// automatically; a person or the operator at their level.
+    pub fn deciding(origin: &Origin) -> String {
+        match origin {
+            Origin::Actor {
+                actor: ActorId::Station(station),
+                ..
+            } => format!("station:{} (automatic)", station.as_str()),
+            Origin::Actor { .. } | Origin::System { .. } => "district (automatic)".to_owned(),
+            other => CommandLevel::of(other).to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for CommandLevel {

@@ -95,7 +95,10 @@ use ring::digest::{Context, SHA256};
 ///   ledger's form the sequences gave 6f8e5d6a… again; then `late_tail`
 ///   gained two requests (one reached, one not) and a refused one, and the
 ///   form the requests: 6c2146a1….
-const PINNED_DIGEST: &str = "6c2146a128e1a95fb6befdc9e0863ec423f37f8dcf907bfa57e8a21ca0963462";
+/// - escalations name the level that decided them (#16, same format): the
+///   escalation step's words gained `by station:<id> (automatic)` or
+///   `by district (automatic)`, which the hash chain covers: 63054e8b….
+const PINNED_DIGEST: &str = "63054e8b3431ff3f850af8fd47285c8a20d66380cb17c850d50c36ca3e68ed17";
 const SEQUENCES: u64 = 150;
 /// The API origin of the tails' commander (the token `token()` issues).
 const COMMANDER: &str = r#"{"api": {"node": 2, "client": "10.0.0.9:4000", "principal": {"name": "commander-qian", "roles": ["commander"], "credential": {"token": {"id": "00000000000000c1"}}}}}"#;

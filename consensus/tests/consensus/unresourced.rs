@@ -178,13 +178,20 @@ fn escalating_or_closing_clears_the_mark() {
     // closed incident waits for nobody.
     let mut log = Log::with_incident(Ring::StreetPatrol, 300);
     log.ring_four(mark("no patrol group"), 3_000);
-    log.operator(Action::Escalate(Escalate {
-        incident_id: INCIDENT,
-        to_ring: Ring::SpecialPolice,
-        target_s: 180,
-        reason: "none available".into(),
-    }));
-    assert_eq!(log.ledger.incident(INCIDENT).unwrap().unresourced, None);
+    log.ring_four(
+        Action::Escalate(Escalate {
+            incident_id: INCIDENT,
+            to_ring: Ring::SpecialPolice,
+            target_s: 180,
+            reason: "none available".into(),
+        }),
+        4_000,
+    );
+    let incident = log.ledger.incident(INCIDENT).unwrap();
+    assert_eq!(incident.unresourced, None);
+    // A responder's escalation names the level it decided for.
+    let escalated = &incident.timeline.last().unwrap().reason;
+    assert!(escalated.contains("by district (automatic)"), "{escalated}");
 
     log.ring_four(mark("no ring-4 team available"), 6_000);
     assert!(log.ledger.incident(INCIDENT).unwrap().unresourced.is_some());
@@ -207,6 +214,18 @@ fn an_escalation_to_ring_four_moves_the_target_deadline_and_keeps_the_breach() {
         reason: "no patrol group within target".into(),
     }));
     assert_eq!(log.ledger.incident(INCIDENT).unwrap().target_s, Some(180));
+    let escalated = &log
+        .ledger
+        .incident(INCIDENT)
+        .unwrap()
+        .timeline
+        .last()
+        .unwrap()
+        .reason;
+    assert!(
+        escalated.contains("by operator: no patrol group"),
+        "{escalated}"
+    );
 
     // Phase 2: ring 4's team is assigned as a breach (eta 240 s > 180 s):
     // the assignment, the deadline and the trail all use ring 4's target.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::command::{check_text, out_of_range};
 use crate::ledger::ids::{IncidentId, IncidentStatus, Ring};
 use crate::ledger::model::TimelineStep;
-use crate::ledger::model::{Message, Rejection};
+use crate::ledger::model::{CommandLevel, Message, Rejection};
 use crate::ledger::permission::Proposers;
 use crate::ledger::step::{responder, Outcome, Step};
 use crate::ledger::{actions::Rules, Ledger};
@@ -74,9 +74,10 @@ impl Rules for Escalate {
             moving,
             TimelineStep::Escalated,
             format!(
-                "ring {from} -> ring {}, target {} s: {}",
+                "ring {from} -> ring {}, target {} s, by {}: {}",
                 self.to_ring.number(),
                 self.target_s,
+                CommandLevel::deciding(&step.command.origin),
                 self.reason
             ),
         );
