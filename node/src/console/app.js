@@ -24,6 +24,7 @@ import { ReportForm } from './report.js';
 import { Serving } from './serving.js';
 import { AlertPanel } from './alerts.js';
 import { PublicInfoSection } from './public.js';
+import { CommandSection } from './command.js';
 import { DutyPanel, DUTY_REFRESH_MS } from './duty.js';
 import { FieldScreen } from './field.js';
 
@@ -946,6 +947,10 @@ async function startConsole() {
     closeIncident: may('close_incident') ? closeIncident : null,
     dispatch: may('dispatch') ? new DispatchActions(dispatchApi, () => view.drawer.redraw(), may('update_unit')) : null,
     publicInfo: new PublicInfoSection(may('approve_plan') ? (path, body) => dispatchApi.post(path, body) : null, () => view.drawer.redraw()),
+    command: new CommandSection(dispatchApi, {
+      mayAsk: may('dispatch') && session.principal.roles.some((role) => role.startsWith('station:')),
+      mayCommand: may('command_district'),
+    }, () => view.drawer.redraw()),
     onClose: closeDrawer,
   });
   if (may('report')) {

@@ -151,6 +151,11 @@ pub const ASSETS: &[Asset] = &[
         body: include_str!("public.js"),
     },
     Asset {
+        path: "/console/command.js",
+        content_type: JAVASCRIPT,
+        body: include_str!("command.js"),
+    },
+    Asset {
         path: "/console/field.js",
         content_type: JAVASCRIPT,
         body: include_str!("field.js"),

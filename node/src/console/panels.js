@@ -391,9 +391,10 @@ export class Drawer {
    * or `cancel`) resolve to {state, message}; null when the caller may not
    * (no button then).
    */
-  constructor({ approvePlan, amendPlan, closeIncident, dispatch, publicInfo, onClose }) {
+  constructor({ approvePlan, amendPlan, closeIncident, dispatch, publicInfo, command, onClose }) {
     this.approvePlan = approvePlan;
     this.publicInfo = publicInfo; // PublicInfoSection
+    this.command = command; // CommandSection
     this.amendPlan = amendPlan; // (id, {drop, add}) => {state, message}, or null
     this.dispatch = dispatch; // DispatchActions, or null for a caller without `dispatch`
     this.closeIncident = closeIncident;
@@ -459,6 +460,7 @@ export class Drawer {
       this.facts(incident, now),
       incident.description ? el('p', { class: 'description', text: incident.description }) : null,
       this.publicInfo.section(incident, now),
+      this.command.section(incident),
       this.dispatch ? this.dispatch.section(incident) : null,
       this.plan(incident),
       this.closeActions(incident),

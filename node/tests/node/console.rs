@@ -51,6 +51,7 @@ use crate::support::{Cluster, WAIT_MAX};
 
 mod board;
 mod bytes;
+mod command;
 mod duty;
 mod failover;
 mod field;
