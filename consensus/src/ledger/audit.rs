@@ -193,6 +193,9 @@ pub fn operator_entry_hash(previous: &str, entry: &OperatorAuditEntry) -> String
 }
 
 /// What an operator action did, for the audit log.
+/// Most members a roster load's audit entry names (the rest are counted).
+const AUDIT_MEMBERS_NAMED_MAX: usize = 20;
+
 fn operator_detail(action: &super::Action) -> String {
     use super::Action;
     match action {
@@ -220,6 +223,33 @@ fn operator_detail(action: &super::Action) -> String {
             }
         ),
         Action::RetireNodeId(retire) => format!("node id {} retired", retire.node_id),
+        Action::LoadMembers(load) => {
+            let teams: Vec<String> = load
+                .members
+                .iter()
+                .take(AUDIT_MEMBERS_NAMED_MAX)
+                .map(|m| {
+                    let team = m.team.as_ref().map_or("no team", |team| team.0.as_str());
+                    format!("{} ({team})", m.id)
+                })
+                .collect();
+            let more = load.members.len().saturating_sub(AUDIT_MEMBERS_NAMED_MAX);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{} members: {}{tail}", load.members.len(), teams.join(", "))
+        }
+        Action::SetMemberAvailability(change) => format!(
+            "member {} {}",
+            change.member_id,
+            if change.available {
+                "available"
+            } else {
+                "unavailable"
+            }
+        ),
         other => other.name().to_string(),
     }
 }

@@ -7,6 +7,7 @@ mod handshake_flood;
 mod import;
 mod ledger_properties;
 mod log_store;
+mod members;
 mod plans;
 mod public_info;
 mod reassign;

@@ -242,15 +242,19 @@ impl Action {
         }
     }
 
-    /// True for the operator's actions, which the operator audit log
-    /// records: membership and drills (as notes), node ids, draining, tokens.
+    /// True for the actions the operator audit log records: the
+    /// operator's (membership and drills as notes, node ids, draining,
+    /// tokens) and the roster of people's changes, which decide what a
+    /// member's phone may act on.
     pub fn is_operator_action(&self) -> bool {
         match self {
             Action::RetireNodeId(_)
             | Action::SetNodeDrained(_)
             | Action::IssueToken(_)
             | Action::RevokeToken(_)
-            | Action::RecordOperatorAction(_) => true,
+            | Action::RecordOperatorAction(_)
+            | Action::LoadMembers(_)
+            | Action::SetMemberAvailability(_) => true,
             Action::ReportIncident(_)
             | Action::UpdateUnitStatus(_)
             | Action::LoadRoster(_)
@@ -291,8 +295,6 @@ impl Action {
             | Action::FlagPublicConcern(_)
             | Action::RemindPublicInfo(_)
             | Action::ReleasePublicInfo(_)
-            | Action::LoadMembers(_)
-            | Action::SetMemberAvailability(_)
             | Action::AskDistrict(_)
             | Action::AnswerDistrictAsk(_)
             | Action::RecordDistrictAid(_) => false,
