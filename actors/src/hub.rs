@@ -376,7 +376,7 @@ fn first_response(
         return Vec::new();
     };
     let district = &actor.context.district;
-    let units = view::candidates(&applied.ledger, district);
+    let units = view::candidates(&applied.ledger, district, actor.context.now_ms());
     let travel = actor.context.travel_now();
     let planner = Planner::new(district, &travel, &units);
     let at = view::incident_facts(incident).position;
@@ -522,7 +522,7 @@ fn plan_parts(actor: &DispatchActor, ledger: &Ledger, incident: &Incident) -> Pl
     let district = &actor.context.district;
     let facts = view::incident_facts(incident);
     let triage = RunCardTable::standard().triage(&facts, district);
-    let candidates = view::candidates(ledger, district);
+    let candidates = view::candidates(ledger, district, actor.context.now_ms());
     let travel = actor.context.travel_now();
     let plan = mobilisation::plan(&facts, &triage.run_card, &candidates, district, &travel);
     view::plan_parts(&plan)

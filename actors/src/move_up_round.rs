@@ -51,7 +51,7 @@ pub(crate) async fn move_up_round(
         if awaits_commander(&applied.ledger, ring, now_ms) {
             return Ok(());
         }
-        let units = view::candidates(&applied.ledger, &context.district);
+        let units = view::candidates(&applied.ledger, &context.district, now_ms);
         (units, resting(&applied.ledger, ring, now_ms))
     };
     let planner = context.clone();

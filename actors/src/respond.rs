@@ -95,7 +95,7 @@ fn plan_step(
     }
     let facts = view::incident_facts(incident);
     let ring = incident.ring.unwrap_or(Ring::StreetPatrol);
-    let candidates = view::candidates(ledger, district);
+    let candidates = view::candidates(ledger, district, actor.context.now_ms());
     let travel = actor.context.travel_now();
     let planner = Planner::new(district, &travel, &candidates);
     let selection = choose_unit(actor, &planner, &facts, ring, scope);

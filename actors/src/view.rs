@@ -37,9 +37,9 @@ pub fn target_s(incident: &Incident, ring: Ring, district: &District) -> u32 {
 /// Every district unit with its ledger status and last known position.
 /// Units the ledger does not know yet count as unavailable, and so does a
 /// ring-1 or ring-2 team with members on the roster none of whom is on
-/// duty now.
-pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
-    let staffing = Staffing::now(ledger, district);
+/// duty at `now_ms` (the node's clock: simulated in the simulation).
+pub fn candidates(ledger: &Ledger, district: &District, now_ms: u64) -> Vec<CandidateUnit> {
+    let staffing = Staffing::at(ledger, district, now_ms);
     district
         .units()
         .iter()
@@ -48,9 +48,14 @@ pub fn candidates(ledger: &Ledger, district: &District) -> Vec<CandidateUnit> {
 }
 
 /// Unit `unit_id` of the district with its ledger status and last known
-/// position; `None` when the district has no such unit.
-pub fn candidate(ledger: &Ledger, district: &District, unit_id: &str) -> Option<CandidateUnit> {
-    let staffing = Staffing::now(ledger, district);
+/// position at `now_ms`; `None` when the district has no such unit.
+pub fn candidate(
+    ledger: &Ledger,
+    district: &District,
+    unit_id: &str,
+    now_ms: u64,
+) -> Option<CandidateUnit> {
+    let staffing = Staffing::at(ledger, district, now_ms);
     district
         .unit(unit_id)
         .map(|unit| joined(ledger, unit, &staffing))
@@ -79,14 +84,6 @@ impl<'a> Staffing<'a> {
             }
         }
         staffing
-    }
-
-    /// The teams' staffing now (the roster is read only when it has members).
-    pub fn now(ledger: &'a Ledger, district: &District) -> Staffing<'a> {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis() as u64);
-        Staffing::at(ledger, district, now_ms)
     }
 
     /// False for a team with members on the roster, none on duty.

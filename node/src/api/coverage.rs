@@ -25,8 +25,9 @@ pub(super) async fn coverage(State(state): State<ApiState>) -> ApiResult<Json<Co
     state.node.read_barrier().await?;
     let (units, read_index) = {
         let applied = state.node.ledger().read();
-        let district = &state.actors.context().district;
-        let units = cordon_actors::view::candidates(&applied.ledger, district);
+        let context = state.actors.context();
+        let units =
+            cordon_actors::view::candidates(&applied.ledger, &context.district, context.now_ms());
         (units, applied.last_applied.map_or(0, |log_id| log_id.index))
     };
     let context = state.actors.context().clone();

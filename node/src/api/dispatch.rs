@@ -38,7 +38,7 @@ pub(super) async fn recommendations(
     let context = state.actors.context().clone();
     let applied = state.node.ledger().read();
     let incident = open_incident(&applied.ledger, incident_id)?;
-    let units = view::candidates(&applied.ledger, &context.district);
+    let units = view::candidates(&applied.ledger, &context.district, context.now_ms());
     let travel = context.travel_now();
     let planner = Planner::new(&context.district, &travel, &units);
     let at = view::incident_facts(incident).position;
@@ -129,8 +129,10 @@ fn assignment(state: &ApiState, incident_id: IncidentId, asked: &AssignUnit) -> 
         .ledger
         .unit(&UnitId(unit_id.to_owned()))
         .ok_or_else(unknown)?;
-    let known = view::candidate(&applied.ledger, &context.district, unit_id).ok_or_else(unknown)?;
-    super::roster::check_staffed(state, &applied.ledger, unit_id)?;
+    let now_ms = context.now_ms();
+    let known =
+        view::candidate(&applied.ledger, &context.district, unit_id, now_ms).ok_or_else(unknown)?;
+    super::roster::check_staffed(state, &applied.ledger, unit_id, now_ms)?;
     let at = view::incident_facts(incident).position;
     let eta_s = context
         .travel_now()
@@ -315,8 +317,13 @@ fn amendment(state: &ApiState, incident_id: IncidentId, asked: &AmendPlan) -> Ap
                 .ledger
                 .unit(&UnitId(unit_id.clone()))
                 .ok_or_else(unknown)?;
-            let known =
-                view::candidate(&applied.ledger, &context.district, unit_id).ok_or_else(unknown)?;
+            let known = view::candidate(
+                &applied.ledger,
+                &context.district,
+                unit_id,
+                context.now_ms(),
+            )
+            .ok_or_else(unknown)?;
             Ok(ledger::PlanLine {
                 ring: unit.ring,
                 unit_id: unit.id.clone(),

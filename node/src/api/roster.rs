@@ -46,7 +46,7 @@ async fn members(state: &ApiState) -> ApiResult<Vec<RosterMember>> {
     let _permit = admit(state)?;
     state.node.read_barrier().await?;
     let district = &state.actors.context().district;
-    let now_ms = cordon_consensus::node::unix_millis();
+    let now_ms = state.actors.context().now_ms();
     let ledger = state.node.ledger().read();
     Ok(ledger
         .ledger
@@ -165,14 +165,15 @@ pub(super) async fn availability(
     propose(&state, &caller, asked.request_id, action).await
 }
 
-/// A rostered team with nobody on duty now cannot be sent by hand either.
+/// A rostered team with nobody on duty at `now_ms` cannot be sent by hand either.
 pub(super) fn check_staffed(
     state: &ApiState,
     ledger: &ledger::Ledger,
     unit_id: &str,
+    now_ms: u64,
 ) -> ApiResult<()> {
     let district = &state.actors.context().district;
-    if cordon_actors::view::Staffing::now(ledger, district).staffed(unit_id) {
+    if cordon_actors::view::Staffing::at(ledger, district, now_ms).staffed(unit_id) {
         return Ok(());
     }
     Err(Failure::new(

@@ -456,14 +456,28 @@ function onEvent(type, data, id) {
     const kinds = effect === 'rejected' || effect === 'raft_internal' ? [] : affectedBy(applied.action);
     if (kinds.includes('incidents')) {
       const ids = detail?.incident_id != null ? [detail.incident_id] : (applied.incidents ?? []);
+      const unitIncident = ids.length === 0 && detail?.unit_id != null ? incidentOfUnit(detail.unit_id) : null;
       for (const id of ids) changedIncidents.add(id);
-      if (ids.length === 0) incidentsStale = true; // changed, but which is not said: read the board
+      if (unitIncident?.id != null) changedIncidents.add(unitIncident.id);
+      // Changed, but which is not said (nor known from the unit): read the board.
+      if (ids.length === 0 && !unitIncident) incidentsStale = true;
     }
     requestRefresh('cluster', ...kinds);
   } else if (type === 'lagged') {
     incidentsStale = true;
     requestRefresh(...ALL);
   }
+}
+
+/**
+ * The incident a unit's alert or check-in touches: {id} with the number of
+ * the incident it works (its trail has the step), {id: null} when it works
+ * none (only the units change), null when the page does not know the unit.
+ */
+function incidentOfUnit(unitId) {
+  const unit = (data.units ?? []).find((known) => known.id === unitId);
+  if (!unit) return null;
+  return { id: unit.assigned_to ? Number(unit.assigned_to.replace(/\D/g, '')) : null };
 }
 
 /**
