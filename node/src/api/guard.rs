@@ -46,7 +46,14 @@ pub struct Guard {
     members: MemberOrigins,
     body_read_timeout: Duration,
     body_bytes_max: usize,
+    /// The routes that take a file instead of JSON, with its type (from the
+    /// route table): a type no HTML form can send, so a cross-site page
+    /// still cannot forge the request.
+    file_routes: Vec<(&'static str, &'static str)>,
 }
+
+/// What a change sends unless its route takes a file.
+pub(super) const JSON: &str = "application/json";
 
 impl Guard {
     /// The guard of a node serving on `api_addr`.
@@ -55,6 +62,7 @@ impl Guard {
         public_hosts: &[String],
         members: MemberOrigins,
         limits: &cordon_config::Limits,
+        file_routes: Vec<(&'static str, &'static str)>,
     ) -> Guard {
         let port = api_addr.port();
         let mut hosts = vec![
@@ -80,7 +88,16 @@ impl Guard {
             members,
             body_read_timeout: Duration::from_millis(limits.api_body_read_timeout_ms),
             body_bytes_max: limits.api_body_bytes_max as usize,
+            file_routes,
         }
+    }
+
+    /// The file type route `path` takes, if it takes a file.
+    fn file_type(&self, path: &str) -> Option<&'static str> {
+        self.file_routes
+            .iter()
+            .find(|(route, _)| *route == path)
+            .map(|(_, file)| *file)
     }
 
     /// True when `host` (a `Host` header or an origin's authority) names this node.
@@ -181,24 +198,12 @@ fn changes_state(method: &Method) -> bool {
     [Method::POST, Method::PUT, Method::DELETE, Method::PATCH].contains(method)
 }
 
-/// The routes that take a file instead of JSON, and its type: a type no
-/// HTML form can send, so a cross-site page still cannot forge the request.
-const FILE_ROUTES: [(&str, &str); 1] = [("/v1/roster", "text/csv")];
-
-/// The file type route `path` takes, if it takes a file.
-fn file_type(path: &str) -> Option<&'static str> {
-    FILE_ROUTES
-        .iter()
-        .find(|(route, _)| *route == path)
-        .map(|(_, file)| *file)
-}
-
-fn check_content_type(path: &str, headers: &HeaderMap) -> Result<(), Failure> {
+fn check_content_type(guard: &Guard, path: &str, headers: &HeaderMap) -> Result<(), Failure> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
     let essence = content_type.map(|value| value.split(';').next().unwrap_or_default().trim());
-    let accepted = file_type(path).unwrap_or("application/json");
+    let accepted = guard.file_type(path).unwrap_or(JSON);
     if essence.is_some_and(|essence| essence.eq_ignore_ascii_case(accepted)) {
         return Ok(());
     }
@@ -241,13 +246,14 @@ async fn checked(guard: &Guard, request: Request, next: Next) -> Response {
     if changes_state(request.method()) {
         let checked = guard
             .check_origin(request.headers())
-            .and_then(|()| check_content_type(request.uri().path(), request.headers()));
+            .and_then(|()| check_content_type(guard, request.uri().path(), request.headers()));
         if let Err(refused) = checked {
             return refused.into_response();
         }
     }
     // A JSON change must be an object; a file route's body is its file.
-    let json_change = changes_state(request.method()) && file_type(request.uri().path()).is_none();
+    let json_change =
+        changes_state(request.method()) && guard.file_type(request.uri().path()).is_none();
     let (parts, body) = request.into_parts();
     match read_body(guard, body).await {
         Ok(bytes) if json_change && !is_object_or_empty(&bytes) => Failure::bad_input(
@@ -335,6 +341,7 @@ mod tests {
             &public,
             MemberOrigins::new([], &[], false),
             &cordon_config::Limits::default(),
+            Vec::new(),
         );
         for good in [
             "10.0.0.5:8080",
@@ -363,6 +370,7 @@ mod tests {
             &[],
             MemberOrigins::new([], &[], false),
             &cordon_config::Limits::default(),
+            Vec::new(),
         );
         assert!(wildcard.allows("192.168.1.20:8080"));
         assert!(!wildcard.allows("rebound.example:8080"));

@@ -137,11 +137,17 @@ pub fn router(
         https,
     );
     let console = crate::console::routes(&members.connect_src())?;
+    let file_routes = api_routes()
+        .iter()
+        .filter(|route| route.body != guard::JSON)
+        .map(|route| (route.path, route.body))
+        .collect();
     let guard = Arc::new(guard::Guard::new(
         api_addr,
         node.cluster().api_public_hosts(),
         members,
         &limits,
+        file_routes,
     ));
     let district_bounds = Arc::new(DistrictBounds::new(
         &actors.context().district,
@@ -207,7 +213,20 @@ pub struct ApiRoute {
     pub method: axum::http::Method,
     /// Who may call it.
     pub access: Access,
+    /// The Content-Type a change sends: JSON, or the file type of a route
+    /// that takes a file.
+    pub body: &'static str,
     handler: MethodRouter<ApiState>,
+}
+
+impl ApiRoute {
+    /// This route takes a file of `content_type` instead of JSON.
+    fn taking(self, content_type: &'static str) -> ApiRoute {
+        ApiRoute {
+            body: content_type,
+            ..self
+        }
+    }
 }
 
 /// Every API route with who may call it and its handler: the one table of
@@ -237,7 +256,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
     use units::{list_units, update_unit_status};
     use axum::http::Method;
     use Access::{Authenticated, Needs, Public};
-    let route = |path, method, access, handler| ApiRoute { path, method, access, handler };
+    let route = |path, method, access, handler| ApiRoute { path, method, access, body: guard::JSON, handler };
     vec![
         route("/v1/incidents", Method::POST, Needs(Right::Report), post(report_incident)),
         route("/v1/incidents", Method::GET, Needs(Right::Read), get(list_incidents)),
@@ -255,7 +274,7 @@ pub fn api_routes() -> Vec<ApiRoute> {
         route("/v1/incidents/{id}/eido", Method::GET, Needs(Right::Read), get(eido::export)),
         route("/v1/eido", Method::POST, Needs(Right::Report), post(eido::import)),
         route("/v1/roster", Method::GET, Needs(Right::Read), get(roster::read)),
-        route("/v1/roster", Method::POST, Needs(Right::ManageRoster), post(roster::load)),
+        route("/v1/roster", Method::POST, Needs(Right::ManageRoster), post(roster::load)).taking("text/csv"),
         route("/v1/roster/csv", Method::GET, Needs(Right::Read), get(roster::read_csv)),
         route("/v1/roster/{id}/availability", Method::POST, Needs(Right::ManageRoster), post(roster::availability)),
         route("/v1/safe-houses/{id}/alarm", Method::POST, Needs(Right::Report), post(safe_houses::alarm)),
