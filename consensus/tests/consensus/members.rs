@@ -5,9 +5,8 @@
 //! The roster's changes, which decide that, are on the operator audit log.
 
 use cordon_consensus::ledger::{
-    Action, CheckIn, Command, Credential, Effect, Ledger, LoadMembers, LoadRoster, Member,
-    MemberRole, Origin, Position, Principal, RequestId, Ring, Role, RosterUnit,
-    SetMemberAvailability, Shift, UnitId,
+    Action, CheckIn, Command, Effect, Ledger, LoadMembers, LoadRoster, Member, MemberRole, Origin,
+    Position, RequestId, Ring, Role, RosterUnit, SetMemberAvailability, Shift, UnitId,
 };
 
 /// A ledger and the next log index to apply at.
@@ -87,20 +86,9 @@ impl Log {
     }
 }
 
-/// An API client with `role`, by a certificate the node verified.
+/// An API client with `role` written as text.
 fn client(name: &str, role: &str) -> Origin {
-    let role: Role = role.parse().unwrap();
-    Origin::Api {
-        node: 1,
-        client: "10.0.0.7:40000".into(),
-        principal: Principal {
-            name: name.into(),
-            roles: vec![role],
-            credential: Credential::Certificate {
-                fingerprint: "00112233445566ff".into(),
-            },
-        },
-    }
+    crate::plans::client(name, role.parse::<Role>().unwrap())
 }
 
 #[test]

@@ -83,7 +83,7 @@ impl Log {
 }
 
 /// An API client holding `role`, by a certificate the node verified.
-fn client(name: &str, role: Role) -> Origin {
+pub(crate) fn client(name: &str, role: Role) -> Origin {
     Origin::Api {
         node: 1,
         client: "10.0.0.7:40000".into(),

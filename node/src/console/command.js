@@ -6,7 +6,7 @@
 // command centre) grants or declines an ask and asks a neighbour. The node
 // checks every right again; the trail below names who did what.
 
-import { clock, el, OPEN_INCIDENT_STATUSES, outcome } from './format.js';
+import { clock, committedAt, el, OPEN_INCIDENT_STATUSES, writeFor } from './format.js';
 
 /** Longest reason or note the ledger keeps, bytes. */
 const TEXT_BYTES_MAX = 2000;
@@ -95,18 +95,15 @@ export class CommandSection {
 
   /** The district's mutual-aid request to a neighbouring district (sent as an EIDO document). */
   aidForm(incident) {
-    const send = async () => {
+    const send = () => {
       const reason = this.aidReason.value.trim();
       if (!reason) return this.fail('Say why the district needs its neighbour first.');
       const body = { neighbour: this.aidTo.value, units: Number(this.aidUnits.value), reason };
-      this.outcome = { state: 'pending', message: 'sending to the neighbour…' };
-      this.changed();
-      this.outcome = await outcome(this.api.post(`/v1/incidents/${encodeURIComponent(incident.id)}/district-aid`, body),
+      return writeFor(this, () => this.api.post(`/v1/incidents/${encodeURIComponent(incident.id)}/district-aid`, body),
         (sent) => (sent.their_incident_id
           ? `Delivered to ${sent.neighbour}: their ${sent.their_incident_id}.`
-          : `NOT delivered to ${sent.neighbour} (${sent.failure}): ring them.`));
-      if (this.outcome.state === 'done') this.aidReason.value = '';
-      this.changed();
+          : `NOT delivered to ${sent.neighbour} (${sent.failure}): ring them.`),
+        () => { this.aidReason.value = ''; });
     };
     return el('div', { class: 'district-aid-form' }, el('label', { text: 'Ask a neighbouring district for ' }), this.aidUnits, this.aidTo, this.aidReason,
       button('district-aid-send', 'Send mutual-aid request', send));
@@ -128,12 +125,8 @@ export class CommandSection {
     this.changed();
   }
 
-  async write(path, body, done, after) {
-    this.outcome = { state: 'pending', message: 'sending…' };
-    this.changed();
-    this.outcome = await outcome(this.api.post(path, body), (answer) => `${done} at log index ${answer.log_index}.`);
-    if (this.outcome.state === 'done') after?.();
-    this.changed();
+  write(path, body, done, after) {
+    return writeFor(this, () => this.api.post(path, body), committedAt(done), after);
   }
 }
 

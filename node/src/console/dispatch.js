@@ -5,7 +5,7 @@
 // right (the node refuses anyway); every write goes through the same API as
 // the logged-in principal, and the trail below names them.
 
-import { el, OPEN_INCIDENT_STATUSES, outcome, words } from './format.js';
+import { committedAt, el, OPEN_INCIDENT_STATUSES, words, writeFor } from './format.js';
 
 /** Longest note the ledger keeps, bytes. */
 const NOTE_BYTES_MAX = 2000;
@@ -189,12 +189,8 @@ export class DispatchActions {
   }
 
   /** One write; its outcome stays under the controls until the next. */
-  async write(path, body, done, after) {
-    this.outcome = { state: 'pending', message: 'sending…' };
-    this.changed();
-    this.outcome = await outcome(this.api.post(path, body), (answer) => `${done} at log index ${answer.log_index}.`);
-    if (this.outcome.state === 'done') after?.();
-    this.changed();
+  write(path, body, done, after) {
+    return writeFor(this, () => this.api.post(path, body), committedAt(done), after);
   }
 }
 

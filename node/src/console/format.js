@@ -105,6 +105,24 @@ export function replaceRows(tbody, rows) {
 }
 
 /**
+ * One write from a drawer's control: `holder.outcome` says it is pending,
+ * then what came of it (see `outcome`), `holder.changed()` redrawing each
+ * time; `after()` runs once it is done. `send()` starts the request.
+ */
+export async function writeFor(holder, send, done, after) {
+  holder.outcome = { state: 'pending', message: 'sending…' };
+  holder.changed();
+  holder.outcome = await outcome(send(), done);
+  if (holder.outcome.state === 'done') after?.();
+  holder.changed();
+}
+
+/** What a committed write says: its words and log index. */
+export function committedAt(done) {
+  return (answer) => `${done} at log index ${answer.log_index}.`;
+}
+
+/**
  * What a control says after a write: `done(answer)` once committed, the
  * node's own reason when refused or unanswered.
  */

@@ -4,7 +4,7 @@
 // approved it. A caller who may approve plans (a commander, a station's
 // room) flags an incident of public concern and records the release.
 
-import { clock, duration, el, OPEN_INCIDENT_STATUSES, outcome } from './format.js';
+import { clock, committedAt, duration, el, OPEN_INCIDENT_STATUSES, writeFor } from './format.js';
 
 /** Longest release text the ledger keeps, bytes. */
 const TEXT_BYTES_MAX = 2000;
@@ -80,12 +80,8 @@ export class PublicInfoSection {
     this.changed();
   }
 
-  async write(path, body, done, after) {
-    this.outcome = { state: 'pending', message: 'sending…' };
-    this.changed();
-    this.outcome = await outcome(this.post(path, body), (answer) => `${done} at log index ${answer.log_index}.`);
-    if (this.outcome.state === 'done') after?.();
-    this.changed();
+  write(path, body, done, after) {
+    return writeFor(this, () => this.post(path, body), committedAt(done), after);
   }
 
   /** Called every second with the drawer's incident. */

@@ -118,13 +118,7 @@ async fn console_follows_the_cluster_in_a_browser_through_a_leader_kill() {
     cluster.wait_plan(&major).await;
 
     let artifacts = artifacts_dir();
-    let Some(mut browser) = Browser::launch(&artifacts).await else {
-        eprintln!(
-            "console test: SKIPPED the browser part: {CHROMIUM} does not exist \
-             (install it with `apt-get install -y chromium`); the assets were checked"
-        );
-        return;
-    };
+    let mut browser = Browser::launch(&artifacts).await;
 
     // Phase 4: the leader's console asks for a token, keeps it in the tab's
     // session storage only, names the caller, and draws every unit and open incident.
@@ -1111,14 +1105,7 @@ async fn move_up_in_console(browser: &mut Browser, page: &Page, cluster: &Cluste
 /// rows, every open incident's row inside it; the window goes back to
 /// 1400x900 after a screenshot.
 async fn queue_at_1280x720(browser: &mut Browser, page: &Page, artifacts: &std::path::Path) {
-    let size = |width: u32, height: u32| json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false });
-    browser
-        .call(
-            Some(page),
-            "Emulation.setDeviceMetricsOverride",
-            size(1280, 720),
-        )
-        .await;
+    browser.viewport(page, 1280, 720, false).await;
     let queue = browser
         .wait_for(page, "the queue on screen at 1280x720", "\
             (box => box.top >= 0 && box.bottom <= innerHeight && innerWidth === 1280 && ({ \
@@ -1131,13 +1118,7 @@ async fn queue_at_1280x720(browser: &mut Browser, page: &Page, artifacts: &std::
     let height = queue["height"].as_f64().unwrap();
     assert!(height >= 10.0 * row, "{queue}");
     browser.save(page, artifacts, "1b-queue-at-1280x720").await;
-    browser
-        .call(
-            Some(page),
-            "Emulation.setDeviceMetricsOverride",
-            size(1400, 900),
-        )
-        .await;
+    browser.viewport(page, 1400, 900, false).await;
 }
 
 /// Clicks incident `id`'s marker on the map, which opens its drawer.
@@ -1368,11 +1349,13 @@ struct Browser {
 }
 
 impl Browser {
-    /// Starts Chromium, or returns `None` if it is not installed.
-    async fn launch(artifacts: &Path) -> Option<Browser> {
-        if !Path::new(CHROMIUM).exists() {
-            return None;
-        }
+    /// Starts Chromium; a machine without it fails the test, naming the
+    /// package to install (a browser test never passes by skipping).
+    async fn launch(artifacts: &Path) -> Browser {
+        assert!(
+            Path::new(CHROMIUM).exists(),
+            "the browser tests need {CHROMIUM}: install it with `apt-get install -y chromium`"
+        );
         let profile = tempfile::tempdir().unwrap();
         let log = std::fs::File::create(artifacts.join("chromium.log")).unwrap();
         // The shell hands our stdin and stdout pipes to Chromium as fds 3
@@ -1419,14 +1402,14 @@ impl Browser {
                 message.clear();
             }
         });
-        Some(Browser {
+        Browser {
             child,
             commands,
             messages,
             events: Vec::new(),
             next_id: 0,
             _profile: profile,
-        })
+        }
     }
 
     /// Sends one command and waits for its answer, keeping events aside.
@@ -1510,12 +1493,7 @@ impl Browser {
         ] {
             self.call(Some(&page), domain, json!({})).await;
         }
-        self.call(
-            Some(&page),
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": false }),
-        )
-        .await;
+        self.viewport(&page, 1400, 900, false).await;
         self.call(
             Some(&page),
             "Page.navigate",
@@ -1523,6 +1501,30 @@ impl Browser {
         )
         .await;
         page
+    }
+
+    /// A new tab on `base`'s console at `width` x `height` (a phone when
+    /// `mobile`), logged in with `token`.
+    async fn signed_in(
+        &mut self,
+        base: &str,
+        token: &str,
+        (width, height): (u32, u32),
+        mobile: bool,
+    ) -> Page {
+        let page = self.open(base).await;
+        self.viewport(&page, width, height, mobile).await;
+        self.log_in(&page, token).await;
+        page
+    }
+
+    /// Sets the page's window to `width` x `height` CSS pixels, as a phone
+    /// (touch, mobile layout) when `mobile`.
+    async fn viewport(&mut self, page: &Page, width: u32, height: u32, mobile: bool) {
+        let size =
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile });
+        self.call(Some(page), "Emulation.setDeviceMetricsOverride", size)
+            .await;
     }
 
     /// Evaluates `expression` in the page and returns its value.

@@ -6,7 +6,7 @@
 use cordon_api::incidents::{Committed, IncidentList};
 use serde_json::json;
 
-use super::{artifacts_dir, Browser, CHROMIUM};
+use super::{artifacts_dir, Browser};
 use crate::support::start_cluster;
 
 /// Newer incidents reported and cancelled after the open one.
@@ -64,16 +64,10 @@ async fn an_old_open_incident_is_on_the_board_behind_500_newer_ones() {
 
     // Phase 3: a console at 1280x720 has it in its queue and on its map.
     let artifacts = artifacts_dir();
-    let Some(mut browser) = Browser::launch(&artifacts).await else {
-        eprintln!("board test: SKIPPED the browser part: {CHROMIUM} does not exist (install it with `apt-get install -y chromium`)");
-        return;
-    };
+    let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
     let page = browser.open(&base).await;
-    let size = json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false });
-    browser
-        .call(Some(&page), "Emulation.setDeviceMetricsOverride", size)
-        .await;
+    browser.viewport(&page, 1280, 720, false).await;
     browser.log_in(&page, cluster.token()).await;
     browser
         .wait_for(

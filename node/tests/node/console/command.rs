@@ -4,22 +4,12 @@
 //! drawer on another console and grants it; the room's console shows the
 //! grant with the level that gave it.
 
-use serde_json::json;
-
-use super::{artifacts_dir, Browser, Page, CHROMIUM};
+use super::{artifacts_dir, Browser, Page};
 use crate::support::start_cluster;
 
 /// A console at 1280x720 logged in with `token`, the incident's drawer open.
 async fn console_on(browser: &mut Browser, base: &str, token: &str, incident: &str) -> Page {
-    let page = browser.open(base).await;
-    browser
-        .call(
-            Some(&page),
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false }),
-        )
-        .await;
-    browser.log_in(&page, token).await;
+    let page = browser.signed_in(base, token, (1280, 720), false).await;
     let open = format!(
         "(row => row && (row.click(), true))(document.querySelector('#incident-list tr[data-id=\"{incident}\"]'))"
     );
@@ -53,9 +43,7 @@ async fn a_station_room_asks_the_district_and_the_commander_grants_it_in_the_dra
         })
         .await;
     let artifacts = artifacts_dir();
-    let Some(mut browser) = Browser::launch(&artifacts).await else {
-        panic!("the two-level command browser test needs {CHROMIUM} (apt-get install -y chromium)");
-    };
+    let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
 
     // Phase 2: the room asks the district for two more ring-4 units.

@@ -8,9 +8,8 @@
 
 use cordon_api::incidents::{AssignUnit, Committed, Origin};
 use cordon_api::units::UnitList;
-use serde_json::json;
 
-use super::{artifacts_dir, Browser, Page, CHROMIUM, LANDMARKS};
+use super::{artifacts_dir, Browser, Page, LANDMARKS};
 use crate::support::{start_cluster_with, Cluster};
 
 /// The unit whose crew uses the field screen.
@@ -34,22 +33,11 @@ async fn a_crew_works_its_assignment_and_a_missed_acknowledgement_alerts_the_dis
         .await
         .unwrap();
     let artifacts = artifacts_dir();
-    let Some(mut browser) = Browser::launch(&artifacts).await else {
-        eprintln!("field test: SKIPPED: {CHROMIUM} does not exist (install it with `apt-get install -y chromium`)");
-        return;
-    };
+    let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
 
     // Phase 2: the crew's page, phone-sized, waits for dispatch.
-    let phone = browser.open(&base).await;
-    browser
-        .call(
-            Some(&phone),
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true }),
-        )
-        .await;
-    browser.log_in(&phone, &crew).await;
+    let phone = browser.signed_in(&base, &crew, (390, 844), true).await;
     browser
         .wait_for(
             &phone,

@@ -29,10 +29,7 @@ pub(super) async fn dispatchers_desk(
         .await
         .unwrap();
     let desk = browser.open(base).await;
-    let size = serde_json::json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false });
-    browser
-        .call(Some(&desk), "Emulation.setDeviceMetricsOverride", size)
-        .await;
+    browser.viewport(&desk, 1280, 720, false).await;
     let caller = browser.log_in(&desk, &token).await;
     assert_eq!(caller, format!("{DISPATCHER} (dispatcher, drill)"));
     browser

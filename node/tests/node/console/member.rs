@@ -10,7 +10,7 @@ use cordon_api::incidents::Committed;
 use cordon_api::roster::CSV_HEADER;
 use serde_json::json;
 
-use super::{artifacts_dir, Browser, CHROMIUM};
+use super::{artifacts_dir, Browser};
 use crate::support::{start_cluster, Cluster};
 
 /// The member's team.
@@ -54,7 +54,6 @@ async fn hazards(cluster: &Cluster) -> HazardList {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[expect(clippy::too_many_lines, reason = "a test read as phases")]
 async fn a_member_verifies_and_reports_a_hazard_from_the_phone() {
     // Phase 1: the member on the roster, a hazard pushed to their team.
     let cluster = start_cluster().await;
@@ -65,22 +64,11 @@ async fn a_member_verifies_and_reports_a_hazard_from_the_phone() {
         .await
         .unwrap();
     let artifacts = artifacts_dir();
-    let Some(mut browser) = Browser::launch(&artifacts).await else {
-        eprintln!("member test: SKIPPED: {CHROMIUM} does not exist (install it with `apt-get install -y chromium`)");
-        return;
-    };
+    let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
 
     // Phase 2: the phone shows the team's field screen with the request to verify.
-    let phone = browser.open(&base).await;
-    browser
-        .call(
-            Some(&phone),
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true }),
-        )
-        .await;
-    browser.log_in(&phone, &token).await;
+    let phone = browser.signed_in(&base, &token, (390, 844), true).await;
     browser
         .wait_for(
             &phone,

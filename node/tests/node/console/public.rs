@@ -3,9 +3,7 @@
 //! and, when nobody releases in time, the overdue release on the alerts
 //! panel; a release recorded from the drawer names the commander.
 
-use serde_json::json;
-
-use super::{artifacts_dir, Browser, CHROMIUM};
+use super::{artifacts_dir, Browser};
 use crate::support::start_cluster_with;
 
 /// The golden four hours, shortened for the test.
@@ -23,20 +21,10 @@ async fn the_drawer_counts_down_to_the_public_release_and_an_overdue_one_alerts(
         .await
         .unwrap();
     let artifacts = artifacts_dir();
-    let Some(mut browser) = Browser::launch(&artifacts).await else {
-        panic!(
-            "the public-information browser test needs {CHROMIUM} (apt-get install -y chromium)"
-        );
-    };
+    let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
     let page = browser.open(&base).await;
-    browser
-        .call(
-            Some(&page),
-            "Emulation.setDeviceMetricsOverride",
-            json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false }),
-        )
-        .await;
+    browser.viewport(&page, 1280, 720, false).await;
     browser.log_in(&page, &commander).await;
     let crush = cluster
         .report("public-1", "crowd_crush", 31.2400, 121.4870, 1)
