@@ -672,11 +672,12 @@ fn timers_due(
         (AlertKind::ParOverdue, timing.par_interval_ms),
     ];
     let round = (AlertKind::RoundOverdue, timing.hospital_round_every_ms);
+    let posts = hospital_posts(&actor.context.district);
     ledger
         .units()
         .filter(|unit| unit.alert.is_none())
         .filter_map(|unit| {
-            let walks_rounds = is_hospital_post(&actor.context.district, &unit.id);
+            let walks_rounds = posts.contains(unit.id.0.as_str());
             let (kind, after_ms) = timers
                 .into_iter()
                 .chain(walks_rounds.then_some(round))
@@ -700,12 +701,16 @@ fn timers_due(
         .collect()
 }
 
-/// True when `unit_id` is a police post at a hospital, which walks patrol
-/// rounds of the hospital.
-fn is_hospital_post(district: &cordon_config::district::District, unit_id: &UnitId) -> bool {
-    district.units().iter().any(|unit| {
-        unit.kind == cordon_config::district::UnitKind::HospitalPost && unit.id == unit_id.0
-    })
+/// The police posts at hospitals, which walk patrol rounds of the hospital.
+fn hospital_posts(
+    district: &cordon_config::district::District,
+) -> std::collections::BTreeSet<&str> {
+    district
+        .units()
+        .iter()
+        .filter(|unit| unit.kind == cordon_config::district::UnitKind::HospitalPost)
+        .map(|unit| unit.id.as_str())
+        .collect()
 }
 
 /// What the watch proposes for a deadline reached: the plan's approval, or

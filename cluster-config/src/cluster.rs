@@ -691,7 +691,29 @@ fn validate(file: &ClusterFile) -> Result<(), ConfigError> {
     validate_actor_timing(&file.actors)
 }
 
-/// Neighbour ids are unique slugs; names are given; URLs are http(s).
+/// True for an `https` URL with a host, or an `http` one to this machine
+/// (a loopback address or `localhost`).
+fn neighbour_url_ok(url: &str) -> bool {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty();
+    }
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Neighbour ids are unique slugs; names are given; URLs are https, or
+/// http to this machine.
 fn validate_neighbours(links: &[NeighbourLink]) -> Result<(), ConfigError> {
     let mut ids = BTreeSet::new();
     for (index, link) in links.iter().enumerate() {
@@ -726,15 +748,12 @@ fn validate_neighbours(links: &[NeighbourLink]) -> Result<(), ConfigError> {
                 "write its name",
             ));
         }
-        let url_ok = ["http://", "https://"]
-            .iter()
-            .any(|scheme| link.eido_url.starts_with(scheme) && link.eido_url.len() > scheme.len());
-        if !url_ok {
+        if !neighbour_url_ok(&link.eido_url) {
             return Err(invalid(
                 at("eido_url"),
                 format!("{:?}", link.eido_url),
-                "not an http(s) URL",
-                "write the URL where it takes EIDO documents, e.g. https://cad.example:7443/v1/eido",
+                "not an https URL (plain http only to this machine: the token would cross the network in clear)",
+                "write the https URL where it takes EIDO documents, e.g. https://cad.example:7443/v1/eido",
             ));
         }
     }
@@ -1145,9 +1164,9 @@ mod tests {
         let with = |links: Vec<NeighbourLink>| refused_field(move |f| f.neighbours = links);
         assert_eq!(with(vec![good.clone()]), None);
         let cases = [
-            (vec![link("Jing An", "x", "http://a")], "neighbours[0].id"),
+            (vec![link("Jing An", "x", "https://a")], "neighbours[0].id"),
             (vec![good.clone(), good.clone()], "neighbours[1].id"),
-            (vec![link("jingan", " ", "http://a")], "neighbours[0].name"),
+            (vec![link("jingan", " ", "https://a")], "neighbours[0].name"),
             (
                 vec![link("jingan", "x", "ftp://a")],
                 "neighbours[0].eido_url",
@@ -1156,7 +1175,18 @@ mod tests {
                 vec![link("jingan", "x", "https://")],
                 "neighbours[0].eido_url",
             ),
+            (
+                vec![link("jingan", "x", "http://cad.jingan.example/v1/eido")],
+                "neighbours[0].eido_url",
+            ),
         ];
+        for local in [
+            "http://127.0.0.1:7180/v1/eido",
+            "http://localhost:7180/v1/eido",
+            "http://[::1]:7180/v1/eido",
+        ] {
+            assert_eq!(with(vec![link("jingan", "x", local)]), None, "{local}");
+        }
         for (links, field) in cases {
             assert_eq!(with(links).as_deref(), Some(field));
         }

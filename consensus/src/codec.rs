@@ -80,8 +80,14 @@ pub enum CodecError {
 /// unit's status time, last check-in, alert and last clearing) and the
 /// amendment of a plan (an action and a timeline step); 12 adds the
 /// reassignment of a busy unit and the import of a partner's incident (two
-/// actions, and an incident's partner tracking identifier).
-pub const STORAGE_FORMAT_VERSION: u16 = 12;
+/// actions, and an incident's partner tracking identifier), and, landed
+/// under 12 as well, the golden four hours and the roster of people; 13
+/// adds two-level command and mutual aid between districts (three actions,
+/// three timeline steps, an incident's asks of the district and requests
+/// to neighbours), the hospital round timer (an alert kind), the member and
+/// city-operations roles (two roles, two rights), and the roster's changes
+/// on the operator audit log.
+pub const STORAGE_FORMAT_VERSION: u16 = 13;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -32,7 +32,9 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// 10: unit timers, alarms, check-ins and field notes; storage format 11.
 /// 11: the reassignment of a busy unit, a partner's incident imported;
 /// storage format 12.
-pub const WIRE_VERSION: u16 = 11;
+/// 12: asks of the district, mutual aid between districts, the round
+/// timer, member and city-operations roles; storage format 13.
+pub const WIRE_VERSION: u16 = 12;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

@@ -8,8 +8,11 @@
 //! once"). A risk warning from the risk-sensing net is about crowds and is
 //! never below priority 6, so a forecast crush is not queued behind
 //! thefts. A partner's feed is taken as it comes. A safe house's alarm is
-//! always top priority. A rule only raises a priority, never lowers one:
-//! nothing a caller reports is downgraded by its channel.
+//! always top priority. A rule only raises a priority a report gives,
+//! never lowers one: nothing a caller reports is downgraded by its
+//! channel. The defaults differ: a community report that gives no priority
+//! ranks at 4, just below a call's 5 (before these rules every channel's
+//! default was 5), since nobody has classified it yet.
 
 use cordon_consensus::ledger::{Channel, SCALE_MAX};
 

@@ -192,10 +192,10 @@ pub fn operator_entry_hash(previous: &str, entry: &OperatorAuditEntry) -> String
     hex(digest(&SHA256, line.as_bytes()).as_ref())
 }
 
-/// What an operator action did, for the audit log.
 /// Most members a roster load's audit entry names (the rest are counted).
 const AUDIT_MEMBERS_NAMED_MAX: usize = 20;
 
+/// What an operator action did, for the audit log.
 fn operator_detail(action: &super::Action) -> String {
     use super::Action;
     match action {

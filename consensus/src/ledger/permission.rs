@@ -142,16 +142,22 @@ impl Ledger {
     }
 
     /// `principal` with, for each of its member roles, the field role of
-    /// the member's team while the roster puts them in one: a member acts
-    /// for their team's unit on their phone. Judged at the command, so a
-    /// member moved to another team acts for the new one from then on.
+    /// the member's team while the roster puts them in one and they are
+    /// available: a member acts for their team's unit on their phone.
+    /// Judged at the command, so a member moved to another team acts for
+    /// the new one from then on, and one marked unavailable for none.
     fn acting_principal(&self, principal: &Principal) -> Principal {
         let mut acting = principal.clone();
         for role in &principal.roles {
             let Role::Member { member } = role else {
                 continue;
             };
-            if let Some(team) = self.members.get(member).and_then(|m| m.team.clone()) {
+            let team = self
+                .members
+                .get(member)
+                .filter(|member| member.available)
+                .and_then(|member| member.team.clone());
+            if let Some(team) = team {
                 acting.roles.push(Role::Field { unit: team });
             }
         }

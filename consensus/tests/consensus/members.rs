@@ -1,7 +1,8 @@
 //! A member of the community forces on their phone acts for the team the
 //! roster puts them in, judged when each command applies: they check their
 //! own team in and verify nothing else; moved to another team, they act
-//! for the new one and no longer for the old; taken off a team, for none.
+//! for the new one and no longer for the old; taken off a team, or marked
+//! unavailable, for none.
 //! The roster's changes, which decide that, are on the operator audit log.
 
 use cordon_consensus::ledger::{
@@ -108,8 +109,9 @@ fn a_member_acts_for_the_team_the_roster_puts_them_in_and_the_roster_is_audited(
     log.put_wang_in(None);
     assert!(!log.wang_checks_in("bund-2-guardians"));
 
-    // Phase 4: the three loads and an availability change are on the
-    // operator audit log, naming the commander.
+    // Phase 4: back in team 2 but marked unavailable (ill): for none.
+    log.put_wang_in(Some("bund-2-guardians"));
+    assert!(log.wang_checks_in("bund-2-guardians"));
     let effect = log.apply(
         client("commander-qian", "commander"),
         Action::SetMemberAvailability(SetMemberAvailability {
@@ -118,6 +120,10 @@ fn a_member_acts_for_the_team_the_roster_puts_them_in_and_the_roster_is_audited(
         }),
     );
     assert!(!matches!(effect, Effect::Rejected { .. }), "{effect:?}");
+    assert!(!log.wang_checks_in("bund-2-guardians"));
+
+    // Phase 5: the four loads and the availability change are on the
+    // operator audit log, naming the commander.
     let audited: Vec<&str> = log
         .ledger
         .operator_audit()
@@ -127,6 +133,7 @@ fn a_member_acts_for_the_team_the_roster_puts_them_in_and_the_roster_is_audited(
     assert_eq!(
         audited,
         [
+            "load_members",
             "load_members",
             "load_members",
             "load_members",

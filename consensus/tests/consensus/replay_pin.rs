@@ -85,17 +85,17 @@ use ring::digest::{Context, SHA256};
 ///   ledger's members in place the sequences gave 1ab06873… again; then
 ///   `late_tail` gained a load and two availability changes (dc7549d5…)
 ///   and the ledger's form the roster: af02eeb7….
-/// - a station room's ask of the district (#16, same format): with the
+/// - a station room's ask of the district (#16, storage format 13): with the
 ///   actions in place and the incident's `asks` left out of the ledger's
 ///   form the sequences gave af02eeb7… again; then `late_tail` gained two
 ///   asks (one refused) and two answers (one refused), and the form the
 ///   asks: 6f8e5d6a….
-/// - mutual aid asked of neighbouring districts (#16, same format): with
+/// - mutual aid asked of neighbouring districts (#16, format 13): with
 ///   the action in place and the incident's `district_aid` left out of the
 ///   ledger's form the sequences gave 6f8e5d6a… again; then `late_tail`
 ///   gained two requests (one reached, one not) and a refused one, and the
 ///   form the requests: 6c2146a1….
-/// - escalations name the level that decided them (#16, same format): the
+/// - escalations name the level that decided them (#16, format 13): the
 ///   escalation step's words gained `by station:<id> (automatic)` or
 ///   `by district (automatic)`, which the hash chain covers: 63054e8b….
 const PINNED_DIGEST: &str = "63054e8b3431ff3f850af8fd47285c8a20d66380cb17c850d50c36ca3e68ed17";

@@ -134,8 +134,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 12,
-        "the reassignment of a busy unit is storage format 12"
+        STORAGE_FORMAT_VERSION, 13,
+        "asks of the district and mutual aid between districts are storage format 13"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
@@ -150,15 +150,15 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     };
     assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 11 (before the
-    // reassignment of a busy unit) are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 12 (before the asks
+    // of the district) are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&11u16.to_be_bytes());
+    older[4..6].copy_from_slice(&12u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 11,
-            expected: 12
+            found: 12,
+            expected: 13
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();
@@ -167,7 +167,7 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     let refused = target
         .install_snapshot(&snapshot.meta, Box::new(Cursor::new(older)))
         .await;
-    assert!(refused.is_err(), "a snapshot of format 11 was installed");
+    assert!(refused.is_err(), "a snapshot of format 12 was installed");
     assert_eq!(target.reader().read().ledger.incident_count(), 0);
 
     // Phase 4: a snapshot without the header (the format-1 layout) is refused too.

@@ -5,8 +5,9 @@
 //! sender's, since EIDO has no component for requests. What became of it
 //! (the neighbour's incident, or why it could not be delivered) is then
 //! committed on the incident and its trail (`RecordDistrictAid`). The
-//! request is checked before anything is sent, so a refused one sends
-//! nothing.
+//! request is checked before anything is sent (its fields, the incident,
+//! the caller's request id), so a refused one sends nothing and a retried
+//! one is answered from the record without sending again.
 
 use std::time::Duration;
 
@@ -22,12 +23,18 @@ use cordon_config::NeighbourLink;
 use cordon_consensus::ledger::{self, Action, AidDelivery, Command, IncidentId};
 use cordon_consensus::node::unix_millis;
 
-use super::{admit, body, commit, request_id, ApiResult, ApiState, Caller, Failure};
+use super::{body, commit, request_id, ApiResult, ApiState, Caller, Failure};
 
 /// How long a neighbour has to take a document.
 const NEIGHBOUR_TIMEOUT_MS: u64 = 8_000;
-/// Most characters of a neighbour's refusal kept on the trail.
-const NEIGHBOUR_REFUSAL_CHARS_MAX: usize = 300;
+/// Most characters of a neighbour's answer kept on the trail (its refusal,
+/// its incident id).
+const NEIGHBOUR_ANSWER_CHARS_MAX: usize = 300;
+/// Most bytes of a neighbour's answer read.
+const NEIGHBOUR_ANSWER_BYTES_MAX: usize = 64 * 1024;
+/// Most of the incident's notes sent with a request (the newest; Cordon
+/// takes at most 64 notes a document, the request's own among them).
+const SENT_NOTES_MAX: usize = 48;
 
 /// A neighbour with its token and a client that trusts its CA.
 pub(crate) struct NeighbourClient {
@@ -43,17 +50,24 @@ pub(crate) fn clients(links: &[NeighbourLink]) -> anyhow::Result<Vec<NeighbourCl
         .iter()
         .enumerate()
         .map(|(index, link)| {
+            let fix = "fix: write the token the neighbour issued there";
             let token = std::fs::read_to_string(&link.token_file)
                 .with_context(|| {
                     format!(
-                        "neighbours[{index}].token_file {}: cannot read the token (fix: write the token the neighbour issued there)",
+                        "neighbours[{index}].token_file {}: cannot read the token ({fix})",
                         link.token_file.display()
                     )
                 })?
                 .trim()
                 .to_owned();
-            let mut builder =
-                reqwest::Client::builder().timeout(Duration::from_millis(NEIGHBOUR_TIMEOUT_MS));
+            anyhow::ensure!(
+                !token.is_empty(),
+                "neighbours[{index}].token_file {}: the file is empty ({fix})",
+                link.token_file.display()
+            );
+            let mut builder = reqwest::Client::builder()
+                .timeout(Duration::from_millis(NEIGHBOUR_TIMEOUT_MS))
+                .redirect(reqwest::redirect::Policy::none());
             if let Some(ca) = &link.ca_cert {
                 builder = builder.add_root_certificate(crate::api_tls::ca_root(ca)?);
             }
@@ -101,12 +115,17 @@ pub(super) async fn ask_neighbour(
     Path(id): Path<String>,
     payload: Result<Json<AskNeighbour>, JsonRejection>,
 ) -> ApiResult<Json<DistrictAidSent>> {
-    let _permit = admit(&state)?;
     let incident_id: IncidentId = id.parse().map_err(Failure::bad_input)?;
     let asked = body(payload)?;
     let neighbour = neighbour(&state, &asked.neighbour)?;
+    let request_id = request_id(asked.request_id.clone())?;
+    // Read behind a barrier: a retried request id is recalled below.
     let incident = super::incidents::read_incident(&state, incident_id).await?;
+    if let Some(earlier) = earlier_answer(&state, incident_id, &request_id)? {
+        return Ok(Json(earlier));
+    }
     let mut document = super::eido::document(&state, &incident);
+    document.keep_latest_notes(SENT_NOTES_MAX);
     let tracking_id = document.prologue.id.clone();
     let mut record = ledger::RecordDistrictAid {
         incident_id,
@@ -116,20 +135,7 @@ pub(super) async fn ask_neighbour(
         tracking_id: tracking_id.clone(),
         delivery: AidDelivery::Failed { why: String::new() },
     };
-    // Refused before anything leaves: a bad request, or a closed incident.
-    Action::RecordDistrictAid(record.clone())
-        .check()
-        .map_err(|rejection| Failure::bad_input(rejection.to_string()))?;
-    if matches!(incident.status.as_str(), "resolved" | "cancelled") {
-        return Err(Failure::new(
-            StatusCode::CONFLICT,
-            "rejected",
-            format!(
-                "{incident_id} is {}: mutual aid is asked for an open incident",
-                incident.status
-            ),
-        ));
-    }
+    refuse_before_sending(&incident, &record)?;
     let now_ms = unix_millis();
     let number = incident.district_aid.len() + 1;
     document.add_note(
@@ -142,27 +148,117 @@ pub(super) async fn ask_neighbour(
     );
     record.delivery = deliver(neighbour, &document).await;
     let command = Command::new(
-        request_id(asked.request_id)?,
+        request_id,
         now_ms,
         caller.origin.clone(),
         Action::RecordDistrictAid(record.clone()),
     );
-    let applied = commit(&state, command, &caller).await?;
-    let (their_incident_id, failure) = match record.delivery {
-        AidDelivery::Delivered { their_incident_id } => (Some(their_incident_id), None),
-        AidDelivery::Failed { why } => (None, Some(why)),
-    };
-    Ok(Json(DistrictAidSent {
+    let applied = commit(&state, command, &caller)
+        .await
+        .map_err(|refused| unrecorded(refused, &record))?;
+    let aid = ledger::DistrictAid {
         neighbour: record.neighbour,
         by: caller.origin.to_string(),
         at_ms: now_ms,
         units: record.units,
         reason: record.reason,
         tracking_id,
-        their_incident_id,
-        failure,
-        log_index: Some(applied.index),
-    }))
+        delivery: record.delivery,
+    };
+    let mut sent = crate::wire::district_aid(&aid);
+    sent.log_index = Some(applied.index);
+    Ok(Json(sent))
+}
+
+/// Refused before anything leaves: a bad request, a closed incident, or
+/// one that has asked its neighbours the most times an incident does.
+fn refuse_before_sending(
+    incident: &cordon_api::incidents::Incident,
+    record: &ledger::RecordDistrictAid,
+) -> ApiResult<()> {
+    Action::RecordDistrictAid(record.clone())
+        .check()
+        .map_err(|rejection| Failure::bad_input(rejection.to_string()))?;
+    let refused = |why: String| Err(Failure::new(StatusCode::CONFLICT, "rejected", why));
+    if matches!(incident.status.as_str(), "resolved" | "cancelled") {
+        return refused(format!(
+            "{} is {}: mutual aid is asked for an open incident",
+            incident.id, incident.status
+        ));
+    }
+    if incident.district_aid.len() >= ledger::DISTRICT_AID_PER_INCIDENT_MAX {
+        return refused(format!(
+            "{} has asked neighbours {} times, the most an incident does: ring the neighbour's command centre",
+            incident.id,
+            incident.district_aid.len()
+        ));
+    }
+    Ok(())
+}
+
+/// The answer recorded under `request_id` when the request was made
+/// before (it is not sent again); a request id refused before is refused
+/// again before anything is sent.
+fn earlier_answer(
+    state: &ApiState,
+    incident_id: IncidentId,
+    request_id: &ledger::RequestId,
+) -> ApiResult<Option<DistrictAidSent>> {
+    let applied = state.node.ledger().read();
+    let Some(earlier) = applied.ledger.request(request_id) else {
+        return Ok(None);
+    };
+    if let ledger::Effect::Rejected { rejection } = &earlier.effect {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "rejected",
+            format!("this request id was refused before ({rejection}): send a new request id"),
+        ));
+    }
+    // The k-th mutual-aid step of the trail is the k-th request.
+    let incident = applied.ledger.incident(incident_id);
+    let recorded = incident.and_then(|incident| {
+        let position = incident
+            .timeline
+            .iter()
+            .filter(|entry| entry.step == ledger::TimelineStep::DistrictAidRequested)
+            .position(|entry| entry.index == earlier.index)?;
+        incident.district_aid.get(position)
+    });
+    let Some(aid) = recorded else {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "request_id_reused",
+            "this request id was used for another request: send a new request id",
+        ));
+    };
+    let mut sent = crate::wire::district_aid(aid);
+    sent.log_index = Some(earlier.index);
+    Ok(Some(sent))
+}
+
+/// A refusal of the record after the document went out: what the
+/// neighbour has, so a person can ring them.
+fn unrecorded(refused: Failure, record: &ledger::RecordDistrictAid) -> Failure {
+    let sent = match &record.delivery {
+        AidDelivery::Delivered { their_incident_id } => {
+            format!(
+                "{} HAS the request as their incident {their_incident_id}",
+                record.neighbour
+            )
+        }
+        AidDelivery::Failed { why } => format!("{} did not take it ({why})", record.neighbour),
+    };
+    tracing::warn!(neighbour = %record.neighbour, %sent, "a mutual-aid request was sent but not recorded");
+    let Failure(status, error) = refused;
+    Failure::new(
+        status,
+        &error.code,
+        format!(
+            "{}; the document was sent and {sent}: ring them",
+            error.message
+        ),
+    )
 }
 
 /// The neighbour named `id`, or a 400 naming the configured ones.
@@ -204,16 +300,20 @@ async fn deliver(neighbour: &NeighbourClient, document: &Eido) -> AidDelivery {
         }
     };
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
+    let text = bounded_text(response).await;
     if !status.is_success() {
-        let said: String = text.chars().take(NEIGHBOUR_REFUSAL_CHARS_MAX).collect();
+        let said: String = text.chars().take(NEIGHBOUR_ANSWER_CHARS_MAX).collect();
         return AidDelivery::Failed {
             why: format!("{} refused it: HTTP {status}: {said}", neighbour.link.id),
         };
     }
     match serde_json::from_str::<EidoImported>(&text) {
         Ok(imported) => AidDelivery::Delivered {
-            their_incident_id: imported.incident_id,
+            their_incident_id: imported
+                .incident_id
+                .chars()
+                .take(NEIGHBOUR_ANSWER_CHARS_MAX)
+                .collect(),
         },
         Err(error) => AidDelivery::Failed {
             why: format!(
@@ -222,4 +322,17 @@ async fn deliver(neighbour: &NeighbourClient, document: &Eido) -> AidDelivery {
             ),
         },
     }
+}
+
+/// The answer's text, at most [`NEIGHBOUR_ANSWER_BYTES_MAX`] bytes of it.
+async fn bounded_text(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = NEIGHBOUR_ANSWER_BYTES_MAX - bytes.len();
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if bytes.len() >= NEIGHBOUR_ANSWER_BYTES_MAX {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }

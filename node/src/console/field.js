@@ -141,8 +141,17 @@ export class FieldScreen {
     const send = el('button', { type: 'button', id: 'member-hazard-send', text: 'Report the hazard' });
     send.addEventListener('click', () => {
       const summary = this.hazardText.value.trim();
-      const area = this.member.area ?? this.unit?.station;
-      if (!summary || !area) return;
+      const area = this.member.area;
+      if (!area) {
+        this.outcome = { state: 'failed', message: 'The roster gives you no area: ask your station to add it, or ring the hazard in.' };
+        this.render();
+        return;
+      }
+      if (!summary) {
+        this.outcome = { state: 'failed', message: 'Say what the hazard is first.' };
+        this.render();
+        return;
+      }
       const at = this.unit ? { lat: this.unit.lat, lon: this.unit.lon } : {};
       this.write('/v1/hazards', { area, source: 'report', summary, ...at }, 'Hazard reported', () => { this.hazardText.value = ''; });
     });

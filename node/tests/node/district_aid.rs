@@ -5,7 +5,8 @@
 //! identifier, and Huangpu's trail records where it went. A neighbour that
 //! does not answer is recorded as not reached; a dispatcher may not ask,
 //! an unknown neighbour or a request for no units is refused before
-//! anything is sent.
+//! anything is sent, and a retried request is answered from the record
+//! without sending again.
 
 use cordon_api::incidents::{DistrictAidSent, IncidentList, Neighbours};
 use cordon_config::NeighbourLink;
@@ -64,7 +65,7 @@ async fn a_mutual_aid_request_goes_to_the_neighbour_as_an_eido_document() {
     let commander = huangpu.client_as("commander-qian", &["commander"]).await;
     let dispatcher = huangpu.client_as("dispatcher-li", &["dispatcher"]).await;
     let path = format!("/v1/incidents/{id}/district-aid");
-    let ask = json!({"neighbour": "jingan", "units": 4, "reason": "the countdown crowd spills over Yan'an Road"});
+    let ask = json!({"request_id": "aid-jingan-1", "neighbour": "jingan", "units": 4, "reason": "the countdown crowd spills over Yan'an Road"});
     let (code, _) = refusal(dispatcher.post::<DistrictAidSent>(&path, &ask, 0).await);
     assert_eq!(code, "forbidden");
     let unknown = json!({"neighbour": "pudong", "units": 4, "reason": "more"});
@@ -95,6 +96,22 @@ async fn a_mutual_aid_request_goes_to_the_neighbour_as_an_eido_document() {
         "{:?}",
         copy.timeline
     );
+
+    // The same request id again is answered from the record: nothing is
+    // sent twice.
+    let again: DistrictAidSent = commander.post(&path, &ask, 0).await.unwrap();
+    assert_eq!(
+        (again.log_index, again.their_incident_id.as_deref()),
+        (sent.log_index, Some(their_id.as_str()))
+    );
+    let requests = jingan
+        .incident(&their_id)
+        .await
+        .timeline
+        .iter()
+        .filter(|entry| entry.reason.contains("Mutual-aid request"))
+        .count();
+    assert_eq!(requests, 1);
 
     // Phase 4: Xuhui does not answer: recorded as not reached.
     let xuhui = json!({"neighbour": "xuhui", "units": 2, "reason": "a second front at the ferry"});

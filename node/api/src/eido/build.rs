@@ -194,6 +194,22 @@ fn resources(
 }
 
 impl Eido {
+    /// Keeps the newest `most` notes (the document of a long trail, cut to
+    /// what a receiver takes), the incident's references with them.
+    pub fn keep_latest_notes(&mut self, most: usize) {
+        let dropped = self.notes_component.len().saturating_sub(most);
+        let gone: Vec<String> = self
+            .notes_component
+            .drain(..dropped)
+            .map(|note| note.prologue.id)
+            .collect();
+        if let Some(incident) = self.incident_component.as_mut() {
+            incident
+                .notes_reference
+                .retain(|reference| !gone.contains(&reference.target));
+        }
+    }
+
     /// Adds a note of the sender's (`part` names it within the incident,
     /// e.g. `aidrequest1`), referenced from the incident component: how a
     /// request to the receiver (a mutual-aid request) travels in the
