@@ -269,6 +269,11 @@ pub struct EidoImported {
     pub created: bool,
     /// The log index of the import.
     pub log_index: u64,
+    /// The incident's status after the import, e.g. `reported`; a closed
+    /// one (`resolved`, `cancelled`) took none of the document's new notes.
+    /// Absent from a partner that does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
 }
 
 /// One thing wrong with a document: where (a JSON path) and what.

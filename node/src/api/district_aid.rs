@@ -308,6 +308,25 @@ async fn deliver(neighbour: &NeighbourClient, document: &Eido) -> AidDelivery {
         };
     }
     match serde_json::from_str::<EidoImported>(&text) {
+        Ok(imported)
+            if imported
+                .status
+                .as_deref()
+                .is_some_and(|s| s == "resolved" || s == "cancelled") =>
+        {
+            AidDelivery::Failed {
+                why: format!(
+                    "{}: their incident {} is {} and took no new request",
+                    neighbour.link.id,
+                    imported
+                        .incident_id
+                        .chars()
+                        .take(NEIGHBOUR_ANSWER_CHARS_MAX)
+                        .collect::<String>(),
+                    imported.status.unwrap_or_default()
+                ),
+            }
+        }
         Ok(imported) => AidDelivery::Delivered {
             their_incident_id: imported
                 .incident_id

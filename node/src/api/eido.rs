@@ -85,9 +85,15 @@ pub(super) async fn import(
         action,
     );
     let applied = commit(&state, command, &caller).await?;
-    let (incident_id, status) = match applied.effect {
-        Effect::IncidentReported { incident_id } => (incident_id, StatusCode::CREATED),
-        Effect::IncidentUpdated { incident_id, .. } => (incident_id, StatusCode::OK),
+    let (incident_id, status, after) = match applied.effect {
+        Effect::IncidentReported { incident_id } => {
+            (incident_id, StatusCode::CREATED, IncidentStatus::Reported)
+        }
+        Effect::IncidentUpdated {
+            incident_id,
+            status,
+            ..
+        } => (incident_id, StatusCode::OK, status),
         other => {
             return Err(Failure::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,6 +109,7 @@ pub(super) async fn import(
             tracking_id: intake.tracking_id,
             created: status == StatusCode::CREATED,
             log_index: applied.index,
+            status: Some(after.as_str().to_owned()),
         }),
     ))
 }

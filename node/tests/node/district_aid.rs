@@ -113,6 +113,24 @@ async fn a_mutual_aid_request_goes_to_the_neighbour_as_an_eido_document() {
         .count();
     assert_eq!(requests, 1);
 
+    // Jing'an closes its copy: a later request reaches a closed incident,
+    // which takes no request, and is recorded as not taken.
+    let close = json!({"reason": "handled by Jing'an's patrols"});
+    let _: serde_json::Value = jingan
+        .client
+        .post(&format!("/v1/incidents/{their_id}/cancel"), &close, 0)
+        .await
+        .unwrap();
+    let late = json!({"neighbour": "jingan", "units": 2, "reason": "a second wave at the stairs"});
+    let refused: DistrictAidSent = commander.post(&path, &late, 0).await.unwrap();
+    assert!(
+        refused
+            .failure
+            .as_deref()
+            .is_some_and(|why| why.contains("is cancelled")),
+        "{refused:?}"
+    );
+
     // Phase 4: Xuhui does not answer: recorded as not reached.
     let xuhui = json!({"neighbour": "xuhui", "units": 2, "reason": "a second front at the ferry"});
     let missed: DistrictAidSent = commander.post(&path, &xuhui, 0).await.unwrap();
@@ -127,26 +145,22 @@ async fn a_mutual_aid_request_goes_to_the_neighbour_as_an_eido_document() {
 
     // Phase 5: Huangpu's incident and trail say where each request went.
     let incident = huangpu.incident(&id).await;
-    assert_eq!(
-        incident.district_aid.len(),
-        2,
-        "{:?}",
-        incident.district_aid
+    let aid = &incident.district_aid;
+    assert_eq!(aid.len(), 3, "{aid:?}");
+    assert_eq!(aid[0].their_incident_id.as_deref(), Some(their_id.as_str()));
+    assert!(
+        aid[1..].iter().all(|sent| sent.failure.is_some()),
+        "{aid:?}"
     );
-    assert_eq!(
-        incident.district_aid[0].their_incident_id.as_deref(),
-        Some(their_id.as_str())
-    );
-    assert!(incident.district_aid[1].failure.is_some());
     let trail: Vec<&str> = incident
         .timeline
         .iter()
         .filter(|entry| entry.step == "district_aid_requested")
         .map(|entry| entry.reason.as_str())
         .collect();
-    assert_eq!(trail.len(), 2, "{trail:?}");
+    assert_eq!(trail.len(), 3, "{trail:?}");
     assert!(
-        trail[0].contains("delivered, their incident") && trail[1].contains("NOT delivered"),
+        trail[0].contains("delivered, their incident") && trail[2].contains("NOT delivered"),
         "{trail:?}"
     );
     assert!(incident.timeline_verified);
