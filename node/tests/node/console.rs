@@ -536,6 +536,13 @@ async fn start_cluster() -> Cluster<DrillControl> {
             ..LocalClusterOptions::new(env!("CARGO_BIN_EXE_cordon").as_ref(), dir.path(), 3)
         },
         |file| {
+            // The page's node must stay leader until the test kills it: under
+            // the load of Chromium beside another test's cluster on two
+            // cores, a heartbeat can be 300 ms late (the default election
+            // timeout) and a follower then takes over. A second or two is
+            // what a busy machine needs; the test does not time elections.
+            file.raft.election_timeout_ms_min = 1_000;
+            file.raft.election_timeout_ms_max = 2_000;
             file.actors.plan_auto_approve_ms = 120_000;
             file.actors.move_up = cordon_config::MoveUpApproval::Commander;
             file.actors.move_up_interval_ms = 1_000;
