@@ -658,7 +658,9 @@ async fn tick(actor: &DispatchActor, state: &mut ActorState) -> Result<(), Propo
 }
 
 /// The units' timers that ran out at `now_ms` (one per unit, on a unit
-/// without an alert): each raised on the unit's version read here.
+/// without an alert): each raised on the unit's version read here. A
+/// crew's timers run while it works an incident, a hospital post's round
+/// while it waits at its post, so a unit has at most one due.
 fn timers_due(
     actor: &DispatchActor,
     epoch: u64,
@@ -666,51 +668,54 @@ fn timers_due(
     now_ms: u64,
 ) -> Vec<(String, Action)> {
     let timing = &actor.context.timing;
-    let timers = [
+    let crews = [
         (AlertKind::AckOverdue, timing.ack_timeout_ms),
         (AlertKind::CheckInOverdue, timing.check_in_interval_ms),
         (AlertKind::ParOverdue, timing.par_interval_ms),
     ];
-    let round = (AlertKind::RoundOverdue, timing.hospital_round_every_ms);
-    let posts = hospital_posts(&actor.context.district);
-    ledger
-        .units()
-        .filter(|unit| unit.alert.is_none())
-        .filter_map(|unit| {
-            let walks_rounds = posts.contains(unit.id.0.as_str());
-            let (kind, after_ms) = timers
-                .into_iter()
-                .chain(walks_rounds.then_some(round))
-                .find(|(kind, after_ms)| {
-                    timer_due_ms(unit, *kind, *after_ms).is_some_and(|due| due <= now_ms)
-                })?;
-            let request_id = format!(
-                "hub.e{epoch}.timer.{}.{}.v{}",
-                unit.id.0,
-                kind.name(),
-                unit.version
-            );
-            let action = Action::RaiseUnitTimer(RaiseUnitTimer {
-                unit_id: unit.id.clone(),
-                kind,
-                expected_version: unit.version,
-                after_ms,
-            });
-            Some((request_id, action))
-        })
-        .collect()
-}
-
-/// The police posts at hospitals, which walk patrol rounds of the hospital.
-fn hospital_posts(
-    district: &cordon_config::district::District,
-) -> std::collections::BTreeSet<&str> {
-    district
+    let due = |unit: &cordon_consensus::ledger::Unit, kind: AlertKind, after_ms: u64| {
+        unit.alert.is_none() && timer_due_ms(unit, kind, after_ms).is_some_and(|at| at <= now_ms)
+    };
+    let crew_timers = ledger.units().filter_map(|unit| {
+        let (kind, after_ms) = crews
+            .into_iter()
+            .find(|(kind, after_ms)| due(unit, *kind, *after_ms))?;
+        Some(raise_timer(epoch, unit, kind, after_ms))
+    });
+    // Only the district knows which ring-1 units are hospitals' posts.
+    let round_ms = timing.hospital_round_every_ms;
+    let rounds = actor
+        .context
+        .district
         .units()
         .iter()
-        .filter(|unit| unit.kind == cordon_config::district::UnitKind::HospitalPost)
-        .map(|unit| unit.id.as_str())
-        .collect()
+        .filter(|post| post.kind == cordon_config::district::UnitKind::HospitalPost)
+        .filter_map(|post| ledger.unit(&UnitId(post.id.clone())))
+        .filter(|unit| due(unit, AlertKind::RoundOverdue, round_ms))
+        .map(|unit| raise_timer(epoch, unit, AlertKind::RoundOverdue, round_ms));
+    crew_timers.chain(rounds).collect()
+}
+
+/// The hub's proposal that `unit`'s `kind` timer of `after_ms` ran out.
+fn raise_timer(
+    epoch: u64,
+    unit: &cordon_consensus::ledger::Unit,
+    kind: AlertKind,
+    after_ms: u64,
+) -> (String, Action) {
+    let request_id = format!(
+        "hub.e{epoch}.timer.{}.{}.v{}",
+        unit.id.0,
+        kind.name(),
+        unit.version
+    );
+    let action = Action::RaiseUnitTimer(RaiseUnitTimer {
+        unit_id: unit.id.clone(),
+        kind,
+        expected_version: unit.version,
+        after_ms,
+    });
+    (request_id, action)
 }
 
 /// What the watch proposes for a deadline reached: the plan's approval, or

@@ -48,17 +48,17 @@ pub fn candidates(ledger: &Ledger, district: &District, now_ms: u64) -> Vec<Cand
 }
 
 /// Unit `unit_id` of the district with its ledger status and last known
-/// position at `now_ms`; `None` when the district has no such unit.
+/// position, its team's `staffing` read once by the caller; `None` when
+/// the district has no such unit.
 pub fn candidate(
     ledger: &Ledger,
     district: &District,
     unit_id: &str,
-    now_ms: u64,
+    staffing: &Staffing<'_>,
 ) -> Option<CandidateUnit> {
-    let staffing = Staffing::at(ledger, district, now_ms);
     district
         .unit(unit_id)
-        .map(|unit| joined(ledger, unit, &staffing))
+        .map(|unit| joined(ledger, unit, staffing))
 }
 
 /// Which teams have members on the roster, and which of them have one on

@@ -712,24 +712,21 @@ fn neighbour_url_ok(url: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Longest neighbour id (the ledger's bound on what it records).
+const NEIGHBOUR_ID_BYTES_MAX: usize = 40;
+
 /// Neighbour ids are unique slugs; names are given; URLs are https, or
 /// http to this machine.
 fn validate_neighbours(links: &[NeighbourLink]) -> Result<(), ConfigError> {
     let mut ids = BTreeSet::new();
     for (index, link) in links.iter().enumerate() {
         let at = |field: &str| format!("neighbours[{index}].{field}");
-        let slug = !link.id.is_empty()
-            && link.id.len() <= 40
-            && link
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !slug {
+        if !(crate::district::is_slug(&link.id) && link.id.len() <= NEIGHBOUR_ID_BYTES_MAX) {
             return Err(invalid(
                 at("id"),
                 format!("{:?}", link.id),
                 "a neighbour's id names it in the API and on the trail",
-                "use 1-40 characters of a-z, 0-9 and '-'",
+                "use 1-40 characters of a-z, 0-9 and inner '-', as the district's ids",
             ));
         }
         if !ids.insert(link.id.as_str()) {

@@ -19,6 +19,8 @@ pub mod sensors;
 pub mod streets;
 mod validate;
 
+pub(crate) use validate::is_slug;
+
 use std::path::Path;
 use std::sync::Arc;
 

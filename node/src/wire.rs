@@ -86,6 +86,30 @@ pub fn incident(incident: &Incident, address: Option<String>) -> cordon_api::inc
     }
 }
 
+/// A member of the roster as the API shows it, `on_duty` now or not.
+pub fn roster_member(member: &ledger::Member, on_duty: bool) -> cordon_api::roster::RosterMember {
+    cordon_api::roster::RosterMember {
+        id: member.id.clone(),
+        name: member.name.clone(),
+        role: member.role.as_str().to_owned(),
+        team: member.team.as_ref().map(|team| team.0.clone()),
+        area: member.area.clone(),
+        contact: member.contact.clone(),
+        skills: member.skills.clone(),
+        shifts: member
+            .shifts
+            .iter()
+            .map(|shift| cordon_api::roster::RosterShift {
+                days: shift.days,
+                start_min: shift.start_min,
+                end_min: shift.end_min,
+            })
+            .collect(),
+        available: member.available,
+        on_duty,
+    }
+}
+
 /// A mutual-aid request to a neighbour as the API shows it.
 pub fn district_aid(aid: &ledger::DistrictAid) -> cordon_api::incidents::DistrictAidSent {
     let (their_incident_id, failure) = match &aid.delivery {

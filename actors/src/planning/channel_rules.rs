@@ -81,6 +81,22 @@ impl ChannelRule {
         }
     }
 
+    /// What the hub does with a report from the channel after triage, in
+    /// words (`hub.rs` does it).
+    pub fn triage(&self) -> &'static str {
+        match self.channel {
+            Channel::EmergencyCall | Channel::CommunityReport | Channel::PartnerFeed => {
+                "the run card's first ring responds"
+            }
+            Channel::RiskWarning => {
+                "the run card's first ring responds, and the area's hazard register opens an item (one open an area)"
+            }
+            Channel::SafeHouseAlarm => {
+                "the nearest ring-2 and ring-3 units are sent at once, beside the run card's first ring"
+            }
+        }
+    }
+
     /// Every channel's rule, in [`Channel::ALL`]'s order.
     pub fn all() -> Vec<ChannelRule> {
         Channel::ALL.into_iter().map(ChannelRule::of).collect()

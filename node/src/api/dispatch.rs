@@ -129,10 +129,10 @@ fn assignment(state: &ApiState, incident_id: IncidentId, asked: &AssignUnit) -> 
         .ledger
         .unit(&UnitId(unit_id.to_owned()))
         .ok_or_else(unknown)?;
-    let now_ms = context.now_ms();
-    let known =
-        view::candidate(&applied.ledger, &context.district, unit_id, now_ms).ok_or_else(unknown)?;
-    super::roster::check_staffed(state, &applied.ledger, unit_id, now_ms)?;
+    let staffing = view::Staffing::at(&applied.ledger, &context.district, context.now_ms());
+    let known = view::candidate(&applied.ledger, &context.district, unit_id, &staffing)
+        .ok_or_else(unknown)?;
+    super::roster::check_staffed(&staffing, unit_id)?;
     let at = view::incident_facts(incident).position;
     let eta_s = context
         .travel_now()
@@ -304,6 +304,7 @@ fn amendment(state: &ApiState, incident_id: IncidentId, asked: &AmendPlan) -> Ap
     let incident = open_incident(&applied.ledger, incident_id)?;
     let at = view::incident_facts(incident).position;
     let travel = context.travel_now();
+    let staffing = view::Staffing::at(&applied.ledger, &context.district, context.now_ms());
     let add_lines = asked
         .add
         .iter()
@@ -317,13 +318,8 @@ fn amendment(state: &ApiState, incident_id: IncidentId, asked: &AmendPlan) -> Ap
                 .ledger
                 .unit(&UnitId(unit_id.clone()))
                 .ok_or_else(unknown)?;
-            let known = view::candidate(
-                &applied.ledger,
-                &context.district,
-                unit_id,
-                context.now_ms(),
-            )
-            .ok_or_else(unknown)?;
+            let known = view::candidate(&applied.ledger, &context.district, unit_id, &staffing)
+                .ok_or_else(unknown)?;
             Ok(ledger::PlanLine {
                 ring: unit.ring,
                 unit_id: unit.id.clone(),

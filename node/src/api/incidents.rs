@@ -94,25 +94,10 @@ pub(super) async fn channels() -> Json<ChannelRules> {
             default_kind: rule.default_kind.map(|kind| kind.name().to_string()),
             default_priority: rule.default_priority,
             priority_floor: rule.priority_floor,
-            triage: triage_words(rule.channel).to_string(),
+            triage: rule.triage().to_string(),
         })
         .collect();
     Json(ChannelRules { channels })
-}
-
-/// What the hub does with a channel's report after triage.
-fn triage_words(channel: Channel) -> &'static str {
-    match channel {
-        Channel::EmergencyCall | Channel::CommunityReport | Channel::PartnerFeed => {
-            "the run card's first ring responds"
-        }
-        Channel::RiskWarning => {
-            "the run card's first ring responds, and the area's hazard register opens an item (one open an area)"
-        }
-        Channel::SafeHouseAlarm => {
-            "the nearest ring-2 and ring-3 units are sent at once, beside the run card's first ring"
-        }
-    }
 }
 
 /// Commits `incident` as a report by `caller` (under its request id, if

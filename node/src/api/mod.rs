@@ -137,7 +137,8 @@ pub fn router(
         https,
     );
     let console = crate::console::routes(&members.connect_src())?;
-    let file_routes = api_routes()
+    let routes = api_routes();
+    let file_routes = routes
         .iter()
         .filter(|route| route.body != guard::JSON)
         .map(|route| (route.path, route.body))
@@ -175,7 +176,7 @@ pub fn router(
         neighbours,
     };
     let mut router = Router::new();
-    for route in api_routes() {
+    for route in routes {
         let layer =
             axum::middleware::from_fn_with_state((state.clone(), route.access), access::authorize);
         router = router.route(route.path, route.handler.route_layer(layer));

@@ -10,7 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use cordon_api::incidents::Committed;
-use cordon_api::roster::{self, MemberAvailability, Roster, RosterMember, RosterShift};
+use cordon_api::roster::{self, MemberAvailability, Roster, RosterMember};
 use cordon_api::ApiError;
 use cordon_consensus::ledger::{
     self, Action, Member, MemberRole, Shift, UnitId, ROSTER_MEMBERS_MAX,
@@ -51,25 +51,8 @@ async fn members(state: &ApiState) -> ApiResult<Vec<RosterMember>> {
     Ok(ledger
         .ledger
         .members()
-        .map(|member| RosterMember {
-            id: member.id.clone(),
-            name: member.name.clone(),
-            role: member.role.as_str().to_owned(),
-            team: member.team.as_ref().map(|team| team.0.clone()),
-            area: member.area.clone(),
-            contact: member.contact.clone(),
-            skills: member.skills.clone(),
-            shifts: member
-                .shifts
-                .iter()
-                .map(|s| RosterShift {
-                    days: s.days,
-                    start_min: s.start_min,
-                    end_min: s.end_min,
-                })
-                .collect(),
-            available: member.available,
-            on_duty: member.on_duty(now_ms, district.utc_offset_min()),
+        .map(|member| {
+            crate::wire::roster_member(member, member.on_duty(now_ms, district.utc_offset_min()))
         })
         .collect())
 }
@@ -165,15 +148,12 @@ pub(super) async fn availability(
     propose(&state, &caller, asked.request_id, action).await
 }
 
-/// A rostered team with nobody on duty at `now_ms` cannot be sent by hand either.
+/// A rostered team with nobody on duty cannot be sent by hand either.
 pub(super) fn check_staffed(
-    state: &ApiState,
-    ledger: &ledger::Ledger,
+    staffing: &cordon_actors::view::Staffing<'_>,
     unit_id: &str,
-    now_ms: u64,
 ) -> ApiResult<()> {
-    let district = &state.actors.context().district;
-    if cordon_actors::view::Staffing::at(ledger, district, now_ms).staffed(unit_id) {
+    if staffing.staffed(unit_id) {
         return Ok(());
     }
     Err(Failure::new(

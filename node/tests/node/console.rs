@@ -1525,6 +1525,16 @@ impl Browser {
         page
     }
 
+    /// Opens incident `id`'s drawer by clicking its row in the queue, once
+    /// the row is there.
+    async fn open_from_queue(&mut self, page: &Page, id: &str) {
+        let open = format!(
+            "(row => row && (row.click(), true))(document.querySelector('#incident-list tr[data-id=\"{id}\"]'))"
+        );
+        self.wait_for(page, &format!("{id} in the queue, opened"), &open)
+            .await;
+    }
+
     /// Sets the page's window to `width` x `height` CSS pixels, as a phone
     /// (touch, mobile layout) when `mobile`.
     async fn viewport(&mut self, page: &Page, width: u32, height: u32, mobile: bool) {

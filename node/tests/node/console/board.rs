@@ -66,9 +66,9 @@ async fn an_old_open_incident_is_on_the_board_behind_500_newer_ones() {
     let artifacts = artifacts_dir();
     let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
-    let page = browser.open(&base).await;
-    browser.viewport(&page, 1280, 720, false).await;
-    browser.log_in(&page, cluster.token()).await;
+    let page = browser
+        .signed_in(&base, cluster.token(), (1280, 720), false)
+        .await;
     browser
         .wait_for(
             &page,

@@ -10,12 +10,7 @@ use crate::support::start_cluster;
 /// A console at 1280x720 logged in with `token`, the incident's drawer open.
 async fn console_on(browser: &mut Browser, base: &str, token: &str, incident: &str) -> Page {
     let page = browser.signed_in(base, token, (1280, 720), false).await;
-    let open = format!(
-        "(row => row && (row.click(), true))(document.querySelector('#incident-list tr[data-id=\"{incident}\"]'))"
-    );
-    browser
-        .wait_for(&page, "the incident in the queue, opened", &open)
-        .await;
+    browser.open_from_queue(&page, incident).await;
     page
 }
 

@@ -31,8 +31,7 @@ async fn the_console_shows_who_is_on_duty_and_the_state_of_hospitals_and_safe_ho
     let artifacts = artifacts_dir();
     let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
-    let page = browser.open(&base).await;
-    browser.log_in(&page, &viewer).await;
+    let page = browser.signed_in(&base, &viewer, (1400, 900), false).await;
 
     // Phase 2: the Bund has one of its two members on duty, named.
     let named = browser

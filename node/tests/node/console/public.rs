@@ -23,9 +23,9 @@ async fn the_drawer_counts_down_to_the_public_release_and_an_overdue_one_alerts(
     let artifacts = artifacts_dir();
     let mut browser = Browser::launch(&artifacts).await;
     let base = cluster.client.urls()[0].clone();
-    let page = browser.open(&base).await;
-    browser.viewport(&page, 1280, 720, false).await;
-    browser.log_in(&page, &commander).await;
+    let page = browser
+        .signed_in(&base, &commander, (1280, 720), false)
+        .await;
     let crush = cluster
         .report("public-1", "crowd_crush", 31.2400, 121.4870, 1)
         .await;
@@ -36,12 +36,7 @@ async fn the_drawer_counts_down_to_the_public_release_and_an_overdue_one_alerts(
         .await;
 
     // Phase 2: its drawer counts down to the first release.
-    let open = format!(
-        "(row => row && (row.click(), true))(document.querySelector('#incident-list tr[data-id=\"{crush}\"]'))"
-    );
-    browser
-        .wait_for(&page, "the crush in the queue, opened", &open)
-        .await;
+    browser.open_from_queue(&page, &crush).await;
     let left = browser
         .wait_for(
             &page,
