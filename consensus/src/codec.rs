@@ -86,8 +86,9 @@ pub enum CodecError {
 /// three timeline steps, an incident's asks of the district and requests
 /// to neighbours), the hospital round timer (an alert kind), the member and
 /// city-operations roles (two roles, two rights), and the roster's changes
-/// on the operator audit log.
-pub const STORAGE_FORMAT_VERSION: u16 = 13;
+/// on the operator audit log; 14 has a log entry carry a proposal of one or
+/// more commands (the writes that arrived together, applied in order).
+pub const STORAGE_FORMAT_VERSION: u16 = 14;
 
 /// The first bytes of a versioned encoding, before the version.
 const STORAGE_FORMAT_MAGIC: [u8; 4] = *b"CRDN";

@@ -17,6 +17,7 @@
 //! - [`transport`]: the QUIC endpoint, connection cache and request serving.
 //! - [`network`]: openraft's network over the transport.
 //! - [`election`]: elections with a pre-vote, so a returning node cannot depose a healthy leader.
+//! - [`proposer`]: the writes that arrive while entries are on their way share the next entry.
 //! - [`node`]: a running node: write with leader forwarding, read barrier, status, membership.
 //! - [`invariants`]: the one catalogue of invariant ids, shared with the chaos checkers.
 //! - [`trace`]: W3C trace context carried in frames, commands and pending messages.
@@ -38,6 +39,7 @@ pub mod ledger;
 pub mod log_store;
 pub mod network;
 pub mod node;
+pub mod proposer;
 pub mod snapshot_policy;
 pub mod state_machine;
 pub mod status;

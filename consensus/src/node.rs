@@ -29,6 +29,7 @@ use crate::log_store::{
     open_database, refuse_legacy_log, FsSegmentDir, LogStore, SegmentDir, WriteMode, SEGMENT_BYTES,
 };
 use crate::network::NetworkFactory;
+use crate::proposer::Proposer;
 use crate::state_machine::{LedgerReader, StateMachine};
 use crate::status::{ClusterStatus, MemberStatus};
 use crate::tls::{ClientCertAuthority, PeerIdentity, TlsIdentity};
@@ -114,6 +115,8 @@ pub struct ConsensusNode {
     log: LogStore,
     /// The state machine openraft drives, for the archive's batches.
     state_machine: StateMachine,
+    /// Writes go through it, so those that arrive together share an entry.
+    proposer: Proposer,
 }
 
 /// The openraft configuration for a cluster file's timing and limits, with
@@ -248,6 +251,7 @@ impl ConsensusNode {
             .await
             .map_err(|e| StartError::Raft(e.to_string()))?;
 
+        let proposer = Proposer::start(raft.clone());
         let node = Arc::new(ConsensusNode {
             id,
             cluster: cluster.clone(),
@@ -262,6 +266,7 @@ impl ConsensusNode {
             election_timer: election_timer.clone(),
             log,
             state_machine: machine,
+            proposer,
         });
         transport.serve(Arc::new(NodeHandler(Arc::downgrade(&node))));
         tokio::spawn(election::run(Arc::downgrade(&node), election_timer));
@@ -562,11 +567,11 @@ impl ConsensusNode {
         if let Origin::Api { principal, .. } = &command.origin {
             self.check_author(principal, proof)?;
         }
-        match tokio::time::timeout(within, self.raft.client_write(command)).await {
+        match tokio::time::timeout(within, self.proposer.propose(command)).await {
             Err(_) => Err(WriteError::Timeout {
                 after_ms: within.as_millis() as u64,
             }),
-            Ok(Ok(response)) => Ok(response.data),
+            Ok(Ok(applied)) => Ok(applied),
             Ok(Err(RaftError::APIError(ClientWriteError::ForwardToLeader(forward)))) => {
                 Err(match forward.leader_id {
                     Some(leader_id) => WriteError::NotLeader {

@@ -26,7 +26,9 @@ use crate::archive_store::{ArchiveError, ArchiveStore};
 use crate::codec;
 use crate::ledger::{Applied, ArchiveBatch, ArchivedBatch, Effect, Incident, IncidentId, Ledger};
 use crate::log_store::{any_error, blocking};
-use crate::types::{Entry, LogId, SnapshotMeta, StorageError, StoredMembership, TypeConfig};
+use crate::types::{
+    Entry, LogId, Proposal, SnapshotMeta, StorageError, StoredMembership, TypeConfig,
+};
 
 const SNAPSHOT: TableDefinition<&str, &[u8]> = TableDefinition::new("snapshot");
 const KEY_CURRENT: &str = "current";
@@ -73,6 +75,9 @@ use crate::event_feed::{EventFeed, Resumed};
 pub struct AppliedEvent {
     /// The log index.
     pub index: u64,
+    /// The command's place in its entry (0 for the first): events are
+    /// ordered by index, then slot.
+    pub slot: u32,
     /// The action's name.
     pub action: &'static str,
     /// What applying it did.
@@ -80,6 +85,16 @@ pub struct AppliedEvent {
     /// The incidents a batch changed, which its effect does not name (the
     /// hub's triage of a burst); empty for every other action.
     pub incidents: Vec<crate::ledger::IncidentId>,
+}
+
+impl AppliedEvent {
+    /// Where the event stands in the log, its id on every node.
+    pub fn position(&self) -> crate::event_feed::EventPosition {
+        crate::event_feed::EventPosition {
+            index: self.index,
+            slot: self.slot,
+        }
+    }
 }
 
 /// The incidents a batch action changes, for [`AppliedEvent::incidents`].
@@ -162,10 +177,10 @@ impl LedgerReader {
     }
 
     /// Subscribes to applied commands from now on, with the kept ones
-    /// after log index `last_seen` (a stream resuming), or the gap.
+    /// after the event at `last_seen` (a stream resuming), or the gap.
     pub fn resume(
         &self,
-        last_seen: u64,
+        last_seen: crate::event_feed::EventPosition,
     ) -> (tokio::sync::broadcast::Receiver<AppliedEvent>, Resumed) {
         self.events.resume(last_seen)
     }
@@ -298,7 +313,7 @@ impl StateMachine {
     fn apply_entries(
         &self,
         entries: impl IntoIterator<Item = Entry>,
-    ) -> (Vec<Applied>, Vec<AppliedEvent>) {
+    ) -> (Vec<Vec<Applied>>, Vec<AppliedEvent>) {
         let mut state = self.write_state();
         let mut answers = Vec::new();
         let mut published = Vec::new();
@@ -306,32 +321,49 @@ impl StateMachine {
             state.last_applied = Some(entry.log_id);
             let index = entry.log_id.index;
             let answer = match entry.payload {
-                EntryPayload::Normal(command) => {
-                    let answer = state.ledger.apply(index, &command);
-                    if !answer.deduplicated {
-                        if self.dispatch_metrics.records(index) {
-                            record_dispatch_metrics(&state.ledger, &command, &answer.effect);
-                        }
-                        published.push(AppliedEvent {
-                            index,
-                            action: command.action.name(),
-                            effect: answer.effect.clone(),
-                            incidents: batch_incidents(&command.action),
-                        });
-                    }
-                    answer
+                EntryPayload::Normal(proposal) => {
+                    self.apply_proposal(&mut state, index, &proposal, &mut published)
                 }
                 EntryPayload::Membership(membership) => {
                     state.membership = StoredMembership::new(Some(entry.log_id), membership);
-                    raft_internal(index)
+                    vec![raft_internal(index)]
                 }
-                EntryPayload::Blank => raft_internal(index),
+                EntryPayload::Blank => vec![raft_internal(index)],
             };
             answers.push(answer);
         }
         let archived = state.ledger.take_archived();
         state.archiving.extend(archived);
         (answers, published)
+    }
+
+    /// Applies one entry's commands in order, each answered on its own.
+    fn apply_proposal(
+        &self,
+        state: &mut AppliedState,
+        index: u64,
+        proposal: &Proposal,
+        published: &mut Vec<AppliedEvent>,
+    ) -> Vec<Applied> {
+        let records = self.dispatch_metrics.records(index);
+        let mut answers = Vec::with_capacity(proposal.commands.len());
+        for (slot, command) in (0u32..).zip(&proposal.commands) {
+            let answer = state.ledger.apply(index, command);
+            if !answer.deduplicated {
+                if records {
+                    record_dispatch_metrics(&state.ledger, command, &answer.effect);
+                }
+                published.push(AppliedEvent {
+                    index,
+                    slot,
+                    action: command.action.name(),
+                    effect: answer.effect.clone(),
+                    incidents: batch_incidents(&command.action),
+                });
+            }
+            answers.push(answer);
+        }
+        answers
     }
 
     /// Writes the batches the last apply archived to the store; readers
@@ -458,7 +490,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         Ok((state.last_applied, state.membership.clone()))
     }
 
-    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Applied>, StorageError>
+    async fn apply<I>(&mut self, entries: I) -> Result<Vec<Vec<Applied>>, StorageError>
     where
         I: IntoIterator<Item = Entry> + Send,
         I::IntoIter: Send,

@@ -21,12 +21,32 @@ pub struct NodeAddr {
     pub api_addr: String,
 }
 
+/// What one log entry carries: the commands proposed together, applied
+/// in order at the entry's index, each with its own answer. The leader's
+/// [`crate::proposer`] puts the writes that arrive while earlier entries
+/// are on their way into one entry, so one fsync and one replication round
+/// carry them all.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Proposal {
+    /// The commands, in the order they are applied.
+    pub commands: Vec<Command>,
+}
+
+impl Proposal {
+    /// An entry of one command.
+    pub fn one(command: Command) -> Proposal {
+        Proposal {
+            commands: vec![command],
+        }
+    }
+}
+
 openraft::declare_raft_types!(
-    /// Cordon's Raft types: entries carry ledger commands and apply to
-    /// [`Applied`] answers.
+    /// Cordon's Raft types: entries carry proposals of ledger commands and
+    /// apply to one [`Applied`] answer per command.
     pub TypeConfig:
-        D = Command,
-        R = Applied,
+        D = Proposal,
+        R = Vec<Applied>,
         NodeId = NodeId,
         Node = NodeAddr,
         Entry = openraft::Entry<TypeConfig>,

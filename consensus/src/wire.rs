@@ -34,7 +34,9 @@ use crate::types::{NodeAddr, NodeId, TypeConfig};
 /// storage format 12.
 /// 12: asks of the district, mutual aid between districts, the round
 /// timer, member and city-operations roles; storage format 13.
-pub const WIRE_VERSION: u16 = 12;
+/// 13: a log entry carries a proposal of one or more commands; storage
+/// format 14.
+pub const WIRE_VERSION: u16 = 13;
 
 /// A request frame.
 #[derive(Debug, Serialize, Deserialize)]

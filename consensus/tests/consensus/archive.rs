@@ -11,7 +11,7 @@ use cordon_consensus::ledger::{
 };
 use cordon_consensus::log_store::open_database;
 use cordon_consensus::state_machine::StateMachine;
-use cordon_consensus::types::{Entry, LogId};
+use cordon_consensus::types::{Entry, LogId, Proposal};
 use openraft::storage::RaftStateMachine;
 use openraft::{CommittedLeaderId, EntryPayload, RaftSnapshotBuilder};
 
@@ -127,7 +127,7 @@ impl Log {
     fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
         self.commands.iter().enumerate().map(|(n, command)| Entry {
             log_id: LogId::new(CommittedLeaderId::new(1, 1), n as u64 + 1),
-            payload: EntryPayload::Normal(command.clone()),
+            payload: EntryPayload::Normal(Proposal::one(command.clone())),
         })
     }
 

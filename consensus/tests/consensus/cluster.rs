@@ -159,3 +159,49 @@ async fn three_nodes_commit_through_any_node_and_recover_after_restart() {
         node.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_that_arrive_together_share_entries_and_keep_their_own_answers() {
+    // Phase 1: three nodes elect a leader; note where its log stands.
+    let cluster = LocalCluster::start(3).await;
+    let leader_id = cluster.wait_for_leader(0).await;
+    let leader = (0..3)
+        .map(|i| cluster.node(i).clone())
+        .find(|node| node.id() == leader_id)
+        .unwrap();
+    let index_before = leader.raft().metrics().borrow().last_log_index.unwrap();
+
+    // Phase 2: 200 reports arrive at once; each is answered with its own
+    // incident, and entries shared by several carry the same index.
+    let mut writes = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let leader = leader.clone();
+        writes.spawn(async move { leader.write(report_by(leader_id, &format!("t-{i}"))).await });
+    }
+    let mut incidents = std::collections::BTreeSet::new();
+    let mut indexes = std::collections::BTreeSet::new();
+    while let Some(answer) = writes.join_next().await {
+        let answer = answer.unwrap().expect("every write is committed");
+        let Effect::IncidentReported { incident_id } = answer.effect else {
+            panic!("not a report: {:?}", answer.effect);
+        };
+        incidents.insert(incident_id);
+        indexes.insert(answer.index);
+    }
+    assert_eq!(incidents.len(), 200, "one incident per report");
+    let entries = leader.raft().metrics().borrow().last_log_index.unwrap() - index_before;
+    assert!(
+        entries < 200 && indexes.len() < 200,
+        "200 writes took {entries} entries ({} distinct indexes): none shared",
+        indexes.len()
+    );
+
+    // Phase 3: every node applied the same 200 incidents.
+    for index in 0..3 {
+        cluster.node(index).read_barrier().await.unwrap();
+        assert_eq!(
+            cluster.node(index).ledger().read().ledger.incident_count(),
+            200
+        );
+    }
+}

@@ -12,14 +12,14 @@ use cordon_consensus::ledger::{
 };
 use cordon_consensus::log_store::open_database;
 use cordon_consensus::state_machine::StateMachine;
-use cordon_consensus::types::{Entry, LogId};
+use cordon_consensus::types::{Entry, LogId, Proposal};
 use openraft::storage::RaftStateMachine;
 use openraft::{CommittedLeaderId, EntryPayload, RaftSnapshotBuilder};
 
 fn report(index: u64) -> Entry {
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Command {
+        payload: EntryPayload::Normal(Proposal::one(Command {
             request_id: RequestId(format!("req-{index}")),
             proposed_at_ms: 1_000 + index,
             origin: Origin::Operator,
@@ -33,7 +33,7 @@ fn report(index: u64) -> Entry {
             }),
             consumes: Vec::new(),
             traceparent: None,
-        }),
+        })),
     }
 }
 
@@ -70,12 +70,12 @@ async fn snapshot_installs_elsewhere_and_survives_restart() {
 fn entry(index: u64, action: Action) -> Entry {
     Entry {
         log_id: LogId::new(CommittedLeaderId::new(1, 1), index),
-        payload: EntryPayload::Normal(Command::new(
+        payload: EntryPayload::Normal(Proposal::one(Command::new(
             RequestId(format!("step-{index}")),
             1_000 * index,
             Origin::Operator,
             action,
-        )),
+        ))),
     }
 }
 
@@ -134,8 +134,8 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     assert_eq!(&data[..4], b"CRDN");
     assert_eq!(data[4..6], STORAGE_FORMAT_VERSION.to_be_bytes());
     assert_eq!(
-        STORAGE_FORMAT_VERSION, 13,
-        "asks of the district and mutual aid between districts are storage format 13"
+        STORAGE_FORMAT_VERSION, 14,
+        "a log entry carrying a proposal of one or more commands is storage format 14"
     );
 
     // Phase 2: it decodes to the same ledger, typed rings, station and assignment included.
@@ -150,15 +150,15 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     };
     assert_eq!(incident.timeline[2].step, assigned);
 
-    // Phase 3: the same bytes claiming storage format 12 (before the asks
-    // of the district) are refused on decode and on install.
+    // Phase 3: the same bytes claiming storage format 13 (before entries
+    // carried proposals) are refused on decode and on install.
     let mut older = data.clone();
-    older[4..6].copy_from_slice(&12u16.to_be_bytes());
+    older[4..6].copy_from_slice(&13u16.to_be_bytes());
     assert!(matches!(
         codec::decode_versioned::<Ledger>(&older, 1 << 20),
         Err(CodecError::StorageFormat {
-            found: 12,
-            expected: 13
+            found: 13,
+            expected: 14
         })
     ));
     let target_dir = tempfile::tempdir().unwrap();
@@ -167,7 +167,7 @@ async fn a_snapshot_is_the_ledger_behind_the_storage_header() {
     let refused = target
         .install_snapshot(&snapshot.meta, Box::new(Cursor::new(older)))
         .await;
-    assert!(refused.is_err(), "a snapshot of format 12 was installed");
+    assert!(refused.is_err(), "a snapshot of format 13 was installed");
     assert_eq!(target.reader().read().ledger.incident_count(), 0);
 
     // Phase 4: a snapshot without the header (the format-1 layout) is refused too.

@@ -11,16 +11,18 @@ use axum::{Extension, Json};
 use cordon_api::access::{AuditLog, WhoAmI};
 use cordon_api::cluster::{ClusterStatus, Ready};
 use cordon_api::ApiError;
+use cordon_consensus::event_feed::EventPosition;
 use futures_util::StreamExt;
 
 use super::{ApiResult, ApiState, Caller, Failure};
 use crate::wire;
 
 /// Server-sent events: one `applied` event per command applied on this
-/// node (data: [`cordon_api::events::Applied`]), its id the log index, or
+/// node (data: [`cordon_api::events::Applied`]), its id its place in the log
+/// (`12`, or `12.3` for an entry's fourth command), or
 /// `lagged` when the stream fell behind (data:
 /// [`cordon_api::events::Lagged`]). A stream opened with `Last-Event-ID`
-/// (a log index) starts with the kept events after it, or with `lagged`
+/// (an event id) starts with the kept events after it, or with `lagged`
 /// when they are no longer kept (on any node: the ids are the cluster's).
 /// Streams are capped per client address, per principal and in total;
 /// they end when the node stops or the caller's token is revoked.
@@ -50,7 +52,7 @@ pub(super) async fn events(
             (receiver, backlog_events(resumed))
         }
     };
-    let last_seen = last_seen.unwrap_or(0);
+    let last_seen = last_seen.unwrap_or_default();
     let mut shutdown = state.shutdown.clone();
     let stopping = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
@@ -68,7 +70,7 @@ pub(super) async fn events(
                 match received {
                     // A node still replaying its log after a restart
                     // publishes what a resuming client saw already.
-                    Ok(event) if event.index <= last_seen => continue,
+                    Ok(event) if event.position() <= last_seen => continue,
                     Ok(event) => break applied_sse(&event),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
                         break lagged_sse(missed)
@@ -90,9 +92,9 @@ pub(super) async fn events(
 /// (about 3 bytes per keep-alive).
 pub const EVENT_KEEP_ALIVE_MS: u64 = 2_000;
 
-/// The `Last-Event-ID` a resuming stream sends: the log index of the last
-/// event it saw.
-fn last_event_id(headers: &axum::http::HeaderMap) -> Result<Option<u64>, Failure> {
+/// The `Last-Event-ID` a resuming stream sends: the id of the last event
+/// it saw (its log index, then `.` and its place in the entry after the first).
+fn last_event_id(headers: &axum::http::HeaderMap) -> Result<Option<EventPosition>, Failure> {
     let Some(value) = headers.get("last-event-id") else {
         return Ok(None);
     };
@@ -103,7 +105,7 @@ fn last_event_id(headers: &axum::http::HeaderMap) -> Result<Option<u64>, Failure
         .map(Some)
         .ok_or_else(|| {
             Failure::bad_input(
-                "Last-Event-ID is not a log index: send the id of the last event received, or none",
+                "Last-Event-ID is not an event id (a log index such as 12, or 12.3): send the id of the last event received, or none",
             )
         })
 }
@@ -121,7 +123,7 @@ fn backlog_events(resumed: cordon_consensus::event_feed::Resumed) -> Vec<SseEven
 fn applied_sse(event: &cordon_consensus::state_machine::AppliedEvent) -> SseEvent {
     SseEvent::default()
         .event("applied")
-        .id(event.index.to_string())
+        .id(event.position().to_string())
         .data(serde_json::to_string(&wire::applied_event(event)).unwrap_or_default())
 }
 

@@ -222,7 +222,7 @@ fn earlier_answer(
             .timeline
             .iter()
             .filter(|entry| entry.step == ledger::TimelineStep::DistrictAidRequested)
-            .position(|entry| entry.index == earlier.index)?;
+            .position(|entry| entry.index == earlier.index && &entry.request_id == request_id)?;
         incident.district_aid.get(position)
     });
     let Some(aid) = recorded else {

@@ -242,6 +242,13 @@ impl Action {
         }
     }
 
+    /// True for the actions whose record takes the log index as its id (a
+    /// hazard, a move-up): such a command goes alone in its log entry, so
+    /// no two records made in one entry share an id.
+    pub fn names_record_by_index(&self) -> bool {
+        matches!(self, Action::ReportHazard(_) | Action::ProposeMoveUp(_))
+    }
+
     /// True for the actions the operator audit log records: the
     /// operator's (membership and drills as notes, node ids, draining,
     /// tokens) and the roster of people's changes, which decide what a
