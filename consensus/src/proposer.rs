@@ -41,9 +41,10 @@ pub const ENTRIES_IN_FLIGHT_MAX: usize = 8;
 pub const COMMANDS_PER_ENTRY_MAX: usize = 256;
 
 /// Encoded bytes of the commands in one entry, at most, unless a single
-/// command is larger (it then goes alone): well under a frame's
-/// `limits.frame_bytes_max`, so an append of many entries still fits.
-pub const ENTRY_BYTES_MAX: usize = 256 * 1024;
+/// command is larger (it then goes alone): a follower append shortened
+/// after a too-large frame carries 64 entries, 4 MiB of these, well under
+/// the default `limits.frame_bytes_max` of 16 MiB.
+pub const ENTRY_BYTES_MAX: usize = 64 * 1024;
 
 /// Writes waiting for a place in an entry, at most; a write beyond waits
 /// to be queued (within its caller's deadline).
@@ -129,11 +130,24 @@ async fn run(raft: Raft, mut queue: mpsc::Receiver<Waiting>) {
         };
         let (entry, next) = gather(first, &mut queue);
         carried = next;
-        let raft = raft.clone();
-        tokio::spawn(async move {
-            propose(&raft, entry).await;
-            drop(place);
-        });
+        // Handed to openraft here, in queue order; answered in a task.
+        let (commands, replies): (Vec<Command>, Vec<_>) = entry
+            .into_iter()
+            .map(|waiting| (waiting.command, waiting.reply))
+            .unzip();
+        match raft.client_write_ff(Proposal { commands }).await {
+            Ok(answers) => {
+                tokio::spawn(async move {
+                    let outcome = match answers.await {
+                        Ok(written) => written.map_err(RaftError::APIError),
+                        Err(_) => Err(RaftError::Fatal(Fatal::Stopped)),
+                    };
+                    answer(replies, outcome);
+                    drop(place);
+                });
+            }
+            Err(fatal) => answer(replies, Err(RaftError::Fatal(fatal))),
+        }
     }
 }
 
@@ -158,17 +172,20 @@ fn gather(first: Waiting, queue: &mut mpsc::Receiver<Waiting>) -> (Vec<Waiting>,
     (entry, None)
 }
 
-/// Proposes one entry and answers each of its writes.
-async fn propose(raft: &Raft, entry: Vec<Waiting>) {
-    let (commands, replies): (Vec<Command>, Vec<_>) = entry
-        .into_iter()
-        .map(|waiting| (waiting.command, waiting.reply))
-        .unzip();
-    match raft.client_write(Proposal { commands }).await {
+/// Answers each write of an entry: its own command's answer, or the
+/// entry's refusal.
+fn answer(
+    replies: Vec<oneshot::Sender<Proposed>>,
+    outcome: Result<
+        openraft::raft::ClientWriteResponse<crate::types::TypeConfig>,
+        RaftError<NodeId, ClientWriteError<NodeId, NodeAddr>>,
+    >,
+) {
+    match outcome {
         Ok(response) => {
-            for (reply, answer) in replies.into_iter().zip(response.data) {
+            for (reply, applied) in replies.into_iter().zip(response.data) {
                 // The writer may have stopped waiting (its deadline passed).
-                let _ = reply.send(Ok(answer));
+                let _ = reply.send(Ok(applied));
             }
         }
         Err(error) => {
@@ -210,7 +227,7 @@ mod tests {
         // limit is handed back for the next entry.
         let (sender, mut queue) = mpsc::channel(16);
         for n in 2..=4 {
-            sender.try_send(note(n, 100_000)).unwrap();
+            sender.try_send(note(n, 30_000)).unwrap();
         }
         let (entry, next) = gather(note(1, 10), &mut queue);
         assert_eq!(ids(&entry), ["w-1", "w-2", "w-3"]);
