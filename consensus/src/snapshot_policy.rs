@@ -1,5 +1,6 @@
 //! When a node builds a snapshot: after `raft.snapshot_logs_since_last`
-//! entries, and never before the log since the last snapshot is worth
+//! entries or as many commands (an entry may carry many: counting them
+//! keeps the log held in memory between snapshots bounded), and never before the log since the last snapshot is worth
 //! rebuilding it. A snapshot costs its whole size to encode and write
 //! while an entry costs its own size, so the threshold grows with the
 //! snapshot: one entry per [`SNAPSHOT_BYTES_PER_ENTRY`] bytes of the last
@@ -51,7 +52,8 @@ pub(crate) async fn run(node: Weak<ConsensusNode>, logs_since_last: u64) {
         }
         let snapshot_bytes = node.state_machine().snapshot_bytes();
         let threshold = threshold_entries(node.id(), logs_since_last, snapshot_bytes);
-        if applied.saturating_sub(snapshot) >= threshold {
+        let commands = node.state_machine().commands_since_snapshot();
+        if applied.saturating_sub(snapshot) >= threshold || commands >= threshold {
             triggered_at_index = Some(applied);
             if node.raft().trigger().snapshot().await.is_err() {
                 return;

@@ -119,6 +119,9 @@ pub struct StateMachine {
     snapshots_built: Arc<AtomicU64>,
     /// Size of the last snapshot built or installed, for the snapshot policy.
     snapshot_bytes: Arc<AtomicU64>,
+    /// The commands the last snapshot had applied (see
+    /// [`StateMachine::commands_since_snapshot`]).
+    snapshot_commands: Arc<AtomicU64>,
     events: Arc<EventFeed>,
     /// Whether this node records an applied entry's dispatch metrics.
     dispatch_metrics: Arc<DispatchMetricsGate>,
@@ -225,6 +228,7 @@ impl StateMachine {
             state: Arc::new(RwLock::new(AppliedState::default())),
             snapshots_built: Arc::new(AtomicU64::new(0)),
             snapshot_bytes: Arc::new(AtomicU64::new(0)),
+            snapshot_commands: Arc::new(AtomicU64::new(0)),
             events: Arc::new(EventFeed::new(0)),
             dispatch_metrics: Arc::default(),
         };
@@ -235,6 +239,9 @@ impl StateMachine {
             let ledger: Ledger = codec::decode_versioned(&stored.data, SNAPSHOT_BYTES_MAX)
                 .map_err(|e| StorageIOError::read_snapshot(None, any_error(e)))?;
             machine.note_missing(&ledger)?;
+            machine
+                .snapshot_commands
+                .store(ledger.commands_applied(), Ordering::Relaxed);
             let mut state = machine.write_state();
             state.ledger = ledger;
             state.last_applied = stored.meta.last_log_id;
@@ -269,6 +276,13 @@ impl StateMachine {
     /// Size of the last snapshot built, installed or loaded, in bytes.
     pub fn snapshot_bytes(&self) -> u64 {
         self.snapshot_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Commands applied since the last snapshot: the snapshot policy counts
+    /// them as well as entries, since an entry may carry many.
+    pub fn commands_since_snapshot(&self) -> u64 {
+        let applied = self.reader().read().ledger.commands_applied();
+        applied.saturating_sub(self.snapshot_commands.load(Ordering::Relaxed))
     }
 
     /// The archived batches this node still has to fetch from peers.
@@ -454,11 +468,12 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
         // Encoding a large ledger takes a while: on the blocking pool, so
         // the node's runtime keeps sending heartbeats meanwhile.
         let state = self.state.clone();
-        let (data, last_log_id, last_membership) = blocking(move || {
+        let (data, last_log_id, last_membership, commands) = blocking(move || {
             let state = state.read().unwrap_or_else(|p| p.into_inner());
             let data = codec::encode_versioned(&state.ledger)
                 .map_err(|e| StorageIOError::write_snapshot(None, any_error(e)))?;
-            Ok((data, state.last_applied, state.membership.clone()))
+            let commands = state.ledger.commands_applied();
+            Ok((data, state.last_applied, state.membership.clone(), commands))
         })
         .await?;
         let built = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
@@ -473,6 +488,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
         };
         self.snapshot_bytes
             .store(data.len() as u64, Ordering::Relaxed);
+        self.snapshot_commands.store(commands, Ordering::Relaxed);
         let stored = self.persist(StoredSnapshot { meta, data }).await?;
         tracing::info!(snapshot_id = %stored.meta.snapshot_id, bytes = stored.data.len(), "built snapshot");
         Ok(Snapshot {
@@ -528,6 +544,8 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         })
         .await?;
         self.note_missing(&ledger)?;
+        self.snapshot_commands
+            .store(ledger.commands_applied(), Ordering::Relaxed);
         let mut state = self.write_state();
         state.ledger = ledger;
         state.last_applied = meta.last_log_id;

@@ -24,7 +24,8 @@ use super::ids::{IncidentId, IncidentStatus};
 use super::model::Incident;
 use crate::codec;
 
-/// Log entries between two looks for closed incidents past the policy:
+/// Log entries (or commands, whichever pass first) between two looks for
+/// closed incidents past the policy:
 /// batches of a busy hour's closures instead of one batch per closure.
 pub const ARCHIVE_EVERY_ENTRIES: u64 = 256;
 
@@ -104,6 +105,8 @@ pub(crate) struct Archive {
     archived_resolved: u64,
     archived_cancelled: u64,
     last_look_index: u64,
+    /// The command number of the last look.
+    last_look_command: u64,
     /// Batches made since the state machine last took them; never in a
     /// snapshot (the state machine takes them within the same apply).
     #[serde(skip)]
@@ -117,11 +120,15 @@ impl Archive {
     }
 
     /// True on the entries that look for incidents to archive.
-    pub(crate) fn look_due(&mut self, index: u64) -> bool {
-        if index < self.last_look_index.saturating_add(ARCHIVE_EVERY_ENTRIES) {
+    pub(crate) fn look_due(&mut self, at: super::At) -> bool {
+        let entries_passed = at.index >= self.last_look_index.saturating_add(ARCHIVE_EVERY_ENTRIES);
+        let commands_passed =
+            at.command >= self.last_look_command.saturating_add(ARCHIVE_EVERY_ENTRIES);
+        if !entries_passed && !commands_passed {
             return false;
         }
-        self.last_look_index = index;
+        self.last_look_index = at.index;
+        self.last_look_command = at.command;
         true
     }
 

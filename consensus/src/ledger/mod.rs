@@ -142,9 +142,22 @@ pub struct Ledger {
     hazards_cleared: BTreeMap<(String, u64), u32>,
     /// The roster of people of rings 1 and 2, by member id.
     members: BTreeMap<String, roster::Member>,
+    /// Commands applied so far: a log entry may carry several, so windows
+    /// that bound memory count commands as well as entries.
+    commands_applied: u64,
     /// Incidents the command being applied changed: re-indexed once it is.
     #[serde(skip)]
     touched: BTreeSet<IncidentId>,
+}
+
+/// Where a command applies in the history: its entry's log index and its
+/// number among every command the ledger applied (from 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct At {
+    /// The entry's log index.
+    pub(crate) index: u64,
+    /// The command's number.
+    pub(crate) command: u64,
 }
 
 impl Ledger {
@@ -153,22 +166,30 @@ impl Ledger {
     /// every node. A request id seen before is answered from the table of
     /// request ids: its first answer for the same request (a retry), a
     /// [`Rejection::RequestIdReused`] for a different one. A rejection is
-    /// remembered for [`REJECTION_MEMORY_ENTRIES`] entries, a success for
+    /// remembered for [`REJECTION_MEMORY_ENTRIES`] entries or as many
+    /// commands, whichever pass first, a success for
     /// [`SUCCESS_MEMORY_ENTRIES`].
     ///
     /// After the command, the incidents it changed are re-indexed in the
     /// deadline watch, and every [`archive::ARCHIVE_EVERY_ENTRIES`] entries
+    /// (or as many commands)
     /// the closed incidents past the [`ArchivePolicy`] move out (see
     /// [`Ledger::take_archived`]).
     pub fn apply(&mut self, index: u64, command: &Command) -> Applied {
-        let applied = self.answer(index, command);
-        self.settle(index, command.proposed_at_ms);
+        self.commands_applied += 1;
+        let at = At {
+            index,
+            command: self.commands_applied,
+        };
+        let applied = self.answer(at, command);
+        self.settle(at, command.proposed_at_ms);
         applied
     }
 
     /// The answer to one command: remembered, or applied afresh.
-    fn answer(&mut self, index: u64, command: &Command) -> Applied {
-        self.requests.forget_expired(index);
+    fn answer(&mut self, at: At, command: &Command) -> Applied {
+        let index = at.index;
+        self.requests.forget_expired(at);
         let fingerprint = Fingerprint::of(command);
         if let Some(answer) = self.requests.recall(command, fingerprint, index) {
             return answer;
@@ -182,7 +203,7 @@ impl Ledger {
             }
         ) {
             self.requests
-                .remember(command.request_id.clone(), fingerprint, applied.clone());
+                .remember(command.request_id.clone(), fingerprint, applied.clone(), at);
         }
         applied
     }
@@ -213,12 +234,13 @@ impl Ledger {
 
     /// Re-indexes the incidents the command changed and, when due, moves
     /// closed incidents past the policy out to the archive.
-    fn settle(&mut self, index: u64, at_ms: u64) {
+    fn settle(&mut self, at: At, at_ms: u64) {
+        let index = at.index;
         for incident_id in std::mem::take(&mut self.touched) {
             self.watch
                 .update(incident_id, self.incidents.get(&incident_id));
         }
-        if !self.archive.look_due(index) {
+        if !self.archive.look_due(at) {
             return;
         }
         let due = self.archive.take_due(at_ms);
@@ -267,6 +289,12 @@ impl Ledger {
     /// The hot state's incidents in id order.
     pub fn incidents(&self) -> impl DoubleEndedIterator<Item = &Incident> {
         self.incidents.values()
+    }
+
+    /// Number of commands applied since the ledger began (a log entry may
+    /// carry several).
+    pub fn commands_applied(&self) -> u64 {
+        self.commands_applied
     }
 
     /// Number of incidents in the hot state.

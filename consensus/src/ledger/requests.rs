@@ -83,11 +83,12 @@ type SharedId = Arc<str>;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Requests {
     answers: BTreeMap<SharedId, Remembered>,
-    /// The ids among `answers` whose answer is a rejection, by the log index
-    /// of that answer, oldest first: the queue they are forgotten from.
-    rejections: BTreeMap<u64, SharedId>,
+    /// The ids among `answers` whose answer is a rejection, by the number of
+    /// the command answered (with its log index), oldest first: the queue
+    /// they are forgotten from. Several commands may share an entry.
+    rejections: BTreeMap<u64, (u64, SharedId)>,
     /// The same for the successes.
-    successes: BTreeMap<u64, SharedId>,
+    successes: BTreeMap<u64, (u64, SharedId)>,
 }
 
 impl Requests {
@@ -125,6 +126,7 @@ impl Requests {
         request_id: RequestId,
         fingerprint: Fingerprint,
         answer: Applied,
+        at: super::At,
     ) {
         let queue = if matches!(answer.effect, Effect::Rejected { .. }) {
             &mut self.rejections
@@ -132,7 +134,7 @@ impl Requests {
             &mut self.successes
         };
         let request_id: SharedId = Arc::from(request_id.0);
-        queue.insert(answer.index, request_id.clone());
+        queue.insert(at.command, (at.index, request_id.clone()));
         self.answers.insert(
             request_id,
             Remembered {
@@ -143,21 +145,22 @@ impl Requests {
     }
 
     /// Forgets the rejections answered [`REJECTION_MEMORY_ENTRIES`] or more
-    /// entries before log `index`, and the successes answered
-    /// [`SUCCESS_MEMORY_ENTRIES`] or more before it. Deterministic: a
-    /// function of the index alone, so every node forgets the same ones at
-    /// the same entry.
-    pub(crate) fn forget_expired(&mut self, index: u64) {
+    /// entries or commands before `at`, and the successes answered
+    /// [`SUCCESS_MEMORY_ENTRIES`] or more before it (an entry may carry
+    /// many commands: counting commands too keeps the table's size bounded).
+    /// Deterministic: a function of the log alone, so every node forgets the
+    /// same ones at the same command.
+    pub(crate) fn forget_expired(&mut self, at: super::At) {
         forget_older(
             &mut self.answers,
             &mut self.rejections,
-            index,
+            at,
             REJECTION_MEMORY_ENTRIES,
         );
         forget_older(
             &mut self.answers,
             &mut self.successes,
-            index,
+            at,
             SUCCESS_MEMORY_ENTRIES,
         );
     }
@@ -184,16 +187,18 @@ impl Requests {
 /// before log `index`.
 fn forget_older(
     answers: &mut BTreeMap<SharedId, Remembered>,
-    queue: &mut BTreeMap<u64, SharedId>,
-    index: u64,
+    queue: &mut BTreeMap<u64, (u64, SharedId)>,
+    at: super::At,
     memory_entries: u64,
 ) {
     while let Some(oldest) = queue.first_entry() {
-        if index.saturating_sub(*oldest.key()) < memory_entries {
+        let (answered_command, answered_index) = (*oldest.key(), oldest.get().0);
+        if at.index.saturating_sub(answered_index) < memory_entries
+            && at.command.saturating_sub(answered_command) < memory_entries
+        {
             break;
         }
-        let answered_index = *oldest.key();
-        let request_id = oldest.remove();
+        let (_, request_id) = oldest.remove();
         let forgotten = answers.remove(&request_id);
         debug_assert!(
             forgotten.is_some_and(|first| first.answer.index == answered_index),

@@ -237,3 +237,35 @@ fn remembered_rejections_never_outgrow_the_window() {
         .request(&RequestId(format!("x-{oldest_kept}")))
         .is_some());
 }
+
+#[test]
+fn remembered_rejections_stay_within_the_window_when_entries_carry_many_commands() {
+    // Three windows of refused commands, 250 to a log entry (as the
+    // proposer packs them under load): the table still holds one window's
+    // worth of commands, oldest gone, though few entries passed.
+    let mut ledger = Ledger::default();
+    let commands = 3 * REJECTION_MEMORY_ENTRIES;
+    for n in 1..=commands {
+        let resolve = ResolveIncident {
+            incident_id: IncidentId(404),
+            reason: "done".into(),
+        };
+        let index = 1 + n / 250;
+        ledger.apply(
+            index,
+            &operator(&format!("y-{n}"), Action::ResolveIncident(resolve)),
+        );
+        assert!(ledger.remembered_rejection_count() as u64 <= REJECTION_MEMORY_ENTRIES);
+    }
+    assert_eq!(
+        ledger.remembered_rejection_count() as u64,
+        REJECTION_MEMORY_ENTRIES
+    );
+    let oldest_kept = commands - REJECTION_MEMORY_ENTRIES + 1;
+    assert!(ledger
+        .request(&RequestId(format!("y-{}", oldest_kept - 1)))
+        .is_none());
+    assert!(ledger
+        .request(&RequestId(format!("y-{oldest_kept}")))
+        .is_some());
+}

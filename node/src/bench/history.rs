@@ -177,7 +177,8 @@ async fn report_and_cancel(operator: &Operator, leader: &AtomicU64, number: u64)
         .await;
     let incident_id = match reported.map(|applied| applied.effect) {
         Ok(Effect::IncidentReported { incident_id }) => incident_id,
-        _ => {
+        outcome => {
+            tracing::warn!(number, ?outcome, "history: a report failed");
             follow_leader(operator, leader).await;
             return false;
         }
@@ -189,7 +190,8 @@ async fn report_and_cancel(operator: &Operator, leader: &AtomicU64, number: u64)
     let cancelled = operator
         .commit_on(at, &format!("history-{number}-cancel"), cancel)
         .await;
-    if cancelled.is_err() {
+    if let Err(error) = &cancelled {
+        tracing::warn!(number, %error, "history: a cancel failed");
         follow_leader(operator, leader).await;
     }
     cancelled.is_ok()
