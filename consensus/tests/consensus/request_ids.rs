@@ -204,20 +204,20 @@ fn a_rejection_is_forgotten_after_its_window_and_a_success_never() {
     assert_eq!(much_later.index, last_in_window + 1);
 }
 
-#[test]
-fn remembered_rejections_never_outgrow_the_window() {
-    // Three windows of refused commands (each resolving an unknown incident
-    // under its own id): the table holds one window's worth, the oldest gone.
+/// Applies three windows of refused commands (each resolving an unknown
+/// incident under its own id), `per_entry` to a log entry, and checks that
+/// the table holds one window's worth of commands, the oldest gone.
+fn refuse_three_windows(per_entry: u64) {
     let mut ledger = Ledger::default();
-    let entries = 3 * REJECTION_MEMORY_ENTRIES;
-    for index in 1..=entries {
+    let commands = 3 * REJECTION_MEMORY_ENTRIES;
+    for n in 1..=commands {
         let resolve = ResolveIncident {
             incident_id: IncidentId(404),
             reason: "done".into(),
         };
         let answer = ledger.apply(
-            index,
-            &operator(&format!("x-{index}"), Action::ResolveIncident(resolve)),
+            1 + (n - 1) / per_entry,
+            &operator(&format!("x-{n}"), Action::ResolveIncident(resolve)),
         );
         assert!(
             matches!(answer.effect, Effect::Rejected { .. }),
@@ -229,7 +229,7 @@ fn remembered_rejections_never_outgrow_the_window() {
         ledger.remembered_rejection_count() as u64,
         REJECTION_MEMORY_ENTRIES
     );
-    let oldest_kept = entries - REJECTION_MEMORY_ENTRIES + 1;
+    let oldest_kept = commands - REJECTION_MEMORY_ENTRIES + 1;
     assert!(ledger
         .request(&RequestId(format!("x-{}", oldest_kept - 1)))
         .is_none());
@@ -239,33 +239,14 @@ fn remembered_rejections_never_outgrow_the_window() {
 }
 
 #[test]
+fn remembered_rejections_never_outgrow_the_window() {
+    // One command to an entry.
+    refuse_three_windows(1);
+}
+
+#[test]
 fn remembered_rejections_stay_within_the_window_when_entries_carry_many_commands() {
-    // Three windows of refused commands, 250 to a log entry (as the
-    // proposer packs them under load): the table still holds one window's
-    // worth of commands, oldest gone, though few entries passed.
-    let mut ledger = Ledger::default();
-    let commands = 3 * REJECTION_MEMORY_ENTRIES;
-    for n in 1..=commands {
-        let resolve = ResolveIncident {
-            incident_id: IncidentId(404),
-            reason: "done".into(),
-        };
-        let index = 1 + n / 250;
-        ledger.apply(
-            index,
-            &operator(&format!("y-{n}"), Action::ResolveIncident(resolve)),
-        );
-        assert!(ledger.remembered_rejection_count() as u64 <= REJECTION_MEMORY_ENTRIES);
-    }
-    assert_eq!(
-        ledger.remembered_rejection_count() as u64,
-        REJECTION_MEMORY_ENTRIES
-    );
-    let oldest_kept = commands - REJECTION_MEMORY_ENTRIES + 1;
-    assert!(ledger
-        .request(&RequestId(format!("y-{}", oldest_kept - 1)))
-        .is_none());
-    assert!(ledger
-        .request(&RequestId(format!("y-{oldest_kept}")))
-        .is_some());
+    // 250 commands to an entry, as the proposer packs them under load: few
+    // entries pass, yet the table still forgets by commands.
+    refuse_three_windows(250);
 }
