@@ -108,6 +108,14 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, CodecError> {
     bincode::serde::encode_to_vec(value, config()).map_err(|e| CodecError::Encode(e.to_string()))
 }
 
+/// The bytes [`encode`] would make of a value, counted without making them.
+pub fn encoded_len<T: Serialize>(value: &T) -> Result<usize, CodecError> {
+    let mut counter = bincode::enc::write::SizeWriter::default();
+    bincode::serde::encode_into_writer(value, &mut counter, config())
+        .map_err(|e| CodecError::Encode(e.to_string()))?;
+    Ok(counter.bytes_written)
+}
+
 /// Decodes a value, refusing trailing bytes and inputs above `limit_bytes`.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], limit_bytes: usize) -> Result<T, CodecError> {
     if bytes.len() > limit_bytes {
@@ -206,6 +214,19 @@ mod tests {
         id: u64,
         name: String,
         tags: Vec<String>,
+    }
+
+    #[test]
+    fn the_counted_length_is_the_encoded_length() {
+        let sample = Sample {
+            id: 300_000,
+            name: "nanjing road".into(),
+            tags: vec!["a".into(); 40],
+        };
+        assert_eq!(
+            encoded_len(&sample).unwrap(),
+            encode(&sample).unwrap().len()
+        );
     }
 
     #[test]

@@ -67,12 +67,6 @@ impl Waiting {
     }
 }
 
-/// The handle a node writes through.
-#[derive(Clone, Debug)]
-pub struct Proposer {
-    queue: mpsc::Sender<Waiting>,
-}
-
 impl std::fmt::Debug for Waiting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Waiting")
@@ -80,6 +74,12 @@ impl std::fmt::Debug for Waiting {
             .field("bytes", &self.bytes)
             .finish()
     }
+}
+
+/// The handle a node writes through.
+#[derive(Clone, Debug)]
+pub struct Proposer {
+    queue: mpsc::Sender<Waiting>,
 }
 
 impl Proposer {
@@ -93,9 +93,10 @@ impl Proposer {
     /// Proposes `command` and waits for its answer: applied once its entry
     /// is committed, or openraft's refusal (not the leader, stopped).
     pub async fn propose(&self, command: Command) -> Proposed {
-        // Every command decodes from the log and was built from typed values,
-        // so it encodes; a failure would only make it go alone.
-        let bytes = codec::encode(&command).map_or(ENTRY_BYTES_MAX, |b| b.len());
+        // Counted, not encoded: the log encodes it once. Every command was
+        // built from typed values, so it encodes; a failure would only make
+        // it go alone.
+        let bytes = codec::encoded_len(&command).unwrap_or(ENTRY_BYTES_MAX);
         let (reply, answer) = oneshot::channel();
         let waiting = Waiting {
             command,
