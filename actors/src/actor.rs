@@ -24,10 +24,35 @@ use tracing::Instrument;
 use crate::context::{NodeContext, PlantedBug, ProposeError};
 use crate::role::Role;
 use crate::supervisor::{ChildSnapshot, Supervision};
-use crate::waiting::Wait;
+use crate::waiting::{FreedUnits, Wait};
 
 /// Attempts at one message before the actor leaves it for the next wake.
 pub const ATTEMPTS_PER_MESSAGE_MAX: u32 = 4;
+
+/// A waiting message no unit of its rings freed for since its last look:
+/// planning it again would find nobody again, so a wake for new messages
+/// costs no look at the waiting ones.
+fn still_waiting(state: &ActorState, freed: &FreedUnits, seq: u64) -> bool {
+    state
+        .waiting
+        .get(&seq)
+        .is_some_and(|wait| !freed.since(wait))
+}
+
+/// Which pending messages a drain looks at (see [`DispatchActor::to_look_at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Look {
+    /// Those new since the last drain, and the waiting ones a unit freed for.
+    NewAndFreed,
+    /// Every pending message but those still waiting.
+    AllButWaiting,
+    /// Every pending message.
+    Everything,
+}
+
+/// Seconds between looks at every waiting message whether or not a unit of
+/// its rings freed (see [`crate::waiting`]).
+pub const WAITING_LOOK_S: u64 = 10;
 /// What handling one pending message came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handled {
@@ -114,8 +139,15 @@ pub struct ActorState {
     /// world changed is a new request, never a replay of a rejection the
     /// ledger remembers for an earlier one.
     pub attempts: BTreeMap<u64, u32>,
-    /// Messages this incarnation left waiting (marked unresourced once).
-    pub waiting: BTreeSet<u64>,
+    /// Messages this incarnation left waiting (marked unresourced once),
+    /// with the wait their last look found.
+    pub waiting: BTreeMap<u64, Wait>,
+    /// When the waiting messages are next looked at whether or not a unit
+    /// freed (a shift that starts frees no unit in the ledger), Unix ms.
+    pub next_waiting_look_ms: u64,
+    /// The sequence after the newest pending message a drain has read (0
+    /// before the first drain).
+    pub next_seq: u64,
     /// A message is left for a retry on the next tick (a failed proposal,
     /// or a unit freed while the actor registered its wait).
     pub retry: bool,
@@ -197,7 +229,7 @@ impl DispatchActor {
             // A unit freed after the read that found none: look again soon.
             state.retry = true;
         }
-        if !state.waiting.insert(envelope.seq) {
+        if state.waiting.insert(envelope.seq, wait.clone()).is_some() {
             tracing::debug!(actor = %self.id, %incident_id, reason = %wait.reason, "still no unit can respond");
             return Ok(Handled::Waiting);
         }
@@ -230,8 +262,9 @@ impl DispatchActor {
 
     /// Periodic work: the role's own (the hub's deadline watch, the rings' move-ups), a retry
     /// of messages a failure left pending, and the same for the teams this
-    /// actor supervises. Messages waiting for a unit are not looked at here:
-    /// the unit watcher wakes their actor when a unit frees.
+    /// actor supervises. Messages waiting for a unit are looked at when the
+    /// unit watcher wakes their actor for a freed unit, and here every
+    /// [`WAITING_LOOK_S`].
     async fn tick(&self, state: &mut ActorState) {
         if !state.fenced {
             if let Err(error) = self.role.tick(self, state).await {
@@ -239,7 +272,9 @@ impl DispatchActor {
                 state.last_error = Some(error.to_string());
             }
         }
-        if state.retry {
+        let look_due =
+            !state.waiting.is_empty() && self.context.now_ms() >= state.next_waiting_look_ms;
+        if state.retry || look_due {
             self.drain(state).await;
         }
         if let Some(teams) = &state.teams {
@@ -248,15 +283,7 @@ impl DispatchActor {
     }
 
     async fn drain(&self, state: &mut ActorState) {
-        state.retry = false;
-        let pending: Vec<Envelope> = {
-            let applied = self.context.node.ledger().read();
-            applied.ledger.pending_for(&self.id).cloned().collect()
-        };
-        let live: BTreeSet<u64> = pending.iter().map(|e| e.seq).collect();
-        state.done.retain(|seq| live.contains(seq));
-        state.attempts.retain(|seq, _| live.contains(seq));
-        state.waiting.retain(|seq| live.contains(seq));
+        let pending = self.to_look_at(state);
         let pending = if state.fenced {
             pending
         } else {
@@ -279,6 +306,72 @@ impl DispatchActor {
                 Err(error) => self.note_error(state, &envelope, error),
             }
         }
+    }
+
+    /// The pending messages a drain looks at, oldest first: those new since
+    /// the last drain and the waiting ones a unit of their rings freed for.
+    /// After a failure left a message for a retry (and at the first drain)
+    /// every pending message but those still waiting; every
+    /// [`WAITING_LOOK_S`] every pending message, for what frees a unit
+    /// without a ledger event (a team's shift starting). A wake in a surge,
+    /// with thousands waiting, thus reads only what is new.
+    fn to_look_at(&self, state: &mut ActorState) -> Vec<Envelope> {
+        let retry = std::mem::take(&mut state.retry);
+        let look = if self.waiting_look_due(state) {
+            Look::Everything
+        } else if retry || state.next_seq == 0 {
+            Look::AllButWaiting
+        } else {
+            Look::NewAndFreed
+        };
+        let freed = self.context.waits.freed();
+        let applied = self.context.node.ledger().read();
+        let ledger = &applied.ledger;
+        let mut next_seq = state.next_seq;
+        let mut seen = |envelope: &&Envelope| next_seq = next_seq.max(envelope.seq + 1);
+        let chosen: Vec<Envelope> = match look {
+            Look::NewAndFreed => state
+                .waiting
+                .iter()
+                .filter(|(_, wait)| freed.since(wait))
+                .filter_map(|(seq, _)| ledger.pending_message(&self.id, *seq))
+                .chain(
+                    ledger
+                        .pending_for_from(&self.id, state.next_seq)
+                        .inspect(&mut seen),
+                )
+                .filter(|envelope| !state.done.contains(&envelope.seq))
+                .cloned()
+                .collect(),
+            Look::AllButWaiting | Look::Everything => ledger
+                .pending_for(&self.id)
+                .inspect(&mut seen)
+                .filter(|envelope| !state.done.contains(&envelope.seq))
+                .filter(|envelope| {
+                    look == Look::Everything || !still_waiting(state, &freed, envelope.seq)
+                })
+                .cloned()
+                .collect(),
+        };
+        state.next_seq = next_seq;
+        let pending = |seq: &u64| ledger.pending_message(&self.id, *seq).is_some();
+        state.done.retain(pending);
+        state.attempts.retain(|seq, _| pending(seq));
+        if look != Look::NewAndFreed {
+            state.waiting.retain(|seq, _| pending(seq));
+        }
+        chosen
+    }
+
+    /// Whether this drain looks at every waiting message: every
+    /// [`WAITING_LOOK_S`] while any waits.
+    fn waiting_look_due(&self, state: &mut ActorState) -> bool {
+        let now_ms = self.context.now_ms();
+        if state.waiting.is_empty() || now_ms < state.next_waiting_look_ms {
+            return false;
+        }
+        state.next_waiting_look_ms = now_ms + WAITING_LOOK_S * 1000;
+        true
     }
 
     /// The planted drop-dispatch bug: a dispatch message is marked handled
@@ -383,7 +476,9 @@ impl Actor for DispatchActor {
             last_error: None,
             done: BTreeSet::new(),
             attempts: BTreeMap::new(),
-            waiting: BTreeSet::new(),
+            waiting: BTreeMap::new(),
+            next_waiting_look_ms: 0,
+            next_seq: 0,
             retry: false,
             teams,
             next_move_up_ms: 0,

@@ -588,8 +588,10 @@ async fn dispatch_plan(
     Ok(Handled::Done)
 }
 
-/// Assigns each line's unit, conditional on the unit version read now;
-/// returns how many were assigned. Request ids are `{prefix}{position}`.
+/// Assigns each line's unit that is free now, conditional on the unit
+/// version read now; returns how many were assigned. A line whose unit is
+/// busy costs no commit (a plan waiting for units retries its lines on
+/// every unit freed). Request ids are `{prefix}{position}`.
 async fn assign_lines(
     actor: &DispatchActor,
     epoch: u64,
@@ -601,7 +603,11 @@ async fn assign_lines(
     for (position, line) in lines.iter().enumerate() {
         let version = {
             let applied = actor.context.node.ledger().read();
-            applied.ledger.unit(&line.unit_id).map(|unit| unit.version)
+            applied
+                .ledger
+                .unit(&line.unit_id)
+                .filter(|unit| unit.is_free())
+                .map(|unit| unit.version)
         };
         let Some(version) = version else { continue };
         let action = Action::AssignUnit(AssignUnit {

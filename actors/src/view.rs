@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use cordon_config::district::{District, LatLon};
 use cordon_consensus::ledger::{
     FacilityKind, Incident, Ledger, PlanFacility, PlanLine, PlanParts, PlanRole, PlanShortfall,
-    Position, Ring, UnitId, UnitStatus,
+    Position, Ring, UnitId,
 };
 
 use crate::planning::facts::{CandidateUnit, IncidentFacts};
@@ -100,12 +100,10 @@ fn joined(
     staffing: &Staffing<'_>,
 ) -> CandidateUnit {
     let mut candidate = CandidateUnit::at_home(unit);
-    match ledger.unit(&UnitId(unit.id.clone())) {
+    match ledger.unit_named(&unit.id) {
         Some(record) => {
             candidate.position = latlon(&record.position);
-            candidate.available = record.status == UnitStatus::Available
-                && record.assigned_to.is_none()
-                && staffing.staffed(&unit.id);
+            candidate.available = record.is_free() && staffing.staffed(&unit.id);
         }
         None => candidate.available = false,
     }

@@ -5,15 +5,20 @@
 //! [`WaitIndex`] under the rings whose units it needs, with the log index
 //! of the ledger read that found none. The runtime's unit watcher
 //! ([`freed_rings`] on every applied command) tells the index when a unit of
-//! a ring frees and wakes exactly the actors registered for it; nothing
-//! re-plans waiting messages on a timer. Registration and wake take one
-//! lock, so a unit that frees between an actor's read and its registration
-//! is never missed: [`WaitIndex::wait`] says so and the actor looks again.
+//! a ring frees and wakes exactly the actors registered for it. A wake for
+//! new messages does not plan the waiting ones again unless a unit of their
+//! rings freed since their last look ([`FreedUnits::since`]): in a
+//! surge with hundreds waiting, each new message would otherwise cost a
+//! look at all of them. What frees a unit without a ledger event (a shift
+//! that starts) is caught by a look at every waiting message every
+//! [`crate::actor::WAITING_LOOK_S`]. Registration and wake take one lock,
+//! so a unit that frees between an actor's read and its registration is
+//! never missed: [`WaitIndex::wait`] says so and the actor looks again.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use cordon_consensus::ledger::{ActorId, Effect, Ledger, Ring, UnitStatus};
+use cordon_consensus::ledger::{ActorId, Effect, Ledger, Ring};
 use cordon_consensus::state_machine::AppliedEvent;
 
 /// Why a message is left waiting and what would end the wait.
@@ -39,7 +44,23 @@ struct Waits {
     /// Per ring, the actors to wake when one of its units frees.
     waiters: BTreeMap<Ring, BTreeSet<ActorId>>,
     /// Per ring, the log index at which a unit of it last freed.
-    freed_index: BTreeMap<Ring, u64>,
+    freed: FreedUnits,
+}
+
+/// Per ring, the log index at which a unit of it last freed.
+#[derive(Clone, Debug, Default)]
+pub struct FreedUnits(BTreeMap<Ring, u64>);
+
+impl FreedUnits {
+    /// Whether a unit of one of `wait.rings` freed after the read that
+    /// found none: planning the message again may find one.
+    pub fn since(&self, wait: &Wait) -> bool {
+        wait.rings.iter().any(|ring| {
+            self.0
+                .get(ring)
+                .is_some_and(|freed| *freed > wait.read_index)
+        })
+    }
 }
 
 impl WaitIndex {
@@ -48,19 +69,23 @@ impl WaitIndex {
     /// the read was stale and the actor should look again.
     pub fn wait(&self, actor: &ActorId, wait: &Wait) -> bool {
         let mut waits = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let mut missed = false;
         for ring in &wait.rings {
             waits
                 .waiters
                 .entry(*ring)
                 .or_default()
                 .insert(actor.clone());
-            missed |= waits
-                .freed_index
-                .get(ring)
-                .is_some_and(|freed| *freed > wait.read_index);
         }
-        missed
+        waits.freed.since(wait)
+    }
+
+    /// Where each ring's units last freed, as of now.
+    pub fn freed(&self) -> FreedUnits {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .freed
+            .clone()
     }
 
     /// Records that units of `rings` freed at log `index` and returns the
@@ -70,7 +95,7 @@ impl WaitIndex {
         let mut waits = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut woken = BTreeSet::new();
         for ring in rings {
-            let freed = waits.freed_index.entry(*ring).or_default();
+            let freed = waits.freed.0.entry(*ring).or_default();
             *freed = (*freed).max(index);
             if let Some(actors) = waits.waiters.remove(ring) {
                 woken.extend(actors);
@@ -88,7 +113,7 @@ pub fn freed_rings(ledger: &Ledger, event: &AppliedEvent) -> Vec<Ring> {
     let available = |unit_id| {
         ledger
             .unit(unit_id)
-            .filter(|unit| unit.status == UnitStatus::Available && unit.assigned_to.is_none())
+            .filter(|unit| unit.is_free())
             .map(|unit| unit.ring)
     };
     let mut rings: Vec<Ring> = match &event.effect {
@@ -143,5 +168,19 @@ mod tests {
         assert!(index.units_freed(&[Ring::SpecialPolice], 21).is_empty());
         assert!(index.wait(&ring_four, &wait(20)));
         assert!(!index.wait(&ring_four, &wait(21)));
+    }
+
+    #[test]
+    fn a_waiting_message_is_worth_a_look_only_after_a_unit_of_its_rings_freed() {
+        // A ring-4 message found nobody at index 30. Units freed before the
+        // read, or of another ring, give no reason to plan it again; a
+        // ring-4 team freed after it does.
+        let index = WaitIndex::default();
+        index.units_freed(&[Ring::SpecialPolice], 29);
+        index.units_freed(&[Ring::StreetPatrol], 31);
+        assert!(!index.freed().since(&wait(30)));
+        index.units_freed(&[Ring::SpecialPolice], 32);
+        assert!(index.freed().since(&wait(30)));
+        assert!(!index.freed().since(&wait(32)));
     }
 }

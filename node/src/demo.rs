@@ -435,6 +435,8 @@ async fn simulate_field(client: ApiClient) {
         let Ok(units) = client.get::<UnitList>("/v1/units", 0).await else {
             continue;
         };
+        // Units read before a resolve still name its incident: one resolve each.
+        field.resolved.clear();
         // The field-screen unit is a person's: the simulation leaves it be.
         for unit in units.units.iter().filter(|unit| unit.id != DEMO_FIELD_UNIT) {
             // A hospital post reminded of its patrol round walks it.
@@ -467,6 +469,8 @@ const MOVE_UP_STEP_M: f64 = 150.0;
 struct Field {
     homes: std::collections::BTreeMap<String, (f64, f64)>,
     since: std::collections::BTreeMap<String, (String, Instant)>,
+    /// The incidents resolved during this pass over the units.
+    resolved: std::collections::BTreeSet<String>,
 }
 
 impl Field {
@@ -494,6 +498,9 @@ impl Field {
                 Some(UnitStatusUpdate::new("on_scene").at(at.lat, at.lon))
             }
             ("on_scene", Some(incident)) if elapsed >= Duration::from_secs(ON_SCENE_S) => {
+                if !self.resolved.insert(incident.to_string()) {
+                    return None;
+                }
                 let close = CloseIncident {
                     request_id: None,
                     reason: Some("handled on scene (demo)".to_string()),

@@ -14,7 +14,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use cordon_config::district::streets::{CrowdRule, Occasion, StreetGraph};
 use cordon_config::district::{District, LatLon, TravelMode};
@@ -73,7 +73,13 @@ pub struct StreetRouter {
     rules: Vec<(usize, CrowdRule)>,
     /// The sensitive areas' outlines, by area index.
     areas: Vec<cordon_config::district::SensitiveArea>,
+    /// The edge weights of the last regime asked for: crowds change by the
+    /// hour, and every plan asks.
+    last_weights: Mutex<Option<(CrowdRegime, EdgeWeights)>>,
 }
+
+/// `[mode][edge]`: deciseconds, `None` where the mode may not pass.
+type EdgeWeights = Arc<Vec<Vec<Option<u32>>>>;
 
 impl std::fmt::Debug for StreetRouter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -213,6 +219,7 @@ impl StreetRouter {
             edge_area,
             rules,
             areas: areas.to_vec(),
+            last_weights: Mutex::default(),
         }
     }
 
@@ -250,7 +257,28 @@ impl StreetRouter {
 
     /// Travel under `regime`: every edge's time per mode, ready for queries.
     pub fn under(&self, regime: &CrowdRegime) -> Travel<'_> {
-        let weights = TravelMode::ALL
+        let mut last = self
+            .last_weights
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let weights = match last.as_ref() {
+            Some((last_regime, weights)) if last_regime == regime => weights.clone(),
+            _ => {
+                let weights = Arc::new(self.weights_under(regime));
+                *last = Some((regime.clone(), weights.clone()));
+                weights
+            }
+        };
+        Travel {
+            router: self,
+            regime: regime.clone(),
+            weights,
+        }
+    }
+
+    /// Every edge's time per mode under `regime`.
+    fn weights_under(&self, regime: &CrowdRegime) -> Vec<Vec<Option<u32>>> {
+        TravelMode::ALL
             .into_iter()
             .map(|mode| {
                 self.streets
@@ -266,12 +294,7 @@ impl StreetRouter {
                     })
                     .collect()
             })
-            .collect();
-        Travel {
-            router: self,
-            regime: regime.clone(),
-            weights,
-        }
+            .collect()
     }
 }
 
@@ -352,8 +375,9 @@ fn seconds(deciseconds: u64) -> u32 {
 pub struct Travel<'r> {
     router: &'r StreetRouter,
     regime: CrowdRegime,
-    /// `weights[mode][edge]`: deciseconds, `None` where the mode may not pass.
-    weights: Vec<Vec<Option<u32>>>,
+    /// `weights[mode][edge]`: deciseconds, `None` where the mode may not
+    /// pass (shared with the router's last regime until closures edit it).
+    weights: EdgeWeights,
 }
 
 impl<'r> Travel<'r> {
@@ -805,7 +829,7 @@ impl<'r> Travel<'r> {
     ) -> Travel<'r> {
         for (index, edge) in self.router.streets.edges().iter().enumerate() {
             if closed(self.router.streets.way_of(edge)) {
-                for weights in &mut self.weights {
+                for weights in Arc::make_mut(&mut self.weights).iter_mut() {
                     weights[index] = None;
                 }
             }

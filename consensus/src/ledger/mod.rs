@@ -356,6 +356,11 @@ impl Ledger {
         self.units.get(id)
     }
 
+    /// A unit by the district model's id, without building a [`UnitId`].
+    pub fn unit_named(&self, id: &str) -> Option<&Unit> {
+        self.units.get(id)
+    }
+
     /// The move-ups kept, oldest first.
     pub fn move_ups(&self) -> impl DoubleEndedIterator<Item = &MoveUp> {
         self.move_ups.values()
@@ -455,6 +460,19 @@ impl Ledger {
             .get(actor)
             .into_iter()
             .flat_map(|queue| queue.values())
+    }
+
+    /// An actor's pending messages from sequence `seq` on, oldest first.
+    pub fn pending_for_from(&self, actor: &ActorId, seq: u64) -> impl Iterator<Item = &Envelope> {
+        self.pending
+            .get(actor)
+            .into_iter()
+            .flat_map(move |queue| queue.range(seq..).map(|(_, envelope)| envelope))
+    }
+
+    /// An actor's pending message `seq`, if it is still pending.
+    pub fn pending_message(&self, actor: &ActorId, seq: u64) -> Option<&Envelope> {
+        self.pending.get(actor)?.get(&seq)
     }
 
     /// Every actor's pending messages, by addressee then age.

@@ -870,6 +870,26 @@ pub struct Unit {
     pub alert_cleared_ms: Option<u64>,
 }
 
+impl Unit {
+    /// Available and assigned to nothing: a unit an assignment, a hazard
+    /// measure or a move-up may take.
+    pub fn is_free(&self) -> bool {
+        self.status == UnitStatus::Available && self.assigned_to.is_none()
+    }
+
+    /// Refuses to take this unit unless it is free.
+    pub fn check_free(&self) -> Result<(), Rejection> {
+        if self.is_free() {
+            return Ok(());
+        }
+        Err(Rejection::UnitUnavailable {
+            unit_id: self.id.clone(),
+            status: self.status,
+            assigned_to: self.assigned_to,
+        })
+    }
+}
+
 /// Why a unit asks the dispatcher's attention.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::command::out_of_range;
 use crate::ledger::hazards::{HazardStage, MeasureKind, HAZARD_MEASURES_MAX};
-use crate::ledger::ids::{Position, UnitId, UnitStatus};
+use crate::ledger::ids::{Position, UnitId};
 use crate::ledger::model::Rejection;
 use crate::ledger::move_ups::{PostSetBy, UnitPost};
 use crate::ledger::permission::Proposers;
@@ -98,13 +98,7 @@ impl TakeHazardMeasure {
         let unit = ledger.unit(unit_id).ok_or_else(|| Rejection::UnknownUnit {
             unit_id: unit_id.clone(),
         })?;
-        if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
-            return Err(Rejection::UnitUnavailable {
-                unit_id: unit_id.clone(),
-                status: unit.status,
-                assigned_to: unit.assigned_to,
-            });
-        }
+        unit.check_free()?;
         let hazard = ledger
             .hazards
             .get(&self.hazard_id)

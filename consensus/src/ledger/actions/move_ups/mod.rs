@@ -11,7 +11,6 @@ pub use approve::ApproveMoveUp;
 pub use decline::DeclineMoveUp;
 pub use propose::ProposeMoveUp;
 
-use crate::ledger::ids::UnitStatus;
 use crate::ledger::model::Rejection;
 use crate::ledger::move_ups::{MoveUpParts, MoveUpStatus, UnitPost};
 use crate::ledger::step::Step;
@@ -48,13 +47,7 @@ impl Ledger {
                     ),
                 ));
             }
-            if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
-                return Err(Rejection::UnitUnavailable {
-                    unit_id: line.unit_id.clone(),
-                    status: unit.status,
-                    assigned_to: unit.assigned_to,
-                });
-            }
+            unit.check_free()?;
             self.check_position(&format!("lines[{index}].post"), &line.post)?;
         }
         Ok(())

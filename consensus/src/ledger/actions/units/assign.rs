@@ -119,15 +119,7 @@ impl AssignUnit {
     /// against.
     fn check_state(&self, ledger: &Ledger) -> Result<(Move, u32), Rejection> {
         let (moving, target_s) = self.check_incident_and_version(ledger)?;
-        let unit = &ledger.units[&self.unit_id];
-        let unit_id = &self.unit_id;
-        if unit.status != UnitStatus::Available || unit.assigned_to.is_some() {
-            return Err(Rejection::UnitUnavailable {
-                unit_id: unit_id.clone(),
-                status: unit.status,
-                assigned_to: unit.assigned_to,
-            });
-        }
+        ledger.units[&self.unit_id].check_free()?;
         Ok((moving, target_s))
     }
 
