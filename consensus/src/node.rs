@@ -275,6 +275,7 @@ impl ConsensusNode {
         tokio::spawn(crate::snapshot_policy::run(
             Arc::downgrade(&node),
             timing.snapshot_logs_since_last,
+            timing.logs_kept_after_snapshot_max,
         ));
         node.initialize_once().await?;
         tracing::info!(node_id = id, quic_addr = %spec.quic_addr, "consensus node started");
@@ -382,6 +383,10 @@ impl ConsensusNode {
     }
 
     /// The state machine, for the archive's batches.
+    pub(crate) fn log_store(&self) -> &LogStore {
+        &self.log
+    }
+
     pub(crate) fn state_machine(&self) -> &StateMachine {
         &self.state_machine
     }

@@ -12,6 +12,12 @@
 //! snapshot at the same index and starve the leader's heartbeats together.
 //! openraft's own policy is off ([`SnapshotPolicy::Never`]).
 //!
+//! After each snapshot the log behind it is purged so that what is kept for
+//! slow followers holds at most `raft.logs_kept_after_snapshot_max`
+//! commands as well as entries (openraft counts only entries, and at 64
+//! clients 1,000 entries carried tens of thousands of commands, all held in
+//! memory).
+//!
 //! [`SnapshotPolicy::Never`]: openraft::SnapshotPolicy::Never
 
 use std::sync::Weak;
@@ -34,9 +40,11 @@ pub fn threshold_entries(node_id: u64, logs_since_last: u64, snapshot_bytes: u64
     base.saturating_mul(4 + node_id % 4) / 4
 }
 
-/// Triggers snapshots by the policy until the node stops.
-pub(crate) async fn run(node: Weak<ConsensusNode>, logs_since_last: u64) {
+/// Triggers snapshots by the policy, and purges behind them, until the
+/// node stops.
+pub(crate) async fn run(node: Weak<ConsensusNode>, logs_since_last: u64, kept_max: u64) {
     let mut triggered_at_index = None;
+    let mut purged_behind = 0;
     loop {
         tokio::time::sleep(Duration::from_millis(SNAPSHOT_LOOK_MS)).await;
         let Some(node) = node.upgrade() else { return };
@@ -46,6 +54,14 @@ pub(crate) async fn run(node: Weak<ConsensusNode>, logs_since_last: u64) {
             let index = |id: Option<crate::types::LogId>| id.map_or(0, |id| id.index);
             (index(metrics.last_applied), index(metrics.snapshot))
         };
+        if snapshot > purged_behind {
+            purged_behind = snapshot;
+            if let Some(upto) = node.log_store().purge_point(snapshot, kept_max) {
+                if node.raft().trigger().purge_log(upto).await.is_err() {
+                    return;
+                }
+            }
+        }
         // One build at a time: wait for the triggered one to land.
         if triggered_at_index.is_some_and(|at| snapshot < at) {
             continue;

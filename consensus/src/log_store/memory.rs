@@ -46,6 +46,23 @@ impl LogMemory {
         self.state.clone()
     }
 
+    /// The index to purge up to so that the entries after it, through
+    /// `last`, carry at most `commands_max` commands; none when they do
+    /// already. An entry that is not a proposal counts as one.
+    pub(crate) fn purge_point(&self, last: u64, commands_max: u64) -> Option<u64> {
+        let mut kept = 0u64;
+        for (index, entry) in self.entries.range(..=last).rev() {
+            kept += match &entry.payload {
+                openraft::EntryPayload::Normal(proposal) => proposal.commands.len() as u64,
+                _ => 1,
+            };
+            if kept > commands_max {
+                return Some(*index);
+            }
+        }
+        None
+    }
+
     /// Clones of the entries whose index is in `range`.
     pub(crate) fn entries(&self, range: impl RangeBounds<u64>) -> Vec<Entry> {
         self.entries
@@ -80,5 +97,42 @@ impl LogMemory {
     /// Number of live entries.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{Action, BenchNote, Command, Origin, RequestId};
+    use crate::types::Proposal;
+
+    fn entry(index: u64, commands: usize) -> LogRecord {
+        let note = |n: usize| {
+            let id = RequestId(format!("e{index}-{n}"));
+            Command::new(id, 0, Origin::Operator, Action::BenchNote(BenchNote { bytes: vec![] }))
+        };
+        LogRecord::Entry(Entry {
+            log_id: LogId::new(openraft::CommittedLeaderId::new(1, 1), index),
+            payload: openraft::EntryPayload::Normal(Proposal {
+                commands: (0..commands).map(note).collect(),
+            }),
+        })
+    }
+
+    #[test]
+    fn the_purge_point_keeps_at_most_the_commands_asked_for() {
+        // Entries 1-5 carry 1, 40, 40, 10 and 5 commands.
+        let mut memory = LogMemory::default();
+        for (index, commands) in [(1, 1), (2, 40), (3, 40), (4, 10), (5, 5)] {
+            memory.apply(&entry(index, commands));
+        }
+
+        // Keeping 50 commands behind a snapshot at 5 keeps entries 4 and 5
+        // (15); entry 3 would bring 55. Keeping 100 keeps them all.
+        assert_eq!(memory.purge_point(5, 50), Some(3));
+        assert_eq!(memory.purge_point(5, 15), Some(3));
+        assert_eq!(memory.purge_point(5, 14), Some(4));
+        assert_eq!(memory.purge_point(4, 50), Some(2));
+        assert_eq!(memory.purge_point(5, 100), None);
     }
 }

@@ -182,6 +182,12 @@ impl LogStore {
         self.lock().0.last_log_id()
     }
 
+    /// The index to purge up to so that the entries after it, through
+    /// `last` (a snapshot's), carry at most `commands_max` commands.
+    pub fn purge_point(&self, last: u64, commands_max: u64) -> Option<u64> {
+        self.lock().0.purge_point(last, commands_max)
+    }
+
     /// A shared view of the last committed index this node saved.
     pub fn committed_index(&self) -> Arc<AtomicU64> {
         self.shared.committed_index.clone()
