@@ -109,7 +109,12 @@ mod tests {
     fn entry(index: u64, commands: usize) -> LogRecord {
         let note = |n: usize| {
             let id = RequestId(format!("e{index}-{n}"));
-            Command::new(id, 0, Origin::Operator, Action::BenchNote(BenchNote { bytes: vec![] }))
+            Command::new(
+                id,
+                0,
+                Origin::Operator,
+                Action::BenchNote(BenchNote { bytes: vec![] }),
+            )
         };
         LogRecord::Entry(Entry {
             log_id: LogId::new(openraft::CommittedLeaderId::new(1, 1), index),

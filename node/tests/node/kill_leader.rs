@@ -23,6 +23,11 @@ async fn incidents_on(client: &ApiClient, index: usize) -> BTreeMap<String, Vec<
         .get_from::<IncidentList>(index, "/v1/incidents?limit=10000")
         .await
         .unwrap_or_else(|e| panic!("list incidents on node {}: {e}", index + 1));
+    by_request(answer)
+}
+
+/// The incident ids of a list by the request id that reported them.
+fn by_request(answer: IncidentList) -> BTreeMap<String, Vec<String>> {
     let mut by_request: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for incident in answer.incidents {
         by_request
@@ -139,10 +144,28 @@ async fn no_acknowledged_incident_is_lost_when_the_leader_is_killed() {
     let restarted = cluster.spawn(leader).unwrap();
     cluster.children[(leader - 1) as usize] = Some(restarted);
     let index = (leader - 1) as usize;
-    let held = loop {
+    loop {
         match client.get_from::<Ready>(index, "/readyz").await {
-            Ok(_) => break incidents_on(&client, index).await,
+            Ok(_) => break,
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let held = match client
+        .get_from::<IncidentList>(index, "/v1/incidents?limit=10000")
+        .await
+    {
+        Ok(answer) => by_request(answer),
+        // Once seen in CI and never here: say what the node knew then.
+        Err(error) => {
+            let status = client.get_from::<ClusterStatus>(index, "/v1/cluster").await;
+            let log = std::fs::read_to_string(cluster.dir().join(format!("node-{leader}.log")))
+                .unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            panic!(
+                "the restarted node {leader} refused a read: {error}\nits status: {status:?}\n\
+                 the end of its log, newest first:\n{}",
+                tail.join("\n")
+            );
         }
     };
     assert_all_present_once(leader as usize, &held, &acked);
