@@ -468,6 +468,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
         // Encoding a large ledger takes a while: on the blocking pool, so
         // the node's runtime keeps sending heartbeats meanwhile.
         let state = self.state.clone();
+        let started = std::time::Instant::now();
         let (data, last_log_id, last_membership, commands) = blocking(move || {
             let state = state.read().unwrap_or_else(|p| p.into_inner());
             let data = codec::encode_versioned(&state.ledger)
@@ -476,6 +477,7 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             Ok((data, state.last_applied, state.membership.clone(), commands))
         })
         .await?;
+        let encode_ms = started.elapsed().as_millis() as u64;
         let built = self.snapshots_built.fetch_add(1, Ordering::Relaxed) + 1;
         let snapshot_id = match last_log_id {
             Some(log_id) => format!("{}-{}-{built}", log_id.leader_id.term, log_id.index),
@@ -490,7 +492,14 @@ impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
             .store(data.len() as u64, Ordering::Relaxed);
         self.snapshot_commands.store(commands, Ordering::Relaxed);
         let stored = self.persist(StoredSnapshot { meta, data }).await?;
-        tracing::info!(snapshot_id = %stored.meta.snapshot_id, bytes = stored.data.len(), "built snapshot");
+        // While the ledger encodes, applies wait: the encode time is their stall.
+        tracing::info!(
+            snapshot_id = %stored.meta.snapshot_id,
+            bytes = stored.data.len(),
+            encode_ms,
+            total_ms = started.elapsed().as_millis() as u64,
+            "built snapshot"
+        );
         Ok(Snapshot {
             meta: stored.meta,
             snapshot: Box::new(Cursor::new(stored.data)),

@@ -811,7 +811,17 @@ async fn bench_dispatch(args: &BenchArgs, client: ApiClient) -> anyhow::Result<(
 /// `cordon bench [--raw]`: the floor, then reports (or notes) by level.
 async fn bench_writes(args: &BenchArgs, client: &ApiClient) -> anyhow::Result<()> {
     let floor_dir = args.floor_dir.clone().or(args.target.data_dir()?);
-    let floor = bench_floor(client, floor_dir.as_deref(), args.floor_entry_bytes).await?;
+    let operator = match args.target.cluster_config()? {
+        Some(cluster) => Some(ctl::Operator::connect(cluster)?),
+        None => None,
+    };
+    let floor = bench_floor(
+        client,
+        operator.as_ref(),
+        floor_dir.as_deref(),
+        args.floor_entry_bytes,
+    )
+    .await?;
     let term_before = bench::cluster_status(client).await.map(|s| s.term);
     let levels = if args.raw {
         let cluster = args.target.cluster_config()?.ok_or_else(|| {
@@ -941,6 +951,7 @@ async fn bench_failover(kills: usize, nodes: usize, json: bool) -> anyhow::Resul
 /// QUIC round trips from the first node's `/metrics`.
 async fn bench_floor(
     client: &ApiClient,
+    operator: Option<&ctl::Operator>,
     dir: Option<&Path>,
     entry_bytes: usize,
 ) -> anyhow::Result<Option<bench::floor::Floor>> {
@@ -953,7 +964,7 @@ async fn bench_floor(
     if !(1..=1024 * 1024).contains(&entry_bytes) {
         bail!("--floor-entry-bytes {entry_bytes}: use 1 to 1048576 bytes");
     }
-    let floor = bench::floor::measure(client, dir, entry_bytes)
+    let floor = bench::floor::measure(client, operator, dir, entry_bytes)
         .await
         .with_context(|| format!("measure fdatasync in {} (--floor-dir)", dir.display()))?;
     Ok(Some(floor))

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context};
 use cordon_config::{ClusterConfig, NodeId};
@@ -152,6 +152,16 @@ impl Operator {
         match self.call(id, Request::Status, CTL_REQUEST_TIMEOUT_MS).await {
             Ok(Response::Status(status)) => Some(*status),
             _ => None,
+        }
+    }
+
+    /// One ping to node `id` and its answer: a QUIC round trip over the
+    /// operator's connection (opened first if need be).
+    pub async fn round_trip(&self, id: NodeId) -> anyhow::Result<Duration> {
+        let started = Instant::now();
+        match self.call(id, Request::Ping, CTL_REQUEST_TIMEOUT_MS).await? {
+            Response::Pong => Ok(started.elapsed()),
+            other => bail!("node {id} answered a ping with {other:?}"),
         }
     }
 

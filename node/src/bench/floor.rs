@@ -1,8 +1,12 @@
 //! The floor under a commit, measured in the same run as the benchmark: an
 //! `fdatasync` of one entry's bytes appended to a file on the data disk,
-//! and the QUIC round trip between nodes as the nodes measure it. A commit
-//! cannot be faster than one of each; the benchmark prints its latencies
-//! as multiples of the disk's.
+//! and a QUIC round trip. With the cluster file's operator certificate the
+//! round trip is measured: [`RTT_SAMPLES`] pings to the leader over mutual
+//! TLS, their median. Without it, the nodes' own smoothed estimate from
+//! `/metrics` stands in; that gauge moves between 0.1 and 1 ms on a busy
+//! machine, so a floor built on it is rough. A commit cannot be faster than
+//! one `fdatasync` plus one round trip; the benchmark prints its latencies
+//! as multiples of that.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -13,9 +17,13 @@ use serde::Serialize;
 
 use super::percentile;
 use crate::client::ApiClient;
+use crate::ctl::Operator;
 
 /// Appends measured by [`disk`].
 pub const DISK_SAMPLES: usize = 1_000;
+
+/// Pings timed by [`round_trip`].
+pub const RTT_SAMPLES: usize = 300;
 
 /// The floor of one run.
 #[derive(Clone, Debug, Serialize)]
@@ -26,9 +34,11 @@ pub struct Floor {
     pub fdatasync_p50_ms: f64,
     /// 99th percentile of the same.
     pub fdatasync_p99_ms: f64,
-    /// The median of the nodes' smoothed QUIC round trips to their peers,
-    /// if the target's `/metrics` reported any.
+    /// The median QUIC round trip: measured by pings, or else the median
+    /// of the first node's smoothed estimates to its peers (`/metrics`).
     pub quic_rtt_p50_ms: Option<f64>,
+    /// How the round trip was found: `pings` or `metrics`.
+    pub quic_rtt_source: Option<&'static str>,
 }
 
 impl Floor {
@@ -42,26 +52,64 @@ impl Floor {
 }
 
 /// The floor of this run: [`disk`] on `dir` (on the blocking pool), and
-/// the round trips in the first node's `/metrics` (none if it does not
-/// answer; said on stderr).
-pub async fn measure(client: &ApiClient, dir: &Path, entry_bytes: usize) -> std::io::Result<Floor> {
+/// the round trip: [`round_trip`] with `operator`, else the estimates in
+/// the first node's `/metrics` (none if it does not answer; said on
+/// stderr).
+pub async fn measure(
+    client: &ApiClient,
+    operator: Option<&Operator>,
+    dir: &Path,
+    entry_bytes: usize,
+) -> std::io::Result<Floor> {
     let owned = dir.to_path_buf();
     let (p50, p99) = tokio::task::spawn_blocking(move || disk(&owned, entry_bytes, DISK_SAMPLES))
         .await
         .map_err(std::io::Error::other)??;
-    let quic_rtt_p50_ms = match client.get_text_from(0, "/metrics").await {
-        Ok(text) => quic_rtt_p50_ms(&text),
-        Err(error) => {
-            eprintln!("no QUIC round trip in the floor: /metrics: {error}");
-            None
-        }
+    let pinged = match operator {
+        Some(operator) => round_trip(operator, RTT_SAMPLES).await,
+        None => None,
+    };
+    let (quic_rtt_p50_ms, quic_rtt_source) = match pinged {
+        Some(rtt) => (Some(rtt), Some("pings")),
+        None => match client.get_text_from(0, "/metrics").await {
+            Ok(text) => (quic_rtt_p50_ms(&text), Some("metrics")),
+            Err(error) => {
+                eprintln!("no QUIC round trip in the floor: /metrics: {error}");
+                (None, None)
+            }
+        },
     };
     Ok(Floor {
         entry_bytes,
         fdatasync_p50_ms: p50,
         fdatasync_p99_ms: p99,
         quic_rtt_p50_ms,
+        quic_rtt_source,
     })
+}
+
+/// The median of `samples` pings to the leader over the operator's QUIC
+/// connection, in ms (the first, which may open the connection, is not
+/// counted); none when the leader cannot be found or a ping fails (said on
+/// stderr).
+pub async fn round_trip(operator: &Operator, samples: usize) -> Option<f64> {
+    let timed = async {
+        let leader = operator.leader().await?;
+        operator.round_trip(leader).await?;
+        let mut rtts = Vec::with_capacity(samples);
+        for _ in 0..samples {
+            rtts.push(operator.round_trip(leader).await?);
+        }
+        rtts.sort();
+        anyhow::Ok(percentile(&rtts, 50.0))
+    };
+    match timed.await {
+        Ok(rtt) => Some(rtt),
+        Err(error) => {
+            eprintln!("no pings in the floor, using /metrics: {error:#}");
+            None
+        }
+    }
 }
 
 /// Appends `entry_bytes` to a new file in `dir` and syncs it, `samples`

@@ -222,9 +222,11 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
 /// Prints the floor, the elections, then the results as a table.
 pub fn print_table(run: &BenchRun) {
     if let Some(floor) = &run.floor {
-        let rtt = floor
-            .quic_rtt_p50_ms
-            .map_or("not reported".to_string(), |rtt| format!("{rtt:.3} ms"));
+        let rtt = match (floor.quic_rtt_p50_ms, floor.quic_rtt_source) {
+            (Some(rtt), Some(source)) => format!("{rtt:.3} ms (from {source})"),
+            (Some(rtt), None) => format!("{rtt:.3} ms"),
+            (None, _) => "not reported".to_string(),
+        };
         println!(
             "floor: fdatasync of a {}-byte append p50 {:.3} ms, p99 {:.3} ms; QUIC round trip p50 {rtt}; a commit's floor (one of each) {:.3} ms",
             floor.entry_bytes, floor.fdatasync_p50_ms, floor.fdatasync_p99_ms, floor.commit_floor_ms()
