@@ -6,39 +6,7 @@ use std::time::Duration;
 
 use cordon_api::incidents::IncidentList;
 
-use crate::support::start_cluster;
-
-/// Reads an event stream's body until `enough` says the text so far is
-/// enough, or `within` passes; returns the text.
-async fn read_stream(
-    mut response: reqwest::Response,
-    within: Duration,
-    enough: impl Fn(&str) -> bool,
-) -> String {
-    let mut text = String::new();
-    let give_up = tokio::time::Instant::now() + within;
-    while !enough(&text) {
-        let chunk = tokio::time::timeout_at(give_up, response.chunk()).await;
-        match chunk {
-            Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
-            _ => break,
-        }
-    }
-    text
-}
-
-/// The ids of the `applied` events in an event stream's text.
-fn applied_ids(text: &str) -> Vec<u64> {
-    text.split("\n\n")
-        .filter(|event| event.lines().any(|line| line == "event: applied"))
-        .filter_map(|event| {
-            event
-                .lines()
-                .find_map(|line| line.strip_prefix("id: "))
-                .and_then(|id| id.parse().ok())
-        })
-        .collect()
-}
+use crate::support::{applied_ids, read_stream, start_cluster};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_resumes_after_the_last_event_it_saw_on_any_node() {

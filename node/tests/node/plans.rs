@@ -2,11 +2,14 @@
 //! points, each unit's destination, hospitals and safe houses, shortfalls),
 //! and its size follows the incident's force level; a commander may amend
 //! it before approving it, and a station's command room approves its own
-//! station's plans only (the plan names the level that approved it).
+//! station's plans only (the plan names the level that approved it). An
+//! approved plan sends its free units and proposes nothing for a busy one.
 
-use cordon_api::incidents::{AmendPlan, Committed, Incident, Plan};
+use std::time::Duration;
 
-use crate::support::{set_status, start_cluster, start_cluster_with};
+use cordon_api::incidents::{AmendPlan, Committed, Incident, IncidentList, Plan};
+
+use crate::support::{applied_ids, read_stream, set_status, start_cluster, start_cluster_with};
 
 /// The incident's plan, which must be there.
 fn plan(incident: &Incident) -> &Plan {
@@ -186,4 +189,67 @@ async fn a_commander_amends_a_plan_and_its_approval_sends_what_they_chose() {
         })
         .await;
     assert!(!sent.units.contains(&dropped), "{:?}", sent.units);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approved_plan_sends_its_free_units_and_asks_nothing_of_a_busy_one() {
+    // Phase 1: a major incident's plan waits for a commander; one of its
+    // units then goes out of service.
+    let cluster = start_cluster_with(|file| file.actors.plan_auto_approve_ms = 120_000).await;
+    let id = cluster
+        .report("plan-busy", "extreme_act", 31.2394, 121.4760, 3)
+        .await;
+    let planned = cluster.wait_plan(&id).await;
+    let lines = plan(&planned).lines.len();
+    let busy = plan(&planned).lines[0].unit_id.clone();
+    set_status(
+        &cluster.client,
+        std::slice::from_ref(&busy),
+        "out_of_service",
+    )
+    .await;
+
+    // Phase 2: approved, the hub sends the plan's other units.
+    let approve = format!("/v1/plans/{id}/approve");
+    let approved: Committed = cluster
+        .client
+        .post(&approve, &serde_json::json!({}), 0)
+        .await
+        .unwrap();
+    let sent = cluster
+        .wait_incident(&id, "with the plan's free units assigned", |incident| {
+            incident.units.len() >= lines - 1
+        })
+        .await;
+    assert!(!sent.units.contains(&busy), "{:?}", sent.units);
+
+    // Phase 3: from the approval on, no assignment of the busy unit was
+    // proposed: a busy line costs no commit, not even a rejected one.
+    let applied = cluster
+        .client
+        .get::<IncidentList>("/v1/incidents", 0)
+        .await
+        .unwrap()
+        .applied_index
+        .unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}/v1/events", cluster.client.urls()[0]))
+        .bearer_auth(cluster.token())
+        .header("last-event-id", approved.log_index.to_string())
+        .send()
+        .await
+        .unwrap();
+    let text = read_stream(response, Duration::from_secs(10), |text| {
+        applied_ids(text).last().is_some_and(|id| *id >= applied)
+    })
+    .await;
+    assert!(
+        applied_ids(&text).last().is_some_and(|id| *id >= applied),
+        "{text}"
+    );
+    let asked_busy: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("\"assign_unit\"") && line.contains(&format!("unit {busy} ")))
+        .collect();
+    assert!(asked_busy.is_empty(), "{asked_busy:#?}");
 }

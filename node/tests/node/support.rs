@@ -382,3 +382,35 @@ pub async fn post_a_day_that_rose_now(feed: &ApiClient) {
             .unwrap();
     }
 }
+
+/// Reads an event stream's body until `enough` says the text so far is
+/// enough, or `within` passes; returns the text.
+pub async fn read_stream(
+    mut response: reqwest::Response,
+    within: Duration,
+    enough: impl Fn(&str) -> bool,
+) -> String {
+    let mut text = String::new();
+    let give_up = tokio::time::Instant::now() + within;
+    while !enough(&text) {
+        let chunk = tokio::time::timeout_at(give_up, response.chunk()).await;
+        match chunk {
+            Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    text
+}
+
+/// The ids of the `applied` events in an event stream's text.
+pub fn applied_ids(text: &str) -> Vec<u64> {
+    text.split("\n\n")
+        .filter(|event| event.lines().any(|line| line == "event: applied"))
+        .filter_map(|event| {
+            event
+                .lines()
+                .find_map(|line| line.strip_prefix("id: "))
+                .and_then(|id| id.parse().ok())
+        })
+        .collect()
+}
