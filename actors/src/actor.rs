@@ -53,6 +53,7 @@ enum Look {
 /// Seconds between looks at every waiting message whether or not a unit of
 /// its rings freed (see [`crate::waiting`]).
 pub const WAITING_LOOK_S: u64 = 10;
+
 /// What handling one pending message came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Handled {
