@@ -273,9 +273,7 @@ impl DispatchActor {
                 state.last_error = Some(error.to_string());
             }
         }
-        let look_due =
-            !state.waiting.is_empty() && self.context.now_ms() >= state.next_waiting_look_ms;
-        if state.retry || look_due {
+        if state.retry || self.waiting_look_is_due(state) {
             self.drain(state).await;
         }
         if let Some(teams) = &state.teams {
@@ -318,7 +316,7 @@ impl DispatchActor {
     /// with thousands waiting, thus reads only what is new.
     fn to_look_at(&self, state: &mut ActorState) -> Vec<Envelope> {
         let retry = std::mem::take(&mut state.retry);
-        let look = if self.waiting_look_due(state) {
+        let look = if self.take_waiting_look(state) {
             Look::Everything
         } else if retry || state.next_seq == 0 {
             Look::AllButWaiting
@@ -364,14 +362,19 @@ impl DispatchActor {
         chosen
     }
 
-    /// Whether this drain looks at every waiting message: every
+    /// Whether every waiting message is due a look: every
     /// [`WAITING_LOOK_S`] while any waits.
-    fn waiting_look_due(&self, state: &mut ActorState) -> bool {
-        let now_ms = self.context.now_ms();
-        if state.waiting.is_empty() || now_ms < state.next_waiting_look_ms {
+    fn waiting_look_is_due(&self, state: &ActorState) -> bool {
+        !state.waiting.is_empty() && self.context.now_ms() >= state.next_waiting_look_ms
+    }
+
+    /// Takes the look at every waiting message if it is due, and sets the
+    /// next one.
+    fn take_waiting_look(&self, state: &mut ActorState) -> bool {
+        if !self.waiting_look_is_due(state) {
             return false;
         }
-        state.next_waiting_look_ms = now_ms + WAITING_LOOK_S * 1000;
+        state.next_waiting_look_ms = self.context.now_ms() + WAITING_LOOK_S * 1000;
         true
     }
 

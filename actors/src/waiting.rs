@@ -43,7 +43,7 @@ pub struct WaitIndex {
 struct Waits {
     /// Per ring, the actors to wake when one of its units frees.
     waiters: BTreeMap<Ring, BTreeSet<ActorId>>,
-    /// Per ring, the log index at which a unit of it last freed.
+    /// Where each ring's units last freed.
     freed: FreedUnits,
 }
 
@@ -60,6 +60,12 @@ impl FreedUnits {
                 .get(ring)
                 .is_some_and(|freed| *freed > wait.read_index)
         })
+    }
+
+    /// Notes that a unit of `ring` freed at log `index`.
+    fn note(&mut self, ring: Ring, index: u64) {
+        let freed = self.0.entry(ring).or_default();
+        *freed = (*freed).max(index);
     }
 }
 
@@ -95,8 +101,7 @@ impl WaitIndex {
         let mut waits = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut woken = BTreeSet::new();
         for ring in rings {
-            let freed = waits.freed.0.entry(*ring).or_default();
-            *freed = (*freed).max(index);
+            waits.freed.note(*ring, index);
             if let Some(actors) = waits.waiters.remove(ring) {
                 woken.extend(actors);
             }

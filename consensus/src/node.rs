@@ -382,11 +382,12 @@ impl ConsensusNode {
         }
     }
 
-    /// The state machine, for the archive's batches.
+    /// The Raft log, for the snapshot policy's purge.
     pub(crate) fn log_store(&self) -> &LogStore {
         &self.log
     }
 
+    /// The state machine, for the archive's batches.
     pub(crate) fn state_machine(&self) -> &StateMachine {
         &self.state_machine
     }

@@ -1,7 +1,7 @@
 //! When a node builds a snapshot: after `raft.snapshot_logs_since_last`
 //! entries or as many commands (an entry may carry many: counting them
-//! keeps the log held in memory between snapshots bounded), and never before the log since the last snapshot is worth
-//! rebuilding it. A snapshot costs its whole size to encode and write
+//! keeps the log held in memory between snapshots bounded), and never
+//! before the log since the last snapshot is worth rebuilding it. A snapshot costs its whole size to encode and write
 //! while an entry costs its own size, so the threshold grows with the
 //! snapshot: one entry per [`SNAPSHOT_BYTES_PER_ENTRY`] bytes of the last
 //! snapshot. Snapshot work then stays in proportion to the log written,

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
@@ -812,22 +813,22 @@ async fn bench_dispatch(args: &BenchArgs, client: ApiClient) -> anyhow::Result<(
 async fn bench_writes(args: &BenchArgs, client: &ApiClient) -> anyhow::Result<()> {
     let floor_dir = args.floor_dir.clone().or(args.target.data_dir()?);
     let operator = match args.target.cluster_config()? {
-        Some(cluster) => Some(ctl::Operator::connect(cluster)?),
+        Some(cluster) => Some(Arc::new(ctl::Operator::connect(cluster)?)),
         None => None,
     };
     let floor = bench_floor(
         client,
-        operator.as_ref(),
+        operator.as_deref(),
         floor_dir.as_deref(),
         args.floor_entry_bytes,
     )
     .await?;
     let term_before = bench::cluster_status(client).await.map(|s| s.term);
     let levels = if args.raw {
-        let cluster = args.target.cluster_config()?.ok_or_else(|| {
+        let operator = operator.clone().ok_or_else(|| {
             anyhow!("--raw writes with the operator certificate: give --cluster FILE")
         })?;
-        bench::raw::run(cluster, &args.clients, args.requests, args.raw_bytes).await?
+        bench::raw::run(operator, &args.clients, args.requests, args.raw_bytes).await?
     } else {
         bench::run(client.clone(), &args.clients, args.requests, args.seed).await?
     };
@@ -947,8 +948,9 @@ async fn bench_failover(kills: usize, nodes: usize, json: bool) -> anyhow::Resul
     Ok(())
 }
 
-/// Measures the floor on `dir` (none without a folder) and reads the nodes'
-/// QUIC round trips from the first node's `/metrics`.
+/// Measures the floor on `dir` (none without a folder): its `fdatasync`, and
+/// a QUIC round trip timed by pings with `operator` (else read from the
+/// first node's `/metrics`).
 async fn bench_floor(
     client: &ApiClient,
     operator: Option<&ctl::Operator>,

@@ -104,9 +104,8 @@ pub(crate) struct Archive {
     batches: Vec<ArchiveBatch>,
     archived_resolved: u64,
     archived_cancelled: u64,
-    last_look_index: u64,
-    /// The command number of the last look.
-    last_look_command: u64,
+    /// Where the last look was.
+    last_look: super::At,
     /// Batches made since the state machine last took them; never in a
     /// snapshot (the state machine takes them within the same apply).
     #[serde(skip)]
@@ -121,14 +120,10 @@ impl Archive {
 
     /// True on the entries that look for incidents to archive.
     pub(crate) fn look_due(&mut self, at: super::At) -> bool {
-        let entries_passed = at.index >= self.last_look_index.saturating_add(ARCHIVE_EVERY_ENTRIES);
-        let commands_passed =
-            at.command >= self.last_look_command.saturating_add(ARCHIVE_EVERY_ENTRIES);
-        if !entries_passed && !commands_passed {
+        if at.passed_since(self.last_look) < ARCHIVE_EVERY_ENTRIES {
             return false;
         }
-        self.last_look_index = at.index;
-        self.last_look_command = at.command;
+        self.last_look = at;
         true
     }
 

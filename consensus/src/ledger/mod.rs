@@ -152,12 +152,23 @@ pub struct Ledger {
 
 /// Where a command applies in the history: its entry's log index and its
 /// number among every command the ledger applied (from 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct At {
     /// The entry's log index.
     pub(crate) index: u64,
     /// The command's number.
     pub(crate) command: u64,
+}
+
+impl At {
+    /// How far the history has moved since `earlier`: entries or commands,
+    /// whichever passed more (an entry may carry many commands, so the
+    /// windows that bound memory count both).
+    pub(crate) fn passed_since(self, earlier: At) -> u64 {
+        let entries = self.index.saturating_sub(earlier.index);
+        let commands = self.command.saturating_sub(earlier.command);
+        entries.max(commands)
+    }
 }
 
 impl Ledger {

@@ -184,7 +184,7 @@ impl Requests {
 }
 
 /// Forgets the answers in `queue` given `memory_entries` or more entries
-/// before log `index`.
+/// or commands before `at`.
 fn forget_older(
     answers: &mut BTreeMap<SharedId, Remembered>,
     queue: &mut BTreeMap<u64, (u64, SharedId)>,
@@ -192,17 +192,19 @@ fn forget_older(
     memory_entries: u64,
 ) {
     while let Some(oldest) = queue.first_entry() {
-        let (answered_command, answered_index) = (*oldest.key(), oldest.get().0);
-        if at.index.saturating_sub(answered_index) < memory_entries
-            && at.command.saturating_sub(answered_command) < memory_entries
-        {
+        let answered = super::At {
+            index: oldest.get().0,
+            command: *oldest.key(),
+        };
+        if at.passed_since(answered) < memory_entries {
             break;
         }
         let (_, request_id) = oldest.remove();
         let forgotten = answers.remove(&request_id);
         debug_assert!(
-            forgotten.is_some_and(|first| first.answer.index == answered_index),
-            "the queue names {request_id} at {answered_index}, the table does not"
+            forgotten.is_some_and(|first| first.answer.index == answered.index),
+            "the queue names {request_id} at {}, the table does not",
+            answered.index
         );
     }
 }

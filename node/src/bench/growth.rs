@@ -5,11 +5,13 @@
 //! memory afterwards; then the cluster is stopped.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::{raw, LevelResult};
+use crate::ctl::Operator;
 use crate::local_cluster::{wait_all_ready, wait_ready, LocalClusterOptions, LocalProcesses};
 
 /// One cluster size's result.
@@ -42,8 +44,8 @@ pub async fn growth(
         let client = processes.client(Duration::from_secs(10))?;
         wait_ready(&client, Duration::from_secs(30)).await?;
         wait_all_ready(&client, Duration::from_secs(30)).await?;
-        let cluster = processes.cluster.clone();
-        let mut levels = raw::run(cluster, &[clients], requests, note_bytes).await?;
+        let operator = Arc::new(Operator::connect(processes.cluster.clone())?);
+        let mut levels = raw::run(operator, &[clients], requests, note_bytes).await?;
         let rss_mb = resident_all(&mut processes);
         processes.stop();
         eprintln!("{nodes} nodes done");

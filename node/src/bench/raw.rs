@@ -6,20 +6,19 @@
 
 use std::sync::Arc;
 
-use cordon_config::ClusterConfig;
 use cordon_consensus::ledger::{Action, BenchNote};
 
 use super::{drive, level_result, LevelResult};
 use crate::ctl::Operator;
 
-/// Runs `requests` notes of `note_bytes` at each concurrency level.
+/// Runs `requests` notes of `note_bytes` at each concurrency level, sent
+/// as `operator`.
 pub async fn run(
-    cluster: ClusterConfig,
+    operator: Arc<Operator>,
     levels: &[usize],
     requests: usize,
     note_bytes: usize,
 ) -> anyhow::Result<Vec<LevelResult>> {
-    let operator = Arc::new(Operator::connect(cluster)?);
     let run_id: u32 = rand::random();
     let mut results = Vec::new();
     for &clients in levels {

@@ -29,13 +29,9 @@ async fn a_stream_resumes_after_the_last_event_it_saw_on_any_node() {
     // Phase 2: on every node, a stream opened with the last id seen starts
     // with the events after it, in order, through the applied index.
     for node in 0..3 {
-        let response = reqwest::Client::new()
-            .get(format!("{}/v1/events", cluster.client.urls()[node]))
-            .bearer_auth(cluster.token())
-            .header("last-event-id", first.log_index.to_string())
-            .send()
-            .await
-            .unwrap();
+        let response = cluster
+            .events_after(node, &first.log_index.to_string())
+            .await;
         assert!(response.status().is_success(), "node {}", node + 1);
         let text = read_stream(response, Duration::from_secs(10), |text| {
             applied_ids(text).last().is_some_and(|id| *id >= applied)
@@ -49,13 +45,7 @@ async fn a_stream_resumes_after_the_last_event_it_saw_on_any_node() {
     }
 
     // Phase 3: an id that is no log index is refused, naming the header.
-    let refused = reqwest::Client::new()
-        .get(format!("{}/v1/events", cluster.client.urls()[0]))
-        .bearer_auth(cluster.token())
-        .header("last-event-id", "yesterday")
-        .send()
-        .await
-        .unwrap();
+    let refused = cluster.events_after(0, "yesterday").await;
     assert_eq!(refused.status(), reqwest::StatusCode::BAD_REQUEST);
     assert!(refused.text().await.unwrap().contains("Last-Event-ID"));
 }

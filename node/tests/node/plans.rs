@@ -232,13 +232,9 @@ async fn an_approved_plan_sends_its_free_units_and_asks_nothing_of_a_busy_one() 
         .unwrap()
         .applied_index
         .unwrap();
-    let response = reqwest::Client::new()
-        .get(format!("{}/v1/events", cluster.client.urls()[0]))
-        .bearer_auth(cluster.token())
-        .header("last-event-id", approved.log_index.to_string())
-        .send()
-        .await
-        .unwrap();
+    let response = cluster
+        .events_after(0, &approved.log_index.to_string())
+        .await;
     let text = read_stream(response, Duration::from_secs(10), |text| {
         applied_ids(text).last().is_some_and(|id| *id >= applied)
     })

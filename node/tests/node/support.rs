@@ -133,6 +133,18 @@ pub fn refusal<T: std::fmt::Debug>(answer: Result<T, ClientError>) -> (String, S
 }
 
 impl<P> Cluster<P> {
+    /// Opens node `node`'s event stream (`GET /v1/events`) with
+    /// `Last-Event-ID: last_event_id`.
+    pub async fn events_after(&self, node: usize, last_event_id: &str) -> reqwest::Response {
+        reqwest::Client::new()
+            .get(format!("{}/v1/events", self.client.urls()[node]))
+            .bearer_auth(self.token())
+            .header("last-event-id", last_event_id)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The bearer token the scenarios' client sends.
     pub fn token(&self) -> &str {
         self.client
